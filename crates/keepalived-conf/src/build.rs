@@ -1,0 +1,1121 @@
+//! Syntax tree -> typed model, one block kind per function. Every problem is reported
+//! and the walk goes on, so one run shows them all.
+
+use crate::codes;
+use crate::keywords::{self, Keyword, Status};
+use crate::lexer::Word;
+use crate::model::*;
+use crate::syntax::Node;
+use crate::values;
+use conf_diag::{did_you_mean, Diagnostic, Diagnostics, Span};
+
+pub struct Builder<'d> {
+    pub diags: &'d mut Diagnostics,
+    pub config: Config,
+}
+
+impl<'d> Builder<'d> {
+    pub fn new(diags: &'d mut Diagnostics) -> Self {
+        Builder {
+            diags,
+            config: Config::default(),
+        }
+    }
+
+    pub fn build(mut self, nodes: &[Node]) -> Config {
+        // global_defs first: instance defaults (version, garp timings) come from it
+        // wherever it stands in the file.
+        for n in nodes.iter().filter(|n| n.keyword.text == "global_defs") {
+            self.global_defs(n);
+        }
+        for n in nodes {
+            let Some(kw) = self.known(keywords::TOP, n, "at the top level") else {
+                continue;
+            };
+            match kw.name {
+                "global_defs" => {}
+                "vrrp_script" => self.vrrp_script(n),
+                "vrrp_instance" => self.vrrp_instance(n),
+                "vrrp_sync_group" => self.sync_group(n),
+                "vrrp_track_process" => self.track_process(n),
+                _ => {}
+            }
+        }
+        self.config
+    }
+
+    /// Look a keyword up; report unknown and unsupported ones. None = skip the node.
+    fn known(&mut self, table: &[Keyword], n: &Node, place: &str) -> Option<Keyword> {
+        let word = &n.keyword;
+        match keywords::lookup(table, &word.text) {
+            Some(k) if k.status == Status::Supported => Some(k),
+            Some(k) if k.status == Status::Ignored => {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::UNSUPPORTED,
+                        format!("`{}` is not supported by vrrpd yet, ignored", k.name),
+                    )
+                    .at(word.span)
+                    .label("ignored"),
+                );
+                None
+            }
+            Some(k) => {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::UNSUPPORTED,
+                        format!(
+                            "`{}` belongs to a keepalived subsystem vrrpd does not have; block ignored",
+                            k.name
+                        ),
+                    )
+                    .at(word.span)
+                    .label("ignored")
+                    .help("vrrpd does VRRP only: run the LVS/BFD part with keepalived -C, or use proxyd for load balancing"),
+                );
+                None
+            }
+            None => {
+                let mut d = Diagnostic::warning(
+                    codes::UNKNOWN_KEYWORD,
+                    format!("unknown keyword `{}` {place}, ignored", word.text),
+                )
+                .at(word.span)
+                .label("unknown keyword");
+                if let Some(s) = did_you_mean(&word.text, keywords::names(table)) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                self.diags.push(d);
+                None
+            }
+        }
+    }
+
+    /// The n-th argument, or a "missing parameter" error.
+    fn arg<'n>(&mut self, n: &'n Node, idx: usize, what: &str) -> Option<&'n Word> {
+        let w = n.args.get(idx);
+        if w.is_none() {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::MISSING_ARG,
+                    format!("`{}` is missing its {what}", n.keyword.text),
+                )
+                .at(n.head_span())
+                .label(format!("expected {what} here"))
+                .help(format!("write `{} <{what}>`", n.keyword.text)),
+            );
+        }
+        w
+    }
+
+    fn no_extra(&mut self, n: &Node, allowed: usize) {
+        if n.args.len() > allowed {
+            let first = &n.args[allowed];
+            let last = &n.args[n.args.len() - 1];
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::EXTRA_ARGS,
+                    format!("extra words after `{}`, ignored", n.keyword.text),
+                )
+                .at(first.span.to(last.span))
+                .label("ignored"),
+            );
+        }
+    }
+
+    fn no_block(&mut self, n: &Node) {
+        if let Some(b) = &n.block {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::NOT_A_BLOCK,
+                    format!("`{}` does not take a block, block ignored", n.keyword.text),
+                )
+                .at(b.open)
+                .label("unexpected `{`"),
+            );
+        }
+    }
+
+    fn needs_block(&mut self, n: &Node) -> bool {
+        if n.block.is_none() {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::NEEDS_BLOCK,
+                    format!("`{}` needs a `{{ … }}` block", n.keyword.text),
+                )
+                .at(n.head_span())
+                .label("no block follows")
+                .help(format!(
+                    "write `{} {{` and close it with `}}`",
+                    n.head_text()
+                )),
+            );
+            return false;
+        }
+        true
+    }
+
+    fn block_name(&mut self, n: &Node) -> Option<(String, Span)> {
+        let w = self.arg(n, 0, "name")?;
+        Some((w.text.clone(), w.span))
+    }
+
+    fn int(&mut self, n: &Node, lo: i64, hi: i64) -> Option<i64> {
+        self.no_block(n);
+        let w = self.arg(n, 0, "value")?.clone();
+        self.no_extra(n, 1);
+        values::int_in(self.diags, &n.keyword.text, &w, lo, hi)
+    }
+
+    fn secs_us(&mut self, n: &Node, lo: f64, hi: f64) -> Option<u64> {
+        self.no_block(n);
+        let w = self.arg(n, 0, "value")?.clone();
+        self.no_extra(n, 1);
+        values::seconds_in(self.diags, &n.keyword.text, &w, lo, hi)
+    }
+
+    fn string(&mut self, n: &Node) -> Option<String> {
+        self.no_block(n);
+        let w = self.arg(n, 0, "value")?;
+        let s = w.text.clone();
+        self.no_extra(n, 1);
+        Some(s)
+    }
+
+    fn flag(&mut self, n: &Node) -> bool {
+        self.no_block(n);
+        self.no_extra(n, 0);
+        true
+    }
+
+    fn command(&mut self, n: &Node) -> Option<Command> {
+        self.no_block(n);
+        self.arg(n, 0, "command")?;
+        values::command(&n.args)
+    }
+
+    fn user_group(&mut self, n: &Node) -> Option<UserGroup> {
+        self.no_block(n);
+        let user = self.arg(n, 0, "user name")?.text.clone();
+        let group = n.args.get(1).map(|w| w.text.clone());
+        self.no_extra(n, 2);
+        Some(UserGroup { user, group })
+    }
+
+    // ---------------------------------------------------------------- global_defs
+
+    fn global_defs(&mut self, n: &Node) {
+        self.no_extra(n, 0);
+        if !self.needs_block(n) {
+            return;
+        }
+        for c in n.children() {
+            let Some(kw) = self.known(keywords::GLOBAL, c, "in `global_defs`") else {
+                continue;
+            };
+            match kw.name {
+                "router_id" => self.config.global.router_id = self.string(c),
+                "notification_email" => {
+                    self.no_extra(c, 0);
+                    let mut list: Vec<String> = c.args.iter().map(|w| w.text.clone()).collect();
+                    for e in c.children() {
+                        list.push(e.keyword.text.clone());
+                        list.extend(e.args.iter().map(|w| w.text.clone()));
+                    }
+                    self.config.global.notification_email.extend(list);
+                }
+                "notification_email_from" => {
+                    self.config.global.notification_email_from = self.string(c)
+                }
+                "smtp_server" => self.smtp_server(c),
+                "smtp_connect_timeout" => {
+                    if let Some(v) = self.int(c, 1, 3600) {
+                        self.config.global.smtp_connect_timeout = v as u32;
+                    }
+                }
+                "smtp_helo_name" => {
+                    let _ = self.string(c);
+                }
+                "enable_script_security" => {
+                    self.config.global.enable_script_security = self.flag(c)
+                }
+                "script_user" => self.config.global.script_user = self.user_group(c),
+                "vrrp_version" => {
+                    if let Some(v) = self.int(c, 2, 3) {
+                        self.config.global.vrrp_version = v as u8;
+                    }
+                }
+                "vrrp_strict" => self.config.global.vrrp_strict = self.flag(c),
+                "vrrp_skip_check_adv_addr" => {
+                    self.config.global.vrrp_skip_check_adv_addr = self.flag(c)
+                }
+                "vrrp_garp_interval" => {
+                    if let Some(v) = self.secs_us(c, 0.0, 1.0) {
+                        self.config.global.vrrp_garp_interval_us = v;
+                    }
+                }
+                "vrrp_gna_interval" => {
+                    if let Some(v) = self.secs_us(c, 0.0, 1.0) {
+                        self.config.global.vrrp_gna_interval_us = v;
+                    }
+                }
+                "vrrp_garp_master_delay" => {
+                    if let Some(v) = self.int(c, 0, 255) {
+                        self.config.global.vrrp_garp_master_delay = v as u32;
+                    }
+                }
+                "vrrp_garp_master_repeat" => {
+                    if let Some(v) = self.int(c, 1, 255) {
+                        self.config.global.vrrp_garp_master_repeat = v as u32;
+                    }
+                }
+                "vrrp_garp_master_refresh" => {
+                    if let Some(v) = self.int(c, 0, 86400) {
+                        self.config.global.vrrp_garp_master_refresh = v as u32;
+                    }
+                }
+                "vrrp_garp_master_refresh_repeat" => {
+                    if let Some(v) = self.int(c, 1, 255) {
+                        self.config.global.vrrp_garp_master_refresh_repeat = v as u32;
+                    }
+                }
+                "vrrp_startup_delay" => {
+                    if let Some(v) = self.secs_us(c, 0.0, 3600.0) {
+                        self.config.global.vrrp_startup_delay_us = v;
+                    }
+                }
+                "default_interface" => self.config.global.default_interface = self.string(c),
+                _ => {}
+            }
+        }
+    }
+
+    fn smtp_server(&mut self, n: &Node) {
+        self.no_block(n);
+        let Some(host) = self.arg(n, 0, "host") else {
+            return;
+        };
+        let host = host.clone();
+        let mut port = 25u16;
+        if let Some(p) = n.args.get(1) {
+            if let Some(v) = values::int_in(self.diags, "smtp_server", p, 1, 65535) {
+                port = v as u16;
+            }
+        }
+        self.no_extra(n, 2);
+        if host.text.contains(':') && host.text.parse::<std::net::IpAddr>().is_err() {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::BAD_VALUE,
+                    format!("`smtp_server {}`: the port goes after a space", host.text),
+                )
+                .at(host.span)
+                .help(format!(
+                    "write `smtp_server {}`",
+                    host.text.replacen(':', " ", 1)
+                )),
+            );
+        }
+        self.config.global.smtp_server = Some(SmtpServer {
+            host: host.text,
+            port,
+        });
+    }
+
+    // ---------------------------------------------------------------- vrrp_script
+
+    fn vrrp_script(&mut self, n: &Node) {
+        let Some((name, span)) = self.block_name(n) else {
+            return;
+        };
+        self.no_extra(n, 1);
+        if !self.needs_block(n) {
+            return;
+        }
+        let mut sc = VrrpScript {
+            name,
+            span,
+            script: None,
+            interval: 1,
+            timeout: 0,
+            weight: 0,
+            weight_reverse: false,
+            rise: 1,
+            fall: 1,
+            user: None,
+            init_fail: false,
+        };
+        for c in n.children() {
+            let Some(kw) = self.known(keywords::SCRIPT, c, "in `vrrp_script`") else {
+                continue;
+            };
+            match kw.name {
+                "script" => sc.script = self.command(c),
+                "interval" => {
+                    if let Some(v) = self.int(c, 1, 86400) {
+                        sc.interval = v as u32;
+                    }
+                }
+                "timeout" => {
+                    if let Some(v) = self.int(c, 1, 86400) {
+                        sc.timeout = v as u32;
+                    }
+                }
+                "weight" => {
+                    if let Some((w, rev)) = self.weight(c) {
+                        sc.weight = w;
+                        sc.weight_reverse = rev;
+                    }
+                }
+                "rise" => {
+                    if let Some(v) = self.int(c, 1, 1_000_000) {
+                        sc.rise = v as u32;
+                    }
+                }
+                "fall" => {
+                    if let Some(v) = self.int(c, 1, 1_000_000) {
+                        sc.fall = v as u32;
+                    }
+                }
+                "user" => sc.user = self.user_group(c),
+                "init_fail" => sc.init_fail = self.flag(c),
+                _ => {}
+            }
+        }
+        if sc.timeout == 0 {
+            sc.timeout = sc.interval;
+        }
+        if sc.script.is_none() {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::MISSING_ARG,
+                    format!("vrrp_script `{}` has no `script` line", sc.name),
+                )
+                .at(n.keyword.span.to(span))
+                .help("add e.g. `script \"/usr/bin/killall -0 haproxy\"` inside the block"),
+            );
+        }
+        if let Some(prev) = self.config.scripts.iter().find(|s| s.name == sc.name) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!("vrrp_script `{}` is defined twice", sc.name),
+                )
+                .at(span)
+                .note(Some(prev.span), "first defined here")
+                .help("rename one of them"),
+            );
+            return;
+        }
+        self.config.scripts.push(sc);
+    }
+
+    /// `weight N [reverse]`, N in -253..253.
+    fn weight(&mut self, n: &Node) -> Option<(i32, bool)> {
+        self.no_block(n);
+        let w = self.arg(n, 0, "weight")?.clone();
+        let v = values::int_in(self.diags, "weight", &w, -253, 253)? as i32;
+        let rev = match n.args.get(1) {
+            Some(r) if r.text == "reverse" => true,
+            Some(r) => {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::EXTRA_ARGS,
+                        format!("unexpected `{}` after the weight, ignored", r.text),
+                    )
+                    .at(r.span)
+                    .help("only `reverse` may follow the weight"),
+                );
+                false
+            }
+            None => false,
+        };
+        self.no_extra(n, 2);
+        Some((v, rev))
+    }
+
+    // ---------------------------------------------------------------- vrrp_track_process
+
+    fn track_process(&mut self, n: &Node) {
+        let Some((name, span)) = self.block_name(n) else {
+            return;
+        };
+        self.no_extra(n, 1);
+        if !self.needs_block(n) {
+            return;
+        }
+        let mut tp = TrackProcess {
+            name,
+            span,
+            process: None,
+            param_match: None,
+            weight: 0,
+            weight_reverse: false,
+            quorum: 1,
+            quorum_max: None,
+            delay: 0.0,
+            full_command: false,
+        };
+        for c in n.children() {
+            let Some(kw) = self.known(keywords::TRACK_PROCESS, c, "in `vrrp_track_process`") else {
+                continue;
+            };
+            match kw.name {
+                "process" => {
+                    self.no_block(c);
+                    if self.arg(c, 0, "process name").is_some() {
+                        tp.process = Some(
+                            c.args
+                                .iter()
+                                .map(|w| w.text.as_str())
+                                .collect::<Vec<_>>()
+                                .join(" "),
+                        );
+                    }
+                }
+                "param_match" => tp.param_match = self.string(c),
+                "weight" => {
+                    if let Some((w, rev)) = self.weight(c) {
+                        tp.weight = w;
+                        tp.weight_reverse = rev;
+                    }
+                }
+                "quorum" => {
+                    if let Some(v) = self.int(c, 1, 65535) {
+                        tp.quorum = v as u32;
+                    }
+                }
+                "quorum_max" => {
+                    if let Some(v) = self.int(c, 0, 65535) {
+                        tp.quorum_max = Some(v as u32);
+                    }
+                }
+                "delay" | "fork_delay" | "terminate_delay" => {
+                    if let Some(v) = self.secs_us(c, 0.0, 3600.0) {
+                        tp.delay = v as f64 / 1e6;
+                    }
+                }
+                "full_command" => tp.full_command = self.flag(c),
+                _ => {}
+            }
+        }
+        if tp.process.is_none() {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::MISSING_ARG,
+                    format!("vrrp_track_process `{}` has no `process` line", tp.name),
+                )
+                .at(span)
+                .help("add e.g. `process haproxy` inside the block"),
+            );
+        }
+        self.config.track_processes.push(tp);
+    }
+
+    // ---------------------------------------------------------------- vrrp_instance
+
+    fn vrrp_instance(&mut self, n: &Node) {
+        let Some((name, span)) = self.block_name(n) else {
+            return;
+        };
+        self.no_extra(n, 1);
+        if !self.needs_block(n) {
+            return;
+        }
+        let g = &self.config.global;
+        let mut vi = VrrpInstance {
+            name,
+            span,
+            state: InitialState::Backup,
+            interface: g.default_interface.clone(),
+            interface_span: None,
+            vrid: None,
+            vrid_span: None,
+            priority: 100,
+            priority_set: false,
+            advert_int_cs: 100,
+            version: g.vrrp_version,
+            ipv6: false,
+            nopreempt: false,
+            preempt_delay: 0.0,
+            accept: None,
+            auth: None,
+            vips: Vec::new(),
+            vips_excluded: Vec::new(),
+            virtual_routes: Vec::new(),
+            track_scripts: Vec::new(),
+            track_interfaces: Vec::new(),
+            track_processes: Vec::new(),
+            unicast_src_ip: None,
+            unicast_peers: Vec::new(),
+            mcast_src_ip: None,
+            notify_master: None,
+            notify_backup: None,
+            notify_fault: None,
+            notify_stop: None,
+            notify: None,
+            smtp_alert: false,
+            garp_master_delay: g.vrrp_garp_master_delay,
+            garp_master_repeat: g.vrrp_garp_master_repeat,
+            garp_master_refresh: g.vrrp_garp_master_refresh,
+            use_vmac: None,
+            dont_track_primary: false,
+        };
+        let mut version_span: Option<Span> = None;
+        let mut advert_word: Option<Word> = None;
+        let mut auth_span: Option<Span> = None;
+        for c in n.children() {
+            let Some(kw) = self.known(keywords::INSTANCE, c, "in `vrrp_instance`") else {
+                continue;
+            };
+            match kw.name {
+                "state" => {
+                    if let Some(s) = self.string(c) {
+                        match s.as_str() {
+                            "MASTER" => vi.state = InitialState::Master,
+                            "BACKUP" => vi.state = InitialState::Backup,
+                            other => {
+                                let mut d = Diagnostic::error(
+                                    codes::BAD_VALUE,
+                                    format!("unknown state `{other}`"),
+                                )
+                                .at(c.args[0].span)
+                                .label("expected MASTER or BACKUP");
+                                if let Some(s) = did_you_mean(other, ["MASTER", "BACKUP"]) {
+                                    d = d.help(format!("did you mean `{s}`? (upper case)"));
+                                } else {
+                                    d = d.help("write `state MASTER` or `state BACKUP`");
+                                }
+                                self.diags.push(d);
+                            }
+                        }
+                    }
+                }
+                "interface" => {
+                    if let Some(s) = self.string(c) {
+                        vi.interface = Some(s);
+                        vi.interface_span = c.args.first().map(|w| w.span);
+                    }
+                }
+                "virtual_router_id" => {
+                    // The span is kept even for a bad value, so no "missing" error follows.
+                    vi.vrid_span = c.args.first().map(|w| w.span);
+                    vi.vrid = self.int(c, 1, 255).map(|v| v as u8);
+                }
+                "priority" => {
+                    if let Some(v) = self.int(c, 1, 255) {
+                        vi.priority = v as u8;
+                        vi.priority_set = true;
+                    }
+                }
+                "advert_int" => {
+                    self.no_block(c);
+                    if let Some(w) = self.arg(c, 0, "interval") {
+                        advert_word = Some(w.clone());
+                    }
+                    self.no_extra(c, 1);
+                }
+                "version" => {
+                    if let Some(v) = self.int(c, 2, 3) {
+                        vi.version = v as u8;
+                        version_span = c.args.first().map(|w| w.span);
+                    }
+                }
+                "nopreempt" => vi.nopreempt = self.flag(c),
+                "preempt" => {
+                    self.flag(c);
+                    vi.nopreempt = false;
+                }
+                "preempt_delay" => {
+                    if let Some(v) = self.secs_us(c, 0.0, 1000.0) {
+                        vi.preempt_delay = v as f64 / 1e6;
+                    }
+                }
+                "accept" => vi.accept = Some(self.flag(c)),
+                "no_accept" => vi.accept = Some(!self.flag(c)),
+                "authentication" => {
+                    auth_span = Some(c.keyword.span);
+                    vi.auth = self.authentication(c);
+                }
+                "virtual_ipaddress" => vi.vips.extend(self.vips(c)),
+                "virtual_ipaddress_excluded" => vi.vips_excluded.extend(self.vips(c)),
+                "virtual_routes" => {
+                    self.no_extra(c, 0);
+                    if self.needs_block(c) {
+                        for r in c.children() {
+                            let mut words = vec![r.keyword.text.clone()];
+                            words.extend(r.args.iter().map(|w| w.text.clone()));
+                            vi.virtual_routes.push(VirtualRoute {
+                                words,
+                                span: r.head_span(),
+                            });
+                        }
+                    }
+                }
+                "track_script" => vi.track_scripts.extend(self.track_list(c)),
+                "track_interface" => vi.track_interfaces.extend(self.track_list(c)),
+                "track_process" => vi.track_processes.extend(self.track_list(c)),
+                "unicast_src_ip" => {
+                    self.no_block(c);
+                    if let Some(w) = self.arg(c, 0, "address").cloned() {
+                        vi.unicast_src_ip = values::ip(self.diags, "unicast_src_ip", &w);
+                    }
+                    self.no_extra(c, 1);
+                }
+                "mcast_src_ip" => {
+                    self.no_block(c);
+                    if let Some(w) = self.arg(c, 0, "address").cloned() {
+                        vi.mcast_src_ip = values::ip(self.diags, "mcast_src_ip", &w);
+                    }
+                    self.no_extra(c, 1);
+                }
+                "unicast_peer" => {
+                    self.no_extra(c, 0);
+                    if self.needs_block(c) {
+                        for p in c.children() {
+                            if let Some(a) = values::ip(self.diags, "unicast_peer", &p.keyword) {
+                                vi.unicast_peers.push(a);
+                            }
+                        }
+                    }
+                }
+                "notify_master" => vi.notify_master = self.command(c),
+                "notify_backup" => vi.notify_backup = self.command(c),
+                "notify_fault" => vi.notify_fault = self.command(c),
+                "notify_stop" => vi.notify_stop = self.command(c),
+                "notify" => vi.notify = self.command(c),
+                "smtp_alert" => vi.smtp_alert = self.flag(c),
+                "garp_master_delay" => {
+                    if let Some(v) = self.int(c, 0, 255) {
+                        vi.garp_master_delay = v as u32;
+                    }
+                }
+                "garp_master_repeat" => {
+                    if let Some(v) = self.int(c, 1, 255) {
+                        vi.garp_master_repeat = v as u32;
+                    }
+                }
+                "garp_master_refresh" => {
+                    if let Some(v) = self.int(c, 0, 86400) {
+                        vi.garp_master_refresh = v as u32;
+                    }
+                }
+                "garp_master_refresh_repeat" => {
+                    let _ = self.int(c, 1, 255);
+                }
+                "use_vmac" => {
+                    self.no_block(c);
+                    let name = c.args.first().map(|w| w.text.clone()).unwrap_or_default();
+                    vi.use_vmac = Some(name);
+                    self.no_extra(c, 1);
+                }
+                "dont_track_primary" => vi.dont_track_primary = self.flag(c),
+                _ => {}
+            }
+        }
+        self.finish_instance(&mut vi, advert_word, version_span, auth_span);
+        self.config.instances.push(vi);
+    }
+
+    /// Derived values that depend on several keywords, whatever their order.
+    fn finish_instance(
+        &mut self,
+        vi: &mut VrrpInstance,
+        advert: Option<Word>,
+        version_span: Option<Span>,
+        auth_span: Option<Span>,
+    ) {
+        vi.ipv6 = vi.vips.first().is_some_and(|v| v.addr.is_ipv6());
+        if vi.ipv6 && vi.version == 2 {
+            let mut d = Diagnostic::warning(
+                codes::VERSION,
+                format!(
+                    "vrrp_instance `{}` has IPv6 addresses: VRRP version 2 is IPv4 only, using version 3",
+                    vi.name
+                ),
+            )
+            .at_opt(version_span.or(vi.vips.first().map(|v| v.span)))
+            .help("set `version 3` to make this explicit");
+            if version_span.is_none() {
+                d = d.label("first virtual address is IPv6");
+            }
+            self.diags.push(d);
+            vi.version = 3;
+        }
+        let mixed: Vec<&VirtualIp> = vi
+            .vips
+            .iter()
+            .filter(|v| v.addr.is_ipv6() != vi.ipv6)
+            .collect();
+        for v in mixed {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_ADDRESS,
+                    format!(
+                        "`{}` is {} but the instance's first virtual address is {}",
+                        v.addr,
+                        if v.addr.is_ipv6() { "IPv6" } else { "IPv4" },
+                        if vi.ipv6 { "IPv6" } else { "IPv4" }
+                    ),
+                )
+                .at(v.span)
+                .help("an instance carries one address family: move it to `virtual_ipaddress_excluded` or to another vrrp_instance"),
+            );
+        }
+        if let Some(w) = advert {
+            if let Some(us) = values::seconds_in(self.diags, "advert_int", &w, 0.01, 255.0) {
+                let cs = (us as f64 / 10_000.0).round() as u32;
+                if vi.version == 2 {
+                    // VRRPv2 carries whole seconds only.
+                    let secs = (cs as f64 / 100.0).round().max(1.0) as u32;
+                    if secs * 100 != cs {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::ADVERT_INT,
+                                format!(
+                                    "advert_int {} is not a whole number of seconds; VRRPv2 uses {secs}",
+                                    w.text
+                                ),
+                            )
+                            .at(w.span)
+                            .label(format!("rounded to {secs}"))
+                            .help("use `version 3` for sub-second adverts, or a whole number"),
+                        );
+                    }
+                    vi.advert_int_cs = secs * 100;
+                } else if cs > 4095 {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::ADVERT_INT,
+                            format!("advert_int {} is too long for VRRPv3", w.text),
+                        )
+                        .at(w.span)
+                        .label("at most 40.95 seconds")
+                        .help("use at most 40.95"),
+                    );
+                } else {
+                    vi.advert_int_cs = cs.max(1);
+                }
+            }
+        }
+        if vi.state == InitialState::Master && !vi.priority_set {
+            vi.priority = 255;
+        }
+        if vi.version == 3 && vi.auth.is_some() {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::AUTH,
+                    format!(
+                        "vrrp_instance `{}`: VRRPv3 has no authentication, `authentication` ignored",
+                        vi.name
+                    ),
+                )
+                .at_opt(auth_span)
+                .help("remove the authentication block, or use version 2"),
+            );
+            vi.auth = None;
+        }
+    }
+
+    fn authentication(&mut self, n: &Node) -> Option<Auth> {
+        self.no_extra(n, 0);
+        if !self.needs_block(n) {
+            return None;
+        }
+        let mut auth_type: Option<(AuthType, Span)> = None;
+        let mut pass: Option<(String, Span)> = None;
+        for c in n.children() {
+            let Some(kw) = self.known(keywords::AUTH, c, "in `authentication`") else {
+                continue;
+            };
+            match kw.name {
+                "auth_type" => {
+                    if let Some(t) = self.string(c) {
+                        let span = c.args[0].span;
+                        match t.as_str() {
+                            "PASS" => auth_type = Some((AuthType::Pass, span)),
+                            "AH" => auth_type = Some((AuthType::Ah, span)),
+                            other => {
+                                let mut d = Diagnostic::error(
+                                    codes::AUTH,
+                                    format!("unknown auth_type `{other}`"),
+                                )
+                                .at(span)
+                                .label("expected PASS or AH");
+                                if let Some(s) = did_you_mean(other, ["PASS", "AH"]) {
+                                    d = d.help(format!("did you mean `{s}`?"));
+                                }
+                                self.diags.push(d);
+                            }
+                        }
+                    }
+                }
+                "auth_pass" => {
+                    if let Some(p) = self.string(c) {
+                        pass = Some((p, c.args[0].span));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let (t, _) = auth_type?;
+        let (mut p, pspan) = match pass {
+            Some(p) => p,
+            None => {
+                self.diags.push(
+                    Diagnostic::error(codes::AUTH, "`authentication` has no `auth_pass`")
+                        .at(n.keyword.span)
+                        .help("add `auth_pass <up to 8 characters>`"),
+                );
+                return None;
+            }
+        };
+        if p.len() > 8 {
+            let mut cut = 8;
+            while !p.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let kept = p[..cut].to_string();
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::AUTH_TRUNCATED,
+                    format!(
+                        "auth_pass is {} bytes; VRRP carries only 8, so the password is `{kept}`",
+                        p.len()
+                    ),
+                )
+                .at(pspan)
+                .label("truncated to 8 bytes")
+                .help(format!(
+                    "write `auth_pass {kept}` so every node visibly uses the same password"
+                )),
+            );
+            p = kept;
+        }
+        Some(Auth {
+            auth_type: t,
+            pass: p,
+        })
+    }
+
+    fn vips(&mut self, n: &Node) -> Vec<VirtualIp> {
+        self.no_extra(n, 0);
+        let mut out = Vec::new();
+        if !self.needs_block(n) {
+            return out;
+        }
+        for c in n.children() {
+            let Some((addr, prefix, _)) = values::ip_prefix(self.diags, &c.keyword) else {
+                continue;
+            };
+            let mut vip = VirtualIp {
+                addr,
+                prefix,
+                brd: None,
+                dev: None,
+                scope: None,
+                label: None,
+                no_track: false,
+                span: c.head_span(),
+            };
+            let mut it = c.args.iter();
+            while let Some(opt) = it.next() {
+                let takes_value = matches!(
+                    opt.text.as_str(),
+                    "brd" | "broadcast" | "dev" | "scope" | "label" | "metric" | "preferred_lft"
+                );
+                let val = if takes_value { it.next() } else { None };
+                if takes_value && val.is_none() {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::MISSING_ARG,
+                            format!("`{}` needs a value", opt.text),
+                        )
+                        .at(opt.span)
+                        .help(format!("write `{} <value>`", opt.text)),
+                    );
+                    continue;
+                }
+                match (opt.text.as_str(), val) {
+                    ("brd" | "broadcast", Some(v)) => {
+                        vip.brd = values::ip(self.diags, "brd", v);
+                    }
+                    ("dev", Some(v)) => vip.dev = Some(v.text.clone()),
+                    ("scope", Some(v)) => {
+                        if !matches!(
+                            v.text.as_str(),
+                            "global" | "site" | "link" | "host" | "nowhere"
+                        ) && v.text.parse::<u8>().is_err()
+                        {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::BAD_VALUE,
+                                    format!("unknown scope `{}`", v.text),
+                                )
+                                .at(v.span)
+                                .help("use global, site, link, host or nowhere"),
+                            );
+                        }
+                        vip.scope = Some(v.text.clone());
+                    }
+                    ("label", Some(v)) => vip.label = Some(v.text.clone()),
+                    ("no_track", _) => vip.no_track = true,
+                    ("metric" | "preferred_lft", _)
+                    | ("home" | "-nodad" | "nodad" | "noprefixroute" | "autojoin", _) => {}
+                    _ => self.diags.push(
+                        Diagnostic::warning(
+                            codes::UNKNOWN_KEYWORD,
+                            format!("unknown virtual address option `{}`, ignored", opt.text),
+                        )
+                        .at(opt.span)
+                        .help(
+                            did_you_mean(
+                                &opt.text,
+                                ["brd", "dev", "scope", "label", "no_track", "metric"],
+                            )
+                            .map(|s| format!("did you mean `{s}`?"))
+                            .unwrap_or_else(|| {
+                                "options are brd, dev, scope, label, no_track".to_string()
+                            }),
+                        ),
+                    ),
+                }
+            }
+            out.push(vip);
+        }
+        out
+    }
+
+    /// Items of a `track_*` block: `name [weight N [reverse]]`.
+    fn track_list(&mut self, n: &Node) -> Vec<TrackRef> {
+        self.no_extra(n, 0);
+        let mut out = Vec::new();
+        if !self.needs_block(n) {
+            return out;
+        }
+        for c in n.children() {
+            let mut tr = TrackRef {
+                name: c.keyword.text.clone(),
+                weight: None,
+                reverse: false,
+                span: c.keyword.span,
+            };
+            match c.args.first() {
+                Some(w) if w.text == "weight" => {
+                    match c.args.get(1) {
+                        Some(v) => {
+                            tr.weight = values::int_in(self.diags, "weight", v, -254, 254)
+                                .map(|v| v as i32);
+                        }
+                        None => self.diags.push(
+                            Diagnostic::error(codes::MISSING_ARG, "`weight` needs a value")
+                                .at(w.span)
+                                .help("write `weight <-254..254>`"),
+                        ),
+                    }
+                    if let Some(r) = c.args.get(2) {
+                        if r.text == "reverse" {
+                            tr.reverse = true;
+                        } else {
+                            self.diags.push(
+                                Diagnostic::warning(
+                                    codes::EXTRA_ARGS,
+                                    format!("unexpected `{}`, ignored", r.text),
+                                )
+                                .at(r.span)
+                                .help("only `reverse` may follow the weight"),
+                            );
+                        }
+                    }
+                }
+                Some(w) => self.diags.push(
+                    Diagnostic::warning(
+                        codes::EXTRA_ARGS,
+                        format!("unexpected `{}` after `{}`, ignored", w.text, tr.name),
+                    )
+                    .at(w.span)
+                    .help("write `NAME` or `NAME weight N`"),
+                ),
+                None => {}
+            }
+            out.push(tr);
+        }
+        out
+    }
+
+    // ---------------------------------------------------------------- vrrp_sync_group
+
+    fn sync_group(&mut self, n: &Node) {
+        let Some((name, span)) = self.block_name(n) else {
+            return;
+        };
+        self.no_extra(n, 1);
+        if !self.needs_block(n) {
+            return;
+        }
+        let mut sg = SyncGroup {
+            name,
+            span,
+            members: Vec::new(),
+            track_scripts: Vec::new(),
+            notify_master: None,
+            notify_backup: None,
+            notify_fault: None,
+            notify_stop: None,
+            notify: None,
+            smtp_alert: false,
+        };
+        for c in n.children() {
+            let Some(kw) = self.known(keywords::SYNC_GROUP, c, "in `vrrp_sync_group`") else {
+                continue;
+            };
+            match kw.name {
+                "group" => {
+                    self.no_extra(c, 0);
+                    if self.needs_block(c) {
+                        for m in c.children() {
+                            sg.members.push(TrackRef {
+                                name: m.keyword.text.clone(),
+                                weight: None,
+                                reverse: false,
+                                span: m.keyword.span,
+                            });
+                            for extra in &m.args {
+                                sg.members.push(TrackRef {
+                                    name: extra.text.clone(),
+                                    weight: None,
+                                    reverse: false,
+                                    span: extra.span,
+                                });
+                            }
+                        }
+                    }
+                }
+                "track_script" => sg.track_scripts.extend(self.track_list(c)),
+                "track_interface" | "track_process" => {
+                    let _ = self.track_list(c);
+                }
+                "notify_master" => sg.notify_master = self.command(c),
+                "notify_backup" => sg.notify_backup = self.command(c),
+                "notify_fault" => sg.notify_fault = self.command(c),
+                "notify_stop" => sg.notify_stop = self.command(c),
+                "notify" => sg.notify = self.command(c),
+                "smtp_alert" => sg.smtp_alert = self.flag(c),
+                _ => {}
+            }
+        }
+        self.config.sync_groups.push(sg);
+    }
+}
+
+impl Node {
+    /// `keyword arg…` as written, for help texts.
+    pub fn head_text(&self) -> String {
+        let mut s = self.keyword.text.clone();
+        for a in &self.args {
+            s.push(' ');
+            s.push_str(&a.text);
+        }
+        s
+    }
+}

@@ -1,0 +1,41 @@
+//! Stable diagnostic codes (documented in docs/keepalived-diagnostics.md).
+
+// Reading the text.
+pub const NBSP: &str = "K001";
+pub const QUOTE: &str = "K002";
+pub const INCLUDE: &str = "K003";
+pub const BRACE: &str = "K004";
+pub const READ: &str = "K005";
+// Keywords.
+pub const UNKNOWN_KEYWORD: &str = "K101";
+pub const UNSUPPORTED: &str = "K102";
+pub const MISSING_ARG: &str = "K103";
+pub const BAD_VALUE: &str = "K104";
+pub const OUT_OF_RANGE: &str = "K105";
+pub const EXTRA_ARGS: &str = "K106";
+pub const NOT_A_BLOCK: &str = "K107";
+pub const NEEDS_BLOCK: &str = "K108";
+pub const DUPLICATE: &str = "K109";
+pub const DEPRECATED: &str = "K110";
+// Instances and references.
+pub const MISSING_INTERFACE: &str = "K201";
+pub const MISSING_VRID: &str = "K202";
+pub const VRID_CONFLICT: &str = "K203";
+pub const UNDEFINED_SCRIPT: &str = "K204";
+pub const UNDEFINED_INSTANCE: &str = "K205";
+pub const BAD_ADDRESS: &str = "K206";
+pub const VERSION: &str = "K207";
+pub const ADVERT_INT: &str = "K208";
+pub const AUTH: &str = "K209";
+pub const NO_VIP: &str = "K210";
+pub const UNKNOWN_INTERFACE: &str = "K211";
+pub const UNDEFINED_PROCESS: &str = "K212";
+// Lints keepalived does not have.
+pub const SHELL_OPERATORS: &str = "K301";
+pub const MASTER_NOPREEMPT: &str = "K302";
+pub const AUTH_TRUNCATED: &str = "K303";
+pub const SCRIPT_UNUSED: &str = "K304";
+// Environment (checked by the daemon, not the pure front end).
+pub const SCRIPT_MISSING: &str = "K401";
+pub const SCRIPT_SECURITY: &str = "K402";
+pub const SCRIPT_INSECURE: &str = "K403";

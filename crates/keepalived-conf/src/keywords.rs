@@ -1,0 +1,239 @@
+//! The keyword registry: every keyword vrrpd knows, per block, and what it does with it.
+//! `docs/keepalived-compat.md` is generated from this table.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Status {
+    /// Read into the model and acted on.
+    Supported,
+    /// A real keepalived keyword vrrpd reads but does not act on yet: warning.
+    Ignored,
+    /// Belongs to a keepalived subsystem vrrpd does not have (LVS, BFD, SNMP...): warning,
+    /// the whole block is skipped.
+    OtherSubsystem,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Keyword {
+    pub name: &'static str,
+    pub status: Status,
+}
+
+const fn s(name: &'static str) -> Keyword {
+    Keyword {
+        name,
+        status: Status::Supported,
+    }
+}
+const fn i(name: &'static str) -> Keyword {
+    Keyword {
+        name,
+        status: Status::Ignored,
+    }
+}
+const fn o(name: &'static str) -> Keyword {
+    Keyword {
+        name,
+        status: Status::OtherSubsystem,
+    }
+}
+
+pub const TOP: &[Keyword] = &[
+    s("global_defs"),
+    s("vrrp_script"),
+    s("vrrp_instance"),
+    s("vrrp_sync_group"),
+    s("vrrp_track_process"),
+    i("static_ipaddress"),
+    i("static_routes"),
+    i("static_rules"),
+    i("vrrp_track_file"),
+    i("track_file"),
+    i("linkbeat_use_polling"),
+    i("net_namespace"),
+    i("instance"),
+    o("virtual_server"),
+    o("virtual_server_group"),
+    o("real_server"),
+    o("bfd_instance"),
+    o("garp_group"),
+];
+
+pub const GLOBAL: &[Keyword] = &[
+    s("router_id"),
+    s("notification_email"),
+    s("notification_email_from"),
+    s("smtp_server"),
+    s("smtp_connect_timeout"),
+    s("smtp_helo_name"),
+    s("enable_script_security"),
+    s("script_user"),
+    s("vrrp_version"),
+    s("vrrp_strict"),
+    s("vrrp_skip_check_adv_addr"),
+    s("vrrp_garp_interval"),
+    s("vrrp_gna_interval"),
+    s("vrrp_garp_master_delay"),
+    s("vrrp_garp_master_repeat"),
+    s("vrrp_garp_master_refresh"),
+    s("vrrp_garp_master_refresh_repeat"),
+    s("vrrp_startup_delay"),
+    s("default_interface"),
+    i("vrrp_mcast_group4"),
+    i("vrrp_mcast_group6"),
+    i("vrrp_check_unicast_src"),
+    i("vrrp_garp_lower_prio_delay"),
+    i("vrrp_garp_lower_prio_repeat"),
+    i("vrrp_lower_prio_no_advert"),
+    i("vrrp_higher_prio_send_advert"),
+    i("vrrp_iptables"),
+    i("vrrp_ipsets"),
+    i("vrrp_no_swap"),
+    i("vrrp_priority"),
+    i("vrrp_rt_priority"),
+    i("vrrp_cpu_affinity"),
+    i("vrrp_notify_fifo"),
+    i("vrrp_notify_fifo_script"),
+    i("notify_fifo"),
+    i("notify_fifo_script"),
+    i("script_security"),
+    i("max_auto_priority"),
+    i("dynamic_interfaces"),
+    i("process_names"),
+    i("vrrp_netlink_cmd_rcv_bufs"),
+    i("vrrp_netlink_monitor_rcv_bufs"),
+    i("lvs_id"),
+    i("lvs_sync_daemon"),
+    i("lvs_flush"),
+    i("lvs_timeouts"),
+    i("checker_process_name"),
+    i("vrrp_process_name"),
+    i("enable_snmp_vrrp"),
+    i("enable_snmp_checker"),
+    i("enable_snmp_rfc"),
+    i("enable_snmp_rfcv2"),
+    i("enable_snmp_rfcv3"),
+    i("enable_traps"),
+    i("snmp_socket"),
+    i("enable_dbus"),
+    i("nftables"),
+    i("nftables_priority"),
+    i("nftables_ifindex"),
+    i("instance"),
+    i("use_pid_dir"),
+];
+
+pub const SCRIPT: &[Keyword] = &[
+    s("script"),
+    s("interval"),
+    s("timeout"),
+    s("weight"),
+    s("rise"),
+    s("fall"),
+    s("user"),
+    s("init_fail"),
+];
+
+pub const TRACK_PROCESS: &[Keyword] = &[
+    s("process"),
+    s("param_match"),
+    s("weight"),
+    s("quorum"),
+    s("quorum_max"),
+    s("delay"),
+    s("fork_delay"),
+    s("terminate_delay"),
+    s("full_command"),
+];
+
+pub const INSTANCE: &[Keyword] = &[
+    s("state"),
+    s("interface"),
+    s("virtual_router_id"),
+    s("priority"),
+    s("advert_int"),
+    s("version"),
+    s("nopreempt"),
+    s("preempt"),
+    s("preempt_delay"),
+    s("accept"),
+    s("no_accept"),
+    s("authentication"),
+    s("virtual_ipaddress"),
+    s("virtual_ipaddress_excluded"),
+    s("virtual_routes"),
+    s("track_script"),
+    s("track_interface"),
+    s("track_process"),
+    s("unicast_src_ip"),
+    s("unicast_peer"),
+    s("mcast_src_ip"),
+    s("notify_master"),
+    s("notify_backup"),
+    s("notify_fault"),
+    s("notify_stop"),
+    s("notify"),
+    s("smtp_alert"),
+    s("garp_master_delay"),
+    s("garp_master_repeat"),
+    s("garp_master_refresh"),
+    s("garp_master_refresh_repeat"),
+    s("use_vmac"),
+    s("dont_track_primary"),
+    i("vmac_xmit_base"),
+    i("native_ipv6"),
+    i("strict_mode"),
+    i("skip_check_adv_addr"),
+    i("check_unicast_src"),
+    i("unicast_ttl"),
+    i("debug"),
+    i("lvs_sync_daemon_interface"),
+    i("garp_lower_prio_delay"),
+    i("garp_lower_prio_repeat"),
+    i("lower_prio_no_advert"),
+    i("higher_prio_send_advert"),
+    i("notify_master_rx_lower_pri"),
+    i("virtual_rules"),
+    i("track_file"),
+    i("track_bfd"),
+    i("kernel_rx_buf_size"),
+    i("old_unicast_checksum"),
+    i("unicast_fault_no_peer"),
+];
+
+pub const SYNC_GROUP: &[Keyword] = &[
+    s("group"),
+    s("track_script"),
+    s("track_interface"),
+    s("track_process"),
+    s("notify_master"),
+    s("notify_backup"),
+    s("notify_fault"),
+    s("notify_stop"),
+    s("notify"),
+    s("smtp_alert"),
+    i("global_tracking"),
+    i("sync_group_tracking_weight"),
+    i("track_file"),
+    i("track_bfd"),
+];
+
+pub const AUTH: &[Keyword] = &[s("auth_type"), s("auth_pass")];
+
+/// Every table with the block it belongs to, for documentation.
+pub const TABLES: &[(&str, &[Keyword])] = &[
+    ("top level", TOP),
+    ("global_defs", GLOBAL),
+    ("vrrp_script", SCRIPT),
+    ("vrrp_track_process", TRACK_PROCESS),
+    ("vrrp_instance", INSTANCE),
+    ("authentication", AUTH),
+    ("vrrp_sync_group", SYNC_GROUP),
+];
+
+pub fn lookup(table: &[Keyword], word: &str) -> Option<Keyword> {
+    table.iter().copied().find(|k| k.name == word)
+}
+
+pub fn names(table: &[Keyword]) -> impl Iterator<Item = &'static str> + '_ {
+    table.iter().map(|k| k.name)
+}

@@ -1,0 +1,253 @@
+//! The typed configuration, with keepalived 2.2's defaults applied.
+//! Spans are kept (not serialised) so later checks can point at the source.
+
+use conf_diag::Span;
+use serde::Serialize;
+use std::net::IpAddr;
+
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Config {
+    pub global: GlobalDefs,
+    pub scripts: Vec<VrrpScript>,
+    pub track_processes: Vec<TrackProcess>,
+    pub instances: Vec<VrrpInstance>,
+    pub sync_groups: Vec<SyncGroup>,
+}
+
+impl Config {
+    pub fn script(&self, name: &str) -> Option<&VrrpScript> {
+        self.scripts.iter().find(|s| s.name == name)
+    }
+    pub fn instance(&self, name: &str) -> Option<&VrrpInstance> {
+        self.instances.iter().find(|i| i.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct GlobalDefs {
+    pub router_id: Option<String>,
+    pub notification_email: Vec<String>,
+    pub notification_email_from: Option<String>,
+    pub smtp_server: Option<SmtpServer>,
+    /// Seconds.
+    pub smtp_connect_timeout: u32,
+    pub enable_script_security: bool,
+    pub script_user: Option<UserGroup>,
+    pub vrrp_version: u8,
+    pub vrrp_strict: bool,
+    pub vrrp_skip_check_adv_addr: bool,
+    /// Delay between gratuitous ARPs of one burst, microseconds.
+    pub vrrp_garp_interval_us: u64,
+    /// Delay between unsolicited NAs of one burst, microseconds.
+    pub vrrp_gna_interval_us: u64,
+    /// Seconds after becoming master before the second GARP burst.
+    pub vrrp_garp_master_delay: u32,
+    pub vrrp_garp_master_repeat: u32,
+    /// Seconds between periodic GARP refreshes while master (0 = none).
+    pub vrrp_garp_master_refresh: u32,
+    pub vrrp_garp_master_refresh_repeat: u32,
+    /// Microseconds to stay in backup after start before any transition.
+    pub vrrp_startup_delay_us: u64,
+    pub default_interface: Option<String>,
+    /// Keywords read but not acted on (kept for `--dump-conf`).
+    pub other: Vec<(String, Vec<String>)>,
+}
+
+impl Default for GlobalDefs {
+    fn default() -> Self {
+        GlobalDefs {
+            router_id: None,
+            notification_email: Vec::new(),
+            notification_email_from: None,
+            smtp_server: None,
+            smtp_connect_timeout: 30,
+            enable_script_security: false,
+            script_user: None,
+            vrrp_version: 2,
+            vrrp_strict: false,
+            vrrp_skip_check_adv_addr: false,
+            vrrp_garp_interval_us: 0,
+            vrrp_gna_interval_us: 0,
+            vrrp_garp_master_delay: 5,
+            vrrp_garp_master_repeat: 5,
+            vrrp_garp_master_refresh: 0,
+            vrrp_garp_master_refresh_repeat: 1,
+            vrrp_startup_delay_us: 0,
+            default_interface: None,
+            other: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SmtpServer {
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UserGroup {
+    pub user: String,
+    pub group: Option<String>,
+}
+
+/// A command line to run (scripts, notify hooks).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Command {
+    /// As written in the config.
+    pub raw: String,
+    /// Split as keepalived splits it (whitespace, single/double quotes).
+    pub argv: Vec<String>,
+    /// Contains shell operators: vrrpd runs it with `/bin/sh -c`.
+    pub shell: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VrrpScript {
+    pub name: String,
+    #[serde(skip)]
+    pub span: Span,
+    pub script: Option<Command>,
+    /// Seconds between runs.
+    pub interval: u32,
+    /// Seconds a run may take (defaults to `interval`).
+    pub timeout: u32,
+    pub weight: i32,
+    pub weight_reverse: bool,
+    pub rise: u32,
+    pub fall: u32,
+    pub user: Option<UserGroup>,
+    pub init_fail: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TrackProcess {
+    pub name: String,
+    #[serde(skip)]
+    pub span: Span,
+    pub process: Option<String>,
+    pub param_match: Option<String>,
+    pub weight: i32,
+    pub weight_reverse: bool,
+    pub quorum: u32,
+    pub quorum_max: Option<u32>,
+    /// Seconds.
+    pub delay: f64,
+    pub full_command: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum InitialState {
+    Master,
+    Backup,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum AuthType {
+    Pass,
+    Ah,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Auth {
+    pub auth_type: AuthType,
+    /// At most 8 bytes (longer passwords are truncated, as keepalived does).
+    pub pass: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VirtualIp {
+    pub addr: IpAddr,
+    pub prefix: u8,
+    pub brd: Option<IpAddr>,
+    pub dev: Option<String>,
+    pub scope: Option<String>,
+    pub label: Option<String>,
+    pub no_track: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// A virtual route, kept as written (`to`, `via`, `dev`, ... in ip-route order).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct VirtualRoute {
+    pub words: Vec<String>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `name [weight N [reverse]]` in a track_* block.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TrackRef {
+    pub name: String,
+    pub weight: Option<i32>,
+    pub reverse: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VrrpInstance {
+    pub name: String,
+    #[serde(skip)]
+    pub span: Span,
+    pub state: InitialState,
+    pub interface: Option<String>,
+    #[serde(skip)]
+    pub interface_span: Option<Span>,
+    pub vrid: Option<u8>,
+    #[serde(skip)]
+    pub vrid_span: Option<Span>,
+    /// Configured priority (1..255); 255 means address owner.
+    pub priority: u8,
+    pub priority_set: bool,
+    /// Advertisement interval in centiseconds.
+    pub advert_int_cs: u32,
+    pub version: u8,
+    pub ipv6: bool,
+    pub nopreempt: bool,
+    /// Seconds.
+    pub preempt_delay: f64,
+    pub accept: Option<bool>,
+    pub auth: Option<Auth>,
+    pub vips: Vec<VirtualIp>,
+    pub vips_excluded: Vec<VirtualIp>,
+    pub virtual_routes: Vec<VirtualRoute>,
+    pub track_scripts: Vec<TrackRef>,
+    pub track_interfaces: Vec<TrackRef>,
+    pub track_processes: Vec<TrackRef>,
+    pub unicast_src_ip: Option<IpAddr>,
+    pub unicast_peers: Vec<IpAddr>,
+    pub mcast_src_ip: Option<IpAddr>,
+    pub notify_master: Option<Command>,
+    pub notify_backup: Option<Command>,
+    pub notify_fault: Option<Command>,
+    pub notify_stop: Option<Command>,
+    pub notify: Option<Command>,
+    pub smtp_alert: bool,
+    /// Seconds (defaults from global_defs).
+    pub garp_master_delay: u32,
+    pub garp_master_repeat: u32,
+    pub garp_master_refresh: u32,
+    pub use_vmac: Option<String>,
+    pub dont_track_primary: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SyncGroup {
+    pub name: String,
+    #[serde(skip)]
+    pub span: Span,
+    pub members: Vec<TrackRef>,
+    pub track_scripts: Vec<TrackRef>,
+    pub notify_master: Option<Command>,
+    pub notify_backup: Option<Command>,
+    pub notify_fault: Option<Command>,
+    pub notify_stop: Option<Command>,
+    pub notify: Option<Command>,
+    pub smtp_alert: bool,
+}
