@@ -1,13 +1,16 @@
 #!/bin/bash
 # Re-run the keepalived -t oracle over cases/*.conf.
-# Usage (as root): ./run-oracle.sh NETNS OUTDIR
+# Usage (as root): ./run-oracle.sh NETNS OUTDIR [CASEDIR]   (CASEDIR defaults to ./cases)
 #   NETNS must already exist and contain interfaces eth0, ens160, ens192 (veth, up).
 #   Each case is run twice; raw stderr goes to OUTDIR/<case>.err, exit codes to OUTDIR/<case>.rc
 set -u
 NS=${1:?netns}; OUT=${2:?outdir}
 HERE=$(cd "$(dirname "$0")" && pwd)
+# run with a cwd unrelated to the configs, to show relative includes resolve against the including file
+cd /
 mkdir -p "$OUT"
-for f in "$HERE"/cases/*.conf; do
+CASEDIR=${3:-$HERE/cases}
+for f in "$CASEDIR"/*.conf; do
   b=$(basename "$f" .conf)
   rcs=""
   for run in 1 2; do

@@ -156,8 +156,21 @@ impl<'d> Builder<'d> {
     }
 
     fn block_name(&mut self, n: &Node) -> Option<(String, Span)> {
-        let w = self.arg(n, 0, "name")?;
-        Some((w.text.clone(), w.span))
+        match n.args.first() {
+            Some(w) => Some((w.text.clone(), w.span)),
+            None => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::MISSING_SETTING,
+                        format!("`{}` must have a name", n.keyword.text),
+                    )
+                    .at(n.keyword.span)
+                    .label("name expected after the keyword")
+                    .help(format!("write `{} NAME {{`", n.keyword.text)),
+                );
+                None
+            }
+        }
     }
 
     fn int(&mut self, n: &Node, lo: i64, hi: i64) -> Option<i64> {
@@ -388,7 +401,7 @@ impl<'d> Builder<'d> {
         if sc.script.is_none() {
             self.diags.push(
                 Diagnostic::error(
-                    codes::MISSING_ARG,
+                    codes::MISSING_SETTING,
                     format!("vrrp_script `{}` has no `script` line", sc.name),
                 )
                 .at(n.keyword.span.to(span))
@@ -502,7 +515,7 @@ impl<'d> Builder<'d> {
         if tp.process.is_none() {
             self.diags.push(
                 Diagnostic::error(
-                    codes::MISSING_ARG,
+                    codes::MISSING_SETTING,
                     format!("vrrp_track_process `{}` has no `process` line", tp.name),
                 )
                 .at(span)
@@ -645,6 +658,17 @@ impl<'d> Builder<'d> {
                         for r in c.children() {
                             let mut words = vec![r.keyword.text.clone()];
                             words.extend(r.args.iter().map(|w| w.text.clone()));
+                            if !words.iter().any(|w| w == "dev") {
+                                self.diags.push(
+                                    Diagnostic::warning(
+                                        codes::ROUTE_NO_DEV,
+                                        format!("virtual route `{}` has no `dev`", words.join(" ")),
+                                    )
+                                    .at(r.head_span())
+                                    .label("the link it depends on is unknown")
+                                    .help("add `dev <interface>` to the route"),
+                                );
+                            }
                             vi.virtual_routes.push(VirtualRoute {
                                 words,
                                 span: r.head_span(),
@@ -725,21 +749,40 @@ impl<'d> Builder<'d> {
         version_span: Option<Span>,
         auth_span: Option<Span>,
     ) {
-        vi.ipv6 = vi.vips.first().is_some_and(|v| v.addr.is_ipv6());
-        if vi.ipv6 && vi.version == 2 {
-            let mut d = Diagnostic::warning(
-                codes::VERSION,
-                format!(
-                    "vrrp_instance `{}` has IPv6 addresses: VRRP version 2 is IPv4 only, using version 3",
-                    vi.name
-                ),
-            )
-            .at_opt(version_span.or(vi.vips.first().map(|v| v.span)))
-            .help("set `version 3` to make this explicit");
-            if version_span.is_none() {
-                d = d.label("first virtual address is IPv6");
+        // IPv6 needs VRRPv3. keepalived deduces v3 silently, accepts an explicit `version 2`
+        // written before the addresses (and then runs v2 over IPv6), and rejects one written
+        // after them. vrrpd always uses v3 for IPv6; `ka_version` tracks what keepalived
+        // would use, so the same problems are reported.
+        let first_v6 = vi.vips.first().filter(|v| v.addr.is_ipv6()).map(|v| v.span);
+        vi.ipv6 = first_v6.is_some();
+        let mut ka_version = vi.version;
+        if let Some(v6) = first_v6 {
+            match version_span {
+                Some(vs) if vi.version == 2 && vs.file == v6.file && vs.start > v6.start => {
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::VERSION_CONFLICT,
+                            "`version 2` conflicts with the IPv6 virtual addresses above it",
+                        )
+                        .at(vs)
+                        .label("ignored: IPv6 needs VRRP version 3")
+                        .help("remove `version 2`, or write `version 3`"),
+                    );
+                    ka_version = 3;
+                }
+                Some(vs) if vi.version == 2 => {
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::VERSION,
+                            "VRRP version 2 is defined for IPv4 only (RFC 3768); vrrpd uses version 3 for these IPv6 addresses",
+                        )
+                        .at(vs)
+                        .label("version 3 used")
+                        .help("write `version 3`; keepalived would send non-standard VRRPv2 over IPv6, so a mixed pair needs `version 3` on the keepalived node too"),
+                    );
+                }
+                _ => ka_version = 3,
             }
-            self.diags.push(d);
             vi.version = 3;
         }
         let mixed: Vec<&VirtualIp> = vi
@@ -801,10 +844,28 @@ impl<'d> Builder<'d> {
         if vi.state == InitialState::Master && !vi.priority_set {
             vi.priority = 255;
         }
+        if vi.auth.is_some() && self.config.global.vrrp_strict {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::STRICT_AUTH,
+                    format!(
+                        "vrrp_instance `{}`: vrrp_strict does not allow authentication, ignored",
+                        vi.name
+                    ),
+                )
+                .at_opt(auth_span)
+                .help("remove the authentication block, or drop vrrp_strict"),
+            );
+            vi.auth = None;
+        }
         if vi.version == 3 && vi.auth.is_some() {
             self.diags.push(
                 Diagnostic::warning(
-                    codes::AUTH,
+                    if ka_version == 3 {
+                        codes::AUTH
+                    } else {
+                        codes::VERSION
+                    },
                     format!(
                         "vrrp_instance `{}`: VRRPv3 has no authentication, `authentication` ignored",
                         vi.name
@@ -918,6 +979,7 @@ impl<'d> Builder<'d> {
                 no_track: false,
                 span: c.head_span(),
             };
+            let mut dropped = false;
             let mut it = c.args.iter();
             while let Some(opt) = it.next() {
                 let takes_value = matches!(
@@ -928,7 +990,7 @@ impl<'d> Builder<'d> {
                 if takes_value && val.is_none() {
                     self.diags.push(
                         Diagnostic::error(
-                            codes::MISSING_ARG,
+                            codes::MISSING_SETTING,
                             format!("`{}` needs a value", opt.text),
                         )
                         .at(opt.span)
@@ -958,7 +1020,23 @@ impl<'d> Builder<'d> {
                         }
                         vip.scope = Some(v.text.clone());
                     }
-                    ("label", Some(v)) => vip.label = Some(v.text.clone()),
+                    ("label", Some(v)) => {
+                        if v.text.len() > 15 {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::LABEL_TOO_LONG,
+                                    format!("label `{}` is longer than 15 characters", v.text),
+                                )
+                                .at(v.span)
+                                .label("Linux interface labels have at most 15 characters")
+                                .help("shorten the label, e.g. `eth0:1`"),
+                            );
+                            vip.label = None;
+                            dropped = true;
+                        } else {
+                            vip.label = Some(v.text.clone());
+                        }
+                    }
                     ("no_track", _) => vip.no_track = true,
                     ("metric" | "preferred_lft", _)
                     | ("home" | "-nodad" | "nodad" | "noprefixroute" | "autojoin", _) => {}
@@ -981,7 +1059,9 @@ impl<'d> Builder<'d> {
                     ),
                 }
             }
-            out.push(vip);
+            if !dropped {
+                out.push(vip);
+            }
         }
         out
     }
@@ -1008,7 +1088,7 @@ impl<'d> Builder<'d> {
                                 .map(|v| v as i32);
                         }
                         None => self.diags.push(
-                            Diagnostic::error(codes::MISSING_ARG, "`weight` needs a value")
+                            Diagnostic::error(codes::MISSING_SETTING, "`weight` needs a value")
                                 .at(w.span)
                                 .help("write `weight <-254..254>`"),
                         ),

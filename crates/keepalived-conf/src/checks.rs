@@ -26,6 +26,17 @@ fn instances(cfg: &Config, diags: &mut Diagnostics) {
                 .help("give each vrrp_instance its own name"),
             );
         }
+        if vi.vips.is_empty() {
+            diags.push(
+                Diagnostic::warning(
+                    codes::NO_VIP,
+                    format!("vrrp_instance `{}` has no virtual address", vi.name),
+                )
+                .at(vi.span)
+                .label("nothing to fail over")
+                .help("add `virtual_ipaddress { <address>/<prefix> }`"),
+            );
+        }
         if vi.interface.is_none() {
             diags.push(
                 Diagnostic::error(
@@ -124,6 +135,25 @@ fn references(cfg: &Config, diags: &mut Diagnostics) {
     }
     let inst_names: Vec<&str> = cfg.instances.iter().map(|i| i.name.as_str()).collect();
     for sg in &cfg.sync_groups {
+        let defined = sg
+            .members
+            .iter()
+            .filter(|m| cfg.instance(&m.name).is_some())
+            .count();
+        if defined < 2 {
+            diags.push(
+                Diagnostic::warning(
+                    codes::SYNC_GROUP_SMALL,
+                    format!(
+                        "vrrp_sync_group `{}` has {defined} instance{}; a sync group ties two or more together",
+                        sg.name,
+                        if defined == 1 { "" } else { "s" }
+                    ),
+                )
+                .at(sg.span)
+                .help("add the other vrrp_instance names to `group { }`, or drop the sync group"),
+            );
+        }
         for t in &sg.track_scripts {
             if cfg.script(&t.name).is_none() {
                 undefined_script(&t.name, t.span, diags);

@@ -302,9 +302,9 @@ fn expand(text: &str, defs: &HashMap<String, String>) -> String {
                 None => ("", 0),
             }
         } else {
-            let end = after
-                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .unwrap_or(after.len());
+            // Unbraced, the name runs to the end of the word (or the next `$`):
+            // keepalived leaves `10.0.0.$V/24` alone.
+            let end = after.find('$').unwrap_or(after.len());
             (&after[..end], end)
         };
         match defs.get(name) {
@@ -381,7 +381,9 @@ pub fn split_words(file: FileId, base: usize, raw: &str, diags: &mut Diagnostics
         let mut in_ref = false;
         while let Some(&(j, d)) = chars.peek() {
             // `${NAME}` is one word: its braces are not blocks.
-            if !in_ref && (is_space(d) || d == '{' || d == '}' || d == '"') {
+            // A comment may start inside a word (`51#x` is 51), as keepalived reads it.
+            if !in_ref && (is_space(d) || d == '{' || d == '}' || d == '"' || d == '#' || d == '!')
+            {
                 end = j;
                 break;
             }
@@ -446,15 +448,16 @@ mod tests {
     #[test]
     fn words_comments_quotes_braces() {
         let (lines, d) = lex(
-            "vrrp_script chk{ # c\r\n  script \"/bin/a && b\" ! x\n}\n! all\n# all\n",
+            "vrrp_script chk{ # c\r\n  script \"/bin/a && b #1\" ! x\n}\n! all\n# all\nvirtual_router_id 51#x\n",
             None,
         );
         assert_eq!(
             lines,
             vec![
                 vec!["vrrp_script", "chk", "{"],
-                vec!["script", "/bin/a && b"],
-                vec!["}"]
+                vec!["script", "/bin/a && b #1"],
+                vec!["}"],
+                vec!["virtual_router_id", "51"]
             ]
         );
         assert!(d.is_empty());
@@ -481,12 +484,12 @@ mod tests {
 
     #[test]
     fn definitions_and_substitution() {
-        let text = "$IF=eth0\n$VIPS=10.0.0.1 10.0.0.2\ninterface $IF\nx ${IF}.5 $VIPS $NOPE\n";
+        let text = "$IF=eth0\n$VIPS=10.0.0.1 10.0.0.2\ninterface $IF\nx ${IF}.5 $VIPS $NOPE VI_$IF 1.$IF/24\n";
         assert_eq!(
             lex(text, None).0,
             vec![
                 vec!["interface", "eth0"],
-                vec!["x", "eth0.5", "10.0.0.1", "10.0.0.2", "$NOPE"]
+                vec!["x", "eth0.5", "10.0.0.1", "10.0.0.2", "$NOPE", "VI_eth0", "1.$IF/24"]
             ]
         );
     }

@@ -8,6 +8,8 @@ pub mod build;
 pub mod checks;
 pub mod cluster;
 pub mod codes;
+pub mod compat;
+pub mod dump;
 pub mod keywords;
 pub mod lexer;
 pub mod loader;

@@ -1,1 +1,43 @@
-fn main() {}
+//! vrrpd: keepalived's VRRP half, reading keepalived.conf unchanged.
+
+mod cli;
+mod config_test;
+mod environment;
+
+use clap::Parser;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args = cli::Args::parse();
+    match run(&args) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("vrrpd: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn run(args: &cli::Args) -> anyhow::Result<u8> {
+    if args.version {
+        println!("vrrpd {}", env!("CARGO_PKG_VERSION"));
+        println!("keepalived.conf compatible (keepalived 2.2)");
+        return Ok(0);
+    }
+    if args.check {
+        anyhow::bail!(
+            "-C/--check runs keepalived's LVS health checker, which vrrpd does not have; \
+             vrrpd is the VRRP part only (use proxyd for load balancing and health checks)"
+        );
+    }
+    if !args.check_cluster.is_empty() {
+        return config_test::check_cluster(args);
+    }
+    if args.config_test.is_some() || args.dump_conf {
+        return config_test::config_test(args);
+    }
+    anyhow::bail!(
+        "the VRRP daemon itself is not available in this build yet; \
+         use -t to check a configuration or --check-cluster to compare nodes"
+    )
+}

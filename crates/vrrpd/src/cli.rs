@@ -1,0 +1,103 @@
+//! Command line, compatible with keepalived's (same short and long options).
+
+use clap::Parser;
+use std::path::PathBuf;
+
+pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "vrrpd",
+    version,
+    about = "VRRP daemon that runs keepalived.conf unchanged",
+    disable_version_flag = true
+)]
+pub struct Args {
+    /// Use the specified configuration file
+    #[arg(short = 'f', long = "use-file", value_name = "FILE", default_value = DEFAULT_CONFIG)]
+    pub use_file: PathBuf,
+
+    /// Check the configuration and exit (keepalived's exit codes); optional log file
+    #[arg(short = 't', long = "config-test", value_name = "LOG_FILE", num_args = 0..=1, require_equals = true)]
+    pub config_test: Option<Option<PathBuf>>,
+
+    /// Print the resolved configuration (every default filled in) and exit
+    #[arg(short = 'd', long = "dump-conf")]
+    pub dump_conf: bool,
+
+    /// With --dump-conf or --check-cluster: print JSON
+    #[arg(long)]
+    pub json: bool,
+
+    /// Read the configs of all nodes of one cluster and report mismatches and failover verdicts
+    #[arg(long = "check-cluster", value_name = "NODE.conf", num_args = 1..)]
+    pub check_cluster: Vec<PathBuf>,
+
+    /// Only run the VRRP subsystem (the only one vrrpd has)
+    #[arg(short = 'P', long = "vrrp")]
+    pub vrrp: bool,
+
+    /// Only run the LVS health checker (not provided by vrrpd)
+    #[arg(short = 'C', long = "check")]
+    pub check: bool,
+
+    /// Only run BFD (not provided by vrrpd)
+    #[arg(short = 'B', long = "no_bfd")]
+    pub no_bfd: bool,
+
+    /// Detailed log messages
+    #[arg(short = 'D', long = "log-detail")]
+    pub log_detail: bool,
+
+    /// Syslog facility local0..local7 (0-7)
+    #[arg(short = 'S', long = "log-facility", value_name = "0-7", value_parser = clap::value_parser!(u8).range(0..=7))]
+    pub log_facility: Option<u8>,
+
+    /// Log messages to the console (stderr)
+    #[arg(short = 'l', long = "log-console")]
+    pub log_console: bool,
+
+    /// Do not log to syslog
+    #[arg(short = 'G', long = "no-syslog")]
+    pub no_syslog: bool,
+
+    /// Also log to a file
+    #[arg(short = 'g', long = "log-file", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    pub log_file: Option<Option<PathBuf>>,
+
+    /// Do not fork the daemon process
+    #[arg(short = 'n', long = "dont-fork")]
+    pub dont_fork: bool,
+
+    /// Parent process pid file
+    #[arg(short = 'p', long = "pid", value_name = "FILE")]
+    pub pid: Option<PathBuf>,
+
+    /// VRRP child process pid file
+    #[arg(short = 'r', long = "vrrp_pid", value_name = "FILE")]
+    pub vrrp_pid: Option<PathBuf>,
+
+    /// Checker child process pid file (accepted for compatibility)
+    #[arg(short = 'c', long = "checkers_pid", value_name = "FILE")]
+    pub checkers_pid: Option<PathBuf>,
+
+    /// BFD child process pid file (accepted for compatibility)
+    #[arg(short = 'b', long = "bfd_pid", value_name = "FILE")]
+    pub bfd_pid: Option<PathBuf>,
+
+    /// Config id: selects `@id` lines (defaults to the host name)
+    #[arg(short = 'i', long = "config-id", value_name = "ID")]
+    pub config_id: Option<String>,
+
+    /// Do not remove VIPs and routes when the daemon stops
+    #[arg(short = 'V', long = "dont-release-vrrp")]
+    pub dont_release_vrrp: bool,
+
+    /// Remove VIPs and routes left over from a previous run at startup
+    #[arg(short = 'X', long = "release-vips")]
+    pub release_vips: bool,
+
+    /// Display the version and exit
+    #[arg(short = 'v', long = "version")]
+    pub version: bool,
+}
