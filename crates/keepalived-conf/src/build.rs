@@ -577,6 +577,7 @@ impl<'d> Builder<'d> {
         let mut version_span: Option<Span> = None;
         let mut advert_word: Option<Word> = None;
         let mut auth_span: Option<Span> = None;
+        let mut native_ipv6 = false;
         for c in n.children() {
             let Some(kw) = self.known(keywords::INSTANCE, c, "in `vrrp_instance`") else {
                 continue;
@@ -734,8 +735,12 @@ impl<'d> Builder<'d> {
                     self.no_extra(c, 1);
                 }
                 "dont_track_primary" => vi.dont_track_primary = self.flag(c),
+                "native_ipv6" => native_ipv6 = self.flag(c),
                 _ => {}
             }
+        }
+        if native_ipv6 {
+            vi.ipv6 = true;
         }
         self.finish_instance(&mut vi, advert_word, version_span, auth_span);
         self.config.instances.push(vi);
@@ -753,7 +758,12 @@ impl<'d> Builder<'d> {
         // written before the addresses (and then runs v2 over IPv6), and rejects one written
         // after them. vrrpd always uses v3 for IPv6; `ka_version` tracks what keepalived
         // would use, so the same problems are reported.
-        let first_v6 = vi.vips.first().filter(|v| v.addr.is_ipv6()).map(|v| v.span);
+        let first_v6 = vi
+            .vips
+            .first()
+            .filter(|v| v.addr.is_ipv6())
+            .map(|v| v.span)
+            .or(if vi.ipv6 { Some(vi.span) } else { None });
         vi.ipv6 = first_v6.is_some();
         let mut ka_version = vi.version;
         if let Some(v6) = first_v6 {
@@ -805,6 +815,8 @@ impl<'d> Builder<'d> {
                 .help("an instance carries one address family: move it to `virtual_ipaddress_excluded` or to another vrrp_instance"),
             );
         }
+        let family = vi.ipv6;
+        vi.vips.retain(|v| v.addr.is_ipv6() == family);
         if let Some(w) = advert {
             if let Some(us) = values::seconds_in(self.diags, "advert_int", &w, 0.01, 255.0) {
                 let cs = (us as f64 / 10_000.0).round() as u32;

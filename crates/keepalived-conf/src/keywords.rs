@@ -180,7 +180,7 @@ pub const INSTANCE: &[Keyword] = &[
     s("use_vmac"),
     s("dont_track_primary"),
     i("vmac_xmit_base"),
-    i("native_ipv6"),
+    s("native_ipv6"),
     i("strict_mode"),
     i("skip_check_adv_addr"),
     i("check_unicast_src"),

@@ -67,8 +67,12 @@ pub fn check(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) -> EnvRepor
     for cmd in notify_commands(cfg) {
         program_ok(cmd, host, diags, false, cfg.global.enable_script_security);
     }
-    let in_use = keepalived_conf::compat::scripts_in_use(cfg, &report.disabled_scripts);
-    let any_scripts = !in_use.is_empty() || keepalived_conf::compat::has_notify_scripts(cfg);
+    // keepalived counts every runnable vrrp_script here, tracked or not.
+    let any_scripts = cfg
+        .scripts
+        .iter()
+        .any(|s| s.script.is_some() && !report.disabled_scripts.contains(&s.name))
+        || keepalived_conf::compat::has_notify_scripts(cfg);
     if any_scripts && !cfg.global.enable_script_security && script_root {
         report.unsecured_scripts = true;
         diags.push(
