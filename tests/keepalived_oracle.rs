@@ -55,7 +55,10 @@ fn vrrpd_t_matches_keepalived_t() {
     if !netns_available() {
         return;
     }
-    assert!(have("keepalived"), "keepalived is not installed (the README test command installs it)");
+    assert!(
+        have("keepalived"),
+        "keepalived is not installed (the README test command installs it)"
+    );
     let vrrpd = binary("vrrpd");
     let ns = Netns::new("kot");
     for ifname in ["eth0", "ens160", "ens192"] {
@@ -64,7 +67,11 @@ fn vrrpd_t_matches_keepalived_t() {
     let tmp = tempdir();
     let pid = |n: &str| tmp.join(n).display().to_string();
     let all = configs();
-    assert!(all.len() >= 37, "expected the seed configs and 30+ cases, found {}", all.len());
+    assert!(
+        all.len() >= 37,
+        "expected the seed configs and 30+ cases, found {}",
+        all.len()
+    );
     let mut mismatches = Vec::new();
     let mut deliberate_seen = 0;
     for conf in &all {
@@ -72,25 +79,60 @@ fn vrrpd_t_matches_keepalived_t() {
         let c = conf.display().to_string();
         let ka = ns.exec(
             "timeout",
-            &["20", "keepalived", "-t", "-f", &c, "-p", &pid("p"), "-r", &pid("r"), "-c", &pid("c"), "-b", &pid("b")],
+            &[
+                "20",
+                "keepalived",
+                "-t",
+                "-f",
+                &c,
+                "-p",
+                &pid("p"),
+                "-r",
+                &pid("r"),
+                "-c",
+                &pid("c"),
+                "-b",
+                &pid("b"),
+            ],
         );
         let vr = ns.exec(vrrpd.to_str().unwrap(), &["-t", "-f", &c]);
         let (k, v) = (exit_code(&ka), exit_code(&vr));
         if let Some((_, ek, ev, why)) = DELIBERATE.iter().find(|d| d.0 == file) {
             deliberate_seen += 1;
-            assert_eq!((k, v), (*ek, *ev), "{file}: the documented difference changed ({why})");
+            assert_eq!(
+                (k, v),
+                (*ek, *ev),
+                "{file}: the documented difference changed ({why})"
+            );
             continue;
         }
         if k != v {
             mismatches.push(format!(
                 "{file}: keepalived {k}, vrrpd {v}\n  keepalived: {}\n  vrrpd: {}",
-                String::from_utf8_lossy(&ka.stderr).lines().take(4).collect::<Vec<_>>().join(" | "),
-                String::from_utf8_lossy(&vr.stderr).lines().take(6).collect::<Vec<_>>().join(" | ")
+                String::from_utf8_lossy(&ka.stderr)
+                    .lines()
+                    .take(4)
+                    .collect::<Vec<_>>()
+                    .join(" | "),
+                String::from_utf8_lossy(&vr.stderr)
+                    .lines()
+                    .take(6)
+                    .collect::<Vec<_>>()
+                    .join(" | ")
             ));
         }
     }
-    assert_eq!(deliberate_seen, DELIBERATE.len(), "a documented case file is missing");
-    assert!(mismatches.is_empty(), "{} mismatches:\n{}", mismatches.len(), mismatches.join("\n"));
+    assert_eq!(
+        deliberate_seen,
+        DELIBERATE.len(),
+        "a documented case file is missing"
+    );
+    assert!(
+        mismatches.is_empty(),
+        "{} mismatches:\n{}",
+        mismatches.len(),
+        mismatches.join("\n")
+    );
     eprintln!("compared {} configs with keepalived -t", all.len());
 }
 

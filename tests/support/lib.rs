@@ -31,7 +31,9 @@ pub fn binary(name: &str) -> PathBuf {
 
 /// Whether we run in CI, where a test that cannot set up its namespace must fail.
 pub fn in_ci() -> bool {
-    std::env::var("CI").map(|v| v == "true" || v == "1").unwrap_or(false)
+    std::env::var("CI")
+        .map(|v| v == "true" || v == "1")
+        .unwrap_or(false)
 }
 
 /// Returns false (and says so loudly) when namespaces cannot be used outside CI;
@@ -125,7 +127,9 @@ impl Netns {
 
 impl Drop for Netns {
     fn drop(&mut self) {
-        let _ = Command::new("ip").args(["netns", "del", &self.name]).output();
+        let _ = Command::new("ip")
+            .args(["netns", "del", &self.name])
+            .output();
     }
 }
 

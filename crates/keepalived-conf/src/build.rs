@@ -76,16 +76,23 @@ impl<'d> Builder<'d> {
                 None
             }
             None => {
-                let mut d = Diagnostic::warning(
-                    codes::UNKNOWN_KEYWORD,
-                    format!("unknown keyword `{}` {place}, ignored", word.text),
-                )
-                .at(word.span)
-                .label("unknown keyword");
-                if let Some(s) = did_you_mean(&word.text, keywords::names(table)) {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
-                self.diags.push(d);
+                // A near miss of a known keyword is a typo whose intent is clear: refuse it
+                // rather than run without the setting. Anything else may be a keyword of a
+                // newer keepalived, so it is ignored with a warning, as keepalived does.
+                let d = match did_you_mean(&word.text, keywords::names(table)) {
+                    Some(s) => Diagnostic::error(
+                        codes::UNKNOWN_KEYWORD,
+                        format!("unknown keyword `{}` {place}", word.text),
+                    )
+                    .label("unknown keyword")
+                    .help(format!("did you mean `{s}`?")),
+                    None => Diagnostic::warning(
+                        codes::UNKNOWN_KEYWORD,
+                        format!("unknown keyword `{}` {place}, ignored", word.text),
+                    )
+                    .label("unknown keyword"),
+                };
+                self.diags.push(d.at(word.span));
                 None
             }
         }

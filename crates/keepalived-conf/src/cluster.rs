@@ -12,11 +12,17 @@ use std::collections::BTreeMap;
 use std::fmt::Write;
 
 /// Effective priority of an instance given which scripts fail; None = FAULT.
-pub fn effective_priority(cfg: &Config, vi: &VrrpInstance, failing: &dyn Fn(&str) -> bool) -> Option<u8> {
+pub fn effective_priority(
+    cfg: &Config,
+    vi: &VrrpInstance,
+    failing: &dyn Fn(&str) -> bool,
+) -> Option<u8> {
     let base = vi.priority as i32;
     let mut prio = base;
     for t in &vi.track_scripts {
-        let Some(sc) = cfg.script(&t.name) else { continue };
+        let Some(sc) = cfg.script(&t.name) else {
+            continue;
+        };
         let (weight, reverse) = match t.weight {
             Some(w) => (w, t.reverse),
             None => (sc.weight, sc.weight_reverse),
@@ -99,9 +105,20 @@ impl ClusterReport {
 
     pub fn render(&self) -> String {
         let mut o = String::new();
-        let _ = writeln!(o, "cluster of {} nodes: {}", self.nodes.len(), self.nodes.join(", "));
+        let _ = writeln!(
+            o,
+            "cluster of {} nodes: {}",
+            self.nodes.len(),
+            self.nodes.join(", ")
+        );
         for g in &self.groups {
-            let _ = writeln!(o, "\nVRID {} ({}), VIPs {}", g.vrid, g.family, g.vips.join(" "));
+            let _ = writeln!(
+                o,
+                "\nVRID {} ({}), VIPs {}",
+                g.vrid,
+                g.family,
+                g.vips.join(" ")
+            );
             for m in &g.members {
                 let _ = writeln!(
                     o,
@@ -167,12 +184,21 @@ pub fn analyse(nodes: &[(String, &Config)]) -> ClusterReport {
 }
 
 fn vip_list(vi: &VrrpInstance) -> Vec<String> {
-    let mut v: Vec<String> = vi.vips.iter().map(|v| format!("{}/{}", v.addr, v.prefix)).collect();
+    let mut v: Vec<String> = vi
+        .vips
+        .iter()
+        .map(|v| format!("{}/{}", v.addr, v.prefix))
+        .collect();
     v.sort();
     v
 }
 
-fn group(nodes: &[(String, &Config)], vrid: u8, ipv6: bool, members: &[(usize, &VrrpInstance)]) -> Group {
+fn group(
+    nodes: &[(String, &Config)],
+    vrid: u8,
+    ipv6: bool,
+    members: &[(usize, &VrrpInstance)],
+) -> Group {
     let mut findings = Vec::new();
     let name = |i: usize| nodes[i].0.clone();
     let present: Vec<usize> = members.iter().map(|(i, _)| *i).collect();
@@ -184,7 +210,10 @@ fn group(nodes: &[(String, &Config)], vrid: u8, ipv6: bool, members: &[(usize, &
             });
         }
     }
-    for (i, _) in members.iter().filter(|(i, _)| members.iter().filter(|(j, _)| j == i).count() > 1) {
+    for (i, _) in members
+        .iter()
+        .filter(|(i, _)| members.iter().filter(|(j, _)| j == i).count() > 1)
+    {
         findings.push(Finding {
             severity: "error",
             message: format!("{} has several instances with VRID {vrid}", name(*i)),
@@ -207,7 +236,10 @@ fn group(nodes: &[(String, &Config)], vrid: u8, ipv6: bool, members: &[(usize, &
         if vi.version != first.version {
             findings.push(Finding {
                 severity: "error",
-                message: format!("VRRP version differs: {a} v{}, {b} v{}", first.version, vi.version),
+                message: format!(
+                    "VRRP version differs: {a} v{}, {b} v{}",
+                    first.version, vi.version
+                ),
             });
         }
         if vi.auth != first.auth {
@@ -249,8 +281,15 @@ fn group(nodes: &[(String, &Config)], vrid: u8, ipv6: bool, members: &[(usize, &
         })
         .collect();
     let best = view.iter().filter_map(|m| m.priority).max();
-    let top: Vec<&Member> = view.iter().filter(|m| m.priority.is_some() && m.priority == best).collect();
-    let master = if top.len() == 1 { Some(top[0].node.clone()) } else { None };
+    let top: Vec<&Member> = view
+        .iter()
+        .filter(|m| m.priority.is_some() && m.priority == best)
+        .collect();
+    let master = if top.len() == 1 {
+        Some(top[0].node.clone())
+    } else {
+        None
+    };
     if top.len() > 1 {
         findings.push(Finding {
             severity: "warning",
@@ -261,7 +300,10 @@ fn group(nodes: &[(String, &Config)], vrid: u8, ipv6: bool, members: &[(usize, &
             ),
         });
     }
-    let masters: Vec<&Member> = view.iter().filter(|m| m.state == InitialState::Master).collect();
+    let masters: Vec<&Member> = view
+        .iter()
+        .filter(|m| m.state == InitialState::Master)
+        .collect();
     if masters.len() > 1 {
         findings.push(Finding {
             severity: "notice",
@@ -274,11 +316,21 @@ fn group(nodes: &[(String, &Config)], vrid: u8, ipv6: bool, members: &[(usize, &
     let mut scenarios = Vec::new();
     if let Some(mname) = &master {
         let Some(&(midx, mvi)) = members.iter().find(|(i, _)| &name(*i) == mname) else {
-            return Group { vrid, family: fam(ipv6), vips: vip_list(first), members: view, master, findings, scenarios };
+            return Group {
+                vrid,
+                family: fam(ipv6),
+                vips: vip_list(first),
+                members: view,
+                master,
+                findings,
+                scenarios,
+            };
         };
         let mcfg = nodes[midx].1;
         for t in &mvi.track_scripts {
-            let Some(sc) = mcfg.script(&t.name) else { continue };
+            let Some(sc) = mcfg.script(&t.name) else {
+                continue;
+            };
             let during = effective_priority(mcfg, mvi, &|s: &str| s == t.name);
             let (moves, new_master, verdict) = failover(&view, mname, during);
             let keepalived_note = sc.script.as_ref().filter(|c| c.shell).map(|_| {
@@ -324,7 +376,11 @@ fn failover(view: &[Member], old: &str, during: Option<u8>) -> (bool, Option<Str
         .filter(|m| m.node != old && m.priority.is_some())
         .max_by_key(|m| m.priority);
     let Some(other) = best_other else {
-        return (false, None, "no other node can take over: the VIP stays (or is lost if the master faults)".into());
+        return (
+            false,
+            None,
+            "no other node can take over: the VIP stays (or is lost if the master faults)".into(),
+        );
     };
     let op = other.priority.unwrap_or(0);
     match during {
@@ -388,19 +444,34 @@ mod tests {
 
     #[test]
     fn positive_weight_larger_than_gap_moves() {
-        assert_eq!(verdict(&node(100, "MASTER", 2), &node(99, "BACKUP", 2)), (Some("a".into()), true));
+        assert_eq!(
+            verdict(&node(100, "MASTER", 2), &node(99, "BACKUP", 2)),
+            (Some("a".into()), true)
+        );
     }
 
     #[test]
     fn positive_weight_equal_to_gap_does_not_move() {
-        assert_eq!(verdict(&node(101, "MASTER", 1), &node(100, "BACKUP", 1)), (Some("a".into()), false));
+        assert_eq!(
+            verdict(&node(101, "MASTER", 1), &node(100, "BACKUP", 1)),
+            (Some("a".into()), false)
+        );
     }
 
     #[test]
     fn negative_weight_and_fault() {
-        assert_eq!(verdict(&node(100, "MASTER", -20), &node(90, "BACKUP", -20)), (Some("a".into()), true));
-        assert_eq!(verdict(&node(100, "MASTER", -5), &node(90, "BACKUP", -5)), (Some("a".into()), false));
-        assert_eq!(verdict(&node(100, "MASTER", 0), &node(90, "BACKUP", 0)), (Some("a".into()), true));
+        assert_eq!(
+            verdict(&node(100, "MASTER", -20), &node(90, "BACKUP", -20)),
+            (Some("a".into()), true)
+        );
+        assert_eq!(
+            verdict(&node(100, "MASTER", -5), &node(90, "BACKUP", -5)),
+            (Some("a".into()), false)
+        );
+        assert_eq!(
+            verdict(&node(100, "MASTER", 0), &node(90, "BACKUP", 0)),
+            (Some("a".into()), true)
+        );
     }
 
     #[test]
@@ -411,6 +482,9 @@ mod tests {
         let c = node(10, "BACKUP", -50);
         assert_eq!(effective_priority(&c, &c.instances[0], &|_| true), Some(1));
         let c = node(255, "MASTER", -50);
-        assert_eq!(effective_priority(&c, &c.instances[0], &|_| true), Some(255));
+        assert_eq!(
+            effective_priority(&c, &c.instances[0], &|_| true),
+            Some(255)
+        );
     }
 }

@@ -39,10 +39,10 @@ pub fn config_test_exit_code(diags: &Diagnostics, unsecured_scripts: bool) -> i3
         EXIT_MISSING_PARAM
     } else if unsecured_scripts {
         EXIT_SCRIPT_SECURITY
-    } else if diags
-        .iter()
-        .any(|d| d.severity == Severity::Error || (d.severity == Severity::Warning && keepalived_reports(d.code)))
-    {
+    } else if diags.iter().any(|d| {
+        d.severity == Severity::Error
+            || (d.severity == Severity::Warning && keepalived_reports(d.code))
+    }) {
         EXIT_CONFIG
     } else {
         EXIT_OK
@@ -69,12 +69,24 @@ pub fn scripts_in_use<'c>(cfg: &'c Config, disabled: &[String]) -> Vec<&'c str> 
 /// Whether any notify command is configured.
 pub fn has_notify_scripts(cfg: &Config) -> bool {
     cfg.instances.iter().any(|i| {
-        [&i.notify_master, &i.notify_backup, &i.notify_fault, &i.notify_stop, &i.notify]
-            .iter()
-            .any(|c| c.is_some())
+        [
+            &i.notify_master,
+            &i.notify_backup,
+            &i.notify_fault,
+            &i.notify_stop,
+            &i.notify,
+        ]
+        .iter()
+        .any(|c| c.is_some())
     }) || cfg.sync_groups.iter().any(|g| {
-        [&g.notify_master, &g.notify_backup, &g.notify_fault, &g.notify_stop, &g.notify]
-            .iter()
-            .any(|c| c.is_some())
+        [
+            &g.notify_master,
+            &g.notify_backup,
+            &g.notify_fault,
+            &g.notify_stop,
+            &g.notify,
+        ]
+        .iter()
+        .any(|c| c.is_some())
     })
 }

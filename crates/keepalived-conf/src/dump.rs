@@ -38,12 +38,28 @@ pub fn to_keepalived_syntax(cfg: &Config) -> String {
     if g.vrrp_skip_check_adv_addr {
         let _ = writeln!(o, "    vrrp_skip_check_adv_addr");
     }
-    let _ = writeln!(o, "    vrrp_garp_interval {}", secs(g.vrrp_garp_interval_us));
+    let _ = writeln!(
+        o,
+        "    vrrp_garp_interval {}",
+        secs(g.vrrp_garp_interval_us)
+    );
     let _ = writeln!(o, "    vrrp_gna_interval {}", secs(g.vrrp_gna_interval_us));
     let _ = writeln!(o, "    vrrp_garp_master_delay {}", g.vrrp_garp_master_delay);
-    let _ = writeln!(o, "    vrrp_garp_master_repeat {}", g.vrrp_garp_master_repeat);
-    let _ = writeln!(o, "    vrrp_garp_master_refresh {}", g.vrrp_garp_master_refresh);
-    let _ = writeln!(o, "    vrrp_startup_delay {}", secs(g.vrrp_startup_delay_us));
+    let _ = writeln!(
+        o,
+        "    vrrp_garp_master_repeat {}",
+        g.vrrp_garp_master_repeat
+    );
+    let _ = writeln!(
+        o,
+        "    vrrp_garp_master_refresh {}",
+        g.vrrp_garp_master_refresh
+    );
+    let _ = writeln!(
+        o,
+        "    vrrp_startup_delay {}",
+        secs(g.vrrp_startup_delay_us)
+    );
     let _ = writeln!(o, "}}");
     for s in &cfg.scripts {
         let _ = writeln!(o, "\nvrrp_script {} {{", s.name);
@@ -113,7 +129,11 @@ fn instance(o: &mut String, vi: &VrrpInstance) {
         o,
         "    priority {}{}",
         vi.priority,
-        if vi.priority == 255 { "   # address owner" } else { "" }
+        if vi.priority == 255 {
+            "   # address owner"
+        } else {
+            ""
+        }
     );
     let _ = writeln!(o, "    advert_int {}", vi.advert_int_cs as f64 / 100.0);
     let _ = writeln!(o, "    version {}", vi.version);
@@ -131,7 +151,11 @@ fn instance(o: &mut String, vi: &VrrpInstance) {
             AuthType::Pass => "PASS",
             AuthType::Ah => "AH",
         };
-        let _ = writeln!(o, "    authentication {{\n        auth_type {t}\n        auth_pass {}\n    }}", a.pass);
+        let _ = writeln!(
+            o,
+            "    authentication {{\n        auth_type {t}\n        auth_pass {}\n    }}",
+            a.pass
+        );
     }
     for (kw, list) in [
         ("virtual_ipaddress", &vi.vips),

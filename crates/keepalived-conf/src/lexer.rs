@@ -382,7 +382,11 @@ pub fn split_words(file: FileId, base: usize, raw: &str, diags: &mut Diagnostics
         while let Some(&(j, d)) = chars.peek() {
             // `${NAME}` is one word: its braces are not blocks.
             // A comment may start inside a word (`51#x` is 51), as keepalived reads it.
-            if !in_ref && (is_space(d) || d == '{' || d == '}' || d == '"' || d == '#' || d == '!')
+            if is_space(d)
+                || d == '"'
+                || d == '#'
+                || d == '!'
+                || (!in_ref && (d == '{' || d == '}'))
             {
                 end = j;
                 break;

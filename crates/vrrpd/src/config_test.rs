@@ -74,7 +74,11 @@ pub fn check_cluster(args: &Args) -> anyhow::Result<u8> {
         let loaded = keepalived_conf::load(path, &FsLoader, &opts);
         if loaded.has_errors() {
             let mut only_errors = Diagnostics::new();
-            for d in loaded.diags.iter().filter(|d| d.severity == conf_diag::Severity::Error) {
+            for d in loaded
+                .diags
+                .iter()
+                .filter(|d| d.severity == conf_diag::Severity::Error)
+            {
                 only_errors.push(d.clone());
             }
             eprint!("{}", render_human_all(&loaded.map, &only_errors));
@@ -87,8 +91,14 @@ pub fn check_cluster(args: &Args) -> anyhow::Result<u8> {
         nodes.push((name, loaded));
     }
     if failed {
-        let d = Diagnostic::error("K500", "some node configurations have errors; fix them first");
-        eprintln!("{}", conf_diag::render_line(&conf_diag::SourceMap::new(), &d));
+        let d = Diagnostic::error(
+            "K500",
+            "some node configurations have errors; fix them first",
+        );
+        eprintln!(
+            "{}",
+            conf_diag::render_line(&conf_diag::SourceMap::new(), &d)
+        );
         return Ok(1);
     }
     let input: Vec<(String, &keepalived_conf::Config)> =

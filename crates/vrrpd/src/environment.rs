@@ -40,7 +40,8 @@ impl Host for RealHost {
             .unwrap_or(false)
     }
     fn path_dirs(&self) -> Vec<PathBuf> {
-        let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
+        let path =
+            std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
         std::env::split_paths(&path).collect()
     }
 }
@@ -89,12 +90,24 @@ pub fn check(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) -> EnvRepor
 fn notify_commands(cfg: &Config) -> impl Iterator<Item = &Command> {
     cfg.instances
         .iter()
-        .flat_map(|i| [&i.notify_master, &i.notify_backup, &i.notify_fault, &i.notify_stop, &i.notify])
-        .chain(
-            cfg.sync_groups
-                .iter()
-                .flat_map(|g| [&g.notify_master, &g.notify_backup, &g.notify_fault, &g.notify_stop, &g.notify]),
-        )
+        .flat_map(|i| {
+            [
+                &i.notify_master,
+                &i.notify_backup,
+                &i.notify_fault,
+                &i.notify_stop,
+                &i.notify,
+            ]
+        })
+        .chain(cfg.sync_groups.iter().flat_map(|g| {
+            [
+                &g.notify_master,
+                &g.notify_backup,
+                &g.notify_fault,
+                &g.notify_stop,
+                &g.notify,
+            ]
+        }))
         .flatten()
 }
 
@@ -114,10 +127,18 @@ fn interfaces(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) {
     };
     for vi in &cfg.instances {
         if let Some(ifname) = &vi.interface {
-            missing(ifname, vi.interface_span.or(Some(vi.span)), format!("vrrp_instance {}", vi.name));
+            missing(
+                ifname,
+                vi.interface_span.or(Some(vi.span)),
+                format!("vrrp_instance {}", vi.name),
+            );
         }
         for t in &vi.track_interfaces {
-            missing(&t.name, Some(t.span), format!("track_interface of {}", vi.name));
+            missing(
+                &t.name,
+                Some(t.span),
+                format!("track_interface of {}", vi.name),
+            );
         }
         for v in vi.vips.iter().chain(vi.vips_excluded.iter()) {
             if let Some(dev) = &v.dev {
@@ -128,7 +149,9 @@ fn interfaces(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) {
 }
 
 fn smtp(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) {
-    let Some(s) = &cfg.global.smtp_server else { return };
+    let Some(s) = &cfg.global.smtp_server else {
+        return;
+    };
     if s.host.contains(':') && s.host.parse::<std::net::IpAddr>().is_err() {
         return; // already reported: port written with a colon
     }
@@ -138,7 +161,9 @@ fn smtp(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) {
                 codes::SMTP_UNRESOLVED,
                 format!("smtp_server `{}` does not resolve here", s.host),
             )
-            .help("use an IP address or a name this host can resolve; mail alerts would not be sent"),
+            .help(
+                "use an IP address or a name this host can resolve; mail alerts would not be sent",
+            ),
         );
     }
 }
@@ -196,9 +221,12 @@ fn program_ok(
     is_check: bool,
     secure: bool,
 ) -> bool {
-    let Some(prog) = cmd.argv.first() else { return false };
+    let Some(prog) = cmd.argv.first() else {
+        return false;
+    };
     let found = if prog.contains('/') {
-        host.file_mode(Path::new(prog)).map(|m| (PathBuf::from(prog), m))
+        host.file_mode(Path::new(prog))
+            .map(|m| (PathBuf::from(prog), m))
     } else {
         host.path_dirs()
             .into_iter()
@@ -207,9 +235,16 @@ fn program_ok(
     };
     match found {
         None => {
-            let code = if is_check { codes::SCRIPT_MISSING } else { codes::NOTIFY_MISSING };
+            let code = if is_check {
+                codes::SCRIPT_MISSING
+            } else {
+                codes::NOTIFY_MISSING
+            };
             let d = if is_check {
-                Diagnostic::warning(code, format!("script `{prog}` not found; this check is disabled"))
+                Diagnostic::warning(
+                    code,
+                    format!("script `{prog}` not found; this check is disabled"),
+                )
             } else {
                 Diagnostic::warning(code, format!("notify script `{prog}` not found"))
             };

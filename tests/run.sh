@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# The whole test suite, from a fresh machine: installs what the tests need, then runs
+# formatting, lints, unit/property/snapshot tests and the end-to-end tests (which create
+# their own network namespaces and need root).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+
+need=()
+command -v keepalived >/dev/null || need+=(keepalived)
+command -v haproxy >/dev/null || need+=(haproxy)
+command -v ip >/dev/null || need+=(iproute2)
+command -v killall >/dev/null || need+=(psmisc)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "== installing: ${need[*]}"
+  # Keep the packages' services from starting in the root namespace while installing.
+  policy_added=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    printf '#!/bin/sh\nexit 101\n' | $SUDO tee /usr/sbin/policy-rc.d >/dev/null
+    $SUDO chmod +x /usr/sbin/policy-rc.d
+    policy_added=1
+  fi
+  $SUDO apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}"
+  [ -z "$policy_added" ] || $SUDO rm -f /usr/sbin/policy-rc.d
+fi
+rustup component add clippy rustfmt >/dev/null 2>&1 || true
+
+echo "== cargo fmt --check"
+cargo fmt --all -- --check
+echo "== cargo clippy -D warnings"
+cargo clippy --workspace --all-targets --quiet -- -D warnings
+echo "== build"
+cargo build --workspace --bins --quiet
+echo "== tests"
+cargo test --workspace --quiet 2>&1 | tee target/test-output.txt
+# One closing line for the whole run.
+awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?/) p += $(i-1); if ($i ~ /^failed;?/) f += $(i-1); if ($i ~ /^ignored;?/) s += $(i-1) } }
+     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' target/test-output.txt
