@@ -237,3 +237,31 @@ pub fn lookup(table: &[Keyword], word: &str) -> Option<Keyword> {
 pub fn names(table: &[Keyword]) -> impl Iterator<Item = &'static str> + '_ {
     table.iter().map(|k| k.name)
 }
+
+/// docs/keepalived-keywords.md, generated from the tables above.
+pub fn markdown() -> String {
+    let mut o = String::from(
+        "# keepalived.conf keywords in vrrpd\n\n\
+         Generated from `crates/keepalived-conf/src/keywords.rs` \
+         (`UPDATE_DOCS=1 cargo test -p keepalived-conf --test docs_fresh` rewrites it; \
+         the test fails when it is stale).\n\n\
+         - **supported**: parsed and checked into the typed model (what the daemon runs from).\n\
+         - **ignored**: a real keepalived keyword vrrpd does not act on yet; warning, the rest loads.\n\
+         - **other subsystem**: LVS, BFD and similar parts of keepalived that vrrpd does not have; \
+         warning, the block is skipped.\n\n\
+         A keyword not listed is unknown: an error when it is a near miss of a listed one \
+         (`prioirty`), else a warning, as keepalived does.\n",
+    );
+    for (block, table) in TABLES {
+        o.push_str(&format!("\n## {block}\n\n| keyword | status |\n|---|---|\n"));
+        for k in table.iter() {
+            let status = match k.status {
+                Status::Supported => "supported",
+                Status::Ignored => "ignored (warning)",
+                Status::OtherSubsystem => "other subsystem (warning)",
+            };
+            o.push_str(&format!("| `{}` | {status} |\n", k.name));
+        }
+    }
+    o
+}
