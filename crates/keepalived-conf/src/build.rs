@@ -1218,3 +1218,115 @@ impl Node {
         s
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{AuthType, InitialState};
+    use crate::{load_str, LexOptions};
+
+    fn load(text: &str) -> crate::Loaded {
+        load_str("t.conf", text, &LexOptions::default())
+    }
+
+    fn instance(body: &str) -> crate::Loaded {
+        load(&format!(
+            "vrrp_instance VI {{\n interface eth0\n virtual_router_id 5\n{body}\n}}\n"
+        ))
+    }
+
+    #[test]
+    fn keepalived_defaults() {
+        let l = instance(" virtual_ipaddress {\n 10.0.0.1\n }");
+        let vi = &l.config.instances[0];
+        assert_eq!(vi.state, InitialState::Backup);
+        assert_eq!(vi.priority, 100);
+        assert_eq!(vi.advert_int_cs, 100);
+        assert_eq!(vi.version, 2);
+        assert_eq!(vi.vips[0].prefix, 32);
+        assert_eq!(vi.garp_master_delay, 5);
+        assert_eq!(vi.garp_master_repeat, 5);
+        assert_eq!(l.config.global.smtp_connect_timeout, 30);
+    }
+
+    #[test]
+    fn master_without_priority_is_owner() {
+        let l = instance(" state MASTER\n virtual_ipaddress {\n 10.0.0.1\n }");
+        assert_eq!(l.config.instances[0].priority, 255);
+        let l = instance(" state MASTER\n priority 101\n virtual_ipaddress {\n 10.0.0.1\n }");
+        assert_eq!(l.config.instances[0].priority, 101);
+    }
+
+    #[test]
+    fn script_defaults_and_timeout() {
+        let l = load("vrrp_script a {\n script \"/bin/true\"\n}\nvrrp_script b {\n script /bin/true\n interval 7\n}\n");
+        let a = l.config.script("a").unwrap();
+        assert_eq!(
+            (a.interval, a.timeout, a.weight, a.rise, a.fall),
+            (1, 1, 0, 1, 1)
+        );
+        let b = l.config.script("b").unwrap();
+        assert_eq!((b.interval, b.timeout), (7, 7));
+    }
+
+    #[test]
+    fn advert_int_v2_rounds_v3_keeps_centiseconds() {
+        let l = instance(" advert_int 1.5\n virtual_ipaddress {\n 10.0.0.1\n }");
+        assert_eq!(l.config.instances[0].advert_int_cs, 200);
+        assert!(l.diags.has_code(crate::codes::ADVERT_INT));
+        let l = instance(" version 3\n advert_int 0.5\n virtual_ipaddress {\n 10.0.0.1\n }");
+        assert_eq!(l.config.instances[0].advert_int_cs, 50);
+        assert!(l.diags.is_empty(), "{:?}", l.diags);
+    }
+
+    #[test]
+    fn ipv6_forces_version_3() {
+        let l = instance(" virtual_ipaddress {\n fd00::1/64\n }");
+        let vi = &l.config.instances[0];
+        assert!(vi.ipv6);
+        assert_eq!(vi.version, 3);
+        assert!(l.diags.is_empty(), "{:?}", l.diags);
+    }
+
+    #[test]
+    fn auth_pass_truncated_to_8_bytes() {
+        let l = instance(
+            " authentication {\n auth_type PASS\n auth_pass superpassword\n }\n virtual_ipaddress {\n 10.0.0.1\n }",
+        );
+        let auth = l.config.instances[0].auth.clone().unwrap();
+        assert_eq!(auth.auth_type, AuthType::Pass);
+        assert_eq!(auth.pass, "superpas");
+        assert!(l.diags.has_code(crate::codes::AUTH_TRUNCATED));
+    }
+
+    #[test]
+    fn vip_options_and_track_weights() {
+        let l = load(
+            "vrrp_script s {\n script /bin/true\n weight -10 reverse\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1/24 brd 10.0.0.255 dev eth0 scope link label eth0:1\n }\n track_script {\n s weight 20\n }\n track_interface {\n eth1 weight -5\n }\n}\n",
+        );
+        assert!(!l.has_errors(), "{:?}", l.diags);
+        let vi = &l.config.instances[0];
+        let v = &vi.vips[0];
+        assert_eq!(v.prefix, 24);
+        assert_eq!(v.brd.unwrap().to_string(), "10.0.0.255");
+        assert_eq!(v.dev.as_deref(), Some("eth0"));
+        assert_eq!(v.scope.as_deref(), Some("link"));
+        assert_eq!(v.label.as_deref(), Some("eth0:1"));
+        assert_eq!(vi.track_scripts[0].weight, Some(20));
+        assert_eq!(vi.track_interfaces[0].weight, Some(-5));
+        let s = l.config.script("s").unwrap();
+        assert_eq!((s.weight, s.weight_reverse), (-10, true));
+    }
+
+    #[test]
+    fn all_errors_in_one_run() {
+        let l = instance(
+            " priority 0\n advert_int x\n state master\n virtual_ipaddress {\n 10.0.0.300\n }",
+        );
+        let errors = l
+            .diags
+            .iter()
+            .filter(|d| d.severity == conf_diag::Severity::Error)
+            .count();
+        assert_eq!(errors, 4, "{:?}", l.diags);
+    }
+}

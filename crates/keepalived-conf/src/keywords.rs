@@ -253,7 +253,9 @@ pub fn markdown() -> String {
          (`prioirty`), else a warning, as keepalived does.\n",
     );
     for (block, table) in TABLES {
-        o.push_str(&format!("\n## {block}\n\n| keyword | status |\n|---|---|\n"));
+        o.push_str(&format!(
+            "\n## {block}\n\n| keyword | status |\n|---|---|\n"
+        ));
         for k in table.iter() {
             let status = match k.status {
                 Status::Supported => "supported",

@@ -3,7 +3,8 @@
 
 #[test]
 fn keyword_doc_is_fresh() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/keepalived-keywords.md");
+    let path =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/keepalived-keywords.md");
     let want = keepalived_conf::keywords::markdown();
     if std::env::var_os("UPDATE_DOCS").is_some() {
         std::fs::write(&path, &want).unwrap();

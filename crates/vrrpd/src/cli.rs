@@ -21,6 +21,10 @@ pub struct Args {
     #[arg(short = 't', long = "config-test", value_name = "LOG_FILE", num_args = 0..=1, require_equals = true)]
     pub config_test: Option<Option<PathBuf>>,
 
+    /// Treat a missing include file as an error (keepalived's --all-config)
+    #[arg(short = 'e', long = "all-config")]
+    pub all_config: bool,
+
     /// Print the resolved configuration (every default filled in) and exit
     #[arg(short = 'd', long = "dump-conf")]
     pub dump_conf: bool,

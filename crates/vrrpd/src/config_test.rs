@@ -38,7 +38,11 @@ fn load_and_check(path: &Path, args: &Args) -> Checked {
     let report = environment::check(&loaded.config, &RealHost, &mut env_diags);
     loaded.diags.extend(env_diags);
     loaded.diags.sort();
-    let exit = compat::config_test_exit_code(&loaded.diags, report.unsecured_scripts);
+    let mut exit = compat::config_test_exit_code(&loaded.diags, report.unsecured_scripts);
+    if args.all_config && loaded.diags.has_code(keepalived_conf::codes::INCLUDE) {
+        // keepalived -e: a missing include stops the config test with 6.
+        exit = compat::EXIT_SCRIPT_SECURITY;
+    }
     Checked {
         loaded,
         exit: exit as u8,
