@@ -162,6 +162,13 @@ impl<'d> Builder<'d> {
         true
     }
 
+    /// `keyword NAME {`: the name, once the block is known to be there.
+    fn named_block(&mut self, n: &Node) -> Option<(String, Span)> {
+        let named = self.block_name(n)?;
+        self.no_extra(n, 1);
+        self.needs_block(n).then_some(named)
+    }
+
     fn block_name(&mut self, n: &Node) -> Option<(String, Span)> {
         match n.args.first() {
             Some(w) => Some((w.text.clone(), w.span)),
@@ -212,6 +219,17 @@ impl<'d> Builder<'d> {
         self.no_block(n);
         self.arg(n, 0, "command")?;
         values::command(&n.args)
+    }
+
+    fn notify(&mut self, n: &Node, into: &mut NotifyScripts) {
+        let cmd = self.command(n);
+        match n.keyword.text.as_str() {
+            "notify_master" => into.master = cmd,
+            "notify_backup" => into.backup = cmd,
+            "notify_fault" => into.fault = cmd,
+            "notify_stop" => into.stop = cmd,
+            _ => into.any = cmd,
+        }
     }
 
     fn user_group(&mut self, n: &Node) -> Option<UserGroup> {
@@ -345,13 +363,9 @@ impl<'d> Builder<'d> {
     // ---------------------------------------------------------------- vrrp_script
 
     fn vrrp_script(&mut self, n: &Node) {
-        let Some((name, span)) = self.block_name(n) else {
+        let Some((name, span)) = self.named_block(n) else {
             return;
         };
-        self.no_extra(n, 1);
-        if !self.needs_block(n) {
-            return;
-        }
         let mut sc = VrrpScript {
             name,
             span,
@@ -457,13 +471,9 @@ impl<'d> Builder<'d> {
     // ---------------------------------------------------------------- vrrp_track_process
 
     fn track_process(&mut self, n: &Node) {
-        let Some((name, span)) = self.block_name(n) else {
+        let Some((name, span)) = self.named_block(n) else {
             return;
         };
-        self.no_extra(n, 1);
-        if !self.needs_block(n) {
-            return;
-        }
         let mut tp = TrackProcess {
             name,
             span,
@@ -535,13 +545,9 @@ impl<'d> Builder<'d> {
     // ---------------------------------------------------------------- vrrp_instance
 
     fn vrrp_instance(&mut self, n: &Node) {
-        let Some((name, span)) = self.block_name(n) else {
+        let Some((name, span)) = self.named_block(n) else {
             return;
         };
-        self.no_extra(n, 1);
-        if !self.needs_block(n) {
-            return;
-        }
         let g = &self.config.global;
         let mut vi = VrrpInstance {
             name,
@@ -569,11 +575,7 @@ impl<'d> Builder<'d> {
             unicast_src_ip: None,
             unicast_peers: Vec::new(),
             mcast_src_ip: None,
-            notify_master: None,
-            notify_backup: None,
-            notify_fault: None,
-            notify_stop: None,
-            notify: None,
+            notify: NotifyScripts::default(),
             smtp_alert: false,
             garp_master_delay: g.vrrp_garp_master_delay,
             garp_master_repeat: g.vrrp_garp_master_repeat,
@@ -711,11 +713,9 @@ impl<'d> Builder<'d> {
                         }
                     }
                 }
-                "notify_master" => vi.notify_master = self.command(c),
-                "notify_backup" => vi.notify_backup = self.command(c),
-                "notify_fault" => vi.notify_fault = self.command(c),
-                "notify_stop" => vi.notify_stop = self.command(c),
-                "notify" => vi.notify = self.command(c),
+                "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
+                    self.notify(c, &mut vi.notify)
+                }
                 "smtp_alert" => vi.smtp_alert = self.flag(c),
                 "garp_master_delay" => {
                     if let Some(v) = self.int(c, 0, 255) {
@@ -1145,23 +1145,15 @@ impl<'d> Builder<'d> {
     // ---------------------------------------------------------------- vrrp_sync_group
 
     fn sync_group(&mut self, n: &Node) {
-        let Some((name, span)) = self.block_name(n) else {
+        let Some((name, span)) = self.named_block(n) else {
             return;
         };
-        self.no_extra(n, 1);
-        if !self.needs_block(n) {
-            return;
-        }
         let mut sg = SyncGroup {
             name,
             span,
             members: Vec::new(),
             track_scripts: Vec::new(),
-            notify_master: None,
-            notify_backup: None,
-            notify_fault: None,
-            notify_stop: None,
-            notify: None,
+            notify: NotifyScripts::default(),
             smtp_alert: false,
         };
         for c in n.children() {
@@ -1194,11 +1186,9 @@ impl<'d> Builder<'d> {
                 "track_interface" | "track_process" => {
                     let _ = self.track_list(c);
                 }
-                "notify_master" => sg.notify_master = self.command(c),
-                "notify_backup" => sg.notify_backup = self.command(c),
-                "notify_fault" => sg.notify_fault = self.command(c),
-                "notify_stop" => sg.notify_stop = self.command(c),
-                "notify" => sg.notify = self.command(c),
+                "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
+                    self.notify(c, &mut sg.notify)
+                }
                 "smtp_alert" => sg.smtp_alert = self.flag(c),
                 _ => {}
             }

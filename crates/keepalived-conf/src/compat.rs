@@ -68,25 +68,5 @@ pub fn scripts_in_use<'c>(cfg: &'c Config, disabled: &[String]) -> Vec<&'c str> 
 
 /// Whether any notify command is configured.
 pub fn has_notify_scripts(cfg: &Config) -> bool {
-    cfg.instances.iter().any(|i| {
-        [
-            &i.notify_master,
-            &i.notify_backup,
-            &i.notify_fault,
-            &i.notify_stop,
-            &i.notify,
-        ]
-        .iter()
-        .any(|c| c.is_some())
-    }) || cfg.sync_groups.iter().any(|g| {
-        [
-            &g.notify_master,
-            &g.notify_backup,
-            &g.notify_fault,
-            &g.notify_stop,
-            &g.notify,
-        ]
-        .iter()
-        .any(|c| c.is_some())
-    })
+    cfg.notify_commands().next().is_some()
 }

@@ -206,16 +206,8 @@ fn instance(o: &mut String, vi: &VrrpInstance) {
     if let Some(ip) = vi.mcast_src_ip {
         let _ = writeln!(o, "    mcast_src_ip {ip}");
     }
-    for (kw, c) in [
-        ("notify_master", &vi.notify_master),
-        ("notify_backup", &vi.notify_backup),
-        ("notify_fault", &vi.notify_fault),
-        ("notify_stop", &vi.notify_stop),
-        ("notify", &vi.notify),
-    ] {
-        if let Some(c) = c {
-            let _ = writeln!(o, "    {kw} \"{}\"", c.raw);
-        }
+    for (kw, c) in vi.notify.iter() {
+        let _ = writeln!(o, "    {kw} \"{}\"", c.raw);
     }
     if vi.smtp_alert {
         let _ = writeln!(o, "    smtp_alert");

@@ -14,7 +14,42 @@ pub struct Config {
     pub sync_groups: Vec<SyncGroup>,
 }
 
+/// `notify_master`, `notify_backup`, `notify_fault`, `notify_stop` and `notify`.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct NotifyScripts {
+    pub master: Option<Command>,
+    pub backup: Option<Command>,
+    pub fault: Option<Command>,
+    pub stop: Option<Command>,
+    /// `notify`: called on every change with `INSTANCE|GROUP name state priority`.
+    pub any: Option<Command>,
+}
+
+impl NotifyScripts {
+    /// The configured commands with their keywords, in keyword order.
+    pub fn iter(&self) -> impl Iterator<Item = (&'static str, &Command)> {
+        [
+            ("notify_master", &self.master),
+            ("notify_backup", &self.backup),
+            ("notify_fault", &self.fault),
+            ("notify_stop", &self.stop),
+            ("notify", &self.any),
+        ]
+        .into_iter()
+        .filter_map(|(k, c)| c.as_ref().map(|c| (k, c)))
+    }
+}
+
 impl Config {
+    /// Every notify command of every instance and sync group.
+    pub fn notify_commands(&self) -> impl Iterator<Item = &Command> {
+        self.instances
+            .iter()
+            .map(|i| &i.notify)
+            .chain(self.sync_groups.iter().map(|g| &g.notify))
+            .flat_map(|n| n.iter().map(|(_, c)| c))
+    }
+
     pub fn script(&self, name: &str) -> Option<&VrrpScript> {
         self.scripts.iter().find(|s| s.name == name)
     }
@@ -223,11 +258,7 @@ pub struct VrrpInstance {
     pub unicast_src_ip: Option<IpAddr>,
     pub unicast_peers: Vec<IpAddr>,
     pub mcast_src_ip: Option<IpAddr>,
-    pub notify_master: Option<Command>,
-    pub notify_backup: Option<Command>,
-    pub notify_fault: Option<Command>,
-    pub notify_stop: Option<Command>,
-    pub notify: Option<Command>,
+    pub notify: NotifyScripts,
     pub smtp_alert: bool,
     /// Seconds (defaults from global_defs).
     pub garp_master_delay: u32,
@@ -244,10 +275,6 @@ pub struct SyncGroup {
     pub span: Span,
     pub members: Vec<TrackRef>,
     pub track_scripts: Vec<TrackRef>,
-    pub notify_master: Option<Command>,
-    pub notify_backup: Option<Command>,
-    pub notify_fault: Option<Command>,
-    pub notify_stop: Option<Command>,
-    pub notify: Option<Command>,
+    pub notify: NotifyScripts,
     pub smtp_alert: bool,
 }

@@ -65,7 +65,7 @@ pub fn check(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) -> EnvRepor
             report.disabled_scripts.push(sc.name.clone());
         }
     }
-    for cmd in notify_commands(cfg) {
+    for cmd in cfg.notify_commands() {
         program_ok(cmd, host, diags, false, cfg.global.enable_script_security);
     }
     // keepalived counts every runnable vrrp_script here, tracked or not.
@@ -85,30 +85,6 @@ pub fn check(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) -> EnvRepor
         );
     }
     report
-}
-
-fn notify_commands(cfg: &Config) -> impl Iterator<Item = &Command> {
-    cfg.instances
-        .iter()
-        .flat_map(|i| {
-            [
-                &i.notify_master,
-                &i.notify_backup,
-                &i.notify_fault,
-                &i.notify_stop,
-                &i.notify,
-            ]
-        })
-        .chain(cfg.sync_groups.iter().flat_map(|g| {
-            [
-                &g.notify_master,
-                &g.notify_backup,
-                &g.notify_fault,
-                &g.notify_stop,
-                &g.notify,
-            ]
-        }))
-        .flatten()
 }
 
 fn interfaces(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) {
