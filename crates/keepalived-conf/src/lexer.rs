@@ -5,7 +5,7 @@
 //! across all included files. Block structure is built by [`crate::syntax`].
 
 use crate::codes;
-use crate::loader::Loader;
+use conf_diag::Loader;
 use conf_diag::{Diagnostic, Diagnostics, FileId, SourceMap, Span};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -432,7 +432,7 @@ fn compress_ranges(lines: &[usize]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::loader::MemLoader;
+    use conf_diag::MemLoader;
 
     fn lex(text: &str, id: Option<&str>) -> (Vec<Vec<String>>, Diagnostics) {
         let loader = MemLoader::new();

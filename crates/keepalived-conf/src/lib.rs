@@ -12,13 +12,12 @@ pub mod compat;
 pub mod dump;
 pub mod keywords;
 pub mod lexer;
-pub mod loader;
 pub mod model;
 pub mod syntax;
 pub mod values;
 
+pub use conf_diag::{FsLoader, Loader, MemLoader};
 pub use lexer::LexOptions;
-pub use loader::{FsLoader, Loader, MemLoader};
 pub use model::Config;
 
 use conf_diag::{Diagnostic, Diagnostics, SourceMap};

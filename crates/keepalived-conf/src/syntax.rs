@@ -162,7 +162,7 @@ fn make_node(mut words: Vec<Word>) -> Node {
 mod tests {
     use super::*;
     use crate::lexer::{LexOptions, Lexer};
-    use crate::loader::MemLoader;
+    use conf_diag::MemLoader;
 
     fn tree(text: &str) -> (Vec<Node>, Diagnostics) {
         let loader = MemLoader::new();

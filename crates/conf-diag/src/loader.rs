@@ -10,6 +10,10 @@ pub trait Loader {
     fn read(&self, path: &Path) -> io::Result<String>;
     /// Expand a glob pattern to the matching paths, sorted.
     fn glob(&self, pattern: &str) -> Vec<PathBuf>;
+    /// Whether the path is a directory.
+    fn is_dir(&self, path: &Path) -> bool;
+    /// The files directly in a directory, sorted by name.
+    fn list_dir(&self, path: &Path) -> Vec<PathBuf>;
 }
 
 /// Reads from the real file system.
@@ -30,6 +34,23 @@ impl Loader for FsLoader {
                 .collect(),
             Err(_) => Vec::new(),
         };
+        out.sort();
+        out
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        path.is_dir()
+    }
+
+    fn list_dir(&self, path: &Path) -> Vec<PathBuf> {
+        let mut out: Vec<PathBuf> = std::fs::read_dir(path)
+            .map(|rd| {
+                rd.filter_map(Result::ok)
+                    .map(|e| e.path())
+                    .filter(|p| p.is_file())
+                    .collect()
+            })
+            .unwrap_or_default();
         out.sort();
         out
     }
@@ -67,6 +88,18 @@ impl Loader for MemLoader {
         self.files
             .keys()
             .filter(|p| pat.matches_path(p))
+            .cloned()
+            .collect()
+    }
+
+    fn is_dir(&self, path: &Path) -> bool {
+        self.files.keys().any(|p| p.parent() == Some(path))
+    }
+
+    fn list_dir(&self, path: &Path) -> Vec<PathBuf> {
+        self.files
+            .keys()
+            .filter(|p| p.parent() == Some(path))
             .cloned()
             .collect()
     }

@@ -1,0 +1,2 @@
+//! haproxy.cfg front end.
+pub mod tokenizer;
