@@ -193,6 +193,36 @@ case("env-list-expansion", "\"${MYWORDS[*]}\" list expansion, value 'url_param u
      "# run-env: MYWORDS='url_param userid'\n" + D +
      "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
      "backend be\n    balance \"${MYWORDS[*]}\"\n    server s1 127.0.0.1:8080\n")
+case("env-dquote-balance", "balance \"${MYW}\" with MYW=roundrobin (double quotes)",
+     "# run-env: MYW=roundrobin\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
+     "backend be\n    balance \"${MYW}\"\n    server s1 127.0.0.1:8080\n")
+case("env-unquoted-balance", "balance ${MYW} unquoted with MYW=roundrobin",
+     "# run-env: MYW=roundrobin\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
+     "backend be\n    balance ${MYW}\n    server s1 127.0.0.1:8080\n")
+case("env-squote-balance", "balance '${MYW}' single-quoted with MYW=roundrobin",
+     "# run-env: MYW=roundrobin\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
+     "backend be\n    balance '${MYW}'\n    server s1 127.0.0.1:8080\n")
+case("env-unquoted-default-backend", "default_backend ${MYB} unquoted with MYB=be",
+     "# run-env: MYB=be\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend ${MYB}\n" + BE)
+case("env-bind-address-squote-reexpanded", "bind '${MYVAR}:8000' single-quoted, MYVAR=300.1.1.1 (does the address parser expand?)",
+     "# run-env: MYVAR=300.1.1.1\n" + D +
+     "frontend fe\n    bind '${MYVAR}:8000'\n    default_backend be\n" + BE)
+case("env-server-address-unquoted", "server s1 ${MYSRV}:8080 unquoted, MYSRV=300.1.1.1",
+     "# run-env: MYSRV=300.1.1.1\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
+     "backend be\n    server s1 ${MYSRV}:8080\n")
+case("env-dquote-undefined-empty", "default_backend be \"${UNDEF}\" -> trailing empty word",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be \"${UNDEFINED_VAR_XYZ}\"\n" + BE)
+case("empty-quoted-arg", "maxconn \"\" (empty quoted argument)",
+     "global\n    maxconn \"\"\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n" + BE)
+case("env-builtin-vars", "built-in variables \"$HAPROXY_LOCALPEER\" / \"${HAPROXY_CFGFILES}\" in headers",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    http-request set-header X-P \"$HAPROXY_LOCALPEER\"\n"
+     "    http-request set-header X-F \"${HAPROXY_CFGFILES}\"\n    default_backend be\n" + BE)
 case("if-defined", ".if defined(MYVAR) / .else / .endif with MYVAR set (else branch is invalid)",
      "# run-env: MYVAR=1\n" + D +
      "frontend fe\n    bind 127.0.0.1:8000\n.if defined(MYVAR)\n    default_backend be\n"
@@ -213,6 +243,15 @@ case("if-streq", ".if streq(\"$MYVAR\",prod) with MYVAR=prod, plus strneq",
 case("if-numeric-and-ops", ".if 1 / .if 0 / .if defined(A) && defined(B) / || (2.6 operator support?)",
      D + "frontend fe\n    bind 127.0.0.1:8000\n.if 0\n    bogus0\n.endif\n.if 1\n    default_backend be\n.endif\n"
      ".if defined(HOME) && defined(NOPE_UNSET)\n    bogus2\n.endif\n" + BE)
+case("if-and-or-parens-true", ".if defined(HOME) && 1 / .if defined(NOPE) || (1): true branches contain a bogus keyword",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n.if defined(HOME) && 1\n    bogus_and\n.endif\n"
+     ".if defined(NOPE_UNSET) || (1)\n    bogus_or\n.endif\n" + BE)
+case("if-empty-condition", "'.if' with no condition, containing a bogus keyword",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n.if\n    bogus_kw\n.endif\n" + BE)
+case("if-trailing-garbage", "'.if 1 2' (garbage after expression)",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n.if 1 2\n.endif\n" + BE)
+case("if-word-and", "'.if defined(HOME) and 1' (word 'and' instead of &&)",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n.if defined(HOME) and 1\n.endif\n" + BE)
 case("if-unknown-function", ".if with an unknown predicate",
      D + "frontend fe\n    bind 127.0.0.1:8000\n.if isset(HOME)\n    default_backend be\n.endif\n" + BE)
 case("if-missing-endif", ".if without .endif",
@@ -246,6 +285,9 @@ case("multi-f-error-in-second", "second -f file has an error (line numbers per f
      "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n" + BE)
 case("f-directory", "-f DIR: directory extra/confd holds 20-be.cfg, 10-fe.cfg, notes.txt (garbage)",
      "# run-args: -f extra/confd\n" + D)
+case("f-directory-order", "-f DIR order: extra/confd-order has 10.cfg, A.cfg, b.cfg (each 'maxconn'), x.CFG and sub/s.cfg (garbage)",
+     "# run-args: -f extra/confd-order\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n" + BE)
 case("long-line", "line longer than 2048 chars",
      D + "frontend fe\n    bind 127.0.0.1:8000\n    http-request set-header X-Long " + "a" * 3000 + "\n"
      "    default_backend be\n" + BE)
@@ -675,12 +717,18 @@ case("legacy-option-http-tunnel", "option http-tunnel",
      D + "    option http-tunnel\nfrontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n" + BE)
 case("legacy-option-independant-streams", "option independant-streams (old misspelling)",
      D + "    option independant-streams\nfrontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n" + BE)
-case("legacy-option-ssl-hello-chk", "option ssl-hello-chk / option tcp-check / option smtpchk / mysql-check",
-     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
+case("legacy-option-ssl-hello-chk", "option ssl-hello-chk / option mysql-check in tcp backends",
+     D + "frontend fe\n    mode tcp\n    bind 127.0.0.1:8000\n    default_backend be\n"
      "backend be\n    mode tcp\n    option ssl-hello-chk\n    server s1 127.0.0.1:8443 check\n"
      "backend b2\n    mode tcp\n    option mysql-check user haproxy\n    server s1 127.0.0.1:3306 check\n")
-case("legacy-global-debug-quiet", "global debug / quiet / ulimit-n / spread-checks",
-     "global\n    debug\n    quiet\n    ulimit-n 65536\n    spread-checks 5\n" + D +
+case("legacy-global-debug", "global 'debug' keyword",
+     "global\n    debug\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n" + BE)
+case("legacy-global-quiet-then-error", "global 'quiet' keyword followed by an error later in the file",
+     "global\n    quiet\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend nosuch\n" + BE)
+case("global-ulimit-spread-checks", "global ulimit-n / spread-checks",
+     "global\n    ulimit-n 65536\n    spread-checks 5\n" + D +
      "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n" + BE)
 case("legacy-tune-chksize", "global tune.chksize",
      "global\n    tune.chksize 32768\n" + D +
@@ -698,6 +746,18 @@ case("legacy-dispatch", "dispatch 127.0.0.1:8080 in backend",
      D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
      "backend be\n    dispatch 127.0.0.1:8080\n")
 
+case("balance-no-arg", "balance with no argument",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
+     "backend be\n    balance\n    server s1 127.0.0.1:8080\n")
+case("peers-local-peer-L", "peers section whose local peer is named via -L local1",
+     "# run-args: -L local1\n"
+     "peers mypeers\n    peer local1 127.0.0.1:10000\n    peer other 192.168.1.2:10000\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
+     "backend be\n    stick-table type ip size 1m expire 30m peers mypeers\n"
+     "    stick on src\n    server s1 127.0.0.1:8080\n")
+case("default-backend-empty-string", "default_backend \"\"",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend \"\"\n" + BE)
+
 # ---------------------------------------------------------------- error reporting behaviour
 case("errors-multiple-same-section", "three independent errors in one backend section",
      D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
@@ -710,6 +770,23 @@ case("errors-multiple-sections", "errors in global, frontend and backend (parse-
 case("errors-parse-and-postparse", "only post-parse errors: two missing backends in two frontends",
      D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend nosuch1\n"
      "frontend fe2\n    bind 127.0.0.1:8001\n    default_backend nosuch2\n" + BE)
+case("abort-class-error-then-more", "http-request unknown action (line 9) followed by more errors (lines 10, 13)",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    http-request frobnicate\n    bogus_fe_kw\n    default_backend be\n"
+     "backend be\n    balanse roundrobin\n    server s1 127.0.0.1:8080\n")
+case("abort-missing-defaults-then-more", "'from nope' (line 7) followed by more errors (lines 8, 11)",
+     D + "frontend fe from nope\n    bogus_fe_kw\n    default_backend be\n"
+     "backend be\n    balanse roundrobin\n    server s1 127.0.0.1:8080\n")
+case("abort-error-then-second-file", "abort-class error (http-request unknown action) in file 1, plain error in file 2",
+     "# run-args: -f extra/broken.cfg\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    http-request frobnicate\n    default_backend be\n" + BE)
+case("errors-in-two-files", "parse errors in two -f files: is the 2nd file parsed after errors in the 1st?",
+     "# run-args: -f extra/broken.cfg\n" + D +
+     "frontend fe\n    bind 127.0.0.1:8000\n    bogus_fe_kw\n    default_backend be\n" + BE)
+case("parse-error-hides-postparse", "a parse error (unknown kw) plus a missing default_backend: is the post-parse check still reported?",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    bogus_fe_kw\n    default_backend nosuch\n" + BE)
+case("warning-and-error", "a warning (bind in backend) plus an error (missing default_backend)",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend nosuch\n"
+     "backend be\n    bind 127.0.0.1:8001\n    server s1 127.0.0.1:8080\n")
 case("warning-only", "config whose only issue is a warning (http-request after use_backend style / option httplog in tcp)",
      "defaults\n    mode tcp\n    timeout connect 5s\n    timeout client 30s\n    timeout server 30s\n"
      "frontend fe\n    bind 127.0.0.1:8000\n    option httplog\n    default_backend be\n" + BE)
@@ -753,6 +830,13 @@ def main():
         f.write("this is not a config file\n")
     with open(os.path.join(CASES, "extra", "confd", ".hidden.cfg"), "w") as f:
         f.write("hidden_garbage\n")
+    od = os.path.join(CASES, "extra", "confd-order")
+    os.makedirs(os.path.join(od, "sub"))
+    for fn, n in (("10.cfg", 3), ("A.cfg", 2), ("b.cfg", 1), ("x.CFG", 4)):
+        with open(os.path.join(od, fn), "w") as f:
+            f.write("global\n    maxconn %d\n" % n)
+    with open(os.path.join(od, "sub", "s.cfg"), "w") as f:
+        f.write("bogus_in_subdir\n")
     seen = set()
     for i, (name, text) in enumerate(cases, 1):
         assert name not in seen, name
