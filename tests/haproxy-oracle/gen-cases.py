@@ -809,6 +809,13 @@ case("unresolvable-dr", "unresolvable server hostname run with -dr",
      "# run-args: -dr\n" + D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n"
      "backend be\n    server s1 no-such-host.invalid:8080\n")
 
+# ---- appended after the first committed snapshot (keeps numbers 001-251 stable)
+case("postparse-hides-resolution", "missing default_backend (post-parse) plus an unresolvable server: is resolution still reported?",
+     D + "frontend fe\n    bind 127.0.0.1:8000\n    default_backend nosuch\n"
+     "backend be\n    server s1 no-such-host.invalid:8080\n")
+case("zero-warning-global", "global zero-warning + a config that only warns (missing timeouts)",
+     "global\n    zero-warning\ndefaults\n    mode http\n"
+     "frontend fe\n    bind 127.0.0.1:8000\n    default_backend be\n" + BE)
 
 def main():
     if os.path.isdir(CASES):

@@ -172,7 +172,12 @@ impl<'a> Reader<'a> {
                     .loader
                     .list_dir(p)
                     .into_iter()
+                    // As HAProxy: `*.cfg` files only, dot files skipped.
                     .filter(|f| f.extension().is_some_and(|e| e == "cfg"))
+                    .filter(|f| {
+                        !f.file_name()
+                            .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+                    })
                     .collect();
                 for f in files {
                     self.read_file(&f);
@@ -227,6 +232,22 @@ impl<'a> Reader<'a> {
                         }
                         first_nbsp.get_or_insert(Span::new(file, base + at, base + at + 2));
                     }
+                    LexIssue::BadEscape { at } => self.diags.push(
+                        Diagnostic::error(
+                            codes::QUOTE,
+                            "`\\x` must be followed by two hexadecimal digits",
+                        )
+                        .at(Span::new(file, base + at, base + (at + 4).min(raw.len())))
+                        .help("write e.g. `\\x41`, or `\\\\x` for a literal backslash"),
+                    ),
+                    LexIssue::TooManyWords { at } => self.diags.push(
+                        Diagnostic::error(
+                            codes::QUOTE,
+                            format!("more than {} words on one line", tokenizer::MAX_WORDS),
+                        )
+                        .at(Span::new(file, base + at, base + raw.len()))
+                        .help("HAProxy reads at most 64 words per line: split the list (e.g. several acl lines with the same name)"),
+                    ),
                     LexIssue::UnclosedQuote { at } => self.diags.push(
                         Diagnostic::error(codes::QUOTE, "quote is not closed on this line")
                             .at(Span::new(file, base + at, base + raw.len()))
@@ -235,16 +256,28 @@ impl<'a> Reader<'a> {
                 }
             }
             let mut undefined = Vec::new();
-            let words: Vec<Word> = lexed
-                .words
-                .iter()
-                .filter_map(|w| {
-                    tokenizer::expand(w, self.env, &mut undefined).map(|text| Word {
+            let mut words: Vec<Word> = Vec::new();
+            for w in &lexed.words {
+                let span = Span::new(file, base + w.start, base + w.end);
+                if let [tokenizer::Piece::List(name)] = w.pieces.as_slice() {
+                    // `"${NAME[*]}"` becomes one word per word of the value.
+                    let value = self.env.get(name).unwrap_or_default();
+                    words.extend(value.split_whitespace().map(|t| Word {
+                        text: t.to_string(),
+                        span,
+                    }));
+                    continue;
+                }
+                match tokenizer::expand(w, self.env, &mut undefined) {
+                    // An empty quoted word ends the line's arguments, as in HAProxy.
+                    Some(text) if text.is_empty() => break,
+                    Some(text) => words.push(Word {
                         text,
                         span: Span::new(file, base + w.start, base + w.end),
-                    })
-                })
-                .collect();
+                    }),
+                    None => {}
+                }
+            }
             let active = ifs.last().is_none_or(|f| f.active);
             let Some(first) = words.first() else { continue };
             if first.text.starts_with('.') && self.directive(&words, &mut ifs) {
@@ -265,11 +298,28 @@ impl<'a> Reader<'a> {
             }
             self.push_line(Line { words });
         }
+        let last_line = {
+            let end = text.trim_end_matches('\n').len();
+            let start = text[..end].rfind('\n').map(|i| i + 1).unwrap_or(0);
+            Span::new(file, start, end)
+        };
         for f in ifs {
             self.diags.push(
-                Diagnostic::error(codes::DIRECTIVE, "`.if` is never closed with `.endif`")
-                    .at(f.span)
+                Diagnostic::error(codes::DIRECTIVE, "the file ends inside an `.if` block")
+                    .at(last_line)
+                    .label("no `.endif` before the end")
+                    .note(Some(f.span), "the `.if` opened here")
                     .help("add `.endif`"),
+            );
+        }
+        if !text.is_empty() && !text.ends_with('\n') {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::QUOTE,
+                    "the last line has no line end: the file may have been cut short",
+                )
+                .at(last_line)
+                .help("check that the file is complete, then end it with a newline (HAProxy refuses such files too)"),
             );
         }
         if let Some(first) = first_nbsp {

@@ -1,6 +1,7 @@
 //! Splits one haproxy.cfg line into words, as HAProxy splits them: spaces and tabs separate,
 //! `#` starts a comment, `\` escapes, `"…"` groups (with escapes and `$VAR` expansion),
-//! `'…'` groups literally, `$VAR` / `${VAR}` / `${VAR-default}` expand.
+//! `'…'` groups literally; `$VAR` / `${VAR}` / `${VAR-default}` expand inside double quotes
+//! only (HAProxy leaves them literal elsewhere; addresses expand them on their own).
 //!
 //! The grammar of a word is written with nom; expansion goes through an [`Env`] so tests
 //! never touch the process environment.
@@ -41,6 +42,10 @@ pub enum Piece {
         name: String,
         default: Option<String>,
     },
+    /// `${NAME[*]}`: the value's words become separate words.
+    List(String),
+    /// `\x` not followed by two hex digits (an error in HAProxy).
+    BadEscape,
 }
 
 /// A word as written: its pieces and byte range in the line.
@@ -57,6 +62,12 @@ pub struct RawWord {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LexIssue {
     UnclosedQuote {
+        at: usize,
+    },
+    BadEscape {
+        at: usize,
+    },
+    TooManyWords {
         at: usize,
     },
     /// U+00A0 read as a space.
@@ -76,7 +87,7 @@ fn is_space(c: char) -> bool {
 }
 
 fn is_plain(c: char) -> bool {
-    !is_space(c) && !matches!(c, '"' | '\'' | '\\' | '$' | '#')
+    !is_space(c) && !matches!(c, '"' | '\'' | '\\' | '#')
 }
 
 fn is_var_char(c: char) -> bool {
@@ -98,6 +109,7 @@ fn escape(i: &str) -> IResult<&str, Piece> {
                     Piece::Lit(char::from(b).to_string())
                 },
             ),
+            map(char('x'), |_| Piece::BadEscape),
             value(Piece::Lit("\r".into()), char('r')),
             value(Piece::Lit("\n".into()), char('n')),
             value(Piece::Lit("\t".into()), char('t')),
@@ -112,6 +124,10 @@ fn var(i: &str) -> IResult<&str, Piece> {
     preceded(
         char('$'),
         alt((
+            map(
+                delimited(tag("{"), take_while1(is_var_char), tag("[*]}")),
+                |n: &str| Piece::List(n.to_string()),
+            ),
             map(
                 delimited(
                     char('{'),
@@ -168,7 +184,6 @@ fn segment(i: &str) -> IResult<&str, (Vec<Piece>, bool, bool)> {
             },
         ),
         map(escape, |p| (vec![p], false, false)),
-        map(var, |p| (vec![p], false, false)),
         map(plain, |p| (vec![p], false, false)),
     ))
     .parse(i)
@@ -204,6 +219,11 @@ pub fn lex_line(line: &str) -> LexedLine {
                     at: line.len() - rest.len(),
                 });
             }
+            if pieces.contains(&Piece::BadEscape) {
+                out.issues.push(LexIssue::BadEscape {
+                    at: line.len() - rest.len(),
+                });
+            }
             word.pieces.extend(pieces);
             word.quoted |= quoted;
             rest = r;
@@ -218,8 +238,16 @@ pub fn lex_line(line: &str) -> LexedLine {
         }
         out.words.push(word);
     }
+    if out.words.len() > MAX_WORDS {
+        let at = out.words[MAX_WORDS].start;
+        out.issues.push(LexIssue::TooManyWords { at });
+        out.words.truncate(MAX_WORDS);
+    }
     out
 }
+
+/// HAProxy reads at most this many words per line.
+pub const MAX_WORDS: usize = 64;
 
 /// Expand a word's variables. `None` when the word disappears (an unquoted word whose
 /// variables are all empty, as HAProxy drops it).
@@ -228,6 +256,11 @@ pub fn expand(word: &RawWord, env: &dyn Env, undefined: &mut Vec<String>) -> Opt
     for p in &word.pieces {
         match p {
             Piece::Lit(t) => s.push_str(t),
+            Piece::BadEscape => s.push_str("\\x"),
+            Piece::List(name) => match env.get(name) {
+                Some(v) => s.push_str(&v),
+                None => undefined.push(name.clone()),
+            },
             Piece::Var { name, default } => match env.get(name) {
                 Some(v) => s.push_str(&v),
                 None => match default {

@@ -236,10 +236,7 @@ pub fn parse_listen(s: &str) -> Result<ListenAddr, AddrError> {
     let ip = if any {
         None
     } else {
-        match host.parse::<IpAddr>() {
-            Ok(ip) => Some(ip),
-            Err(_) => None,
-        }
+        host.parse::<IpAddr>().ok()
     };
     if !any && ip.is_none() && !is_hostname(&host) {
         return Err(err(

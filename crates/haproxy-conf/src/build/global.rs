@@ -1,0 +1,274 @@
+//! The `global` section.
+
+use super::Builder;
+use crate::codes;
+use crate::model::{LogTarget, StatsSocket};
+use crate::registry::{self, Status};
+use crate::source::{Line, Section};
+use conf_diag::Diagnostic;
+
+impl Builder<'_> {
+    pub(super) fn global(&mut self, s: &Section) {
+        if s.header.words.len() > 1 {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::EXTRA_ARGS,
+                    "`global` takes no name; extra words ignored",
+                )
+                .at(s.header.span_from(1)),
+            );
+        }
+        for line in &s.lines {
+            self.global_line(line);
+        }
+    }
+
+    fn global_line(&mut self, line: &Line) {
+        let w0 = line.word(0).unwrap_or("");
+        // tune.* settings not listed are read and ignored as a family.
+        if w0.starts_with("tune.") && registry::lookup(registry::GLOBAL, w0).is_none() {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::NOT_IMPLEMENTED,
+                    format!("`{w0}` is not supported by proxyd yet, ignored"),
+                )
+                .at(line.span())
+                .label("ignored"),
+            );
+            return;
+        }
+        let Some((kw, a, negated)) = self.resolve(registry::GLOBAL, line, registry::G, "global")
+        else {
+            return;
+        };
+        if let Status::Legacy(modern) = kw.status {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::LEGACY,
+                    format!("`{}` is obsolete and ignored", kw.name),
+                )
+                .at(line.span())
+                .help(format!("modern form: {modern}")),
+            );
+            return;
+        }
+        let g = &mut self.config.global;
+        let word = |i: usize| line.word(i).map(str::to_string);
+        match kw.name {
+            "log" => {
+                if negated {
+                    self.config.global.log.clear();
+                } else if let Some(t) = self.log_target(line, a) {
+                    self.config.global.log.push(t);
+                }
+            }
+            "log-tag" => g.log_tag = word(a),
+            "maxconn" => self.config.global.maxconn = self.uint(line, a, "maxconn"),
+            "user" => {
+                g.user = word(a);
+                g.user_span = Some(line.span());
+            }
+            "group" => {
+                g.group = word(a);
+                g.group_span = Some(line.span());
+            }
+            "uid" => self.config.global.uid = self.uint(line, a, "uid").map(|v| v as u32),
+            "gid" => self.config.global.gid = self.uint(line, a, "gid").map(|v| v as u32),
+            "chroot" => g.chroot = word(a),
+            "daemon" => g.daemon = true,
+            "master-worker" => g.master_worker = true,
+            "pidfile" => g.pidfile = word(a),
+            "nbthread" => {
+                self.config.global.nbthread = self.uint(line, a, "nbthread").map(|v| v as u32)
+            }
+            "stats socket" => self.stats_socket(line, a),
+            "stats timeout" => {
+                self.config.global.stats_timeout_ms = self.time(line, a, "stats timeout")
+            }
+            "tune.bufsize" => {
+                if let Some(v) = self.uint(line, a, "tune.bufsize") {
+                    self.config.global.tune_bufsize = v;
+                }
+            }
+            "tune.maxrewrite" => {
+                self.config.global.tune_maxrewrite = self.uint(line, a, "tune.maxrewrite")
+            }
+            "hard-stop-after" => {
+                self.config.global.hard_stop_after_ms = self.time(line, a, "hard-stop-after")
+            }
+            "ssl-default-bind-ciphers" => g.ssl_default_bind_ciphers = word(a),
+            "ssl-default-bind-ciphersuites" => g.ssl_default_bind_ciphersuites = word(a),
+            "ssl-default-bind-options" => {
+                g.ssl_default_bind_options = line.words[a.min(line.words.len())..]
+                    .iter()
+                    .map(|w| w.text.clone())
+                    .collect()
+            }
+            "ssl-default-server-options" => {
+                g.ssl_default_server_options = line.words[a.min(line.words.len())..]
+                    .iter()
+                    .map(|w| w.text.clone())
+                    .collect()
+            }
+            "ca-base" => g.ca_base = word(a),
+            "zero-warning" => g.zero_warning = true,
+            "crt-base" => g.crt_base = word(a),
+            other => g.other.push((
+                other.to_string(),
+                line.words[a.min(line.words.len())..]
+                    .iter()
+                    .map(|w| w.text.clone())
+                    .collect(),
+            )),
+        }
+        if self.config.global.tune_bufsize == 0 {
+            self.config.global.tune_bufsize = 16384;
+        }
+    }
+
+    fn stats_socket(&mut self, line: &Line, a: usize) {
+        let Some(addr) = self.arg(line, a, "an address", "stats socket") else {
+            return;
+        };
+        let mut sock = StatsSocket {
+            address: addr.text.clone(),
+            mode: None,
+            user: None,
+            group: None,
+            level: "user".into(),
+            expose_fd_listeners: false,
+        };
+        let mut i = a + 1;
+        while i < line.words.len() {
+            let opt = line.words[i].text.as_str();
+            let val = line.word(i + 1).map(str::to_string);
+            let takes = matches!(
+                opt,
+                "mode"
+                    | "user"
+                    | "group"
+                    | "level"
+                    | "expose-fd"
+                    | "uid"
+                    | "gid"
+                    | "process"
+                    | "thread"
+                    | "name"
+                    | "severity-output"
+                    | "maxconn"
+                    | "backlog"
+                    | "id"
+                    | "nice"
+            );
+            if takes && val.is_none() {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::MISSING_ARG,
+                        format!("`stats socket` option `{opt}` needs a value"),
+                    )
+                    .at(line.words[i].span),
+                );
+                return;
+            }
+            match opt {
+                "mode" => sock.mode = val,
+                "user" | "uid" => sock.user = val,
+                "group" | "gid" => sock.group = val,
+                "level" => {
+                    let v = val.unwrap_or_default();
+                    if !matches!(v.as_str(), "user" | "operator" | "admin") {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::BAD_VALUE,
+                                format!("unknown stats socket level `{v}`"),
+                            )
+                            .at(line.words[i + 1].span)
+                            .help("use user, operator or admin"),
+                        );
+                    }
+                    sock.level = v;
+                }
+                "expose-fd" => sock.expose_fd_listeners = val.as_deref() == Some("listeners"),
+                _ if takes => {}
+                _ => {}
+            }
+            i += if takes { 2 } else { 1 };
+        }
+        self.config.global.stats_sockets.push(sock);
+    }
+
+    /// `log ADDRESS [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]` or `log global`.
+    pub(super) fn log_target(&mut self, line: &Line, a: usize) -> Option<LogTarget> {
+        let addr = self.arg(line, a, "an address", "log")?;
+        if addr.text == "global" {
+            return Some(LogTarget::Global);
+        }
+        let mut i = a + 1;
+        let mut format = None;
+        let mut len = None;
+        while let Some(w) = line.word(i) {
+            match w {
+                "format" => {
+                    format = line.word(i + 1).map(str::to_string);
+                    i += 2;
+                }
+                "len" => {
+                    len = line.word(i + 1).and_then(|v| v.parse().ok());
+                    i += 2;
+                }
+                "sample" => i += 2,
+                _ => break,
+            }
+        }
+        let Some(fac) = line.words.get(i) else {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::MISSING_ARG,
+                    "`log` expects a facility after the address",
+                )
+                .at(line.span())
+                .help(format!("write e.g. `log {} local0`", addr.text)),
+            );
+            return None;
+        };
+        const FACILITIES: &[&str] = &[
+            "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
+            "auth2", "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2",
+            "local3", "local4", "local5", "local6", "local7",
+        ];
+        const LEVELS: &[&str] = &[
+            "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
+        ];
+        if !FACILITIES.contains(&fac.text.as_str()) {
+            let mut d = Diagnostic::error(
+                codes::BAD_VALUE,
+                format!("unknown log facility `{}`", fac.text),
+            )
+            .at(fac.span);
+            if let Some(s) = conf_diag::did_you_mean(&fac.text, FACILITIES.iter().copied()) {
+                d = d.help(format!("did you mean `{s}`?"));
+            }
+            self.diags.push(d);
+            return None;
+        }
+        let level = line.words.get(i + 1);
+        let minlevel = line.words.get(i + 2);
+        for l in [level, minlevel].into_iter().flatten() {
+            if !LEVELS.contains(&l.text.as_str()) {
+                self.diags.push(
+                    Diagnostic::error(codes::BAD_VALUE, format!("unknown log level `{}`", l.text))
+                        .at(l.span)
+                        .help("use emerg, alert, crit, err, warning, notice, info or debug"),
+                );
+            }
+        }
+        Some(LogTarget::Target {
+            address: addr.text.clone(),
+            format,
+            len,
+            facility: fac.text.clone(),
+            level: level.map(|w| w.text.clone()),
+            minlevel: minlevel.map(|w| w.text.clone()),
+        })
+    }
+}

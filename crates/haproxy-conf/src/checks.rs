@@ -1,0 +1,439 @@
+//! Checks across the whole configuration, all reported in one run (HAProxy stops
+//! after its parsing stage; these are its post-parsing checks and a few of our own).
+
+use crate::build::PREDEFINED_ACLS;
+use crate::codes;
+use crate::model::*;
+use conf_diag::{did_you_mean, Diagnostic, Diagnostics, Span};
+
+pub fn check(cfg: &Config, diags: &mut Diagnostics) {
+    duplicates(cfg, diags);
+    if !cfg.global.master_worker {
+        for s in cfg.other_sections.iter().filter(|s| s.kind == "program") {
+            diags.push(
+                Diagnostic::error(
+                    codes::WRONG_SECTION,
+                    format!(
+                        "`program {}` needs master-worker mode",
+                        s.name.as_deref().unwrap_or("")
+                    ),
+                )
+                .help("add `master-worker` to the global section (or start with -W)"),
+            );
+        }
+    }
+    for p in &cfg.proxies {
+        servers(cfg, p, diags);
+        logging(p, diags);
+        backends_referenced(cfg, p, diags);
+        acls_referenced(p, diags);
+        timeouts(p, diags);
+        http_only(p, diags);
+        references(cfg, p, diags);
+        if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
+            diags.push(
+                Diagnostic::warning(
+                    codes::NO_BIND,
+                    format!("frontend `{}` has no `bind` line", p.name),
+                )
+                .at(p.span)
+                .label("accepts no connections")
+                .help("add `bind <address>:<port>`, or make it a `backend` if that was meant"),
+            );
+        }
+    }
+}
+
+/// Whether the configuration listens anywhere (HAProxy's -c exits 2 when it does not).
+pub fn has_listeners(cfg: &Config) -> bool {
+    cfg.frontends().any(|p| !p.binds.is_empty() && !p.disabled)
+}
+
+fn duplicates(cfg: &Config, diags: &mut Diagnostics) {
+    for (i, p) in cfg.proxies.iter().enumerate() {
+        let clash = cfg.proxies[..i].iter().find(|q| {
+            q.name == p.name
+                && ((p.kind.has(Cap::Frontend) && q.kind.has(Cap::Frontend))
+                    || (p.kind.has(Cap::Backend) && q.kind.has(Cap::Backend)))
+        });
+        if let Some(q) = clash {
+            diags.push(
+                Diagnostic::error(
+                    codes::DUPLICATE,
+                    format!(
+                        "{} `{}` has the same name as {} `{}`",
+                        p.kind.keyword(),
+                        p.name,
+                        q.kind.keyword(),
+                        q.name
+                    ),
+                )
+                .at(p.span)
+                .note(Some(q.span), "first defined here")
+                .help("give it another name (a frontend and a backend may share one)"),
+            );
+        }
+        for (j, s) in p.servers.iter().enumerate() {
+            if let Some(first) = p.servers[..j].iter().find(|x| x.name == s.name) {
+                diags.push(
+                    Diagnostic::error(
+                        codes::DUPLICATE,
+                        format!("server `{}` appears twice in `{}`", s.name, p.name),
+                    )
+                    .at(s.span)
+                    .note(Some(first.span), "first defined here")
+                    .help("each server of a backend needs its own name"),
+                );
+            }
+        }
+    }
+}
+
+fn backends_referenced(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    if !p.kind.has(Cap::Frontend) {
+        return;
+    }
+    let names: Vec<&str> = cfg.backends().map(|b| b.name.as_str()).collect();
+    let mut check_one = |name: &str, span: Option<Span>, what: &str| {
+        if name.contains("%[") {
+            return; // chosen at run time
+        }
+        match cfg.proxy(name, Cap::Backend) {
+            None => {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_BACKEND,
+                    format!(
+                        "{what} `{name}` of {} `{}` names no backend",
+                        p.kind.keyword(),
+                        p.name
+                    ),
+                )
+                .at_opt(span)
+                .label("no such backend");
+                d = match did_you_mean(name, names.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None if names.is_empty() => {
+                        d.help("define it with `backend NAME` and its servers")
+                    }
+                    None => d.help(format!("backends defined: {}", names.join(", "))),
+                };
+                diags.push(d);
+            }
+            Some(b) if p.mode == Mode::Http && b.mode == Mode::Tcp => {
+                diags.push(
+                    Diagnostic::error(
+                        codes::MODE_MISMATCH,
+                        format!("http {} `{}` sends to tcp backend `{}`", p.kind.keyword(), p.name, b.name),
+                    )
+                    .at_opt(span)
+                    .note(b.mode_span.or(Some(b.span)), format!("`{}` is in tcp mode", b.name))
+                    .help(format!("add `mode http` to backend `{}` (a tcp frontend may use an http backend, not the reverse)", b.name)),
+                );
+            }
+            Some(_) => {}
+        }
+    };
+    if let Some(d) = &p.default_backend {
+        check_one(d, p.default_backend_span, "default_backend");
+    }
+    for u in &p.use_backends {
+        check_one(&u.backend, Some(u.span), "use_backend");
+    }
+}
+
+fn conditions(p: &Proxy) -> impl Iterator<Item = &Condition> {
+    p.rules
+        .iter()
+        .filter_map(|r| r.cond.as_ref())
+        .chain(p.use_backends.iter().filter_map(|u| u.cond.as_ref()))
+        .chain(p.stick_rules.iter().filter_map(|s| s.cond.as_ref()))
+        .chain(p.stats.admin.iter())
+}
+
+fn acls_referenced(p: &Proxy, diags: &mut Diagnostics) {
+    let names: Vec<&str> = p.acls.iter().map(|a| a.name.as_str()).collect();
+    for c in conditions(p) {
+        for t in c.any_of.iter().flatten() {
+            let AclRef::Named(n) = &t.acl else { continue };
+            if names.contains(&n.as_str()) || PREDEFINED_ACLS.contains(&n.as_str()) {
+                continue;
+            }
+            let mut d = Diagnostic::error(
+                codes::UNKNOWN_ACL,
+                format!("no ACL named `{n}` in {} `{}`", p.kind.keyword(), p.name),
+            )
+            .at(t.span)
+            .label("not defined");
+            d = match did_you_mean(
+                n,
+                names.iter().copied().chain(PREDEFINED_ACLS.iter().copied()),
+            ) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!(
+                    "define it with `acl {n} <fetch> <pattern>` in this section"
+                )),
+            };
+            diags.push(d);
+        }
+    }
+}
+
+fn timeouts(p: &Proxy, diags: &mut Diagnostics) {
+    if p.kind == ProxyKind::Defaults || p.disabled {
+        return;
+    }
+    let t = &p.timeouts;
+    let mut missing = Vec::new();
+    if p.kind.has(Cap::Frontend) && t.client.is_none() {
+        missing.push("client");
+    }
+    if p.kind.has(Cap::Backend) && t.connect.is_none() {
+        missing.push("connect");
+    }
+    if p.kind.has(Cap::Backend) && t.server.is_none() {
+        missing.push("server");
+    }
+    if !missing.is_empty() {
+        diags.push(
+            Diagnostic::warning(
+                codes::MISSING_TIMEOUT,
+                format!(
+                    "{} `{}` has no timeout {}",
+                    p.kind.keyword(),
+                    p.name,
+                    missing.join(", no timeout ")
+                ),
+            )
+            .at(p.span)
+            .label("idle connections would never be closed")
+            .help(format!(
+                "set them here or in `defaults`, e.g. {}",
+                missing
+                    .iter()
+                    .map(|m| format!(
+                        "`timeout {m} {}`",
+                        if *m == "connect" { "5s" } else { "30s" }
+                    ))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )),
+        );
+    }
+}
+
+/// Directives HAProxy ignores (with a warning) outside `mode http`.
+fn http_only(p: &Proxy, diags: &mut Diagnostics) {
+    if p.mode == Mode::Http || p.kind == ProxyKind::Defaults {
+        return;
+    }
+    if p.stats.enabled {
+        diags.push(
+            Diagnostic::warning(
+                codes::STATS_TCP,
+                format!(
+                    "stats page of {} `{}` ignored: it needs `mode http`",
+                    p.kind.keyword(),
+                    p.name
+                ),
+            )
+            .at_opt(p.stats.span.or(Some(p.span)))
+            .label("this proxy is in tcp mode")
+            .help("add `mode http` to this section"),
+        );
+    }
+    let http_rules = p.rules.iter().find(|r| {
+        matches!(
+            r.kind,
+            RuleKind::HttpRequest
+                | RuleKind::HttpResponse
+                | RuleKind::HttpAfterResponse
+                | RuleKind::Redirect
+        )
+    });
+    if let Some(r) = http_rules {
+        diags.push(
+            Diagnostic::warning(
+                codes::STATS_TCP,
+                format!(
+                    "http rules of {} `{}` ignored: they need `mode http`",
+                    p.kind.keyword(),
+                    p.name
+                ),
+            )
+            .at(r.span)
+            .label("this proxy is in tcp mode")
+            .help("add `mode http`, or use `tcp-request content` rules"),
+        );
+    }
+}
+
+fn references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    if let Some(m) = &p.email_alert.mailers {
+        if !cfg.mailers.iter().any(|x| &x.name == m) {
+            diags.push(
+                Diagnostic::error(
+                    codes::UNKNOWN_REF,
+                    format!("`email-alert mailers {m}` names no mailers section"),
+                )
+                .at(p.span)
+                .help(format!("define `mailers {m}` with a `mailer` line")),
+            );
+        }
+    }
+    for g in &p.errorfiles_groups {
+        if !cfg.http_errors.iter().any(|x| &x.name == g) {
+            diags.push(
+                Diagnostic::error(
+                    codes::UNKNOWN_REF,
+                    format!("`errorfiles {g}` names no http-errors section"),
+                )
+                .at(p.span)
+                .help(format!("define `http-errors {g}`")),
+            );
+        }
+    }
+    for s in &p.servers {
+        if let Some(r) = &s.opts.resolvers {
+            if !cfg.resolvers.iter().any(|x| &x.name == r) {
+                diags.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_REF,
+                        format!(
+                            "server `{}` uses resolvers `{r}`, which is not defined",
+                            s.name
+                        ),
+                    )
+                    .at(s.span)
+                    .help(format!("define `resolvers {r}` with a `nameserver` line")),
+                );
+            }
+        }
+    }
+    for r in &p.stick_rules {
+        if let Some(t) = &r.table {
+            if !cfg
+                .proxies
+                .iter()
+                .any(|x| &x.name == t && x.stick_table.is_some())
+            {
+                diags.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_REF,
+                        format!("stick table `{t}` is not defined"),
+                    )
+                    .at(p.span)
+                    .help("declare `stick-table` in the proxy named after `table`"),
+                );
+            }
+        }
+    }
+}
+
+fn servers(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    let verify_off = cfg
+        .global
+        .other
+        .iter()
+        .any(|(k, v)| k == "ssl-server-verify" && v.first().is_some_and(|x| x == "none"));
+    for s in &p.servers {
+        let o = &s.opts;
+        let unix = s.addr.kind == crate::values::AddrKind::Unix;
+        if o.check
+            && s.addr.port.is_none()
+            && s.addr.port_offset.is_none()
+            && o.check_port.is_none()
+            && !unix
+        {
+            diags.push(
+                Diagnostic::error(
+                    codes::BAD_PORT,
+                    format!("server `{}/{}` has no port to check", p.name, s.name),
+                )
+                .at(s.addr_span)
+                .label("no port, and `check` is on")
+                .help(format!(
+                    "write `{}:PORT`, or add `port N` for the check",
+                    s.addr.host
+                )),
+            );
+        }
+        let has_ca = o.other.iter().any(|x| x == "ca-file");
+        if (o.ssl || o.check_ssl) && o.verify.as_deref() != Some("none") && !has_ca && !verify_off {
+            diags.push(
+                Diagnostic::error(
+                    codes::BAD_VALUE,
+                    format!("server `{}/{}` uses ssl, which verifies certificates by default, but names no CA file", p.name, s.name),
+                )
+                .at(s.span)
+                .help("add `ca-file /etc/ssl/certs/ca-certificates.crt`, or `verify none` if you trust the network to the server"),
+            );
+        }
+        if let Some(pos) = o.other.iter().position(|x| x == "track") {
+            let target = o.other.get(pos + 1).cloned().unwrap_or_default();
+            let (be, srv) = match target.split_once('/') {
+                Some((b, s)) => (b.to_string(), s.to_string()),
+                None => (p.name.clone(), target.clone()),
+            };
+            let found = cfg
+                .proxy(&be, Cap::Backend)
+                .is_some_and(|b| b.servers.iter().any(|x| x.name == srv));
+            if !found {
+                diags.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_REF,
+                        format!(
+                            "server `{}/{}` tracks `{target}`, which does not exist",
+                            p.name, s.name
+                        ),
+                    )
+                    .at(s.span)
+                    .help("write `track BACKEND/SERVER` naming a server with `check`"),
+                );
+            }
+        }
+    }
+    for r in &p.stick_rules {
+        if r.table.is_none() && p.stick_table.is_none() {
+            diags.push(
+                Diagnostic::error(codes::UNKNOWN_REF, format!("`stick {}` in `{}` has no stick-table to use", r.kind, p.name))
+                    .at(p.span)
+                    .help("declare `stick-table type ip size 100k expire 30m` in this section, or add `table NAME`"),
+            );
+        }
+    }
+}
+
+fn logging(p: &Proxy, diags: &mut Diagnostics) {
+    if p.kind == ProxyKind::Defaults || !p.kind.has(Cap::Frontend) {
+        return;
+    }
+    if p.mode == Mode::Tcp && p.option("httplog") {
+        diags.push(
+            Diagnostic::warning(
+                codes::STATS_TCP,
+                format!(
+                    "`option httplog` needs `mode http`; {} `{}` logs as with `option tcplog`",
+                    p.kind.keyword(),
+                    p.name
+                ),
+            )
+            .at(p.span)
+            .help("add `mode http`, or write `option tcplog`"),
+        );
+    }
+    if (p.option("httplog") || p.option("tcplog") || p.log_format.is_some()) && p.log.is_empty() {
+        diags.push(
+            Diagnostic::warning(
+                codes::MISSING_ARG,
+                format!(
+                    "{} `{}` sets a log format but has no log target",
+                    p.kind.keyword(),
+                    p.name
+                ),
+            )
+            .at(p.span)
+            .label("nothing will be logged")
+            .help("add `log global` (and a `log` line in global), or `log 127.0.0.1:514 local0`"),
+        );
+    }
+}

@@ -1,0 +1,70 @@
+//! `-c` (check), `-cc` (condition) and `--dump`.
+
+use crate::cli::Args;
+use crate::environment::{self, ProcessEnv};
+use conf_diag::{render_human_all, Severity};
+use haproxy_conf::{checks, cond, FsLoader};
+
+pub fn check(args: &Args) -> anyhow::Result<u8> {
+    if let Some(dir) = &args.chdir {
+        std::env::set_current_dir(dir)?;
+    }
+    let mut loaded = haproxy_conf::load(&args.files, &FsLoader, &ProcessEnv);
+    if !loaded.diags.has_code(haproxy_conf::codes::READ) {
+        environment::check(&loaded.config, &mut loaded.diags);
+        loaded.diags.sort();
+    }
+    let errors = loaded.diags.count(Severity::Error);
+    let warnings = loaded.diags.count(Severity::Warning);
+    if !args.quiet {
+        eprint!("{}", render_human_all(&loaded.map, &loaded.diags));
+    }
+    if args.dump {
+        println!("{}", serde_json::to_string_pretty(&loaded.config)?);
+    }
+    let warnings_fatal = args.warnings_fatal || loaded.config.global.zero_warning;
+    if errors > 0 || (warnings_fatal && warnings > 0) {
+        if !args.quiet && warnings_fatal && errors == 0 {
+            eprintln!("warnings were found and are fatal here (-dW or zero-warning)");
+        }
+        return Ok(1);
+    }
+    if !args.quiet {
+        if warnings > 0 {
+            println!("Warnings were found.");
+        }
+        println!("Configuration file is valid");
+    }
+    // HAProxy's -c exits 2 for a configuration that listens nowhere.
+    Ok(if checks::has_listeners(&loaded.config) {
+        0
+    } else {
+        2
+    })
+}
+
+struct EnvCtx;
+
+impl cond::CondContext for EnvCtx {
+    fn defined(&self, name: &str) -> bool {
+        std::env::var_os(name).is_some()
+    }
+    fn feature(&self, name: &str) -> bool {
+        haproxy_conf::source::FEATURES.contains(&name)
+    }
+    fn version(&self) -> &str {
+        haproxy_conf::source::COMPAT_VERSION
+    }
+}
+
+/// `-cc COND`: 0 true, 1 false, 2 the condition cannot be evaluated.
+pub fn eval_condition(text: &str) -> u8 {
+    match cond::parse(text).and_then(|e| cond::eval(&e, &EnvCtx)) {
+        Ok(true) => 0,
+        Ok(false) => 1,
+        Err(msg) => {
+            eprintln!("proxyd: {msg}");
+            2
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! HAProxy's command line. Its options are single-dash words (`-db`, `-sf PID…`), which
+//! argument-parsing crates do not model, so this is a small hand-written parser.
+
+use std::path::PathBuf;
+use thiserror::Error;
+
+pub const DEFAULT_CONFIG: &str = "/etc/haproxy/haproxy.cfg";
+
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Args {
+    pub files: Vec<PathBuf>,
+    pub check: bool,
+    pub quiet: bool,
+    pub verbose: bool,
+    pub version: u8,
+    pub daemon: bool,
+    pub foreground: bool,
+    pub debug: bool,
+    pub pidfile: Option<PathBuf>,
+    pub master_worker: bool,
+    pub master_worker_systemd: bool,
+    pub master_socket: Option<String>,
+    pub soft_finish: Vec<u32>,
+    pub hard_finish: Vec<u32>,
+    pub socket_transfer: Option<String>,
+    pub local_peer: Option<String>,
+    pub maxconn: Option<u64>,
+    pub chdir: Option<PathBuf>,
+    pub warnings_fatal: bool,
+    pub dns_warn_only: bool,
+    pub eval_condition: Option<String>,
+    /// proxyd's own: print the resolved model with `-c`.
+    pub dump: bool,
+    pub help: bool,
+}
+
+#[derive(Debug, Error, PartialEq, Eq)]
+pub enum CliError {
+    #[error("option `{0}` expects an argument")]
+    MissingValue(String),
+    #[error("option `{0}` expects a number, got `{1}`")]
+    NotANumber(String, String),
+    #[error("unknown option `{0}` (see proxyd -h)")]
+    Unknown(String),
+}
+
+pub const USAGE: &str = "\
+Usage: proxyd [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> ]
+        [ -p <pidfile> ] [ -m <max megs> ] [ -C <dir> ] [-- <cfgfile>*]
+        -v displays version ; -vv shows known build options.
+        -d enters debug mode ; -db only disables background mode.
+        -dW fails if any warning is emitted
+        -V enters verbose mode (disables quiet mode)
+        -D goes daemon ; -C changes to <dir> before loading files.
+        -W master-worker mode. -Ws master-worker mode with systemd notify support.
+        -q quiet mode : don't display messages
+        -c check mode : only check config files and exit
+        -cc check condition : evaluate a condition and exit
+        --dump with -c: print the resolved configuration (JSON)
+        -dr ignores server address resolution failures
+        -S <bind>[,<bind options>...] new master CLI
+        -sf/-st [pid ]* finishes/terminates old pids.
+        -x <unix_socket> get listening sockets from a unix socket
+        -L <peer name> sets the local peer name
+        -N sets the default, per-proxy maximum # of connections
+";
+
+pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> {
+    let mut a = Args::default();
+    let mut it = argv.into_iter().peekable();
+    let value =
+        |it: &mut std::iter::Peekable<I::IntoIter>, opt: &str| -> Result<String, CliError> {
+            it.next()
+                .ok_or_else(|| CliError::MissingValue(opt.to_string()))
+        };
+    while let Some(arg) = it.next() {
+        match arg.as_str() {
+            "-f" => a.files.push(PathBuf::from(value(&mut it, "-f")?)),
+            "-c" => a.check = true,
+            "-q" => a.quiet = true,
+            "-V" => a.verbose = true,
+            "-v" => a.version = a.version.max(1),
+            "-vv" => a.version = 2,
+            "-D" => a.daemon = true,
+            "-db" => a.foreground = true,
+            "-d" => a.debug = true,
+            "-p" => a.pidfile = Some(PathBuf::from(value(&mut it, "-p")?)),
+            "-W" => a.master_worker = true,
+            "-Ws" => {
+                a.master_worker = true;
+                a.master_worker_systemd = true;
+            }
+            "-S" => a.master_socket = Some(value(&mut it, "-S")?),
+            "-sf" | "-st" => {
+                let list = if arg == "-sf" {
+                    &mut a.soft_finish
+                } else {
+                    &mut a.hard_finish
+                };
+                while let Some(p) = it.peek() {
+                    match p.parse::<u32>() {
+                        Ok(pid) => {
+                            list.push(pid);
+                            it.next();
+                        }
+                        Err(_) => break,
+                    }
+                }
+            }
+            "-x" => a.socket_transfer = Some(value(&mut it, "-x")?),
+            "-L" => a.local_peer = Some(value(&mut it, "-L")?),
+            "-N" | "-n" => {
+                let v = value(&mut it, &arg)?;
+                a.maxconn = Some(
+                    v.parse()
+                        .map_err(|_| CliError::NotANumber(arg.clone(), v))?,
+                );
+            }
+            "-m" => {
+                value(&mut it, "-m")?;
+            }
+            "-C" => a.chdir = Some(PathBuf::from(value(&mut it, "-C")?)),
+            "-dW" => a.warnings_fatal = true,
+            "-dr" => a.dns_warn_only = true,
+            "-cc" => a.eval_condition = Some(value(&mut it, "-cc")?),
+            "--dump" => a.dump = true,
+            "-h" | "--help" => a.help = true,
+            "--" => a.files.extend(it.by_ref().map(PathBuf::from)),
+            // Debug switches of HAProxy that change nothing here.
+            "-dM" | "-dV" | "-dS" | "-dG" | "-dD" | "-dK" | "-de" | "-dp" | "-dk" | "-dL"
+            | "-dR" | "-dt" => {}
+            other => return Err(CliError::Unknown(other.to_string())),
+        }
+    }
+    if a.files.is_empty() && !a.help && a.version == 0 && a.eval_condition.is_none() {
+        a.files.push(PathBuf::from(DEFAULT_CONFIG));
+    }
+    Ok(a)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(s: &str) -> Result<Args, CliError> {
+        parse(s.split_whitespace().map(str::to_string))
+    }
+
+    #[test]
+    fn haproxy_style_options() {
+        let a = p("-f a.cfg -f conf.d -c -q -dW -db -p /run/p.pid -Ws -sf 10 11 -L lb1 -N 100")
+            .unwrap();
+        assert_eq!(
+            a.files,
+            vec![PathBuf::from("a.cfg"), PathBuf::from("conf.d")]
+        );
+        assert!(a.check && a.quiet && a.warnings_fatal && a.foreground && a.master_worker_systemd);
+        assert_eq!(a.soft_finish, vec![10, 11]);
+        assert_eq!(a.local_peer.as_deref(), Some("lb1"));
+        assert_eq!(a.maxconn, Some(100));
+    }
+
+    #[test]
+    fn defaults_and_errors() {
+        assert_eq!(p("-c").unwrap().files, vec![PathBuf::from(DEFAULT_CONFIG)]);
+        assert_eq!(p("-f"), Err(CliError::MissingValue("-f".into())));
+        assert_eq!(p("-zz"), Err(CliError::Unknown("-zz".into())));
+        assert_eq!(p("-c -- x.cfg y.cfg").unwrap().files.len(), 2);
+        assert_eq!(
+            p("-cc defined(X)").unwrap().eval_condition.as_deref(),
+            Some("defined(X)")
+        );
+    }
+}

@@ -1,0 +1,126 @@
+//! Checks against this host: do server and mailer host names resolve? (HAProxy resolves them
+//! at start-up and refuses to start; proxyd warns and starts the server DOWN instead.)
+
+use conf_diag::{Diagnostic, Diagnostics};
+use haproxy_conf::codes;
+use haproxy_conf::model::Config;
+use std::net::ToSocketAddrs;
+
+/// Process environment variables for `"$VAR"` expansion.
+pub struct ProcessEnv;
+
+impl haproxy_conf::tokenizer::Env for ProcessEnv {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok()
+    }
+}
+
+fn resolves(host: &str) -> bool {
+    (host, 0u16)
+        .to_socket_addrs()
+        .map(|mut a| a.next().is_some())
+        .unwrap_or(false)
+}
+
+fn file_exists(path: &str, base: Option<&str>) -> bool {
+    let p = match base {
+        Some(b) if !path.starts_with('/') => std::path::Path::new(b).join(path),
+        _ => std::path::PathBuf::from(path),
+    };
+    p.exists()
+}
+
+pub fn check(cfg: &Config, diags: &mut Diagnostics) {
+    let g = &cfg.global;
+    if let Some(u) = &g.user {
+        if nix::unistd::User::from_name(u).ok().flatten().is_none() {
+            diags.push(
+                Diagnostic::error(
+                    codes::UNKNOWN_REF,
+                    format!("user `{u}` does not exist on this host"),
+                )
+                .at_opt(g.user_span)
+                .help("create it (e.g. `useradd --system haproxy`) or name an existing user"),
+            );
+        }
+    }
+    if let Some(gr) = &g.group {
+        if nix::unistd::Group::from_name(gr).ok().flatten().is_none() {
+            diags.push(
+                Diagnostic::error(
+                    codes::UNKNOWN_REF,
+                    format!("group `{gr}` does not exist on this host"),
+                )
+                .at_opt(g.group_span)
+                .help("create it or name an existing group"),
+            );
+        }
+    }
+    let mut seen = std::collections::HashSet::new();
+    for p in &cfg.proxies {
+        for b in &p.binds {
+            for crt in &b.crt {
+                if !file_exists(crt, g.crt_base.as_deref()) {
+                    diags.push(
+                        Diagnostic::error(codes::UNKNOWN_REF, format!("certificate `{crt}` not found"))
+                            .at(b.span)
+                            .help("point `crt` at a PEM file (certificate and key) or a directory of them"),
+                    );
+                }
+            }
+        }
+        for e in &p.errorfiles {
+            // Inherited from defaults: report each line once.
+            if !seen.insert(e.span) {
+                continue;
+            }
+            if !file_exists(&e.file, None) {
+                diags.push(
+                    Diagnostic::error(
+                        codes::UNKNOWN_REF,
+                        format!("errorfile {}: `{}` not found", e.status, e.file),
+                    )
+                    .at(e.span)
+                    .help("the file holds a complete HTTP response (status line, headers, body)"),
+                );
+            }
+        }
+    }
+    for p in &cfg.proxies {
+        for s in &p.servers {
+            if s.addr.ip.is_some() || s.addr.kind == haproxy_conf::values::AddrKind::Unix {
+                continue;
+            }
+            if s.opts
+                .init_addr
+                .as_deref()
+                .is_some_and(|v| v.contains("none"))
+            {
+                continue;
+            }
+            if !resolves(&s.addr.host) {
+                diags.push(
+                    Diagnostic::warning(codes::UNRESOLVED, format!("server `{}/{}`: `{}` does not resolve now", p.name, s.name, s.addr.host))
+                        .at(s.addr_span)
+                        .label("starts DOWN until it resolves")
+                        .help("HAProxy refuses to start here; proxyd starts the server DOWN and retries resolution (add `init-addr none` to silence this)"),
+                );
+            }
+        }
+    }
+    for m in &cfg.mailers {
+        for (name, addr) in &m.mailers {
+            let host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(addr);
+            if host.parse::<std::net::IpAddr>().is_err() && !resolves(host) {
+                diags.push(
+                    Diagnostic::warning(
+                        codes::UNRESOLVED,
+                        format!("mailer `{name}`: `{host}` does not resolve now"),
+                    )
+                    .at(m.span)
+                    .help("mail alerts are sent once it resolves; use an IP address to be sure"),
+                );
+            }
+        }
+    }
+}
