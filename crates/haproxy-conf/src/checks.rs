@@ -110,7 +110,9 @@ fn backends_referenced(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
                 )
                 .at_opt(span)
                 .label("no such backend");
-                d = match did_you_mean(name, names.iter().copied()) {
+                // A backend named like the frontend is the usual intent (seed 000).
+                let same_name = names.iter().find(|n| **n == p.name).copied();
+                d = match did_you_mean(name, names.iter().copied()).or(same_name) {
                     Some(s) => d.help(format!("did you mean `{s}`?")),
                     None if names.is_empty() => {
                         d.help("define it with `backend NAME` and its servers")

@@ -17,6 +17,8 @@ pub struct Word {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Line {
     pub words: Vec<Word>,
+    /// The comment at the end of the line (text after `#`), if any.
+    pub comment: Option<Word>,
 }
 
 impl Line {
@@ -296,7 +298,11 @@ impl<'a> Reader<'a> {
                     .help(format!("set it, or give a default: ${{{name}-value}}")),
                 );
             }
-            self.push_line(Line { words });
+            let comment = lexed.comment_at.map(|at| Word {
+                text: raw[at..].trim_end().to_string(),
+                span: Span::new(file, base + at, base + raw.trim_end().len().max(at)),
+            });
+            self.push_line(Line { words, comment });
         }
         let last_line = {
             let end = text.trim_end_matches('\n').len();

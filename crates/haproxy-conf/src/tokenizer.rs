@@ -80,6 +80,8 @@ pub enum LexIssue {
 pub struct LexedLine {
     pub words: Vec<RawWord>,
     pub issues: Vec<LexIssue>,
+    /// Byte offset of the `#` that starts a comment, if any.
+    pub comment_at: Option<usize>,
 }
 
 fn is_space(c: char) -> bool {
@@ -200,7 +202,11 @@ pub fn lex_line(line: &str) -> LexedLine {
     let mut rest = line;
     loop {
         rest = rest.trim_start_matches(is_space);
-        if rest.is_empty() || rest.starts_with('#') {
+        if rest.starts_with('#') {
+            out.comment_at = Some(line.len() - rest.len());
+            break;
+        }
+        if rest.is_empty() {
             break;
         }
         let start = line.len() - rest.len();
@@ -318,11 +324,19 @@ mod tests {
     }
 
     #[test]
-    fn variables() {
+    fn variables_expand_in_double_quotes_only() {
         assert_eq!(
-            words("bind :$P :${P} ${NOPE-8080} $NOPE"),
-            vec!["bind", ":80", ":80", "8080"]
+            words(r#"bind ":$P" ":${P}" "${NOPE-8080}" '$P' $P"#),
+            vec!["bind", ":80", ":80", "8080", "$P", "$P"]
         );
+        assert_eq!(words(r#"x "${P[*]}""#), vec!["x", "80"]);
+        let l = lex_line(r"x \xZZ");
+        assert!(matches!(l.issues[0], LexIssue::BadEscape { .. }));
+        let many = format!("x{}", " w".repeat(70));
+        assert!(matches!(
+            lex_line(&many).issues[0],
+            LexIssue::TooManyWords { .. }
+        ));
         assert_eq!(words(r#"x "$NOPE""#), vec!["x", ""]);
         assert_eq!(words("x a$"), vec!["x", "a$"]);
     }

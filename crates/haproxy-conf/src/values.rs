@@ -148,13 +148,9 @@ fn port(p: &str, whole: &str) -> Result<u16, AddrError> {
         Ok(n) if (1..=65535).contains(&n) => Ok(n as u16),
         Ok(n) => Err(err(
             format!("port {n} in `{whole}` is out of range"),
-            if n > 65535 && n.to_string().len() == 5 {
-                format!(
-                    "ports go from 1 to 65535; did you mean {}?",
-                    &n.to_string()[..4]
-                )
-            } else {
-                "ports go from 1 to 65535".to_string()
+            match port_typo(n) {
+                Some(p) => format!("ports go from 1 to 65535; did you mean {p}?"),
+                None => "ports go from 1 to 65535".to_string(),
             },
         )),
         Err(_) => Err(err(
@@ -162,6 +158,27 @@ fn port(p: &str, whole: &str) -> Result<u16, AddrError> {
             "write the port as a number from 1 to 65535",
         )),
     }
+}
+
+/// A likely intended port for an out-of-range one: one digit too many, preferring
+/// well-known ports (80443 -> 8443).
+fn port_typo(n: u32) -> Option<u32> {
+    const COMMON: &[u32] = &[
+        80, 443, 8080, 8443, 8000, 8008, 8888, 3000, 5000, 9000, 9443, 8081,
+    ];
+    let s = n.to_string();
+    let mut cands: Vec<u32> = (0..s.len())
+        .map(|i| format!("{}{}", &s[..i], &s[i + 1..]))
+        .filter(|c| !c.starts_with('0'))
+        .filter_map(|c| c.parse().ok())
+        .filter(|c| (1..=65535).contains(c))
+        .collect();
+    cands.dedup();
+    cands
+        .iter()
+        .find(|c| COMMON.contains(c))
+        .or(cands.first())
+        .copied()
 }
 
 /// One address of a `bind` line.
@@ -379,7 +396,7 @@ mod tests {
             AddrKind::Ipv4
         );
         let e = parse_listen("192.168.80.1:80443").unwrap_err();
-        assert!(e.help.contains("8044"), "{e:?}");
+        assert!(e.help.contains("did you mean 8443?"), "{e:?}");
         assert!(parse_listen("127.0.0.1").is_err());
     }
 

@@ -24,7 +24,10 @@ impl Builder<'_> {
             return;
         }
         let words: Vec<Word> = rest.iter().map(|w| (*w).clone()).collect();
-        let line = Line { words };
+        let line = Line {
+            words,
+            comment: None,
+        };
         let text: Vec<&str> = line.words.iter().map(|w| w.text.as_str()).collect();
         self.diags.push(
             Diagnostic::warning(

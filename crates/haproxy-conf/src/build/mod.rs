@@ -183,10 +183,11 @@ impl<'d> Builder<'d> {
         };
         let Some(kw) = kw else {
             let word = line.words.get(start);
-            let cands: Vec<&str> = table
+            let mut cands: Vec<&str> = table
                 .iter()
                 .map(|k| k.name.split(' ').next().unwrap_or(k.name))
                 .collect();
+            cands.extend(SectionKind::ALL.iter().map(|(k, _)| *k));
             self.unknown(word, w(0), cands.into_iter(), place);
             return None;
         };
@@ -344,12 +345,25 @@ impl<'d> Builder<'d> {
     fn arg<'l>(&mut self, line: &'l Line, idx: usize, what: &str, kw: &str) -> Option<&'l Word> {
         let w = line.words.get(idx);
         if w.is_none() {
-            self.diags.push(
-                Diagnostic::error(codes::MISSING_ARG, format!("`{kw}` expects {what}"))
-                    .at(line.span())
-                    .label(format!("{what} missing"))
-                    .help(format!("write `{kw} <{what}>`")),
-            );
+            let mut d = Diagnostic::error(codes::MISSING_ARG, format!("`{kw}` expects {what}"))
+                .at(line.span())
+                .label(format!("{what} missing"));
+            d = match &line.comment {
+                // `log ###.###.###.###:514` - a tutorial's placeholder starts with `#`.
+                Some(c) if c.text.len() > 1 => d
+                    .note(
+                        Some(c.span),
+                        format!(
+                            "`{}` is a comment: `#` starts one anywhere outside quotes",
+                            c.text
+                        ),
+                    )
+                    .help(format!(
+                        "replace the placeholder with a real value ({what})"
+                    )),
+                _ => d.help(format!("write `{kw} <{what}>`")),
+            };
+            self.diags.push(d);
         }
         w
     }
