@@ -487,7 +487,9 @@ pub fn markdown() -> String {
          - **legacy**: an old spelling from HAProxy 1.x tutorials: accepted with a warning that \
          shows the modern one (HAProxy 2.6 rejects most of these).\n\n\
          Sections: `userlist`, `mailers`, `resolvers`, `http-errors` and `peers` are read; \
-         `cache`, `program` and `ring` are read and ignored with a warning.\n",
+         `cache`, `program` and `ring` are read and ignored with a warning.\n\n\
+         How proxyd reads the file and where it deliberately differs from HAProxy 2.6: \
+         [haproxy-behaviour.md](haproxy-behaviour.md).\n",
     );
     for (title, table) in TABLES {
         o.push_str(&format!(

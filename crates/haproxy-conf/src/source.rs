@@ -239,7 +239,11 @@ impl<'a> Reader<'a> {
                             codes::QUOTE,
                             "`\\x` must be followed by two hexadecimal digits",
                         )
-                        .at(Span::new(file, base + at, base + (at + 4).min(raw.len())))
+                        .at(Span::new(
+                            file,
+                            base + at,
+                            base + raw[*at..].char_indices().nth(4).map(|(i, _)| at + i).unwrap_or(raw.len()),
+                        ))
                         .help("write e.g. `\\x41`, or `\\\\x` for a literal backslash"),
                     ),
                     LexIssue::TooManyWords { at } => self.diags.push(
