@@ -1,0 +1,565 @@
+//! One VRRP instance (RFC 5798 §6, with keepalived's observable behaviour), driven by
+//! `handle(now, input)` / `handle_timeout(now)`, queried with `poll_timeout()` and
+//! `poll_action()`. Time is a millisecond count chosen by the caller.
+
+use crate::codec::{self, Advert, Auth, ChecksumMode, Expect, Reject, Version};
+use crate::counters::Counters;
+use crate::tracker::{Tracker, TrackerConfig};
+use serde::{Deserialize, Serialize};
+use std::collections::VecDeque;
+use std::net::IpAddr;
+
+/// Milliseconds on the caller's clock.
+pub type Instant = u64;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum State {
+    Init,
+    Backup,
+    Master,
+    Fault,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GarpConfig {
+    /// Delay before the second burst after becoming master (0 = none).
+    pub master_delay_ms: u64,
+    /// Packets per burst.
+    pub repeat: u32,
+    /// Interval of periodic refresh bursts while master (0 = none).
+    pub refresh_ms: u64,
+    pub refresh_repeat: u32,
+}
+
+impl Default for GarpConfig {
+    fn default() -> Self {
+        GarpConfig {
+            master_delay_ms: 5000,
+            repeat: 5,
+            refresh_ms: 0,
+            refresh_repeat: 1,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceConfig {
+    pub name: String,
+    pub interface: String,
+    pub vrid: u8,
+    pub version: Version,
+    /// Configured priority; 255 = address owner.
+    pub priority: u8,
+    pub advert_int_cs: u16,
+    pub preempt: bool,
+    pub preempt_delay_ms: u64,
+    pub auth: Auth,
+    /// Virtual addresses, as advertised.
+    pub vips: Vec<IpAddr>,
+    /// Our address on the interface (the advert's source, and the tie breaker).
+    pub primary_ip: IpAddr,
+    /// Unicast peers; empty = multicast.
+    pub unicast_peers: Vec<IpAddr>,
+    pub checksum_mode: ChecksumMode,
+    pub garp: GarpConfig,
+    pub trackers: Vec<TrackerConfig>,
+    /// Stay in backup this long after start-up whatever happens (vrrp_startup_delay).
+    pub startup_delay_ms: u64,
+}
+
+impl InstanceConfig {
+    /// A small IPv4 config for tests and examples.
+    pub fn example(name: &str, vrid: u8, priority: u8, primary: &str, vip: &str) -> Self {
+        InstanceConfig {
+            name: name.to_string(),
+            interface: "eth0".into(),
+            vrid,
+            version: Version::V2,
+            priority,
+            advert_int_cs: 100,
+            preempt: true,
+            preempt_delay_ms: 0,
+            auth: Auth::None,
+            vips: vec![vip.parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))],
+            primary_ip: primary
+                .parse()
+                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
+            unicast_peers: Vec::new(),
+            checksum_mode: ChecksumMode::PseudoHeader,
+            garp: GarpConfig::default(),
+            trackers: Vec::new(),
+            startup_delay_ms: 0,
+        }
+    }
+
+    fn v6(&self) -> bool {
+        self.primary_ip.is_ipv6()
+    }
+}
+
+/// Why a state changed (for logs and notify scripts).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Startup,
+    AddressOwner,
+    MasterDown,
+    PriorityZeroReceived,
+    HigherPriorityMaster,
+    Shutdown,
+    Fault(String),
+    FaultCleared,
+    SyncGroup,
+    Reload,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Action {
+    SendAdvert { dst: IpAddr, bytes: Vec<u8>, priority: u8 },
+    AddVips,
+    RemoveVips,
+    /// Gratuitous ARPs / unsolicited NAs for every VIP, `count` times.
+    SendGarp { count: u32 },
+    StateChanged { from: State, to: State, reason: Reason, priority: u8 },
+}
+
+#[derive(Debug, Clone)]
+pub enum Input<'a> {
+    Startup,
+    Shutdown,
+    Advert { src: IpAddr, dst: IpAddr, ttl: u8, data: &'a [u8] },
+    Link { interface: String, up: bool },
+    Tracker { name: String, ok: bool },
+    Reload(Box<InstanceConfig>),
+}
+
+pub struct Instance {
+    cfg: InstanceConfig,
+    state: State,
+    trackers: Vec<Tracker>,
+    link_up: bool,
+    /// The master's interval as learned from its adverts (v3), centiseconds.
+    master_adver_cs: u16,
+    adver_at: Option<Instant>,
+    master_down_at: Option<Instant>,
+    garp_at: Option<Instant>,
+    garp_is_refresh: bool,
+    started_at: Instant,
+    actions: VecDeque<Action>,
+    pub counters: Counters,
+}
+
+impl Instance {
+    pub fn new(cfg: InstanceConfig) -> Self {
+        let trackers = cfg.trackers.iter().cloned().map(Tracker::new).collect();
+        let adv = cfg.advert_int_cs;
+        Instance {
+            cfg,
+            state: State::Init,
+            trackers,
+            link_up: true,
+            master_adver_cs: adv,
+            adver_at: None,
+            master_down_at: None,
+            garp_at: None,
+            garp_is_refresh: false,
+            started_at: 0,
+            actions: VecDeque::new(),
+            counters: Counters::default(),
+        }
+    }
+
+    pub fn config(&self) -> &InstanceConfig {
+        &self.cfg
+    }
+
+    pub fn state(&self) -> State {
+        self.state
+    }
+
+    /// Priority after trackers: base ± weights clamped to 1..254; 255 is never adjusted.
+    /// None while a weight-0 tracker (or the link) has failed: the instance is in fault.
+    pub fn effective_priority(&self) -> Option<u8> {
+        if !self.link_up {
+            return None;
+        }
+        let mut delta = 0i32;
+        for t in &self.trackers {
+            match t.delta() {
+                Some(d) => delta += d,
+                None => return None,
+            }
+        }
+        if self.cfg.priority == 255 {
+            return Some(255);
+        }
+        Some((i32::from(self.cfg.priority) + delta).clamp(1, 254) as u8)
+    }
+
+    fn prio(&self) -> u8 {
+        self.effective_priority().unwrap_or(0)
+    }
+
+    fn skew_ms(&self, adver_cs: u16) -> u64 {
+        let p = u64::from(self.prio().max(1));
+        match self.cfg.version {
+            // RFC 3768: (256 - Priority) / 256 seconds.
+            Version::V2 => (256 - p) * 1000 / 256,
+            // RFC 5798: ((256 - Priority) * Master_Adver_Interval) / 256, in centiseconds.
+            Version::V3 => (256 - p) * u64::from(adver_cs) * 10 / 256,
+        }
+    }
+
+    fn master_down_ms(&self) -> u64 {
+        let adv = match self.cfg.version {
+            Version::V2 => self.cfg.advert_int_cs,
+            Version::V3 => self.master_adver_cs,
+        };
+        3 * u64::from(adv) * 10 + self.skew_ms(adv)
+    }
+
+    fn advert_ms(&self) -> u64 {
+        u64::from(self.cfg.advert_int_cs) * 10
+    }
+
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        [self.adver_at, self.master_down_at, self.garp_at]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    pub fn handle(&mut self, now: Instant, input: Input<'_>) {
+        match input {
+            Input::Startup => self.startup(now),
+            Input::Shutdown => self.shutdown(),
+            Input::Advert { src, dst, ttl, data } => self.receive(now, src, dst, ttl, data),
+            Input::Link { interface, up } => {
+                if interface == self.cfg.interface {
+                    self.link_up = up;
+                } else if let Some(t) = self.trackers.iter_mut().find(|t| t.is_interface(&interface)) {
+                    t.set_link(up);
+                }
+                self.reevaluate(now);
+            }
+            Input::Tracker { name, ok } => {
+                if let Some(t) = self.trackers.iter_mut().find(|t| t.name() == name) {
+                    t.result(ok);
+                }
+                self.reevaluate(now);
+            }
+            Input::Reload(cfg) => self.reload(now, *cfg),
+        }
+    }
+
+    pub fn handle_timeout(&mut self, now: Instant) {
+        if self.garp_at.is_some_and(|t| t <= now) {
+            let count = if self.garp_is_refresh {
+                self.cfg.garp.refresh_repeat
+            } else {
+                self.cfg.garp.repeat
+            };
+            self.actions.push_back(Action::SendGarp { count });
+            self.schedule_refresh(now);
+        }
+        if self.adver_at.is_some_and(|t| t <= now) && self.state == State::Master {
+            self.send_advert(self.prio());
+            self.adver_at = Some(now + self.advert_ms());
+        }
+        if self.master_down_at.is_some_and(|t| t <= now) && self.state == State::Backup {
+            if now < self.started_at + self.cfg.startup_delay_ms {
+                self.master_down_at = Some(self.started_at + self.cfg.startup_delay_ms);
+                return;
+            }
+            self.become_master(now, Reason::MasterDown);
+        }
+    }
+
+    fn startup(&mut self, now: Instant) {
+        self.started_at = now;
+        if self.effective_priority().is_none() {
+            self.transition(State::Fault, Reason::Fault(self.fault_cause()));
+            return;
+        }
+        if self.cfg.priority == 255 && self.cfg.startup_delay_ms == 0 {
+            self.become_master(now, Reason::AddressOwner);
+            return;
+        }
+        self.transition(State::Backup, Reason::Startup);
+        self.master_down_at = Some(now + self.master_down_ms());
+    }
+
+    fn shutdown(&mut self) {
+        if self.state == State::Master {
+            self.send_advert(0);
+            self.actions.push_back(Action::RemoveVips);
+        }
+        self.adver_at = None;
+        self.master_down_at = None;
+        self.garp_at = None;
+        self.transition(State::Init, Reason::Shutdown);
+    }
+
+    fn fault_cause(&self) -> String {
+        if !self.link_up {
+            return format!("interface {} down", self.cfg.interface);
+        }
+        self.trackers
+            .iter()
+            .find(|t| t.delta().is_none())
+            .map(|t| format!("{} failed", t.name()))
+            .unwrap_or_default()
+    }
+
+    /// A tracker or link changed: enter or leave fault; a master re-advertises its new priority.
+    fn reevaluate(&mut self, now: Instant) {
+        match (self.state, self.effective_priority()) {
+            (State::Init, _) => {}
+            (State::Fault, Some(_)) => {
+                self.transition(State::Backup, Reason::FaultCleared);
+                self.master_down_at = Some(now + self.master_down_ms());
+            }
+            (State::Fault, None) => {}
+            (_, None) => {
+                if self.state == State::Master {
+                    self.send_advert(0);
+                    self.actions.push_back(Action::RemoveVips);
+                }
+                self.adver_at = None;
+                self.master_down_at = None;
+                self.garp_at = None;
+                let cause = self.fault_cause();
+                self.transition(State::Fault, Reason::Fault(cause));
+            }
+            (State::Master, Some(p)) => {
+                // Tell the backups at once, so a higher one can preempt without waiting.
+                self.send_advert(p);
+                self.adver_at = Some(now + self.advert_ms());
+            }
+            (State::Backup, Some(_)) => {}
+        }
+    }
+
+    fn receive(&mut self, now: Instant, src: IpAddr, dst: IpAddr, ttl: u8, data: &[u8]) {
+        if src == self.cfg.primary_ip {
+            self.counters.count(Reject::OwnPacket);
+            return;
+        }
+        let adv = match Advert::decode(data, src, dst, self.cfg.v6()) {
+            Ok(a) => a,
+            Err(r) => {
+                self.counters.count(r);
+                return;
+            }
+        };
+        let exp = Expect {
+            version: self.cfg.version,
+            vrid: self.cfg.vrid,
+            auth: &self.cfg.auth,
+            interval_cs: self.cfg.advert_int_cs,
+        };
+        match codec::validate(&adv, ttl, &exp) {
+            Ok(notice) => {
+                if notice.is_some() {
+                    self.counters.interval_differs += 1;
+                }
+            }
+            Err(r) => {
+                self.counters.count(r);
+                return;
+            }
+        }
+        let mut ours: Vec<IpAddr> = self.cfg.vips.clone();
+        let mut theirs = adv.addrs.clone();
+        ours.sort();
+        theirs.sort();
+        if ours != theirs {
+            self.counters.address_list_differs += 1;
+        }
+        self.counters.received += 1;
+        match self.state {
+            State::Backup => self.backup_receive(now, &adv),
+            State::Master => self.master_receive(now, src, &adv),
+            State::Init | State::Fault => {}
+        }
+    }
+
+    fn preempt_now(&self, now: Instant) -> bool {
+        self.cfg.preempt && now >= self.started_at + self.cfg.preempt_delay_ms
+    }
+
+    fn backup_receive(&mut self, now: Instant, adv: &Advert) {
+        if adv.priority == 0 {
+            self.master_down_at = Some(now + self.skew_ms(self.master_adver_cs));
+            return;
+        }
+        if !self.preempt_now(now) || adv.priority >= self.prio() {
+            if self.cfg.version == Version::V3 {
+                self.master_adver_cs = adv.interval_cs.max(1);
+            }
+            self.master_down_at = Some(now + self.master_down_ms());
+        }
+        // Otherwise the advert is ignored: we preempt when the timer runs out.
+    }
+
+    fn master_receive(&mut self, now: Instant, src: IpAddr, adv: &Advert) {
+        let mine = self.prio();
+        if adv.priority == 0 {
+            self.send_advert(mine);
+            self.adver_at = Some(now + self.advert_ms());
+            return;
+        }
+        let they_win = adv.priority > mine || (adv.priority == mine && src > self.cfg.primary_ip);
+        if they_win {
+            if self.cfg.version == Version::V3 {
+                self.master_adver_cs = adv.interval_cs.max(1);
+            }
+            self.adver_at = None;
+            self.garp_at = None;
+            self.actions.push_back(Action::RemoveVips);
+            self.transition(State::Backup, Reason::HigherPriorityMaster);
+            self.master_down_at = Some(now + self.master_down_ms());
+        } else {
+            // keepalived answers a lower-priority master at once, so it steps down quickly.
+            self.send_advert(mine);
+            self.adver_at = Some(now + self.advert_ms());
+        }
+    }
+
+    pub(crate) fn become_master(&mut self, now: Instant, reason: Reason) {
+        if self.state == State::Master {
+            return;
+        }
+        self.master_down_at = None;
+        self.transition(State::Master, reason);
+        self.send_advert(self.prio());
+        self.actions.push_back(Action::AddVips);
+        self.actions.push_back(Action::SendGarp {
+            count: self.cfg.garp.repeat,
+        });
+        self.adver_at = Some(now + self.advert_ms());
+        self.garp_is_refresh = false;
+        self.garp_at = (self.cfg.garp.master_delay_ms > 0).then(|| now + self.cfg.garp.master_delay_ms);
+        if self.garp_at.is_none() {
+            self.schedule_refresh(now);
+        }
+    }
+
+    pub(crate) fn become_backup(&mut self, now: Instant, reason: Reason) {
+        if self.state == State::Master {
+            self.actions.push_back(Action::RemoveVips);
+        }
+        self.adver_at = None;
+        self.garp_at = None;
+        self.transition(State::Backup, reason);
+        self.master_down_at = Some(now + self.master_down_ms());
+    }
+
+    pub(crate) fn force_fault(&mut self, reason: Reason) {
+        if self.state == State::Master {
+            self.send_advert(0);
+            self.actions.push_back(Action::RemoveVips);
+        }
+        self.adver_at = None;
+        self.master_down_at = None;
+        self.garp_at = None;
+        self.transition(State::Fault, reason);
+    }
+
+    fn schedule_refresh(&mut self, now: Instant) {
+        if self.cfg.garp.refresh_ms > 0 && self.state == State::Master {
+            self.garp_is_refresh = true;
+            self.garp_at = Some(now + self.cfg.garp.refresh_ms);
+        } else {
+            self.garp_at = None;
+        }
+    }
+
+    fn send_advert(&mut self, priority: u8) {
+        let adv = Advert {
+            version: self.cfg.version,
+            vrid: self.cfg.vrid,
+            priority,
+            interval_cs: self.cfg.advert_int_cs,
+            auth: if self.cfg.version == Version::V2 {
+                self.cfg.auth.clone()
+            } else {
+                Auth::None
+            },
+            addrs: self.cfg.vips.clone(),
+        };
+        let dsts: Vec<IpAddr> = if self.cfg.unicast_peers.is_empty() {
+            vec![if self.cfg.v6() {
+                IpAddr::V6(codec::MCAST_V6)
+            } else {
+                IpAddr::V4(codec::MCAST_V4)
+            }]
+        } else {
+            self.cfg.unicast_peers.clone()
+        };
+        for dst in dsts {
+            let bytes = adv.encode(self.cfg.primary_ip, dst, self.cfg.checksum_mode);
+            self.counters.sent += 1;
+            self.actions.push_back(Action::SendAdvert { dst, bytes, priority });
+        }
+    }
+
+    fn transition(&mut self, to: State, reason: Reason) {
+        let from = self.state;
+        if from == to {
+            return;
+        }
+        self.state = to;
+        self.actions.push_back(Action::StateChanged {
+            from,
+            to,
+            reason,
+            priority: self.prio(),
+        });
+    }
+
+    /// A new configuration for the same instance: keep state and VIPs when nothing that
+    /// matters to the peers changed; otherwise restart the election.
+    fn reload(&mut self, now: Instant, cfg: InstanceConfig) {
+        let old = std::mem::replace(&mut self.cfg, cfg);
+        let kept: Vec<Tracker> = std::mem::take(&mut self.trackers);
+        self.trackers = self
+            .cfg
+            .trackers
+            .iter()
+            .cloned()
+            .map(|c| match kept.iter().find(|t| t.name() == c.name) {
+                Some(t) => t.reconfigured(c),
+                None => Tracker::new(c),
+            })
+            .collect();
+        let identity_changed = old.vrid != self.cfg.vrid
+            || old.version != self.cfg.version
+            || old.interface != self.cfg.interface
+            || old.primary_ip != self.cfg.primary_ip;
+        if identity_changed && self.state != State::Init {
+            if self.state == State::Master {
+                self.send_advert(0);
+                self.actions.push_back(Action::RemoveVips);
+            }
+            self.adver_at = None;
+            self.garp_at = None;
+            self.transition(State::Backup, Reason::Reload);
+            self.master_down_at = Some(now + self.master_down_ms());
+            return;
+        }
+        if self.state == State::Master && old.vips != self.cfg.vips {
+            // New addresses appear with their gratuitous ARPs; removed ones go.
+            self.actions.push_back(Action::AddVips);
+            self.actions.push_back(Action::SendGarp {
+                count: self.cfg.garp.repeat,
+            });
+        }
+        self.reevaluate(now);
+    }
+}
