@@ -163,7 +163,11 @@ impl Advert {
         }
         let count = data[3] as usize;
         let alen = if v6 { 16 } else { 4 };
-        let auth_len = if version == Version::V2 { V2_AUTH_LEN } else { 0 };
+        let auth_len = if version == Version::V2 {
+            V2_AUTH_LEN
+        } else {
+            0
+        };
         if version == Version::V2 && v6 {
             return Err(Reject::AddressFamily);
         }
@@ -174,7 +178,9 @@ impl Advert {
         let ok = match version {
             Version::V2 => checksum::plain(data) == 0,
             // Accept either computation: peers differ, and the sum still protects the data.
-            Version::V3 => checksum::with_pseudo_header(src, dst, data) == 0 || checksum::plain(data) == 0,
+            Version::V3 => {
+                checksum::with_pseudo_header(src, dst, data) == 0 || checksum::plain(data) == 0
+            }
         };
         if !ok {
             return Err(Reject::BadChecksum);
@@ -306,8 +312,22 @@ mod tests {
         let src: IpAddr = "10.0.0.1".parse().unwrap();
         let dst = IpAddr::V4(MCAST_V4);
         for adv in [
-            Advert { version: Version::V2, vrid: 51, priority: 150, interval_cs: 100, auth: Auth::pass("secret"), addrs: vec!["10.0.0.9".parse().unwrap()] },
-            Advert { version: Version::V3, vrid: 7, priority: 120, interval_cs: 50, auth: Auth::None, addrs: vec!["10.0.0.9".parse().unwrap(), "10.0.0.10".parse().unwrap()] },
+            Advert {
+                version: Version::V2,
+                vrid: 51,
+                priority: 150,
+                interval_cs: 100,
+                auth: Auth::pass("secret"),
+                addrs: vec!["10.0.0.9".parse().unwrap()],
+            },
+            Advert {
+                version: Version::V3,
+                vrid: 7,
+                priority: 120,
+                interval_cs: 50,
+                auth: Auth::None,
+                addrs: vec!["10.0.0.9".parse().unwrap(), "10.0.0.10".parse().unwrap()],
+            },
         ] {
             let b = adv.encode(src, dst, ChecksumMode::PseudoHeader);
             assert_eq!(Advert::decode(&b, src, dst, false).unwrap(), adv);
@@ -317,13 +337,48 @@ mod tests {
     #[test]
     fn validation() {
         let auth = Auth::pass("a");
-        let adv = Advert { version: Version::V2, vrid: 1, priority: 100, interval_cs: 100, auth: auth.clone(), addrs: vec![] };
-        let exp = Expect { version: Version::V2, vrid: 1, auth: &auth, interval_cs: 100 };
+        let adv = Advert {
+            version: Version::V2,
+            vrid: 1,
+            priority: 100,
+            interval_cs: 100,
+            auth: auth.clone(),
+            addrs: vec![],
+        };
+        let exp = Expect {
+            version: Version::V2,
+            vrid: 1,
+            auth: &auth,
+            interval_cs: 100,
+        };
         assert_eq!(validate(&adv, 255, &exp), Ok(None));
         assert_eq!(validate(&adv, 64, &exp), Err(Reject::BadTtl));
         let other = Auth::pass("b");
-        assert_eq!(validate(&adv, 255, &Expect { auth: &other, ..exp.clone() }), Err(Reject::AuthFailure));
-        assert_eq!(validate(&adv, 255, &Expect { interval_cs: 200, ..exp.clone() }), Err(Reject::IntervalMismatch));
-        assert_eq!(validate(&adv, 255, &Expect { vrid: 2, ..exp }), Err(Reject::WrongVrid));
+        assert_eq!(
+            validate(
+                &adv,
+                255,
+                &Expect {
+                    auth: &other,
+                    ..exp.clone()
+                }
+            ),
+            Err(Reject::AuthFailure)
+        );
+        assert_eq!(
+            validate(
+                &adv,
+                255,
+                &Expect {
+                    interval_cs: 200,
+                    ..exp.clone()
+                }
+            ),
+            Err(Reject::IntervalMismatch)
+        );
+        assert_eq!(
+            validate(&adv, 255, &Expect { vrid: 2, ..exp }),
+            Err(Reject::WrongVrid)
+        );
     }
 }

@@ -21,6 +21,7 @@ pub enum State {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct GarpConfig {
     /// Delay before the second burst after becoming master (0 = none).
     pub master_delay_ms: u64,
@@ -43,6 +44,7 @@ impl Default for GarpConfig {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct InstanceConfig {
     pub name: String,
     pub interface: String,
@@ -67,6 +69,12 @@ pub struct InstanceConfig {
     pub startup_delay_ms: u64,
 }
 
+impl Default for InstanceConfig {
+    fn default() -> Self {
+        InstanceConfig::example("VI_1", 1, 100, "10.0.0.1", "10.0.0.100")
+    }
+}
+
 impl InstanceConfig {
     /// A small IPv4 config for tests and examples.
     pub fn example(name: &str, vrid: u8, priority: u8, primary: &str, vip: &str) -> Self {
@@ -80,7 +88,9 @@ impl InstanceConfig {
             preempt: true,
             preempt_delay_ms: 0,
             auth: Auth::None,
-            vips: vec![vip.parse().unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))],
+            vips: vec![vip
+                .parse()
+                .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED))],
             primary_ip: primary
                 .parse()
                 .unwrap_or(IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)),
@@ -116,21 +126,43 @@ pub enum Reason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
-    SendAdvert { dst: IpAddr, bytes: Vec<u8>, priority: u8 },
+    SendAdvert {
+        dst: IpAddr,
+        bytes: Vec<u8>,
+        priority: u8,
+    },
     AddVips,
     RemoveVips,
     /// Gratuitous ARPs / unsolicited NAs for every VIP, `count` times.
-    SendGarp { count: u32 },
-    StateChanged { from: State, to: State, reason: Reason, priority: u8 },
+    SendGarp {
+        count: u32,
+    },
+    StateChanged {
+        from: State,
+        to: State,
+        reason: Reason,
+        priority: u8,
+    },
 }
 
 #[derive(Debug, Clone)]
 pub enum Input<'a> {
     Startup,
     Shutdown,
-    Advert { src: IpAddr, dst: IpAddr, ttl: u8, data: &'a [u8] },
-    Link { interface: String, up: bool },
-    Tracker { name: String, ok: bool },
+    Advert {
+        src: IpAddr,
+        dst: IpAddr,
+        ttl: u8,
+        data: &'a [u8],
+    },
+    Link {
+        interface: String,
+        up: bool,
+    },
+    Tracker {
+        name: String,
+        ok: bool,
+    },
     Reload(Box<InstanceConfig>),
 }
 
@@ -146,6 +178,8 @@ pub struct Instance {
     garp_at: Option<Instant>,
     garp_is_refresh: bool,
     started_at: Instant,
+    /// Priority of the last advert sent.
+    advertised: u8,
     actions: VecDeque<Action>,
     pub counters: Counters,
 }
@@ -165,6 +199,7 @@ impl Instance {
             garp_at: None,
             garp_is_refresh: false,
             started_at: 0,
+            advertised: 0,
             actions: VecDeque::new(),
             counters: Counters::default(),
         }
@@ -238,11 +273,20 @@ impl Instance {
         match input {
             Input::Startup => self.startup(now),
             Input::Shutdown => self.shutdown(),
-            Input::Advert { src, dst, ttl, data } => self.receive(now, src, dst, ttl, data),
+            Input::Advert {
+                src,
+                dst,
+                ttl,
+                data,
+            } => self.receive(now, src, dst, ttl, data),
             Input::Link { interface, up } => {
                 if interface == self.cfg.interface {
                     self.link_up = up;
-                } else if let Some(t) = self.trackers.iter_mut().find(|t| t.is_interface(&interface)) {
+                } else if let Some(t) = self
+                    .trackers
+                    .iter_mut()
+                    .find(|t| t.is_interface(&interface))
+                {
                     t.set_link(up);
                 }
                 self.reevaluate(now);
@@ -336,11 +380,12 @@ impl Instance {
                 let cause = self.fault_cause();
                 self.transition(State::Fault, Reason::Fault(cause));
             }
-            (State::Master, Some(p)) => {
+            (State::Master, Some(p)) if p != self.advertised => {
                 // Tell the backups at once, so a higher one can preempt without waiting.
                 self.send_advert(p);
                 self.adver_at = Some(now + self.advert_ms());
             }
+            (State::Master, Some(_)) => {}
             (State::Backup, Some(_)) => {}
         }
     }
@@ -444,7 +489,8 @@ impl Instance {
         });
         self.adver_at = Some(now + self.advert_ms());
         self.garp_is_refresh = false;
-        self.garp_at = (self.cfg.garp.master_delay_ms > 0).then(|| now + self.cfg.garp.master_delay_ms);
+        self.garp_at =
+            (self.cfg.garp.master_delay_ms > 0).then(|| now + self.cfg.garp.master_delay_ms);
         if self.garp_at.is_none() {
             self.schedule_refresh(now);
         }
@@ -502,10 +548,15 @@ impl Instance {
         } else {
             self.cfg.unicast_peers.clone()
         };
+        self.advertised = priority;
         for dst in dsts {
             let bytes = adv.encode(self.cfg.primary_ip, dst, self.cfg.checksum_mode);
             self.counters.sent += 1;
-            self.actions.push_back(Action::SendAdvert { dst, bytes, priority });
+            self.actions.push_back(Action::SendAdvert {
+                dst,
+                bytes,
+                priority,
+            });
         }
     }
 

@@ -11,6 +11,7 @@ pub enum TrackerKind {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct TrackerConfig {
     pub name: String,
     pub kind: TrackerKind,
@@ -22,6 +23,12 @@ pub struct TrackerConfig {
     pub fall: u32,
     /// Start in the failed state (keepalived's `init_fail`).
     pub init_fail: bool,
+}
+
+impl Default for TrackerConfig {
+    fn default() -> Self {
+        TrackerConfig::script("chk", 0)
+    }
 }
 
 impl TrackerConfig {
@@ -125,7 +132,11 @@ mod tests {
 
     #[test]
     fn rise_and_fall() {
-        let mut t = Tracker::new(TrackerConfig { rise: 2, fall: 3, ..TrackerConfig::script("s", 5) });
+        let mut t = Tracker::new(TrackerConfig {
+            rise: 2,
+            fall: 3,
+            ..TrackerConfig::script("s", 5)
+        });
         assert_eq!(t.delta(), Some(5));
         t.result(false);
         t.result(false);
@@ -149,7 +160,10 @@ mod tests {
         assert_eq!(neg.delta(), Some(0));
         neg.result(false);
         assert_eq!(neg.delta(), Some(-20));
-        let mut rev = Tracker::new(TrackerConfig { reverse: true, ..TrackerConfig::script("r", 10) });
+        let mut rev = Tracker::new(TrackerConfig {
+            reverse: true,
+            ..TrackerConfig::script("r", 10)
+        });
         assert_eq!(rev.delta(), Some(-10));
         rev.result(false);
         assert_eq!(rev.delta(), Some(0));
@@ -157,7 +171,10 @@ mod tests {
         assert_eq!(zero.delta(), Some(0));
         zero.result(false);
         assert_eq!(zero.delta(), None);
-        let init = Tracker::new(TrackerConfig { init_fail: true, ..TrackerConfig::script("i", 3) });
+        let init = Tracker::new(TrackerConfig {
+            init_fail: true,
+            ..TrackerConfig::script("i", 3)
+        });
         assert!(!init.is_ok());
     }
 }

@@ -16,15 +16,21 @@ fn frames() -> Vec<Frame> {
     let mut out: Vec<Frame> = Vec::new();
     for line in text.lines() {
         if let Some(hex) = line.trim_start().strip_prefix("0x") {
-            let Some((_, data)) = hex.split_once(':') else { continue };
+            let Some((_, data)) = hex.split_once(':') else {
+                continue;
+            };
             let f = out.last_mut().unwrap();
             for word in data.split_whitespace() {
                 for i in (0..word.len()).step_by(2) {
-                    f.bytes.push(u8::from_str_radix(&word[i..i + 2], 16).unwrap());
+                    f.bytes
+                        .push(u8::from_str_radix(&word[i..i + 2], 16).unwrap());
                 }
             }
         } else if !line.starts_with(char::is_whitespace) && !line.is_empty() {
-            out.push(Frame { summary: line.to_string(), bytes: Vec::new() });
+            out.push(Frame {
+                summary: line.to_string(),
+                bytes: Vec::new(),
+            });
         } else if let Some(f) = out.last_mut() {
             f.summary.push_str(line);
         }
@@ -51,7 +57,9 @@ fn every_advert_decodes_validates_and_reencodes_identically() {
         let ip = &f.bytes[14..];
         let (src, dst, ttl, payload, v6) = match ethertype {
             0x0800 => {
-                let Some((s, d, ttl, proto, payload)) = codec::parse_ipv4(ip) else { continue };
+                let Some((s, d, ttl, proto, payload)) = codec::parse_ipv4(ip) else {
+                    continue;
+                };
                 if proto != codec::IPPROTO_VRRP {
                     continue;
                 }
@@ -68,14 +76,26 @@ fn every_advert_decodes_validates_and_reencodes_identically() {
                 let mut d = [0u8; 16];
                 s.copy_from_slice(&ip[8..24]);
                 d.copy_from_slice(&ip[24..40]);
-                (IpAddr::V6(Ipv6Addr::from(s)), IpAddr::V6(Ipv6Addr::from(d)), ip[7], ip[40..].to_vec(), true)
+                (
+                    IpAddr::V6(Ipv6Addr::from(s)),
+                    IpAddr::V6(Ipv6Addr::from(d)),
+                    ip[7],
+                    ip[40..].to_vec(),
+                    true,
+                )
             }
             _ => continue,
         };
         assert_eq!(ttl, codec::VRRP_TTL, "{}", f.summary);
-        let adv = Advert::decode(&payload, src, dst, v6).unwrap_or_else(|r| panic!("{r:?}: {}", f.summary));
+        let adv = Advert::decode(&payload, src, dst, v6)
+            .unwrap_or_else(|r| panic!("{r:?}: {}", f.summary));
         let (version, auth, interval, prio) = expect_for(adv.vrid);
-        let exp = Expect { version, vrid: adv.vrid, auth: &auth, interval_cs: interval };
+        let exp = Expect {
+            version,
+            vrid: adv.vrid,
+            auth: &auth,
+            interval_cs: interval,
+        };
         assert_eq!(codec::validate(&adv, ttl, &exp), Ok(None), "{}", f.summary);
         assert!(adv.priority == prio || adv.priority == 0, "{}", f.summary);
         // Destination: multicast, or the unicast peer of VI_U.
@@ -86,8 +106,20 @@ fn every_advert_decodes_validates_and_reencodes_identically() {
         };
         assert_eq!(dst, want_dst, "{}", f.summary);
         // Same parameters, same bytes.
-        let again = Advert { version, vrid: adv.vrid, priority: adv.priority, interval_cs: interval, auth: auth.clone(), addrs: adv.addrs.clone() };
-        assert_eq!(again.encode(src, dst, ChecksumMode::PseudoHeader), payload, "{}", f.summary);
+        let again = Advert {
+            version,
+            vrid: adv.vrid,
+            priority: adv.priority,
+            interval_cs: interval,
+            auth: auth.clone(),
+            addrs: adv.addrs.clone(),
+        };
+        assert_eq!(
+            again.encode(src, dst, ChecksumMode::PseudoHeader),
+            payload,
+            "{}",
+            f.summary
+        );
         if let (IpAddr::V4(s), IpAddr::V4(d)) = (src, dst) {
             let id = u16::from_be_bytes([ip[4], ip[5]]);
             let hdr = codec::ipv4_header(s, d, id, payload.len());
@@ -96,7 +128,16 @@ fn every_advert_decodes_validates_and_reencodes_identically() {
         *seen.entry((adv.vrid, adv.priority)).or_default() += 1;
     }
     // v2 PASS, v3 IPv4 50 cs, v3 IPv6, unicast, and each one's priority-0 advert.
-    for key in [(51, 150), (51, 0), (7, 120), (7, 0), (9, 110), (9, 0), (77, 90), (77, 0)] {
+    for key in [
+        (51, 150),
+        (51, 0),
+        (7, 120),
+        (7, 0),
+        (9, 110),
+        (9, 0),
+        (77, 90),
+        (77, 0),
+    ] {
         assert!(seen.contains_key(&key), "no advert for {key:?} in {seen:?}");
     }
     assert_eq!(seen.values().sum::<usize>(), 22);
@@ -104,7 +145,10 @@ fn every_advert_decodes_validates_and_reencodes_identically() {
 
 #[test]
 fn v2_password_is_the_truncated_one() {
-    let f = frames().into_iter().find(|f| f.summary.contains("superpas")).unwrap();
+    let f = frames()
+        .into_iter()
+        .find(|f| f.summary.contains("superpas"))
+        .unwrap();
     assert!(f.bytes.ends_with(b"superpas"));
     let _ = Ipv4Addr::LOCALHOST;
 }
