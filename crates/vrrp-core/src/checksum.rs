@@ -57,7 +57,10 @@ mod tests {
     #[test]
     fn rfc1071_example() {
         // 0001 f203 f4f5 f6f7 -> sum ddf2 (folded), checksum 220d.
-        assert_eq!(plain(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]), 0x220d);
+        assert_eq!(
+            plain(&[0x00, 0x01, 0xf2, 0x03, 0xf4, 0xf5, 0xf6, 0xf7]),
+            0x220d
+        );
     }
 
     #[test]
