@@ -8,9 +8,11 @@ mod loader;
 mod render;
 mod source_map;
 mod suggest;
+mod util;
 
 pub use diagnostic::{Diagnostic, Diagnostics, Severity};
 pub use loader::{FsLoader, Loader, MemLoader};
 pub use render::{render_human, render_human_all, render_line, render_summary};
 pub use source_map::{FileId, LineCol, SourceFile, SourceMap, Span};
 pub use suggest::did_you_mean;
+pub use util::{line_ranges, Loaded};

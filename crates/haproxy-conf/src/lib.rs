@@ -17,23 +17,12 @@ pub mod values;
 
 pub use model::Config;
 
-use conf_diag::{Diagnostics, SourceMap};
 pub use conf_diag::{FsLoader, Loader, MemLoader};
 use std::path::PathBuf;
 use tokenizer::Env;
 
-#[derive(Debug)]
-pub struct Loaded {
-    pub config: Config,
-    pub diags: Diagnostics,
-    pub map: SourceMap,
-}
-
-impl Loaded {
-    pub fn has_errors(&self) -> bool {
-        self.diags.has_errors()
-    }
-}
+/// A read haproxy.cfg: model, diagnostics, sources.
+pub type Loaded = conf_diag::Loaded<Config>;
 
 /// Read and check the configuration from the `-f` paths (files or directories).
 pub fn load(paths: &[PathBuf], loader: &dyn Loader, env: &dyn Env) -> Loaded {

@@ -340,7 +340,7 @@ impl<'a> Reader<'a> {
                         "non-breaking spaces (U+00A0) in {} on line{} {}, read as spaces",
                         self.map.name(file),
                         if nbsp_lines.len() == 1 { "" } else { "s" },
-                        compress_ranges(&nbsp_lines)
+                        conf_diag::line_ranges(&nbsp_lines)
                     ),
                 )
                 .at(first)
@@ -455,26 +455,6 @@ impl<'a> Reader<'a> {
             }
         }
     }
-}
-
-fn compress_ranges(lines: &[usize]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let start = lines[i];
-        let mut end = start;
-        while i + 1 < lines.len() && lines[i + 1] == end + 1 {
-            i += 1;
-            end = lines[i];
-        }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-        i += 1;
-    }
-    parts.join(", ")
 }
 
 #[cfg(test)]

@@ -87,7 +87,7 @@ impl<'a> Lexer<'a> {
 
     fn finish_nbsp(&mut self) {
         for (file, lines, first) in std::mem::take(&mut self.nbsp_lines) {
-            let list = compress_ranges(&lines);
+            let list = conf_diag::line_ranges(&lines);
             self.diags.push(
                 Diagnostic::warning(
                     codes::NBSP,
@@ -408,27 +408,6 @@ pub fn split_words(file: FileId, base: usize, raw: &str, diags: &mut Diagnostics
     words
 }
 
-/// `1-3, 7, 9-10` from a sorted list of line numbers.
-fn compress_ranges(lines: &[usize]) -> String {
-    let mut parts: Vec<String> = Vec::new();
-    let mut i = 0;
-    while i < lines.len() {
-        let start = lines[i];
-        let mut end = start;
-        while i + 1 < lines.len() && lines[i + 1] == end + 1 {
-            i += 1;
-            end = lines[i];
-        }
-        parts.push(if start == end {
-            start.to_string()
-        } else {
-            format!("{start}-{end}")
-        });
-        i += 1;
-    }
-    parts.join(", ")
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -524,10 +503,5 @@ mod tests {
         let (lines, d) = lex("script \"abc def\n", None);
         assert_eq!(lines, vec![vec!["script", "abc def"]]);
         assert_eq!(d.len(), 1);
-    }
-
-    #[test]
-    fn ranges() {
-        assert_eq!(compress_ranges(&[1, 2, 3, 7, 9, 10]), "1-3, 7, 9-10");
     }
 }

@@ -20,23 +20,11 @@ pub use conf_diag::{FsLoader, Loader, MemLoader};
 pub use lexer::LexOptions;
 pub use model::Config;
 
-use conf_diag::{Diagnostic, Diagnostics, SourceMap};
+use conf_diag::{Diagnostic, Diagnostics};
 use std::path::Path;
 
-/// The result of reading one configuration: the model (always built, as far as it
-/// could be), every diagnostic, and the sources they point into.
-#[derive(Debug)]
-pub struct Loaded {
-    pub config: Config,
-    pub diags: Diagnostics,
-    pub map: SourceMap,
-}
-
-impl Loaded {
-    pub fn has_errors(&self) -> bool {
-        self.diags.has_errors()
-    }
-}
+/// A read keepalived.conf: model, diagnostics, sources.
+pub type Loaded = conf_diag::Loaded<Config>;
 
 /// Read and check the configuration at `path` (with its includes).
 pub fn load(path: &Path, loader: &dyn Loader, opts: &LexOptions) -> Loaded {

@@ -339,6 +339,12 @@ impl Instance {
     }
 
     fn shutdown(&mut self) {
+        self.give_up(State::Init, Reason::Shutdown);
+    }
+
+    /// Leave the election for `to` (Init or Fault): a master says goodbye with a
+    /// priority-0 advert so a backup takes over after its skew time, and drops the VIPs.
+    fn give_up(&mut self, to: State, reason: Reason) {
         if self.state == State::Master {
             self.send_advert(0);
             self.actions.push_back(Action::RemoveVips);
@@ -346,7 +352,7 @@ impl Instance {
         self.adver_at = None;
         self.master_down_at = None;
         self.garp_at = None;
-        self.transition(State::Init, Reason::Shutdown);
+        self.transition(to, reason);
     }
 
     fn fault_cause(&self) -> String {
@@ -370,15 +376,8 @@ impl Instance {
             }
             (State::Fault, None) => {}
             (_, None) => {
-                if self.state == State::Master {
-                    self.send_advert(0);
-                    self.actions.push_back(Action::RemoveVips);
-                }
-                self.adver_at = None;
-                self.master_down_at = None;
-                self.garp_at = None;
                 let cause = self.fault_cause();
-                self.transition(State::Fault, Reason::Fault(cause));
+                self.give_up(State::Fault, Reason::Fault(cause));
             }
             (State::Master, Some(p)) if p != self.advertised => {
                 // Tell the backups at once, so a higher one can preempt without waiting.
@@ -464,11 +463,7 @@ impl Instance {
             if self.cfg.version == Version::V3 {
                 self.master_adver_cs = adv.interval_cs.max(1);
             }
-            self.adver_at = None;
-            self.garp_at = None;
-            self.actions.push_back(Action::RemoveVips);
-            self.transition(State::Backup, Reason::HigherPriorityMaster);
-            self.master_down_at = Some(now + self.master_down_ms());
+            self.become_backup(now, Reason::HigherPriorityMaster);
         } else {
             // keepalived answers a lower-priority master at once, so it steps down quickly.
             self.send_advert(mine);
@@ -507,14 +502,7 @@ impl Instance {
     }
 
     pub(crate) fn force_fault(&mut self, reason: Reason) {
-        if self.state == State::Master {
-            self.send_advert(0);
-            self.actions.push_back(Action::RemoveVips);
-        }
-        self.adver_at = None;
-        self.master_down_at = None;
-        self.garp_at = None;
-        self.transition(State::Fault, reason);
+        self.give_up(State::Fault, reason);
     }
 
     fn schedule_refresh(&mut self, now: Instant) {
@@ -594,13 +582,7 @@ impl Instance {
             || old.interface != self.cfg.interface
             || old.primary_ip != self.cfg.primary_ip;
         if identity_changed && self.state != State::Init {
-            if self.state == State::Master {
-                self.send_advert(0);
-                self.actions.push_back(Action::RemoveVips);
-            }
-            self.adver_at = None;
-            self.garp_at = None;
-            self.transition(State::Backup, Reason::Reload);
+            self.give_up(State::Backup, Reason::Reload);
             self.master_down_at = Some(now + self.master_down_ms());
             return;
         }

@@ -178,6 +178,24 @@ fn lookup(table: &[(&'static str, bool)], name: &str) -> Option<bool> {
 }
 
 impl Builder<'_> {
+    fn unknown_option(
+        &mut self,
+        what: &str,
+        w: &crate::source::Word,
+        table: &[(&'static str, bool)],
+    ) {
+        let mut d = Diagnostic::error(
+            codes::UNKNOWN_KEYWORD,
+            format!("unknown {what} option `{}`", w.text),
+        )
+        .at(w.span)
+        .label("unknown option");
+        if let Some(s) = conf_diag::did_you_mean(&w.text, table.iter().map(|(n, _)| *n)) {
+            d = d.help(format!("did you mean `{s}`?"));
+        }
+        self.diags.push(d);
+    }
+
     pub(super) fn server(&mut self, p: &mut Proxy, line: &Line, a: usize) {
         let Some(name) = self.arg(line, a, "a name", "server") else {
             return;
@@ -220,17 +238,7 @@ impl Builder<'_> {
         while let Some(w) = line.words.get(i) {
             let name = w.text.as_str();
             let Some(takes) = lookup(SERVER_OPTS, name) else {
-                let mut d = Diagnostic::error(
-                    codes::UNKNOWN_KEYWORD,
-                    format!("unknown server option `{name}`"),
-                )
-                .at(w.span)
-                .label("unknown option");
-                if let Some(s) = conf_diag::did_you_mean(name, SERVER_OPTS.iter().map(|(n, _)| *n))
-                {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
-                self.diags.push(d);
+                self.unknown_option("server", w, SERVER_OPTS);
                 i += 1;
                 continue;
             };
@@ -371,16 +379,7 @@ impl Builder<'_> {
         while let Some(w) = line.words.get(i) {
             let name = w.text.as_str();
             let Some(takes) = lookup(BIND_OPTS, name) else {
-                let mut d = Diagnostic::error(
-                    codes::UNKNOWN_KEYWORD,
-                    format!("unknown bind option `{name}`"),
-                )
-                .at(w.span)
-                .label("unknown option");
-                if let Some(s) = conf_diag::did_you_mean(name, BIND_OPTS.iter().map(|(n, _)| *n)) {
-                    d = d.help(format!("did you mean `{s}`?"));
-                }
-                self.diags.push(d);
+                self.unknown_option("bind", w, BIND_OPTS);
                 i += 1;
                 continue;
             };
