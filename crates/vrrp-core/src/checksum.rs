@@ -28,12 +28,17 @@ pub fn plain(data: &[u8]) -> u16 {
 
 /// VRRPv3 checksum over the IPv4 or IPv6 pseudo-header (RFC 5798 §5.2.8).
 pub fn with_pseudo_header(src: IpAddr, dst: IpAddr, data: &[u8]) -> u16 {
+    upper_layer(src, dst, super::codec::IPPROTO_VRRP, data)
+}
+
+/// Checksum of an upper-layer message over the IPv4 or IPv6 pseudo-header.
+pub fn upper_layer(src: IpAddr, dst: IpAddr, proto: u8, data: &[u8]) -> u16 {
     let mut acc = 0u32;
     match (src, dst) {
         (IpAddr::V4(s), IpAddr::V4(d)) => {
             acc = sum(&s.octets(), acc);
             acc = sum(&d.octets(), acc);
-            acc += super::codec::IPPROTO_VRRP as u32;
+            acc += u32::from(proto);
             acc += data.len() as u32;
         }
         (IpAddr::V6(s), IpAddr::V6(d)) => {
@@ -42,7 +47,7 @@ pub fn with_pseudo_header(src: IpAddr, dst: IpAddr, data: &[u8]) -> u16 {
             let len = data.len() as u32;
             acc += len >> 16;
             acc += len & 0xffff;
-            acc += super::codec::IPPROTO_VRRP as u32;
+            acc += u32::from(proto);
         }
         // Mixed families cannot happen on the wire; sum the data alone.
         _ => {}

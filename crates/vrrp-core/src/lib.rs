@@ -4,6 +4,7 @@
 //! quinn-proto/rustls: `handle(now, input)`, `handle_timeout(now)`, `poll_timeout()`,
 //! `poll_action()`.
 
+pub mod announce;
 pub mod checksum;
 pub mod codec;
 pub mod counters;

@@ -152,3 +152,36 @@ fn v2_password_is_the_truncated_one() {
     assert!(f.bytes.ends_with(b"superpas"));
     let _ = Ipv4Addr::LOCALHOST;
 }
+
+#[test]
+fn gratuitous_arp_and_unsolicited_na_match_keepalived() {
+    let mac = [0x02, 0, 0, 0, 0x0a, 0x01];
+    let (mut arps, mut nas) = (0, 0);
+    for f in frames() {
+        let ethertype = u16::from_be_bytes([f.bytes[12], f.bytes[13]]);
+        // Only the announcements (sender = target); the kernel's own ARP traffic is skipped.
+        if ethertype == 0x0806 && f.bytes[28..32] == f.bytes[38..42] {
+            let vip = Ipv4Addr::new(f.bytes[28], f.bytes[29], f.bytes[30], f.bytes[31]);
+            assert_eq!(
+                &vrrp_core::announce::gratuitous_arp(mac, vip)[..],
+                &f.bytes[..],
+                "{}",
+                f.summary
+            );
+            arps += 1;
+        } else if ethertype == 0x86dd && f.bytes[20] == 58 && f.summary.contains("Flags [override]")
+        {
+            let mut t = [0u8; 16];
+            t.copy_from_slice(&f.bytes[62..78]);
+            let vip = Ipv6Addr::from(t);
+            assert_eq!(
+                vrrp_core::announce::unsolicited_na(mac, vip),
+                f.bytes,
+                "{}",
+                f.summary
+            );
+            nas += 1;
+        }
+    }
+    assert!(arps >= 10 && nas >= 4, "{arps} ARPs, {nas} NAs");
+}
