@@ -1,6 +1,8 @@
 //! Shared helpers for the end-to-end tests: locating the built binaries, and network
 //! namespaces that are always deleted, also when a test fails.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// End-to-end tests measure real time.
+#![allow(clippy::disallowed_methods)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -148,4 +150,123 @@ pub fn exit_code(out: &Output) -> i32 {
     out.status
         .code()
         .unwrap_or_else(|| 128 + out.status.signal().unwrap_or(0))
+}
+
+/// A LAN of network namespaces: one "switch" namespace holding a bridge, and one
+/// namespace per node whose `ifname` veth is plugged into the bridge. Everything is
+/// deleted on drop.
+pub struct Lan {
+    pub switch: Netns,
+    pub nodes: Vec<Netns>,
+}
+
+impl Lan {
+    /// `nodes`: (interface name inside the node, address/prefix).
+    pub fn new(prefix: &str, nodes: &[(&str, &str)]) -> Lan {
+        let switch = Netns::new(&format!("{prefix}s"));
+        switch.exec_ok("ip", &["link", "add", "br0", "type", "bridge"]);
+        switch.exec_ok("ip", &["link", "set", "br0", "up"]);
+        let mut out = Vec::new();
+        for (i, (ifname, addr)) in nodes.iter().enumerate() {
+            let ns = Netns::new(&format!("{prefix}{i}"));
+            let inner = format!("n{i}x{}", std::process::id() % 100_000);
+            let port = format!("p{i}x{}", std::process::id() % 100_000);
+            switch.exec_ok(
+                "ip",
+                &["link", "add", &inner, "type", "veth", "peer", "name", &port],
+            );
+            switch.exec_ok("ip", &["link", "set", &inner, "netns", &ns.name]);
+            switch.exec_ok("ip", &["link", "set", &port, "master", "br0"]);
+            switch.exec_ok("ip", &["link", "set", &port, "up"]);
+            ns.exec_ok("ip", &["link", "set", &inner, "name", ifname]);
+            ns.exec_ok("ip", &["link", "set", ifname, "up"]);
+            ns.exec_ok("ip", &["addr", "add", addr, "dev", ifname]);
+            out.push(ns);
+        }
+        Lan { switch, nodes: out }
+    }
+}
+
+impl Netns {
+    /// Whether `addr` is configured on `ifname` in this namespace.
+    pub fn has_addr(&self, ifname: &str, addr: &str) -> bool {
+        let out = self.exec("ip", &["-o", "addr", "show", "dev", ifname]);
+        String::from_utf8_lossy(&out.stdout)
+            .split_whitespace()
+            .any(|w| w.split('/').next() == Some(addr))
+    }
+
+    /// Start a long-running program in the namespace (killed by the returned guard).
+    pub fn spawn(&self, prog: &str, args: &[&str], log: &Path) -> Daemon {
+        let mut full = vec!["netns", "exec", &self.name, prog];
+        full.extend_from_slice(args);
+        let f = std::fs::File::create(log).expect("log file");
+        let child = Command::new("ip")
+            .args(&full)
+            .stdin(std::process::Stdio::null())
+            .stdout(f.try_clone().expect("log"))
+            .stderr(f)
+            .spawn()
+            .expect("spawn");
+        Daemon { child: Some(child) }
+    }
+}
+
+/// A process started by a test: SIGKILLed on drop if still running.
+pub struct Daemon {
+    child: Option<std::process::Child>,
+}
+
+impl Daemon {
+    pub fn pid(&self) -> u32 {
+        self.child.as_ref().map(|c| c.id()).unwrap_or(0)
+    }
+
+    pub fn signal(&self, sig: &str) {
+        let _ = Command::new("kill")
+            .args([&format!("-{sig}"), &self.pid().to_string()])
+            .status();
+    }
+
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Wait up to `secs` for the process to exit by itself.
+    pub fn wait_exit(&mut self, secs: f64) -> bool {
+        let t0 = std::time::Instant::now();
+        while t0.elapsed().as_secs_f64() < secs {
+            if let Some(c) = self.child.as_mut() {
+                if let Ok(Some(_)) = c.try_wait() {
+                    self.child = None;
+                    return true;
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
+        false
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+/// Poll `f` every 20 ms for up to `secs`; returns the seconds it took, or None.
+pub fn wait_for(secs: f64, mut f: impl FnMut() -> bool) -> Option<f64> {
+    let t0 = std::time::Instant::now();
+    loop {
+        if f() {
+            return Some(t0.elapsed().as_secs_f64());
+        }
+        if t0.elapsed().as_secs_f64() > secs {
+            return None;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+    }
 }

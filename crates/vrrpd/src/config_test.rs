@@ -115,3 +115,20 @@ pub fn check_cluster(args: &Args) -> anyhow::Result<u8> {
     }
     Ok(if report.has_problems() { 1 } else { 0 })
 }
+
+/// Load the configuration for running: every problem is printed; errors refuse to start.
+pub fn load_for_daemon(args: &Args) -> Option<keepalived_conf::Config> {
+    let checked = load_and_check(&args.use_file, args);
+    let d = &checked.loaded.diags;
+    if !d.is_empty() {
+        let map = &checked.loaded.map;
+        for diag in d.iter() {
+            eprintln!("vrrpd: {}", conf_diag::render_line(map, diag));
+        }
+    }
+    if d.has_errors() || checked.exit == EXIT_NO_CONFIG {
+        eprintln!("vrrpd: configuration has errors, not starting (run vrrpd -t for details)");
+        return None;
+    }
+    Some(checked.loaded.config)
+}

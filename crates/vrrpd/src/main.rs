@@ -2,6 +2,8 @@
 
 mod cli;
 mod config_test;
+mod daemon;
+mod engine_config;
 mod environment;
 
 use clap::Parser;
@@ -36,8 +38,9 @@ fn run(args: &cli::Args) -> anyhow::Result<u8> {
     if args.config_test.is_some() || args.dump_conf {
         return config_test::config_test(args);
     }
-    anyhow::bail!(
-        "the VRRP daemon itself is not available in this build yet; \
-         use -t to check a configuration or --check-cluster to compare nodes"
-    )
+    let loaded = config_test::load_for_daemon(args);
+    let Some(cfg) = loaded else {
+        return Ok(1);
+    };
+    daemon::run(args, cfg)
 }
