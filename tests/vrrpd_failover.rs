@@ -104,3 +104,80 @@ fn seed000_failover_preempt_and_graceful_handover() {
     assert!(!lb02.has_addr("eth0", VIP), "SIGTERM left the VIP on lb02");
     let _ = std::fs::remove_dir_all(&logs);
 }
+
+/// Seed 000's check (`killall -0 haproxy`, weight 2) with a stand-in process named
+/// `haproxy` on each node, each node in its own PID namespace: when haproxy dies on the
+/// master, the weights move the VIP (102/101 -> 100 < 101).
+#[test]
+fn seed000_tracked_check_moves_the_vip() {
+    if !netns_available() {
+        return;
+    }
+    assert!(e2e::have("killall"), "psmisc (killall) is not installed");
+    let vrrpd = binary("vrrpd");
+    let confs = repo_root().join("conf-examples/keepalived");
+    let lan = Lan::new(
+        "vt",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let dir = std::env::temp_dir().join(format!("vrrpd-track-{}", std::process::id()));
+    let mut daemons = Vec::new();
+    for (i, name) in ["lb01", "lb02"].iter().enumerate() {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy("/bin/sleep", d.join("haproxy")).unwrap();
+        let script = format!(
+            "{h} 100000 & {v} -n -l -f {c}",
+            h = d.join("haproxy").display(),
+            v = vrrpd.display(),
+            c = confs.join(format!("seed000-{name}.conf")).display()
+        );
+        daemons.push(lan.nodes[i].spawn_pidns(
+            "sh",
+            &["-c", &script],
+            &dir.join(format!("{name}.log")),
+        ));
+    }
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let show = || {
+        format!(
+            "lb01:\n{}\nlb02:\n{}",
+            std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("lb02.log")).unwrap_or_default()
+        )
+    };
+    assert!(
+        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
+        "{}",
+        show()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!lb02.has_addr("eth0", VIP), "both hold the VIP\n{}", show());
+
+    // haproxy dies on lb01 (only lb01's: each node sees its own processes).
+    let sh = daemons[0].inner_pid().expect("shell of lb01");
+    let standins = e2e::children_named(sh, "haproxy");
+    assert_eq!(standins.len(), 1, "stand-in of lb01");
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &standins[0].to_string()])
+        .status();
+    // The next check (2 s interval) fails, lb01 drops to 100, lb02 (101) preempts after
+    // its master-down interval.
+    let t = wait_for(2.0 + 3.0 + 0.61 + 2.0, || lb02.has_addr("eth0", VIP));
+    assert!(
+        t.is_some(),
+        "VIP did not move when haproxy died\n{}",
+        show()
+    );
+    assert!(
+        wait_for(2.0, || !lb01.has_addr("eth0", VIP)).is_some(),
+        "lb01 kept the VIP\n{}",
+        show()
+    );
+    eprintln!(
+        "VIP moved {:.2} s after haproxy died on the master",
+        t.unwrap_or(0.0)
+    );
+    drop(daemons);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -270,3 +270,44 @@ pub fn wait_for(secs: f64, mut f: impl FnMut() -> bool) -> Option<f64> {
         std::thread::sleep(std::time::Duration::from_millis(20));
     }
 }
+
+impl Netns {
+    /// Like `spawn`, in a PID namespace of its own (so `killall`, pid files and children
+    /// of one simulated node stay apart); killing the guard kills everything inside.
+    pub fn spawn_pidns(&self, prog: &str, args: &[&str], log: &Path) -> Daemon {
+        let mut full = vec!["--pid", "--fork", "--kill-child", "--mount-proc", prog];
+        full.extend_from_slice(args);
+        self.spawn("unshare", &full, log)
+    }
+}
+
+impl Daemon {
+    /// The pid (host view) of the program `unshare --fork` started.
+    pub fn inner_pid(&self) -> Option<u32> {
+        let p = self.pid();
+        let text = std::fs::read_to_string(format!("/proc/{p}/task/{p}/children")).ok()?;
+        text.split_whitespace().next()?.parse().ok()
+    }
+
+    pub fn signal_inner(&self, sig: &str) {
+        if let Some(pid) = self.inner_pid() {
+            let _ = Command::new("kill")
+                .args([&format!("-{sig}"), &pid.to_string()])
+                .status();
+        }
+    }
+}
+
+/// Children of a process (host pids) whose command name is `comm`.
+pub fn children_named(pid: u32, comm: &str) -> Vec<u32> {
+    let text =
+        std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children")).unwrap_or_default();
+    text.split_whitespace()
+        .filter_map(|p| p.parse::<u32>().ok())
+        .filter(|p| {
+            std::fs::read_to_string(format!("/proc/{p}/comm"))
+                .map(|c| c.trim() == comm)
+                .unwrap_or(false)
+        })
+        .collect()
+}

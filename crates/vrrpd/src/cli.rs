@@ -93,6 +93,14 @@ pub struct Args {
     #[arg(short = 'i', long = "config-id", value_name = "ID")]
     pub config_id: Option<String>,
 
+    /// Where SIGUSR1 writes the state of every instance as JSON
+    #[arg(
+        long = "dump-file",
+        value_name = "FILE",
+        default_value = "/tmp/vrrpd.json"
+    )]
+    pub dump_file: PathBuf,
+
     /// Do not remove VIPs and routes when the daemon stops
     #[arg(short = 'V', long = "dont-release-vrrp")]
     pub dont_release_vrrp: bool,

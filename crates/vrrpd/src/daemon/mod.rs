@@ -136,6 +136,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
+    let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let now = clock.now_ms();
     for s in slots.iter_mut() {
         s.engine.handle(now, Input::Startup);
@@ -172,6 +173,22 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 for s in slots.iter_mut().filter(|s| s.vi.track_scripts.iter().any(|t| t.name == name)) {
                     s.engine.handle(now, Input::Tracker { name: name.clone(), ok });
                     drain(args, s, &sockets, &frames, &vips, false).await;
+                }
+            }
+            _ = sigusr1.recv() => {
+                let state: Vec<serde_json::Value> = slots
+                    .iter()
+                    .map(|s| serde_json::json!({
+                        "name": s.vi.name,
+                        "interface": s.iface.name,
+                        "state": format!("{:?}", s.engine.state()),
+                        "priority": s.engine.effective_priority(),
+                        "counters": s.engine.counters,
+                    }))
+                    .collect();
+                let text = serde_json::json!({ "instances": state }).to_string();
+                if let Err(e) = std::fs::write(&args.dump_file, text + "\n") {
+                    log(args, &format!("SIGUSR1: cannot write {}: {e}", args.dump_file.display()));
                 }
             }
             _ = sighup.recv() => log(args, "SIGHUP: reload is not supported by this build yet; configuration unchanged"),

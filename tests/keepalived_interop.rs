@@ -1,0 +1,229 @@
+//! A mixed pair: keepalived 2.2.7 (apt) on one node, vrrpd on the other, VRRPv2 with PASS
+//! authentication, both ways round: exactly one master, failover both ways, and neither
+//! side counting receive errors.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use e2e::{binary, have, netns_available, wait_for, Daemon, Lan, Netns};
+use std::path::PathBuf;
+
+const VIP: &str = "192.168.10.3";
+
+fn conf(state: &str, prio: u8) -> String {
+    format!(
+        "vrrp_instance VI_1 {{\n  state {state}\n  interface eth0\n  virtual_router_id 51\n  priority {prio}\n  advert_int 1\n  authentication {{\n    auth_type PASS\n    auth_pass secret12\n  }}\n  virtual_ipaddress {{\n    {VIP}/24\n  }}\n}}\n"
+    )
+}
+
+struct Node<'a> {
+    ns: &'a Netns,
+    keepalived: bool,
+    conf: PathBuf,
+    dir: PathBuf,
+    name: &'static str,
+}
+
+impl Node<'_> {
+    fn start(&self) -> Daemon {
+        let log = self.dir.join(format!("{}.log", self.name));
+        let c = self.conf.to_str().unwrap();
+        if self.keepalived {
+            let p = |n: &str| {
+                self.dir
+                    .join(format!("{}.{n}", self.name))
+                    .display()
+                    .to_string()
+            };
+            let (a, b, d) = (p("pid"), p("vpid"), p("cpid"));
+            // A SIGKILLed keepalived leaves its pid files, and then refuses to start.
+            for f in [&a, &b, &d] {
+                let _ = std::fs::remove_file(f);
+            }
+            self.ns.spawn_pidns(
+                "keepalived",
+                &[
+                    "-n", "-l", "-D", "-P", "-f", c, "-p", &a, "-r", &b, "-c", &d,
+                ],
+                &log,
+            )
+        } else {
+            let dump = self
+                .dir
+                .join(format!("{}.json", self.name))
+                .display()
+                .to_string();
+            let vrrpd = binary("vrrpd");
+            self.ns.spawn(
+                vrrpd.to_str().unwrap(),
+                &["-n", "-l", "-f", c, "--dump-file", &dump],
+                &log,
+            )
+        }
+    }
+
+    fn has_vip(&self) -> bool {
+        self.ns.has_addr("eth0", VIP)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join(format!("{}.log", self.name))).unwrap_or_default()
+    }
+
+    /// vrrpd's own state dump (SIGUSR1).
+    fn vrrpd_state(&self, d: &Daemon) -> serde_json::Value {
+        let path = self.dir.join(format!("{}.json", self.name));
+        let _ = std::fs::remove_file(&path);
+        d.signal("USR1");
+        wait_for(3.0, || path.exists());
+        std::thread::sleep(std::time::Duration::from_millis(50));
+        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+    }
+}
+
+fn no_receive_errors(n: &Node<'_>, d: Option<&Daemon>) {
+    if n.keepalived {
+        let log = n.log().to_lowercase();
+        for bad in [
+            "bogus",
+            "invalid",
+            "mismatch",
+            "wrong",
+            "authentication",
+            "checksum",
+            "ttl",
+        ] {
+            assert!(!log.contains(bad), "keepalived logged `{bad}`:\n{log}");
+        }
+    } else if let Some(d) = d {
+        let st = n.vrrpd_state(d);
+        let c = &st["instances"][0]["counters"];
+        let rejected: u64 = [
+            "too_short",
+            "bad_ttl",
+            "bad_version",
+            "bad_type",
+            "carp",
+            "length_mismatch",
+            "bad_checksum",
+            "wrong_vrid",
+            "auth_type_mismatch",
+            "auth_failure",
+            "interval_mismatch",
+            "address_family",
+        ]
+        .iter()
+        .map(|k| c[k].as_u64().unwrap_or(0))
+        .sum();
+        assert_eq!(rejected, 0, "vrrpd rejected packets: {c}");
+        assert!(
+            c["received"].as_u64().unwrap_or(0) > 0,
+            "vrrpd heard nothing: {c}"
+        );
+    }
+}
+
+fn mixed_pair(keepalived_is_master: bool) {
+    if !netns_available() {
+        return;
+    }
+    assert!(have("keepalived"), "keepalived is not installed");
+    let lan = Lan::new(
+        if keepalived_is_master { "kim" } else { "kib" },
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let dir = std::env::temp_dir().join(format!(
+        "interop-{}-{keepalived_is_master}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: String| -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    // Node 0 is the preferred master (150), node 1 the backup (100).
+    let hi = Node {
+        ns: &lan.nodes[0],
+        keepalived: keepalived_is_master,
+        conf: write("hi.conf", conf("MASTER", 150)),
+        dir: dir.clone(),
+        name: "hi",
+    };
+    let lo = Node {
+        ns: &lan.nodes[1],
+        keepalived: !keepalived_is_master,
+        conf: write("lo.conf", conf("BACKUP", 100)),
+        dir: dir.clone(),
+        name: "lo",
+    };
+    let ctx = |what: &str| format!("{what}\n--- hi:\n{}\n--- lo:\n{}", hi.log(), lo.log());
+
+    let mut dh = hi.start();
+    let dl = lo.start();
+    assert!(
+        wait_for(10.0, || hi.has_vip()).is_some(),
+        "{}",
+        ctx("VIP never on the preferred node")
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        hi.has_vip() && !lo.has_vip(),
+        "{}",
+        ctx("not exactly one master")
+    );
+    no_receive_errors(&lo, Some(&dl));
+
+    // Hard failure of the master: the other implementation takes over.
+    dh.kill();
+    let bound = 3.0 + (256.0 - 100.0) / 256.0 + 0.5;
+    let t = wait_for(bound + 1.0, || lo.has_vip());
+    assert!(
+        t.is_some_and(|t| t <= bound),
+        "{}",
+        ctx(&format!("failover took {t:?} s"))
+    );
+    hi.ns
+        .exec("ip", &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
+
+    // The preferred node returns and preempts.
+    let dh = hi.start();
+    assert!(
+        wait_for(10.0, || hi.has_vip()).is_some(),
+        "{}",
+        ctx("VIP did not come back")
+    );
+    assert!(
+        wait_for(2.0, || !lo.has_vip()).is_some(),
+        "{}",
+        ctx("backup kept the VIP")
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    no_receive_errors(&hi, Some(&dh));
+    no_receive_errors(&lo, Some(&dl));
+
+    // Graceful stop of the master: priority 0, handover within the skew time.
+    if hi.keepalived {
+        dh.signal_inner("TERM");
+    } else {
+        dh.signal("TERM");
+    }
+    let bound = (256.0 - 100.0) / 256.0 + 0.5;
+    let t = wait_for(bound + 1.0, || lo.has_vip());
+    assert!(
+        t.is_some_and(|t| t <= bound),
+        "{}",
+        ctx(&format!("handover took {t:?} s"))
+    );
+    drop(dh);
+    drop(dl);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn keepalived_master_vrrpd_backup() {
+    mixed_pair(true);
+}
+
+#[test]
+fn vrrpd_master_keepalived_backup() {
+    mixed_pair(false);
+}
