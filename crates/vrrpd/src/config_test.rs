@@ -132,3 +132,16 @@ pub fn load_for_daemon(args: &Args) -> Option<keepalived_conf::Config> {
     }
     Some(checked.loaded.config)
 }
+
+/// Load the configuration for a reload: problems are logged; None when it has errors.
+pub fn load_for_reload(args: &Args) -> Option<keepalived_conf::Config> {
+    let checked = load_and_check(&args.use_file, args);
+    let map = &checked.loaded.map;
+    for diag in checked.loaded.diags.iter() {
+        eprintln!("vrrpd: {}", conf_diag::render_line(map, diag));
+    }
+    if checked.loaded.diags.has_errors() || checked.exit == EXIT_NO_CONFIG {
+        return None;
+    }
+    Some(checked.loaded.config)
+}

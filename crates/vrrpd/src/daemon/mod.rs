@@ -1,7 +1,7 @@
 //! The vrrpd daemon: vrrp-core driven by tokio, with raw VRRP sockets, VIPs through
 //! rtnetlink, gratuitous ARP / NA frames, vrrp_script checks and notify scripts.
 //!
-//! Not yet: IPv6 instances, SIGHUP reload, link tracking through netlink, use_vmac,
+//! Not yet: IPv6 instances, link tracking through netlink, use_vmac,
 //! vrrp_track_process, smtp_alert, notify_fifo, syslog (logs go to stderr).
 
 mod clock;
@@ -17,6 +17,7 @@ use clock::Clock;
 use keepalived_conf::model::{Config, VrrpInstance};
 use std::collections::HashMap;
 use std::net::IpAddr;
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 use tokio::sync::mpsc;
@@ -57,82 +58,103 @@ pub fn run(args: &Args, cfg: Config) -> anyhow::Result<u8> {
     r.map(|_| 0)
 }
 
-async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
-    let clock = Clock::new();
-    let vips = vips::Vips::new().context("netlink")?;
-    let mut slots: Vec<Slot> = Vec::new();
-    for vi in &cfg.instances {
-        let ifname = vi.interface.clone().unwrap_or_default();
-        let iface = host::interface(&ifname).with_context(|| format!("interface {ifname}"))?;
-        if vi.ipv6 {
-            anyhow::bail!(
-                "vrrp_instance {}: IPv6 instances are not supported by this vrrpd build yet",
-                vi.name
-            );
-        }
-        let primary = iface
-            .primary(false)
-            .with_context(|| format!("{ifname} has no IPv4 address"))?;
-        let ecfg = engine_config::instance_config(&cfg, vi, primary);
-        slots.push(Slot {
-            vi: vi.clone(),
-            engine: Instance::new(ecfg),
-            iface,
-        });
-    }
-    // One VRRP socket and one frame socket per interface.
-    let mut sockets: HashMap<String, std::sync::Arc<net::VrrpSocket>> = HashMap::new();
-    let mut frames: HashMap<String, net::FrameSocket> = HashMap::new();
-    let (pkt_tx, mut pkt_rx) = mpsc::channel::<Packet>(256);
-    for s in &slots {
-        if sockets.contains_key(&s.iface.name) {
-            continue;
-        }
-        let Some(IpAddr::V4(primary)) = s.engine.config().primary_ip.into() else {
-            continue;
-        };
-        let sock = std::sync::Arc::new(
-            net::VrrpSocket::open_v4(&s.iface, primary).context("VRRP socket")?,
+fn make_slot(cfg: &Config, vi: &VrrpInstance) -> anyhow::Result<Slot> {
+    let ifname = vi.interface.clone().unwrap_or_default();
+    let iface = host::interface(&ifname).with_context(|| format!("interface {ifname}"))?;
+    if vi.ipv6 {
+        anyhow::bail!(
+            "vrrp_instance {}: IPv6 instances are not supported by this vrrpd build yet",
+            vi.name
         );
+    }
+    let primary = iface
+        .primary(false)
+        .with_context(|| format!("{ifname} has no IPv4 address"))?;
+    let ecfg = engine_config::instance_config(cfg, vi, primary);
+    Ok(Slot {
+        vi: vi.clone(),
+        engine: Instance::new(ecfg),
+        iface,
+    })
+}
+
+/// Sockets per interface: the VRRP socket (with its receive task) and the frame socket.
+#[derive(Default)]
+struct Sockets {
+    vrrp: HashMap<String, Arc<net::VrrpSocket>>,
+    frames: HashMap<String, net::FrameSocket>,
+}
+
+impl Sockets {
+    fn ensure(&mut self, s: &Slot, pkt_tx: &mpsc::Sender<Packet>) -> anyhow::Result<()> {
+        if self.vrrp.contains_key(&s.iface.name) {
+            return Ok(());
+        }
+        let IpAddr::V4(primary) = s.engine.config().primary_ip else {
+            anyhow::bail!("IPv6 is not supported by this build yet");
+        };
+        let sock = Arc::new(net::VrrpSocket::open_v4(&s.iface, primary).context("VRRP socket")?);
         let rx_sock = sock.clone();
         let tx = pkt_tx.clone();
         let name = s.iface.name.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; 2048];
             while let Ok(n) = rx_sock.recv(&mut buf).await {
-                if tx
-                    .send(Packet {
-                        iface: name.clone(),
-                        data: buf[..n].to_vec(),
-                    })
-                    .await
-                    .is_err()
-                {
+                let p = Packet {
+                    iface: name.clone(),
+                    data: buf[..n].to_vec(),
+                };
+                if tx.send(p).await.is_err() {
                     return;
                 }
             }
         });
-        sockets.insert(s.iface.name.clone(), sock);
+        self.vrrp.insert(s.iface.name.clone(), sock);
         if let Some(f) = net::FrameSocket::open(&s.iface)? {
-            frames.insert(s.iface.name.clone(), f);
+            self.frames.insert(s.iface.name.clone(), f);
         }
+        Ok(())
     }
-    // Checks, for the scripts some instance tracks.
-    let (chk_tx, mut chk_rx) = mpsc::channel::<(String, bool)>(64);
+}
+
+/// Check tasks for the scripts some instance tracks.
+fn spawn_checks(
+    cfg: &Config,
+    slots: &[Slot],
+    tx: &mpsc::Sender<(String, bool)>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut handles = Vec::new();
     for sc in &cfg.scripts {
         let used = slots
             .iter()
             .any(|s| s.vi.track_scripts.iter().any(|t| t.name == sc.name));
         if let (true, Some(c)) = (used, &sc.script) {
-            scripts::spawn_check(
+            handles.push(scripts::spawn_check(
                 sc.name.clone(),
                 c.clone(),
                 Duration::from_secs(u64::from(sc.interval)),
                 Duration::from_secs(u64::from(sc.timeout)),
-                chk_tx.clone(),
-            );
+                tx.clone(),
+            ));
         }
     }
+    handles
+}
+
+async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
+    let clock = Clock::new();
+    let vips = vips::Vips::new().context("netlink")?;
+    let mut slots: Vec<Slot> = Vec::new();
+    for vi in &cfg.instances {
+        slots.push(make_slot(&cfg, vi)?);
+    }
+    let mut socks = Sockets::default();
+    let (pkt_tx, mut pkt_rx) = mpsc::channel::<Packet>(256);
+    for s in &slots {
+        socks.ensure(s, &pkt_tx)?;
+    }
+    let (chk_tx, mut chk_rx) = mpsc::channel::<(String, bool)>(64);
+    let mut checks = spawn_checks(&cfg, &slots, &chk_tx);
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -140,7 +162,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let now = clock.now_ms();
     for s in slots.iter_mut() {
         s.engine.handle(now, Input::Startup);
-        drain(args, s, &sockets, &frames, &vips, false).await;
+        drain(args, s, &socks, &vips, false).await;
     }
     loop {
         let next = slots.iter().filter_map(|s| s.engine.poll_timeout()).min();
@@ -152,7 +174,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 for s in slots.iter_mut() {
                     if s.engine.poll_timeout().is_some_and(|t| t <= now) {
                         s.engine.handle_timeout(now);
-                        drain(args, s, &sockets, &frames, &vips, false).await;
+                        drain(args, s, &socks, &vips, false).await;
                     }
                 }
             }
@@ -165,14 +187,14 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 let vrid = payload[1];
                 for s in slots.iter_mut().filter(|s| s.iface.name == p.iface && s.engine.config().vrid == vrid) {
                     s.engine.handle(now, Input::Advert { src: IpAddr::V4(src), dst: IpAddr::V4(dst), ttl, data: payload });
-                    drain(args, s, &sockets, &frames, &vips, false).await;
+                    drain(args, s, &socks, &vips, false).await;
                 }
             }
             Some((name, ok)) = chk_rx.recv() => {
                 let now = clock.now_ms();
                 for s in slots.iter_mut().filter(|s| s.vi.track_scripts.iter().any(|t| t.name == name)) {
                     s.engine.handle(now, Input::Tracker { name: name.clone(), ok });
-                    drain(args, s, &sockets, &frames, &vips, false).await;
+                    drain(args, s, &socks, &vips, false).await;
                 }
             }
             _ = sigusr1.recv() => {
@@ -191,7 +213,19 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                     log(args, &format!("SIGUSR1: cannot write {}: {e}", args.dump_file.display()));
                 }
             }
-            _ = sighup.recv() => log(args, "SIGHUP: reload is not supported by this build yet; configuration unchanged"),
+            _ = sighup.recv() => {
+                let Some(new_cfg) = crate::config_test::load_for_reload(args) else {
+                    log(args, "SIGHUP: the new configuration has errors; keeping the running one");
+                    continue;
+                };
+                let now = clock.now_ms();
+                reload(args, &new_cfg, &mut slots, &mut socks, &pkt_tx, &vips, now).await;
+                for h in checks.drain(..) {
+                    h.abort();
+                }
+                checks = spawn_checks(&new_cfg, &slots, &chk_tx);
+                log(args, "SIGHUP: configuration reloaded");
+            }
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
         }
@@ -199,25 +233,83 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let now = clock.now_ms();
     for s in slots.iter_mut() {
         s.engine.handle(now, Input::Shutdown);
-        drain(args, s, &sockets, &frames, &vips, args.dont_release_vrrp).await;
+        drain(args, s, &socks, &vips, args.dont_release_vrrp).await;
     }
     log(args, "stopped");
     Ok(())
 }
 
-/// Carry out what the engine asked for.
-async fn drain(
+/// SIGHUP: instances are matched by name. A kept instance keeps its state and VIPs (the
+/// engine restarts the election only if its identity changed); VIPs removed from the
+/// config go, added ones come (with gratuitous ARPs); new instances start; removed ones stop.
+async fn reload(
     args: &Args,
-    s: &mut Slot,
-    sockets: &HashMap<String, std::sync::Arc<net::VrrpSocket>>,
-    frames: &HashMap<String, net::FrameSocket>,
+    cfg: &Config,
+    slots: &mut Vec<Slot>,
+    socks: &mut Sockets,
+    pkt_tx: &mpsc::Sender<Packet>,
     vips: &vips::Vips,
-    keep_vips: bool,
+    now: u64,
 ) {
+    let mut kept: Vec<Slot> = Vec::new();
+    for mut old in std::mem::take(slots) {
+        match cfg.instances.iter().find(|v| v.name == old.vi.name) {
+            Some(vi) => match make_slot(cfg, vi) {
+                Ok(fresh) => {
+                    if old.engine.state() == State::Master {
+                        for v in old
+                            .vi
+                            .vips
+                            .iter()
+                            .filter(|v| !vi.vips.iter().any(|n| n.addr == v.addr))
+                        {
+                            if let Err(e) = vips.del(v, &old.iface.name).await {
+                                log(args, &format!("({}) {e}", old.vi.name));
+                            }
+                        }
+                    }
+                    old.engine
+                        .handle(now, Input::Reload(Box::new(fresh.engine.config().clone())));
+                    old.vi = vi.clone();
+                    old.iface = fresh.iface;
+                    drain(args, &mut old, socks, vips, false).await;
+                    kept.push(old);
+                }
+                Err(e) => {
+                    log(args, &format!("({}) not reloaded: {e:#}", old.vi.name));
+                    kept.push(old);
+                }
+            },
+            None => {
+                old.engine.handle(now, Input::Shutdown);
+                drain(args, &mut old, socks, vips, false).await;
+            }
+        }
+    }
+    let known: Vec<String> = kept.iter().map(|s| s.vi.name.clone()).collect();
+    for vi in cfg.instances.iter().filter(|v| !known.contains(&v.name)) {
+        match make_slot(cfg, vi) {
+            Ok(mut s) => {
+                if let Err(e) = socks.ensure(&s, pkt_tx) {
+                    log(args, &format!("({}) {e:#}", vi.name));
+                    continue;
+                }
+                s.engine.handle(now, Input::Startup);
+                drain(args, &mut s, socks, vips, false).await;
+                kept.push(s);
+            }
+            Err(e) => log(args, &format!("({}) not started: {e:#}", vi.name)),
+        }
+    }
+    *slots = kept;
+}
+
+/// Carry out what the engine asked for.
+async fn drain(args: &Args, s: &mut Slot, socks: &Sockets, vips: &vips::Vips, keep_vips: bool) {
     while let Some(a) = s.engine.poll_action() {
         match a {
             Action::SendAdvert { dst, bytes, .. } => {
-                if let Some(sock) = sockets.get(&s.iface.name) {
+                if let Some(sock) = socks.vrrp.get(&s.iface.name) {
                     if let Err(e) = sock.send(&bytes, dst) {
                         log(args, &format!("({}) send to {dst}: {e}", s.vi.name));
                     }
@@ -239,7 +331,7 @@ async fn drain(
             }
             Action::RemoveVips => {}
             Action::SendGarp { count } => {
-                if let Some(f) = frames.get(&s.iface.name) {
+                if let Some(f) = socks.frames.get(&s.iface.name) {
                     for _ in 0..count {
                         for v in &s.vi.vips {
                             let _ = f.send(&vrrp_core::announce::frame(s.iface.mac, v.addr));

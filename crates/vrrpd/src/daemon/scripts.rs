@@ -55,7 +55,7 @@ pub fn spawn_check(
     interval: Duration,
     timeout: Duration,
     tx: mpsc::Sender<(String, bool)>,
-) {
+) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         loop {
             let ok = run_once(&c, timeout).await;
@@ -64,7 +64,7 @@ pub fn spawn_check(
             }
             tokio::time::sleep(interval).await;
         }
-    });
+    })
 }
 
 /// Fire a notify script with keepalived's arguments; nobody waits for it.

@@ -1,0 +1,167 @@
+//! vrrpd's SIGHUP reload (same config: the VIP never disappears; broken config: the old one
+//! keeps running; VIP added/removed: applied) and unicast mode.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use e2e::{binary, netns_available, wait_for, Lan};
+use std::path::Path;
+
+fn conf(prio: u16, vips: &[&str], unicast: Option<(&str, &str)>) -> String {
+    let uni = unicast
+        .map(|(src, peer)| format!("  unicast_src_ip {src}\n  unicast_peer {{\n    {peer}\n  }}\n"))
+        .unwrap_or_default();
+    format!(
+        "vrrp_instance VI_1 {{\n  state BACKUP\n  interface eth0\n  virtual_router_id 42\n  priority {prio}\n  advert_int 1\n{uni}  virtual_ipaddress {{\n{}  }}\n}}\n",
+        vips.iter().map(|v| format!("    {v}/24\n")).collect::<String>()
+    )
+}
+
+fn log(p: &Path) -> String {
+    std::fs::read_to_string(p).unwrap_or_default()
+}
+
+#[test]
+fn sighup_keeps_vips_and_applies_changes() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new("vr", &[("eth0", "192.168.10.1/24")]);
+    let n = &lan.nodes[0];
+    let dir = std::env::temp_dir().join(format!("vrrpd-reload-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("keepalived.conf");
+    let logf = dir.join("vrrpd.log");
+    std::fs::write(&cfg, conf(150, &["192.168.10.3"], None)).unwrap();
+    let d = n.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", cfg.to_str().unwrap()],
+        &logf,
+    );
+    assert!(
+        wait_for(8.0, || n.has_addr("eth0", "192.168.10.3")).is_some(),
+        "{}",
+        log(&logf)
+    );
+
+    // Same config: the VIP never disappears (polled every 50 ms for 3 s).
+    d.signal("HUP");
+    for _ in 0..60 {
+        assert!(
+            n.has_addr("eth0", "192.168.10.3"),
+            "VIP vanished during reload\n{}",
+            log(&logf)
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(
+        log(&logf).contains("configuration reloaded"),
+        "{}",
+        log(&logf)
+    );
+
+    // A broken config: logged, the running one stays.
+    std::fs::write(&cfg, conf(300, &["192.168.10.3"], None)).unwrap();
+    d.signal("HUP");
+    assert!(
+        wait_for(3.0, || log(&logf).contains("keeping the running one")).is_some(),
+        "{}",
+        log(&logf)
+    );
+    assert!(log(&logf).contains("out of range"), "{}", log(&logf));
+    assert!(n.has_addr("eth0", "192.168.10.3"));
+
+    // A VIP added: it appears; the old one stays.
+    std::fs::write(&cfg, conf(150, &["192.168.10.3", "192.168.10.4"], None)).unwrap();
+    d.signal("HUP");
+    assert!(
+        wait_for(3.0, || n.has_addr("eth0", "192.168.10.4")).is_some(),
+        "{}",
+        log(&logf)
+    );
+    assert!(n.has_addr("eth0", "192.168.10.3"));
+
+    // A VIP removed: it goes.
+    std::fs::write(&cfg, conf(150, &["192.168.10.4"], None)).unwrap();
+    d.signal("HUP");
+    assert!(
+        wait_for(3.0, || !n.has_addr("eth0", "192.168.10.3")).is_some(),
+        "{}",
+        log(&logf)
+    );
+    assert!(n.has_addr("eth0", "192.168.10.4"));
+    drop(d);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn unicast_peers_fail_over() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new(
+        "vu",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let dir = std::env::temp_dir().join(format!("vrrpd-uni-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let c1 = dir.join("a.conf");
+    let c2 = dir.join("b.conf");
+    std::fs::write(
+        &c1,
+        conf(
+            150,
+            &["192.168.10.3"],
+            Some(("192.168.10.1", "192.168.10.2")),
+        ),
+    )
+    .unwrap();
+    std::fs::write(
+        &c2,
+        conf(
+            100,
+            &["192.168.10.3"],
+            Some(("192.168.10.2", "192.168.10.1")),
+        ),
+    )
+    .unwrap();
+    let (a, b) = (&lan.nodes[0], &lan.nodes[1]);
+    let mut da = a.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", c1.to_str().unwrap()],
+        &dir.join("a.log"),
+    );
+    let db = b.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", c2.to_str().unwrap()],
+        &dir.join("b.log"),
+    );
+    let show = || {
+        format!(
+            "a:\n{}\nb:\n{}",
+            log(&dir.join("a.log")),
+            log(&dir.join("b.log"))
+        )
+    };
+    assert!(
+        wait_for(8.0, || a.has_addr("eth0", "192.168.10.3")).is_some(),
+        "{}",
+        show()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        !b.has_addr("eth0", "192.168.10.3"),
+        "both are master over unicast\n{}",
+        show()
+    );
+    da.kill();
+    let bound = 3.0 + (256.0 - 100.0) / 256.0 + 0.5;
+    let t = wait_for(bound + 1.0, || b.has_addr("eth0", "192.168.10.3"));
+    assert!(
+        t.is_some_and(|t| t <= bound),
+        "unicast failover took {t:?}\n{}",
+        show()
+    );
+    drop(db);
+    let _ = std::fs::remove_dir_all(&dir);
+}
