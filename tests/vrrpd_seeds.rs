@@ -97,7 +97,7 @@ fn seed002_pair_rise_fall_weight5() {
         dir: base.join("lb2"),
         conf: confs.join("seed002-lb2.conf"),
     };
-    let mut d1 = lb1.start(true);
+    let d1 = lb1.start(true);
     let _d2 = lb2.start(true);
     let show = || {
         format!(
