@@ -13,6 +13,8 @@ command -v keepalived >/dev/null || need+=(keepalived)
 command -v haproxy >/dev/null || need+=(haproxy)
 command -v ip >/dev/null || need+=(iproute2)
 command -v killall >/dev/null || need+=(psmisc)
+command -v nft >/dev/null || need+=(nftables)
+command -v curl >/dev/null || need+=(curl)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing: ${need[*]}"
   # Keep the packages' services from starting in the root namespace while installing.

@@ -181,3 +181,71 @@ fn seed000_tracked_check_moves_the_vip() {
     drop(daemons);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Split brain: VRRP dropped between the nodes (nftables inside lb02's namespace), both
+/// become master; healed, one master again within about one advert interval.
+#[test]
+fn split_brain_heals_to_one_master() {
+    if !netns_available() {
+        return;
+    }
+    assert!(e2e::have("nft"), "nftables is not installed");
+    let vrrpd = binary("vrrpd");
+    let vrrpd = vrrpd.to_str().unwrap();
+    let confs = repo_root().join("conf-examples/keepalived");
+    let lan = Lan::new(
+        "vb",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let logs = std::env::temp_dir().join(format!("vrrpd-split-{}", std::process::id()));
+    std::fs::create_dir_all(&logs).unwrap();
+    let c1 = confs.join("seed000-lb01.conf");
+    let c2 = confs.join("seed000-lb02.conf");
+    let _d1 = lb01.spawn(
+        vrrpd,
+        &["-n", "-l", "-f", c1.to_str().unwrap()],
+        &logs.join("lb01.log"),
+    );
+    let _d2 = lb02.spawn(
+        vrrpd,
+        &["-n", "-l", "-f", c2.to_str().unwrap()],
+        &logs.join("lb02.log"),
+    );
+    assert!(wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(!lb02.has_addr("eth0", VIP));
+
+    lb02.exec_ok("nft", &["add", "table", "inet", "split"]);
+    lb02.exec_ok(
+        "nft",
+        &["add chain inet split in { type filter hook input priority 0 ; }"],
+    );
+    lb02.exec_ok(
+        "nft",
+        &[
+            "add", "rule", "inet", "split", "in", "ip", "protocol", "vrrp", "drop",
+        ],
+    );
+    assert!(
+        wait_for(6.0, || lb02.has_addr("eth0", VIP)).is_some(),
+        "lb02 did not become master while cut off"
+    );
+    assert!(
+        lb01.has_addr("eth0", VIP),
+        "lb01 should still be master (split brain)"
+    );
+
+    lb02.exec_ok("nft", &["delete", "table", "inet", "split"]);
+    let t = wait_for(1.0 + 0.5, || !lb02.has_addr("eth0", VIP));
+    assert!(
+        t.is_some(),
+        "split brain did not heal within one advert interval"
+    );
+    eprintln!(
+        "split brain healed {:.2} s after the filter was removed",
+        t.unwrap_or(0.0)
+    );
+    assert!(lb01.has_addr("eth0", VIP));
+    let _ = std::fs::remove_dir_all(&logs);
+}
