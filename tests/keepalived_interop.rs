@@ -1,5 +1,5 @@
 //! A mixed pair: keepalived 2.2.7 (apt) on one node, vrrpd on the other, VRRPv2 with PASS
-//! authentication, both ways round: exactly one master, failover both ways, and neither
+//! authentication and VRRPv3 over IPv4, both ways round: exactly one master, failover both ways, and neither
 //! side counting receive errors.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -8,9 +8,14 @@ use std::path::PathBuf;
 
 const VIP: &str = "192.168.10.3";
 
-fn conf(state: &str, prio: u8) -> String {
+fn conf(state: &str, prio: u8, v3: bool) -> String {
+    let proto = if v3 {
+        "  version 3\n".to_string()
+    } else {
+        "  authentication {\n    auth_type PASS\n    auth_pass secret12\n  }\n".to_string()
+    };
     format!(
-        "vrrp_instance VI_1 {{\n  state {state}\n  interface eth0\n  virtual_router_id 51\n  priority {prio}\n  advert_int 1\n  authentication {{\n    auth_type PASS\n    auth_pass secret12\n  }}\n  virtual_ipaddress {{\n    {VIP}/24\n  }}\n}}\n"
+        "vrrp_instance VI_1 {{\n  state {state}\n  interface eth0\n  virtual_router_id 51\n  priority {prio}\n  advert_int 1\n{proto}  virtual_ipaddress {{\n    {VIP}/24\n  }}\n}}\n"
     )
 }
 
@@ -121,7 +126,7 @@ fn no_receive_errors(n: &Node<'_>, d: Option<&Daemon>) {
     }
 }
 
-fn mixed_pair(keepalived_is_master: bool) {
+fn mixed_pair(keepalived_is_master: bool, v3: bool) {
     if !netns_available() {
         return;
     }
@@ -144,14 +149,14 @@ fn mixed_pair(keepalived_is_master: bool) {
     let hi = Node {
         ns: &lan.nodes[0],
         keepalived: keepalived_is_master,
-        conf: write("hi.conf", conf("MASTER", 150)),
+        conf: write("hi.conf", conf("MASTER", 150, v3)),
         dir: dir.clone(),
         name: "hi",
     };
     let lo = Node {
         ns: &lan.nodes[1],
         keepalived: !keepalived_is_master,
-        conf: write("lo.conf", conf("BACKUP", 100)),
+        conf: write("lo.conf", conf("BACKUP", 100, v3)),
         dir: dir.clone(),
         name: "lo",
     };
@@ -219,11 +224,21 @@ fn mixed_pair(keepalived_is_master: bool) {
 }
 
 #[test]
-fn keepalived_master_vrrpd_backup() {
-    mixed_pair(true);
+fn v2_pass_keepalived_master_vrrpd_backup() {
+    mixed_pair(true, false);
 }
 
 #[test]
-fn vrrpd_master_keepalived_backup() {
-    mixed_pair(false);
+fn v2_pass_vrrpd_master_keepalived_backup() {
+    mixed_pair(false, false);
+}
+
+#[test]
+fn v3_ipv4_keepalived_master_vrrpd_backup() {
+    mixed_pair(true, true);
+}
+
+#[test]
+fn v3_ipv4_vrrpd_master_keepalived_backup() {
+    mixed_pair(false, true);
 }
