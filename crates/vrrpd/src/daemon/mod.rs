@@ -8,6 +8,7 @@ mod clock;
 mod host;
 mod net;
 mod scripts;
+mod syslog;
 mod vips;
 
 use crate::cli::Args;
@@ -34,7 +35,15 @@ struct Packet {
     data: Vec<u8>,
 }
 
+/// The daemon's log: syslog (unless -G) and the console with -l (or -n).
 fn log(args: &Args, msg: &str) {
+    thread_local! {
+        static SYSLOG: std::cell::OnceCell<syslog::Syslog> = const { std::cell::OnceCell::new() };
+    }
+    SYSLOG.with(|s| {
+        s.get_or_init(|| syslog::Syslog::open(args.log_facility, !args.no_syslog))
+            .send(syslog::INFO, msg)
+    });
     if args.log_console || args.dont_fork {
         eprintln!("vrrpd: {msg}");
     }
@@ -164,6 +173,8 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
         s.engine.handle(now, Input::Startup);
         drain(args, s, &socks, &vips, false).await;
     }
+    syslog::notify_ready();
+    log(args, &format!("started, {} instance(s)", slots.len()));
     loop {
         let next = slots.iter().filter_map(|s| s.engine.poll_timeout()).min();
         let sleep =

@@ -1,0 +1,91 @@
+//! Logging to syslog (/dev/log, RFC 3164 framing) with keepalived's `-S` facility, and
+//! systemd readiness (sd_notify) — both plain datagrams on Unix sockets.
+
+use std::os::unix::net::UnixDatagram;
+
+/// `<PRI>vrrpd[PID]: message`, PRI = facility * 8 + severity.
+pub fn frame(facility: u8, severity: u8, pid: u32, msg: &str) -> String {
+    format!(
+        "<{}>vrrpd[{pid}]: {msg}",
+        u32::from(facility) * 8 + u32::from(severity)
+    )
+}
+
+pub struct Syslog {
+    sock: Option<UnixDatagram>,
+    facility: u8,
+}
+
+/// Syslog severities used here.
+pub const INFO: u8 = 6;
+
+impl Syslog {
+    /// `-S N` selects local N (16 + N); the default is daemon (3), as keepalived.
+    pub fn open(local: Option<u8>, enabled: bool) -> Self {
+        let facility = local.map(|n| 16 + n).unwrap_or(3);
+        let sock = if enabled {
+            UnixDatagram::unbound()
+                .ok()
+                .filter(|s| s.connect("/dev/log").is_ok())
+        } else {
+            None
+        };
+        Syslog { sock, facility }
+    }
+
+    pub fn send(&self, severity: u8, msg: &str) {
+        if let Some(s) = &self.sock {
+            let _ = s.send(frame(self.facility, severity, std::process::id(), msg).as_bytes());
+        }
+    }
+}
+
+/// Tell systemd we are ready, when started as a `Type=notify` service.
+pub fn notify_ready() {
+    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
+        return;
+    };
+    let Ok(sock) = UnixDatagram::unbound() else {
+        return;
+    };
+    let p = path.to_string_lossy().into_owned();
+    let sent = match p.strip_prefix('@') {
+        Some(name) => {
+            use std::os::linux::net::SocketAddrExt;
+            std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
+                .and_then(|a| sock.send_to_addr(b"READY=1", &a))
+                .is_ok()
+        }
+        None => sock.send_to(b"READY=1", &p).is_ok(),
+    };
+    let _ = sent;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frames_like_rfc3164() {
+        // local1 (17) info (6) = 142
+        assert_eq!(frame(17, INFO, 42, "up"), "<142>vrrpd[42]: up");
+        assert_eq!(frame(3, INFO, 1, "x"), "<30>vrrpd[1]: x");
+    }
+
+    #[test]
+    fn ready_is_sent_to_the_notify_socket() {
+        let dir = std::env::temp_dir().join(format!("sdn-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("notify");
+        let server = UnixDatagram::bind(&path).unwrap();
+        server.set_nonblocking(true).unwrap();
+        // The variable is read by this process only; tests in this binary do not use it.
+        std::env::set_var("NOTIFY_SOCKET", &path);
+        notify_ready();
+        std::env::remove_var("NOTIFY_SOCKET");
+        let mut buf = [0u8; 32];
+        let n = server.recv(&mut buf).unwrap();
+        assert_eq!(&buf[..n], b"READY=1");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
