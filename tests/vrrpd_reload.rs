@@ -165,3 +165,98 @@ fn unicast_peers_fail_over() {
     drop(db);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// track_interface (weight 0): the tracked link going down puts the master in FAULT, the VIP
+/// moves at once (priority-0 advert); back up, the master preempts again. The instance's own
+/// interface going down is a FAULT too.
+#[test]
+fn link_down_is_fault_and_the_vip_moves() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new(
+        "vk",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let (a, b) = (&lan.nodes[0], &lan.nodes[1]);
+    a.exec_ok(
+        "ip",
+        &[
+            "link", "add", "eth1", "type", "veth", "peer", "name", "eth1p",
+        ],
+    );
+    a.exec_ok("ip", &["link", "set", "eth1", "up"]);
+    a.exec_ok("ip", &["link", "set", "eth1p", "up"]);
+    let dir = std::env::temp_dir().join(format!("vrrpd-link-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("a.conf");
+    let cb = dir.join("b.conf");
+    let tracked = conf(150, &["192.168.10.3"], None).replace(
+        "  virtual_ipaddress {",
+        "  track_interface {\n    eth1\n  }\n  virtual_ipaddress {",
+    );
+    std::fs::write(&ca, tracked).unwrap();
+    std::fs::write(&cb, conf(100, &["192.168.10.3"], None)).unwrap();
+    let _da = a.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", ca.to_str().unwrap()],
+        &dir.join("a.log"),
+    );
+    let _db = b.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", cb.to_str().unwrap()],
+        &dir.join("b.log"),
+    );
+    let show = || {
+        format!(
+            "a:\n{}\nb:\n{}",
+            log(&dir.join("a.log")),
+            log(&dir.join("b.log"))
+        )
+    };
+    let vip = "192.168.10.3";
+    assert!(
+        wait_for(8.0, || a.has_addr("eth0", vip)).is_some(),
+        "{}",
+        show()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+
+    // The tracked link loses its carrier.
+    a.exec_ok("ip", &["link", "set", "eth1p", "down"]);
+    let t = wait_for(2.0, || b.has_addr("eth0", vip) && !a.has_addr("eth0", vip));
+    assert!(
+        t.is_some(),
+        "tracked link down did not move the VIP\n{}",
+        show()
+    );
+    assert!(log(&dir.join("a.log")).contains("Fault"), "{}", show());
+
+    // Back up: a leaves FAULT and preempts.
+    a.exec_ok("ip", &["link", "set", "eth1p", "up"]);
+    assert!(
+        wait_for(8.0, || a.has_addr("eth0", vip)).is_some(),
+        "no preempt after the link came back\n{}",
+        show()
+    );
+    assert!(
+        wait_for(2.0, || !b.has_addr("eth0", vip)).is_some(),
+        "{}",
+        show()
+    );
+
+    // The instance's own interface goes down.
+    a.exec_ok("ip", &["link", "set", "eth0", "down"]);
+    assert!(
+        wait_for(2.0, || !a.has_addr("eth0", vip)).is_some(),
+        "VIP kept on a down interface\n{}",
+        show()
+    );
+    assert!(
+        wait_for(5.0, || b.has_addr("eth0", vip)).is_some(),
+        "backup did not take over\n{}",
+        show()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,11 +1,12 @@
 //! The vrrpd daemon: vrrp-core driven by tokio, with raw VRRP sockets, VIPs through
 //! rtnetlink, gratuitous ARP / NA frames, vrrp_script checks and notify scripts.
 //!
-//! Not yet: IPv6 instances, link tracking through netlink, use_vmac,
+//! Not yet: IPv6 instances, use_vmac,
 //! vrrp_track_process, smtp_alert, notify_fifo, syslog (logs go to stderr).
 
 mod clock;
 mod host;
+mod links;
 mod net;
 mod scripts;
 mod syslog;
@@ -168,8 +169,25 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
+    let (link_tx, mut link_rx) = mpsc::channel::<(String, bool)>(64);
+    links::spawn(link_tx).context("netlink link monitor")?;
     let now = clock.now_ms();
     for s in slots.iter_mut() {
+        // Links already down at start-up count from the start.
+        let watched: Vec<String> = std::iter::once(s.iface.name.clone())
+            .chain(s.vi.track_interfaces.iter().map(|t| t.name.clone()))
+            .collect();
+        for name in watched {
+            if !links::is_up(&name) {
+                s.engine.handle(
+                    now,
+                    Input::Link {
+                        interface: name,
+                        up: false,
+                    },
+                );
+            }
+        }
         s.engine.handle(now, Input::Startup);
         drain(args, s, &socks, &vips, false).await;
     }
@@ -198,6 +216,16 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 let vrid = payload[1];
                 for s in slots.iter_mut().filter(|s| s.iface.name == p.iface && s.engine.config().vrid == vrid) {
                     s.engine.handle(now, Input::Advert { src: IpAddr::V4(src), dst: IpAddr::V4(dst), ttl, data: payload });
+                    drain(args, s, &socks, &vips, false).await;
+                }
+            }
+            Some((name, up)) = link_rx.recv() => {
+                let now = clock.now_ms();
+                let affected = slots.iter_mut().filter(|s| {
+                    s.iface.name == name || s.vi.track_interfaces.iter().any(|t| t.name == name)
+                });
+                for s in affected {
+                    s.engine.handle(now, Input::Link { interface: name.clone(), up });
                     drain(args, s, &socks, &vips, false).await;
                 }
             }
