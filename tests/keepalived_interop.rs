@@ -242,3 +242,95 @@ fn v3_ipv4_keepalived_master_vrrpd_backup() {
 fn v3_ipv4_vrrpd_master_keepalived_backup() {
     mixed_pair(false, true);
 }
+
+const VIP6: &str = "fd10::99";
+
+fn conf6(state: &str, prio: u8) -> String {
+    format!(
+        "vrrp_instance VI_6 {{\n  state {state}\n  interface eth0\n  virtual_router_id 9\n  priority {prio}\n  advert_int 1\n  virtual_ipaddress {{\n    {VIP6}/64\n  }}\n}}\n"
+    )
+}
+
+/// Waits until the node's link-local address is usable (duplicate address detection done).
+fn link_local_ready(ns: &Netns) -> bool {
+    wait_for(10.0, || {
+        let out = ns.exec(
+            "ip",
+            &["-6", "-o", "addr", "show", "dev", "eth0", "scope", "link"],
+        );
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.contains("fe80") && !text.contains("tentative")
+    })
+    .is_some()
+}
+
+/// VRRPv3 over IPv6 (ff02::12, link-local sources), both ways round.
+fn mixed_pair_v6(keepalived_is_master: bool) {
+    if !netns_available() {
+        return;
+    }
+    assert!(have("keepalived"), "keepalived is not installed");
+    let tag = if keepalived_is_master { "k6m" } else { "k6b" };
+    let lan = Lan::new(tag, &[("eth0", "fd10::1/64"), ("eth0", "fd10::2/64")]);
+    assert!(
+        link_local_ready(&lan.nodes[0]) && link_local_ready(&lan.nodes[1]),
+        "no link-local address"
+    );
+    let dir = std::env::temp_dir().join(format!("interop-{}-{tag}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let write = |name: &str, text: String| -> PathBuf {
+        let p = dir.join(name);
+        std::fs::write(&p, text).unwrap();
+        p
+    };
+    let hi = Node {
+        ns: &lan.nodes[0],
+        keepalived: keepalived_is_master,
+        conf: write("hi.conf", conf6("MASTER", 150)),
+        dir: dir.clone(),
+        name: "hi",
+    };
+    let lo = Node {
+        ns: &lan.nodes[1],
+        keepalived: !keepalived_is_master,
+        conf: write("lo.conf", conf6("BACKUP", 100)),
+        dir: dir.clone(),
+        name: "lo",
+    };
+    let has = |n: &Node<'_>| n.ns.has_addr("eth0", VIP6);
+    let ctx = |what: &str| format!("{what}\n--- hi:\n{}\n--- lo:\n{}", hi.log(), lo.log());
+    let mut dh = hi.start();
+    let dl = lo.start();
+    assert!(
+        wait_for(10.0, || has(&hi)).is_some(),
+        "{}",
+        ctx("IPv6 VIP never on the preferred node")
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        has(&hi) && !has(&lo),
+        "{}",
+        ctx("not exactly one master (IPv6)")
+    );
+    no_receive_errors(&lo, Some(&dl));
+    dh.kill();
+    let bound = 3.0 + (256.0 - 100.0) / 256.0 + 0.5;
+    let t = wait_for(bound + 1.0, || has(&lo));
+    assert!(
+        t.is_some_and(|t| t <= bound),
+        "{}",
+        ctx(&format!("IPv6 failover took {t:?} s"))
+    );
+    drop(dl);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn v3_ipv6_keepalived_master_vrrpd_backup() {
+    mixed_pair_v6(true);
+}
+
+#[test]
+fn v3_ipv6_vrrpd_master_keepalived_backup() {
+    mixed_pair_v6(false);
+}

@@ -1,7 +1,7 @@
 //! The vrrpd daemon: vrrp-core driven by tokio, with raw VRRP sockets, VIPs through
 //! rtnetlink, gratuitous ARP / NA frames, vrrp_script checks and notify scripts.
 //!
-//! Not yet: IPv6 instances, use_vmac,
+//! Not yet: use_vmac,
 //! vrrp_track_process, smtp_alert, notify_fifo, syslog (logs go to stderr).
 
 mod clock;
@@ -33,7 +33,7 @@ struct Slot {
 
 struct Packet {
     iface: String,
-    data: Vec<u8>,
+    rx: net::Received,
 }
 
 /// The daemon's log: syslog (unless -G) and the console with -l (or -n).
@@ -71,15 +71,12 @@ pub fn run(args: &Args, cfg: Config) -> anyhow::Result<u8> {
 fn make_slot(cfg: &Config, vi: &VrrpInstance) -> anyhow::Result<Slot> {
     let ifname = vi.interface.clone().unwrap_or_default();
     let iface = host::interface(&ifname).with_context(|| format!("interface {ifname}"))?;
-    if vi.ipv6 {
-        anyhow::bail!(
-            "vrrp_instance {}: IPv6 instances are not supported by this vrrpd build yet",
-            vi.name
-        );
-    }
-    let primary = iface
-        .primary(false)
-        .with_context(|| format!("{ifname} has no IPv4 address"))?;
+    let primary = iface.primary(vi.ipv6).with_context(|| {
+        format!(
+            "{ifname} has no {} address",
+            if vi.ipv6 { "IPv6" } else { "IPv4" }
+        )
+    })?;
     let ecfg = engine_config::instance_config(cfg, vi, primary);
     Ok(Slot {
         vi: vi.clone(),
@@ -96,30 +93,41 @@ struct Sockets {
 }
 
 impl Sockets {
+    fn key(s: &Slot) -> String {
+        format!(
+            "{}/{}",
+            s.iface.name,
+            s.engine.config().primary_ip.is_ipv6()
+        )
+    }
+
     fn ensure(&mut self, s: &Slot, pkt_tx: &mpsc::Sender<Packet>) -> anyhow::Result<()> {
-        if self.vrrp.contains_key(&s.iface.name) {
+        let key = Self::key(s);
+        if self.vrrp.contains_key(&key) {
             return Ok(());
         }
-        let IpAddr::V4(primary) = s.engine.config().primary_ip else {
-            anyhow::bail!("IPv6 is not supported by this build yet");
+        let sock = match s.engine.config().primary_ip {
+            IpAddr::V4(primary) => net::VrrpSocket::open_v4(&s.iface, primary),
+            IpAddr::V6(_) => net::VrrpSocket::open_v6(&s.iface),
         };
-        let sock = Arc::new(net::VrrpSocket::open_v4(&s.iface, primary).context("VRRP socket")?);
+        let sock = Arc::new(sock.context("VRRP socket")?);
         let rx_sock = sock.clone();
         let tx = pkt_tx.clone();
         let name = s.iface.name.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; 2048];
-            while let Ok(n) = rx_sock.recv(&mut buf).await {
+            while let Ok(r) = rx_sock.recv(&mut buf).await {
+                let Some(rx) = r else { continue };
                 let p = Packet {
                     iface: name.clone(),
-                    data: buf[..n].to_vec(),
+                    rx,
                 };
                 if tx.send(p).await.is_err() {
                     return;
                 }
             }
         });
-        self.vrrp.insert(s.iface.name.clone(), sock);
+        self.vrrp.insert(key, sock);
         if let Some(f) = net::FrameSocket::open(&s.iface)? {
             self.frames.insert(s.iface.name.clone(), f);
         }
@@ -209,13 +217,16 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
             }
             Some(p) = pkt_rx.recv() => {
                 let now = clock.now_ms();
-                let Some((src, dst, ttl, proto, payload)) = vrrp_core::codec::parse_ipv4(&p.data) else { continue };
-                if proto != vrrp_core::codec::IPPROTO_VRRP || payload.len() < 2 {
-                    continue;
-                }
-                let vrid = payload[1];
-                for s in slots.iter_mut().filter(|s| s.iface.name == p.iface && s.engine.config().vrid == vrid) {
-                    s.engine.handle(now, Input::Advert { src: IpAddr::V4(src), dst: IpAddr::V4(dst), ttl, data: payload });
+                let rx = &p.rx;
+                let Some(&vrid) = rx.payload.get(1) else { continue };
+                let v6 = rx.src.is_ipv6();
+                let matching = slots.iter_mut().filter(|s| {
+                    s.iface.name == p.iface
+                        && s.engine.config().vrid == vrid
+                        && s.engine.config().primary_ip.is_ipv6() == v6
+                });
+                for s in matching {
+                    s.engine.handle(now, Input::Advert { src: rx.src, dst: rx.dst, ttl: rx.ttl, data: &rx.payload });
                     drain(args, s, &socks, &vips, false).await;
                 }
             }
@@ -348,7 +359,7 @@ async fn drain(args: &Args, s: &mut Slot, socks: &Sockets, vips: &vips::Vips, ke
     while let Some(a) = s.engine.poll_action() {
         match a {
             Action::SendAdvert { dst, bytes, .. } => {
-                if let Some(sock) = socks.vrrp.get(&s.iface.name) {
+                if let Some(sock) = socks.vrrp.get(&Sockets::key(s)) {
                     if let Err(e) = sock.send(&bytes, dst) {
                         log(args, &format!("({}) send to {dst}: {e}", s.vi.name));
                     }

@@ -1,28 +1,58 @@
-//! Sockets: the VRRP raw socket (protocol 112, TTL 255, TOS 0xc0, multicast membership on
-//! the instance's interface) and the packet socket for gratuitous ARPs / NAs.
+//! Sockets: the VRRP raw sockets (protocol 112, TTL / hop limit 255, TOS / traffic class
+//! 0xc0, multicast membership on the instance's interface) and the packet socket for
+//! gratuitous ARPs / NAs.
+//!
+//! The raw sockets are driven through tokio's datagram socket type: recv/sendto/recvmsg
+//! are the same system calls for a raw socket, and this needs no unsafe registration.
 
 use super::host::Iface;
-use nix::sys::socket::{sendto, socket, AddressFamily, LinkAddr, MsgFlags, SockFlag, SockType};
+use nix::sys::socket::{
+    recvmsg, sendto, setsockopt, socket, sockopt, AddressFamily, ControlMessageOwned, LinkAddr,
+    MsgFlags, SockFlag, SockType, SockaddrIn6,
+};
 use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
-use std::io;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::io::{self, IoSliceMut};
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::{AsRawFd, OwnedFd};
+use tokio::io::Interest;
 use vrrp_core::codec;
 
-/// The raw socket is driven through tokio's datagram socket type: recv/sendto are the
-/// same system calls for a raw socket, and this needs no unsafe registration.
+/// A received advert with what the checks need from the IP layer.
+pub struct Received {
+    pub src: IpAddr,
+    pub dst: IpAddr,
+    pub ttl: u8,
+    pub payload: Vec<u8>,
+}
+
 pub struct VrrpSocket {
     sock: tokio::net::UdpSocket,
+    /// IPv6: the interface index, for link-scoped destinations.
+    v6_scope: Option<u32>,
+}
+
+fn raw(domain: Domain, iface: &Iface) -> io::Result<Socket> {
+    let s = Socket::new(
+        domain,
+        Type::RAW,
+        Some(Protocol::from(i32::from(codec::IPPROTO_VRRP))),
+    )?;
+    s.bind_device(Some(iface.name.as_bytes()))?;
+    Ok(s)
+}
+
+fn finish(s: Socket, v6_scope: Option<u32>) -> io::Result<VrrpSocket> {
+    s.set_nonblocking(true)?;
+    let std_sock: std::net::UdpSocket = s.into();
+    Ok(VrrpSocket {
+        sock: tokio::net::UdpSocket::from_std(std_sock)?,
+        v6_scope,
+    })
 }
 
 impl VrrpSocket {
     pub fn open_v4(iface: &Iface, primary: Ipv4Addr) -> io::Result<Self> {
-        let s = Socket::new(
-            Domain::IPV4,
-            Type::RAW,
-            Some(Protocol::from(i32::from(codec::IPPROTO_VRRP))),
-        )?;
-        s.bind_device(Some(iface.name.as_bytes()))?;
+        let s = raw(Domain::IPV4, iface)?;
         s.set_ttl_v4(u32::from(codec::VRRP_TTL))?;
         s.set_multicast_ttl_v4(u32::from(codec::VRRP_TTL))?;
         s.set_tos_v4(u32::from(codec::VRRP_TOS))?;
@@ -34,22 +64,76 @@ impl VrrpSocket {
         )?;
         // Not bound to the address: a bound raw socket would only see packets sent to it,
         // not the multicast adverts. The source comes from IP_MULTICAST_IF / the route.
-        s.set_nonblocking(true)?;
-        let std_sock: std::net::UdpSocket = s.into();
-        Ok(VrrpSocket {
-            sock: tokio::net::UdpSocket::from_std(std_sock)?,
-        })
+        finish(s, None)
     }
 
-    /// One whole IPv4 datagram (raw IPv4 sockets deliver the header too).
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<usize> {
-        self.sock.recv(buf).await
+    pub fn open_v6(iface: &Iface) -> io::Result<Self> {
+        let s = raw(Domain::IPV6, iface)?;
+        s.set_unicast_hops_v6(u32::from(codec::VRRP_TTL))?;
+        s.set_multicast_hops_v6(u32::from(codec::VRRP_TTL))?;
+        s.set_tclass_v6(u32::from(codec::VRRP_TOS))?;
+        s.set_multicast_loop_v6(false)?;
+        s.set_multicast_if_v6(iface.index)?;
+        s.join_multicast_v6(&codec::MCAST_V6, iface.index)?;
+        s.set_recv_hoplimit_v6(true)?;
+        setsockopt(&s, sockopt::Ipv6RecvPacketInfo, &true)?;
+        finish(s, Some(iface.index))
+    }
+
+    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Option<Received>> {
+        if self.v6_scope.is_none() {
+            // Raw IPv4 sockets deliver the IP header too.
+            let n = self.sock.recv(buf).await?;
+            return Ok(
+                codec::parse_ipv4(&buf[..n]).and_then(|(src, dst, ttl, proto, payload)| {
+                    (proto == codec::IPPROTO_VRRP).then(|| Received {
+                        src: IpAddr::V4(src),
+                        dst: IpAddr::V4(dst),
+                        ttl,
+                        payload: payload.to_vec(),
+                    })
+                }),
+            );
+        }
+        // IPv6: the payload only; source, destination and hop limit come separately.
+        let fd = self.sock.as_raw_fd();
+        self.sock
+            .async_io(Interest::READABLE, || {
+                let mut iov = [IoSliceMut::new(buf)];
+                let mut cmsg = nix::cmsg_space!(nix::libc::in6_pktinfo, i32);
+                let msg = recvmsg::<SockaddrIn6>(fd, &mut iov, Some(&mut cmsg), MsgFlags::empty())
+                    .map_err(io::Error::from)?;
+                let mut hop = 0u8;
+                let mut dst = IpAddr::V6(codec::MCAST_V6);
+                for c in msg.cmsgs().map_err(io::Error::from)? {
+                    match c {
+                        ControlMessageOwned::Ipv6HopLimit(h) => hop = h.clamp(0, 255) as u8,
+                        ControlMessageOwned::Ipv6PacketInfo(info) => {
+                            dst = IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr))
+                        }
+                        _ => {}
+                    }
+                }
+                let src = msg.address.map(|a| IpAddr::V6(a.ip()));
+                Ok((msg.bytes, src, dst, hop))
+            })
+            .await
+            .map(|(n, src, dst, ttl)| {
+                src.map(|src| Received {
+                    src,
+                    dst,
+                    ttl,
+                    payload: buf[..n].to_vec(),
+                })
+            })
     }
 
     pub fn send(&self, bytes: &[u8], dst: IpAddr) -> io::Result<()> {
-        self.sock
-            .try_send_to(bytes, SocketAddr::new(dst, 0))
-            .map(|_| ())
+        let addr = match (dst, self.v6_scope) {
+            (IpAddr::V6(v6), Some(scope)) => SocketAddr::V6(SocketAddrV6::new(v6, 0, 0, scope)),
+            _ => SocketAddr::new(dst, 0),
+        };
+        self.sock.try_send_to(bytes, addr).map(|_| ())
     }
 }
 
