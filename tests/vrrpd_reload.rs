@@ -260,3 +260,60 @@ fn link_down_is_fault_and_the_vip_moves() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A check that hangs is killed at its timeout and counts as a failure (the weight applies).
+#[test]
+fn hanging_check_times_out_as_failure() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new(
+        "vh",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let (a, b) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = std::env::temp_dir().join(format!("vrrpd-hang-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let ca = dir.join("a.conf");
+    let cb = dir.join("b.conf");
+    let hanging = format!(
+        "vrrp_script hang {{\n  script \"/bin/sleep 30\"\n  interval 1\n  timeout 1\n  weight -100\n}}\n{}",
+        conf(150, &["192.168.10.3"], None).replace("  virtual_ipaddress {", "  track_script {\n    hang\n  }\n  virtual_ipaddress {")
+    );
+    std::fs::write(&ca, hanging).unwrap();
+    std::fs::write(&cb, conf(100, &["192.168.10.3"], None)).unwrap();
+    let da = a.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", ca.to_str().unwrap()],
+        &dir.join("a.log"),
+    );
+    let _db = b.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", cb.to_str().unwrap()],
+        &dir.join("b.log"),
+    );
+    let show = || {
+        format!(
+            "a:\n{}\nb:\n{}",
+            log(&dir.join("a.log")),
+            log(&dir.join("b.log"))
+        )
+    };
+    // a's check never finishes: a runs at 150 - 100 = 50, so b (100) is master.
+    assert!(
+        wait_for(12.0, || b.has_addr("eth0", "192.168.10.3")).is_some(),
+        "{}",
+        show()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(!a.has_addr("eth0", "192.168.10.3"), "{}", show());
+    // Timed-out runs are killed: at most the current one is alive.
+    let sleeping = e2e::children_named(da.pid(), "sleep").len();
+    assert!(
+        sleeping <= 1,
+        "{sleeping} hanging checks left running\n{}",
+        show()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -31,7 +31,7 @@ fn command(c: &ConfCommand, extra: &[String]) -> Option<Command> {
     Some(cmd)
 }
 
-/// One run: success = exit status 0 before the timeout. A timed-out script is killed.
+/// One run: success = exit status 0 before the timeout; a timed-out run is a failure.
 async fn run_once(c: &ConfCommand, timeout: Duration) -> bool {
     let Some(mut cmd) = command(c, &[]) else {
         return false;
@@ -42,6 +42,18 @@ async fn run_once(c: &ConfCommand, timeout: Duration) -> bool {
     match tokio::time::timeout(timeout, child.wait()).await {
         Ok(Ok(status)) => status.success(),
         _ => {
+            // SIGTERM to the script's process group, SIGKILL a second later.
+            if let Some(pid) = child.id() {
+                let group = nix::unistd::Pid::from_raw(-(pid as i32));
+                let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGTERM);
+                if tokio::time::timeout(Duration::from_secs(1), child.wait())
+                    .await
+                    .is_ok()
+                {
+                    return false;
+                }
+                let _ = nix::sys::signal::kill(group, nix::sys::signal::Signal::SIGKILL);
+            }
             let _ = child.kill().await;
             false
         }

@@ -2,7 +2,7 @@
 
 use futures::TryStreamExt;
 use keepalived_conf::model::VirtualIp;
-use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags};
+use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressScope};
 use rtnetlink::{AddressMessageBuilder, Handle};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -28,6 +28,19 @@ impl Vips {
         let msg = req.message_mut();
         if let Some(label) = &v.label {
             msg.attributes.push(AddressAttribute::Label(label.clone()));
+        }
+        if let Some(IpAddr::V4(brd)) = v.brd {
+            msg.attributes.push(AddressAttribute::Broadcast(brd));
+        }
+        if let Some(scope) = &v.scope {
+            msg.header.scope = match scope.as_str() {
+                "site" => AddressScope::Site,
+                "link" => AddressScope::Link,
+                "host" => AddressScope::Host,
+                "nowhere" => AddressScope::Nowhere,
+                "global" => AddressScope::Universe,
+                n => AddressScope::from(n.parse::<u8>().unwrap_or(0)),
+            };
         }
         if v.addr.is_ipv6() {
             // A VIP must work at once: no duplicate address detection.
