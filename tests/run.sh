@@ -15,6 +15,7 @@ command -v ip >/dev/null || need+=(iproute2)
 command -v killall >/dev/null || need+=(psmisc)
 command -v nft >/dev/null || need+=(nftables)
 command -v curl >/dev/null || need+=(curl)
+command -v ping >/dev/null || need+=(iputils-ping)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing: ${need[*]}"
   # Keep the packages' services from starting in the root namespace while installing.

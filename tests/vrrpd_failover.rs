@@ -10,6 +10,29 @@ const FAILOVER_BOUND: f64 = 3.0 + (256.0 - 99.0) / 256.0 + 0.5;
 /// skew(99) + 0.5 s.
 const HANDOVER_BOUND: f64 = (256.0 - 99.0) / 256.0 + 0.5;
 
+fn mac(ns: &e2e::Netns) -> String {
+    let out = ns.exec("ip", &["-o", "link", "show", "dev", "eth0"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .iter()
+        .position(|w| *w == "link/ether")
+        .and_then(|i| words.get(i + 1))
+        .map(|s| s.to_string())
+        .unwrap_or_default()
+}
+
+fn client_mac_of_vip(client: &e2e::Netns) -> Option<String> {
+    let out = client.exec("ip", &["neigh", "show", VIP, "dev", "eth0"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .iter()
+        .position(|w| *w == "lladdr")
+        .and_then(|i| words.get(i + 1))
+        .map(|s| s.to_string())
+}
+
 #[test]
 fn seed000_failover_preempt_and_graceful_handover() {
     if !netns_available() {
@@ -22,9 +45,13 @@ fn seed000_failover_preempt_and_graceful_handover() {
     let c2 = confs.join("seed000-lb02.conf");
     let lan = Lan::new(
         "vf",
-        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+        &[
+            ("eth0", "192.168.10.1/24"),
+            ("eth0", "192.168.10.2/24"),
+            ("eth0", "192.168.10.9/24"),
+        ],
     );
-    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let (lb01, lb02, client) = (&lan.nodes[0], &lan.nodes[1], &lan.nodes[2]);
     let logs = std::env::temp_dir().join(format!("vrrpd-e2e-{}", std::process::id()));
     std::fs::create_dir_all(&logs).unwrap();
 
@@ -59,6 +86,13 @@ fn seed000_failover_preempt_and_graceful_handover() {
         show()
     );
 
+    // A client on the LAN learns the VIP's MAC (lb01's).
+    client.exec("ping", &["-c", "1", "-W", "1", VIP]);
+    assert_eq!(
+        client_mac_of_vip(client).as_deref(),
+        Some(mac(lb01).as_str())
+    );
+
     // SIGKILL the master: lb02 takes the VIP within the master-down bound.
     d1.kill();
     let t = wait_for(FAILOVER_BOUND + 1.0, || lb02.has_addr("eth0", VIP));
@@ -68,6 +102,16 @@ fn seed000_failover_preempt_and_graceful_handover() {
         show()
     );
     eprintln!("failover after SIGKILL: {:.3} s", t.unwrap_or(0.0));
+    // lb02's gratuitous ARP reached the client: its entry now points at lb02, without
+    // the client having asked.
+    let lb02_mac = mac(lb02);
+    assert!(
+        wait_for(1.0, || client_mac_of_vip(client).as_deref()
+            == Some(lb02_mac.as_str()))
+        .is_some(),
+        "no gratuitous ARP from lb02 reached the client: {:?}",
+        client_mac_of_vip(client)
+    );
 
     // A killed keepalived leaves its VIP behind too; clean it as an admin would, restart.
     lb01.exec("ip", &["addr", "del", &format!("{VIP}/32"), "dev", "eth0"]);
