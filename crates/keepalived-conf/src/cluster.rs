@@ -19,15 +19,8 @@ pub fn effective_priority(
 ) -> Option<u8> {
     let base = vi.priority as i32;
     let mut prio = base;
-    for t in &vi.track_scripts {
-        let Some(sc) = cfg.script(&t.name) else {
-            continue;
-        };
-        let (weight, reverse) = match t.weight {
-            Some(w) => (w, t.reverse),
-            None => (sc.weight, sc.weight_reverse),
-        };
-        let failed = failing(&t.name);
+    for (sc, weight, reverse) in cfg.tracked_scripts(vi) {
+        let failed = failing(&sc.name);
         if weight == 0 {
             if failed {
                 return None;

@@ -56,6 +56,21 @@ impl Config {
     pub fn instance(&self, name: &str) -> Option<&VrrpInstance> {
         self.instances.iter().find(|i| i.name == name)
     }
+
+    /// The scripts an instance tracks, each with its weight and `reverse` flag (the
+    /// `track_script` line's own weight overrides the script's). Undefined names are skipped.
+    pub fn tracked_scripts<'a>(
+        &'a self,
+        vi: &'a VrrpInstance,
+    ) -> impl Iterator<Item = (&'a VrrpScript, i32, bool)> + 'a {
+        vi.track_scripts.iter().filter_map(move |t| {
+            let sc = self.script(&t.name)?;
+            Some(match t.weight {
+                Some(w) => (sc, w, t.reverse),
+                None => (sc, sc.weight, sc.weight_reverse),
+            })
+        })
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

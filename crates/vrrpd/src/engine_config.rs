@@ -12,14 +12,7 @@ use vrrp_core::{
 pub fn instance_config(cfg: &Config, vi: &VrrpInstance, primary: IpAddr) -> InstanceConfig {
     let g = &cfg.global;
     let mut trackers = Vec::new();
-    for t in &vi.track_scripts {
-        let Some(sc) = cfg.script(&t.name) else {
-            continue;
-        };
-        let (weight, reverse) = match t.weight {
-            Some(w) => (w, t.reverse),
-            None => (sc.weight, sc.weight_reverse),
-        };
+    for (sc, weight, reverse) in cfg.tracked_scripts(vi) {
         trackers.push(TrackerConfig {
             name: sc.name.clone(),
             kind: TrackerKind::Script,
