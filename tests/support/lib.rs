@@ -196,6 +196,20 @@ impl Netns {
             .any(|w| w.split('/').next() == Some(addr))
     }
 
+    /// A TCP listener bound inside this namespace (for fake servers the daemons talk to):
+    /// a short-lived thread enters the namespace, binds, and hands the socket back.
+    pub fn listen_tcp(&self, addr: &str) -> std::net::TcpListener {
+        let path = format!("/var/run/netns/{}", self.name);
+        let addr = addr.to_string();
+        std::thread::spawn(move || {
+            let f = std::fs::File::open(&path).expect("open netns");
+            nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+            std::net::TcpListener::bind(&addr).expect("bind in netns")
+        })
+        .join()
+        .expect("listener thread")
+    }
+
     /// Start a long-running program in the namespace (killed by the returned guard).
     pub fn spawn(&self, prog: &str, args: &[&str], log: &Path) -> Daemon {
         let mut full = vec!["netns", "exec", &self.name, prog];

@@ -240,6 +240,14 @@ impl<'d> Builder<'d> {
         Some(UserGroup { user, group })
     }
 
+    fn fifo_slot(&mut self, name: &str) -> &mut Option<NotifyFifo> {
+        if name == "vrrp_notify_fifo" {
+            &mut self.config.global.vrrp_notify_fifo
+        } else {
+            &mut self.config.global.notify_fifo
+        }
+    }
+
     // ---------------------------------------------------------------- global_defs
 
     fn global_defs(&mut self, n: &Node) {
@@ -271,8 +279,30 @@ impl<'d> Builder<'d> {
                         self.config.global.smtp_connect_timeout = v as u32;
                     }
                 }
-                "smtp_helo_name" => {
-                    let _ = self.string(c);
+                "smtp_helo_name" => self.config.global.smtp_helo_name = self.string(c),
+                "notify_fifo" | "vrrp_notify_fifo" => {
+                    self.no_block(c);
+                    self.no_extra(c, 3);
+                    if let Some(w) = self.arg(c, 0, "FIFO path") {
+                        let path = w.text.clone();
+                        let slot = self.fifo_slot(kw.name);
+                        let script = slot.take().and_then(|f| f.script);
+                        *slot = Some(NotifyFifo { path, script });
+                    }
+                }
+                "notify_fifo_script" | "vrrp_notify_fifo_script" => {
+                    let cmd = self.command(c);
+                    let name = kw.name.trim_end_matches("_script");
+                    let slot = self.fifo_slot(name);
+                    match slot {
+                        Some(f) => f.script = cmd,
+                        None => {
+                            *slot = Some(NotifyFifo {
+                                path: String::new(),
+                                script: cmd,
+                            })
+                        }
+                    }
                 }
                 "enable_script_security" => {
                     self.config.global.enable_script_security = self.flag(c)

@@ -99,6 +99,10 @@ pub struct GlobalDefs {
     /// Microseconds to stay in backup after start before any transition.
     pub vrrp_startup_delay_us: u64,
     pub default_interface: Option<String>,
+    pub smtp_helo_name: Option<String>,
+    /// `notify_fifo` / `vrrp_notify_fifo`: state changes written as lines to a FIFO.
+    pub notify_fifo: Option<NotifyFifo>,
+    pub vrrp_notify_fifo: Option<NotifyFifo>,
     /// Keywords read but not acted on (kept for `--dump-conf`).
     pub other: Vec<(String, Vec<String>)>,
 }
@@ -124,9 +128,19 @@ impl Default for GlobalDefs {
             vrrp_garp_master_refresh_repeat: 1,
             vrrp_startup_delay_us: 0,
             default_interface: None,
+            smtp_helo_name: None,
+            notify_fifo: None,
+            vrrp_notify_fifo: None,
             other: Vec::new(),
         }
     }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NotifyFifo {
+    pub path: String,
+    /// `*_fifo_script`: started with the FIFO's path as its argument, to read it.
+    pub script: Option<Command>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

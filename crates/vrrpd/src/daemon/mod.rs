@@ -1,13 +1,14 @@
 //! The vrrpd daemon: vrrp-core driven by tokio, with raw VRRP sockets, VIPs through
 //! rtnetlink, gratuitous ARP / NA frames, vrrp_script checks and notify scripts.
 //!
-//! Not yet: use_vmac,
-//! vrrp_track_process, smtp_alert, notify_fifo, syslog (logs go to stderr).
+//! Not yet: use_vmac, vrrp_track_process.
 
 mod clock;
 mod host;
 mod links;
+mod mail;
 mod net;
+mod notify;
 mod scripts;
 mod syslog;
 mod vips;
@@ -36,21 +37,14 @@ struct Packet {
     rx: net::Received,
 }
 
-/// The daemon's log: syslog (unless -G) and the console with -l (or -n).
-fn log(args: &Args, msg: &str) {
-    thread_local! {
-        static SYSLOG: std::cell::OnceCell<syslog::Syslog> = const { std::cell::OnceCell::new() };
-    }
-    SYSLOG.with(|s| {
-        s.get_or_init(|| syslog::Syslog::open(args.log_facility, !args.no_syslog))
-            .send(syslog::INFO, msg)
-    });
-    if args.log_console || args.dont_fork {
-        eprintln!("vrrpd: {msg}");
-    }
-}
+use syslog::log;
 
 pub fn run(args: &Args, cfg: Config) -> anyhow::Result<u8> {
+    syslog::init(
+        args.log_facility,
+        !args.no_syslog,
+        args.log_console || args.dont_fork,
+    );
     if !args.dont_fork {
         nix::unistd::daemon(false, false).context("cannot daemonise")?;
     }
@@ -146,22 +140,42 @@ fn spawn_checks(
         let used = slots
             .iter()
             .any(|s| s.vi.track_scripts.iter().any(|t| t.name == sc.name));
-        if let (true, Some(c)) = (used, &sc.script) {
-            handles.push(scripts::spawn_check(
-                sc.name.clone(),
-                c.clone(),
-                Duration::from_secs(u64::from(sc.interval)),
-                Duration::from_secs(u64::from(sc.timeout)),
-                tx.clone(),
-            ));
-        }
+        let (true, Some(c)) = (used, &sc.script) else {
+            continue;
+        };
+        let run_as = match scripts::RunAs::resolve(cfg, sc.user.as_ref()) {
+            Ok(r) => r,
+            Err(e) => {
+                // The check stays failed, as keepalived disables a script it cannot run.
+                log(&format!("vrrp_script {}: {e}; not run", sc.name));
+                continue;
+            }
+        };
+        handles.push(scripts::spawn_check(
+            scripts::Check {
+                name: sc.name.clone(),
+                command: c.clone(),
+                interval: Duration::from_secs(u64::from(sc.interval)),
+                timeout: Duration::from_secs(u64::from(sc.timeout)),
+                run_as,
+            },
+            tx.clone(),
+        ));
     }
     handles
+}
+
+/// Everything outside the engines that actions reach: sockets, addresses, notifications.
+struct Edge {
+    socks: Sockets,
+    vips: vips::Vips,
+    notifier: notify::Notifier,
 }
 
 async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let clock = Clock::new();
     let vips = vips::Vips::new().context("netlink")?;
+    let notifier = notify::Notifier::new(&cfg);
     let mut slots: Vec<Slot> = Vec::new();
     for vi in &cfg.instances {
         slots.push(make_slot(&cfg, vi)?);
@@ -171,6 +185,11 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     for s in &slots {
         socks.ensure(s, &pkt_tx)?;
     }
+    let mut edge = Edge {
+        socks,
+        vips,
+        notifier,
+    };
     let (chk_tx, mut chk_rx) = mpsc::channel::<(String, bool)>(64);
     let mut checks = spawn_checks(&cfg, &slots, &chk_tx);
     let mut sigterm = signal(SignalKind::terminate())?;
@@ -197,10 +216,10 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
             }
         }
         s.engine.handle(now, Input::Startup);
-        drain(args, s, &socks, &vips, false).await;
+        drain(s, &mut edge, false).await;
     }
     syslog::notify_ready();
-    log(args, &format!("started, {} instance(s)", slots.len()));
+    log(&format!("started, {} instance(s)", slots.len()));
     loop {
         let next = slots.iter().filter_map(|s| s.engine.poll_timeout()).min();
         let sleep =
@@ -211,7 +230,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 for s in slots.iter_mut() {
                     if s.engine.poll_timeout().is_some_and(|t| t <= now) {
                         s.engine.handle_timeout(now);
-                        drain(args, s, &socks, &vips, false).await;
+                        drain(s, &mut edge, false).await;
                     }
                 }
             }
@@ -227,7 +246,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 });
                 for s in matching {
                     s.engine.handle(now, Input::Advert { src: rx.src, dst: rx.dst, ttl: rx.ttl, data: &rx.payload });
-                    drain(args, s, &socks, &vips, false).await;
+                    drain(s, &mut edge, false).await;
                 }
             }
             Some((name, up)) = link_rx.recv() => {
@@ -237,14 +256,14 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 });
                 for s in affected {
                     s.engine.handle(now, Input::Link { interface: name.clone(), up });
-                    drain(args, s, &socks, &vips, false).await;
+                    drain(s, &mut edge, false).await;
                 }
             }
             Some((name, ok)) = chk_rx.recv() => {
                 let now = clock.now_ms();
                 for s in slots.iter_mut().filter(|s| s.vi.track_scripts.iter().any(|t| t.name == name)) {
                     s.engine.handle(now, Input::Tracker { name: name.clone(), ok });
-                    drain(args, s, &socks, &vips, false).await;
+                    drain(s, &mut edge, false).await;
                 }
             }
             _ = sigusr1.recv() => {
@@ -260,21 +279,22 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                     .collect();
                 let text = serde_json::json!({ "instances": state }).to_string();
                 if let Err(e) = std::fs::write(&args.dump_file, text + "\n") {
-                    log(args, &format!("SIGUSR1: cannot write {}: {e}", args.dump_file.display()));
+                    log(&format!("SIGUSR1: cannot write {}: {e}", args.dump_file.display()));
                 }
             }
             _ = sighup.recv() => {
                 let Some(new_cfg) = crate::config_test::load_for_reload(args) else {
-                    log(args, "SIGHUP: the new configuration has errors; keeping the running one");
+                    log("SIGHUP: the new configuration has errors; keeping the running one");
                     continue;
                 };
                 let now = clock.now_ms();
-                reload(args, &new_cfg, &mut slots, &mut socks, &pkt_tx, &vips, now).await;
+                edge.notifier.reconfigure(&new_cfg);
+                reload(&new_cfg, &mut slots, &mut edge, &pkt_tx, now).await;
                 for h in checks.drain(..) {
                     h.abort();
                 }
                 checks = spawn_checks(&new_cfg, &slots, &chk_tx);
-                log(args, "SIGHUP: configuration reloaded");
+                log("SIGHUP: configuration reloaded");
             }
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
@@ -283,9 +303,10 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let now = clock.now_ms();
     for s in slots.iter_mut() {
         s.engine.handle(now, Input::Shutdown);
-        drain(args, s, &socks, &vips, args.dont_release_vrrp).await;
+        drain(s, &mut edge, args.dont_release_vrrp).await;
     }
-    log(args, "stopped");
+    edge.notifier.finish(Duration::from_secs(5)).await;
+    log("stopped");
     Ok(())
 }
 
@@ -293,12 +314,10 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
 /// engine restarts the election only if its identity changed); VIPs removed from the
 /// config go, added ones come (with gratuitous ARPs); new instances start; removed ones stop.
 async fn reload(
-    args: &Args,
     cfg: &Config,
     slots: &mut Vec<Slot>,
-    socks: &mut Sockets,
+    edge: &mut Edge,
     pkt_tx: &mpsc::Sender<Packet>,
-    vips: &vips::Vips,
     now: u64,
 ) {
     let mut kept: Vec<Slot> = Vec::new();
@@ -313,8 +332,8 @@ async fn reload(
                             .iter()
                             .filter(|v| !vi.vips.iter().any(|n| n.addr == v.addr))
                         {
-                            if let Err(e) = vips.del(v, &old.iface.name).await {
-                                log(args, &format!("({}) {e}", old.vi.name));
+                            if let Err(e) = edge.vips.del(v, &old.iface.name).await {
+                                log(&format!("({}) {e}", old.vi.name));
                             }
                         }
                     }
@@ -322,17 +341,17 @@ async fn reload(
                         .handle(now, Input::Reload(Box::new(fresh.engine.config().clone())));
                     old.vi = vi.clone();
                     old.iface = fresh.iface;
-                    drain(args, &mut old, socks, vips, false).await;
+                    drain(&mut old, edge, false).await;
                     kept.push(old);
                 }
                 Err(e) => {
-                    log(args, &format!("({}) not reloaded: {e:#}", old.vi.name));
+                    log(&format!("({}) not reloaded: {e:#}", old.vi.name));
                     kept.push(old);
                 }
             },
             None => {
                 old.engine.handle(now, Input::Shutdown);
-                drain(args, &mut old, socks, vips, false).await;
+                drain(&mut old, edge, false).await;
             }
         }
     }
@@ -340,48 +359,58 @@ async fn reload(
     for vi in cfg.instances.iter().filter(|v| !known.contains(&v.name)) {
         match make_slot(cfg, vi) {
             Ok(mut s) => {
-                if let Err(e) = socks.ensure(&s, pkt_tx) {
-                    log(args, &format!("({}) {e:#}", vi.name));
+                if let Err(e) = edge.socks.ensure(&s, pkt_tx) {
+                    log(&format!("({}) {e:#}", vi.name));
                     continue;
                 }
                 s.engine.handle(now, Input::Startup);
-                drain(args, &mut s, socks, vips, false).await;
+                drain(&mut s, edge, false).await;
                 kept.push(s);
             }
-            Err(e) => log(args, &format!("({}) not started: {e:#}", vi.name)),
+            Err(e) => log(&format!("({}) not started: {e:#}", vi.name)),
         }
     }
     *slots = kept;
 }
 
+/// keepalived's name for a state in notifications.
+fn state_name(s: State) -> &'static str {
+    match s {
+        State::Master => "MASTER",
+        State::Backup => "BACKUP",
+        State::Fault => "FAULT",
+        State::Init => "STOP",
+    }
+}
+
 /// Carry out what the engine asked for.
-async fn drain(args: &Args, s: &mut Slot, socks: &Sockets, vips: &vips::Vips, keep_vips: bool) {
+async fn drain(s: &mut Slot, edge: &mut Edge, keep_vips: bool) {
     while let Some(a) = s.engine.poll_action() {
         match a {
             Action::SendAdvert { dst, bytes, .. } => {
-                if let Some(sock) = socks.vrrp.get(&Sockets::key(s)) {
+                if let Some(sock) = edge.socks.vrrp.get(&Sockets::key(s)) {
                     if let Err(e) = sock.send(&bytes, dst) {
-                        log(args, &format!("({}) send to {dst}: {e}", s.vi.name));
+                        log(&format!("({}) send to {dst}: {e}", s.vi.name));
                     }
                 }
             }
             Action::AddVips => {
                 for v in s.vi.vips.iter().chain(s.vi.vips_excluded.iter()) {
-                    if let Err(e) = vips.add(v, &s.iface.name).await {
-                        log(args, &format!("({}) {e}", s.vi.name));
+                    if let Err(e) = edge.vips.add(v, &s.iface.name).await {
+                        log(&format!("({}) {e}", s.vi.name));
                     }
                 }
             }
             Action::RemoveVips if !keep_vips => {
                 for v in s.vi.vips.iter().chain(s.vi.vips_excluded.iter()) {
-                    if let Err(e) = vips.del(v, &s.iface.name).await {
-                        log(args, &format!("({}) {e}", s.vi.name));
+                    if let Err(e) = edge.vips.del(v, &s.iface.name).await {
+                        log(&format!("({}) {e}", s.vi.name));
                     }
                 }
             }
             Action::RemoveVips => {}
             Action::SendGarp { count } => {
-                if let Some(f) = socks.frames.get(&s.iface.name) {
+                if let Some(f) = edge.socks.frames.get(&s.iface.name) {
                     for _ in 0..count {
                         for v in &s.vi.vips {
                             let _ = f.send(&vrrp_core::announce::frame(s.iface.mac, v.addr));
@@ -395,39 +424,19 @@ async fn drain(args: &Args, s: &mut Slot, socks: &Sockets, vips: &vips::Vips, ke
                 reason,
                 priority,
             } => {
-                log(
-                    args,
-                    &format!(
-                        "({}) {from:?} -> {to:?} ({reason:?}), priority {priority}",
-                        s.vi.name
-                    ),
-                );
-                let state = match to {
-                    State::Master => "MASTER",
-                    State::Backup => "BACKUP",
-                    State::Fault => "FAULT",
-                    State::Init => "STOP",
-                };
-                let specific = match to {
-                    State::Master => &s.vi.notify.master,
-                    State::Backup => &s.vi.notify.backup,
-                    State::Fault => &s.vi.notify.fault,
-                    State::Init => &s.vi.notify.stop,
-                };
-                if let Some(c) = specific {
-                    scripts::notify(c, &[]);
-                }
-                if let Some(c) = &s.vi.notify.any {
-                    scripts::notify(
-                        c,
-                        &[
-                            "INSTANCE".into(),
-                            s.vi.name.clone(),
-                            state.into(),
-                            priority.to_string(),
-                        ],
-                    );
-                }
+                log(&format!(
+                    "({}) {from:?} -> {to:?} ({reason:?}), priority {priority}",
+                    s.vi.name
+                ));
+                edge.notifier.notify(&notify::Event {
+                    kind: "INSTANCE",
+                    name: &s.vi.name,
+                    state: state_name(to),
+                    from: state_name(from),
+                    priority,
+                    scripts: &s.vi.notify,
+                    smtp_alert: s.vi.smtp_alert,
+                });
             }
         }
     }

@@ -40,6 +40,26 @@ impl Syslog {
     }
 }
 
+static LOGGER: std::sync::OnceLock<(Syslog, bool)> = std::sync::OnceLock::new();
+
+/// Set up the daemon's log once: syslog (unless disabled) and, with `console`, stderr.
+pub fn init(local: Option<u8>, syslog: bool, console: bool) {
+    let _ = LOGGER.set((Syslog::open(local, syslog), console));
+}
+
+/// Log a line to wherever `init` said (stderr before `init`).
+pub fn log(msg: &str) {
+    match LOGGER.get() {
+        Some((s, console)) => {
+            s.send(INFO, msg);
+            if *console {
+                eprintln!("vrrpd: {msg}");
+            }
+        }
+        None => eprintln!("vrrpd: {msg}"),
+    }
+}
+
 /// Tell systemd we are ready, when started as a `Type=notify` service.
 pub fn notify_ready() {
     let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
