@@ -337,6 +337,16 @@ impl<'d> Builder<'d> {
                         self.config.global.vrrp_garp_master_repeat = v as u32;
                     }
                 }
+                "vrrp_garp_lower_prio_delay" => {
+                    if let Some(v) = self.int(c, 0, 86400) {
+                        self.config.global.vrrp_garp_lower_prio_delay = Some(v as u32);
+                    }
+                }
+                "vrrp_garp_lower_prio_repeat" => {
+                    if let Some(v) = self.int(c, 0, 255) {
+                        self.config.global.vrrp_garp_lower_prio_repeat = Some(v as u32);
+                    }
+                }
                 "vrrp_garp_master_refresh" => {
                     if let Some(v) = self.int(c, 0, 86400) {
                         self.config.global.vrrp_garp_master_refresh = v as u32;

@@ -96,6 +96,9 @@ pub struct GlobalDefs {
     /// Seconds between periodic GARP refreshes while master (0 = none).
     pub vrrp_garp_master_refresh: u32,
     pub vrrp_garp_master_refresh_repeat: u32,
+    /// After hearing a lower-priority master (defaults: the `vrrp_garp_master_*` values).
+    pub vrrp_garp_lower_prio_delay: Option<u32>,
+    pub vrrp_garp_lower_prio_repeat: Option<u32>,
     /// Microseconds to stay in backup after start before any transition.
     pub vrrp_startup_delay_us: u64,
     pub default_interface: Option<String>,
@@ -126,6 +129,8 @@ impl Default for GlobalDefs {
             vrrp_garp_master_repeat: 5,
             vrrp_garp_master_refresh: 0,
             vrrp_garp_master_refresh_repeat: 1,
+            vrrp_garp_lower_prio_delay: None,
+            vrrp_garp_lower_prio_repeat: None,
             vrrp_startup_delay_us: 0,
             default_interface: None,
             smtp_helo_name: None,

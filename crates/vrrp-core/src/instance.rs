@@ -30,6 +30,11 @@ pub struct GarpConfig {
     /// Interval of periodic refresh bursts while master (0 = none).
     pub refresh_ms: u64,
     pub refresh_repeat: u32,
+    /// A master that hears a lower-priority master sends a burst of this many at once,
+    /// and another after `lower_prio_delay_ms` (keepalived's vrrp_garp_lower_prio_*), so
+    /// neighbours the other master misled learn the right MAC again.
+    pub lower_prio_repeat: u32,
+    pub lower_prio_delay_ms: u64,
 }
 
 impl Default for GarpConfig {
@@ -39,8 +44,17 @@ impl Default for GarpConfig {
             repeat: 5,
             refresh_ms: 0,
             refresh_repeat: 1,
+            lower_prio_repeat: 5,
+            lower_prio_delay_ms: 5000,
         }
     }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum GarpBurst {
+    Master,
+    LowerPrio,
+    Refresh,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -176,7 +190,8 @@ pub struct Instance {
     adver_at: Option<Instant>,
     master_down_at: Option<Instant>,
     garp_at: Option<Instant>,
-    garp_is_refresh: bool,
+    /// Which burst `garp_at` is for.
+    garp_next: GarpBurst,
     started_at: Instant,
     /// Priority of the last advert sent.
     advertised: u8,
@@ -197,7 +212,7 @@ impl Instance {
             adver_at: None,
             master_down_at: None,
             garp_at: None,
-            garp_is_refresh: false,
+            garp_next: GarpBurst::Master,
             started_at: 0,
             advertised: 0,
             actions: VecDeque::new(),
@@ -303,10 +318,10 @@ impl Instance {
 
     pub fn handle_timeout(&mut self, now: Instant) {
         if self.garp_at.is_some_and(|t| t <= now) {
-            let count = if self.garp_is_refresh {
-                self.cfg.garp.refresh_repeat
-            } else {
-                self.cfg.garp.repeat
+            let count = match self.garp_next {
+                GarpBurst::Refresh => self.cfg.garp.refresh_repeat,
+                GarpBurst::Master => self.cfg.garp.repeat,
+                GarpBurst::LowerPrio => self.cfg.garp.lower_prio_repeat,
             };
             self.actions.push_back(Action::SendGarp { count });
             self.schedule_refresh(now);
@@ -465,9 +480,20 @@ impl Instance {
             }
             self.become_backup(now, Reason::HigherPriorityMaster);
         } else {
-            // keepalived answers a lower-priority master at once, so it steps down quickly.
+            // keepalived answers a lower-priority master at once, so it steps down quickly,
+            // and re-announces the addresses that master may have taken over.
             self.send_advert(mine);
             self.adver_at = Some(now + self.advert_ms());
+            let g = &self.cfg.garp;
+            if g.lower_prio_repeat > 0 {
+                self.actions.push_back(Action::SendGarp {
+                    count: g.lower_prio_repeat,
+                });
+                if g.lower_prio_delay_ms > 0 {
+                    self.garp_next = GarpBurst::LowerPrio;
+                    self.garp_at = Some(now + g.lower_prio_delay_ms);
+                }
+            }
         }
     }
 
@@ -483,7 +509,7 @@ impl Instance {
             count: self.cfg.garp.repeat,
         });
         self.adver_at = Some(now + self.advert_ms());
-        self.garp_is_refresh = false;
+        self.garp_next = GarpBurst::Master;
         self.garp_at =
             (self.cfg.garp.master_delay_ms > 0).then(|| now + self.cfg.garp.master_delay_ms);
         if self.garp_at.is_none() {
@@ -507,7 +533,7 @@ impl Instance {
 
     fn schedule_refresh(&mut self, now: Instant) {
         if self.cfg.garp.refresh_ms > 0 && self.state == State::Master {
-            self.garp_is_refresh = true;
+            self.garp_next = GarpBurst::Refresh;
             self.garp_at = Some(now + self.cfg.garp.refresh_ms);
         } else {
             self.garp_at = None;

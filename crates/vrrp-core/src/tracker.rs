@@ -8,6 +8,8 @@ use serde::{Deserialize, Serialize};
 pub enum TrackerKind {
     Script,
     Interface,
+    /// vrrp_track_process: fed like a script, with the quorum as the result.
+    Process,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

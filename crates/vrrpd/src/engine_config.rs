@@ -23,6 +23,24 @@ pub fn instance_config(cfg: &Config, vi: &VrrpInstance, primary: IpAddr) -> Inst
             init_fail: sc.init_fail,
         });
     }
+    for t in &vi.track_processes {
+        let Some(tp) = cfg.track_processes.iter().find(|p| p.name == t.name) else {
+            continue;
+        };
+        let (weight, reverse) = match t.weight {
+            Some(w) => (w, t.reverse),
+            None => (tp.weight, tp.weight_reverse),
+        };
+        trackers.push(TrackerConfig {
+            name: tp.name.clone(),
+            kind: TrackerKind::Process,
+            weight,
+            reverse,
+            rise: 1,
+            fall: 1,
+            init_fail: false,
+        });
+    }
     for t in &vi.track_interfaces {
         trackers.push(TrackerConfig {
             weight: t.weight.unwrap_or(0),
@@ -59,6 +77,12 @@ pub fn instance_config(cfg: &Config, vi: &VrrpInstance, primary: IpAddr) -> Inst
             repeat: g.vrrp_garp_master_repeat,
             refresh_ms: u64::from(vi.garp_master_refresh) * 1000,
             refresh_repeat: g.vrrp_garp_master_refresh_repeat,
+            lower_prio_repeat: g
+                .vrrp_garp_lower_prio_repeat
+                .unwrap_or(g.vrrp_garp_master_repeat),
+            lower_prio_delay_ms: u64::from(
+                g.vrrp_garp_lower_prio_delay.unwrap_or(vi.garp_master_delay),
+            ) * 1000,
         },
         trackers,
         startup_delay_ms: g.vrrp_startup_delay_us / 1000,

@@ -1,7 +1,7 @@
 //! The vrrpd daemon: vrrp-core driven by tokio, with raw VRRP sockets, VIPs through
 //! rtnetlink, gratuitous ARP / NA frames, vrrp_script checks and notify scripts.
 //!
-//! Not yet: use_vmac, vrrp_track_process.
+//! Not yet: use_vmac.
 
 mod clock;
 mod host;
@@ -9,6 +9,7 @@ mod links;
 mod mail;
 mod net;
 mod notify;
+mod procs;
 mod scripts;
 mod syslog;
 mod vips;
@@ -165,6 +166,25 @@ fn spawn_checks(
     handles
 }
 
+/// The process watcher for the vrrp_track_process blocks some instance tracks.
+fn spawn_process_watch(
+    cfg: &Config,
+    slots: &[Slot],
+    tx: &mpsc::Sender<(String, bool)>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    let used: Vec<_> = cfg
+        .track_processes
+        .iter()
+        .filter(|tp| {
+            slots
+                .iter()
+                .any(|s| s.vi.track_processes.iter().any(|t| t.name == tp.name))
+        })
+        .cloned()
+        .collect();
+    procs::spawn(used, tx.clone())
+}
+
 /// Everything outside the engines that actions reach: sockets, addresses, notifications.
 struct Edge {
     socks: Sockets,
@@ -192,6 +212,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     };
     let (chk_tx, mut chk_rx) = mpsc::channel::<(String, bool)>(64);
     let mut checks = spawn_checks(&cfg, &slots, &chk_tx);
+    checks.extend(spawn_process_watch(&cfg, &slots, &chk_tx));
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -261,7 +282,10 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
             }
             Some((name, ok)) = chk_rx.recv() => {
                 let now = clock.now_ms();
-                for s in slots.iter_mut().filter(|s| s.vi.track_scripts.iter().any(|t| t.name == name)) {
+                let tracks = |s: &Slot| {
+                    s.vi.track_scripts.iter().chain(s.vi.track_processes.iter()).any(|t| t.name == name)
+                };
+                for s in slots.iter_mut().filter(|s| tracks(s)) {
                     s.engine.handle(now, Input::Tracker { name: name.clone(), ok });
                     drain(s, &mut edge, false).await;
                 }
@@ -294,6 +318,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                     h.abort();
                 }
                 checks = spawn_checks(&new_cfg, &slots, &chk_tx);
+                checks.extend(spawn_process_watch(&new_cfg, &slots, &chk_tx));
                 log("SIGHUP: configuration reloaded");
             }
             _ = sigterm.recv() => break,

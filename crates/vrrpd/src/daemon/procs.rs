@@ -1,0 +1,208 @@
+//! vrrp_track_process without forking: /proc is scanned twice a second and each tracked
+//! process's quorum (how many matching processes run) becomes a tracker result.
+
+use keepalived_conf::model::TrackProcess;
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// How often /proc is scanned. A scan of a few hundred processes costs well under 1 ms.
+const PERIOD: Duration = Duration::from_millis(500);
+
+/// One running process, as much as matching needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Proc {
+    /// The kernel's name for it (/proc/PID/comm, 15 bytes at most).
+    pub comm: String,
+    /// Its arguments (/proc/PID/cmdline); empty for kernel threads.
+    pub argv: Vec<String>,
+}
+
+/// Whether `p` is the process `tp` describes (keepalived's rules): the name is compared
+/// with the kernel's process name, or with argv[0] under `full_command`; parameters, when
+/// given, must equal the arguments (`exact`, the default), start them (`initial`), or
+/// appear in them in a row (`partial`).
+pub fn matches(tp: &TrackProcess, p: &Proc) -> bool {
+    let Some(spec) = &tp.process else {
+        return false;
+    };
+    let mut words = spec.split_whitespace();
+    let Some(name) = words.next() else {
+        return false;
+    };
+    let params: Vec<&str> = words.collect();
+    let name_ok = if tp.full_command {
+        p.argv.first().is_some_and(|a| a == name)
+    } else {
+        // The kernel keeps 15 bytes of the name.
+        let short: String = name.chars().take(15).collect();
+        p.comm == short
+    };
+    if !name_ok {
+        return false;
+    }
+    if params.is_empty() {
+        return true;
+    }
+    let args: Vec<&str> = p.argv.iter().skip(1).map(String::as_str).collect();
+    match tp.param_match.as_deref() {
+        Some("initial") => args.starts_with(&params),
+        Some("partial") => args.windows(params.len()).any(|w| w == params.as_slice()),
+        _ => args == params,
+    }
+}
+
+/// Whether the quorum holds: at least `quorum` (and at most `quorum_max`) matches.
+pub fn quorum_ok(tp: &TrackProcess, count: u32) -> bool {
+    count >= tp.quorum && tp.quorum_max.is_none_or(|max| count <= max)
+}
+
+fn scan() -> Vec<Proc> {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for e in dir.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+        else {
+            continue;
+        };
+        let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+            continue; // gone meanwhile
+        };
+        let argv = std::fs::read(format!("/proc/{pid}/cmdline"))
+            .map(|b| {
+                b.split(|&c| c == 0)
+                    .filter(|a| !a.is_empty())
+                    .map(|a| String::from_utf8_lossy(a).into_owned())
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.push(Proc {
+            comm: comm.trim_end_matches('\n').to_string(),
+            argv,
+        });
+    }
+    out
+}
+
+/// Watch the tracked processes; sends `(name, ok)` at start and on every change. A lost
+/// quorum is reported after the process's `delay`, a regained one at once.
+pub fn spawn(
+    tracked: Vec<TrackProcess>,
+    tx: mpsc::Sender<(String, bool)>,
+) -> Option<tokio::task::JoinHandle<()>> {
+    if tracked.is_empty() {
+        return None;
+    }
+    Some(tokio::spawn(async move {
+        let mut reported: Vec<Option<bool>> = vec![None; tracked.len()];
+        let mut lost_since: Vec<Option<tokio::time::Instant>> = vec![None; tracked.len()];
+        let mut tick = tokio::time::interval(PERIOD);
+        loop {
+            tick.tick().await;
+            let procs = tokio::task::spawn_blocking(scan).await.unwrap_or_default();
+            let now = tokio::time::Instant::now();
+            for (i, tp) in tracked.iter().enumerate() {
+                let count = procs.iter().filter(|p| matches(tp, p)).count() as u32;
+                let mut ok = quorum_ok(tp, count);
+                if ok {
+                    lost_since[i] = None;
+                } else if reported[i] == Some(true) {
+                    let since = *lost_since[i].get_or_insert(now);
+                    if now.duration_since(since).as_secs_f64() < tp.delay {
+                        ok = true; // not yet: wait out the delay
+                    }
+                }
+                if reported[i] != Some(ok) {
+                    reported[i] = Some(ok);
+                    if tx.send((tp.name.clone(), ok)).await.is_err() {
+                        return;
+                    }
+                }
+            }
+        }
+    }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tp(process: &str, param_match: Option<&str>, full: bool) -> TrackProcess {
+        TrackProcess {
+            name: "t".into(),
+            span: conf_diag::Span::new(conf_diag::FileId(0), 0, 0),
+            process: Some(process.into()),
+            param_match: param_match.map(String::from),
+            weight: 0,
+            weight_reverse: false,
+            quorum: 1,
+            quorum_max: None,
+            delay: 0.0,
+            full_command: full,
+        }
+    }
+
+    fn p(comm: &str, argv: &[&str]) -> Proc {
+        Proc {
+            comm: comm.into(),
+            argv: argv.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    #[test]
+    fn names_and_parameters() {
+        let hap = p(
+            "haproxy",
+            &["/usr/sbin/haproxy", "-Ws", "-f", "/etc/haproxy.cfg"],
+        );
+        assert!(matches(&tp("haproxy", None, false), &hap));
+        assert!(!matches(&tp("proxyd", None, false), &hap));
+        assert!(matches(&tp("/usr/sbin/haproxy", None, true), &hap));
+        assert!(!matches(&tp("haproxy", None, true), &hap));
+        assert!(matches(
+            &tp("haproxy -Ws -f /etc/haproxy.cfg", None, false),
+            &hap
+        ));
+        assert!(!matches(&tp("haproxy -Ws", None, false), &hap), "exact");
+        assert!(matches(&tp("haproxy -Ws", Some("initial"), false), &hap));
+        assert!(!matches(&tp("haproxy -f", Some("initial"), false), &hap));
+        assert!(matches(
+            &tp("haproxy -f /etc/haproxy.cfg", Some("partial"), false),
+            &hap
+        ));
+        assert!(!matches(
+            &tp("haproxy /etc/haproxy.cfg -f", Some("partial"), false),
+            &hap
+        ));
+        // The kernel's name is cut at 15 bytes.
+        let long = p("a-very-long-pro", &["a-very-long-process-name"]);
+        assert!(matches(&tp("a-very-long-process-name", None, false), &long));
+    }
+
+    #[test]
+    fn quorum_bounds() {
+        let mut t = tp("x", None, false);
+        t.quorum = 2;
+        t.quorum_max = Some(3);
+        assert!(!quorum_ok(&t, 1));
+        assert!(quorum_ok(&t, 2));
+        assert!(quorum_ok(&t, 3));
+        assert!(!quorum_ok(&t, 4));
+    }
+
+    #[test]
+    fn this_test_process_is_found() {
+        let me = std::fs::read_to_string("/proc/self/comm").unwrap_or_default();
+        let me = me.trim_end();
+        let all = scan();
+        assert!(
+            all.iter().any(|p| p.comm == me),
+            "{me} not in {} processes",
+            all.len()
+        );
+    }
+}
