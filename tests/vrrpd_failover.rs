@@ -312,3 +312,109 @@ fn split_brain_heals_to_one_master() {
     );
     let _ = std::fs::remove_dir_all(&logs);
 }
+
+/// vrrp_track_process instead of a script: a stand-in `haproxy` on each node (each in its
+/// own PID namespace, so each vrrpd sees only its own /proc), weight 2. When lb01's dies,
+/// lb01 drops from 103 to 101 and lb02 (102) takes the VIP; no script is forked.
+#[test]
+fn track_process_moves_the_vip() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new(
+        "vp",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let dir = std::env::temp_dir().join(format!("vrrpd-proc-{}", std::process::id()));
+    let mut daemons = Vec::new();
+    for (i, (name, prio)) in [("lb01", 101), ("lb02", 100)].iter().enumerate() {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy("/bin/sleep", d.join("haproxy")).unwrap();
+        let conf = d.join("keepalived.conf");
+        std::fs::write(
+            &conf,
+            format!(
+                "vrrp_track_process track_haproxy {{
+    process haproxy
+    weight 2
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 1
+    priority {prio}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}/24
+    }}
+    track_process {{
+        track_haproxy
+    }}
+}}
+"
+            ),
+        )
+        .unwrap();
+        let script = format!(
+            "{h} 100000 & exec {v} -n -l -f {c}",
+            h = d.join("haproxy").display(),
+            v = vrrpd.display(),
+            c = conf.display()
+        );
+        daemons.push(lan.nodes[i].spawn_pidns(
+            "sh",
+            &["-c", &script],
+            &dir.join(format!("{name}.log")),
+        ));
+    }
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let show = || {
+        format!(
+            "lb01:\n{}\nlb02:\n{}",
+            std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("lb02.log")).unwrap_or_default()
+        )
+    };
+    assert!(
+        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
+        "{}",
+        show()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(!lb02.has_addr("eth0", VIP), "both hold the VIP\n{}", show());
+
+    let inner = daemons[0].inner_pid().expect("vrrpd of lb01");
+    let standins = e2e::children_named(daemons[0].pid(), "haproxy")
+        .into_iter()
+        .chain(e2e::children_named(inner, "haproxy"))
+        .collect::<Vec<_>>();
+    assert_eq!(standins.len(), 1, "stand-in of lb01\n{}", show());
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &standins[0].to_string()])
+        .status();
+    // Seen within one scan (0.5 s); lb02 preempts after its master-down interval.
+    let t = wait_for(0.5 + FAILOVER_BOUND + 1.0, || lb02.has_addr("eth0", VIP));
+    assert!(
+        t.is_some(),
+        "VIP did not move when haproxy died\n{}",
+        show()
+    );
+    assert!(
+        wait_for(2.0, || !lb01.has_addr("eth0", VIP)).is_some(),
+        "lb01 kept the VIP\n{}",
+        show()
+    );
+    assert!(
+        show().contains("priority 101"),
+        "lb01 did not report its lowered priority\n{}",
+        show()
+    );
+    eprintln!(
+        "VIP moved {:.2} s after haproxy died on the master (track_process)",
+        t.unwrap_or(0.0)
+    );
+    drop(daemons);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -69,8 +69,11 @@ fn scan() -> Vec<Proc> {
         else {
             continue;
         };
-        let Ok(comm) = std::fs::read_to_string(format!("/proc/{pid}/comm")) else {
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
             continue; // gone meanwhile
+        };
+        let Some(comm) = live_comm(&stat) else {
+            continue;
         };
         let argv = std::fs::read(format!("/proc/{pid}/cmdline"))
             .map(|b| {
@@ -81,11 +84,23 @@ fn scan() -> Vec<Proc> {
             })
             .unwrap_or_default();
         out.push(Proc {
-            comm: comm.trim_end_matches('\n').to_string(),
+            comm: comm.to_string(),
             argv,
         });
     }
     out
+}
+
+/// The process name from a /proc/PID/stat line ("PID (NAME) STATE ..."), or None for a
+/// process that has exited and is waiting to be reaped (a zombie is not running).
+fn live_comm(stat: &str) -> Option<&str> {
+    let open = stat.find('(')?;
+    let close = stat.rfind(')')?;
+    let state = stat.get(close + 1..)?.split_whitespace().next()?;
+    if state == "Z" || state == "X" {
+        return None;
+    }
+    stat.get(open + 1..close)
 }
 
 /// Watch the tracked processes; sends `(name, ok)` at start and on every change. A lost
@@ -181,6 +196,13 @@ mod tests {
         // The kernel's name is cut at 15 bytes.
         let long = p("a-very-long-pro", &["a-very-long-process-name"]);
         assert!(matches(&tp("a-very-long-process-name", None, false), &long));
+    }
+
+    #[test]
+    fn stat_lines() {
+        assert_eq!(live_comm("42 (haproxy) S 1 42 42 0"), Some("haproxy"));
+        assert_eq!(live_comm("42 (a (b) c) R 1"), Some("a (b) c"));
+        assert_eq!(live_comm("42 (haproxy) Z 1 42"), None, "zombie");
     }
 
     #[test]
