@@ -15,6 +15,20 @@ fn conf(prio: u16, vips: &[&str], unicast: Option<(&str, &str)>) -> String {
     )
 }
 
+fn mac_of(ns: &e2e::Netns) -> String {
+    let out = ns.exec("cat", &["/sys/class/net/eth0/address"]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// The MAC the namespace's neighbour table has for `ip`.
+fn neigh(ns: &e2e::Netns, ip: &str) -> Option<String> {
+    let out = ns.exec("ip", &["neigh", "show", ip, "dev", "eth0"]);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    let words: Vec<&str> = text.split_whitespace().collect();
+    let i = words.iter().position(|w| *w == "lladdr")?;
+    words.get(i + 1).map(|s| s.to_string())
+}
+
 fn log(p: &Path) -> String {
     std::fs::read_to_string(p).unwrap_or_default()
 }
@@ -25,8 +39,14 @@ fn sighup_keeps_vips_and_applies_changes() {
         return;
     }
     let vrrpd = binary("vrrpd");
-    let lan = Lan::new("vr", &[("eth0", "192.168.10.1/24")]);
-    let n = &lan.nodes[0];
+    let lan = Lan::new(
+        "vr",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.50/24")],
+    );
+    let (n, client) = (&lan.nodes[0], &lan.nodes[1]);
+    // The client takes neighbour entries from gratuitous ARPs it never asked for, so a
+    // new VIP's announcement shows up in its table.
+    client.exec_ok("sysctl", &["-qw", "net.ipv4.conf.eth0.arp_accept=1"]);
     let dir = std::env::temp_dir().join(format!("vrrpd-reload-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let cfg = dir.join("keepalived.conf");
@@ -77,6 +97,15 @@ fn sighup_keeps_vips_and_applies_changes() {
         wait_for(3.0, || n.has_addr("eth0", "192.168.10.4")).is_some(),
         "{}",
         log(&logf)
+    );
+    // ... announced with a gratuitous ARP: the client knows it without asking.
+    let lb_mac = mac_of(n);
+    assert!(
+        wait_for(2.0, || neigh(client, "192.168.10.4")
+            == Some(lb_mac.clone()))
+        .is_some(),
+        "no gratuitous ARP for the added VIP reached the client: {:?}",
+        neigh(client, "192.168.10.4")
     );
     assert!(n.has_addr("eth0", "192.168.10.3"));
 
@@ -315,5 +344,87 @@ fn hanging_check_times_out_as_failure() {
         "{sleeping} hanging checks left running\n{}",
         show()
     );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// virtual_routes: added with the VIPs when the instance becomes master, removed when it
+/// stops; a route changed by SIGHUP is replaced.
+#[test]
+fn virtual_routes_follow_the_master() {
+    if !netns_available() {
+        return;
+    }
+    let lan = Lan::new("vv", &[("eth0", "192.168.10.1/24")]);
+    let n = &lan.nodes[0];
+    let dir = std::env::temp_dir().join(format!("vrrpd-routes-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("keepalived.conf");
+    let logf = dir.join("vrrpd.log");
+    let with_routes = |routes: &str| {
+        conf(150, &["192.168.10.3"], None).replace(
+            "  virtual_ipaddress {",
+            &format!("  virtual_routes {{\n{routes}  }}\n  virtual_ipaddress {{"),
+        )
+    };
+    std::fs::write(
+        &cfg,
+        with_routes(
+            "    10.20.0.0/16 via 192.168.10.254 dev eth0 metric 7\n    blackhole 10.30.0.0/16\n    src 192.168.10.3 10.40.0.0/16 dev eth0\n",
+        ),
+    )
+    .unwrap();
+    let routes = || {
+        let out = n.exec("ip", &["route", "show", "table", "all"]);
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let mut d = n.spawn(
+        binary("vrrpd").to_str().unwrap(),
+        &["-n", "-l", "-f", cfg.to_str().unwrap()],
+        &logf,
+    );
+    assert!(!routes().contains("10.20.0.0/16"), "route before master");
+    assert!(
+        wait_for(8.0, || n.has_addr("eth0", "192.168.10.3")).is_some(),
+        "{}",
+        log(&logf)
+    );
+    assert!(
+        wait_for(1.0, || routes().contains("10.40.0.0/16")).is_some(),
+        "routes: {}\n{}",
+        routes(),
+        log(&logf)
+    );
+    let r = routes();
+    assert!(
+        r.contains("10.20.0.0/16 via 192.168.10.254 dev eth0 proto static metric 7"),
+        "{r}"
+    );
+    assert!(r.contains("blackhole 10.30.0.0/16"), "{r}");
+    assert!(
+        r.contains("10.40.0.0/16 dev eth0 proto static scope link src 192.168.10.3"),
+        "{r}"
+    );
+
+    // SIGHUP with one route gone and one changed.
+    std::fs::write(
+        &cfg,
+        with_routes("    10.20.0.0/16 via 192.168.10.253 dev eth0 metric 7\n"),
+    )
+    .unwrap();
+    d.signal("HUP");
+    assert!(
+        wait_for(3.0, || !routes().contains("10.30.0.0/16")
+            && routes().contains("via 192.168.10.253"))
+        .is_some(),
+        "routes after reload: {}\n{}",
+        routes(),
+        log(&logf)
+    );
+    assert!(!routes().contains("10.40.0.0/16"), "{}", routes());
+
+    // SIGTERM: the routes go with the VIPs.
+    d.signal("TERM");
+    assert!(d.wait_exit(5.0), "{}", log(&logf));
+    assert!(!routes().contains("10.20.0.0/16"), "{}", routes());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -708,7 +708,25 @@ impl<'d> Builder<'d> {
                         for r in c.children() {
                             let mut words = vec![r.keyword.text.clone()];
                             words.extend(r.args.iter().map(|w| w.text.clone()));
-                            if !words.iter().any(|w| w == "dev") {
+                            let spec = match crate::routes::parse(&words) {
+                                Ok(s) => Some(s),
+                                Err(e) => {
+                                    self.diags.push(
+                                        Diagnostic::error(
+                                            codes::ROUTE_INVALID,
+                                            format!("virtual route `{}`: {e}", words.join(" ")),
+                                        )
+                                        .at(r.head_span())
+                                        .label("not a route")
+                                        .help("write it as `ip route` would take it, e.g. `10.1.0.0/16 via 192.168.10.254 dev eth0`"),
+                                    );
+                                    None
+                                }
+                            };
+                            let unicast = spec
+                                .as_ref()
+                                .is_some_and(|s| s.kind == crate::routes::RouteKind::Unicast);
+                            if unicast && !words.iter().any(|w| w == "dev") {
                                 self.diags.push(
                                     Diagnostic::warning(
                                         codes::ROUTE_NO_DEV,
@@ -721,6 +739,7 @@ impl<'d> Builder<'d> {
                             }
                             vi.virtual_routes.push(VirtualRoute {
                                 words,
+                                spec,
                                 span: r.head_span(),
                             });
                         }

@@ -43,6 +43,7 @@ pub const MISSING_SETTING: &str = "K111";
 pub const SYNC_GROUP_SMALL: &str = "K213";
 pub const VERSION_CONFLICT: &str = "K214";
 pub const ROUTE_NO_DEV: &str = "K216";
+pub const ROUTE_INVALID: &str = "K219";
 pub const LABEL_TOO_LONG: &str = "K217";
 pub const STRICT_AUTH: &str = "K218";
 pub const SCRIPT_NOT_EXECUTABLE: &str = "K404";

@@ -13,6 +13,7 @@ pub mod dump;
 pub mod keywords;
 pub mod lexer;
 pub mod model;
+pub mod routes;
 pub mod syntax;
 pub mod values;
 

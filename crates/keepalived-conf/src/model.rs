@@ -245,6 +245,8 @@ pub struct VirtualIp {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct VirtualRoute {
     pub words: Vec<String>,
+    /// The route as the kernel gets it; None when the line could not be read (an error).
+    pub spec: Option<crate::routes::RouteSpec>,
     #[serde(skip)]
     pub span: Span,
 }

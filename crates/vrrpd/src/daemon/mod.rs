@@ -362,11 +362,34 @@ async fn reload(
                             }
                         }
                     }
+                    let was_master = old.engine.state() == State::Master;
+                    if was_master {
+                        for r in old
+                            .vi
+                            .virtual_routes
+                            .iter()
+                            .filter(|r| !vi.virtual_routes.iter().any(|n| n.words == r.words))
+                        {
+                            if let Some(spec) = &r.spec {
+                                if let Err(e) = edge.vips.del_route(spec).await {
+                                    log(&format!("({}) {e}", old.vi.name));
+                                }
+                            }
+                        }
+                    }
                     old.engine
                         .handle(now, Input::Reload(Box::new(fresh.engine.config().clone())));
                     old.vi = vi.clone();
                     old.iface = fresh.iface;
                     drain(&mut old, edge, false).await;
+                    if was_master && old.engine.state() == State::Master {
+                        // Added routes (adding an existing one replaces it, harmlessly).
+                        for r in old.vi.virtual_routes.iter().filter_map(|r| r.spec.as_ref()) {
+                            if let Err(e) = edge.vips.add_route(r).await {
+                                log(&format!("({}) {e}", old.vi.name));
+                            }
+                        }
+                    }
                     kept.push(old);
                 }
                 Err(e) => {
@@ -425,8 +448,19 @@ async fn drain(s: &mut Slot, edge: &mut Edge, keep_vips: bool) {
                         log(&format!("({}) {e}", s.vi.name));
                     }
                 }
+                // Routes after addresses: a route may use a VIP as its source.
+                for r in s.vi.virtual_routes.iter().filter_map(|r| r.spec.as_ref()) {
+                    if let Err(e) = edge.vips.add_route(r).await {
+                        log(&format!("({}) {e}", s.vi.name));
+                    }
+                }
             }
             Action::RemoveVips if !keep_vips => {
+                for r in s.vi.virtual_routes.iter().filter_map(|r| r.spec.as_ref()) {
+                    if let Err(e) = edge.vips.del_route(r).await {
+                        log(&format!("({}) {e}", s.vi.name));
+                    }
+                }
                 for v in s.vi.vips.iter().chain(s.vi.vips_excluded.iter()) {
                     if let Err(e) = edge.vips.del(v, &s.iface.name).await {
                         log(&format!("({}) {e}", s.vi.name));

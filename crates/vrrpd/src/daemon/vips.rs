@@ -1,9 +1,12 @@
-//! Virtual addresses through rtnetlink (what `ip addr add/del` does).
+//! Virtual addresses and virtual routes through rtnetlink (what `ip addr add/del` and
+//! `ip route add/del` do).
 
 use futures::TryStreamExt;
 use keepalived_conf::model::VirtualIp;
+use keepalived_conf::routes::{RouteKind, RouteSpec};
 use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressScope};
-use rtnetlink::{AddressMessageBuilder, Handle};
+use netlink_packet_route::route::{RouteMessage, RouteScope, RouteType};
+use rtnetlink::{AddressMessageBuilder, Handle, RouteMessageBuilder};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub struct Vips {
@@ -74,6 +77,68 @@ impl Vips {
                 Ok(())
             }
             Err(e) => Err(format!("del {}/{} on {dev}: {e}", v.addr, v.prefix)),
+        }
+    }
+
+    fn route_message(r: &RouteSpec) -> Result<RouteMessage, String> {
+        let bad = |e: &dyn std::error::Error| e.to_string();
+        let mut b = RouteMessageBuilder::<IpAddr>::new()
+            .destination_prefix(r.dest, r.prefix)
+            .map_err(|e| bad(&e))?;
+        if let Some(g) = r.via {
+            b = b.gateway(g).map_err(|e| bad(&e))?;
+        }
+        if let Some(s) = r.src {
+            b = b.pref_source(s).map_err(|e| bad(&e))?;
+        }
+        if let Some(dev) = &r.dev {
+            let index = Self::index(dev).ok_or_else(|| format!("no interface {dev}"))?;
+            b = b.output_interface(index);
+        }
+        if let Some(m) = r.metric {
+            b = b.priority(m);
+        }
+        if let Some(t) = r.table {
+            b = b.table_id(t);
+        }
+        if r.onlink {
+            b = b.onlink();
+        }
+        b = b.kind(match r.kind {
+            RouteKind::Unicast => RouteType::Unicast,
+            RouteKind::Blackhole => RouteType::BlackHole,
+            RouteKind::Unreachable => RouteType::Unreachable,
+            RouteKind::Prohibit => RouteType::Prohibit,
+            RouteKind::Throw => RouteType::Throw,
+        });
+        // As `ip route`: a unicast route without a gateway is on the link.
+        let scope = match (r.scope.as_deref(), r.kind, r.via) {
+            (Some("link"), ..) => RouteScope::Link,
+            (Some("host"), ..) => RouteScope::Host,
+            (Some("site"), ..) => RouteScope::Site,
+            (Some(_), ..) => RouteScope::Universe,
+            (None, RouteKind::Unicast, None) if r.dev.is_some() => RouteScope::Link,
+            _ => RouteScope::Universe,
+        };
+        Ok(b.scope(scope).build())
+    }
+
+    pub async fn add_route(&self, r: &RouteSpec) -> Result<(), String> {
+        let msg =
+            Self::route_message(r).map_err(|e| format!("route {}/{}: {e}", r.dest, r.prefix))?;
+        match self.handle.route().add(msg).replace().execute().await {
+            Ok(()) => Ok(()),
+            Err(e) => Err(format!("add route {}/{}: {e}", r.dest, r.prefix)),
+        }
+    }
+
+    pub async fn del_route(&self, r: &RouteSpec) -> Result<(), String> {
+        let msg =
+            Self::route_message(r).map_err(|e| format!("route {}/{}: {e}", r.dest, r.prefix))?;
+        match self.handle.route().del(msg).execute().await {
+            Ok(()) => Ok(()),
+            Err(e) if e.to_string().contains("No such") => Ok(()),
+            Err(e) => Err(format!("del route {}/{}: {e}", r.dest, r.prefix)),
         }
     }
 
