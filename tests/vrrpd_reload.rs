@@ -428,3 +428,99 @@ fn virtual_routes_follow_the_master() {
     assert!(!routes().contains("10.20.0.0/16"), "{}", routes());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+fn vmac_conf(prio: u16) -> String {
+    conf(prio, &["192.168.10.3"], None)
+        .replace("  virtual_ipaddress {", "  use_vmac\n  virtual_ipaddress {")
+}
+
+/// use_vmac: the VIP lives on a macvlan `vrrp.42` with MAC 00:00:5e:00:01:2a on whichever
+/// node is master; a client's neighbour entry for the VIP stays that MAC across a
+/// failover and the VIP keeps answering; the peers hear each other (one master).
+#[test]
+fn use_vmac_keeps_one_mac_across_failover() {
+    if !netns_available() {
+        return;
+    }
+    let lan = Lan::new(
+        "vm",
+        &[
+            ("eth0", "192.168.10.1/24"),
+            ("eth0", "192.168.10.2/24"),
+            ("eth0", "192.168.10.50/24"),
+        ],
+    );
+    let (lb01, lb02, client) = (&lan.nodes[0], &lan.nodes[1], &lan.nodes[2]);
+    let dir = std::env::temp_dir().join(format!("vrrpd-vmac-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let vrrpd = binary("vrrpd");
+    let mut daemons = Vec::new();
+    for (i, (node, prio)) in [(lb01, 150), (lb02, 100)].into_iter().enumerate() {
+        let cfg = dir.join(format!("lb{i}.conf"));
+        std::fs::write(&cfg, vmac_conf(prio)).unwrap();
+        daemons.push(node.spawn(
+            vrrpd.to_str().unwrap(),
+            &["-n", "-l", "-f", cfg.to_str().unwrap()],
+            &dir.join(format!("lb{i}.log")),
+        ));
+    }
+    let show = || {
+        format!(
+            "lb01:\n{}\nlb02:\n{}",
+            log(&dir.join("lb0.log")),
+            log(&dir.join("lb1.log"))
+        )
+    };
+    assert!(
+        wait_for(8.0, || lb01.has_addr("vrrp.42", "192.168.10.3")).is_some(),
+        "{}",
+        show()
+    );
+    let vmac = "00:00:5e:00:01:2a";
+    let link = lb01.exec("cat", &["/sys/class/net/vrrp.42/address"]);
+    assert_eq!(String::from_utf8_lossy(&link.stdout).trim(), vmac);
+    assert!(
+        !lb01.has_addr("eth0", "192.168.10.3"),
+        "VIP on the base interface"
+    );
+    // lb02 hears lb01 through its own vrrp.42 and stays backup.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        !lb02.has_addr("vrrp.42", "192.168.10.3"),
+        "two masters\n{}",
+        show()
+    );
+
+    client.exec_ok("ping", &["-c", "1", "-W", "1", "192.168.10.3"]);
+    assert_eq!(
+        neigh(client, "192.168.10.3").as_deref(),
+        Some(vmac),
+        "lb01 eth0 {} arp_ignore {:?}, lb02 eth0 {}",
+        mac_of(lb01),
+        lb01.exec("cat", &["/proc/sys/net/ipv4/conf/eth0/arp_ignore"]),
+        mac_of(lb02)
+    );
+
+    daemons[0].kill();
+    assert!(
+        wait_for(6.0, || lb02.has_addr("vrrp.42", "192.168.10.3")).is_some(),
+        "{}",
+        show()
+    );
+    // The VIP answers from lb02 with the same MAC: the client never re-learns it.
+    lb01.exec("ip", &["link", "del", "vrrp.42"]);
+    client.exec_ok("ping", &["-c", "1", "-W", "2", "192.168.10.3"]);
+    assert_eq!(neigh(client, "192.168.10.3").as_deref(), Some(vmac));
+
+    // SIGTERM removes the macvlan.
+    daemons[1].signal("TERM");
+    assert!(daemons[1].wait_exit(5.0), "{}", show());
+    assert!(
+        !lb02
+            .exec("ip", &["link", "show", "vrrp.42"])
+            .status
+            .success(),
+        "vrrp.42 left behind"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

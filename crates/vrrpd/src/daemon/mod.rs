@@ -1,7 +1,6 @@
 //! The vrrpd daemon: vrrp-core driven by tokio, with raw VRRP sockets, VIPs through
 //! rtnetlink, gratuitous ARP / NA frames, vrrp_script checks and notify scripts.
 //!
-//! Not yet: use_vmac.
 
 mod clock;
 mod host;
@@ -13,6 +12,7 @@ mod procs;
 mod scripts;
 mod syslog;
 mod vips;
+mod vmac;
 
 use crate::cli::Args;
 use crate::engine_config;
@@ -30,7 +30,17 @@ use vrrp_core::{Action, Input, Instance, State};
 struct Slot {
     vi: VrrpInstance,
     engine: Instance,
+    /// The instance's `interface` (its address, its link state).
     iface: host::Iface,
+    /// The use_vmac macvlan, when there is one.
+    vmac: Option<host::Iface>,
+}
+
+impl Slot {
+    /// Where adverts, VIPs and gratuitous ARPs go: the vmac if any, else the interface.
+    fn net(&self) -> &host::Iface {
+        self.vmac.as_ref().unwrap_or(&self.iface)
+    }
 }
 
 struct Packet {
@@ -77,7 +87,44 @@ fn make_slot(cfg: &Config, vi: &VrrpInstance) -> anyhow::Result<Slot> {
         vi: vi.clone(),
         engine: Instance::new(ecfg),
         iface,
+        vmac: None,
     })
+}
+
+/// use_vmac: create the instance's macvlan and send and receive through it. Base
+/// interfaces whose `arp_ignore` changed are remembered in `restore`, to undo at exit.
+async fn attach_vmac(
+    s: &mut Slot,
+    vips: &vips::Vips,
+    restore: &mut Vec<(String, &'static str, String)>,
+) -> anyhow::Result<()> {
+    let Some(given) = &s.vi.use_vmac else {
+        return Ok(());
+    };
+    if s.vi.ipv6 {
+        log(&format!(
+            "({}) use_vmac is IPv4 only in vrrpd; using {} itself",
+            s.vi.name, s.iface.name
+        ));
+        return Ok(());
+    }
+    let vrid = s.engine.config().vrid;
+    let name = vmac::name(given, vrid);
+    vips.create_vmac(s.iface.index, &name, vmac::mac(vrid))
+        .await
+        .map_err(anyhow::Error::msg)?;
+    if !restore.iter().any(|(n, _, _)| *n == s.iface.name) {
+        // The base interface must neither answer ARP for the VIPs (arp_ignore) nor name
+        // a VIP as the sender of its own ARP requests (arp_announce), or neighbours
+        // would learn the base MAC for the VIP.
+        for (key, value) in [("arp_ignore", "1"), ("arp_announce", "2")] {
+            let old = vmac::set_sysctl(&s.iface.name, key, value).map_err(anyhow::Error::msg)?;
+            restore.push((s.iface.name.clone(), key, old));
+        }
+    }
+    let iface = host::interface(&name).with_context(|| format!("interface {name}"))?;
+    s.vmac = Some(iface);
+    Ok(())
 }
 
 /// Sockets per interface: the VRRP socket (with its receive task) and the frame socket.
@@ -91,7 +138,7 @@ impl Sockets {
     fn key(s: &Slot) -> String {
         format!(
             "{}/{}",
-            s.iface.name,
+            s.net().name,
             s.engine.config().primary_ip.is_ipv6()
         )
     }
@@ -102,13 +149,16 @@ impl Sockets {
             return Ok(());
         }
         let sock = match s.engine.config().primary_ip {
-            IpAddr::V4(primary) => net::VrrpSocket::open_v4(&s.iface, primary),
-            IpAddr::V6(_) => net::VrrpSocket::open_v6(&s.iface),
+            IpAddr::V4(primary) if s.vmac.is_some() => {
+                net::VrrpSocket::open_v4_vmac(s.net(), primary)
+            }
+            IpAddr::V4(primary) => net::VrrpSocket::open_v4(s.net(), primary),
+            IpAddr::V6(_) => net::VrrpSocket::open_v6(s.net()),
         };
         let sock = Arc::new(sock.context("VRRP socket")?);
         let rx_sock = sock.clone();
         let tx = pkt_tx.clone();
-        let name = s.iface.name.clone();
+        let name = s.net().name.clone();
         tokio::spawn(async move {
             let mut buf = vec![0u8; 2048];
             while let Ok(r) = rx_sock.recv(&mut buf).await {
@@ -123,8 +173,8 @@ impl Sockets {
             }
         });
         self.vrrp.insert(key, sock);
-        if let Some(f) = net::FrameSocket::open(&s.iface)? {
-            self.frames.insert(s.iface.name.clone(), f);
+        if let Some(f) = net::FrameSocket::open(s.net())? {
+            self.frames.insert(s.net().name.clone(), f);
         }
         Ok(())
     }
@@ -190,6 +240,8 @@ struct Edge {
     socks: Sockets,
     vips: vips::Vips,
     notifier: notify::Notifier,
+    /// Interface sysctls changed for use_vmac: (interface, key, old value).
+    sysctl_restore: Vec<(String, &'static str, String)>,
 }
 
 async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
@@ -197,8 +249,11 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let vips = vips::Vips::new().context("netlink")?;
     let notifier = notify::Notifier::new(&cfg);
     let mut slots: Vec<Slot> = Vec::new();
+    let mut sysctl_restore = Vec::new();
     for vi in &cfg.instances {
-        slots.push(make_slot(&cfg, vi)?);
+        let mut s = make_slot(&cfg, vi)?;
+        attach_vmac(&mut s, &vips, &mut sysctl_restore).await?;
+        slots.push(s);
     }
     let mut socks = Sockets::default();
     let (pkt_tx, mut pkt_rx) = mpsc::channel::<Packet>(256);
@@ -209,6 +264,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
         socks,
         vips,
         notifier,
+        sysctl_restore,
     };
     let (chk_tx, mut chk_rx) = mpsc::channel::<(String, bool)>(64);
     let mut checks = spawn_checks(&cfg, &slots, &chk_tx);
@@ -261,7 +317,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 let Some(&vrid) = rx.payload.get(1) else { continue };
                 let v6 = rx.src.is_ipv6();
                 let matching = slots.iter_mut().filter(|s| {
-                    s.iface.name == p.iface
+                    s.net().name == p.iface
                         && s.engine.config().vrid == vrid
                         && s.engine.config().primary_ip.is_ipv6() == v6
                 });
@@ -330,6 +386,14 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
         s.engine.handle(now, Input::Shutdown);
         drain(s, &mut edge, args.dont_release_vrrp).await;
     }
+    for s in slots.iter().filter(|s| s.vmac.is_some()) {
+        if let Err(e) = edge.vips.delete_vmac(&s.net().name).await {
+            log(&format!("({}) {e}", s.vi.name));
+        }
+    }
+    for (ifname, key, old) in std::mem::take(&mut edge.sysctl_restore) {
+        let _ = vmac::set_sysctl(&ifname, key, &old);
+    }
     edge.notifier.finish(Duration::from_secs(5)).await;
     log("stopped");
     Ok(())
@@ -357,7 +421,7 @@ async fn reload(
                             .iter()
                             .filter(|v| !vi.vips.iter().any(|n| n.addr == v.addr))
                         {
-                            if let Err(e) = edge.vips.del(v, &old.iface.name).await {
+                            if let Err(e) = edge.vips.del(v, &old.net().name).await {
                                 log(&format!("({}) {e}", old.vi.name));
                             }
                         }
@@ -381,6 +445,12 @@ async fn reload(
                         .handle(now, Input::Reload(Box::new(fresh.engine.config().clone())));
                     old.vi = vi.clone();
                     old.iface = fresh.iface;
+                    if old.vi.use_vmac.is_some() != old.vmac.is_some() {
+                        log(&format!(
+                            "({}) use_vmac changed: takes effect at the next restart",
+                            old.vi.name
+                        ));
+                    }
                     drain(&mut old, edge, false).await;
                     if was_master && old.engine.state() == State::Master {
                         // Added routes (adding an existing one replaces it, harmlessly).
@@ -400,6 +470,11 @@ async fn reload(
             None => {
                 old.engine.handle(now, Input::Shutdown);
                 drain(&mut old, edge, false).await;
+                if old.vmac.is_some() {
+                    if let Err(e) = edge.vips.delete_vmac(&old.net().name).await {
+                        log(&format!("({}) {e}", old.vi.name));
+                    }
+                }
             }
         }
     }
@@ -407,6 +482,10 @@ async fn reload(
     for vi in cfg.instances.iter().filter(|v| !known.contains(&v.name)) {
         match make_slot(cfg, vi) {
             Ok(mut s) => {
+                if let Err(e) = attach_vmac(&mut s, &edge.vips, &mut edge.sysctl_restore).await {
+                    log(&format!("({}) {e:#}", vi.name));
+                    continue;
+                }
                 if let Err(e) = edge.socks.ensure(&s, pkt_tx) {
                     log(&format!("({}) {e:#}", vi.name));
                     continue;
@@ -444,7 +523,7 @@ async fn drain(s: &mut Slot, edge: &mut Edge, keep_vips: bool) {
             }
             Action::AddVips => {
                 for v in s.vi.vips.iter().chain(s.vi.vips_excluded.iter()) {
-                    if let Err(e) = edge.vips.add(v, &s.iface.name).await {
+                    if let Err(e) = edge.vips.add(v, &s.net().name).await {
                         log(&format!("({}) {e}", s.vi.name));
                     }
                 }
@@ -462,17 +541,17 @@ async fn drain(s: &mut Slot, edge: &mut Edge, keep_vips: bool) {
                     }
                 }
                 for v in s.vi.vips.iter().chain(s.vi.vips_excluded.iter()) {
-                    if let Err(e) = edge.vips.del(v, &s.iface.name).await {
+                    if let Err(e) = edge.vips.del(v, &s.net().name).await {
                         log(&format!("({}) {e}", s.vi.name));
                     }
                 }
             }
             Action::RemoveVips => {}
             Action::SendGarp { count } => {
-                if let Some(f) = edge.socks.frames.get(&s.iface.name) {
+                if let Some(f) = edge.socks.frames.get(&s.net().name) {
                     for _ in 0..count {
                         for v in &s.vi.vips {
-                            let _ = f.send(&vrrp_core::announce::frame(s.iface.mac, v.addr));
+                            let _ = f.send(&vrrp_core::announce::frame(s.net().mac, v.addr));
                         }
                     }
                 }

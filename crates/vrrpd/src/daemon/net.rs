@@ -29,6 +29,9 @@ pub struct VrrpSocket {
     sock: tokio::net::UdpSocket,
     /// IPv6: the interface index, for link-scoped destinations.
     v6_scope: Option<u32>,
+    /// Sending with our own IPv4 header (IP_HDRINCL) from this source address.
+    hdrincl_src: Option<Ipv4Addr>,
+    ip_id: std::sync::atomic::AtomicU16,
 }
 
 fn raw(domain: Domain, iface: &Iface) -> io::Result<Socket> {
@@ -47,6 +50,8 @@ fn finish(s: Socket, v6_scope: Option<u32>) -> io::Result<VrrpSocket> {
     Ok(VrrpSocket {
         sock: tokio::net::UdpSocket::from_std(std_sock)?,
         v6_scope,
+        hdrincl_src: None,
+        ip_id: std::sync::atomic::AtomicU16::new(0),
     })
 }
 
@@ -65,6 +70,22 @@ impl VrrpSocket {
         // Not bound to the address: a bound raw socket would only see packets sent to it,
         // not the multicast adverts. The source comes from IP_MULTICAST_IF / the route.
         finish(s, None)
+    }
+
+    /// On a use_vmac macvlan, which has no address of its own: the IPv4 header is written
+    /// here, with the base interface's address as source (the kernel refuses a multicast
+    /// interface address that is not on the bound device).
+    pub fn open_v4_vmac(iface: &Iface, primary: Ipv4Addr) -> io::Result<Self> {
+        let s = raw(Domain::IPV4, iface)?;
+        s.set_header_included_v4(true)?;
+        s.set_multicast_loop_v4(false)?;
+        s.join_multicast_v4_n(
+            &codec::MCAST_V4,
+            &InterfaceIndexOrAddress::Index(iface.index),
+        )?;
+        let mut sock = finish(s, None)?;
+        sock.hdrincl_src = Some(primary);
+        Ok(sock)
     }
 
     pub fn open_v6(iface: &Iface) -> io::Result<Self> {
@@ -129,6 +150,17 @@ impl VrrpSocket {
     }
 
     pub fn send(&self, bytes: &[u8], dst: IpAddr) -> io::Result<()> {
+        if let (Some(src), IpAddr::V4(d)) = (self.hdrincl_src, dst) {
+            let id = self
+                .ip_id
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut dgram = codec::ipv4_header(src, d, id, bytes.len()).to_vec();
+            dgram.extend_from_slice(bytes);
+            return self
+                .sock
+                .try_send_to(&dgram, SocketAddr::new(dst, 0))
+                .map(|_| ());
+        }
         let addr = match (dst, self.v6_scope) {
             (IpAddr::V6(v6), Some(scope)) => SocketAddr::V6(SocketAddrV6::new(v6, 0, 0, scope)),
             _ => SocketAddr::new(dst, 0),

@@ -10,7 +10,7 @@ use rtnetlink::{AddressMessageBuilder, Handle, RouteMessageBuilder};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 pub struct Vips {
-    handle: Handle,
+    pub(super) handle: Handle,
 }
 
 impl Vips {
