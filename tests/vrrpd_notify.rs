@@ -131,9 +131,17 @@ vrrp_instance VI_1 {{
     )
     .unwrap();
     let logf = dir.join("vrrpd.log");
+    let dump = dir.join("state.json");
     let mut d = n.spawn(
         binary("vrrpd").to_str().unwrap(),
-        &["-n", "-l", "-f", cfg.to_str().unwrap()],
+        &[
+            "-n",
+            "-l",
+            "-f",
+            cfg.to_str().unwrap(),
+            "--dump-file",
+            dump.to_str().unwrap(),
+        ],
         &logf,
     );
     let nobody = "uid=65534";
@@ -178,6 +186,14 @@ vrrp_instance VI_1 {{
     let mail = seen.lock().unwrap().clone();
     assert!(mail.contains("MAIL FROM:<lb01@example.org>\r\nRCPT TO:<ops@example.org>\r\n"));
     assert!(mail.contains("Subject: [lb01] VRRP instance VI_1 is now BACKUP"));
+
+    // keepalived's JSON signal (`--signum=JSON`, SIGRTMIN+2) dumps the state.
+    d.signal("36");
+    assert!(
+        wait_for(3.0, || read(&dump).contains("\"state\":\"Master\"")).is_some(),
+        "dump: {}",
+        read(&dump)
+    );
 
     // SIGTERM: notify_stop runs before vrrpd exits.
     d.signal("TERM");

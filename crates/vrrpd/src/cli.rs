@@ -29,6 +29,11 @@ pub struct Args {
     #[arg(short = 'd', long = "dump-conf")]
     pub dump_conf: bool,
 
+    /// Print the signal number that asks a running vrrpd for SIGFUNC (STOP, RELOAD, DATA,
+    /// STATS, STATS_CLEAR, JSON), as `kill -s $(vrrpd --signum=JSON) PID` expects
+    #[arg(long, value_name = "SIGFUNC", require_equals = true)]
+    pub signum: Option<String>,
+
     /// With --dump-conf or --check-cluster: print JSON
     #[arg(long)]
     pub json: bool,
@@ -113,3 +118,19 @@ pub struct Args {
     #[arg(short = 'v', long = "version")]
     pub version: bool,
 }
+
+/// keepalived's signal numbers for each function (`--signum`).
+pub fn signum(func: &str) -> Option<i32> {
+    Some(match func {
+        "STOP" => 15,
+        "RELOAD" => 1,
+        "DATA" => 10,
+        "STATS" => 12,
+        "STATS_CLEAR" => 63,
+        "JSON" => JSON_SIGNAL,
+        _ => return None,
+    })
+}
+
+/// SIGRTMIN + 2 on Linux, the signal keepalived answers with a JSON dump.
+pub const JSON_SIGNAL: i32 = 36;

@@ -26,6 +26,18 @@ fn run(args: &cli::Args) -> anyhow::Result<u8> {
         println!("keepalived.conf compatible (keepalived 2.2)");
         return Ok(0);
     }
+    if let Some(func) = &args.signum {
+        return match cli::signum(func) {
+            Some(n) => {
+                println!("{n}");
+                Ok(0)
+            }
+            None => {
+                eprintln!("Unknown sigfunc {func}");
+                Ok(1)
+            }
+        };
+    }
     if args.check {
         anyhow::bail!(
             "-C/--check runs keepalived's LVS health checker, which vrrpd does not have; \

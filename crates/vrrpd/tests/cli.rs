@@ -146,3 +146,23 @@ fn version_and_keepalived_flags_parse() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+/// `--signum=SIGFUNC` prints the numbers keepalived 2.2.7 prints (measured with it).
+#[test]
+fn signum_matches_keepalived() {
+    for (func, n) in [
+        ("STOP", "15"),
+        ("RELOAD", "1"),
+        ("DATA", "10"),
+        ("STATS", "12"),
+        ("STATS_CLEAR", "63"),
+        ("JSON", "36"),
+    ] {
+        let out = vrrpd(&[&format!("--signum={func}")]);
+        assert!(out.status.success(), "{func}");
+        assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), n, "{func}");
+    }
+    let out = vrrpd(&["--signum=TDATA"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("Unknown sigfunc TDATA"));
+}

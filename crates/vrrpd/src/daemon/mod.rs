@@ -273,6 +273,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
+    let mut sigjson = signal(SignalKind::from_raw(crate::cli::JSON_SIGNAL))?;
     let (link_tx, mut link_rx) = mpsc::channel::<(String, bool)>(64);
     links::spawn(link_tx).context("netlink link monitor")?;
     let now = clock.now_ms();
@@ -346,7 +347,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                     drain(s, &mut edge, false).await;
                 }
             }
-            _ = sigusr1.recv() => {
+            _ = async { tokio::select! { _ = sigusr1.recv() => {}, _ = sigjson.recv() => {} } } => {
                 let state: Vec<serde_json::Value> = slots
                     .iter()
                     .map(|s| serde_json::json!({
