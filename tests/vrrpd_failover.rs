@@ -418,3 +418,127 @@ vrrp_instance VI_1 {{
     drop(daemons);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// vrrp_sync_group: two instances on lb01 and lb02 in one group. A fault of VI_2 alone
+/// on lb01 (its check fails, weight 0) takes VI_1 with it, so lb02 holds both VIPs; the
+/// group's notify script is told (`GROUP G1 FAULT`). Cleared, lb01 takes both back.
+#[test]
+fn sync_group_moves_together() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new(
+        "vg",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = std::env::temp_dir().join(format!("vrrpd-group-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let down = dir.join("down");
+    let notes = dir.join("group.log");
+    let notify = dir.join("notify.sh");
+    std::fs::write(
+        &notify,
+        format!("#!/bin/sh\necho \"$1 $2 $3\" >> {}\n", notes.display()),
+    )
+    .unwrap();
+    std::fs::set_permissions(&notify, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let conf = |prio: u16, check: &str| {
+        format!(
+            "vrrp_script chk {{
+    script \"{check}\"
+    interval 1
+}}
+vrrp_sync_group G1 {{
+    group {{
+        VI_1
+        VI_2
+    }}
+    notify {n}
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 1
+    priority {prio}
+    advert_int 1
+    virtual_ipaddress {{
+        192.168.10.3/24
+    }}
+}}
+vrrp_instance VI_2 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 2
+    priority {prio}
+    advert_int 1
+    virtual_ipaddress {{
+        192.168.10.4/24
+    }}
+    track_script {{
+        chk
+    }}
+}}
+",
+            n = notify.display()
+        )
+    };
+    let c1 = dir.join("lb01.conf");
+    let c2 = dir.join("lb02.conf");
+    std::fs::write(&c1, conf(150, &format!("test ! -e {}", down.display()))).unwrap();
+    std::fs::write(&c2, conf(100, "true")).unwrap();
+    let _d1 = lb01.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", c1.to_str().unwrap()],
+        &dir.join("lb01.log"),
+    );
+    let _d2 = lb02.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", c2.to_str().unwrap()],
+        &dir.join("lb02.log"),
+    );
+    let show = || {
+        format!(
+            "lb01:\n{}\nlb02:\n{}",
+            std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("lb02.log")).unwrap_or_default()
+        )
+    };
+    let both =
+        |n: &e2e::Netns| n.has_addr("eth0", "192.168.10.3") && n.has_addr("eth0", "192.168.10.4");
+    assert!(wait_for(10.0, || both(lb01)).is_some(), "{}", show());
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(!lb02.has_addr("eth0", "192.168.10.3"), "{}", show());
+
+    // VI_2's check fails on lb01: the whole group goes, lb02 takes both VIPs.
+    std::fs::write(&down, "").unwrap();
+    assert!(
+        wait_for(2.0 + 4.11, || both(lb02)).is_some(),
+        "lb02 did not take both VIPs\n{}",
+        show()
+    );
+    assert!(
+        wait_for(1.0, || !lb01.has_addr("eth0", "192.168.10.3")).is_some(),
+        "VI_1 stayed on lb01 although its group is in fault\n{}",
+        show()
+    );
+    let text = std::fs::read_to_string(&notes).unwrap_or_default();
+    assert!(text.contains("GROUP G1 FAULT"), "group notify: {text}");
+
+    // Cleared: lb01 (150) preempts with both.
+    std::fs::remove_file(&down).unwrap();
+    assert!(
+        wait_for(2.0 + 4.11, || both(lb01)).is_some(),
+        "lb01 did not take the group back\n{}",
+        show()
+    );
+    assert!(
+        wait_for(2.0, || !lb02.has_addr("eth0", "192.168.10.3")
+            && !lb02.has_addr("eth0", "192.168.10.4"))
+        .is_some(),
+        "{}",
+        show()
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

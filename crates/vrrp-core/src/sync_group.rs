@@ -56,52 +56,58 @@ impl SyncGroup {
         self.actions.pop_front()
     }
 
-    /// Drain the members' actions, propagating state changes until nothing moves.
     fn settle(&mut self, now: Instant) {
-        for _ in 0..4 * self.members.len().max(1) {
-            let mut changes: Vec<(usize, State, State)> = Vec::new();
-            for (i, m) in self.members.iter_mut().enumerate() {
-                while let Some(a) = m.poll_action() {
-                    if let Action::StateChanged { from, to, .. } = &a {
-                        changes.push((i, *from, *to));
+        let mut refs: Vec<&mut Instance> = self.members.iter_mut().collect();
+        self.actions.extend(settle(now, &mut refs));
+    }
+}
+
+/// Drain the members' actions, propagating state changes until nothing moves; returns
+/// the actions, each with the position of its member. For drivers that keep the members
+/// themselves (the daemon does): call it after every input to any member.
+pub fn settle(now: Instant, members: &mut [&mut Instance]) -> Vec<(usize, Action)> {
+    let mut actions = Vec::new();
+    for _ in 0..4 * members.len().max(1) {
+        let mut changes: Vec<(usize, State, State)> = Vec::new();
+        for (i, m) in members.iter_mut().enumerate() {
+            while let Some(a) = m.poll_action() {
+                if let Action::StateChanged { from, to, .. } = &a {
+                    changes.push((i, *from, *to));
+                }
+                actions.push((i, a));
+            }
+        }
+        if changes.is_empty() {
+            break;
+        }
+        for (src, from, to) in changes {
+            for (i, m) in members.iter_mut().enumerate() {
+                if i == src {
+                    continue;
+                }
+                match (from, to, m.state()) {
+                    (_, State::Fault, s) if s != State::Fault && s != State::Init => {
+                        m.force_fault(Reason::SyncGroup)
                     }
-                    self.actions.push_back((i, a));
+                    (_, State::Master, State::Backup) => m.become_master(now, Reason::SyncGroup),
+                    (State::Master, State::Backup, State::Master) => {
+                        m.become_backup(now, Reason::SyncGroup)
+                    }
+                    _ => {}
                 }
             }
-            if changes.is_empty() {
-                return;
-            }
-            for (src, from, to) in changes {
-                for (i, m) in self.members.iter_mut().enumerate() {
-                    if i == src {
-                        continue;
-                    }
-                    match (from, to, m.state()) {
-                        (_, State::Fault, s) if s != State::Fault && s != State::Init => {
-                            m.force_fault(Reason::SyncGroup)
-                        }
-                        (_, State::Master, State::Backup) => {
-                            m.become_master(now, Reason::SyncGroup)
-                        }
-                        (State::Master, State::Backup, State::Master) => {
-                            m.become_backup(now, Reason::SyncGroup)
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            // Members held in fault only by the group leave it once no one has a fault.
-            if self
-                .members
-                .iter()
-                .all(|m| m.state() == State::Init || m.effective_priority().is_some())
-            {
-                for m in &mut self.members {
-                    if m.state() == State::Fault {
-                        m.become_backup(now, Reason::FaultCleared);
-                    }
+        }
+        // Members held in fault only by the group leave it once no one has a fault.
+        if members
+            .iter()
+            .all(|m| m.state() == State::Init || m.effective_priority().is_some())
+        {
+            for m in members.iter_mut() {
+                if m.state() == State::Fault {
+                    m.become_backup(now, Reason::FaultCleared);
                 }
             }
         }
     }
+    actions
 }

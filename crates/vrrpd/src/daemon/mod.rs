@@ -276,6 +276,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let mut sigjson = signal(SignalKind::from_raw(crate::cli::JSON_SIGNAL))?;
     let (link_tx, mut link_rx) = mpsc::channel::<(String, bool)>(64);
     links::spawn(link_tx).context("netlink link monitor")?;
+    let mut groups = groups_of(&cfg, &slots);
     let now = clock.now_ms();
     for s in slots.iter_mut() {
         // Links already down at start-up count from the start.
@@ -294,8 +295,9 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
             }
         }
         s.engine.handle(now, Input::Startup);
-        drain(s, &mut edge, false).await;
     }
+    let all: Vec<usize> = (0..slots.len()).collect();
+    flush(now, &mut slots, &mut groups, &all, &mut edge, false).await;
     syslog::notify_ready();
     log(&format!("started, {} instance(s)", slots.len()));
     loop {
@@ -305,47 +307,53 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
         tokio::select! {
             _ = sleep => {
                 let now = clock.now_ms();
-                for s in slots.iter_mut() {
+                let mut touched = Vec::new();
+                for (i, s) in slots.iter_mut().enumerate() {
                     if s.engine.poll_timeout().is_some_and(|t| t <= now) {
                         s.engine.handle_timeout(now);
-                        drain(s, &mut edge, false).await;
+                        touched.push(i);
                     }
                 }
+                flush(now, &mut slots, &mut groups, &touched, &mut edge, false).await;
             }
             Some(p) = pkt_rx.recv() => {
                 let now = clock.now_ms();
                 let rx = &p.rx;
                 let Some(&vrid) = rx.payload.get(1) else { continue };
                 let v6 = rx.src.is_ipv6();
-                let matching = slots.iter_mut().filter(|s| {
+                let mut touched = Vec::new();
+                for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| {
                     s.net().name == p.iface
                         && s.engine.config().vrid == vrid
                         && s.engine.config().primary_ip.is_ipv6() == v6
-                });
-                for s in matching {
+                }) {
                     s.engine.handle(now, Input::Advert { src: rx.src, dst: rx.dst, ttl: rx.ttl, data: &rx.payload });
-                    drain(s, &mut edge, false).await;
+                    touched.push(i);
                 }
+                flush(now, &mut slots, &mut groups, &touched, &mut edge, false).await;
             }
             Some((name, up)) = link_rx.recv() => {
                 let now = clock.now_ms();
-                let affected = slots.iter_mut().filter(|s| {
+                let mut touched = Vec::new();
+                for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| {
                     s.iface.name == name || s.vi.track_interfaces.iter().any(|t| t.name == name)
-                });
-                for s in affected {
+                }) {
                     s.engine.handle(now, Input::Link { interface: name.clone(), up });
-                    drain(s, &mut edge, false).await;
+                    touched.push(i);
                 }
+                flush(now, &mut slots, &mut groups, &touched, &mut edge, false).await;
             }
             Some((name, ok)) = chk_rx.recv() => {
                 let now = clock.now_ms();
                 let tracks = |s: &Slot| {
                     s.vi.track_scripts.iter().chain(s.vi.track_processes.iter()).any(|t| t.name == name)
                 };
-                for s in slots.iter_mut().filter(|s| tracks(s)) {
+                let mut touched = Vec::new();
+                for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| tracks(s)) {
                     s.engine.handle(now, Input::Tracker { name: name.clone(), ok });
-                    drain(s, &mut edge, false).await;
+                    touched.push(i);
                 }
+                flush(now, &mut slots, &mut groups, &touched, &mut edge, false).await;
             }
             _ = async { tokio::select! { _ = sigusr1.recv() => {}, _ = sigjson.recv() => {} } } => {
                 let state: Vec<serde_json::Value> = slots
@@ -371,6 +379,15 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 let now = clock.now_ms();
                 edge.notifier.reconfigure(&new_cfg);
                 reload(&new_cfg, &mut slots, &mut edge, &pkt_tx, now).await;
+                // Membership follows the new config; a kept group keeps its reported state.
+                let old_groups = std::mem::replace(&mut groups, groups_of(&new_cfg, &slots));
+                for g in groups.iter_mut() {
+                    if let Some(o) = old_groups.iter().find(|o| o.name == g.name) {
+                        g.reported = o.reported;
+                    }
+                }
+                let all: Vec<usize> = (0..slots.len()).collect();
+                flush(now, &mut slots, &mut groups, &all, &mut edge, false).await;
                 for h in checks.drain(..) {
                     h.abort();
                 }
@@ -385,8 +402,17 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let now = clock.now_ms();
     for s in slots.iter_mut() {
         s.engine.handle(now, Input::Shutdown);
-        drain(s, &mut edge, args.dont_release_vrrp).await;
     }
+    let all: Vec<usize> = (0..slots.len()).collect();
+    flush(
+        now,
+        &mut slots,
+        &mut groups,
+        &all,
+        &mut edge,
+        args.dont_release_vrrp,
+    )
+    .await;
     for s in slots.iter().filter(|s| s.vmac.is_some()) {
         if let Err(e) = edge.vips.delete_vmac(&s.net().name).await {
             log(&format!("({}) {e}", s.vi.name));
@@ -514,6 +540,114 @@ fn state_name(s: State) -> &'static str {
 /// Carry out what the engine asked for.
 async fn drain(s: &mut Slot, edge: &mut Edge, keep_vips: bool) {
     while let Some(a) = s.engine.poll_action() {
+        execute(s, a, edge, keep_vips).await;
+    }
+}
+
+/// A vrrp_sync_group: the slots it holds, and the state last reported for it.
+struct Group {
+    name: String,
+    members: Vec<usize>,
+    notify: keepalived_conf::model::NotifyScripts,
+    smtp_alert: bool,
+    reported: &'static str,
+}
+
+fn groups_of(cfg: &Config, slots: &[Slot]) -> Vec<Group> {
+    cfg.sync_groups
+        .iter()
+        .map(|g| Group {
+            name: g.name.clone(),
+            members: slots
+                .iter()
+                .enumerate()
+                .filter(|(_, s)| g.members.iter().any(|m| m.name == s.vi.name))
+                .map(|(i, _)| i)
+                .collect(),
+            notify: g.notify.clone(),
+            smtp_alert: g.smtp_alert,
+            reported: "STOP",
+        })
+        .filter(|g| !g.members.is_empty())
+        .collect()
+}
+
+/// After inputs to the slots in `touched`: a sync group's members follow each other
+/// (vrrp-core decides how), then every action is carried out and group changes reported.
+async fn flush(
+    now: u64,
+    slots: &mut [Slot],
+    groups: &mut [Group],
+    touched: &[usize],
+    edge: &mut Edge,
+    keep_vips: bool,
+) {
+    let mut settled: Vec<usize> = Vec::new();
+    for &i in touched {
+        let Some(g) = groups.iter().position(|g| g.members.contains(&i)) else {
+            if let Some(s) = slots.get_mut(i) {
+                drain(s, edge, keep_vips).await;
+            }
+            continue;
+        };
+        if settled.contains(&g) {
+            continue;
+        }
+        settled.push(g);
+        let group = &mut groups[g];
+        let actions = {
+            let mut refs: Vec<&mut Instance> = slots
+                .iter_mut()
+                .enumerate()
+                .filter(|(k, _)| group.members.contains(k))
+                .map(|(_, s)| &mut s.engine)
+                .collect();
+            vrrp_core::sync_group::settle(now, &mut refs)
+        };
+        // `settle` numbers the members in slot order, as `members` is built.
+        for (pos, a) in actions {
+            if let Some(&k) = group.members.get(pos) {
+                execute(&mut slots[k], a, edge, keep_vips).await;
+            }
+        }
+        let states: Vec<State> = group
+            .members
+            .iter()
+            .map(|&k| slots[k].engine.state())
+            .collect();
+        let now_state = if states.contains(&State::Fault) {
+            "FAULT"
+        } else if states.iter().all(|s| *s == State::Master) {
+            "MASTER"
+        } else if states.iter().all(|s| *s == State::Backup) {
+            "BACKUP"
+        } else if states.iter().all(|s| *s == State::Init) {
+            "STOP"
+        } else {
+            group.reported
+        };
+        if now_state != group.reported {
+            log(&format!(
+                "group {}: {} -> {now_state}",
+                group.name, group.reported
+            ));
+            edge.notifier.notify(&notify::Event {
+                kind: "GROUP",
+                name: &group.name,
+                state: now_state,
+                from: group.reported,
+                priority: 0,
+                scripts: &group.notify,
+                smtp_alert: group.smtp_alert,
+            });
+            group.reported = now_state;
+        }
+    }
+}
+
+/// Carry out one action of an instance.
+async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
+    {
         match a {
             Action::SendAdvert { dst, bytes, .. } => {
                 if let Some(sock) = edge.socks.vrrp.get(&Sockets::key(s)) {
