@@ -524,3 +524,48 @@ fn use_vmac_keeps_one_mac_across_failover() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Gratuitous ARPs on becoming master: `vrrp_garp_master_repeat` of them, spaced by
+/// `vrrp_garp_interval`, from the master's MAC, seen by a client on the LAN.
+#[test]
+fn garp_bursts_are_spaced_by_vrrp_garp_interval() {
+    if !netns_available() {
+        return;
+    }
+    let lan = Lan::new(
+        "va",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.50/24")],
+    );
+    let (n, client) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = std::env::temp_dir().join(format!("vrrpd-garp-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cfg = dir.join("keepalived.conf");
+    std::fs::write(
+        &cfg,
+        format!(
+            "global_defs {{\n  vrrp_garp_interval 0.2\n  vrrp_garp_master_repeat 4\n}}\n{}",
+            conf(255, &["192.168.10.3"], None)
+        ),
+    )
+    .unwrap();
+    let logf = dir.join("vrrpd.log");
+    let cap = client.capture_garps(3.0);
+    let _d = n.spawn(
+        binary("vrrpd").to_str().unwrap(),
+        &["-n", "-l", "-f", cfg.to_str().unwrap()],
+        &logf,
+    );
+    let seen: Vec<_> = cap
+        .join()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, _, ip)| ip == "192.168.10.3")
+        .collect();
+    assert_eq!(seen.len(), 4, "{seen:?}\n{}", log(&logf));
+    assert!(seen.iter().all(|(_, mac, _)| *mac == mac_of(n)), "{seen:?}");
+    for w in seen.windows(2) {
+        let gap = w[1].0 - w[0].0;
+        assert!((0.18..0.5).contains(&gap), "gap {gap:.3} s: {seen:?}");
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

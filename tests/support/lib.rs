@@ -210,6 +210,59 @@ impl Netns {
         .expect("listener thread")
     }
 
+    /// Gratuitous ARPs seen in this namespace for `secs` seconds (a short-lived thread enters
+    /// the namespace and reads a packet socket): (seconds since the start, sender MAC,
+    /// announced IPv4 address) for each ARP whose sender and target address are equal.
+    pub fn capture_garps(&self, secs: f64) -> std::thread::JoinHandle<Vec<(f64, String, String)>> {
+        use nix::sys::socket::{
+            recv, setsockopt, socket, sockopt, AddressFamily, MsgFlags, SockFlag, SockProtocol,
+            SockType,
+        };
+        let path = format!("/var/run/netns/{}", self.name);
+        let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+        let h = std::thread::spawn(move || {
+            let f = std::fs::File::open(&path).expect("open netns");
+            nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET).expect("setns");
+            let fd = socket(
+                AddressFamily::Packet,
+                SockType::Raw,
+                SockFlag::empty(),
+                SockProtocol::EthAll,
+            )
+            .expect("packet socket");
+            let tv = nix::sys::time::TimeVal::new(0, 50_000);
+            setsockopt(&fd, sockopt::ReceiveTimeout, &tv).expect("timeout");
+            let _ = ready_tx.send(());
+            #[allow(clippy::disallowed_methods)]
+            let t0 = std::time::Instant::now();
+            let mut out = Vec::new();
+            let mut buf = [0u8; 2048];
+            while t0.elapsed().as_secs_f64() < secs {
+                let Ok(n) = recv(
+                    std::os::fd::AsRawFd::as_raw_fd(&fd),
+                    &mut buf,
+                    MsgFlags::empty(),
+                ) else {
+                    continue;
+                };
+                let fr = &buf[..n];
+                // Ethernet + ARP for IPv4: type 0x0806, sender IP 28..32, target IP 38..42.
+                if n >= 42 && fr[12..14] == [0x08, 0x06] && fr[28..32] == fr[38..42] {
+                    let mac = fr[22..28]
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(":");
+                    let ip = format!("{}.{}.{}.{}", fr[28], fr[29], fr[30], fr[31]);
+                    out.push((t0.elapsed().as_secs_f64(), mac, ip));
+                }
+            }
+            out
+        });
+        let _ = ready_rx.recv();
+        h
+    }
+
     /// Start a long-running program in the namespace (killed by the returned guard).
     pub fn spawn(&self, prog: &str, args: &[&str], log: &Path) -> Daemon {
         let mut full = vec!["netns", "exec", &self.name, prog];

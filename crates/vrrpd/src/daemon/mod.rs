@@ -34,6 +34,8 @@ struct Slot {
     iface: host::Iface,
     /// The use_vmac macvlan, when there is one.
     vmac: Option<host::Iface>,
+    /// vrrp_garp_interval / vrrp_gna_interval: the gap between announcements.
+    garp_gap: Duration,
 }
 
 impl Slot {
@@ -88,6 +90,11 @@ fn make_slot(cfg: &Config, vi: &VrrpInstance) -> anyhow::Result<Slot> {
         engine: Instance::new(ecfg),
         iface,
         vmac: None,
+        garp_gap: Duration::from_micros(if vi.ipv6 {
+            cfg.global.vrrp_gna_interval_us
+        } else {
+            cfg.global.vrrp_garp_interval_us
+        }),
     })
 }
 
@@ -131,7 +138,7 @@ async fn attach_vmac(
 #[derive(Default)]
 struct Sockets {
     vrrp: HashMap<String, Arc<net::VrrpSocket>>,
-    frames: HashMap<String, net::FrameSocket>,
+    frames: HashMap<String, Arc<net::FrameSocket>>,
 }
 
 impl Sockets {
@@ -174,7 +181,7 @@ impl Sockets {
         });
         self.vrrp.insert(key, sock);
         if let Some(f) = net::FrameSocket::open(s.net())? {
-            self.frames.insert(s.net().name.clone(), f);
+            self.frames.insert(s.net().name.clone(), Arc::new(f));
         }
         Ok(())
     }
@@ -684,10 +691,25 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
             Action::RemoveVips => {}
             Action::SendGarp { count } => {
                 if let Some(f) = edge.socks.frames.get(&s.net().name) {
-                    for _ in 0..count {
-                        for v in &s.vi.vips {
-                            let _ = f.send(&vrrp_core::announce::frame(s.net().mac, v.addr));
+                    let frames: Vec<Vec<u8>> = (0..count)
+                        .flat_map(|_| s.vi.vips.iter())
+                        .map(|v| vrrp_core::announce::frame(s.net().mac, v.addr))
+                        .collect();
+                    if s.garp_gap.is_zero() {
+                        for fr in &frames {
+                            let _ = f.send(fr);
                         }
+                    } else {
+                        // Spaced out, without holding up the VRRP timers.
+                        let (f, gap) = (f.clone(), s.garp_gap);
+                        tokio::spawn(async move {
+                            for (i, fr) in frames.iter().enumerate() {
+                                if i > 0 {
+                                    tokio::time::sleep(gap).await;
+                                }
+                                let _ = f.send(fr);
+                            }
+                        });
                     }
                 }
             }
