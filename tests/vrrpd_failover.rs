@@ -3,6 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::{binary, netns_available, repo_root, wait_for, Lan};
+use std::path::Path;
 
 const VIP: &str = "192.168.10.3";
 /// 3 x advert_int + skew(99) + 0.5 s, from the issue.
@@ -31,6 +32,76 @@ fn client_mac_of_vip(client: &e2e::Netns) -> Option<String> {
         .position(|w| *w == "lladdr")
         .and_then(|i| words.get(i + 1))
         .map(|s| s.to_string())
+}
+
+/// lb01 and lb02 (nodes 0 and 1 of `lan`), each in its own PID namespace with a stand-in
+/// process named `haproxy` beside vrrpd (a copy of sleep), running `confs`.
+fn start_with_standins(lan: &Lan, dir: &Path, confs: [&Path; 2]) -> Vec<e2e::Daemon> {
+    let vrrpd = binary("vrrpd");
+    let mut daemons = Vec::new();
+    for (i, name) in ["lb01", "lb02"].iter().enumerate() {
+        let d = dir.join(name);
+        std::fs::create_dir_all(&d).unwrap();
+        std::fs::copy("/bin/sleep", d.join("haproxy")).unwrap();
+        let script = format!(
+            // Not exec: the shell stays the stand-in's parent and reaps it when killed (a
+            // zombie would still answer `killall -0`).
+            "{h} 100000 & {v} -n -l -f {c}",
+            h = d.join("haproxy").display(),
+            v = vrrpd.display(),
+            c = confs[i].display()
+        );
+        daemons.push(lan.nodes[i].spawn_pidns(
+            "sh",
+            &["-c", &script],
+            &dir.join(format!("{name}.log")),
+        ));
+    }
+    daemons
+}
+
+fn pair_logs(dir: &Path) -> String {
+    format!(
+        "lb01:\n{}\nlb02:\n{}",
+        std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default(),
+        std::fs::read_to_string(dir.join("lb02.log")).unwrap_or_default()
+    )
+}
+
+/// lb01 is master, then its stand-in haproxy dies: the VIP must reach lb02 within `bound`
+/// seconds and leave lb01. Returns the time it took.
+fn standin_dies_vip_moves(lan: &Lan, daemons: &[e2e::Daemon], dir: &Path, bound: f64) -> f64 {
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    assert!(
+        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
+        "{}",
+        pair_logs(dir)
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        !lb02.has_addr("eth0", VIP),
+        "both hold the VIP\n{}",
+        pair_logs(dir)
+    );
+    // Only lb01's haproxy: each node sees its own processes.
+    let sh = daemons[0].inner_pid().expect("shell of lb01");
+    let standins = e2e::children_named(sh, "haproxy");
+    assert_eq!(standins.len(), 1, "stand-in of lb01\n{}", pair_logs(dir));
+    let _ = std::process::Command::new("kill")
+        .args(["-9", &standins[0].to_string()])
+        .status();
+    let t = wait_for(bound, || lb02.has_addr("eth0", VIP));
+    assert!(
+        t.is_some(),
+        "VIP did not move when haproxy died\n{}",
+        pair_logs(dir)
+    );
+    assert!(
+        wait_for(2.0, || !lb01.has_addr("eth0", VIP)).is_some(),
+        "lb01 kept the VIP\n{}",
+        pair_logs(dir)
+    );
+    t.unwrap_or(0.0)
 }
 
 #[test]
@@ -158,70 +229,21 @@ fn seed000_tracked_check_moves_the_vip() {
         return;
     }
     assert!(e2e::have("killall"), "psmisc (killall) is not installed");
-    let vrrpd = binary("vrrpd");
     let confs = repo_root().join("conf-examples/keepalived");
     let lan = Lan::new(
         "vt",
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
     );
     let dir = std::env::temp_dir().join(format!("vrrpd-track-{}", std::process::id()));
-    let mut daemons = Vec::new();
-    for (i, name) in ["lb01", "lb02"].iter().enumerate() {
-        let d = dir.join(name);
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::copy("/bin/sleep", d.join("haproxy")).unwrap();
-        let script = format!(
-            "{h} 100000 & {v} -n -l -f {c}",
-            h = d.join("haproxy").display(),
-            v = vrrpd.display(),
-            c = confs.join(format!("seed000-{name}.conf")).display()
-        );
-        daemons.push(lan.nodes[i].spawn_pidns(
-            "sh",
-            &["-c", &script],
-            &dir.join(format!("{name}.log")),
-        ));
-    }
-    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
-    let show = || {
-        format!(
-            "lb01:\n{}\nlb02:\n{}",
-            std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.join("lb02.log")).unwrap_or_default()
-        )
-    };
-    assert!(
-        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
-        "{}",
-        show()
+    let (c1, c2) = (
+        confs.join("seed000-lb01.conf"),
+        confs.join("seed000-lb02.conf"),
     );
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    assert!(!lb02.has_addr("eth0", VIP), "both hold the VIP\n{}", show());
-
-    // haproxy dies on lb01 (only lb01's: each node sees its own processes).
-    let sh = daemons[0].inner_pid().expect("shell of lb01");
-    let standins = e2e::children_named(sh, "haproxy");
-    assert_eq!(standins.len(), 1, "stand-in of lb01");
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &standins[0].to_string()])
-        .status();
-    // The next check (2 s interval) fails, lb01 drops to 100, lb02 (101) preempts after
+    let daemons = start_with_standins(&lan, &dir, [&c1, &c2]);
+    // The next check (2 s interval) fails, lb01 drops to 101, lb02 (102) preempts after
     // its master-down interval.
-    let t = wait_for(2.0 + 3.0 + 0.61 + 2.0, || lb02.has_addr("eth0", VIP));
-    assert!(
-        t.is_some(),
-        "VIP did not move when haproxy died\n{}",
-        show()
-    );
-    assert!(
-        wait_for(2.0, || !lb01.has_addr("eth0", VIP)).is_some(),
-        "lb01 kept the VIP\n{}",
-        show()
-    );
-    eprintln!(
-        "VIP moved {:.2} s after haproxy died on the master",
-        t.unwrap_or(0.0)
-    );
+    let t = standin_dies_vip_moves(&lan, &daemons, &dir, 2.0 + FAILOVER_BOUND + 2.0);
+    eprintln!("VIP moved {t:.2} s after haproxy died on the master");
     drop(daemons);
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -321,22 +343,15 @@ fn track_process_moves_the_vip() {
     if !netns_available() {
         return;
     }
-    let vrrpd = binary("vrrpd");
     let lan = Lan::new(
         "vp",
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
     );
     let dir = std::env::temp_dir().join(format!("vrrpd-proc-{}", std::process::id()));
-    let mut daemons = Vec::new();
-    for (i, (name, prio)) in [("lb01", 101), ("lb02", 100)].iter().enumerate() {
-        let d = dir.join(name);
-        std::fs::create_dir_all(&d).unwrap();
-        std::fs::copy("/bin/sleep", d.join("haproxy")).unwrap();
-        let conf = d.join("keepalived.conf");
-        std::fs::write(
-            &conf,
-            format!(
-                "vrrp_track_process track_haproxy {{
+    std::fs::create_dir_all(&dir).unwrap();
+    let conf = |prio: u16| {
+        format!(
+            "vrrp_track_process track_haproxy {{
     process haproxy
     weight 2
 }}
@@ -354,67 +369,20 @@ vrrp_instance VI_1 {{
     }}
 }}
 "
-            ),
-        )
-        .unwrap();
-        let script = format!(
-            "{h} 100000 & exec {v} -n -l -f {c}",
-            h = d.join("haproxy").display(),
-            v = vrrpd.display(),
-            c = conf.display()
-        );
-        daemons.push(lan.nodes[i].spawn_pidns(
-            "sh",
-            &["-c", &script],
-            &dir.join(format!("{name}.log")),
-        ));
-    }
-    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
-    let show = || {
-        format!(
-            "lb01:\n{}\nlb02:\n{}",
-            std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.join("lb02.log")).unwrap_or_default()
         )
     };
-    assert!(
-        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
-        "{}",
-        show()
-    );
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    assert!(!lb02.has_addr("eth0", VIP), "both hold the VIP\n{}", show());
-
-    let inner = daemons[0].inner_pid().expect("vrrpd of lb01");
-    let standins = e2e::children_named(daemons[0].pid(), "haproxy")
-        .into_iter()
-        .chain(e2e::children_named(inner, "haproxy"))
-        .collect::<Vec<_>>();
-    assert_eq!(standins.len(), 1, "stand-in of lb01\n{}", show());
-    let _ = std::process::Command::new("kill")
-        .args(["-9", &standins[0].to_string()])
-        .status();
+    let (c1, c2) = (dir.join("lb01.conf"), dir.join("lb02.conf"));
+    std::fs::write(&c1, conf(101)).unwrap();
+    std::fs::write(&c2, conf(100)).unwrap();
+    let daemons = start_with_standins(&lan, &dir, [&c1, &c2]);
     // Seen within one scan (0.5 s); lb02 preempts after its master-down interval.
-    let t = wait_for(0.5 + FAILOVER_BOUND + 1.0, || lb02.has_addr("eth0", VIP));
+    let t = standin_dies_vip_moves(&lan, &daemons, &dir, 0.5 + FAILOVER_BOUND + 1.0);
     assert!(
-        t.is_some(),
-        "VIP did not move when haproxy died\n{}",
-        show()
-    );
-    assert!(
-        wait_for(2.0, || !lb01.has_addr("eth0", VIP)).is_some(),
-        "lb01 kept the VIP\n{}",
-        show()
-    );
-    assert!(
-        show().contains("priority 101"),
+        pair_logs(&dir).contains("priority 101"),
         "lb01 did not report its lowered priority\n{}",
-        show()
+        pair_logs(&dir)
     );
-    eprintln!(
-        "VIP moved {:.2} s after haproxy died on the master (track_process)",
-        t.unwrap_or(0.0)
-    );
+    eprintln!("VIP moved {t:.2} s after haproxy died on the master (track_process)");
     drop(daemons);
     let _ = std::fs::remove_dir_all(&dir);
 }
