@@ -1,15 +1,14 @@
-//! vrrp-core stays pure: no async runtime, sockets, system calls or randomness in its
-//! dependency tree. (The clock ban is a clippy rule: clippy.toml, disallowed-methods.)
+//! The pure cores stay pure: no async runtime, sockets, system calls or randomness in
+//! their dependency trees. (The clock ban is a clippy rule: clippy.toml, disallowed-methods.)
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[test]
-fn dependency_tree_has_no_io() {
+fn assert_pure(krate: &str) {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let out = std::process::Command::new(cargo)
         .args([
             "tree",
             "-p",
-            "vrrp-core",
+            krate,
             "-e",
             "normal",
             "--prefix",
@@ -25,7 +24,7 @@ fn dependency_tree_has_no_io() {
         String::from_utf8_lossy(&out.stderr)
     );
     let tree = String::from_utf8_lossy(&out.stdout);
-    assert!(tree.contains("vrrp-core"), "{tree}");
+    assert!(tree.contains(krate), "{tree}");
     for banned in [
         "tokio",
         "mio",
@@ -38,6 +37,23 @@ fn dependency_tree_has_no_io() {
         let hit = tree
             .lines()
             .any(|l| l.split_whitespace().next() == Some(banned));
-        assert!(!hit, "vrrp-core depends on {banned}:\n{tree}");
+        assert!(!hit, "{krate} depends on {banned}:\n{tree}");
     }
+}
+
+#[test]
+fn vrrp_core_is_pure() {
+    assert_pure("vrrp-core");
+}
+
+#[test]
+fn proxy_core_is_pure() {
+    assert_pure("proxy-core");
+}
+
+#[test]
+fn config_front_ends_are_pure() {
+    assert_pure("keepalived-conf");
+    assert_pure("haproxy-conf");
+    assert_pure("conf-diag");
 }

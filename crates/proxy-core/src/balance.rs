@@ -1,0 +1,366 @@
+//! Choosing a server, as HAProxy's `balance` algorithms do: roundrobin (smooth weighted,
+//! weights may change at any time), static-rr, leastconn, first, the hashes (source, uri,
+//! url_param, hdr) and random with N draws. Backup servers serve only when no primary
+//! can (the first usable backup, or all of them with `option allbackups`); a server at
+//! its `maxconn` is skipped, and when every usable server is full the request queues.
+
+use crate::rng::Rng;
+use crate::Instant;
+use serde::Serialize;
+
+/// What the balancer needs to know about one server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Server {
+    /// Configured weight, 0..=256 (0: never chosen by weight-based algorithms).
+    pub weight: u32,
+    pub backup: bool,
+    /// Up for traffic (health checks pass, not disabled / in maintenance).
+    pub up: bool,
+    pub maxconn: Option<u32>,
+    /// Connections in use now.
+    pub active: u32,
+    /// `slowstart`: after coming up, the weight grows from 1 to `weight` over this time.
+    pub slowstart_ms: Option<u64>,
+    /// When the server last came up.
+    pub up_since: Option<Instant>,
+}
+
+impl Server {
+    pub fn new(weight: u32) -> Server {
+        Server {
+            weight,
+            backup: false,
+            up: true,
+            maxconn: None,
+            active: 0,
+            slowstart_ms: None,
+            up_since: None,
+        }
+    }
+
+    /// The weight in force at `now` (slowstart ramps it up linearly, never below 1).
+    pub fn effective_weight(&self, now: Instant) -> u32 {
+        match (self.slowstart_ms, self.up_since) {
+            (Some(ss), Some(since)) if ss > 0 && now < since + ss => {
+                let grown = u64::from(self.weight) * (now - since) / ss;
+                (grown as u32).clamp(1, self.weight.max(1))
+            }
+            _ => self.weight,
+        }
+    }
+
+    fn full(&self) -> bool {
+        self.maxconn.is_some_and(|m| self.active >= m)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Algorithm {
+    RoundRobin,
+    StaticRr,
+    LeastConn,
+    First,
+    /// source, uri, url_param, hdr(): the caller hashes the right part of the request.
+    Hash,
+    Random {
+        draws: u32,
+    },
+}
+
+/// The outcome of one choice.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pick {
+    Server(usize),
+    /// Servers are up but all at their maxconn: wait in the backend's queue.
+    Queue,
+    /// No server can take it (HAProxy answers 503).
+    NoServer,
+}
+
+#[derive(Debug, Clone)]
+pub struct Balancer {
+    algo: Algorithm,
+    all_backups: bool,
+    /// Smooth weighted round robin: each server's running score.
+    score: Vec<i64>,
+    /// static-rr and tie-breaking position.
+    cursor: u64,
+    rng: Rng,
+}
+
+/// FNV-1a, then a final mix so that close keys (10.0.0.1, 10.0.0.2) spread well.
+pub fn hash(key: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in key {
+        h ^= u64::from(*b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^ (h >> 33)
+}
+
+/// The server owning `slot` in the weight-expanded table of `cands` (weight w = w slots).
+fn by_slot(cands: &[usize], w: &dyn Fn(usize) -> u64, mut slot: u64) -> usize {
+    for &i in cands {
+        if slot < w(i) {
+            return i;
+        }
+        slot -= w(i);
+    }
+    cands[0]
+}
+
+impl Balancer {
+    pub fn new(algo: Algorithm, all_backups: bool, seed: u64) -> Balancer {
+        Balancer {
+            algo,
+            all_backups,
+            score: Vec::new(),
+            cursor: 0,
+            rng: Rng::new(seed),
+        }
+    }
+
+    pub fn algorithm(&self) -> &Algorithm {
+        &self.algo
+    }
+
+    /// The servers that may take traffic now: usable primaries, else backups.
+    fn candidates(&self, servers: &[Server], now: Instant) -> (Vec<usize>, bool) {
+        let alive = |s: &Server| s.up && s.effective_weight(now) > 0;
+        let primaries: Vec<usize> = (0..servers.len())
+            .filter(|&i| !servers[i].backup && alive(&servers[i]))
+            .collect();
+        let set = if !primaries.is_empty() {
+            primaries
+        } else {
+            let backups = (0..servers.len()).filter(|&i| servers[i].backup && alive(&servers[i]));
+            if self.all_backups {
+                backups.collect()
+            } else {
+                backups.take(1).collect()
+            }
+        };
+        let any = !set.is_empty();
+        let free: Vec<usize> = set.into_iter().filter(|&i| !servers[i].full()).collect();
+        (free, any)
+    }
+
+    /// Choose a server. `key` is the hashed part of the request for `Hash` (None when the
+    /// request has none, e.g. no such header: then roundrobin decides, as in HAProxy).
+    pub fn pick(&mut self, servers: &[Server], now: Instant, key: Option<&[u8]>) -> Pick {
+        if self.score.len() != servers.len() {
+            self.score = vec![0; servers.len()];
+        }
+        let (cands, any) = self.candidates(servers, now);
+        if cands.is_empty() {
+            return if any { Pick::Queue } else { Pick::NoServer };
+        }
+        let w = |i: usize| u64::from(servers[i].effective_weight(now));
+        let chosen = match (&self.algo, key) {
+            (Algorithm::RoundRobin, _) | (Algorithm::Hash, None) => self.smooth_rr(&cands, &w),
+            (Algorithm::StaticRr, _) => {
+                let total: u64 = cands.iter().map(|&i| w(i)).sum();
+                let slot = self.cursor % total.max(1);
+                self.cursor = self.cursor.wrapping_add(1);
+                by_slot(&cands, &w, slot)
+            }
+            (Algorithm::LeastConn, _) => {
+                // Fewest connections per unit of weight; ties rotate.
+                let start = (self.cursor as usize) % cands.len();
+                self.cursor = self.cursor.wrapping_add(1);
+                let mut best = cands[start];
+                for k in 1..cands.len() {
+                    let i = cands[(start + k) % cands.len()];
+                    let (a, b) = (servers[i].active as u64, servers[best].active as u64);
+                    if a * w(best) < b * w(i) {
+                        best = i;
+                    }
+                }
+                best
+            }
+            (Algorithm::First, _) => cands[0],
+            (Algorithm::Hash, Some(k)) => {
+                // Map-based: the hash picks a slot in the weight-expanded table.
+                let total: u64 = cands.iter().map(|&i| w(i)).sum();
+                by_slot(&cands, &w, hash(k) % total.max(1))
+            }
+            (Algorithm::Random { draws }, _) => {
+                // N weighted draws, the least loaded wins ("power of two choices").
+                let total: u64 = cands.iter().map(|&i| w(i)).sum();
+                let mut best: Option<usize> = None;
+                for _ in 0..(*draws).max(1) {
+                    let i = by_slot(&cands, &w, self.rng.below(total.max(1)));
+                    if best.is_none_or(|b| servers[i].active < servers[b].active) {
+                        best = Some(i);
+                    }
+                }
+                best.unwrap_or(cands[0])
+            }
+        };
+        Pick::Server(chosen)
+    }
+
+    /// Smooth weighted round robin: every candidate gains its weight, the highest score
+    /// wins and pays the total. Spreads a 5:1:1 pool as a a b a c a a, not a a a a a b c.
+    fn smooth_rr(&mut self, cands: &[usize], w: &dyn Fn(usize) -> u64) -> usize {
+        let mut total = 0i64;
+        let mut best = cands[0];
+        for &i in cands {
+            let wi = w(i) as i64;
+            self.score[i] += wi;
+            total += wi;
+            if self.score[i] > self.score[best] {
+                best = i;
+            }
+        }
+        self.score[best] -= total;
+        best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn counts(b: &mut Balancer, servers: &[Server], n: usize) -> Vec<usize> {
+        let mut c = vec![0; servers.len()];
+        for _ in 0..n {
+            if let Pick::Server(i) = b.pick(servers, 0, None) {
+                c[i] += 1;
+            }
+        }
+        c
+    }
+
+    #[test]
+    fn roundrobin_follows_weights_smoothly() {
+        let servers = vec![Server::new(5), Server::new(1), Server::new(1)];
+        let mut b = Balancer::new(Algorithm::RoundRobin, false, 1);
+        let seq: Vec<usize> = (0..7)
+            .map(|_| match b.pick(&servers, 0, None) {
+                Pick::Server(i) => i,
+                p => panic!("{p:?}"),
+            })
+            .collect();
+        assert_eq!(seq, vec![0, 0, 1, 0, 2, 0, 0]);
+        assert_eq!(counts(&mut b, &servers, 700), vec![500, 100, 100]);
+    }
+
+    #[test]
+    fn down_full_and_zero_weight_servers_are_skipped() {
+        let mut servers = vec![Server::new(1), Server::new(1), Server::new(0)];
+        servers[0].up = false;
+        let mut b = Balancer::new(Algorithm::RoundRobin, false, 1);
+        assert_eq!(counts(&mut b, &servers, 10), vec![0, 10, 0]);
+        servers[1].maxconn = Some(2);
+        servers[1].active = 2;
+        assert_eq!(b.pick(&servers, 0, None), Pick::Queue);
+        servers[1].up = false;
+        assert_eq!(b.pick(&servers, 0, None), Pick::NoServer);
+    }
+
+    #[test]
+    fn backups_only_when_no_primary_is_up() {
+        let mut servers = vec![Server::new(1), Server::new(1), Server::new(1)];
+        servers[1].backup = true;
+        servers[2].backup = true;
+        let mut b = Balancer::new(Algorithm::RoundRobin, false, 1);
+        assert_eq!(counts(&mut b, &servers, 6), vec![6, 0, 0]);
+        servers[0].up = false;
+        assert_eq!(
+            counts(&mut b, &servers, 6),
+            vec![0, 6, 0],
+            "first backup only"
+        );
+        let mut all = Balancer::new(Algorithm::RoundRobin, true, 1);
+        assert_eq!(counts(&mut all, &servers, 6), vec![0, 3, 3], "allbackups");
+    }
+
+    #[test]
+    fn leastconn_prefers_the_least_loaded_per_weight() {
+        let mut servers = vec![Server::new(1), Server::new(2), Server::new(1)];
+        servers[0].active = 3;
+        servers[1].active = 4; // 2 per unit of weight
+        servers[2].active = 1;
+        let mut b = Balancer::new(Algorithm::LeastConn, false, 1);
+        assert_eq!(b.pick(&servers, 0, None), Pick::Server(2));
+        servers[2].active = 5;
+        assert_eq!(b.pick(&servers, 0, None), Pick::Server(1));
+    }
+
+    #[test]
+    fn first_fills_servers_in_order() {
+        let mut servers = vec![Server::new(1), Server::new(1)];
+        servers[0].maxconn = Some(2);
+        let mut b = Balancer::new(Algorithm::First, false, 1);
+        assert_eq!(b.pick(&servers, 0, None), Pick::Server(0));
+        servers[0].active = 2;
+        assert_eq!(b.pick(&servers, 0, None), Pick::Server(1));
+    }
+
+    #[test]
+    fn hashing_is_sticky_and_spreads() {
+        let servers = vec![Server::new(1), Server::new(1), Server::new(1)];
+        let mut b = Balancer::new(Algorithm::Hash, false, 1);
+        let first = b.pick(&servers, 0, Some(b"10.0.0.7"));
+        for _ in 0..10 {
+            assert_eq!(b.pick(&servers, 0, Some(b"10.0.0.7")), first);
+        }
+        let mut c = [0; 3];
+        for i in 0..3000u32 {
+            if let Pick::Server(s) = b.pick(
+                &servers,
+                0,
+                Some(format!("10.0.{}.{}", i / 256, i % 256).as_bytes()),
+            ) {
+                c[s] += 1;
+            }
+        }
+        assert!(c.iter().all(|&n| (800..1200).contains(&n)), "{c:?}");
+        // No key (a missing header): round robin.
+        assert_eq!(counts(&mut b, &servers, 3), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn random_two_draws_avoid_the_loaded_server() {
+        let mut servers = vec![Server::new(1), Server::new(1)];
+        servers[0].active = 100;
+        let mut b = Balancer::new(Algorithm::Random { draws: 2 }, false, 7);
+        let c = counts(&mut b, &servers, 1000);
+        // Server 0 wins only when both draws land on it (about a quarter of the time).
+        assert!((150..350).contains(&c[0]), "{c:?}");
+    }
+
+    #[test]
+    fn static_rr_follows_weights() {
+        let servers = vec![Server::new(2), Server::new(1)];
+        let mut b = Balancer::new(Algorithm::StaticRr, false, 1);
+        assert_eq!(counts(&mut b, &servers, 300), vec![200, 100]);
+    }
+
+    #[test]
+    fn slowstart_ramps_the_weight() {
+        let mut s = Server::new(100);
+        s.slowstart_ms = Some(10_000);
+        s.up_since = Some(1_000);
+        assert_eq!(s.effective_weight(1_000), 1);
+        assert_eq!(s.effective_weight(6_000), 50);
+        assert_eq!(s.effective_weight(11_000), 100);
+        let fresh = {
+            let mut f = Server::new(100);
+            f.up_since = Some(0);
+            f
+        };
+        let servers = vec![fresh, s];
+        let mut b = Balancer::new(Algorithm::RoundRobin, false, 1);
+        let mut c = [0; 2];
+        for _ in 0..1010 {
+            if let Pick::Server(i) = b.pick(&servers, 1_000, None) {
+                c[i] += 1;
+            }
+        }
+        assert_eq!(c, [1000, 10]);
+    }
+}

@@ -1,0 +1,166 @@
+//! Server health as HAProxy keeps it: `rise` consecutive good checks bring a DOWN server
+//! UP, `fall` consecutive bad ones take an UP server DOWN; between, the server is "going
+//! down" / "going up" and is checked every `fastinter`; a server fully DOWN every
+//! `downinter`; otherwise every `inter`. Checks of a backend's servers start spread over
+//! the interval instead of all at once.
+
+use crate::Instant;
+use serde::Serialize;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CheckTiming {
+    pub inter_ms: u64,
+    pub fastinter_ms: Option<u64>,
+    pub downinter_ms: Option<u64>,
+    pub rise: u32,
+    pub fall: u32,
+}
+
+impl Default for CheckTiming {
+    /// HAProxy's defaults: inter 2 s, rise 2, fall 3.
+    fn default() -> Self {
+        CheckTiming {
+            inter_ms: 2000,
+            fastinter_ms: None,
+            downinter_ms: None,
+            rise: 2,
+            fall: 3,
+        }
+    }
+}
+
+/// A change of state caused by a check result.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Transition {
+    Up,
+    Down,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Health {
+    pub timing: CheckTiming,
+    up: bool,
+    /// Consecutive results against the current state.
+    against: u32,
+    pub last_change: Option<Instant>,
+}
+
+impl Health {
+    /// Servers start UP, as in HAProxy (the first `fall` failures take them down).
+    pub fn new(timing: CheckTiming) -> Health {
+        Health {
+            timing,
+            up: true,
+            against: 0,
+            last_change: None,
+        }
+    }
+
+    pub fn is_up(&self) -> bool {
+        self.up
+    }
+
+    /// HAProxy's words for the state, as the stats page shows it.
+    pub fn describe(&self) -> String {
+        match (self.up, self.against) {
+            (true, 0) => "UP".into(),
+            (true, n) => format!("UP {n}/{}", self.timing.fall),
+            (false, 0) => "DOWN".into(),
+            (false, n) => format!("DOWN {n}/{}", self.timing.rise),
+        }
+    }
+
+    /// One check result; returns the transition it completes, if any.
+    pub fn result(&mut self, now: Instant, ok: bool) -> Option<Transition> {
+        if ok == self.up {
+            self.against = 0;
+            return None;
+        }
+        self.against += 1;
+        let needed = if self.up {
+            self.timing.fall
+        } else {
+            self.timing.rise
+        };
+        if self.against < needed.max(1) {
+            return None;
+        }
+        self.up = ok;
+        self.against = 0;
+        self.last_change = Some(now);
+        Some(if ok { Transition::Up } else { Transition::Down })
+    }
+
+    /// Force a state (a server set DOWN by the runtime API, or `disabled`).
+    pub fn set(&mut self, now: Instant, up: bool) {
+        if up != self.up {
+            self.last_change = Some(now);
+        }
+        self.up = up;
+        self.against = 0;
+    }
+
+    /// Time until the next check, after a result.
+    pub fn next_interval(&self) -> u64 {
+        let t = &self.timing;
+        match (self.up, self.against) {
+            (true, 0) => t.inter_ms,
+            (false, 0) => t.downinter_ms.unwrap_or(t.inter_ms),
+            _ => t.fastinter_ms.unwrap_or(t.inter_ms),
+        }
+    }
+}
+
+/// When the `index`-th of `count` servers has its first check: spread evenly over one
+/// interval, so a backend of 40 servers does not check all 40 at the same instant.
+pub fn first_check_at(start: Instant, index: usize, count: usize, inter_ms: u64) -> Instant {
+    start + inter_ms * index as u64 / count.max(1) as u64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fall_and_rise() {
+        let mut h = Health::new(CheckTiming::default());
+        assert_eq!(h.result(0, false), None);
+        assert_eq!(h.describe(), "UP 1/3");
+        assert_eq!(h.result(1, false), None);
+        assert_eq!(h.result(2, true), None, "a good check resets the count");
+        assert_eq!(h.result(3, false), None);
+        assert_eq!(h.result(4, false), None);
+        assert_eq!(h.result(5, false), Some(Transition::Down));
+        assert_eq!((h.is_up(), h.last_change), (false, Some(5)));
+        assert_eq!(h.result(6, true), None);
+        assert_eq!(h.describe(), "DOWN 1/2");
+        assert_eq!(h.result(7, true), Some(Transition::Up));
+        assert!(h.is_up());
+    }
+
+    #[test]
+    fn intervals_follow_the_state() {
+        let mut h = Health::new(CheckTiming {
+            inter_ms: 2000,
+            fastinter_ms: Some(500),
+            downinter_ms: Some(10_000),
+            rise: 2,
+            fall: 2,
+        });
+        assert_eq!(h.next_interval(), 2000);
+        h.result(0, false);
+        assert_eq!(h.next_interval(), 500, "going down: fastinter");
+        h.result(0, false);
+        assert_eq!(h.next_interval(), 10_000, "down: downinter");
+        h.result(0, true);
+        assert_eq!(h.next_interval(), 500, "going up: fastinter");
+        let plain = Health::new(CheckTiming::default());
+        assert_eq!(plain.next_interval(), 2000);
+    }
+
+    #[test]
+    fn first_checks_are_spread() {
+        let at: Vec<u64> = (0..4).map(|i| first_check_at(100, i, 4, 2000)).collect();
+        assert_eq!(at, vec![100, 600, 1100, 1600]);
+    }
+}

@@ -1,0 +1,9 @@
+//! proxyd's pure core: no sockets, no clock, no tokio. Time comes in as milliseconds on
+//! the caller's clock; randomness from a seeded generator the caller owns.
+
+pub mod balance;
+pub mod health;
+pub mod rng;
+
+/// Milliseconds on the caller's clock.
+pub type Instant = u64;
