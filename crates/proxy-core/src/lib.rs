@@ -1,6 +1,7 @@
 //! proxyd's pure core: no sockets, no clock, no tokio. Time comes in as milliseconds on
 //! the caller's clock; randomness from a seeded generator the caller owns.
 
+pub mod acl;
 pub mod balance;
 pub mod health;
 pub mod rng;
