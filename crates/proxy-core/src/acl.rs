@@ -260,6 +260,10 @@ impl CompiledAcl {
         })
     }
 
+    pub fn fetch(&self) -> &Fetch {
+        &self.fetch
+    }
+
     pub fn eval(&self, sample: &dyn Sample) -> bool {
         let values = sample.fetch(&self.fetch);
         match self.method {

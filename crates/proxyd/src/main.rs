@@ -3,6 +3,7 @@
 mod check;
 mod cli;
 mod environment;
+mod runtime;
 
 use std::process::ExitCode;
 
@@ -46,7 +47,5 @@ fn run(args: &cli::Args) -> anyhow::Result<u8> {
     if args.check {
         return check::check(args);
     }
-    anyhow::bail!(
-        "the proxy itself is not available in this build yet; use -c to check a configuration"
-    )
+    runtime::run(args)
 }

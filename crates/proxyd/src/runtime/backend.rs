@@ -1,0 +1,224 @@
+//! A backend at run time: its servers (address, health, connections in use), the
+//! balancer from proxy-core, and the TCP health checks that keep each server's state.
+
+use super::clock::Clock;
+use super::log::log;
+use haproxy_conf::model::{Balance, Proxy, Server as ConfServer};
+use proxy_core::balance::{Algorithm, Balancer, Pick, Server as BalServer};
+use proxy_core::health::{first_check_at, CheckTiming, Health, Transition};
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// Per-server counters, read by logs and (later) the stats page and runtime API.
+#[derive(Debug, Default)]
+pub struct ServerCounters {
+    pub active: AtomicU32,
+    pub total: AtomicU64,
+    pub connect_errors: AtomicU64,
+    pub bytes_in: AtomicU64,
+    pub bytes_out: AtomicU64,
+}
+
+pub struct ServerRt {
+    pub name: String,
+    /// None: connect to the port the client connected to (HAProxy's portless servers).
+    pub addr: SocketAddr,
+    pub port_from_client: bool,
+    pub weight: u32,
+    pub backup: bool,
+    pub maxconn: Option<u32>,
+    pub slowstart_ms: Option<u64>,
+    pub check: bool,
+    pub check_addr: SocketAddr,
+    pub health: Mutex<Health>,
+    pub counters: ServerCounters,
+}
+
+pub struct BackendRt {
+    pub name: String,
+    pub servers: Vec<Arc<ServerRt>>,
+    balancer: Mutex<Balancer>,
+    pub retries: u32,
+    pub redispatch: bool,
+    pub connect_timeout: Duration,
+    pub server_timeout: Option<Duration>,
+    pub check_timeout: Duration,
+}
+
+fn algorithm(b: &Balance) -> Result<Algorithm, String> {
+    Ok(match b {
+        Balance::Roundrobin => Algorithm::RoundRobin,
+        Balance::StaticRr => Algorithm::StaticRr,
+        Balance::Leastconn => Algorithm::LeastConn,
+        Balance::First => Algorithm::First,
+        Balance::Source => Algorithm::Hash,
+        Balance::Random { draws } => Algorithm::Random { draws: *draws },
+        other => {
+            return Err(format!(
+                "`balance {other:?}` needs HTTP mode, which this build does not run yet"
+            ))
+        }
+    })
+}
+
+fn resolve(s: &ConfServer) -> Result<SocketAddr, String> {
+    let port = s.addr.port.unwrap_or(0);
+    if let Some(ip) = s.addr.ip {
+        return Ok(SocketAddr::new(ip, port));
+    }
+    use std::net::ToSocketAddrs;
+    (s.addr.host.as_str(), port)
+        .to_socket_addrs()
+        .ok()
+        .and_then(|mut a| a.next())
+        .ok_or_else(|| format!("server {}: `{}` does not resolve", s.name, s.addr.host))
+}
+
+impl BackendRt {
+    pub fn new(p: &Proxy) -> Result<BackendRt, String> {
+        let algo = algorithm(&p.balance)?;
+        let mut servers = Vec::new();
+        for s in &p.servers {
+            if s.addr.port_offset.is_some() {
+                return Err(format!(
+                    "server {}: port offsets (+N/-N) are not supported yet",
+                    s.name
+                ));
+            }
+            let addr = resolve(s)?;
+            let o = &s.opts;
+            let check_addr = SocketAddr::new(
+                o.check_addr
+                    .as_deref()
+                    .and_then(|a| a.parse().ok())
+                    .unwrap_or(addr.ip()),
+                o.check_port.unwrap_or(addr.port()),
+            );
+            let mut health = Health::new(CheckTiming {
+                inter_ms: o.inter_ms,
+                fastinter_ms: o.fastinter_ms,
+                downinter_ms: o.downinter_ms,
+                rise: o.rise,
+                fall: o.fall,
+            });
+            if o.disabled {
+                health.set(0, false);
+            }
+            servers.push(Arc::new(ServerRt {
+                name: s.name.clone(),
+                addr,
+                port_from_client: s.addr.port.is_none(),
+                weight: o.weight,
+                backup: o.backup,
+                maxconn: o.maxconn.map(|m| m.min(u64::from(u32::MAX)) as u32),
+                slowstart_ms: o.slowstart_ms,
+                check: o.check && !o.disabled,
+                check_addr,
+                health: Mutex::new(health),
+                counters: ServerCounters::default(),
+            }));
+        }
+        let ms = |v: Option<u64>| v.map(Duration::from_millis);
+        Ok(BackendRt {
+            name: p.name.clone(),
+            servers,
+            balancer: Mutex::new(Balancer::new(algo, p.option("allbackups"), 0x5eed)),
+            retries: p.retries,
+            redispatch: p.option("redispatch"),
+            // HAProxy warns without a connect timeout and would wait forever; 5 s is safer.
+            connect_timeout: ms(p.timeouts.connect).unwrap_or(Duration::from_secs(5)),
+            server_timeout: ms(p.timeouts.server),
+            check_timeout: ms(p.timeouts.check.or(p.timeouts.connect))
+                .unwrap_or(Duration::from_secs(2)),
+        })
+    }
+
+    /// Choose a server for a connection from `client` (hashed for `balance source`).
+    pub fn pick(&self, now: u64, client: &SocketAddr, avoid: Option<usize>) -> Pick {
+        let view: Vec<BalServer> = self
+            .servers
+            .iter()
+            .enumerate()
+            .map(|(i, s)| {
+                let h = s
+                    .health
+                    .lock()
+                    .map(|h| (h.is_up(), h.last_change))
+                    .unwrap_or((false, None));
+                BalServer {
+                    weight: s.weight,
+                    backup: s.backup,
+                    // A retry with redispatch avoids the server that just failed.
+                    up: h.0 && Some(i) != avoid,
+                    maxconn: s.maxconn,
+                    active: s.counters.active.load(Ordering::Relaxed),
+                    slowstart_ms: s.slowstart_ms,
+                    up_since: h.1,
+                }
+            })
+            .collect();
+        let key = match client.ip() {
+            std::net::IpAddr::V4(a) => a.octets().to_vec(),
+            std::net::IpAddr::V6(a) => a.octets().to_vec(),
+        };
+        match self.balancer.lock() {
+            Ok(mut b) => b.pick(&view, now, Some(&key)),
+            Err(_) => Pick::NoServer,
+        }
+    }
+
+    /// Start the health checks of every server with `check`, spread over the interval.
+    pub fn spawn_checks(self: &Arc<Self>, clock: Clock) {
+        let checked: Vec<Arc<ServerRt>> =
+            self.servers.iter().filter(|s| s.check).cloned().collect();
+        let count = checked.len();
+        for (i, s) in checked.into_iter().enumerate() {
+            let be = self.clone();
+            let inter = s.health.lock().map(|h| h.timing.inter_ms).unwrap_or(2000);
+            let first = first_check_at(0, i, count, inter);
+            tokio::spawn(async move {
+                tokio::time::sleep(Duration::from_millis(first)).await;
+                loop {
+                    let ok = matches!(
+                        tokio::time::timeout(
+                            be.check_timeout,
+                            tokio::net::TcpStream::connect(s.check_addr)
+                        )
+                        .await,
+                        Ok(Ok(_))
+                    );
+                    let now = clock.now_ms();
+                    let (change, next) = match s.health.lock() {
+                        Ok(mut h) => (h.result(now, ok), h.next_interval()),
+                        Err(_) => return,
+                    };
+                    if let Some(t) = change {
+                        let word = if t == Transition::Up { "UP" } else { "DOWN" };
+                        let reason = if ok {
+                            "Layer4 check passed"
+                        } else {
+                            "Layer4 connection problem"
+                        };
+                        log(&format!(
+                            "Server {}/{} is {word}, reason: {reason}, check duration: 0ms. {} active and {} backup servers online.",
+                            be.name,
+                            s.name,
+                            be.online(false),
+                            be.online(true)
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(next)).await;
+                }
+            });
+        }
+    }
+
+    fn online(&self, backup: bool) -> usize {
+        self.servers
+            .iter()
+            .filter(|s| s.backup == backup && s.health.lock().map(|h| h.is_up()).unwrap_or(false))
+            .count()
+    }
+}

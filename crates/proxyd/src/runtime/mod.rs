@@ -1,0 +1,225 @@
+//! The data plane: listeners for every frontend and listen section, TCP sessions to the
+//! backends' servers, health checks. This build runs `mode tcp`; a configuration it
+//! cannot run faithfully (HTTP mode, content rules, stick tables) is refused at start
+//! with the reason, never run half-way.
+
+mod backend;
+mod clock;
+mod frontend;
+mod listen;
+mod log;
+mod tcp;
+
+use crate::cli::Args;
+use anyhow::Context;
+use backend::BackendRt;
+use clock::Clock;
+use frontend::FrontendRt;
+use haproxy_conf::model::{Cap, Config, Proxy};
+use std::collections::HashMap;
+use std::sync::Arc;
+use tokio::signal::unix::{signal, SignalKind};
+
+/// HAProxy's built-in default when neither `maxconn` nor -n is given.
+const DEFAULT_MAXCONN: usize = 4096;
+
+/// What this build cannot run yet, per proxy: each is a reason to refuse the config.
+fn unsupported(p: &Proxy) -> Vec<String> {
+    let mut out = Vec::new();
+    if !p.rules.is_empty() {
+        out.push(format!(
+            "{} {}: `{}` rules are not run by this build yet",
+            p.kind.keyword(),
+            p.name,
+            p.rules[0].action
+        ));
+    }
+    if p.stick_table.is_some() || !p.stick_rules.is_empty() {
+        out.push(format!(
+            "{} {}: stick tables are not run by this build yet",
+            p.kind.keyword(),
+            p.name
+        ));
+    }
+    if p.binds.iter().any(|b| b.ssl) {
+        out.push(format!(
+            "{} {}: `bind ... ssl` is not run by this build yet",
+            p.kind.keyword(),
+            p.name
+        ));
+    }
+    out
+}
+
+/// What runs: each frontend with the addresses it listens on, and the backends.
+struct Plan {
+    frontends: Vec<(Arc<FrontendRt>, Vec<std::net::SocketAddr>)>,
+    backends: Vec<Arc<BackendRt>>,
+}
+
+/// The runtime objects of a configuration, or every reason it cannot run.
+fn build(cfg: &Config, maxconn: usize) -> Result<Plan, Vec<String>> {
+    let mut problems = Vec::new();
+    let mut backends = HashMap::new();
+    for p in cfg
+        .proxies
+        .iter()
+        .filter(|p| p.kind.has(Cap::Backend) && !p.disabled)
+    {
+        problems.extend(unsupported(p));
+        match BackendRt::new(p) {
+            Ok(b) => {
+                backends.insert(p.name.clone(), Arc::new(b));
+            }
+            Err(e) => problems.push(format!("{} {}: {e}", p.kind.keyword(), p.name)),
+        }
+    }
+    let mut frontends = Vec::new();
+    for p in cfg
+        .proxies
+        .iter()
+        .filter(|p| p.kind.has(Cap::Frontend) && !p.disabled)
+    {
+        if !p.kind.has(Cap::Backend) {
+            problems.extend(unsupported(p));
+        }
+        let addrs = match listen::addresses(p) {
+            Ok(a) => a,
+            Err(e) => {
+                problems.push(format!("{} {}: {e}", p.kind.keyword(), p.name));
+                continue;
+            }
+        };
+        match FrontendRt::new(p, &backends, maxconn) {
+            Ok(f) => frontends.push((Arc::new(f), addrs)),
+            Err(e) => problems.push(format!("{} {}: {e}", p.kind.keyword(), p.name)),
+        }
+    }
+    if problems.is_empty() {
+        Ok(Plan {
+            frontends,
+            backends: backends.into_values().collect(),
+        })
+    } else {
+        Err(problems)
+    }
+}
+
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    let mut loaded = haproxy_conf::load(
+        &args.files,
+        &haproxy_conf::FsLoader,
+        &crate::environment::ProcessEnv,
+    );
+    crate::environment::check(&loaded.config, &mut loaded.diags);
+    for d in loaded.diags.iter() {
+        eprintln!("proxyd: {}", conf_diag::render_line(&loaded.map, d));
+    }
+    if loaded.diags.has_errors() {
+        eprintln!("proxyd: the configuration has errors, not starting (run proxyd -c -f FILE for details)");
+        return Ok(1);
+    }
+    let cfg = loaded.config;
+    let maxconn = args
+        .maxconn
+        .or(cfg.global.maxconn)
+        .map(|m| m as usize)
+        .unwrap_or(DEFAULT_MAXCONN);
+    let plan = match build(&cfg, maxconn) {
+        Ok(b) => b,
+        Err(problems) => {
+            for p in problems {
+                eprintln!("proxyd: {p}");
+            }
+            eprintln!("proxyd: not starting: this build cannot run the configuration as written");
+            return Ok(1);
+        }
+    };
+    if args.daemon || cfg.global.daemon && !args.foreground && !args.debug {
+        nix::unistd::daemon(true, false).context("cannot daemonise")?;
+    }
+    let pidfile = args
+        .pidfile
+        .clone()
+        .or(cfg.global.pidfile.as_ref().map(Into::into));
+    if let Some(p) = &pidfile {
+        std::fs::write(p, format!("{}\n", std::process::id()))
+            .with_context(|| format!("pid file {}", p.display()))?;
+    }
+    // One thread per `nbthread`, default one per core (HAProxy's default).
+    let threads = cfg.global.nbthread.map(|n| n as usize).unwrap_or_else(|| {
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(1)
+    });
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads.max(1))
+        .enable_all()
+        .build()?;
+    let r = rt.block_on(serve(plan, maxconn));
+    if let Some(p) = &pidfile {
+        let _ = std::fs::remove_file(p);
+    }
+    r.map(|_| 0)
+}
+
+async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
+    let Plan {
+        frontends,
+        backends,
+    } = plan;
+    let clock = Clock::new();
+    // Global maxconn: no more sessions than this at once, whatever the frontends allow.
+    let global = Arc::new(tokio::sync::Semaphore::new(maxconn.max(1)));
+    let mut listeners = Vec::new();
+    for (fe, addrs) in &frontends {
+        for a in addrs {
+            let l = listen::bind(*a, maxconn)
+                .with_context(|| format!("frontend {}: cannot bind {a}", fe.name))?;
+            listeners.push((fe.clone(), l));
+        }
+    }
+    for b in &backends {
+        b.spawn_checks(clock);
+    }
+    for (fe, l) in listeners {
+        let global = global.clone();
+        tokio::spawn(async move {
+            loop {
+                // Stop accepting while full: the kernel's backlog holds the rest.
+                let Ok(g) = global.clone().acquire_owned().await else {
+                    return;
+                };
+                let Ok(f) = fe.slots.clone().acquire_owned().await else {
+                    return;
+                };
+                let (stream, peer) = match l.accept().await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        log::log(&format!("frontend {}: accept: {e}", fe.name));
+                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                        continue;
+                    }
+                };
+                let fe2 = fe.clone();
+                tokio::spawn(async move {
+                    tcp::session(stream, peer, fe2, clock).await;
+                    drop((g, f));
+                });
+            }
+        });
+    }
+    log::log(&format!(
+        "started: {} frontend(s), {} backend(s)",
+        frontends.len(),
+        backends.len()
+    ));
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = int.recv() => {}
+    }
+    log::log("stopping");
+    Ok(())
+}

@@ -1,0 +1,253 @@
+//! proxyd in `mode tcp`, end to end on loopback: real backends (threads answering with
+//! their name), proxyd started from a haproxy.cfg, clients through it. Balancing,
+//! half-close, health checks taking a dead server out after fall x inter, backups only
+//! when every primary is down, and a configuration this build cannot run is refused.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use e2e::{binary, wait_for};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// A backend: answers each connection with `NAME:` and what it read, after the client's
+/// FIN (so half-close must be forwarded). Stops when dropped (the port then refuses).
+struct Backend {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    served: Arc<AtomicUsize>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Backend {
+    fn start(name: &'static str) -> Backend {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let served = Arc::new(AtomicUsize::new(0));
+        let (st, sv) = (stop.clone(), served.clone());
+        let thread = std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                let Ok((mut s, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(5));
+                    continue;
+                };
+                s.set_nonblocking(false).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut got = Vec::new();
+                // A health check connects and closes at once: nothing to answer.
+                if s.read_to_end(&mut got).is_ok() && !got.is_empty() {
+                    sv.fetch_add(1, Ordering::Relaxed);
+                    let _ = s.write_all(format!("{name}:").as_bytes());
+                    let _ = s.write_all(&got);
+                }
+            }
+        });
+        Backend {
+            port,
+            stop,
+            served,
+            thread: Some(thread),
+        }
+    }
+
+    fn served(&self) -> usize {
+        self.served.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(t) = self.thread.take() {
+            let _ = t.join();
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One request through the proxy: send, half-close, read the whole answer.
+fn ask(port: u16, what: &str) -> Option<String> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    s.write_all(what.as_bytes()).ok()?;
+    s.shutdown(Shutdown::Write).ok()?;
+    let mut out = String::new();
+    s.read_to_string(&mut out).ok()?;
+    (!out.is_empty()).then_some(out)
+}
+
+struct Proxyd {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Proxyd {
+    fn start(name: &str, cfg: &str) -> Proxyd {
+        let dir = std::env::temp_dir().join(format!("proxyd-tcp-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let log = dir.join("proxyd.log");
+        let f = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new(binary("proxyd"))
+            .args(["-db", "-f", path.to_str().unwrap()])
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .unwrap();
+        Proxyd { child, log }
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Proxyd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn wait_listening(port: u16, p: &Proxyd) {
+    assert!(
+        wait_for(5.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
+        "proxyd does not listen on {port}\n{}",
+        p.log()
+    );
+    // The probe above is a session too; let it finish so it does not race the test's
+    // own connections for the balancer.
+    std::thread::sleep(Duration::from_millis(300));
+}
+
+#[test]
+fn roundrobin_with_half_close() {
+    let (a, b) = (Backend::start("a"), Backend::start("b"));
+    let port = free_port();
+    let p = Proxyd::start(
+        "rr",
+        &format!(
+            "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             listen app\n  bind 127.0.0.1:{port}\n  balance roundrobin\n  server a 127.0.0.1:{}\n  server b 127.0.0.1:{}\n",
+            a.port, b.port
+        ),
+    );
+    wait_listening(port, &p);
+    let answers: Vec<String> = (0..4)
+        .map(|i| ask(port, &format!("req{i}")).unwrap_or_default())
+        .collect();
+    let mut names: Vec<&str> = answers.iter().map(|s| &s[..1]).collect();
+    names.sort();
+    assert_eq!(names, ["a", "a", "b", "b"], "{answers:?}\n{}", p.log());
+    assert!(answers.iter().all(|s| s.contains(":req")), "{answers:?}");
+    // A large body both ways: nothing lost on the way.
+    let big = "x".repeat(300_000);
+    let out = ask(port, &big).unwrap();
+    assert_eq!(out.len(), big.len() + 2, "{}", p.log());
+}
+
+#[test]
+fn a_dead_server_is_taken_out_and_backups_wait_for_all_primaries() {
+    let (a, b, c) = (
+        Backend::start("a"),
+        Backend::start("b"),
+        Backend::start("c"),
+    );
+    let port = free_port();
+    let p = Proxyd::start(
+        "health",
+        &format!(
+            "defaults\n  mode tcp\n  timeout connect 500ms\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\n\
+             backend be\n  balance roundrobin\n  default-server inter 200 fall 2 rise 1\n\
+               server a 127.0.0.1:{} check\n  server b 127.0.0.1:{} check\n  server c 127.0.0.1:{} check backup\n",
+            a.port, b.port, c.port
+        ),
+    );
+    wait_listening(port, &p);
+    for i in 0..6 {
+        assert!(ask(port, &format!("r{i}")).is_some(), "{}", p.log());
+    }
+    assert_eq!(c.served(), 0, "the backup served while primaries were up");
+
+    // b dies: within fall x inter (+ one interval of slack) it is DOWN, then gets nothing.
+    let b_port = b.port;
+    drop(b);
+    assert!(
+        wait_for(2.0 * 0.2 + 0.2 + 1.0, || p
+            .log()
+            .contains("Server be/b is DOWN"))
+        .is_some(),
+        "b not marked down\n{}",
+        p.log()
+    );
+    let before = a.served();
+    for i in 0..10 {
+        assert_eq!(
+            ask(port, &format!("s{i}")).as_deref().map(|s| &s[..2]),
+            Some("a:"),
+            "{}",
+            p.log()
+        );
+    }
+    assert_eq!(a.served(), before + 10);
+    assert!(TcpStream::connect(("127.0.0.1", b_port)).is_err());
+
+    // a dies too: only now the backup serves.
+    drop(a);
+    assert!(
+        wait_for(2.0, || p.log().contains("Server be/a is DOWN")).is_some(),
+        "{}",
+        p.log()
+    );
+    assert_eq!(ask(port, "t").as_deref(), Some("c:t"), "{}", p.log());
+}
+
+#[test]
+fn routes_by_source_with_use_backend() {
+    let (a, b) = (Backend::start("a"), Backend::start("b"));
+    let port = free_port();
+    let p = Proxyd::start(
+        "acl",
+        &format!(
+            "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  acl local src 127.0.0.0/8\n  use_backend only_b if local\n  default_backend only_a\n\
+             backend only_a\n  server a 127.0.0.1:{}\n\
+             backend only_b\n  server b 127.0.0.1:{}\n",
+            a.port, b.port
+        ),
+    );
+    wait_listening(port, &p);
+    assert_eq!(ask(port, "x").as_deref(), Some("b:x"), "{}", p.log());
+}
+
+#[test]
+fn a_configuration_it_cannot_run_is_refused_with_the_reason() {
+    let port = free_port();
+    let mut p = Proxyd::start(
+        "refuse",
+        &format!(
+            "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  server a 127.0.0.1:1\n"
+        ),
+    );
+    let status = wait_for(5.0, || matches!(p.child.try_wait(), Ok(Some(_))));
+    assert!(status.is_some(), "proxyd kept running\n{}", p.log());
+    assert!(
+        p.log().contains("mode http is not run by this build yet"),
+        "{}",
+        p.log()
+    );
+}
