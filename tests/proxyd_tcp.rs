@@ -251,3 +251,77 @@ fn a_configuration_it_cannot_run_is_refused_with_the_reason() {
         p.log()
     );
 }
+
+/// `option httpchk` + `http-check expect status 200`: a server answering 503 goes DOWN
+/// (Layer7), and UP again after `rise` good answers.
+#[test]
+fn http_checks_follow_the_status() {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let port_b = l.local_addr().unwrap().port();
+    let status = Arc::new(std::sync::atomic::AtomicU16::new(200));
+    let seen = Arc::new(std::sync::Mutex::new(String::new()));
+    let stop = Arc::new(AtomicBool::new(false));
+    let (st, sv, sn) = (stop.clone(), status.clone(), seen.clone());
+    let server = std::thread::spawn(move || {
+        while !st.load(Ordering::Relaxed) {
+            let Ok((mut s, _)) = l.accept() else {
+                std::thread::sleep(Duration::from_millis(5));
+                continue;
+            };
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(2))).unwrap();
+            let mut req = Vec::new();
+            let mut buf = [0u8; 1024];
+            while !req.windows(4).any(|w| w == b"\r\n\r\n") {
+                match s.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => req.extend_from_slice(&buf[..n]),
+                }
+            }
+            *sn.lock().unwrap() = String::from_utf8_lossy(&req).into_owned();
+            let code = sv.load(Ordering::Relaxed);
+            let _ =
+                s.write_all(format!("HTTP/1.1 {code} X\r\nContent-Length: 2\r\n\r\nok").as_bytes());
+        }
+    });
+    let port = free_port();
+    let p = Proxyd::start(
+        "httpchk",
+        &format!(
+            "defaults\n  mode tcp\n  timeout connect 500ms\n  timeout client 5s\n  timeout server 5s\n\
+             listen app\n  bind 127.0.0.1:{port}\n  option httpchk GET /health HTTP/1.1\\r\\nHost:\\ www.example.org\n  http-check expect status 200\n\
+               server b 127.0.0.1:{port_b} check inter 200 fall 2 rise 2\n"
+        ),
+    );
+    wait_listening(port, &p);
+    assert!(
+        wait_for(2.0, || seen
+            .lock()
+            .unwrap()
+            .starts_with("GET /health HTTP/1.1\r\nHost: www.example.org\r\n"))
+        .is_some(),
+        "check request: {:?}",
+        seen.lock().unwrap()
+    );
+    status.store(503, Ordering::Relaxed);
+    assert!(
+        wait_for(2.0, || p
+            .log()
+            .contains("Server app/b is DOWN, reason: Layer7 check failed"))
+        .is_some(),
+        "{}",
+        p.log()
+    );
+    status.store(200, Ordering::Relaxed);
+    assert!(
+        wait_for(2.0, || p
+            .log()
+            .contains("Server app/b is UP, reason: Layer7 check passed"))
+        .is_some(),
+        "{}",
+        p.log()
+    );
+    stop.store(true, Ordering::Relaxed);
+    let _ = server.join();
+}

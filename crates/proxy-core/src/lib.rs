@@ -4,6 +4,7 @@
 pub mod acl;
 pub mod balance;
 pub mod health;
+pub mod probe;
 pub mod rng;
 
 /// Milliseconds on the caller's clock.

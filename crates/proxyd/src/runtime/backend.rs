@@ -6,10 +6,12 @@ use super::log::log;
 use haproxy_conf::model::{Balance, Proxy, Server as ConfServer};
 use proxy_core::balance::{Algorithm, Balancer, Pick, Server as BalServer};
 use proxy_core::health::{first_check_at, CheckTiming, Health, Transition};
+use proxy_core::probe::{self, Expect};
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Per-server counters, read by logs and (later) the stats page and runtime API.
 #[derive(Debug, Default)]
@@ -36,8 +38,102 @@ pub struct ServerRt {
     pub counters: ServerCounters,
 }
 
+/// What a backend's health checks do after connecting.
+#[derive(Debug, Clone)]
+pub enum Probe {
+    /// Connecting is enough (layer 4).
+    Connect,
+    /// `option ssl-hello-chk`.
+    SslHello,
+    /// `option httpchk` (+ `http-check send` / `expect`).
+    Http { request: Vec<u8>, expect: Expect },
+}
+
+fn probe_of(p: &Proxy) -> Result<Probe, String> {
+    if p.option("ssl-hello-chk") {
+        return Ok(Probe::SslHello);
+    }
+    let Some(chk) = &p.httpchk else {
+        return Ok(Probe::Connect);
+    };
+    let (mut method, mut uri, mut version) =
+        (chk.method.clone(), chk.uri.clone(), chk.version.clone());
+    let mut headers = chk.headers.clone();
+    let mut expect = Expect::Status2xx3xx;
+    for c in &p.http_checks {
+        match c.directive.as_str() {
+            "expect" => expect = Expect::parse(&c.args)?,
+            "send" => {
+                let mut it = c.args.iter();
+                while let Some(k) = it.next() {
+                    let mut v = || {
+                        it.next()
+                            .cloned()
+                            .ok_or(format!("`http-check send {k}` needs a value"))
+                    };
+                    match k.as_str() {
+                        "meth" => method = v()?,
+                        "uri" => uri = v()?,
+                        "ver" => version = v()?,
+                        "hdr" => {
+                            let name = v()?;
+                            headers.push((name, v()?));
+                        }
+                        other => {
+                            return Err(format!("`http-check send {other}` is not supported yet"))
+                        }
+                    }
+                }
+            }
+            "comment" => {}
+            other => return Err(format!("`http-check {other}` is not supported yet")),
+        }
+    }
+    Ok(Probe::Http {
+        request: probe::http_request(&method, &uri, &version, &headers),
+        expect,
+    })
+}
+
+/// One health check: connect, then the backend's probe; all within `limit`.
+async fn run_probe(addr: SocketAddr, probe: &Probe, limit: Duration) -> bool {
+    let attempt = async {
+        let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
+        match probe {
+            Probe::Connect => Some(true),
+            Probe::SslHello => {
+                s.write_all(&probe::ssl_client_hello([0x5a; 32]))
+                    .await
+                    .ok()?;
+                let mut buf = [0u8; 5];
+                let n = s.read(&mut buf).await.ok()?;
+                Some(probe::ssl_hello_ok(&buf[..n]))
+            }
+            Probe::Http { request, expect } => {
+                s.write_all(request).await.ok()?;
+                let mut resp = Vec::new();
+                let mut buf = [0u8; 4096];
+                // Up to 16 KiB: the status line, or the body when the expectation needs it.
+                while resp.len() < 16 * 1024 {
+                    let n = s.read(&mut buf).await.ok()?;
+                    if n == 0 {
+                        break;
+                    }
+                    resp.extend_from_slice(&buf[..n]);
+                    if !expect.needs_body() && resp.windows(2).any(|w| w == b"\r\n") {
+                        break;
+                    }
+                }
+                Some(expect.judge(&resp))
+            }
+        }
+    };
+    matches!(tokio::time::timeout(limit, attempt).await, Ok(Some(true)))
+}
+
 pub struct BackendRt {
     pub name: String,
+    probe: Probe,
     pub servers: Vec<Arc<ServerRt>>,
     balancer: Mutex<Balancer>,
     pub retries: u32,
@@ -123,6 +219,7 @@ impl BackendRt {
         let ms = |v: Option<u64>| v.map(Duration::from_millis);
         Ok(BackendRt {
             name: p.name.clone(),
+            probe: probe_of(p)?,
             servers,
             balancer: Mutex::new(Balancer::new(algo, p.option("allbackups"), 0x5eed)),
             retries: p.retries,
@@ -181,14 +278,7 @@ impl BackendRt {
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(first)).await;
                 loop {
-                    let ok = matches!(
-                        tokio::time::timeout(
-                            be.check_timeout,
-                            tokio::net::TcpStream::connect(s.check_addr)
-                        )
-                        .await,
-                        Ok(Ok(_))
-                    );
+                    let ok = run_probe(s.check_addr, &be.probe, be.check_timeout).await;
                     let now = clock.now_ms();
                     let (change, next) = match s.health.lock() {
                         Ok(mut h) => (h.result(now, ok), h.next_interval()),
@@ -196,10 +286,15 @@ impl BackendRt {
                     };
                     if let Some(t) = change {
                         let word = if t == Transition::Up { "UP" } else { "DOWN" };
+                        let layer = match be.probe {
+                            Probe::Connect => "Layer4",
+                            Probe::SslHello => "Layer6",
+                            Probe::Http { .. } => "Layer7",
+                        };
                         let reason = if ok {
-                            "Layer4 check passed"
+                            format!("{layer} check passed")
                         } else {
-                            "Layer4 connection problem"
+                            format!("{layer} check failed")
                         };
                         log(&format!(
                             "Server {}/{} is {word}, reason: {reason}, check duration: 0ms. {} active and {} backup servers online.",
