@@ -210,6 +210,20 @@ impl Netns {
         .expect("listener thread")
     }
 
+    /// A TCP connection made from inside this namespace (to its own loopback, say).
+    pub fn connect_tcp(&self, addr: &str) -> std::io::Result<std::net::TcpStream> {
+        let path = format!("/var/run/netns/{}", self.name);
+        let addr = addr.to_string();
+        std::thread::spawn(move || {
+            let f = std::fs::File::open(&path)?;
+            nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET)
+                .map_err(std::io::Error::from)?;
+            std::net::TcpStream::connect(&addr)
+        })
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("connect thread panicked")))
+    }
+
     /// Gratuitous ARPs seen in this namespace for `secs` seconds (a short-lived thread enters
     /// the namespace and reads a packet socket): (seconds since the start, sender MAC,
     /// announced IPv4 address) for each ARP whose sender and target address are equal.

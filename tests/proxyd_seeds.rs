@@ -1,0 +1,123 @@
+//! proxyd running seed configurations unchanged, in network namespaces with the seeds'
+//! addresses: seed 002 (tcp mode, four workers on :80 and :443, ssl-hello-chk).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use e2e::{binary, netns_available, repo_root, wait_for, Lan};
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Serve on `l` until `stop`: after reading the request (to the client's FIN), answer
+/// `name`; with `tls`, first answer whatever arrives with a TLS handshake record header,
+/// which is all `ssl-hello-chk` looks at.
+fn serve(l: TcpListener, name: String, tls: bool, stop: Arc<AtomicBool>) {
+    l.set_nonblocking(true).unwrap();
+    while !stop.load(Ordering::Relaxed) {
+        let Ok((mut s, _)) = l.accept() else {
+            std::thread::sleep(Duration::from_millis(5));
+            continue;
+        };
+        s.set_nonblocking(false).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+        let mut buf = [0u8; 4096];
+        if tls {
+            if let Ok(n) = s.read(&mut buf) {
+                if n > 0 && buf[0] == 0x16 {
+                    let _ = s.write_all(&[0x16, 0x03, 0x03, 0x00, 0x00]);
+                    continue;
+                }
+            }
+        }
+        let mut got = Vec::new();
+        if s.read_to_end(&mut got).is_ok() && !got.is_empty() {
+            let _ = s.write_all(name.as_bytes());
+        }
+    }
+}
+
+#[test]
+fn seed002_tcp_balancing_and_checks() {
+    if !netns_available() {
+        return;
+    }
+    let mut nodes = vec![("eth0", "192.168.4.61/24".to_string())];
+    for i in 66..=69 {
+        nodes.push(("eth0", format!("192.168.4.{i}/24")));
+    }
+    let spec: Vec<(&str, &str)> = nodes.iter().map(|(a, b)| (*a, b.as_str())).collect();
+    let lan = Lan::new("p2", &spec);
+    let lb = &lan.nodes[0];
+    let mut stops = Vec::new();
+    let mut threads = Vec::new();
+    for (k, w) in lan.nodes[1..].iter().enumerate() {
+        let ip = format!("192.168.4.{}", 66 + k);
+        for (port, tls) in [(80, false), (443, true)] {
+            let l = w.listen_tcp(&format!("{ip}:{port}"));
+            let stop = Arc::new(AtomicBool::new(false));
+            stops.push(((k, port), stop.clone()));
+            let name = format!("worker{}", k + 1);
+            threads.push(std::thread::spawn(move || serve(l, name, tls, stop)));
+        }
+    }
+    let dir = std::env::temp_dir().join(format!("proxyd-seed002-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let logf = dir.join("proxyd.log");
+    let cfg = repo_root().join("conf-examples/haproxy/seed002.cfg");
+    let _p = lb.spawn(
+        binary("proxyd").to_str().unwrap(),
+        &["-db", "-f", cfg.to_str().unwrap()],
+        &logf,
+    );
+    let log = || std::fs::read_to_string(&logf).unwrap_or_default();
+    let ask = || -> Option<String> {
+        let mut s = lb.connect_tcp("127.0.0.1:80").ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+        s.write_all(b"GET / HTTP/1.0\r\n\r\n").ok()?;
+        s.shutdown(Shutdown::Write).ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        Some(out)
+    };
+    assert!(
+        wait_for(5.0, || lb.connect_tcp("127.0.0.1:443").is_ok()).is_some(),
+        "proxyd does not listen\n{}",
+        log()
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let mut got: Vec<String> = (0..4).filter_map(|_| ask()).collect();
+    got.sort();
+    assert_eq!(
+        got,
+        ["worker1", "worker2", "worker3", "worker4"],
+        "{}",
+        log()
+    );
+
+    // worker2's :80 dies: DOWN after fall 3 x inter 2 s; then nothing goes to it.
+    for ((k, port), stop) in &stops {
+        if *k == 1 && *port == 80 {
+            stop.store(true, Ordering::Relaxed);
+        }
+    }
+    assert!(
+        wait_for(3.0 * 2.0 + 2.0 + 1.0, || log()
+            .contains("Server http_back/worker2 is DOWN"))
+        .is_some(),
+        "{}",
+        log()
+    );
+    let got: Vec<String> = (0..6).filter_map(|_| ask()).collect();
+    assert_eq!(got.len(), 6, "{}", log());
+    assert!(!got.iter().any(|g| g == "worker2"), "{got:?}");
+    // The :443 side was never in doubt: no ssl-hello-chk failure was logged.
+    assert!(!log().contains("https_back/"), "{}", log());
+    for (_, s) in &stops {
+        s.store(true, Ordering::Relaxed);
+    }
+    for t in threads {
+        let _ = t.join();
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
