@@ -239,14 +239,15 @@ fn a_configuration_it_cannot_run_is_refused_with_the_reason() {
     let mut p = Proxyd::start(
         "refuse",
         &format!(
-            "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
-             frontend fe\n  bind 127.0.0.1:{port}\n  default_backend be\nbackend be\n  server a 127.0.0.1:1\n"
+            "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             listen app\n  bind 127.0.0.1:{port}\n  stick-table type ip size 1m expire 30m\n  stick on src\n  server a 127.0.0.1:1\n"
         ),
     );
     let status = wait_for(5.0, || matches!(p.child.try_wait(), Ok(Some(_))));
     assert!(status.is_some(), "proxyd kept running\n{}", p.log());
     assert!(
-        p.log().contains("mode http is not run by this build yet"),
+        p.log()
+            .contains("stick tables are not run by this build yet"),
         "{}",
         p.log()
     );

@@ -333,7 +333,8 @@ fn has_words(s: &str, pat: &str, sep: char) -> bool {
     })
 }
 
-fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
+/// Whether `ip` is inside `net/len` (an IPv4-mapped IPv6 client matches IPv4 networks).
+pub fn in_net(ip: IpAddr, net: IpAddr, len: u8) -> bool {
     match (ip, net) {
         (IpAddr::V4(a), IpAddr::V4(n)) => {
             let mask = if len == 0 {

@@ -1,9 +1,11 @@
 //! A backend at run time: its servers (address, health, connections in use), the
 //! balancer from proxy-core, and the TCP health checks that keep each server's state.
 
+use super::acls::AclSet;
 use super::clock::Clock;
 use super::log::log;
-use haproxy_conf::model::{Balance, Proxy, Server as ConfServer};
+use super::rules::{HttpRules, ProxyHttp};
+use haproxy_conf::model::{Balance, Mode, Proxy, Server as ConfServer};
 use proxy_core::balance::{Algorithm, Balancer, Pick, Server as BalServer};
 use proxy_core::health::{first_check_at, CheckTiming, Health, Transition};
 use proxy_core::probe::{self, Expect};
@@ -36,6 +38,21 @@ pub struct ServerRt {
     pub check_addr: SocketAddr,
     pub health: Mutex<Health>,
     pub counters: ServerCounters,
+    /// Idle HTTP/1.1 connections to this server, for reuse.
+    pub pool: Mutex<Vec<hyper::client::conn::http1::SendRequest<hyper::body::Incoming>>>,
+}
+
+/// What the hash-based algorithms hash.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HashOn {
+    Nothing,
+    Source,
+    /// `balance uri`: the path and query (or the path only with `path-only`).
+    Uri {
+        path_only: bool,
+    },
+    UrlParam(String),
+    Hdr(String),
 }
 
 /// What a backend's health checks do after connecting.
@@ -133,6 +150,11 @@ async fn run_probe(addr: SocketAddr, probe: &Probe, limit: Duration) -> bool {
 
 pub struct BackendRt {
     pub name: String,
+    pub mode: Mode,
+    pub hash_on: HashOn,
+    pub acls: AclSet,
+    pub rules: HttpRules,
+    pub http: ProxyHttp,
     probe: Probe,
     pub servers: Vec<Arc<ServerRt>>,
     balancer: Mutex<Balancer>,
@@ -143,19 +165,40 @@ pub struct BackendRt {
     pub check_timeout: Duration,
 }
 
-fn algorithm(b: &Balance) -> Result<Algorithm, String> {
-    Ok(match b {
-        Balance::Roundrobin => Algorithm::RoundRobin,
-        Balance::StaticRr => Algorithm::StaticRr,
-        Balance::Leastconn => Algorithm::LeastConn,
-        Balance::First => Algorithm::First,
-        Balance::Source => Algorithm::Hash,
-        Balance::Random { draws } => Algorithm::Random { draws: *draws },
-        other => {
-            return Err(format!(
-                "`balance {other:?}` needs HTTP mode, which this build does not run yet"
-            ))
+fn algorithm(b: &Balance, mode: Mode) -> Result<(Algorithm, HashOn), String> {
+    let http = |h: HashOn| {
+        if mode == Mode::Http {
+            Ok((Algorithm::Hash, h))
+        } else {
+            Err(format!("`balance {b:?}` needs mode http"))
         }
+    };
+    Ok(match b {
+        Balance::Roundrobin => (Algorithm::RoundRobin, HashOn::Nothing),
+        Balance::StaticRr => (Algorithm::StaticRr, HashOn::Nothing),
+        Balance::Leastconn => (Algorithm::LeastConn, HashOn::Nothing),
+        Balance::First => (Algorithm::First, HashOn::Nothing),
+        Balance::Source => (Algorithm::Hash, HashOn::Source),
+        Balance::Random { draws } => (Algorithm::Random { draws: *draws }, HashOn::Nothing),
+        Balance::Uri { args } => {
+            if args.iter().any(|a| a != "whole" && a != "path-only") {
+                return Err(format!(
+                    "`balance uri {}` is not supported yet",
+                    args.join(" ")
+                ));
+            }
+            http(HashOn::Uri {
+                path_only: args.iter().any(|a| a == "path-only"),
+            })?
+        }
+        Balance::UrlParam { param, args } if args.is_empty() => {
+            http(HashOn::UrlParam(param.clone()))?
+        }
+        Balance::Hdr {
+            name,
+            use_domain_only: false,
+        } => http(HashOn::Hdr(name.to_ascii_lowercase()))?,
+        other => return Err(format!("`balance {other:?}` is not supported yet")),
     })
 }
 
@@ -174,7 +217,9 @@ fn resolve(s: &ConfServer) -> Result<SocketAddr, String> {
 
 impl BackendRt {
     pub fn new(p: &Proxy) -> Result<BackendRt, String> {
-        let algo = algorithm(&p.balance)?;
+        let (algo, hash_on) = algorithm(&p.balance, p.mode)?;
+        let mut acls = AclSet::new(p, p.mode == Mode::Tcp)?;
+        let rules = HttpRules::new(p, &mut acls)?;
         let mut servers = Vec::new();
         for s in &p.servers {
             if s.addr.port_offset.is_some() {
@@ -214,11 +259,17 @@ impl BackendRt {
                 check_addr,
                 health: Mutex::new(health),
                 counters: ServerCounters::default(),
+                pool: Mutex::new(Vec::new()),
             }));
         }
         let ms = |v: Option<u64>| v.map(Duration::from_millis);
         Ok(BackendRt {
             name: p.name.clone(),
+            mode: p.mode,
+            hash_on,
+            acls,
+            rules,
+            http: ProxyHttp::new(p)?,
             probe: probe_of(p)?,
             servers,
             balancer: Mutex::new(Balancer::new(algo, p.option("allbackups"), 0x5eed)),
@@ -232,8 +283,8 @@ impl BackendRt {
         })
     }
 
-    /// Choose a server for a connection from `client` (hashed for `balance source`).
-    pub fn pick(&self, now: u64, client: &SocketAddr, avoid: Option<usize>) -> Pick {
+    /// Choose a server; `key` is what the hash algorithms hash (None: round robin).
+    pub fn pick(&self, now: u64, key: Option<&[u8]>, avoid: Option<usize>) -> Pick {
         let view: Vec<BalServer> = self
             .servers
             .iter()
@@ -256,12 +307,8 @@ impl BackendRt {
                 }
             })
             .collect();
-        let key = match client.ip() {
-            std::net::IpAddr::V4(a) => a.octets().to_vec(),
-            std::net::IpAddr::V6(a) => a.octets().to_vec(),
-        };
         match self.balancer.lock() {
-            Ok(mut b) => b.pick(&view, now, Some(&key)),
+            Ok(mut b) => b.pick(&view, now, key),
             Err(_) => Pick::NoServer,
         }
     }

@@ -3,11 +3,14 @@
 //! cannot run faithfully (HTTP mode, content rules, stick tables) is refused at start
 //! with the reason, never run half-way.
 
+mod acls;
 mod backend;
 mod clock;
 mod frontend;
+mod http;
 mod listen;
 mod log;
+mod rules;
 mod tcp;
 
 use crate::cli::Args;
@@ -15,7 +18,7 @@ use anyhow::Context;
 use backend::BackendRt;
 use clock::Clock;
 use frontend::FrontendRt;
-use haproxy_conf::model::{Cap, Config, Proxy};
+use haproxy_conf::model::{Cap, Config, Mode, Proxy};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
@@ -26,14 +29,6 @@ const DEFAULT_MAXCONN: usize = 4096;
 /// What this build cannot run yet, per proxy: each is a reason to refuse the config.
 fn unsupported(p: &Proxy) -> Vec<String> {
     let mut out = Vec::new();
-    if !p.rules.is_empty() {
-        out.push(format!(
-            "{} {}: `{}` rules are not run by this build yet",
-            p.kind.keyword(),
-            p.name,
-            p.rules[0].action
-        ));
-    }
     if p.stick_table.is_some() || !p.stick_rules.is_empty() {
         out.push(format!(
             "{} {}: stick tables are not run by this build yet",
@@ -203,7 +198,10 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
                 };
                 let fe2 = fe.clone();
                 tokio::spawn(async move {
-                    tcp::session(stream, peer, fe2, clock).await;
+                    match fe2.mode {
+                        Mode::Tcp => tcp::session(stream, peer, fe2, clock).await,
+                        Mode::Http => http::session(stream, peer, fe2, clock).await,
+                    }
                     drop((g, f));
                 });
             }

@@ -3,7 +3,7 @@
 //! finishes first has its FIN passed on while the other keeps flowing; each side idles
 //! at most its `timeout client` / `timeout server`.
 
-use super::backend::{BackendRt, ServerRt};
+use super::backend::{BackendRt, HashOn, ServerRt};
 use super::clock::Clock;
 use super::frontend::{ConnSample, FrontendRt};
 use proxy_core::balance::Pick;
@@ -18,7 +18,7 @@ use tokio::net::TcpStream;
 const BUF: usize = 16 * 1024;
 
 /// Counts a connection to a server for as long as it lives.
-struct InUse(Arc<ServerRt>);
+pub struct InUse(pub Arc<ServerRt>);
 
 impl Drop for InUse {
     fn drop(&mut self) {
@@ -26,23 +26,31 @@ impl Drop for InUse {
     }
 }
 
-async fn connect(
+/// Get a connection to a server of `be`: pick one, `open` it (within `timeout connect`),
+/// retrying `retries` times and redispatching to another server on the last try; queue
+/// while every usable server is full. The server's count of connections in use is held
+/// for as long as the returned guard lives.
+pub async fn attempt<T, F, Fut>(
     be: &BackendRt,
-    client: SocketAddr,
-    local: SocketAddr,
+    key: Option<&[u8]>,
     clock: Clock,
-) -> Option<(TcpStream, InUse)> {
+    open: F,
+) -> Option<(T, InUse)>
+where
+    F: Fn(Arc<ServerRt>) -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
     let mut failed: Option<usize> = None;
     // The queue wait is bounded by the connect timeout when `timeout queue` is unset.
     let queue_deadline = tokio::time::Instant::now() + be.connect_timeout;
-    let mut attempt = 0;
-    while attempt <= be.retries {
-        let avoid = if be.redispatch && attempt == be.retries {
+    let mut tries = 0;
+    while tries <= be.retries {
+        let avoid = if be.redispatch && tries == be.retries {
             failed
         } else {
             None
         };
-        let i = match be.pick(clock.now_ms(), &client, avoid) {
+        let i = match be.pick(clock.now_ms(), key, avoid) {
             Pick::Server(i) => i,
             Pick::Queue if tokio::time::Instant::now() < queue_deadline => {
                 tokio::time::sleep(Duration::from_millis(5)).await;
@@ -53,24 +61,35 @@ async fn connect(
         let s = be.servers[i].clone();
         s.counters.active.fetch_add(1, Ordering::Relaxed);
         let guard = InUse(s.clone());
-        let mut addr = s.addr;
-        if s.port_from_client {
-            addr.set_port(local.port());
-        }
-        match tokio::time::timeout(be.connect_timeout, TcpStream::connect(addr)).await {
-            Ok(Ok(stream)) => {
-                let _ = stream.set_nodelay(true);
+        match tokio::time::timeout(be.connect_timeout, open(s.clone())).await {
+            Ok(Some(conn)) => {
                 s.counters.total.fetch_add(1, Ordering::Relaxed);
-                return Some((stream, guard));
+                return Some((conn, guard));
             }
             _ => {
                 s.counters.connect_errors.fetch_add(1, Ordering::Relaxed);
                 failed = Some(i);
-                attempt += 1;
+                tries += 1;
             }
         }
     }
     None
+}
+
+/// The address to reach `s` for a client that came in on `local`.
+pub fn server_addr(s: &ServerRt, local: SocketAddr) -> SocketAddr {
+    let mut addr = s.addr;
+    if s.port_from_client {
+        addr.set_port(local.port());
+    }
+    addr
+}
+
+/// A plain TCP connection to `s`.
+pub async fn open_tcp(s: Arc<ServerRt>, local: SocketAddr) -> Option<TcpStream> {
+    let stream = TcpStream::connect(server_addr(&s, local)).await.ok()?;
+    let _ = stream.set_nodelay(true);
+    Some(stream)
 }
 
 /// Copy one direction until EOF (then pass the FIN on) or until the reader idles too long.
@@ -101,6 +120,14 @@ where
     }
 }
 
+/// The client address as `balance source` hashes it.
+pub fn source_key(peer: &SocketAddr) -> Vec<u8> {
+    match peer.ip() {
+        std::net::IpAddr::V4(a) => a.octets().to_vec(),
+        std::net::IpAddr::V6(a) => a.octets().to_vec(),
+    }
+}
+
 pub async fn session(client: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, clock: Clock) {
     let Ok(local) = client.local_addr() else {
         return;
@@ -112,7 +139,9 @@ pub async fn session(client: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, c
     }) else {
         return; // no backend: HAProxy closes the connection
     };
-    let Some((server, guard)) = connect(&be, peer, local, clock).await else {
+    let source = source_key(&peer);
+    let key = (be.hash_on == HashOn::Source).then_some(source.as_slice());
+    let Some((server, guard)) = attempt(&be, key, clock, |s| open_tcp(s, local)).await else {
         return;
     };
     let counters = &guard.0.counters;

@@ -1,0 +1,323 @@
+//! proxyd in `mode http`, end to end on loopback with real HTTP/1.1 backends (threads):
+//! virtual hosts by Host header (seed 004's test.com / test.domain.com), keep-alive on
+//! both sides with server connections reused, forwardfor, http-request deny / redirect /
+//! set-header, http-response set-header, 503 without servers, balance uri.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use e2e::{binary, wait_for};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// An HTTP/1.1 server answering `NAME PATH xff=X-Forwarded-For hdr=X-Test` with keep-alive;
+/// counts the connections it accepted.
+struct Web {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    conns: Arc<AtomicUsize>,
+}
+
+fn serve_conn(s: TcpStream, name: &str) {
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+        let (mut len, mut xff, mut xtest, mut close) =
+            (0usize, String::new(), String::new(), false);
+        loop {
+            let mut h = String::new();
+            if r.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let (k, v) = h.split_once(':').unwrap_or((h, ""));
+            match k.to_ascii_lowercase().as_str() {
+                "content-length" => len = v.trim().parse().unwrap_or(0),
+                "x-forwarded-for" => xff = v.trim().to_string(),
+                "x-test" => xtest = v.trim().to_string(),
+                "connection" => close = v.trim().eq_ignore_ascii_case("close"),
+                _ => {}
+            }
+        }
+        let mut body = vec![0u8; len];
+        if r.read_exact(&mut body).is_err() {
+            return;
+        }
+        let text = format!("{name} {path} xff={xff} hdr={xtest}");
+        let _ = write!(
+            w,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Server: {name}\r\n\r\n{text}",
+            text.len()
+        );
+        if close {
+            return;
+        }
+    }
+}
+
+impl Web {
+    fn start(name: &'static str) -> Web {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let conns = Arc::new(AtomicUsize::new(0));
+        let (st, cn) = (stop.clone(), conns.clone());
+        std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                let Ok((s, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                s.set_nonblocking(false).unwrap();
+                cn.fetch_add(1, Ordering::Relaxed);
+                std::thread::spawn(move || serve_conn(s, name));
+            }
+        });
+        Web { port, stop, conns }
+    }
+}
+
+impl Drop for Web {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+/// A keep-alive client: sends requests on one connection, reads responses.
+struct Client {
+    w: TcpStream,
+    r: BufReader<TcpStream>,
+}
+
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+impl Client {
+    fn connect(port: u16) -> Client {
+        let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        Client {
+            w: s.try_clone().unwrap(),
+            r: BufReader::new(s),
+        }
+    }
+
+    fn get(&mut self, host: &str, path: &str) -> Resp {
+        write!(self.w, "GET {path} HTTP/1.1\r\nHost: {host}\r\n\r\n").unwrap();
+        let mut line = String::new();
+        self.r.read_line(&mut line).unwrap();
+        let status = line
+            .split_whitespace()
+            .nth(1)
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0);
+        let mut headers = Vec::new();
+        let mut len = 0;
+        loop {
+            let mut h = String::new();
+            self.r.read_line(&mut h).unwrap();
+            let h = h.trim_end().to_string();
+            if h.is_empty() {
+                break;
+            }
+            let (k, v) = h.split_once(':').unwrap_or((&h, ""));
+            if k.eq_ignore_ascii_case("content-length") {
+                len = v.trim().parse().unwrap_or(0);
+            }
+            headers.push((k.to_string(), v.trim().to_string()));
+        }
+        let mut body = vec![0u8; len];
+        self.r.read_exact(&mut body).unwrap();
+        Resp {
+            status,
+            headers,
+            body: String::from_utf8_lossy(&body).into_owned(),
+        }
+    }
+}
+
+struct Proxyd {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Proxyd {
+    fn start(name: &str, cfg: &str, port: u16) -> Proxyd {
+        let dir = std::env::temp_dir().join(format!("proxyd-http-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let log = dir.join("proxyd.log");
+        let f = std::fs::File::create(&log).unwrap();
+        let child = std::process::Command::new(binary("proxyd"))
+            .args(["-db", "-f", path.to_str().unwrap()])
+            .stdout(f.try_clone().unwrap())
+            .stderr(f)
+            .spawn()
+            .unwrap();
+        let p = Proxyd { child, log };
+        assert!(
+            wait_for(5.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
+            "proxyd does not listen\n{}",
+            p.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+        p
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Proxyd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+const DEFAULTS: &str =
+    "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n";
+
+#[test]
+fn virtual_hosts_keep_alive_and_reuse() {
+    let (web80, web8000) = (Web::start("web80"), Web::start("web8000"));
+    let port = free_port();
+    let p = Proxyd::start(
+        "vhost",
+        &format!(
+            "{DEFAULTS}  option forwardfor\n\
+             frontend www\n  bind 127.0.0.1:{port}\n\
+               acl is_test hdr(host) -i test.com\n  acl is_domain hdr(host) -i test.domain.com\n\
+               use_backend test_com if is_test\n  use_backend test_domain if is_domain\n  default_backend test_com\n\
+             backend test_com\n  server web 127.0.0.1:{}\n\
+             backend test_domain\n  server web 127.0.0.1:{}\n",
+            web80.port, web8000.port
+        ),
+        port,
+    );
+    let mut c = Client::connect(port);
+    for i in 0..5 {
+        let a = c.get("test.com", &format!("/a{i}"));
+        assert_eq!(
+            a.body,
+            format!("web80 /a{i} xff=127.0.0.1 hdr="),
+            "{}",
+            p.log()
+        );
+        let b = c.get("Test.Domain.com", "/b");
+        assert_eq!(b.body, "web8000 /b xff=127.0.0.1 hdr=");
+    }
+    // Ten requests on one client connection; the servers saw one connection each.
+    assert_eq!(
+        web80.conns.load(Ordering::Relaxed),
+        1,
+        "no reuse towards web80"
+    );
+    assert_eq!(
+        web8000.conns.load(Ordering::Relaxed),
+        1,
+        "no reuse towards web8000"
+    );
+}
+
+#[test]
+fn rules_redirects_and_errors() {
+    let web = Web::start("web");
+    let port = free_port();
+    let p = Proxyd::start(
+        "rules",
+        &format!(
+            "{DEFAULTS}\
+             frontend www\n  bind 127.0.0.1:{port}\n\
+               acl admin path_beg /admin\n  http-request deny if admin\n\
+               redirect scheme https code 301 if {{ path_beg /login }}\n\
+               http-request return status 200 content-type text/plain string pong if {{ path /ping }}\n\
+               http-request set-header X-Test from-proxyd\n\
+               http-response set-header X-Frame-Options DENY\n\
+               use_backend empty if {{ path_beg /empty }}\n  default_backend app\n\
+             backend app\n  server web 127.0.0.1:{}\n\
+             backend empty\n  server down 127.0.0.1:1 disabled\n",
+            web.port
+        ),
+        port,
+    );
+    let mut c = Client::connect(port);
+    let r = c.get("example.org", "/page");
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (200, "web /page xff= hdr=from-proxyd"),
+        "{}",
+        p.log()
+    );
+    assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    let r = c.get("example.org", "/ping");
+    assert_eq!((r.status, r.body.as_str()), (200, "pong"));
+    let r = Client::connect(port).get("example.org", "/admin/x");
+    assert_eq!(r.status, 403);
+    let r = Client::connect(port).get("example.org", "/login?next=/");
+    assert_eq!(r.status, 301);
+    assert_eq!(
+        r.header("location"),
+        Some("https://example.org/login?next=/")
+    );
+    let r = Client::connect(port).get("example.org", "/empty");
+    assert_eq!(r.status, 503);
+}
+
+#[test]
+fn balance_uri_is_sticky_per_path() {
+    let (a, b) = (Web::start("a"), Web::start("b"));
+    let port = free_port();
+    let _p = Proxyd::start(
+        "uri",
+        &format!(
+            "{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  balance uri\n  server a 127.0.0.1:{}\n  server b 127.0.0.1:{}\n",
+            a.port, b.port
+        ),
+        port,
+    );
+    let mut c = Client::connect(port);
+    let mut names = std::collections::HashSet::new();
+    for i in 0..20 {
+        let first = c.get("x", &format!("/obj{i}")).body;
+        let again = c.get("x", &format!("/obj{i}")).body;
+        assert_eq!(first, again, "/obj{i} moved");
+        names.insert(first.split(' ').next().unwrap_or("").to_string());
+    }
+    assert_eq!(names.len(), 2, "all paths on one server: {names:?}");
+}
