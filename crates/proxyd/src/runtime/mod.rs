@@ -147,10 +147,15 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads.max(1))
-        .enable_all()
-        .build()?;
+    // One thread: everything on this one, no work stealing between threads to pay for.
+    let mut builder = if threads <= 1 {
+        tokio::runtime::Builder::new_current_thread()
+    } else {
+        let mut b = tokio::runtime::Builder::new_multi_thread();
+        b.worker_threads(threads);
+        b
+    };
+    let rt = builder.enable_all().build()?;
     let r = rt.block_on(serve(plan, maxconn));
     if let Some(p) = &pidfile {
         let _ = std::fs::remove_file(p);
