@@ -321,3 +321,51 @@ fn balance_uri_is_sticky_per_path() {
     }
     assert_eq!(names.len(), 2, "all paths on one server: {names:?}");
 }
+
+#[test]
+fn stats_page_with_auth_and_csv() {
+    let web = Web::start("web");
+    let (port, sport) = (free_port(), free_port());
+    let _p = Proxyd::start(
+        "stats",
+        &format!(
+            "{DEFAULTS}listen stats\n  bind 127.0.0.1:{sport}\n  stats enable\n  stats hide-version\n  stats realm Haproxy\\ Statistics\n  stats uri /haproxy_stats\n  stats auth admin:secret\n\
+             listen app\n  bind 127.0.0.1:{port}\n  server web01 127.0.0.1:{} check\n",
+            web.port
+        ),
+        sport,
+    );
+    let get = |auth: Option<&str>, path: &str| {
+        let mut s = TcpStream::connect(("127.0.0.1", sport)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let a = auth
+            .map(|a| format!("Authorization: Basic {a}\r\n"))
+            .unwrap_or_default();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\n{a}Connection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    let denied = get(None, "/haproxy_stats");
+    assert!(denied.starts_with("HTTP/1.1 401"), "{denied}");
+    assert!(
+        denied.contains("Basic realm=\"Haproxy Statistics\""),
+        "{denied}"
+    );
+    // admin:secret
+    let page = get(Some("YWRtaW46c2VjcmV0"), "/haproxy_stats");
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    assert!(page.contains("<td>app</td><td>web01</td>"), "{page}");
+    assert!(
+        !page.contains("proxyd 0."),
+        "version shown despite hide-version"
+    );
+    let csv = get(Some("YWRtaW46c2VjcmV0"), "/haproxy_stats;csv");
+    assert!(csv.contains("# pxname,svname,status"), "{csv}");
+    assert!(csv.contains("app,web01,UP"), "{csv}");
+    assert!(get(Some("YWRtaW46d3Jvbmc="), "/haproxy_stats").starts_with("HTTP/1.1 401"));
+}

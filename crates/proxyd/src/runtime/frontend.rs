@@ -22,6 +22,7 @@ pub struct FrontendRt {
     pub client_timeout: Option<Duration>,
     pub http: ProxyHttp,
     pub rules: HttpRules,
+    pub stats: Option<super::stats::StatsPage>,
     pub slots: Arc<Semaphore>,
 }
 
@@ -84,6 +85,7 @@ impl FrontendRt {
             client_timeout: p.timeouts.client.map(Duration::from_millis),
             http: ProxyHttp::new(p)?,
             rules,
+            stats: super::stats::StatsPage::new(p),
             // HAProxy's frontend default is the global maxconn.
             slots: Arc::new(Semaphore::new(
                 p.maxconn

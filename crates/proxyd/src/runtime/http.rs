@@ -9,6 +9,7 @@ use super::backend::{HashOn, ServerRt};
 use super::clock::Clock;
 use super::frontend::FrontendRt;
 use super::rules::{in_net, RedirectKind, ReqAction, RespAction};
+use super::stats::{Answer, StatsPage};
 use super::tcp::{self, InUse};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
@@ -308,6 +309,43 @@ fn hash_key(on: &HashOn, parts: &http::request::Parts, src: SocketAddr) -> Optio
     }
 }
 
+/// Serve the statistics page if this request is for it.
+fn stats_answer(page: Option<&StatsPage>, parts: &http::request::Parts) -> Option<Response<Body>> {
+    let page = page?;
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    if !page.matches(pq) {
+        return None;
+    }
+    let auth = parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    Some(match page.answer(pq, auth) {
+        Answer::Unauthorized(realm) => {
+            let mut r = error_page(StatusCode::UNAUTHORIZED, "This server could not verify that you are authorized to access the document requested.");
+            if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
+                r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+            }
+            r
+        }
+        Answer::Page {
+            content_type,
+            body,
+            refresh_s,
+        } => {
+            let mut r = full(StatusCode::OK, content_type, body);
+            if let Some(s) = refresh_s {
+                r.headers_mut().insert("refresh", HeaderValue::from(s));
+            }
+            r
+        }
+    })
+}
+
 async fn handle(
     req: Request<Incoming>,
     src: SocketAddr,
@@ -327,6 +365,9 @@ async fn handle(
     if let Some(r) = apply_request(&actions, &mut parts) {
         return r;
     }
+    if let Some(r) = stats_answer(fe.stats.as_ref(), &parts) {
+        return r;
+    }
     let Some(be) = fe.route(&ReqSample {
         parts: &parts,
         src,
@@ -337,6 +378,9 @@ async fn handle(
             "No backend for this request.",
         );
     };
+    if let Some(r) = stats_answer(be.stats.as_ref(), &parts) {
+        return r;
+    }
     let actions = be.rules.request_actions(
         &be.acls,
         &ReqSample {

@@ -11,6 +11,7 @@ mod http;
 mod listen;
 mod log;
 mod rules;
+mod stats;
 mod tcp;
 
 use crate::cli::Args;
@@ -50,11 +51,79 @@ fn unsupported(p: &Proxy) -> Vec<String> {
 struct Plan {
     frontends: Vec<(Arc<FrontendRt>, Vec<std::net::SocketAddr>)>,
     backends: Vec<Arc<BackendRt>>,
+    /// `user` / `group` (or uid/gid) to switch to once the ports are bound.
+    run_as: Option<(nix::unistd::Uid, nix::unistd::Gid)>,
+}
+
+/// The identity `global` asks for, resolved now so a missing user stops the start.
+fn run_as(cfg: &Config) -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, String> {
+    use nix::unistd::{Gid, Group, Uid, User};
+    let g = &cfg.global;
+    let user = match (&g.user, g.uid) {
+        (Some(name), _) => Some(
+            User::from_name(name)
+                .ok()
+                .flatten()
+                .ok_or_else(|| format!("global: user `{name}` does not exist"))?,
+        ),
+        (None, Some(uid)) => User::from_uid(Uid::from_raw(uid)).ok().flatten(),
+        (None, None) => None,
+    };
+    let gid = match (&g.group, g.gid) {
+        (Some(name), _) => Some(
+            Group::from_name(name)
+                .ok()
+                .flatten()
+                .ok_or_else(|| format!("global: group `{name}` does not exist"))?
+                .gid,
+        ),
+        (None, Some(gid)) => Some(Gid::from_raw(gid)),
+        (None, None) => user.as_ref().map(|u| u.gid),
+    };
+    Ok(match (user, g.uid) {
+        (Some(u), _) => Some((u.uid, gid.unwrap_or(u.gid))),
+        (None, Some(uid)) => Some((Uid::from_raw(uid), gid.unwrap_or(Gid::from_raw(uid)))),
+        (None, None) => None,
+    })
+}
+
+/// Drop root for the configured user and group (only when running as root).
+fn drop_privileges(ids: Option<(nix::unistd::Uid, nix::unistd::Gid)>) -> anyhow::Result<()> {
+    let Some((uid, gid)) = ids else {
+        return Ok(());
+    };
+    if !nix::unistd::Uid::effective().is_root() {
+        return Ok(());
+    }
+    nix::unistd::setgroups(&[gid]).context("setgroups")?;
+    nix::unistd::setgid(gid).context("setgid")?;
+    nix::unistd::setuid(uid).context("setuid")?;
+    Ok(())
+}
+
+/// Configured features that do not act yet and do not guard access or steer traffic:
+/// said once at start, so nobody relies on them unknowingly.
+fn notices(cfg: &Config) -> Vec<String> {
+    let mut out = Vec::new();
+    if !cfg.global.log.is_empty() || cfg.proxies.iter().any(|p| !p.log.is_empty()) {
+        out.push("`log` targets are not used yet: proxyd reports on stderr".to_string());
+    }
+    if !cfg.global.stats_sockets.is_empty() {
+        out.push("`stats socket` (runtime API) is not available yet".to_string());
+    }
+    if cfg.proxies.iter().any(|p| p.stats.admin.is_some()) {
+        out.push("`stats admin` is not available yet: the page is read-only".to_string());
+    }
+    out
 }
 
 /// The runtime objects of a configuration, or every reason it cannot run.
 fn build(cfg: &Config, maxconn: usize) -> Result<Plan, Vec<String>> {
     let mut problems = Vec::new();
+    let ids = run_as(cfg).unwrap_or_else(|e| {
+        problems.push(e);
+        None
+    });
     let mut backends = HashMap::new();
     for p in cfg
         .proxies
@@ -94,6 +163,7 @@ fn build(cfg: &Config, maxconn: usize) -> Result<Plan, Vec<String>> {
         Ok(Plan {
             frontends,
             backends: backends.into_values().collect(),
+            run_as: ids,
         })
     } else {
         Err(problems)
@@ -130,6 +200,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             return Ok(1);
         }
     };
+    for n in notices(&cfg) {
+        eprintln!("proxyd: warning: {n}");
+    }
     if args.daemon || cfg.global.daemon && !args.foreground && !args.debug {
         nix::unistd::daemon(true, false).context("cannot daemonise")?;
     }
@@ -167,6 +240,7 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
     let Plan {
         frontends,
         backends,
+        run_as,
     } = plan;
     let clock = Clock::new();
     // Global maxconn: no more sessions than this at once, whatever the frontends allow.
@@ -179,9 +253,11 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
             listeners.push((fe.clone(), l));
         }
     }
+    drop_privileges(run_as)?;
     for b in &backends {
         b.spawn_checks(clock);
     }
+    let _ = stats::BACKENDS.set(backends.clone());
     for (fe, l) in listeners {
         let global = global.clone();
         tokio::spawn(async move {
