@@ -12,79 +12,21 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
-/// An HTTP/1.1 server answering `NAME PATH xff=X-Forwarded-For hdr=X-Test` with keep-alive;
-/// counts the connections it accepted.
+/// An HTTP/1.1 backend on loopback (see `e2e::http_responder`).
 struct Web {
     port: u16,
     stop: Arc<AtomicBool>,
     conns: Arc<AtomicUsize>,
 }
 
-fn serve_conn(s: TcpStream, name: &str) {
-    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-    let mut w = s.try_clone().unwrap();
-    let mut r = BufReader::new(s);
-    loop {
-        let mut line = String::new();
-        if r.read_line(&mut line).unwrap_or(0) == 0 {
-            return;
-        }
-        let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-        let (mut len, mut xff, mut xtest, mut close) =
-            (0usize, String::new(), String::new(), false);
-        loop {
-            let mut h = String::new();
-            if r.read_line(&mut h).unwrap_or(0) == 0 {
-                return;
-            }
-            let h = h.trim_end();
-            if h.is_empty() {
-                break;
-            }
-            let (k, v) = h.split_once(':').unwrap_or((h, ""));
-            match k.to_ascii_lowercase().as_str() {
-                "content-length" => len = v.trim().parse().unwrap_or(0),
-                "x-forwarded-for" => xff = v.trim().to_string(),
-                "x-test" => xtest = v.trim().to_string(),
-                "connection" => close = v.trim().eq_ignore_ascii_case("close"),
-                _ => {}
-            }
-        }
-        let mut body = vec![0u8; len];
-        if r.read_exact(&mut body).is_err() {
-            return;
-        }
-        let text = format!("{name} {path} xff={xff} hdr={xtest}");
-        let _ = write!(
-            w,
-            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Server: {name}\r\n\r\n{text}",
-            text.len()
-        );
-        if close {
-            return;
-        }
-    }
-}
-
 impl Web {
     fn start(name: &'static str) -> Web {
         let l = TcpListener::bind("127.0.0.1:0").unwrap();
-        l.set_nonblocking(true).unwrap();
         let port = l.local_addr().unwrap().port();
         let stop = Arc::new(AtomicBool::new(false));
         let conns = Arc::new(AtomicUsize::new(0));
         let (st, cn) = (stop.clone(), conns.clone());
-        std::thread::spawn(move || {
-            while !st.load(Ordering::Relaxed) {
-                let Ok((s, _)) = l.accept() else {
-                    std::thread::sleep(Duration::from_millis(2));
-                    continue;
-                };
-                s.set_nonblocking(false).unwrap();
-                cn.fetch_add(1, Ordering::Relaxed);
-                std::thread::spawn(move || serve_conn(s, name));
-            }
-        });
+        std::thread::spawn(move || e2e::http_responder(l, name.to_string(), st, cn));
         Web { port, stop, conns }
     }
 }

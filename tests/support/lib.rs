@@ -392,3 +392,73 @@ pub fn children_named(pid: u32, comm: &str) -> Vec<u32> {
         })
         .collect()
 }
+
+/// A minimal HTTP/1.1 server for tests: on each connection, answers every request with
+/// `NAME PATH xff=X-Forwarded-For hdr=X-Test` (keep-alive unless the client asks to
+/// close). `conns` counts accepted connections; returns when `stop` is set.
+pub fn http_responder(
+    l: std::net::TcpListener,
+    name: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    conns: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+) {
+    use std::sync::atomic::Ordering;
+    let _ = l.set_nonblocking(true);
+    while !stop.load(Ordering::Relaxed) {
+        let Ok((s, _)) = l.accept() else {
+            std::thread::sleep(std::time::Duration::from_millis(2));
+            continue;
+        };
+        let _ = s.set_nonblocking(false);
+        conns.fetch_add(1, Ordering::Relaxed);
+        let name = name.clone();
+        std::thread::spawn(move || serve_http_conn(s, &name));
+    }
+}
+
+fn serve_http_conn(s: std::net::TcpStream, name: &str) {
+    use std::io::{BufRead, Read, Write};
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let Ok(mut w) = s.try_clone() else { return };
+    let mut r = std::io::BufReader::new(s);
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).unwrap_or(0) == 0 {
+            return;
+        }
+        let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
+        let (mut len, mut xff, mut xtest, mut close) =
+            (0usize, String::new(), String::new(), false);
+        loop {
+            let mut h = String::new();
+            if r.read_line(&mut h).unwrap_or(0) == 0 {
+                return;
+            }
+            let h = h.trim_end();
+            if h.is_empty() {
+                break;
+            }
+            let (k, v) = h.split_once(':').unwrap_or((h, ""));
+            match k.to_ascii_lowercase().as_str() {
+                "content-length" => len = v.trim().parse().unwrap_or(0),
+                "x-forwarded-for" => xff = v.trim().to_string(),
+                "x-test" => xtest = v.trim().to_string(),
+                "connection" => close = v.trim().eq_ignore_ascii_case("close"),
+                _ => {}
+            }
+        }
+        let mut body = vec![0u8; len];
+        if r.read_exact(&mut body).is_err() {
+            return;
+        }
+        let text = format!("{name} {path} xff={xff} hdr={xtest}");
+        let _ = write!(
+            w,
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Server: {name}\r\n\r\n{text}",
+            text.len()
+        );
+        if close {
+            return;
+        }
+    }
+}
