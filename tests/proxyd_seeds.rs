@@ -121,3 +121,78 @@ fn seed002_tcp_balancing_and_checks() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Seed 003 (HTTP, forwardfor except 127.0.0.0/8, http-server-close, chroot, user
+/// haproxy), its placeholders filled: three web servers balanced; a LAN client's address
+/// is forwarded, a local client's is not.
+#[test]
+fn seed003_http_balancing_and_forwardfor() {
+    if !netns_available() {
+        return;
+    }
+    let lan = Lan::new(
+        "p3",
+        &[
+            ("eth0", "192.168.122.2/24"),
+            ("eth0", "192.168.122.50/24"),
+            ("eth0", "192.168.122.11/24"),
+            ("eth0", "192.168.122.12/24"),
+            ("eth0", "192.168.122.13/24"),
+        ],
+    );
+    let (lb, client) = (&lan.nodes[0], &lan.nodes[1]);
+    let stop = Arc::new(AtomicBool::new(false));
+    for (k, web) in lan.nodes[2..].iter().enumerate() {
+        let l = web.listen_tcp(&format!("192.168.122.{}:80", 11 + k));
+        let (st, n) = (
+            stop.clone(),
+            Arc::new(std::sync::atomic::AtomicUsize::new(0)),
+        );
+        let name = format!("web{}", k + 1);
+        std::thread::spawn(move || e2e::http_responder(l, name, st, n));
+    }
+    let dir = std::env::temp_dir().join(format!("proxyd-seed003-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let logf = dir.join("proxyd.log");
+    let cfg = repo_root().join("conf-examples/haproxy/seed003.runnable.cfg");
+    let _p = lb.spawn(
+        binary("proxyd").to_str().unwrap(),
+        &["-db", "-f", cfg.to_str().unwrap()],
+        &logf,
+    );
+    let log = || std::fs::read_to_string(&logf).unwrap_or_default();
+    let ask = |from: &e2e::Netns, addr: &str| -> Option<String> {
+        let mut s = from.connect_tcp(addr).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+        s.write_all(b"GET /x HTTP/1.1\r\nHost: www\r\nConnection: close\r\n\r\n")
+            .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.lines().last().map(str::to_string)
+    };
+    assert!(
+        wait_for(5.0, || ask(lb, "127.0.0.1:80").is_some()).is_some(),
+        "{}",
+        log()
+    );
+    let mut names: Vec<String> = (0..6)
+        .filter_map(|_| ask(client, "192.168.122.2:80"))
+        .collect();
+    assert_eq!(names.len(), 6, "{}", log());
+    assert!(
+        names
+            .iter()
+            .all(|n| n.ends_with("/x xff=192.168.122.50 hdr=")),
+        "{names:?}"
+    );
+    names.sort();
+    names.dedup();
+    assert_eq!(names.len(), 3, "not balanced over the three: {names:?}");
+    let local = ask(lb, "127.0.0.1:80").unwrap_or_default();
+    assert!(
+        local.ends_with("/x xff= hdr="),
+        "127.0.0.1 is excepted: {local}"
+    );
+    stop.store(true, Ordering::Relaxed);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -53,6 +53,8 @@ struct Plan {
     backends: Vec<Arc<BackendRt>>,
     /// `user` / `group` (or uid/gid) to switch to once the ports are bound.
     run_as: Option<(nix::unistd::Uid, nix::unistd::Gid)>,
+    /// `chroot`: the directory to lock the process into once the ports are bound.
+    chroot: Option<String>,
 }
 
 /// The identity `global` asks for, resolved now so a missing user stops the start.
@@ -87,14 +89,22 @@ fn run_as(cfg: &Config) -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, 
     })
 }
 
-/// Drop root for the configured user and group (only when running as root).
-fn drop_privileges(ids: Option<(nix::unistd::Uid, nix::unistd::Gid)>) -> anyhow::Result<()> {
-    let Some((uid, gid)) = ids else {
-        return Ok(());
-    };
+/// Lock into `chroot` and drop root for the configured user and group (only when
+/// running as root, as HAProxy).
+fn drop_privileges(
+    ids: Option<(nix::unistd::Uid, nix::unistd::Gid)>,
+    chroot: Option<&str>,
+) -> anyhow::Result<()> {
     if !nix::unistd::Uid::effective().is_root() {
         return Ok(());
     }
+    if let Some(dir) = chroot {
+        nix::unistd::chroot(dir).with_context(|| format!("chroot {dir}"))?;
+        nix::unistd::chdir("/").context("chdir / in the chroot")?;
+    }
+    let Some((uid, gid)) = ids else {
+        return Ok(());
+    };
     nix::unistd::setgroups(&[gid]).context("setgroups")?;
     nix::unistd::setgid(gid).context("setgid")?;
     nix::unistd::setuid(uid).context("setuid")?;
@@ -164,6 +174,7 @@ fn build(cfg: &Config, maxconn: usize) -> Result<Plan, Vec<String>> {
             frontends,
             backends: backends.into_values().collect(),
             run_as: ids,
+            chroot: cfg.global.chroot.clone(),
         })
     } else {
         Err(problems)
@@ -241,6 +252,7 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
         frontends,
         backends,
         run_as,
+        chroot,
     } = plan;
     let clock = Clock::new();
     // Global maxconn: no more sessions than this at once, whatever the frontends allow.
@@ -253,7 +265,7 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
             listeners.push((fe.clone(), l));
         }
     }
-    drop_privileges(run_as)?;
+    drop_privileges(run_as, chroot.as_deref())?;
     for b in &backends {
         b.spawn_checks(clock);
     }
