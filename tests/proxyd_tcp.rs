@@ -240,14 +240,14 @@ fn a_configuration_it_cannot_run_is_refused_with_the_reason() {
         "refuse",
         &format!(
             "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
-             listen app\n  bind 127.0.0.1:{port}\n  stick-table type ip size 1m expire 30m\n  stick on src\n  server a 127.0.0.1:1\n"
+             listen app\n  bind 127.0.0.1:{port}\n  tcp-request content track-sc0 src\n  server a 127.0.0.1:1\n"
         ),
     );
     let status = wait_for(5.0, || matches!(p.child.try_wait(), Ok(Some(_))));
     assert!(status.is_some(), "proxyd kept running\n{}", p.log());
     assert!(
         p.log()
-            .contains("stick tables are not run by this build yet"),
+            .contains("`tcp-request content track-sc0` is not run by this build yet"),
         "{}",
         p.log()
     );
@@ -325,4 +325,115 @@ fn http_checks_follow_the_status() {
     );
     stop.store(true, Ordering::Relaxed);
     let _ = server.join();
+}
+
+/// A TLS-looking server: answers a ClientHello with a ServerHello record carrying its own
+/// 32-byte session id (all `id`), then its name.
+fn tls_like_server(id: u8, name: &'static str) -> (u16, Arc<AtomicBool>) {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    l.set_nonblocking(true).unwrap();
+    let port = l.local_addr().unwrap().port();
+    let stop = Arc::new(AtomicBool::new(false));
+    let st = stop.clone();
+    std::thread::spawn(move || {
+        while !st.load(Ordering::Relaxed) {
+            let Ok((mut s, _)) = l.accept() else {
+                std::thread::sleep(Duration::from_millis(2));
+                continue;
+            };
+            s.set_nonblocking(false).unwrap();
+            s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+            let mut buf = [0u8; 2048];
+            if s.read(&mut buf).unwrap_or(0) == 0 {
+                continue; // a health check
+            }
+            let mut body = vec![0x03, 0x03];
+            body.extend_from_slice(&[9; 32]);
+            body.push(32);
+            body.extend_from_slice(&[id; 32]);
+            body.extend_from_slice(&[0xc0, 0x2f, 0x00]);
+            let mut hs = vec![0x02, 0x00];
+            hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
+            hs.extend_from_slice(&body);
+            let mut rec = vec![0x16, 0x03, 0x03];
+            rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+            rec.extend_from_slice(&hs);
+            let _ = s.write_all(&rec);
+            let _ = s.write_all(name.as_bytes());
+        }
+    });
+    (port, stop)
+}
+
+/// A ClientHello resuming `session_id` (empty: a new session).
+fn client_hello(session_id: &[u8]) -> Vec<u8> {
+    let mut body = vec![0x03, 0x03];
+    body.extend_from_slice(&[1; 32]);
+    body.push(session_id.len() as u8);
+    body.extend_from_slice(session_id);
+    body.extend_from_slice(&[0x00, 0x02, 0xc0, 0x2f, 0x01, 0x00]);
+    let mut hs = vec![0x01, 0x00];
+    hs.extend_from_slice(&(body.len() as u16).to_be_bytes());
+    hs.extend_from_slice(&body);
+    let mut rec = vec![0x16, 0x03, 0x01];
+    rec.extend_from_slice(&(hs.len() as u16).to_be_bytes());
+    rec.extend_from_slice(&hs);
+    rec
+}
+
+/// Seed 001's stickiness on SSL session ids: the id a server hands out in its
+/// ServerHello is learnt (`stick store-response payload_lv(43,1) if serverhello`); a
+/// client resuming it goes back to that server (`stick on payload_lv(43,1) if
+/// clienthello`) whatever roundrobin would say; non-TLS data is rejected after the
+/// inspect delay (`tcp-request content accept if clienthello` + default reject).
+#[test]
+fn ssl_session_ids_stick_to_their_server() {
+    let (pa, sa) = tls_like_server(0xaa, "A");
+    let (pb, sb) = tls_like_server(0xbb, "B");
+    let port = free_port();
+    let p = Proxyd::start(
+        "stick",
+        &format!(
+            "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             frontend ft\n  bind 127.0.0.1:{port}\n  default_backend be\n\
+             backend be\n  balance roundrobin\n\
+               stick-table type binary len 32 size 30k expire 10s\n\
+               acl clienthello req_ssl_hello_type 1\n  acl serverhello rep_ssl_hello_type 2\n\
+               tcp-request inspect-delay 500ms\n  tcp-request content accept if clienthello\n  tcp-request content reject\n\
+               tcp-response content accept if serverhello\n\
+               stick on payload_lv(43,1) if clienthello\n  stick store-response payload_lv(43,1) if serverhello\n\
+               server a 127.0.0.1:{pa}\n  server b 127.0.0.1:{pb}\n"
+        ),
+    );
+    wait_listening(port, &p);
+    let hello = |sid: &[u8]| -> Option<String> {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+        s.write_all(&client_hello(sid)).ok()?;
+        s.shutdown(Shutdown::Write).ok()?;
+        let mut out = Vec::new();
+        s.read_to_end(&mut out).ok()?;
+        // The server's name follows its ServerHello record.
+        let rec = 5 + usize::from(u16::from_be_bytes([*out.get(3)?, *out.get(4)?]));
+        Some(String::from_utf8_lossy(out.get(rec..)?).into_owned())
+    };
+    // New sessions alternate; each learns its server's id.
+    let first: Vec<String> = (0..2).filter_map(|_| hello(&[])).collect();
+    let mut sorted = first.clone();
+    sorted.sort();
+    assert_eq!(sorted, ["A", "B"], "{}", p.log());
+    // Resumed sessions go back to the server that issued the id, every time.
+    for _ in 0..5 {
+        assert_eq!(hello(&[0xaa; 32]).as_deref(), Some("A"), "{}", p.log());
+        assert_eq!(hello(&[0xbb; 32]).as_deref(), Some("B"), "{}", p.log());
+    }
+    // Not TLS: rejected once the inspect delay is over, never forwarded.
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    s.write_all(b"GET / HTTP/1.0\r\n\r\n").unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    assert!(out.is_empty(), "plain HTTP got through: {out:?}");
+    sa.store(true, Ordering::Relaxed);
+    sb.store(true, Ordering::Relaxed);
 }

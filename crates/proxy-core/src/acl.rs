@@ -28,6 +28,24 @@ pub enum Fetch {
     Sni,
     /// Always true / always false (`always_true`, `always_false`, `TRUE`, `FALSE`).
     Const(bool),
+    /// `req.payload(off,len)` / `res.payload(...)` (and the old `payload`).
+    Payload {
+        response: bool,
+        off: usize,
+        len: usize,
+    },
+    /// `req.payload_lv(off,len_size)` / `res.payload_lv(...)` (and `payload_lv`).
+    PayloadLv {
+        response: bool,
+        off: usize,
+        len_size: usize,
+    },
+    /// `req_ssl_hello_type` / `rep_ssl_hello_type`.
+    SslHelloType {
+        response: bool,
+    },
+    /// `req.len`: bytes of request data buffered so far.
+    ReqLen,
 }
 
 /// A value a fetch produced.
@@ -37,6 +55,8 @@ pub enum Value {
     Int(i64),
     Ip(IpAddr),
     Bool(bool),
+    /// Binary data (payloads); matched against patterns as lowercase hex.
+    Bin(Vec<u8>),
 }
 
 /// What the request offers to fetches; the data plane implements it.
@@ -58,6 +78,7 @@ pub enum Method {
     Int,
     Ip,
     Bool,
+    Bin,
 }
 
 #[derive(Debug, Clone)]
@@ -83,6 +104,27 @@ fn arg(fetch: &str) -> Option<String> {
     let inner = fetch.get(open + 1..fetch.rfind(')')?)?;
     // hdr(host,1): the occurrence number is not needed to match any occurrence.
     Some(inner.split(',').next().unwrap_or("").trim().to_string())
+}
+
+/// A sample expression (`src`, `payload_lv(43,1)`, `hdr(host)`...), e.g. a stick key.
+pub fn parse_sample(word: &str) -> Result<Fetch, String> {
+    parse_fetch(word).map(|(f, _)| f)
+}
+
+/// `payload(43,1)` -> [43, 1].
+fn numbers(word: &str) -> Result<Vec<usize>, String> {
+    let inner = word
+        .find('(')
+        .and_then(|o| word.get(o + 1..word.rfind(')')?))
+        .ok_or_else(|| format!("`{word}` needs arguments in parentheses"))?;
+    inner
+        .split(',')
+        .map(|n| {
+            n.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("`{n}` is not a number in `{word}`"))
+        })
+        .collect()
 }
 
 /// The fetch and its default match method, from a fetch keyword such as `hdr_dom(host)`.
@@ -121,6 +163,29 @@ fn parse_fetch(word: &str) -> Result<(Fetch, Method), String> {
         "ssl_fc" => (Fetch::SslFc, Method::Bool),
         "ssl_sni" | "ssl_fc_sni" => (Fetch::Sni, Method::Str),
         "always_true" | "TRUE" => (Fetch::Const(true), Method::Bool),
+        "req_ssl_hello_type" => (Fetch::SslHelloType { response: false }, Method::Int),
+        "rep_ssl_hello_type" | "res.ssl_hello_type" => {
+            (Fetch::SslHelloType { response: true }, Method::Int)
+        }
+        "len" if word.starts_with("req.") => (Fetch::ReqLen, Method::Int),
+        "payload" | "payload_lv" | "res.payload" | "res.payload_lv" => {
+            let nums = numbers(word)?;
+            let response = word.starts_with("res.");
+            let f = match (base.ends_with("_lv"), nums.as_slice()) {
+                (false, [off, len]) => Fetch::Payload {
+                    response,
+                    off: *off,
+                    len: *len,
+                },
+                (true, [off, len_size]) => Fetch::PayloadLv {
+                    response,
+                    off: *off,
+                    len_size: *len_size,
+                },
+                _ => return Err(format!("`{word}` needs (offset,length)")),
+            };
+            (f, Method::Bin)
+        }
         "always_false" | "FALSE" => (Fetch::Const(false), Method::Bool),
         _ => return Err(format!("fetch `{word}` is not supported by proxyd yet")),
     };
@@ -141,6 +206,7 @@ fn method_named(m: &str) -> Result<Method, String> {
         "int" => Method::Int,
         "ip" => Method::Ip,
         "bool" => Method::Bool,
+        "bin" => Method::Bin,
         _ => return Err(format!("match method `-m {m}` is not known")),
     })
 }
@@ -273,6 +339,7 @@ impl CompiledAcl {
                 Value::Int(n) => *n != 0,
                 Value::Str(s) => !s.is_empty(),
                 Value::Ip(_) => true,
+                Value::Bin(b) => !b.is_empty(),
             }),
             _ => values
                 .iter()
@@ -293,6 +360,9 @@ impl CompiledAcl {
             (Value::Int(n), Pattern::Str(_)) => self.match_str(&n.to_string(), p),
             (Value::Str(s), _) => self.match_str(s, p),
             (Value::Ip(ip), Pattern::Str(_)) => self.match_str(&ip.to_string(), p),
+            (Value::Bin(b), Pattern::Str(pat)) => {
+                b.iter().map(|x| format!("{x:02x}")).collect::<String>() == pat.to_lowercase()
+            }
             _ => false,
         }
     }
@@ -375,6 +445,11 @@ pub struct Cond {
 }
 
 impl Cond {
+    /// The ACLs (indices) the condition looks at.
+    pub fn acls(&self) -> impl Iterator<Item = usize> + '_ {
+        self.any_of.iter().flatten().map(|t| t.acl)
+    }
+
     /// Evaluates lazily, as HAProxy does: an AND stops at the first false term, the OR at
     /// the first true group.
     pub fn eval(&self, acls: &[CompiledAcl], sample: &dyn Sample) -> bool {

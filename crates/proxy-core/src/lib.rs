@@ -4,8 +4,10 @@
 pub mod acl;
 pub mod balance;
 pub mod health;
+pub mod payload;
 pub mod probe;
 pub mod rng;
+pub mod stick;
 
 /// Milliseconds on the caller's clock.
 pub type Instant = u64;

@@ -9,24 +9,11 @@ use std::collections::HashMap;
 pub struct AclSet {
     acls: Vec<CompiledAcl>,
     named: HashMap<String, usize>,
-    /// Only fetches a TCP connection answers at accept time (mode tcp, no inspection).
-    layer4_only: bool,
-}
-
-/// Fetches a TCP connection can answer at accept time.
-fn layer4(f: &Fetch) -> bool {
-    matches!(
-        f,
-        Fetch::Src | Fetch::Dst | Fetch::SrcPort | Fetch::DstPort | Fetch::SslFc | Fetch::Const(_)
-    )
 }
 
 impl AclSet {
-    pub fn new(p: &Proxy, layer4_only: bool) -> Result<AclSet, String> {
-        let mut set = AclSet {
-            layer4_only,
-            ..AclSet::default()
-        };
+    pub fn new(p: &Proxy) -> Result<AclSet, String> {
+        let mut set = AclSet::default();
         for a in &p.acls {
             if set.named.contains_key(&a.name) {
                 return Err(format!(
@@ -59,12 +46,6 @@ impl AclSet {
                         self.acls.len() - 1
                     }
                 };
-                if self.layer4_only && !layer4(self.acls[acl].fetch()) {
-                    return Err(format!(
-                        "acl {}: in TCP mode this build decides on src, dst and ports only",
-                        self.acls[acl].name
-                    ));
-                }
                 terms.push(Term {
                     negate: t.negate,
                     acl,
@@ -80,6 +61,13 @@ impl AclSet {
 
     pub fn compile_opt(&mut self, c: &Option<Condition>) -> Result<Option<Cond>, String> {
         c.as_ref().map(|c| self.condition(c)).transpose()
+    }
+
+    /// The fetches an optional condition uses.
+    pub fn fetches<'a>(&'a self, c: &'a Option<Cond>) -> impl Iterator<Item = &'a Fetch> + 'a {
+        c.iter()
+            .flat_map(|c| c.acls())
+            .filter_map(|i| self.acls.get(i).map(|a| a.fetch()))
     }
 
     /// Whether an optional condition holds (no condition: always).

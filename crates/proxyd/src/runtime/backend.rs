@@ -3,6 +3,7 @@
 
 use super::acls::AclSet;
 use super::clock::Clock;
+use super::inspect::{Stickiness, TcpRules};
 use super::log::log;
 use super::rules::{HttpRules, ProxyHttp};
 use haproxy_conf::model::{Balance, Mode, Proxy, Server as ConfServer};
@@ -155,6 +156,8 @@ pub struct BackendRt {
     pub acls: AclSet,
     pub rules: HttpRules,
     pub http: ProxyHttp,
+    pub tcp: TcpRules,
+    pub stick: Option<Stickiness>,
     pub stats: Option<super::stats::StatsPage>,
     probe: Probe,
     pub servers: Vec<Arc<ServerRt>>,
@@ -219,8 +222,10 @@ fn resolve(s: &ConfServer) -> Result<SocketAddr, String> {
 impl BackendRt {
     pub fn new(p: &Proxy) -> Result<BackendRt, String> {
         let (algo, hash_on) = algorithm(&p.balance, p.mode)?;
-        let mut acls = AclSet::new(p, p.mode == Mode::Tcp)?;
+        let mut acls = AclSet::new(p)?;
         let rules = HttpRules::new(p, &mut acls)?;
+        let tcp = TcpRules::new(p, &mut acls)?;
+        let stick = Stickiness::new(p, &mut acls)?;
         let mut servers = Vec::new();
         for s in &p.servers {
             if s.addr.port_offset.is_some() {
@@ -271,6 +276,8 @@ impl BackendRt {
             acls,
             rules,
             http: ProxyHttp::new(p)?,
+            tcp,
+            stick,
             stats: super::stats::StatsPage::new(p),
             probe: probe_of(p)?,
             servers,
@@ -282,6 +289,15 @@ impl BackendRt {
             server_timeout: ms(p.timeouts.server),
             check_timeout: ms(p.timeouts.check.or(p.timeouts.connect))
                 .unwrap_or(Duration::from_secs(2)),
+        })
+    }
+
+    /// Whether server `i` is up and has a free connection slot.
+    pub fn usable(&self, i: usize) -> bool {
+        self.servers.get(i).is_some_and(|s| {
+            s.health.lock().map(|h| h.is_up()).unwrap_or(false)
+                && s.maxconn
+                    .is_none_or(|m| s.counters.active.load(Ordering::Relaxed) < m)
         })
     }
 

@@ -4,11 +4,11 @@
 
 use super::acls::AclSet;
 use super::backend::BackendRt;
+use super::inspect::TcpRules;
 use super::rules::{HttpRules, ProxyHttp};
 use haproxy_conf::model::{Mode, Proxy};
-use proxy_core::acl::{Cond, Fetch, Sample, Value};
+use proxy_core::acl::{Cond, Sample};
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Semaphore;
@@ -22,28 +22,9 @@ pub struct FrontendRt {
     pub client_timeout: Option<Duration>,
     pub http: ProxyHttp,
     pub rules: HttpRules,
+    pub tcp: TcpRules,
     pub stats: Option<super::stats::StatsPage>,
     pub slots: Arc<Semaphore>,
-}
-
-/// What a TCP connection offers to ACLs before any data is read.
-pub struct ConnSample {
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
-}
-
-impl Sample for ConnSample {
-    fn fetch(&self, f: &Fetch) -> Vec<Value> {
-        match f {
-            Fetch::Src => vec![Value::Ip(self.src.ip())],
-            Fetch::Dst => vec![Value::Ip(self.dst.ip())],
-            Fetch::SrcPort => vec![Value::Int(i64::from(self.src.port()))],
-            Fetch::DstPort => vec![Value::Int(i64::from(self.dst.port()))],
-            Fetch::SslFc => vec![Value::Bool(false)],
-            Fetch::Const(b) => vec![Value::Bool(*b)],
-            _ => Vec::new(),
-        }
-    }
 }
 
 impl FrontendRt {
@@ -52,7 +33,7 @@ impl FrontendRt {
         backends: &HashMap<String, Arc<BackendRt>>,
         global_maxconn: usize,
     ) -> Result<FrontendRt, String> {
-        let mut acls = AclSet::new(p, p.mode == Mode::Tcp)?;
+        let mut acls = AclSet::new(p)?;
         let find = |name: &str| {
             backends
                 .get(name)
@@ -76,6 +57,7 @@ impl FrontendRt {
             None => backends.get(&p.name).cloned(),
         };
         let rules = HttpRules::new(p, &mut acls)?;
+        let tcp = TcpRules::new(p, &mut acls)?;
         Ok(FrontendRt {
             name: p.name.clone(),
             mode: p.mode,
@@ -85,6 +67,7 @@ impl FrontendRt {
             client_timeout: p.timeouts.client.map(Duration::from_millis),
             http: ProxyHttp::new(p)?,
             rules,
+            tcp,
             stats: super::stats::StatsPage::new(p),
             // HAProxy's frontend default is the global maxconn.
             slots: Arc::new(Semaphore::new(

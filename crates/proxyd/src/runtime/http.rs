@@ -88,6 +88,8 @@ impl Sample for ReqSample<'_> {
             Fetch::SslFc => vec![Value::Bool(false)],
             Fetch::Sni => Vec::new(),
             Fetch::Const(b) => vec![Value::Bool(*b)],
+            // Payload fetches belong to TCP content inspection.
+            _ => Vec::new(),
         }
     }
 }

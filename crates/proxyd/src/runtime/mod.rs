@@ -8,6 +8,7 @@ mod backend;
 mod clock;
 mod frontend;
 mod http;
+mod inspect;
 mod listen;
 mod log;
 mod rules;
@@ -30,9 +31,9 @@ const DEFAULT_MAXCONN: usize = 4096;
 /// What this build cannot run yet, per proxy: each is a reason to refuse the config.
 fn unsupported(p: &Proxy) -> Vec<String> {
     let mut out = Vec::new();
-    if p.stick_table.is_some() || !p.stick_rules.is_empty() {
+    if !p.kind.has(Cap::Backend) && !p.stick_rules.is_empty() {
         out.push(format!(
-            "{} {}: stick tables are not run by this build yet",
+            "{} {}: stick rules in a frontend are not run by this build yet",
             p.kind.keyword(),
             p.name
         ));
@@ -169,6 +170,9 @@ fn build(cfg: &Config, maxconn: usize) -> Result<Plan, Vec<String>> {
             Err(e) => problems.push(format!("{} {}: {e}", p.kind.keyword(), p.name)),
         }
     }
+    // A listen section is both a frontend and a backend: say each problem once.
+    let mut seen = std::collections::HashSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
     if problems.is_empty() {
         Ok(Plan {
             frontends,

@@ -163,6 +163,11 @@ impl HttpRules {
                 RuleKind::HttpResponse => r
                     .response
                     .push((response_action(&rule.action, &rule.args)?, cond)),
+                // TCP rules are the inspect module's.
+                RuleKind::TcpRequestConnection
+                | RuleKind::TcpRequestSession
+                | RuleKind::TcpRequestContent
+                | RuleKind::TcpResponseContent => {}
                 other => return Err(format!("`{other:?}` rules are not run by this build yet")),
             }
         }

@@ -3,9 +3,12 @@
 //! finishes first has its FIN passed on while the other keeps flowing; each side idles
 //! at most its `timeout client` / `timeout server`.
 
+use super::acls::AclSet;
 use super::backend::{BackendRt, HashOn, ServerRt};
 use super::clock::Clock;
-use super::frontend::{ConnSample, FrontendRt};
+use super::frontend::FrontendRt;
+use super::inspect::{key_of, needs_more, ContentSample, TcpRules, Verdict};
+use proxy_core::acl::{Fetch, Sample};
 use proxy_core::balance::Pick;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -40,6 +43,21 @@ where
     F: Fn(Arc<ServerRt>) -> Fut,
     Fut: std::future::Future<Output = Option<T>>,
 {
+    attempt_prefer(be, key, clock, None, open).await
+}
+
+/// `attempt`, trying `prefer` first when it is up and has room (a stick table's choice).
+pub async fn attempt_prefer<T, F, Fut>(
+    be: &BackendRt,
+    key: Option<&[u8]>,
+    clock: Clock,
+    mut prefer: Option<usize>,
+    open: F,
+) -> Option<(T, InUse)>
+where
+    F: Fn(Arc<ServerRt>) -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
     let mut failed: Option<usize> = None;
     // The queue wait is bounded by the connect timeout when `timeout queue` is unset.
     let queue_deadline = tokio::time::Instant::now() + be.connect_timeout;
@@ -50,7 +68,11 @@ where
         } else {
             None
         };
-        let i = match be.pick(clock.now_ms(), key, avoid) {
+        let sticky = prefer.take().filter(|&i| be.usable(i));
+        let i = match sticky
+            .map(Pick::Server)
+            .unwrap_or_else(|| be.pick(clock.now_ms(), key, avoid))
+        {
             Pick::Server(i) => i,
             Pick::Queue if tokio::time::Instant::now() < queue_deadline => {
                 tokio::time::sleep(Duration::from_millis(5)).await;
@@ -128,23 +150,213 @@ pub fn source_key(peer: &SocketAddr) -> Vec<u8> {
     }
 }
 
-pub async fn session(client: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, clock: Clock) {
+/// Read from `from` into `buf` while some of `fetches` still waits for bytes, until
+/// `deadline` (inspect-delay) or the end of the stream.
+async fn gather(
+    from: &mut TcpStream,
+    buf: &mut Vec<u8>,
+    fetches: &[&Fetch],
+    response: bool,
+    deadline: tokio::time::Instant,
+) {
+    let mut chunk = vec![0u8; BUF];
+    let waiting = |b: &[u8]| {
+        if response {
+            needs_more(fetches.iter().copied(), b, b)
+        } else {
+            needs_more(fetches.iter().copied(), b, &[])
+        }
+    };
+    while waiting(buf) && buf.len() < BUF {
+        match tokio::time::timeout_at(deadline, from.read(&mut chunk)).await {
+            Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
+            _ => return,
+        }
+    }
+}
+
+/// Content inspection of the client's first bytes for one proxy's rules (and its stick
+/// keys); false when a rule rejects the connection.
+async fn inspect_request(
+    client: &mut TcpStream,
+    req: &mut Vec<u8>,
+    rules: &TcpRules,
+    acls: &AclSet,
+    stick_keys: &[&Fetch],
+    sample: (SocketAddr, SocketAddr),
+) -> bool {
+    if let Some(delay) = rules.inspect_delay {
+        let mut fetches: Vec<&Fetch> = rules
+            .content
+            .iter()
+            .flat_map(|(_, c)| acls.fetches(c))
+            .collect();
+        fetches.extend_from_slice(stick_keys);
+        gather(
+            client,
+            req,
+            &fetches,
+            false,
+            tokio::time::Instant::now() + delay,
+        )
+        .await;
+    }
+    let s = ContentSample {
+        src: sample.0,
+        dst: sample.1,
+        req,
+        rep: &[],
+    };
+    TcpRules::decide(&rules.content, acls, &s) == Verdict::Accept
+}
+
+pub async fn session(mut client: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, clock: Clock) {
     let Ok(local) = client.local_addr() else {
         return;
     };
     let _ = client.set_nodelay(true);
-    let Some(be) = fe.route(&ConnSample {
+    let conn = ContentSample {
         src: peer,
         dst: local,
+        req: &[],
+        rep: &[],
+    };
+    if TcpRules::decide(&fe.tcp.connection, &fe.acls, &conn) == Verdict::Reject {
+        return;
+    }
+    let mut req = Vec::new();
+    if !inspect_request(&mut client, &mut req, &fe.tcp, &fe.acls, &[], (peer, local)).await {
+        return;
+    }
+    let Some(be) = fe.route(&ContentSample {
+        src: peer,
+        dst: local,
+        req: &req,
+        rep: &[],
     }) else {
         return; // no backend: HAProxy closes the connection
     };
+    let stick_keys: Vec<&Fetch> = be
+        .stick
+        .iter()
+        .flat_map(|st| {
+            st.rules
+                .iter()
+                .filter(|r| r.matches || r.store_request)
+                .map(|r| &r.key)
+        })
+        .collect();
+    if !inspect_request(
+        &mut client,
+        &mut req,
+        &be.tcp,
+        &be.acls,
+        &stick_keys,
+        (peer, local),
+    )
+    .await
+    {
+        return;
+    }
+    // Stickiness on the request: the first rule whose condition holds gives the key.
+    let now = clock.now_ms();
+    let sample = ContentSample {
+        src: peer,
+        dst: local,
+        req: &req,
+        rep: &[],
+    };
+    let mut prefer = None;
+    let mut store_key = None;
+    if let Some(st) = &be.stick {
+        for r in st.rules.iter().filter(|r| r.matches || r.store_request) {
+            if !be.acls.holds(&r.cond, &sample) {
+                continue;
+            }
+            let Some(key) = key_of(&sample.fetch(&r.key)) else {
+                continue;
+            };
+            if r.matches && prefer.is_none() {
+                prefer = st.table.lock().ok().and_then(|mut t| t.get(&key, now));
+            }
+            if r.store_request && store_key.is_none() {
+                store_key = Some(key);
+            }
+        }
+    }
     let source = source_key(&peer);
     let key = (be.hash_on == HashOn::Source).then_some(source.as_slice());
-    let Some((server, guard)) = attempt(&be, key, clock, |s| open_tcp(s, local)).await else {
+    let Some((mut server, guard)) =
+        attempt_prefer(&be, key, clock, prefer, |s| open_tcp(s, local)).await
+    else {
         return;
     };
+    let index = be.servers.iter().position(|s| Arc::ptr_eq(s, &guard.0));
+    if let (Some(st), Some(k), Some(i)) = (&be.stick, &store_key, index) {
+        if let Ok(mut t) = st.table.lock() {
+            t.put(k, i, now);
+        }
+    }
+    if !req.is_empty() && server.write_all(&req).await.is_err() {
+        return;
+    }
+    // Response inspection: its rules and the keys learnt from the server's first bytes.
+    let mut rep = Vec::new();
+    if let Some(st) = be
+        .stick
+        .as_ref()
+        .filter(|st| st.rules.iter().any(|r| r.store_response))
+    {
+        let mut fetches: Vec<&Fetch> = be
+            .tcp
+            .response
+            .iter()
+            .flat_map(|(_, c)| be.acls.fetches(c))
+            .collect();
+        for r in st.rules.iter().filter(|r| r.store_response) {
+            fetches.push(&r.key);
+            fetches.extend(be.acls.fetches(&r.cond));
+        }
+        let limit = be.server_timeout.unwrap_or(Duration::from_secs(30));
+        gather(
+            &mut server,
+            &mut rep,
+            &fetches,
+            true,
+            tokio::time::Instant::now() + limit,
+        )
+        .await;
+        // In a response rule, the direction-less fetches (`payload_lv`) read the response.
+        let s = ContentSample {
+            src: peer,
+            dst: local,
+            req: &rep,
+            rep: &rep,
+        };
+        if TcpRules::decide(&be.tcp.response, &be.acls, &s) == Verdict::Reject {
+            return;
+        }
+        for r in st.rules.iter().filter(|r| r.store_response) {
+            if !be.acls.holds(&r.cond, &s) {
+                continue;
+            }
+            if let (Some(k), Some(i)) = (key_of(&s.fetch(&r.key)), index) {
+                if let Ok(mut t) = st.table.lock() {
+                    t.put(&k, i, clock.now_ms());
+                }
+            }
+        }
+    }
+    if !rep.is_empty() && client.write_all(&rep).await.is_err() {
+        return;
+    }
     let counters = &guard.0.counters;
+    counters
+        .bytes_in
+        .fetch_add(req.len() as u64, Ordering::Relaxed);
+    counters
+        .bytes_out
+        .fetch_add(rep.len() as u64, Ordering::Relaxed);
     let (cr, cw) = client.into_split();
     let (sr, sw) = server.into_split();
     let up = pipe(cr, sw, fe.client_timeout, &counters.bytes_in);
