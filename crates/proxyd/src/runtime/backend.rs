@@ -14,7 +14,7 @@ use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 
 /// Per-server counters, read by logs and (later) the stats page and runtime API.
 #[derive(Debug, Default)]
@@ -37,6 +37,7 @@ pub struct ServerRt {
     pub slowstart_ms: Option<u64>,
     pub check: bool,
     pub check_addr: SocketAddr,
+    pub check_tls: Option<CheckTls>,
     pub health: Mutex<Health>,
     pub counters: ServerCounters,
     /// Idle HTTP/1.1 connections to this server, for reuse.
@@ -113,40 +114,66 @@ fn probe_of(p: &Proxy) -> Result<Probe, String> {
     })
 }
 
-/// One health check: connect, then the backend's probe; all within `limit`.
-async fn run_probe(addr: SocketAddr, probe: &Probe, limit: Duration) -> bool {
-    let attempt = async {
-        let mut s = tokio::net::TcpStream::connect(addr).await.ok()?;
-        match probe {
-            Probe::Connect => Some(true),
-            Probe::SslHello => {
-                s.write_all(&probe::ssl_client_hello([0x5a; 32]))
-                    .await
-                    .ok()?;
-                let mut buf = [0u8; 5];
+/// The probe on an established connection (plain or TLS).
+async fn probe_on<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, probe: &Probe) -> Option<bool> {
+    match probe {
+        Probe::Connect => Some(true),
+        Probe::SslHello => {
+            s.write_all(&probe::ssl_client_hello([0x5a; 32]))
+                .await
+                .ok()?;
+            let mut buf = [0u8; 5];
+            let n = s.read(&mut buf).await.ok()?;
+            Some(probe::ssl_hello_ok(&buf[..n]))
+        }
+        Probe::Http { request, expect } => {
+            s.write_all(request).await.ok()?;
+            let mut resp = Vec::new();
+            let mut buf = [0u8; 4096];
+            // Up to 16 KiB: the status line, or the body when the expectation needs it.
+            while resp.len() < 16 * 1024 {
                 let n = s.read(&mut buf).await.ok()?;
-                Some(probe::ssl_hello_ok(&buf[..n]))
-            }
-            Probe::Http { request, expect } => {
-                s.write_all(request).await.ok()?;
-                let mut resp = Vec::new();
-                let mut buf = [0u8; 4096];
-                // Up to 16 KiB: the status line, or the body when the expectation needs it.
-                while resp.len() < 16 * 1024 {
-                    let n = s.read(&mut buf).await.ok()?;
-                    if n == 0 {
-                        break;
-                    }
-                    resp.extend_from_slice(&buf[..n]);
-                    if !expect.needs_body() && resp.windows(2).any(|w| w == b"\r\n") {
-                        break;
-                    }
+                if n == 0 {
+                    break;
                 }
-                Some(expect.judge(&resp))
+                resp.extend_from_slice(&buf[..n]);
+                if !expect.needs_body() && resp.windows(2).any(|w| w == b"\r\n") {
+                    break;
+                }
+            }
+            Some(expect.judge(&resp))
+        }
+    }
+}
+
+/// One health check: connect (and with `check-ssl`, a TLS handshake), then the
+/// backend's probe; all within `limit`.
+async fn run_probe(
+    addr: SocketAddr,
+    tls: Option<&CheckTls>,
+    probe: &Probe,
+    limit: Duration,
+) -> bool {
+    let attempt = async {
+        let s = tokio::net::TcpStream::connect(addr).await.ok()?;
+        match tls {
+            None => {
+                let mut s = s;
+                probe_on(&mut s, probe).await
+            }
+            Some(t) => {
+                let mut s = t.connector.connect(t.name.clone(), s).await.ok()?;
+                probe_on(&mut s, probe).await
             }
         }
     };
     matches!(tokio::time::timeout(limit, attempt).await, Ok(Some(true)))
+}
+
+/// `check-ssl verify none`: how checks speak TLS to a server.
+pub struct CheckTls {
+    connector: tokio_rustls::TlsConnector,
+    name: rustls::pki_types::ServerName<'static>,
 }
 
 pub struct BackendRt {
@@ -263,6 +290,26 @@ impl BackendRt {
                 slowstart_ms: o.slowstart_ms,
                 check: o.check && !o.disabled,
                 check_addr,
+                check_tls: if o.check_ssl {
+                    // SNI from `sni str(NAME)` / a host name; an IP address otherwise.
+                    let host = o
+                        .sni
+                        .as_deref()
+                        .map(|v| {
+                            v.trim_start_matches("str(")
+                                .trim_end_matches(')')
+                                .to_string()
+                        })
+                        .unwrap_or_else(|| s.addr.host.clone());
+                    let name = rustls::pki_types::ServerName::try_from(host)
+                        .unwrap_or_else(|_| rustls::pki_types::ServerName::from(check_addr.ip()));
+                    Some(CheckTls {
+                        connector: super::tls::insecure_connector()?,
+                        name,
+                    })
+                } else {
+                    None
+                },
                 health: Mutex::new(health),
                 counters: ServerCounters::default(),
                 pool: Mutex::new(Vec::new()),
@@ -343,7 +390,13 @@ impl BackendRt {
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(first)).await;
                 loop {
-                    let ok = run_probe(s.check_addr, &be.probe, be.check_timeout).await;
+                    let ok = run_probe(
+                        s.check_addr,
+                        s.check_tls.as_ref(),
+                        &be.probe,
+                        be.check_timeout,
+                    )
+                    .await;
                     let now = clock.now_ms();
                     let (change, next) = match s.health.lock() {
                         Ok(mut h) => (h.result(now, ok), h.next_interval()),

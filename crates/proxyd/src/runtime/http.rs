@@ -11,6 +11,7 @@ use super::frontend::FrontendRt;
 use super::rules::{in_net, RedirectKind, ReqAction, RespAction};
 use super::stats::{Answer, StatsPage};
 use super::tcp::{self, InUse};
+use super::{Conn, Stream};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
 use http::{Request, Response, StatusCode};
@@ -33,6 +34,8 @@ struct ReqSample<'a> {
     parts: &'a http::request::Parts,
     src: SocketAddr,
     dst: SocketAddr,
+    /// TLS terminated here, with the client's SNI.
+    tls: &'a Option<Option<String>>,
 }
 
 fn query_param(query: &str, name: &str) -> Vec<Value> {
@@ -85,8 +88,13 @@ impl Sample for ReqSample<'_> {
             Fetch::Dst => vec![Value::Ip(self.dst.ip())],
             Fetch::SrcPort => vec![Value::Int(i64::from(self.src.port()))],
             Fetch::DstPort => vec![Value::Int(i64::from(self.dst.port()))],
-            Fetch::SslFc => vec![Value::Bool(false)],
-            Fetch::Sni => Vec::new(),
+            Fetch::SslFc => vec![Value::Bool(self.tls.is_some())],
+            Fetch::Sni => self
+                .tls
+                .iter()
+                .flatten()
+                .map(|n| Value::Str(n.clone()))
+                .collect(),
             Fetch::Const(b) => vec![Value::Bool(*b)],
             // Payload fetches belong to TCP content inspection.
             _ => Vec::new(),
@@ -350,11 +358,11 @@ fn stats_answer(page: Option<&StatsPage>, parts: &http::request::Parts) -> Optio
 
 async fn handle(
     req: Request<Incoming>,
-    src: SocketAddr,
-    dst: SocketAddr,
+    conn: Arc<Conn>,
     fe: Arc<FrontendRt>,
     clock: Clock,
 ) -> Response<Body> {
+    let (src, dst) = (conn.peer, conn.local);
     let (mut parts, body) = req.into_parts();
     let actions = fe.rules.request_actions(
         &fe.acls,
@@ -362,6 +370,7 @@ async fn handle(
             parts: &parts,
             src,
             dst,
+            tls: &conn.tls,
         },
     );
     if let Some(r) = apply_request(&actions, &mut parts) {
@@ -374,6 +383,7 @@ async fn handle(
         parts: &parts,
         src,
         dst,
+        tls: &conn.tls,
     }) else {
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -389,6 +399,7 @@ async fn handle(
             parts: &parts,
             src,
             dst,
+            tls: &conn.tls,
         },
     );
     if let Some(r) = apply_request(&actions, &mut parts) {
@@ -465,6 +476,7 @@ async fn handle(
             parts: view,
             src,
             dst,
+            tls: &conn.tls,
         };
         let acts: Vec<&RespAction> = be
             .rules
@@ -489,19 +501,16 @@ async fn handle(
     )
 }
 
-pub async fn session(stream: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, clock: Clock) {
-    let Ok(local) = stream.local_addr() else {
-        return;
-    };
-    let _ = stream.set_nodelay(true);
+pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
+    let conn = Arc::new(conn);
     let mut b = hyper::server::conn::http1::Builder::new();
     b.keep_alive(!fe.http.close).timer(TokioTimer::new());
     if let Some(t) = fe.http.request_timeout {
         b.header_read_timeout(t);
     }
     let svc = hyper::service::service_fn(move |req| {
-        let fe = fe.clone();
-        async move { Ok::<_, std::convert::Infallible>(handle(req, peer, local, fe, clock).await) }
+        let (fe, conn) = (fe.clone(), conn.clone());
+        async move { Ok::<_, std::convert::Infallible>(handle(req, conn, fe, clock).await) }
     });
     let _ = b.serve_connection(TokioIo::new(stream), svc).await;
 }

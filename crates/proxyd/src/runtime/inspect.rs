@@ -4,24 +4,27 @@
 //! first bytes of each direction with proxy-core's payload fetches.
 
 use super::acls::AclSet;
+use super::Conn;
 use haproxy_conf::model::{Proxy, RuleKind};
 use proxy_core::acl::{parse_sample, Cond, Fetch, Sample, Value};
 use proxy_core::payload::{self, Got};
 use proxy_core::stick::{parse_size, StickTable};
-use std::net::SocketAddr;
 use std::sync::Mutex;
 use std::time::Duration;
 
 /// What a connection and the bytes seen so far offer to ACLs.
 pub struct ContentSample<'a> {
-    pub src: SocketAddr,
-    pub dst: SocketAddr,
+    pub conn: &'a Conn,
     pub req: &'a [u8],
     pub rep: &'a [u8],
 }
 
 impl Sample for ContentSample<'_> {
     fn fetch(&self, f: &Fetch) -> Vec<Value> {
+        // TLS terminated here: the SNI comes from the handshake, not from the bytes.
+        if let (Fetch::Sni, Some(sni)) = (f, &self.conn.tls) {
+            return sni.iter().map(|n| Value::Str(n.clone())).collect();
+        }
         if let Some(got) = payload::fetch(f, self.req, self.rep) {
             return match got {
                 Got::Values(v) => v,
@@ -29,11 +32,11 @@ impl Sample for ContentSample<'_> {
             };
         }
         match f {
-            Fetch::Src => vec![Value::Ip(self.src.ip())],
-            Fetch::Dst => vec![Value::Ip(self.dst.ip())],
-            Fetch::SrcPort => vec![Value::Int(i64::from(self.src.port()))],
-            Fetch::DstPort => vec![Value::Int(i64::from(self.dst.port()))],
-            Fetch::SslFc => vec![Value::Bool(false)],
+            Fetch::Src => vec![Value::Ip(self.conn.peer.ip())],
+            Fetch::Dst => vec![Value::Ip(self.conn.local.ip())],
+            Fetch::SrcPort => vec![Value::Int(i64::from(self.conn.peer.port()))],
+            Fetch::DstPort => vec![Value::Int(i64::from(self.conn.local.port()))],
+            Fetch::SslFc => vec![Value::Bool(self.conn.tls.is_some())],
             Fetch::Const(b) => vec![Value::Bool(*b)],
             _ => Vec::new(),
         }

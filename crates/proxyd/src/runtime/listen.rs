@@ -7,10 +7,10 @@ use haproxy_conf::values::AddrKind;
 use socket2::{Domain, Socket, Type};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
-/// The TCP addresses a proxy listens on.
-pub fn addresses(p: &Proxy) -> Result<Vec<SocketAddr>, String> {
+/// The TCP addresses a proxy listens on, each with the index of its `bind` line.
+pub fn addresses(p: &Proxy) -> Result<Vec<(SocketAddr, usize)>, String> {
     let mut out = Vec::new();
-    for b in &p.binds {
+    for (bi, b) in p.binds.iter().enumerate() {
         for a in &b.addrs {
             match a.kind {
                 AddrKind::Inet | AddrKind::Ipv4 | AddrKind::Ipv6 => {}
@@ -27,7 +27,7 @@ pub fn addresses(p: &Proxy) -> Result<Vec<SocketAddr>, String> {
                 (None, _) => IpAddr::V4(Ipv4Addr::UNSPECIFIED),
             };
             for port in a.port_low..=a.port_high {
-                out.push(SocketAddr::new(ip, port));
+                out.push((SocketAddr::new(ip, port), bi));
             }
         }
     }

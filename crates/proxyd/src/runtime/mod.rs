@@ -14,6 +14,7 @@ mod log;
 mod rules;
 mod stats;
 mod tcp;
+mod tls;
 
 use crate::cli::Args;
 use anyhow::Context;
@@ -38,19 +39,35 @@ fn unsupported(p: &Proxy) -> Vec<String> {
             p.name
         ));
     }
-    if p.binds.iter().any(|b| b.ssl) {
+    for s in p.servers.iter().filter(|s| s.opts.ssl) {
         out.push(format!(
-            "{} {}: `bind ... ssl` is not run by this build yet",
+            "{} {}: server {}: `ssl` towards servers is not run by this build yet",
             p.kind.keyword(),
-            p.name
+            p.name,
+            s.name
+        ));
+    }
+    for s in p
+        .servers
+        .iter()
+        .filter(|s| s.opts.check_ssl && s.opts.verify.as_deref() != Some("none"))
+    {
+        out.push(format!(
+            "{} {}: server {}: `check-ssl` verifies the certificate by default, which this build cannot do yet; add `verify none` if that is what you want",
+            p.kind.keyword(),
+            p.name,
+            s.name
         ));
     }
     out
 }
 
 /// What runs: each frontend with the addresses it listens on, and the backends.
+/// One listening address and, for `bind ... ssl`, its TLS acceptor.
+type Listener = (std::net::SocketAddr, Option<tokio_rustls::TlsAcceptor>);
+
 struct Plan {
-    frontends: Vec<(Arc<FrontendRt>, Vec<std::net::SocketAddr>)>,
+    frontends: Vec<(Arc<FrontendRt>, Vec<Listener>)>,
     backends: Vec<Arc<BackendRt>>,
     /// `user` / `group` (or uid/gid) to switch to once the ports are bound.
     run_as: Option<(nix::unistd::Uid, nix::unistd::Gid)>,
@@ -165,8 +182,24 @@ fn build(cfg: &Config, maxconn: usize) -> Result<Plan, Vec<String>> {
                 continue;
             }
         };
+        let mut listeners = Vec::new();
+        for (addr, bi) in addrs {
+            let b = &p.binds[bi];
+            let tls = if b.ssl {
+                match tls::acceptor(&b.crt, cfg.global.crt_base.as_deref(), b.alpn.as_deref()) {
+                    Ok(a) => Some(a),
+                    Err(e) => {
+                        problems.push(format!("{} {}: bind {addr}: {e}", p.kind.keyword(), p.name));
+                        continue;
+                    }
+                }
+            } else {
+                None
+            };
+            listeners.push((addr, tls));
+        }
         match FrontendRt::new(p, &backends, maxconn) {
-            Ok(f) => frontends.push((Arc::new(f), addrs)),
+            Ok(f) => frontends.push((Arc::new(f), listeners)),
             Err(e) => problems.push(format!("{} {}: {e}", p.kind.keyword(), p.name)),
         }
     }
@@ -251,6 +284,26 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     r.map(|_| 0)
 }
 
+/// Where a client connection came from and how.
+#[derive(Debug, Clone)]
+pub struct Conn {
+    pub peer: std::net::SocketAddr,
+    pub local: std::net::SocketAddr,
+    /// TLS terminated here, with the SNI the client sent.
+    pub tls: Option<Option<String>>,
+}
+
+/// Any client stream: plain TCP or TLS.
+pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
+impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> Stream for T {}
+
+async fn run_session<S: Stream>(s: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
+    match fe.mode {
+        Mode::Tcp => tcp::session(s, conn, fe, clock).await,
+        Mode::Http => http::session(s, conn, fe, clock).await,
+    }
+}
+
 async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
     let Plan {
         frontends,
@@ -263,10 +316,10 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
     let global = Arc::new(tokio::sync::Semaphore::new(maxconn.max(1)));
     let mut listeners = Vec::new();
     for (fe, addrs) in &frontends {
-        for a in addrs {
+        for (a, tls) in addrs {
             let l = listen::bind(*a, maxconn)
                 .with_context(|| format!("frontend {}: cannot bind {a}", fe.name))?;
-            listeners.push((fe.clone(), l));
+            listeners.push((fe.clone(), l, tls.clone()));
         }
     }
     drop_privileges(run_as, chroot.as_deref())?;
@@ -274,7 +327,7 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
         b.spawn_checks(clock);
     }
     let _ = stats::BACKENDS.set(backends.clone());
-    for (fe, l) in listeners {
+    for (fe, l, tls) in listeners {
         let global = global.clone();
         tokio::spawn(async move {
             loop {
@@ -294,10 +347,35 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
                     }
                 };
                 let fe2 = fe.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    match fe2.mode {
-                        Mode::Tcp => tcp::session(stream, peer, fe2, clock).await,
-                        Mode::Http => http::session(stream, peer, fe2, clock).await,
+                    let Ok(local) = stream.local_addr() else {
+                        return;
+                    };
+                    let _ = stream.set_nodelay(true);
+                    let conn = Conn {
+                        peer,
+                        local,
+                        tls: None,
+                    };
+                    match tls {
+                        None => run_session(stream, conn, fe2, clock).await,
+                        Some(acceptor) => {
+                            // The handshake must finish within the client timeout.
+                            let limit = fe2
+                                .client_timeout
+                                .unwrap_or(std::time::Duration::from_secs(30));
+                            if let Ok(Ok(s)) =
+                                tokio::time::timeout(limit, acceptor.accept(stream)).await
+                            {
+                                let sni = s.get_ref().1.server_name().map(str::to_string);
+                                let conn = Conn {
+                                    tls: Some(sni),
+                                    ..conn
+                                };
+                                run_session(s, conn, fe2, clock).await;
+                            }
+                        }
                     }
                     drop((g, f));
                 });

@@ -8,6 +8,7 @@ use super::backend::{BackendRt, HashOn, ServerRt};
 use super::clock::Clock;
 use super::frontend::FrontendRt;
 use super::inspect::{key_of, needs_more, ContentSample, TcpRules, Verdict};
+use super::{Conn, Stream};
 use proxy_core::acl::{Fetch, Sample};
 use proxy_core::balance::Pick;
 use std::net::SocketAddr;
@@ -152,8 +153,8 @@ pub fn source_key(peer: &SocketAddr) -> Vec<u8> {
 
 /// Read from `from` into `buf` while some of `fetches` still waits for bytes, until
 /// `deadline` (inspect-delay) or the end of the stream.
-async fn gather(
-    from: &mut TcpStream,
+async fn gather<S: AsyncRead + Unpin>(
+    from: &mut S,
     buf: &mut Vec<u8>,
     fetches: &[&Fetch],
     response: bool,
@@ -177,13 +178,13 @@ async fn gather(
 
 /// Content inspection of the client's first bytes for one proxy's rules (and its stick
 /// keys); false when a rule rejects the connection.
-async fn inspect_request(
-    client: &mut TcpStream,
+async fn inspect_request<S: AsyncRead + Unpin>(
+    client: &mut S,
     req: &mut Vec<u8>,
     rules: &TcpRules,
     acls: &AclSet,
     stick_keys: &[&Fetch],
-    sample: (SocketAddr, SocketAddr),
+    conn: &Conn,
 ) -> bool {
     if let Some(delay) = rules.inspect_delay {
         let mut fetches: Vec<&Fetch> = rules
@@ -202,35 +203,29 @@ async fn inspect_request(
         .await;
     }
     let s = ContentSample {
-        src: sample.0,
-        dst: sample.1,
+        conn,
         req,
         rep: &[],
     };
     TcpRules::decide(&rules.content, acls, &s) == Verdict::Accept
 }
 
-pub async fn session(mut client: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt>, clock: Clock) {
-    let Ok(local) = client.local_addr() else {
-        return;
-    };
-    let _ = client.set_nodelay(true);
-    let conn = ContentSample {
-        src: peer,
-        dst: local,
+pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
+    let (peer, local) = (conn.peer, conn.local);
+    let at_accept = ContentSample {
+        conn: &conn,
         req: &[],
         rep: &[],
     };
-    if TcpRules::decide(&fe.tcp.connection, &fe.acls, &conn) == Verdict::Reject {
+    if TcpRules::decide(&fe.tcp.connection, &fe.acls, &at_accept) == Verdict::Reject {
         return;
     }
     let mut req = Vec::new();
-    if !inspect_request(&mut client, &mut req, &fe.tcp, &fe.acls, &[], (peer, local)).await {
+    if !inspect_request(&mut client, &mut req, &fe.tcp, &fe.acls, &[], &conn).await {
         return;
     }
     let Some(be) = fe.route(&ContentSample {
-        src: peer,
-        dst: local,
+        conn: &conn,
         req: &req,
         rep: &[],
     }) else {
@@ -246,23 +241,13 @@ pub async fn session(mut client: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt
                 .map(|r| &r.key)
         })
         .collect();
-    if !inspect_request(
-        &mut client,
-        &mut req,
-        &be.tcp,
-        &be.acls,
-        &stick_keys,
-        (peer, local),
-    )
-    .await
-    {
+    if !inspect_request(&mut client, &mut req, &be.tcp, &be.acls, &stick_keys, &conn).await {
         return;
     }
     // Stickiness on the request: the first rule whose condition holds gives the key.
     let now = clock.now_ms();
     let sample = ContentSample {
-        src: peer,
-        dst: local,
+        conn: &conn,
         req: &req,
         rep: &[],
     };
@@ -328,8 +313,7 @@ pub async fn session(mut client: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt
         .await;
         // In a response rule, the direction-less fetches (`payload_lv`) read the response.
         let s = ContentSample {
-            src: peer,
-            dst: local,
+            conn: &conn,
             req: &rep,
             rep: &rep,
         };
@@ -357,7 +341,7 @@ pub async fn session(mut client: TcpStream, peer: SocketAddr, fe: Arc<FrontendRt
     counters
         .bytes_out
         .fetch_add(rep.len() as u64, Ordering::Relaxed);
-    let (cr, cw) = client.into_split();
+    let (cr, cw) = tokio::io::split(client);
     let (sr, sw) = server.into_split();
     let up = pipe(cr, sw, fe.client_timeout, &counters.bytes_in);
     let down = pipe(sr, cw, be.server_timeout, &counters.bytes_out);

@@ -1,0 +1,175 @@
+//! TLS with rustls: termination for `bind ... ssl crt FILE|DIR [alpn ...]` (each PEM file
+//! holds a certificate chain and its key, as HAProxy's; the certificate is chosen by the
+//! client's SNI, the first one otherwise), and the client side of `check-ssl` with
+//! `verify none` (HAProxy's "do not verify the server's certificate").
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::CryptoProvider;
+use rustls::pki_types::pem::PemObject;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime};
+use rustls::server::{ClientHello, ResolvesServerCert};
+use rustls::sign::CertifiedKey;
+use rustls::{DigitallySignedStruct, SignatureScheme};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// The certificate files of a `crt` argument: the file, or every file of the directory
+/// in name order (HAProxy loads a directory the same way).
+fn crt_files(crt: &str, base: Option<&str>) -> Result<Vec<PathBuf>, String> {
+    let p = match base {
+        Some(b) if !crt.starts_with('/') => Path::new(b).join(crt),
+        _ => PathBuf::from(crt),
+    };
+    if p.is_dir() {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&p)
+            .map_err(|e| format!("{}: {e}", p.display()))?
+            .flatten()
+            .map(|e| e.path())
+            .filter(|f| {
+                f.is_file()
+                    && !f
+                        .extension()
+                        .is_some_and(|x| x == "key" || x == "ocsp" || x == "issuer")
+            })
+            .collect();
+        files.sort();
+        Ok(files)
+    } else {
+        Ok(vec![p])
+    }
+}
+
+fn load_key(path: &Path) -> Result<CertifiedKey, String> {
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .collect::<Result<_, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no certificate in it", path.display()));
+    }
+    // HAProxy also looks for the key in FILE.key when FILE has none.
+    let key = PrivateKeyDer::from_pem_file(path)
+        .or_else(|_| PrivateKeyDer::from_pem_file(path.with_extension("key")))
+        .or_else(|_| PrivateKeyDer::from_pem_file(format!("{}.key", path.display())))
+        .map_err(|_| {
+            format!(
+                "{}: no private key in it (nor in a .key file beside it)",
+                path.display()
+            )
+        })?;
+    let signing = provider()
+        .key_provider
+        .load_private_key(key)
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    Ok(CertifiedKey::new(certs, signing))
+}
+
+/// Chooses the certificate whose names cover the client's SNI.
+#[derive(Debug)]
+struct BySni {
+    keys: Vec<Arc<CertifiedKey>>,
+}
+
+impl ResolvesServerCert for BySni {
+    fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let by_name = hello.server_name().and_then(|name| {
+            let name = ServerName::try_from(name.to_string()).ok()?;
+            self.keys.iter().find(|k| {
+                k.end_entity_cert()
+                    .ok()
+                    .and_then(|c| webpki::EndEntityCert::try_from(c).ok())
+                    .is_some_and(|c| c.verify_is_valid_for_subject_name(&name).is_ok())
+            })
+        });
+        by_name.or_else(|| self.keys.first()).cloned()
+    }
+}
+
+/// The acceptor of one `bind ... ssl` line.
+pub fn acceptor(
+    crts: &[String],
+    base: Option<&str>,
+    alpn: Option<&str>,
+) -> Result<tokio_rustls::TlsAcceptor, String> {
+    let mut keys = Vec::new();
+    for crt in crts {
+        for f in crt_files(crt, base)? {
+            keys.push(Arc::new(load_key(&f)?));
+        }
+    }
+    if keys.is_empty() {
+        return Err("`ssl` without a certificate (`crt FILE`)".into());
+    }
+    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_no_client_auth()
+        .with_cert_resolver(Arc::new(BySni { keys }));
+    if let Some(a) = alpn {
+        cfg.alpn_protocols = a.split(',').map(|p| p.as_bytes().to_vec()).collect();
+    }
+    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+}
+
+/// `verify none`: any certificate is accepted; signatures are still checked so the
+/// handshake itself is sound.
+#[derive(Debug)]
+struct NoVerify(Arc<CryptoProvider>);
+
+impl ServerCertVerifier for NoVerify {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.0.signature_verification_algorithms,
+        )
+    }
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.0.signature_verification_algorithms.supported_schemes()
+    }
+}
+
+/// A TLS client that does not verify the server (`check-ssl verify none`).
+pub fn insecure_connector() -> Result<tokio_rustls::TlsConnector, String> {
+    let p = provider();
+    let cfg = rustls::ClientConfig::builder_with_provider(p.clone())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(NoVerify(p)))
+        .with_no_client_auth();
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
+}
