@@ -311,3 +311,42 @@ fn stats_page_with_auth_and_csv() {
     assert!(csv.contains("app,web01,UP"), "{csv}");
     assert!(get(Some("YWRtaW46d3Jvbmc="), "/haproxy_stats").starts_with("HTTP/1.1 401"));
 }
+
+#[test]
+fn errorfiles_replace_generated_pages() {
+    let dir = std::env::temp_dir().join(format!("proxyd-errf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let f503 = dir.join("503.http");
+    std::fs::write(
+        &f503,
+        "HTTP/1.0 503 Service Unavailable\r\nCache-Control: no-cache\r\nContent-Type: text/html\r\n\r\n<h1>We'll be right back</h1>\n",
+    )
+    .unwrap();
+    let f403 = dir.join("403.http");
+    std::fs::write(
+        &f403,
+        "HTTP/1.0 403 Forbidden\r\nContent-Type: text/plain\r\n\r\nnope\n",
+    )
+    .unwrap();
+    let port = free_port();
+    let _p = Proxyd::start(
+        "errorfile",
+        &format!(
+            "{DEFAULTS}  errorfile 503 {}\n  errorfile 403 {}\n\
+             frontend www\n  bind 127.0.0.1:{port}\n  http-request deny if {{ path_beg /private }}\n  default_backend none\n\
+             backend none\n  server down 127.0.0.1:1 disabled\n",
+            f503.display(),
+            f403.display()
+        ),
+        port,
+    );
+    let r = Client::connect(port).get("x", "/");
+    assert_eq!(
+        (r.status, r.body.as_str()),
+        (503, "<h1>We'll be right back</h1>\n")
+    );
+    assert_eq!(r.header("content-type"), Some("text/html"));
+    let r = Client::connect(port).get("x", "/private");
+    assert_eq!((r.status, r.body.as_str()), (403, "nope\n"));
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -192,6 +192,9 @@ pub struct BackendRt {
     pub retries: u32,
     pub redispatch: bool,
     pub connect_timeout: Duration,
+    pub queue_timeout: Option<Duration>,
+    /// `errorfile CODE FILE`: raw HTTP responses sent instead of proxyd's own pages.
+    pub errorfiles: std::collections::HashMap<u16, bytes::Bytes>,
     pub server_timeout: Option<Duration>,
     pub check_timeout: Duration,
 }
@@ -333,6 +336,8 @@ impl BackendRt {
             redispatch: p.option("redispatch"),
             // HAProxy warns without a connect timeout and would wait forever; 5 s is safer.
             connect_timeout: ms(p.timeouts.connect).unwrap_or(Duration::from_secs(5)),
+            queue_timeout: ms(p.timeouts.queue),
+            errorfiles: super::errorfiles::load(p)?,
             server_timeout: ms(p.timeouts.server),
             check_timeout: ms(p.timeouts.check.or(p.timeouts.connect))
                 .unwrap_or(Duration::from_secs(2)),

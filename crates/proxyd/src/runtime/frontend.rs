@@ -24,6 +24,7 @@ pub struct FrontendRt {
     pub rules: HttpRules,
     pub tcp: TcpRules,
     pub stats: Option<super::stats::StatsPage>,
+    pub errorfiles: std::collections::HashMap<u16, bytes::Bytes>,
     pub slots: Arc<Semaphore>,
 }
 
@@ -69,6 +70,7 @@ impl FrontendRt {
             rules,
             tcp,
             stats: super::stats::StatsPage::new(p),
+            errorfiles: super::errorfiles::load(p)?,
             // HAProxy's frontend default is the global maxconn.
             slots: Arc::new(Semaphore::new(
                 p.maxconn

@@ -5,7 +5,7 @@
 //! Failures answer as HAProxy does: 503 when no server can take the request, 502 when
 //! the server fails, 504 when it does not answer within `timeout server`.
 
-use super::backend::{HashOn, ServerRt};
+use super::backend::{BackendRt, HashOn, ServerRt};
 use super::clock::Clock;
 use super::frontend::FrontendRt;
 use super::rules::{in_net, RedirectKind, ReqAction, RespAction};
@@ -133,7 +133,46 @@ fn error_page(status: StatusCode, why: &str) -> Response<Body> {
     );
     r.headers_mut()
         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    r.extensions_mut().insert(Generated);
     r
+}
+
+/// Marks the error pages proxyd makes itself, which `errorfile` may replace.
+#[derive(Debug, Clone, Copy)]
+struct Generated;
+
+/// Replace a generated error page by the backend's (else the frontend's) errorfile.
+fn substitute(r: Response<Body>, be: Option<&BackendRt>, fe: &FrontendRt) -> Response<Body> {
+    if r.extensions().get::<Generated>().is_none() {
+        return r;
+    }
+    let code = r.status().as_u16();
+    let Some(raw) = be
+        .and_then(|b| b.errorfiles.get(&code))
+        .or_else(|| fe.errorfiles.get(&code))
+    else {
+        return r;
+    };
+    let Some(super::errorfiles::Raw {
+        status,
+        headers,
+        body,
+    }) = super::errorfiles::parse(raw)
+    else {
+        return r;
+    };
+    let mut out = Response::new(
+        Full::new(Bytes::copy_from_slice(body))
+            .map_err(|never| match never {})
+            .boxed(),
+    );
+    *out.status_mut() = StatusCode::from_u16(status).unwrap_or(r.status());
+    for (k, v) in headers {
+        if let (Some(k), Ok(v)) = (header(&k), HeaderValue::from_str(&v)) {
+            out.headers_mut().append(k, v);
+        }
+    }
+    out
 }
 
 fn header(name: &str) -> Option<HeaderName> {
@@ -362,6 +401,18 @@ async fn handle(
     fe: Arc<FrontendRt>,
     clock: Clock,
 ) -> Response<Body> {
+    let mut chosen = None;
+    let r = handle_inner(req, conn, &fe, clock, &mut chosen).await;
+    substitute(r, chosen.as_deref(), &fe)
+}
+
+async fn handle_inner(
+    req: Request<Incoming>,
+    conn: Arc<Conn>,
+    fe: &FrontendRt,
+    clock: Clock,
+    chosen: &mut Option<Arc<BackendRt>>,
+) -> Response<Body> {
     let (src, dst) = (conn.peer, conn.local);
     let (mut parts, body) = req.into_parts();
     let actions = fe.rules.request_actions(
@@ -390,6 +441,7 @@ async fn handle(
             "No backend for this request.",
         );
     };
+    *chosen = Some(be.clone());
     if let Some(r) = stats_answer(be.stats.as_ref(), &parts) {
         return r;
     }

@@ -6,6 +6,7 @@
 mod acls;
 mod backend;
 mod clock;
+mod errorfiles;
 mod frontend;
 mod http;
 mod inspect;

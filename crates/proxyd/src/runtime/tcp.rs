@@ -60,8 +60,9 @@ where
     Fut: std::future::Future<Output = Option<T>>,
 {
     let mut failed: Option<usize> = None;
-    // The queue wait is bounded by the connect timeout when `timeout queue` is unset.
-    let queue_deadline = tokio::time::Instant::now() + be.connect_timeout;
+    // `timeout queue`, else the connect timeout (as HAProxy).
+    let queue_deadline =
+        tokio::time::Instant::now() + be.queue_timeout.unwrap_or(be.connect_timeout);
     let mut tries = 0;
     while tries <= be.retries {
         let avoid = if be.redispatch && tries == be.retries {
