@@ -437,3 +437,33 @@ fn ssl_session_ids_stick_to_their_server() {
     sa.store(true, Ordering::Relaxed);
     sb.store(true, Ordering::Relaxed);
 }
+
+/// `on-marked-down shutdown-sessions`: when checks take a server down, its established
+/// sessions are cut (the client sees the connection close), not left hanging.
+#[test]
+fn sessions_end_when_their_server_is_marked_down() {
+    let a = Backend::start("a");
+    let check = TcpListener::bind("127.0.0.1:0").unwrap();
+    let check_port = check.local_addr().unwrap().port();
+    let port = free_port();
+    let p = Proxyd::start(
+        "markdown",
+        &format!(
+            "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 30s\n  timeout server 30s\n\
+             listen app\n  bind 127.0.0.1:{port}\n\
+               server a 127.0.0.1:{} check port {check_port} inter 200 fall 2 on-marked-down shutdown-sessions\n",
+            a.port
+        ),
+    );
+    wait_listening(port, &p);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.write_all(b"still talking").unwrap();
+    // Closed within fall x inter and a little: a read would time out otherwise.
+    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    drop(check); // the checks fail from now on
+    let mut buf = [0u8; 16];
+    let n = s.read(&mut buf).unwrap_or(usize::MAX);
+    assert_eq!(n, 0, "session not closed within 3 s\n{}", p.log());
+    assert!(p.log().contains("Server app/a is DOWN"), "{}", p.log());
+}

@@ -40,6 +40,10 @@ pub struct ServerRt {
     pub check_tls: Option<CheckTls>,
     pub health: Mutex<Health>,
     pub counters: ServerCounters,
+    /// `on-marked-down shutdown-sessions`: bumped when the server goes DOWN; sessions
+    /// to it watch it and end.
+    pub shutdown_on_down: bool,
+    pub down: tokio::sync::watch::Sender<u64>,
     /// Idle HTTP/1.1 connections to this server, for reuse.
     pub pool: Mutex<Vec<hyper::client::conn::http1::SendRequest<hyper::body::Incoming>>>,
 }
@@ -314,6 +318,8 @@ impl BackendRt {
                     None
                 },
                 health: Mutex::new(health),
+                shutdown_on_down: o.on_marked_down.as_deref() == Some("shutdown-sessions"),
+                down: tokio::sync::watch::Sender::new(0),
                 counters: ServerCounters::default(),
                 pool: Mutex::new(Vec::new()),
             }));
@@ -408,6 +414,15 @@ impl BackendRt {
                         Err(_) => return,
                     };
                     if let Some(t) = change {
+                        if t == Transition::Down {
+                            // Idle pooled connections go in any case; sessions if asked.
+                            if let Ok(mut pool) = s.pool.lock() {
+                                pool.clear();
+                            }
+                            if s.shutdown_on_down {
+                                s.down.send_modify(|n| *n += 1);
+                            }
+                        }
                         let word = if t == Transition::Up { "UP" } else { "DOWN" };
                         let layer = match be.probe {
                             Probe::Connect => "Layer4",

@@ -347,9 +347,11 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     let up = pipe(cr, sw, fe.client_timeout, &counters.bytes_in);
     let down = pipe(sr, cw, be.server_timeout, &counters.bytes_out);
     tokio::pin!(up, down);
+    let mut marked_down = guard.0.down.subscribe();
     let (mut up_done, mut down_done) = (false, false);
     while !(up_done && down_done) {
         tokio::select! {
+            _ = marked_down.changed() => break,
             r = &mut up, if !up_done => {
                 if r.is_err() { break; }
                 up_done = true;
