@@ -4,10 +4,9 @@
 //! set-header, http-response set-header, 503 without servers, balance uri.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::{binary, wait_for};
+use e2e::{free_port, Proxyd};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -103,53 +102,11 @@ impl Client {
     }
 }
 
-struct Proxyd {
-    child: std::process::Child,
-    log: PathBuf,
-}
-
-impl Proxyd {
-    fn start(name: &str, cfg: &str, port: u16) -> Proxyd {
-        let dir = std::env::temp_dir().join(format!("proxyd-http-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("haproxy.cfg");
-        std::fs::write(&path, cfg).unwrap();
-        let log = dir.join("proxyd.log");
-        let f = std::fs::File::create(&log).unwrap();
-        let child = std::process::Command::new(binary("proxyd"))
-            .args(["-db", "-f", path.to_str().unwrap()])
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .spawn()
-            .unwrap();
-        let p = Proxyd { child, log };
-        assert!(
-            wait_for(5.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
-            "proxyd does not listen\n{}",
-            p.log()
-        );
-        std::thread::sleep(Duration::from_millis(200));
-        p
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Proxyd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+/// proxyd started on `cfg`, listening on `port`.
+fn start(tag: &str, cfg: &str, port: u16) -> Proxyd {
+    let p = Proxyd::start(tag, cfg);
+    p.wait_listening(port);
+    p
 }
 
 const DEFAULTS: &str =
@@ -159,7 +116,7 @@ const DEFAULTS: &str =
 fn virtual_hosts_keep_alive_and_reuse() {
     let (web80, web8000) = (Web::start("web80"), Web::start("web8000"));
     let port = free_port();
-    let p = Proxyd::start(
+    let p = start(
         "vhost",
         &format!(
             "{DEFAULTS}  option forwardfor\n\
@@ -201,7 +158,7 @@ fn virtual_hosts_keep_alive_and_reuse() {
 fn rules_redirects_and_errors() {
     let web = Web::start("web");
     let port = free_port();
-    let p = Proxyd::start(
+    let p = start(
         "rules",
         &format!(
             "{DEFAULTS}\
@@ -245,7 +202,7 @@ fn rules_redirects_and_errors() {
 fn balance_uri_is_sticky_per_path() {
     let (a, b) = (Web::start("a"), Web::start("b"));
     let port = free_port();
-    let _p = Proxyd::start(
+    let _p = start(
         "uri",
         &format!(
             "{DEFAULTS}listen app\n  bind 127.0.0.1:{port}\n  balance uri\n  server a 127.0.0.1:{}\n  server b 127.0.0.1:{}\n",
@@ -268,7 +225,7 @@ fn balance_uri_is_sticky_per_path() {
 fn stats_page_with_auth_and_csv() {
     let web = Web::start("web");
     let (port, sport) = (free_port(), free_port());
-    let _p = Proxyd::start(
+    let _p = start(
         "stats",
         &format!(
             "{DEFAULTS}listen stats\n  bind 127.0.0.1:{sport}\n  stats enable\n  stats hide-version\n  stats realm Haproxy\\ Statistics\n  stats uri /haproxy_stats\n  stats auth admin:secret\n\
@@ -329,7 +286,7 @@ fn errorfiles_replace_generated_pages() {
     )
     .unwrap();
     let port = free_port();
-    let _p = Proxyd::start(
+    let _p = start(
         "errorfile",
         &format!(
             "{DEFAULTS}  errorfile 503 {}\n  errorfile 403 {}\n\

@@ -4,10 +4,9 @@
 //! when every primary is down, and a configuration this build cannot run is refused.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::{binary, wait_for};
+use e2e::{free_port, wait_for, Proxyd};
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -68,14 +67,6 @@ impl Drop for Backend {
     }
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// One request through the proxy: send, half-close, read the whole answer.
 fn ask(port: u16, what: &str) -> Option<String> {
     let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
@@ -87,49 +78,8 @@ fn ask(port: u16, what: &str) -> Option<String> {
     (!out.is_empty()).then_some(out)
 }
 
-struct Proxyd {
-    child: std::process::Child,
-    log: PathBuf,
-}
-
-impl Proxyd {
-    fn start(name: &str, cfg: &str) -> Proxyd {
-        let dir = std::env::temp_dir().join(format!("proxyd-tcp-{}-{name}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let path = dir.join("haproxy.cfg");
-        std::fs::write(&path, cfg).unwrap();
-        let log = dir.join("proxyd.log");
-        let f = std::fs::File::create(&log).unwrap();
-        let child = std::process::Command::new(binary("proxyd"))
-            .args(["-db", "-f", path.to_str().unwrap()])
-            .stdout(f.try_clone().unwrap())
-            .stderr(f)
-            .spawn()
-            .unwrap();
-        Proxyd { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-}
-
-impl Drop for Proxyd {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn wait_listening(port: u16, p: &Proxyd) {
-    assert!(
-        wait_for(5.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
-        "proxyd does not listen on {port}\n{}",
-        p.log()
-    );
-    // The probe above is a session too; let it finish so it does not race the test's
-    // own connections for the balancer.
-    std::thread::sleep(Duration::from_millis(300));
+    p.wait_listening(port);
 }
 
 #[test]

@@ -3,21 +3,13 @@
 //! checks against an `openssl s_server`. Certificates are made with openssl per run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::{binary, wait_for};
+use e2e::{free_port, wait_for, Proxyd};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A self-signed certificate for `name`, with its key, in one PEM file (HAProxy's form).
 fn make_cert(dir: &Path, name: &str) -> PathBuf {
@@ -58,23 +50,6 @@ impl Drop for Kill {
     }
 }
 
-fn start_proxyd(dir: &Path, cfg: &str) -> (Kill, PathBuf) {
-    let path = dir.join("haproxy.cfg");
-    std::fs::write(&path, cfg).unwrap();
-    let log = dir.join("proxyd.log");
-    let f = std::fs::File::create(&log).unwrap();
-    let child = Command::new(binary("proxyd"))
-        .args(["-db", "-f", path.to_str().unwrap()])
-        .stdout(f.try_clone().unwrap())
-        .stderr(f)
-        .spawn()
-        .unwrap();
-    (Kill(child), log)
-}
-
-fn read(p: &Path) -> String {
-    std::fs::read_to_string(p).unwrap_or_default()
-}
 
 /// curl over TLS to `host` (resolved to 127.0.0.1): (verbose log, body).
 fn curl(host: &str, port: u16, path: &str) -> (String, String) {
@@ -111,8 +86,8 @@ fn termination_with_sni_certificates_and_routing() {
         std::thread::spawn(move || e2e::http_responder(l, name.to_string(), st, n));
     }
     let port = free_port();
-    let (_p, log) = start_proxyd(
-        &dir,
+    let p = Proxyd::start(
+        "tls",
         &format!(
             "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
              frontend https\n  bind 127.0.0.1:{port} ssl crt {} alpn http/1.1\n\
@@ -128,13 +103,13 @@ fn termination_with_sni_certificates_and_routing() {
     assert!(
         wait_for(5.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
         "{}",
-        read(&log)
+        p.log()
     );
     let (v, body) = curl("test.com", port, "/a");
     assert!(
         v.contains("CN=test.com"),
         "certificate for test.com: {v}\n{}",
-        read(&log)
+        p.log()
     );
     assert_eq!(body, "web-com /a xff= hdr=tls");
     let (v, body) = curl("test.domain.com", port, "/b");
@@ -164,8 +139,8 @@ fn check_ssl_verify_none_against_a_tls_server() {
     );
     assert!(wait_for(5.0, || TcpStream::connect(("127.0.0.1", sport)).is_ok()).is_some());
     let port = free_port();
-    let (_p, log) = start_proxyd(
-        &dir,
+    let p = Proxyd::start(
+        "checkssl",
         &format!(
             "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n  timeout check 2s\n\
              listen app\n  bind 127.0.0.1:{port}\n  option httpchk GET /\n\
@@ -174,14 +149,15 @@ fn check_ssl_verify_none_against_a_tls_server() {
     );
     // Healthy over TLS: it stays UP (a failing check would be logged within 2 x 300 ms).
     std::thread::sleep(Duration::from_millis(1500));
-    assert!(!read(&log).contains("is DOWN"), "{}", read(&log));
+    assert!(!p.log().contains("is DOWN"), "{}", p.log());
     drop(server);
     assert!(
-        wait_for(3.0, || read(&log)
+        wait_for(3.0, || p
+            .log()
             .contains("Server app/s is DOWN, reason: Layer7 check failed"))
         .is_some(),
         "{}",
-        read(&log)
+        p.log()
     );
     let _ = std::fs::remove_dir_all(&dir);
 }

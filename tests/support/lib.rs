@@ -462,3 +462,63 @@ fn serve_http_conn(s: std::net::TcpStream, name: &str) {
         }
     }
 }
+
+/// A free TCP port on 127.0.0.1 (bound once and released; good enough for tests).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// proxyd running a haproxy.cfg in the foreground (`-db`), its output in a log file;
+/// killed on drop.
+pub struct Proxyd {
+    pub child: std::process::Child,
+    pub log: PathBuf,
+}
+
+impl Proxyd {
+    /// Write `cfg` to a fresh directory named after `tag` and start proxyd on it.
+    pub fn start(tag: &str, cfg: &str) -> Proxyd {
+        let dir = std::env::temp_dir().join(format!("proxyd-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("proxyd test dir");
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg).expect("write haproxy.cfg");
+        let log = dir.join("proxyd.log");
+        let f = std::fs::File::create(&log).expect("proxyd log");
+        let child = Command::new(binary("proxyd"))
+            .arg("-db")
+            .arg("-f")
+            .arg(&path)
+            .stdout(f.try_clone().expect("log"))
+            .stderr(f)
+            .spawn()
+            .expect("spawn proxyd");
+        Proxyd { child, log }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Wait until something accepts on 127.0.0.1:`port` (5 s at most), then let that
+    /// probe's session finish so it does not race the test's own connections.
+    pub fn wait_listening(&self, port: u16) {
+        assert!(
+            wait_for(5.0, || std::net::TcpStream::connect(("127.0.0.1", port))
+                .is_ok())
+            .is_some(),
+            "proxyd does not listen on {port}\n{}",
+            self.log()
+        );
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    }
+}
+
+impl Drop for Proxyd {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

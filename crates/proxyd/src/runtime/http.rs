@@ -47,6 +47,17 @@ fn query_param(query: &str, name: &str) -> Vec<Value> {
         .collect()
 }
 
+impl<'a> ReqSample<'a> {
+    fn of(parts: &'a http::request::Parts, conn: &'a Conn) -> Self {
+        ReqSample {
+            parts,
+            src: conn.peer,
+            dst: conn.local,
+            tls: &conn.tls,
+        }
+    }
+}
+
 impl Sample for ReqSample<'_> {
     fn fetch(&self, f: &Fetch) -> Vec<Value> {
         let uri = &self.parts.uri;
@@ -415,27 +426,17 @@ async fn handle_inner(
 ) -> Response<Body> {
     let (src, dst) = (conn.peer, conn.local);
     let (mut parts, body) = req.into_parts();
-    let actions = fe.rules.request_actions(
-        &fe.acls,
-        &ReqSample {
-            parts: &parts,
-            src,
-            dst,
-            tls: &conn.tls,
-        },
-    );
+
+    let actions = fe
+        .rules
+        .request_actions(&fe.acls, &ReqSample::of(&parts, &conn));
     if let Some(r) = apply_request(&actions, &mut parts) {
         return r;
     }
     if let Some(r) = stats_answer(fe.stats.as_ref(), &parts) {
         return r;
     }
-    let Some(be) = fe.route(&ReqSample {
-        parts: &parts,
-        src,
-        dst,
-        tls: &conn.tls,
-    }) else {
+    let Some(be) = fe.route(&ReqSample::of(&parts, &conn)) else {
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
             "No backend for this request.",
@@ -445,15 +446,9 @@ async fn handle_inner(
     if let Some(r) = stats_answer(be.stats.as_ref(), &parts) {
         return r;
     }
-    let actions = be.rules.request_actions(
-        &be.acls,
-        &ReqSample {
-            parts: &parts,
-            src,
-            dst,
-            tls: &conn.tls,
-        },
-    );
+    let actions = be
+        .rules
+        .request_actions(&be.acls, &ReqSample::of(&parts, &conn));
     if let Some(r) = apply_request(&actions, &mut parts) {
         return r;
     }
@@ -524,12 +519,7 @@ async fn handle_inner(
     let (mut rparts, rbody) = resp.into_parts();
     strip_hop_by_hop(&mut rparts.headers);
     if let Some(view) = &view {
-        let sample = ReqSample {
-            parts: view,
-            src,
-            dst,
-            tls: &conn.tls,
-        };
+        let sample = ReqSample::of(view, &conn);
         let acts: Vec<&RespAction> = be
             .rules
             .response_actions(&be.acls, &sample)
