@@ -7,6 +7,11 @@ mod runtime;
 
 use std::process::ExitCode;
 
+// The proxy allocates and frees small buffers and header maps for every request;
+// mimalloc does that measurably faster than glibc's malloc (tests/bench/proxy-compare).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let args = match cli::parse(std::env::args().skip(1)) {
         Ok(a) => a,

@@ -85,7 +85,15 @@ where
         let s = be.servers[i].clone();
         s.counters.active.fetch_add(1, Ordering::Relaxed);
         let guard = InUse(s.clone());
-        match tokio::time::timeout(be.connect_timeout, open(s.clone())).await {
+        // A pooled connection is there at once: no timer for it.
+        let mut opening = std::pin::pin!(open(s.clone()));
+        let first =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(opening.as_mut().poll(cx))).await;
+        let opened = match first {
+            std::task::Poll::Ready(r) => Ok(r),
+            std::task::Poll::Pending => tokio::time::timeout(be.connect_timeout, opening).await,
+        };
+        match opened {
             Ok(Some(conn)) => {
                 s.counters.total.fetch_add(1, Ordering::Relaxed);
                 return Some((conn, guard));
