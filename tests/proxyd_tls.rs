@@ -50,7 +50,6 @@ impl Drop for Kill {
     }
 }
 
-
 /// curl over TLS to `host` (resolved to 127.0.0.1): (verbose log, body).
 fn curl(host: &str, port: u16, path: &str) -> (String, String) {
     let out = Command::new("curl")
