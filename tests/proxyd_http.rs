@@ -264,8 +264,18 @@ fn stats_page_with_auth_and_csv() {
         "version shown despite hide-version"
     );
     let csv = get(Some("YWRtaW46c2VjcmV0"), "/haproxy_stats;csv");
-    assert!(csv.contains("# pxname,svname,status"), "{csv}");
-    assert!(csv.contains("app,web01,UP"), "{csv}");
+    // HAProxy's CSV: its columns in its order, one row per frontend, server and backend.
+    assert!(
+        csv.contains("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,"),
+        "{csv}"
+    );
+    let row = csv
+        .lines()
+        .find(|l| l.starts_with("app,web01,"))
+        .unwrap_or_else(|| panic!("no app/web01 row: {csv}"));
+    assert_eq!(row.split(',').nth(17), Some("UP"), "status column: {row}");
+    assert!(csv.lines().any(|l| l.starts_with("app,BACKEND,")), "{csv}");
+    assert!(csv.lines().any(|l| l.starts_with("app,FRONTEND,")), "{csv}");
     assert!(get(Some("YWRtaW46d3Jvbmc="), "/haproxy_stats").starts_with("HTTP/1.1 401"));
 }
 

@@ -259,7 +259,7 @@ fn http_checks_follow_the_status() {
     assert!(
         wait_for(2.0, || p
             .log()
-            .contains("Server app/b is DOWN, reason: Layer7 check failed"))
+            .contains("Server app/b is DOWN, reason: Layer7 wrong status"))
         .is_some(),
         "{}",
         p.log()

@@ -151,9 +151,9 @@ fn check_ssl_verify_none_against_a_tls_server() {
     assert!(!p.log().contains("is DOWN"), "{}", p.log());
     drop(server);
     assert!(
-        wait_for(3.0, || p
-            .log()
-            .contains("Server app/s is DOWN, reason: Layer7 check failed"))
+        wait_for(3.0, || p.log().contains(
+            "Server app/s is DOWN, reason: Layer4 connection problem"
+        ))
         .is_some(),
         "{}",
         p.log()

@@ -3,10 +3,12 @@
 
 pub mod acl;
 pub mod balance;
+pub mod counters;
 pub mod health;
 pub mod payload;
 pub mod probe;
 pub mod rng;
+pub mod stats;
 pub mod stick;
 
 /// Milliseconds on the caller's clock.

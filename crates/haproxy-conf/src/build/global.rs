@@ -121,9 +121,6 @@ impl Builder<'_> {
                     .collect(),
             )),
         }
-        if self.config.global.tune_bufsize == 0 {
-            self.config.global.tune_bufsize = 16384;
-        }
     }
 
     fn stats_socket(&mut self, line: &Line, a: usize) {

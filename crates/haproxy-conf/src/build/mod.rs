@@ -42,6 +42,11 @@ impl<'d> Builder<'d> {
                 _ => self.other_section(s),
             }
         }
+        // HAProxy's buffer size when `tune.bufsize` is not set, with or without a
+        // global section.
+        if self.config.global.tune_bufsize == 0 {
+            self.config.global.tune_bufsize = 16384;
+        }
         self.config
     }
 

@@ -8,23 +8,14 @@ use super::log::log;
 use super::rules::{HttpRules, ProxyHttp};
 use haproxy_conf::model::{Balance, Mode, Proxy, Server as ConfServer};
 use proxy_core::balance::{Algorithm, Balancer, Pick, Server as BalServer};
+use proxy_core::counters::{CheckRecord, CheckStatus, Counters, LastCheck};
 use proxy_core::health::{first_check_at, CheckTiming, Health, Transition};
 use proxy_core::probe::{self, Expect};
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-
-/// Per-server counters, read by logs and (later) the stats page and runtime API.
-#[derive(Debug, Default)]
-pub struct ServerCounters {
-    pub active: AtomicU32,
-    pub total: AtomicU64,
-    pub connect_errors: AtomicU64,
-    pub bytes_in: AtomicU64,
-    pub bytes_out: AtomicU64,
-}
 
 pub struct ServerRt {
     pub name: String,
@@ -39,7 +30,13 @@ pub struct ServerRt {
     pub check_addr: SocketAddr,
     pub check_tls: Option<CheckTls>,
     pub health: Mutex<Health>,
-    pub counters: ServerCounters,
+    /// This server's traffic (`cur` is its connections in use, which `maxconn` bounds).
+    pub counters: Arc<Counters>,
+    /// Its backend's traffic, bumped together with the server's.
+    pub backend_counters: Arc<Counters>,
+    pub last_check: LastCheck,
+    /// Wakes a request queued on the backend when a connection slot frees up.
+    pub released: Arc<tokio::sync::Notify>,
     /// `on-marked-down shutdown-sessions`: bumped when the server goes DOWN; sessions
     /// to it watch it and end.
     pub shutdown_on_down: bool,
@@ -118,25 +115,34 @@ fn probe_of(p: &Proxy) -> Result<Probe, String> {
     })
 }
 
-/// The probe on an established connection (plain or TLS).
-async fn probe_on<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, probe: &Probe) -> Option<bool> {
+/// The probe on an established connection (plain or TLS): what it found.
+async fn probe_on<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, probe: &Probe) -> CheckStatus {
     match probe {
-        Probe::Connect => Some(true),
+        Probe::Connect => CheckStatus::L4Ok,
         Probe::SslHello => {
-            s.write_all(&probe::ssl_client_hello([0x5a; 32]))
-                .await
-                .ok()?;
             let mut buf = [0u8; 5];
-            let n = s.read(&mut buf).await.ok()?;
-            Some(probe::ssl_hello_ok(&buf[..n]))
+            let n = match s.write_all(&probe::ssl_client_hello([0x5a; 32])).await {
+                Ok(()) => s.read(&mut buf).await.unwrap_or(0),
+                Err(_) => 0,
+            };
+            if probe::ssl_hello_ok(&buf[..n]) {
+                CheckStatus::L6Ok
+            } else {
+                CheckStatus::L6Rsp
+            }
         }
         Probe::Http { request, expect } => {
-            s.write_all(request).await.ok()?;
+            if s.write_all(request).await.is_err() {
+                return CheckStatus::L7Rsp;
+            }
             let mut resp = Vec::new();
             let mut buf = [0u8; 4096];
             // Up to 16 KiB: the status line, or the body when the expectation needs it.
             while resp.len() < 16 * 1024 {
-                let n = s.read(&mut buf).await.ok()?;
+                let n = match s.read(&mut buf).await {
+                    Ok(n) => n,
+                    Err(_) => break,
+                };
                 if n == 0 {
                     break;
                 }
@@ -145,33 +151,51 @@ async fn probe_on<S: AsyncRead + AsyncWrite + Unpin>(s: &mut S, probe: &Probe) -
                     break;
                 }
             }
-            Some(expect.judge(&resp))
+            if expect.judge(&resp) {
+                CheckStatus::L7Ok
+            } else if resp.starts_with(b"HTTP/") {
+                CheckStatus::L7Sts
+            } else {
+                CheckStatus::L7Rsp
+            }
         }
     }
 }
 
 /// One health check: connect (and with `check-ssl`, a TLS handshake), then the
-/// backend's probe; all within `limit`.
+/// backend's probe; all within `limit`. Returns what it found, in HAProxy's terms.
 async fn run_probe(
     addr: SocketAddr,
     tls: Option<&CheckTls>,
     probe: &Probe,
     limit: Duration,
-) -> bool {
+) -> CheckStatus {
+    let connected = std::sync::atomic::AtomicBool::new(false);
     let attempt = async {
-        let s = tokio::net::TcpStream::connect(addr).await.ok()?;
+        let Ok(s) = tokio::net::TcpStream::connect(addr).await else {
+            return CheckStatus::L4Con;
+        };
+        connected.store(true, Ordering::Relaxed);
         match tls {
             None => {
                 let mut s = s;
                 probe_on(&mut s, probe).await
             }
-            Some(t) => {
-                let mut s = t.connector.connect(t.name.clone(), s).await.ok()?;
-                probe_on(&mut s, probe).await
-            }
+            Some(t) => match t.connector.connect(t.name.clone(), s).await {
+                Ok(mut s) => probe_on(&mut s, probe).await,
+                Err(_) => CheckStatus::L6Rsp,
+            },
         }
     };
-    matches!(tokio::time::timeout(limit, attempt).await, Ok(Some(true)))
+    match tokio::time::timeout(limit, attempt).await {
+        Ok(status) => status,
+        Err(_) if !connected.load(Ordering::Relaxed) => CheckStatus::L4Tout,
+        Err(_) => match probe {
+            Probe::Connect => CheckStatus::L4Tout,
+            Probe::SslHello => CheckStatus::L6Tout,
+            Probe::Http { .. } => CheckStatus::L7Tout,
+        },
+    }
 }
 
 /// `check-ssl verify none`: how checks speak TLS to a server.
@@ -197,6 +221,12 @@ pub struct BackendRt {
     pub redispatch: bool,
     pub connect_timeout: Duration,
     pub queue_timeout: Option<Duration>,
+    /// How many requests may wait for a server slot: the sum of the servers' `maxqueue`
+    /// when every server has one, else unbounded (HAProxy's maxqueue 0).
+    pub maxqueue: Option<u32>,
+    pub counters: Arc<Counters>,
+    pub released: Arc<tokio::sync::Notify>,
+    pub timeouts: haproxy_conf::model::Timeouts,
     /// `errorfile CODE FILE`: raw HTTP responses sent instead of proxyd's own pages.
     pub errorfiles: std::collections::HashMap<u16, bytes::Bytes>,
     pub server_timeout: Option<Duration>,
@@ -261,6 +291,8 @@ impl BackendRt {
         let tcp = TcpRules::new(p, &mut acls)?;
         let stick = Stickiness::new(p, &mut acls)?;
         let mut servers = Vec::new();
+        let counters = Arc::new(Counters::default());
+        let released = Arc::new(tokio::sync::Notify::new());
         for s in &p.servers {
             if s.addr.port_offset.is_some() {
                 return Err(format!(
@@ -320,11 +352,20 @@ impl BackendRt {
                 health: Mutex::new(health),
                 shutdown_on_down: o.on_marked_down.as_deref() == Some("shutdown-sessions"),
                 down: tokio::sync::watch::Sender::new(0),
-                counters: ServerCounters::default(),
+                counters: Arc::new(Counters::default()),
+                backend_counters: counters.clone(),
+                last_check: LastCheck::default(),
+                released: released.clone(),
                 pool: Mutex::new(Vec::new()),
             }));
         }
         let ms = |v: Option<u64>| v.map(Duration::from_millis);
+        let maxqueue = p
+            .servers
+            .iter()
+            .map(|s| s.opts.maxqueue.filter(|&q| q > 0))
+            .sum::<Option<u64>>()
+            .map(|q| q.min(u64::from(u32::MAX)) as u32);
         Ok(BackendRt {
             name: p.name.clone(),
             mode: p.mode,
@@ -343,6 +384,10 @@ impl BackendRt {
             // HAProxy warns without a connect timeout and would wait forever; 5 s is safer.
             connect_timeout: ms(p.timeouts.connect).unwrap_or(Duration::from_secs(5)),
             queue_timeout: ms(p.timeouts.queue),
+            maxqueue,
+            counters,
+            released,
+            timeouts: p.timeouts.clone(),
             errorfiles: super::errorfiles::load(p)?,
             server_timeout: ms(p.timeouts.server),
             check_timeout: ms(p.timeouts.check.or(p.timeouts.connect))
@@ -354,8 +399,7 @@ impl BackendRt {
     pub fn usable(&self, i: usize) -> bool {
         self.servers.get(i).is_some_and(|s| {
             s.health.lock().map(|h| h.is_up()).unwrap_or(false)
-                && s.maxconn
-                    .is_none_or(|m| s.counters.active.load(Ordering::Relaxed) < m)
+                && s.maxconn.is_none_or(|m| s.counters.current() < m)
         })
     }
 
@@ -377,7 +421,7 @@ impl BackendRt {
                     // A retry with redispatch avoids the server that just failed.
                     up: h.0 && Some(i) != avoid,
                     maxconn: s.maxconn,
-                    active: s.counters.active.load(Ordering::Relaxed),
+                    active: s.counters.current(),
                     slowstart_ms: s.slowstart_ms,
                     up_since: h.1,
                 }
@@ -401,51 +445,68 @@ impl BackendRt {
             tokio::spawn(async move {
                 tokio::time::sleep(Duration::from_millis(first)).await;
                 loop {
-                    let ok = run_probe(
+                    let started = tokio::time::Instant::now();
+                    let status = run_probe(
                         s.check_addr,
                         s.check_tls.as_ref(),
                         &be.probe,
                         be.check_timeout,
                     )
                     .await;
+                    let took = started.elapsed().as_millis() as u64;
                     let now = clock.now_ms();
+                    s.last_check.record(CheckRecord {
+                        status,
+                        duration_ms: took,
+                        at: now,
+                    });
                     let (change, next) = match s.health.lock() {
-                        Ok(mut h) => (h.result(now, ok), h.next_interval()),
+                        Ok(mut h) => (h.result(now, status.passed()), h.next_interval()),
                         Err(_) => return,
                     };
                     if let Some(t) = change {
-                        if t == Transition::Down {
-                            // Idle pooled connections go in any case; sessions if asked.
-                            if let Ok(mut pool) = s.pool.lock() {
-                                pool.clear();
-                            }
-                            if s.shutdown_on_down {
-                                s.down.send_modify(|n| *n += 1);
-                            }
-                        }
-                        let word = if t == Transition::Up { "UP" } else { "DOWN" };
-                        let layer = match be.probe {
-                            Probe::Connect => "Layer4",
-                            Probe::SslHello => "Layer6",
-                            Probe::Http { .. } => "Layer7",
-                        };
-                        let reason = if ok {
-                            format!("{layer} check passed")
-                        } else {
-                            format!("{layer} check failed")
-                        };
-                        log(&format!(
-                            "Server {}/{} is {word}, reason: {reason}, check duration: 0ms. {} active and {} backup servers online.",
-                            be.name,
-                            s.name,
-                            be.online(false),
-                            be.online(true)
-                        ));
+                        be.transition(&s, t, status, took);
                     }
                     tokio::time::sleep(Duration::from_millis(next)).await;
                 }
             });
         }
+    }
+
+    /// A server went UP or DOWN: act on it and log it in HAProxy's words.
+    fn transition(&self, s: &ServerRt, t: Transition, status: CheckStatus, took_ms: u64) {
+        let word = match t {
+            Transition::Up => {
+                // Requests queued on the backend may use it now.
+                self.released.notify_waiters();
+                "UP"
+            }
+            Transition::Down => {
+                // Idle pooled connections go in any case; sessions if asked.
+                if let Ok(mut pool) = s.pool.lock() {
+                    pool.clear();
+                }
+                if s.shutdown_on_down {
+                    s.down.send_modify(|n| *n += 1);
+                }
+                "DOWN"
+            }
+        };
+        let count = if t == Transition::Up {
+            "online"
+        } else {
+            "left"
+        };
+        log(&format!(
+            "Server {}/{} is {word}, reason: {}, check duration: {took_ms}ms. {} active and {} backup servers {count}. {} sessions active, {} in queue.",
+            self.name,
+            s.name,
+            status.reason(),
+            self.online(false),
+            self.online(true),
+            s.counters.current(),
+            self.counters.queued(),
+        ));
     }
 
     fn online(&self, backup: bool) -> usize {

@@ -26,6 +26,12 @@ pub struct FrontendRt {
     pub stats: Option<super::stats::StatsPage>,
     pub errorfiles: std::collections::HashMap<u16, bytes::Bytes>,
     pub slots: Arc<Semaphore>,
+    /// The frontend's connection limit (`maxconn`, else the global one).
+    pub maxconn: usize,
+    pub counters: Arc<proxy_core::counters::Counters>,
+    pub timeouts: haproxy_conf::model::Timeouts,
+    /// Largest request head accepted (tune.bufsize less tune.maxrewrite, as HAProxy).
+    pub max_head: usize,
 }
 
 impl FrontendRt {
@@ -33,6 +39,7 @@ impl FrontendRt {
         p: &Proxy,
         backends: &HashMap<String, Arc<BackendRt>>,
         global_maxconn: usize,
+        max_head: usize,
     ) -> Result<FrontendRt, String> {
         let mut acls = AclSet::new(p)?;
         let find = |name: &str| {
@@ -59,6 +66,11 @@ impl FrontendRt {
         };
         let rules = HttpRules::new(p, &mut acls)?;
         let tcp = TcpRules::new(p, &mut acls)?;
+        let maxconn = p
+            .maxconn
+            .map(|m| m as usize)
+            .unwrap_or(global_maxconn)
+            .max(1);
         Ok(FrontendRt {
             name: p.name.clone(),
             mode: p.mode,
@@ -72,12 +84,11 @@ impl FrontendRt {
             stats: super::stats::StatsPage::new(p),
             errorfiles: super::errorfiles::load(p)?,
             // HAProxy's frontend default is the global maxconn.
-            slots: Arc::new(Semaphore::new(
-                p.maxconn
-                    .map(|m| m as usize)
-                    .unwrap_or(global_maxconn)
-                    .max(1),
-            )),
+            slots: Arc::new(Semaphore::new(maxconn)),
+            maxconn,
+            counters: Arc::default(),
+            timeouts: p.timeouts.clone(),
+            max_head,
         })
     }
 

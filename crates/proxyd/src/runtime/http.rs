@@ -8,9 +8,10 @@
 use super::backend::{BackendRt, HashOn, ServerRt};
 use super::clock::Clock;
 use super::frontend::FrontendRt;
+use super::metered::{Metered, Side};
 use super::rules::{in_net, RedirectKind, ReqAction, RespAction};
 use super::stats::{Answer, StatsPage};
-use super::tcp::{self, InUse};
+use super::tcp::{self, Activity, InUse};
 use super::{Conn, Stream};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
@@ -23,8 +24,10 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use proxy_core::acl::{Fetch, Sample, Value};
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::task::{Context, Poll};
+use std::time::Duration;
 use tokio::net::TcpStream;
 
 type Body = BoxBody<Bytes, hyper::Error>;
@@ -148,6 +151,10 @@ fn error_page(status: StatusCode, why: &str) -> Response<Body> {
     r
 }
 
+/// Marks a response made by an `http-request deny` rule, for the dreq counters.
+#[derive(Debug, Clone, Copy)]
+struct Denied;
+
 /// Marks the error pages proxyd makes itself, which `errorfile` may replace.
 #[derive(Debug, Clone, Copy)]
 struct Generated;
@@ -200,7 +207,9 @@ fn apply_request(
             ReqAction::Allow => return None,
             ReqAction::Deny { status } => {
                 let st = StatusCode::from_u16(*status).unwrap_or(StatusCode::FORBIDDEN);
-                return Some(error_page(st, "Request forbidden by administrative rules."));
+                let mut r = error_page(st, "Request forbidden by administrative rules.");
+                r.extensions_mut().insert(Denied);
+                return Some(r);
             }
             ReqAction::Return {
                 status,
@@ -316,12 +325,21 @@ fn pooled(s: &ServerRt) -> Option<SendRequest<Incoming>> {
     Some(pool.swap_remove(i))
 }
 
-async fn open_http(s: Arc<ServerRt>, local: SocketAddr) -> Option<SendRequest<Incoming>> {
+async fn open_http(
+    s: Arc<ServerRt>,
+    local: SocketAddr,
+    max_head: usize,
+) -> Option<SendRequest<Incoming>> {
     if let Some(c) = pooled(&s) {
         return Some(c);
     }
+    let counters = [Some(s.counters.clone()), Some(s.backend_counters.clone())];
     let stream: TcpStream = tcp::open_tcp(s, local).await?;
-    let (sender, conn) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
+    let io = Metered::new(stream, Side::Server, counters, None);
+    // A response head larger than the buffer fails the request (502), as in HAProxy.
+    let (sender, conn) = hyper::client::conn::http1::Builder::new()
+        .max_buf_size(max_head)
+        .handshake(TokioIo::new(io))
         .await
         .ok()?;
     tokio::spawn(async move {
@@ -330,10 +348,56 @@ async fn open_http(s: Arc<ServerRt>, local: SocketAddr) -> Option<SendRequest<In
     Some(sender)
 }
 
-/// The response body, holding the server's in-use count until it is fully sent.
+/// One client connection's state, for its inactivity timeouts.
+struct HttpConn {
+    activity: Arc<Activity>,
+    /// Requests whose response is not through yet.
+    in_flight: AtomicU32,
+    /// Requests waiting for a server's response head (`timeout server` governs then).
+    awaiting_server: AtomicU32,
+    /// Requests received so far.
+    requests: AtomicU64,
+}
+
+/// One count held in an `AtomicU32` while this lives.
+struct Held<'a>(&'a AtomicU32);
+
+impl<'a> Held<'a> {
+    fn new(c: &'a AtomicU32) -> Self {
+        c.fetch_add(1, Ordering::Relaxed);
+        Held(c)
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A request being served, until its response is through.
+struct Flight(Arc<HttpConn>);
+
+impl Flight {
+    fn new(c: Arc<HttpConn>) -> Self {
+        c.in_flight.fetch_add(1, Ordering::Relaxed);
+        c.requests.fetch_add(1, Ordering::Relaxed);
+        Flight(c)
+    }
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The response body, holding the server's in-use count (and the request's place among
+/// those in flight) until it is fully sent.
 struct Guarded {
     inner: Incoming,
     _in_use: InUse,
+    _flight: Flight,
 }
 
 impl hyper::body::Body for Guarded {
@@ -373,7 +437,11 @@ fn hash_key(on: &HashOn, parts: &http::request::Parts, src: SocketAddr) -> Optio
 }
 
 /// Serve the statistics page if this request is for it.
-fn stats_answer(page: Option<&StatsPage>, parts: &http::request::Parts) -> Option<Response<Body>> {
+fn stats_answer(
+    page: Option<&StatsPage>,
+    parts: &http::request::Parts,
+    now_ms: u64,
+) -> Option<Response<Body>> {
     let page = page?;
     let pq = parts
         .uri
@@ -387,7 +455,7 @@ fn stats_answer(page: Option<&StatsPage>, parts: &http::request::Parts) -> Optio
         .headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    Some(match page.answer(pq, auth) {
+    Some(match page.answer(pq, auth, now_ms) {
         Answer::Unauthorized(realm) => {
             let mut r = error_page(StatusCode::UNAUTHORIZED, "This server could not verify that you are authorized to access the document requested.");
             if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
@@ -414,10 +482,18 @@ async fn handle(
     conn: Arc<Conn>,
     fe: Arc<FrontendRt>,
     clock: Clock,
+    state: Arc<HttpConn>,
 ) -> Response<Body> {
     let mut chosen = None;
-    let r = handle_inner(req, conn, &fe, clock, &mut chosen).await;
-    substitute(r, chosen.as_deref(), &fe)
+    let flight = Flight::new(state.clone());
+    let r = handle_inner(req, conn, &fe, clock, &mut chosen, flight, &state).await;
+    let r = substitute(r, chosen.as_deref(), &fe);
+    let code = r.status().as_u16();
+    fe.counters.status(code);
+    if let Some(be) = &chosen {
+        be.counters.status(code);
+    }
+    r
 }
 
 async fn handle_inner(
@@ -426,6 +502,8 @@ async fn handle_inner(
     fe: &FrontendRt,
     clock: Clock,
     chosen: &mut Option<Arc<BackendRt>>,
+    flight: Flight,
+    state: &HttpConn,
 ) -> Response<Body> {
     let (src, dst) = (conn.peer, conn.local);
     let (mut parts, body) = req.into_parts();
@@ -434,9 +512,12 @@ async fn handle_inner(
         .rules
         .request_actions(&fe.acls, &ReqSample::of(&parts, &conn));
     if let Some(r) = apply_request(&actions, &mut parts) {
+        if r.extensions().get::<Denied>().is_some() {
+            fe.counters.denied_request();
+        }
         return r;
     }
-    if let Some(r) = stats_answer(fe.stats.as_ref(), &parts) {
+    if let Some(r) = stats_answer(fe.stats.as_ref(), &parts, clock.now_ms()) {
         return r;
     }
     let Some(be) = fe.route(&ReqSample::of(&parts, &conn)) else {
@@ -446,13 +527,16 @@ async fn handle_inner(
         );
     };
     *chosen = Some(be.clone());
-    if let Some(r) = stats_answer(be.stats.as_ref(), &parts) {
+    if let Some(r) = stats_answer(be.stats.as_ref(), &parts, clock.now_ms()) {
         return r;
     }
     let actions = be
         .rules
         .request_actions(&be.acls, &ReqSample::of(&parts, &conn));
     if let Some(r) = apply_request(&actions, &mut parts) {
+        if r.extensions().get::<Denied>().is_some() {
+            be.counters.denied_request();
+        }
         return r;
     }
     for ff in [&fe.http.forwardfor, &be.http.forwardfor]
@@ -485,8 +569,10 @@ async fn handle_inner(
     });
     strip_hop_by_hop(&mut parts.headers);
     let key = hash_key(&be.hash_on, &parts, src);
-    let Some((mut sender, in_use)) =
-        tcp::attempt(&be, key.as_deref(), clock, |s| open_http(s, dst)).await
+    let Some((mut sender, in_use)) = tcp::attempt(&be, key.as_deref(), clock, |s| {
+        open_http(s, dst, fe.max_head)
+    })
+    .await
     else {
         return error_page(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -494,25 +580,34 @@ async fn handle_inner(
         );
     };
     let server = in_use.0.clone();
+    let awaiting = Held::new(&state.awaiting_server);
     let sent = sender.send_request(Request::from_parts(parts, body));
     let resp = match be.server_timeout {
         Some(t) => match tokio::time::timeout(t, sent).await {
             Ok(r) => r,
             Err(_) => {
+                be.counters.response_error();
+                server.counters.response_error();
+                server.counters.status(504);
                 return error_page(
                     StatusCode::GATEWAY_TIMEOUT,
                     "The server didn't respond in time.",
-                )
+                );
             }
         },
         None => sent.await,
     };
+    drop(awaiting);
     let Ok(resp) = resp else {
+        be.counters.response_error();
+        server.counters.response_error();
+        server.counters.status(502);
         return error_page(
             StatusCode::BAD_GATEWAY,
             "The server returned an invalid or incomplete response.",
         );
     };
+    server.counters.status(resp.status().as_u16());
     // The connection goes back to the pool; it is taken again once the body is through.
     if !(close || be.http.server_close) {
         if let Ok(mut pool) = server.pool.lock() {
@@ -541,21 +636,153 @@ async fn handle_inner(
         Guarded {
             inner: rbody,
             _in_use: in_use,
+            _flight: flight,
         }
         .boxed(),
     )
 }
 
+/// How long a client connection may stay without a byte moving, by what it is doing, as
+/// HAProxy's HTTP timeouts say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct HttpIdle {
+    /// Before the first request: `timeout http-request`, else `timeout client`.
+    first: Option<Duration>,
+    /// Between requests: `timeout http-keep-alive`, else `http-request`, else `client`.
+    between: Option<Duration>,
+    /// While a request or its response moves: `timeout client`.
+    busy: Option<Duration>,
+}
+
+impl HttpIdle {
+    fn new(t: &haproxy_conf::model::Timeouts) -> Self {
+        let ms = |v: Option<u64>| v.map(Duration::from_millis);
+        HttpIdle {
+            first: ms(t.http_request.or(t.client)),
+            between: ms(t.http_keep_alive.or(t.http_request).or(t.client)),
+            busy: ms(t.client),
+        }
+    }
+
+    fn limit(&self, c: &HttpConn) -> Option<Duration> {
+        if c.awaiting_server.load(Ordering::Relaxed) > 0 {
+            None // the server's timeout applies
+        } else if c.in_flight.load(Ordering::Relaxed) > 0 {
+            self.busy
+        } else if c.requests.load(Ordering::Relaxed) == 0 {
+            self.first
+        } else {
+            self.between
+        }
+    }
+}
+
+/// Returns once the connection has been idle longer than its current limit.
+async fn idle_expiry(c: &HttpConn, idle: HttpIdle) {
+    if idle.first.is_none() && idle.between.is_none() && idle.busy.is_none() {
+        return std::future::pending().await;
+    }
+    // The state may change while we sleep: look again at least every second.
+    const RECHECK: Duration = Duration::from_secs(1);
+    loop {
+        let wait = match idle.limit(c) {
+            Some(l) => {
+                let left = c.activity.left(l);
+                if left.is_zero() {
+                    return;
+                }
+                left.min(RECHECK)
+            }
+            None => RECHECK,
+        };
+        tokio::time::sleep(wait).await;
+    }
+}
+
+/// Counts a frontend session for as long as it lives.
+struct Session<'a>(&'a proxy_core::counters::Counters);
+
+impl Drop for Session<'_> {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
 pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
+    fe.counters.begin();
+    let counted = fe.clone();
+    let _session = Session(&counted.counters);
     let conn = Arc::new(conn);
+    let state = Arc::new(HttpConn {
+        activity: Arc::new(Activity::new(clock)),
+        in_flight: AtomicU32::new(0),
+        awaiting_server: AtomicU32::new(0),
+        requests: AtomicU64::new(0),
+    });
+    let idle = HttpIdle::new(&fe.timeouts);
+    let io = Metered::new(
+        stream,
+        Side::Client,
+        [Some(fe.counters.clone()), None],
+        Some(state.activity.clone()),
+    );
     let mut b = hyper::server::conn::http1::Builder::new();
     b.keep_alive(!fe.http.close).timer(TokioTimer::new());
+    // A request head larger than the buffer is refused (hyper: 431), as HAProxy does.
+    b.max_buf_size(fe.max_head);
     if let Some(t) = fe.http.request_timeout {
         b.header_read_timeout(t);
     }
-    let svc = hyper::service::service_fn(move |req| {
-        let (fe, conn) = (fe.clone(), conn.clone());
-        async move { Ok::<_, std::convert::Infallible>(handle(req, conn, fe, clock).await) }
-    });
-    let _ = b.serve_connection(TokioIo::new(stream), svc).await;
+    let svc = {
+        let state = state.clone();
+        hyper::service::service_fn(move |req| {
+            let (fe, conn, state) = (fe.clone(), conn.clone(), state.clone());
+            async move { Ok::<_, std::convert::Infallible>(handle(req, conn, fe, clock, state).await) }
+        })
+    };
+    let served = b.serve_connection(TokioIo::new(io), svc);
+    // Ending the select drops the connection: an idle client is closed.
+    tokio::select! {
+        _ = served => {}
+        _ = idle_expiry(&state, idle) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haproxy_conf::model::Timeouts;
+
+    #[test]
+    fn idle_limits_by_state() {
+        let t = Timeouts {
+            client: Some(30_000),
+            http_request: Some(5_000),
+            http_keep_alive: Some(2_000),
+            ..Timeouts::default()
+        };
+        let idle = HttpIdle::new(&t);
+        let c = HttpConn {
+            activity: Arc::new(Activity::new(Clock::new())),
+            in_flight: AtomicU32::new(0),
+            awaiting_server: AtomicU32::new(0),
+            requests: AtomicU64::new(0),
+        };
+        let s = |v| Some(Duration::from_millis(v));
+        assert_eq!(idle.limit(&c), s(5_000), "before the first request");
+        c.requests.store(1, Ordering::Relaxed);
+        c.in_flight.store(1, Ordering::Relaxed);
+        assert_eq!(idle.limit(&c), s(30_000), "while a request moves");
+        c.awaiting_server.store(1, Ordering::Relaxed);
+        assert_eq!(idle.limit(&c), None, "while the server thinks");
+        c.awaiting_server.store(0, Ordering::Relaxed);
+        c.in_flight.store(0, Ordering::Relaxed);
+        assert_eq!(idle.limit(&c), s(2_000), "between requests");
+        // Without http-keep-alive, http-request, then client, apply between requests.
+        let t = Timeouts {
+            client: Some(30_000),
+            ..Timeouts::default()
+        };
+        assert_eq!(HttpIdle::new(&t).limit(&c), s(30_000));
+    }
 }

@@ -12,6 +12,7 @@ mod http;
 mod inspect;
 mod listen;
 mod log;
+mod metered;
 mod rules;
 mod stats;
 mod tcp;
@@ -64,8 +65,12 @@ fn unsupported(p: &Proxy) -> Vec<String> {
 }
 
 /// What runs: each frontend with the addresses it listens on, and the backends.
-/// One listening address and, for `bind ... ssl`, its TLS acceptor.
-type Listener = (std::net::SocketAddr, Option<tokio_rustls::TlsAcceptor>);
+/// One listening address, its backlog and, for `bind ... ssl`, its TLS acceptor.
+type Listener = (
+    std::net::SocketAddr,
+    usize,
+    Option<tokio_rustls::TlsAcceptor>,
+);
 
 struct Plan {
     frontends: Vec<(Arc<FrontendRt>, Vec<Listener>)>,
@@ -146,6 +151,15 @@ fn notices(cfg: &Config) -> Vec<String> {
     out
 }
 
+/// The largest message head proxyd takes: HAProxy keeps `tune.maxrewrite` (1024 bytes by
+/// default, at most half the buffer) of each `tune.bufsize` buffer free for rewrites.
+/// hyper cannot go below 8 KiB.
+pub fn max_head(cfg: &Config) -> usize {
+    let bufsize = cfg.global.tune_bufsize;
+    let rewrite = cfg.global.tune_maxrewrite.unwrap_or(1024).min(bufsize / 2);
+    (bufsize.saturating_sub(rewrite) as usize).max(8192)
+}
+
 /// The runtime objects of a configuration, or every reason it cannot run.
 fn build(cfg: &Config, maxconn: usize) -> Result<Plan, Vec<String>> {
     let mut problems = Vec::new();
@@ -197,9 +211,16 @@ fn build(cfg: &Config, maxconn: usize) -> Result<Plan, Vec<String>> {
             } else {
                 None
             };
-            listeners.push((addr, tls));
+            // HAProxy: the bind's `backlog`, else the proxy's, else its maxconn.
+            let backlog = b
+                .backlog
+                .or(p.backlog)
+                .or(p.maxconn)
+                .map(|v| v as usize)
+                .unwrap_or(maxconn);
+            listeners.push((addr, backlog, tls));
         }
-        match FrontendRt::new(p, &backends, maxconn) {
+        match FrontendRt::new(p, &backends, maxconn, max_head(cfg)) {
             Ok(f) => frontends.push((Arc::new(f), listeners)),
             Err(e) => problems.push(format!("{} {}: {e}", p.kind.keyword(), p.name)),
         }
@@ -317,8 +338,8 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
     let global = Arc::new(tokio::sync::Semaphore::new(maxconn.max(1)));
     let mut listeners = Vec::new();
     for (fe, addrs) in &frontends {
-        for (a, tls) in addrs {
-            let l = listen::bind(*a, maxconn)
+        for (a, backlog, tls) in addrs {
+            let l = listen::bind(*a, *backlog)
                 .with_context(|| format!("frontend {}: cannot bind {a}", fe.name))?;
             listeners.push((fe.clone(), l, tls.clone()));
         }
@@ -328,6 +349,7 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
         b.spawn_checks(clock);
     }
     let _ = stats::BACKENDS.set(backends.clone());
+    let _ = stats::FRONTENDS.set(frontends.iter().map(|(f, _)| f.clone()).collect());
     for (fe, l, tls) in listeners {
         let global = global.clone();
         tokio::spawn(async move {

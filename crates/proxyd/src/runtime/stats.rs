@@ -4,14 +4,15 @@
 //! `stats refresh` adds a Refresh header; `stats hide-version` hides the version.
 
 use super::backend::BackendRt;
+use super::frontend::FrontendRt;
 use base64::Engine;
 use haproxy_conf::model::Proxy;
-use std::fmt::Write;
-use std::sync::atomic::Ordering;
+use proxy_core::stats::{csv, html, Row, RowKind};
 use std::sync::{Arc, OnceLock};
 
 /// Every backend, for the pages (set once at start).
 pub static BACKENDS: OnceLock<Vec<Arc<BackendRt>>> = OnceLock::new();
+pub static FRONTENDS: OnceLock<Vec<Arc<FrontendRt>>> = OnceLock::new();
 
 pub struct StatsPage {
     uri: String,
@@ -55,7 +56,7 @@ impl StatsPage {
         path_and_query.starts_with(&self.uri)
     }
 
-    pub fn answer(&self, path_and_query: &str, authorization: Option<&str>) -> Answer {
+    pub fn answer(&self, path_and_query: &str, authorization: Option<&str>, now_ms: u64) -> Answer {
         if !self.auth.is_empty() {
             let given = authorization
                 .and_then(|a| a.strip_prefix("Basic "))
@@ -70,16 +71,19 @@ impl StatsPage {
             }
         }
         let backends = BACKENDS.get().map(Vec::as_slice).unwrap_or(&[]);
+        let frontends = FRONTENDS.get().map(Vec::as_slice).unwrap_or(&[]);
+        let rows = rows(frontends, backends, now_ms);
         if path_and_query.ends_with(";csv") {
             Answer::Page {
                 content_type: "text/plain",
-                body: csv(backends),
+                body: csv(&rows),
                 refresh_s: None,
             }
         } else {
+            let version = (!self.hide_version).then_some(env!("CARGO_PKG_VERSION"));
             Answer::Page {
                 content_type: "text/html",
-                body: html(backends, self.hide_version),
+                body: html(&rows, version),
                 refresh_s: self.refresh_s,
             }
         }
@@ -88,71 +92,73 @@ impl StatsPage {
 
 /// The rows of the page: (proxy, server, state, weight, current, total, bytes in/out,
 /// connect errors).
-fn rows(backends: &[Arc<BackendRt>]) -> Vec<[String; 9]> {
+/// The report's rows: each frontend, then each backend's servers and the backend itself
+/// (HAProxy's order).
+fn rows(frontends: &[Arc<FrontendRt>], backends: &[Arc<BackendRt>], now_ms: u64) -> Vec<Row> {
     let mut out = Vec::new();
+    for f in frontends {
+        out.push(Row {
+            proxy: f.name.clone(),
+            kind: RowKind::Frontend,
+            server: None,
+            status: "OPEN".into(),
+            weight: None,
+            active: None,
+            backup: None,
+            limit: Some(f.maxconn as u64),
+            last_change_s: None,
+            check: None,
+            counters: f.counters.snapshot(),
+        });
+    }
     for b in backends {
+        let (mut up_active, mut up_backup, mut weight) = (0, 0, 0);
         for s in &b.servers {
-            let c = &s.counters;
-            let state = s
+            let (up, describe, changed) = s
                 .health
                 .lock()
-                .map(|h| h.describe())
-                .unwrap_or_else(|_| "?".into());
-            out.push([
-                b.name.clone(),
-                s.name.clone(),
-                if s.check { state } else { "no check".into() },
-                s.weight.to_string(),
-                c.active.load(Ordering::Relaxed).to_string(),
-                c.total.load(Ordering::Relaxed).to_string(),
-                c.bytes_in.load(Ordering::Relaxed).to_string(),
-                c.bytes_out.load(Ordering::Relaxed).to_string(),
-                c.connect_errors.load(Ordering::Relaxed).to_string(),
-            ]);
+                .map(|h| (h.is_up(), h.describe(), h.last_change))
+                .unwrap_or((false, "?".into(), None));
+            if up {
+                if s.backup {
+                    up_backup += 1;
+                } else {
+                    up_active += 1;
+                }
+                weight += s.weight;
+            }
+            out.push(Row {
+                proxy: b.name.clone(),
+                kind: RowKind::Server,
+                server: Some(s.name.clone()),
+                status: if s.check { describe } else { "no check".into() },
+                weight: Some(s.weight),
+                active: Some(u32::from(!s.backup)),
+                backup: Some(u32::from(s.backup)),
+                limit: s.maxconn.map(u64::from),
+                last_change_s: Some(now_ms.saturating_sub(changed.unwrap_or(0)) / 1000),
+                check: s.last_check.get(),
+                counters: s.counters.snapshot(),
+            });
         }
+        out.push(Row {
+            proxy: b.name.clone(),
+            kind: RowKind::Backend,
+            server: None,
+            status: if up_active + up_backup > 0 {
+                "UP"
+            } else {
+                "DOWN"
+            }
+            .into(),
+            weight: Some(weight),
+            active: Some(up_active),
+            backup: Some(up_backup),
+            limit: None,
+            last_change_s: None,
+            check: None,
+            counters: b.counters.snapshot(),
+        });
     }
     out
-}
-
-fn csv(backends: &[Arc<BackendRt>]) -> String {
-    let mut o = String::from("# pxname,svname,status,weight,scur,stot,bin,bout,econ\n");
-    for r in rows(backends) {
-        let _ = writeln!(
-            o,
-            "{},{},{},{},{},{},{},{},{}",
-            r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], r[8]
-        );
-    }
-    o
-}
-
-fn escape(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-}
-
-fn html(backends: &[Arc<BackendRt>], hide_version: bool) -> String {
-    let mut o = String::from(
-        "<!DOCTYPE html>\n<html><head><title>Statistics Report</title></head><body>\n",
-    );
-    if hide_version {
-        o.push_str("<h1>Statistics Report</h1>\n");
-    } else {
-        let _ = writeln!(
-            o,
-            "<h1>Statistics Report for proxyd {}</h1>",
-            env!("CARGO_PKG_VERSION")
-        );
-    }
-    o.push_str("<table border=1>\n<tr><th>proxy</th><th>server</th><th>status</th><th>weight</th><th>current</th><th>total</th><th>bytes in</th><th>bytes out</th><th>conn errors</th></tr>\n");
-    for r in rows(backends) {
-        o.push_str("<tr>");
-        for cell in &r {
-            let _ = write!(o, "<td>{}</td>", escape(cell));
-        }
-        o.push_str("</tr>\n");
-    }
-    o.push_str("</table>\n</body></html>\n");
-    o
 }

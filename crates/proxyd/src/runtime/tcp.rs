@@ -11,6 +11,7 @@ use super::inspect::{key_of, needs_more, ContentSample, TcpRules, Verdict};
 use super::{Conn, Stream};
 use proxy_core::acl::{Fetch, Sample};
 use proxy_core::balance::Pick;
+use proxy_core::counters::Counters;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -26,7 +27,22 @@ pub struct InUse(pub Arc<ServerRt>);
 
 impl Drop for InUse {
     fn drop(&mut self) {
-        self.0.counters.active.fetch_sub(1, Ordering::Relaxed);
+        let s = &self.0;
+        s.counters.end();
+        s.backend_counters.end();
+        // A slot is free: the first request waiting in the backend's queue may take it.
+        if s.backend_counters.queued() > 0 {
+            s.released.notify_one();
+        }
+    }
+}
+
+/// A request's place in its backend's queue, given up when dropped.
+struct Queued<'a>(&'a Counters);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.dequeue();
     }
 }
 
@@ -63,6 +79,7 @@ where
     // `timeout queue`, else the connect timeout (as HAProxy).
     let queue_deadline =
         tokio::time::Instant::now() + be.queue_timeout.unwrap_or(be.connect_timeout);
+    let mut queued: Option<Queued> = None;
     let mut tries = 0;
     while tries <= be.retries {
         let avoid = if be.redispatch && tries == be.retries {
@@ -76,14 +93,35 @@ where
             .unwrap_or_else(|| be.pick(clock.now_ms(), key, avoid))
         {
             Pick::Server(i) => i,
-            Pick::Queue if tokio::time::Instant::now() < queue_deadline => {
-                tokio::time::sleep(Duration::from_millis(5)).await;
+            Pick::Queue => {
+                if queued.is_none() {
+                    // Every usable server is at its maxconn: wait in line, unless the
+                    // line is full (HAProxy answers 503 then).
+                    if be.maxqueue.is_some_and(|m| be.counters.queued() >= m) {
+                        return None;
+                    }
+                    be.counters.enqueue();
+                    queued = Some(Queued(&be.counters));
+                    // A slot freed before we were counted in the queue woke nobody:
+                    // look again now that releases will wake us.
+                    continue;
+                }
+                let now = tokio::time::Instant::now();
+                if now >= queue_deadline {
+                    return None;
+                }
+                // Woken when a connection ends or a server comes UP; the short bound
+                // only covers a wake-up lost to a race between two threads.
+                let wait = (queue_deadline - now).min(Duration::from_millis(50));
+                let _ = tokio::time::timeout(wait, be.released.notified()).await;
                 continue;
             }
-            Pick::Queue | Pick::NoServer => return None,
+            Pick::NoServer => return None,
         };
+        drop(queued.take());
         let s = be.servers[i].clone();
-        s.counters.active.fetch_add(1, Ordering::Relaxed);
+        s.counters.hold();
+        s.backend_counters.hold();
         let guard = InUse(s.clone());
         // A pooled connection is there at once: no timer for it.
         let mut opening = std::pin::pin!(open(s.clone()));
@@ -95,13 +133,21 @@ where
         };
         match opened {
             Ok(Some(conn)) => {
-                s.counters.total.fetch_add(1, Ordering::Relaxed);
+                s.counters.add_total();
+                s.backend_counters.add_total();
                 return Some((conn, guard));
             }
             _ => {
-                s.counters.connect_errors.fetch_add(1, Ordering::Relaxed);
+                s.counters.connect_error();
+                be.counters.connect_error();
                 failed = Some(i);
                 tries += 1;
+                if tries <= be.retries {
+                    be.counters.retry();
+                    if be.redispatch && tries == be.retries {
+                        be.counters.redispatch();
+                    }
+                }
             }
         }
     }
@@ -124,12 +170,80 @@ pub async fn open_tcp(s: Arc<ServerRt>, local: SocketAddr) -> Option<TcpStream> 
     Some(stream)
 }
 
-/// Copy one direction until EOF (then pass the FIN on) or until the reader idles too long.
+/// When a session has been idle too long, as HAProxy's TCP timeouts say: `timeout
+/// tunnel` replaces `client` and `server` once the session is established, and while one
+/// direction is already shut, `client-fin` / `server-fin` replace them. A side counts as
+/// active while bytes move either way through it, so with both sides open the session
+/// ends after the smaller of the two timeouts without a byte.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct IdleLimits {
+    pub open: Option<Duration>,
+    pub half_closed: Option<Duration>,
+}
+
+fn min_set(a: Option<u64>, b: Option<u64>) -> Option<u64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, None) => a,
+        (None, b) => b,
+    }
+}
+
+impl IdleLimits {
+    pub fn new(
+        fe: &haproxy_conf::model::Timeouts,
+        be: &haproxy_conf::model::Timeouts,
+    ) -> IdleLimits {
+        let (client, server) = (fe.client, be.server);
+        let tunnel = be.tunnel;
+        let open = tunnel.or(min_set(client, server));
+        let half_closed = min_set(
+            fe.client_fin.or(tunnel).or(client),
+            be.server_fin.or(tunnel).or(server),
+        );
+        IdleLimits {
+            open: open.map(Duration::from_millis),
+            half_closed: half_closed.map(Duration::from_millis),
+        }
+    }
+}
+
+/// The last moment bytes moved in a session, on the proxy's clock.
+pub struct Activity {
+    clock: Clock,
+    last_ms: AtomicU64,
+}
+
+impl Activity {
+    pub fn new(clock: Clock) -> Activity {
+        Activity {
+            clock,
+            last_ms: AtomicU64::new(clock.now_ms()),
+        }
+    }
+
+    pub fn touch(&self) {
+        self.last_ms.store(self.clock.now_ms(), Ordering::Relaxed);
+    }
+
+    /// How long until `limit` of inactivity is reached (zero: it is).
+    pub fn left(&self, limit: Duration) -> Duration {
+        let idle = self
+            .clock
+            .now_ms()
+            .saturating_sub(self.last_ms.load(Ordering::Relaxed));
+        limit.saturating_sub(Duration::from_millis(idle))
+    }
+}
+
+/// Copy one direction until EOF (then pass the FIN on), counting the bytes where they
+/// are counted and marking the session active.
 async fn pipe<R, W>(
     mut r: R,
     mut w: W,
-    idle: Option<Duration>,
-    count: &AtomicU64,
+    counted: [&Counters; 3],
+    inbound: bool,
+    activity: &Activity,
 ) -> std::io::Result<()>
 where
     R: AsyncRead + Unpin,
@@ -137,18 +251,20 @@ where
 {
     let mut buf = vec![0u8; BUF];
     loop {
-        let n = match idle {
-            Some(t) => match tokio::time::timeout(t, r.read(&mut buf)).await {
-                Ok(r) => r?,
-                Err(_) => return Err(std::io::ErrorKind::TimedOut.into()),
-            },
-            None => r.read(&mut buf).await?,
-        };
+        let n = r.read(&mut buf).await?;
+        activity.touch();
         if n == 0 {
             return w.shutdown().await;
         }
         w.write_all(&buf[..n]).await?;
-        count.fetch_add(n as u64, Ordering::Relaxed);
+        activity.touch();
+        for c in counted {
+            if inbound {
+                c.bytes_in(n as u64);
+            } else {
+                c.bytes_out(n as u64);
+            }
+        }
     }
 }
 
@@ -343,21 +459,32 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     if !rep.is_empty() && client.write_all(&rep).await.is_err() {
         return;
     }
-    let counters = &guard.0.counters;
-    counters
-        .bytes_in
-        .fetch_add(req.len() as u64, Ordering::Relaxed);
-    counters
-        .bytes_out
-        .fetch_add(rep.len() as u64, Ordering::Relaxed);
+    let (srv, fe_c, be_c) = (&guard.0.counters, &fe.counters, &be.counters);
+    for c in [srv, fe_c, be_c] {
+        c.bytes_in(req.len() as u64);
+        c.bytes_out(rep.len() as u64);
+    }
+    let activity = Activity::new(clock);
+    let limits = IdleLimits::new(&fe.timeouts, &be.timeouts);
     let (cr, cw) = tokio::io::split(client);
     let (sr, sw) = server.into_split();
-    let up = pipe(cr, sw, fe.client_timeout, &counters.bytes_in);
-    let down = pipe(sr, cw, be.server_timeout, &counters.bytes_out);
+    let up = pipe(cr, sw, [srv, fe_c, be_c], true, &activity);
+    let down = pipe(sr, cw, [srv, fe_c, be_c], false, &activity);
     tokio::pin!(up, down);
     let mut marked_down = guard.0.down.subscribe();
     let (mut up_done, mut down_done) = (false, false);
     while !(up_done && down_done) {
+        let limit = if up_done || down_done {
+            limits.half_closed
+        } else {
+            limits.open
+        };
+        let idle = async {
+            match limit {
+                Some(l) => tokio::time::sleep(activity.left(l)).await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             _ = marked_down.changed() => break,
             r = &mut up, if !up_done => {
@@ -368,6 +495,74 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
                 if r.is_err() { break; }
                 down_done = true;
             }
+            _ = idle => {
+                if limit.is_some_and(|l| activity.left(l).is_zero()) {
+                    break; // timed out: both connections are closed
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haproxy_conf::model::Timeouts;
+
+    fn t(client: Option<u64>, server: Option<u64>) -> Timeouts {
+        Timeouts {
+            client,
+            server,
+            ..Timeouts::default()
+        }
+    }
+
+    fn ms(v: u64) -> Option<Duration> {
+        Some(Duration::from_millis(v))
+    }
+
+    #[test]
+    fn idle_limits_follow_haproxys_timeouts() {
+        // Client and server only: the smaller, open or half-closed.
+        let l = IdleLimits::new(&t(Some(30_000), None), &t(None, Some(10_000)));
+        assert_eq!(
+            l,
+            IdleLimits {
+                open: ms(10_000),
+                half_closed: ms(10_000)
+            }
+        );
+        // Tunnel replaces both once established.
+        let mut be = t(None, Some(10_000));
+        be.tunnel = Some(3_600_000);
+        let l = IdleLimits::new(&t(Some(30_000), None), &be);
+        assert_eq!(
+            l,
+            IdleLimits {
+                open: ms(3_600_000),
+                half_closed: ms(3_600_000)
+            }
+        );
+        // client-fin / server-fin take over once one direction is shut.
+        let mut fe = t(Some(30_000), None);
+        fe.client_fin = Some(1_000);
+        be.server_fin = Some(2_000);
+        let l = IdleLimits::new(&fe, &be);
+        assert_eq!(
+            l,
+            IdleLimits {
+                open: ms(3_600_000),
+                half_closed: ms(1_000)
+            }
+        );
+        // Nothing set: no limit at all.
+        let l = IdleLimits::new(&t(None, None), &t(None, None));
+        assert_eq!(
+            l,
+            IdleLimits {
+                open: None,
+                half_closed: None
+            }
+        );
     }
 }

@@ -1,0 +1,291 @@
+//! The statistics report, rendered from counter snapshots: HAProxy's CSV (the same columns
+//! in the same order, so scripts written for HAProxy's `;csv` keep working; columns proxyd
+//! does not keep are left empty) and a plain HTML table.
+
+use crate::counters::{CheckRecord, Snapshot};
+use std::fmt::Write;
+
+/// What a row describes (HAProxy's `type` column: 0, 1, 2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RowKind {
+    Frontend,
+    Backend,
+    Server,
+}
+
+/// One line of the report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub proxy: String,
+    pub kind: RowKind,
+    /// The server's name (servers only; FRONTEND / BACKEND otherwise).
+    pub server: Option<String>,
+    /// OPEN, UP, DOWN, "UP 1/3", "no check"...
+    pub status: String,
+    pub weight: Option<u32>,
+    /// Servers: 1 when active (not backup); backends: how many active / backup are UP.
+    pub active: Option<u32>,
+    pub backup: Option<u32>,
+    /// Session limit (slim).
+    pub limit: Option<u64>,
+    /// Seconds since the last state change.
+    pub last_change_s: Option<u64>,
+    pub check: Option<CheckRecord>,
+    pub counters: Snapshot,
+}
+
+/// HAProxy's CSV columns, in order, as far as `hrsp_other`.
+pub const CSV_COLUMNS: [&str; 45] = [
+    "pxname",
+    "svname",
+    "qcur",
+    "qmax",
+    "scur",
+    "smax",
+    "slim",
+    "stot",
+    "bin",
+    "bout",
+    "dreq",
+    "dresp",
+    "ereq",
+    "econ",
+    "eresp",
+    "wretr",
+    "wredis",
+    "status",
+    "weight",
+    "act",
+    "bck",
+    "chkfail",
+    "chkdown",
+    "lastchg",
+    "downtime",
+    "qlimit",
+    "pid",
+    "iid",
+    "sid",
+    "throttle",
+    "lbtot",
+    "tracked",
+    "type",
+    "rate",
+    "rate_lim",
+    "rate_max",
+    "check_status",
+    "check_code",
+    "check_duration",
+    "hrsp_1xx",
+    "hrsp_2xx",
+    "hrsp_3xx",
+    "hrsp_4xx",
+    "hrsp_5xx",
+    "hrsp_other",
+];
+
+fn opt<T: ToString>(v: Option<T>) -> String {
+    v.map(|v| v.to_string()).unwrap_or_default()
+}
+
+impl Row {
+    fn svname(&self) -> &str {
+        match self.kind {
+            RowKind::Frontend => "FRONTEND",
+            RowKind::Backend => "BACKEND",
+            RowKind::Server => self.server.as_deref().unwrap_or(""),
+        }
+    }
+
+    /// The row's cells, one per `CSV_COLUMNS` entry.
+    pub fn cells(&self) -> [String; 45] {
+        let c = &self.counters;
+        let is_fe = self.kind == RowKind::Frontend;
+        // Frontends have no queue, no server errors and no check.
+        let be_only = |v: String| if is_fe { String::new() } else { v };
+        let mut out: [String; 45] = std::array::from_fn(|_| String::new());
+        out[0] = self.proxy.clone();
+        out[1] = self.svname().to_string();
+        out[2] = be_only(c.queue_cur.to_string());
+        out[3] = be_only(c.queue_max.to_string());
+        out[4] = c.cur.to_string();
+        out[5] = c.max.to_string();
+        out[6] = opt(self.limit);
+        out[7] = c.total.to_string();
+        out[8] = c.bytes_in.to_string();
+        out[9] = c.bytes_out.to_string();
+        out[10] = c.denied_req.to_string();
+        out[11] = c.denied_resp.to_string();
+        out[13] = be_only(c.connect_errors.to_string());
+        out[14] = be_only(c.response_errors.to_string());
+        out[15] = be_only(c.retries.to_string());
+        out[16] = be_only(c.redispatches.to_string());
+        out[17] = self.status.clone();
+        out[18] = opt(self.weight);
+        out[19] = opt(self.active);
+        out[20] = opt(self.backup);
+        out[23] = opt(self.last_change_s);
+        out[32] = match self.kind {
+            RowKind::Frontend => "0",
+            RowKind::Backend => "1",
+            RowKind::Server => "2",
+        }
+        .to_string();
+        if let Some(ch) = &self.check {
+            out[36] = ch.status.code().to_string();
+            out[38] = ch.duration_ms.to_string();
+        }
+        for i in 0..6 {
+            out[39 + i] = c.http[i].to_string();
+        }
+        out
+    }
+}
+
+/// The `;csv` report: a `# ` header line, then one line per row.
+pub fn csv(rows: &[Row]) -> String {
+    let mut o = format!("# {},\n", CSV_COLUMNS.join(","));
+    for r in rows {
+        let _ = writeln!(o, "{},", r.cells().join(","));
+    }
+    o
+}
+
+fn escape(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+}
+
+/// The columns of the HTML table: (title, CSV column).
+const HTML_COLUMNS: [(&str, usize); 17] = [
+    ("proxy", 0),
+    ("name", 1),
+    ("status", 17),
+    ("weight", 18),
+    ("queue cur", 2),
+    ("queue max", 3),
+    ("sessions cur", 4),
+    ("sessions max", 5),
+    ("sessions total", 7),
+    ("bytes in", 8),
+    ("bytes out", 9),
+    ("denied req", 10),
+    ("conn errors", 13),
+    ("resp errors", 14),
+    ("retries", 15),
+    ("redispatches", 16),
+    ("last check", 36),
+];
+
+/// The HTML page; `version` is shown in the title unless `stats hide-version`.
+pub fn html(rows: &[Row], version: Option<&str>) -> String {
+    let mut o = String::from(
+        "<!DOCTYPE html>\n<html><head><title>Statistics Report</title></head><body>\n",
+    );
+    match version {
+        Some(v) => {
+            let _ = writeln!(o, "<h1>Statistics Report for proxyd {}</h1>", escape(v));
+        }
+        None => o.push_str("<h1>Statistics Report</h1>\n"),
+    }
+    o.push_str("<table border=1>\n<tr>");
+    for (title, _) in HTML_COLUMNS {
+        let _ = write!(o, "<th>{title}</th>");
+    }
+    o.push_str("<th>2xx</th><th>4xx</th><th>5xx</th></tr>\n");
+    for r in rows {
+        let cells = r.cells();
+        o.push_str("<tr>");
+        for (_, i) in HTML_COLUMNS {
+            let _ = write!(o, "<td>{}</td>", escape(&cells[i]));
+        }
+        for i in [40, 42, 43] {
+            let _ = write!(o, "<td>{}</td>", cells[i]);
+        }
+        o.push_str("</tr>\n");
+    }
+    o.push_str("</table>\n</body></html>\n");
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::counters::{CheckStatus, Counters};
+
+    fn server_row() -> Row {
+        let c = Counters::default();
+        c.begin();
+        c.bytes_in(100);
+        c.bytes_out(2000);
+        c.status(200);
+        c.status(503);
+        c.connect_error();
+        c.retry();
+        Row {
+            proxy: "be".into(),
+            kind: RowKind::Server,
+            server: Some("web<1>".into()),
+            status: "UP".into(),
+            weight: Some(1),
+            active: Some(1),
+            backup: Some(0),
+            limit: Some(10),
+            last_change_s: Some(42),
+            check: Some(CheckRecord {
+                status: CheckStatus::L7Ok,
+                duration_ms: 3,
+                at: 0,
+            }),
+            counters: c.snapshot(),
+        }
+    }
+
+    #[test]
+    fn csv_has_haproxys_columns_in_order() {
+        let out = csv(&[server_row()]);
+        let mut lines = out.lines();
+        let head = lines.next().unwrap();
+        assert!(head.starts_with("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,"));
+        assert!(head.ends_with("hrsp_4xx,hrsp_5xx,hrsp_other,"));
+        let row: Vec<&str> = lines.next().unwrap().split(',').collect();
+        let col = |name: &str| row[CSV_COLUMNS.iter().position(|c| *c == name).unwrap()];
+        assert_eq!(col("pxname"), "be");
+        assert_eq!(col("svname"), "web<1>");
+        assert_eq!(col("scur"), "1");
+        assert_eq!(col("stot"), "1");
+        assert_eq!(col("slim"), "10");
+        assert_eq!(col("bin"), "100");
+        assert_eq!(col("bout"), "2000");
+        assert_eq!(col("econ"), "1");
+        assert_eq!(col("wretr"), "1");
+        assert_eq!(col("status"), "UP");
+        assert_eq!(col("lastchg"), "42");
+        assert_eq!(col("type"), "2");
+        assert_eq!(col("check_status"), "L7OK");
+        assert_eq!(col("check_duration"), "3");
+        assert_eq!(col("hrsp_2xx"), "1");
+        assert_eq!(col("hrsp_5xx"), "1");
+    }
+
+    #[test]
+    fn frontends_leave_server_columns_empty() {
+        let mut r = server_row();
+        r.kind = RowKind::Frontend;
+        r.check = None;
+        let cells = r.cells();
+        assert_eq!(cells[1], "FRONTEND");
+        assert_eq!(cells[13], "", "econ");
+        assert_eq!(cells[2], "", "qcur");
+        assert_eq!(cells[32], "0");
+    }
+
+    #[test]
+    fn html_escapes_and_hides_the_version() {
+        let page = html(&[server_row()], None);
+        assert!(page.contains("<h1>Statistics Report</h1>"));
+        assert!(page.contains("web&lt;1&gt;"));
+        assert!(!page.contains("web<1>"));
+        assert!(html(&[], Some("1.2")).contains("Statistics Report for proxyd 1.2"));
+    }
+}
