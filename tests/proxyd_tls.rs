@@ -3,44 +3,12 @@
 //! checks against an `openssl s_server`. Certificates are made with openssl per run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::{free_port, wait_for, Proxyd};
+use e2e::{free_port, make_cert, wait_for, Proxyd};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize};
 use std::sync::Arc;
 use std::time::Duration;
-
-/// A self-signed certificate for `name`, with its key, in one PEM file (HAProxy's form).
-fn make_cert(dir: &Path, name: &str) -> PathBuf {
-    let (crt, key) = (
-        dir.join(format!("{name}.crt")),
-        dir.join(format!("{name}.keytmp")),
-    );
-    let out = Command::new("openssl")
-        .args([
-            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
-        ])
-        .arg(format!("/CN={name}"))
-        .arg("-addext")
-        .arg(format!("subjectAltName=DNS:{name}"))
-        .arg("-keyout")
-        .arg(&key)
-        .arg("-out")
-        .arg(&crt)
-        .output()
-        .expect("openssl (install the openssl package)");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let pem = dir.join(format!("{name}.pem"));
-    let mut text = std::fs::read_to_string(&crt).unwrap();
-    text.push_str(&std::fs::read_to_string(&key).unwrap());
-    std::fs::write(&pem, text).unwrap();
-    pem
-}
 
 struct Kill(Child);
 impl Drop for Kill {

@@ -63,6 +63,21 @@ impl Node<'_> {
         }
     }
 
+    /// A new stand-in `haproxy` in the node's PID and mount namespaces (it dies with the
+    /// node's namespace).
+    fn restart_haproxy(&self, d: &Daemon) {
+        let sh = d.inner_pid().expect("node shell");
+        let status = std::process::Command::new("nsenter")
+            .args(["-t", &sh.to_string(), "-p", "-m", "-n", "--", "sh", "-c"])
+            .arg(format!(
+                "{} 100000 >/dev/null 2>&1 </dev/null &",
+                self.dir.join("haproxy").display()
+            ))
+            .status()
+            .unwrap();
+        assert!(status.success(), "nsenter");
+    }
+
     fn kill_haproxy(&self, d: &Daemon) {
         let sh = d.inner_pid().expect("node shell");
         for p in children_named(sh, "haproxy") {
@@ -120,11 +135,47 @@ fn seed002_pair_rise_fall_weight5() {
     );
     assert!(wait_for(2.0, || !lb1.has(vip)).is_some(), "{}", show());
 
-    // SIGKILL the new master's daemon: lb1 (101, check failing) takes the VIP back.
-    drop(_d2);
-    let t = wait_for(3.0 + 0.61 + 1.5, || lb1.has(vip));
-    assert!(t.is_some(), "lb1 did not take over\n{}", show());
+    // haproxy back on lb1: after rise 2 good checks (2 s apart) lb1 is 106 > 105 again and
+    // preempts.
+    lb1.restart_haproxy(&d1);
+    let t = wait_for(2.0 * 2.0 + 2.0 + 2.0, || lb1.has(vip));
+    assert!(
+        t.is_some_and(|t| t > 1.5),
+        "VIP back after {t:?} s: rise 2 not respected\n{}",
+        show()
+    );
+    assert!(wait_for(2.0, || !lb2.has(vip)).is_some(), "{}", show());
+
+    // SIGKILL of lb1's node (daemon and stand-in): lb2 within 3 x advert_int + skew + 0.5 s.
+    drop(d1);
+    let bound = 3.0 + (256.0 - 105.0) / 256.0 + 0.5;
+    let t = wait_for(bound + 1.5, || lb2.has(vip));
+    assert!(
+        t.is_some_and(|t| t <= bound),
+        "failover took {t:?} s (bound {bound})\n{}",
+        show()
+    );
+    // lb1 comes back (without the VIP the killed daemon left, as after a reboot): preempts.
+    lb1.ns
+        .exec("ip", &["addr", "del", &format!("{vip}/32"), "dev", "eth0"]);
+    let d1 = lb1.start(true);
+    assert!(
+        wait_for(10.0, || lb1.has(vip)).is_some(),
+        "no preempt back\n{}",
+        show()
+    );
+    assert!(wait_for(2.0, || !lb2.has(vip)).is_some(), "{}", show());
+    std::thread::sleep(std::time::Duration::from_secs(1));
+
+    // SIGTERM on lb1: priority 0 advert, lb2 takes over within its skew time + 0.5 s.
     lb1.term_vrrpd(&d1);
+    let bound = (256.0 - 105.0) / 256.0 + 0.5;
+    let t = wait_for(bound + 1.5, || lb2.has(vip));
+    assert!(
+        t.is_some_and(|t| t <= bound),
+        "handover took {t:?} s (bound {bound})\n{}",
+        show()
+    );
     assert!(
         wait_for(3.0, || !lb1.has(vip)).is_some(),
         "SIGTERM left the VIP"
@@ -205,5 +256,86 @@ fn seed001_pair_pass_auth_failover_and_handover() {
         show()
     );
     drop(db);
+    let _ = std::fs::remove_dir_all(&base);
+}
+
+#[test]
+fn seed001_tracked_check_moves_the_vip() {
+    if !netns_available() {
+        return;
+    }
+    // The tutorial's check passes only where `haproxy` runs and https://localhost answers:
+    // each node gets a stand-in haproxy and an `openssl s_server -www` on port 443 (curl -k
+    // takes its self-signed certificate). Then master 101 + 2 = 103, backup 100 + 2 = 102.
+    let vip = "172.30.129.131";
+    let lan = Lan::new(
+        "s1c",
+        &[
+            ("ens160", "172.30.129.11/24"),
+            ("ens192", "172.30.129.12/24"),
+        ],
+    );
+    let base = std::env::temp_dir().join(format!("seed001c-{}", std::process::id()));
+    std::fs::create_dir_all(&base).unwrap();
+    let pem = e2e::make_cert(&base, "localhost");
+    let _https: Vec<Daemon> = lan
+        .nodes
+        .iter()
+        .enumerate()
+        .map(|(i, ns)| {
+            ns.spawn(
+                "openssl",
+                &[
+                    "s_server",
+                    "-quiet",
+                    "-www",
+                    "-accept",
+                    "443",
+                    "-cert",
+                    pem.to_str().unwrap(),
+                ],
+                &base.join(format!("https{i}.log")),
+            )
+        })
+        .collect();
+    let confs = repo_root().join("conf-examples/keepalived");
+    let m = Node {
+        ns: &lan.nodes[0],
+        ifname: "ens160",
+        dir: base.join("master"),
+        conf: confs.join("seed001-master.conf"),
+    };
+    let b = Node {
+        ns: &lan.nodes[1],
+        ifname: "ens192",
+        dir: base.join("backup"),
+        conf: confs.join("seed001-backup.conf"),
+    };
+    let dm = m.start(false);
+    let _db = b.start(false);
+    let show = || {
+        format!(
+            "master:\n{}\nbackup:\n{}",
+            log(&m.dir.join("vrrpd.log")),
+            log(&b.dir.join("vrrpd.log"))
+        )
+    };
+    assert!(wait_for(10.0, || m.has(vip)).is_some(), "{}", show());
+    // Both checks pass (their weights are in the adverts) and the VIP stays put.
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    assert!(!b.has(vip), "both masters\n{}", show());
+    // haproxy dies on the master: its check fails (interval 2 s, fall 1): 101 < 102.
+    m.kill_haproxy(&dm);
+    let t = wait_for(2.0 + 1.0 + 3.0, || b.has(vip));
+    assert!(t.is_some(), "the VIP did not move\n{}", show());
+    assert!(wait_for(2.0, || !m.has(vip)).is_some(), "{}", show());
+    // Back: the check passes again, 103 > 102, the master preempts.
+    m.restart_haproxy(&dm);
+    assert!(
+        wait_for(2.0 + 1.0 + 3.0, || m.has(vip)).is_some(),
+        "no preempt after the check recovered\n{}",
+        show()
+    );
+    assert!(wait_for(2.0, || !b.has(vip)).is_some(), "{}", show());
     let _ = std::fs::remove_dir_all(&base);
 }

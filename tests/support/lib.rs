@@ -522,3 +522,34 @@ impl Drop for Proxyd {
         let _ = self.child.wait();
     }
 }
+
+/// A self-signed certificate for `name`, with its key, in one PEM file (HAProxy's form).
+pub fn make_cert(dir: &Path, name: &str) -> PathBuf {
+    let (crt, key) = (
+        dir.join(format!("{name}.crt")),
+        dir.join(format!("{name}.keytmp")),
+    );
+    let out = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj",
+        ])
+        .arg(format!("/CN={name}"))
+        .arg("-addext")
+        .arg(format!("subjectAltName=DNS:{name}"))
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&crt)
+        .output()
+        .expect("openssl (install the openssl package)");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let pem = dir.join(format!("{name}.pem"));
+    let mut text = std::fs::read_to_string(&crt).unwrap();
+    text.push_str(&std::fs::read_to_string(&key).unwrap());
+    std::fs::write(&pem, text).unwrap();
+    pem
+}
