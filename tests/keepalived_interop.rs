@@ -78,9 +78,15 @@ impl Node<'_> {
         let path = self.dir.join(format!("{}.json", self.name));
         let _ = std::fs::remove_file(&path);
         d.signal("USR1");
-        wait_for(3.0, || path.exists());
-        std::thread::sleep(std::time::Duration::from_millis(50));
-        serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap()
+        // The dump is written while we look: wait until it reads as whole JSON.
+        let mut state = None;
+        wait_for(3.0, || {
+            state = std::fs::read_to_string(&path)
+                .ok()
+                .and_then(|t| serde_json::from_str(&t).ok());
+            state.is_some()
+        });
+        state.unwrap_or_else(|| panic!("no state dump at {}", path.display()))
     }
 }
 
@@ -124,6 +130,66 @@ fn no_receive_errors(n: &Node<'_>, d: Option<&Daemon>) {
             "vrrpd heard nothing: {c}"
         );
     }
+}
+
+/// The VRRP payload of a captured Ethernet frame and its IP-level fields (TOS / traffic
+/// class, TTL / hop limit, destination), for IPv4 and IPv6.
+fn vrrp_of(f: &[u8]) -> Option<(Vec<u8>, Vec<u8>)> {
+    match f.get(12..14)? {
+        [0x08, 0x00] => {
+            let ip = f.get(14..)?;
+            let ihl = usize::from(ip[0] & 0x0f) * 4;
+            let total = usize::from(u16::from_be_bytes([ip[2], ip[3]]));
+            (ip.get(9) == Some(&112)).then(|| {
+                let mut fields = vec![ip[1], ip[8]];
+                fields.extend_from_slice(&ip[16..20]);
+                (ip[ihl..total.min(ip.len())].to_vec(), fields)
+            })
+        }
+        [0x86, 0xdd] => {
+            let ip = f.get(14..)?;
+            let len = usize::from(u16::from_be_bytes([ip[4], ip[5]]));
+            (ip.get(6) == Some(&112) && ip.len() >= 40).then(|| {
+                let mut fields = vec![(ip[0] << 4) | (ip[1] >> 4), ip[7]];
+                fields.extend_from_slice(&ip[24..40]);
+                (ip[40..(40 + len).min(ip.len())].to_vec(), fields)
+            })
+        }
+        _ => None,
+    }
+}
+
+fn is_vrrp(f: &[u8]) -> bool {
+    vrrp_of(f).is_some()
+}
+
+/// The adverts of two masters captured on the LAN, one implementation each, are the same
+/// bytes but for the priority and the checksum (whose v3 pseudo-header holds the source),
+/// with the same IP-level fields.
+fn same_adverts(frames: &[(f64, Vec<u8>)], hi_prio: u8, lo_prio: u8) {
+    let from = |prio: u8| {
+        frames
+            .iter()
+            .filter_map(|(_, f)| vrrp_of(f))
+            .find(|(v, _)| v.get(2) == Some(&prio))
+            .unwrap_or_else(|| panic!("no advert with priority {prio} captured"))
+    };
+    let ((a, fa), (b, fb)) = (from(hi_prio), from(lo_prio));
+    assert_eq!(a.len(), b.len(), "advert lengths: {a:02x?} / {b:02x?}");
+    let masked = |v: &[u8]| {
+        let mut v = v.to_vec();
+        v[2] = 0;
+        v[6] = 0;
+        v[7] = 0;
+        v
+    };
+    assert_eq!(
+        masked(&a),
+        masked(&b),
+        "adverts differ beyond priority and checksum: {a:02x?} / {b:02x?}"
+    );
+    assert_eq!(fa, fb, "IP-level fields (TOS, TTL, destination) differ");
+    assert_eq!(fa[1], 255, "TTL / hop limit");
 }
 
 fn mixed_pair(keepalived_is_master: bool, v3: bool) {
@@ -177,7 +243,10 @@ fn mixed_pair(keepalived_is_master: bool, v3: bool) {
     );
     no_receive_errors(&lo, Some(&dl));
 
-    // Hard failure of the master: the other implementation takes over.
+    // Hard failure of the master: the other implementation takes over. The adverts of
+    // both, one after the other, are captured on the switch.
+    let capture = lan.switch.capture(7.0, is_vrrp);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
     dh.kill();
     let bound = 3.0 + (256.0 - 100.0) / 256.0 + 0.5;
     let t = wait_for(bound + 1.0, || lo.has_vip());
@@ -186,6 +255,7 @@ fn mixed_pair(keepalived_is_master: bool, v3: bool) {
         "{}",
         ctx(&format!("failover took {t:?} s"))
     );
+    same_adverts(&capture.join().unwrap(), 150, 100);
     hi.ns
         .exec("ip", &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
 
@@ -313,6 +383,8 @@ fn mixed_pair_v6(keepalived_is_master: bool) {
         ctx("not exactly one master (IPv6)")
     );
     no_receive_errors(&lo, Some(&dl));
+    let capture = lan.switch.capture(7.0, is_vrrp);
+    std::thread::sleep(std::time::Duration::from_millis(1500));
     dh.kill();
     let bound = 3.0 + (256.0 - 100.0) / 256.0 + 0.5;
     let t = wait_for(bound + 1.0, || has(&lo));
@@ -321,6 +393,40 @@ fn mixed_pair_v6(keepalived_is_master: bool) {
         "{}",
         ctx(&format!("IPv6 failover took {t:?} s"))
     );
+    same_adverts(&capture.join().unwrap(), 150, 100);
+    hi.ns
+        .exec("ip", &["addr", "del", &format!("{VIP6}/64"), "dev", "eth0"]);
+
+    // The preferred node returns and preempts.
+    let dh = hi.start();
+    assert!(
+        wait_for(10.0, || has(&hi)).is_some(),
+        "{}",
+        ctx("IPv6 VIP did not come back")
+    );
+    assert!(
+        wait_for(2.0, || !has(&lo)).is_some(),
+        "{}",
+        ctx("IPv6 backup kept the VIP")
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    no_receive_errors(&hi, Some(&dh));
+    no_receive_errors(&lo, Some(&dl));
+
+    // Graceful stop of the master: priority 0, handover within the skew time.
+    if hi.keepalived {
+        dh.signal_inner("TERM");
+    } else {
+        dh.signal("TERM");
+    }
+    let bound = (256.0 - 100.0) / 256.0 + 0.5;
+    let t = wait_for(bound + 1.0, || has(&lo));
+    assert!(
+        t.is_some_and(|t| t <= bound),
+        "{}",
+        ctx(&format!("IPv6 handover took {t:?} s"))
+    );
+    drop(dh);
     drop(dl);
     let _ = std::fs::remove_dir_all(&dir);
 }

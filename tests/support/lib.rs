@@ -224,10 +224,40 @@ impl Netns {
         .unwrap_or_else(|_| Err(std::io::Error::other("connect thread panicked")))
     }
 
-    /// Gratuitous ARPs seen in this namespace for `secs` seconds (a short-lived thread enters
-    /// the namespace and reads a packet socket): (seconds since the start, sender MAC,
-    /// announced IPv4 address) for each ARP whose sender and target address are equal.
+    /// Gratuitous ARPs seen in this namespace for `secs` seconds: (seconds since the start,
+    /// sender MAC, announced IPv4 address) for each ARP whose sender and target address are
+    /// equal.
     pub fn capture_garps(&self, secs: f64) -> std::thread::JoinHandle<Vec<(f64, String, String)>> {
+        // Ethernet + ARP for IPv4: type 0x0806, sender IP 28..32, target IP 38..42.
+        let garp =
+            |fr: &[u8]| fr.len() >= 42 && fr[12..14] == [0x08, 0x06] && fr[28..32] == fr[38..42];
+        let frames = self.capture(secs, garp);
+        std::thread::spawn(move || {
+            frames
+                .join()
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(t, fr)| {
+                    let mac = fr[22..28]
+                        .iter()
+                        .map(|b| format!("{b:02x}"))
+                        .collect::<Vec<_>>()
+                        .join(":");
+                    let ip = format!("{}.{}.{}.{}", fr[28], fr[29], fr[30], fr[31]);
+                    (t, mac, ip)
+                })
+                .collect()
+        })
+    }
+
+    /// Ethernet frames seen on every interface of this namespace for `secs` seconds that
+    /// `keep` accepts, with their time since the start (a short-lived thread enters the
+    /// namespace and reads a packet socket; the capture runs once this returns).
+    pub fn capture(
+        &self,
+        secs: f64,
+        keep: fn(&[u8]) -> bool,
+    ) -> std::thread::JoinHandle<Vec<(f64, Vec<u8>)>> {
         use nix::sys::socket::{
             recv, setsockopt, socket, sockopt, AddressFamily, MsgFlags, SockFlag, SockProtocol,
             SockType,
@@ -259,16 +289,8 @@ impl Netns {
                 ) else {
                     continue;
                 };
-                let fr = &buf[..n];
-                // Ethernet + ARP for IPv4: type 0x0806, sender IP 28..32, target IP 38..42.
-                if n >= 42 && fr[12..14] == [0x08, 0x06] && fr[28..32] == fr[38..42] {
-                    let mac = fr[22..28]
-                        .iter()
-                        .map(|b| format!("{b:02x}"))
-                        .collect::<Vec<_>>()
-                        .join(":");
-                    let ip = format!("{}.{}.{}.{}", fr[28], fr[29], fr[30], fr[31]);
-                    out.push((t0.elapsed().as_secs_f64(), mac, ip));
+                if keep(&buf[..n]) {
+                    out.push((t0.elapsed().as_secs_f64(), buf[..n].to_vec()));
                 }
             }
             out

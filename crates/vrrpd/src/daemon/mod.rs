@@ -374,7 +374,12 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                     }))
                     .collect();
                 let text = serde_json::json!({ "instances": state }).to_string();
-                if let Err(e) = std::fs::write(&args.dump_file, text + "\n") {
+                // Written aside and renamed, so a reader never sees half a dump.
+                let mut tmp = args.dump_file.clone().into_os_string();
+                tmp.push(".tmp");
+                let written = std::fs::write(&tmp, text + "\n")
+                    .and_then(|()| std::fs::rename(&tmp, &args.dump_file));
+                if let Err(e) = written {
                     log(&format!("SIGUSR1: cannot write {}: {e}", args.dump_file.display()));
                 }
             }
