@@ -14,6 +14,7 @@ use std::process::Command;
 const DELIBERATE: &[(&str, i32, i32, &str)] = &[
     ("seed001.cfg", 1, 0, "mailer host names that do not resolve are a warning (the mail is sent once they resolve)"),
     ("seed001.pasted.cfg", 1, 0, "mailer host names that do not resolve are a warning"),
+    ("seed001-node2.cfg", 1, 0, "mailer host names that do not resolve are a warning"),
     ("144-server-unresolvable.cfg", 1, 0, "a server whose name does not resolve starts DOWN with a warning"),
     ("107-bind-fd.cfg", 1, 0, "fd@N listeners are checked when the proxy starts, not by -c"),
     ("224-legacy-option-ssl-hello-chk.cfg", 0, 1, "option mysql-check is refused until proxyd implements it (it decides which servers get traffic)"),
