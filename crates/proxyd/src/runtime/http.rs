@@ -8,10 +8,11 @@
 use super::backend::{BackendRt, HashOn, ServerRt};
 use super::clock::Clock;
 use super::frontend::FrontendRt;
+use super::idle::{Activity, IdleWatch};
 use super::metered::{Metered, Side};
 use super::rules::{in_net, RedirectKind, ReqAction, RespAction};
 use super::stats::{Answer, StatsPage};
-use super::tcp::{self, Activity, InUse};
+use super::tcp::{self, InUse};
 use super::{Conn, Stream};
 use bytes::Bytes;
 use http::header::{HeaderName, HeaderValue};
@@ -338,7 +339,7 @@ async fn open_http(
     let io = Metered::new(stream, Side::Server, counters, None);
     // A response head larger than the buffer fails the request (502), as in HAProxy.
     let (sender, conn) = hyper::client::conn::http1::Builder::new()
-        .max_buf_size(max_head)
+        .max_header_size(max_head)
         .handshake(TokioIo::new(io))
         .await
         .ok()?;
@@ -682,21 +683,9 @@ async fn idle_expiry(c: &HttpConn, idle: HttpIdle) {
     if idle.first.is_none() && idle.between.is_none() && idle.busy.is_none() {
         return std::future::pending().await;
     }
-    // The state may change while we sleep: look again at least every second.
-    const RECHECK: Duration = Duration::from_secs(1);
-    loop {
-        let wait = match idle.limit(c) {
-            Some(l) => {
-                let left = c.activity.left(l);
-                if left.is_zero() {
-                    return;
-                }
-                left.min(RECHECK)
-            }
-            None => RECHECK,
-        };
-        tokio::time::sleep(wait).await;
-    }
+    IdleWatch::new(&c.activity)
+        .expired(&c.activity, || idle.limit(c))
+        .await;
 }
 
 /// Counts a frontend session for as long as it lives.
@@ -714,7 +703,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     let _session = Session(&counted.counters);
     let conn = Arc::new(conn);
     let state = Arc::new(HttpConn {
-        activity: Arc::new(Activity::new(clock)),
+        activity: Arc::new(Activity::new()),
         in_flight: AtomicU32::new(0),
         awaiting_server: AtomicU32::new(0),
         requests: AtomicU64::new(0),
@@ -729,7 +718,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     let mut b = hyper::server::conn::http1::Builder::new();
     b.keep_alive(!fe.http.close).timer(TokioTimer::new());
     // A request head larger than the buffer is refused (hyper: 431), as HAProxy does.
-    b.max_buf_size(fe.max_head);
+    b.max_header_size(fe.max_head);
     if let Some(t) = fe.http.request_timeout {
         b.header_read_timeout(t);
     }
@@ -763,7 +752,7 @@ mod tests {
         };
         let idle = HttpIdle::new(&t);
         let c = HttpConn {
-            activity: Arc::new(Activity::new(Clock::new())),
+            activity: Arc::new(Activity::new()),
             in_flight: AtomicU32::new(0),
             awaiting_server: AtomicU32::new(0),
             requests: AtomicU64::new(0),

@@ -2,7 +2,7 @@
 //! session active, so that byte counts and inactivity timeouts need no help from the
 //! protocol code (hyper) on top of it.
 
-use super::tcp::Activity;
+use super::idle::Activity;
 use proxy_core::counters::Counters;
 use std::io::IoSlice;
 use std::pin::Pin;

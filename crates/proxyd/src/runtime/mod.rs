@@ -9,6 +9,7 @@ mod clock;
 mod errorfiles;
 mod frontend;
 mod http;
+mod idle;
 mod inspect;
 mod listen;
 mod log;
@@ -153,11 +154,10 @@ fn notices(cfg: &Config) -> Vec<String> {
 
 /// The largest message head proxyd takes: HAProxy keeps `tune.maxrewrite` (1024 bytes by
 /// default, at most half the buffer) of each `tune.bufsize` buffer free for rewrites.
-/// hyper cannot go below 8 KiB.
 pub fn max_head(cfg: &Config) -> usize {
     let bufsize = cfg.global.tune_bufsize;
     let rewrite = cfg.global.tune_maxrewrite.unwrap_or(1024).min(bufsize / 2);
-    (bufsize.saturating_sub(rewrite) as usize).max(8192)
+    bufsize.saturating_sub(rewrite) as usize
 }
 
 /// The runtime objects of a configuration, or every reason it cannot run.

@@ -7,13 +7,14 @@ use super::acls::AclSet;
 use super::backend::{BackendRt, HashOn, ServerRt};
 use super::clock::Clock;
 use super::frontend::FrontendRt;
+use super::idle::{Activity, IdleWatch};
 use super::inspect::{key_of, needs_more, ContentSample, TcpRules, Verdict};
 use super::{Conn, Stream};
 use proxy_core::acl::{Fetch, Sample};
 use proxy_core::balance::Pick;
 use proxy_core::counters::Counters;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicU64, Ordering};
+
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
@@ -208,34 +209,6 @@ impl IdleLimits {
     }
 }
 
-/// The last moment bytes moved in a session, on the proxy's clock.
-pub struct Activity {
-    clock: Clock,
-    last_ms: AtomicU64,
-}
-
-impl Activity {
-    pub fn new(clock: Clock) -> Activity {
-        Activity {
-            clock,
-            last_ms: AtomicU64::new(clock.now_ms()),
-        }
-    }
-
-    pub fn touch(&self) {
-        self.last_ms.store(self.clock.now_ms(), Ordering::Relaxed);
-    }
-
-    /// How long until `limit` of inactivity is reached (zero: it is).
-    pub fn left(&self, limit: Duration) -> Duration {
-        let idle = self
-            .clock
-            .now_ms()
-            .saturating_sub(self.last_ms.load(Ordering::Relaxed));
-        limit.saturating_sub(Duration::from_millis(idle))
-    }
-}
-
 /// Copy one direction until EOF (then pass the FIN on), counting the bytes where they
 /// are counted and marking the session active.
 async fn pipe<R, W>(
@@ -252,10 +225,10 @@ where
     let mut buf = vec![0u8; BUF];
     loop {
         let n = r.read(&mut buf).await?;
-        activity.touch();
         if n == 0 {
             return w.shutdown().await;
         }
+        activity.touch();
         w.write_all(&buf[..n]).await?;
         activity.touch();
         for c in counted {
@@ -464,7 +437,8 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         c.bytes_in(req.len() as u64);
         c.bytes_out(rep.len() as u64);
     }
-    let activity = Activity::new(clock);
+    let activity = Activity::new();
+    let mut watch = IdleWatch::new(&activity);
     let limits = IdleLimits::new(&fe.timeouts, &be.timeouts);
     let (cr, cw) = tokio::io::split(client);
     let (sr, sw) = server.into_split();
@@ -481,7 +455,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         };
         let idle = async {
             match limit {
-                Some(l) => tokio::time::sleep(activity.left(l)).await,
+                Some(_) => watch.expired(&activity, || limit).await,
                 None => std::future::pending().await,
             }
         };
@@ -495,11 +469,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
                 if r.is_err() { break; }
                 down_done = true;
             }
-            _ = idle => {
-                if limit.is_some_and(|l| activity.left(l).is_zero()) {
-                    break; // timed out: both connections are closed
-                }
-            }
+            _ = idle => break, // timed out: both connections are closed
         }
     }
 }

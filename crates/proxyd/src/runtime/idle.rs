@@ -1,0 +1,151 @@
+//! Inactivity timeouts without a clock read per byte: the streams of a session bump a
+//! counter each time bytes move, and a watchdog that wakes a few times per timeout
+//! notices when the counter stopped changing. A timeout strikes between `limit` and
+//! `limit + limit / 8` (at most one second more) after the last byte, as HAProxy's own
+//! timeouts are checked on a coarse clock too.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+use tokio::time::Instant;
+
+/// Whether bytes moved in a session: a counter, bumped by the session's streams.
+#[derive(Debug, Default)]
+pub struct Activity {
+    moves: AtomicU64,
+}
+
+impl Activity {
+    pub fn new() -> Activity {
+        Activity::default()
+    }
+
+    /// Bytes moved. A plain load and store, not a locked add: any change of the value is
+    /// all the watchdog looks for, so an increment lost to a race does not matter.
+    pub fn touch(&self) {
+        let v = self.moves.load(Ordering::Relaxed);
+        self.moves.store(v.wrapping_add(1), Ordering::Relaxed);
+    }
+
+    fn moves(&self) -> u64 {
+        self.moves.load(Ordering::Relaxed)
+    }
+}
+
+/// Watches one session's `Activity`.
+pub struct IdleWatch {
+    seen: u64,
+    since: Instant,
+    /// Whether the last look had a limit (idle time counts from the first look with one).
+    limited: bool,
+}
+
+/// How often the watchdog looks, for a given limit.
+fn tick(limit: Duration) -> Duration {
+    (limit / 8).clamp(Duration::from_millis(5), Duration::from_secs(1))
+}
+
+impl IdleWatch {
+    pub fn new(a: &Activity) -> IdleWatch {
+        IdleWatch {
+            seen: a.moves(),
+            since: Instant::now(),
+            limited: true,
+        }
+    }
+
+    /// Returns once nothing has moved for `limit()` (asked again at every look; `None`:
+    /// no limit at the moment, the session counts as active meanwhile).
+    pub async fn expired(&mut self, a: &Activity, limit: impl Fn() -> Option<Duration>) {
+        loop {
+            let now = Instant::now();
+            let m = a.moves();
+            if m != self.seen {
+                self.seen = m;
+                self.since = now;
+            }
+            let wait = match limit() {
+                Some(l) => {
+                    if !self.limited {
+                        self.limited = true;
+                        self.since = now;
+                    }
+                    let idle = now.saturating_duration_since(self.since);
+                    if idle >= l {
+                        return;
+                    }
+                    (l - idle).min(tick(l))
+                }
+                None => {
+                    self.limited = false;
+                    Duration::from_secs(1)
+                }
+            };
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn strikes_after_the_limit_without_activity() {
+        let a = Activity::new();
+        let mut w = IdleWatch::new(&a);
+        let t0 = Instant::now();
+        w.expired(&a, || Some(Duration::from_secs(8))).await;
+        let took = t0.elapsed();
+        assert!(
+            took >= Duration::from_secs(8) && took <= Duration::from_secs(9),
+            "{took:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn activity_postpones_it() {
+        let a = std::sync::Arc::new(Activity::new());
+        let mut w = IdleWatch::new(&a);
+        let b = a.clone();
+        let t0 = Instant::now();
+        // Bytes move every 500 ms for 5 s, then stop.
+        let mover = tokio::spawn(async move {
+            for _ in 0..10 {
+                tokio::time::sleep(Duration::from_millis(500)).await;
+                b.touch();
+            }
+        });
+        w.expired(&a, || Some(Duration::from_secs(2))).await;
+        let took = t0.elapsed();
+        // Last byte at 5 s: expiry between 7 s and 7 s + one look (250 ms) + a look's lag.
+        assert!(
+            took >= Duration::from_secs(7) && took <= Duration::from_millis(7600),
+            "{took:?}"
+        );
+        mover.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn no_limit_counts_as_active() {
+        let a = Activity::new();
+        let mut w = IdleWatch::new(&a);
+        let t0 = Instant::now();
+        let limited = std::sync::atomic::AtomicBool::new(false);
+        // No limit for the first 10 s (the server is thinking), then 1 s.
+        let f = w.expired(&a, || {
+            if t0.elapsed() >= Duration::from_secs(10) {
+                limited.store(true, Ordering::Relaxed);
+                Some(Duration::from_secs(1))
+            } else {
+                None
+            }
+        });
+        f.await;
+        let took = t0.elapsed();
+        assert!(limited.load(Ordering::Relaxed));
+        assert!(
+            took >= Duration::from_secs(11) && took <= Duration::from_millis(12200),
+            "{took:?}"
+        );
+    }
+}
