@@ -216,7 +216,8 @@ pub struct BackendRt {
     pub stats: Option<super::stats::StatsPage>,
     probe: Probe,
     pub servers: Vec<Arc<ServerRt>>,
-    balancer: Mutex<Balancer>,
+    /// The balancer, with the servers' view it chooses from (reused between picks).
+    balancer: Mutex<(Balancer, Vec<BalServer>)>,
     pub retries: u32,
     pub redispatch: bool,
     pub connect_timeout: Duration,
@@ -378,7 +379,10 @@ impl BackendRt {
             stats: super::stats::StatsPage::new(p),
             probe: probe_of(p)?,
             servers,
-            balancer: Mutex::new(Balancer::new(algo, p.option("allbackups"), 0x5eed)),
+            balancer: Mutex::new((
+                Balancer::new(algo, p.option("allbackups"), 0x5eed),
+                Vec::with_capacity(p.servers.len()),
+            )),
             retries: p.retries,
             redispatch: p.option("redispatch"),
             // HAProxy warns without a connect timeout and would wait forever; 5 s is safer.
@@ -405,32 +409,30 @@ impl BackendRt {
 
     /// Choose a server; `key` is what the hash algorithms hash (None: round robin).
     pub fn pick(&self, now: u64, key: Option<&[u8]>, avoid: Option<usize>) -> Pick {
-        let view: Vec<BalServer> = self
-            .servers
-            .iter()
-            .enumerate()
-            .map(|(i, s)| {
-                let h = s
-                    .health
-                    .lock()
-                    .map(|h| (h.is_up(), h.last_change))
-                    .unwrap_or((false, None));
-                BalServer {
-                    weight: s.weight,
-                    backup: s.backup,
-                    // A retry with redispatch avoids the server that just failed.
-                    up: h.0 && Some(i) != avoid,
-                    maxconn: s.maxconn,
-                    active: s.counters.current(),
-                    slowstart_ms: s.slowstart_ms,
-                    up_since: h.1,
-                }
-            })
-            .collect();
-        match self.balancer.lock() {
-            Ok(mut b) => b.pick(&view, now, key),
-            Err(_) => Pick::NoServer,
-        }
+        let Ok(mut guard) = self.balancer.lock() else {
+            return Pick::NoServer;
+        };
+        // The view is rebuilt in place each time: no allocation per request.
+        let (balancer, view) = &mut *guard;
+        view.clear();
+        view.extend(self.servers.iter().enumerate().map(|(i, s)| {
+            let h = s
+                .health
+                .lock()
+                .map(|h| (h.is_up(), h.last_change))
+                .unwrap_or((false, None));
+            BalServer {
+                weight: s.weight,
+                backup: s.backup,
+                // A retry with redispatch avoids the server that just failed.
+                up: h.0 && Some(i) != avoid,
+                maxconn: s.maxconn,
+                active: s.counters.current(),
+                slowstart_ms: s.slowstart_ms,
+                up_since: h.1,
+            }
+        }));
+        balancer.pick(view, now, key)
     }
 
     /// Start the health checks of every server with `check`, spread over the interval.

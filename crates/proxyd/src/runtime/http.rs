@@ -318,12 +318,21 @@ fn strip_hop_by_hop(h: &mut http::HeaderMap) {
     }
 }
 
-/// A pooled connection that can take a request now, if any.
+/// A pooled connection that can take a request now, if any: the most recently used one
+/// first (its socket is warm), dropping closed ones on the way. Connections still sending
+/// a body stay in the pool for later.
 fn pooled(s: &ServerRt) -> Option<SendRequest<Incoming>> {
     let mut pool = s.pool.lock().ok()?;
-    pool.retain(|c| !c.is_closed());
-    let i = pool.iter().position(|c| c.is_ready())?;
-    Some(pool.swap_remove(i))
+    let mut i = pool.len();
+    while i > 0 {
+        i -= 1;
+        if pool[i].is_closed() {
+            pool.swap_remove(i);
+        } else if pool[i].is_ready() {
+            return Some(pool.swap_remove(i));
+        }
+    }
+    None
 }
 
 async fn open_http(
