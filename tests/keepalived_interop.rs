@@ -201,9 +201,11 @@ fn mixed_pair(keepalived_is_master: bool, v3: bool) {
         if keepalived_is_master { "kim" } else { "kib" },
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
     );
+    // One directory per test: the v2 and v3 tests run at the same time.
     let dir = std::env::temp_dir().join(format!(
-        "interop-{}-{keepalived_is_master}",
-        std::process::id()
+        "interop-{}-{keepalived_is_master}-v{}",
+        std::process::id(),
+        if v3 { 3 } else { 2 }
     ));
     std::fs::create_dir_all(&dir).unwrap();
     let write = |name: &str, text: String| -> PathBuf {
