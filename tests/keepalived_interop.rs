@@ -192,6 +192,48 @@ fn same_adverts(frames: &[(f64, Vec<u8>)], hi_prio: u8, lo_prio: u8) {
     assert_eq!(fa[1], 255, "TTL / hop limit");
 }
 
+/// After a failover to `lo`: the preferred node `hi` starts again and preempts, neither
+/// side counts receive errors, then `hi` stops gracefully and `lo` takes over within the
+/// skew time.
+fn preempt_then_hand_over(
+    hi: &Node<'_>,
+    lo: &Node<'_>,
+    dl: Daemon,
+    has: &dyn Fn(&Node<'_>) -> bool,
+    ctx: &dyn Fn(&str) -> String,
+) {
+    let dh = hi.start();
+    assert!(
+        wait_for(10.0, || has(hi)).is_some(),
+        "{}",
+        ctx("VIP did not come back")
+    );
+    assert!(
+        wait_for(2.0, || !has(lo)).is_some(),
+        "{}",
+        ctx("backup kept the VIP")
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    no_receive_errors(hi, Some(&dh));
+    no_receive_errors(lo, Some(&dl));
+
+    // Graceful stop of the master: priority 0, handover within the skew time.
+    if hi.keepalived {
+        dh.signal_inner("TERM");
+    } else {
+        dh.signal("TERM");
+    }
+    let bound = (256.0 - 100.0) / 256.0 + 0.5;
+    let t = wait_for(bound + 1.0, || has(lo));
+    assert!(
+        t.is_some_and(|t| t <= bound),
+        "{}",
+        ctx(&format!("handover took {t:?} s"))
+    );
+    drop(dh);
+    drop(dl);
+}
+
 fn mixed_pair(keepalived_is_master: bool, v3: bool) {
     if !netns_available() {
         return;
@@ -261,37 +303,7 @@ fn mixed_pair(keepalived_is_master: bool, v3: bool) {
     hi.ns
         .exec("ip", &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
 
-    // The preferred node returns and preempts.
-    let dh = hi.start();
-    assert!(
-        wait_for(10.0, || hi.has_vip()).is_some(),
-        "{}",
-        ctx("VIP did not come back")
-    );
-    assert!(
-        wait_for(2.0, || !lo.has_vip()).is_some(),
-        "{}",
-        ctx("backup kept the VIP")
-    );
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    no_receive_errors(&hi, Some(&dh));
-    no_receive_errors(&lo, Some(&dl));
-
-    // Graceful stop of the master: priority 0, handover within the skew time.
-    if hi.keepalived {
-        dh.signal_inner("TERM");
-    } else {
-        dh.signal("TERM");
-    }
-    let bound = (256.0 - 100.0) / 256.0 + 0.5;
-    let t = wait_for(bound + 1.0, || lo.has_vip());
-    assert!(
-        t.is_some_and(|t| t <= bound),
-        "{}",
-        ctx(&format!("handover took {t:?} s"))
-    );
-    drop(dh);
-    drop(dl);
+    preempt_then_hand_over(&hi, &lo, dl, &|n| n.has_vip(), &ctx);
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -399,37 +411,7 @@ fn mixed_pair_v6(keepalived_is_master: bool) {
     hi.ns
         .exec("ip", &["addr", "del", &format!("{VIP6}/64"), "dev", "eth0"]);
 
-    // The preferred node returns and preempts.
-    let dh = hi.start();
-    assert!(
-        wait_for(10.0, || has(&hi)).is_some(),
-        "{}",
-        ctx("IPv6 VIP did not come back")
-    );
-    assert!(
-        wait_for(2.0, || !has(&lo)).is_some(),
-        "{}",
-        ctx("IPv6 backup kept the VIP")
-    );
-    std::thread::sleep(std::time::Duration::from_secs(2));
-    no_receive_errors(&hi, Some(&dh));
-    no_receive_errors(&lo, Some(&dl));
-
-    // Graceful stop of the master: priority 0, handover within the skew time.
-    if hi.keepalived {
-        dh.signal_inner("TERM");
-    } else {
-        dh.signal("TERM");
-    }
-    let bound = (256.0 - 100.0) / 256.0 + 0.5;
-    let t = wait_for(bound + 1.0, || has(&lo));
-    assert!(
-        t.is_some_and(|t| t <= bound),
-        "{}",
-        ctx(&format!("IPv6 handover took {t:?} s"))
-    );
-    drop(dh);
-    drop(dl);
+    preempt_then_hand_over(&hi, &lo, dl, &has, &ctx);
     let _ = std::fs::remove_dir_all(&dir);
 }
 

@@ -88,6 +88,30 @@ impl Node<'_> {
     }
 }
 
+/// The two nodes of a seed pair: (interface, directory name, config file) each.
+fn pair<'a>(lan: &'a Lan, base: &Path, nodes: [(&'static str, &str, &str); 2]) -> [Node<'a>; 2] {
+    let confs = repo_root().join("conf-examples/keepalived");
+    let [a, b] = nodes;
+    let node = |i: usize, (ifname, dir, conf): (&'static str, &str, &str)| Node {
+        ns: &lan.nodes[i],
+        ifname,
+        dir: base.join(dir),
+        conf: confs.join(conf),
+    };
+    [node(0, a), node(1, b)]
+}
+
+/// Both nodes' vrrpd logs, for a failed assertion.
+fn logs(a: &Node<'_>, b: &Node<'_>) -> String {
+    format!(
+        "{}:\n{}\n{}:\n{}",
+        a.dir.display(),
+        log(&a.dir.join("vrrpd.log")),
+        b.dir.display(),
+        log(&b.dir.join("vrrpd.log"))
+    )
+}
+
 #[test]
 fn seed002_pair_rise_fall_weight5() {
     if !netns_available() {
@@ -99,28 +123,17 @@ fn seed002_pair_rise_fall_weight5() {
         &[("eth0", "192.168.4.61/24"), ("eth0", "192.168.4.62/24")],
     );
     let base = std::env::temp_dir().join(format!("seed002-{}", std::process::id()));
-    let confs = repo_root().join("conf-examples/keepalived");
-    let lb1 = Node {
-        ns: &lan.nodes[0],
-        ifname: "eth0",
-        dir: base.join("lb1"),
-        conf: confs.join("seed002-lb1.conf"),
-    };
-    let lb2 = Node {
-        ns: &lan.nodes[1],
-        ifname: "eth0",
-        dir: base.join("lb2"),
-        conf: confs.join("seed002-lb2.conf"),
-    };
+    let [lb1, lb2] = pair(
+        &lan,
+        &base,
+        [
+            ("eth0", "lb1", "seed002-lb1.conf"),
+            ("eth0", "lb2", "seed002-lb2.conf"),
+        ],
+    );
     let d1 = lb1.start(true);
     let _d2 = lb2.start(true);
-    let show = || {
-        format!(
-            "lb1:\n{}\nlb2:\n{}",
-            log(&lb1.dir.join("vrrpd.log")),
-            log(&lb2.dir.join("vrrpd.log"))
-        )
-    };
+    let show = || logs(&lb1, &lb2);
     assert!(wait_for(10.0, || lb1.has(vip)).is_some(), "{}", show());
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert!(!lb2.has(vip), "both masters\n{}", show());
@@ -199,28 +212,17 @@ fn seed001_pair_pass_auth_failover_and_handover() {
         ],
     );
     let base = std::env::temp_dir().join(format!("seed001-{}", std::process::id()));
-    let confs = repo_root().join("conf-examples/keepalived");
-    let m = Node {
-        ns: &lan.nodes[0],
-        ifname: "ens160",
-        dir: base.join("master"),
-        conf: confs.join("seed001-master.conf"),
-    };
-    let b = Node {
-        ns: &lan.nodes[1],
-        ifname: "ens192",
-        dir: base.join("backup"),
-        conf: confs.join("seed001-backup.conf"),
-    };
+    let [m, b] = pair(
+        &lan,
+        &base,
+        [
+            ("ens160", "master", "seed001-master.conf"),
+            ("ens192", "backup", "seed001-backup.conf"),
+        ],
+    );
     let mut dm = m.start(false);
     let db = b.start(false);
-    let show = || {
-        format!(
-            "master:\n{}\nbackup:\n{}",
-            log(&m.dir.join("vrrpd.log")),
-            log(&b.dir.join("vrrpd.log"))
-        )
-    };
+    let show = || logs(&m, &b);
     assert!(wait_for(10.0, || m.has(vip)).is_some(), "{}", show());
     std::thread::sleep(std::time::Duration::from_secs(3));
     assert!(
@@ -298,28 +300,17 @@ fn seed001_tracked_check_moves_the_vip() {
             )
         })
         .collect();
-    let confs = repo_root().join("conf-examples/keepalived");
-    let m = Node {
-        ns: &lan.nodes[0],
-        ifname: "ens160",
-        dir: base.join("master"),
-        conf: confs.join("seed001-master.conf"),
-    };
-    let b = Node {
-        ns: &lan.nodes[1],
-        ifname: "ens192",
-        dir: base.join("backup"),
-        conf: confs.join("seed001-backup.conf"),
-    };
+    let [m, b] = pair(
+        &lan,
+        &base,
+        [
+            ("ens160", "master", "seed001-master.conf"),
+            ("ens192", "backup", "seed001-backup.conf"),
+        ],
+    );
     let dm = m.start(false);
     let _db = b.start(false);
-    let show = || {
-        format!(
-            "master:\n{}\nbackup:\n{}",
-            log(&m.dir.join("vrrpd.log")),
-            log(&b.dir.join("vrrpd.log"))
-        )
-    };
+    let show = || logs(&m, &b);
     assert!(wait_for(10.0, || m.has(vip)).is_some(), "{}", show());
     // Both checks pass (their weights are in the adverts) and the VIP stays put.
     std::thread::sleep(std::time::Duration::from_secs(5));
