@@ -367,13 +367,15 @@ fn listen_backlogs_follow_bind_proxy_and_maxconn() {
 #[test]
 fn counters_show_in_the_csv_report() {
     let (web, _stop) = server(slow_http);
-    let (port, sport) = (free_port(), free_port());
+    let (echo_port, _stop_echo) = server(echo);
+    let (port, sport, tport) = (free_port(), free_port(), free_port());
     let _p = start(
         "counters",
         &format!(
             "{HTTP}listen stats\n  bind 127.0.0.1:{sport}\n  stats enable\n  stats uri /st\n\
              frontend fe\n  bind 127.0.0.1:{port}\n  http-request deny if {{ path_beg /private }}\n  default_backend app\n\
-             backend app\n  option httpchk GET /\n  server web01 127.0.0.1:{web} check inter 200\n  server dead 127.0.0.1:9 check inter 200 fall 1\n"
+             backend app\n  option httpchk GET /\n  server web01 127.0.0.1:{web} check inter 200\n  server dead 127.0.0.1:9 check inter 200 fall 1\n\
+             listen tcpapp\n  mode tcp\n  bind 127.0.0.1:{tport}\n  server echo 127.0.0.1:{echo_port}\n"
         ),
         sport, // not `port`: a probe connection there would count as a session
     );
@@ -382,6 +384,16 @@ fn counters_show_in_the_csv_report() {
         assert_eq!(get(port, "/").0, 200);
     }
     assert_eq!(get(port, "/private").0, 403);
+    // Two TCP sessions of 5 bytes each way.
+    for _ in 0..2 {
+        let mut c = TcpStream::connect(("127.0.0.1", tport)).unwrap();
+        c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        c.write_all(b"hello").unwrap();
+        let mut buf = [0u8; 5];
+        c.read_exact(&mut buf).unwrap();
+    }
+    // The proxy counts a chunk just after writing it on: let it.
+    std::thread::sleep(Duration::from_millis(200));
     let mut s = TcpStream::connect(("127.0.0.1", sport)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     write!(
@@ -424,6 +436,10 @@ fn counters_show_in_the_csv_report() {
     assert_eq!(cell("app", "dead", "check_status"), "L4CON", "{body}");
     assert_eq!(cell("app", "BACKEND", "stot"), "3", "{body}");
     assert_eq!(cell("app", "BACKEND", "act"), "1", "{body}");
+    assert_eq!(cell("tcpapp", "FRONTEND", "stot"), "2", "{body}");
+    assert_eq!(cell("tcpapp", "FRONTEND", "bin"), "10", "{body}");
+    assert_eq!(cell("tcpapp", "FRONTEND", "bout"), "10", "{body}");
+    assert_eq!(cell("tcpapp", "echo", "stot"), "2", "{body}");
     let bout: u64 = cell("app", "web01", "bout").parse().unwrap();
     assert!(bout >= 3 * 40, "response bytes counted: {bout}");
 }

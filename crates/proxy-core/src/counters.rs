@@ -38,6 +38,15 @@ pub struct Counters {
     queue_max: AtomicU32,
 }
 
+/// One session being counted in `cur` (see `Counters::count`).
+pub struct Counted<'a>(&'a Counters);
+
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.end();
+    }
+}
+
 /// A copy of the counters at one moment, for rendering.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Snapshot {
@@ -78,6 +87,12 @@ impl Counters {
 
     pub fn add_total(&self) {
         self.total.fetch_add(1, Relaxed);
+    }
+
+    /// `begin` now and `end` when the returned guard is dropped, however the session ends.
+    pub fn count(&self) -> Counted<'_> {
+        self.begin();
+        Counted(self)
     }
 
     pub fn end(&self) {
@@ -270,6 +285,18 @@ mod tests {
         c.end(); // one end too many stays at zero
         let s = c.snapshot();
         assert_eq!((s.cur, s.max, s.total), (0, 2, 3));
+    }
+
+    #[test]
+    fn a_counted_session_ends_when_dropped() {
+        let c = Counters::default();
+        {
+            let _a = c.count();
+            let _b = c.count();
+            assert_eq!(c.current(), 2);
+        }
+        let s = c.snapshot();
+        assert_eq!((s.cur, s.max, s.total), (0, 2, 2));
     }
 
     #[test]

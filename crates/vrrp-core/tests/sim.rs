@@ -184,9 +184,12 @@ impl Lan {
                 "{what} at t={}: masters {m:?} in component {c}",
                 self.now
             );
+            // The highest priority wins. Between equal priorities the RFCs give no
+            // preemption (a backup yields to a master of its own priority whatever the
+            // addresses), so any router of the top priority is a right master.
             assert_eq!(
-                Some(m[0]),
-                self.best_in(c),
+                Some(self.nodes[m[0]].cfg.priority),
+                self.best_in(c).map(|b| self.nodes[b].cfg.priority),
                 "{what} at t={}: wrong master",
                 self.now
             );
@@ -231,6 +234,11 @@ fn random_cluster(rng: &mut Rng) -> Vec<InstanceConfig> {
         if !prios.contains(&p) {
             prios.push(p);
         }
+    }
+    // A third of the clusters have two routers of equal priority: two masters that meet
+    // (at start-up, after a partition) must settle on one by the primary addresses.
+    if rng.below(3) == 0 {
+        prios[1] = prios[0];
     }
     prios
         .into_iter()

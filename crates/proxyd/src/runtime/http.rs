@@ -703,19 +703,9 @@ async fn idle_expiry(c: &HttpConn, idle: HttpIdle) {
         .await;
 }
 
-/// Counts a frontend session for as long as it lives.
-struct Session<'a>(&'a proxy_core::counters::Counters);
-
-impl Drop for Session<'_> {
-    fn drop(&mut self) {
-        self.0.end();
-    }
-}
-
 pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
-    fe.counters.begin();
     let counted = fe.clone();
-    let _session = Session(&counted.counters);
+    let _session = counted.counters.count();
     let conn = Arc::new(conn);
     let state = Arc::new(HttpConn {
         activity: Arc::new(Activity::new()),

@@ -309,6 +309,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
 }
 
 pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
+    let _session = fe.counters.count();
     let (peer, local) = (conn.peer, conn.local);
     let at_accept = ContentSample {
         conn: &conn,
