@@ -1,8 +1,8 @@
 //! proxyd's limits and timeouts, end to end on loopback: the server queue bounded by
 //! `maxqueue`, TCP `timeout tunnel` / `client-fin` and inactivity counted over both
 //! directions, HTTP `timeout http-keep-alive` and `timeout client` around a slow server,
-//! request heads bounded by `tune.bufsize`, listen backlogs, and the counters behind the
-//! stats page's CSV.
+//! request heads bounded by `tune.bufsize`, listen backlogs, the counters behind the
+//! stats page's CSV, and plain TCP sessions forwarded by splice(2).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // End-to-end tests time real sockets: the wall clock is what they measure.
 #![allow(clippy::disallowed_methods)]
@@ -442,4 +442,48 @@ fn counters_show_in_the_csv_report() {
     assert_eq!(cell("tcpapp", "echo", "stot"), "2", "{body}");
     let bout: u64 = cell("app", "web01", "bout").parse().unwrap();
     assert!(bout >= 3 * 40, "response bytes counted: {bout}");
+}
+
+/// How many pipes process `pid` has open.
+fn pipes_of(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .filter_map(|e| std::fs::read_link(e.path()).ok())
+                .filter(|l| l.to_string_lossy().starts_with("pipe:"))
+                .count()
+        })
+        .unwrap_or(0)
+}
+
+#[test]
+fn plain_tcp_sessions_are_spliced() {
+    let (srv, _stop) = server(echo);
+    let port = free_port();
+    let p = start(
+        "splice",
+        &format!(
+            "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
+             listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{srv}\n"
+        ),
+        port,
+    );
+    let pid = p.child.id();
+    let idle = pipes_of(pid);
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let big = vec![b'z'; 300_000];
+    let mut w = c.try_clone().unwrap();
+    let sender = std::thread::spawn(move || w.write_all(&big).unwrap());
+    let mut got = vec![0u8; 300_000];
+    c.read_exact(&mut got).unwrap();
+    sender.join().unwrap();
+    assert!(got.iter().all(|&b| b == b'z'), "bytes changed on the way");
+    // One pipe per direction (two fds each) while the session lives.
+    assert_eq!(
+        pipes_of(pid),
+        idle + 4,
+        "the session's data does not go through pipes"
+    );
+    drop(c);
 }

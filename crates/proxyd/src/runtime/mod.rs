@@ -15,6 +15,7 @@ mod listen;
 mod log;
 mod metered;
 mod rules;
+mod splice;
 mod stats;
 mod tcp;
 mod tls;

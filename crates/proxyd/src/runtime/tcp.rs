@@ -439,14 +439,37 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         c.bytes_out(rep.len() as u64);
     }
     let activity = Activity::new();
-    let mut watch = IdleWatch::new(&activity);
     let limits = IdleLimits::new(&fe.timeouts, &be.timeouts);
+    let counted: [&Counters; 3] = [srv, fe_c, be_c];
+    let marked_down = guard.0.down.subscribe();
+    // A plain TCP client: the bytes go socket to socket through a pipe (splice), never
+    // through this process's memory. TLS clients are copied.
+    let any: &mut dyn std::any::Any = &mut client;
+    if let Some(c) = any.downcast_mut::<TcpStream>() {
+        let c = &*c;
+        let up = super::splice::relay(c, &server, counted, true, &activity);
+        let down = super::splice::relay(&server, c, counted, false, &activity);
+        forward(up, down, marked_down, limits, &activity).await;
+        return;
+    }
     let (cr, cw) = tokio::io::split(client);
     let (sr, sw) = server.into_split();
-    let up = pipe(cr, sw, [srv, fe_c, be_c], true, &activity);
-    let down = pipe(sr, cw, [srv, fe_c, be_c], false, &activity);
+    let up = pipe(cr, sw, counted, true, &activity);
+    let down = pipe(sr, cw, counted, false, &activity);
+    forward(up, down, marked_down, limits, &activity).await;
+}
+
+/// Run both directions of a session until both are done, one fails, the server is marked
+/// DOWN (`on-marked-down shutdown-sessions`), or the session idles out.
+async fn forward(
+    up: impl std::future::Future<Output = std::io::Result<()>>,
+    down: impl std::future::Future<Output = std::io::Result<()>>,
+    mut marked_down: tokio::sync::watch::Receiver<u64>,
+    limits: IdleLimits,
+    activity: &Activity,
+) {
     tokio::pin!(up, down);
-    let mut marked_down = guard.0.down.subscribe();
+    let mut watch = IdleWatch::new(activity);
     let (mut up_done, mut down_done) = (false, false);
     while !(up_done && down_done) {
         let limit = if up_done || down_done {
@@ -456,7 +479,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         };
         let idle = async {
             match limit {
-                Some(_) => watch.expired(&activity, || limit).await,
+                Some(_) => watch.expired(activity, || limit).await,
                 None => std::future::pending().await,
             }
         };
