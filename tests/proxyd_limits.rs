@@ -332,6 +332,36 @@ fn request_heads_are_bounded_by_the_buffer() {
     assert!((400..500).contains(&too_big), "got {too_big}");
 }
 
+/// HTTP/1.1: answers every request with a 20 KB response head (one huge header).
+fn huge_head(s: TcpStream) {
+    let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+    let mut w = s.try_clone().unwrap();
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    while r.read_line(&mut line).unwrap_or(0) > 0 {
+        if line == "\r\n" {
+            let big = "b".repeat(20_000);
+            let _ = write!(
+                w,
+                "HTTP/1.1 200 OK\r\nX-Big: {big}\r\nContent-Length: 2\r\n\r\nok"
+            );
+        }
+        line.clear();
+    }
+}
+
+#[test]
+fn response_heads_larger_than_the_buffer_give_502() {
+    let (web, _stop) = server(huge_head);
+    let port = free_port();
+    let _p = start(
+        "bigresp",
+        &format!("{HTTP}listen app\n  bind 127.0.0.1:{port}\n  server s 127.0.0.1:{web}\n"),
+        port,
+    );
+    assert_eq!(get(port, "/").0, 502);
+}
+
 /// The backlog of the socket listening on `port` (Send-Q of `ss -ltn`).
 fn backlog(port: u16) -> u32 {
     let out = std::process::Command::new("ss")
