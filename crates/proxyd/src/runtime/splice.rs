@@ -58,12 +58,6 @@ pub async fn relay(
             }
         }
         activity.touch();
-        for c in counted {
-            if inbound {
-                c.bytes_in(n as u64);
-            } else {
-                c.bytes_out(n as u64);
-            }
-        }
+        super::tcp::count_bytes(counted, inbound, n);
     }
 }

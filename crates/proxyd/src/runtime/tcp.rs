@@ -231,12 +231,17 @@ where
         activity.touch();
         w.write_all(&buf[..n]).await?;
         activity.touch();
-        for c in counted {
-            if inbound {
-                c.bytes_in(n as u64);
-            } else {
-                c.bytes_out(n as u64);
-            }
+        count_bytes(counted, inbound, n);
+    }
+}
+
+/// `n` bytes forwarded: from the client (`inbound`) or to it.
+pub fn count_bytes(counted: [&Counters; 3], inbound: bool, n: usize) {
+    for c in counted {
+        if inbound {
+            c.bytes_in(n as u64);
+        } else {
+            c.bytes_out(n as u64);
         }
     }
 }
