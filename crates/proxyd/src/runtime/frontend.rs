@@ -10,7 +10,6 @@ use haproxy_conf::model::{Mode, Proxy};
 use proxy_core::acl::{Cond, Sample};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 use tokio::sync::Semaphore;
 
 pub struct FrontendRt {
@@ -19,7 +18,6 @@ pub struct FrontendRt {
     pub acls: AclSet,
     switching: Vec<(Option<Cond>, Arc<BackendRt>)>,
     default_backend: Option<Arc<BackendRt>>,
-    pub client_timeout: Option<Duration>,
     pub http: ProxyHttp,
     pub rules: HttpRules,
     pub tcp: TcpRules,
@@ -77,7 +75,6 @@ impl FrontendRt {
             acls,
             switching,
             default_backend,
-            client_timeout: p.timeouts.client.map(Duration::from_millis),
             http: ProxyHttp::new(p)?,
             rules,
             tcp,

@@ -387,7 +387,9 @@ async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
                         Some(acceptor) => {
                             // The handshake must finish within the client timeout.
                             let limit = fe2
-                                .client_timeout
+                                .timeouts
+                                .client
+                                .map(std::time::Duration::from_millis)
                                 .unwrap_or(std::time::Duration::from_secs(30));
                             if let Ok(Ok(s)) =
                                 tokio::time::timeout(limit, acceptor.accept(stream)).await

@@ -29,8 +29,9 @@ pub struct InUse(pub Arc<ServerRt>);
 impl Drop for InUse {
     fn drop(&mut self) {
         let s = &self.0;
-        s.counters.end();
-        s.backend_counters.end();
+        for c in [&s.counters, &s.backend_counters] {
+            c.end();
+        }
         // A slot is free: the first request waiting in the backend's queue may take it.
         if s.backend_counters.queued() > 0 {
             s.released.notify_one();
@@ -121,8 +122,10 @@ where
         };
         drop(queued.take());
         let s = be.servers[i].clone();
-        s.counters.hold();
-        s.backend_counters.hold();
+        // The slot counts against the server's maxconn (and the backend) while connecting.
+        for c in [&s.counters, &s.backend_counters] {
+            c.hold();
+        }
         let guard = InUse(s.clone());
         // A pooled connection is there at once: no timer for it.
         let mut opening = std::pin::pin!(open(s.clone()));
@@ -134,8 +137,9 @@ where
         };
         match opened {
             Ok(Some(conn)) => {
-                s.counters.add_total();
-                s.backend_counters.add_total();
+                for c in [&s.counters, &s.backend_counters] {
+                    c.add_total();
+                }
                 return Some((conn, guard));
             }
             _ => {
