@@ -46,8 +46,7 @@ fn seed000_pair_serves_the_vip_through_a_failover() {
         let name = format!("web0{}", k + 1);
         std::thread::spawn(move || e2e::http_responder(l, name, st, n));
     }
-    let dir = std::env::temp_dir().join(format!("ha-pair-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("ha-pair");
     let kconf = repo_root().join("conf-examples/keepalived");
     let hconf = repo_root().join("conf-examples/haproxy/seed000.runnable.cfg");
     let mut nodes = Vec::new();
@@ -124,5 +123,4 @@ fn seed000_pair_serves_the_vip_through_a_failover() {
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     drop(nodes);
-    let _ = std::fs::remove_dir_all(&dir);
 }

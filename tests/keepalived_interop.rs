@@ -244,9 +244,8 @@ fn mixed_pair(keepalived_is_master: bool, v3: bool) {
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
     );
     // One directory per test: the v2 and v3 tests run at the same time.
-    let dir = std::env::temp_dir().join(format!(
-        "interop-{}-{keepalived_is_master}-v{}",
-        std::process::id(),
+    let dir = e2e::Scratch::new(&format!(
+        "interop-{keepalived_is_master}-v{}",
         if v3 { 3 } else { 2 }
     ));
     std::fs::create_dir_all(&dir).unwrap();
@@ -260,14 +259,14 @@ fn mixed_pair(keepalived_is_master: bool, v3: bool) {
         ns: &lan.nodes[0],
         keepalived: keepalived_is_master,
         conf: write("hi.conf", conf("MASTER", 150, v3)),
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         name: "hi",
     };
     let lo = Node {
         ns: &lan.nodes[1],
         keepalived: !keepalived_is_master,
         conf: write("lo.conf", conf("BACKUP", 100, v3)),
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         name: "lo",
     };
     let ctx = |what: &str| format!("{what}\n--- hi:\n{}\n--- lo:\n{}", hi.log(), lo.log());
@@ -304,7 +303,6 @@ fn mixed_pair(keepalived_is_master: bool, v3: bool) {
         .exec("ip", &["addr", "del", &format!("{VIP}/24"), "dev", "eth0"]);
 
     preempt_then_hand_over(&hi, &lo, dl, &|n| n.has_vip(), &ctx);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -360,8 +358,7 @@ fn mixed_pair_v6(keepalived_is_master: bool) {
         link_local_ready(&lan.nodes[0]) && link_local_ready(&lan.nodes[1]),
         "no link-local address"
     );
-    let dir = std::env::temp_dir().join(format!("interop-{}-{tag}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new(&format!("interop-{tag}"));
     let write = |name: &str, text: String| -> PathBuf {
         let p = dir.join(name);
         std::fs::write(&p, text).unwrap();
@@ -371,14 +368,14 @@ fn mixed_pair_v6(keepalived_is_master: bool) {
         ns: &lan.nodes[0],
         keepalived: keepalived_is_master,
         conf: write("hi.conf", conf6("MASTER", 150)),
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         name: "hi",
     };
     let lo = Node {
         ns: &lan.nodes[1],
         keepalived: !keepalived_is_master,
         conf: write("lo.conf", conf6("BACKUP", 100)),
-        dir: dir.clone(),
+        dir: dir.to_path_buf(),
         name: "lo",
     };
     let has = |n: &Node<'_>| n.ns.has_addr("eth0", VIP6);
@@ -412,7 +409,6 @@ fn mixed_pair_v6(keepalived_is_master: bool) {
         .exec("ip", &["addr", "del", &format!("{VIP6}/64"), "dev", "eth0"]);
 
     preempt_then_hand_over(&hi, &lo, dl, &has, &ctx);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]

@@ -148,8 +148,6 @@ fn missing_config_file_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read configuration file"));
 }
 
-fn tempdir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("kot-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
+fn tempdir() -> e2e::Scratch {
+    e2e::Scratch::new("kot")
 }

@@ -281,8 +281,7 @@ fn stats_page_with_auth_and_csv() {
 
 #[test]
 fn errorfiles_replace_generated_pages() {
-    let dir = std::env::temp_dir().join(format!("proxyd-errf-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("proxyd-errf");
     let f503 = dir.join("503.http");
     std::fs::write(
         &f503,
@@ -315,5 +314,4 @@ fn errorfiles_replace_generated_pages() {
     assert_eq!(r.header("content-type"), Some("text/html"));
     let r = Client::connect(port).get("x", "/private");
     assert_eq!((r.status, r.body.as_str()), (403, "nope\n"));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -61,8 +61,7 @@ fn seed002_tcp_balancing_and_checks() {
             threads.push(std::thread::spawn(move || serve(l, name, tls, stop)));
         }
     }
-    let dir = std::env::temp_dir().join(format!("proxyd-seed002-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("proxyd-seed002");
     let logf = dir.join("proxyd.log");
     let cfg = repo_root().join("conf-examples/haproxy/seed002.cfg");
     let _p = lb.spawn(
@@ -119,7 +118,6 @@ fn seed002_tcp_balancing_and_checks() {
     for t in threads {
         let _ = t.join();
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Seed 003 (HTTP, forwardfor except 127.0.0.0/8, http-server-close, chroot, user
@@ -151,8 +149,7 @@ fn seed003_http_balancing_and_forwardfor() {
         let name = format!("web{}", k + 1);
         std::thread::spawn(move || e2e::http_responder(l, name, st, n));
     }
-    let dir = std::env::temp_dir().join(format!("proxyd-seed003-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("proxyd-seed003");
     let logf = dir.join("proxyd.log");
     let cfg = repo_root().join("conf-examples/haproxy/seed003.runnable.cfg");
     let _p = lb.spawn(
@@ -194,5 +191,4 @@ fn seed003_http_balancing_and_forwardfor() {
         "127.0.0.1 is excepted: {local}"
     );
     stop.store(true, Ordering::Relaxed);
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -34,7 +34,7 @@ fn curl(host: &str, port: u16, path: &str) -> (String, String) {
 
 #[test]
 fn termination_with_sni_certificates_and_routing() {
-    let dir = std::env::temp_dir().join(format!("proxyd-tls-{}", std::process::id()));
+    let dir = e2e::Scratch::new("proxyd-tls");
     let certs = dir.join("certs");
     std::fs::create_dir_all(&certs).unwrap();
     make_cert(&certs, "test.com");
@@ -83,13 +83,11 @@ fn termination_with_sni_certificates_and_routing() {
     assert!(v.contains("CN=test.domain.com"), "{v}");
     assert_eq!(body, "web-domain /b xff= hdr=tls");
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
 fn check_ssl_verify_none_against_a_tls_server() {
-    let dir = std::env::temp_dir().join(format!("proxyd-checkssl-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("proxyd-checkssl");
     let pem = make_cert(&dir, "backend.example.org");
     let sport = free_port();
     let server = Kill(
@@ -126,5 +124,4 @@ fn check_ssl_verify_none_against_a_tls_server() {
         "{}",
         p.log()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -57,3 +57,35 @@ fn config_front_ends_are_pure() {
     assert_pure("haproxy-conf");
     assert_pure("conf-diag");
 }
+
+/// `unsafe` is denied workspace-wide (Cargo.toml) and allowed in exactly one small module.
+#[test]
+fn unsafe_is_allowed_in_one_module_only() {
+    fn walk(dir: &std::path::Path, hits: &mut Vec<String>) {
+        for e in std::fs::read_dir(dir).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != "target") {
+                    walk(&p, hits);
+                }
+            } else if p.extension().is_some_and(|x| x == "rs") {
+                let text = std::fs::read_to_string(&p).unwrap();
+                if text.contains("allow(unsafe_code)") {
+                    hits.push(
+                        p.strip_prefix(e2e::repo_root())
+                            .unwrap()
+                            .display()
+                            .to_string(),
+                    );
+                }
+            }
+        }
+    }
+    let mut hits = Vec::new();
+    walk(&e2e::repo_root().join("crates"), &mut hits);
+    walk(&e2e::repo_root().join("tests"), &mut hits);
+    hits.retain(|h| h != "tests/purity.rs"); // this test's own text
+    assert_eq!(hits, ["crates/vrrpd/src/daemon/alarm.rs"]);
+    let manifest = std::fs::read_to_string(e2e::repo_root().join("Cargo.toml")).unwrap();
+    assert!(manifest.contains("unsafe_code = \"deny\""), "{manifest}");
+}

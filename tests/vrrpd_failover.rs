@@ -123,8 +123,7 @@ fn seed000_failover_preempt_and_graceful_handover() {
         ],
     );
     let (lb01, lb02, client) = (&lan.nodes[0], &lan.nodes[1], &lan.nodes[2]);
-    let logs = std::env::temp_dir().join(format!("vrrpd-e2e-{}", std::process::id()));
-    std::fs::create_dir_all(&logs).unwrap();
+    let logs = e2e::Scratch::new("vrrpd-e2e");
 
     let mut d1 = lb01.spawn(
         vrrpd,
@@ -217,7 +216,6 @@ fn seed000_failover_preempt_and_graceful_handover() {
     d2.signal("TERM");
     assert!(d2.wait_exit(3.0));
     assert!(!lb02.has_addr("eth0", VIP), "SIGTERM left the VIP on lb02");
-    let _ = std::fs::remove_dir_all(&logs);
 }
 
 /// Seed 000's check (`killall -0 haproxy`, weight 2) with a stand-in process named
@@ -234,7 +232,7 @@ fn seed000_tracked_check_moves_the_vip() {
         "vt",
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
     );
-    let dir = std::env::temp_dir().join(format!("vrrpd-track-{}", std::process::id()));
+    let dir = e2e::Scratch::new("vrrpd-track");
     let (c1, c2) = (
         confs.join("seed000-lb01.conf"),
         confs.join("seed000-lb02.conf"),
@@ -245,7 +243,6 @@ fn seed000_tracked_check_moves_the_vip() {
     let t = standin_dies_vip_moves(&lan, &daemons, &dir, 2.0 + FAILOVER_BOUND + 2.0);
     eprintln!("VIP moved {t:.2} s after haproxy died on the master");
     drop(daemons);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Split brain: VRRP dropped between the nodes (nftables inside lb02's namespace), both
@@ -269,8 +266,7 @@ fn split_brain_heals_to_one_master() {
         ],
     );
     let (lb01, lb02, client) = (&lan.nodes[0], &lan.nodes[1], &lan.nodes[2]);
-    let logs = std::env::temp_dir().join(format!("vrrpd-split-{}", std::process::id()));
-    std::fs::create_dir_all(&logs).unwrap();
+    let logs = e2e::Scratch::new("vrrpd-split");
     let c1 = confs.join("seed000-lb01.conf");
     let c2 = confs.join("seed000-lb02.conf");
     let _d1 = lb01.spawn(
@@ -332,7 +328,6 @@ fn split_brain_heals_to_one_master() {
         mac(lb01),
         mac(lb02)
     );
-    let _ = std::fs::remove_dir_all(&logs);
 }
 
 /// vrrp_track_process instead of a script: a stand-in `haproxy` on each node (each in its
@@ -347,8 +342,7 @@ fn track_process_moves_the_vip() {
         "vp",
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
     );
-    let dir = std::env::temp_dir().join(format!("vrrpd-proc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-proc");
     let conf = |prio: u16| {
         format!(
             "vrrp_track_process track_haproxy {{
@@ -384,7 +378,6 @@ vrrp_instance VI_1 {{
     );
     eprintln!("VIP moved {t:.2} s after haproxy died on the master (track_process)");
     drop(daemons);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// vrrp_sync_group: two instances on lb01 and lb02 in one group. A fault of VI_2 alone
@@ -401,8 +394,7 @@ fn sync_group_moves_together() {
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
     );
     let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
-    let dir = std::env::temp_dir().join(format!("vrrpd-group-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-group");
     let down = dir.join("down");
     let notes = dir.join("group.log");
     let notify = dir.join("notify.sh");
@@ -508,5 +500,4 @@ vrrp_instance VI_2 {{
         "{}",
         show()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }

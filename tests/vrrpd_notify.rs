@@ -64,8 +64,7 @@ fn notify_scripts_fifo_and_mail() {
     }
     let lan = Lan::new("vn", &[("eth0", "192.168.10.1/24")]);
     let n = &lan.nodes[0];
-    let dir = std::env::temp_dir().join(format!("vrrpd-notify-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-notify");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).unwrap();
     let out = dir.join("notify.log");
     std::fs::OpenOptions::new()
@@ -200,7 +199,6 @@ vrrp_instance VI_1 {{
     assert!(d.wait_exit(10.0), "vrrpd did not stop: {}", read(&logf));
     assert!(read(&out).lines().any(|l| l == "stop"), "{}", read(&out));
     drop(smtp);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// O_NONBLOCK, so reading the FIFO returns what is buffered instead of waiting.

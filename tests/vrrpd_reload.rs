@@ -47,8 +47,7 @@ fn sighup_keeps_vips_and_applies_changes() {
     // The client takes neighbour entries from gratuitous ARPs it never asked for, so a
     // new VIP's announcement shows up in its table.
     client.exec_ok("sysctl", &["-qw", "net.ipv4.conf.eth0.arp_accept=1"]);
-    let dir = std::env::temp_dir().join(format!("vrrpd-reload-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-reload");
     let cfg = dir.join("keepalived.conf");
     let logf = dir.join("vrrpd.log");
     std::fs::write(&cfg, conf(150, &["192.168.10.3"], None)).unwrap();
@@ -119,7 +118,6 @@ fn sighup_keeps_vips_and_applies_changes() {
     );
     assert!(n.has_addr("eth0", "192.168.10.4"));
     drop(d);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -132,8 +130,7 @@ fn unicast_peers_fail_over() {
         "vu",
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
     );
-    let dir = std::env::temp_dir().join(format!("vrrpd-uni-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-uni");
     let c1 = dir.join("a.conf");
     let c2 = dir.join("b.conf");
     std::fs::write(
@@ -192,7 +189,6 @@ fn unicast_peers_fail_over() {
         show()
     );
     drop(db);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// track_interface (weight 0): the tracked link going down puts the master in FAULT, the VIP
@@ -217,8 +213,7 @@ fn link_down_is_fault_and_the_vip_moves() {
     );
     a.exec_ok("ip", &["link", "set", "eth1", "up"]);
     a.exec_ok("ip", &["link", "set", "eth1p", "up"]);
-    let dir = std::env::temp_dir().join(format!("vrrpd-link-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-link");
     let ca = dir.join("a.conf");
     let cb = dir.join("b.conf");
     let tracked = conf(150, &["192.168.10.3"], None).replace(
@@ -287,7 +282,6 @@ fn link_down_is_fault_and_the_vip_moves() {
         "backup did not take over\n{}",
         show()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A check that hangs is killed at its timeout and counts as a failure (the weight applies).
@@ -302,8 +296,7 @@ fn hanging_check_times_out_as_failure() {
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
     );
     let (a, b) = (&lan.nodes[0], &lan.nodes[1]);
-    let dir = std::env::temp_dir().join(format!("vrrpd-hang-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-hang");
     let ca = dir.join("a.conf");
     let cb = dir.join("b.conf");
     let hanging = format!(
@@ -344,7 +337,6 @@ fn hanging_check_times_out_as_failure() {
         "{sleeping} hanging checks left running\n{}",
         show()
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// virtual_routes: added with the VIPs when the instance becomes master, removed when it
@@ -356,8 +348,7 @@ fn virtual_routes_follow_the_master() {
     }
     let lan = Lan::new("vv", &[("eth0", "192.168.10.1/24")]);
     let n = &lan.nodes[0];
-    let dir = std::env::temp_dir().join(format!("vrrpd-routes-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-routes");
     let cfg = dir.join("keepalived.conf");
     let logf = dir.join("vrrpd.log");
     let with_routes = |routes: &str| {
@@ -426,7 +417,6 @@ fn virtual_routes_follow_the_master() {
     d.signal("TERM");
     assert!(d.wait_exit(5.0), "{}", log(&logf));
     assert!(!routes().contains("10.20.0.0/16"), "{}", routes());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn vmac_conf(prio: u16) -> String {
@@ -451,8 +441,7 @@ fn use_vmac_keeps_one_mac_across_failover() {
         ],
     );
     let (lb01, lb02, client) = (&lan.nodes[0], &lan.nodes[1], &lan.nodes[2]);
-    let dir = std::env::temp_dir().join(format!("vrrpd-vmac-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-vmac");
     let vrrpd = binary("vrrpd");
     let mut daemons = Vec::new();
     for (i, (node, prio)) in [(lb01, 150), (lb02, 100)].into_iter().enumerate() {
@@ -522,7 +511,6 @@ fn use_vmac_keeps_one_mac_across_failover() {
             .success(),
         "vrrp.42 left behind"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Gratuitous ARPs on becoming master: `vrrp_garp_master_repeat` of them, spaced by
@@ -537,8 +525,7 @@ fn garp_bursts_are_spaced_by_vrrp_garp_interval() {
         &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.50/24")],
     );
     let (n, client) = (&lan.nodes[0], &lan.nodes[1]);
-    let dir = std::env::temp_dir().join(format!("vrrpd-garp-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = e2e::Scratch::new("vrrpd-garp");
     let cfg = dir.join("keepalived.conf");
     std::fs::write(
         &cfg,
@@ -567,5 +554,4 @@ fn garp_bursts_are_spaced_by_vrrp_garp_interval() {
         let gap = w[1].0 - w[0].0;
         assert!((0.18..0.5).contains(&gap), "gap {gap:.3} s: {seen:?}");
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

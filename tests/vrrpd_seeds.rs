@@ -122,7 +122,7 @@ fn seed002_pair_rise_fall_weight5() {
         "s2",
         &[("eth0", "192.168.4.61/24"), ("eth0", "192.168.4.62/24")],
     );
-    let base = std::env::temp_dir().join(format!("seed002-{}", std::process::id()));
+    let base = e2e::Scratch::new("seed002");
     let [lb1, lb2] = pair(
         &lan,
         &base,
@@ -193,7 +193,6 @@ fn seed002_pair_rise_fall_weight5() {
         wait_for(3.0, || !lb1.has(vip)).is_some(),
         "SIGTERM left the VIP"
     );
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 #[test]
@@ -211,7 +210,7 @@ fn seed001_pair_pass_auth_failover_and_handover() {
             ("ens192", "172.30.129.12/24"),
         ],
     );
-    let base = std::env::temp_dir().join(format!("seed001-{}", std::process::id()));
+    let base = e2e::Scratch::new("seed001");
     let [m, b] = pair(
         &lan,
         &base,
@@ -258,7 +257,6 @@ fn seed001_pair_pass_auth_failover_and_handover() {
         show()
     );
     drop(db);
-    let _ = std::fs::remove_dir_all(&base);
 }
 
 #[test]
@@ -277,8 +275,7 @@ fn seed001_tracked_check_moves_the_vip() {
             ("ens192", "172.30.129.12/24"),
         ],
     );
-    let base = std::env::temp_dir().join(format!("seed001c-{}", std::process::id()));
-    std::fs::create_dir_all(&base).unwrap();
+    let base = e2e::Scratch::new("seed001c");
     let pem = e2e::make_cert(&base, "localhost");
     let _https: Vec<Daemon> = lan
         .nodes
@@ -328,5 +325,4 @@ fn seed001_tracked_check_moves_the_vip() {
         show()
     );
     assert!(wait_for(2.0, || !b.has(vip)).is_some(), "{}", show());
-    let _ = std::fs::remove_dir_all(&base);
 }

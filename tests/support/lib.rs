@@ -493,18 +493,70 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// A fresh directory for one test's files and logs, removed when dropped. When the test
+/// fails (the thread is panicking) it is kept and its path printed, for the logs in it.
+pub struct Scratch {
+    dir: Option<tempfile::TempDir>,
+}
+
+impl Scratch {
+    pub fn new(tag: &str) -> Scratch {
+        let dir = tempfile::Builder::new()
+            .prefix(&format!("{tag}-"))
+            .tempdir()
+            .expect("scratch directory");
+        // As a directory made with the usual umask: scripts run as other users must reach it.
+        std::fs::set_permissions(
+            dir.path(),
+            std::os::unix::fs::PermissionsExt::from_mode(0o755),
+        )
+        .expect("scratch directory mode");
+        Scratch { dir: Some(dir) }
+    }
+
+    pub fn path(&self) -> &Path {
+        self.dir
+            .as_ref()
+            .map_or(Path::new("/nonexistent"), |d| d.path())
+    }
+}
+
+impl std::ops::Deref for Scratch {
+    type Target = Path;
+    fn deref(&self) -> &Path {
+        self.path()
+    }
+}
+
+impl AsRef<Path> for Scratch {
+    fn as_ref(&self) -> &Path {
+        self.path()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        if let Some(d) = self.dir.take() {
+            if std::thread::panicking() {
+                eprintln!("test files kept in {}", d.keep().display());
+            }
+        }
+    }
+}
+
 /// proxyd running a haproxy.cfg in the foreground (`-db`), its output in a log file;
 /// killed on drop.
 pub struct Proxyd {
     pub child: std::process::Child,
     pub log: PathBuf,
+    /// Dropped after the child is killed (fields drop after `Drop::drop`).
+    pub dir: Scratch,
 }
 
 impl Proxyd {
     /// Write `cfg` to a fresh directory named after `tag` and start proxyd on it.
     pub fn start(tag: &str, cfg: &str) -> Proxyd {
-        let dir = std::env::temp_dir().join(format!("proxyd-{tag}-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).expect("proxyd test dir");
+        let dir = Scratch::new(&format!("proxyd-{tag}"));
         let path = dir.join("haproxy.cfg");
         std::fs::write(&path, cfg).expect("write haproxy.cfg");
         let log = dir.join("proxyd.log");
@@ -517,7 +569,7 @@ impl Proxyd {
             .stderr(f)
             .spawn()
             .expect("spawn proxyd");
-        Proxyd { child, log }
+        Proxyd { child, log, dir }
     }
 
     pub fn log(&self) -> String {

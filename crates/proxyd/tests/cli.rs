@@ -2,7 +2,6 @@
 //! --dump.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::path::PathBuf;
 use std::process::{Command, Output};
 
 fn proxyd(args: &[&str]) -> Output {
@@ -12,14 +11,9 @@ fn proxyd(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn dir() -> PathBuf {
-    let d = std::env::temp_dir().join(format!("proxyd-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn write(name: &str, text: &str) -> String {
-    let p = dir().join(name);
+/// A file in the test's own temporary directory (removed with it).
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> String {
+    let p = dir.path().join(name);
     if let Some(parent) = p.parent() {
         std::fs::create_dir_all(parent).unwrap();
     }
@@ -35,7 +29,8 @@ fn stdout(o: &Output) -> String {
 
 #[test]
 fn valid_config() {
-    let f = write("valid.cfg", VALID);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(&tmp, "valid.cfg", VALID);
     let o = proxyd(&["-c", "-f", &f]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(stdout(&o), "Configuration file is valid\n");
@@ -43,7 +38,12 @@ fn valid_config() {
 
 #[test]
 fn warnings_are_reported_and_dw_makes_them_fatal() {
-    let f = write("warn.cfg", &VALID.replace("  timeout client 30s\n", ""));
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        &tmp,
+        "warn.cfg",
+        &VALID.replace("  timeout client 30s\n", ""),
+    );
     let o = proxyd(&["-c", "-f", &f]);
     assert_eq!(o.status.code(), Some(0));
     assert_eq!(
@@ -56,7 +56,9 @@ fn warnings_are_reported_and_dw_makes_them_fatal() {
 
 #[test]
 fn errors_exit_1_and_quiet_prints_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
     let f = write(
+        &tmp,
         "bad.cfg",
         &VALID.replace("default_backend be", "default_backend bee"),
     );
@@ -70,7 +72,9 @@ fn errors_exit_1_and_quiet_prints_nothing() {
 
 #[test]
 fn no_listener_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
     let f = write(
+        &tmp,
         "nolisten.cfg",
         "backend be\n  timeout connect 1s\n  timeout server 1s\n  server s 127.0.0.1:80\n",
     );
@@ -79,21 +83,25 @@ fn no_listener_exits_2() {
 
 #[test]
 fn several_files_and_a_directory() {
+    let tmp = tempfile::tempdir().unwrap();
     let a = write(
+        &tmp,
         "multi/a.cfg",
         "defaults\n  mode http\n  timeout connect 5s\n  timeout client 30s\n  timeout server 30s\n",
     );
     let _b = write(
+        &tmp,
         "conf.d/10-fe.cfg",
         "frontend fe\n  bind 127.0.0.1:8000\n  default_backend be\n",
     );
     let _c = write(
+        &tmp,
         "conf.d/20-be.cfg",
         "backend be\n  server s1 127.0.0.1:8080\n",
     );
-    let _h = write("conf.d/.hidden.cfg", "this is not a config\n");
-    let _n = write("conf.d/notes.txt", "neither is this\n");
-    let d = dir().join("conf.d").display().to_string();
+    let _h = write(&tmp, "conf.d/.hidden.cfg", "this is not a config\n");
+    let _n = write(&tmp, "conf.d/notes.txt", "neither is this\n");
+    let d = tmp.path().join("conf.d").display().to_string();
     let o = proxyd(&["-c", "-f", &a, "-f", &d]);
     assert_eq!(
         o.status.code(),
@@ -120,7 +128,8 @@ fn condition_evaluation() {
 
 #[test]
 fn dump_shows_inherited_defaults() {
-    let f = write("dump.cfg", VALID);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(&tmp, "dump.cfg", VALID);
     let o = proxyd(&["-c", "--dump", "-f", &f]);
     let text = stdout(&o);
     let json_start = text.find('{').unwrap();

@@ -86,8 +86,8 @@ fn seed002_haproxy_dies_on_master_moves_vip() {
 
 #[test]
 fn weight_too_small_and_mismatches_are_reported() {
-    let dir = std::env::temp_dir().join(format!("cc-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
     let node = |prio: u32, pass: &str, adv: u32| {
         format!(
             "vrrp_script chk {{\n  script \"/bin/true\"\n  weight 1\n}}\nvrrp_instance V {{\n  interface eth0\n  virtual_router_id 9\n  priority {prio}\n  advert_int {adv}\n  authentication {{\n    auth_type PASS\n    auth_pass {pass}\n  }}\n  virtual_ipaddress {{\n    10.9.9.9/24\n  }}\n  track_script {{\n    chk\n  }}\n}}\n"
@@ -112,5 +112,4 @@ fn weight_too_small_and_mismatches_are_reported() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&text.stdout).contains("[PROBLEM] `chk` fails on a"));
-    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -12,10 +12,9 @@ fn vrrpd(args: &[&str]) -> Output {
         .unwrap()
 }
 
-fn write(name: &str, text: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("vrrpd-cli-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let p = dir.join(name);
+/// A file in the test's own temporary directory (removed with it).
+fn write(dir: &tempfile::TempDir, name: &str, text: &str) -> PathBuf {
+    let p = dir.path().join(name);
     std::fs::write(&p, text).unwrap();
     p
 }
@@ -25,7 +24,8 @@ const VALID: &str = "global_defs {\n router_id t\n}\nvrrp_instance VI_1 {\n stat
 
 #[test]
 fn valid_config_exits_0() {
-    let f = write("valid.conf", VALID);
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(&tmp, "valid.conf", VALID);
     let out = vrrpd(&["-t", "-f", f.to_str().unwrap()]);
     assert_eq!(
         out.status.code(),
@@ -37,12 +37,18 @@ fn valid_config_exits_0() {
 
 #[test]
 fn missing_parameter_exits_2_and_config_error_5() {
-    let f = write("missing.conf", &VALID.replace("advert_int 0.5", "priority"));
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        &tmp,
+        "missing.conf",
+        &VALID.replace("advert_int 0.5", "priority"),
+    );
     assert_eq!(
         vrrpd(&["-t", "-f", f.to_str().unwrap()]).status.code(),
         Some(2)
     );
     let f = write(
+        &tmp,
         "range.conf",
         &VALID.replace("virtual_router_id 7", "virtual_router_id 700"),
     );
@@ -55,7 +61,12 @@ fn missing_parameter_exits_2_and_config_error_5() {
 
 #[test]
 fn config_test_log_file() {
-    let f = write("log.conf", &VALID.replace("state MASTER", "state MASTR"));
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        &tmp,
+        "log.conf",
+        &VALID.replace("state MASTER", "state MASTR"),
+    );
     let log = f.with_extension("log");
     let arg = format!("--config-test={}", log.display());
     let out = vrrpd(&[&arg, "-f", f.to_str().unwrap()]);
@@ -66,7 +77,9 @@ fn config_test_log_file() {
 
 #[test]
 fn dump_conf_text_and_json_show_defaults() {
+    let tmp = tempfile::tempdir().unwrap();
     let f = write(
+        &tmp,
         "dump.conf",
         &VALID.replace(" advert_int 0.5\n version 3\n", ""),
     );
@@ -85,8 +98,9 @@ fn dump_conf_text_and_json_show_defaults() {
 
 #[test]
 fn config_id_selects_lines() {
+    let tmp = tempfile::tempdir().unwrap();
     let text = VALID.replace(" state MASTER\n", "@lb1 state MASTER\n@^lb1 state BACKUP\n");
-    let f = write("id.conf", &text);
+    let f = write(&tmp, "id.conf", &text);
     let state = |id: &str| {
         let out = vrrpd(&["-d", "--json", "-i", id, "-f", f.to_str().unwrap()]);
         let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
@@ -98,7 +112,12 @@ fn config_id_selects_lines() {
 
 #[test]
 fn all_config_makes_missing_include_fatal() {
-    let f = write("inc.conf", &format!("include nothing-here-*.conf\n{VALID}"));
+    let tmp = tempfile::tempdir().unwrap();
+    let f = write(
+        &tmp,
+        "inc.conf",
+        &format!("include nothing-here-*.conf\n{VALID}"),
+    );
     assert_eq!(
         vrrpd(&["-t", "-f", f.to_str().unwrap()]).status.code(),
         Some(0)
@@ -120,9 +139,10 @@ fn lvs_checker_is_refused_clearly() {
 
 #[test]
 fn version_and_keepalived_flags_parse() {
+    let tmp = tempfile::tempdir().unwrap();
     let out = vrrpd(&["-v"]);
     assert!(String::from_utf8_lossy(&out.stdout).starts_with("vrrpd "));
-    let f = write("flags.conf", VALID);
+    let f = write(&tmp, "flags.conf", VALID);
     let out = vrrpd(&[
         "-t",
         "-P",

@@ -1,27 +1,43 @@
-//! The one place the daemon reads the clock: milliseconds since start, for vrrp-core.
+//! The one place the daemon reads the clock: milliseconds since start, for vrrp-core, and the
+//! wake-up at the engine's next deadline (a timerfd: see `alarm`).
 
-use std::time::{Duration, Instant};
+use super::alarm::Alarm;
+use nix::time::{clock_gettime, ClockId};
+use std::time::Duration;
 
 pub struct Clock {
-    start: Instant,
+    /// CLOCK_MONOTONIC at start: engine time 0.
+    start: Duration,
+    alarm: Alarm,
+}
+
+fn monotonic() -> Duration {
+    // CLOCK_MONOTONIC cannot fail on Linux; a zero would only delay timers, never panic.
+    clock_gettime(ClockId::CLOCK_MONOTONIC)
+        .map(Duration::from)
+        .unwrap_or_default()
 }
 
 impl Clock {
-    #[allow(clippy::disallowed_methods)] // the daemon is the edge where time comes from
-    pub fn new() -> Self {
-        Clock {
-            start: Instant::now(),
-        }
+    pub fn new() -> std::io::Result<Self> {
+        Ok(Clock {
+            start: monotonic(),
+            alarm: Alarm::new()?,
+        })
     }
 
-    #[allow(clippy::disallowed_methods)]
     pub fn now_ms(&self) -> u64 {
-        self.start.elapsed().as_millis() as u64
+        monotonic().saturating_sub(self.start).as_millis() as u64
     }
 
-    /// A tokio deadline for an engine time.
-    pub fn deadline(&self, ms: u64) -> tokio::time::Instant {
-        tokio::time::Instant::from_std(self.start + Duration::from_millis(ms))
+    /// Returns at engine time `ms` (at once if that has passed).
+    pub async fn sleep_until(&self, ms: u64) {
+        let at = self.start + Duration::from_millis(ms);
+        if self.alarm.wait_until(at).await.is_err() {
+            // Cannot happen for a timerfd and a valid time; tokio's coarser timer then.
+            let left = Duration::from_millis(ms.saturating_sub(self.now_ms()));
+            tokio::time::sleep(left).await;
+        }
     }
 }
 

@@ -2,6 +2,7 @@
 //! rtnetlink, gratuitous ARP / NA frames, vrrp_script checks and notify scripts.
 //!
 
+mod alarm;
 mod clock;
 mod host;
 mod links;
@@ -252,7 +253,7 @@ struct Edge {
 }
 
 async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
-    let clock = Clock::new();
+    let clock = Clock::new().context("timerfd")?;
     let vips = vips::Vips::new().context("netlink")?;
     let notifier = notify::Notifier::new(&cfg);
     let mut slots: Vec<Slot> = Vec::new();
@@ -309,8 +310,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     log(&format!("started, {} instance(s)", slots.len()));
     loop {
         let next = slots.iter().filter_map(|s| s.engine.poll_timeout()).min();
-        let sleep =
-            tokio::time::sleep_until(clock.deadline(next.unwrap_or(clock.now_ms() + 60_000)));
+        let sleep = clock.sleep_until(next.unwrap_or(clock.now_ms() + 60_000));
         tokio::select! {
             _ = sleep => {
                 let now = clock.now_ms();

@@ -1,0 +1,58 @@
+//! A wake-up at an absolute CLOCK_MONOTONIC time, precise to microseconds: a timerfd driven by
+//! tokio's reactor.
+//!
+//! tokio's own timer rounds a deadline up to its next 1 ms tick, and epoll's timeout to whole
+//! ms, so VRRP timers fired 1-2 ms late and an advert interval of 100 ms came out as ~101 ms.
+//!
+//! This is the workspace's one module with `unsafe`: registering a file descriptor with tokio
+//! (`AsyncFd::register`) is unsafe because tokio cannot check that the descriptor stays open
+//! and the same for the registration's life. Here it does by construction: the `TimerFd` owns
+//! its descriptor (`OwnedFd`), it is moved into the `AsyncFd`, and it is never taken out.
+#![allow(unsafe_code)]
+
+use nix::sys::time::TimeSpec;
+use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
+use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::time::Duration;
+use tokio::io::unix::AsyncFd;
+
+struct Fd(TimerFd);
+
+impl AsRawFd for Fd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_fd().as_raw_fd()
+    }
+}
+
+pub struct Alarm(AsyncFd<Fd>);
+
+impl Alarm {
+    pub fn new() -> std::io::Result<Self> {
+        let fd = TimerFd::new(
+            ClockId::CLOCK_MONOTONIC,
+            TimerFlags::TFD_NONBLOCK | TimerFlags::TFD_CLOEXEC,
+        )?;
+        // SAFETY: see the module comment; `Fd` owns the descriptor for the AsyncFd's life.
+        let fd = unsafe { AsyncFd::register(Fd(fd)) }.map_err(|e| e.into_parts().1)?;
+        Ok(Alarm(fd))
+    }
+
+    /// Returns at `at` on CLOCK_MONOTONIC (at once if that has passed).
+    pub async fn wait_until(&self, at: Duration) -> std::io::Result<()> {
+        let inner = &self.0.get_ref().0;
+        // Setting the timer also clears an expiry that was never read.
+        inner.set(
+            Expiration::OneShot(TimeSpec::from_duration(at)),
+            TimerSetTimeFlags::TFD_TIMER_ABSTIME,
+        )?;
+        loop {
+            let mut ready = self.0.readable().await?;
+            // Err: not expired yet; try_io has cleared the readiness, so wait again.
+            if let Ok(read) = ready.try_io(|t| {
+                nix::unistd::read(&t.get_ref().0, &mut [0u8; 8]).map_err(std::io::Error::from)
+            }) {
+                return read.map(drop);
+            }
+        }
+    }
+}
