@@ -285,6 +285,8 @@ fn split_brain_heals_to_one_master() {
     client.exec("ping", &["-c", "1", "-W", "1", VIP]);
     assert_eq!(client_mac_of_vip(client), Some(mac(lb01)));
 
+    // The LAN's gratuitous ARPs from the split on (both takeovers' and answers' bursts).
+    let garps = client.capture_garps(14.0);
     lb02.exec_ok("nft", &["add", "table", "inet", "split"]);
     lb02.exec_ok(
         "nft",
@@ -319,14 +321,33 @@ fn split_brain_heals_to_one_master() {
         t.unwrap_or(0.0)
     );
     assert!(lb01.has_addr("eth0", VIP));
-    // lb01 answered lb02's lower-priority adverts with gratuitous ARPs: the client's entry
-    // points at the one master again, without the client asking.
+    // lb01 answered lb02's lower-priority advert with gratuitous ARPs at once and answers
+    // again vrrp_garp_lower_prio_delay (5 s) later, as keepalived does. The first answer can
+    // reach the client before lb02's own takeover burst (lb02 adverts before adding the VIP
+    // and announcing it), so the client's entry is only sure to point at the one master
+    // again after the second: it must, without the client asking.
     assert!(
-        wait_for(2.0, || client_mac_of_vip(client) == Some(mac(lb01))).is_some(),
+        wait_for(5.0 + 1.5, || client_mac_of_vip(client) == Some(mac(lb01))).is_some(),
         "the client still sends the VIP's traffic to {:?} (lb01 is {}, lb02 {})",
         client_mac_of_vip(client),
         mac(lb01),
         mac(lb02)
+    );
+    // And the last word on the LAN about the VIP is the master's.
+    let seen: Vec<(f64, String, String)> = garps
+        .join()
+        .unwrap()
+        .into_iter()
+        .filter(|(_, _, ip)| ip == VIP)
+        .collect();
+    let last_lb02 = seen.iter().rposition(|(_, m, _)| *m == mac(lb02));
+    assert!(
+        last_lb02.is_some(),
+        "no GARP from lb02's takeover: {seen:?}"
+    );
+    assert!(
+        seen.last().is_some_and(|(_, m, _)| *m == mac(lb01)),
+        "the last GARP for the VIP is not lb01's: {seen:?}"
     );
 }
 
