@@ -94,4 +94,34 @@ mod tests {
             "Tue, 29 Feb 2000 00:00:00 +0000"
         );
     }
+
+    /// The alarm never wakes before the engine time it was set for, wakes at once for a
+    /// time that has passed, and still works after a wait was abandoned (as the main loop's
+    /// select! abandons it whenever a packet comes first) with its expiry never read.
+    #[tokio::test]
+    async fn sleep_until_wakes_at_its_time_not_before() {
+        let clock = super::Clock::new().unwrap();
+        let t = clock.now_ms() + 20;
+        clock.sleep_until(t).await;
+        assert!(clock.now_ms() >= t);
+
+        let before = clock.now_ms();
+        clock.sleep_until(0).await; // long past
+        assert!(
+            clock.now_ms() - before < 50,
+            "a past deadline must not wait"
+        );
+
+        // Abandon a 5 ms wait after 1 ms; it expires unread. The next wait must not end early.
+        let short = clock.now_ms() + 5;
+        let _ = tokio::time::timeout(
+            std::time::Duration::from_millis(1),
+            clock.sleep_until(short),
+        )
+        .await;
+        std::thread::sleep(std::time::Duration::from_millis(10));
+        let t = clock.now_ms() + 30;
+        clock.sleep_until(t).await;
+        assert!(clock.now_ms() >= t);
+    }
 }
