@@ -495,9 +495,7 @@ pub fn free_port() -> u16 {
 
 /// A fresh directory for one test's files and logs, removed when dropped. When the test
 /// fails (the thread is panicking) it is kept and its path printed, for the logs in it.
-pub struct Scratch {
-    dir: Option<tempfile::TempDir>,
-}
+pub struct Scratch(tempfile::TempDir);
 
 impl Scratch {
     pub fn new(tag: &str) -> Scratch {
@@ -511,35 +509,28 @@ impl Scratch {
             std::os::unix::fs::PermissionsExt::from_mode(0o755),
         )
         .expect("scratch directory mode");
-        Scratch { dir: Some(dir) }
-    }
-
-    pub fn path(&self) -> &Path {
-        self.dir
-            .as_ref()
-            .map_or(Path::new("/nonexistent"), |d| d.path())
+        Scratch(dir)
     }
 }
 
 impl std::ops::Deref for Scratch {
     type Target = Path;
     fn deref(&self) -> &Path {
-        self.path()
+        self.0.path()
     }
 }
 
 impl AsRef<Path> for Scratch {
     fn as_ref(&self) -> &Path {
-        self.path()
+        self.0.path()
     }
 }
 
 impl Drop for Scratch {
     fn drop(&mut self) {
-        if let Some(d) = self.dir.take() {
-            if std::thread::panicking() {
-                eprintln!("test files kept in {}", d.keep().display());
-            }
+        if std::thread::panicking() {
+            self.0.disable_cleanup(true);
+            eprintln!("test files kept in {}", self.0.path().display());
         }
     }
 }
