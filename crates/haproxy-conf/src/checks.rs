@@ -145,11 +145,11 @@ fn backends_referenced(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
 
 fn conditions(p: &Proxy) -> impl Iterator<Item = &Condition> {
     p.rules
-        .iter()
-        .filter_map(|r| r.cond.as_ref())
+        .conditions()
         .chain(p.use_backends.iter().filter_map(|u| u.cond.as_ref()))
         .chain(p.stick_rules.iter().filter_map(|s| s.cond.as_ref()))
         .chain(p.stats.admin.iter())
+        .chain(p.monitor_fail.iter())
 }
 
 fn acls_referenced(p: &Proxy, diags: &mut Diagnostics) {
@@ -243,16 +243,7 @@ fn http_only(p: &Proxy, diags: &mut Diagnostics) {
             .help("add `mode http` to this section"),
         );
     }
-    let http_rules = p.rules.iter().find(|r| {
-        matches!(
-            r.kind,
-            RuleKind::HttpRequest
-                | RuleKind::HttpResponse
-                | RuleKind::HttpAfterResponse
-                | RuleKind::Redirect
-        )
-    });
-    if let Some(r) = http_rules {
+    if let Some(span) = p.rules.first_http() {
         diags.push(
             Diagnostic::warning(
                 codes::STATS_TCP,
@@ -262,7 +253,7 @@ fn http_only(p: &Proxy, diags: &mut Diagnostics) {
                     p.name
                 ),
             )
-            .at(r.span)
+            .at(span)
             .label("this proxy is in tcp mode")
             .help("add `mode http`, or use `tcp-request content` rules"),
         );
@@ -282,14 +273,14 @@ fn references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
             );
         }
     }
-    for g in &p.errorfiles_groups {
+    for (g, span) in &p.errorfiles_groups {
         if !cfg.http_errors.iter().any(|x| &x.name == g) {
             diags.push(
                 Diagnostic::error(
                     codes::UNKNOWN_REF,
                     format!("`errorfiles {g}` names no http-errors section"),
                 )
-                .at(p.span)
+                .at(*span)
                 .help(format!("define `http-errors {g}`")),
             );
         }
@@ -332,11 +323,7 @@ fn references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
 }
 
 fn servers(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
-    let verify_off = cfg
-        .global
-        .other
-        .iter()
-        .any(|(k, v)| k == "ssl-server-verify" && v.first().is_some_and(|x| x == "none"));
+    let verify_off = cfg.global.ssl_server_verify_none;
     for s in &p.servers {
         let o = &s.opts;
         let unix = s.addr.kind == crate::values::AddrKind::Unix;
@@ -359,7 +346,7 @@ fn servers(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
                 )),
             );
         }
-        let has_ca = o.other.iter().any(|x| x == "ca-file");
+        let has_ca = o.ca_file.is_some();
         if (o.ssl || o.check_ssl) && o.verify.as_deref() != Some("none") && !has_ca && !verify_off {
             diags.push(
                 Diagnostic::error(
@@ -370,8 +357,8 @@ fn servers(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
                 .help("add `ca-file /etc/ssl/certs/ca-certificates.crt`, or `verify none` if you trust the network to the server"),
             );
         }
-        if let Some(pos) = o.other.iter().position(|x| x == "track") {
-            let target = o.other.get(pos + 1).cloned().unwrap_or_default();
+        if let Some(target) = &o.track {
+            let target = target.clone();
             let (be, srv) = match target.split_once('/') {
                 Some((b, s)) => (b.to_string(), s.to_string()),
                 None => (p.name.clone(), target.clone()),
@@ -397,7 +384,7 @@ fn servers(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
     for r in &p.stick_rules {
         if r.table.is_none() && p.stick_table.is_none() {
             diags.push(
-                Diagnostic::error(codes::UNKNOWN_REF, format!("`stick {}` in `{}` has no stick-table to use", r.kind, p.name))
+                Diagnostic::error(codes::UNKNOWN_REF, format!("`{}` in `{}` has no stick-table to use", r.kind.keyword(), p.name))
                     .at(p.span)
                     .help("declare `stick-table type ip size 100k expire 30m` in this section, or add `table NAME`"),
             );

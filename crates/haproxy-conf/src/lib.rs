@@ -3,6 +3,7 @@
 //!
 //! Pure: files come through a `conf_diag::Loader`, variables through a [`tokenizer::Env`].
 
+pub mod actions;
 pub mod build;
 pub mod checks;
 pub mod codes;
@@ -10,6 +11,7 @@ pub mod cond;
 pub mod dump;
 pub mod model;
 pub mod registry;
+pub mod sample;
 pub mod samples;
 pub mod source;
 pub mod tokenizer;

@@ -1,6 +1,8 @@
 //! The typed haproxy.cfg model, defaults resolved: what the data plane runs from.
 //! Spans are kept (not serialised) for later diagnostics.
 
+use crate::actions::{HttpReqAction, HttpRespAction, Redirect, Rule, TcpAction};
+use crate::sample::{Expr, MatchMethod, Pattern};
 use crate::values::{ListenAddr, ServerAddr};
 use conf_diag::Span;
 use serde::Serialize;
@@ -59,14 +61,19 @@ pub struct Global {
     pub hard_stop_after_ms: Option<u64>,
     pub ssl_default_bind_ciphers: Option<String>,
     pub ssl_default_bind_ciphersuites: Option<String>,
-    pub ssl_default_bind_options: Vec<String>,
-    pub ssl_default_server_options: Vec<String>,
+    /// `ssl-default-bind-options`: the TLS versions binds accept by default.
+    pub ssl_default_bind_min_ver: Option<String>,
+    pub ssl_default_bind_max_ver: Option<String>,
     pub ca_base: Option<String>,
     /// `zero-warning`: warnings are fatal, as with `-dW`.
     pub zero_warning: bool,
     pub crt_base: Option<String>,
-    /// Other global settings read but not acted on: keyword and words.
-    pub other: Vec<(String, Vec<String>)>,
+    /// `ssl-server-verify none|required` (HAProxy's default: required).
+    pub ssl_server_verify_none: bool,
+    /// `ulimit-n`: the file descriptor limit to set.
+    pub ulimit_n: Option<u64>,
+    /// `nosplice`: copy TCP sessions instead of splicing them.
+    pub nosplice: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -161,12 +168,15 @@ pub enum Balance {
     Leastconn,
     First,
     Source,
+    /// `balance uri [len N] [depth N] [whole] [path-only]`.
     Uri {
-        args: Vec<String>,
+        len: Option<u32>,
+        depth: Option<u32>,
+        whole: bool,
+        path_only: bool,
     },
     UrlParam {
         param: String,
-        args: Vec<String>,
     },
     Hdr {
         name: String,
@@ -175,19 +185,32 @@ pub enum Balance {
     Random {
         draws: u32,
     },
-    RdpCookie {
-        cookie: Option<String>,
-    },
-    Hash {
-        expr: String,
-    },
 }
 
-/// `option NAME args…` / `no option NAME`.
+/// `hash-type map-based|consistent [sdbm|djb2|crc32] [avalanche]`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct HashType {
+    pub consistent: bool,
+    pub function: HashFunction,
+    pub avalanche: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HashFunction {
+    #[default]
+    Sdbm,
+    Djb2,
+    Crc32,
+}
+
+/// `option forwardfor [except NET] [header NAME] [if-none]`, and `option originalto
+/// [except NET] [header NAME]` (if-none unused).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct OptionSetting {
-    pub enabled: bool,
-    pub args: Vec<String>,
+pub struct AddrHeader {
+    pub header: String,
+    pub except: Option<(std::net::IpAddr, u8)>,
+    pub if_none: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -196,19 +219,63 @@ pub struct Bind {
     pub name: Option<String>,
     pub ssl: bool,
     pub crt: Vec<String>,
-    pub alpn: Option<String>,
+    /// ALPN protocols offered, in order (`alpn h2,http/1.1`).
+    pub alpn: Option<Vec<String>>,
+    /// `proto NAME`: force a protocol (h2 is refused until proxyd speaks it).
+    pub proto: Option<String>,
     pub v4v6: bool,
     pub v6only: bool,
     pub accept_proxy: bool,
+    /// `transparent`: accept connections for any address (IP_TRANSPARENT).
     pub transparent: bool,
     pub defer_accept: bool,
     pub interface: Option<String>,
     pub maxconn: Option<u64>,
     pub backlog: Option<u64>,
-    /// Other options, kept as written.
-    pub other: Vec<String>,
+    /// `strict-sni`: refuse a TLS handshake whose SNI matches no certificate.
+    pub strict_sni: bool,
+    /// `ssl-min-ver` / `ssl-max-ver`: `TLSv1.2`, `TLSv1.3`.
+    pub ssl_min_ver: Option<String>,
+    pub ssl_max_ver: Option<String>,
+    /// Unix socket permissions: `mode` (octal), `user`/`uid`, `group`/`gid`.
+    pub unix_mode: Option<u32>,
+    pub unix_user: Option<String>,
+    pub unix_group: Option<String>,
+    /// `tcp-ut`, `mss`: TCP socket options.
+    pub tcp_user_timeout_ms: Option<u64>,
+    pub mss: Option<u32>,
     #[serde(skip)]
     pub span: Span,
+}
+
+/// `agent-check` settings of a server.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Agent {
+    pub port: Option<u16>,
+    pub addr: Option<String>,
+    pub inter_ms: Option<u64>,
+    /// `agent-send STRING`: sent on connecting.
+    pub send: Option<String>,
+}
+
+/// `observe layer4|layer7`: what counts as an error of live traffic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Observe {
+    Layer4,
+    Layer7,
+}
+
+/// `on-error`: what `error-limit` consecutive errors of live traffic do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnError {
+    /// Run checks at `fastinter` (the default).
+    #[default]
+    Fastinter,
+    FailCheck,
+    SuddenDeath,
+    MarkDown,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -223,22 +290,52 @@ pub struct ServerOpts {
     pub backup: bool,
     pub maxconn: Option<u64>,
     pub maxqueue: Option<u64>,
+    pub minconn: Option<u64>,
     pub check_port: Option<u16>,
     pub check_addr: Option<String>,
     pub check_ssl: bool,
+    pub check_send_proxy: bool,
     pub ssl: bool,
+    /// `verify none|required`.
     pub verify: Option<String>,
+    /// `sni EXPR` (a sample expression, kept as written; `str(NAME)` is a fixed name).
     pub sni: Option<String>,
+    pub ca_file: Option<String>,
     pub send_proxy: bool,
     pub send_proxy_v2: bool,
     pub cookie: Option<String>,
     pub disabled: bool,
     pub init_addr: Option<String>,
+    /// `resolvers NAME` (ignored: the system resolver is used; checked to exist).
     pub resolvers: Option<String>,
+    /// `resolve-prefer ipv4|ipv6`.
+    pub resolvers_prefer: Option<String>,
     pub on_marked_down: Option<String>,
     pub on_marked_up: Option<String>,
     pub slowstart_ms: Option<u64>,
-    pub other: Vec<String>,
+    pub agent_check: bool,
+    pub agent: Agent,
+    /// `track [BACKEND/]SERVER`: take that server's health instead of checking.
+    pub track: Option<String>,
+    /// `redir PREFIX`: answer GET/HEAD requests with a 302 to this server's prefix.
+    pub redir: Option<String>,
+    /// `non-stick`: never stored in a stick table.
+    pub non_stick: bool,
+    pub observe: Option<Observe>,
+    pub on_error: OnError,
+    pub error_limit: u32,
+    /// `id N`: the server's numeric id (HAProxy numbers them from 1 otherwise).
+    pub id: Option<u32>,
+    /// `tfo`, `tcp-ut`: TCP options towards the server.
+    pub tcp_user_timeout_ms: Option<u64>,
+    /// `pool-max-conn`: idle connections kept for reuse (-1 unlimited, 0 none).
+    pub pool_max_conn: Option<i64>,
+    /// `pool-purge-delay`.
+    pub pool_purge_delay_ms: Option<u64>,
+    /// `max-reuse N`: requests per server connection (-1 unlimited).
+    pub max_reuse: Option<i64>,
+    /// `source ADDR[:PORT]`: the address to connect from.
+    pub source: Option<String>,
 }
 
 impl Default for ServerOpts {
@@ -254,22 +351,44 @@ impl Default for ServerOpts {
             backup: false,
             maxconn: None,
             maxqueue: None,
+            minconn: None,
             check_port: None,
             check_addr: None,
             check_ssl: false,
+            check_send_proxy: false,
             ssl: false,
             verify: None,
             sni: None,
+            ca_file: None,
             send_proxy: false,
             send_proxy_v2: false,
             cookie: None,
             disabled: false,
             init_addr: None,
             resolvers: None,
+            resolvers_prefer: None,
             on_marked_down: None,
             on_marked_up: None,
             slowstart_ms: None,
-            other: Vec::new(),
+            agent_check: false,
+            agent: Agent {
+                port: None,
+                addr: None,
+                inter_ms: None,
+                send: None,
+            },
+            track: None,
+            redir: None,
+            non_stick: false,
+            observe: None,
+            on_error: OnError::Fastinter,
+            error_limit: 10,
+            id: None,
+            tcp_user_timeout_ms: None,
+            pool_max_conn: None,
+            pool_purge_delay_ms: None,
+            max_reuse: None,
+            source: None,
         }
     }
 }
@@ -285,13 +404,17 @@ pub struct Server {
     pub addr_span: Span,
 }
 
-/// `acl NAME FETCH [flags] [patterns…]`, or an anonymous `{ … }` one.
+/// `acl NAME CRITERION [flags] [patterns…]`, or an anonymous `{ … }` one, typed: the
+/// expression, how it matches and the patterns in the form the method needs. Several
+/// lines with one name make one ACL that matches when any line does.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Acl {
     pub name: String,
-    pub fetch: String,
-    pub flags: Vec<String>,
-    pub patterns: Vec<String>,
+    pub expr: Expr,
+    pub method: MatchMethod,
+    /// `-i`: strings compared without case (patterns are lowercase already).
+    pub nocase: bool,
+    pub patterns: Vec<Pattern>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -317,28 +440,50 @@ pub struct Condition {
     pub any_of: Vec<Vec<AclTerm>>,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum RuleKind {
-    HttpRequest,
-    HttpResponse,
-    HttpAfterResponse,
-    TcpRequestConnection,
-    TcpRequestSession,
-    TcpRequestContent,
-    TcpResponseContent,
-    Redirect,
-    Block,
+/// A proxy's rules by phase, each list in file order.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Rules {
+    pub http_request: Vec<Rule<HttpReqAction>>,
+    /// `redirect` lines: evaluated after the http-request rules, as HAProxy does.
+    pub redirect: Vec<Rule<Redirect>>,
+    pub http_response: Vec<Rule<HttpRespAction>>,
+    pub tcp_request_connection: Vec<Rule<TcpAction>>,
+    /// After the PROXY header and the TLS handshake: sees the addresses the header gave.
+    pub tcp_request_session: Vec<Rule<TcpAction>>,
+    pub tcp_request_content: Vec<Rule<TcpAction>>,
+    pub tcp_response_content: Vec<Rule<TcpAction>>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Rule {
-    pub kind: RuleKind,
-    pub action: String,
-    pub args: Vec<String>,
-    pub cond: Option<Condition>,
-    #[serde(skip)]
-    pub span: Span,
+impl Rules {
+    /// The conditions of every rule.
+    pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
+        self.http_request
+            .iter()
+            .filter_map(|r| r.cond.as_ref())
+            .chain(self.redirect.iter().filter_map(|r| r.cond.as_ref()))
+            .chain(self.http_response.iter().filter_map(|r| r.cond.as_ref()))
+            .chain(
+                self.tcp_request_connection
+                    .iter()
+                    .filter_map(|r| r.cond.as_ref()),
+            )
+            .chain(self.tcp_request_session.iter().filter_map(|r| r.cond.as_ref()))
+            .chain(self.tcp_request_content.iter().filter_map(|r| r.cond.as_ref()))
+            .chain(
+                self.tcp_response_content
+                    .iter()
+                    .filter_map(|r| r.cond.as_ref()),
+            )
+    }
+
+    /// Where the first HTTP rule (request, redirect or response) is, if any.
+    pub fn first_http(&self) -> Option<Span> {
+        self.http_request
+            .first()
+            .map(|r| r.span)
+            .or(self.redirect.first().map(|r| r.span))
+            .or(self.http_response.first().map(|r| r.span))
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -365,38 +510,117 @@ pub struct Stats {
     pub span: Option<Span>,
 }
 
+/// The key type of a stick table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TableType {
+    Ip,
+    Ipv6,
+    Integer,
+    String,
+    Binary,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StickTable {
-    pub table_type: String,
+    pub table_type: TableType,
+    /// Key length for string and binary keys.
     pub len: Option<u64>,
-    pub size: String,
+    /// Entries at most.
+    pub size: u64,
     pub expire_ms: Option<u64>,
-    pub peers: Option<String>,
-    pub store: Vec<String>,
     pub nopurge: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum StickKind {
+    On,
+    Match,
+    StoreRequest,
+    StoreResponse,
+}
+
+impl StickKind {
+    pub fn keyword(self) -> &'static str {
+        match self {
+            StickKind::On => "stick on",
+            StickKind::Match => "stick match",
+            StickKind::StoreRequest => "stick store-request",
+            StickKind::StoreResponse => "stick store-response",
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StickRule {
-    /// `on`, `match`, `store-request`, `store-response`.
-    pub kind: String,
-    pub pattern: String,
+    pub kind: StickKind,
+    pub expr: Expr,
+    /// `table NAME`: another proxy's table (the proxy's own otherwise).
     pub table: Option<String>,
     pub cond: Option<Condition>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// What answers instead of one of proxyd's own error pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ErrorPage {
+    /// `errorfile CODE FILE`: a whole raw HTTP response.
+    File(String),
+    /// `errorloc[302|303] CODE URL`: a redirection.
+    Location { code: u16, url: String },
+    /// `http-error status CODE ...`.
+    Reply(crate::actions::Reply),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ErrorFile {
     pub status: u16,
-    pub file: String,
+    pub page: ErrorPage,
     #[serde(skip)]
     pub span: Span,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// TCP keep-alive probes (`clitcpka-*` / `srvtcpka-*`); None: the system's default.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TcpKa {
+    pub cnt: Option<u32>,
+    pub idle_ms: Option<u64>,
+    pub intvl_ms: Option<u64>,
+}
+
+/// How the persistence cookie is handled (HAProxy's cookie modes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CookieMode {
+    /// Neither inserted nor rewritten: the application sets it.
+    #[default]
+    Passive,
+    Rewrite,
+    Insert,
+    Prefix,
+}
+
+/// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] ...`.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 pub struct Cookie {
     pub name: String,
-    pub options: Vec<String>,
+    pub mode: CookieMode,
+    pub indirect: bool,
+    pub nocache: bool,
+    pub postonly: bool,
+    pub preserve: bool,
+    pub httponly: bool,
+    pub secure: bool,
+    pub domains: Vec<String>,
+    /// Seconds.
+    pub maxidle: Option<u64>,
+    pub maxlife: Option<u64>,
+    pub dynamic: bool,
+    pub attrs: Vec<String>,
 }
 
 /// `option httpchk [METHOD] [URI] [VERSION]` (the version may hide headers, old style).
@@ -409,11 +633,53 @@ pub struct HttpChk {
     pub headers: Vec<(String, String)>,
 }
 
+/// What an `expect` step of a check looks for.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct HttpCheck {
-    /// `expect`, `send`, `connect`, `disable-on-404`, `send-state`, `comment`, `set-var`...
-    pub directive: String,
-    pub args: Vec<String>,
+pub enum ExpectMatch {
+    /// `status 200`, `status 200-399`, `status 200,204`.
+    Status(Vec<(u16, u16)>),
+    RStatus(crate::sample::Regex),
+    /// The body (http-check) or the data read (tcp-check) contains it.
+    String(String),
+    RString(crate::sample::Regex),
+    /// `binary HEX` (tcp-check): the data read contains these bytes.
+    Binary(Vec<u8>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Expect {
+    pub negate: bool,
+    pub what: ExpectMatch,
+    /// `min-recv N`: bytes to wait for before judging.
+    pub min_recv: Option<usize>,
+}
+
+/// `http-check connect` / `tcp-check connect` options.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct CheckConnect {
+    pub port: Option<u16>,
+    pub addr: Option<std::net::IpAddr>,
+    pub send_proxy: bool,
+    pub ssl: bool,
+    pub sni: Option<String>,
+    pub linger: bool,
+}
+
+/// One step of a health check sequence (`tcp-check` / `http-check` lines).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum CheckStep {
+    Connect(CheckConnect),
+    /// tcp-check `send` / `send-binary`: bytes to write.
+    Send(Vec<u8>),
+    /// http-check `send`: the parts of the request it sets.
+    HttpSend {
+        method: Option<String>,
+        uri: Option<String>,
+        version: Option<String>,
+        headers: Vec<(String, String)>,
+        body: Option<String>,
+    },
+    Expect(Expect),
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -441,9 +707,12 @@ pub struct Proxy {
     pub backlog: Option<u64>,
     pub timeouts: Timeouts,
     pub retries: u32,
-    pub options: BTreeMap<String, OptionSetting>,
+    /// `option NAME` (true) / `no option NAME` (false); arguments are typed below.
+    pub options: BTreeMap<String, bool>,
+    pub forwardfor: Option<AddrHeader>,
+    pub originalto: Option<AddrHeader>,
     pub balance: Balance,
-    pub hash_type: Option<String>,
+    pub hash_type: HashType,
     pub default_server: ServerOpts,
     pub servers: Vec<Server>,
     pub acls: Vec<Acl>,
@@ -451,25 +720,35 @@ pub struct Proxy {
     pub default_backend: Option<String>,
     #[serde(skip)]
     pub default_backend_span: Option<Span>,
-    pub rules: Vec<Rule>,
+    pub rules: Rules,
     pub stats: Stats,
     pub stick_table: Option<StickTable>,
     pub stick_rules: Vec<StickRule>,
     pub cookie: Option<Cookie>,
     pub errorfiles: Vec<ErrorFile>,
-    pub errorfiles_groups: Vec<String>,
+    pub errorfiles_groups: Vec<(String, Span)>,
     pub log: Vec<LogTarget>,
     pub log_format: Option<String>,
     pub monitor_uri: Option<String>,
+    /// `monitor fail if|unless COND`: the monitor URI answers 503 when it holds.
+    pub monitor_fail: Vec<Condition>,
     pub httpchk: Option<HttpChk>,
-    pub http_checks: Vec<HttpCheck>,
-    pub tcp_checks: Vec<HttpCheck>,
+    pub http_checks: Vec<CheckStep>,
+    pub tcp_checks: Vec<CheckStep>,
+    /// `dynamic-cookie-key`: the secret of `cookie ... dynamic`.
+    pub dynamic_cookie_key: Option<String>,
     pub email_alert: EmailAlert,
     pub capture: Vec<Vec<String>>,
     pub unique_id_format: Option<String>,
     /// `tcp-request inspect-delay`.
     pub inspect_delay_ms: Option<u64>,
-    pub other: Vec<(String, Vec<String>)>,
+    /// `tcp-response inspect-delay`.
+    pub response_inspect_delay_ms: Option<u64>,
+    pub clitcpka: TcpKa,
+    pub srvtcpka: TcpKa,
+    /// `option http-restrict-req-hdr-names`: None preserve, Some(false) delete,
+    /// Some(true) reject.
+    pub restrict_req_hdr_names: Option<bool>,
     #[serde(skip)]
     pub mode_span: Option<Span>,
 }
@@ -490,15 +769,17 @@ impl Proxy {
             timeouts: Timeouts::default(),
             retries: 3,
             options: BTreeMap::new(),
+            forwardfor: None,
+            originalto: None,
             balance: Balance::Roundrobin,
-            hash_type: None,
+            hash_type: HashType::default(),
             default_server: ServerOpts::default(),
             servers: Vec::new(),
             acls: Vec::new(),
             use_backends: Vec::new(),
             default_backend: None,
             default_backend_span: None,
-            rules: Vec::new(),
+            rules: Rules::default(),
             stats: Stats::default(),
             stick_table: None,
             stick_rules: Vec::new(),
@@ -508,14 +789,19 @@ impl Proxy {
             log: Vec::new(),
             log_format: None,
             monitor_uri: None,
+            monitor_fail: Vec::new(),
             httpchk: None,
             http_checks: Vec::new(),
             tcp_checks: Vec::new(),
+            dynamic_cookie_key: None,
             email_alert: EmailAlert::default(),
             capture: Vec::new(),
             unique_id_format: None,
             inspect_delay_ms: None,
-            other: Vec::new(),
+            response_inspect_delay_ms: None,
+            clitcpka: TcpKa::default(),
+            srvtcpka: TcpKa::default(),
+            restrict_req_hdr_names: None,
             mode_span: None,
         }
     }
@@ -531,8 +817,10 @@ impl Proxy {
         p.timeouts = d.timeouts.clone();
         p.retries = d.retries;
         p.options = d.options.clone();
+        p.forwardfor = d.forwardfor.clone();
+        p.originalto = d.originalto.clone();
         p.balance = d.balance.clone();
-        p.hash_type = d.hash_type.clone();
+        p.hash_type = d.hash_type;
         p.default_server = d.default_server.clone();
         p.default_backend = d.default_backend.clone();
         p.default_backend_span = d.default_backend_span;
@@ -544,13 +832,19 @@ impl Proxy {
         p.monitor_uri = d.monitor_uri.clone();
         p.httpchk = d.httpchk.clone();
         p.http_checks = d.http_checks.clone();
+        p.tcp_checks = d.tcp_checks.clone();
+        p.dynamic_cookie_key = d.dynamic_cookie_key.clone();
+        p.errorfiles_groups = d.errorfiles_groups.clone();
+        p.clitcpka = d.clitcpka;
+        p.srvtcpka = d.srvtcpka;
+        p.restrict_req_hdr_names = d.restrict_req_hdr_names;
         p.email_alert = d.email_alert.clone();
         p.unique_id_format = d.unique_id_format.clone();
         p
     }
 
     pub fn option(&self, name: &str) -> bool {
-        self.options.get(name).is_some_and(|o| o.enabled)
+        self.options.get(name).copied().unwrap_or(false)
     }
 }
 

@@ -1,5 +1,8 @@
 //! The keyword registry: every keyword proxyd knows, where it may appear, and what proxyd
-//! does with it. `docs/haproxy-compat.md` is generated from this table.
+//! does with it: it runs, it is ignored with a warning (only where it cannot change who
+//! gets in or where traffic goes), or it is refused with the reason. `docs/haproxy-compat.md`
+//! is generated from these tables, and proxyd's registry-walk test checks each `Supported`
+//! entry changes what the daemon runs.
 
 /// Sections a keyword may appear in (bit set).
 pub const G: u8 = 1;
@@ -16,13 +19,13 @@ pub const DFBL: u8 = D | F | B | L;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Status {
-    /// Read into the typed model for the data plane.
+    /// Read into the typed model and run by the daemon.
     Supported,
-    /// Read, not acted on: warning "not supported yet, ignored". Never for keywords that
-    /// restrict access or steer traffic.
-    Ignored,
-    /// Restricts access or steers traffic and is not implemented: an error.
-    Refused,
+    /// Read (and checked), not acted on: a warning with the reason. Never for keywords
+    /// that restrict access or steer traffic.
+    Ignored(&'static str),
+    /// Restricts access or steers traffic and is not run yet: an error with the reason.
+    Refused(&'static str),
     /// An old spelling: accepted with a warning that shows the modern one.
     Legacy(&'static str),
 }
@@ -42,11 +45,31 @@ const fn k(name: &'static str, sections: u8, status: Status) -> Keyword {
     }
 }
 
+/// An action (or option of a bind/server line): the sections field is unused.
+const fn a(name: &'static str, status: Status) -> Keyword {
+    Keyword {
+        name,
+        sections: 0,
+        status,
+    }
+}
+
 use Status::{Ignored as I, Legacy, Refused as R, Supported as S};
 
+const LOGS: &str = "proxyd does not send logs yet (it reports on stderr)";
+const API: &str = "the runtime API (stats socket) comes later";
+const TUNE: &str = "a tuning knob proxyd has no equivalent for";
+const TLS_CIPHERS: &str = "proxyd uses rustls' safe cipher suites and groups";
+const STATE: &str = "server state files belong to seamless reload, which comes later";
+const TRACK: &str =
+    "stick counters (track-sc, sc_*, gpc) are not kept by proxyd yet; a later release runs them";
+pub const VARS: &str = "variables are not kept yet, and nothing proxyd runs can read them";
+const LATER: &str = "proxyd cannot run it yet";
+
 pub const GLOBAL: &[Keyword] = &[
-    k("log", G, S),
-    k("log-tag", G, S),
+    k("log", G, I(LOGS)),
+    k("log-tag", G, I(LOGS)),
+    k("log-send-hostname", G, I(LOGS)),
     k("maxconn", G, S),
     k("user", G, S),
     k("group", G, S),
@@ -54,12 +77,16 @@ pub const GLOBAL: &[Keyword] = &[
     k("gid", G, S),
     k("chroot", G, S),
     k("daemon", G, S),
-    k("master-worker", G, S),
+    k(
+        "master-worker",
+        G,
+        I("proxyd runs one process; master-worker mode comes with seamless reload"),
+    ),
     k("pidfile", G, S),
     k("nbthread", G, S),
-    k("stats socket", G, S),
-    k("stats timeout", G, S),
-    k("stats maxconn", G, I),
+    k("stats socket", G, I(API)),
+    k("stats timeout", G, I(API)),
+    k("stats maxconn", G, I(API)),
     k(
         "stats bind-process",
         G,
@@ -67,79 +94,138 @@ pub const GLOBAL: &[Keyword] = &[
     ),
     k("tune.bufsize", G, S),
     k("tune.maxrewrite", G, S),
-    k("hard-stop-after", G, S),
-    k("ssl-default-bind-ciphers", G, S),
-    k("ssl-default-bind-ciphersuites", G, S),
+    k(
+        "hard-stop-after",
+        G,
+        I("proxyd stops at once on SIGTERM: there is no soft stop to bound yet"),
+    ),
+    k("ssl-default-bind-ciphers", G, I(TLS_CIPHERS)),
+    k("ssl-default-bind-ciphersuites", G, I(TLS_CIPHERS)),
+    k("ssl-default-bind-curves", G, I(TLS_CIPHERS)),
+    k("ssl-default-bind-sigalgs", G, I(TLS_CIPHERS)),
     k("ssl-default-bind-options", G, S),
-    k("ssl-default-server-ciphers", G, I),
-    k("ssl-default-server-ciphersuites", G, I),
-    k("ssl-default-server-options", G, S),
+    k("ssl-default-server-ciphers", G, I(TLS_CIPHERS)),
+    k("ssl-default-server-ciphersuites", G, I(TLS_CIPHERS)),
+    k(
+        "ssl-default-server-options",
+        G,
+        I("proxyd speaks TLS to servers only for health checks, with its own defaults"),
+    ),
     k("ssl-server-verify", G, S),
-    k("ssl-dh-param-file", G, I),
-    k("ca-base", G, S),
+    k("ssl-dh-param-file", G, I(TLS_CIPHERS)),
+    k(
+        "ca-base",
+        G,
+        I("proxyd reads no ca-file yet (TLS to servers is refused, client certificates too)"),
+    ),
     k("crt-base", G, S),
     k(
         "nbproc",
         G,
         Legacy("nbthread (nbproc is ignored: proxyd runs one process with threads)"),
     ),
-    k("spread-checks", G, I),
-    k("node", G, I),
-    k("description", G, I),
-    k("unix-bind", G, I),
-    k("ulimit-n", G, I),
-    k("setenv", G, I),
-    k("presetenv", G, I),
-    k("resetenv", G, I),
-    k("unsetenv", G, I),
-    k("server-state-file", G, I),
-    k("server-state-base", G, I),
-    k("localpeer", G, I),
-    k("cpu-map", G, I),
-    k("external-check", G, I),
-    k("insecure-fork-wanted", G, I),
-    k("quiet", G, I),
-    k("busy-polling", G, I),
-    k("maxsslconn", G, I),
-    k("maxconnrate", G, I),
-    k("maxsessrate", G, I),
-    k("maxpipes", G, I),
-    k("noepoll", G, I),
-    k("nosplice", G, I),
-    k("set-dumpable", G, I),
+    k("spread-checks", G, I(TUNE)),
+    k("node", G, I("the stats page does not show a node name yet")),
+    k(
+        "description",
+        G,
+        I("the stats page does not show a description yet"),
+    ),
+    k(
+        "unix-bind",
+        G,
+        R("it changes where unix sockets are bound and who may use them; proxyd cannot apply it yet"),
+    ),
+    k("ulimit-n", G, S),
+    k(
+        "setenv",
+        G,
+        R("proxyd does not change its environment while reading the file yet, so later `$VAR`s would differ"),
+    ),
+    k(
+        "presetenv",
+        G,
+        R("proxyd does not change its environment while reading the file yet, so later `$VAR`s would differ"),
+    ),
+    k(
+        "resetenv",
+        G,
+        R("proxyd does not change its environment while reading the file yet, so later `$VAR`s would differ"),
+    ),
+    k(
+        "unsetenv",
+        G,
+        R("proxyd does not change its environment while reading the file yet, so later `$VAR`s would differ"),
+    ),
+    k("server-state-file", G, I(STATE)),
+    k("server-state-base", G, I(STATE)),
+    k("localpeer", G, I("peers replication is not run yet")),
+    k("cpu-map", G, I(TUNE)),
+    k("external-check", G, I("external checks are refused where they are used")),
+    k(
+        "insecure-fork-wanted",
+        G,
+        I("external checks are refused where they are used"),
+    ),
+    k("quiet", G, I("proxyd prints warnings at start in any case")),
+    k("busy-polling", G, I(TUNE)),
+    k("maxsslconn", G, I(TUNE)),
+    k(
+        "maxconnrate",
+        G,
+        R("it limits who gets in under load; proxyd has no rate limits yet"),
+    ),
+    k(
+        "maxsessrate",
+        G,
+        R("it limits who gets in under load; proxyd has no rate limits yet"),
+    ),
+    k("maxpipes", G, I(TUNE)),
+    k("noepoll", G, I(TUNE)),
+    k("nosplice", G, S),
+    k("set-dumpable", G, I(TUNE)),
     k("zero-warning", G, S),
     k(
         "tune.chksize",
         G,
         Legacy("tune.bufsize (tune.chksize is ignored)"),
     ),
-    k("strict-limits", G, I),
-    k("expose-experimental-directives", G, I),
-    k("h1-case-adjust", G, I),
-    k("log-send-hostname", G, I),
-    k("lua-load", G, R),
-    k("lua-prepend-path", G, I),
-    k("tune.ssl.default-dh-param", G, I),
-    k("tune.ssl.cachesize", G, I),
-    k("tune.ssl.lifetime", G, I),
-    k("tune.http.maxhdr", G, I),
-    k("tune.maxaccept", G, I),
-    k("tune.maxpollevents", G, I),
-    k("tune.rcvbuf.client", G, I),
-    k("tune.rcvbuf.server", G, I),
-    k("tune.sndbuf.client", G, I),
-    k("tune.sndbuf.server", G, I),
-    k("tune.h2.max-concurrent-streams", G, I),
-    k("tune.idletimer", G, I),
-    k("tune.pipesize", G, I),
-    k("tune.comp.maxlevel", G, I),
+    k("strict-limits", G, I(TUNE)),
+    k("expose-experimental-directives", G, I(TUNE)),
+    k(
+        "h1-case-adjust",
+        G,
+        I("proxyd writes header names in lower case"),
+    ),
+    k("h1-case-adjust-file", G, I("proxyd writes header names in lower case")),
+    k("lua-load", G, R("proxyd does not run Lua")),
+    k("lua-load-per-thread", G, R("proxyd does not run Lua")),
+    k("lua-prepend-path", G, I("proxyd does not run Lua")),
+    k("tune.ssl.default-dh-param", G, I(TLS_CIPHERS)),
+    k("tune.ssl.cachesize", G, I(TUNE)),
+    k("tune.ssl.lifetime", G, I(TUNE)),
+    k("tune.http.maxhdr", G, I(TUNE)),
+    k("tune.maxaccept", G, I(TUNE)),
+    k("tune.maxpollevents", G, I(TUNE)),
+    k("tune.rcvbuf.client", G, I(TUNE)),
+    k("tune.rcvbuf.server", G, I(TUNE)),
+    k("tune.sndbuf.client", G, I(TUNE)),
+    k("tune.sndbuf.server", G, I(TUNE)),
+    k("tune.h2.max-concurrent-streams", G, I(TUNE)),
+    k("tune.idletimer", G, I(TUNE)),
+    k("tune.pipesize", G, I(TUNE)),
+    k("tune.comp.maxlevel", G, I(TUNE)),
 ];
 
 pub const PROXY: &[Keyword] = &[
     k("mode", DFBL, S),
     k("bind", FL, S),
     k("maxconn", DFL, S),
-    k("fullconn", DBL, S),
+    k(
+        "fullconn",
+        DBL,
+        I("it only scales server `minconn`, which proxyd does not run (maxconn applies)"),
+    ),
     k("backlog", DFL, S),
     k("timeout client", DFL, S),
     k("timeout server", DBL, S),
@@ -161,14 +247,14 @@ pub const PROXY: &[Keyword] = &[
     k("hash-type", DBL, S),
     k("server", BL, S),
     k("default-server", DBL, S),
-    k("server-template", BL, R),
+    k("server-template", BL, R("servers from DNS records are not run yet")),
     k("acl", FBL, S),
     k("use_backend", FL, S),
     k("default_backend", DFL, S),
-    k("use-server", BL, R),
+    k("use-server", BL, R(LATER)),
     k("http-request", FBL, S),
     k("http-response", FBL, S),
-    k("http-after-response", FBL, S),
+    k("http-after-response", FBL, R(LATER)),
     k("tcp-request", FBL, S),
     k("tcp-response", BL, S),
     k("redirect", FBL, S),
@@ -223,12 +309,16 @@ pub const PROXY: &[Keyword] = &[
     k("stats auth", DFBL, S),
     k("stats hide-version", DFBL, S),
     k("stats refresh", DFBL, S),
-    k("stats admin", FBL, S),
-    k("stats show-legends", DFBL, S),
-    k("stats show-node", DFBL, S),
-    k("stats show-desc", DFBL, I),
+    k(
+        "stats admin",
+        FBL,
+        I("the stats page is read-only until the runtime API comes"),
+    ),
+    k("stats show-legends", DFBL, I("the stats page has no legends yet")),
+    k("stats show-node", DFBL, I("the stats page does not show a node name yet")),
+    k("stats show-desc", DFBL, I("the stats page does not show a description yet")),
     k("stats scope", DFBL, S),
-    k("stats http-request", FBL, R),
+    k("stats http-request", FBL, R(LATER)),
     k(
         "stats bind-process",
         DFBL,
@@ -240,17 +330,19 @@ pub const PROXY: &[Keyword] = &[
     k("stick store-request", BL, S),
     k("stick store-response", BL, S),
     k("cookie", DBL, S),
+    k("dynamic-cookie-key", DBL, S),
     k("errorfile", DFBL, S),
     k("errorfiles", DFBL, S),
     k("errorloc", DFBL, S),
     k("errorloc302", DFBL, S),
     k("errorloc303", DFBL, S),
-    k("log", DFBL, S),
-    k("log-format", DFL, S),
-    k("log-format-sd", DFL, I),
-    k("log-tag", DFBL, I),
+    k("http-error", DFBL, S),
+    k("log", DFBL, I(LOGS)),
+    k("log-format", DFL, I(LOGS)),
+    k("log-format-sd", DFL, I(LOGS)),
+    k("log-tag", DFBL, I(LOGS)),
     k("monitor-uri", DFL, S),
-    k("monitor fail", FL, I),
+    k("monitor fail", FL, S),
     k(
         "monitor-net",
         DFL,
@@ -258,57 +350,65 @@ pub const PROXY: &[Keyword] = &[
     ),
     k("http-check", DBL, S),
     k("tcp-check", DBL, S),
-    k("email-alert mailers", DFBL, S),
-    k("email-alert from", DFBL, S),
-    k("email-alert to", DFBL, S),
-    k("email-alert level", DFBL, S),
-    k("email-alert myhostname", DFBL, S),
-    k("capture request header", FL, S),
-    k("capture response header", FL, S),
-    k("capture cookie", FL, S),
-    k("unique-id-format", DFL, S),
-    k("unique-id-header", DFL, S),
-    k("description", FBL, I),
+    k("email-alert mailers", DFBL, I("mail alerts are not sent yet")),
+    k("email-alert from", DFBL, I("mail alerts are not sent yet")),
+    k("email-alert to", DFBL, I("mail alerts are not sent yet")),
+    k("email-alert level", DFBL, I("mail alerts are not sent yet")),
+    k("email-alert myhostname", DFBL, I("mail alerts are not sent yet")),
+    k("capture request header", FL, I(LOGS)),
+    k("capture response header", FL, I(LOGS)),
+    k("capture cookie", FL, I(LOGS)),
+    k("unique-id-format", DFL, I(LOGS)),
+    k(
+        "unique-id-header",
+        DFL,
+        I("request ids are not made yet (the header is not added)"),
+    ),
+    k("description", FBL, I("the stats page does not show a description yet")),
     k("disabled", DFBL, S),
     k("enabled", DFBL, S),
-    k("id", FBL, I),
+    k("id", FBL, I("numeric proxy ids only show in the runtime API, which comes later")),
     k("bind-process", DFBL, Legacy("(removed; nothing to write)")),
-    k("dispatch", BL, R),
-    k("source", DBL, I),
-    k("http-reuse", DBL, I),
-    k("compression", DFBL, I),
-    k("filter", FBL, I),
-    k("rate-limit sessions", DFL, R),
-    k("persist rdp-cookie", DBL, I),
-    k("force-persist", FBL, I),
-    k("ignore-persist", FBL, I),
-    k("load-server-state-from-file", DBL, I),
-    k("server-state-file-name", DBL, I),
-    k("http-send-name-header", DBL, I),
-    k("max-keep-alive-queue", DBL, I),
+    k("dispatch", BL, R(LATER)),
+    k("source", DBL, S),
+    k("http-reuse", DBL, I("proxyd reuses idle server connections safely by default")),
+    k("compression", DFBL, I("responses are passed uncompressed, as the server sent them")),
+    k("filter", FBL, S),
+    k("rate-limit sessions", DFL, R("it limits who gets in under load; proxyd has no rate limits yet")),
+    k("persist rdp-cookie", DBL, R(LATER)),
+    k("force-persist", FBL, R(LATER)),
+    k("ignore-persist", FBL, R(LATER)),
+    k("load-server-state-from-file", DBL, I(STATE)),
+    k("server-state-file-name", DBL, I(STATE)),
+    k(
+        "http-send-name-header",
+        DBL,
+        I("the server name header is not added yet"),
+    ),
+    k("max-keep-alive-queue", DBL, I(TUNE)),
     k("grace", DFBL, Legacy("(removed; ignored)")),
-    k("external-check command", DBL, I),
-    k("external-check path", DBL, I),
-    k("declare capture", FL, I),
-    k("retry-on", DBL, I),
-    k("http-error", DFBL, I),
-    k("clitcpka-cnt", DFL, I),
-    k("clitcpka-idle", DFL, I),
-    k("clitcpka-intvl", DFL, I),
-    k("srvtcpka-cnt", DBL, I),
-    k("srvtcpka-idle", DBL, I),
-    k("srvtcpka-intvl", DBL, I),
+    k("external-check command", DBL, I("external checks are refused where they are used")),
+    k("external-check path", DBL, I("external checks are refused where they are used")),
+    k("declare capture", FL, I(LOGS)),
+    k("retry-on", DBL, S),
+    k("clitcpka-cnt", DFL, S),
+    k("clitcpka-idle", DFL, S),
+    k("clitcpka-intvl", DFL, S),
+    k("srvtcpka-cnt", DBL, S),
+    k("srvtcpka-idle", DBL, S),
+    k("srvtcpka-intvl", DBL, S),
 ];
 
 /// `option NAME` (and `no option NAME`).
 pub const OPTIONS: &[Keyword] = &[
-    k("httplog", DFL, S),
-    k("tcplog", DFL, S),
-    k("dontlognull", DFL, S),
-    k("dontlog-normal", DFL, S),
-    k("log-health-checks", DBL, S),
-    k("log-separate-errors", DFL, S),
-    k("logasap", DFL, S),
+    k("httplog", DFL, I(LOGS)),
+    k("httpslog", DFL, I(LOGS)),
+    k("tcplog", DFL, I(LOGS)),
+    k("dontlognull", DFL, I(LOGS)),
+    k("dontlog-normal", DFL, I(LOGS)),
+    k("log-health-checks", DBL, I(LOGS)),
+    k("log-separate-errors", DFL, I(LOGS)),
+    k("logasap", DFL, I(LOGS)),
     k("forwardfor", DFBL, S),
     k("originalto", DFBL, S),
     k("http-server-close", DFBL, S),
@@ -322,127 +422,273 @@ pub const OPTIONS: &[Keyword] = &[
             "(removed in HAProxy 2.1: tunnel mode is gone; option http-keep-alive is the default)",
         ),
     ),
-    k("http-pretend-keepalive", DFBL, S),
-    k("http-buffer-request", DFBL, S),
-    k("http-no-delay", DFBL, I),
-    k("http-use-proxy-header", DFL, I),
-    k("http-ignore-probes", DFL, I),
-    k("http-restrict-req-hdr-names", DFBL, I),
+    k(
+        "http-pretend-keepalive",
+        DFBL,
+        I("proxyd never asks servers to close: there is nothing to pretend"),
+    ),
+    k(
+        "http-buffer-request",
+        DFBL,
+        I("bodies are streamed; nothing proxyd runs reads them"),
+    ),
+    k("http-no-delay", DFBL, I(TUNE)),
+    k("http-use-proxy-header", DFL, I("proxy requests are not served")),
+    k("http-ignore-probes", DFL, I(LOGS)),
+    k("http-restrict-req-hdr-names", DFBL, S),
     k("redispatch", DBL, S),
     k("httpchk", DBL, S),
     k("ssl-hello-chk", DBL, S),
     k("tcp-check", DBL, S),
-    k("mysql-check", DBL, R),
-    k("pgsql-check", DBL, R),
-    k("redis-check", DBL, R),
-    k("smtpchk", DBL, R),
-    k("ldap-check", DBL, R),
-    k("spop-check", DBL, R),
-    k("external-check", DBL, R),
+    k("mysql-check", DBL, R("MySQL health checks are not run yet; servers would be judged differently")),
+    k("pgsql-check", DBL, R("PostgreSQL health checks are not run yet; servers would be judged differently")),
+    k("redis-check", DBL, R("Redis health checks are not run yet; servers would be judged differently")),
+    k("smtpchk", DBL, R("SMTP health checks are not run yet; servers would be judged differently")),
+    k("ldap-check", DBL, R("LDAP health checks are not run yet; servers would be judged differently")),
+    k("spop-check", DBL, R("SPOP health checks are not run yet; servers would be judged differently")),
+    k("external-check", DBL, R("external health checks are not run yet; servers would be judged differently")),
     k("allbackups", DBL, S),
-    k("abortonclose", DBL, S),
-    k("splice-auto", DFBL, S),
-    k("splice-request", DFBL, S),
-    k("splice-response", DFBL, S),
+    k(
+        "abortonclose",
+        DBL,
+        I("a request whose client left is still sent; its response is dropped"),
+    ),
+    k("splice-auto", DFBL, I("proxyd splices TCP sessions between plain sockets by default")),
+    k("splice-request", DFBL, I("proxyd splices TCP sessions between plain sockets by default")),
+    k("splice-response", DFBL, I("proxyd splices TCP sessions between plain sockets by default")),
     k("tcpka", DFBL, S),
     k("clitcpka", DFL, S),
     k("srvtcpka", DBL, S),
     k("persist", DBL, S),
     k("prefer-last-server", DBL, S),
     k("nolinger", DFBL, S),
-    k("contstats", DFL, I),
-    k("independent-streams", DFBL, I),
-    k("socket-stats", DFL, I),
-    k("accept-invalid-http-request", DFL, I),
-    k("accept-invalid-http-response", DBL, I),
-    k("checkcache", DBL, I),
-    k("disable-h2-upgrade", DFL, I),
-    k("transparent", DBL, I),
-    k("tcp-smart-accept", DFL, I),
-    k("tcp-smart-connect", DBL, I),
-    k("h1-case-adjust-bogus-client", DFL, I),
-    k("h1-case-adjust-bogus-server", DBL, I),
-    k("idle-close-on-response", DFL, I),
-    k("http_proxy", DFBL, R),
+    k("contstats", DFL, I(TUNE)),
+    k("independent-streams", DFBL, I(TUNE)),
+    k("socket-stats", DFL, I(TUNE)),
+    k(
+        "accept-invalid-http-request",
+        DFL,
+        I("proxyd stays strict: invalid requests get 400 as without this option"),
+    ),
+    k(
+        "accept-invalid-http-response",
+        DBL,
+        I("proxyd stays strict: invalid responses give 502 as without this option"),
+    ),
+    k("checkcache", DBL, I(TUNE)),
+    k("disable-h2-upgrade", DFL, I("proxyd does not speak HTTP/2 yet, so nothing is upgraded")),
+    k("transparent", DBL, R(LATER)),
+    k("tcp-smart-accept", DFL, I(TUNE)),
+    k("tcp-smart-connect", DBL, I(TUNE)),
+    k("h1-case-adjust-bogus-client", DFL, I("proxyd writes header names in lower case")),
+    k("h1-case-adjust-bogus-server", DBL, I("proxyd writes header names in lower case")),
+    k("idle-close-on-response", DFL, I(TUNE)),
+    k("http_proxy", DFBL, R(LATER)),
 ];
 
-/// `http-request` / `http-response` actions proxyd reads (with their arguments).
-pub const HTTP_ACTIONS: &[&str] = &[
-    "allow",
-    "deny",
-    "tarpit",
-    "auth",
-    "redirect",
-    "return",
-    "set-header",
-    "add-header",
-    "del-header",
-    "replace-header",
-    "replace-value",
-    "set-path",
-    "set-pathq",
-    "replace-path",
-    "replace-pathq",
-    "set-uri",
-    "replace-uri",
-    "set-query",
-    "set-method",
-    "set-status",
-    "set-var",
-    "unset-var",
-    "set-log-level",
-    "capture",
-    "set-src",
-    "set-dst",
-    "set-dst-port",
-    "early-hint",
-    "normalize-uri",
-    "disable-l7-retry",
-    "wait-for-body",
-    "track-sc0",
-    "track-sc1",
-    "track-sc2",
-    "sc-inc-gpc0",
-    "sc-inc-gpc1",
-    "set-timeout",
-    "del-acl",
-    "add-acl",
-    "del-map",
-    "set-map",
-    "silent-drop",
-    "reject",
-    "strict-mode",
-    "cache-use",
-    "cache-store",
-    "use-service",
+/// `http-request` actions.
+pub const HTTP_REQUEST_ACTIONS: &[Keyword] = &[
+    a("allow", S),
+    a("deny", S),
+    a("tarpit", S),
+    a("return", S),
+    a("redirect", S),
+    a("reject", S),
+    a("set-header", S),
+    a("add-header", S),
+    a("del-header", S),
+    a("replace-header", S),
+    a("replace-value", S),
+    a("set-path", S),
+    a("set-pathq", S),
+    a("replace-path", S),
+    a("replace-pathq", S),
+    a("set-uri", S),
+    a("replace-uri", S),
+    a("set-query", S),
+    a("set-method", S),
+    a("auth", R("http_auth and userlists are not run yet")),
+    a("set-var", I(VARS)),
+    a("set-var-fmt", I(VARS)),
+    a("unset-var", I(VARS)),
+    a("set-log-level", I(LOGS)),
+    a("capture", I(LOGS)),
+    a("set-src", R(LATER)),
+    a("set-src-port", R(LATER)),
+    a("set-dst", R(LATER)),
+    a("set-dst-port", R(LATER)),
+    a("early-hint", I("103 Early Hints are not sent; the final response is the same")),
+    a("normalize-uri", R(LATER)),
+    a("disable-l7-retry", I("proxyd does not retry at layer 7")),
+    a("wait-for-body", R(LATER)),
+    a("wait-for-handshake", I("proxyd does not accept TLS early data, so it never waits")),
+    a("track-sc0", R(TRACK)),
+    a("track-sc1", R(TRACK)),
+    a("track-sc2", R(TRACK)),
+    a("sc-inc-gpc", R(TRACK)),
+    a("sc-inc-gpc0", R(TRACK)),
+    a("sc-inc-gpc1", R(TRACK)),
+    a("sc-set-gpt", R(TRACK)),
+    a("sc-set-gpt0", R(TRACK)),
+    a("set-timeout", R(LATER)),
+    a("set-priority-class", I(TUNE)),
+    a("set-priority-offset", I(TUNE)),
+    a("set-nice", I(TUNE)),
+    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("del-acl", R(LATER)),
+    a("add-acl", R(LATER)),
+    a("del-map", R(LATER)),
+    a("set-map", R(LATER)),
+    a("silent-drop", R(LATER)),
+    a("strict-mode", I("rewrites proxyd cannot apply are refused when the file is read")),
+    a("cache-use", R("the cache is not run yet")),
+    a("do-resolve", R(LATER)),
+    a("send-spoe-group", R(LATER)),
+    a("use-service", R(LATER)),
 ];
 
-/// `tcp-request` / `tcp-response` actions proxyd reads.
-pub const TCP_ACTIONS: &[&str] = &[
-    "accept",
-    "reject",
-    "close",
-    "expect-proxy",
-    "expect-netscaler-cip",
-    "capture",
-    "set-var",
-    "unset-var",
-    "track-sc0",
-    "track-sc1",
-    "track-sc2",
-    "sc-inc-gpc0",
-    "sc-inc-gpc1",
-    "set-src",
-    "set-dst",
-    "set-dst-port",
-    "silent-drop",
-    "switch-mode",
-    "use-service",
-    "do-resolve",
-    "set-log-level",
-    "set-mark",
-    "set-tos",
-    "send-spoe-group",
+/// `http-response` actions.
+pub const HTTP_RESPONSE_ACTIONS: &[Keyword] = &[
+    a("allow", S),
+    a("deny", S),
+    a("set-header", S),
+    a("add-header", S),
+    a("del-header", S),
+    a("replace-header", S),
+    a("replace-value", S),
+    a("set-status", S),
+    a("redirect", R(LATER)),
+    a("return", R(LATER)),
+    a("set-var", I(VARS)),
+    a("set-var-fmt", I(VARS)),
+    a("unset-var", I(VARS)),
+    a("set-log-level", I(LOGS)),
+    a("capture", I(LOGS)),
+    a("track-sc0", R(TRACK)),
+    a("track-sc1", R(TRACK)),
+    a("track-sc2", R(TRACK)),
+    a("sc-inc-gpc", R(TRACK)),
+    a("sc-inc-gpc0", R(TRACK)),
+    a("sc-inc-gpc1", R(TRACK)),
+    a("sc-set-gpt", R(TRACK)),
+    a("sc-set-gpt0", R(TRACK)),
+    a("set-nice", I(TUNE)),
+    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("del-acl", R(LATER)),
+    a("add-acl", R(LATER)),
+    a("del-map", R(LATER)),
+    a("set-map", R(LATER)),
+    a("silent-drop", R(LATER)),
+    a("strict-mode", I("rewrites proxyd cannot apply are refused when the file is read")),
+    a("cache-store", R("the cache is not run yet")),
+    a("send-spoe-group", R(LATER)),
+    a("wait-for-body", R(LATER)),
+];
+
+/// `tcp-request connection` actions.
+pub const TCP_CONNECTION_ACTIONS: &[Keyword] = &[
+    a("accept", S),
+    a("reject", S),
+    a("expect-proxy", S),
+    a("expect-netscaler-cip", R(LATER)),
+    a("set-var", I(VARS)),
+    a("set-var-fmt", I(VARS)),
+    a("unset-var", I(VARS)),
+    a("track-sc0", R(TRACK)),
+    a("track-sc1", R(TRACK)),
+    a("track-sc2", R(TRACK)),
+    a("sc-inc-gpc", R(TRACK)),
+    a("sc-inc-gpc0", R(TRACK)),
+    a("sc-inc-gpc1", R(TRACK)),
+    a("sc-set-gpt", R(TRACK)),
+    a("sc-set-gpt0", R(TRACK)),
+    a("set-src", R(LATER)),
+    a("set-src-port", R(LATER)),
+    a("set-dst", R(LATER)),
+    a("set-dst-port", R(LATER)),
+    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("silent-drop", R(LATER)),
+];
+
+/// `tcp-request session` actions.
+pub const TCP_SESSION_ACTIONS: &[Keyword] = &[
+    a("accept", S),
+    a("reject", S),
+    a("set-var", I(VARS)),
+    a("set-var-fmt", I(VARS)),
+    a("unset-var", I(VARS)),
+    a("track-sc0", R(TRACK)),
+    a("track-sc1", R(TRACK)),
+    a("track-sc2", R(TRACK)),
+    a("sc-inc-gpc", R(TRACK)),
+    a("sc-inc-gpc0", R(TRACK)),
+    a("sc-inc-gpc1", R(TRACK)),
+    a("sc-set-gpt", R(TRACK)),
+    a("sc-set-gpt0", R(TRACK)),
+    a("set-src", R(LATER)),
+    a("set-src-port", R(LATER)),
+    a("set-dst", R(LATER)),
+    a("set-dst-port", R(LATER)),
+    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("silent-drop", R(LATER)),
+];
+
+/// `tcp-request content` actions.
+pub const TCP_CONTENT_ACTIONS: &[Keyword] = &[
+    a("accept", S),
+    a("reject", S),
+    a("capture", I(LOGS)),
+    a("set-log-level", I(LOGS)),
+    a("set-var", I(VARS)),
+    a("set-var-fmt", I(VARS)),
+    a("unset-var", I(VARS)),
+    a("track-sc0", R(TRACK)),
+    a("track-sc1", R(TRACK)),
+    a("track-sc2", R(TRACK)),
+    a("sc-inc-gpc", R(TRACK)),
+    a("sc-inc-gpc0", R(TRACK)),
+    a("sc-inc-gpc1", R(TRACK)),
+    a("sc-set-gpt", R(TRACK)),
+    a("sc-set-gpt0", R(TRACK)),
+    a("set-src", R(LATER)),
+    a("set-src-port", R(LATER)),
+    a("set-dst", R(LATER)),
+    a("set-dst-port", R(LATER)),
+    a("set-priority-class", I(TUNE)),
+    a("set-priority-offset", I(TUNE)),
+    a("set-nice", I(TUNE)),
+    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("silent-drop", R(LATER)),
+    a("switch-mode", R(LATER)),
+    a("use-service", R(LATER)),
+    a("do-resolve", R(LATER)),
+    a("send-spoe-group", R(LATER)),
+];
+
+/// `tcp-response content` actions.
+pub const TCP_RESPONSE_ACTIONS: &[Keyword] = &[
+    a("accept", S),
+    a("reject", S),
+    a("close", R(LATER)),
+    a("set-log-level", I(LOGS)),
+    a("set-var", I(VARS)),
+    a("set-var-fmt", I(VARS)),
+    a("unset-var", I(VARS)),
+    a("sc-inc-gpc", R(TRACK)),
+    a("sc-inc-gpc0", R(TRACK)),
+    a("sc-inc-gpc1", R(TRACK)),
+    a("sc-set-gpt", R(TRACK)),
+    a("sc-set-gpt0", R(TRACK)),
+    a("set-nice", I(TUNE)),
+    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a("silent-drop", R(LATER)),
+    a("send-spoe-group", R(LATER)),
 ];
 
 pub fn lookup(table: &[Keyword], name: &str) -> Option<Keyword> {
@@ -472,18 +718,30 @@ fn sections_text(mask: u8) -> String {
     v.join(", ")
 }
 
+fn status_text(st: Status) -> String {
+    match st {
+        Status::Supported => "runs".to_string(),
+        Status::Ignored(why) => format!("ignored, with a warning: {why}"),
+        Status::Refused(why) => format!("refused (error): {why}"),
+        Status::Legacy(modern) => format!("legacy: {modern}"),
+    }
+}
+
 /// docs/haproxy-compat.md's keyword part, generated from the tables.
 pub fn markdown() -> String {
     let mut o = String::from(
         "# haproxy.cfg keywords in proxyd\n\n\
-         Generated from `crates/haproxy-conf/src/registry.rs` \
-         (`UPDATE_DOCS=1 cargo test -p haproxy-conf --test docs_fresh` rewrites it; the test \
-         fails when it is stale).\n\n\
-         - **supported**: read into the typed model the data plane runs from.\n\
-         - **ignored**: read, not acted on yet: a warning, the rest loads. Never used for a \
-         keyword that restricts access or steers traffic.\n\
-         - **refused**: restricts access or steers traffic and is not implemented: an error, \
-         so a config never runs with a rule silently missing.\n\
+         Generated from `crates/haproxy-conf/src/registry.rs` and the option tables of \
+         `crates/haproxy-conf/src/build/server.rs` (`UPDATE_DOCS=1 cargo test -p haproxy-conf \
+         --test docs_fresh` rewrites it; the test fails when it is stale).\n\n\
+         Every keyword has one status, and `proxyd -c` runs the same checks and plan \
+         building as the daemon, so a file `-c` accepts is a file proxyd starts:\n\n\
+         - **runs**: read into the typed model and acted on by the daemon (proxyd's \
+         registry-walk test checks that each one changes what the daemon runs).\n\
+         - **ignored**: read and checked, not acted on: a warning with the reason. Only for \
+         keywords that cannot change who gets in or where traffic goes.\n\
+         - **refused**: HAProxy accepts it, proxyd cannot run it yet, and it decides who \
+         gets in or where traffic goes: an error at `-c` and at start, with the reason.\n\
          - **legacy**: an old spelling from HAProxy 1.x tutorials: accepted with a warning that \
          shows the modern one (HAProxy 2.6 rejects most of these).\n\n\
          Sections: `userlist`, `mailers`, `resolvers`, `http-errors` and `peers` are read; \
@@ -496,37 +754,45 @@ pub fn markdown() -> String {
             "\n## {title}\n\n| keyword | sections | status |\n|---|---|---|\n"
         ));
         for kw in table.iter() {
-            let status = match kw.status {
-                Status::Supported => "supported".to_string(),
-                Status::Ignored => "ignored (warning)".to_string(),
-                Status::Refused => "refused (error)".to_string(),
-                Status::Legacy(modern) => format!("legacy: {modern}"),
-            };
             o.push_str(&format!(
-                "| `{}` | {} | {status} |\n",
+                "| `{}` | {} | {} |\n",
                 kw.name,
-                sections_text(kw.sections)
+                sections_text(kw.sections),
+                status_text(kw.status)
             ));
         }
     }
-    o.push_str("\n## http-request / http-response actions\n\n");
-    o.push_str(
-        &HTTP_ACTIONS
-            .iter()
-            .map(|a| format!("`{a}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    o.push_str(
-        "\n\nAny other action is refused (an error).\n\n## tcp-request / tcp-response actions\n\n",
-    );
-    o.push_str(
-        &TCP_ACTIONS
-            .iter()
-            .map(|a| format!("`{a}`"))
-            .collect::<Vec<_>>()
-            .join(", "),
-    );
-    o.push_str("\n\nAny other action is refused (an error).\n");
+    for (title, table) in ACTION_TABLES {
+        o.push_str(&format!("\n## {title} actions\n\n| action | status |\n|---|---|\n"));
+        for kw in table.iter() {
+            o.push_str(&format!("| `{}` | {} |\n", kw.name, status_text(kw.status)));
+        }
+        o.push_str("\nAny other action is unknown (an error).\n");
+    }
+    for (title, table) in [
+        ("bind", crate::build::BIND_OPTS),
+        ("server and default-server", crate::build::SERVER_OPTS),
+    ] {
+        o.push_str(&format!(
+            "\n## {title} options\n\n| option | takes a value | status |\n|---|---|---|\n"
+        ));
+        for (name, takes, st) in table.iter() {
+            o.push_str(&format!(
+                "| `{name}` | {} | {} |\n",
+                if *takes { "yes" } else { "no" },
+                status_text(*st)
+            ));
+        }
+    }
     o
 }
+
+/// The action tables, for documentation and the registry walk.
+pub const ACTION_TABLES: &[(&str, &[Keyword])] = &[
+    ("http-request", HTTP_REQUEST_ACTIONS),
+    ("http-response", HTTP_RESPONSE_ACTIONS),
+    ("tcp-request connection", TCP_CONNECTION_ACTIONS),
+    ("tcp-request session", TCP_SESSION_ACTIONS),
+    ("tcp-request content", TCP_CONTENT_ACTIONS),
+    ("tcp-response content", TCP_RESPONSE_ACTIONS),
+];

@@ -1,7 +1,9 @@
 //! The typed model: defaults inheritance, legacy translations, values with units.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+use haproxy_conf::actions::*;
 use haproxy_conf::model::*;
+use haproxy_conf::sample::{MatchMethod, Pattern};
 use haproxy_conf::tokenizer::NoEnv;
 use haproxy_conf::{load_str, Loaded};
 use std::collections::HashMap;
@@ -66,33 +68,45 @@ fn default_server_applies_to_later_servers() {
 #[test]
 fn binds_balance_acls_and_rules() {
     let l = load(&format!(
-        "{BASE}frontend fe\n  bind 192.168.10.3:80,:8080 name web\n  bind [::]:443 v4v6\n  acl is_api path_beg -i /api\n  use_backend api if is_api or {{ hdr(host) -i api.example.com }}\n  http-request deny if !is_api {{ src 10.0.0.0/8 }}\n  http-request set-header X-Proto http\n  redirect scheme https code 301 if !{{ ssl_fc }}\n  default_backend web\nbackend api\n  balance hdr(Host) use_domain_only\n  server a 10.0.0.1:80\nbackend web\n  balance url_param userid check_post\n  server a 10.0.0.1:80\n"
+        "{BASE}frontend fe\n  bind 192.168.10.3:80,:8080 name web\n  bind [::]:443 v4v6\n  acl is_api path_beg -i /api\n  use_backend api if is_api or {{ hdr(host) -i api.example.com }}\n  http-request deny if !is_api {{ src 10.0.0.0/8 }}\n  http-request set-header X-Proto http\n  redirect scheme https code 301 if !{{ ssl_fc }}\n  default_backend web\nbackend api\n  balance hdr(Host) use_domain_only\n  server a 10.0.0.1:80\nbackend web\n  balance url_param userid\n  server a 10.0.0.1:80\n"
     ));
     assert!(!l.has_errors(), "{:?}", l.diags);
     let fe = proxy(&l, "fe");
     assert_eq!(fe.binds[0].addrs.len(), 2);
     assert_eq!(fe.binds[0].name.as_deref(), Some("web"));
     assert!(fe.binds[1].v4v6);
-    assert_eq!(fe.acls[0].flags, vec!["-i"]);
-    assert_eq!(fe.acls[0].patterns, vec!["/api"]);
+    assert!(fe.acls[0].nocase);
+    assert_eq!(fe.acls[0].method, MatchMethod::Beg);
+    assert_eq!(fe.acls[0].patterns, vec![Pattern::Str("/api".into())]);
     let ub = &fe.use_backends[0];
     assert_eq!(ub.backend, "api");
     let cond = ub.cond.as_ref().unwrap();
     assert_eq!(cond.any_of.len(), 2);
-    let deny = &fe.rules[0];
-    assert_eq!(deny.action, "deny");
+    let deny = &fe.rules.http_request[0];
+    assert!(matches!(&deny.action, HttpReqAction::Deny(r) if r.status == 403));
     let dc = deny.cond.as_ref().unwrap();
     assert!(dc.any_of[0][0].negate);
     assert!(matches!(dc.any_of[0][1].acl, AclRef::Anonymous(_)));
-    assert!(fe.rules[2].cond.as_ref().unwrap().any_of[0][0].negate);
+    assert!(matches!(
+        &fe.rules.http_request[1].action,
+        HttpReqAction::Header(HeaderAction::Set(n, v)) if n == "X-Proto" && v.0 == "http"
+    ));
+    let redirect = &fe.rules.redirect[0];
+    assert_eq!((redirect.action.kind, redirect.action.code), (RedirectKind::Scheme, 301));
+    assert!(redirect.cond.as_ref().unwrap().any_of[0][0].negate);
     assert_eq!(
         proxy(&l, "api").balance,
         Balance::Hdr {
-            name: "Host".into(),
+            name: "host".into(),
             use_domain_only: true
         }
     );
     assert!(matches!(proxy(&l, "web").balance, Balance::UrlParam { .. }));
+    // HAProxy accepts `check_post`; proxyd cannot run it, and says so.
+    let l = load(&format!(
+        "{BASE}backend web\n  balance url_param userid check_post\n  server a 10.0.0.1:80\n"
+    ));
+    assert!(l.diags.has_code(haproxy_conf::codes::REFUSED), "{:?}", l.diags);
 }
 
 #[test]
@@ -104,20 +118,16 @@ fn legacy_forms_translate_with_warnings() {
     assert_eq!(w.timeouts.client, Some(50000));
     assert!(w.option("redispatch"));
     assert_eq!(w.binds[0].addrs[0].port_low, 80);
-    let actions: Vec<(&str, Vec<String>)> = w
-        .rules
-        .iter()
-        .map(|r| (r.action.as_str(), r.args.clone()))
-        .collect();
-    assert_eq!(
-        actions[0],
-        (
-            "add-header",
-            vec!["X-Forwarded-Proto".to_string(), "https".to_string()]
-        )
-    );
-    assert_eq!(actions[1], ("del-header", vec!["Server".to_string()]));
-    assert_eq!(actions[2].0, "deny");
+    let req = &w.rules.http_request;
+    assert!(matches!(
+        &req[0].action,
+        HttpReqAction::Header(HeaderAction::Add(n, v)) if n == "X-Forwarded-Proto" && v.0 == "https"
+    ));
+    assert!(matches!(&req[1].action, HttpReqAction::Deny(_)));
+    assert!(matches!(
+        &w.rules.http_response[0].action,
+        HttpRespAction::Header(HeaderAction::Del(NameMatch::Str(n))) if n == "Server"
+    ));
     assert!(
         l.diags
             .iter()

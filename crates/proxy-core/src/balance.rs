@@ -1,6 +1,7 @@
 //! Choosing a server, as HAProxy's `balance` algorithms do: roundrobin (smooth weighted,
 //! weights may change at any time), static-rr, leastconn, first, the hashes (source, uri,
-//! url_param, hdr) and random with N draws. Backup servers serve only when no primary
+//! url_param, hdr: HAProxy's map-based table or consistent ring, so a key lands on the
+//! same server as with HAProxy) and random with N draws. Backup servers serve only when no primary
 //! can (the first usable backup, or all of them with `option allbackups`); a server at
 //! its `maxconn` is skipped, and when every usable server is full the request queues.
 
@@ -11,8 +12,14 @@ use serde::Serialize;
 /// What the balancer needs to know about one server.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Server {
-    /// Configured weight, 0..=256 (0: never chosen by weight-based algorithms).
+    /// Weight in force, 0..=256 (0: never chosen by weight-based algorithms; an agent
+    /// or a drain may change it).
     pub weight: u32,
+    /// The configured weight: map-based hashing is static, as in HAProxy.
+    pub static_weight: u32,
+    /// The server's numeric id (1, 2... in declaration order, or `id`): where its points
+    /// sit on the consistent-hash ring.
+    pub puid: u32,
     pub backup: bool,
     /// Up for traffic (health checks pass, not disabled / in maintenance).
     pub up: bool,
@@ -29,6 +36,8 @@ impl Server {
     pub fn new(weight: u32) -> Server {
         Server {
             weight,
+            static_weight: weight,
+            puid: 0,
             backup: false,
             up: true,
             maxconn: None,
@@ -60,8 +69,11 @@ pub enum Algorithm {
     StaticRr,
     LeastConn,
     First,
-    /// source, uri, url_param, hdr(): the caller hashes the right part of the request.
-    Hash,
+    /// source, uri, url_param, hdr(): the caller hashes the right part of the request
+    /// (see `hash`); `consistent` picks on HAProxy's ring instead of its map.
+    Hash {
+        consistent: bool,
+    },
     Random {
         draws: u32,
     },
@@ -86,18 +98,80 @@ pub struct Balancer {
     /// static-rr and tie-breaking position.
     cursor: u64,
     rng: Rng,
+    /// The hash table (map-based) or ring (consistent) for the last set of usable
+    /// servers, rebuilt when that set changes.
+    table: Option<(Vec<(usize, u32)>, HashTable)>,
 }
 
-/// FNV-1a, then a final mix so that close keys (10.0.0.1, 10.0.0.2) spread well.
-pub fn hash(key: &[u8]) -> u64 {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in key {
-        h ^= u64::from(*b);
-        h = h.wrapping_mul(0x0100_0000_01b3);
+#[derive(Debug, Clone)]
+enum HashTable {
+    /// One entry per unit of weight, interleaved as HAProxy fills its map.
+    Map(Vec<usize>),
+    /// Points (key, server) in key order.
+    Ring(Vec<(u32, usize)>),
+}
+
+/// HAProxy's map: slot by slot, every server gains its weight and the one whose score
+/// reaches furthest takes the slot and pays the total (first declared wins ties).
+fn build_map(set: &[(usize, u32)]) -> Vec<usize> {
+    let tot: u32 = set.iter().map(|(_, w)| *w).sum();
+    let mut score = vec![0i64; set.len()];
+    let mut map = Vec::with_capacity(tot as usize);
+    let t = i64::from(tot);
+    for _ in 0..tot {
+        let mut best: Option<(usize, i64)> = None;
+        for (k, (_, w)) in set.iter().enumerate() {
+            if tot == 1 {
+                best = Some((k, 0));
+                break;
+            }
+            score[k] += i64::from(*w);
+            let v = (score[k] + t) / t;
+            if best.is_none_or(|(_, m)| v > m) {
+                best = Some((k, v));
+            }
+        }
+        if let Some((k, _)) = best {
+            score[k] -= t;
+            map.push(set[k].0);
+        }
     }
-    h ^= h >> 33;
-    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
-    h ^ (h >> 33)
+    map
+}
+
+/// Points per unit of weight on the ring, and the spacing of server ids.
+const RING_SCALE: u32 = 16;
+const RING_ID_RANGE: u32 = 256 * RING_SCALE;
+
+fn build_ring(set: &[(usize, u32)], puid: &dyn Fn(usize) -> u32) -> Vec<(u32, usize)> {
+    let mut ring = Vec::new();
+    for (i, w) in set {
+        for node in 0..w * RING_SCALE {
+            let k = puid(*i).wrapping_mul(RING_ID_RANGE).wrapping_add(node);
+            ring.push((crate::hash::avalanche(k), *i));
+        }
+    }
+    ring.sort_by_key(|(k, _)| *k);
+    ring
+}
+
+/// The server nearest `hash` on the ring (the previous point on a tie).
+fn ring_lookup(ring: &[(u32, usize)], hash: u32) -> Option<usize> {
+    let (first, last) = (ring.first()?, ring.last()?);
+    let at = ring.partition_point(|(k, _)| *k < hash);
+    let next = ring.get(at).unwrap_or(first);
+    let prev = if at == 0 { last } else { &ring[at - 1] };
+    let dp = hash.wrapping_sub(prev.0);
+    let dn = next.0.wrapping_sub(hash);
+    Some(if dp <= dn { prev.1 } else { next.1 })
+}
+
+fn gcd(a: u32, b: u32) -> u32 {
+    if b == 0 {
+        a
+    } else {
+        gcd(b, a % b)
+    }
 }
 
 /// The server owning `slot` in the weight-expanded table of `cands` (weight w = w slots).
@@ -119,6 +193,7 @@ impl Balancer {
             score: Vec::new(),
             cursor: 0,
             rng: Rng::new(seed),
+            table: None,
         }
     }
 
@@ -147,19 +222,84 @@ impl Balancer {
         (free, any)
     }
 
-    /// Choose a server. `key` is the hashed part of the request for `Hash` (None when the
-    /// request has none, e.g. no such header: then roundrobin decides, as in HAProxy).
-    pub fn pick(&mut self, servers: &[Server], now: Instant, key: Option<&[u8]>) -> Pick {
+    /// The usable servers a hash chooses among (full ones included: a key stays on its
+    /// server and waits there), with the weights the table uses.
+    fn hash_set(&self, servers: &[Server], consistent: bool) -> Vec<(usize, u32)> {
+        let usable = |s: &Server| s.up && s.weight > 0;
+        let primaries: Vec<usize> = (0..servers.len())
+            .filter(|&i| !servers[i].backup && usable(&servers[i]))
+            .collect();
+        let set: Vec<usize> = if !primaries.is_empty() {
+            primaries
+        } else {
+            let b = (0..servers.len()).filter(|&i| servers[i].backup && usable(&servers[i]));
+            if self.all_backups {
+                b.collect()
+            } else {
+                b.take(1).collect()
+            }
+        };
+        if consistent {
+            // The ring follows weights as they change (an agent's, a drain).
+            return set.iter().map(|&i| (i, servers[i].weight)).collect();
+        }
+        // The map is static and reduced by the weights' common divisor, as HAProxy's.
+        let g = servers
+            .iter()
+            .map(|s| s.static_weight)
+            .filter(|w| *w > 0)
+            .fold(0, gcd)
+            .max(1);
+        set.iter()
+            .map(|&i| (i, (servers[i].static_weight / g).max(1)))
+            .collect()
+    }
+
+    fn hash_pick(&mut self, servers: &[Server], consistent: bool, h: u32) -> Pick {
+        let set = self.hash_set(servers, consistent);
+        if set.is_empty() {
+            return Pick::NoServer;
+        }
+        if self.table.as_ref().is_none_or(|(s, _)| *s != set) {
+            let table = if consistent {
+                HashTable::Ring(build_ring(&set, &|i| servers[i].puid))
+            } else {
+                HashTable::Map(build_map(&set))
+            };
+            self.table = Some((set, table));
+        }
+        let chosen = match self.table.as_ref().map(|(_, t)| t) {
+            Some(HashTable::Map(m)) if !m.is_empty() => m.get(h as usize % m.len()).copied(),
+            Some(HashTable::Ring(r)) => ring_lookup(r, h),
+            _ => None,
+        };
+        match chosen {
+            Some(i) if servers[i].full() => Pick::Queue,
+            Some(i) => Pick::Server(i),
+            None => Pick::NoServer,
+        }
+    }
+
+    /// Choose a server. `key` is the hash of the request for `Hash` (None when the
+    /// request has no key, e.g. no such header: then roundrobin decides, as in HAProxy).
+    pub fn pick(&mut self, servers: &[Server], now: Instant, key: Option<u32>) -> Pick {
         if self.score.len() != servers.len() {
             self.score = vec![0; servers.len()];
         }
+        if let (Algorithm::Hash { consistent }, Some(h)) = (&self.algo, key) {
+            let consistent = *consistent;
+            return self.hash_pick(servers, consistent, h);
+        }
+
         let (cands, any) = self.candidates(servers, now);
         if cands.is_empty() {
             return if any { Pick::Queue } else { Pick::NoServer };
         }
         let w = |i: usize| u64::from(servers[i].effective_weight(now));
         let chosen = match (&self.algo, key) {
-            (Algorithm::RoundRobin, _) | (Algorithm::Hash, None) => self.smooth_rr(&cands, &w),
+            (Algorithm::RoundRobin, _) | (Algorithm::Hash { .. }, _) => {
+                self.smooth_rr(&cands, &w)
+            }
             (Algorithm::StaticRr, _) => {
                 let total: u64 = cands.iter().map(|&i| w(i)).sum();
                 let slot = self.cursor % total.max(1);
@@ -181,11 +321,6 @@ impl Balancer {
                 best
             }
             (Algorithm::First, _) => cands[0],
-            (Algorithm::Hash, Some(k)) => {
-                // Map-based: the hash picks a slot in the weight-expanded table.
-                let total: u64 = cands.iter().map(|&i| w(i)).sum();
-                by_slot(&cands, &w, hash(k) % total.max(1))
-            }
             (Algorithm::Random { draws }, _) => {
                 // N weighted draws, the least loaded wins ("power of two choices").
                 let total: u64 = cands.iter().map(|&i| w(i)).sum();
@@ -302,25 +437,64 @@ mod tests {
 
     #[test]
     fn hashing_is_sticky_and_spreads() {
-        let servers = vec![Server::new(1), Server::new(1), Server::new(1)];
-        let mut b = Balancer::new(Algorithm::Hash, false, 1);
-        let first = b.pick(&servers, 0, Some(b"10.0.0.7"));
-        for _ in 0..10 {
-            assert_eq!(b.pick(&servers, 0, Some(b"10.0.0.7")), first);
-        }
-        let mut c = [0; 3];
-        for i in 0..3000u32 {
-            if let Pick::Server(s) = b.pick(
-                &servers,
-                0,
-                Some(format!("10.0.{}.{}", i / 256, i % 256).as_bytes()),
-            ) {
-                c[s] += 1;
+        let servers: Vec<Server> = (0..3)
+            .map(|i| {
+                let mut s = Server::new(1);
+                s.puid = i + 1;
+                s
+            })
+            .collect();
+        for consistent in [false, true] {
+            let mut b = Balancer::new(Algorithm::Hash { consistent }, false, 1);
+            let first = b.pick(&servers, 0, Some(7));
+            for _ in 0..10 {
+                assert_eq!(b.pick(&servers, 0, Some(7)), first);
             }
+            let mut c = [0; 3];
+            for i in 0..3000u32 {
+                let h = crate::hash::sdbm(format!("/img/{i}.png").as_bytes());
+                let h = if consistent { crate::hash::avalanche(h) } else { h };
+                if let Pick::Server(s) = b.pick(&servers, 0, Some(h)) {
+                    c[s] += 1;
+                }
+            }
+            assert!(
+                c.iter().all(|&n| (600..1400).contains(&n)),
+                "{consistent}: {c:?}"
+            );
+            // No key (a missing header): round robin.
+            assert_eq!(counts(&mut b, &servers, 3), vec![1, 1, 1]);
         }
-        assert!(c.iter().all(|&n| (800..1200).contains(&n)), "{c:?}");
-        // No key (a missing header): round robin.
-        assert_eq!(counts(&mut b, &servers, 3), vec![1, 1, 1]);
+    }
+
+    #[test]
+    fn map_is_interleaved_by_weight_and_reduced() {
+        // Weights 2 and 4 reduce to 1 and 2: a three-slot map as HAProxy fills it
+        // (the first declared wins ties).
+        assert_eq!(build_map(&[(0, 1), (1, 2)]), vec![0, 1, 1]);
+        assert_eq!(build_map(&[(0, 1), (1, 1), (2, 1)]), vec![0, 1, 2]);
+        let servers = vec![Server::new(2), Server::new(4)];
+        let mut b = Balancer::new(Algorithm::Hash { consistent: false }, false, 1);
+        assert_eq!(b.pick(&servers, 0, Some(1)), Pick::Server(1));
+        assert_eq!(b.pick(&servers, 0, Some(3)), Pick::Server(0));
+    }
+
+    #[test]
+    fn a_full_server_keeps_its_keys_waiting() {
+        let mut servers = vec![Server::new(1), Server::new(1)];
+        let mut b = Balancer::new(Algorithm::Hash { consistent: false }, false, 1);
+        let Pick::Server(i) = b.pick(&servers, 0, Some(5)) else {
+            panic!()
+        };
+        servers[i].maxconn = Some(1);
+        servers[i].active = 1;
+        assert_eq!(b.pick(&servers, 0, Some(5)), Pick::Queue);
+        servers[i].up = false;
+        assert_eq!(
+            b.pick(&servers, 0, Some(5)),
+            Pick::Server(1 - i),
+            "down: remapped"
+        );
     }
 
     #[test]

@@ -4,9 +4,11 @@
 pub mod acl;
 pub mod balance;
 pub mod counters;
+pub mod hash;
 pub mod health;
 pub mod payload;
 pub mod probe;
+pub mod proxy_proto;
 pub mod rng;
 pub mod stats;
 pub mod stick;

@@ -3,69 +3,85 @@
 //! record), `option httpchk` with `http-check send` / `expect` (status, rstatus,
 //! string, rstring; by default any 2xx or 3xx status passes).
 
-use regex::Regex;
+use haproxy_conf::model::{Expect, ExpectMatch};
 
-/// How an HTTP check's response is judged.
-#[derive(Debug, Clone)]
-pub enum Expect {
-    /// HAProxy's default: 2xx and 3xx pass.
-    Status2xx3xx,
-    /// `expect status 200` / `expect status 200-399` / `expect status 200,204`.
-    Status(Vec<(u16, u16)>),
-    RStatus(Regex),
-    /// `expect string TEXT`: the body contains it.
-    String(String),
-    RString(Regex),
+/// What an `expect` makes of the data received so far.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Judged {
+    Pass,
+    Fail,
+    /// Not enough data to tell yet.
+    NeedMore,
 }
 
-impl Expect {
-    /// From `http-check expect [!] KIND PATTERN` words (after `expect`).
-    pub fn parse(words: &[String]) -> Result<Expect, String> {
-        let words: Vec<&str> = words.iter().map(String::as_str).collect();
-        let (kind, pat) = match words.as_slice() {
-            [k, p, ..] => (*k, *p),
-            _ => return Err("`http-check expect` needs a kind and a pattern".into()),
-        };
-        let re = |p: &str| Regex::new(p).map_err(|e| format!("regex `{p}`: {e}"));
-        Ok(match kind {
-            "status" => {
-                let mut ranges = Vec::new();
-                for part in pat.split(',') {
-                    let (a, b) = part.split_once('-').unwrap_or((part, part));
-                    let num = |s: &str| {
-                        s.parse::<u16>()
-                            .map_err(|_| format!("`{s}` is not a status"))
-                    };
-                    ranges.push((num(a)?, num(b)?));
-                }
-                Expect::Status(ranges)
-            }
-            "rstatus" => Expect::RStatus(re(pat)?),
-            "string" => Expect::String(pat.to_string()),
-            "rstring" => Expect::RString(re(pat)?),
-            k => return Err(format!("`http-check expect {k}` is not supported yet")),
-        })
-    }
-
-    /// Judge a complete (or at least header-complete) HTTP response.
-    pub fn judge(&self, response: &[u8]) -> bool {
-        let Some(status) = status_of(response) else {
-            return false;
-        };
-        let body = body_of(response);
-        match self {
-            Expect::Status2xx3xx => (200..400).contains(&status),
-            Expect::Status(ranges) => ranges.iter().any(|(a, b)| (*a..=*b).contains(&status)),
-            Expect::RStatus(r) => r.is_match(&status.to_string()),
-            Expect::String(s) => String::from_utf8_lossy(body).contains(s.as_str()),
-            Expect::RString(r) => r.is_match(&String::from_utf8_lossy(body)),
+impl Judged {
+    fn of(hit: bool, negate: bool) -> Judged {
+        if hit != negate {
+            Judged::Pass
+        } else {
+            Judged::Fail
         }
     }
+}
 
-    /// Whether the body is needed to judge (else the status line is enough).
-    pub fn needs_body(&self) -> bool {
-        matches!(self, Expect::String(_) | Expect::RString(_))
+/// HAProxy's default for an HTTP check without `expect`: 2xx and 3xx pass.
+pub fn http_default_ok(response: &[u8]) -> bool {
+    status_of(response).is_some_and(|s| (200..400).contains(&s))
+}
+
+/// Whether an HTTP expectation needs the body (else the status line is enough).
+pub fn needs_body(e: &Expect) -> bool {
+    matches!(e.what, ExpectMatch::String(_) | ExpectMatch::RString(_))
+}
+
+/// Judge an HTTP check's response (`complete`: nothing more will come).
+pub fn judge_http(e: &Expect, response: &[u8], complete: bool) -> Judged {
+    let Some(status) = status_of(response) else {
+        return if complete {
+            Judged::Fail
+        } else {
+            Judged::NeedMore
+        };
+    };
+    if needs_body(e) && !complete {
+        return Judged::NeedMore;
     }
+    let body = body_of(response);
+    let hit = match &e.what {
+        ExpectMatch::Status(ranges) => ranges.iter().any(|(a, b)| (*a..=*b).contains(&status)),
+        ExpectMatch::RStatus(r) => r.is_match(&status.to_string()),
+        ExpectMatch::String(s) => String::from_utf8_lossy(body).contains(s.as_str()),
+        ExpectMatch::RString(r) => r.is_match(&String::from_utf8_lossy(body)),
+        ExpectMatch::Binary(b) => body.windows(b.len().max(1)).any(|w| w == b.as_slice()),
+    };
+    Judged::of(hit, e.negate)
+}
+
+/// Judge the data a tcp-check step read so far (`complete`: the peer closed, or the
+/// buffer is full). A match passes at once; a negated one waits for `min-recv` bytes or
+/// the end of the data.
+pub fn judge_tcp(e: &Expect, data: &[u8], complete: bool) -> Judged {
+    if e.min_recv.is_some_and(|n| data.len() < n) && !complete {
+        return Judged::NeedMore;
+    }
+    let hit = match &e.what {
+        ExpectMatch::String(s) => contains(data, s.as_bytes()),
+        ExpectMatch::Binary(b) => contains(data, b),
+        ExpectMatch::RString(r) => r.is_match(&String::from_utf8_lossy(data)),
+        ExpectMatch::Status(_) | ExpectMatch::RStatus(_) => false,
+    };
+    if hit {
+        return Judged::of(true, e.negate);
+    }
+    if complete || (e.negate && e.min_recv.is_some()) || (e.negate && !data.is_empty()) {
+        Judged::of(false, e.negate)
+    } else {
+        Judged::NeedMore
+    }
+}
+
+fn contains(data: &[u8], pat: &[u8]) -> bool {
+    pat.is_empty() || data.windows(pat.len()).any(|w| w == pat)
 }
 
 fn status_of(resp: &[u8]) -> Option<u16> {
@@ -152,8 +168,24 @@ pub fn ssl_hello_ok(response: &[u8]) -> bool {
 mod tests {
     use super::*;
 
-    fn w(s: &str) -> Vec<String> {
-        s.split_whitespace().map(String::from).collect()
+    fn expect(text: &str) -> Expect {
+        let cfg = format!("backend b\n  option httpchk\n  http-check expect {text}\n  server s 10.0.0.1:80 check\n");
+        let l = haproxy_conf::load_str("t.cfg", &cfg, &haproxy_conf::tokenizer::NoEnv);
+        assert!(!l.diags.has_errors(), "{:?}", l.diags);
+        match &l.config.proxies[0].http_checks[0] {
+            haproxy_conf::model::CheckStep::Expect(e) => e.clone(),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn tcp_expect(text: &str) -> Expect {
+        let cfg = format!("backend b\n  option tcp-check\n  tcp-check expect {text}\n  server s 10.0.0.1:80 check\n");
+        let l = haproxy_conf::load_str("t.cfg", &cfg, &haproxy_conf::tokenizer::NoEnv);
+        assert!(!l.diags.has_errors(), "{:?}", l.diags);
+        match &l.config.proxies[0].tcp_checks[0] {
+            haproxy_conf::model::CheckStep::Expect(e) => e.clone(),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
@@ -161,18 +193,36 @@ mod tests {
         let ok = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nalive";
         let redirect = b"HTTP/1.0 302 Found\r\n\r\n";
         let err = b"HTTP/1.1 503 Service Unavailable\r\n\r\n";
-        assert!(Expect::Status2xx3xx.judge(ok) && Expect::Status2xx3xx.judge(redirect));
-        assert!(!Expect::Status2xx3xx.judge(err));
-        assert!(!Expect::Status2xx3xx.judge(b"garbage"));
-        let e = Expect::parse(&w("status 200")).unwrap();
-        assert!(e.judge(ok) && !e.judge(redirect));
-        let e = Expect::parse(&w("status 200-399,503")).unwrap();
-        assert!(e.judge(redirect) && e.judge(err));
-        assert!(Expect::parse(&w("rstatus ^5")).unwrap().judge(err));
-        let e = Expect::parse(&w("string alive")).unwrap();
-        assert!(e.needs_body() && e.judge(ok) && !e.judge(redirect));
-        assert!(Expect::parse(&w("rstring al.ve")).unwrap().judge(ok));
-        assert!(Expect::parse(&w("status x")).is_err());
+        assert!(http_default_ok(ok) && http_default_ok(redirect));
+        assert!(!http_default_ok(err) && !http_default_ok(b"garbage"));
+        let pass = |e: &Expect, r: &[u8]| judge_http(e, r, true) == Judged::Pass;
+        let e = expect("status 200");
+        assert!(pass(&e, ok) && !pass(&e, redirect));
+        assert_eq!(judge_http(&e, ok, false), Judged::Pass, "the status line is enough");
+        let e = expect("status 200-399,503");
+        assert!(pass(&e, redirect) && pass(&e, err));
+        assert!(pass(&expect("rstatus ^5"), err));
+        let e = expect("string alive");
+        assert!(needs_body(&e) && pass(&e, ok) && !pass(&e, redirect));
+        assert_eq!(judge_http(&e, ok, false), Judged::NeedMore);
+        assert!(pass(&expect("rstring al.ve"), ok));
+        assert!(!pass(&expect("! status 200"), ok));
+        assert!(pass(&expect("! string dead"), ok));
+    }
+
+    #[test]
+    fn tcp_expectations() {
+        let e = tcp_expect("string +PONG");
+        assert_eq!(judge_tcp(&e, b"+PO", false), Judged::NeedMore);
+        assert_eq!(judge_tcp(&e, b"+PONG\r\n", false), Judged::Pass);
+        assert_eq!(judge_tcp(&e, b"-ERR\r\n", true), Judged::Fail);
+        let e = tcp_expect("binary 0102");
+        assert_eq!(judge_tcp(&e, &[0, 1, 2, 3], false), Judged::Pass);
+        let e = tcp_expect("! string ERR");
+        assert_eq!(judge_tcp(&e, b"OK\r\n", false), Judged::Pass);
+        assert_eq!(judge_tcp(&e, b"ERR\r\n", false), Judged::Fail);
+        let e = tcp_expect("rstring ^role:master");
+        assert_eq!(judge_tcp(&e, b"role:master\r\n", false), Judged::Pass);
     }
 
     #[test]

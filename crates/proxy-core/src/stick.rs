@@ -69,17 +69,6 @@ impl StickTable {
     }
 }
 
-/// HAProxy's table sizes: `30k`, `1m`, plain numbers.
-pub fn parse_size(s: &str) -> Option<usize> {
-    let (num, mult) = match s.chars().last()? {
-        'k' | 'K' => (&s[..s.len() - 1], 1_000),
-        'm' | 'M' => (&s[..s.len() - 1], 1_000_000),
-        'g' | 'G' => (&s[..s.len() - 1], 1_000_000_000),
-        _ => (s, 1),
-    };
-    num.parse::<usize>().ok()?.checked_mul(mult)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -97,8 +86,5 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t.get(b"x", 30_003), None, "least recently used went first");
         assert_eq!(t.get(b"z", 30_003), Some(0));
-        assert_eq!(parse_size("30k"), Some(30_000));
-        assert_eq!(parse_size("1m"), Some(1_000_000));
-        assert_eq!(parse_size("x"), None);
     }
 }

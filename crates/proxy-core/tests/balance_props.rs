@@ -22,7 +22,8 @@ fn algorithms() -> impl Strategy<Value = Algorithm> {
         Just(Algorithm::StaticRr),
         Just(Algorithm::LeastConn),
         Just(Algorithm::First),
-        Just(Algorithm::Hash),
+        Just(Algorithm::Hash { consistent: false }),
+        Just(Algorithm::Hash { consistent: true }),
         (1u32..4).prop_map(|draws| Algorithm::Random { draws }),
     ]
 }
@@ -36,7 +37,7 @@ proptest! {
         let usable = |s: &Server| s.up && s.weight > 0;
         let primary_ok = servers.iter().any(|s| !s.backup && usable(s));
         for k in keys {
-            match b.pick(&servers, 0, Some(&k.to_be_bytes())) {
+            match b.pick(&servers, 0, Some(k)) {
                 Pick::Server(i) => {
                     prop_assert!(usable(&servers[i]));
                     prop_assert_eq!(servers[i].backup, !primary_ok);

@@ -2,8 +2,9 @@
 
 use crate::codes;
 use crate::model::{Acl, AclRef, AclTerm, Condition};
+use crate::sample::{self, MatchMethod, SampleError};
 use crate::source::Word;
-use conf_diag::{Diagnostic, Diagnostics};
+use conf_diag::{Diagnostic, Diagnostics, Span};
 
 /// ACLs HAProxy predefines.
 pub const PREDEFINED_ACLS: &[&str] = &[
@@ -11,6 +12,7 @@ pub const PREDEFINED_ACLS: &[&str] = &[
     "HTTP",
     "HTTP_1.0",
     "HTTP_1.1",
+    "HTTP_2.0",
     "HTTP_CONTENT",
     "HTTP_URL_ABS",
     "HTTP_URL_SLASH",
@@ -88,22 +90,17 @@ fn parse_terms(words: &[Word], unless: bool, diags: &mut Diagnostics) -> Conditi
                 let inner = &words[i + 1..i + 1 + close];
                 let span = w.span.to(words[i + 1 + close].span);
                 match inner.split_first() {
-                    Some((fetch, rest)) => {
-                        let (flags, patterns) = split_flags(rest);
-                        push(
-                            &mut any_of,
-                            AclTerm {
-                                negate,
-                                acl: AclRef::Anonymous(Acl {
-                                    name: String::new(),
-                                    fetch: fetch.text.clone(),
-                                    flags,
-                                    patterns,
+                    Some((crit, rest)) => {
+                        if let Some(acl) = typed_acl("", crit, rest, span, diags) {
+                            push(
+                                &mut any_of,
+                                AclTerm {
+                                    negate,
+                                    acl: AclRef::Anonymous(acl),
                                     span,
-                                }),
-                                span,
-                            },
-                        );
+                                },
+                            );
+                        }
                     }
                     None => diags.push(
                         Diagnostic::error(codes::BAD_VALUE, "empty anonymous ACL `{ }`")
@@ -142,12 +139,45 @@ fn push(any_of: &mut [Vec<AclTerm>], t: AclTerm) {
     }
 }
 
-/// `-i`, `-m beg`, `-f file`... before the patterns; `--` ends the flags.
-pub fn split_flags(words: &[Word]) -> (Vec<String>, Vec<String>) {
-    let mut flags = Vec::new();
+/// A sample or ACL problem as a diagnostic at `span`: refused (HAProxy accepts it,
+/// proxyd cannot run it yet) or simply wrong.
+pub fn sample_diag(e: SampleError, span: Span) -> Diagnostic {
+    let code = if e.refused {
+        codes::REFUSED
+    } else {
+        codes::BAD_VALUE
+    };
+    let mut d = Diagnostic::error(code, e.message).at(span).label(if e.refused {
+        "not supported by proxyd yet"
+    } else {
+        "invalid"
+    });
+    if let Some(h) = e.help {
+        d = d.help(h);
+    }
+    d
+}
+
+/// One ACL line (or `{ }` block), typed: `criterion [flags] [patterns]`.
+pub fn typed_acl(
+    name: &str,
+    crit: &Word,
+    rest: &[Word],
+    span: Span,
+    diags: &mut Diagnostics,
+) -> Option<Acl> {
+    let (expr, mut method) = match sample::parse_criterion(&crit.text) {
+        Ok(v) => v,
+        Err(e) => {
+            diags.push(sample_diag(e, crit.span));
+            return None;
+        }
+    };
+    let mut nocase = false;
     let mut i = 0;
-    while i < words.len() {
-        let t = words[i].text.as_str();
+    while i < rest.len() {
+        let w = &rest[i];
+        let t = w.text.as_str();
         if t == "--" {
             i += 1;
             break;
@@ -155,19 +185,82 @@ pub fn split_flags(words: &[Word]) -> (Vec<String>, Vec<String>) {
         if !t.starts_with('-') || t.len() < 2 {
             break;
         }
-        flags.push(t.to_string());
-        // Flags with an argument.
-        if matches!(t, "-m" | "-f" | "-M" | "-u") {
-            if let Some(a) = words.get(i + 1) {
-                flags.push(a.text.clone());
+        match t {
+            "-i" => nocase = true,
+            "-n" => {}
+            "-m" | "-u" | "-f" | "-M" => {
+                let Some(v) = rest.get(i + 1) else {
+                    diags.push(
+                        Diagnostic::error(codes::MISSING_ARG, format!("ACL flag `{t}` expects a value"))
+                            .at(w.span),
+                    );
+                    return None;
+                };
+                match t {
+                    "-m" => match MatchMethod::named(&v.text) {
+                        Some(m) => method = m,
+                        None => {
+                            let mut d = Diagnostic::error(
+                                codes::BAD_VALUE,
+                                format!("unknown match method `-m {}`", v.text),
+                            )
+                            .at(v.span);
+                            if let Some(s) =
+                                conf_diag::did_you_mean(&v.text, MatchMethod::NAMES.iter().copied())
+                            {
+                                d = d.help(format!("did you mean `{s}`?"));
+                            }
+                            diags.push(d);
+                            return None;
+                        }
+                    },
+                    // The ACL's unique id: only the runtime API uses it.
+                    "-u" => {}
+                    _ => {
+                        diags.push(sample_diag(
+                            SampleError {
+                                message: format!(
+                                    "ACL patterns from a file (`{t} {}`) are not read by proxyd yet",
+                                    v.text
+                                ),
+                                help: Some("write the patterns on the line for now".into()),
+                                refused: true,
+                            },
+                            w.span.to(v.span),
+                        ));
+                        return None;
+                    }
+                }
                 i += 1;
+            }
+            _ => {
+                diags.push(
+                    Diagnostic::error(codes::BAD_VALUE, format!("unknown ACL flag `{t}`"))
+                        .at(w.span)
+                        .help("flags: -i, -m METHOD, -n, -u ID, -f FILE, -M, --"),
+                );
+                return None;
             }
         }
         i += 1;
     }
-    let patterns = words[i.min(words.len())..]
+    let words: Vec<String> = rest[i.min(rest.len())..]
         .iter()
         .map(|w| w.text.clone())
         .collect();
-    (flags, patterns)
+    let pat_span = rest.get(i).map(|w| w.span).unwrap_or(crit.span);
+    match sample::patterns(method, nocase, &words) {
+        Ok(patterns) => Some(Acl {
+            name: name.to_string(),
+            expr,
+            method,
+            nocase,
+            patterns,
+            span,
+        }),
+        Err(e) => {
+            diags.push(sample_diag(e, pat_span));
+            None
+        }
+    }
 }

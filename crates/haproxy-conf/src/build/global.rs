@@ -98,28 +98,104 @@ impl Builder<'_> {
             }
             "ssl-default-bind-ciphers" => g.ssl_default_bind_ciphers = word(a),
             "ssl-default-bind-ciphersuites" => g.ssl_default_bind_ciphersuites = word(a),
-            "ssl-default-bind-options" => {
-                g.ssl_default_bind_options = line.words[a.min(line.words.len())..]
-                    .iter()
-                    .map(|w| w.text.clone())
-                    .collect()
-            }
-            "ssl-default-server-options" => {
-                g.ssl_default_server_options = line.words[a.min(line.words.len())..]
-                    .iter()
-                    .map(|w| w.text.clone())
-                    .collect()
-            }
+            "ssl-default-bind-options" => self.ssl_default_bind_options(line, a),
             "ca-base" => g.ca_base = word(a),
             "zero-warning" => g.zero_warning = true,
             "crt-base" => g.crt_base = word(a),
-            other => g.other.push((
-                other.to_string(),
-                line.words[a.min(line.words.len())..]
-                    .iter()
-                    .map(|w| w.text.clone())
-                    .collect(),
-            )),
+            "ssl-server-verify" => match line.word(a) {
+                Some("none") => self.config.global.ssl_server_verify_none = true,
+                Some("required") => self.config.global.ssl_server_verify_none = false,
+                Some(other) => {
+                    let other = other.to_string();
+                    self.unknown(
+                        line.words.get(a),
+                        &other,
+                        ["none", "required"].into_iter(),
+                        "ssl-server-verify",
+                    );
+                }
+                None => {
+                    self.arg(line, a, "none or required", "ssl-server-verify");
+                }
+            },
+            "ulimit-n" => self.config.global.ulimit_n = self.uint(line, a, "ulimit-n"),
+            "nosplice" => self.config.global.nosplice = true,
+            // Ignored keywords (the warning is said): nothing to keep.
+            _ => {}
+        }
+    }
+
+    /// `ssl-default-bind-options`: the protocol versions binds accept by default; the
+    /// other options change nothing rustls does.
+    fn ssl_default_bind_options(&mut self, line: &Line, a: usize) {
+        let g = &mut self.config.global;
+        let mut i = a;
+        while let Some(w) = line.words.get(i) {
+            match w.text.as_str() {
+                "ssl-min-ver" | "ssl-max-ver" => {
+                    let v = line.word(i + 1).unwrap_or("").to_string();
+                    match v.as_str() {
+                        "TLSv1.2" | "TLSv1.3" => {
+                            if w.text == "ssl-min-ver" {
+                                g.ssl_default_bind_min_ver = Some(v);
+                            } else {
+                                g.ssl_default_bind_max_ver = Some(v);
+                            }
+                        }
+                        // Older versions: rustls speaks none of them, so a lower bound
+                        // below TLSv1.2 is what rustls does anyway.
+                        "SSLv3" | "TLSv1.0" | "TLSv1.1" if w.text == "ssl-min-ver" => {}
+                        _ => {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::BAD_VALUE,
+                                    format!("`{} {v}`: proxyd speaks TLSv1.2 and TLSv1.3", w.text),
+                                )
+                                .at(w.span)
+                                .help("use TLSv1.2 or TLSv1.3"),
+                            );
+                            return;
+                        }
+                    }
+                    i += 1;
+                }
+                "no-tlsv12" => g.ssl_default_bind_min_ver = Some("TLSv1.3".into()),
+                "no-tlsv13" => g.ssl_default_bind_max_ver = Some("TLSv1.2".into()),
+                "force-tlsv12" => {
+                    g.ssl_default_bind_min_ver = Some("TLSv1.2".into());
+                    g.ssl_default_bind_max_ver = Some("TLSv1.2".into());
+                }
+                "force-tlsv13" => {
+                    g.ssl_default_bind_min_ver = Some("TLSv1.3".into());
+                    g.ssl_default_bind_max_ver = Some("TLSv1.3".into());
+                }
+                // What rustls does anyway: no SSLv3/TLS1.0/1.1, no tickets by default.
+                "no-sslv3" | "no-tlsv10" | "no-tlsv11" | "no-tls-tickets"
+                | "prefer-client-ciphers" | "strict-sni" | "no-ca-names" | "allow-0rtt" => {}
+                "force-sslv3" | "force-tlsv10" | "force-tlsv11" => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::REFUSED,
+                            format!("`ssl-default-bind-options {}`: rustls does not speak it", w.text),
+                        )
+                        .at(w.span)
+                        .label("not supported by proxyd")
+                        .help("clients limited to it could not connect; use TLSv1.2 or later"),
+                    );
+                    return;
+                }
+                other => {
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::NOT_IMPLEMENTED,
+                            format!("`ssl-default-bind-options {other}` is not run by proxyd, ignored"),
+                        )
+                        .at(w.span)
+                        .label("ignored"),
+                    );
+                }
+            }
+            i += 1;
         }
     }
 

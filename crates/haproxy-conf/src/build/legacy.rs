@@ -3,6 +3,9 @@
 
 use super::condition;
 use super::Builder;
+use crate::actions::{
+    Fmt, HeaderAction, HttpReqAction, HttpRespAction, NameMatch, Payload, Reply, Rule,
+};
 use crate::codes;
 use crate::model::*;
 use crate::source::{Line, Word};
@@ -77,23 +80,14 @@ impl Builder<'_> {
                 warn(self, format!("write `{modern} {arg}`"));
             }
             "redispatch" => {
-                p.options.insert(
-                    "redispatch".into(),
-                    OptionSetting {
-                        enabled: true,
-                        args: Vec::new(),
-                    },
-                );
+                p.options.insert("redispatch".into(), true);
                 warn(self, "write `option redispatch`".into());
             }
             "forceclose" => {
-                p.options.insert(
-                    "httpclose".into(),
-                    OptionSetting {
-                        enabled: true,
-                        args: Vec::new(),
-                    },
-                );
+                for other in ["http-server-close", "http-keep-alive"] {
+                    p.options.remove(other);
+                }
+                p.options.insert("httpclose".into(), true);
                 warn(self, "write `option httpclose`".into());
             }
             "block" => {
@@ -107,10 +101,13 @@ impl Builder<'_> {
                     return;
                 }
                 let c = cond_text(rest);
-                p.rules.push(Rule {
-                    kind: RuleKind::HttpRequest,
-                    action: "deny".into(),
-                    args: Vec::new(),
+                p.rules.http_request.push(Rule {
+                    action: HttpReqAction::Deny(Reply {
+                        status: 403,
+                        content_type: None,
+                        payload: Payload::None,
+                        headers: Vec::new(),
+                    }),
                     cond,
                     span: line.span(),
                 });
@@ -132,11 +129,6 @@ impl Builder<'_> {
                     );
                     return;
                 };
-                let kind = if kw == "reqadd" {
-                    RuleKind::HttpRequest
-                } else {
-                    RuleKind::HttpResponse
-                };
                 let value = value.trim_start().to_string();
                 let modern_line = format!(
                     "{} add-header {} {}{}",
@@ -153,13 +145,31 @@ impl Builder<'_> {
                         .map(|_| format!(" {}", cond_text(rest)))
                         .unwrap_or_default()
                 );
-                p.rules.push(Rule {
-                    kind,
-                    action: "add-header".into(),
-                    args: vec![name.to_string(), value],
-                    cond,
-                    span: line.span(),
-                });
+                if value.replace("%%", "").contains('%') {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::REFUSED,
+                            format!("`{kw}`: `%` in the value would be a log-format expression, which proxyd does not evaluate yet"),
+                        )
+                        .at(hdr.span),
+                    );
+                    return;
+                }
+                let add = HeaderAction::Add(name.to_string(), Fmt(value.replace("%%", "%")));
+                let span = line.span();
+                if kw == "reqadd" {
+                    p.rules.http_request.push(Rule {
+                        action: HttpReqAction::Header(add),
+                        cond,
+                        span,
+                    });
+                } else {
+                    p.rules.http_response.push(Rule {
+                        action: HttpRespAction::Header(add),
+                        cond,
+                        span,
+                    });
+                }
                 warn(self, format!("write `{modern_line}`"));
             }
             "reqdel" | "reqidel" | "rspdel" | "rspidel" => {
@@ -181,18 +191,21 @@ impl Builder<'_> {
                 };
                 match name {
                     Some(n) => {
-                        let kind = if kw.starts_with("req") {
-                            RuleKind::HttpRequest
+                        let del = HeaderAction::Del(NameMatch::Str(n.to_string()));
+                        let span = line.span();
+                        if kw.starts_with("req") {
+                            p.rules.http_request.push(Rule {
+                                action: HttpReqAction::Header(del),
+                                cond,
+                                span,
+                            });
                         } else {
-                            RuleKind::HttpResponse
-                        };
-                        p.rules.push(Rule {
-                            kind,
-                            action: "del-header".into(),
-                            args: vec![n.to_string()],
-                            cond,
-                            span: line.span(),
-                        });
+                            p.rules.http_response.push(Rule {
+                                action: HttpRespAction::Header(del),
+                                cond,
+                                span,
+                            });
+                        }
                         warn(self, format!("write `{which} del-header {n}`"));
                     }
                     None => self.refuse_legacy(

@@ -2,10 +2,14 @@
 
 mod condition;
 mod global;
+mod health;
 mod legacy;
 mod other_sections;
 mod proxy;
+mod rules;
 mod server;
+
+pub use server::{Opt, BIND_OPTS, SERVER_OPTS};
 
 pub use condition::PREDEFINED_ACLS;
 
@@ -271,36 +275,37 @@ impl<'d> Builder<'d> {
             );
             return None;
         }
+        let shown = format!(
+            "{}{}",
+            if w(0) == "option" { "option " } else { "" },
+            kw.name
+        );
         match kw.status {
             Status::Supported | Status::Legacy(_) => Some((kw, args_at, negated)),
-            Status::Ignored => {
+            Status::Ignored(why) => {
                 self.diags.push(
                     Diagnostic::warning(
                         codes::NOT_IMPLEMENTED,
-                        format!(
-                            "`{}{}` is not supported by proxyd yet, ignored",
-                            if w(0) == "option" { "option " } else { "" },
-                            kw.name
-                        ),
+                        format!("`{shown}` is not run by proxyd yet, ignored"),
                     )
                     .at(line.span())
-                    .label("ignored"),
+                    .label("ignored")
+                    .help(format!("{why}; it cannot change who gets in or where traffic goes")),
                 );
-                None
+                // Still read: its value is checked as HAProxy checks it.
+                Some((kw, args_at, negated))
             }
-            Status::Refused => {
+            Status::Refused(why) => {
                 self.diags.push(
                     Diagnostic::error(
                         codes::REFUSED,
-                        format!(
-                            "`{}{}` is not supported by proxyd yet, and it decides where traffic goes or who gets in, so it is not ignored",
-                            if w(0) == "option" { "option " } else { "" },
-                            kw.name
-                        ),
+                        format!("`{shown}` is not run by proxyd yet"),
                     )
                     .at(line.span())
-                    .label("not supported")
-                    .help("remove it, or run this proxy with HAProxy until proxyd supports it"),
+                    .label("not supported by proxyd yet")
+                    .help(format!(
+                        "{why}. HAProxy accepts it, but it decides who gets in or where traffic goes, so proxyd does not ignore it: remove it or keep this proxy on HAProxy for now"
+                    )),
                 );
                 None
             }

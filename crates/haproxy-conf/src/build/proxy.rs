@@ -5,6 +5,7 @@ use super::Builder;
 use crate::codes;
 use crate::model::*;
 use crate::registry::{self, Status};
+use super::rules::TcpPhase;
 use crate::source::{Line, Word};
 use conf_diag::Diagnostic;
 
@@ -86,7 +87,17 @@ impl Builder<'_> {
                     "timeout client-fin" => &mut t.client_fin,
                     "timeout server-fin" => &mut t.server_fin,
                     "timeout check" => &mut t.check,
-                    _ => &mut t.tarpit,
+                    "timeout tarpit" => &mut t.tarpit,
+                    other => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::REFUSED,
+                                format!("`{other}` is not run by proxyd yet"),
+                            )
+                            .at(line.span()),
+                        );
+                        return;
+                    }
                 };
                 if v.is_some() {
                     *slot = v;
@@ -98,7 +109,6 @@ impl Builder<'_> {
                 }
             }
             "balance" => self.balance(p, line, a),
-            "hash-type" => p.hash_type = Some(texts(rest).join(" ")),
             "server" => self.server(p, line, a),
             "default-server" => {
                 let mut opts = p.default_server.clone();
@@ -138,94 +148,29 @@ impl Builder<'_> {
                     p.default_backend_span = Some(b.span);
                 }
             }
-            "http-request" | "http-response" | "http-after-response" => {
-                let kind = match kw.name {
-                    "http-request" => RuleKind::HttpRequest,
-                    "http-response" => RuleKind::HttpResponse,
-                    _ => RuleKind::HttpAfterResponse,
-                };
-                self.rule(p, line, a, kind, registry::HTTP_ACTIONS);
-            }
+            "http-request" => self.http_rule(p, line, a, false),
+            "http-response" => self.http_rule(p, line, a, true),
             "tcp-request" => self.tcp_request(p, line, a),
             "tcp-response" => {
                 if line.word(a) == Some("inspect-delay") {
-                    let _ = self.time(line, a + 1, "tcp-response inspect-delay");
+                    p.response_inspect_delay_ms =
+                        self.time(line, a + 1, "tcp-response inspect-delay");
                 } else if line.word(a) == Some("content") {
-                    self.rule(
-                        p,
-                        line,
-                        a + 1,
-                        RuleKind::TcpResponseContent,
-                        registry::TCP_ACTIONS,
-                    );
+                    self.tcp_rule(p, line, a + 1, TcpPhase::Response);
                 } else {
                     self.arg(line, a, "`content` or `inspect-delay`", "tcp-response");
                 }
             }
-            "redirect" => self.redirect(p, line, a),
+            "redirect" => self.redirect_rule(p, line, a),
+            "monitor fail" => self.monitor_fail(p, line, a),
             k if k.starts_with("stats ") => self.stats(p, line, k, a),
             "stick-table" => self.stick_table(p, line, a),
-            k if k.starts_with("stick ") => {
-                let (before, cond) = condition::split(rest, self.diags);
-                let Some(pattern) = before.first() else {
-                    self.arg(line, a, "a sample expression", k);
-                    return;
-                };
-                let table = before
-                    .iter()
-                    .position(|w| w.text == "table")
-                    .and_then(|i| before.get(i + 1))
-                    .map(|w| w.text.clone());
-                p.stick_rules.push(StickRule {
-                    kind: k.trim_start_matches("stick ").to_string(),
-                    pattern: pattern.text.clone(),
-                    table,
-                    cond,
-                });
-            }
-            "cookie" => {
-                const COOKIE_OPTS: &[(&str, bool)] = &[
-                    ("rewrite", false),
-                    ("insert", false),
-                    ("prefix", false),
-                    ("indirect", false),
-                    ("nocache", false),
-                    ("postonly", false),
-                    ("preserve", false),
-                    ("httponly", false),
-                    ("secure", false),
-                    ("domain", true),
-                    ("maxidle", true),
-                    ("maxlife", true),
-                    ("dynamic", false),
-                    ("attr", true),
-                ];
-                let mut i = a + 1;
-                while let Some(w) = line.words.get(i) {
-                    match COOKIE_OPTS.iter().find(|(n, _)| *n == w.text) {
-                        Some((_, takes)) => i += if *takes { 2 } else { 1 },
-                        None => {
-                            let mut d = Diagnostic::error(
-                                codes::BAD_VALUE,
-                                format!("unknown cookie option `{}`", w.text),
-                            )
-                            .at(w.span)
-                            .label("unknown option");
-                            d = match conf_diag::did_you_mean(&w.text, COOKIE_OPTS.iter().map(|(n, _)| *n)) {
-                                Some(s) => d.help(format!("did you mean `{s}`?")),
-                                None => d.help("options: rewrite, insert, prefix, indirect, nocache, postonly, preserve, httponly, secure, domain, maxidle, maxlife, dynamic, attr"),
-                            };
-                            self.diags.push(d);
-                            return;
-                        }
-                    }
-                }
-                if let Some(n) = self.arg(line, a, "a cookie name", "cookie") {
-                    p.cookie = Some(Cookie {
-                        name: n.text.clone(),
-                        options: texts(&rest[1..]),
-                    });
-                }
+            k if k.starts_with("stick ") => self.stick_rule(p, line, k, a),
+            "cookie" => self.cookie(p, line, a),
+            "dynamic-cookie-key" => {
+                p.dynamic_cookie_key = self
+                    .arg(line, a, "a secret key", "dynamic-cookie-key")
+                    .map(|w| w.text.clone())
             }
             "errorfile" => {
                 let code = self.uint(line, a, "errorfile");
@@ -260,16 +205,47 @@ impl Builder<'_> {
                     }
                     p.errorfiles.push(ErrorFile {
                         status: c as u16,
-                        file: f,
+                        page: ErrorPage::File(f),
                         span: line.span(),
                     });
                 }
             }
             "errorfiles" => {
                 if let Some(n) = self.arg(line, a, "an http-errors section name", "errorfiles") {
-                    p.errorfiles_groups.push(n.text.clone());
+                    if let Some(codes) = line.words.get(a + 1..) {
+                        if !codes.is_empty() {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::REFUSED,
+                                    "`errorfiles NAME CODE...` (a subset of the pages) is not run by proxyd yet",
+                                )
+                                .at(codes[0].span.to(codes[codes.len() - 1].span))
+                                .label("not supported by proxyd yet")
+                                .help("write `errorfiles NAME` to use every page of the section"),
+                            );
+                            return;
+                        }
+                    }
+                    p.errorfiles_groups.push((n.text.clone(), line.span()));
                 }
             }
+            "errorloc" | "errorloc302" | "errorloc303" => {
+                let code = self.uint(line, a, kw.name);
+                let url = self
+                    .arg(line, a + 1, "a URL", kw.name)
+                    .map(|w| w.text.clone());
+                if let (Some(c), Some(url)) = (code, url) {
+                    p.errorfiles.push(ErrorFile {
+                        status: c.min(999) as u16,
+                        page: ErrorPage::Location {
+                            code: if kw.name == "errorloc303" { 303 } else { 302 },
+                            url,
+                        },
+                        span: line.span(),
+                    });
+                }
+            }
+            "http-error" => self.http_error(p, line, a),
             "log" => {
                 if negated {
                     p.log.clear();
@@ -293,100 +269,8 @@ impl Builder<'_> {
                     .arg(line, a, "a URI", "monitor-uri")
                     .map(|w| w.text.clone())
             }
-            "http-check" => {
-                if let Some(d) = self.arg(line, a, "a directive", "http-check") {
-                    let directive = d.text.clone();
-                    if !matches!(
-                        directive.as_str(),
-                        "expect"
-                            | "send"
-                            | "connect"
-                            | "disable-on-404"
-                            | "send-state"
-                            | "comment"
-                            | "set-var"
-                            | "unset-var"
-                    ) {
-                        self.unknown(
-                            Some(d),
-                            &directive,
-                            [
-                                "expect",
-                                "send",
-                                "connect",
-                                "disable-on-404",
-                                "send-state",
-                                "comment",
-                                "set-var",
-                                "unset-var",
-                            ]
-                            .into_iter(),
-                            "http-check",
-                        );
-                        return;
-                    }
-                    if directive == "expect" {
-                        let kinds = [
-                            "min-recv",
-                            "string",
-                            "rstring",
-                            "string-lf",
-                            "status",
-                            "rstatus",
-                            "hdr",
-                            "fhdr",
-                            "comment",
-                        ];
-                        let mut j = a + 1;
-                        while line.word(j).is_some_and(|w| {
-                            matches!(
-                                w,
-                                "min-recv"
-                                    | "comment"
-                                    | "ok-status"
-                                    | "error-status"
-                                    | "tout-status"
-                                    | "on-success"
-                                    | "on-error"
-                                    | "status-code"
-                            )
-                        }) {
-                            j += 2;
-                        }
-                        if line.word(j) == Some("!") {
-                            j += 1;
-                        }
-                        if let Some(kw) = line.words.get(j) {
-                            let k = kw.text.trim_start_matches('!');
-                            if !kinds.contains(&k) {
-                                let mut d = Diagnostic::error(
-                                    codes::BAD_VALUE,
-                                    format!("`http-check expect`: unknown match `{}`", kw.text),
-                                )
-                                .at(kw.span);
-                                d = match conf_diag::did_you_mean(k, kinds) {
-                                    Some(s) => d.help(format!("did you mean `{s}`?")),
-                                    None => d.help("use status, rstatus, string, rstring, hdr or fhdr (with `!` to negate)"),
-                                };
-                                self.diags.push(d);
-                                return;
-                            }
-                        }
-                    }
-                    p.http_checks.push(HttpCheck {
-                        directive,
-                        args: texts(&rest[1..]),
-                    });
-                }
-            }
-            "tcp-check" => {
-                if let Some(d) = self.arg(line, a, "a directive", "tcp-check") {
-                    p.tcp_checks.push(HttpCheck {
-                        directive: d.text.clone(),
-                        args: texts(&rest[1..]),
-                    });
-                }
-            }
+            "http-check" => self.http_check(p, line, a),
+            "tcp-check" => self.tcp_check(p, line, a),
             k if k.starts_with("email-alert ") => {
                 let v = self.arg(line, a, "a value", k).map(|w| w.text.clone());
                 let e = &mut p.email_alert;
@@ -406,17 +290,152 @@ impl Builder<'_> {
             "unique-id-format" => p.unique_id_format = Some(texts(rest).join(" ")),
             "disabled" => p.disabled = true,
             "enabled" => p.disabled = false,
-            other => p.other.push((other.to_string(), texts(rest))),
+            "source" => {
+                if let Some(w) = self.arg(line, a, "an address", "source") {
+                    if let Some(extra) = line.words.get(a + 1) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::REFUSED,
+                                format!("`source ... {}` is not run by proxyd yet", extra.text),
+                            )
+                            .at(extra.span)
+                            .label("not supported by proxyd yet")
+                            .help("proxyd binds the source address only (`source ADDR[:PORT]`); transparent `usesrc` and `interface` are not run"),
+                        );
+                    } else if source_addr(&w.text).is_none() {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::BAD_ADDRESS,
+                                format!("`source {}`: not an address", w.text),
+                            )
+                            .at(w.span)
+                            .help("write `source ADDR[:PORT]`"),
+                        );
+                    } else {
+                        p.default_server.source = Some(w.text.clone());
+                    }
+                }
+            }
+            "filter" => self.filter(line, a),
+            "retry-on" => self.retry_on(line, a),
+            "clitcpka-cnt" | "srvtcpka-cnt" => {
+                let v = self.uint(line, a, kw.name).map(|v| v.min(255) as u32);
+                let ka = if kw.name.starts_with("cli") {
+                    &mut p.clitcpka
+                } else {
+                    &mut p.srvtcpka
+                };
+                ka.cnt = v;
+            }
+            "clitcpka-idle" | "clitcpka-intvl" | "srvtcpka-idle" | "srvtcpka-intvl" => {
+                let v = self.time(line, a, kw.name);
+                let ka = if kw.name.starts_with("cli") {
+                    &mut p.clitcpka
+                } else {
+                    &mut p.srvtcpka
+                };
+                if kw.name.ends_with("idle") {
+                    ka.idle_ms = v;
+                } else {
+                    ka.intvl_ms = v;
+                }
+            }
+            "hash-type" => self.hash_type(p, line, a),
+            // Keywords ignored with a warning (said by `resolve`): nothing to keep.
+            _ => {}
         }
     }
 
     fn option(&mut self, p: &mut Proxy, line: &Line, name: &str, a: usize, negated: bool) {
-        let args: Vec<String> = texts(&line.words[a.min(line.words.len())..]);
-        if name == "httpchk" && !negated {
-            p.httpchk = Some(httpchk(&args));
+        let args = &line.words[a.min(line.words.len())..];
+        let no_args = |me: &mut Self| -> bool {
+            if let Some(w) = args.first() {
+                me.diags.push(
+                    Diagnostic::error(
+                        codes::EXTRA_ARGS,
+                        format!("`option {name}` takes no argument, found `{}`", w.text),
+                    )
+                    .at(w.span)
+                    .label("unexpected")
+                    .help("remove the extra words"),
+                );
+                false
+            } else {
+                true
+            }
+        };
+        if negated && !no_args(self) {
+            return;
         }
-        if name == "httpchk" && negated {
-            p.httpchk = None;
+        match name {
+            "httpchk" if !negated => {
+                let words: Vec<String> = texts(args);
+                p.httpchk = Some(httpchk(&words));
+            }
+            "httpchk" => p.httpchk = None,
+            "forwardfor" | "originalto" if !negated => {
+                let Some(h) = self.addr_header(name, args) else {
+                    return;
+                };
+                if name == "forwardfor" {
+                    p.forwardfor = Some(h);
+                } else {
+                    p.originalto = Some(h);
+                }
+            }
+            "forwardfor" => p.forwardfor = None,
+            "originalto" => p.originalto = None,
+            "http-restrict-req-hdr-names" if !negated => {
+                match args.first().map(|w| w.text.as_str()) {
+                    Some("preserve") => p.restrict_req_hdr_names = None,
+                    Some("delete") => p.restrict_req_hdr_names = Some(false),
+                    Some("reject") => p.restrict_req_hdr_names = Some(true),
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::BAD_VALUE,
+                                "`option http-restrict-req-hdr-names` expects preserve, delete or reject",
+                            )
+                            .at(line.span()),
+                        );
+                        return;
+                    }
+                }
+            }
+            "redispatch" | "httplog" | "tcp-check" | "ssl-hello-chk" if !negated => {
+                // `redispatch [interval]` and `httplog [clf]` take an optional word.
+                let allowed = match name {
+                    "redispatch" => args
+                        .first()
+                        .is_none_or(|w| w.text.trim_start_matches('-').parse::<u32>().is_ok()),
+                    "httplog" => args.first().is_none_or(|w| w.text == "clf"),
+                    _ => args.is_empty(),
+                };
+                if let (false, Some(w)) = (allowed, args.first()) {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("`option {name}`: unexpected `{}`", w.text),
+                        )
+                        .at(w.span),
+                    );
+                    return;
+                }
+                if name == "redispatch" && args.first().is_some_and(|w| w.text != "1" && w.text != "-1") {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::REFUSED,
+                            "`option redispatch N` (every Nth retry) is not run by proxyd yet",
+                        )
+                        .at(line.span())
+                        .label("not supported by proxyd yet")
+                        .help("write `option redispatch` (on the last retry)"),
+                    );
+                    return;
+                }
+            }
+            _ if !negated && !no_args(self) => return,
+            _ => {}
         }
         // The connection-mode options exclude each other: the last one wins.
         if !negated && matches!(name, "httpclose" | "http-server-close" | "http-keep-alive") {
@@ -424,13 +443,77 @@ impl Builder<'_> {
                 p.options.remove(other);
             }
         }
-        p.options.insert(
-            name.to_string(),
-            OptionSetting {
-                enabled: !negated,
-                args,
+        p.options.insert(name.to_string(), !negated);
+    }
+
+    /// `[except NET] [header NAME] [if-none]` of `option forwardfor` / `originalto`.
+    fn addr_header(&mut self, name: &str, args: &[Word]) -> Option<AddrHeader> {
+        let mut h = AddrHeader {
+            header: if name == "forwardfor" {
+                "X-Forwarded-For".into()
+            } else {
+                "X-Original-To".into()
             },
-        );
+            except: None,
+            if_none: false,
+        };
+        let mut i = 0;
+        while let Some(w) = args.get(i) {
+            match w.text.as_str() {
+                "header" | "except" => {
+                    let Some(v) = args.get(i + 1) else {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::MISSING_ARG,
+                                format!("`option {name} {}` expects a value", w.text),
+                            )
+                            .at(w.span),
+                        );
+                        return None;
+                    };
+                    if w.text == "header" {
+                        h.header = v.text.clone();
+                    } else {
+                        match crate::sample::patterns(
+                            crate::sample::MatchMethod::Ip,
+                            false,
+                            std::slice::from_ref(&v.text),
+                        ) {
+                            Ok(pats) => {
+                                if let Some(crate::sample::Pattern::Net(ip, len)) = pats.first() {
+                                    h.except = Some((*ip, *len));
+                                }
+                            }
+                            Err(e) => {
+                                self.diags.push(condition::sample_diag(e, v.span));
+                                return None;
+                            }
+                        }
+                    }
+                    i += 2;
+                }
+                "if-none" if name == "forwardfor" => {
+                    h.if_none = true;
+                    i += 1;
+                }
+                other => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("`option {name}`: unknown argument `{other}`"),
+                        )
+                        .at(w.span)
+                        .help(if name == "forwardfor" {
+                            "write `option forwardfor [except NET] [header NAME] [if-none]`"
+                        } else {
+                            "write `option originalto [except NET] [header NAME]`"
+                        }),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(h)
     }
 
     fn balance(&mut self, p: &mut Proxy, line: &Line, a: usize) {
@@ -445,45 +528,160 @@ impl Builder<'_> {
             );
             return;
         };
-        let args: Vec<String> = texts(&line.words[a + 1..]);
+        let args = &line.words[a + 1..];
         let text = alg.text.as_str();
+        let refuse = |me: &mut Self, what: String| {
+            me.diags.push(
+                Diagnostic::error(codes::REFUSED, format!("{what} is not run by proxyd yet"))
+                    .at(line.span())
+                    .label("not supported by proxyd yet")
+                    .help("HAProxy accepts it; keep this backend on HAProxy or pick another algorithm for now"),
+            );
+        };
+        let no_more = |me: &mut Self, from: usize| -> bool {
+            match args.get(from) {
+                Some(w) => {
+                    me.diags.push(
+                        Diagnostic::error(
+                            codes::EXTRA_ARGS,
+                            format!("`balance {text}`: unexpected `{}`", w.text),
+                        )
+                        .at(w.span),
+                    );
+                    false
+                }
+                None => true,
+            }
+        };
         p.balance = match text {
-            "roundrobin" => Balance::Roundrobin,
-            "static-rr" => Balance::StaticRr,
-            "leastconn" => Balance::Leastconn,
-            "first" => Balance::First,
-            "source" => Balance::Source,
-            "uri" => Balance::Uri { args },
-            "url_param" => match args.split_first() {
-                Some((param, rest)) => Balance::UrlParam {
-                    param: param.clone(),
-                    args: rest.to_vec(),
-                },
-                None => {
-                    self.arg(line, a + 1, "a parameter name", "balance url_param");
+            "roundrobin" | "static-rr" | "leastconn" | "first" | "source" => {
+                if !no_more(self, 0) {
                     return;
                 }
-            },
-            "random" => Balance::Random { draws: 2 },
-            t if t.starts_with("random(") => Balance::Random {
-                draws: t
+                match text {
+                    "roundrobin" => Balance::Roundrobin,
+                    "static-rr" => Balance::StaticRr,
+                    "leastconn" => Balance::Leastconn,
+                    "first" => Balance::First,
+                    _ => Balance::Source,
+                }
+            }
+            "uri" => {
+                let (mut len, mut depth, mut whole, mut path_only) = (None, None, false, false);
+                let mut i = 0;
+                while let Some(w) = args.get(i) {
+                    match w.text.as_str() {
+                        "whole" => whole = true,
+                        "path-only" => path_only = true,
+                        "len" | "depth" => {
+                            let v = args.get(i + 1).and_then(|v| v.text.parse::<u32>().ok());
+                            let Some(v) = v else {
+                                self.diags.push(
+                                    Diagnostic::error(
+                                        codes::MISSING_ARG,
+                                        format!("`balance uri {}` expects a number", w.text),
+                                    )
+                                    .at(w.span),
+                                );
+                                return;
+                            };
+                            if w.text == "len" {
+                                len = Some(v);
+                            } else {
+                                depth = Some(v);
+                            }
+                            i += 1;
+                        }
+                        other => {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::BAD_VALUE,
+                                    format!("`balance uri`: unknown option `{other}`"),
+                                )
+                                .at(w.span)
+                                .help("options: len N, depth N, whole, path-only"),
+                            );
+                            return;
+                        }
+                    }
+                    i += 1;
+                }
+                Balance::Uri {
+                    len,
+                    depth,
+                    whole,
+                    path_only,
+                }
+            }
+            "url_param" => {
+                let Some(param) = args.first() else {
+                    self.arg(line, a + 1, "a parameter name", "balance url_param");
+                    return;
+                };
+                if let Some(w) = args.get(1) {
+                    if w.text == "check_post" {
+                        refuse(self, "`balance url_param ... check_post`".into());
+                    } else {
+                        no_more(self, 1);
+                    }
+                    return;
+                }
+                Balance::UrlParam {
+                    param: param.text.clone(),
+                }
+            }
+            "random" => {
+                if !no_more(self, 0) {
+                    return;
+                }
+                Balance::Random { draws: 2 }
+            }
+            t if t.starts_with("random(") => {
+                let draws = t
                     .trim_start_matches("random(")
-                    .trim_end_matches(')')
-                    .parse()
-                    .unwrap_or(2),
-            },
-            t if t.starts_with("hdr(") && t.ends_with(')') => Balance::Hdr {
-                name: t[4..t.len() - 1].to_string(),
-                use_domain_only: args.iter().any(|x| x == "use_domain_only"),
-            },
-            t if t.starts_with("rdp-cookie") => Balance::RdpCookie {
-                cookie: t
-                    .strip_prefix("rdp-cookie(")
-                    .map(|c| c.trim_end_matches(')').to_string()),
-            },
-            "hash" => Balance::Hash {
-                expr: args.join(" "),
-            },
+                    .strip_suffix(')')
+                    .and_then(|d| d.parse::<u32>().ok())
+                    .filter(|d| *d >= 1);
+                let Some(draws) = draws else {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("`balance {t}`: expected random(N) with N at least 1"),
+                        )
+                        .at(alg.span),
+                    );
+                    return;
+                };
+                if !no_more(self, 0) {
+                    return;
+                }
+                Balance::Random { draws }
+            }
+            t if t.starts_with("hdr(") && t.ends_with(')') && t.len() > 5 => {
+                let use_domain_only = match args.first().map(|w| w.text.as_str()) {
+                    None => false,
+                    Some("use_domain_only") => true,
+                    Some(_) => {
+                        no_more(self, 0);
+                        return;
+                    }
+                };
+                if !no_more(self, usize::from(use_domain_only)) {
+                    return;
+                }
+                Balance::Hdr {
+                    name: t[4..t.len() - 1].to_ascii_lowercase(),
+                    use_domain_only,
+                }
+            }
+            t if t.starts_with("rdp-cookie") => {
+                refuse(self, format!("`balance {t}`"));
+                return;
+            }
+            "hash" => {
+                refuse(self, "`balance hash EXPR`".into());
+                return;
+            }
             other => {
                 let algs = [
                     "roundrobin",
@@ -514,6 +712,58 @@ impl Builder<'_> {
         };
     }
 
+    /// `hash-type map-based|consistent [sdbm|djb2|crc32|wt6] [avalanche]`.
+    fn hash_type(&mut self, p: &mut Proxy, line: &Line, a: usize) {
+        let mut h = HashType::default();
+        match line.word(a) {
+            Some("map-based") => {}
+            Some("consistent") => h.consistent = true,
+            Some(other) => {
+                let other = other.to_string();
+                self.unknown(
+                    line.words.get(a),
+                    &other,
+                    ["map-based", "consistent"].into_iter(),
+                    "hash-type",
+                );
+                return;
+            }
+            None => {
+                self.arg(line, a, "map-based or consistent", "hash-type");
+                return;
+            }
+        }
+        for w in &line.words[a + 1..] {
+            match w.text.as_str() {
+                "sdbm" => h.function = HashFunction::Sdbm,
+                "djb2" => h.function = HashFunction::Djb2,
+                "crc32" => h.function = HashFunction::Crc32,
+                "avalanche" => h.avalanche = true,
+                "wt6" => {
+                    self.diags.push(
+                        Diagnostic::error(codes::REFUSED, "hash function `wt6` is not run by proxyd yet")
+                            .at(w.span)
+                            .label("not supported by proxyd yet")
+                            .help("use sdbm (the default), djb2 or crc32; another function would send each key to another server"),
+                    );
+                    return;
+                }
+                other => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("`hash-type`: unknown function or modifier `{other}`"),
+                        )
+                        .at(w.span)
+                        .help("functions: sdbm, djb2, wt6, crc32; modifier: avalanche"),
+                    );
+                    return;
+                }
+            }
+        }
+        p.hash_type = h;
+    }
+
     fn acl(&mut self, p: &mut Proxy, line: &Line, a: usize) {
         let Some(name) = self.arg(line, a, "a name", "acl") else {
             return;
@@ -536,101 +786,15 @@ impl Builder<'_> {
             );
             return;
         }
-        if !crate::samples::is_known_fetch(&fetch.text) {
-            let mut d = Diagnostic::error(
-                codes::BAD_VALUE,
-                format!("ACL `{}`: unknown fetch `{}`", name.text, fetch.text),
-            )
-            .at(fetch.span)
-            .label("unknown fetch");
-            if let Some(s) = conf_diag::did_you_mean(&fetch.text, crate::samples::fetch_names()) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
-            self.diags.push(d);
-            return;
+        if let Some(acl) = condition::typed_acl(
+            &name.text,
+            fetch,
+            &line.words[a + 2..],
+            line.span(),
+            self.diags,
+        ) {
+            p.acls.push(acl);
         }
-        let (flags, patterns) = condition::split_flags(&line.words[a + 2..]);
-        p.acls.push(Acl {
-            name: name.text.clone(),
-            fetch: fetch.text.clone(),
-            flags,
-            patterns,
-            span: line.span(),
-        });
-    }
-
-    fn rule(&mut self, p: &mut Proxy, line: &Line, a: usize, kind: RuleKind, actions: &[&str]) {
-        let rest = &line.words[a.min(line.words.len())..];
-        let (before, cond) = condition::split(rest, self.diags);
-        let Some(action) = before.first() else {
-            self.arg(line, a, "an action", "rule");
-            return;
-        };
-        // `set-var(txn.x)` and friends carry their argument in parentheses.
-        let base = action.text.split('(').next().unwrap_or("");
-        if !actions.contains(&base) {
-            let mut d = Diagnostic::error(
-                codes::REFUSED,
-                format!("unknown or unsupported action `{}`", action.text),
-            )
-            .at(action.span)
-            .label("not supported");
-            d = match conf_diag::did_you_mean(base, actions.iter().copied()) {
-                Some(s) => d.help(format!("did you mean `{s}`?")),
-                None => d.help("proxyd does not ignore rules it cannot apply; remove it or keep this proxy on HAProxy for now"),
-            };
-            self.diags.push(d);
-            return;
-        }
-        let nargs = before.len() - 1;
-        let arity: Option<(usize, usize)> = match base {
-            "set-header" | "add-header" => Some((2, 2)),
-            "del-header" => Some((1, 3)),
-            "replace-header" | "replace-value" => Some((3, 3)),
-            "set-path" | "set-pathq" | "set-uri" | "set-query" | "set-method" | "set-src"
-            | "set-dst" | "set-dst-port" => Some((1, 1)),
-            "replace-path" | "replace-pathq" | "replace-uri" => Some((2, 2)),
-            "set-status" => Some((1, 3)),
-            "redirect" => Some((2, usize::MAX)),
-            _ => None,
-        };
-        if let Some((lo, hi)) = arity {
-            if nargs < lo || nargs > hi {
-                let want = if lo == hi {
-                    format!("exactly {lo}")
-                } else if hi == usize::MAX {
-                    format!("at least {lo}")
-                } else {
-                    format!("{lo} to {hi}")
-                };
-                self.diags.push(
-                    Diagnostic::error(
-                        codes::MISSING_ARG,
-                        format!(
-                            "`{}` expects {want} argument{}, found {nargs}",
-                            action.text,
-                            if lo == 1 && hi == 1 { "" } else { "s" }
-                        ),
-                    )
-                    .at(line.span())
-                    .help(match base {
-                        "set-header" | "add-header" => format!(
-                            "write `{} NAME VALUE` (quote a value with spaces)",
-                            action.text
-                        ),
-                        _ => "check the action's arguments".to_string(),
-                    }),
-                );
-                return;
-            }
-        }
-        p.rules.push(Rule {
-            kind,
-            action: action.text.clone(),
-            args: texts(&before[1..]),
-            cond,
-            span: line.span(),
-        });
     }
 
     fn tcp_request(&mut self, p: &mut Proxy, line: &Line, a: usize) {
@@ -638,27 +802,9 @@ impl Builder<'_> {
             Some("inspect-delay") => {
                 p.inspect_delay_ms = self.time(line, a + 1, "tcp-request inspect-delay")
             }
-            Some("connection") => self.rule(
-                p,
-                line,
-                a + 1,
-                RuleKind::TcpRequestConnection,
-                registry::TCP_ACTIONS,
-            ),
-            Some("session") => self.rule(
-                p,
-                line,
-                a + 1,
-                RuleKind::TcpRequestSession,
-                registry::TCP_ACTIONS,
-            ),
-            Some("content") => self.rule(
-                p,
-                line,
-                a + 1,
-                RuleKind::TcpRequestContent,
-                registry::TCP_ACTIONS,
-            ),
+            Some("connection") => self.tcp_rule(p, line, a + 1, TcpPhase::Connection),
+            Some("session") => self.tcp_rule(p, line, a + 1, TcpPhase::Session),
+            Some("content") => self.tcp_rule(p, line, a + 1, TcpPhase::Content),
             Some(other) => {
                 let other = other.to_string();
                 self.unknown(
@@ -677,53 +823,6 @@ impl Builder<'_> {
                 );
             }
         }
-    }
-
-    fn redirect(&mut self, p: &mut Proxy, line: &Line, a: usize) {
-        let rest = &line.words[a.min(line.words.len())..];
-        let (before, cond) = condition::split(rest, self.diags);
-        let Some(kind) = before.first() else {
-            self.arg(line, a, "location, prefix or scheme", "redirect");
-            return;
-        };
-        if !matches!(kind.text.as_str(), "location" | "prefix" | "scheme") {
-            let mut d = Diagnostic::error(
-                codes::BAD_VALUE,
-                format!("unknown redirect type `{}`", kind.text),
-            )
-            .at(kind.span);
-            if let Some(s) = conf_diag::did_you_mean(&kind.text, ["location", "prefix", "scheme"]) {
-                d = d.help(format!("did you mean `{s}`?"));
-            } else {
-                d = d.help("use `redirect location|prefix|scheme <target> [code N]`");
-            }
-            self.diags.push(d);
-            return;
-        }
-        if before.len() < 2 {
-            self.arg(line, a + 1, "a target", "redirect");
-            return;
-        }
-        if let Some(i) = before.iter().position(|w| w.text == "code") {
-            match before.get(i + 1).map(|w| w.text.as_str()) {
-                Some("301" | "302" | "303" | "307" | "308") => {}
-                other => self.diags.push(
-                    Diagnostic::error(
-                        codes::BAD_VALUE,
-                        format!("invalid redirect code `{}`", other.unwrap_or("")),
-                    )
-                    .at(before[i].span)
-                    .help("use 301, 302, 303, 307 or 308"),
-                ),
-            }
-        }
-        p.rules.push(Rule {
-            kind: RuleKind::Redirect,
-            action: kind.text.clone(),
-            args: texts(&before[1..]),
-            cond,
-            span: line.span(),
-        });
     }
 
     fn stats(&mut self, p: &mut Proxy, line: &Line, k: &str, a: usize) {
@@ -796,29 +895,82 @@ impl Builder<'_> {
 
     fn stick_table(&mut self, p: &mut Proxy, line: &Line, a: usize) {
         let mut t = StickTable {
-            table_type: String::new(),
+            table_type: TableType::Ip,
             len: None,
-            size: String::new(),
+            size: 0,
             expire_ms: None,
-            peers: None,
-            store: Vec::new(),
             nopurge: false,
+            span: line.span(),
         };
+        let (mut have_type, mut have_size) = (false, false);
         let mut i = a;
-        while let Some(w) = line.word(i) {
-            let next = line.word(i + 1).map(str::to_string);
-            match w {
-                "type" => t.table_type = next.unwrap_or_default(),
-                "len" => t.len = next.and_then(|v| v.parse().ok()),
-                "size" => t.size = next.unwrap_or_default(),
-                "expire" => {
-                    t.expire_ms = self.time(line, i + 1, "stick-table expire");
+        while let Some(w) = line.words.get(i) {
+            let next = line.words.get(i + 1);
+            if w.text != "nopurge" && next.is_none() {
+                self.arg(line, i + 1, "a value", &format!("stick-table {}", w.text));
+                return;
+            }
+            let v = next.map(|n| n.text.as_str()).unwrap_or("");
+            match w.text.as_str() {
+                "type" => {
+                    have_type = true;
+                    t.table_type = match v {
+                        "ip" => TableType::Ip,
+                        "ipv6" => TableType::Ipv6,
+                        "integer" => TableType::Integer,
+                        "string" => TableType::String,
+                        "binary" => TableType::Binary,
+                        other => {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::BAD_VALUE,
+                                    format!("stick-table type `{other}` is not valid"),
+                                )
+                                .at(line.span())
+                                .help("use `type ip|ipv6|integer|string [len N]|binary [len N]`"),
+                            );
+                            return;
+                        }
+                    };
                 }
-                "peers" => t.peers = next,
+                "len" => t.len = self.uint(line, i + 1, "stick-table len"),
+                "size" => {
+                    have_size = true;
+                    match crate::values::parse_size(v) {
+                        Ok(n) => t.size = n,
+                        Err(e) => {
+                            self.diags.push(
+                                Diagnostic::error(codes::BAD_VALUE, format!("stick-table size: {e}"))
+                                    .at(line.words[i + 1].span)
+                                    .help("write e.g. `size 100k`"),
+                            );
+                            return;
+                        }
+                    }
+                }
+                "expire" => t.expire_ms = self.time(line, i + 1, "stick-table expire"),
+                "peers" => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::REFUSED,
+                            "stick tables are not shared with `peers` by proxyd yet",
+                        )
+                        .at(w.span.to(line.words[i + 1].span))
+                        .label("not supported by proxyd yet")
+                        .help("without replication, clients would land on other servers after a failover; remove `peers` to accept that, or keep HAProxy for now"),
+                    );
+                    return;
+                }
                 "store" => {
-                    t.store = next
-                        .map(|s| s.split(',').map(str::to_string).collect())
-                        .unwrap_or_default()
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::NOT_IMPLEMENTED,
+                            format!("stick-table `store {v}`: counters are not kept by proxyd yet, ignored"),
+                        )
+                        .at(w.span.to(line.words[i + 1].span))
+                        .label("ignored")
+                        .help("nothing proxyd runs can read them yet (sc_*, src_* and table_* fetches are refused)"),
+                    );
                 }
                 "nopurge" => {
                     t.nopurge = true;
@@ -838,28 +990,279 @@ impl Builder<'_> {
             }
             i += 2;
         }
-        if !matches!(
-            t.table_type.as_str(),
-            "ip" | "ipv6" | "integer" | "string" | "binary"
-        ) {
+        if !have_type {
             self.diags.push(
-                Diagnostic::error(
-                    codes::BAD_VALUE,
-                    format!("stick-table type `{}` is not valid", t.table_type),
-                )
-                .at(line.span())
-                .help("use `type ip|ipv6|integer|string [len N]|binary [len N]`"),
+                Diagnostic::error(codes::MISSING_ARG, "stick-table needs a `type`")
+                    .at(line.span())
+                    .help("use `type ip|ipv6|integer|string [len N]|binary [len N]`"),
             );
+            return;
         }
-        if t.size.is_empty() {
+        if !have_size {
             self.diags.push(
                 Diagnostic::error(codes::MISSING_ARG, "stick-table needs a `size`")
                     .at(line.span())
                     .help("add e.g. `size 100k`"),
             );
+            return;
         }
         p.stick_table = Some(t);
     }
+
+    /// `stick on|match|store-request|store-response EXPR [table NAME] [if|unless COND]`.
+    fn stick_rule(&mut self, p: &mut Proxy, line: &Line, k: &str, a: usize) {
+        let rest = &line.words[a.min(line.words.len())..];
+        let (before, cond) = condition::split(rest, self.diags);
+        let Some(pattern) = before.first() else {
+            self.arg(line, a, "a sample expression", k);
+            return;
+        };
+        let table = match (before.get(1), before.get(2)) {
+            (None, _) => None,
+            (Some(t), Some(name)) if t.text == "table" => Some(name.text.clone()),
+            (Some(w), _) => {
+                self.diags.push(
+                    Diagnostic::error(codes::BAD_VALUE, format!("`{k}`: unexpected `{}`", w.text))
+                        .at(w.span)
+                        .help(format!("write `{k} EXPR [table NAME] [if|unless COND]`")),
+                );
+                return;
+            }
+        };
+        let Some(expr) = self.sample_expr(pattern) else {
+            return;
+        };
+        let kind = match k {
+            "stick on" => StickKind::On,
+            "stick match" => StickKind::Match,
+            "stick store-request" => StickKind::StoreRequest,
+            _ => StickKind::StoreResponse,
+        };
+        p.stick_rules.push(StickRule {
+            kind,
+            expr,
+            table,
+            cond,
+            span: line.span(),
+        });
+    }
+
+    /// `cookie NAME [rewrite|insert|prefix] [indirect] [nocache] [postonly] [preserve]
+    /// [httponly] [secure] [domain D]* [maxidle T] [maxlife T] [dynamic] [attr V]*`.
+    fn cookie(&mut self, p: &mut Proxy, line: &Line, a: usize) {
+        let Some(name) = self.arg(line, a, "a cookie name", "cookie") else {
+            return;
+        };
+        let mut c = Cookie {
+            name: name.text.clone(),
+            ..Cookie::default()
+        };
+        const OPTS: &[&str] = &[
+            "rewrite", "insert", "prefix", "indirect", "nocache", "postonly", "preserve",
+            "httponly", "secure", "domain", "maxidle", "maxlife", "dynamic", "attr",
+        ];
+        let mut i = a + 1;
+        while let Some(w) = line.words.get(i) {
+            let value = |me: &mut Self| {
+                let v = line.words.get(i + 1);
+                if v.is_none() {
+                    me.diags.push(
+                        Diagnostic::error(
+                            codes::MISSING_ARG,
+                            format!("cookie option `{}` expects a value", w.text),
+                        )
+                        .at(w.span),
+                    );
+                }
+                v
+            };
+            let mode = |me: &mut Self, c: &mut Cookie, m: CookieMode| {
+                if c.mode != CookieMode::Passive && c.mode != m {
+                    me.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            "cookie: `rewrite`, `insert` and `prefix` exclude each other",
+                        )
+                        .at(w.span)
+                        .help("keep one of them"),
+                    );
+                }
+                c.mode = m;
+            };
+            match w.text.as_str() {
+                "rewrite" => mode(self, &mut c, CookieMode::Rewrite),
+                "insert" => mode(self, &mut c, CookieMode::Insert),
+                "prefix" => mode(self, &mut c, CookieMode::Prefix),
+                "indirect" => c.indirect = true,
+                "nocache" => c.nocache = true,
+                "postonly" => c.postonly = true,
+                "preserve" => c.preserve = true,
+                "httponly" => c.httponly = true,
+                "secure" => c.secure = true,
+                "dynamic" => c.dynamic = true,
+                "domain" | "attr" | "maxidle" | "maxlife" => {
+                    let Some(v) = value(self) else {
+                        return;
+                    };
+                    match w.text.as_str() {
+                        "domain" => c.domains.push(v.text.clone()),
+                        "attr" => c.attrs.push(v.text.clone()),
+                        k => {
+                            let Some(ms) = self.time(line, i + 1, &format!("cookie {k}")) else {
+                                return;
+                            };
+                            let secs = Some(ms.div_ceil(1000));
+                            if k == "maxidle" {
+                                c.maxidle = secs;
+                            } else {
+                                c.maxlife = secs;
+                            }
+                        }
+                    }
+                    i += 1;
+                }
+                other => {
+                    let mut d = Diagnostic::error(
+                        codes::BAD_VALUE,
+                        format!("unknown cookie option `{other}`"),
+                    )
+                    .at(w.span)
+                    .label("unknown option");
+                    d = match conf_diag::did_you_mean(other, OPTS.iter().copied()) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help("options: rewrite, insert, prefix, indirect, nocache, postonly, preserve, httponly, secure, domain, maxidle, maxlife, dynamic, attr"),
+                    };
+                    self.diags.push(d);
+                    return;
+                }
+            }
+            i += 1;
+        }
+        if c.preserve && c.mode != CookieMode::Insert && !c.indirect {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_VALUE,
+                    "cookie `preserve` works with `insert` and/or `indirect` only",
+                )
+                .at(line.span())
+                .help("add `insert` or `indirect`, or remove `preserve`"),
+            );
+            return;
+        }
+        p.cookie = Some(c);
+    }
+
+    /// `http-error status CODE [content-type T] [payload] [hdr NAME VALUE]*`.
+    fn http_error(&mut self, p: &mut Proxy, line: &Line, a: usize) {
+        if line.word(a) != Some("status") {
+            self.arg(line, a, "`status CODE`", "http-error");
+            if line.words.get(a).is_some() {
+                self.diags.push(
+                    Diagnostic::error(codes::BAD_VALUE, "`http-error` starts with `status CODE`")
+                        .at(line.span()),
+                );
+            }
+            return;
+        }
+        let Some(reply) = self.reply_words(&line.words[a..], line.span(), "http-error") else {
+            return;
+        };
+        p.errorfiles.push(ErrorFile {
+            status: reply.status,
+            page: ErrorPage::Reply(reply),
+            span: line.span(),
+        });
+    }
+
+    /// `filter TYPE ...`: the compression, trace and cache filters change nothing about
+    /// who gets in or where traffic goes and are ignored (with the keyword's warning);
+    /// the others are refused.
+    fn filter(&mut self, line: &Line, a: usize) {
+        let Some(t) = self.arg(line, a, "a filter type", "filter") else {
+            return;
+        };
+        let refuse = match t.text.as_str() {
+            "compression" | "trace" => None,
+            "cache" => Some("the cache is not run by proxyd yet"),
+            "spoe" => Some("SPOE agents (often a WAF) are not called by proxyd"),
+            "bwlim-in" | "bwlim-out" => Some("bandwidth limits are not run by proxyd yet"),
+            "fcgi-app" => Some("FastCGI is not spoken by proxyd"),
+            "opentracing" => None,
+            other => {
+                let other = other.to_string();
+                self.unknown(
+                    Some(t),
+                    &other,
+                    ["compression", "trace", "cache", "spoe", "bwlim-in", "bwlim-out", "fcgi-app"]
+                        .into_iter(),
+                    "filter",
+                );
+                return;
+            }
+        };
+        if let Some(why) = refuse {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::REFUSED,
+                    format!("`filter {}` is not run by proxyd", t.text),
+                )
+                .at(line.span())
+                .label("not supported by proxyd yet")
+                .help(format!("{why}; HAProxy accepts it: keep this proxy on HAProxy for now")),
+            );
+        }
+    }
+
+    /// `retry-on KEYWORD...`: proxyd retries on connection failures only, which is
+    /// what `conn-failure` (the default) and `none` ask for; anything else is refused.
+    fn retry_on(&mut self, line: &Line, a: usize) {
+        if line.words.get(a).is_none() {
+            self.arg(line, a, "a retry condition", "retry-on");
+        }
+        const KNOWN: &[&str] = &[
+            "none",
+            "conn-failure",
+            "empty-response",
+            "junk-response",
+            "response-timeout",
+            "0rtt-rejected",
+            "404",
+            "408",
+            "425",
+            "500",
+            "501",
+            "502",
+            "503",
+            "504",
+            "all-retryable-errors",
+        ];
+        for w in &line.words[a.min(line.words.len())..] {
+            match w.text.as_str() {
+                "none" | "conn-failure" => {}
+                t if KNOWN.contains(&t) => self.diags.push(
+                    Diagnostic::error(
+                        codes::REFUSED,
+                        format!("`retry-on {t}` is not run by proxyd yet"),
+                    )
+                    .at(w.span)
+                    .label("not supported by proxyd yet")
+                    .help("proxyd retries only when the connection to the server fails (`retry-on conn-failure`)"),
+                ),
+                t => {
+                    let t = t.to_string();
+                    self.unknown(Some(w), &t, KNOWN.iter().copied(), "retry-on");
+                }
+            }
+        }
+    }
+}
+
+/// `ADDR[:PORT]` of a `source` line.
+pub(super) fn source_addr(text: &str) -> Option<std::net::SocketAddr> {
+    if let Ok(ip) = text.parse::<std::net::IpAddr>() {
+        return Some(std::net::SocketAddr::new(ip, 0));
+    }
+    text.parse().ok()
 }
 
 /// `option httpchk [METHOD URI [VERSION]]`, including the old form that hides headers in

@@ -1,49 +1,54 @@
-//! A proxy's ACLs compiled with proxy-core, and conditions (`if|unless ...`) turned into
-//! proxy-core terms over them.
+//! A proxy's ACLs, grouped by name (several `acl` lines with one name are one ACL, true
+//! when any line is), HAProxy's predefined ACLs on demand, and conditions (`if|unless
+//! ...`) turned into proxy-core terms over them. Everything arrives typed from the model.
 
-use haproxy_conf::model::{AclRef, Condition, Proxy};
-use proxy_core::acl::{CompiledAcl, Cond, Fetch, Sample, Term};
+use haproxy_conf::model::{Acl, AclRef, Condition, Proxy};
+use haproxy_conf::sample::predefined_acl;
+use proxy_core::acl::{Cond, Fetch, Sample, Term};
 use std::collections::HashMap;
 
-#[derive(Default)]
+#[derive(Debug, Default)]
 pub struct AclSet {
-    acls: Vec<CompiledAcl>,
+    groups: Vec<Vec<Acl>>,
     named: HashMap<String, usize>,
 }
 
 impl AclSet {
-    pub fn new(p: &Proxy) -> Result<AclSet, String> {
+    pub fn new(p: &Proxy) -> AclSet {
         let mut set = AclSet::default();
         for a in &p.acls {
-            if set.named.contains_key(&a.name) {
-                return Err(format!(
-                    "acl `{}` is declared on several lines; this build needs one line per name",
-                    a.name
-                ));
+            match set.named.get(&a.name) {
+                Some(&i) => set.groups[i].push(a.clone()),
+                None => {
+                    set.named.insert(a.name.clone(), set.groups.len());
+                    set.groups.push(vec![a.clone()]);
+                }
             }
-            let c = CompiledAcl::compile(&a.name, &a.fetch, &a.flags, &a.patterns)
-                .map_err(|e| format!("acl {}: {e}", a.name))?;
-            set.named.insert(a.name.clone(), set.acls.len());
-            set.acls.push(c);
         }
-        Ok(set)
+        set
     }
 
-    /// Translate a condition, compiling its anonymous ACLs.
+    /// Translate a condition, adding its anonymous and predefined ACLs. The model's
+    /// checks guarantee every name exists; one that does not is an error here too.
     pub fn condition(&mut self, c: &Condition) -> Result<Cond, String> {
         let mut any_of = Vec::new();
         for group in &c.any_of {
             let mut terms = Vec::new();
             for t in group {
                 let acl = match &t.acl {
-                    AclRef::Named(n) => *self
-                        .named
-                        .get(n)
-                        .ok_or_else(|| format!("acl `{n}` is not defined"))?,
+                    AclRef::Named(n) => match self.named.get(n) {
+                        Some(&i) => i,
+                        None => {
+                            let def = predefined_acl(n)
+                                .ok_or_else(|| format!("acl `{n}` is not defined"))?;
+                            self.named.insert(n.clone(), self.groups.len());
+                            self.groups.push(vec![def]);
+                            self.groups.len() - 1
+                        }
+                    },
                     AclRef::Anonymous(a) => {
-                        let c = CompiledAcl::compile("", &a.fetch, &a.flags, &a.patterns)?;
-                        self.acls.push(c);
-                        self.acls.len() - 1
+                        self.groups.push(vec![a.clone()]);
+                        self.groups.len() - 1
                     }
                 };
                 terms.push(Term {
@@ -67,11 +72,13 @@ impl AclSet {
     pub fn fetches<'a>(&'a self, c: &'a Option<Cond>) -> impl Iterator<Item = &'a Fetch> + 'a {
         c.iter()
             .flat_map(|c| c.acls())
-            .filter_map(|i| self.acls.get(i).map(|a| a.fetch()))
+            .filter_map(|i| self.groups.get(i))
+            .flatten()
+            .map(|a| &a.expr.fetch)
     }
 
     /// Whether an optional condition holds (no condition: always).
     pub fn holds(&self, c: &Option<Cond>, s: &dyn Sample) -> bool {
-        c.as_ref().is_none_or(|c| c.eval(&self.acls, s))
+        c.as_ref().is_none_or(|c| c.eval(&self.groups, s))
     }
 }

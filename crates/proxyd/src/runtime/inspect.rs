@@ -5,10 +5,11 @@
 
 use super::acls::AclSet;
 use super::Conn;
-use haproxy_conf::model::{Proxy, RuleKind};
-use proxy_core::acl::{parse_sample, Cond, Fetch, Sample, Value};
+use haproxy_conf::actions::{Rule, TcpAction};
+use haproxy_conf::model::{Proxy, StickKind};
+use proxy_core::acl::{Cond, Expr, Fetch, Sample, Value};
 use proxy_core::payload::{self, Got};
-use proxy_core::stick::{parse_size, StickTable};
+use proxy_core::stick::StickTable;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -17,6 +18,8 @@ pub struct ContentSample<'a> {
     pub conn: &'a Conn,
     pub req: &'a [u8],
     pub rep: &'a [u8],
+    /// Content inspection has waited its whole delay (`wait_end`).
+    pub waited: bool,
 }
 
 impl Sample for ContentSample<'_> {
@@ -38,6 +41,7 @@ impl Sample for ContentSample<'_> {
             Fetch::DstPort => vec![Value::Int(i64::from(self.conn.local.port()))],
             Fetch::SslFc => vec![Value::Bool(self.conn.tls.is_some())],
             Fetch::Const(b) => vec![Value::Bool(*b)],
+            Fetch::WaitEnd => vec![Value::Bool(self.waited)],
             _ => Vec::new(),
         }
     }
@@ -49,62 +53,86 @@ pub enum Verdict {
     Reject,
 }
 
-fn verdict(action: &str, kind: &str) -> Result<Verdict, String> {
-    match action {
-        "accept" => Ok(Verdict::Accept),
-        "reject" => Ok(Verdict::Reject),
-        a => Err(format!("`{kind} {a}` is not run by this build yet")),
-    }
+/// Each phase's rules: the action and its compiled condition.
+#[derive(Debug, Default)]
+pub struct TcpRules {
+    pub connection: Vec<(TcpAction, Option<Cond>)>,
+    pub session: Vec<(TcpAction, Option<Cond>)>,
+    pub content: Vec<(TcpAction, Option<Cond>)>,
+    pub response: Vec<(TcpAction, Option<Cond>)>,
+    pub inspect_delay: Option<Duration>,
+    pub response_inspect_delay: Option<Duration>,
 }
 
-#[derive(Default)]
-pub struct TcpRules {
-    pub connection: Vec<(Verdict, Option<Cond>)>,
-    pub content: Vec<(Verdict, Option<Cond>)>,
-    pub response: Vec<(Verdict, Option<Cond>)>,
-    pub inspect_delay: Option<Duration>,
+fn compiled(
+    rules: &[Rule<TcpAction>],
+    acls: &mut AclSet,
+) -> Result<Vec<(TcpAction, Option<Cond>)>, String> {
+    rules
+        .iter()
+        .map(|r| Ok((r.action, acls.compile_opt(&r.cond)?)))
+        .collect()
 }
 
 impl TcpRules {
     pub fn new(p: &Proxy, acls: &mut AclSet) -> Result<TcpRules, String> {
-        let mut r = TcpRules {
+        Ok(TcpRules {
+            connection: compiled(&p.rules.tcp_request_connection, acls)?,
+            session: compiled(&p.rules.tcp_request_session, acls)?,
+            content: compiled(&p.rules.tcp_request_content, acls)?,
+            response: compiled(&p.rules.tcp_response_content, acls)?,
             inspect_delay: p.inspect_delay_ms.map(Duration::from_millis),
-            ..TcpRules::default()
-        };
-        for rule in &p.rules {
-            let (list, kind) = match rule.kind {
-                RuleKind::TcpRequestConnection => (&mut r.connection, "tcp-request connection"),
-                RuleKind::TcpRequestContent => (&mut r.content, "tcp-request content"),
-                RuleKind::TcpResponseContent => (&mut r.response, "tcp-response content"),
-                RuleKind::TcpRequestSession => {
-                    return Err("`tcp-request session` rules are not run by this build yet".into())
-                }
-                _ => continue,
-            };
-            list.push((verdict(&rule.action, kind)?, acls.compile_opt(&rule.cond)?));
-        }
-        Ok(r)
+            response_inspect_delay: p.response_inspect_delay_ms.map(Duration::from_millis),
+        })
     }
 
-    /// The first rule that applies decides; none: accept (HAProxy's default).
-    pub fn decide(rules: &[(Verdict, Option<Cond>)], acls: &AclSet, s: &dyn Sample) -> Verdict {
-        rules
-            .iter()
-            .find(|(_, c)| acls.holds(c, s))
-            .map(|(v, _)| *v)
-            .unwrap_or(Verdict::Accept)
+    /// The first accept or reject rule that applies decides; none: accept (HAProxy's
+    /// default). `expect-proxy` rules are the connection layer's (see `expects_proxy`).
+    pub fn decide(
+        rules: &[(TcpAction, Option<Cond>)],
+        acls: &AclSet,
+        s: &dyn Sample,
+    ) -> Verdict {
+        for (a, c) in rules {
+            if *a == TcpAction::ExpectProxy || !acls.holds(c, s) {
+                continue;
+            }
+            return if *a == TcpAction::Reject {
+                Verdict::Reject
+            } else {
+                Verdict::Accept
+            };
+        }
+        Verdict::Accept
+    }
+
+    /// Whether a `tcp-request connection expect-proxy layer4` rule applies before any
+    /// accept/reject rule decides.
+    pub fn expects_proxy(&self, acls: &AclSet, s: &dyn Sample) -> bool {
+        for (a, c) in &self.connection {
+            if !acls.holds(c, s) {
+                continue;
+            }
+            match a {
+                TcpAction::ExpectProxy => return true,
+                TcpAction::Accept | TcpAction::Reject => return false,
+            }
+        }
+        false
     }
 }
 
 /// One `stick` line.
+#[derive(Debug)]
 pub struct StickRule {
     pub matches: bool,
     pub store_request: bool,
     pub store_response: bool,
-    pub key: Fetch,
+    pub key: Expr,
     pub cond: Option<Cond>,
 }
 
+#[derive(Debug)]
 pub struct Stickiness {
     pub rules: Vec<StickRule>,
     pub table: Mutex<StickTable>,
@@ -116,29 +144,28 @@ impl Stickiness {
             return Ok(None);
         }
         let Some(t) = &p.stick_table else {
-            return Err("stick rules need a stick-table in the same backend (tables elsewhere are not supported yet)".into());
+            return Err("stick rules need a stick-table in the same backend (tables elsewhere are not run yet)".into());
         };
         let mut rules = Vec::new();
         for r in &p.stick_rules {
             if r.table.is_some() {
-                return Err("`stick ... table NAME` is not supported yet".into());
+                return Err("`stick ... table NAME` (another proxy's table) is not run yet".into());
             }
-            let (matches, store_request, store_response) = match r.kind.as_str() {
-                "on" => (true, true, false),
-                "match" => (true, false, false),
-                "store-request" => (false, true, false),
-                "store-response" => (false, false, true),
-                k => return Err(format!("`stick {k}` is not known")),
+            let (matches, store_request, store_response) = match r.kind {
+                StickKind::On => (true, true, false),
+                StickKind::Match => (true, false, false),
+                StickKind::StoreRequest => (false, true, false),
+                StickKind::StoreResponse => (false, false, true),
             };
             rules.push(StickRule {
                 matches,
                 store_request,
                 store_response,
-                key: parse_sample(&r.pattern)?,
+                key: r.expr.clone(),
                 cond: acls.compile_opt(&r.cond)?,
             });
         }
-        let size = parse_size(&t.size).ok_or_else(|| format!("stick-table size `{}`", t.size))?;
+        let size = usize::try_from(t.size).unwrap_or(usize::MAX);
         Ok(Some(Stickiness {
             rules,
             table: Mutex::new(StickTable::new(size, t.expire_ms)),
@@ -147,15 +174,15 @@ impl Stickiness {
 }
 
 /// The bytes of a sample, as a stick table key.
-pub fn key_of(values: &[Value]) -> Option<Vec<u8>> {
-    Some(match values.first()? {
-        Value::Bin(b) if !b.is_empty() => b.clone(),
+pub fn key_of(value: Option<Value>) -> Option<Vec<u8>> {
+    Some(match value? {
+        Value::Bin(b) if !b.is_empty() => b,
         Value::Bin(_) => return None,
-        Value::Str(s) => s.clone().into_bytes(),
+        Value::Str(s) => s.into_bytes(),
         Value::Int(n) => n.to_be_bytes().to_vec(),
         Value::Ip(std::net::IpAddr::V4(a)) => a.octets().to_vec(),
         Value::Ip(std::net::IpAddr::V6(a)) => a.octets().to_vec(),
-        Value::Bool(b) => vec![u8::from(*b)],
+        Value::Bool(b) => vec![u8::from(b)],
     })
 }
 

@@ -1,0 +1,773 @@
+//! Rule lines into typed actions: `http-request`, `http-response`, `redirect`,
+//! `tcp-request connection|session|content` and `tcp-response content`. The action tables
+//! in the registry say which actions run, which are ignored with a warning and which are
+//! refused; arguments are checked here, with the line's spans.
+
+use super::condition::{self, sample_diag};
+use super::Builder;
+use crate::actions::*;
+use crate::codes;
+use crate::model::Proxy;
+use crate::registry::{self, Keyword, Status};
+use crate::sample::{self, Regex, SampleError};
+use crate::source::{Line, Word};
+use conf_diag::{Diagnostic, Span};
+
+/// Which rule list a `tcp-request` / `tcp-response` line belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum TcpPhase {
+    Connection,
+    Session,
+    Content,
+    Response,
+}
+
+impl TcpPhase {
+    fn keyword(self) -> &'static str {
+        match self {
+            TcpPhase::Connection => "tcp-request connection",
+            TcpPhase::Session => "tcp-request session",
+            TcpPhase::Content => "tcp-request content",
+            TcpPhase::Response => "tcp-response content",
+        }
+    }
+    fn table(self) -> &'static [Keyword] {
+        match self {
+            TcpPhase::Connection => registry::TCP_CONNECTION_ACTIONS,
+            TcpPhase::Session => registry::TCP_SESSION_ACTIONS,
+            TcpPhase::Content => registry::TCP_CONTENT_ACTIONS,
+            TcpPhase::Response => registry::TCP_RESPONSE_ACTIONS,
+        }
+    }
+}
+
+/// The words of a rule's action, read one after the other.
+struct Args<'w> {
+    words: &'w [Word],
+    i: usize,
+    /// Where to point when a word is missing.
+    line: Span,
+}
+
+impl<'w> Args<'w> {
+    fn next(&mut self) -> Option<&'w Word> {
+        let w = self.words.get(self.i);
+        self.i += 1;
+        w
+    }
+    fn peek(&self) -> Option<&'w str> {
+        self.words.get(self.i).map(|w| w.text.as_str())
+    }
+    fn rest(&self) -> &'w [Word] {
+        &self.words[self.i.min(self.words.len())..]
+    }
+}
+
+impl Builder<'_> {
+    /// The next word of an action, or an error saying what is missing.
+    fn need<'w>(&mut self, a: &mut Args<'w>, at: Span, action: &str, what: &str) -> Option<&'w Word> {
+        let w = a.next();
+        if w.is_none() {
+            self.missing(at, action, what);
+        }
+        w
+    }
+
+    /// A missing argument of an action.
+    fn missing(&mut self, at: Span, action: &str, what: &str) {
+        self.diags.push(
+            Diagnostic::error(codes::MISSING_ARG, format!("`{action}` expects {what}"))
+                .at(at)
+                .label(format!("{what} missing")),
+        );
+    }
+
+    fn extra(&mut self, w: &Word, action: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                codes::EXTRA_ARGS,
+                format!("unexpected `{}` after `{action}`", w.text),
+            )
+            .at(w.span)
+            .label("unexpected")
+            .help("only `if` or `unless` and a condition may follow"),
+        );
+    }
+
+    /// A log-format value: literal text runs (`%%` is a `%`); expressions are refused.
+    fn fmt(&mut self, w: &Word) -> Option<Fmt> {
+        let t = &w.text;
+        let mut out = String::with_capacity(t.len());
+        let mut chars = t.chars().peekable();
+        while let Some(c) = chars.next() {
+            if c != '%' {
+                out.push(c);
+                continue;
+            }
+            if chars.peek() == Some(&'%') {
+                chars.next();
+                out.push('%');
+                continue;
+            }
+            self.diags.push(sample_diag(
+                SampleError {
+                    message: format!(
+                        "`{t}`: log-format expressions (`%[...]`, `%ci`...) are not evaluated by proxyd yet"
+                    ),
+                    help: Some(
+                        "use a literal value for now (`%%` writes a `%`), or keep this proxy on HAProxy"
+                            .into(),
+                    ),
+                    refused: true,
+                },
+                w.span,
+            ));
+            return None;
+        }
+        Some(Fmt(out))
+    }
+
+    fn regex(&mut self, w: &Word, nocase: bool) -> Option<Regex> {
+        match Regex::new(&w.text, nocase) {
+            Ok(r) => Some(r),
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(codes::BAD_VALUE, e)
+                        .at(w.span)
+                        .label("invalid regular expression"),
+                );
+                None
+            }
+        }
+    }
+
+    fn status_code(&mut self, w: Option<&Word>, at: Span, what: &str) -> Option<u16> {
+        let Some(w) = w else {
+            self.missing(at, what, "an HTTP status");
+            return None;
+        };
+        match w.text.parse::<u16>() {
+            Ok(s) if (100..=599).contains(&s) => Some(s),
+            _ => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::BAD_VALUE,
+                        format!("`{what} {}`: not an HTTP status", w.text),
+                    )
+                    .at(w.span)
+                    .help("write a status from 100 to 599"),
+                );
+                None
+            }
+        }
+    }
+
+    fn header_name(&mut self, w: &Word) -> Option<String> {
+        let ok = !w.text.is_empty()
+            && w.text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b));
+        if ok {
+            Some(w.text.clone())
+        } else {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_VALUE,
+                    format!("`{}` is not a valid header name", w.text),
+                )
+                .at(w.span)
+                .help("header names are letters, digits and `-` (RFC 9110 tokens)"),
+            );
+            None
+        }
+    }
+
+    /// Looks `name` up in an action table: Some when it runs; a warning (ignored), an
+    /// error (refused) or an unknown-action error otherwise.
+    fn action_status(&mut self, table: &[Keyword], w: &Word, place: &str) -> bool {
+        let base = w.text.split('(').next().unwrap_or("");
+        // `lua.NAME` actions come from Lua scripts proxyd does not load.
+        let kw = if base.starts_with("lua.") {
+            Some(Keyword {
+                name: "lua.*",
+                sections: 0,
+                status: Status::Refused("proxyd does not run Lua"),
+            })
+        } else {
+            registry::lookup(table, base)
+        };
+        match kw.map(|k| k.status) {
+            Some(Status::Supported) => true,
+            Some(Status::Ignored(why)) => {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::NOT_IMPLEMENTED,
+                        format!("`{place} {base}` is not run by proxyd yet, ignored"),
+                    )
+                    .at(w.span)
+                    .label("ignored")
+                    .help(format!("{why}; it cannot change who gets in or where traffic goes")),
+                );
+                false
+            }
+            Some(Status::Refused(why)) | Some(Status::Legacy(why)) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::REFUSED,
+                        format!("`{place} {base}` is not run by proxyd yet"),
+                    )
+                    .at(w.span)
+                    .label("not supported by proxyd yet")
+                    .help(format!("{why}. HAProxy accepts it; proxyd does not skip rules it cannot apply: remove it or keep this proxy on HAProxy for now")),
+                );
+                false
+            }
+            None => {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_KEYWORD,
+                    format!("unknown action `{}` in `{place}`", w.text),
+                )
+                .at(w.span)
+                .label("unknown action");
+                if let Some(s) = conf_diag::did_you_mean(base, table.iter().map(|k| k.name)) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                self.diags.push(d);
+                false
+            }
+        }
+    }
+
+    /// The body part of `return`, `deny` and `tarpit`, from `status` on.
+    fn reply<'w>(&mut self, a: &mut Args<'w>, action: &str, default_status: u16) -> Option<Reply> {
+        let mut r = Reply {
+            status: default_status,
+            content_type: None,
+            payload: Payload::None,
+            headers: Vec::new(),
+        };
+        while let Some(w) = a.next() {
+            let kw = w.text.as_str();
+            let what = format!("{action} {kw}");
+            let value = |me: &mut Self, a: &mut Args<'w>| me.need(a, w.span, &what, "a value");
+            match kw {
+                "status" | "deny_status" => r.status = self.status_code(a.next(), w.span, kw)?,
+                "content-type" => r.content_type = Some(value(self, a)?.text.clone()),
+                "string" => r.payload = Payload::Text(value(self, a)?.text.clone()),
+                "lf-string" => {
+                    let v = value(self, a)?;
+                    r.payload = Payload::Text(self.fmt(v)?.0);
+                }
+                "file" => r.payload = Payload::File(value(self, a)?.text.clone()),
+                "errorfile" => r.payload = Payload::Errorfile(value(self, a)?.text.clone()),
+                "errorfiles" => r.payload = Payload::Errorfiles(value(self, a)?.text.clone()),
+                "default-errorfiles" => r.payload = Payload::DefaultErrorfiles,
+                "lf-file" => {
+                    self.diags.push(sample_diag(
+                        SampleError {
+                            message: format!("`{action} lf-file` is not run by proxyd yet"),
+                            help: Some("use `file` for a fixed body".into()),
+                            refused: true,
+                        },
+                        w.span,
+                    ));
+                    return None;
+                }
+                "hdr" => {
+                    let n = value(self, a)?;
+                    let name = self.header_name(n)?;
+                    let v = value(self, a)?;
+                    let v = self.fmt(v)?;
+                    r.headers.push((name, v));
+                }
+                _ => {
+                    let mut d = Diagnostic::error(
+                        codes::BAD_VALUE,
+                        format!("unknown `{action}` argument `{kw}`"),
+                    )
+                    .at(w.span);
+                    let opts = [
+                        "status",
+                        "content-type",
+                        "string",
+                        "lf-string",
+                        "file",
+                        "lf-file",
+                        "errorfile",
+                        "errorfiles",
+                        "default-errorfiles",
+                        "hdr",
+                    ];
+                    if let Some(s) = conf_diag::did_you_mean(kw, opts) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    self.diags.push(d);
+                    return None;
+                }
+            }
+        }
+        if r.content_type.is_some() && matches!(r.payload, Payload::None) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_VALUE,
+                    format!("`{action}`: a content-type without a body"),
+                )
+                .at(a.line)
+                .help("add `string TEXT` or `file PATH`, or remove `content-type`"),
+            );
+            return None;
+        }
+        Some(r)
+    }
+
+    /// A reply written as words from `status` on (`http-error`).
+    pub(super) fn reply_words(&mut self, words: &[Word], line: Span, action: &str) -> Option<Reply> {
+        let mut args = Args {
+            words,
+            i: 0,
+            line,
+        };
+        self.reply(&mut args, action, 200)
+    }
+
+    /// `location|prefix|scheme VALUE [code N] [options]` (the code may come first).
+    /// `literal`: the `redirect` keyword takes its value as written; `http-request
+    /// redirect` takes log-format.
+    fn redirect_args(&mut self, a: &mut Args<'_>, literal: bool) -> Option<Redirect> {
+        let mut code = 302;
+        let mut kind = None;
+        let mut value = None;
+        let mut r = Redirect {
+            kind: RedirectKind::Location,
+            value: Fmt(String::new()),
+            code: 302,
+            drop_query: false,
+            append_slash: false,
+            set_cookie: None,
+            clear_cookie: None,
+        };
+        while let Some(w) = a.next() {
+            match w.text.as_str() {
+                k @ ("location" | "prefix" | "scheme") if kind.is_none() => {
+                    kind = Some(match k {
+                        "location" => RedirectKind::Location,
+                        "prefix" => RedirectKind::Prefix,
+                        _ => RedirectKind::Scheme,
+                    });
+                    let Some(v) = a.next() else {
+                        self.missing(w.span, &format!("redirect {k}"), "a target");
+                        return None;
+                    };
+                    value = Some(if literal {
+                        Fmt(v.text.clone())
+                    } else {
+                        self.fmt(v)?
+                    });
+                }
+                "code" => {
+                    let c = a.next();
+                    match c.map(|c| c.text.as_str()) {
+                        Some("301" | "302" | "303" | "307" | "308") => {
+                            code = c.and_then(|c| c.text.parse().ok()).unwrap_or(302)
+                        }
+                        other => {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::BAD_VALUE,
+                                    format!("invalid redirect code `{}`", other.unwrap_or("")),
+                                )
+                                .at(c.map(|c| c.span).unwrap_or(w.span))
+                                .help("use 301, 302, 303, 307 or 308"),
+                            );
+                            return None;
+                        }
+                    }
+                }
+                "drop-query" => r.drop_query = true,
+                "append-slash" => r.append_slash = true,
+                // Only acts on an expression that gives nothing; proxyd runs literals.
+                "ignore-empty" => {}
+                "set-cookie" | "clear-cookie" => {
+                    let Some(v) = a.next() else {
+                        self.missing(w.span, &w.text, "a cookie name");
+                        return None;
+                    };
+                    if w.text == "set-cookie" {
+                        r.set_cookie = Some(v.text.clone());
+                    } else {
+                        r.clear_cookie = Some(v.text.clone());
+                    }
+                }
+                other => {
+                    let mut d = Diagnostic::error(
+                        codes::BAD_VALUE,
+                        format!("unknown redirect option `{other}`"),
+                    )
+                    .at(w.span);
+                    let opts = [
+                        "location",
+                        "prefix",
+                        "scheme",
+                        "code",
+                        "drop-query",
+                        "append-slash",
+                        "ignore-empty",
+                        "set-cookie",
+                        "clear-cookie",
+                    ];
+                    d = match conf_diag::did_you_mean(other, opts) {
+                        Some(s) => d.help(format!("did you mean `{s}`?")),
+                        None => d.help("write `redirect location|prefix|scheme <target> [code N] [drop-query] [append-slash] [set-cookie N] [clear-cookie N]`"),
+                    };
+                    self.diags.push(d);
+                    return None;
+                }
+            }
+        }
+        let Some(kind) = kind else {
+            self.missing(a.line, "redirect", "location, prefix or scheme");
+            return None;
+        };
+        r.kind = kind;
+        r.value = value.unwrap_or(Fmt(String::new()));
+        r.code = code;
+        Some(r)
+    }
+
+    /// `del-header NAME [-m str|beg|end|sub|reg]`.
+    fn del_header(&mut self, a: &mut Args<'_>, action: &str) -> Option<HeaderAction> {
+        let Some(n) = a.next() else {
+            self.missing(a.line, action, "a header name");
+            return None;
+        };
+        let m = match (a.peek(), a.words.get(a.i + 1)) {
+            (Some("-m"), Some(meth)) => {
+                a.i += 2;
+                Some(meth)
+            }
+            (Some("-m"), None) => {
+                self.missing(a.line, "del-header -m", "a match method");
+                return None;
+            }
+            _ => None,
+        };
+        Some(HeaderAction::Del(match m.map(|w| w.text.as_str()) {
+            None | Some("str") => NameMatch::Str(self.header_name(n)?),
+            Some("beg") => NameMatch::Beg(n.text.clone()),
+            Some("end") => NameMatch::End(n.text.clone()),
+            Some("sub") => NameMatch::Sub(n.text.clone()),
+            Some("reg") => NameMatch::Reg(self.regex(n, true)?),
+            Some(other) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::BAD_VALUE,
+                        format!("`{action} -m {other}`: unknown match method"),
+                    )
+                    .at(m.map(|w| w.span).unwrap_or(n.span))
+                    .help("use str, beg, end, sub or reg"),
+                );
+                return None;
+            }
+        }))
+    }
+
+    /// The header actions both directions share.
+    fn header_action<'w>(
+        &mut self,
+        name: &str,
+        a: &mut Args<'w>,
+        action: &str,
+    ) -> Option<Option<HeaderAction>> {
+        let line = a.line;
+        let need = |me: &mut Self, a: &mut Args<'w>, what: &str| me.need(a, line, action, what);
+        Some(Some(match name {
+            "set-header" | "add-header" => {
+                let (Some(n), Some(v)) = (a.next(), a.next()) else {
+                    self.diags.push(
+                        Diagnostic::error(codes::MISSING_ARG, format!("`{action}` expects a header name and a value"))
+                            .at(line)
+                            .label("a value missing")
+                            .help(format!("write `{action} NAME VALUE` (quote a value with spaces)")),
+                    );
+                    return None;
+                };
+                let n = self.header_name(n)?;
+                let v = self.fmt(v)?;
+                if name == "set-header" {
+                    HeaderAction::Set(n, v)
+                } else {
+                    HeaderAction::Add(n, v)
+                }
+            }
+            "del-header" => self.del_header(a, action)?,
+            "replace-header" | "replace-value" => {
+                let n = need(self, a, "a header name, a regex and a replacement")?;
+                let n = self.header_name(n)?;
+                let r = need(self, a, "a regex and a replacement")?;
+                let regex = self.regex(r, false)?;
+                let with = need(self, a, "a replacement")?;
+                let with = replacement(&self.fmt(with)?.0);
+                if name == "replace-header" {
+                    HeaderAction::Replace {
+                        name: n,
+                        regex,
+                        with,
+                    }
+                } else {
+                    HeaderAction::ReplaceValue {
+                        name: n,
+                        regex,
+                        with,
+                    }
+                }
+            }
+            _ => return Some(None),
+        }))
+    }
+
+    fn http_request_action(&mut self, name: &str, a: &mut Args<'_>) -> Option<HttpReqAction> {
+        let action = format!("http-request {name}");
+        if let Some(h) = self.header_action(name, a, &action)? {
+            return Some(HttpReqAction::Header(h));
+        }
+        let one = |me: &mut Self, a: &mut Args<'_>| -> Option<Fmt> {
+            let Some(w) = a.next() else {
+                me.missing(a.line, &action, "a value");
+                return None;
+            };
+            me.fmt(w)
+        };
+        let regex_and = |me: &mut Self, a: &mut Args<'_>| -> Option<(Regex, String)> {
+            let (Some(r), Some(w)) = (a.next(), a.next()) else {
+                me.missing(a.line, &format!("http-request {name}"), "a regex and a replacement");
+                return None;
+            };
+            let regex = me.regex(r, false)?;
+            Some((regex, replacement(&me.fmt(w)?.0)))
+        };
+        Some(match name {
+            "allow" => HttpReqAction::Allow,
+            "deny" => HttpReqAction::Deny(self.reply(a, "http-request deny", 403)?),
+            "tarpit" => HttpReqAction::Tarpit(self.reply(a, "http-request tarpit", 500)?),
+            "return" => HttpReqAction::Return(self.reply(a, "http-request return", 200)?),
+            "redirect" => HttpReqAction::Redirect(self.redirect_args(a, false)?),
+            "set-path" => HttpReqAction::SetPath(one(self, a)?),
+            "set-pathq" => HttpReqAction::SetPathQ(one(self, a)?),
+            "set-uri" => HttpReqAction::SetUri(one(self, a)?),
+            "set-query" => HttpReqAction::SetQuery(one(self, a)?),
+            "set-method" => HttpReqAction::SetMethod(one(self, a)?),
+            "replace-path" => {
+                let (regex, with) = regex_and(self, a)?;
+                HttpReqAction::ReplacePath { regex, with }
+            }
+            "replace-pathq" => {
+                let (regex, with) = regex_and(self, a)?;
+                HttpReqAction::ReplacePathQ { regex, with }
+            }
+            "replace-uri" => {
+                let (regex, with) = regex_and(self, a)?;
+                HttpReqAction::ReplaceUri { regex, with }
+            }
+            "reject" => HttpReqAction::Reject,
+            other => {
+                // A `Supported` entry of the table without a parser here is a bug.
+                self.unrun(a.line, &format!("http-request {other}"));
+                return None;
+            }
+        })
+    }
+
+    fn http_response_action(&mut self, name: &str, a: &mut Args<'_>) -> Option<HttpRespAction> {
+        let action = format!("http-response {name}");
+        if let Some(h) = self.header_action(name, a, &action)? {
+            return Some(HttpRespAction::Header(h));
+        }
+        Some(match name {
+            "allow" => HttpRespAction::Allow,
+            "deny" => HttpRespAction::Deny(self.reply(a, "http-response deny", 502)?),
+            "set-status" => {
+                let status = self.status_code(a.next(), a.line, "http-response set-status")?;
+                let reason = match (a.peek(), a.words.get(a.i + 1)) {
+                    (Some("reason"), Some(r)) => {
+                        a.i += 2;
+                        Some(r.text.clone())
+                    }
+                    _ => None,
+                };
+                HttpRespAction::SetStatus { status, reason }
+            }
+            other => {
+                self.unrun(a.line, &format!("http-response {other}"));
+                return None;
+            }
+        })
+    }
+
+    /// A table says an action runs but this builder has no code for it.
+    fn unrun(&mut self, at: Span, what: &str) {
+        self.diags.push(
+            Diagnostic::error(
+                codes::REFUSED,
+                format!("`{what}` is not run by proxyd yet"),
+            )
+            .at(at),
+        );
+    }
+
+    /// `http-request|http-response ACTION [args] [if|unless COND]`.
+    pub(super) fn http_rule(&mut self, p: &mut Proxy, line: &Line, a: usize, response: bool) {
+        let place = if response {
+            "http-response"
+        } else {
+            "http-request"
+        };
+        let rest = &line.words[a.min(line.words.len())..];
+        let (before, cond) = condition::split(rest, self.diags);
+        let Some(action) = before.first() else {
+            self.arg(line, a, "an action", place);
+            return;
+        };
+        let table = if response {
+            registry::HTTP_RESPONSE_ACTIONS
+        } else {
+            registry::HTTP_REQUEST_ACTIONS
+        };
+        if !self.action_status(table, action, place) {
+            return;
+        }
+        let mut args = Args {
+            words: &before[1..],
+            i: 0,
+            line: line.span(),
+        };
+        let name = action.text.as_str();
+        let span = line.span();
+        if response {
+            let Some(act) = self.http_response_action(name, &mut args) else {
+                return;
+            };
+            if let Some(w) = args.rest().first() {
+                self.extra(w, place);
+                return;
+            }
+            p.rules.http_response.push(Rule {
+                action: act,
+                cond,
+                span,
+            });
+        } else {
+            let Some(act) = self.http_request_action(name, &mut args) else {
+                return;
+            };
+            if let Some(w) = args.rest().first() {
+                self.extra(w, place);
+                return;
+            }
+            p.rules.http_request.push(Rule {
+                action: act,
+                cond,
+                span,
+            });
+        }
+    }
+
+    /// The `redirect` keyword.
+    pub(super) fn redirect_rule(&mut self, p: &mut Proxy, line: &Line, a: usize) {
+        let rest = &line.words[a.min(line.words.len())..];
+        let (before, cond) = condition::split(rest, self.diags);
+        let mut args = Args {
+            words: before,
+            i: 0,
+            line: line.span(),
+        };
+        if let Some(r) = self.redirect_args(&mut args, true) {
+            p.rules.redirect.push(Rule {
+                action: r,
+                cond,
+                span: line.span(),
+            });
+        }
+    }
+
+    /// `tcp-request connection|session|content ACTION` / `tcp-response content ACTION`.
+    pub(super) fn tcp_rule(&mut self, p: &mut Proxy, line: &Line, a: usize, phase: TcpPhase) {
+        let place = phase.keyword();
+        let rest = &line.words[a.min(line.words.len())..];
+        let (before, cond) = condition::split(rest, self.diags);
+        let Some(action) = before.first() else {
+            self.arg(line, a, "an action", place);
+            return;
+        };
+        if !self.action_status(phase.table(), action, place) {
+            return;
+        }
+        let act = match action.text.as_str() {
+            "accept" => TcpAction::Accept,
+            "reject" => TcpAction::Reject,
+            "expect-proxy" => {
+                if before.get(1).map(|w| w.text.as_str()) != Some("layer4") {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::MISSING_ARG,
+                            "`tcp-request connection expect-proxy` expects `layer4`",
+                        )
+                        .at(action.span)
+                        .help("write `tcp-request connection expect-proxy layer4 [if COND]`"),
+                    );
+                    return;
+                }
+                if let Some(w) = before.get(2) {
+                    self.extra(w, place);
+                    return;
+                }
+                TcpAction::ExpectProxy
+            }
+            other => {
+                self.unrun(line.span(), &format!("{place} {other}"));
+                return;
+            }
+        };
+        if act != TcpAction::ExpectProxy {
+            if let Some(w) = before.get(1) {
+                self.extra(w, place);
+                return;
+            }
+        }
+        let rule = Rule {
+            action: act,
+            cond,
+            span: line.span(),
+        };
+        match phase {
+            TcpPhase::Connection => p.rules.tcp_request_connection.push(rule),
+            TcpPhase::Session => p.rules.tcp_request_session.push(rule),
+            TcpPhase::Content => p.rules.tcp_request_content.push(rule),
+            TcpPhase::Response => p.rules.tcp_response_content.push(rule),
+        }
+    }
+
+    /// `monitor fail if|unless COND`.
+    pub(super) fn monitor_fail(&mut self, p: &mut Proxy, line: &Line, a: usize) {
+        let rest = &line.words[a.min(line.words.len())..];
+        let (before, cond) = condition::split(rest, self.diags);
+        if let Some(w) = before.first() {
+            self.extra(w, "monitor fail");
+            return;
+        }
+        match cond {
+            Some(c) => p.monitor_fail.push(c),
+            None => self.missing(line.span(), "monitor fail", "`if` or `unless` and a condition"),
+        }
+    }
+
+    /// A stick rule's sample expression, typed.
+    pub(super) fn sample_expr(&mut self, w: &Word) -> Option<sample::Expr> {
+        match sample::parse_expr(&w.text) {
+            Ok(e) => Some(e),
+            Err(e) => {
+                self.diags.push(sample_diag(e, w.span));
+                None
+            }
+        }
+    }
+}
