@@ -228,7 +228,6 @@ pub struct Bind {
     pub accept_proxy: bool,
     /// `transparent`: accept connections for any address (IP_TRANSPARENT).
     pub transparent: bool,
-    pub defer_accept: bool,
     pub interface: Option<String>,
     pub maxconn: Option<u64>,
     pub backlog: Option<u64>,

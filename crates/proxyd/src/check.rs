@@ -1,19 +1,12 @@
 //! `-c` (check), `-cc` (condition) and `--dump`.
 
 use crate::cli::Args;
-use crate::environment::{self, ProcessEnv};
 use conf_diag::{render_human_all, Severity};
-use haproxy_conf::{checks, cond, FsLoader};
+use haproxy_conf::{checks, cond};
 
 pub fn check(args: &Args) -> anyhow::Result<u8> {
-    if let Some(dir) = &args.chdir {
-        std::env::set_current_dir(dir)?;
-    }
-    let mut loaded = haproxy_conf::load(&args.files, &FsLoader, &ProcessEnv);
-    if !loaded.diags.has_code(haproxy_conf::codes::READ) {
-        environment::check(&loaded.config, &mut loaded.diags);
-        loaded.diags.sort();
-    }
+    // The same reading, checks and plan building the daemon runs (binding excepted).
+    let (loaded, _plan) = crate::runtime::load(args);
     let errors = loaded.diags.count(Severity::Error);
     let warnings = loaded.diags.count(Severity::Warning);
     if !args.quiet {

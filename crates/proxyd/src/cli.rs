@@ -25,6 +25,12 @@ pub struct Args {
     pub socket_transfer: Option<String>,
     pub local_peer: Option<String>,
     pub maxconn: Option<u64>,
+    /// `-N`: the default maxconn of proxies that set none.
+    pub proxy_maxconn: Option<u64>,
+    /// `-m`: a memory limit in MB (not applied: said at start).
+    pub memory_mb: Option<u64>,
+    /// Debug switches accepted and not acted on, to say so at start.
+    pub ignored_debug: Vec<String>,
     pub chdir: Option<PathBuf>,
     pub warnings_fatal: bool,
     pub dns_warn_only: bool,
@@ -111,13 +117,19 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> 
             "-L" => a.local_peer = Some(value(&mut it, "-L")?),
             "-N" | "-n" => {
                 let v = value(&mut it, &arg)?;
-                a.maxconn = Some(
+                let n = Some(
                     v.parse()
                         .map_err(|_| CliError::NotANumber(arg.clone(), v))?,
                 );
+                if arg == "-n" {
+                    a.maxconn = n;
+                } else {
+                    a.proxy_maxconn = n;
+                }
             }
             "-m" => {
-                value(&mut it, "-m")?;
+                let v = value(&mut it, "-m")?;
+                a.memory_mb = Some(v.parse().map_err(|_| CliError::NotANumber(arg.clone(), v))?);
             }
             "-C" => a.chdir = Some(PathBuf::from(value(&mut it, "-C")?)),
             "-dW" => a.warnings_fatal = true,
@@ -126,9 +138,9 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> 
             "--dump" => a.dump = true,
             "-h" | "--help" => a.help = true,
             "--" => a.files.extend(it.by_ref().map(PathBuf::from)),
-            // Debug switches of HAProxy that change nothing here.
-            "-dM" | "-dV" | "-dS" | "-dG" | "-dD" | "-dK" | "-de" | "-dp" | "-dk" | "-dL"
-            | "-dR" | "-dt" => {}
+            // Debug switches of HAProxy that change nothing here (said at start).
+            "-dM" | "-dV" | "-dS" | "-dG" | "-dD" | "-dK" | "-de" | "-dp" | "-dk" | "-dL" | "-dR"
+            | "-dt" => a.ignored_debug.push(arg.clone()),
             other => return Err(CliError::Unknown(other.to_string())),
         }
     }
@@ -136,6 +148,48 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> 
         a.files.push(PathBuf::from(DEFAULT_CONFIG));
     }
     Ok(a)
+}
+
+impl Args {
+    /// Options proxyd cannot honour yet: starting anyway would run something else than
+    /// asked (a second process left running, sockets not taken over), so it refuses.
+    pub fn refused(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        let later = "master-worker mode and seamless reload come in a later release";
+        if self.master_worker_systemd {
+            out.push(format!("`-Ws` (master-worker with systemd notify) is not run yet: {later}; start proxyd without it (systemd Type=simple or forking with -D)"));
+        } else if self.master_worker {
+            out.push(format!("`-W` (master-worker) is not run yet: {later}; start proxyd without it"));
+        }
+        if self.master_socket.is_some() {
+            out.push(format!("`-S` (the master CLI) is not run yet: {later}"));
+        }
+        if !self.soft_finish.is_empty() || !self.hard_finish.is_empty() {
+            out.push(format!("`-sf`/`-st` (finishing the old process after a reload) are not run yet: {later}; stop the old proxyd, then start the new one"));
+        }
+        if self.socket_transfer.is_some() {
+            out.push(format!("`-x` (taking over listening sockets) is not run yet: {later}"));
+        }
+        out
+    }
+
+    /// Options accepted that change nothing here, to say at start.
+    pub fn notices(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        if let Some(m) = self.memory_mb {
+            out.push(format!("`-m {m}`: proxyd sets no memory limit of its own (use systemd's MemoryMax=)"));
+        }
+        if let Some(p) = &self.local_peer {
+            out.push(format!("`-L {p}`: peers are not run by proxyd yet"));
+        }
+        if !self.ignored_debug.is_empty() {
+            out.push(format!(
+                "debug option(s) {} change nothing in proxyd",
+                self.ignored_debug.join(" ")
+            ));
+        }
+        out
+    }
 }
 
 #[cfg(test)]
@@ -157,7 +211,10 @@ mod tests {
         assert!(a.check && a.quiet && a.warnings_fatal && a.foreground && a.master_worker_systemd);
         assert_eq!(a.soft_finish, vec![10, 11]);
         assert_eq!(a.local_peer.as_deref(), Some("lb1"));
-        assert_eq!(a.maxconn, Some(100));
+        // -N is the per-proxy default (HAProxy's maxpconn), -n the global limit.
+        assert_eq!((a.proxy_maxconn, a.maxconn), (Some(100), None));
+        assert_eq!(p("-n 50").unwrap().maxconn, Some(50));
+        assert!(!a.refused().is_empty(), "-Ws and -sf are refused until reload exists");
     }
 
     #[test]

@@ -74,11 +74,14 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
             if !seen.insert(e.span) {
                 continue;
             }
-            if !file_exists(&e.file, None) {
+            let haproxy_conf::model::ErrorPage::File(file) = &e.page else {
+                continue;
+            };
+            if !file_exists(file, None) {
                 diags.push(
                     Diagnostic::error(
                         codes::UNKNOWN_REF,
-                        format!("errorfile {}: `{}` not found", e.status, e.file),
+                        format!("errorfile {}: `{}` not found", e.status, file),
                     )
                     .at(e.span)
                     .help("the file holds a complete HTTP response (status line, headers, body)"),

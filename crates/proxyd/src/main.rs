@@ -36,21 +36,57 @@ fn run(args: &cli::Args) -> anyhow::Result<u8> {
         return Ok(0);
     }
     if args.version > 0 {
-        println!(
-            "proxyd version {} (haproxy.cfg compatible with HAProxy {})",
-            env!("CARGO_PKG_VERSION"),
-            haproxy_conf::source::COMPAT_VERSION
-        );
-        if args.version > 1 {
-            println!("Features: {}", haproxy_conf::source::FEATURES.join(" "));
-        }
+        print!("{}", version_text(args.version > 1));
         return Ok(0);
     }
     if let Some(cond) = &args.eval_condition {
         return Ok(check::eval_condition(cond));
     }
+    let refused = args.refused();
+    if !refused.is_empty() {
+        for r in refused {
+            eprintln!("proxyd: {r}");
+        }
+        return Ok(1);
+    }
+    // -C: the files (and the paths they name) are read from there, by -c and the daemon.
+    if let Some(dir) = &args.chdir {
+        std::env::set_current_dir(dir)
+            .map_err(|e| anyhow::anyhow!("-C {}: {e}", dir.display()))?;
+    }
     if args.check {
         return check::check(args);
     }
+    for n in args.notices() {
+        eprintln!("proxyd: warning: {n}");
+    }
     runtime::run(args)
+}
+
+/// `-v` / `-vv`, in HAProxy's shape (scripts read the version after "version" and the
+/// `Feature list` line), saying what answers.
+fn version_text(verbose: bool) -> String {
+    let v = haproxy_conf::source::COMPAT_VERSION;
+    let mut o = format!(
+        "HAProxy version {v}-proxyd-{} - proxyd, a Rust replacement that reads haproxy.cfg as HAProxy {v} does\n",
+        env!("CARGO_PKG_VERSION")
+    );
+    if !verbose {
+        return o;
+    }
+    o.push_str("Status: proxyd; HAProxy-compatible configuration, command line and behaviour\n");
+    o.push_str("Build options :\n  TARGET  = linux\n\n");
+    let features: Vec<String> = haproxy_conf::source::FEATURES
+        .iter()
+        .map(|f| format!("+{f}"))
+        .collect();
+    o.push_str(&format!("Feature list : {}\n\n", features.join(" ")));
+    o.push_str("Default settings :\n  bufsize = 16384, maxrewrite = 1024, maxpollevents = 200\n\n");
+    o.push_str("Built with multi-threading support.\n");
+    o.push_str("Built with rustls for TLS (TLSv1.2, TLSv1.3).\n\n");
+    o.push_str("Available polling systems :\n      epoll : pref=300,  test result OK\n\n");
+    o.push_str("Available multiplexer protocols :\n              h1 : mode=HTTP  side=FE|BE  mux=H1\n       <default> : mode=TCP   side=FE|BE  mux=PASS\n\n");
+    o.push_str("Available services : none\n\n");
+    o.push_str("Available filters : none\n");
+    o
 }

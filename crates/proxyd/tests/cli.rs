@@ -147,5 +147,10 @@ fn unknown_option_and_version() {
     let o = proxyd(&["-zz"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("unknown option `-zz`"));
-    assert!(stdout(&proxyd(&["-v"])).starts_with("proxyd version"));
+    // HAProxy's shape, which scripts parse (`HAProxy version X.Y.Z...`), saying what answers.
+    let v = stdout(&proxyd(&["-v"]));
+    assert!(v.starts_with("HAProxy version 2.6."), "{v}");
+    assert!(v.contains("proxyd"), "{v}");
+    let vv = stdout(&proxyd(&["-vv"]));
+    assert!(vv.lines().any(|l| l.starts_with("Feature list : +")), "{vv}");
 }

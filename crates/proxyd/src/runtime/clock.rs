@@ -18,4 +18,13 @@ impl Clock {
     pub fn now_ms(&self) -> u64 {
         self.start.elapsed().as_millis() as u64
     }
+
+    /// Seconds since the Unix epoch (dates in persistence cookies).
+    #[allow(clippy::disallowed_methods)] // the daemon is the edge where time comes from
+    pub fn unix_s(&self) -> u64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
 }

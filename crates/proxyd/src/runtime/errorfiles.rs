@@ -1,16 +1,122 @@
-//! `errorfile CODE FILE`: the file is a whole HTTP response (status line, headers, body),
-//! sent as it is when proxyd would answer CODE itself.
+//! The pages that answer instead of proxyd's own errors (`errorfile`, `errorloc`,
+//! `http-error`, `errorfiles NAME` from an http-errors section), and the files replies
+//! name (`return file ...`, `deny errorfile ...`), all read when the plan is built.
 
-use haproxy_conf::model::Proxy;
-use std::collections::HashMap;
+use super::PlanError;
+use haproxy_conf::actions::{HttpReqAction, HttpRespAction, Payload, Reply};
+use haproxy_conf::model::{Config, ErrorPage, Proxy};
+use std::collections::BTreeMap;
 
-pub fn load(p: &Proxy) -> Result<HashMap<u16, bytes::Bytes>, String> {
-    let mut out = HashMap::new();
-    for e in &p.errorfiles {
-        let raw = std::fs::read(&e.file).map_err(|err| format!("errorfile {}: {err}", e.file))?;
-        out.insert(e.status, bytes::Bytes::from(raw));
+/// One replacement page.
+#[derive(Debug, Clone)]
+pub enum Page {
+    /// A whole raw HTTP response (`errorfile`).
+    Raw(bytes::Bytes),
+    /// `errorloc`: a redirection.
+    Location { code: u16, url: String },
+    /// `http-error`.
+    Reply(Reply),
+}
+
+#[derive(Debug, Default)]
+pub struct ErrorPages {
+    pages: BTreeMap<u16, Page>,
+    /// Files read for replies, by the path written.
+    files: BTreeMap<String, bytes::Bytes>,
+    /// http-errors sections the proxy or its replies name.
+    groups: BTreeMap<String, BTreeMap<u16, bytes::Bytes>>,
+}
+
+fn read(path: &str, what: &str, span: conf_diag::Span) -> Result<bytes::Bytes, PlanError> {
+    std::fs::read(path)
+        .map(bytes::Bytes::from)
+        .map_err(|e| PlanError {
+            span: Some(span),
+            message: format!("{what} `{path}`: {e}"),
+        })
+}
+
+impl ErrorPages {
+    pub fn new(p: &Proxy, cfg: &Config) -> Result<ErrorPages, PlanError> {
+        let mut out = ErrorPages::default();
+        let mut replies: Vec<(&Reply, conf_diag::Span)> = Vec::new();
+        for r in &p.rules.http_request {
+            if let HttpReqAction::Deny(x) | HttpReqAction::Tarpit(x) | HttpReqAction::Return(x) =
+                &r.action
+            {
+                replies.push((x, r.span));
+            }
+        }
+        for r in &p.rules.http_response {
+            if let HttpRespAction::Deny(x) = &r.action {
+                replies.push((x, r.span));
+            }
+        }
+        // Sections named by `errorfiles` first: the proxy's own lines override them.
+        for (name, span) in &p.errorfiles_groups {
+            out.load_group(cfg, name, *span)?;
+            if let Some(g) = out.groups.get(name) {
+                for (code, raw) in g {
+                    out.pages.insert(*code, Page::Raw(raw.clone()));
+                }
+            }
+        }
+        for e in &p.errorfiles {
+            let page = match &e.page {
+                ErrorPage::File(f) => Page::Raw(read(f, "errorfile", e.span)?),
+                ErrorPage::Location { code, url } => Page::Location {
+                    code: *code,
+                    url: url.clone(),
+                },
+                ErrorPage::Reply(r) => {
+                    replies.push((r, e.span));
+                    Page::Reply(r.clone())
+                }
+            };
+            out.pages.insert(e.status, page);
+        }
+        for (r, span) in replies {
+            match &r.payload {
+                Payload::File(f) | Payload::Errorfile(f) => {
+                    let raw = read(f, "file", span)?;
+                    out.files.insert(f.clone(), raw);
+                }
+                Payload::Errorfiles(name) => out.load_group(cfg, name, span)?,
+                _ => {}
+            }
+        }
+        Ok(out)
     }
-    Ok(out)
+
+    fn load_group(&mut self, cfg: &Config, name: &str, span: conf_diag::Span) -> Result<(), PlanError> {
+        if self.groups.contains_key(name) {
+            return Ok(());
+        }
+        let Some(section) = cfg.http_errors.iter().find(|h| h.name == name) else {
+            return Err(PlanError {
+                span: Some(span),
+                message: format!("no http-errors section named `{name}`"),
+            });
+        };
+        let mut pages = BTreeMap::new();
+        for (code, file) in &section.errorfiles {
+            pages.insert(*code, read(file, "errorfile", span)?);
+        }
+        self.groups.insert(name.to_string(), pages);
+        Ok(())
+    }
+
+    pub fn page(&self, status: u16) -> Option<&Page> {
+        self.pages.get(&status)
+    }
+
+    pub fn file(&self, path: &str) -> Option<&bytes::Bytes> {
+        self.files.get(path)
+    }
+
+    pub fn group(&self, name: &str, status: u16) -> Option<&bytes::Bytes> {
+        self.groups.get(name).and_then(|g| g.get(&status))
+    }
 }
 
 /// A raw response, split.

@@ -1,17 +1,20 @@
 //! A frontend at run time: where its connections or requests go (use_backend rules
-//! evaluated with proxy-core's ACLs, else default_backend), its HTTP rules, timeouts and
-//! connection limit.
+//! evaluated with proxy-core's ACLs, else default_backend), its rules, the monitor URI,
+//! timeouts and connection limit.
 
 use super::acls::AclSet;
 use super::backend::BackendRt;
+use super::errorfiles::ErrorPages;
 use super::inspect::TcpRules;
 use super::rules::{HttpRules, ProxyHttp};
-use haproxy_conf::model::{Mode, Proxy};
+use super::PlanError;
+use haproxy_conf::model::{Config, Mode, Proxy, TcpKa};
 use proxy_core::acl::{Cond, Sample};
 use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
+#[derive(Debug)]
 pub struct FrontendRt {
     pub name: String,
     pub mode: Mode,
@@ -22,7 +25,10 @@ pub struct FrontendRt {
     pub rules: HttpRules,
     pub tcp: TcpRules,
     pub stats: Option<super::stats::StatsPage>,
-    pub errorfiles: std::collections::HashMap<u16, bytes::Bytes>,
+    pub errorfiles: ErrorPages,
+    /// `monitor-uri`: answered 200 here (503 while a `monitor fail` condition holds).
+    pub monitor_uri: Option<String>,
+    pub monitor_fail: Vec<Cond>,
     pub slots: Arc<Semaphore>,
     /// The frontend's connection limit (`maxconn`, else the global one).
     pub maxconn: usize,
@@ -30,40 +36,74 @@ pub struct FrontendRt {
     pub timeouts: haproxy_conf::model::Timeouts,
     /// Largest request head accepted (tune.bufsize less tune.maxrewrite, as HAProxy).
     pub max_head: usize,
+    /// TCP keep-alive towards clients (`option clitcpka`/`tcpka` and `clitcpka-*`).
+    pub keepalive: Option<TcpKa>,
+    pub nolinger: bool,
 }
 
 impl FrontendRt {
     pub fn new(
         p: &Proxy,
+        cfg: &Config,
         backends: &HashMap<String, Arc<BackendRt>>,
         global_maxconn: usize,
         max_head: usize,
-    ) -> Result<FrontendRt, String> {
-        let mut acls = AclSet::new(p)?;
-        let find = |name: &str| {
+    ) -> Result<FrontendRt, PlanError> {
+        let at = |span: conf_diag::Span, message: String| PlanError {
+            span: Some(span),
+            message,
+        };
+        let mut acls = AclSet::new(p);
+        let find = |name: &str, span: conf_diag::Span| {
             backends
                 .get(name)
                 .cloned()
-                .ok_or_else(|| format!("backend `{name}` does not exist"))
+                .ok_or_else(|| at(span, format!("backend `{name}` does not exist")))
         };
         let mut switching = Vec::new();
         for ub in &p.use_backends {
-            let backend = find(&ub.backend)?;
-            if backend.mode != p.mode {
-                return Err(format!(
-                    "use_backend {}: the backend is in another mode",
-                    ub.backend
+            if ub.backend.contains('%') {
+                return Err(at(
+                    ub.span,
+                    format!(
+                        "use_backend `{}`: a backend name from a log-format expression is not run by proxyd yet",
+                        ub.backend
+                    ),
                 ));
             }
-            switching.push((acls.compile_opt(&ub.cond)?, backend));
+            let backend = find(&ub.backend, ub.span)?;
+            if backend.mode != p.mode {
+                return Err(at(
+                    ub.span,
+                    format!("use_backend {}: the backend is in another mode", ub.backend),
+                ));
+            }
+            switching.push((acls.compile_opt(&ub.cond).map_err(|e| at(ub.span, e))?, backend));
         }
         let default_backend = match &p.default_backend {
-            Some(b) => Some(find(b)?),
+            Some(b) => Some(find(b, p.default_backend_span.unwrap_or(p.span))?),
             // A listen section is its own backend.
             None => backends.get(&p.name).cloned(),
         };
-        let rules = HttpRules::new(p, &mut acls)?;
-        let tcp = TcpRules::new(p, &mut acls)?;
+        if let Some(b) = &default_backend {
+            if b.mode != p.mode {
+                return Err(at(
+                    p.default_backend_span.unwrap_or(p.span),
+                    format!(
+                        "default_backend {}: a {} frontend cannot use a {} backend yet",
+                        b.name,
+                        if p.mode == Mode::Http { "http" } else { "tcp" },
+                        if b.mode == Mode::Http { "http" } else { "tcp" },
+                    ),
+                ));
+            }
+        }
+        let rules = HttpRules::new(p, &mut acls).map_err(|e| at(p.span, e))?;
+        let tcp = TcpRules::new(p, &mut acls).map_err(|e| at(p.span, e))?;
+        let mut monitor_fail = Vec::new();
+        for c in &p.monitor_fail {
+            monitor_fail.push(acls.condition(c).map_err(|e| at(p.span, e))?);
+        }
         let maxconn = p
             .maxconn
             .map(|m| m as usize)
@@ -75,17 +115,21 @@ impl FrontendRt {
             acls,
             switching,
             default_backend,
-            http: ProxyHttp::new(p)?,
+            http: ProxyHttp::new(p),
             rules,
             tcp,
             stats: super::stats::StatsPage::new(p),
-            errorfiles: super::errorfiles::load(p)?,
+            errorfiles: ErrorPages::new(p, cfg)?,
+            monitor_uri: p.monitor_uri.clone(),
+            monitor_fail,
             // HAProxy's frontend default is the global maxconn.
             slots: Arc::new(Semaphore::new(maxconn)),
             maxconn,
             counters: Arc::default(),
             timeouts: p.timeouts.clone(),
             max_head,
+            keepalive: (p.option("tcpka") || p.option("clitcpka")).then_some(p.clitcpka),
+            nolinger: p.option("nolinger"),
         })
     }
 
@@ -96,5 +140,12 @@ impl FrontendRt {
             .find(|(c, _)| self.acls.holds(c, s))
             .map(|(_, b)| b.clone())
             .or_else(|| self.default_backend.clone())
+    }
+
+    /// Whether the monitor URI should report a failure now.
+    pub fn monitor_failing(&self, s: &dyn Sample) -> bool {
+        self.monitor_fail
+            .iter()
+            .any(|c| self.acls.holds(&Some(c.clone()), s))
     }
 }

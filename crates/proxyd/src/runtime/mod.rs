@@ -1,11 +1,14 @@
-//! The data plane: listeners for every frontend and listen section, TCP sessions to the
-//! backends' servers, health checks. This build runs `mode tcp`; a configuration it
-//! cannot run faithfully (HTTP mode, content rules, stick tables) is refused at start
-//! with the reason, never run half-way.
+//! The data plane: the plan (every frontend with its listeners, every backend with its
+//! servers, the process settings) built from the typed model by one function that `-c`
+//! runs too, so a configuration `-c` accepts is one the daemon starts; then listeners,
+//! sessions and health checks.
 
+mod accept;
 mod acls;
 mod backend;
+mod checks;
 mod clock;
+mod connect;
 mod errorfiles;
 mod frontend;
 mod http;
@@ -15,76 +18,72 @@ mod listen;
 mod log;
 mod metered;
 mod rules;
+mod server;
 mod splice;
 mod stats;
 mod tcp;
 mod tls;
 
 use crate::cli::Args;
+use accept::ListenerRt;
 use anyhow::Context;
 use backend::BackendRt;
 use clock::Clock;
+use conf_diag::{Diagnostic, Diagnostics, Span};
 use frontend::FrontendRt;
-use haproxy_conf::model::{Cap, Config, Mode, Proxy};
-use std::collections::HashMap;
+use haproxy_conf::codes;
+use haproxy_conf::model::{Config, Mode, Proxy};
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use tokio::signal::unix::{signal, SignalKind};
 
 /// HAProxy's built-in default when neither `maxconn` nor -n is given.
 const DEFAULT_MAXCONN: usize = 4096;
 
-/// What this build cannot run yet, per proxy: each is a reason to refuse the config.
-fn unsupported(p: &Proxy) -> Vec<String> {
-    let mut out = Vec::new();
-    if !p.kind.has(Cap::Backend) && !p.stick_rules.is_empty() {
-        out.push(format!(
-            "{} {}: stick rules in a frontend are not run by this build yet",
-            p.kind.keyword(),
-            p.name
-        ));
-    }
-    for s in p.servers.iter().filter(|s| s.opts.ssl) {
-        out.push(format!(
-            "{} {}: server {}: `ssl` towards servers is not run by this build yet",
-            p.kind.keyword(),
-            p.name,
-            s.name
-        ));
-    }
-    for s in p
-        .servers
-        .iter()
-        .filter(|s| s.opts.check_ssl && s.opts.verify.as_deref() != Some("none"))
-    {
-        out.push(format!(
-            "{} {}: server {}: `check-ssl` verifies the certificate by default, which this build cannot do yet; add `verify none` if that is what you want",
-            p.kind.keyword(),
-            p.name,
-            s.name
-        ));
-    }
-    out
+/// A reason the plan cannot be built, where the file says so.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PlanError {
+    pub span: Option<Span>,
+    pub message: String,
 }
 
-/// What runs: each frontend with the addresses it listens on, and the backends.
-/// One listening address, its backlog and, for `bind ... ssl`, its TLS acceptor.
-type Listener = (
-    std::net::SocketAddr,
-    usize,
-    Option<tokio_rustls::TlsAcceptor>,
-);
+impl PlanError {
+    fn diag(self) -> Diagnostic {
+        Diagnostic::error(codes::CANNOT_RUN, self.message)
+            .at_opt(self.span)
+            .label("proxyd cannot run this")
+            .help("HAProxy may accept it; proxyd refuses to start rather than run it differently")
+    }
+}
 
-struct Plan {
-    frontends: Vec<(Arc<FrontendRt>, Vec<Listener>)>,
-    backends: Vec<Arc<BackendRt>>,
+/// The process settings `global` and the command line ask for.
+#[derive(Debug)]
+pub struct Process {
     /// `user` / `group` (or uid/gid) to switch to once the ports are bound.
-    run_as: Option<(nix::unistd::Uid, nix::unistd::Gid)>,
+    pub run_as: Option<(nix::unistd::Uid, nix::unistd::Gid)>,
     /// `chroot`: the directory to lock the process into once the ports are bound.
-    chroot: Option<String>,
+    pub chroot: Option<String>,
+    pub daemon: bool,
+    pub pidfile: Option<std::path::PathBuf>,
+    pub threads: usize,
+    pub maxconn: usize,
+    /// `ulimit-n`: the descriptor limit to set.
+    pub ulimit_n: Option<u64>,
+    /// `nosplice`: copy TCP sessions instead of splicing them.
+    pub nosplice: bool,
+}
+
+/// What runs.
+#[derive(Debug)]
+pub struct Plan {
+    pub frontends: Vec<(Arc<FrontendRt>, Vec<Arc<ListenerRt>>)>,
+    /// By name (sorted: the plan's printout is stable).
+    pub backends: BTreeMap<String, Arc<BackendRt>>,
+    pub process: Process,
 }
 
 /// The identity `global` asks for, resolved now so a missing user stops the start.
-fn run_as(cfg: &Config) -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, String> {
+fn run_as(cfg: &Config) -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, PlanError> {
     use nix::unistd::{Gid, Group, Uid, User};
     let g = &cfg.global;
     let user = match (&g.user, g.uid) {
@@ -92,7 +91,10 @@ fn run_as(cfg: &Config) -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, 
             User::from_name(name)
                 .ok()
                 .flatten()
-                .ok_or_else(|| format!("global: user `{name}` does not exist"))?,
+                .ok_or_else(|| PlanError {
+                    span: g.user_span,
+                    message: format!("user `{name}` does not exist on this host"),
+                })?,
         ),
         (None, Some(uid)) => User::from_uid(Uid::from_raw(uid)).ok().flatten(),
         (None, None) => None,
@@ -102,7 +104,10 @@ fn run_as(cfg: &Config) -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, 
             Group::from_name(name)
                 .ok()
                 .flatten()
-                .ok_or_else(|| format!("global: group `{name}` does not exist"))?
+                .ok_or_else(|| PlanError {
+                    span: g.group_span,
+                    message: format!("group `{name}` does not exist on this host"),
+                })?
                 .gid,
         ),
         (None, Some(gid)) => Some(Gid::from_raw(gid)),
@@ -137,22 +142,6 @@ fn drop_privileges(
     Ok(())
 }
 
-/// Configured features that do not act yet and do not guard access or steer traffic:
-/// said once at start, so nobody relies on them unknowingly.
-fn notices(cfg: &Config) -> Vec<String> {
-    let mut out = Vec::new();
-    if !cfg.global.log.is_empty() || cfg.proxies.iter().any(|p| !p.log.is_empty()) {
-        out.push("`log` targets are not used yet: proxyd reports on stderr".to_string());
-    }
-    if !cfg.global.stats_sockets.is_empty() {
-        out.push("`stats socket` (runtime API) is not available yet".to_string());
-    }
-    if cfg.proxies.iter().any(|p| p.stats.admin.is_some()) {
-        out.push("`stats admin` is not available yet: the page is read-only".to_string());
-    }
-    out
-}
-
 /// The largest message head proxyd takes: HAProxy keeps `tune.maxrewrite` (1024 bytes by
 /// default, at most half the buffer) of each `tune.bufsize` buffer free for rewrites.
 pub fn max_head(cfg: &Config) -> usize {
@@ -161,129 +150,191 @@ pub fn max_head(cfg: &Config) -> usize {
     bufsize.saturating_sub(rewrite) as usize
 }
 
-/// The runtime objects of a configuration, or every reason it cannot run.
-fn build(cfg: &Config, maxconn: usize) -> Result<Plan, Vec<String>> {
-    let mut problems = Vec::new();
-    let ids = run_as(cfg).unwrap_or_else(|e| {
-        problems.push(e);
-        None
-    });
-    let mut backends = HashMap::new();
-    for p in cfg
-        .proxies
-        .iter()
-        .filter(|p| p.kind.has(Cap::Backend) && !p.disabled)
-    {
-        problems.extend(unsupported(p));
-        match BackendRt::new(p) {
-            Ok(b) => {
-                backends.insert(p.name.clone(), Arc::new(b));
-            }
-            Err(e) => problems.push(format!("{} {}: {e}", p.kind.keyword(), p.name)),
-        }
-    }
-    let mut frontends = Vec::new();
-    for p in cfg
-        .proxies
-        .iter()
-        .filter(|p| p.kind.has(Cap::Frontend) && !p.disabled)
-    {
-        if !p.kind.has(Cap::Backend) {
-            problems.extend(unsupported(p));
-        }
-        let addrs = match listen::addresses(p) {
-            Ok(a) => a,
-            Err(e) => {
-                problems.push(format!("{} {}: {e}", p.kind.keyword(), p.name));
-                continue;
-            }
-        };
-        let mut listeners = Vec::new();
-        for (addr, bi) in addrs {
-            let b = &p.binds[bi];
-            let tls = if b.ssl {
-                match tls::acceptor(&b.crt, cfg.global.crt_base.as_deref(), b.alpn.as_deref()) {
-                    Ok(a) => Some(a),
-                    Err(e) => {
-                        problems.push(format!("{} {}: bind {addr}: {e}", p.kind.keyword(), p.name));
-                        continue;
-                    }
-                }
-            } else {
-                None
-            };
-            // HAProxy: the bind's `backlog`, else the proxy's, else its maxconn.
-            let backlog = b
-                .backlog
-                .or(p.backlog)
-                .or(p.maxconn)
-                .map(|v| v as usize)
-                .unwrap_or(maxconn);
-            listeners.push((addr, backlog, tls));
-        }
-        match FrontendRt::new(p, &backends, maxconn, max_head(cfg)) {
-            Ok(f) => frontends.push((Arc::new(f), listeners)),
-            Err(e) => problems.push(format!("{} {}: {e}", p.kind.keyword(), p.name)),
-        }
-    }
-    // A listen section is both a frontend and a backend: say each problem once.
-    let mut seen = std::collections::HashSet::new();
-    problems.retain(|p| seen.insert(p.clone()));
-    if problems.is_empty() {
-        Ok(Plan {
-            frontends,
-            backends: backends.into_values().collect(),
-            run_as: ids,
-            chroot: cfg.global.chroot.clone(),
-        })
-    } else {
-        Err(problems)
-    }
+/// The ALPN protocols a frontend can serve: in HTTP mode, HTTP/1.x only (HTTP/2 comes
+/// later); in TCP mode the bytes go to the server, which may speak anything.
+fn alpn_offered(mode: Mode) -> impl Fn(&str) -> bool {
+    move |p: &str| mode == Mode::Tcp || p == "http/1.1" || p == "http/1.0"
 }
 
-pub fn run(args: &Args) -> anyhow::Result<u8> {
-    let mut loaded = haproxy_conf::load(
-        &args.files,
-        &haproxy_conf::FsLoader,
-        &crate::environment::ProcessEnv,
-    );
-    crate::environment::check(&loaded.config, &mut loaded.diags);
-    for d in loaded.diags.iter() {
-        eprintln!("proxyd: {}", conf_diag::render_line(&loaded.map, d));
+/// A frontend's listeners.
+fn listeners(
+    p: &Proxy,
+    cfg: &Config,
+    maxconn: usize,
+    warn: &mut Vec<Diagnostic>,
+) -> Result<Vec<Arc<ListenerRt>>, PlanError> {
+    let mut out = Vec::new();
+    for (on, bi) in listen::addresses(p)? {
+        let b = &p.binds[bi];
+        let at = |message: String| PlanError {
+            span: Some(b.span),
+            message,
+        };
+        if let Some(proto) = &b.proto {
+            if proto != "h1" {
+                return Err(at(format!(
+                    "`proto {proto}`: proxyd speaks HTTP/1.1 only for now (HTTP/2 comes later)"
+                )));
+            }
+        }
+        let tls = if b.ssl {
+            let g = &cfg.global;
+            let spec = tls::TlsBind {
+                crts: &b.crt,
+                crt_base: g.crt_base.as_deref(),
+                alpn: b.alpn.as_deref(),
+                strict_sni: b.strict_sni,
+                min_ver: b.ssl_min_ver.as_deref().or(g.ssl_default_bind_min_ver.as_deref()),
+                max_ver: b.ssl_max_ver.as_deref().or(g.ssl_default_bind_max_ver.as_deref()),
+            };
+            let (acceptor, left_out) =
+                tls::acceptor(&spec, &alpn_offered(p.mode)).map_err(|e| at(format!("bind {on}: {e}")))?;
+            if !left_out.is_empty() {
+                warn.push(
+                    Diagnostic::warning(
+                        codes::NOT_IMPLEMENTED,
+                        format!(
+                            "ALPN {} not offered: proxyd speaks HTTP/1.1 for now",
+                            left_out.join(", ")
+                        ),
+                    )
+                    .at(b.span)
+                    .label("not offered")
+                    .help("clients negotiate HTTP/1.1 instead (HTTP/2 comes later)"),
+                );
+            }
+            Some(acceptor)
+        } else {
+            None
+        };
+        // HAProxy: the bind's `backlog`, else the proxy's, else its maxconn.
+        let backlog = b
+            .backlog
+            .or(p.backlog)
+            .or(p.maxconn)
+            .map(|v| v as usize)
+            .unwrap_or(maxconn);
+        out.push(Arc::new(ListenerRt {
+            on,
+            backlog,
+            tls,
+            accept_proxy: b.accept_proxy,
+            opts: listen::opts(b)?,
+            slots: b
+                .maxconn
+                .map(|m| Arc::new(tokio::sync::Semaphore::new((m as usize).max(1)))),
+        }));
     }
-    if loaded.diags.has_errors() {
-        eprintln!("proxyd: the configuration has errors, not starting (run proxyd -c -f FILE for details)");
-        return Ok(1);
+    Ok(out)
+}
+
+/// Resolve `track` lines: each names a server of this or another backend, which must
+/// check its health (or track another one), with no loop.
+fn tracks(cfg: &Config, backends: &BTreeMap<String, Arc<BackendRt>>) -> Vec<PlanError> {
+    let mut errors = Vec::new();
+    for p in cfg.backends().filter(|p| !p.disabled) {
+        let Some(be) = backends.get(&p.name) else {
+            continue;
+        };
+        for (s, conf) in be.servers.iter().zip(&p.servers) {
+            let Some(t) = &conf.opts.track else {
+                continue;
+            };
+            let (bname, sname) = t.split_once('/').unwrap_or((p.name.as_str(), t.as_str()));
+            let target = backends
+                .get(bname)
+                .and_then(|b| b.servers.iter().find(|x| x.name == sname));
+            match target {
+                Some(tgt) if Arc::ptr_eq(tgt, s) => errors.push(PlanError {
+                    span: Some(conf.span),
+                    message: format!("server {}: it tracks itself", s.name),
+                }),
+                Some(tgt) => {
+                    let _ = s.track.set(tgt.clone());
+                }
+                None => errors.push(PlanError {
+                    span: Some(conf.span),
+                    message: format!("server {}: `track {t}` names no server", s.name),
+                }),
+            }
+        }
     }
-    let cfg = loaded.config;
+    // Every chain must end in a server that checks its health.
+    for be in backends.values() {
+        for s in &be.servers {
+            let mut cur = s.clone();
+            let mut hops = 0;
+            while let Some(next) = cur.track.get().cloned() {
+                hops += 1;
+                if hops > 16 {
+                    errors.push(PlanError {
+                        span: None,
+                        message: format!("server {}/{}: `track` loops", be.name, s.name),
+                    });
+                    break;
+                }
+                cur = next;
+            }
+            if hops > 0 && hops <= 16 && !cur.check && cur.agent.is_none() {
+                errors.push(PlanError {
+                    span: None,
+                    message: format!(
+                        "server {}/{} tracks {}, which has no health check (`check`) to follow",
+                        be.name, s.name, cur.name
+                    ),
+                });
+            }
+        }
+    }
+    errors
+}
+
+/// Everything proxyd will run, or every reason it cannot: `-c` and the daemon both build
+/// it (binding and connecting excepted). Warnings are pushed to `diags` either way.
+pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> {
+    let mut errors: Vec<PlanError> = Vec::new();
+    let mut warnings: Vec<Diagnostic> = Vec::new();
+    let ids = run_as(cfg).unwrap_or_else(|e| {
+        errors.push(e);
+        None
+    });
     let maxconn = args
         .maxconn
         .or(cfg.global.maxconn)
         .map(|m| m as usize)
         .unwrap_or(DEFAULT_MAXCONN);
-    let plan = match build(&cfg, maxconn) {
-        Ok(b) => b,
-        Err(problems) => {
-            for p in problems {
-                eprintln!("proxyd: {p}");
+    let mut backends = BTreeMap::new();
+    for p in cfg.backends().filter(|p| !p.disabled) {
+        match BackendRt::new(p, cfg) {
+            Ok(b) => {
+                backends.insert(p.name.clone(), Arc::new(b));
             }
-            eprintln!("proxyd: not starting: this build cannot run the configuration as written");
-            return Ok(1);
+            Err(e) => errors.push(e),
         }
-    };
-    for n in notices(&cfg) {
-        eprintln!("proxyd: warning: {n}");
     }
-    if args.daemon || cfg.global.daemon && !args.foreground && !args.debug {
-        nix::unistd::daemon(true, false).context("cannot daemonise")?;
-    }
-    let pidfile = args
-        .pidfile
-        .clone()
-        .or(cfg.global.pidfile.as_ref().map(Into::into));
-    if let Some(p) = &pidfile {
-        std::fs::write(p, format!("{}\n", std::process::id()))
-            .with_context(|| format!("pid file {}", p.display()))?;
+    errors.extend(tracks(cfg, &backends));
+    let by_name: HashMap<String, Arc<BackendRt>> = backends
+        .iter()
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut frontends = Vec::new();
+    for p in cfg.frontends().filter(|p| !p.disabled) {
+        let fe_max = p
+            .maxconn
+            .map(|m| m as usize)
+            .or(args.proxy_maxconn.map(|m| m as usize))
+            .unwrap_or(maxconn);
+        let ls = match listeners(p, cfg, fe_max, &mut warnings) {
+            Ok(l) => l,
+            Err(e) => {
+                errors.push(e);
+                continue;
+            }
+        };
+        match FrontendRt::new(p, cfg, &by_name, fe_max, max_head(cfg)) {
+            Ok(f) => frontends.push((Arc::new(f), ls)),
+            Err(e) => errors.push(e),
+        }
     }
     // One thread per `nbthread`, default one per core (HAProxy's default).
     let threads = cfg.global.nbthread.map(|n| n as usize).unwrap_or_else(|| {
@@ -291,18 +342,91 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    // A listen section is both a frontend and a backend: say each problem once.
+    let mut seen = std::collections::HashSet::new();
+    errors.retain(|e| seen.insert(e.clone()));
+    for w in warnings {
+        diags.push(w);
+    }
+    if !errors.is_empty() {
+        for e in errors {
+            diags.push(e.diag());
+        }
+        return None;
+    }
+    Some(Plan {
+        frontends,
+        backends,
+        process: Process {
+            run_as: ids,
+            chroot: cfg.global.chroot.clone(),
+            daemon: args.daemon || cfg.global.daemon && !args.foreground && !args.debug,
+            pidfile: args
+                .pidfile
+                .clone()
+                .or(cfg.global.pidfile.as_ref().map(Into::into)),
+            threads,
+            maxconn,
+            ulimit_n: cfg.global.ulimit_n,
+            nosplice: cfg.global.nosplice,
+        },
+    })
+}
+
+/// Read the files, check them and build the plan: what `-c` and the daemon share.
+pub fn load(args: &Args) -> (haproxy_conf::Loaded, Option<Plan>) {
+    let mut loaded = haproxy_conf::load(
+        &args.files,
+        &haproxy_conf::FsLoader,
+        &crate::environment::ProcessEnv,
+    );
+    if loaded.diags.has_code(codes::READ) {
+        return (loaded, None);
+    }
+    crate::environment::check(&loaded.config, &mut loaded.diags);
+    let plan = if loaded.diags.has_errors() {
+        None
+    } else {
+        plan(&loaded.config, args, &mut loaded.diags)
+    };
+    loaded.diags.sort();
+    (loaded, plan)
+}
+
+pub fn run(args: &Args) -> anyhow::Result<u8> {
+    let (loaded, plan) = load(args);
+    for d in loaded.diags.iter() {
+        eprintln!("proxyd: {}", conf_diag::render_line(&loaded.map, d));
+    }
+    let Some(plan) = plan else {
+        eprintln!("proxyd: not starting: the configuration has errors (proxyd -c -f FILE shows them with their lines)");
+        return Ok(1);
+    };
+    let p = &plan.process;
+    if let Some(n) = p.ulimit_n {
+        nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, n, n)
+            .with_context(|| format!("ulimit-n {n}"))?;
+    }
+    if p.daemon {
+        nix::unistd::daemon(true, false).context("cannot daemonise")?;
+    }
+    let pidfile = p.pidfile.clone();
+    if let Some(f) = &pidfile {
+        std::fs::write(f, format!("{}\n", std::process::id()))
+            .with_context(|| format!("pid file {}", f.display()))?;
+    }
     // One thread: everything on this one, no work stealing between threads to pay for.
-    let mut builder = if threads <= 1 {
+    let mut builder = if p.threads <= 1 {
         tokio::runtime::Builder::new_current_thread()
     } else {
         let mut b = tokio::runtime::Builder::new_multi_thread();
-        b.worker_threads(threads);
+        b.worker_threads(p.threads);
         b
     };
     let rt = builder.enable_all().build()?;
-    let r = rt.block_on(serve(plan, maxconn));
-    if let Some(p) = &pidfile {
-        let _ = std::fs::remove_file(p);
+    let r = rt.block_on(serve(plan));
+    if let Some(f) = &pidfile {
+        let _ = std::fs::remove_file(f);
     }
     r.map(|_| 0)
 }
@@ -310,10 +434,14 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
 /// Where a client connection came from and how.
 #[derive(Debug, Clone)]
 pub struct Conn {
+    /// The client (as a PROXY header gave it, when there was one).
     pub peer: std::net::SocketAddr,
+    /// The address it reached.
     pub local: std::net::SocketAddr,
     /// TLS terminated here, with the SNI the client sent.
     pub tls: Option<Option<String>>,
+    /// Came in over a unix socket: no address to match.
+    pub unix: bool,
 }
 
 /// Any client stream: plain TCP or TLS.
@@ -327,86 +455,37 @@ async fn run_session<S: Stream>(s: S, conn: Conn, fe: Arc<FrontendRt>, clock: Cl
     }
 }
 
-async fn serve(plan: Plan, maxconn: usize) -> anyhow::Result<()> {
+async fn serve(plan: Plan) -> anyhow::Result<()> {
     let Plan {
         frontends,
         backends,
-        run_as,
-        chroot,
+        process,
     } = plan;
     let clock = Clock::new();
     // Global maxconn: no more sessions than this at once, whatever the frontends allow.
-    let global = Arc::new(tokio::sync::Semaphore::new(maxconn.max(1)));
-    let mut listeners = Vec::new();
-    for (fe, addrs) in &frontends {
-        for (a, backlog, tls) in addrs {
-            let l = listen::bind(*a, *backlog)
-                .with_context(|| format!("frontend {}: cannot bind {a}", fe.name))?;
-            listeners.push((fe.clone(), l, tls.clone()));
+    let global = Arc::new(tokio::sync::Semaphore::new(process.maxconn.max(1)));
+    tcp::SPLICE.store(!process.nosplice, std::sync::atomic::Ordering::Relaxed);
+    let mut bound = Vec::new();
+    for (fe, ls) in &frontends {
+        for l in ls {
+            let b = listen::bind(&l.on, l.backlog, &l.opts)
+                .with_context(|| format!("frontend {}: cannot bind {}", fe.name, l.on))?;
+            bound.push((fe.clone(), b, l.clone()));
         }
     }
-    drop_privileges(run_as, chroot.as_deref())?;
-    for b in &backends {
+    drop_privileges(process.run_as, process.chroot.as_deref())?;
+    for b in backends.values() {
         b.spawn_checks(clock);
     }
-    let _ = stats::BACKENDS.set(backends.clone());
+    let unresolved: Vec<(String, Arc<server::ServerRt>)> = backends
+        .values()
+        .flat_map(|b| b.servers.iter().map(|s| (b.name.clone(), s.clone())))
+        .collect();
+    server::spawn_resolution(unresolved, 10_000, clock);
+    let _ = stats::BACKENDS.set(backends.values().cloned().collect());
     let _ = stats::FRONTENDS.set(frontends.iter().map(|(f, _)| f.clone()).collect());
-    for (fe, l, tls) in listeners {
-        let global = global.clone();
-        tokio::spawn(async move {
-            loop {
-                // Stop accepting while full: the kernel's backlog holds the rest.
-                let Ok(g) = global.clone().acquire_owned().await else {
-                    return;
-                };
-                let Ok(f) = fe.slots.clone().acquire_owned().await else {
-                    return;
-                };
-                let (stream, peer) = match l.accept().await {
-                    Ok(c) => c,
-                    Err(e) => {
-                        log::log(&format!("frontend {}: accept: {e}", fe.name));
-                        tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                        continue;
-                    }
-                };
-                let fe2 = fe.clone();
-                let tls = tls.clone();
-                tokio::spawn(async move {
-                    let Ok(local) = stream.local_addr() else {
-                        return;
-                    };
-                    let _ = stream.set_nodelay(true);
-                    let conn = Conn {
-                        peer,
-                        local,
-                        tls: None,
-                    };
-                    match tls {
-                        None => run_session(stream, conn, fe2, clock).await,
-                        Some(acceptor) => {
-                            // The handshake must finish within the client timeout.
-                            let limit = fe2
-                                .timeouts
-                                .client
-                                .map(std::time::Duration::from_millis)
-                                .unwrap_or(std::time::Duration::from_secs(30));
-                            if let Ok(Ok(s)) =
-                                tokio::time::timeout(limit, acceptor.accept(stream)).await
-                            {
-                                let sni = s.get_ref().1.server_name().map(str::to_string);
-                                let conn = Conn {
-                                    tls: Some(sni),
-                                    ..conn
-                                };
-                                run_session(s, conn, fe2, clock).await;
-                            }
-                        }
-                    }
-                    drop((g, f));
-                });
-            }
-        });
+    for (fe, b, l) in bound {
+        tokio::spawn(accept::serve(fe, b, l, global.clone(), clock));
     }
     log::log(&format!(
         "started: {} frontend(s), {} backend(s)",

@@ -14,6 +14,7 @@ use std::sync::{Arc, OnceLock};
 pub static BACKENDS: OnceLock<Vec<Arc<BackendRt>>> = OnceLock::new();
 pub static FRONTENDS: OnceLock<Vec<Arc<FrontendRt>>> = OnceLock::new();
 
+#[derive(Debug)]
 pub struct StatsPage {
     uri: String,
     realm: String,
@@ -114,11 +115,7 @@ fn rows(frontends: &[Arc<FrontendRt>], backends: &[Arc<BackendRt>], now_ms: u64)
     for b in backends {
         let (mut up_active, mut up_backup, mut weight) = (0, 0, 0);
         for s in &b.servers {
-            let (up, describe, changed) = s
-                .health
-                .lock()
-                .map(|h| (h.is_up(), h.describe(), h.last_change))
-                .unwrap_or((false, "?".into(), None));
+            let (up, describe, changed) = (s.is_up(), s.describe(), s.last_change());
             if up {
                 if s.backup {
                     up_backup += 1;
@@ -131,11 +128,11 @@ fn rows(frontends: &[Arc<FrontendRt>], backends: &[Arc<BackendRt>], now_ms: u64)
                 proxy: b.name.clone(),
                 kind: RowKind::Server,
                 server: Some(s.name.clone()),
-                status: if s.check { describe } else { "no check".into() },
+                status: describe,
                 weight: Some(s.weight),
                 active: Some(u32::from(!s.backup)),
                 backup: Some(u32::from(s.backup)),
-                limit: s.maxconn.map(u64::from),
+                limit: s.maxconn_now().map(u64::from),
                 last_change_s: Some(now_ms.saturating_sub(changed.unwrap_or(0)) / 1000),
                 check: s.last_check.get(),
                 counters: s.counters.snapshot(),

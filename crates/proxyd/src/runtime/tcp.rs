@@ -4,176 +4,25 @@
 //! at most its `timeout client` / `timeout server`.
 
 use super::acls::AclSet;
-use super::backend::{BackendRt, HashOn, ServerRt};
+use super::backend::HashOn;
 use super::clock::Clock;
+use super::connect::{attempt, open_stream, Stream as ServerStream};
 use super::frontend::FrontendRt;
 use super::idle::{Activity, IdleWatch};
 use super::inspect::{key_of, needs_more, ContentSample, TcpRules, Verdict};
 use super::{Conn, Stream};
-use proxy_core::acl::{Fetch, Sample};
-use proxy_core::balance::Pick;
+use proxy_core::acl::{value, Fetch};
 use proxy_core::counters::Counters;
-use std::net::SocketAddr;
-
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::TcpStream;
 
 /// Bytes a session buffers per direction (HAProxy's default tune.bufsize).
 const BUF: usize = 16 * 1024;
 
-/// Counts a connection to a server for as long as it lives.
-pub struct InUse(pub Arc<ServerRt>);
-
-impl Drop for InUse {
-    fn drop(&mut self) {
-        let s = &self.0;
-        for c in [&s.counters, &s.backend_counters] {
-            c.end();
-        }
-        // A slot is free: the first request waiting in the backend's queue may take it.
-        if s.backend_counters.queued() > 0 {
-            s.released.notify_one();
-        }
-    }
-}
-
-/// A request's place in its backend's queue, given up when dropped.
-struct Queued<'a>(&'a Counters);
-
-impl Drop for Queued<'_> {
-    fn drop(&mut self) {
-        self.0.dequeue();
-    }
-}
-
-/// Get a connection to a server of `be`: pick one, `open` it (within `timeout connect`),
-/// retrying `retries` times and redispatching to another server on the last try; queue
-/// while every usable server is full. The server's count of connections in use is held
-/// for as long as the returned guard lives.
-pub async fn attempt<T, F, Fut>(
-    be: &BackendRt,
-    key: Option<&[u8]>,
-    clock: Clock,
-    open: F,
-) -> Option<(T, InUse)>
-where
-    F: Fn(Arc<ServerRt>) -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    attempt_prefer(be, key, clock, None, open).await
-}
-
-/// `attempt`, trying `prefer` first when it is up and has room (a stick table's choice).
-pub async fn attempt_prefer<T, F, Fut>(
-    be: &BackendRt,
-    key: Option<&[u8]>,
-    clock: Clock,
-    mut prefer: Option<usize>,
-    open: F,
-) -> Option<(T, InUse)>
-where
-    F: Fn(Arc<ServerRt>) -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let mut failed: Option<usize> = None;
-    // `timeout queue`, else the connect timeout (as HAProxy).
-    let queue_deadline =
-        tokio::time::Instant::now() + be.queue_timeout.unwrap_or(be.connect_timeout);
-    let mut queued: Option<Queued> = None;
-    let mut tries = 0;
-    while tries <= be.retries {
-        let avoid = if be.redispatch && tries == be.retries {
-            failed
-        } else {
-            None
-        };
-        let sticky = prefer.take().filter(|&i| be.usable(i));
-        let i = match sticky
-            .map(Pick::Server)
-            .unwrap_or_else(|| be.pick(clock.now_ms(), key, avoid))
-        {
-            Pick::Server(i) => i,
-            Pick::Queue => {
-                if queued.is_none() {
-                    // Every usable server is at its maxconn: wait in line, unless the
-                    // line is full (HAProxy answers 503 then).
-                    if be.maxqueue.is_some_and(|m| be.counters.queued() >= m) {
-                        return None;
-                    }
-                    be.counters.enqueue();
-                    queued = Some(Queued(&be.counters));
-                    // A slot freed before we were counted in the queue woke nobody:
-                    // look again now that releases will wake us.
-                    continue;
-                }
-                let now = tokio::time::Instant::now();
-                if now >= queue_deadline {
-                    return None;
-                }
-                // Woken when a connection ends or a server comes UP; the short bound
-                // only covers a wake-up lost to a race between two threads.
-                let wait = (queue_deadline - now).min(Duration::from_millis(50));
-                let _ = tokio::time::timeout(wait, be.released.notified()).await;
-                continue;
-            }
-            Pick::NoServer => return None,
-        };
-        drop(queued.take());
-        let s = be.servers[i].clone();
-        // The slot counts against the server's maxconn (and the backend) while connecting.
-        for c in [&s.counters, &s.backend_counters] {
-            c.hold();
-        }
-        let guard = InUse(s.clone());
-        // A pooled connection is there at once: no timer for it.
-        let mut opening = std::pin::pin!(open(s.clone()));
-        let first =
-            std::future::poll_fn(|cx| std::task::Poll::Ready(opening.as_mut().poll(cx))).await;
-        let opened = match first {
-            std::task::Poll::Ready(r) => Ok(r),
-            std::task::Poll::Pending => tokio::time::timeout(be.connect_timeout, opening).await,
-        };
-        match opened {
-            Ok(Some(conn)) => {
-                for c in [&s.counters, &s.backend_counters] {
-                    c.add_total();
-                }
-                return Some((conn, guard));
-            }
-            _ => {
-                s.counters.connect_error();
-                be.counters.connect_error();
-                failed = Some(i);
-                tries += 1;
-                if tries <= be.retries {
-                    be.counters.retry();
-                    if be.redispatch && tries == be.retries {
-                        be.counters.redispatch();
-                    }
-                }
-            }
-        }
-    }
-    None
-}
-
-/// The address to reach `s` for a client that came in on `local`.
-pub fn server_addr(s: &ServerRt, local: SocketAddr) -> SocketAddr {
-    let mut addr = s.addr;
-    if s.port_from_client {
-        addr.set_port(local.port());
-    }
-    addr
-}
-
-/// A plain TCP connection to `s`.
-pub async fn open_tcp(s: Arc<ServerRt>, local: SocketAddr) -> Option<TcpStream> {
-    let stream = TcpStream::connect(server_addr(&s, local)).await.ok()?;
-    let _ = stream.set_nodelay(true);
-    Some(stream)
-}
+/// Whether sessions between plain sockets are spliced (`nosplice` turns it off).
+pub static SPLICE: AtomicBool = AtomicBool::new(true);
 
 /// When a session has been idle too long, as HAProxy's TCP timeouts say: `timeout
 /// tunnel` replaces `client` and `server` once the session is established, and while one
@@ -250,23 +99,16 @@ pub fn count_bytes(counted: [&Counters; 3], inbound: bool, n: usize) {
     }
 }
 
-/// The client address as `balance source` hashes it.
-pub fn source_key(peer: &SocketAddr) -> Vec<u8> {
-    match peer.ip() {
-        std::net::IpAddr::V4(a) => a.octets().to_vec(),
-        std::net::IpAddr::V6(a) => a.octets().to_vec(),
-    }
-}
-
 /// Read from `from` into `buf` while some of `fetches` still waits for bytes, until
-/// `deadline` (inspect-delay) or the end of the stream.
+/// `deadline` (inspect-delay) or the end of the stream. True when the whole delay ran
+/// out (what `wait_end` tells).
 async fn gather<S: AsyncRead + Unpin>(
     from: &mut S,
     buf: &mut Vec<u8>,
     fetches: &[&Fetch],
     response: bool,
     deadline: tokio::time::Instant,
-) {
+) -> bool {
     let mut chunk = vec![0u8; BUF];
     let waiting = |b: &[u8]| {
         if response {
@@ -275,12 +117,15 @@ async fn gather<S: AsyncRead + Unpin>(
             needs_more(fetches.iter().copied(), b, &[])
         }
     };
-    while waiting(buf) && buf.len() < BUF {
+    let wait_end = fetches.iter().any(|f| **f == Fetch::WaitEnd);
+    while (wait_end || waiting(buf)) && buf.len() < BUF {
         match tokio::time::timeout_at(deadline, from.read(&mut chunk)).await {
             Ok(Ok(n)) if n > 0 => buf.extend_from_slice(&chunk[..n]),
-            _ => return,
+            Ok(_) => return false,
+            Err(_) => return true,
         }
     }
+    false
 }
 
 /// Content inspection of the client's first bytes for one proxy's rules (and its stick
@@ -300,7 +145,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
             .flat_map(|(_, c)| acls.fetches(c))
             .collect();
         fetches.extend_from_slice(stick_keys);
-        gather(
+        let waited = gather(
             client,
             req,
             &fetches,
@@ -308,11 +153,19 @@ async fn inspect_request<S: AsyncRead + Unpin>(
             tokio::time::Instant::now() + delay,
         )
         .await;
+        let s = ContentSample {
+            conn,
+            req,
+            rep: &[],
+            waited,
+        };
+        return TcpRules::decide(&rules.content, acls, &s) == Verdict::Accept;
     }
     let s = ContentSample {
         conn,
         req,
         rep: &[],
+        waited: false,
     };
     TcpRules::decide(&rules.content, acls, &s) == Verdict::Accept
 }
@@ -320,22 +173,16 @@ async fn inspect_request<S: AsyncRead + Unpin>(
 pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
     let _session = fe.counters.count();
     let (peer, local) = (conn.peer, conn.local);
-    let at_accept = ContentSample {
-        conn: &conn,
-        req: &[],
-        rep: &[],
-    };
-    if TcpRules::decide(&fe.tcp.connection, &fe.acls, &at_accept) == Verdict::Reject {
-        return;
-    }
     let mut req = Vec::new();
     if !inspect_request(&mut client, &mut req, &fe.tcp, &fe.acls, &[], &conn).await {
+        fe.counters.denied_request();
         return;
     }
     let Some(be) = fe.route(&ContentSample {
         conn: &conn,
         req: &req,
         rep: &[],
+        waited: false,
     }) else {
         return; // no backend: HAProxy closes the connection
     };
@@ -346,10 +193,11 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
             st.rules
                 .iter()
                 .filter(|r| r.matches || r.store_request)
-                .map(|r| &r.key)
+                .map(|r| &r.key.fetch)
         })
         .collect();
     if !inspect_request(&mut client, &mut req, &be.tcp, &be.acls, &stick_keys, &conn).await {
+        be.counters.denied_request();
         return;
     }
     // Stickiness on the request: the first rule whose condition holds gives the key.
@@ -358,6 +206,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         conn: &conn,
         req: &req,
         rep: &[],
+        waited: false,
     };
     let mut prefer = None;
     let mut store_key = None;
@@ -366,7 +215,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
             if !be.acls.holds(&r.cond, &sample) {
                 continue;
             }
-            let Some(key) = key_of(&sample.fetch(&r.key)) else {
+            let Some(key) = key_of(value(&r.key, &sample)) else {
                 continue;
             };
             if r.matches && prefer.is_none() {
@@ -377,17 +226,19 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
             }
         }
     }
-    let source = source_key(&peer);
-    let key = (be.hash_on == HashOn::Source).then_some(source.as_slice());
+    let key = (be.hash_on == HashOn::Source && !conn.unix)
+        .then(|| proxy_core::hash::source(&be.hash_type, peer.ip()));
     let Some((mut server, guard)) =
-        attempt_prefer(&be, key, clock, prefer, |s| open_tcp(s, local)).await
+        attempt(&be, key, clock, prefer, |s| open_stream(s, peer, local)).await
     else {
         return;
     };
     let index = be.servers.iter().position(|s| Arc::ptr_eq(s, &guard.0));
     if let (Some(st), Some(k), Some(i)) = (&be.stick, &store_key, index) {
-        if let Ok(mut t) = st.table.lock() {
-            t.put(k, i, now);
+        if !guard.0.non_stick {
+            if let Ok(mut t) = st.table.lock() {
+                t.put(k, i, now);
+            }
         }
     }
     if !req.is_empty() && server.write_all(&req).await.is_err() {
@@ -395,23 +246,30 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     }
     // Response inspection: its rules and the keys learnt from the server's first bytes.
     let mut rep = Vec::new();
-    if let Some(st) = be
+    let response_rules = !be.tcp.response.is_empty();
+    let store_response = be
         .stick
         .as_ref()
-        .filter(|st| st.rules.iter().any(|r| r.store_response))
-    {
+        .is_some_and(|st| st.rules.iter().any(|r| r.store_response));
+    if response_rules || store_response {
         let mut fetches: Vec<&Fetch> = be
             .tcp
             .response
             .iter()
             .flat_map(|(_, c)| be.acls.fetches(c))
             .collect();
-        for r in st.rules.iter().filter(|r| r.store_response) {
-            fetches.push(&r.key);
-            fetches.extend(be.acls.fetches(&r.cond));
+        if let Some(st) = &be.stick {
+            for r in st.rules.iter().filter(|r| r.store_response) {
+                fetches.push(&r.key.fetch);
+                fetches.extend(be.acls.fetches(&r.cond));
+            }
         }
-        let limit = be.server_timeout.unwrap_or(Duration::from_secs(30));
-        gather(
+        let limit = be
+            .tcp
+            .response_inspect_delay
+            .or(be.server_timeout)
+            .unwrap_or(Duration::from_secs(30));
+        let waited = gather(
             &mut server,
             &mut rep,
             &fetches,
@@ -424,17 +282,21 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
             conn: &conn,
             req: &rep,
             rep: &rep,
+            waited,
         };
         if TcpRules::decide(&be.tcp.response, &be.acls, &s) == Verdict::Reject {
+            be.counters.denied_response();
             return;
         }
-        for r in st.rules.iter().filter(|r| r.store_response) {
-            if !be.acls.holds(&r.cond, &s) {
-                continue;
-            }
-            if let (Some(k), Some(i)) = (key_of(&s.fetch(&r.key)), index) {
-                if let Ok(mut t) = st.table.lock() {
-                    t.put(&k, i, clock.now_ms());
+        if let Some(st) = &be.stick {
+            for r in st.rules.iter().filter(|r| r.store_response) {
+                if !be.acls.holds(&r.cond, &s) || guard.0.non_stick {
+                    continue;
+                }
+                if let (Some(k), Some(i)) = (key_of(value(&r.key, &s)), index) {
+                    if let Ok(mut t) = st.table.lock() {
+                        t.put(&k, i, clock.now_ms());
+                    }
                 }
             }
         }
@@ -451,18 +313,19 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     let limits = IdleLimits::new(&fe.timeouts, &be.timeouts);
     let counted: [&Counters; 3] = [srv, fe_c, be_c];
     let marked_down = guard.0.down.subscribe();
-    // A plain TCP client: the bytes go socket to socket through a pipe (splice), never
-    // through this process's memory. TLS clients are copied.
-    let any: &mut dyn std::any::Any = &mut client;
-    if let Some(c) = any.downcast_mut::<TcpStream>() {
-        let c = &*c;
-        let up = super::splice::relay(c, &server, counted, true, &activity);
-        let down = super::splice::relay(&server, c, counted, false, &activity);
-        forward(up, down, marked_down, limits, &activity).await;
-        return;
+    // Plain TCP on both sides: the bytes go socket to socket through a pipe (splice),
+    // never through this process's memory. TLS clients and unix sockets are copied.
+    if SPLICE.load(Ordering::Relaxed) {
+        if let (Some(c), ServerStream::Tcp(srv_sock)) = (super::accept::as_tcp(&mut client), &server) {
+            let c = &*c;
+            let up = super::splice::relay(c, srv_sock, counted, true, &activity);
+            let down = super::splice::relay(srv_sock, c, counted, false, &activity);
+            forward(up, down, marked_down, limits, &activity).await;
+            return;
+        }
     }
     let (cr, cw) = tokio::io::split(client);
-    let (sr, sw) = server.into_split();
+    let (sr, sw) = tokio::io::split(server);
     let up = pipe(cr, sw, counted, true, &activity);
     let down = pipe(sr, cw, counted, false, &activity);
     forward(up, down, marked_down, limits, &activity).await;

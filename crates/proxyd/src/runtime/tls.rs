@@ -1,7 +1,9 @@
 //! TLS with rustls: termination for `bind ... ssl crt FILE|DIR [alpn ...]` (each PEM file
 //! holds a certificate chain and its key, as HAProxy's; the certificate is chosen by the
-//! client's SNI, the first one otherwise), and the client side of `check-ssl` with
-//! `verify none` (HAProxy's "do not verify the server's certificate").
+//! client's SNI, the first one otherwise unless `strict-sni`; protocol versions from
+//! `ssl-min-ver`/`ssl-max-ver`; ALPN offers only protocols proxyd speaks), and the client
+//! side of `check-ssl` with `verify none` (HAProxy's "do not verify the server's
+//! certificate").
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -68,10 +70,12 @@ fn load_key(path: &Path) -> Result<CertifiedKey, String> {
     Ok(CertifiedKey::new(certs, signing))
 }
 
-/// Chooses the certificate whose names cover the client's SNI.
+/// Chooses the certificate whose names cover the client's SNI (the first one otherwise,
+/// unless `strict-sni`).
 #[derive(Debug)]
 struct BySni {
     keys: Vec<Arc<CertifiedKey>>,
+    strict: bool,
 }
 
 impl ResolvesServerCert for BySni {
@@ -85,34 +89,102 @@ impl ResolvesServerCert for BySni {
                     .is_some_and(|c| c.verify_is_valid_for_subject_name(&name).is_ok())
             })
         });
+        if self.strict {
+            return by_name.cloned();
+        }
         by_name.or_else(|| self.keys.first()).cloned()
     }
 }
 
-/// The acceptor of one `bind ... ssl` line.
-pub fn acceptor(
-    crts: &[String],
-    base: Option<&str>,
-    alpn: Option<&str>,
-) -> Result<tokio_rustls::TlsAcceptor, String> {
+/// The acceptor of one `bind ... ssl` line, and the ALPN protocols it offers.
+#[derive(Clone)]
+pub struct Acceptor {
+    pub acceptor: tokio_rustls::TlsAcceptor,
+    pub alpn: Vec<String>,
+}
+
+impl std::fmt::Debug for Acceptor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Acceptor(alpn {:?})", self.alpn)
+    }
+}
+
+/// The protocol versions of `ssl-min-ver` / `ssl-max-ver` (TLSv1.2, TLSv1.3).
+fn versions(
+    min: Option<&str>,
+    max: Option<&str>,
+) -> Result<Vec<&'static rustls::SupportedProtocolVersion>, String> {
+    let rank = |v: Option<&str>, default: u8| match v {
+        Some("TLSv1.2") => 2,
+        Some("TLSv1.3") => 3,
+        _ => default,
+    };
+    let (lo, hi) = (rank(min, 2), rank(max, 3));
+    let mut out = Vec::new();
+    if lo <= 2 && hi >= 2 {
+        out.push(&rustls::version::TLS12);
+    }
+    if lo <= 3 && hi >= 3 {
+        out.push(&rustls::version::TLS13);
+    }
+    if out.is_empty() {
+        return Err(format!(
+            "ssl-min-ver {} is above ssl-max-ver {}: no protocol version is left",
+            min.unwrap_or("TLSv1.2"),
+            max.unwrap_or("TLSv1.3")
+        ));
+    }
+    Ok(out)
+}
+
+/// What a bind's TLS needs.
+pub struct TlsBind<'a> {
+    pub crts: &'a [String],
+    pub crt_base: Option<&'a str>,
+    pub alpn: Option<&'a [String]>,
+    pub strict_sni: bool,
+    pub min_ver: Option<&'a str>,
+    pub max_ver: Option<&'a str>,
+}
+
+/// The acceptor of one `bind ... ssl` line. ALPN offers only what proxyd speaks behind
+/// it (`offered`); the protocols left out are returned to be reported.
+pub fn acceptor(b: &TlsBind<'_>, offered: &dyn Fn(&str) -> bool) -> Result<(Acceptor, Vec<String>), String> {
     let mut keys = Vec::new();
-    for crt in crts {
-        for f in crt_files(crt, base)? {
+    for crt in b.crts {
+        for f in crt_files(crt, b.crt_base)? {
             keys.push(Arc::new(load_key(&f)?));
         }
     }
     if keys.is_empty() {
         return Err("`ssl` without a certificate (`crt FILE`)".into());
     }
+    let versions = versions(b.min_ver, b.max_ver)?;
     let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
-        .with_safe_default_protocol_versions()
+        .with_protocol_versions(&versions)
         .map_err(|e| e.to_string())?
         .with_no_client_auth()
-        .with_cert_resolver(Arc::new(BySni { keys }));
-    if let Some(a) = alpn {
-        cfg.alpn_protocols = a.split(',').map(|p| p.as_bytes().to_vec()).collect();
+        .with_cert_resolver(Arc::new(BySni {
+            keys,
+            strict: b.strict_sni,
+        }));
+    let mut left_out = Vec::new();
+    let mut alpn = Vec::new();
+    for p in b.alpn.unwrap_or(&[]) {
+        if offered(p) {
+            alpn.push(p.clone());
+        } else {
+            left_out.push(p.clone());
+        }
     }
-    Ok(tokio_rustls::TlsAcceptor::from(Arc::new(cfg)))
+    cfg.alpn_protocols = alpn.iter().map(|p| p.as_bytes().to_vec()).collect();
+    Ok((
+        Acceptor {
+            acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(cfg)),
+            alpn,
+        },
+        left_out,
+    ))
 }
 
 /// `verify none`: any certificate is accepted; signatures are still checked so the

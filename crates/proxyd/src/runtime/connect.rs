@@ -1,0 +1,309 @@
+//! Connections to servers, shared by TCP and HTTP sessions and by checks: choosing a
+//! server (retrying, redispatching on the last try, queueing while all are full),
+//! connecting over TCP (from `source`, with keep-alive, user timeout and linger as
+//! configured) or a unix socket, and the PROXY header written first (`send-proxy`).
+
+use super::backend::BackendRt;
+use super::clock::Clock;
+use super::server::{ProxyHeader, ServerRt, Target};
+use proxy_core::balance::Pick;
+use proxy_core::counters::Counters;
+use std::net::SocketAddr;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpStream, UnixStream};
+
+/// A connection to a server.
+#[derive(Debug)]
+pub enum Stream {
+    Tcp(TcpStream),
+    Unix(UnixStream),
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+        }
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
+            Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+        }
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+        }
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+        }
+    }
+    fn is_write_vectored(&self) -> bool {
+        true
+    }
+}
+
+/// TCP options of a server connection.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SockOpts {
+    pub keepalive: Option<haproxy_conf::model::TcpKa>,
+    pub user_timeout_ms: Option<u64>,
+    pub nolinger: bool,
+}
+
+/// Apply keep-alive, user timeout, linger and no-delay to a TCP socket.
+pub fn tune(s: &TcpStream, o: &SockOpts) {
+    let sock = socket2::SockRef::from(s);
+    let _ = sock.set_tcp_nodelay(true);
+    if let Some(ka) = o.keepalive {
+        let mut k = socket2::TcpKeepalive::new();
+        if let Some(ms) = ka.idle_ms {
+            k = k.with_time(Duration::from_millis(ms));
+        }
+        if let Some(ms) = ka.intvl_ms {
+            k = k.with_interval(Duration::from_millis(ms));
+        }
+        if let Some(n) = ka.cnt {
+            k = k.with_retries(n);
+        }
+        let _ = sock.set_tcp_keepalive(&k);
+    }
+    if let Some(ms) = o.user_timeout_ms {
+        let _ = sock.set_tcp_user_timeout(Some(Duration::from_millis(ms)));
+    }
+    if o.nolinger {
+        let _ = sock.set_linger(Some(Duration::ZERO));
+    }
+}
+
+/// Open a connection to `target`, from `source` when set.
+pub async fn connect_target(
+    target: &Target,
+    source: Option<SocketAddr>,
+    opts: Option<&SockOpts>,
+) -> std::io::Result<Stream> {
+    match target {
+        Target::Unix(path) => Ok(Stream::Unix(UnixStream::connect(path).await?)),
+        Target::Inet(addr) => {
+            let s = match source {
+                None => TcpStream::connect(addr).await?,
+                Some(src) => {
+                    let sock = if addr.is_ipv4() {
+                        tokio::net::TcpSocket::new_v4()?
+                    } else {
+                        tokio::net::TcpSocket::new_v6()?
+                    };
+                    if src.port() != 0 {
+                        sock.set_reuseaddr(true)?;
+                    }
+                    sock.bind(src)?;
+                    sock.connect(*addr).await?
+                }
+            };
+            tune(&s, &opts.copied().unwrap_or_default());
+            Ok(Stream::Tcp(s))
+        }
+    }
+}
+
+/// The PROXY header a server connection starts with, for a client `src` that reached
+/// `dst`.
+pub fn proxy_header(kind: ProxyHeader, src: SocketAddr, dst: SocketAddr) -> Vec<u8> {
+    match kind {
+        ProxyHeader::V1 => proxy_core::proxy_proto::v1_header(src, dst),
+        ProxyHeader::V2 => proxy_core::proxy_proto::v2_header(src, dst),
+    }
+}
+
+/// The PROXY header of a connection made on the proxy's own behalf (a health check).
+pub fn proxy_header_local(kind: Option<ProxyHeader>) -> Vec<u8> {
+    match kind {
+        Some(ProxyHeader::V2) => proxy_core::proxy_proto::v2_local(),
+        _ => proxy_core::proxy_proto::v1_unknown(),
+    }
+}
+
+/// A plain connection to `s` for a client connection (`peer` reached `local`), with
+/// the server's PROXY header when it asks for one.
+pub async fn open_stream(
+    s: Arc<ServerRt>,
+    peer: SocketAddr,
+    local: SocketAddr,
+) -> Option<Stream> {
+    use tokio::io::AsyncWriteExt;
+    let target = s.target_for(local)?;
+    let opts = SockOpts {
+        keepalive: s.keepalive,
+        user_timeout_ms: s.tcp_user_timeout_ms,
+        nolinger: s.nolinger,
+    };
+    let mut stream = connect_target(&target, s.source, Some(&opts)).await.ok()?;
+    if let Some(kind) = s.send_proxy {
+        stream
+            .write_all(&proxy_header(kind, peer, local))
+            .await
+            .ok()?;
+    }
+    Some(stream)
+}
+
+/// Counts a connection to a server for as long as it lives.
+pub struct InUse(pub Arc<ServerRt>);
+
+impl Drop for InUse {
+    fn drop(&mut self) {
+        let s = &self.0;
+        for c in [&s.counters, &s.backend_counters] {
+            c.end();
+        }
+        // A slot is free: the first request waiting in the backend's queue may take it.
+        if s.backend_counters.queued() > 0 {
+            s.released.notify_one();
+        }
+    }
+}
+
+/// A request's place in its backend's queue, given up when dropped.
+struct Queued<'a>(&'a Counters);
+
+impl Drop for Queued<'_> {
+    fn drop(&mut self) {
+        self.0.dequeue();
+    }
+}
+
+/// Get a connection to a server of `be`: pick one, `open` it (within `timeout connect`),
+/// retrying `retries` times and redispatching to another server on the last try; queue
+/// while every usable server is full. `prefer` is tried first when it is up and has room
+/// (a stick table's, a cookie's or the last server's choice). The server's count of
+/// connections in use is held for as long as the returned guard lives.
+pub async fn attempt<T, F, Fut>(
+    be: &BackendRt,
+    key: Option<u32>,
+    clock: Clock,
+    mut prefer: Option<usize>,
+    open: F,
+) -> Option<(T, InUse)>
+where
+    F: Fn(Arc<ServerRt>) -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let mut failed: Option<usize> = None;
+    // `timeout queue`, else the connect timeout (as HAProxy).
+    let queue_deadline = tokio::time::Instant::now()
+        + be
+            .queue_timeout
+            .unwrap_or(be.connect_timeout.unwrap_or(Duration::from_secs(5)));
+    let connect_limit = be.connect_timeout.unwrap_or(Duration::from_secs(5));
+    let mut queued: Option<Queued> = None;
+    let mut tries = 0;
+    while tries <= be.retries {
+        let avoid = if be.redispatch && tries == be.retries {
+            failed
+        } else {
+            None
+        };
+        let sticky = prefer.take().filter(|&i| be.usable(i));
+        let i = match sticky
+            .map(Pick::Server)
+            .unwrap_or_else(|| be.pick(clock.now_ms(), key, avoid))
+        {
+            Pick::Server(i) => i,
+            Pick::Queue => {
+                if queued.is_none() {
+                    // Every usable server is at its maxconn: wait in line, unless the
+                    // line is full (HAProxy answers 503 then).
+                    if be.maxqueue.is_some_and(|m| be.counters.queued() >= m) {
+                        return None;
+                    }
+                    be.counters.enqueue();
+                    queued = Some(Queued(&be.counters));
+                    // A slot freed before we were counted in the queue woke nobody:
+                    // look again now that releases will wake us.
+                    continue;
+                }
+                let now = tokio::time::Instant::now();
+                if now >= queue_deadline {
+                    return None;
+                }
+                // Woken when a connection ends or a server comes UP; the short bound
+                // only covers a wake-up lost to a race between two threads.
+                let wait = (queue_deadline - now).min(Duration::from_millis(50));
+                let _ = tokio::time::timeout(wait, be.released.notified()).await;
+                continue;
+            }
+            Pick::NoServer => return None,
+        };
+        drop(queued.take());
+        let Some(s) = be.servers.get(i).cloned() else {
+            return None;
+        };
+        // The slot counts against the server's maxconn (and the backend) while connecting.
+        for c in [&s.counters, &s.backend_counters] {
+            c.hold();
+        }
+        let guard = InUse(s.clone());
+        // A pooled connection is there at once: no timer for it.
+        let mut opening = std::pin::pin!(open(s.clone()));
+        let first =
+            std::future::poll_fn(|cx| std::task::Poll::Ready(opening.as_mut().poll(cx))).await;
+        let opened = match first {
+            std::task::Poll::Ready(r) => Ok(r),
+            std::task::Poll::Pending => tokio::time::timeout(connect_limit, opening).await,
+        };
+        match opened {
+            Ok(Some(conn)) => {
+                for c in [&s.counters, &s.backend_counters] {
+                    c.add_total();
+                }
+                be.observe(&s, clock.now_ms(), false, true);
+                return Some((conn, guard));
+            }
+            _ => {
+                s.counters.connect_error();
+                be.counters.connect_error();
+                be.observe(&s, clock.now_ms(), true, true);
+                failed = Some(i);
+                tries += 1;
+                if tries <= be.retries {
+                    be.counters.retry();
+                    if be.redispatch && tries == be.retries {
+                        be.counters.redispatch();
+                    }
+                }
+            }
+        }
+    }
+    None
+}

@@ -1,0 +1,932 @@
+//! `mode http`: HTTP/1.1 on both sides through hyper. Per request: the checks that keep
+//! proxyd and the server agreeing on what the request is (one Host, the authority of an
+//! absolute URI, one chunked coding), the monitor URI, the frontend's rules, routing,
+//! the backend's rules, forwardfor/originalto, persistence (stick tables, the cookie),
+//! a server picked by the backend's algorithm, an idle pooled connection to it or a new
+//! one (with its PROXY header), the response with the response rules and the cookie;
+//! an `Upgrade` answered by a 101 becomes a tunnel. Failures answer as HAProxy does: 503
+//! when no server can take the request, 502 when the server fails, 504 when it does not
+//! answer within `timeout server`.
+
+mod actions;
+mod reply;
+mod sample;
+
+use super::backend::{BackendRt, HashOn};
+use super::clock::Clock;
+use super::connect::{attempt, open_stream, InUse};
+use super::frontend::FrontendRt;
+use super::idle::{Activity, IdleWatch};
+use super::metered::{Metered, Side};
+use super::rules::in_net;
+use super::server::ServerRt;
+use super::stats::{Answer, StatsPage};
+use super::{Conn, Stream};
+use actions::{apply_request, apply_response, Decision};
+use bytes::Bytes;
+use http::header::HeaderValue;
+use http::{Request, Response, StatusCode};
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Empty};
+use hyper::body::Incoming;
+use hyper::client::conn::http1::SendRequest;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use proxy_core::cookie;
+use reply::{error_page, full, own_page, substitute, Denied};
+use sample::ReqSample;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+type Body = BoxBody<Bytes, hyper::Error>;
+
+/// Headers that belong to one connection, not to the message.
+const HOP_BY_HOP: [&str; 6] = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "te",
+    "trailer",
+    "upgrade",
+];
+
+fn strip_hop_by_hop(h: &mut http::HeaderMap) {
+    // Most messages have none: one pass over the few names beats six hash lookups.
+    if h.keys().any(|k| HOP_BY_HOP.contains(&k.as_str())) {
+        for n in HOP_BY_HOP {
+            h.remove(n);
+        }
+    }
+}
+
+/// Whether a request asks to switch protocols (WebSocket and the like).
+fn wants_upgrade(parts: &http::request::Parts) -> bool {
+    parts.version == http::Version::HTTP_11
+        && parts.headers.contains_key(http::header::UPGRADE)
+        && parts
+            .headers
+            .get_all(http::header::CONNECTION)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+}
+
+/// The problems that would let proxyd and the server read a request differently, each
+/// answered 400 as HAProxy answers them: several Host headers, an absolute URI whose
+/// authority differs from Host, a chunked coding given twice. A request with an
+/// absolute URI and no Host gets the authority as its Host.
+fn smuggling_guard(parts: &mut http::request::Parts) -> Result<(), &'static str> {
+    let hosts = parts.headers.get_all(http::header::HOST).iter().count();
+    if hosts > 1 {
+        return Err("several Host headers");
+    }
+    if let Some(auth) = parts.uri.authority() {
+        match parts.headers.get(http::header::HOST) {
+            Some(h) => {
+                if !h.as_bytes().eq_ignore_ascii_case(auth.as_str().as_bytes()) {
+                    return Err("the Host header differs from the request's authority");
+                }
+            }
+            None => {
+                if let Ok(v) = HeaderValue::from_str(auth.as_str()) {
+                    parts.headers.insert(http::header::HOST, v);
+                }
+            }
+        }
+    }
+    let chunked = parts
+        .headers
+        .get_all(http::header::TRANSFER_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .filter(|t| t.trim().eq_ignore_ascii_case("chunked"))
+        .count();
+    if chunked > 1 {
+        return Err("Transfer-Encoding names chunked more than once");
+    }
+    Ok(())
+}
+
+/// `option http-restrict-req-hdr-names`: header names with other characters than
+/// letters, digits and `-` are deleted (`delete`) or refused (`reject`, 403).
+fn restrict_names(h: &mut http::HeaderMap, reject: bool) -> bool {
+    let odd: Vec<http::HeaderName> = h
+        .keys()
+        .filter(|k| !k.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .cloned()
+        .collect();
+    if reject && !odd.is_empty() {
+        return false;
+    }
+    for n in odd {
+        h.remove(n);
+    }
+    true
+}
+
+/// A connection to a server for one request.
+enum Upstream {
+    Http(SendRequest<Incoming>),
+    /// The server's `redir`: answer with a redirection instead.
+    Redirect(String),
+}
+
+/// The most a server connection's read buffer grows to.
+const RESPONSE_READ_MAX: usize = 32 * 1024;
+
+/// A pooled connection that can take a request now, if any: the most recently used one
+/// first (its socket is warm), dropping closed ones on the way.
+fn pooled(s: &ServerRt) -> Option<SendRequest<Incoming>> {
+    let mut pool = s.pool.lock().ok()?;
+    let mut i = pool.len();
+    while i > 0 {
+        i -= 1;
+        if pool[i].is_closed() {
+            pool.swap_remove(i);
+        } else if pool[i].is_ready() {
+            return Some(pool.swap_remove(i));
+        }
+    }
+    None
+}
+
+async fn open_http(
+    s: Arc<ServerRt>,
+    conn: Arc<Conn>,
+    max_head: usize,
+    redirect_to: Option<String>,
+) -> Option<Upstream> {
+    if let (Some(prefix), Some(pq)) = (&s.redir, redirect_to) {
+        return Some(Upstream::Redirect(format!("{prefix}{pq}")));
+    }
+    if let Some(c) = pooled(&s) {
+        return Some(Upstream::Http(c));
+    }
+    let counters = [Some(s.counters.clone()), Some(s.backend_counters.clone())];
+    let stream = open_stream(s.clone(), conn.peer, conn.local).await?;
+    let io = Metered::new(stream, Side::Server, counters, None);
+    // A response head larger than the buffer fails the request (502), as in HAProxy. Bodies
+    // are read in chunks of at most 32 KiB (measured: 16 KiB costs a fifth of the 64 KiB
+    // throughput, 64 KiB a third more memory; hyper alone would grow it to 400 KiB).
+    let (sender, connection) = hyper::client::conn::http1::Builder::new()
+        .max_header_size(max_head)
+        .max_buf_size(RESPONSE_READ_MAX)
+        .handshake(TokioIo::new(io))
+        .await
+        .ok()?;
+    let name = s.name.clone();
+    tokio::spawn(async move {
+        if let Err(e) = connection.with_upgrades().await {
+            // The request on it already failed with a 502; this says why.
+            if !e.is_canceled() && !e.is_incomplete_message() {
+                super::log::log(&format!("server {name}: connection: {e}"));
+            }
+        }
+    });
+    Some(Upstream::Http(sender))
+}
+
+/// One client connection's state, for its inactivity timeouts and server preference.
+struct HttpConn {
+    activity: Arc<Activity>,
+    /// Requests whose response is not through yet.
+    in_flight: AtomicU32,
+    /// Requests waiting for a server's response head (`timeout server` governs then).
+    awaiting_server: AtomicU32,
+    /// Requests received so far.
+    requests: AtomicU64,
+    /// The server the last request went to (`option prefer-last-server`).
+    last: Mutex<Option<(String, usize)>>,
+}
+
+/// One count held in an `AtomicU32` while this lives.
+struct Held<'a>(&'a AtomicU32);
+
+impl<'a> Held<'a> {
+    fn new(c: &'a AtomicU32) -> Self {
+        c.fetch_add(1, Ordering::Relaxed);
+        Held(c)
+    }
+}
+
+impl Drop for Held<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// A request being served, until its response is through.
+struct Flight(Arc<HttpConn>);
+
+impl Flight {
+    fn new(c: Arc<HttpConn>) -> Self {
+        c.in_flight.fetch_add(1, Ordering::Relaxed);
+        c.requests.fetch_add(1, Ordering::Relaxed);
+        Flight(c)
+    }
+}
+
+impl Drop for Flight {
+    fn drop(&mut self) {
+        self.0.in_flight.fetch_sub(1, Ordering::Relaxed);
+    }
+}
+
+/// The response body, holding the server's in-use count (and the request's place among
+/// those in flight) until it is fully sent.
+struct Guarded {
+    inner: Incoming,
+    _in_use: InUse,
+    _flight: Flight,
+}
+
+impl hyper::body::Body for Guarded {
+    type Data = Bytes;
+    type Error = hyper::Error;
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
+        Pin::new(&mut self.inner).poll_frame(cx)
+    }
+    fn is_end_stream(&self) -> bool {
+        hyper::body::Body::is_end_stream(&self.inner)
+    }
+    fn size_hint(&self) -> hyper::body::SizeHint {
+        hyper::body::Body::size_hint(&self.inner)
+    }
+}
+
+/// What a hash-based algorithm hashes, as HAProxy hashes it (None: round robin).
+fn hash_key(be: &BackendRt, parts: &http::request::Parts, conn: &Conn) -> Option<u32> {
+    use proxy_core::hash;
+    let t = &be.hash_type;
+    match &be.hash_on {
+        HashOn::Nothing => None,
+        HashOn::Source => (!conn.unix).then(|| hash::source(t, conn.peer.ip())),
+        HashOn::Uri {
+            len,
+            depth,
+            whole,
+            path_only,
+        } => {
+            let target = sample::target(parts);
+            Some(hash::key(
+                t,
+                hash::uri_part(&target, *len, *depth, *whole, *path_only).as_bytes(),
+            ))
+        }
+        HashOn::UrlParam(n) => {
+            hash::url_param(parts.uri.query()?, n).map(|v| hash::key(t, v.as_bytes()))
+        }
+        HashOn::Hdr { name, domain_only } => {
+            let v = parts.headers.get(name.as_str())?.to_str().ok()?;
+            let v = v.split(',').next().unwrap_or("").trim();
+            if v.is_empty() {
+                return None;
+            }
+            let v = if *domain_only {
+                hash::domain_only(v)
+            } else {
+                v
+            };
+            Some(hash::key(t, v.as_bytes()))
+        }
+    }
+}
+
+/// Serve the statistics page if this request is for it.
+fn stats_answer(
+    page: Option<&StatsPage>,
+    parts: &http::request::Parts,
+    now_ms: u64,
+) -> Option<Response<Body>> {
+    let page = page?;
+    let pq = parts
+        .uri
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    if !page.matches(pq) {
+        return None;
+    }
+    let auth = parts
+        .headers
+        .get(http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    Some(match page.answer(pq, auth, now_ms) {
+        Answer::Unauthorized(realm) => {
+            let mut r = error_page(StatusCode::UNAUTHORIZED, "This server could not verify that you are authorized to access the document requested.");
+            if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
+                r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+            }
+            r
+        }
+        Answer::Page {
+            content_type,
+            body,
+            refresh_s,
+        } => {
+            let mut r = full(StatusCode::OK, Some(content_type), Bytes::from(body));
+            r.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            );
+            if let Some(s) = refresh_s {
+                r.headers_mut().insert("refresh", HeaderValue::from(s));
+            }
+            r
+        }
+    })
+}
+
+/// The connection is to be closed without an answer (`http-request reject`).
+#[derive(Debug)]
+struct Rejected;
+
+impl std::fmt::Display for Rejected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("request rejected by `http-request reject`")
+    }
+}
+
+impl std::error::Error for Rejected {}
+
+async fn handle(
+    req: Request<Incoming>,
+    conn: Arc<Conn>,
+    fe: Arc<FrontendRt>,
+    clock: Clock,
+    state: Arc<HttpConn>,
+) -> Result<Response<Body>, Rejected> {
+    let mut chosen = None;
+    let flight = Flight::new(state.clone());
+    let r = handle_inner(req, conn, &fe, clock, &mut chosen, flight, &state).await?;
+    let pages: Vec<&super::errorfiles::ErrorPages> = chosen
+        .iter()
+        .map(|b: &Arc<BackendRt>| &b.errorfiles)
+        .chain(std::iter::once(&fe.errorfiles))
+        .collect();
+    let r = substitute(r, &pages);
+    let code = r.status().as_u16();
+    fe.counters.status(code);
+    if let Some(be) = &chosen {
+        be.counters.status(code);
+    }
+    if r.extensions().get::<Denied>().is_some() {
+        match &chosen {
+            Some(be) => be.counters.denied_request(),
+            None => fe.counters.denied_request(),
+        }
+    }
+    Ok(r)
+}
+
+/// Wait `timeout tarpit` (else `timeout connect`), then give the tarpit's answer.
+async fn tarpit(r: Response<Body>, fe: &FrontendRt, be: Option<&BackendRt>) -> Response<Body> {
+    let t = be
+        .and_then(|b| b.timeouts.tarpit.or(b.timeouts.connect))
+        .or(fe.timeouts.tarpit)
+        .or(fe.timeouts.connect)
+        .unwrap_or(0);
+    tokio::time::sleep(Duration::from_millis(t)).await;
+    r
+}
+
+async fn handle_inner(
+    req: Request<Incoming>,
+    conn: Arc<Conn>,
+    fe: &FrontendRt,
+    clock: Clock,
+    chosen: &mut Option<Arc<BackendRt>>,
+    flight: Flight,
+    state: &HttpConn,
+) -> Result<Response<Body>, Rejected> {
+    let mut req = req;
+    let upgrade = wants_upgrade(&{
+        let mut v = Request::new(());
+        *v.version_mut() = req.version();
+        *v.headers_mut() = req.headers().clone();
+        v.into_parts().0
+    });
+    let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
+    let (mut parts, body) = req.into_parts();
+    if let Err(why) = smuggling_guard(&mut parts) {
+        let mut r = own_page(400);
+        r.headers_mut().insert(
+            http::header::CONNECTION,
+            HeaderValue::from_static("close"),
+        );
+        super::log::log(&format!("frontend {}: 400: {why}", fe.name));
+        return Ok(r);
+    }
+    if let Some(uri) = &fe.monitor_uri {
+        let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        if pq == uri {
+            let failing = fe.monitor_failing(&ReqSample::of(&parts, &conn));
+            return Ok(if failing {
+                full(StatusCode::SERVICE_UNAVAILABLE, None, Bytes::new())
+            } else {
+                full(StatusCode::OK, None, Bytes::new())
+            });
+        }
+    }
+    if let Some(reject) = fe.http.restrict_names {
+        if !restrict_names(&mut parts.headers, reject) {
+            return Ok(own_page(403));
+        }
+    }
+    let actions = fe
+        .rules
+        .request_actions(&fe.acls, &ReqSample::of(&parts, &conn));
+    match apply_request(&actions, &mut parts, &[&fe.errorfiles]) {
+        Decision::Continue => {}
+        Decision::Respond(r) => return Ok(r),
+        Decision::Tarpit(r) => return Ok(tarpit(r, fe, None).await),
+        Decision::Reject => return Err(Rejected),
+    }
+    if let Some(r) = stats_answer(fe.stats.as_ref(), &parts, clock.now_ms()) {
+        return Ok(r);
+    }
+    let Some(be) = fe.route(&ReqSample::of(&parts, &conn)) else {
+        return Ok(own_page(503));
+    };
+    *chosen = Some(be.clone());
+    if let Some(r) = stats_answer(be.stats.as_ref(), &parts, clock.now_ms()) {
+        return Ok(r);
+    }
+    if let Some(reject) = be.http.restrict_names {
+        if !restrict_names(&mut parts.headers, reject) {
+            return Ok(own_page(403));
+        }
+    }
+    let actions = be
+        .rules
+        .request_actions(&be.acls, &ReqSample::of(&parts, &conn));
+    match apply_request(&actions, &mut parts, &[&be.errorfiles, &fe.errorfiles]) {
+        Decision::Continue => {}
+        Decision::Respond(r) => return Ok(r),
+        Decision::Tarpit(r) => return Ok(tarpit(r, fe, Some(&be)).await),
+        Decision::Reject => return Err(Rejected),
+    }
+    if !conn.unix {
+        let src = conn.peer.ip();
+        if let Some(ff) = [&fe.http.forwardfor, &be.http.forwardfor]
+            .into_iter()
+            .flatten()
+            .next()
+        {
+            let excepted = ff.except.is_some_and(|(net, len)| in_net(src, net, len));
+            let present = parts.headers.contains_key(ff.header.as_str());
+            if !excepted && !(ff.if_none && present) {
+                if let (Some(n), Ok(v)) = (
+                    reply::header(&ff.header),
+                    HeaderValue::from_str(&src.to_string()),
+                ) {
+                    parts.headers.append(n, v);
+                }
+            }
+        }
+        let dst = conn.local.ip();
+        if let Some(ot) = [&fe.http.originalto, &be.http.originalto]
+            .into_iter()
+            .flatten()
+            .next()
+        {
+            if !ot.except.is_some_and(|(net, len)| in_net(dst, net, len)) {
+                if let (Some(n), Ok(v)) = (
+                    reply::header(&ot.header),
+                    HeaderValue::from_str(&dst.to_string()),
+                ) {
+                    parts.headers.insert(n, v);
+                }
+            }
+        }
+    }
+    let close = fe.http.close || be.http.close;
+    // Persistence: the client's cookie names its server.
+    let now_s = clock.unix_s();
+    let client_cookie = be.cookie.as_ref().and_then(|c| {
+        let values: Vec<&str> = parts
+            .headers
+            .get_all(http::header::COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .collect();
+        let found = cookie::read_request(c, &values, now_s);
+        if let Some(rewritten) = cookie::rewrite_request(c, &values) {
+            parts.headers.remove(http::header::COOKIE);
+            for v in rewritten {
+                if let Ok(v) = HeaderValue::from_str(&v) {
+                    parts.headers.append(http::header::COOKIE, v);
+                }
+            }
+        }
+        found
+    });
+    let mut prefer = client_cookie.as_ref().and_then(|c| {
+        be.servers
+            .iter()
+            .position(|s| s.cookie.as_deref() == Some(c.server.as_str()))
+            .filter(|&i| be.persistable(i))
+    });
+    let by_cookie = prefer;
+    if prefer.is_none() && be.prefer_last {
+        prefer = state
+            .last
+            .lock()
+            .ok()
+            .and_then(|l| l.as_ref().filter(|(b, _)| *b == be.name).map(|(_, i)| *i));
+    }
+    // Response rules may test the request: keep what they can look at.
+    let view = (!fe.rules.response.is_empty() || !be.rules.response.is_empty()).then(|| {
+        let mut v = Request::new(());
+        *v.method_mut() = parts.method.clone();
+        *v.uri_mut() = parts.uri.clone();
+        *v.headers_mut() = parts.headers.clone();
+        v.into_parts().0
+    });
+    let redirect_to = matches!(parts.method, http::Method::GET | http::Method::HEAD).then(|| {
+        parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/")
+            .to_string()
+    });
+    let post = parts.method == http::Method::POST;
+    if !upgrade {
+        strip_hop_by_hop(&mut parts.headers);
+    }
+    let key = hash_key(&be, &parts, &conn);
+    let max_head = fe.max_head;
+    let Some((upstream, in_use)) = attempt(&be, key, clock, prefer, |s| {
+        open_http(s, conn.clone(), max_head, redirect_to.clone())
+    })
+    .await
+    else {
+        return Ok(own_page(503));
+    };
+    let server = in_use.0.clone();
+    let index = be.servers.iter().position(|s| Arc::ptr_eq(s, &server));
+    if let (true, Some(i), Ok(mut last)) = (be.prefer_last, index, state.last.lock()) {
+        *last = Some((be.name.clone(), i));
+    }
+    let mut sender = match upstream {
+        Upstream::Http(s) => s,
+        Upstream::Redirect(location) => {
+            let mut r = full(StatusCode::FOUND, None, Bytes::new());
+            if let Ok(v) = HeaderValue::from_str(&location) {
+                r.headers_mut().insert(http::header::LOCATION, v);
+            }
+            r.headers_mut().insert(
+                http::header::CACHE_CONTROL,
+                HeaderValue::from_static("no-cache"),
+            );
+            return Ok(r);
+        }
+    };
+    let awaiting = Held::new(&state.awaiting_server);
+    let sent = sender.send_request(Request::from_parts(parts, body));
+    let resp = match be.server_timeout {
+        Some(t) => match tokio::time::timeout(t, sent).await {
+            Ok(r) => r,
+            Err(_) => {
+                be.counters.response_error();
+                server.counters.response_error();
+                server.counters.status(504);
+                be.observe(&server, clock.now_ms(), true, false);
+                return Ok(own_page(504));
+            }
+        },
+        None => sent.await,
+    };
+    drop(awaiting);
+    let Ok(mut resp) = resp else {
+        be.counters.response_error();
+        server.counters.response_error();
+        server.counters.status(502);
+        be.observe(&server, clock.now_ms(), true, false);
+        return Ok(own_page(502));
+    };
+    let status = resp.status().as_u16();
+    server.counters.status(status);
+    // Layer 7 observation: server errors count, 501 and 505 excepted (as HAProxy).
+    let bad = status >= 500 && status != 501 && status != 505;
+    be.observe(&server, clock.now_ms(), bad, false);
+    if let (Some(client_up), StatusCode::SWITCHING_PROTOCOLS) = (client_upgrade, resp.status()) {
+        let server_up = hyper::upgrade::on(&mut resp);
+        let (rparts, _) = resp.into_parts();
+        let tunnel_idle = be
+            .timeouts
+            .tunnel
+            .or(fe.timeouts.client)
+            .map(Duration::from_millis);
+        tokio::spawn(tunnel(client_up, server_up, in_use, tunnel_idle, be.name.clone()));
+        drop(flight);
+        return Ok(Response::from_parts(
+            rparts,
+            Empty::new().map_err(|never| match never {}).boxed(),
+        ));
+    }
+    // The connection goes back to the pool; it is taken again once the body is through.
+    if !(close || be.http.server_close) {
+        if let Ok(mut pool) = server.pool.lock() {
+            if server.pool_max.is_none_or(|m| pool.len() < m) {
+                pool.push(sender);
+            }
+        }
+    }
+    let (mut rparts, rbody) = resp.into_parts();
+    strip_hop_by_hop(&mut rparts.headers);
+    if let Some(view) = &view {
+        let sample = ReqSample::of(view, &conn);
+        let acts: Vec<_> = be
+            .rules
+            .response_actions(&be.acls, &sample)
+            .into_iter()
+            .chain(fe.rules.response_actions(&fe.acls, &sample))
+            .collect();
+        let mut st = rparts.status;
+        let mut reason = None;
+        if let Some(denied) = apply_response(
+            &acts,
+            &mut st,
+            &mut reason,
+            &mut rparts.headers,
+            &[&be.errorfiles, &fe.errorfiles],
+        ) {
+            be.counters.denied_response();
+            return Ok(denied);
+        }
+        rparts.status = st;
+        if let Some(rp) = reason.and_then(|r| hyper::ext::ReasonPhrase::try_from(r.into_bytes()).ok()) {
+            rparts.extensions.insert(rp);
+        }
+    }
+    if let (Some(c), Some(_)) = (&be.cookie, server.cookie.as_deref()) {
+        persist_response(c, &server, &client_cookie, by_cookie == index, post, now_s, &mut rparts.headers);
+    }
+    if close {
+        rparts
+            .headers
+            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    }
+    Ok(Response::from_parts(
+        rparts,
+        Guarded {
+            inner: rbody,
+            _in_use: in_use,
+            _flight: flight,
+        }
+        .boxed(),
+    ))
+}
+
+/// Set, change or remove the persistence cookie in a response.
+fn persist_response(
+    cfg: &haproxy_conf::model::Cookie,
+    server: &ServerRt,
+    client: &Option<cookie::ClientCookie>,
+    matched: bool,
+    post: bool,
+    now_s: u64,
+    h: &mut http::HeaderMap,
+) {
+    let set: Vec<String> = h
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok().map(str::to_string))
+        .collect();
+    let set_refs: Vec<&str> = set.iter().map(String::as_str).collect();
+    let cacheable = !h
+        .get_all(http::header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| {
+            let v = v.to_ascii_lowercase();
+            v.contains("private") || v.contains("no-cache") || v.contains("no-store")
+        });
+    let edits = cookie::response(
+        cfg,
+        &set_refs,
+        cookie::Exchange {
+            server: server.cookie.as_deref(),
+            client_valid: client.as_ref().filter(|_| matched),
+            post,
+            cacheable,
+            now_s,
+        },
+    );
+    if let Some(new) = edits.set_cookies {
+        h.remove(http::header::SET_COOKIE);
+        for v in new {
+            if let Ok(v) = HeaderValue::from_str(&v) {
+                h.append(http::header::SET_COOKIE, v);
+            }
+        }
+    }
+    if let Some(v) = edits.insert.and_then(|v| HeaderValue::from_str(&v).ok()) {
+        h.append(http::header::SET_COOKIE, v);
+    }
+    if edits.cache_private {
+        h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("private"));
+    }
+}
+
+/// After a 101: bytes both ways until either side ends or the tunnel idles out.
+async fn tunnel(
+    client: hyper::upgrade::OnUpgrade,
+    server: hyper::upgrade::OnUpgrade,
+    in_use: InUse,
+    idle: Option<Duration>,
+    backend: String,
+) {
+    let (c, s) = match tokio::join!(client, server) {
+        (Ok(c), Ok(s)) => (c, s),
+        (c, s) => {
+            if let Some(e) = c.err().or(s.err()) {
+                super::log::log(&format!("backend {backend}: upgrade failed: {e}"));
+            }
+            return;
+        }
+    };
+    let c = TokioIo::new(c);
+    let mut s = TokioIo::new(s);
+    let activity = Arc::new(Activity::new());
+    let copy = async {
+        // The client side marks the tunnel active in both directions.
+        let mut c = Metered::new(c, Side::Client, [None, None], Some(activity.clone()));
+        let _ = tokio::io::copy_bidirectional(&mut c, &mut s).await;
+    };
+    match idle {
+        None => copy.await,
+        Some(limit) => {
+            tokio::pin!(copy);
+            let mut watch = IdleWatch::new(&activity);
+            tokio::select! {
+                _ = &mut copy => {}
+                _ = watch.expired(&activity, || Some(limit)) => {}
+            }
+        }
+    }
+    drop(in_use);
+}
+
+/// How long a client connection may stay without a byte moving, by what it is doing, as
+/// HAProxy's HTTP timeouts say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct HttpIdle {
+    /// Before the first request: `timeout http-request`, else `timeout client`.
+    first: Option<Duration>,
+    /// Between requests: `timeout http-keep-alive`, else `http-request`, else `client`.
+    between: Option<Duration>,
+    /// While a request or its response moves: `timeout client`.
+    busy: Option<Duration>,
+}
+
+impl HttpIdle {
+    fn new(t: &haproxy_conf::model::Timeouts) -> Self {
+        let ms = |v: Option<u64>| v.map(Duration::from_millis);
+        HttpIdle {
+            first: ms(t.http_request.or(t.client)),
+            between: ms(t.http_keep_alive.or(t.http_request).or(t.client)),
+            busy: ms(t.client),
+        }
+    }
+
+    fn limit(&self, c: &HttpConn) -> Option<Duration> {
+        if c.awaiting_server.load(Ordering::Relaxed) > 0 {
+            None // the server's timeout applies
+        } else if c.in_flight.load(Ordering::Relaxed) > 0 {
+            self.busy
+        } else if c.requests.load(Ordering::Relaxed) == 0 {
+            self.first
+        } else {
+            self.between
+        }
+    }
+}
+
+/// Returns once the connection has been idle longer than its current limit.
+async fn idle_expiry(c: &HttpConn, idle: HttpIdle) {
+    if idle.first.is_none() && idle.between.is_none() && idle.busy.is_none() {
+        return std::future::pending().await;
+    }
+    IdleWatch::new(&c.activity)
+        .expired(&c.activity, || idle.limit(c))
+        .await;
+}
+
+pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
+    let counted = fe.clone();
+    let _session = counted.counters.count();
+    let conn = Arc::new(conn);
+    let state = Arc::new(HttpConn {
+        activity: Arc::new(Activity::new()),
+        in_flight: AtomicU32::new(0),
+        awaiting_server: AtomicU32::new(0),
+        requests: AtomicU64::new(0),
+        last: Mutex::new(None),
+    });
+    let idle = HttpIdle::new(&fe.timeouts);
+    let io = Metered::new(
+        stream,
+        Side::Client,
+        [Some(fe.counters.clone()), None],
+        Some(state.activity.clone()),
+    );
+    let mut b = hyper::server::conn::http1::Builder::new();
+    b.keep_alive(!fe.http.close).timer(TokioTimer::new());
+    // A request head larger than the buffer is refused (hyper: 431), as HAProxy does.
+    b.max_header_size(fe.max_head);
+    if let Some(t) = fe.http.request_timeout {
+        b.header_read_timeout(t);
+    }
+    let svc = {
+        let state = state.clone();
+        hyper::service::service_fn(move |req| {
+            let (fe, conn, state) = (fe.clone(), conn.clone(), state.clone());
+            async move { handle(req, conn, fe, clock, state).await }
+        })
+    };
+    let served = b.serve_connection(TokioIo::new(io), svc).with_upgrades();
+    // Ending the select drops the connection: an idle client is closed.
+    tokio::select! {
+        _ = served => {}
+        _ = idle_expiry(&state, idle) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haproxy_conf::model::Timeouts;
+
+    #[test]
+    fn idle_limits_by_state() {
+        let t = Timeouts {
+            client: Some(30_000),
+            http_request: Some(5_000),
+            http_keep_alive: Some(2_000),
+            ..Timeouts::default()
+        };
+        let idle = HttpIdle::new(&t);
+        let c = HttpConn {
+            activity: Arc::new(Activity::new()),
+            in_flight: AtomicU32::new(0),
+            awaiting_server: AtomicU32::new(0),
+            requests: AtomicU64::new(0),
+            last: Mutex::new(None),
+        };
+        let s = |v| Some(Duration::from_millis(v));
+        assert_eq!(idle.limit(&c), s(5_000), "before the first request");
+        c.requests.store(1, Ordering::Relaxed);
+        c.in_flight.store(1, Ordering::Relaxed);
+        assert_eq!(idle.limit(&c), s(30_000), "while a request moves");
+        c.awaiting_server.store(1, Ordering::Relaxed);
+        assert_eq!(idle.limit(&c), None, "while the server thinks");
+        c.awaiting_server.store(0, Ordering::Relaxed);
+        c.in_flight.store(0, Ordering::Relaxed);
+        assert_eq!(idle.limit(&c), s(2_000), "between requests");
+        let t = Timeouts {
+            client: Some(30_000),
+            ..Timeouts::default()
+        };
+        assert_eq!(HttpIdle::new(&t).limit(&c), s(30_000));
+    }
+
+    fn parts(head: &[(&str, &str)], uri: &str) -> http::request::Parts {
+        let mut b = Request::builder().uri(uri);
+        for (k, v) in head {
+            b = b.header(*k, *v);
+        }
+        b.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn requests_that_could_be_read_two_ways_are_refused() {
+        let mut p = parts(&[("host", "a"), ("host", "b")], "/");
+        assert!(smuggling_guard(&mut p).is_err(), "two Host headers");
+        let mut p = parts(&[("host", "public.example")], "http://admin.example/admin");
+        assert!(smuggling_guard(&mut p).is_err(), "authority and Host differ");
+        let mut p = parts(&[("host", "Admin.Example")], "http://admin.example/admin");
+        assert!(smuggling_guard(&mut p).is_ok(), "same authority, other case");
+        let mut p = parts(&[], "http://admin.example/admin");
+        assert!(smuggling_guard(&mut p).is_ok());
+        assert_eq!(p.headers.get("host").unwrap(), "admin.example");
+        let mut p = parts(&[("transfer-encoding", "chunked, chunked")], "/");
+        assert!(smuggling_guard(&mut p).is_err());
+        let mut p = parts(
+            &[("transfer-encoding", "chunked"), ("transfer-encoding", "chunked")],
+            "/",
+        );
+        assert!(smuggling_guard(&mut p).is_err());
+        let mut p = parts(&[("transfer-encoding", "gzip, chunked")], "/");
+        assert!(smuggling_guard(&mut p).is_ok());
+    }
+}

@@ -1,0 +1,215 @@
+//! Responses proxyd makes itself: its error pages (replaced by `errorfile`, `errorloc`,
+//! `http-error` and http-errors sections), `return`/`deny` replies and redirects.
+
+use super::super::errorfiles::{self, ErrorPages, Page};
+use super::Body;
+use bytes::Bytes;
+use haproxy_conf::actions::{Payload, Redirect, RedirectKind, Reply};
+use http::header::{HeaderName, HeaderValue};
+use http::{Response, StatusCode};
+use http_body_util::{BodyExt, Full};
+
+pub fn full(status: StatusCode, content_type: Option<&str>, body: Bytes) -> Response<Body> {
+    let mut r = Response::new(Full::new(body).map_err(|never| match never {}).boxed());
+    *r.status_mut() = status;
+    if let Some(ct) = content_type.and_then(|c| HeaderValue::from_str(c).ok()) {
+        r.headers_mut().insert(http::header::CONTENT_TYPE, ct);
+    }
+    r
+}
+
+/// Marks a response made by a deny rule, for the dreq counters.
+#[derive(Debug, Clone, Copy)]
+pub struct Denied;
+
+/// Marks the error pages proxyd makes itself, which `errorfile` may replace.
+#[derive(Debug, Clone, Copy)]
+pub struct Generated;
+
+/// The error pages proxyd answers with itself.
+pub fn error_page(status: StatusCode, why: &str) -> Response<Body> {
+    let title = format!(
+        "{} {}",
+        status.as_u16(),
+        status.canonical_reason().unwrap_or("")
+    );
+    let mut r = full(
+        status,
+        Some("text/html"),
+        Bytes::from(format!(
+            "<html><body><h1>{title}</h1>\n{why}\n</body></html>\n"
+        )),
+    );
+    r.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    r.headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    r.extensions_mut().insert(Generated);
+    r
+}
+
+/// proxyd's own page for a status, in HAProxy's words.
+pub fn own_page(status: u16) -> Response<Body> {
+    let st = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let why = match status {
+        400 => "Your browser sent an invalid request.",
+        401 => "You need a valid user and password to access this content.",
+        403 => "Request forbidden by administrative rules.",
+        404 => "The resource could not be found.",
+        408 => "Your browser didn't send a complete request in time.",
+        500 => "An internal server error occurred.",
+        502 => "The server returned an invalid or incomplete response.",
+        503 => "No server is available to handle this request.",
+        504 => "The server didn't respond in time.",
+        _ => "",
+    };
+    error_page(st, why)
+}
+
+pub fn header(name: &str) -> Option<HeaderName> {
+    HeaderName::from_bytes(name.as_bytes()).ok()
+}
+
+/// A raw HTTP response from a file, as a response.
+fn raw(bytes: &[u8], fallback: StatusCode) -> Option<Response<Body>> {
+    let errorfiles::Raw {
+        status,
+        headers,
+        body,
+    } = errorfiles::parse(bytes)?;
+    let mut out = full(
+        StatusCode::from_u16(status).unwrap_or(fallback),
+        None,
+        Bytes::copy_from_slice(body),
+    );
+    for (k, v) in headers {
+        if let (Some(k), Ok(v)) = (header(&k), HeaderValue::from_str(&v)) {
+            out.headers_mut().append(k, v);
+        }
+    }
+    Some(out)
+}
+
+fn page(p: &Page, status: StatusCode, pages: &ErrorPages) -> Option<Response<Body>> {
+    match p {
+        Page::Raw(b) => raw(b, status),
+        Page::Location { code, url } => {
+            let mut r = full(
+                StatusCode::from_u16(*code).unwrap_or(StatusCode::FOUND),
+                None,
+                Bytes::new(),
+            );
+            if let Ok(v) = HeaderValue::from_str(url) {
+                r.headers_mut().insert(http::header::LOCATION, v);
+            }
+            Some(r)
+        }
+        Page::Reply(r) => Some(reply(r, &[pages])),
+    }
+}
+
+/// Replace a generated error page by the backend's (else the frontend's) page.
+pub fn substitute(r: Response<Body>, pages: &[&ErrorPages]) -> Response<Body> {
+    if r.extensions().get::<Generated>().is_none() {
+        return r;
+    }
+    let status = r.status();
+    for ps in pages {
+        if let Some(p) = ps.page(status.as_u16()) {
+            if let Some(mut out) = page(p, status, ps) {
+                if let Some(d) = r.extensions().get::<Denied>() {
+                    out.extensions_mut().insert(*d);
+                }
+                return out;
+            }
+        }
+    }
+    r
+}
+
+/// The response of a `return`, `deny` or `tarpit` with a reply; `pages` are the
+/// proxies' error pages (rule's proxy first) for `default-errorfiles` and files.
+pub fn reply(r: &Reply, pages: &[&ErrorPages]) -> Response<Body> {
+    let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
+    let file = |path: &str| pages.iter().find_map(|p| p.file(path)).cloned();
+    let mut out = match &r.payload {
+        Payload::None => full(status, r.content_type.as_deref(), Bytes::new()),
+        Payload::Text(t) => full(status, r.content_type.as_deref(), Bytes::from(t.clone())),
+        Payload::File(f) => full(
+            status,
+            r.content_type.as_deref(),
+            file(f).unwrap_or_default(),
+        ),
+        Payload::Errorfile(f) => file(f)
+            .and_then(|b| raw(&b, status))
+            .unwrap_or_else(|| own_page(r.status)),
+        Payload::Errorfiles(name) => pages
+            .iter()
+            .find_map(|p| p.group(name, r.status))
+            .and_then(|b| raw(b, status))
+            .unwrap_or_else(|| own_page(r.status)),
+        Payload::DefaultErrorfiles => substitute(own_page(r.status), pages),
+    };
+    for (n, v) in &r.headers {
+        if let (Some(n), Ok(v)) = (header(n), HeaderValue::from_str(&v.0)) {
+            out.headers_mut().append(n, v);
+        }
+    }
+    out
+}
+
+/// A `redirect` (or `http-request redirect`) for this request.
+pub fn redirect(rd: &Redirect, parts: &http::request::Parts) -> Response<Body> {
+    let path = parts.uri.path();
+    let query = parts.uri.query();
+    let mut pq = match (rd.drop_query, query) {
+        (false, Some(q)) => format!("{path}?{q}"),
+        _ => path.to_string(),
+    };
+    if rd.append_slash && !path.ends_with('/') {
+        // Only without a query string (drop-query), as HAProxy.
+        if rd.drop_query || query.is_none() {
+            pq.push('/');
+        }
+    }
+    let location = match rd.kind {
+        RedirectKind::Location => rd.value.0.clone(),
+        RedirectKind::Prefix if rd.value.0 == "/" => pq,
+        RedirectKind::Prefix => format!("{}{pq}", rd.value.0),
+        RedirectKind::Scheme => {
+            let host = parts
+                .headers
+                .get(http::header::HOST)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or("");
+            let p = if path.is_empty() || path == "*" {
+                "/".to_string()
+            } else {
+                pq
+            };
+            format!("{}://{host}{p}", rd.value.0)
+        }
+    };
+    let st = StatusCode::from_u16(rd.code).unwrap_or(StatusCode::FOUND);
+    let mut r = full(st, None, Bytes::new());
+    if let Ok(v) = HeaderValue::from_str(&location) {
+        r.headers_mut().insert(http::header::LOCATION, v);
+    }
+    if let Some(c) = &rd.set_cookie {
+        if let Ok(v) = HeaderValue::from_str(&format!("{c}; path=/")) {
+            r.headers_mut().append(http::header::SET_COOKIE, v);
+        }
+    }
+    if let Some(c) = &rd.clear_cookie {
+        if let Ok(v) = HeaderValue::from_str(&format!("{c}; path=/; Max-Age=0")) {
+            r.headers_mut().append(http::header::SET_COOKIE, v);
+        }
+    }
+    r.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    r
+}

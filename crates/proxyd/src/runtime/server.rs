@@ -1,0 +1,416 @@
+//! A server at run time: where it is (resolved again while its name does not resolve),
+//! its state (checks, agent, administrative state, tracking another server), its
+//! connection counts and the options that shape connections to it.
+
+use super::clock::Clock;
+use super::log::log;
+use haproxy_conf::model::{Observe, OnError, Server as ConfServer, TcpKa};
+use haproxy_conf::values::AddrKind;
+use proxy_core::counters::{Counters, LastCheck};
+use proxy_core::health::{Admin, AgentReply, CheckTiming, Health, Transition};
+use std::net::{IpAddr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
+
+/// Where connections to a server go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Inet(SocketAddr),
+    Unix(PathBuf),
+}
+
+/// How a server's port is chosen: fixed, the client's destination port, or that port
+/// shifted (`+N` / `-N`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PortRule {
+    Fixed,
+    FromClient,
+    Offset(i32),
+}
+
+/// `send-proxy` / `send-proxy-v2`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProxyHeader {
+    V1,
+    V2,
+}
+
+/// The agent check's settings.
+#[derive(Debug, Clone)]
+pub struct AgentSpec {
+    pub addr: Option<IpAddr>,
+    pub port: u16,
+    pub inter_ms: u64,
+    pub send: Option<Vec<u8>>,
+}
+
+/// What changes over time.
+#[derive(Debug)]
+pub struct ServerState {
+    /// Regular health checks.
+    pub health: Health,
+    /// The agent's view (`up`, `down`...), with the server's rise and fall.
+    pub agent_health: Health,
+    pub admin: Admin,
+    /// The agent's `NN%` of the configured weight.
+    pub weight_pct: u32,
+    /// The agent's `maxconn:N`.
+    pub maxconn: Option<u32>,
+    /// Consecutive errors of live traffic (`observe`).
+    pub errors: u32,
+}
+
+#[derive(Debug)]
+pub struct ServerRt {
+    pub name: String,
+    /// Numeric id (1, 2... in declaration order unless `id`): the consistent-hash ring.
+    pub puid: u32,
+    /// Host name to resolve again while `target` is None (init-addr none, or no answer).
+    pub host: Option<String>,
+    pub resolve_v6_first: bool,
+    pub port: Option<u16>,
+    pub port_rule: PortRule,
+    pub target: RwLock<Option<Target>>,
+    pub weight: u32,
+    pub backup: bool,
+    pub maxconn: Option<u32>,
+    pub slowstart_ms: Option<u64>,
+    /// Regular checks run (`check`, and not tracking another server).
+    pub check: bool,
+    /// Where and how they connect.
+    pub check_spec: Option<super::checks::CheckSpec>,
+    pub agent: Option<AgentSpec>,
+    /// `track [BACKEND/]SERVER`, resolved once every backend exists.
+    pub track: OnceLock<Arc<ServerRt>>,
+    pub state: Mutex<ServerState>,
+    /// This server's traffic (`cur` is its connections in use, which `maxconn` bounds).
+    pub counters: Arc<Counters>,
+    /// Its backend's traffic, bumped together with the server's.
+    pub backend_counters: Arc<Counters>,
+    pub last_check: LastCheck,
+    /// Wakes a request queued on the backend when a connection slot frees up.
+    pub released: Arc<tokio::sync::Notify>,
+    /// `on-marked-down shutdown-sessions`: bumped when the server goes DOWN; sessions
+    /// to it watch it and end.
+    pub shutdown_on_down: bool,
+    /// `on-marked-up shutdown-backup-sessions`.
+    pub shutdown_backups_on_up: bool,
+    pub down: tokio::sync::watch::Sender<u64>,
+    /// Idle HTTP/1.1 connections to this server, for reuse.
+    pub pool: Mutex<Vec<hyper::client::conn::http1::SendRequest<hyper::body::Incoming>>>,
+    /// `pool-max-conn`: idle connections kept (None: no limit).
+    pub pool_max: Option<usize>,
+    pub send_proxy: Option<ProxyHeader>,
+    /// `cookie VALUE`: this server's persistence cookie.
+    pub cookie: Option<String>,
+    /// `redir PREFIX`.
+    pub redir: Option<String>,
+    pub observe: Option<Observe>,
+    pub on_error: OnError,
+    pub error_limit: u32,
+    pub non_stick: bool,
+    /// `source ADDR[:PORT]`.
+    pub source: Option<SocketAddr>,
+    pub tcp_user_timeout_ms: Option<u64>,
+    /// TCP keep-alive towards the server (`option srvtcpka`/`tcpka` and `srvtcpka-*`).
+    pub keepalive: Option<TcpKa>,
+    pub nolinger: bool,
+}
+
+/// Server-side connection options a backend passes to its servers.
+pub struct Shared {
+    pub counters: Arc<Counters>,
+    pub released: Arc<tokio::sync::Notify>,
+    pub keepalive: Option<TcpKa>,
+    pub nolinger: bool,
+}
+
+impl ServerRt {
+    pub fn new(
+        s: &ConfServer,
+        puid: u32,
+        shared: &Shared,
+        check_spec: Option<super::checks::CheckSpec>,
+    ) -> ServerRt {
+        let o = &s.opts;
+        let timing = CheckTiming {
+            inter_ms: o.inter_ms,
+            fastinter_ms: o.fastinter_ms,
+            downinter_ms: o.downinter_ms,
+            rise: o.rise,
+            fall: o.fall,
+        };
+        let unix = s.addr.kind == AddrKind::Unix;
+        let initial = if unix {
+            Some(Target::Unix(PathBuf::from(&s.addr.host)))
+        } else {
+            s.addr
+                .ip
+                .map(|ip| Target::Inet(SocketAddr::new(ip, s.addr.port.unwrap_or(0))))
+        };
+        let mut admin = Admin::Ready;
+        if o.disabled {
+            admin = Admin::Maint;
+        }
+        ServerRt {
+            name: s.name.clone(),
+            puid,
+            host: (!unix && s.addr.ip.is_none()).then(|| s.addr.host.clone()),
+            resolve_v6_first: o.resolvers_prefer.as_deref() == Some("ipv6"),
+            port: s.addr.port,
+            port_rule: match (s.addr.port, s.addr.port_offset) {
+                (_, Some(off)) => PortRule::Offset(off),
+                (Some(_), None) => PortRule::Fixed,
+                (None, None) if unix => PortRule::Fixed,
+                (None, None) => PortRule::FromClient,
+            },
+            target: RwLock::new(initial),
+            weight: o.weight,
+            backup: o.backup,
+            maxconn: o.maxconn.map(|m| m.min(u64::from(u32::MAX)) as u32),
+            slowstart_ms: o.slowstart_ms,
+            check: o.check && o.track.is_none(),
+            check_spec,
+            agent: o.agent_check.then(|| AgentSpec {
+                addr: o.agent.addr.as_deref().and_then(|a| a.parse().ok()),
+                port: o.agent.port.unwrap_or(0),
+                inter_ms: o.agent.inter_ms.unwrap_or(2000),
+                send: o.agent.send.as_ref().map(|s| s.as_bytes().to_vec()),
+            }),
+            track: OnceLock::new(),
+            state: Mutex::new(ServerState {
+                health: Health::new(timing),
+                agent_health: Health::new(timing),
+                admin,
+                weight_pct: 100,
+                maxconn: None,
+                errors: 0,
+            }),
+            counters: Arc::new(Counters::default()),
+            backend_counters: shared.counters.clone(),
+            last_check: LastCheck::default(),
+            released: shared.released.clone(),
+            shutdown_on_down: o.on_marked_down.as_deref() == Some("shutdown-sessions"),
+            shutdown_backups_on_up: o.on_marked_up.as_deref()
+                == Some("shutdown-backup-sessions"),
+            down: tokio::sync::watch::Sender::new(0),
+            pool: Mutex::new(Vec::new()),
+            pool_max: match o.pool_max_conn {
+                Some(n) if n >= 0 => Some(n as usize),
+                _ => None,
+            },
+            send_proxy: if o.send_proxy_v2 {
+                Some(ProxyHeader::V2)
+            } else if o.send_proxy {
+                Some(ProxyHeader::V1)
+            } else {
+                None
+            },
+            cookie: o.cookie.clone(),
+            redir: o.redir.clone(),
+            observe: o.observe,
+            on_error: o.on_error,
+            error_limit: o.error_limit.max(1),
+            non_stick: o.non_stick,
+            source: o.source.as_deref().and_then(parse_source),
+            tcp_user_timeout_ms: o.tcp_user_timeout_ms,
+            keepalive: shared.keepalive,
+            nolinger: shared.nolinger,
+        }
+    }
+
+    /// Whether the server takes traffic: resolved, not in maintenance, and up by its
+    /// own checks and agent, or by the server it tracks.
+    pub fn is_up(&self) -> bool {
+        self.up_at_depth(0)
+    }
+
+    fn up_at_depth(&self, depth: u32) -> bool {
+        let resolved = self.target.read().map(|t| t.is_some()).unwrap_or(false);
+        let own = self
+            .state
+            .lock()
+            .map(|s| {
+                s.admin != Admin::Maint
+                    && (self.agent.is_none() || s.agent_health.is_up())
+                    && (self.track.get().is_some() || s.health.is_up())
+            })
+            .unwrap_or(false);
+        match self.track.get() {
+            // Tracking chains are checked for loops when the plan is built; the depth
+            // bound is a second guard.
+            Some(t) if depth < 16 => resolved && own && t.up_at_depth(depth + 1),
+            Some(_) => false,
+            None => resolved && own,
+        }
+    }
+
+    /// The weight in force: the configured one scaled by the agent, 0 when drained.
+    pub fn weight_now(&self) -> u32 {
+        self.state
+            .lock()
+            .map(|s| {
+                if s.admin == Admin::Drain {
+                    0
+                } else {
+                    (u64::from(self.weight) * u64::from(s.weight_pct) / 100).min(256) as u32
+                }
+            })
+            .unwrap_or(0)
+    }
+
+    /// The connection limit in force (the agent's `maxconn:N`, else the configured one).
+    pub fn maxconn_now(&self) -> Option<u32> {
+        self.state
+            .lock()
+            .ok()
+            .and_then(|s| s.maxconn)
+            .or(self.maxconn)
+    }
+
+    pub fn last_change(&self) -> Option<u64> {
+        self.state.lock().ok().and_then(|s| s.health.last_change)
+    }
+
+    /// HAProxy's words for the state, as the stats page shows it.
+    pub fn describe(&self) -> String {
+        let Ok(s) = self.state.lock() else {
+            return "?".into();
+        };
+        if s.admin == Admin::Maint {
+            return "MAINT".into();
+        }
+        if self.target.read().map(|t| t.is_none()).unwrap_or(true) {
+            return "DOWN (unresolved)".into();
+        }
+        if s.admin == Admin::Drain {
+            return "DRAIN".into();
+        }
+        match self.track.get() {
+            Some(t) => {
+                if t.is_up() {
+                    "UP".into()
+                } else {
+                    "DOWN".into()
+                }
+            }
+            None if self.check => s.health.describe(),
+            None => "no check".into(),
+        }
+    }
+
+    /// The address to reach this server for a client that came in on `local`.
+    pub fn target_for(&self, local: SocketAddr) -> Option<Target> {
+        let t = self.target.read().ok()?.clone()?;
+        Some(match t {
+            Target::Inet(mut a) => {
+                match self.port_rule {
+                    PortRule::Fixed => {}
+                    PortRule::FromClient => a.set_port(local.port()),
+                    PortRule::Offset(off) => {
+                        let p = i64::from(local.port()) + i64::from(off);
+                        a.set_port(u16::try_from(p).unwrap_or(0));
+                    }
+                }
+                Target::Inet(a)
+            }
+            unix => unix,
+        })
+    }
+
+    /// Look the host name up again (a server that started DOWN because its name did
+    /// not resolve). Blocking: called from a blocking task.
+    pub fn resolve(&self) -> Option<SocketAddr> {
+        use std::net::ToSocketAddrs;
+        let host = self.host.as_ref()?;
+        let addrs: Vec<SocketAddr> = (host.as_str(), self.port.unwrap_or(0))
+            .to_socket_addrs()
+            .ok()?
+            .collect();
+        let prefer = |a: &&SocketAddr| a.is_ipv6() == self.resolve_v6_first;
+        addrs.iter().find(prefer).or(addrs.first()).copied()
+    }
+
+    /// A result of live traffic (`observe`): `error_limit` errors in a row run
+    /// `on-error`. Returns the state change it caused.
+    pub fn observed(&self, now: u64, error: bool) -> Option<Transition> {
+        self.observe?;
+        let mut s = self.state.lock().ok()?;
+        if !error {
+            s.errors = 0;
+            return None;
+        }
+        s.errors += 1;
+        if s.errors < self.error_limit {
+            return None;
+        }
+        s.errors = 0;
+        s.health.on_error(now, self.on_error)
+    }
+
+    /// Apply an agent's reply; returns the health change it caused.
+    pub fn agent_reply(&self, now: u64, r: AgentReply) -> Option<Transition> {
+        let mut s = self.state.lock().ok()?;
+        if let Some(a) = r.admin {
+            s.admin = a;
+        }
+        if let Some(p) = r.weight_pct {
+            s.weight_pct = p;
+        }
+        if let Some(m) = r.maxconn {
+            s.maxconn = Some(m);
+        }
+        r.up.and_then(|up| s.agent_health.result(now, up))
+    }
+}
+
+/// `ADDR[:PORT]` of `source`.
+pub fn parse_source(text: &str) -> Option<SocketAddr> {
+    if let Ok(ip) = text.parse::<IpAddr>() {
+        return Some(SocketAddr::new(ip, 0));
+    }
+    text.parse().ok()
+}
+
+/// Keep resolving servers whose names do not resolve yet, every `every_ms`; log when
+/// one does (it then takes traffic once its checks agree).
+pub fn spawn_resolution(servers: Vec<(String, Arc<ServerRt>)>, every_ms: u64, _clock: Clock) {
+    let waiting: Vec<(String, Arc<ServerRt>)> = servers
+        .into_iter()
+        .filter(|(_, s)| {
+            s.host.is_some() && s.target.read().map(|t| t.is_none()).unwrap_or(false)
+        })
+        .collect();
+    if waiting.is_empty() {
+        return;
+    }
+    tokio::spawn(async move {
+        let mut waiting = waiting;
+        while !waiting.is_empty() {
+            tokio::time::sleep(std::time::Duration::from_millis(every_ms)).await;
+            let mut still = Vec::new();
+            for (be, s) in waiting {
+                let s2 = s.clone();
+                let found = tokio::task::spawn_blocking(move || s2.resolve())
+                    .await
+                    .ok()
+                    .flatten();
+                match found {
+                    Some(a) => {
+                        if let Ok(mut t) = s.target.write() {
+                            *t = Some(Target::Inet(a));
+                        }
+                        s.released.notify_waiters();
+                        log(&format!(
+                            "Server {be}/{} resolved to {}: it takes traffic once its checks pass.",
+                            s.name,
+                            a.ip()
+                        ));
+                    }
+                    None => still.push((be, s)),
+                }
+            }
+            waiting = still;
+        }
+    });
+}
