@@ -16,12 +16,41 @@ const DELIBERATE: &[(&str, i32, i32, &str)] = &[
     ("seed001.pasted.cfg", 1, 0, "mailer host names that do not resolve are a warning"),
     ("seed001-node2.cfg", 1, 0, "mailer host names that do not resolve are a warning"),
     ("144-server-unresolvable.cfg", 1, 0, "a server whose name does not resolve starts DOWN with a warning"),
-    ("107-bind-fd.cfg", 1, 0, "fd@N listeners are checked when the proxy starts, not by -c"),
+    ("091-global-chroot-missing.cfg", 0, 1, "proxyd -c checks that the chroot directory exists (the start needs it; HAProxy finds out only when it starts)"),
     ("224-legacy-option-ssl-hello-chk.cfg", 0, 1, "option mysql-check is refused until proxyd implements it (it decides which servers get traffic)"),
     ("232-legacy-dispatch.cfg", 0, 1, "dispatch is refused until proxyd implements it (it decides where traffic goes)"),
     ("seed003.cfg", 1, 1, "HAProxy also rejects line 48 only because it rejected the 1.x `frontend http *:80` above it; proxyd reads that line as a legacy form"),
     ("209-legacy-backend-addr-on-header.cfg", 1, 1, "proxyd names the `backend NAME ADDR` line itself (10); HAProxy names the line after it (11)"),
 ];
+
+/// Configs HAProxy accepts that proxyd refuses because it cannot run them yet: every
+/// error it gives is a refusal (H103) or a plan it cannot build (H301), each with its
+/// line. A config leaving this list (it runs now) or joining it (a regression) is a
+/// problem to look at.
+const CANNOT_RUN_YET: &[(&str, &str)] = &[
+    ("011-userlist.cfg", "http_auth and userlists"),
+    ("013-peers-stick-table.cfg", "stick tables shared with peers"),
+    ("015-cache-section.cfg", "the cache"),
+    ("138-balance-all-valid.cfg", "balance rdp-cookie, url_param check_post"),
+    ("143-server-options-full.cfg", "ssl towards servers"),
+    ("167-use-backend-dynamic.cfg", "a backend name from an expression"),
+    ("170-tcp-frontend-http-backend.cfg", "a tcp frontend using an http backend"),
+    ("173-http-request-actions.cfg", "log-format expressions"),
+    ("177-http-response-actions.cfg", "the status fetch"),
+    ("187-stick-table-stick.cfg", "stick counters"),
+    ("231-legacy-option-transparent.cfg", "option transparent"),
+    ("234-peers-local-peer-L.cfg", "stick tables shared with peers"),
+];
+
+/// Whether every error proxyd gave is a "cannot run yet" one.
+fn only_refusals(stderr: &str) -> bool {
+    let codes: Vec<&str> = stderr
+        .lines()
+        .filter_map(|l| l.strip_prefix("error["))
+        .filter_map(|l| l.split(']').next())
+        .collect();
+    !codes.is_empty() && codes.iter().all(|c| *c == "H103" || *c == "H301")
+}
 
 fn directive(text: &str, key: &str) -> String {
     text.lines()
@@ -153,7 +182,7 @@ fn proxyd_c_matches_haproxy_c() {
         cases.len()
     );
     let mut problems = Vec::new();
-    let (mut accepted, mut rejected, mut legacy) = (0, 0, 0);
+    let (mut accepted, mut rejected, mut legacy, mut cannot_run) = (0, 0, 0, 0);
     for (dir, file) in &cases {
         let text = std::fs::read_to_string(dir.join(file)).unwrap();
         let env = directive(&text, "# run-env:");
@@ -177,7 +206,26 @@ fn proxyd_c_matches_haproxy_c() {
                 .collect::<Vec<_>>()
                 .join("\n    ")
         };
+        let listed = CANNOT_RUN_YET.iter().any(|(f, _)| f == file);
         match h {
+            0 | 2 if p == 1 && listed && only_refusals(&perr) => {
+                accepted += 1;
+                cannot_run += 1;
+            }
+            0 | 2 if p == 1 && only_refusals(&perr) => {
+                accepted += 1;
+                problems.push(format!(
+                    "{file}: HAProxy accepts it and proxyd now refuses it as not runnable (not in CANNOT_RUN_YET)\n    {}",
+                    show(&perr)
+                ));
+            }
+            0 | 2 if listed => {
+                accepted += 1;
+                problems.push(format!(
+                    "{file}: listed in CANNOT_RUN_YET but proxyd -c gives {p}: take it off the list if it runs now\n    {}",
+                    show(&perr)
+                ));
+            }
             0 | 2 => {
                 accepted += 1;
                 if p != h {
@@ -211,7 +259,7 @@ fn proxyd_c_matches_haproxy_c() {
         }
     }
     eprintln!(
-        "{} configs: haproxy accepts {accepted}, rejects {rejected} ({legacy} accepted by proxyd as legacy forms)",
+        "{} configs: haproxy accepts {accepted} ({cannot_run} refused by proxyd as not runnable yet), rejects {rejected} ({legacy} accepted by proxyd as legacy forms)",
         cases.len()
     );
     assert!(

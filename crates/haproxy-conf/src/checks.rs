@@ -27,6 +27,7 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
         logging(p, diags);
         backends_referenced(cfg, p, diags);
         acls_referenced(p, diags);
+        fetch_references(cfg, p, diags);
         timeouts(p, diags);
         http_only(p, diags);
         references(cfg, p, diags);
@@ -176,6 +177,49 @@ fn acls_referenced(p: &Proxy, diags: &mut Diagnostics) {
                 )),
             };
             diags.push(d);
+        }
+    }
+}
+
+/// Every ACL of a proxy: its named ones and the anonymous ones of its conditions.
+fn all_acls(p: &Proxy) -> impl Iterator<Item = &Acl> {
+    p.acls.iter().chain(
+        conditions(p)
+            .flat_map(|c| c.any_of.iter().flatten())
+            .filter_map(|t| match &t.acl {
+                AclRef::Anonymous(a) => Some(a),
+                AclRef::Named(_) => None,
+            }),
+    )
+}
+
+/// `nbsrv(BACKEND)` and `srv_is_up(BACKEND/SERVER)` must name what exists, as HAProxy
+/// checks once it has read everything.
+fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    use crate::sample::Fetch;
+    for a in all_acls(p) {
+        let problem = match &a.expr.fetch {
+            Fetch::Nbsrv(Some(b)) if cfg.proxy(b, Cap::Backend).is_none() => {
+                Some(format!("nbsrv: no backend named `{b}`"))
+            }
+            Fetch::SrvIsUp { backend, server } => {
+                let bname = backend.as_deref().unwrap_or(&p.name);
+                match cfg.proxy(bname, Cap::Backend) {
+                    None => Some(format!("srv_is_up: no backend named `{bname}`")),
+                    Some(b) if !b.servers.iter().any(|s| &s.name == server) => {
+                        Some(format!("srv_is_up: no server `{server}` in backend `{bname}`"))
+                    }
+                    Some(_) => None,
+                }
+            }
+            _ => None,
+        };
+        if let Some(msg) = problem {
+            diags.push(
+                Diagnostic::error(codes::UNKNOWN_REF, msg)
+                    .at(a.span)
+                    .help("name a backend (and server) defined in this file"),
+            );
         }
     }
 }

@@ -50,6 +50,8 @@ pub struct Global {
     pub uid: Option<u32>,
     pub gid: Option<u32>,
     pub chroot: Option<String>,
+    #[serde(skip)]
+    pub chroot_span: Option<Span>,
     pub daemon: bool,
     pub master_worker: bool,
     pub pidfile: Option<String>,

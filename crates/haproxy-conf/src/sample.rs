@@ -74,6 +74,13 @@ pub enum Fetch {
     RdpCookieCnt,
     /// `wait_end`: true once content inspection has waited its whole `inspect-delay`.
     WaitEnd,
+    /// `nbsrv([BACKEND])`: usable servers of that backend (else the current one).
+    Nbsrv(Option<String>),
+    /// `srv_is_up([BACKEND/]SERVER)`.
+    SrvIsUp {
+        backend: Option<String>,
+        server: String,
+    },
 }
 
 /// The kind of values a fetch gives, which decides its default match method.
@@ -106,9 +113,14 @@ impl Fetch {
             | Fetch::DstPort
             | Fetch::SslHelloType { .. }
             | Fetch::ReqLen
-            | Fetch::RdpCookieCnt => ValueType::Int,
+            | Fetch::RdpCookieCnt
+            | Fetch::Nbsrv(_) => ValueType::Int,
             Fetch::Src | Fetch::Dst => ValueType::Ip,
-            Fetch::SslFc | Fetch::Const(_) | Fetch::ProtoHttp | Fetch::WaitEnd => ValueType::Bool,
+            Fetch::SslFc
+            | Fetch::Const(_)
+            | Fetch::ProtoHttp
+            | Fetch::WaitEnd
+            | Fetch::SrvIsUp { .. } => ValueType::Bool,
             Fetch::Payload { .. } | Fetch::PayloadLv { .. } => ValueType::Bin,
         }
     }
@@ -511,6 +523,24 @@ fn fetch(name: &str, args: Option<&[&str]>, whole: &str) -> Result<Fetch, Sample
             Fetch::RdpCookieCnt
         }
         "wait_end" => Fetch::WaitEnd,
+        "nbsrv" => {
+            too_many(1)?;
+            Fetch::Nbsrv(args.first().filter(|a| !a.is_empty()).map(|a| a.to_string()))
+        }
+        "srv_is_up" => {
+            too_many(1)?;
+            let t = arg(0, "server name")?;
+            match t.split_once('/') {
+                Some((b, s)) => Fetch::SrvIsUp {
+                    backend: Some(b.to_string()),
+                    server: s.to_string(),
+                },
+                None => Fetch::SrvIsUp {
+                    backend: None,
+                    server: t,
+                },
+            }
+        }
         "payload" | "req.payload" => payload(false, false)?,
         "payload_lv" | "req.payload_lv" => payload(false, true)?,
         "res.payload" => payload(true, false)?,

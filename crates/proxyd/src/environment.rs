@@ -56,9 +56,31 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
             );
         }
     }
+    if let Some(dir) = &g.chroot {
+        if !std::path::Path::new(dir).is_dir() {
+            diags.push(
+                Diagnostic::error(codes::UNKNOWN_REF, format!("chroot directory `{dir}` does not exist"))
+                    .at_opt(g.chroot_span)
+                    .help("create it (empty, owned by root), or remove `chroot`; the daemon could not start without it"),
+            );
+        }
+    }
     let mut seen = std::collections::HashSet::new();
     for p in &cfg.proxies {
         for b in &p.binds {
+            for a in &b.addrs {
+                use haproxy_conf::values::AddrKind;
+                if matches!(a.kind, AddrKind::Fd | AddrKind::Sockpair) {
+                    let n = a.path.as_deref().and_then(|v| v.parse().ok()).unwrap_or(-1);
+                    if let Err(e) = crate::runtime::listen::check_inherited(n) {
+                        diags.push(
+                            Diagnostic::error(codes::BAD_ADDRESS, format!("bind: {e}"))
+                                .at(b.span)
+                                .help("fd@N takes a listening socket handed over by the parent process (systemd socket activation)"),
+                        );
+                    }
+                }
+            }
             for crt in &b.crt {
                 if !file_exists(crt, g.crt_base.as_deref()) {
                     diags.push(

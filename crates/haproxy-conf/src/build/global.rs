@@ -74,7 +74,10 @@ impl Builder<'_> {
             }
             "uid" => self.config.global.uid = self.uint(line, a, "uid").map(|v| v as u32),
             "gid" => self.config.global.gid = self.uint(line, a, "gid").map(|v| v as u32),
-            "chroot" => g.chroot = word(a),
+            "chroot" => {
+                g.chroot = word(a);
+                g.chroot_span = Some(line.span());
+            }
             "daemon" => g.daemon = true,
             "master-worker" => g.master_worker = true,
             "pidfile" => g.pidfile = word(a),

@@ -950,6 +950,7 @@ impl Builder<'_> {
                 }
                 "expire" => t.expire_ms = self.time(line, i + 1, "stick-table expire"),
                 "peers" => {
+                    // Refused, but the table is kept so nothing else is reported for it.
                     self.diags.push(
                         Diagnostic::error(
                             codes::REFUSED,
@@ -959,7 +960,6 @@ impl Builder<'_> {
                         .label("not supported by proxyd yet")
                         .help("without replication, clients would land on other servers after a failover; remove `peers` to accept that, or keep HAProxy for now"),
                     );
-                    return;
                 }
                 "store" => {
                     self.diags.push(

@@ -7,7 +7,7 @@
 use super::clock::Clock;
 use super::connect::tune;
 use super::frontend::FrontendRt;
-use super::inspect::{ContentSample, TcpRules, Verdict};
+use super::inspect::{ContentSample, Ctx, TcpRules, Verdict};
 use super::listen::{Bound, ListenOn};
 use super::log::log;
 use super::{Conn, Stream};
@@ -185,6 +185,7 @@ async fn connection(
         unix,
     };
     let at_accept = ContentSample {
+        ctx: Ctx { fe: &fe, be: None },
         conn: &conn,
         req: &[],
         rep: &[],
@@ -236,6 +237,7 @@ async fn connection(
 /// `tcp-request session` rules, on the addresses the PROXY header gave.
 fn session_allowed(fe: &FrontendRt, conn: &Conn) -> bool {
     let s = ContentSample {
+        ctx: Ctx { fe, be: None },
         conn,
         req: &[],
         rep: &[],

@@ -79,6 +79,10 @@ impl AclSet {
 
     /// Whether an optional condition holds (no condition: always).
     pub fn holds(&self, c: &Option<Cond>, s: &dyn Sample) -> bool {
-        c.as_ref().is_none_or(|c| c.eval(&self.groups, s))
+        c.as_ref().is_none_or(|c| self.holds_cond(c, s))
+    }
+
+    pub fn holds_cond(&self, c: &Cond, s: &dyn Sample) -> bool {
+        c.eval(&self.groups, s)
     }
 }

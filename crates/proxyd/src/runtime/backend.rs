@@ -233,6 +233,21 @@ impl BackendRt {
         })
     }
 
+    /// Usable servers, as `nbsrv` counts them: the active ones up, else one backup (or
+    /// all of them with `allbackups`).
+    pub fn nbsrv(&self) -> usize {
+        let up = |backup: bool| {
+            self.servers
+                .iter()
+                .filter(|s| s.backup == backup && s.is_up())
+                .count()
+        };
+        match up(false) {
+            0 => up(true),
+            n => n,
+        }
+    }
+
     /// Whether server `i` is up and has a free connection slot.
     pub fn usable(&self, i: usize) -> bool {
         self.servers.get(i).is_some_and(|s| {

@@ -39,6 +39,8 @@ pub struct FrontendRt {
     /// TCP keep-alive towards clients (`option clitcpka`/`tcpka` and `clitcpka-*`).
     pub keepalive: Option<TcpKa>,
     pub nolinger: bool,
+    /// Every backend, for `nbsrv(NAME)` and `srv_is_up(NAME/SERVER)`.
+    pub backends: HashMap<String, Arc<BackendRt>>,
 }
 
 impl FrontendRt {
@@ -130,6 +132,7 @@ impl FrontendRt {
             max_head,
             keepalive: (p.option("tcpka") || p.option("clitcpka")).then_some(p.clitcpka),
             nolinger: p.option("nolinger"),
+            backends: backends.clone(),
         })
     }
 
@@ -144,8 +147,6 @@ impl FrontendRt {
 
     /// Whether the monitor URI should report a failure now.
     pub fn monitor_failing(&self, s: &dyn Sample) -> bool {
-        self.monitor_fail
-            .iter()
-            .any(|c| self.acls.holds(&Some(c.clone()), s))
+        self.monitor_fail.iter().any(|c| self.acls.holds_cond(c, s))
     }
 }

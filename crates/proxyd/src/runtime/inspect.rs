@@ -13,8 +13,38 @@ use proxy_core::stick::StickTable;
 use std::sync::Mutex;
 use std::time::Duration;
 
+/// Where a sample is taken: the frontend (which knows every backend, for `nbsrv` and
+/// `srv_is_up`) and the backend once one is chosen.
+#[derive(Clone, Copy)]
+pub struct Ctx<'a> {
+    pub fe: &'a super::frontend::FrontendRt,
+    pub be: Option<&'a super::backend::BackendRt>,
+}
+
+impl Ctx<'_> {
+    /// The fetches that read the proxies' state rather than the traffic.
+    pub fn fetch(&self, f: &Fetch) -> Option<Vec<Value>> {
+        let backend = |name: &Option<String>| match name {
+            Some(n) => self.fe.backends.get(n).map(|b| &**b),
+            None => self.be,
+        };
+        Some(match f {
+            Fetch::Nbsrv(name) => vec![Value::Int(
+                backend(name).map(|b| b.nbsrv() as i64).unwrap_or(0),
+            )],
+            Fetch::SrvIsUp { backend: b, server } => vec![Value::Bool(
+                backend(b)
+                    .and_then(|b| b.servers.iter().find(|s| &s.name == server))
+                    .is_some_and(|s| s.is_up()),
+            )],
+            _ => return None,
+        })
+    }
+}
+
 /// What a connection and the bytes seen so far offer to ACLs.
 pub struct ContentSample<'a> {
+    pub ctx: Ctx<'a>,
     pub conn: &'a Conn,
     pub req: &'a [u8],
     pub rep: &'a [u8],
@@ -24,6 +54,9 @@ pub struct ContentSample<'a> {
 
 impl Sample for ContentSample<'_> {
     fn fetch(&self, f: &Fetch) -> Vec<Value> {
+        if let Some(v) = self.ctx.fetch(f) {
+            return v;
+        }
         // TLS terminated here: the SNI comes from the handshake, not from the bytes.
         if let (Fetch::Sni, Some(sni)) = (f, &self.conn.tls) {
             return sni.iter().map(|n| Value::Str(n.clone())).collect();
@@ -35,10 +68,10 @@ impl Sample for ContentSample<'_> {
             };
         }
         match f {
-            Fetch::Src => vec![Value::Ip(self.conn.peer.ip())],
-            Fetch::Dst => vec![Value::Ip(self.conn.local.ip())],
-            Fetch::SrcPort => vec![Value::Int(i64::from(self.conn.peer.port()))],
-            Fetch::DstPort => vec![Value::Int(i64::from(self.conn.local.port()))],
+            Fetch::Src if !self.conn.unix => vec![Value::Ip(self.conn.peer.ip())],
+            Fetch::Dst if !self.conn.unix => vec![Value::Ip(self.conn.local.ip())],
+            Fetch::SrcPort if !self.conn.unix => vec![Value::Int(i64::from(self.conn.peer.port()))],
+            Fetch::DstPort if !self.conn.unix => vec![Value::Int(i64::from(self.conn.local.port()))],
             Fetch::SslFc => vec![Value::Bool(self.conn.tls.is_some())],
             Fetch::Const(b) => vec![Value::Bool(*b)],
             Fetch::WaitEnd => vec![Value::Bool(self.waited)],

@@ -169,6 +169,16 @@ pub enum Bound {
     Sockpair(tokio::net::UnixStream),
 }
 
+/// Whether descriptor `n` is a socket this process could listen on or receive from
+/// (what `-c` checks of `fd@N` / `sockpair@N`, as HAProxy's does).
+pub fn check_inherited(n: i32) -> Result<(), String> {
+    let fd = inherit(n).map_err(|e| format!("cannot use file descriptor {n}: {e}"))?;
+    let s = Socket::from(fd);
+    s.local_addr()
+        .map(|_| ())
+        .map_err(|e| format!("cannot use file descriptor {n}: {e}"))
+}
+
 /// Take descriptor `n` of this process as a new owned descriptor.
 fn inherit(n: i32) -> std::io::Result<OwnedFd> {
     let me = rustix::process::getpid();

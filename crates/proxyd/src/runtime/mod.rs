@@ -14,7 +14,7 @@ mod frontend;
 mod http;
 mod idle;
 mod inspect;
-mod listen;
+pub mod listen;
 mod log;
 mod metered;
 mod rules;
@@ -404,8 +404,13 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     };
     let p = &plan.process;
     if let Some(n) = p.ulimit_n {
-        nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE, n, n)
-            .with_context(|| format!("ulimit-n {n}"))?;
+        use nix::sys::resource::{getrlimit, setrlimit, Resource};
+        if setrlimit(Resource::RLIMIT_NOFILE, n, n).is_err() {
+            // As HAProxy: a warning, and as many as the hard limit allows.
+            let (_, hard) = getrlimit(Resource::RLIMIT_NOFILE).unwrap_or((n, n));
+            let _ = setrlimit(Resource::RLIMIT_NOFILE, n.min(hard), hard);
+            eprintln!("proxyd: warning: cannot raise the file descriptor limit to {n} (ulimit-n), the limit is {}", n.min(hard));
+        }
     }
     if p.daemon {
         nix::unistd::daemon(true, false).context("cannot daemonise")?;

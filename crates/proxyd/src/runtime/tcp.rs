@@ -9,7 +9,7 @@ use super::clock::Clock;
 use super::connect::{attempt, open_stream, Stream as ServerStream};
 use super::frontend::FrontendRt;
 use super::idle::{Activity, IdleWatch};
-use super::inspect::{key_of, needs_more, ContentSample, TcpRules, Verdict};
+use super::inspect::{key_of, needs_more, ContentSample, Ctx, TcpRules, Verdict};
 use super::{Conn, Stream};
 use proxy_core::acl::{value, Fetch};
 use proxy_core::counters::Counters;
@@ -133,8 +133,7 @@ async fn gather<S: AsyncRead + Unpin>(
 async fn inspect_request<S: AsyncRead + Unpin>(
     client: &mut S,
     req: &mut Vec<u8>,
-    rules: &TcpRules,
-    acls: &AclSet,
+    (rules, acls, ctx): (&TcpRules, &AclSet, Ctx<'_>),
     stick_keys: &[&Fetch],
     conn: &Conn,
 ) -> bool {
@@ -154,6 +153,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
         )
         .await;
         let s = ContentSample {
+            ctx,
             conn,
             req,
             rep: &[],
@@ -162,6 +162,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
         return TcpRules::decide(&rules.content, acls, &s) == Verdict::Accept;
     }
     let s = ContentSample {
+        ctx,
         conn,
         req,
         rep: &[],
@@ -174,11 +175,13 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     let _session = fe.counters.count();
     let (peer, local) = (conn.peer, conn.local);
     let mut req = Vec::new();
-    if !inspect_request(&mut client, &mut req, &fe.tcp, &fe.acls, &[], &conn).await {
+    let fctx = Ctx { fe: &fe, be: None };
+    if !inspect_request(&mut client, &mut req, (&fe.tcp, &fe.acls, fctx), &[], &conn).await {
         fe.counters.denied_request();
         return;
     }
     let Some(be) = fe.route(&ContentSample {
+        ctx: fctx,
         conn: &conn,
         req: &req,
         rep: &[],
@@ -196,13 +199,26 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
                 .map(|r| &r.key.fetch)
         })
         .collect();
-    if !inspect_request(&mut client, &mut req, &be.tcp, &be.acls, &stick_keys, &conn).await {
+    let bctx = Ctx {
+        fe: &fe,
+        be: Some(&be),
+    };
+    if !inspect_request(
+        &mut client,
+        &mut req,
+        (&be.tcp, &be.acls, bctx),
+        &stick_keys,
+        &conn,
+    )
+    .await
+    {
         be.counters.denied_request();
         return;
     }
     // Stickiness on the request: the first rule whose condition holds gives the key.
     let now = clock.now_ms();
     let sample = ContentSample {
+        ctx: bctx,
         conn: &conn,
         req: &req,
         rep: &[],
@@ -279,6 +295,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         .await;
         // In a response rule, the direction-less fetches (`payload_lv`) read the response.
         let s = ContentSample {
+            ctx: bctx,
             conn: &conn,
             req: &rep,
             rep: &rep,

@@ -16,6 +16,7 @@ use super::backend::{BackendRt, HashOn};
 use super::clock::Clock;
 use super::connect::{attempt, open_stream, InUse};
 use super::frontend::FrontendRt;
+use super::inspect::Ctx;
 use super::idle::{Activity, IdleWatch};
 use super::metered::{Metered, Side};
 use super::rules::in_net;
@@ -424,10 +425,11 @@ async fn handle_inner(
         super::log::log(&format!("frontend {}: 400: {why}", fe.name));
         return Ok(r);
     }
+    let fctx = Ctx { fe, be: None };
     if let Some(uri) = &fe.monitor_uri {
         let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         if pq == uri {
-            let failing = fe.monitor_failing(&ReqSample::of(&parts, &conn));
+            let failing = fe.monitor_failing(&ReqSample::of(&parts, &conn, fctx));
             return Ok(if failing {
                 full(StatusCode::SERVICE_UNAVAILABLE, None, Bytes::new())
             } else {
@@ -442,7 +444,7 @@ async fn handle_inner(
     }
     let actions = fe
         .rules
-        .request_actions(&fe.acls, &ReqSample::of(&parts, &conn));
+        .request_actions(&fe.acls, &ReqSample::of(&parts, &conn, fctx));
     match apply_request(&actions, &mut parts, &[&fe.errorfiles]) {
         Decision::Continue => {}
         Decision::Respond(r) => return Ok(r),
@@ -452,7 +454,7 @@ async fn handle_inner(
     if let Some(r) = stats_answer(fe.stats.as_ref(), &parts, clock.now_ms()) {
         return Ok(r);
     }
-    let Some(be) = fe.route(&ReqSample::of(&parts, &conn)) else {
+    let Some(be) = fe.route(&ReqSample::of(&parts, &conn, fctx)) else {
         return Ok(own_page(503));
     };
     *chosen = Some(be.clone());
@@ -464,9 +466,13 @@ async fn handle_inner(
             return Ok(own_page(403));
         }
     }
+    let bctx = Ctx {
+        fe,
+        be: Some(&be),
+    };
     let actions = be
         .rules
-        .request_actions(&be.acls, &ReqSample::of(&parts, &conn));
+        .request_actions(&be.acls, &ReqSample::of(&parts, &conn, bctx));
     match apply_request(&actions, &mut parts, &[&be.errorfiles, &fe.errorfiles]) {
         Decision::Continue => {}
         Decision::Respond(r) => return Ok(r),
@@ -644,7 +650,7 @@ async fn handle_inner(
     let (mut rparts, rbody) = resp.into_parts();
     strip_hop_by_hop(&mut rparts.headers);
     if let Some(view) = &view {
-        let sample = ReqSample::of(view, &conn);
+        let sample = ReqSample::of(view, &conn, bctx);
         let acts: Vec<_> = be
             .rules
             .response_actions(&be.acls, &sample)

@@ -1,17 +1,19 @@
 //! What an HTTP request offers to fetches: its line, headers and cookies, and the
 //! connection it came on.
 
+use super::super::inspect::Ctx;
 use super::super::Conn;
 use proxy_core::acl::{Fetch, Sample, Value};
 
 pub struct ReqSample<'a> {
     pub parts: &'a http::request::Parts,
     pub conn: &'a Conn,
+    pub ctx: Ctx<'a>,
 }
 
 impl<'a> ReqSample<'a> {
-    pub fn of(parts: &'a http::request::Parts, conn: &'a Conn) -> Self {
-        ReqSample { parts, conn }
+    pub fn of(parts: &'a http::request::Parts, conn: &'a Conn, ctx: Ctx<'a>) -> Self {
+        ReqSample { parts, conn, ctx }
     }
 }
 
@@ -57,6 +59,9 @@ fn header_values(h: &http::HeaderMap, name: &str, full: bool) -> Vec<String> {
 
 impl Sample for ReqSample<'_> {
     fn fetch(&self, f: &Fetch) -> Vec<Value> {
+        if let Some(v) = self.ctx.fetch(f) {
+            return v;
+        }
         let uri = &self.parts.uri;
         let headers = &self.parts.headers;
         let pq = || uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
