@@ -195,9 +195,10 @@ fn a_configuration_it_cannot_run_is_refused_with_the_reason() {
     );
     let status = wait_for(5.0, || matches!(p.child.try_wait(), Ok(Some(_))));
     assert!(status.is_some(), "proxyd kept running\n{}", p.log());
+    // The reason, with the line, as `-c` says it.
     assert!(
         p.log()
-            .contains("`tcp-request content track-sc0` is not run by this build yet"),
+            .contains("haproxy.cfg:8:23: error[H103]: `tcp-request content track-sc0` is not run by proxyd yet"),
         "{}",
         p.log()
     );

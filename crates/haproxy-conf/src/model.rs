@@ -812,6 +812,7 @@ impl Proxy {
         let mut p = Proxy::new(kind, name, span);
         p.defaults = Some(d.name.clone());
         p.mode = d.mode;
+        p.disabled = d.disabled;
         p.maxconn = d.maxconn;
         p.fullconn = d.fullconn;
         p.backlog = d.backlog;

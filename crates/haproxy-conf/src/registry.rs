@@ -373,7 +373,11 @@ pub const PROXY: &[Keyword] = &[
     k("source", DBL, S),
     k("http-reuse", DBL, I("proxyd reuses idle server connections safely by default")),
     k("compression", DFBL, I("responses are passed uncompressed, as the server sent them")),
-    k("filter", FBL, S),
+    k(
+        "filter",
+        FBL,
+        I("compression and trace filters change no byte of what proxyd forwards yet (responses pass uncompressed); spoe, cache, bandwidth and FastCGI filters are refused"),
+    ),
     k("rate-limit sessions", DFL, R("it limits who gets in under load; proxyd has no rate limits yet")),
     k("persist rdp-cookie", DBL, R(LATER)),
     k("force-persist", FBL, R(LATER)),

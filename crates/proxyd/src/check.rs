@@ -50,9 +50,19 @@ impl cond::CondContext for EnvCtx {
     }
 }
 
-/// `-cc COND`: 0 true, 1 false, 2 the condition cannot be evaluated.
+/// `-cc COND`: 0 true, 1 false, 2 the condition cannot be evaluated. The text is read
+/// as a configuration line is (quotes and `$VAR`s), as HAProxy reads it.
 pub fn eval_condition(text: &str) -> u8 {
-    match cond::parse(text).and_then(|e| cond::eval(&e, &EnvCtx)) {
+    use haproxy_conf::tokenizer;
+    let lexed = tokenizer::lex_line(text);
+    let mut undefined = Vec::new();
+    let words: Vec<String> = lexed
+        .words
+        .iter()
+        .filter_map(|w| tokenizer::expand(w, &crate::environment::ProcessEnv, &mut undefined))
+        .collect();
+    let text = words.join(" ");
+    match cond::parse(&text).and_then(|e| cond::eval(&e, &EnvCtx)) {
         Ok(true) => 0,
         Ok(false) => 1,
         Err(msg) => {

@@ -124,6 +124,9 @@ fn condition_evaluation() {
         Some(1)
     );
     assert_eq!(proxyd(&["-cc", "nonsense(("]).status.code(), Some(2));
+    // The text is read as a config line (quotes removed), as HAProxy reads it.
+    assert_eq!(proxyd(&["-cc", "streq(foo,'foo')"]).status.code(), Some(0));
+    assert_eq!(proxyd(&["-cc", "streq(foo,\"bar\")"]).status.code(), Some(1));
 }
 
 #[test]

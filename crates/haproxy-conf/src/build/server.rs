@@ -734,6 +734,8 @@ impl Builder<'_> {
                 }
             };
             match name {
+                // Ignored (warned) but kept in the model, as written.
+                "name" => b.name = Some(text),
                 "ssl" => b.ssl = true,
                 "crt" => b.crt.push(text),
                 "alpn" => b.alpn = Some(text.split(',').map(str::to_string).collect()),

@@ -114,10 +114,20 @@ fn algorithm(b: &Balance, t: &HashType) -> (Algorithm, HashOn) {
 }
 
 /// Where and how a server is checked (`addr`, `port`, `check-send-proxy`, `check-ssl`).
-fn check_spec(s: &ConfServer) -> Result<Option<CheckSpec>, PlanError> {
+fn check_spec(s: &ConfServer, cfg: &Config) -> Result<Option<CheckSpec>, PlanError> {
     let o = &s.opts;
     if !o.check || o.track.is_some() {
         return Ok(None);
+    }
+    let verify = o.verify.as_deref() != Some("none") && !cfg.global.ssl_server_verify_none;
+    if o.check_ssl && verify {
+        return Err(PlanError {
+            span: Some(s.span),
+            message: format!(
+                "server {}: `check-ssl` verifies the server's certificate by default, which proxyd cannot do yet",
+                s.name
+            ),
+        });
     }
     let tls = if o.check_ssl {
         let connector = super::tls::insecure_connector().map_err(|e| PlanError {
@@ -180,7 +190,7 @@ impl BackendRt {
         let mut servers = Vec::new();
         for (i, s) in p.servers.iter().enumerate() {
             let puid = s.opts.id.unwrap_or(i as u32 + 1);
-            let mut rt = ServerRt::new(s, puid, &shared, check_spec(s)?);
+            let mut rt = ServerRt::new(s, puid, &shared, check_spec(s, cfg)?);
             // `cookie ... dynamic`: servers without a cookie of their own get one made
             // from the key and their address.
             let dynamic = p.cookie.as_ref().is_some_and(|c| c.dynamic);

@@ -48,6 +48,8 @@ pub struct BindOpts {
     pub transparent: bool,
     pub interface: Option<String>,
     pub mss: Option<u32>,
+    /// `tcp-ut`: TCP_USER_TIMEOUT, inherited by the accepted connections.
+    pub user_timeout_ms: Option<u64>,
     pub unix_mode: Option<u32>,
     pub unix_owner: Option<(Option<nix::unistd::Uid>, Option<nix::unistd::Gid>)>,
 }
@@ -155,6 +157,7 @@ pub fn opts(b: &Bind) -> Result<BindOpts, PlanError> {
         transparent: b.transparent,
         interface: b.interface.clone(),
         mss: b.mss,
+        user_timeout_ms: b.tcp_user_timeout_ms,
         unix_mode: b.unix_mode,
         unix_owner: owner,
     })
@@ -214,6 +217,9 @@ fn tcp(addr: SocketAddr, backlog: usize, o: &BindOpts) -> std::io::Result<Bound>
     }
     if let Some(mss) = o.mss {
         s.set_tcp_mss(mss)?;
+    }
+    if let Some(ms) = o.user_timeout_ms {
+        s.set_tcp_user_timeout(Some(std::time::Duration::from_millis(ms)))?;
     }
     s.set_nonblocking(true)?;
     s.bind(&addr.into())?;

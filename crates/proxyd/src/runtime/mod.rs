@@ -23,6 +23,7 @@ mod splice;
 mod stats;
 mod tcp;
 mod tls;
+mod walk;
 
 use crate::cli::Args;
 use accept::ListenerRt;
@@ -60,7 +61,7 @@ impl PlanError {
 #[derive(Debug)]
 pub struct Process {
     /// `user` / `group` (or uid/gid) to switch to once the ports are bound.
-    pub run_as: Option<(nix::unistd::Uid, nix::unistd::Gid)>,
+    pub run_as: Ids,
     /// `chroot`: the directory to lock the process into once the ports are bound.
     pub chroot: Option<String>,
     pub daemon: bool,
@@ -82,12 +83,15 @@ pub struct Plan {
     pub process: Process,
 }
 
-/// The identity `global` asks for, resolved now so a missing user stops the start.
-fn run_as(cfg: &Config) -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, PlanError> {
+/// The identity `global` asks for (`user`/`uid`, `group`/`gid`, each on its own),
+/// resolved now so a missing user stops the start.
+type Ids = (Option<nix::unistd::Uid>, Option<nix::unistd::Gid>);
+
+fn run_as(cfg: &Config) -> Result<Ids, PlanError> {
     use nix::unistd::{Gid, Group, Uid, User};
     let g = &cfg.global;
-    let user = match (&g.user, g.uid) {
-        (Some(name), _) => Some(
+    let user = match &g.user {
+        Some(name) => Some(
             User::from_name(name)
                 .ok()
                 .flatten()
@@ -96,11 +100,14 @@ fn run_as(cfg: &Config) -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, 
                     message: format!("user `{name}` does not exist on this host"),
                 })?,
         ),
-        (None, Some(uid)) => User::from_uid(Uid::from_raw(uid)).ok().flatten(),
-        (None, None) => None,
+        None => None,
     };
-    let gid = match (&g.group, g.gid) {
-        (Some(name), _) => Some(
+    let uid = user
+        .as_ref()
+        .map(|u| u.uid)
+        .or(g.uid.map(Uid::from_raw));
+    let gid = match &g.group {
+        Some(name) => Some(
             Group::from_name(name)
                 .ok()
                 .flatten()
@@ -110,22 +117,15 @@ fn run_as(cfg: &Config) -> Result<Option<(nix::unistd::Uid, nix::unistd::Gid)>, 
                 })?
                 .gid,
         ),
-        (None, Some(gid)) => Some(Gid::from_raw(gid)),
-        (None, None) => user.as_ref().map(|u| u.gid),
+        // A user's own group when none is named, as HAProxy.
+        None => g.gid.map(Gid::from_raw).or(user.map(|u| u.gid)),
     };
-    Ok(match (user, g.uid) {
-        (Some(u), _) => Some((u.uid, gid.unwrap_or(u.gid))),
-        (None, Some(uid)) => Some((Uid::from_raw(uid), gid.unwrap_or(Gid::from_raw(uid)))),
-        (None, None) => None,
-    })
+    Ok((uid, gid))
 }
 
-/// Lock into `chroot` and drop root for the configured user and group (only when
+/// Lock into `chroot` and drop root for the configured group and user (only when
 /// running as root, as HAProxy).
-fn drop_privileges(
-    ids: Option<(nix::unistd::Uid, nix::unistd::Gid)>,
-    chroot: Option<&str>,
-) -> anyhow::Result<()> {
+fn drop_privileges(ids: Ids, chroot: Option<&str>) -> anyhow::Result<()> {
     if !nix::unistd::Uid::effective().is_root() {
         return Ok(());
     }
@@ -133,12 +133,14 @@ fn drop_privileges(
         nix::unistd::chroot(dir).with_context(|| format!("chroot {dir}"))?;
         nix::unistd::chdir("/").context("chdir / in the chroot")?;
     }
-    let Some((uid, gid)) = ids else {
-        return Ok(());
-    };
-    nix::unistd::setgroups(&[gid]).context("setgroups")?;
-    nix::unistd::setgid(gid).context("setgid")?;
-    nix::unistd::setuid(uid).context("setuid")?;
+    let (uid, gid) = ids;
+    if let Some(gid) = gid {
+        nix::unistd::setgroups(&[gid]).context("setgroups")?;
+        nix::unistd::setgid(gid).context("setgid")?;
+    }
+    if let Some(uid) = uid {
+        nix::unistd::setuid(uid).context("setuid")?;
+    }
     Ok(())
 }
 
@@ -296,7 +298,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
     let mut warnings: Vec<Diagnostic> = Vec::new();
     let ids = run_as(cfg).unwrap_or_else(|e| {
         errors.push(e);
-        None
+        (None, None)
     });
     let maxconn = args
         .maxconn

@@ -141,12 +141,15 @@ impl ServerRt {
             fall: o.fall,
         };
         let unix = s.addr.kind == AddrKind::Unix;
+        let resolve_v6_first = o.resolvers_prefer.as_deref() == Some("ipv6");
         let initial = if unix {
             Some(Target::Unix(PathBuf::from(&s.addr.host)))
         } else {
+            let port = s.addr.port.unwrap_or(0);
             s.addr
                 .ip
-                .map(|ip| Target::Inet(SocketAddr::new(ip, s.addr.port.unwrap_or(0))))
+                .or_else(|| initial_addr(&s.addr.host, o.init_addr.as_deref(), resolve_v6_first))
+                .map(|ip| Target::Inet(SocketAddr::new(ip, port)))
         };
         let mut admin = Admin::Ready;
         if o.disabled {
@@ -156,7 +159,7 @@ impl ServerRt {
             name: s.name.clone(),
             puid,
             host: (!unix && s.addr.ip.is_none()).then(|| s.addr.host.clone()),
-            resolve_v6_first: o.resolvers_prefer.as_deref() == Some("ipv6"),
+            resolve_v6_first,
             port: s.addr.port,
             port_rule: match (s.addr.port, s.addr.port_offset) {
                 (_, Some(off)) => PortRule::Offset(off),
@@ -321,14 +324,9 @@ impl ServerRt {
     /// Look the host name up again (a server that started DOWN because its name did
     /// not resolve). Blocking: called from a blocking task.
     pub fn resolve(&self) -> Option<SocketAddr> {
-        use std::net::ToSocketAddrs;
         let host = self.host.as_ref()?;
-        let addrs: Vec<SocketAddr> = (host.as_str(), self.port.unwrap_or(0))
-            .to_socket_addrs()
-            .ok()?
-            .collect();
-        let prefer = |a: &&SocketAddr| a.is_ipv6() == self.resolve_v6_first;
-        addrs.iter().find(prefer).or(addrs.first()).copied()
+        resolve_host(host, self.resolve_v6_first)
+            .map(|ip| SocketAddr::new(ip, self.port.unwrap_or(0)))
     }
 
     /// A result of live traffic (`observe`): `error_limit` errors in a row run
@@ -362,6 +360,36 @@ impl ServerRt {
         }
         r.up.and_then(|up| s.agent_health.result(now, up))
     }
+}
+
+/// The address a server named by a host name starts with, by `init-addr`'s methods in
+/// order (`last,libc` by default): `libc` resolves now, an IP address is used as it is,
+/// `none` starts without one (the server is DOWN until its name resolves), `last` (a
+/// state file's address) has nothing to give here.
+fn initial_addr(host: &str, init_addr: Option<&str>, v6_first: bool) -> Option<IpAddr> {
+    for m in init_addr.unwrap_or("last,libc").split(',') {
+        match m {
+            "libc" => {
+                if let Some(ip) = resolve_host(host, v6_first) {
+                    return Some(ip);
+                }
+            }
+            "none" => return None,
+            other => {
+                if let Ok(ip) = other.parse() {
+                    return Some(ip);
+                }
+            }
+        }
+    }
+    None
+}
+
+fn resolve_host(host: &str, v6_first: bool) -> Option<IpAddr> {
+    use std::net::ToSocketAddrs;
+    let addrs: Vec<SocketAddr> = (host, 0).to_socket_addrs().ok()?.collect();
+    let prefer = |a: &&SocketAddr| a.is_ipv6() == v6_first;
+    addrs.iter().find(prefer).or(addrs.first()).map(|a| a.ip())
 }
 
 /// `ADDR[:PORT]` of `source`.

@@ -21,6 +21,8 @@ pub struct StatsPage {
     auth: Vec<String>,
     hide_version: bool,
     refresh_s: Option<u64>,
+    /// `stats scope`: the proxies shown (empty: all).
+    scope: Vec<String>,
 }
 
 /// What the page answers.
@@ -49,6 +51,12 @@ impl StatsPage {
             auth: st.auth.clone(),
             hide_version: st.hide_version,
             refresh_s: st.refresh_ms.map(|ms| ms.div_ceil(1000)),
+            // `.` stands for the proxy the page is declared in.
+            scope: st
+                .scope
+                .iter()
+                .map(|s| if s == "." { p.name.clone() } else { s.clone() })
+                .collect(),
         })
     }
 
@@ -73,7 +81,10 @@ impl StatsPage {
         }
         let backends = BACKENDS.get().map(Vec::as_slice).unwrap_or(&[]);
         let frontends = FRONTENDS.get().map(Vec::as_slice).unwrap_or(&[]);
-        let rows = rows(frontends, backends, now_ms);
+        let mut rows = rows(frontends, backends, now_ms);
+        if !self.scope.is_empty() {
+            rows.retain(|r| self.scope.contains(&r.proxy));
+        }
         if path_and_query.ends_with(";csv") {
             Answer::Page {
                 content_type: "text/plain",

@@ -101,11 +101,13 @@ impl ResolvesServerCert for BySni {
 pub struct Acceptor {
     pub acceptor: tokio_rustls::TlsAcceptor,
     pub alpn: Vec<String>,
+    /// What it was built from, for logs and the plan's printout.
+    pub about: String,
 }
 
 impl std::fmt::Debug for Acceptor {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Acceptor(alpn {:?})", self.alpn)
+        write!(f, "Acceptor({}; alpn {:?})", self.about, self.alpn)
     }
 }
 
@@ -151,9 +153,11 @@ pub struct TlsBind<'a> {
 /// it (`offered`); the protocols left out are returned to be reported.
 pub fn acceptor(b: &TlsBind<'_>, offered: &dyn Fn(&str) -> bool) -> Result<(Acceptor, Vec<String>), String> {
     let mut keys = Vec::new();
+    let mut files = Vec::new();
     for crt in b.crts {
         for f in crt_files(crt, b.crt_base)? {
             keys.push(Arc::new(load_key(&f)?));
+            files.push(f.display().to_string());
         }
     }
     if keys.is_empty() {
@@ -182,6 +186,12 @@ pub fn acceptor(b: &TlsBind<'_>, offered: &dyn Fn(&str) -> bool) -> Result<(Acce
         Acceptor {
             acceptor: tokio_rustls::TlsAcceptor::from(Arc::new(cfg)),
             alpn,
+            about: format!(
+                "certificates {}; versions {:?}; strict-sni {}",
+                files.join(","),
+                versions.iter().map(|v| v.version).collect::<Vec<_>>(),
+                b.strict_sni
+            ),
         },
         left_out,
     ))
