@@ -29,17 +29,32 @@ const DELIBERATE: &[(&str, i32, i32, &str)] = &[
 /// problem to look at.
 const CANNOT_RUN_YET: &[(&str, &str)] = &[
     ("011-userlist.cfg", "http_auth and userlists"),
-    ("013-peers-stick-table.cfg", "stick tables shared with peers"),
+    (
+        "013-peers-stick-table.cfg",
+        "stick tables shared with peers",
+    ),
     ("015-cache-section.cfg", "the cache"),
-    ("138-balance-all-valid.cfg", "balance rdp-cookie, url_param check_post"),
+    (
+        "138-balance-all-valid.cfg",
+        "balance rdp-cookie, url_param check_post",
+    ),
     ("143-server-options-full.cfg", "ssl towards servers"),
-    ("167-use-backend-dynamic.cfg", "a backend name from an expression"),
-    ("170-tcp-frontend-http-backend.cfg", "a tcp frontend using an http backend"),
+    (
+        "167-use-backend-dynamic.cfg",
+        "a backend name from an expression",
+    ),
+    (
+        "170-tcp-frontend-http-backend.cfg",
+        "a tcp frontend using an http backend",
+    ),
     ("173-http-request-actions.cfg", "log-format expressions"),
     ("177-http-response-actions.cfg", "the status fetch"),
     ("187-stick-table-stick.cfg", "stick counters"),
     ("231-legacy-option-transparent.cfg", "option transparent"),
-    ("234-peers-local-peer-L.cfg", "stick tables shared with peers"),
+    (
+        "234-peers-local-peer-L.cfg",
+        "stick tables shared with peers",
+    ),
 ];
 
 /// Whether every error proxyd gave is a "cannot run yet" one.

@@ -72,7 +72,8 @@ fn addresses(dump: &serde_json::Value) -> Vec<String> {
         for b in p["binds"].as_array().into_iter().flatten() {
             for a in b["addrs"].as_array().into_iter().flatten() {
                 if let Some(ip) = a["ip"].as_str() {
-                    let special = ip == "0.0.0.0" || ip == "::" || ip.starts_with("127.") || ip == "::1";
+                    let special =
+                        ip == "0.0.0.0" || ip == "::" || ip.starts_with("127.") || ip == "::1";
                     if !special && !out.iter().any(|x: &String| x.starts_with(ip)) {
                         out.push(if ip.contains(':') {
                             format!("{ip}/128")
@@ -89,7 +90,9 @@ fn addresses(dump: &serde_json::Value) -> Vec<String> {
 
 /// Whether the listener serves: it accepts, and an HTTP one answers with a status line.
 fn serves(ns: &Netns, p: &Probe) -> Result<(), String> {
-    let mut s = ns.connect_tcp(&p.addr).map_err(|e| format!("connect: {e}"))?;
+    let mut s = ns
+        .connect_tcp(&p.addr)
+        .map_err(|e| format!("connect: {e}"))?;
     if !p.http || p.tls {
         return Ok(());
     }
@@ -105,7 +108,10 @@ fn serves(ns: &Netns, p: &Probe) -> Result<(), String> {
     if buf[..n].starts_with(b"HTTP/1.") {
         Ok(())
     } else {
-        Err(format!("no status line: {:?}", String::from_utf8_lossy(&buf[..n])))
+        Err(format!(
+            "no status line: {:?}",
+            String::from_utf8_lossy(&buf[..n])
+        ))
     }
 }
 
@@ -199,7 +205,10 @@ fn every_config_c_accepts_starts_and_serves() {
         for e in std::fs::read_dir(&d).unwrap() {
             let p = e.unwrap().path();
             if p.extension().is_some_and(|x| x == "cfg") {
-                cases.push((d.clone(), p.file_name().unwrap().to_string_lossy().into_owned()));
+                cases.push((
+                    d.clone(),
+                    p.file_name().unwrap().to_string_lossy().into_owned(),
+                ));
             }
         }
     }
@@ -220,7 +229,11 @@ fn every_config_c_accepts_starts_and_serves() {
                 problems.push(format!("{file}: -c accepts it, but {result}"));
             }
         }
-        let short = if result.starts_with("no") { "no" } else { &result };
+        let short = if result.starts_with("no") {
+            "no"
+        } else {
+            &result
+        };
         tsv.push_str(&format!("{file}\t{code}\t{short}\n"));
     }
     eprintln!(

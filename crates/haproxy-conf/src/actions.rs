@@ -75,13 +75,13 @@ impl NameMatch {
             NameMatch::Beg(p) => name
                 .get(..p.len())
                 .is_some_and(|h| h.eq_ignore_ascii_case(p)),
-            NameMatch::End(p) => name.len() >= p.len()
-                && name
-                    .get(name.len() - p.len()..)
-                    .is_some_and(|t| t.eq_ignore_ascii_case(p)),
-            NameMatch::Sub(p) => name
-                .to_ascii_lowercase()
-                .contains(&p.to_ascii_lowercase()),
+            NameMatch::End(p) => {
+                name.len() >= p.len()
+                    && name
+                        .get(name.len() - p.len()..)
+                        .is_some_and(|t| t.eq_ignore_ascii_case(p))
+            }
+            NameMatch::Sub(p) => name.to_ascii_lowercase().contains(&p.to_ascii_lowercase()),
             NameMatch::Reg(r) => r.is_match(name),
         }
     }
@@ -121,9 +121,18 @@ pub enum HttpReqAction {
     SetUri(Fmt),
     SetQuery(Fmt),
     SetMethod(Fmt),
-    ReplacePath { regex: Regex, with: String },
-    ReplacePathQ { regex: Regex, with: String },
-    ReplaceUri { regex: Regex, with: String },
+    ReplacePath {
+        regex: Regex,
+        with: String,
+    },
+    ReplacePathQ {
+        regex: Regex,
+        with: String,
+    },
+    ReplaceUri {
+        regex: Regex,
+        with: String,
+    },
     /// `reject`: close the connection without a response.
     Reject,
 }

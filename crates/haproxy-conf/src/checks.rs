@@ -206,9 +206,9 @@ fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
                 let bname = backend.as_deref().unwrap_or(&p.name);
                 match cfg.proxy(bname, Cap::Backend) {
                     None => Some(format!("srv_is_up: no backend named `{bname}`")),
-                    Some(b) if !b.servers.iter().any(|s| &s.name == server) => {
-                        Some(format!("srv_is_up: no server `{server}` in backend `{bname}`"))
-                    }
+                    Some(b) if !b.servers.iter().any(|s| &s.name == server) => Some(format!(
+                        "srv_is_up: no server `{server}` in backend `{bname}`"
+                    )),
                     Some(_) => None,
                 }
             }

@@ -468,8 +468,16 @@ impl Rules {
                     .iter()
                     .filter_map(|r| r.cond.as_ref()),
             )
-            .chain(self.tcp_request_session.iter().filter_map(|r| r.cond.as_ref()))
-            .chain(self.tcp_request_content.iter().filter_map(|r| r.cond.as_ref()))
+            .chain(
+                self.tcp_request_session
+                    .iter()
+                    .filter_map(|r| r.cond.as_ref()),
+            )
+            .chain(
+                self.tcp_request_content
+                    .iter()
+                    .filter_map(|r| r.cond.as_ref()),
+            )
             .chain(
                 self.tcp_response_content
                     .iter()

@@ -437,29 +437,73 @@ pub const OPTIONS: &[Keyword] = &[
         I("bodies are streamed; nothing proxyd runs reads them"),
     ),
     k("http-no-delay", DFBL, I(TUNE)),
-    k("http-use-proxy-header", DFL, I("proxy requests are not served")),
+    k(
+        "http-use-proxy-header",
+        DFL,
+        I("proxy requests are not served"),
+    ),
     k("http-ignore-probes", DFL, I(LOGS)),
     k("http-restrict-req-hdr-names", DFBL, S),
     k("redispatch", DBL, S),
     k("httpchk", DBL, S),
     k("ssl-hello-chk", DBL, S),
     k("tcp-check", DBL, S),
-    k("mysql-check", DBL, R("MySQL health checks are not run yet; servers would be judged differently")),
-    k("pgsql-check", DBL, R("PostgreSQL health checks are not run yet; servers would be judged differently")),
-    k("redis-check", DBL, R("Redis health checks are not run yet; servers would be judged differently")),
-    k("smtpchk", DBL, R("SMTP health checks are not run yet; servers would be judged differently")),
-    k("ldap-check", DBL, R("LDAP health checks are not run yet; servers would be judged differently")),
-    k("spop-check", DBL, R("SPOP health checks are not run yet; servers would be judged differently")),
-    k("external-check", DBL, R("external health checks are not run yet; servers would be judged differently")),
+    k(
+        "mysql-check",
+        DBL,
+        R("MySQL health checks are not run yet; servers would be judged differently"),
+    ),
+    k(
+        "pgsql-check",
+        DBL,
+        R("PostgreSQL health checks are not run yet; servers would be judged differently"),
+    ),
+    k(
+        "redis-check",
+        DBL,
+        R("Redis health checks are not run yet; servers would be judged differently"),
+    ),
+    k(
+        "smtpchk",
+        DBL,
+        R("SMTP health checks are not run yet; servers would be judged differently"),
+    ),
+    k(
+        "ldap-check",
+        DBL,
+        R("LDAP health checks are not run yet; servers would be judged differently"),
+    ),
+    k(
+        "spop-check",
+        DBL,
+        R("SPOP health checks are not run yet; servers would be judged differently"),
+    ),
+    k(
+        "external-check",
+        DBL,
+        R("external health checks are not run yet; servers would be judged differently"),
+    ),
     k("allbackups", DBL, S),
     k(
         "abortonclose",
         DBL,
         I("a request whose client left is still sent; its response is dropped"),
     ),
-    k("splice-auto", DFBL, I("proxyd splices TCP sessions between plain sockets by default")),
-    k("splice-request", DFBL, I("proxyd splices TCP sessions between plain sockets by default")),
-    k("splice-response", DFBL, I("proxyd splices TCP sessions between plain sockets by default")),
+    k(
+        "splice-auto",
+        DFBL,
+        I("proxyd splices TCP sessions between plain sockets by default"),
+    ),
+    k(
+        "splice-request",
+        DFBL,
+        I("proxyd splices TCP sessions between plain sockets by default"),
+    ),
+    k(
+        "splice-response",
+        DFBL,
+        I("proxyd splices TCP sessions between plain sockets by default"),
+    ),
     k("tcpka", DFBL, S),
     k("clitcpka", DFL, S),
     k("srvtcpka", DBL, S),
@@ -480,12 +524,24 @@ pub const OPTIONS: &[Keyword] = &[
         I("proxyd stays strict: invalid responses give 502 as without this option"),
     ),
     k("checkcache", DBL, I(TUNE)),
-    k("disable-h2-upgrade", DFL, I("proxyd does not speak HTTP/2 yet, so nothing is upgraded")),
+    k(
+        "disable-h2-upgrade",
+        DFL,
+        I("proxyd does not speak HTTP/2 yet, so nothing is upgraded"),
+    ),
     k("transparent", DBL, R(LATER)),
     k("tcp-smart-accept", DFL, I(TUNE)),
     k("tcp-smart-connect", DBL, I(TUNE)),
-    k("h1-case-adjust-bogus-client", DFL, I("proxyd writes header names in lower case")),
-    k("h1-case-adjust-bogus-server", DBL, I("proxyd writes header names in lower case")),
+    k(
+        "h1-case-adjust-bogus-client",
+        DFL,
+        I("proxyd writes header names in lower case"),
+    ),
+    k(
+        "h1-case-adjust-bogus-server",
+        DBL,
+        I("proxyd writes header names in lower case"),
+    ),
     k("idle-close-on-response", DFL, I(TUNE)),
     k("http_proxy", DFBL, R(LATER)),
 ];
@@ -521,11 +577,17 @@ pub const HTTP_REQUEST_ACTIONS: &[Keyword] = &[
     a("set-src-port", R(LATER)),
     a("set-dst", R(LATER)),
     a("set-dst-port", R(LATER)),
-    a("early-hint", I("103 Early Hints are not sent; the final response is the same")),
+    a(
+        "early-hint",
+        I("103 Early Hints are not sent; the final response is the same"),
+    ),
     a("normalize-uri", R(LATER)),
     a("disable-l7-retry", I("proxyd does not retry at layer 7")),
     a("wait-for-body", R(LATER)),
-    a("wait-for-handshake", I("proxyd does not accept TLS early data, so it never waits")),
+    a(
+        "wait-for-handshake",
+        I("proxyd does not accept TLS early data, so it never waits"),
+    ),
     a("track-sc0", R(TRACK)),
     a("track-sc1", R(TRACK)),
     a("track-sc2", R(TRACK)),
@@ -538,14 +600,23 @@ pub const HTTP_REQUEST_ACTIONS: &[Keyword] = &[
     a("set-priority-class", I(TUNE)),
     a("set-priority-offset", I(TUNE)),
     a("set-nice", I(TUNE)),
-    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
-    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a(
+        "set-mark",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
+    a(
+        "set-tos",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
     a("del-acl", R(LATER)),
     a("add-acl", R(LATER)),
     a("del-map", R(LATER)),
     a("set-map", R(LATER)),
     a("silent-drop", R(LATER)),
-    a("strict-mode", I("rewrites proxyd cannot apply are refused when the file is read")),
+    a(
+        "strict-mode",
+        I("rewrites proxyd cannot apply are refused when the file is read"),
+    ),
     a("cache-use", R("the cache is not run yet")),
     a("do-resolve", R(LATER)),
     a("send-spoe-group", R(LATER)),
@@ -578,14 +649,23 @@ pub const HTTP_RESPONSE_ACTIONS: &[Keyword] = &[
     a("sc-set-gpt", R(TRACK)),
     a("sc-set-gpt0", R(TRACK)),
     a("set-nice", I(TUNE)),
-    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
-    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a(
+        "set-mark",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
+    a(
+        "set-tos",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
     a("del-acl", R(LATER)),
     a("add-acl", R(LATER)),
     a("del-map", R(LATER)),
     a("set-map", R(LATER)),
     a("silent-drop", R(LATER)),
-    a("strict-mode", I("rewrites proxyd cannot apply are refused when the file is read")),
+    a(
+        "strict-mode",
+        I("rewrites proxyd cannot apply are refused when the file is read"),
+    ),
     a("cache-store", R("the cache is not run yet")),
     a("send-spoe-group", R(LATER)),
     a("wait-for-body", R(LATER)),
@@ -612,8 +692,14 @@ pub const TCP_CONNECTION_ACTIONS: &[Keyword] = &[
     a("set-src-port", R(LATER)),
     a("set-dst", R(LATER)),
     a("set-dst-port", R(LATER)),
-    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
-    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a(
+        "set-mark",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
+    a(
+        "set-tos",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
     a("silent-drop", R(LATER)),
 ];
 
@@ -636,8 +722,14 @@ pub const TCP_SESSION_ACTIONS: &[Keyword] = &[
     a("set-src-port", R(LATER)),
     a("set-dst", R(LATER)),
     a("set-dst-port", R(LATER)),
-    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
-    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a(
+        "set-mark",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
+    a(
+        "set-tos",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
     a("silent-drop", R(LATER)),
 ];
 
@@ -665,8 +757,14 @@ pub const TCP_CONTENT_ACTIONS: &[Keyword] = &[
     a("set-priority-class", I(TUNE)),
     a("set-priority-offset", I(TUNE)),
     a("set-nice", I(TUNE)),
-    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
-    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a(
+        "set-mark",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
+    a(
+        "set-tos",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
     a("silent-drop", R(LATER)),
     a("switch-mode", R(LATER)),
     a("use-service", R(LATER)),
@@ -689,8 +787,14 @@ pub const TCP_RESPONSE_ACTIONS: &[Keyword] = &[
     a("sc-set-gpt", R(TRACK)),
     a("sc-set-gpt0", R(TRACK)),
     a("set-nice", I(TUNE)),
-    a("set-mark", R("it steers packets through policy routing; proxyd cannot set it yet")),
-    a("set-tos", R("it steers packets through policy routing; proxyd cannot set it yet")),
+    a(
+        "set-mark",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
+    a(
+        "set-tos",
+        R("it steers packets through policy routing; proxyd cannot set it yet"),
+    ),
     a("silent-drop", R(LATER)),
     a("send-spoe-group", R(LATER)),
 ];
@@ -767,7 +871,9 @@ pub fn markdown() -> String {
         }
     }
     for (title, table) in ACTION_TABLES {
-        o.push_str(&format!("\n## {title} actions\n\n| action | status |\n|---|---|\n"));
+        o.push_str(&format!(
+            "\n## {title} actions\n\n| action | status |\n|---|---|\n"
+        ));
         for kw in table.iter() {
             o.push_str(&format!("| `{}` | {} |\n", kw.name, status_text(kw.status)));
         }

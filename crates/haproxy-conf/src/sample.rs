@@ -208,8 +208,7 @@ impl MatchMethod {
     }
 
     pub const NAMES: &'static [&'static str] = &[
-        "str", "beg", "end", "sub", "dir", "dom", "reg", "len", "found", "int", "ip", "bool",
-        "bin",
+        "str", "beg", "end", "sub", "dir", "dom", "reg", "len", "found", "int", "ip", "bool", "bin",
     ];
 
     fn default_for(t: ValueType) -> MatchMethod {
@@ -351,7 +350,9 @@ fn converter(part: &str) -> Result<Converter, SampleError> {
         "lower" => Converter::Lower,
         "upper" => Converter::Upper,
         _ if samples::is_known_converter(name) => {
-            return Err(refused(format!("converter `{name}` is not run by proxyd yet")))
+            return Err(refused(format!(
+                "converter `{name}` is not run by proxyd yet"
+            )))
         }
         _ => {
             return Err(bad(
@@ -525,7 +526,11 @@ fn fetch(name: &str, args: Option<&[&str]>, whole: &str) -> Result<Fetch, Sample
         "wait_end" => Fetch::WaitEnd,
         "nbsrv" => {
             too_many(1)?;
-            Fetch::Nbsrv(args.first().filter(|a| !a.is_empty()).map(|a| a.to_string()))
+            Fetch::Nbsrv(
+                args.first()
+                    .filter(|a| !a.is_empty())
+                    .map(|a| a.to_string()),
+            )
         }
         "srv_is_up" => {
             too_many(1)?;
@@ -689,7 +694,7 @@ fn net_pattern(w: &str) -> Result<Pattern, SampleError> {
 
 fn hex_pattern(w: &str) -> Result<Pattern, SampleError> {
     let bytes = w.as_bytes();
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(bad(
             format!("`{w}` is not hexadecimal bytes (odd length)"),
             None,

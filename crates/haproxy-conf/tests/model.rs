@@ -92,7 +92,10 @@ fn binds_balance_acls_and_rules() {
         HttpReqAction::Header(HeaderAction::Set(n, v)) if n == "X-Proto" && v.0 == "http"
     ));
     let redirect = &fe.rules.redirect[0];
-    assert_eq!((redirect.action.kind, redirect.action.code), (RedirectKind::Scheme, 301));
+    assert_eq!(
+        (redirect.action.kind, redirect.action.code),
+        (RedirectKind::Scheme, 301)
+    );
     assert!(redirect.cond.as_ref().unwrap().any_of[0][0].negate);
     assert_eq!(
         proxy(&l, "api").balance,
@@ -106,7 +109,11 @@ fn binds_balance_acls_and_rules() {
     let l = load(&format!(
         "{BASE}backend web\n  balance url_param userid check_post\n  server a 10.0.0.1:80\n"
     ));
-    assert!(l.diags.has_code(haproxy_conf::codes::REFUSED), "{:?}", l.diags);
+    assert!(
+        l.diags.has_code(haproxy_conf::codes::REFUSED),
+        "{:?}",
+        l.diags
+    );
 }
 
 #[test]

@@ -77,9 +77,9 @@ pub fn matches(acl: &Acl, sample: &dyn Sample) -> bool {
 fn matches_one(acl: &Acl, v: &Value, p: &Pattern) -> bool {
     match (v, p) {
         (Value::Ip(ip), Pattern::Net(net, len)) => in_net(*ip, *net, *len),
-        (Value::Str(s), Pattern::Net(net, len)) => s
-            .parse::<IpAddr>()
-            .is_ok_and(|ip| in_net(ip, *net, *len)),
+        (Value::Str(s), Pattern::Net(net, len)) => {
+            s.parse::<IpAddr>().is_ok_and(|ip| in_net(ip, *net, *len))
+        }
         (Value::Int(n), Pattern::Int(lo, hi)) if acl.method == MatchMethod::Int => {
             lo <= n && n <= hi
         }
@@ -278,7 +278,10 @@ mod tests {
         );
         assert!(m(&acl("hdr(host)", &["-i"], &["test.domain.com"]), &r));
         assert!(m(&acl("req.hdr(Host)", &["-i"], &["test.domain.com"]), &r));
-        assert!(m(&acl("req.hdr(host),lower", &[], &["test.domain.com"]), &r));
+        assert!(m(
+            &acl("req.hdr(host),lower", &[], &["test.domain.com"]),
+            &r
+        ));
         assert!(m(&acl("hdr_dom(host)", &["-i"], &["domain.com"]), &r));
         assert!(!m(&acl("hdr_dom(host)", &["-i"], &["main.com"]), &r));
         assert!(m(&acl("hdr_end(host)", &["-i"], &[".com"]), &r));

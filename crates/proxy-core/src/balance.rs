@@ -297,9 +297,7 @@ impl Balancer {
         }
         let w = |i: usize| u64::from(servers[i].effective_weight(now));
         let chosen = match (&self.algo, key) {
-            (Algorithm::RoundRobin, _) | (Algorithm::Hash { .. }, _) => {
-                self.smooth_rr(&cands, &w)
-            }
+            (Algorithm::RoundRobin, _) | (Algorithm::Hash { .. }, _) => self.smooth_rr(&cands, &w),
             (Algorithm::StaticRr, _) => {
                 let total: u64 = cands.iter().map(|&i| w(i)).sum();
                 let slot = self.cursor % total.max(1);
@@ -453,7 +451,11 @@ mod tests {
             let mut c = [0; 3];
             for i in 0..3000u32 {
                 let h = crate::hash::sdbm(format!("/img/{i}.png").as_bytes());
-                let h = if consistent { crate::hash::avalanche(h) } else { h };
+                let h = if consistent {
+                    crate::hash::avalanche(h)
+                } else {
+                    h
+                };
                 if let Pick::Server(s) = b.pick(&servers, 0, Some(h)) {
                     c[s] += 1;
                 }
@@ -477,6 +479,30 @@ mod tests {
         let mut b = Balancer::new(Algorithm::Hash { consistent: false }, false, 1);
         assert_eq!(b.pick(&servers, 0, Some(1)), Pick::Server(1));
         assert_eq!(b.pick(&servers, 0, Some(3)), Pick::Server(0));
+    }
+
+    #[test]
+    fn consistent_ring_picks_haproxys_servers() {
+        // Measured with HAProxy 2.6: `balance uri` + `hash-type consistent`, four servers
+        // of weight 1 (ids 1..4); the key is sdbm of the path with avalanche.
+        let mut servers: Vec<Server> = (0..4).map(|_| Server::new(1)).collect();
+        for (i, s) in servers.iter_mut().enumerate() {
+            s.puid = i as u32 + 1;
+        }
+        let mut b = Balancer::new(Algorithm::Hash { consistent: true }, false, 1);
+        for (path, want) in [
+            ("/img/0/0.png", 3),
+            ("/img/1/1.png", 3),
+            ("/img/2/2.png", 0),
+            ("/img/3/3.png", 1),
+            ("/img/4/4.png", 2),
+            ("/img/5/5.png", 2),
+            ("/img/6/6.png", 0),
+            ("/img/4/11.png", 1),
+        ] {
+            let key = crate::hash::avalanche(crate::hash::sdbm(path.as_bytes()));
+            assert_eq!(b.pick(&servers, 0, Some(key)), Pick::Server(want), "{path}");
+        }
     }
 
     #[test]

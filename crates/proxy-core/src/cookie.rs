@@ -58,17 +58,14 @@ pub struct ClientCookie {
 
 /// The `NAME=value` pairs of `Cookie` header values.
 fn pairs<'a>(values: &'a [&'a str]) -> impl Iterator<Item = (&'a str, &'a str)> + 'a {
-    values
-        .iter()
-        .flat_map(|v| v.split(';'))
-        .filter_map(|c| {
-            let c = c.trim();
-            match c.split_once('=') {
-                Some((k, v)) => Some((k.trim(), v.trim())),
-                None if !c.is_empty() => Some((c, "")),
-                None => None,
-            }
-        })
+    values.iter().flat_map(|v| v.split(';')).filter_map(|c| {
+        let c = c.trim();
+        match c.split_once('=') {
+            Some((k, v)) => Some((k.trim(), v.trim())),
+            None if !c.is_empty() => Some((c, "")),
+            None => None,
+        }
+    })
 }
 
 /// Find the persistence cookie in the request's `Cookie` headers. With `maxidle` /
@@ -76,7 +73,8 @@ fn pairs<'a>(values: &'a [&'a str]) -> impl Iterator<Item = (&'a str, &'a str)> 
 pub fn read_request(cfg: &Cookie, cookies: &[&str], now_s: u64) -> Option<ClientCookie> {
     let (_, value) = pairs(cookies).find(|(k, _)| *k == cfg.name)?;
     let server = match cfg.mode {
-        CookieMode::Prefix => value.split_once(PREFIX_SEP)?.0,
+        // Without a separator the whole value names the server (as in HAProxy).
+        CookieMode::Prefix => value.split(PREFIX_SEP).next().unwrap_or(value),
         _ => value.split(DATE_SEP).next().unwrap_or(value),
     };
     if server.is_empty() {
@@ -296,8 +294,14 @@ mod tests {
     #[test]
     fn dynamic_cookies_are_haproxys() {
         // Values HAProxy 2.6 set for these servers with `dynamic-cookie-key secret`.
-        assert_eq!(dynamic("secret", "127.0.0.1:18101".parse().unwrap()), "3b12fdbe79df73bb");
-        assert_eq!(dynamic("secret", "127.0.0.2:18102".parse().unwrap()), "576e6ea1622b44df");
+        assert_eq!(
+            dynamic("secret", "127.0.0.1:18101".parse().unwrap()),
+            "3b12fdbe79df73bb"
+        );
+        assert_eq!(
+            dynamic("secret", "127.0.0.2:18102".parse().unwrap()),
+            "576e6ea1622b44df"
+        );
     }
 
     #[test]
@@ -362,7 +366,12 @@ mod tests {
             r.set_cookies,
             Some(vec!["SERVERID=s2~abc; path=/".to_string()])
         );
-        assert_eq!(read_request(&c, &["SERVERID=s2~abc"], 0).unwrap().server, "s2");
+        assert_eq!(
+            read_request(&c, &["SERVERID=s2~abc"], 0).unwrap().server,
+            "s2"
+        );
+        // HAProxy: no separator, the whole value names the server.
+        assert_eq!(read_request(&c, &["SERVERID=s2"], 0).unwrap().server, "s2");
         assert_eq!(
             rewrite_request(&c, &["SERVERID=s2~abc"]),
             Some(vec!["SERVERID=abc".to_string()])

@@ -49,7 +49,10 @@ pub fn avalanche(mut a: u32) -> u32 {
     a = a.wrapping_add(0x1656_67b1).wrapping_add(a << 5);
     a = a.wrapping_add(0xd3a2_646c) ^ (a << 9);
     a = a.wrapping_add(0xfd70_46c5).wrapping_add(a << 3);
-    (a ^ 0xb55a_4f09) ^ (a >> 16)
+    a = (a ^ 0xb55a_4f09) ^ (a >> 16);
+    // HAProxy then multiplies by a prime near 3/4 of 2^32 to spread the results (found
+    // with traffic: without it consistent hashing picks other servers than HAProxy's).
+    a.wrapping_mul(3_221_225_473)
 }
 
 /// The key hash of `hash-type`'s function and modifier.
@@ -167,7 +170,10 @@ mod tests {
     #[test]
     fn request_parts() {
         assert_eq!(uri_part("/a/b/c?x=1", None, None, false, false), "/a/b/c");
-        assert_eq!(uri_part("/a/b/c?x=1", None, None, true, false), "/a/b/c?x=1");
+        assert_eq!(
+            uri_part("/a/b/c?x=1", None, None, true, false),
+            "/a/b/c?x=1"
+        );
         assert_eq!(uri_part("/a/b/c?x=1", None, Some(2), false, false), "/a/b");
         assert_eq!(uri_part("/a/b/c?x=1", Some(4), None, false, false), "/a/b");
         assert_eq!(

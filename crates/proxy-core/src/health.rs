@@ -262,7 +262,11 @@ mod tests {
         h.result(2, true);
         assert_eq!(h.next_interval(), 2000, "back to inter after a result");
         assert_eq!(h.on_error(3, OnError::SuddenDeath), None);
-        assert_eq!(h.result(4, false), Some(Transition::Down), "one more failure");
+        assert_eq!(
+            h.result(4, false),
+            Some(Transition::Down),
+            "one more failure"
+        );
         let mut h = Health::new(t);
         assert_eq!(h.on_error(5, OnError::MarkDown), Some(Transition::Down));
         let mut h = Health::new(t);
@@ -273,7 +277,10 @@ mod tests {
     #[test]
     fn agent_replies() {
         let r = parse_agent(b"75%, drain\r\n");
-        assert_eq!((r.weight_pct, r.admin, r.up), (Some(75), Some(Admin::Drain), None));
+        assert_eq!(
+            (r.weight_pct, r.admin, r.up),
+            (Some(75), Some(Admin::Drain), None)
+        );
         let r = parse_agent(b"down#disk full\n");
         assert_eq!(r.up, Some(false));
         let r = parse_agent(b"UP\tmaxconn:30 ready");
@@ -286,8 +293,18 @@ mod tests {
                 maxconn: Some(30)
             }
         );
-        assert_eq!(parse_agent(b"stopped"), AgentReply { up: Some(false), ..AgentReply::default() });
-        assert_eq!(parse_agent(b"\n50%"), AgentReply::default(), "only the first line");
+        assert_eq!(
+            parse_agent(b"stopped"),
+            AgentReply {
+                up: Some(false),
+                ..AgentReply::default()
+            }
+        );
+        assert_eq!(
+            parse_agent(b"\n50%"),
+            AgentReply::default(),
+            "only the first line"
+        );
     }
 
     #[test]

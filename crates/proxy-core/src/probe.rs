@@ -198,7 +198,11 @@ mod tests {
         let pass = |e: &Expect, r: &[u8]| judge_http(e, r, true) == Judged::Pass;
         let e = expect("status 200");
         assert!(pass(&e, ok) && !pass(&e, redirect));
-        assert_eq!(judge_http(&e, ok, false), Judged::Pass, "the status line is enough");
+        assert_eq!(
+            judge_http(&e, ok, false),
+            Judged::Pass,
+            "the status line is enough"
+        );
         let e = expect("status 200-399,503");
         assert!(pass(&e, redirect) && pass(&e, err));
         assert!(pass(&expect("rstatus ^5"), err));

@@ -125,7 +125,8 @@ fn v2(buf: &[u8]) -> Parsed {
         0x1 => {
             let addrs = match fam {
                 0x11 if a.len() >= 12 => {
-                    let ip = |o: usize| IpAddr::V4(Ipv4Addr::new(a[o], a[o + 1], a[o + 2], a[o + 3]));
+                    let ip =
+                        |o: usize| IpAddr::V4(Ipv4Addr::new(a[o], a[o + 1], a[o + 2], a[o + 3]));
                     Addresses::Proxied {
                         src: SocketAddr::new(ip(0), u16::from_be_bytes([a[8], a[9]])),
                         dst: SocketAddr::new(ip(4), u16::from_be_bytes([a[10], a[11]])),
@@ -287,7 +288,12 @@ mod tests {
             b"PROXY TCP4  1.2.3.4 5.6.7.8 1 2\r\n",
             b"PROXY TCP5 1.2.3.4 5.6.7.8 1 2\r\n",
         ] {
-            assert_eq!(parse(bad), Parsed::Invalid, "{}", String::from_utf8_lossy(bad));
+            assert_eq!(
+                parse(bad),
+                Parsed::Invalid,
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
         }
         assert_eq!(parse(&[b'P'; 200]), Parsed::Invalid);
         let long = [b"PROXY ".as_slice(), &[b'x'; 110]].concat();

@@ -129,7 +129,10 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> 
             }
             "-m" => {
                 let v = value(&mut it, "-m")?;
-                a.memory_mb = Some(v.parse().map_err(|_| CliError::NotANumber(arg.clone(), v))?);
+                a.memory_mb = Some(
+                    v.parse()
+                        .map_err(|_| CliError::NotANumber(arg.clone(), v))?,
+                );
             }
             "-C" => a.chdir = Some(PathBuf::from(value(&mut it, "-C")?)),
             "-dW" => a.warnings_fatal = true,
@@ -139,8 +142,8 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> 
             "-h" | "--help" => a.help = true,
             "--" => a.files.extend(it.by_ref().map(PathBuf::from)),
             // Debug switches of HAProxy that change nothing here (said at start).
-            "-dM" | "-dV" | "-dS" | "-dG" | "-dD" | "-dK" | "-de" | "-dp" | "-dk" | "-dL" | "-dR"
-            | "-dt" => a.ignored_debug.push(arg.clone()),
+            "-dM" | "-dV" | "-dS" | "-dG" | "-dD" | "-dK" | "-de" | "-dp" | "-dk" | "-dL"
+            | "-dR" | "-dt" => a.ignored_debug.push(arg.clone()),
             other => return Err(CliError::Unknown(other.to_string())),
         }
     }
@@ -159,7 +162,9 @@ impl Args {
         if self.master_worker_systemd {
             out.push(format!("`-Ws` (master-worker with systemd notify) is not run yet: {later}; start proxyd without it (systemd Type=simple or forking with -D)"));
         } else if self.master_worker {
-            out.push(format!("`-W` (master-worker) is not run yet: {later}; start proxyd without it"));
+            out.push(format!(
+                "`-W` (master-worker) is not run yet: {later}; start proxyd without it"
+            ));
         }
         if self.master_socket.is_some() {
             out.push(format!("`-S` (the master CLI) is not run yet: {later}"));
@@ -168,7 +173,9 @@ impl Args {
             out.push(format!("`-sf`/`-st` (finishing the old process after a reload) are not run yet: {later}; stop the old proxyd, then start the new one"));
         }
         if self.socket_transfer.is_some() {
-            out.push(format!("`-x` (taking over listening sockets) is not run yet: {later}"));
+            out.push(format!(
+                "`-x` (taking over listening sockets) is not run yet: {later}"
+            ));
         }
         out
     }
@@ -177,7 +184,9 @@ impl Args {
     pub fn notices(&self) -> Vec<String> {
         let mut out = Vec::new();
         if let Some(m) = self.memory_mb {
-            out.push(format!("`-m {m}`: proxyd sets no memory limit of its own (use systemd's MemoryMax=)"));
+            out.push(format!(
+                "`-m {m}`: proxyd sets no memory limit of its own (use systemd's MemoryMax=)"
+            ));
         }
         if let Some(p) = &self.local_peer {
             out.push(format!("`-L {p}`: peers are not run by proxyd yet"));
@@ -214,7 +223,10 @@ mod tests {
         // -N is the per-proxy default (HAProxy's maxpconn), -n the global limit.
         assert_eq!((a.proxy_maxconn, a.maxconn), (Some(100), None));
         assert_eq!(p("-n 50").unwrap().maxconn, Some(50));
-        assert!(!a.refused().is_empty(), "-Ws and -sf are refused until reload exists");
+        assert!(
+            !a.refused().is_empty(),
+            "-Ws and -sf are refused until reload exists"
+        );
     }
 
     #[test]

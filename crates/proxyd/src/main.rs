@@ -51,8 +51,7 @@ fn run(args: &cli::Args) -> anyhow::Result<u8> {
     }
     // -C: the files (and the paths they name) are read from there, by -c and the daemon.
     if let Some(dir) = &args.chdir {
-        std::env::set_current_dir(dir)
-            .map_err(|e| anyhow::anyhow!("-C {}: {e}", dir.display()))?;
+        std::env::set_current_dir(dir).map_err(|e| anyhow::anyhow!("-C {}: {e}", dir.display()))?;
     }
     if args.check {
         return check::check(args);

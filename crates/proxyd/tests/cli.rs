@@ -126,7 +126,10 @@ fn condition_evaluation() {
     assert_eq!(proxyd(&["-cc", "nonsense(("]).status.code(), Some(2));
     // The text is read as a config line (quotes removed), as HAProxy reads it.
     assert_eq!(proxyd(&["-cc", "streq(foo,'foo')"]).status.code(), Some(0));
-    assert_eq!(proxyd(&["-cc", "streq(foo,\"bar\")"]).status.code(), Some(1));
+    assert_eq!(
+        proxyd(&["-cc", "streq(foo,\"bar\")"]).status.code(),
+        Some(1)
+    );
 }
 
 #[test]
@@ -155,5 +158,8 @@ fn unknown_option_and_version() {
     assert!(v.starts_with("HAProxy version 2.6."), "{v}");
     assert!(v.contains("proxyd"), "{v}");
     let vv = stdout(&proxyd(&["-vv"]));
-    assert!(vv.lines().any(|l| l.starts_with("Feature list : +")), "{vv}");
+    assert!(
+        vv.lines().any(|l| l.starts_with("Feature list : +")),
+        "{vv}"
+    );
 }

@@ -147,11 +147,13 @@ pub fn sample_diag(e: SampleError, span: Span) -> Diagnostic {
     } else {
         codes::BAD_VALUE
     };
-    let mut d = Diagnostic::error(code, e.message).at(span).label(if e.refused {
-        "not supported by proxyd yet"
-    } else {
-        "invalid"
-    });
+    let mut d = Diagnostic::error(code, e.message)
+        .at(span)
+        .label(if e.refused {
+            "not supported by proxyd yet"
+        } else {
+            "invalid"
+        });
     if let Some(h) = e.help {
         d = d.help(h);
     }
@@ -191,8 +193,11 @@ pub fn typed_acl(
             "-m" | "-u" | "-f" | "-M" => {
                 let Some(v) = rest.get(i + 1) else {
                     diags.push(
-                        Diagnostic::error(codes::MISSING_ARG, format!("ACL flag `{t}` expects a value"))
-                            .at(w.span),
+                        Diagnostic::error(
+                            codes::MISSING_ARG,
+                            format!("ACL flag `{t}` expects a value"),
+                        )
+                        .at(w.span),
                     );
                     return None;
                 };

@@ -173,13 +173,22 @@ impl Builder<'_> {
                     g.ssl_default_bind_max_ver = Some("TLSv1.3".into());
                 }
                 // What rustls does anyway: no SSLv3/TLS1.0/1.1, no tickets by default.
-                "no-sslv3" | "no-tlsv10" | "no-tlsv11" | "no-tls-tickets"
-                | "prefer-client-ciphers" | "strict-sni" | "no-ca-names" | "allow-0rtt" => {}
+                "no-sslv3"
+                | "no-tlsv10"
+                | "no-tlsv11"
+                | "no-tls-tickets"
+                | "prefer-client-ciphers"
+                | "strict-sni"
+                | "no-ca-names"
+                | "allow-0rtt" => {}
                 "force-sslv3" | "force-tlsv10" | "force-tlsv11" => {
                     self.diags.push(
                         Diagnostic::error(
                             codes::REFUSED,
-                            format!("`ssl-default-bind-options {}`: rustls does not speak it", w.text),
+                            format!(
+                                "`ssl-default-bind-options {}`: rustls does not speak it",
+                                w.text
+                            ),
                         )
                         .at(w.span)
                         .label("not supported by proxyd")
@@ -191,7 +200,9 @@ impl Builder<'_> {
                     self.diags.push(
                         Diagnostic::warning(
                             codes::NOT_IMPLEMENTED,
-                            format!("`ssl-default-bind-options {other}` is not run by proxyd, ignored"),
+                            format!(
+                                "`ssl-default-bind-options {other}` is not run by proxyd, ignored"
+                            ),
                         )
                         .at(w.span)
                         .label("ignored"),

@@ -187,9 +187,25 @@ impl Builder<'_> {
             None => (m.text.clone(), negate),
         };
         let kinds: &[&str] = if http {
-            &["status", "rstatus", "string", "rstring", "hdr", "fhdr", "string-lf", "rstring-lf"]
+            &[
+                "status",
+                "rstatus",
+                "string",
+                "rstring",
+                "hdr",
+                "fhdr",
+                "string-lf",
+                "rstring-lf",
+            ]
         } else {
-            &["string", "rstring", "binary", "rbinary", "string-lf", "binary-lf"]
+            &[
+                "string",
+                "rstring",
+                "binary",
+                "rbinary",
+                "string-lf",
+                "binary-lf",
+            ]
         };
         if !kinds.contains(&m_text.as_str()) {
             let mut d = Diagnostic::error(
@@ -370,7 +386,9 @@ impl Builder<'_> {
         };
         let rest = &line.words[a + 1..];
         let step = match d.text.as_str() {
-            "connect" => self.check_connect(rest, "http-check").map(CheckStep::Connect),
+            "connect" => self
+                .check_connect(rest, "http-check")
+                .map(CheckStep::Connect),
             "send" => self.http_send(rest),
             "expect" => self
                 .check_expect(rest, "http-check", true)
@@ -453,7 +471,9 @@ impl Builder<'_> {
             v
         };
         let step = match d.text.as_str() {
-            "connect" => self.check_connect(rest, "tcp-check").map(CheckStep::Connect),
+            "connect" => self
+                .check_connect(rest, "tcp-check")
+                .map(CheckStep::Connect),
             "send" => data(self).map(|v| CheckStep::Send(v.text.clone().into_bytes())),
             "send-lf" => {
                 let v = data(self);
@@ -462,7 +482,11 @@ impl Builder<'_> {
                         Some(CheckStep::Send(v.text.replace("%%", "%").into_bytes()))
                     }
                     Some(_) => {
-                        self.refuse_check(d, "tcp-check send-lf", "log-format values are not evaluated yet");
+                        self.refuse_check(
+                            d,
+                            "tcp-check send-lf",
+                            "log-format values are not evaluated yet",
+                        );
                         None
                     }
                     None => None,
@@ -492,7 +516,11 @@ impl Builder<'_> {
                 None => None,
             },
             "send-binary-lf" => {
-                self.refuse_check(d, "tcp-check send-binary-lf", "log-format values are not evaluated yet");
+                self.refuse_check(
+                    d,
+                    "tcp-check send-binary-lf",
+                    "log-format values are not evaluated yet",
+                );
                 None
             }
             "expect" => self

@@ -290,7 +290,9 @@ impl<'d> Builder<'d> {
                     )
                     .at(line.span())
                     .label("ignored")
-                    .help(format!("{why}; it cannot change who gets in or where traffic goes")),
+                    .help(format!(
+                        "{why}; it cannot change who gets in or where traffic goes"
+                    )),
                 );
                 // Still read: its value is checked as HAProxy checks it.
                 Some((kw, args_at, negated))

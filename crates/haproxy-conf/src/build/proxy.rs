@@ -1,11 +1,11 @@
 //! Lines of `defaults`, `frontend`, `backend` and `listen` sections.
 
 use super::condition;
+use super::rules::TcpPhase;
 use super::Builder;
 use crate::codes;
 use crate::model::*;
 use crate::registry::{self, Status};
-use super::rules::TcpPhase;
 use crate::source::{Line, Word};
 use conf_diag::Diagnostic;
 
@@ -421,7 +421,11 @@ impl Builder<'_> {
                     );
                     return;
                 }
-                if name == "redispatch" && args.first().is_some_and(|w| w.text != "1" && w.text != "-1") {
+                if name == "redispatch"
+                    && args
+                        .first()
+                        .is_some_and(|w| w.text != "1" && w.text != "-1")
+                {
                     self.diags.push(
                         Diagnostic::error(
                             codes::REFUSED,
@@ -733,11 +737,18 @@ impl Builder<'_> {
                 return;
             }
         }
+        // HAProxy: consistent hashing without a function is sdbm with avalanche.
+        let mut function_named = false;
         for w in &line.words[a + 1..] {
             match w.text.as_str() {
-                "sdbm" => h.function = HashFunction::Sdbm,
-                "djb2" => h.function = HashFunction::Djb2,
-                "crc32" => h.function = HashFunction::Crc32,
+                "sdbm" | "djb2" | "crc32" => {
+                    function_named = true;
+                    h.function = match w.text.as_str() {
+                        "djb2" => HashFunction::Djb2,
+                        "crc32" => HashFunction::Crc32,
+                        _ => HashFunction::Sdbm,
+                    };
+                }
                 "avalanche" => h.avalanche = true,
                 "wt6" => {
                     self.diags.push(
@@ -760,6 +771,9 @@ impl Builder<'_> {
                     return;
                 }
             }
+        }
+        if h.consistent && !function_named {
+            h.avalanche = true;
         }
         p.hash_type = h;
     }
@@ -940,9 +954,12 @@ impl Builder<'_> {
                         Ok(n) => t.size = n,
                         Err(e) => {
                             self.diags.push(
-                                Diagnostic::error(codes::BAD_VALUE, format!("stick-table size: {e}"))
-                                    .at(line.words[i + 1].span)
-                                    .help("write e.g. `size 100k`"),
+                                Diagnostic::error(
+                                    codes::BAD_VALUE,
+                                    format!("stick-table size: {e}"),
+                                )
+                                .at(line.words[i + 1].span)
+                                .help("write e.g. `size 100k`"),
                             );
                             return;
                         }
@@ -1193,8 +1210,16 @@ impl Builder<'_> {
                 self.unknown(
                     Some(t),
                     &other,
-                    ["compression", "trace", "cache", "spoe", "bwlim-in", "bwlim-out", "fcgi-app"]
-                        .into_iter(),
+                    [
+                        "compression",
+                        "trace",
+                        "cache",
+                        "spoe",
+                        "bwlim-in",
+                        "bwlim-out",
+                        "fcgi-app",
+                    ]
+                    .into_iter(),
                     "filter",
                 );
                 return;
@@ -1208,7 +1233,9 @@ impl Builder<'_> {
                 )
                 .at(line.span())
                 .label("not supported by proxyd yet")
-                .help(format!("{why}; HAProxy accepts it: keep this proxy on HAProxy for now")),
+                .help(format!(
+                    "{why}; HAProxy accepts it: keep this proxy on HAProxy for now"
+                )),
             );
         }
     }

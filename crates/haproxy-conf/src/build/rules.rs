@@ -65,7 +65,13 @@ impl<'w> Args<'w> {
 
 impl Builder<'_> {
     /// The next word of an action, or an error saying what is missing.
-    fn need<'w>(&mut self, a: &mut Args<'w>, at: Span, action: &str, what: &str) -> Option<&'w Word> {
+    fn need<'w>(
+        &mut self,
+        a: &mut Args<'w>,
+        at: Span,
+        action: &str,
+        what: &str,
+    ) -> Option<&'w Word> {
         let w = a.next();
         if w.is_none() {
             self.missing(at, action, what);
@@ -206,7 +212,9 @@ impl Builder<'_> {
                     )
                     .at(w.span)
                     .label("ignored")
-                    .help(format!("{why}; it cannot change who gets in or where traffic goes")),
+                    .help(format!(
+                        "{why}; it cannot change who gets in or where traffic goes"
+                    )),
                 );
                 false
             }
@@ -321,12 +329,13 @@ impl Builder<'_> {
     }
 
     /// A reply written as words from `status` on (`http-error`).
-    pub(super) fn reply_words(&mut self, words: &[Word], line: Span, action: &str) -> Option<Reply> {
-        let mut args = Args {
-            words,
-            i: 0,
-            line,
-        };
+    pub(super) fn reply_words(
+        &mut self,
+        words: &[Word],
+        line: Span,
+        action: &str,
+    ) -> Option<Reply> {
+        let mut args = Args { words, i: 0, line };
         self.reply(&mut args, action, 200)
     }
 
@@ -484,10 +493,15 @@ impl Builder<'_> {
             "set-header" | "add-header" => {
                 let (Some(n), Some(v)) = (a.next(), a.next()) else {
                     self.diags.push(
-                        Diagnostic::error(codes::MISSING_ARG, format!("`{action}` expects a header name and a value"))
-                            .at(line)
-                            .label("a value missing")
-                            .help(format!("write `{action} NAME VALUE` (quote a value with spaces)")),
+                        Diagnostic::error(
+                            codes::MISSING_ARG,
+                            format!("`{action}` expects a header name and a value"),
+                        )
+                        .at(line)
+                        .label("a value missing")
+                        .help(format!(
+                            "write `{action} NAME VALUE` (quote a value with spaces)"
+                        )),
                     );
                     return None;
                 };
@@ -539,7 +553,11 @@ impl Builder<'_> {
         };
         let regex_and = |me: &mut Self, a: &mut Args<'_>| -> Option<(Regex, String)> {
             let (Some(r), Some(w)) = (a.next(), a.next()) else {
-                me.missing(a.line, &format!("http-request {name}"), "a regex and a replacement");
+                me.missing(
+                    a.line,
+                    &format!("http-request {name}"),
+                    "a regex and a replacement",
+                );
                 return None;
             };
             let regex = me.regex(r, false)?;
@@ -606,11 +624,7 @@ impl Builder<'_> {
     /// A table says an action runs but this builder has no code for it.
     fn unrun(&mut self, at: Span, what: &str) {
         self.diags.push(
-            Diagnostic::error(
-                codes::REFUSED,
-                format!("`{what}` is not run by proxyd yet"),
-            )
-            .at(at),
+            Diagnostic::error(codes::REFUSED, format!("`{what}` is not run by proxyd yet")).at(at),
         );
     }
 
@@ -756,7 +770,11 @@ impl Builder<'_> {
         }
         match cond {
             Some(c) => p.monitor_fail.push(c),
-            None => self.missing(line.span(), "monitor fail", "`if` or `unless` and a condition"),
+            None => self.missing(
+                line.span(),
+                "monitor fail",
+                "`if` or `unless` and a condition",
+            ),
         }
     }
 

@@ -12,7 +12,8 @@ use crate::registry::Status::{self, Ignored as I, Refused as R, Supported as S};
 /// A `server`/`bind` option: its name, whether it takes a value, and what proxyd does.
 pub type Opt = (&'static str, bool, Status);
 
-const TLS_SRV: &str = "proxyd speaks TLS to servers only for health checks (`check-ssl`), with rustls' defaults";
+const TLS_SRV: &str =
+    "proxyd speaks TLS to servers only for health checks (`check-ssl`), with rustls' defaults";
 const TLS_BIND: &str = "proxyd uses rustls' safe protocol versions, cipher suites and groups";
 const TUNING: &str = "a tuning knob proxyd has no equivalent for";
 

@@ -298,7 +298,7 @@ pub async fn serve(
                 errors += 1;
                 // The same message every time would flood: say the first and every
                 // thousandth.
-                if errors == 1 || errors % 1000 == 0 {
+                if errors == 1 || errors.is_multiple_of(1000) {
                     log(&format!(
                         "frontend {}: accept on {}: {e} ({errors} errors so far)",
                         fe.name, l.on

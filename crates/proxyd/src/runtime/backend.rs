@@ -274,8 +274,7 @@ impl BackendRt {
             let room = s.maxconn_now().is_none_or(|m| s.counters.current() < m);
             let up = s.is_up()
                 || (self.persist
-                    && s
-                        .state
+                    && s.state
                         .lock()
                         .map(|st| st.admin != proxy_core::health::Admin::Maint)
                         .unwrap_or(false));
@@ -313,6 +312,9 @@ impl BackendRt {
         match s.observe {
             None => return,
             Some(Observe::Layer4) if !connect => return,
+            // In layer 7 a connection that opens says nothing yet: only its response
+            // resets the count of errors in a row.
+            Some(Observe::Layer7) if connect && !error => return,
             _ => {}
         }
         if let Some(t) = s.observed(now, error) {

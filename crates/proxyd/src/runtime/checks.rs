@@ -154,14 +154,8 @@ fn check_target(s: &ServerRt, spec: &CheckSpec, step: Option<&CheckConnect>) -> 
     match base {
         Target::Unix(p) => Some(Target::Unix(p)),
         Target::Inet(a) => {
-            let ip = step
-                .and_then(|c| c.addr)
-                .or(spec.addr)
-                .unwrap_or(a.ip());
-            let port = step
-                .and_then(|c| c.port)
-                .or(spec.port)
-                .unwrap_or(a.port());
+            let ip = step.and_then(|c| c.addr).or(spec.addr).unwrap_or(a.ip());
+            let port = step.and_then(|c| c.port).or(spec.port).unwrap_or(a.port());
             Some(Target::Inet(SocketAddr::new(ip, port)))
         }
     }
@@ -199,7 +193,12 @@ async fn open(
         .await
         .map_err(|_| CheckStatus::L4Con)?;
     if spec.send_proxy || step.is_some_and(|c| c.send_proxy) {
-        let hdr = proxy_header_local(s.send_proxy);
+        // HAProxy's checks: v2 says LOCAL; v1 gives the check connection's own addresses.
+        let addrs = match &stream {
+            ServerStream::Tcp(t) => t.local_addr().ok().zip(t.peer_addr().ok()),
+            ServerStream::Unix(_) => None,
+        };
+        let hdr = proxy_header_local(s.send_proxy, addrs);
         if stream.write_all(&hdr).await.is_err() {
             return Err(CheckStatus::L4Con);
         }
@@ -214,9 +213,9 @@ async fn open(
             let c = super::tls::insecure_connector().map_err(|_| CheckStatus::L6Rsp)?;
             let name = match &target {
                 Target::Inet(a) => rustls::pki_types::ServerName::from(a.ip()),
-                Target::Unix(_) => rustls::pki_types::ServerName::from(std::net::IpAddr::from(
-                    [127, 0, 0, 1],
-                )),
+                Target::Unix(_) => {
+                    rustls::pki_types::ServerName::from(std::net::IpAddr::from([127, 0, 0, 1]))
+                }
             };
             (c, name)
         }
@@ -342,9 +341,7 @@ async fn run_steps(s: &ServerRt, spec: &CheckSpec, probe: &Probe) -> CheckStatus
                     }
                 }
             }
-            if *http {
-                CheckStatus::L7Ok
-            } else if steps.iter().any(|s| matches!(s, Step::ExpectTcp(_))) {
+            if *http || steps.iter().any(|s| matches!(s, Step::ExpectTcp(_))) {
                 CheckStatus::L7Ok
             } else {
                 CheckStatus::L4Ok
@@ -384,12 +381,8 @@ impl BackendRt {
     /// Start the health checks of every server with `check`, spread over the interval,
     /// and the agent checks.
     pub fn spawn_checks(self: &Arc<Self>, clock: Clock) {
-        let checked: Vec<Arc<ServerRt>> = self
-            .servers
-            .iter()
-            .filter(|s| s.check)
-            .cloned()
-            .collect();
+        let checked: Vec<Arc<ServerRt>> =
+            self.servers.iter().filter(|s| s.check).cloned().collect();
         let count = checked.len();
         for (i, s) in checked.into_iter().enumerate() {
             let be = self.clone();

@@ -146,21 +146,23 @@ pub fn proxy_header(kind: ProxyHeader, src: SocketAddr, dst: SocketAddr) -> Vec<
     }
 }
 
-/// The PROXY header of a connection made on the proxy's own behalf (a health check).
-pub fn proxy_header_local(kind: Option<ProxyHeader>) -> Vec<u8> {
-    match kind {
-        Some(ProxyHeader::V2) => proxy_core::proxy_proto::v2_local(),
-        _ => proxy_core::proxy_proto::v1_unknown(),
+/// The PROXY header of a connection made on the proxy's own behalf (a health check), as
+/// HAProxy sends it: v2's LOCAL command, or a v1 line with the connection's own
+/// addresses (`UNKNOWN` without them).
+pub fn proxy_header_local(
+    kind: Option<ProxyHeader>,
+    addrs: Option<(SocketAddr, SocketAddr)>,
+) -> Vec<u8> {
+    match (kind, addrs) {
+        (Some(ProxyHeader::V2), _) => proxy_core::proxy_proto::v2_local(),
+        (_, Some((local, peer))) => proxy_core::proxy_proto::v1_header(local, peer),
+        (_, None) => proxy_core::proxy_proto::v1_unknown(),
     }
 }
 
 /// A plain connection to `s` for a client connection (`peer` reached `local`), with
 /// the server's PROXY header when it asks for one.
-pub async fn open_stream(
-    s: Arc<ServerRt>,
-    peer: SocketAddr,
-    local: SocketAddr,
-) -> Option<Stream> {
+pub async fn open_stream(s: Arc<ServerRt>, peer: SocketAddr, local: SocketAddr) -> Option<Stream> {
     use tokio::io::AsyncWriteExt;
     let target = s.target_for(local)?;
     let opts = SockOpts {
@@ -222,8 +224,7 @@ where
     let mut failed: Option<usize> = None;
     // `timeout queue`, else the connect timeout (as HAProxy).
     let queue_deadline = tokio::time::Instant::now()
-        + be
-            .queue_timeout
+        + be.queue_timeout
             .unwrap_or(be.connect_timeout.unwrap_or(Duration::from_secs(5)));
     let connect_limit = be.connect_timeout.unwrap_or(Duration::from_secs(5));
     let mut queued: Option<Queued> = None;
@@ -266,9 +267,7 @@ where
             Pick::NoServer => return None,
         };
         drop(queued.take());
-        let Some(s) = be.servers.get(i).cloned() else {
-            return None;
-        };
+        let s = be.servers.get(i).cloned()?;
         // The slot counts against the server's maxconn (and the backend) while connecting.
         for c in [&s.counters, &s.backend_counters] {
             c.hold();

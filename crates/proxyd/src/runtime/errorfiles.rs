@@ -88,7 +88,12 @@ impl ErrorPages {
         Ok(out)
     }
 
-    fn load_group(&mut self, cfg: &Config, name: &str, span: conf_diag::Span) -> Result<(), PlanError> {
+    fn load_group(
+        &mut self,
+        cfg: &Config,
+        name: &str,
+        span: conf_diag::Span,
+    ) -> Result<(), PlanError> {
         if self.groups.contains_key(name) {
             return Ok(());
         }

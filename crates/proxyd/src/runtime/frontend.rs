@@ -80,7 +80,10 @@ impl FrontendRt {
                     format!("use_backend {}: the backend is in another mode", ub.backend),
                 ));
             }
-            switching.push((acls.compile_opt(&ub.cond).map_err(|e| at(ub.span, e))?, backend));
+            switching.push((
+                acls.compile_opt(&ub.cond).map_err(|e| at(ub.span, e))?,
+                backend,
+            ));
         }
         let default_backend = match &p.default_backend {
             Some(b) => Some(find(b, p.default_backend_span.unwrap_or(p.span))?),

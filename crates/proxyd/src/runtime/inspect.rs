@@ -71,7 +71,9 @@ impl Sample for ContentSample<'_> {
             Fetch::Src if !self.conn.unix => vec![Value::Ip(self.conn.peer.ip())],
             Fetch::Dst if !self.conn.unix => vec![Value::Ip(self.conn.local.ip())],
             Fetch::SrcPort if !self.conn.unix => vec![Value::Int(i64::from(self.conn.peer.port()))],
-            Fetch::DstPort if !self.conn.unix => vec![Value::Int(i64::from(self.conn.local.port()))],
+            Fetch::DstPort if !self.conn.unix => {
+                vec![Value::Int(i64::from(self.conn.local.port()))]
+            }
             Fetch::SslFc => vec![Value::Bool(self.conn.tls.is_some())],
             Fetch::Const(b) => vec![Value::Bool(*b)],
             Fetch::WaitEnd => vec![Value::Bool(self.waited)],
@@ -121,11 +123,7 @@ impl TcpRules {
 
     /// The first accept or reject rule that applies decides; none: accept (HAProxy's
     /// default). `expect-proxy` rules are the connection layer's (see `expects_proxy`).
-    pub fn decide(
-        rules: &[(TcpAction, Option<Cond>)],
-        acls: &AclSet,
-        s: &dyn Sample,
-    ) -> Verdict {
+    pub fn decide(rules: &[(TcpAction, Option<Cond>)], acls: &AclSet, s: &dyn Sample) -> Verdict {
         for (a, c) in rules {
             if *a == TcpAction::ExpectProxy || !acls.holds(c, s) {
                 continue;

@@ -102,10 +102,7 @@ fn run_as(cfg: &Config) -> Result<Ids, PlanError> {
         ),
         None => None,
     };
-    let uid = user
-        .as_ref()
-        .map(|u| u.uid)
-        .or(g.uid.map(Uid::from_raw));
+    let uid = user.as_ref().map(|u| u.uid).or(g.uid.map(Uid::from_raw));
     let gid = match &g.group {
         Some(name) => Some(
             Group::from_name(name)
@@ -186,11 +183,17 @@ fn listeners(
                 crt_base: g.crt_base.as_deref(),
                 alpn: b.alpn.as_deref(),
                 strict_sni: b.strict_sni,
-                min_ver: b.ssl_min_ver.as_deref().or(g.ssl_default_bind_min_ver.as_deref()),
-                max_ver: b.ssl_max_ver.as_deref().or(g.ssl_default_bind_max_ver.as_deref()),
+                min_ver: b
+                    .ssl_min_ver
+                    .as_deref()
+                    .or(g.ssl_default_bind_min_ver.as_deref()),
+                max_ver: b
+                    .ssl_max_ver
+                    .as_deref()
+                    .or(g.ssl_default_bind_max_ver.as_deref()),
             };
-            let (acceptor, left_out) =
-                tls::acceptor(&spec, &alpn_offered(p.mode)).map_err(|e| at(format!("bind {on}: {e}")))?;
+            let (acceptor, left_out) = tls::acceptor(&spec, &alpn_offered(p.mode))
+                .map_err(|e| at(format!("bind {on}: {e}")))?;
             if !left_out.is_empty() {
                 warn.push(
                     Diagnostic::warning(

@@ -38,11 +38,7 @@ impl HttpRules {
 
     /// The request actions that apply, in order, up to and including the first final one
     /// (allow, deny, tarpit, return, redirect, reject).
-    pub fn request_actions<'a>(
-        &'a self,
-        acls: &AclSet,
-        s: &dyn Sample,
-    ) -> Vec<&'a HttpReqAction> {
+    pub fn request_actions<'a>(&'a self, acls: &AclSet, s: &dyn Sample) -> Vec<&'a HttpReqAction> {
         let mut out = Vec::new();
         for (a, c) in &self.request {
             if !acls.holds(c, s) {

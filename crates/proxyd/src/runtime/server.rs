@@ -194,8 +194,7 @@ impl ServerRt {
             last_check: LastCheck::default(),
             released: shared.released.clone(),
             shutdown_on_down: o.on_marked_down.as_deref() == Some("shutdown-sessions"),
-            shutdown_backups_on_up: o.on_marked_up.as_deref()
-                == Some("shutdown-backup-sessions"),
+            shutdown_backups_on_up: o.on_marked_up.as_deref() == Some("shutdown-backup-sessions"),
             down: tokio::sync::watch::Sender::new(0),
             pool: Mutex::new(Vec::new()),
             pool_max: match o.pool_max_conn {
@@ -405,9 +404,7 @@ pub fn parse_source(text: &str) -> Option<SocketAddr> {
 pub fn spawn_resolution(servers: Vec<(String, Arc<ServerRt>)>, every_ms: u64, _clock: Clock) {
     let waiting: Vec<(String, Arc<ServerRt>)> = servers
         .into_iter()
-        .filter(|(_, s)| {
-            s.host.is_some() && s.target.read().map(|t| t.is_none()).unwrap_or(false)
-        })
+        .filter(|(_, s)| s.host.is_some() && s.target.read().map(|t| t.is_none()).unwrap_or(false))
         .collect();
     if waiting.is_empty() {
         return;

@@ -333,7 +333,9 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     // Plain TCP on both sides: the bytes go socket to socket through a pipe (splice),
     // never through this process's memory. TLS clients and unix sockets are copied.
     if SPLICE.load(Ordering::Relaxed) {
-        if let (Some(c), ServerStream::Tcp(srv_sock)) = (super::accept::as_tcp(&mut client), &server) {
+        if let (Some(c), ServerStream::Tcp(srv_sock)) =
+            (super::accept::as_tcp(&mut client), &server)
+        {
             let c = &*c;
             let up = super::splice::relay(c, srv_sock, counted, true, &activity);
             let down = super::splice::relay(srv_sock, c, counted, false, &activity);

@@ -151,7 +151,10 @@ pub struct TlsBind<'a> {
 
 /// The acceptor of one `bind ... ssl` line. ALPN offers only what proxyd speaks behind
 /// it (`offered`); the protocols left out are returned to be reported.
-pub fn acceptor(b: &TlsBind<'_>, offered: &dyn Fn(&str) -> bool) -> Result<(Acceptor, Vec<String>), String> {
+pub fn acceptor(
+    b: &TlsBind<'_>,
+    offered: &dyn Fn(&str) -> bool,
+) -> Result<(Acceptor, Vec<String>), String> {
     let mut keys = Vec::new();
     let mut files = Vec::new();
     for crt in b.crts {

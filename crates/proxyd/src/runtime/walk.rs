@@ -62,13 +62,41 @@ use At::{Backend as B, Defaults as D, Frontend as F, Global as G};
 /// `runs` entries whose line sets what proxyd does anyway, with why: the walk checks
 /// they are parsed without a problem.
 const NEUTRAL: &[(&str, &str, &str)] = &[
-    ("global", "zero-warning", "a -c setting (warnings become fatal), tested in check_rules_apply"),
-    ("proxy", "retry-on", "only `conn-failure` and `none` are taken: what proxyd does"),
-    ("server", "no-ssl", "the default: `ssl` towards servers is refused"),
-    ("server", "no-send-proxy-v2-ssl", "the default: `send-proxy-v2-ssl` is refused"),
-    ("server", "no-send-proxy-v2-ssl-cn", "the default: `send-proxy-v2-ssl-cn` is refused"),
-    ("bind", "proto", "`proto h1` is the default; other protocols are refused"),
-    ("bind", "verify", "`verify none` is the default; optional and required are refused"),
+    (
+        "global",
+        "zero-warning",
+        "a -c setting (warnings become fatal), tested in check_rules_apply",
+    ),
+    (
+        "proxy",
+        "retry-on",
+        "only `conn-failure` and `none` are taken: what proxyd does",
+    ),
+    (
+        "server",
+        "no-ssl",
+        "the default: `ssl` towards servers is refused",
+    ),
+    (
+        "server",
+        "no-send-proxy-v2-ssl",
+        "the default: `send-proxy-v2-ssl` is refused",
+    ),
+    (
+        "server",
+        "no-send-proxy-v2-ssl-cn",
+        "the default: `send-proxy-v2-ssl-cn` is refused",
+    ),
+    (
+        "bind",
+        "proto",
+        "`proto h1` is the default; other protocols are refused",
+    ),
+    (
+        "bind",
+        "verify",
+        "`verify none` is the default; optional and required are refused",
+    ),
 ];
 
 fn samples(errorfile: &str) -> Vec<Sample> {
@@ -118,8 +146,18 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("proxy", "timeout client", F, "timeout client 7s"),
         s("proxy", "timeout server", B, "timeout server 7s"),
         s("proxy", "timeout connect", B, "timeout connect 7s"),
-        s("proxy", "timeout http-request", F, "timeout http-request 7s"),
-        s("proxy", "timeout http-keep-alive", F, "timeout http-keep-alive 7s"),
+        s(
+            "proxy",
+            "timeout http-request",
+            F,
+            "timeout http-request 7s",
+        ),
+        s(
+            "proxy",
+            "timeout http-keep-alive",
+            F,
+            "timeout http-keep-alive 7s",
+        ),
         s("proxy", "timeout queue", B, "timeout queue 7s"),
         s("proxy", "timeout tunnel", B, "timeout tunnel 7s"),
         s("proxy", "timeout client-fin", F, "timeout client-fin 7s"),
@@ -128,27 +166,93 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("proxy", "timeout tarpit", F, "timeout tarpit 7s"),
         s("proxy", "retries", B, "retries 7"),
         s("proxy", "balance", B, "balance leastconn"),
-        sc("proxy", "hash-type", &[(B, "balance source")], B, "hash-type consistent"),
+        sc(
+            "proxy",
+            "hash-type",
+            &[(B, "balance source")],
+            B,
+            "hash-type consistent",
+        ),
         s("proxy", "server", B, "server z 127.0.0.1:18099"),
         s("proxy", "default-server", D, "default-server inter 7s"),
         s("proxy", "acl", F, "acl a path_beg /a"),
-        sc("proxy", "use_backend", &[(At::Backend, "")], F, "use_backend be2 if { path_beg /b }"),
+        sc(
+            "proxy",
+            "use_backend",
+            &[(At::Backend, "")],
+            F,
+            "use_backend be2 if { path_beg /b }",
+        ),
         s("proxy", "default_backend", F, "default_backend be2"),
         s("proxy", "http-request", F, "http-request deny"),
-        s("proxy", "http-response", B, "http-response set-header X-A b"),
+        s(
+            "proxy",
+            "http-response",
+            B,
+            "http-response set-header X-A b",
+        ),
         s("proxy", "tcp-request", F, "tcp-request connection reject"),
         s("proxy", "tcp-response", B, "tcp-response content reject"),
         s("proxy", "redirect", F, "redirect location /x"),
         s("proxy", "stats enable", F, "stats enable"),
         s("proxy", "stats uri", F, "stats uri /st"),
-        sc("proxy", "stats realm", &[(F, "stats enable")], F, "stats realm R"),
-        sc("proxy", "stats auth", &[(F, "stats enable")], F, "stats auth a:b"),
-        sc("proxy", "stats hide-version", &[(F, "stats enable")], F, "stats hide-version"),
-        sc("proxy", "stats refresh", &[(F, "stats enable")], F, "stats refresh 5s"),
-        sc("proxy", "stats scope", &[(F, "stats enable")], F, "stats scope ."),
-        s("proxy", "stick-table", B, "stick-table type ip size 1k"),
-        sc("proxy", "stick on", &[(B, "stick-table type ip size 1k")], B, "stick on src"),
-        sc("proxy", "stick match", &[(B, "stick-table type ip size 1k")], B, "stick match src"),
+        sc(
+            "proxy",
+            "stats realm",
+            &[(F, "stats enable")],
+            F,
+            "stats realm R",
+        ),
+        sc(
+            "proxy",
+            "stats auth",
+            &[(F, "stats enable")],
+            F,
+            "stats auth a:b",
+        ),
+        sc(
+            "proxy",
+            "stats hide-version",
+            &[(F, "stats enable")],
+            F,
+            "stats hide-version",
+        ),
+        sc(
+            "proxy",
+            "stats refresh",
+            &[(F, "stats enable")],
+            F,
+            "stats refresh 5s",
+        ),
+        sc(
+            "proxy",
+            "stats scope",
+            &[(F, "stats enable")],
+            F,
+            "stats scope .",
+        ),
+        // A table alone holds nothing: what it changes is that stick rules can run.
+        sc(
+            "proxy",
+            "stick-table",
+            &[(B, "stick on src")],
+            B,
+            "stick-table type ip size 1k",
+        ),
+        sc(
+            "proxy",
+            "stick on",
+            &[(B, "stick-table type ip size 1k")],
+            B,
+            "stick on src",
+        ),
+        sc(
+            "proxy",
+            "stick match",
+            &[(B, "stick-table type ip size 1k")],
+            B,
+            "stick match src",
+        ),
         sc(
             "proxy",
             "stick store-request",
@@ -182,27 +286,92 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("proxy", "errorloc", F, "errorloc 503 http://x/"),
         s("proxy", "errorloc302", F, "errorloc302 503 http://x/"),
         s("proxy", "errorloc303", F, "errorloc303 503 http://x/"),
-        s("proxy", "http-error", F, "http-error status 503 content-type text/plain string sorry"),
+        s(
+            "proxy",
+            "http-error",
+            F,
+            "http-error status 503 content-type text/plain string sorry",
+        ),
         s("proxy", "monitor-uri", F, "monitor-uri /m"),
-        sc("proxy", "monitor fail", &[(F, "monitor-uri /m")], F, "monitor fail if TRUE"),
-        sc("proxy", "http-check", &[(B, "option httpchk")], B, "http-check expect status 204"),
-        sc("proxy", "tcp-check", &[(B, "option tcp-check")], B, "tcp-check expect string OK"),
+        sc(
+            "proxy",
+            "monitor fail",
+            &[(F, "monitor-uri /m")],
+            F,
+            "monitor fail if TRUE",
+        ),
+        sc(
+            "proxy",
+            "http-check",
+            &[(B, "option httpchk")],
+            B,
+            "http-check expect status 204",
+        ),
+        sc(
+            "proxy",
+            "tcp-check",
+            &[(B, "option tcp-check")],
+            B,
+            "tcp-check expect string OK",
+        ),
         s("proxy", "disabled", F, "disabled"),
         sc("proxy", "enabled", &[(F, "disabled")], F, "enabled"),
         s("proxy", "source", B, "source 127.0.0.2"),
-        sc("proxy", "clitcpka-cnt", &[(F, "option clitcpka")], F, "clitcpka-cnt 3"),
-        sc("proxy", "clitcpka-idle", &[(F, "option clitcpka")], F, "clitcpka-idle 3s"),
-        sc("proxy", "clitcpka-intvl", &[(F, "option clitcpka")], F, "clitcpka-intvl 3s"),
-        sc("proxy", "srvtcpka-cnt", &[(B, "option srvtcpka")], B, "srvtcpka-cnt 3"),
-        sc("proxy", "srvtcpka-idle", &[(B, "option srvtcpka")], B, "srvtcpka-idle 3s"),
-        sc("proxy", "srvtcpka-intvl", &[(B, "option srvtcpka")], B, "srvtcpka-intvl 3s"),
+        sc(
+            "proxy",
+            "clitcpka-cnt",
+            &[(F, "option clitcpka")],
+            F,
+            "clitcpka-cnt 3",
+        ),
+        sc(
+            "proxy",
+            "clitcpka-idle",
+            &[(F, "option clitcpka")],
+            F,
+            "clitcpka-idle 3s",
+        ),
+        sc(
+            "proxy",
+            "clitcpka-intvl",
+            &[(F, "option clitcpka")],
+            F,
+            "clitcpka-intvl 3s",
+        ),
+        sc(
+            "proxy",
+            "srvtcpka-cnt",
+            &[(B, "option srvtcpka")],
+            B,
+            "srvtcpka-cnt 3",
+        ),
+        sc(
+            "proxy",
+            "srvtcpka-idle",
+            &[(B, "option srvtcpka")],
+            B,
+            "srvtcpka-idle 3s",
+        ),
+        sc(
+            "proxy",
+            "srvtcpka-intvl",
+            &[(B, "option srvtcpka")],
+            B,
+            "srvtcpka-intvl 3s",
+        ),
         s("proxy", "retry-on", B, "retry-on conn-failure"),
         // options
         s("option", "forwardfor", F, "option forwardfor"),
         s("option", "originalto", F, "option originalto"),
         s("option", "http-server-close", B, "option http-server-close"),
         s("option", "httpclose", F, "option httpclose"),
-        sc("option", "http-keep-alive", &[(D, "option httpclose")], F, "option http-keep-alive"),
+        sc(
+            "option",
+            "http-keep-alive",
+            &[(D, "option httpclose")],
+            F,
+            "option http-keep-alive",
+        ),
         s(
             "option",
             "http-restrict-req-hdr-names",
@@ -212,58 +381,204 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("option", "redispatch", B, "option redispatch"),
         s("option", "httpchk", B, "option httpchk"),
         s("option", "ssl-hello-chk", B, "option ssl-hello-chk"),
-        sc("option", "tcp-check", &[(B, "tcp-check expect string OK")], B, "option tcp-check"),
+        sc(
+            "option",
+            "tcp-check",
+            &[(B, "tcp-check expect string OK")],
+            B,
+            "option tcp-check",
+        ),
         s("option", "allbackups", B, "option allbackups"),
         s("option", "tcpka", F, "option tcpka"),
         s("option", "clitcpka", F, "option clitcpka"),
         s("option", "srvtcpka", B, "option srvtcpka"),
         s("option", "persist", B, "option persist"),
-        s("option", "prefer-last-server", B, "option prefer-last-server"),
+        s(
+            "option",
+            "prefer-last-server",
+            B,
+            "option prefer-last-server",
+        ),
         s("option", "nolinger", F, "option nolinger"),
         // http-request actions
         s("http-request", "allow", F, "http-request allow"),
-        s("http-request", "deny", F, "http-request deny deny_status 429"),
+        s(
+            "http-request",
+            "deny",
+            F,
+            "http-request deny deny_status 429",
+        ),
         s("http-request", "tarpit", F, "http-request tarpit"),
-        s("http-request", "return", F, "http-request return status 204"),
-        s("http-request", "redirect", F, "http-request redirect location /r"),
+        s(
+            "http-request",
+            "return",
+            F,
+            "http-request return status 204",
+        ),
+        s(
+            "http-request",
+            "redirect",
+            F,
+            "http-request redirect location /r",
+        ),
         s("http-request", "reject", F, "http-request reject"),
-        s("http-request", "set-header", F, "http-request set-header X-A b"),
-        s("http-request", "add-header", F, "http-request add-header X-A b"),
-        s("http-request", "del-header", F, "http-request del-header X-A -m beg"),
-        s("http-request", "replace-header", F, "http-request replace-header X-A a b"),
-        s("http-request", "replace-value", F, "http-request replace-value X-A a b"),
+        s(
+            "http-request",
+            "set-header",
+            F,
+            "http-request set-header X-A b",
+        ),
+        s(
+            "http-request",
+            "add-header",
+            F,
+            "http-request add-header X-A b",
+        ),
+        s(
+            "http-request",
+            "del-header",
+            F,
+            "http-request del-header X-A -m beg",
+        ),
+        s(
+            "http-request",
+            "replace-header",
+            F,
+            "http-request replace-header X-A a b",
+        ),
+        s(
+            "http-request",
+            "replace-value",
+            F,
+            "http-request replace-value X-A a b",
+        ),
         s("http-request", "set-path", F, "http-request set-path /p"),
-        s("http-request", "set-pathq", F, "http-request set-pathq /p?q"),
-        s("http-request", "replace-path", F, "http-request replace-path /a /b"),
-        s("http-request", "replace-pathq", F, "http-request replace-pathq /a /b"),
+        s(
+            "http-request",
+            "set-pathq",
+            F,
+            "http-request set-pathq /p?q",
+        ),
+        s(
+            "http-request",
+            "replace-path",
+            F,
+            "http-request replace-path /a /b",
+        ),
+        s(
+            "http-request",
+            "replace-pathq",
+            F,
+            "http-request replace-pathq /a /b",
+        ),
         s("http-request", "set-uri", F, "http-request set-uri /u"),
-        s("http-request", "replace-uri", F, "http-request replace-uri /a /b"),
+        s(
+            "http-request",
+            "replace-uri",
+            F,
+            "http-request replace-uri /a /b",
+        ),
         s("http-request", "set-query", F, "http-request set-query q=1"),
-        s("http-request", "set-method", F, "http-request set-method POST"),
+        s(
+            "http-request",
+            "set-method",
+            F,
+            "http-request set-method POST",
+        ),
         // http-response actions
         s("http-response", "allow", B, "http-response allow"),
         s("http-response", "deny", B, "http-response deny"),
-        s("http-response", "set-header", B, "http-response set-header X-A b"),
-        s("http-response", "add-header", B, "http-response add-header X-A b"),
-        s("http-response", "del-header", B, "http-response del-header X-A"),
-        s("http-response", "replace-header", B, "http-response replace-header X-A a b"),
-        s("http-response", "replace-value", B, "http-response replace-value X-A a b"),
-        s("http-response", "set-status", B, "http-response set-status 503"),
+        s(
+            "http-response",
+            "set-header",
+            B,
+            "http-response set-header X-A b",
+        ),
+        s(
+            "http-response",
+            "add-header",
+            B,
+            "http-response add-header X-A b",
+        ),
+        s(
+            "http-response",
+            "del-header",
+            B,
+            "http-response del-header X-A",
+        ),
+        s(
+            "http-response",
+            "replace-header",
+            B,
+            "http-response replace-header X-A a b",
+        ),
+        s(
+            "http-response",
+            "replace-value",
+            B,
+            "http-response replace-value X-A a b",
+        ),
+        s(
+            "http-response",
+            "set-status",
+            B,
+            "http-response set-status 503",
+        ),
         // tcp actions
-        s("tcp-request connection", "accept", F, "tcp-request connection accept"),
-        s("tcp-request connection", "reject", F, "tcp-request connection reject"),
+        s(
+            "tcp-request connection",
+            "accept",
+            F,
+            "tcp-request connection accept",
+        ),
+        s(
+            "tcp-request connection",
+            "reject",
+            F,
+            "tcp-request connection reject",
+        ),
         s(
             "tcp-request connection",
             "expect-proxy",
             F,
             "tcp-request connection expect-proxy layer4",
         ),
-        s("tcp-request session", "accept", F, "tcp-request session accept"),
-        s("tcp-request session", "reject", F, "tcp-request session reject"),
-        s("tcp-request content", "accept", F, "tcp-request content accept"),
-        s("tcp-request content", "reject", F, "tcp-request content reject"),
-        s("tcp-response content", "accept", B, "tcp-response content accept"),
-        s("tcp-response content", "reject", B, "tcp-response content reject"),
+        s(
+            "tcp-request session",
+            "accept",
+            F,
+            "tcp-request session accept",
+        ),
+        s(
+            "tcp-request session",
+            "reject",
+            F,
+            "tcp-request session reject",
+        ),
+        s(
+            "tcp-request content",
+            "accept",
+            F,
+            "tcp-request content accept",
+        ),
+        s(
+            "tcp-request content",
+            "reject",
+            F,
+            "tcp-request content reject",
+        ),
+        s(
+            "tcp-response content",
+            "accept",
+            B,
+            "tcp-response content accept",
+        ),
+        s(
+            "tcp-response content",
+            "reject",
+            B,
+            "tcp-response content reject",
+        ),
     ]
 }
 
@@ -286,14 +601,30 @@ fn server_samples() -> Vec<(&'static str, &'static str, &'static str)> {
         ("port", "check port 7", ""),
         ("addr", "check addr 127.0.0.7", ""),
         ("check-ssl", "check check-ssl verify none", ""),
-        ("no-check-ssl", "check no-check-ssl", "default-server check-ssl verify none"),
+        (
+            "no-check-ssl",
+            "check no-check-ssl",
+            "default-server check-ssl verify none",
+        ),
         ("verify", "check check-ssl verify none", ""),
         ("sni", "check check-ssl verify none sni str(x.example)", ""),
-        ("check-sni", "check check-ssl verify none check-sni x.example", ""),
+        (
+            "check-sni",
+            "check check-ssl verify none check-sni x.example",
+            "",
+        ),
         ("send-proxy", "send-proxy", ""),
         ("send-proxy-v2", "send-proxy-v2", ""),
-        ("no-send-proxy", "no-send-proxy", "default-server send-proxy"),
-        ("no-send-proxy-v2", "no-send-proxy-v2", "default-server send-proxy-v2"),
+        (
+            "no-send-proxy",
+            "no-send-proxy",
+            "default-server send-proxy",
+        ),
+        (
+            "no-send-proxy-v2",
+            "no-send-proxy-v2",
+            "default-server send-proxy-v2",
+        ),
         ("check-send-proxy", "check check-send-proxy", ""),
         ("cookie", "cookie s7", ""),
         ("disabled", "disabled", ""),
@@ -307,10 +638,18 @@ fn server_samples() -> Vec<(&'static str, &'static str, &'static str)> {
         ("observe", "observe layer7", ""),
         ("slowstart", "slowstart 7s", ""),
         ("agent-check", "agent-check agent-port 7", ""),
-        ("no-agent-check", "no-agent-check", "default-server agent-check agent-port 7"),
+        (
+            "no-agent-check",
+            "no-agent-check",
+            "default-server agent-check agent-port 7",
+        ),
         ("agent-port", "agent-check agent-port 7", ""),
         ("agent-inter", "agent-check agent-port 7 agent-inter 7s", ""),
-        ("agent-addr", "agent-check agent-port 7 agent-addr 127.0.0.7", ""),
+        (
+            "agent-addr",
+            "agent-check agent-port 7 agent-addr 127.0.0.7",
+            "",
+        ),
         ("agent-send", "agent-check agent-port 7 agent-send hi", ""),
         ("track", "track s2", ""),
         ("redir", "redir http://r.example", ""),
@@ -329,7 +668,11 @@ fn bind_samples() -> Vec<(&'static str, &'static str, &'static str)> {
     vec![
         ("ssl", "bind 127.0.0.1:18443 ssl crt @CERT@", ""),
         ("crt", "bind 127.0.0.1:18443 ssl crt @CERT@", ""),
-        ("alpn", "bind 127.0.0.1:18443 ssl crt @CERT@ alpn http/1.1", ""),
+        (
+            "alpn",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ alpn http/1.1",
+            "",
+        ),
         ("v4v6", "bind [::]:18091 v4v6", ""),
         ("v6only", "bind [::]:18091 v6only", ""),
         ("accept-proxy", "bind 127.0.0.1:18091 accept-proxy", ""),
@@ -345,14 +688,46 @@ fn bind_samples() -> Vec<(&'static str, &'static str, &'static str)> {
         ("mss", "bind 127.0.0.1:18091 mss 1400", ""),
         ("tcp-ut", "bind 127.0.0.1:18091 tcp-ut 7s", ""),
         ("proto", "bind 127.0.0.1:18091 proto h1", ""),
-        ("ssl-min-ver", "bind 127.0.0.1:18443 ssl crt @CERT@ ssl-min-ver TLSv1.3", ""),
-        ("ssl-max-ver", "bind 127.0.0.1:18443 ssl crt @CERT@ ssl-max-ver TLSv1.2", ""),
-        ("no-tlsv12", "bind 127.0.0.1:18443 ssl crt @CERT@ no-tlsv12", ""),
-        ("no-tlsv13", "bind 127.0.0.1:18443 ssl crt @CERT@ no-tlsv13", ""),
-        ("force-tlsv12", "bind 127.0.0.1:18443 ssl crt @CERT@ force-tlsv12", ""),
-        ("force-tlsv13", "bind 127.0.0.1:18443 ssl crt @CERT@ force-tlsv13", ""),
-        ("strict-sni", "bind 127.0.0.1:18443 ssl crt @CERT@ strict-sni", ""),
-        ("verify", "bind 127.0.0.1:18443 ssl crt @CERT@ verify none", ""),
+        (
+            "ssl-min-ver",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ ssl-min-ver TLSv1.3",
+            "",
+        ),
+        (
+            "ssl-max-ver",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ ssl-max-ver TLSv1.2",
+            "",
+        ),
+        (
+            "no-tlsv12",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ no-tlsv12",
+            "",
+        ),
+        (
+            "no-tlsv13",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ no-tlsv13",
+            "",
+        ),
+        (
+            "force-tlsv12",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ force-tlsv12",
+            "",
+        ),
+        (
+            "force-tlsv13",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ force-tlsv13",
+            "",
+        ),
+        (
+            "strict-sni",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ strict-sni",
+            "",
+        ),
+        (
+            "verify",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ verify none",
+            "",
+        ),
     ]
 }
 
@@ -452,13 +827,18 @@ fn every_keyword_that_runs_changes_the_plan() {
     let files = Files::new();
     let samples = samples("");
     let mut problems = Vec::new();
-    let mut tables: Vec<(&str, &[Keyword])> =
-        vec![("global", registry::GLOBAL), ("proxy", registry::PROXY), ("option", registry::OPTIONS)];
+    let mut tables: Vec<(&str, &[Keyword])> = vec![
+        ("global", registry::GLOBAL),
+        ("proxy", registry::PROXY),
+        ("option", registry::OPTIONS),
+    ];
     tables.extend(registry::ACTION_TABLES.iter().copied());
     let mut checked = 0;
     for (tname, t) in &tables {
         for kw in t.iter().filter(|k| k.status == Status::Supported) {
-            let neutral = NEUTRAL.iter().any(|(tb, n, _)| tb == tname && *n == kw.name);
+            let neutral = NEUTRAL
+                .iter()
+                .any(|(tb, n, _)| tb == tname && *n == kw.name);
             let Some(sm) = samples
                 .iter()
                 .find(|x| x.table == *tname && x.name == kw.name)
@@ -475,7 +855,10 @@ fn every_keyword_that_runs_changes_the_plan() {
             checked += 1;
             // A base that does not run and a line that makes it run is a change too.
             if b.starts_with("errors") || diags.has_errors() {
-                problems.push(format!("{tname} `{}`: `{}` is refused: {b}", kw.name, sm.line));
+                problems.push(format!(
+                    "{tname} `{}`: `{}` is refused: {b}",
+                    kw.name, sm.line
+                ));
             } else if neutral {
                 continue;
             } else if a == b {
@@ -486,7 +869,10 @@ fn every_keyword_that_runs_changes_the_plan() {
             }
         }
     }
-    for (opt, _, st) in SERVER_OPTS.iter().filter(|(_, _, st)| *st == Status::Supported) {
+    for (opt, _, st) in SERVER_OPTS
+        .iter()
+        .filter(|(_, _, st)| *st == Status::Supported)
+    {
         let _ = st;
         let neutral = NEUTRAL.iter().any(|(tb, n, _)| *tb == "server" && n == opt);
         let Some((_, words, ctx)) = server_samples().into_iter().find(|(n, _, _)| n == opt) else {
@@ -495,7 +881,11 @@ fn every_keyword_that_runs_changes_the_plan() {
         };
         // Without the option: the same words less the option's own.
         let (own, rest) = own_words(words, opt);
-        let ctx_lines: Vec<(At, &str)> = if ctx.is_empty() { vec![] } else { vec![(B, ctx)] };
+        let ctx_lines: Vec<(At, &str)> = if ctx.is_empty() {
+            vec![]
+        } else {
+            vec![(B, ctx)]
+        };
         let (a, _) = fingerprint(&files.fill(&config(&ctx_lines, &rest)));
         let (b, diags) = fingerprint(&files.fill(&config(&ctx_lines, words)));
         checked += 1;
@@ -507,7 +897,10 @@ fn every_keyword_that_runs_changes_the_plan() {
             ));
         }
     }
-    for (opt, _, _) in BIND_OPTS.iter().filter(|(_, _, st)| *st == Status::Supported) {
+    for (opt, _, _) in BIND_OPTS
+        .iter()
+        .filter(|(_, _, st)| *st == Status::Supported)
+    {
         let neutral = NEUTRAL.iter().any(|(tb, n, _)| *tb == "bind" && n == opt);
         let Some((_, line, _)) = bind_samples().into_iter().find(|(n, _, _)| n == opt) else {
             problems.push(format!("bind option `{opt}` runs but has no sample here"));
@@ -572,7 +965,11 @@ fn ignored_entries_warn_and_refused_ones_are_errors() {
             _ => return,
         };
         let bare = text.replace(" 1\n", "\n");
-        let has = |t: &str| haproxy_conf::load_str("walk.cfg", t, &NoEnv).diags.has_code(want);
+        let has = |t: &str| {
+            haproxy_conf::load_str("walk.cfg", t, &NoEnv)
+                .diags
+                .has_code(want)
+        };
         if !has(&text) && !has(&bare) {
             problems.push(format!("{what}: no {want} for\n{text}"));
         }
@@ -616,9 +1013,18 @@ fn ignored_entries_warn_and_refused_ones_are_errors() {
         let (section, kw) = match *t {
             "http-request" => ("frontend fe\n    bind 127.0.0.1:18080\n", "http-request"),
             "http-response" => ("backend be\n", "http-response"),
-            "tcp-request connection" => ("frontend fe\n    bind 127.0.0.1:18080\n", "tcp-request connection"),
-            "tcp-request session" => ("frontend fe\n    bind 127.0.0.1:18080\n", "tcp-request session"),
-            "tcp-request content" => ("frontend fe\n    bind 127.0.0.1:18080\n", "tcp-request content"),
+            "tcp-request connection" => (
+                "frontend fe\n    bind 127.0.0.1:18080\n",
+                "tcp-request connection",
+            ),
+            "tcp-request session" => (
+                "frontend fe\n    bind 127.0.0.1:18080\n",
+                "tcp-request session",
+            ),
+            "tcp-request content" => (
+                "frontend fe\n    bind 127.0.0.1:18080\n",
+                "tcp-request content",
+            ),
             _ => ("backend be\n", "tcp-response content"),
         };
         for a in table.iter() {
@@ -662,9 +1068,15 @@ fn neutral_entries_are_accounted_for() {
     for (t, name, why) in NEUTRAL {
         assert!(!why.is_empty());
         let found = match *t {
-            "server" => SERVER_OPTS.iter().any(|(n, _, st)| n == name && *st == Status::Supported),
-            "bind" => BIND_OPTS.iter().any(|(n, _, st)| n == name && *st == Status::Supported),
-            t => table(t).iter().any(|k| k.name == *name && k.status == Status::Supported),
+            "server" => SERVER_OPTS
+                .iter()
+                .any(|(n, _, st)| n == name && *st == Status::Supported),
+            "bind" => BIND_OPTS
+                .iter()
+                .any(|(n, _, st)| n == name && *st == Status::Supported),
+            t => table(t)
+                .iter()
+                .any(|k| k.name == *name && k.status == Status::Supported),
         };
         assert!(found, "{t} {name} is not a running entry");
     }

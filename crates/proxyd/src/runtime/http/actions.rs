@@ -1,8 +1,8 @@
 //! Applying the typed rule actions to a request or a response.
 
+use super::super::errorfiles::ErrorPages;
 use super::reply::{self, header, Denied};
 use super::Body;
-use super::super::errorfiles::ErrorPages;
 use haproxy_conf::actions::{HeaderAction, HttpReqAction, HttpRespAction, NameMatch};
 use haproxy_conf::sample::Regex;
 use http::header::HeaderValue;
@@ -204,7 +204,10 @@ pub fn apply_response(
                 return Some(resp);
             }
             HttpRespAction::Header(h) => apply_headers(headers, h),
-            HttpRespAction::SetStatus { status: s, reason: r } => {
+            HttpRespAction::SetStatus {
+                status: s,
+                reason: r,
+            } => {
                 if let Ok(st) = StatusCode::from_u16(*s) {
                     *status = st;
                     *reason = r.clone();

@@ -16,8 +16,8 @@ use super::backend::{BackendRt, HashOn};
 use super::clock::Clock;
 use super::connect::{attempt, open_stream, InUse};
 use super::frontend::FrontendRt;
-use super::inspect::Ctx;
 use super::idle::{Activity, IdleWatch};
+use super::inspect::Ctx;
 use super::metered::{Metered, Side};
 use super::rules::in_net;
 use super::server::ServerRt;
@@ -75,39 +75,73 @@ fn wants_upgrade(parts: &http::request::Parts) -> bool {
             .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
 }
 
-/// The problems that would let proxyd and the server read a request differently, each
-/// answered 400 as HAProxy answers them: several Host headers, an absolute URI whose
-/// authority differs from Host, a chunked coding given twice. A request with an
-/// absolute URI and no Host gets the authority as its Host.
-fn smuggling_guard(parts: &mut http::request::Parts) -> Result<(), &'static str> {
-    let hosts = parts.headers.get_all(http::header::HOST).iter().count();
-    if hosts > 1 {
-        return Err("several Host headers");
+/// An authority without the scheme's default port (`host:80` for http, `:443` for
+/// https), lower case: how HAProxy compares an absolute URI's authority with Host.
+fn normal_authority(a: &str, scheme: Option<&str>) -> String {
+    let a = a.to_ascii_lowercase();
+    let default = match scheme {
+        Some(s) if s.eq_ignore_ascii_case("https") => ":443",
+        _ => ":80",
+    };
+    a.strip_suffix(default).map(str::to_string).unwrap_or(a)
+}
+
+/// The problems that would let proxyd and the server read a request differently,
+/// answered as HAProxy answers them: Host headers that disagree (equal ones are merged
+/// into one), an absolute URI whose authority differs from Host (400; the scheme's
+/// default port is dropped from the URI, as HAProxy forwards it), a chunked coding given
+/// twice (400) or after another coding (422).
+fn smuggling_guard(parts: &mut http::request::Parts) -> Result<(), (u16, &'static str)> {
+    let hosts: Vec<HeaderValue> = parts
+        .headers
+        .get_all(http::header::HOST)
+        .iter()
+        .cloned()
+        .collect();
+    if hosts.len() > 1 {
+        if hosts
+            .iter()
+            .any(|h| !h.as_bytes().eq_ignore_ascii_case(hosts[0].as_bytes()))
+        {
+            return Err((400, "Host headers that differ"));
+        }
+        parts.headers.insert(http::header::HOST, hosts[0].clone());
     }
-    if let Some(auth) = parts.uri.authority() {
-        match parts.headers.get(http::header::HOST) {
-            Some(h) => {
-                if !h.as_bytes().eq_ignore_ascii_case(auth.as_str().as_bytes()) {
-                    return Err("the Host header differs from the request's authority");
-                }
+    if let Some(auth) = parts.uri.authority().cloned() {
+        let scheme = parts.uri.scheme_str().map(str::to_string);
+        let normal = normal_authority(auth.as_str(), scheme.as_deref());
+        if let Some(h) = parts.headers.get(http::header::HOST) {
+            let host = normal_authority(h.to_str().unwrap_or(""), scheme.as_deref());
+            if host != normal {
+                return Err((400, "the Host header differs from the request's authority"));
             }
-            None => {
-                if let Ok(v) = HeaderValue::from_str(auth.as_str()) {
-                    parts.headers.insert(http::header::HOST, v);
-                }
+        }
+        if normal.len() < auth.as_str().len() {
+            let mut p = parts.uri.clone().into_parts();
+            p.authority = http::uri::Authority::try_from(
+                &auth.as_str()[..auth.as_str().len() - (auth.as_str().len() - normal.len())],
+            )
+            .ok();
+            if let Ok(u) = http::Uri::from_parts(p) {
+                parts.uri = u;
             }
         }
     }
-    let chunked = parts
+    let codings: Vec<String> = parts
         .headers
         .get_all(http::header::TRANSFER_ENCODING)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .filter(|t| t.trim().eq_ignore_ascii_case("chunked"))
-        .count();
+        .map(|t| t.trim().to_ascii_lowercase())
+        .filter(|t| !t.is_empty())
+        .collect();
+    let chunked = codings.iter().filter(|t| *t == "chunked").count();
     if chunked > 1 {
-        return Err("Transfer-Encoding names chunked more than once");
+        return Err((400, "Transfer-Encoding names chunked more than once"));
+    }
+    if chunked == 1 && codings.len() > 1 {
+        return Err((422, "Transfer-Encoding has codings besides chunked"));
     }
     Ok(())
 }
@@ -117,7 +151,11 @@ fn smuggling_guard(parts: &mut http::request::Parts) -> Result<(), &'static str>
 fn restrict_names(h: &mut http::HeaderMap, reject: bool) -> bool {
     let odd: Vec<http::HeaderName> = h
         .keys()
-        .filter(|k| !k.as_str().bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .filter(|k| {
+            !k.as_str()
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
         .cloned()
         .collect();
     if reject && !odd.is_empty() {
@@ -416,18 +454,20 @@ async fn handle_inner(
     });
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
-    if let Err(why) = smuggling_guard(&mut parts) {
-        let mut r = own_page(400);
-        r.headers_mut().insert(
-            http::header::CONNECTION,
-            HeaderValue::from_static("close"),
-        );
-        super::log::log(&format!("frontend {}: 400: {why}", fe.name));
+    if let Err((status, why)) = smuggling_guard(&mut parts) {
+        let mut r = own_page(status);
+        r.headers_mut()
+            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        super::log::log(&format!("frontend {}: {status}: {why}", fe.name));
         return Ok(r);
     }
     let fctx = Ctx { fe, be: None };
     if let Some(uri) = &fe.monitor_uri {
-        let pq = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let pq = parts
+            .uri
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/");
         if pq == uri {
             let failing = fe.monitor_failing(&ReqSample::of(&parts, &conn, fctx));
             return Ok(if failing {
@@ -466,10 +506,7 @@ async fn handle_inner(
             return Ok(own_page(403));
         }
     }
-    let bctx = Ctx {
-        fe,
-        be: Some(&be),
-    };
+    let bctx = Ctx { fe, be: Some(&be) };
     let actions = be
         .rules
         .request_actions(&be.acls, &ReqSample::of(&parts, &conn, bctx));
@@ -488,7 +525,7 @@ async fn handle_inner(
         {
             let excepted = ff.except.is_some_and(|(net, len)| in_net(src, net, len));
             let present = parts.headers.contains_key(ff.header.as_str());
-            if !excepted && !(ff.if_none && present) {
+            if !(excepted || ff.if_none && present) {
                 if let (Some(n), Ok(v)) = (
                     reply::header(&ff.header),
                     HeaderValue::from_str(&src.to_string()),
@@ -565,6 +602,7 @@ async fn handle_inner(
             .to_string()
     });
     let post = parts.method == http::Method::POST;
+    let get_like = matches!(parts.method, http::Method::GET | http::Method::HEAD);
     if !upgrade {
         strip_hop_by_hop(&mut parts.headers);
     }
@@ -632,7 +670,13 @@ async fn handle_inner(
             .tunnel
             .or(fe.timeouts.client)
             .map(Duration::from_millis);
-        tokio::spawn(tunnel(client_up, server_up, in_use, tunnel_idle, be.name.clone()));
+        tokio::spawn(tunnel(
+            client_up,
+            server_up,
+            in_use,
+            tunnel_idle,
+            be.name.clone(),
+        ));
         drop(flight);
         return Ok(Response::from_parts(
             rparts,
@@ -670,12 +714,24 @@ async fn handle_inner(
             return Ok(denied);
         }
         rparts.status = st;
-        if let Some(rp) = reason.and_then(|r| hyper::ext::ReasonPhrase::try_from(r.into_bytes()).ok()) {
+        if let Some(rp) =
+            reason.and_then(|r| hyper::ext::ReasonPhrase::try_from(r.into_bytes()).ok())
+        {
             rparts.extensions.insert(rp);
         }
     }
     if let (Some(c), Some(_)) = (&be.cookie, server.cookie.as_deref()) {
-        persist_response(c, &server, &client_cookie, by_cookie == index, post, now_s, &mut rparts.headers);
+        let status = rparts.status.as_u16();
+        persist_response(
+            c,
+            &server,
+            &client_cookie,
+            by_cookie.is_some() && by_cookie == index,
+            (post, get_like),
+            status,
+            now_s,
+            &mut rparts.headers,
+        );
     }
     if close {
         rparts
@@ -694,12 +750,45 @@ async fn handle_inner(
 }
 
 /// Set, change or remove the persistence cookie in a response.
+/// Whether a response may be stored by a cache, as HAProxy judges it for `nocache`: a
+/// cacheable status with something that lets a cache keep it (`Cache-Control` max-age or
+/// public, `Expires`, `Last-Modified`), and nothing that forbids it.
+fn cacheable(status: u16, h: &http::HeaderMap) -> bool {
+    if !matches!(
+        status,
+        200 | 203 | 204 | 206 | 300 | 301 | 404 | 405 | 410 | 414 | 501
+    ) {
+        return false;
+    }
+    let cc: Vec<String> = h
+        .get_all(http::header::CACHE_CONTROL)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().to_ascii_lowercase())
+        .collect();
+    let forbidden = cc.iter().any(|t| {
+        t.starts_with("no-cache") || t.starts_with("no-store") || t.starts_with("private")
+    }) || h
+        .get_all(http::header::PRAGMA)
+        .iter()
+        .any(|v| v.as_bytes().eq_ignore_ascii_case(b"no-cache"));
+    let allowed = cc
+        .iter()
+        .any(|t| t == "public" || t.starts_with("max-age") || t.starts_with("s-maxage"))
+        || h.contains_key(http::header::EXPIRES)
+        || h.contains_key(http::header::LAST_MODIFIED);
+    allowed && !forbidden
+}
+
+#[allow(clippy::too_many_arguments)]
 fn persist_response(
     cfg: &haproxy_conf::model::Cookie,
     server: &ServerRt,
     client: &Option<cookie::ClientCookie>,
     matched: bool,
-    post: bool,
+    (post, get_like): (bool, bool),
+    status: u16,
     now_s: u64,
     h: &mut http::HeaderMap,
 ) {
@@ -709,14 +798,7 @@ fn persist_response(
         .filter_map(|v| v.to_str().ok().map(str::to_string))
         .collect();
     let set_refs: Vec<&str> = set.iter().map(String::as_str).collect();
-    let cacheable = !h
-        .get_all(http::header::CACHE_CONTROL)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .any(|v| {
-            let v = v.to_ascii_lowercase();
-            v.contains("private") || v.contains("no-cache") || v.contains("no-store")
-        });
+    let cacheable = get_like && cacheable(status, h);
     let edits = cookie::response(
         cfg,
         &set_refs,
@@ -740,7 +822,11 @@ fn persist_response(
         h.append(http::header::SET_COOKIE, v);
     }
     if edits.cache_private {
-        h.insert(http::header::CACHE_CONTROL, HeaderValue::from_static("private"));
+        // Added beside the server's own Cache-Control, as HAProxy does.
+        h.append(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("private"),
+        );
     }
 }
 
@@ -916,23 +1002,47 @@ mod tests {
 
     #[test]
     fn requests_that_could_be_read_two_ways_are_refused() {
+        let code = |p: &mut http::request::Parts| smuggling_guard(p).err().map(|e| e.0);
         let mut p = parts(&[("host", "a"), ("host", "b")], "/");
-        assert!(smuggling_guard(&mut p).is_err(), "two Host headers");
+        assert_eq!(code(&mut p), Some(400), "two Host headers that differ");
+        let mut p = parts(&[("host", "a"), ("host", "A")], "/");
+        assert_eq!(code(&mut p), None, "equal ones are merged");
+        assert_eq!(p.headers.get_all("host").iter().count(), 1);
         let mut p = parts(&[("host", "public.example")], "http://admin.example/admin");
-        assert!(smuggling_guard(&mut p).is_err(), "authority and Host differ");
+        assert_eq!(code(&mut p), Some(400), "authority and Host differ");
         let mut p = parts(&[("host", "Admin.Example")], "http://admin.example/admin");
-        assert!(smuggling_guard(&mut p).is_ok(), "same authority, other case");
-        let mut p = parts(&[], "http://admin.example/admin");
-        assert!(smuggling_guard(&mut p).is_ok());
-        assert_eq!(p.headers.get("host").unwrap(), "admin.example");
-        let mut p = parts(&[("transfer-encoding", "chunked, chunked")], "/");
-        assert!(smuggling_guard(&mut p).is_err());
+        assert_eq!(code(&mut p), None, "same authority, other case");
         let mut p = parts(
-            &[("transfer-encoding", "chunked"), ("transfer-encoding", "chunked")],
+            &[("host", "admin.example")],
+            "http://admin.example:80/admin",
+        );
+        assert_eq!(code(&mut p), None, "the default port");
+        assert_eq!(
+            p.uri.to_string(),
+            "http://admin.example/admin",
+            "dropped as HAProxy"
+        );
+        let mut p = parts(&[("host", "admin.example")], "http://admin.example:8080/a");
+        assert_eq!(code(&mut p), Some(400));
+        let mut p = parts(&[], "http://admin.example/admin");
+        assert_eq!(code(&mut p), None);
+        assert!(
+            p.headers.get("host").is_none(),
+            "no Host is added, as HAProxy"
+        );
+        let mut p = parts(&[("transfer-encoding", "chunked, chunked")], "/");
+        assert_eq!(code(&mut p), Some(400));
+        let mut p = parts(
+            &[
+                ("transfer-encoding", "chunked"),
+                ("transfer-encoding", "chunked"),
+            ],
             "/",
         );
-        assert!(smuggling_guard(&mut p).is_err());
+        assert_eq!(code(&mut p), Some(400));
         let mut p = parts(&[("transfer-encoding", "gzip, chunked")], "/");
-        assert!(smuggling_guard(&mut p).is_ok());
+        assert_eq!(code(&mut p), Some(422));
+        let mut p = parts(&[("transfer-encoding", "Chunked")], "/");
+        assert_eq!(code(&mut p), None);
     }
 }

@@ -111,7 +111,9 @@ impl Sample for ReqSample<'_> {
                     }
                 }
             }
-            Fetch::HdrCnt(name) => vec![Value::Int(header_values(headers, name, false).len() as i64)],
+            Fetch::HdrCnt(name) => {
+                vec![Value::Int(header_values(headers, name, false).len() as i64)]
+            }
             Fetch::HdrVal(name) => header_values(headers, name, false)
                 .iter()
                 .filter_map(|v| v.parse::<i64>().ok())

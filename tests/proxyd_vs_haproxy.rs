@@ -1,0 +1,818 @@
+//! proxyd beside HAProxy 2.6: the same haproxy.cfg (each on its own port), the same
+//! recording backends, the same client bytes; what the client and the servers see is
+//! compared. Loopback only.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// End-to-end tests measure real time.
+#![allow(clippy::disallowed_methods)]
+
+use e2e::{binary, free_port, have, make_cert, wait_for, Scratch};
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+/// A proxy process, killed on drop.
+struct Proc {
+    child: Child,
+    log: std::path::PathBuf,
+    port: u16,
+}
+
+impl Proc {
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// HAProxy and proxyd on the same configuration: `@PORT@` becomes each one's own
+/// frontend port (and `@PORT2@` a second one).
+struct Both {
+    haproxy: Proc,
+    proxyd: Proc,
+    _dir: Scratch,
+}
+
+impl Both {
+    fn start(tag: &str, template: &str) -> Both {
+        assert!(
+            have("haproxy"),
+            "haproxy is not installed (the README test command installs it)"
+        );
+        let dir = Scratch::new(&format!("vs-{tag}"));
+        let run = |prog: &str, name: &str| {
+            let (port, port2) = (free_port(), free_port());
+            let cfg = template
+                .replace("@PORT@", &port.to_string())
+                .replace("@PORT2@", &port2.to_string())
+                .replace("@DIR@", &dir.display().to_string());
+            let path = dir.join(format!("{name}.cfg"));
+            std::fs::write(&path, cfg).unwrap();
+            let log = dir.join(format!("{name}.log"));
+            let f = std::fs::File::create(&log).unwrap();
+            let child = Command::new(prog)
+                .arg("-db")
+                .arg("-f")
+                .arg(&path)
+                .stdout(f.try_clone().unwrap())
+                .stderr(f)
+                .spawn()
+                .unwrap();
+            let p = Proc { child, log, port };
+            assert!(
+                wait_for(5.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
+                "{name} does not listen\n{}",
+                p.log()
+            );
+            p
+        };
+        let haproxy = run("haproxy", "haproxy");
+        let proxyd = run(binary("proxyd").to_str().unwrap(), "proxyd");
+        Both {
+            haproxy,
+            proxyd,
+            _dir: dir,
+        }
+    }
+
+    /// (haproxy's, proxyd's), each from `f(port)`.
+    fn each<T>(&self, f: impl Fn(u16) -> T) -> (T, T) {
+        (f(self.haproxy.port), f(self.proxyd.port))
+    }
+}
+
+/// A response as the client saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Resp {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Resp {
+    fn header(&self, name: &str) -> Vec<&str> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+}
+
+/// Send raw bytes, read to the end (the request should ask to close).
+fn raw(port: u16, bytes: &[u8]) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    s.write_all(bytes).unwrap();
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+fn parse(out: &[u8]) -> Option<Resp> {
+    let text = String::from_utf8_lossy(out);
+    let (head, body) = text.split_once("\r\n\r\n")?;
+    let mut lines = head.lines();
+    let status = lines.next()?.split_whitespace().nth(1)?.parse().ok()?;
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+        .collect();
+    Some(Resp {
+        status,
+        headers,
+        body: body.to_string(),
+    })
+}
+
+fn get(port: u16, path: &str, extra: &str) -> Resp {
+    let req = format!("GET {path} HTTP/1.1\r\nHost: vs.test\r\n{extra}Connection: close\r\n\r\n");
+    let out = raw(port, req.as_bytes());
+    parse(&out).unwrap_or_else(|| panic!("no response: {:?}", String::from_utf8_lossy(&out)))
+}
+
+/// A backend: records what each connection sent first and answers with `answer`.
+struct Backend {
+    port: u16,
+    seen: Arc<Mutex<Vec<Vec<u8>>>>,
+    stop: Arc<AtomicBool>,
+}
+
+type Answer = Arc<dyn Fn(&[u8]) -> Vec<u8> + Send + Sync>;
+
+impl Backend {
+    fn start(answer: Answer) -> Backend {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (sn, st) = (seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                let Ok((mut s, _)) = l.accept() else {
+                    std::thread::sleep(Duration::from_millis(2));
+                    continue;
+                };
+                let (sn, answer) = (sn.clone(), answer.clone());
+                std::thread::spawn(move || {
+                    s.set_nonblocking(false).unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(3))).unwrap();
+                    let mut got = Vec::new();
+                    let mut buf = [0u8; 4096];
+                    // Up to the end of a request head (the body, if any, is short and
+                    // read with it in these tests), or whatever comes in 300 ms.
+                    loop {
+                        match s.read(&mut buf) {
+                            Ok(0) | Err(_) => break,
+                            Ok(n) => got.extend_from_slice(&buf[..n]),
+                        }
+                        if let Some(i) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let head = String::from_utf8_lossy(&got[..i]).to_ascii_lowercase();
+                            let len: usize = head
+                                .lines()
+                                .find_map(|l| l.strip_prefix("content-length:"))
+                                .and_then(|v| v.trim().parse().ok())
+                                .unwrap_or(0);
+                            if got.len() >= i + 4 + len {
+                                break;
+                            }
+                        }
+                    }
+                    sn.lock().unwrap().push(got.clone());
+                    let _ = s.write_all(&answer(&got));
+                });
+            }
+        });
+        Backend { port, seen, stop }
+    }
+
+    /// An HTTP server answering `NAME` with extra headers.
+    fn http(name: &'static str, extra: &'static str) -> Backend {
+        Backend::start(Arc::new(move |_| {
+            format!(
+                "HTTP/1.1 200 OK\r\n{extra}Content-Length: {}\r\nConnection: close\r\n\r\n{name}",
+                name.len()
+            )
+            .into_bytes()
+        }))
+    }
+
+    fn seen(&self) -> Vec<Vec<u8>> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for Backend {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+const DEFAULTS: &str =
+    "defaults\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n";
+
+/// PROXY headers in front of the client's bytes (`accept-proxy`): rules see the address
+/// the header gives, in TCP and HTTP mode, v1 and v2; the server gets the payload only.
+#[test]
+fn proxy_protocol_in() {
+    let be = Backend::http("srv", "");
+    let cfg = format!(
+        "{DEFAULTS}frontend ft\n    mode tcp\n    bind 127.0.0.1:@PORT@ accept-proxy\n    tcp-request content reject if {{ src 10.0.0.0/8 }}\n    default_backend bt\nbackend bt\n    mode tcp\n    server s 127.0.0.1:{p}\nfrontend fh\n    mode http\n    bind 127.0.0.1:@PORT2@ accept-proxy\n    option forwardfor\n    http-request deny if {{ src 10.0.0.0/8 }}\n    default_backend bh\nbackend bh\n    mode http\n    server s 127.0.0.1:{p}\n",
+        p = be.port
+    );
+    let both = Both::start("ppin", &cfg);
+    let port2 = |p: &Proc| -> u16 {
+        let text = std::fs::read_to_string(p.log.with_extension("cfg")).unwrap();
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix("bind 127.0.0.1:"))
+            .nth(1)
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .unwrap()
+    };
+    let v1 = |ip: &str| format!("PROXY TCP4 {ip} 192.168.1.10 40000 443\r\n").into_bytes();
+    let v2 = |ip: [u8; 4]| {
+        let mut h = b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c".to_vec();
+        h.extend_from_slice(&ip);
+        h.extend_from_slice(&[192, 168, 1, 10, 0x9c, 0x40, 0x01, 0xbb]);
+        h
+    };
+    let req = b"GET /pp HTTP/1.1\r\nHost: vs.test\r\nConnection: close\r\n\r\n";
+    for (what, header, denied) in [
+        ("v1 denied", v1("10.1.2.3"), true),
+        ("v1 allowed", v1("172.16.5.6"), false),
+        ("v2 denied", v2([10, 9, 8, 7]), true),
+        ("v2 allowed", v2([172, 16, 5, 6]), false),
+    ] {
+        let mut bytes = header.clone();
+        bytes.extend_from_slice(req);
+        for p in [&both.haproxy, &both.proxyd] {
+            let before = be.seen().len();
+            // TCP mode: a rejected connection closes without a byte.
+            let out = raw(p.port, &bytes);
+            if denied {
+                assert!(out.is_empty(), "{what} tcp through {:?}: {out:?}", p.log);
+            } else {
+                assert!(
+                    out.ends_with(b"srv"),
+                    "{what} tcp: {:?}",
+                    String::from_utf8_lossy(&out)
+                );
+                let got = be.seen();
+                assert_eq!(
+                    got[before],
+                    req.to_vec(),
+                    "{what}: the server gets the payload only"
+                );
+            }
+            // HTTP mode: 403 from the rule, or the server's answer with the header's
+            // address in X-Forwarded-For.
+            let before = be.seen().len();
+            let out = raw(port2(p), &bytes);
+            let r = parse(&out).unwrap_or_else(|| panic!("{what} http: {out:?}\n{}", p.log()));
+            if denied {
+                assert_eq!(r.status, 403, "{what} http");
+            } else {
+                assert_eq!((r.status, r.body.as_str()), (200, "srv"), "{what} http");
+                let got = String::from_utf8_lossy(&be.seen()[before]).to_ascii_lowercase();
+                assert!(got.contains("x-forwarded-for: 172.16.5.6"), "{what}: {got}");
+            }
+        }
+        // No header at all: both close the connection.
+        let (h, p) = both.each(|port| raw(port, req));
+        assert!(
+            h.is_empty() && p.is_empty(),
+            "without a header: {h:?} / {p:?}"
+        );
+    }
+}
+
+/// `send-proxy` / `send-proxy-v2` towards servers, and `check-send-proxy` for checks:
+/// the server receives the same header bytes from both (ports aside: each proxy's own).
+#[test]
+fn proxy_protocol_out() {
+    for v2 in [false, true] {
+        let be = Backend::http("srv", "");
+        let opt = if v2 { "send-proxy-v2" } else { "send-proxy" };
+        let cfg = format!(
+            "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    default_backend b\nbackend b\n    mode http\n    option httpchk GET /chk\n    server s 127.0.0.1:{p} {opt} check check-send-proxy inter 500\n",
+            p = be.port
+        );
+        let both = Both::start("ppout", &cfg);
+        std::thread::sleep(Duration::from_millis(1500));
+        for p in [&both.haproxy, &both.proxyd] {
+            let before = be.seen().len();
+            let mut s = TcpStream::connect(("127.0.0.1", p.port)).unwrap();
+            let client = s.local_addr().unwrap();
+            s.write_all(b"GET /x HTTP/1.1\r\nHost: vs.test\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut out = Vec::new();
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let _ = s.read_to_end(&mut out);
+            assert!(out.ends_with(b"srv"), "{}", p.log());
+            let got = be
+                .seen()
+                .into_iter()
+                .skip(before)
+                .find(|r| !String::from_utf8_lossy(r).contains("/chk"))
+                .unwrap();
+            let want = if v2 {
+                let mut h = b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c".to_vec();
+                h.extend_from_slice(&[127, 0, 0, 1, 127, 0, 0, 1]);
+                h.extend_from_slice(&client.port().to_be_bytes());
+                h.extend_from_slice(&p.port.to_be_bytes());
+                h
+            } else {
+                format!(
+                    "PROXY TCP4 127.0.0.1 127.0.0.1 {} {}\r\n",
+                    client.port(),
+                    p.port
+                )
+                .into_bytes()
+            };
+            assert!(
+                got.starts_with(&want),
+                "{opt}: {:?} does not start with {:?}",
+                String::from_utf8_lossy(&got),
+                String::from_utf8_lossy(&want)
+            );
+        }
+        // Checks: v2 says LOCAL; v1 gives the check connection's own addresses.
+        let checks: Vec<Vec<u8>> = be
+            .seen()
+            .into_iter()
+            .filter(|r| String::from_utf8_lossy(r).contains("/chk"))
+            .collect();
+        assert!(checks.len() >= 2, "{} checks", checks.len());
+        for c in &checks {
+            if v2 {
+                assert!(
+                    c.starts_with(b"\r\n\r\n\x00\r\nQUIT\n\x20\x00\x00\x00GET /chk HTTP/1.0\r\n"),
+                    "{c:?}"
+                );
+            } else {
+                let text = String::from_utf8_lossy(c);
+                let line = text.lines().next().unwrap();
+                let w: Vec<&str> = line.split(' ').collect();
+                assert_eq!(
+                    &w[..4],
+                    ["PROXY", "TCP4", "127.0.0.1", "127.0.0.1"],
+                    "{text}"
+                );
+                assert_eq!(w[5], be.port.to_string(), "{text}");
+            }
+        }
+    }
+}
+
+/// A WebSocket upgrade: the server's 101, then bytes both ways, through both.
+#[test]
+fn websocket_is_tunnelled() {
+    let ws = Backend::start(Arc::new(|_| Vec::new()));
+    drop(ws);
+    // A server that answers the upgrade, then echoes with a prefix, and speaks first.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let seen_upgrade = Arc::new(Mutex::new(Vec::<String>::new()));
+    let su = seen_upgrade.clone();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            let su = su.clone();
+            std::thread::spawn(move || {
+                let mut s = s;
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut head = Vec::new();
+                let mut b = [0u8; 1];
+                while !head.ends_with(b"\r\n\r\n") {
+                    if s.read(&mut b).unwrap_or(0) == 0 {
+                        return;
+                    }
+                    head.push(b[0]);
+                }
+                su.lock()
+                    .unwrap()
+                    .push(String::from_utf8_lossy(&head).to_ascii_lowercase());
+                let _ = s.write_all(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: x\r\n\r\nhello-from-server\n");
+                let mut buf = [0u8; 1024];
+                loop {
+                    match s.read(&mut buf) {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => {
+                            let mut reply = b"echo:".to_vec();
+                            reply.extend_from_slice(&buf[..n]);
+                            if s.write_all(&reply).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            });
+        }
+    });
+    let cfg = format!(
+        "{DEFAULTS}    timeout tunnel 10s\nfrontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:{port}\n"
+    );
+    let both = Both::start("ws", &cfg);
+    let run = |port: u16| -> (String, String, String) {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        // The client's first frame goes right after the head: held until the 101.
+        s.write_all(b"GET /chat HTTP/1.1\r\nHost: vs.test\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\nfirst")
+            .unwrap();
+        let mut got = Vec::new();
+        let mut buf = [0u8; 1024];
+        while !String::from_utf8_lossy(&got).contains("echo:first") {
+            let n = s.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            got.extend_from_slice(&buf[..n]);
+        }
+        s.write_all(b"second").unwrap();
+        let mut more = Vec::new();
+        while !String::from_utf8_lossy(&more).contains("echo:second") {
+            let n = s.read(&mut buf).unwrap_or(0);
+            if n == 0 {
+                break;
+            }
+            more.extend_from_slice(&buf[..n]);
+        }
+        let text = String::from_utf8_lossy(&got).to_string();
+        let status = text.lines().next().unwrap_or("").to_string();
+        (status, text, String::from_utf8_lossy(&more).to_string())
+    };
+    let (h, p) = both.each(run);
+    for (who, (status, text, more)) in [("haproxy", &h), ("proxyd", &p)] {
+        assert!(status.starts_with("HTTP/1.1 101"), "{who}: {text}");
+        assert!(text.contains("hello-from-server"), "{who}: {text}");
+        assert!(text.contains("echo:first"), "{who}: {text}");
+        assert!(more.contains("echo:second"), "{who}: {more}");
+    }
+    for head in seen_upgrade.lock().unwrap().iter() {
+        assert!(head.contains("upgrade: websocket"), "{head}");
+        assert!(head.contains("connection: upgrade"), "{head}");
+    }
+}
+
+/// `monitor-uri` is answered by the proxy itself (200, or 503 while `monitor fail`
+/// holds); the server never sees it.
+#[test]
+fn monitor_uri_answers_itself() {
+    let be = Backend::http("srv", "");
+    let down = free_port();
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    monitor-uri /health\n    monitor fail if {{ nbsrv(dead) lt 1 }}\n    default_backend b\nfrontend g\n    mode http\n    bind 127.0.0.1:@PORT2@\n    monitor-uri /health\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:{p}\nbackend dead\n    mode http\n    server d 127.0.0.1:{down} check inter 200 fall 1\n",
+        p = be.port
+    );
+    let both = Both::start("monitor", &cfg);
+    std::thread::sleep(Duration::from_millis(1500));
+    let (h, p) = both.each(|port| get(port, "/health", ""));
+    assert_eq!(
+        (h.status, p.status),
+        (503, 503),
+        "the dead backend fails the monitor"
+    );
+    let (h, p) = both.each(|port| get(port, "/other", ""));
+    assert_eq!((h.status, p.status), (200, 200));
+    assert!(be
+        .seen()
+        .iter()
+        .all(|r| !String::from_utf8_lossy(r).contains("/health")));
+}
+
+/// `balance uri`: for 1000 URIs, proxyd sends each to the server HAProxy sends it to
+/// (map-based and consistent hashing, equal and unequal weights, whole/depth/len).
+#[test]
+fn balance_uri_picks_haproxys_server() {
+    let servers: Vec<Backend> = ["s1", "s2", "s3", "s4"]
+        .iter()
+        .map(|n| Backend::http(n, ""))
+        .collect();
+    for (variant, weights) in [
+        ("", [1, 1, 1, 1]),
+        ("", [2, 4, 6, 1]),
+        ("whole", [1, 1, 1, 1]),
+        ("depth 2", [3, 1, 1, 5]),
+        ("len 6", [1, 1, 1, 1]),
+        ("hash-type consistent", [1, 1, 1, 1]),
+        ("hash-type consistent", [1, 3, 1, 2]),
+        ("hash-type map-based djb2", [1, 1, 1, 1]),
+        ("hash-type map-based sdbm avalanche", [1, 2, 1, 1]),
+    ] {
+        let (uri_args, hash_type) = match variant.strip_prefix("hash-type ") {
+            Some(t) => ("", format!("    hash-type {t}\n")),
+            None => (variant, String::new()),
+        };
+        let mut cfg = format!(
+            "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    default_backend b\nbackend b\n    mode http\n    balance uri {uri_args}\n{hash_type}"
+        );
+        for (i, s) in servers.iter().enumerate() {
+            cfg.push_str(&format!(
+                "    server s{} 127.0.0.1:{} weight {}\n",
+                i + 1,
+                s.port,
+                weights[i]
+            ));
+        }
+        let both = Both::start("uri", &cfg);
+        let mut differ = Vec::new();
+        for i in 0..1000 {
+            let uri = format!("/img/{}/{i}.png?v={}", i % 7, i % 3);
+            let (h, p) = both.each(|port| get(port, &uri, "").body);
+            if h != p {
+                differ.push(format!("{uri}: haproxy {h}, proxyd {p}"));
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "balance uri {variant} weights {weights:?}: {} of 1000 differ, e.g. {:?}",
+            differ.len(),
+            &differ[..differ.len().min(5)]
+        );
+    }
+}
+
+/// Cookie persistence (`cookie SERVERID insert indirect nocache`): for 1000 requests
+/// with and without the cookie, the same server and the same Set-Cookie / Cache-Control
+/// from both; prefix and rewrite modes and dates (`maxidle`) too.
+#[test]
+fn cookie_persistence_as_haproxy() {
+    let servers = [
+        Backend::http("s1", "Cache-Control: max-age=60\r\n"),
+        Backend::http("s2", "Set-Cookie: SERVERID=app2; path=/\r\n"),
+        Backend::http("s3", "Last-Modified: Thu, 01 Dec 2022 16:00:00 GMT\r\n"),
+    ];
+    for mode in [
+        "insert indirect nocache",
+        "insert nocache httponly secure domain .vs.test",
+        "insert indirect postonly",
+        "prefix",
+        "rewrite",
+        "indirect",
+    ] {
+        let mut cfg = format!(
+            "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    default_backend b\nbackend b\n    mode http\n    cookie SERVERID {mode}\n"
+        );
+        for (i, s) in servers.iter().enumerate() {
+            cfg.push_str(&format!(
+                "    server s{n} 127.0.0.1:{} cookie s{n}\n",
+                s.port,
+                n = i + 1
+            ));
+        }
+        let both = Both::start("cookie", &cfg);
+        let mut differ = Vec::new();
+        for i in 0..1000 {
+            let cookie = match i % 5 {
+                0 => String::new(),
+                1 => "Cookie: SERVERID=s1\r\n".into(),
+                2 => "Cookie: a=1; SERVERID=s3; b=2\r\n".into(),
+                3 => "Cookie: SERVERID=s2~app2\r\n".into(),
+                _ => "Cookie: SERVERID=nosuch\r\n".into(),
+            };
+            let method = if i % 2 == 0 { "GET" } else { "POST" };
+            let req = format!(
+                "{method} /c/{i} HTTP/1.1\r\nHost: vs.test\r\n{cookie}Content-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            let (h, p) = both.each(|port| parse(&raw(port, req.as_bytes())).unwrap());
+            // Without a usable cookie the first server differs by the balancer's
+            // rotation: then each must name in its cookie the server that answered.
+            let comparable = i % 5 != 0 && i % 5 != 4;
+            let view = |r: &Resp| {
+                (
+                    r.body.clone(),
+                    r.header("set-cookie").join(" | "),
+                    r.header("cache-control").join(" | "),
+                )
+            };
+            if comparable && view(&h) != view(&p) {
+                differ.push(format!(
+                    "{req:?}: haproxy {:?} proxyd {:?}",
+                    view(&h),
+                    view(&p)
+                ));
+            }
+            if !comparable {
+                for (who, r) in [("haproxy", &h), ("proxyd", &p)] {
+                    for sc in r.header("set-cookie") {
+                        if sc.starts_with("SERVERID=") && mode.starts_with("insert") {
+                            assert!(
+                                sc.starts_with(&format!("SERVERID={}", r.body)),
+                                "{mode} {who}: {sc} from {}",
+                                r.body
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        assert!(
+            differ.is_empty(),
+            "cookie {mode}: {} of 600 comparable requests differ, e.g.\n{}",
+            differ.len(),
+            differ[..differ.len().min(5)].join("\n")
+        );
+    }
+    // What the servers got: with `indirect` (insert), the cookie is gone.
+    let s3: Vec<String> = servers[2]
+        .seen()
+        .iter()
+        .map(|r| String::from_utf8_lossy(r).to_string())
+        .collect();
+    assert!(
+        s3.iter().any(|r| r.contains("cookie: a=1; b=2")),
+        "{:?}",
+        &s3[..3]
+    );
+}
+
+/// Server `redir`: GET/HEAD get a 302 to the server's prefix; other methods are proxied.
+#[test]
+fn server_redir_as_haproxy() {
+    let be = Backend::http("srv", "");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:{} redir http://img.vs.test\n",
+        be.port
+    );
+    let both = Both::start("redir", &cfg);
+    let (h, p) = both.each(|port| get(port, "/a/b?c=1", ""));
+    assert_eq!((h.status, p.status), (302, 302));
+    assert_eq!(h.header("location"), p.header("location"));
+    assert_eq!(p.header("location"), vec!["http://img.vs.test/a/b?c=1"]);
+    let req =
+        b"POST /p HTTP/1.1\r\nHost: vs.test\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let (h, p) = both.each(|port| parse(&raw(port, req)).unwrap());
+    assert_eq!((h.status, h.body.as_str()), (200, "srv"));
+    assert_eq!((p.status, p.body.as_str()), (200, "srv"));
+}
+
+/// Which of `names` answer `n` requests.
+fn answering(port: u16, n: usize) -> std::collections::BTreeSet<String> {
+    (0..n)
+        .map(|i| get(port, &format!("/r{i}"), "").body)
+        .collect()
+}
+
+/// `track`, `agent-check` and `observe layer7` steer traffic as in HAProxy.
+#[test]
+fn track_agent_and_observe_as_haproxy() {
+    let s1_up = Arc::new(AtomicBool::new(true));
+    let s1_status = Arc::new(AtomicU16::new(200));
+    let (up, st) = (s1_up.clone(), s1_status.clone());
+    let s1 = Backend::start(Arc::new(move |req| {
+        let text = String::from_utf8_lossy(req);
+        if text.contains("/chk") && !up.load(Ordering::Relaxed) {
+            return b"HTTP/1.1 503 Down\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".to_vec();
+        }
+        let status = st.load(Ordering::Relaxed);
+        format!("HTTP/1.1 {status} X\r\nContent-Length: 2\r\nConnection: close\r\n\r\ns1")
+            .into_bytes()
+    }));
+    let s2 = Backend::http("s2", "");
+    // The agent's answer, changed by the test.
+    let agent_says = Arc::new(Mutex::new(String::from("up 100%\n")));
+    let al = TcpListener::bind("127.0.0.1:0").unwrap();
+    let agent_port = al.local_addr().unwrap().port();
+    let says = agent_says.clone();
+    std::thread::spawn(move || {
+        for s in al.incoming().flatten() {
+            let mut s = s;
+            let line = says.lock().unwrap().clone();
+            let _ = s.write_all(line.as_bytes());
+        }
+    });
+    let cfg = format!(
+        "{DEFAULTS}frontend ft\n    mode http\n    bind 127.0.0.1:@PORT@\n    use_backend tracked if {{ path_beg /t }}\n    default_backend agent\nbackend checked\n    mode http\n    option httpchk GET /chk\n    server c1 127.0.0.1:{p1} check inter 200 fall 2 rise 2\nbackend tracked\n    mode http\n    server t1 127.0.0.1:{p1} track checked/c1\n    server t2 127.0.0.1:{p2}\nbackend agent\n    mode http\n    server a1 127.0.0.1:{p1} agent-check agent-port {agent_port} agent-inter 200\n    server a2 127.0.0.1:{p2}\n",
+        p1 = s1.port,
+        p2 = s2.port
+    );
+    let both = Both::start("steer", &cfg);
+    std::thread::sleep(Duration::from_millis(1200));
+    let set = |v: &[&str]| {
+        v.iter()
+            .map(|s| s.to_string())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    // Everything up: both servers answer for each backend.
+    let (h, p) = both.each(|port| answering(port, 8));
+    assert_eq!((h, p), (set(&["s1", "s2"]), set(&["s1", "s2"])));
+    // track: c1's checks fail, so t1 goes down with it.
+    s1_up.store(false, Ordering::Relaxed);
+    std::thread::sleep(Duration::from_millis(1500));
+    let (h, p) = both.each(|port| {
+        (0..6)
+            .map(|i| get(port, &format!("/t{i}"), "").body)
+            .collect::<std::collections::BTreeSet<_>>()
+    });
+    assert_eq!((h, p), (set(&["s2"]), set(&["s2"])), "tracked server down");
+    s1_up.store(true, Ordering::Relaxed);
+    // agent: `drain` and `down` keep a1 out; `up ready` brings it back.
+    for (says, want) in [
+        ("drain\n", set(&["s2"])),
+        ("ready up\n", set(&["s1", "s2"])),
+        ("down\n", set(&["s2"])),
+        ("up\n", set(&["s1", "s2"])),
+    ] {
+        *agent_says.lock().unwrap() = says.to_string();
+        std::thread::sleep(Duration::from_millis(1500));
+        let (h, p) = both.each(|port| {
+            (0..6)
+                .map(|i| get(port, &format!("/a{i}"), "").body)
+                .collect::<std::collections::BTreeSet<_>>()
+        });
+        assert_eq!((&h, &p), (&want, &want), "agent says {says:?}");
+    }
+    drop(both);
+    // observe layer7: o1 answers 500; after 3 errors in a row it is marked down. Its own
+    // config: HAProxy spreads every server's first check over the longest `inter`, so
+    // the 60 s one here would hold back the agent's above.
+    let cfg = format!(
+        "{DEFAULTS}frontend ft\n    mode http\n    bind 127.0.0.1:@PORT@\n    default_backend observed\nbackend observed\n    mode http\n    server o1 127.0.0.1:{p1} check inter 60s observe layer7 error-limit 3 on-error mark-down\n    server o2 127.0.0.1:{p2}\n",
+        p1 = s1.port,
+        p2 = s2.port
+    );
+    let both = Both::start("observe", &cfg);
+    let (h, p) = both.each(|port| answering(port, 8));
+    assert_eq!((h, p), (set(&["s1", "s2"]), set(&["s1", "s2"])));
+    s1_status.store(500, Ordering::Relaxed);
+    for port in [both.haproxy.port, both.proxyd.port] {
+        for i in 0..12 {
+            get(port, &format!("/o{i}"), "");
+        }
+    }
+    s1_status.store(200, Ordering::Relaxed);
+    let (h, p) = both.each(|port| answering(port, 8));
+    assert_eq!(
+        (h, p),
+        (set(&["s2"]), set(&["s2"])),
+        "o1 marked down by live errors"
+    );
+}
+
+/// The smuggling-shaped requests: what HAProxy answers, proxyd answers (regression tests
+/// for access rules walked around with an absolute URI, two Host headers, chunked twice).
+#[test]
+fn ambiguous_requests_as_haproxy() {
+    let be = Backend::http("srv", "");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    http-request deny if {{ hdr(host) -i admin.example }}\n    http-request deny unless {{ hdr(host) -i public.example admin.example }}\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:{}\n",
+        be.port
+    );
+    let both = Both::start("smuggle", &cfg);
+    let cases: &[(&str, &str)] = &[
+        ("absolute URI, other Host", "GET http://admin.example/admin HTTP/1.1\r\nHost: public.example\r\nConnection: close\r\n\r\n"),
+        ("absolute URI, same Host", "GET http://public.example/x HTTP/1.1\r\nHost: public.example\r\nConnection: close\r\n\r\n"),
+        ("absolute URI, default port", "GET http://public.example:80/x HTTP/1.1\r\nHost: public.example\r\nConnection: close\r\n\r\n"),
+        ("two Host headers", "GET /admin HTTP/1.1\r\nHost: public.example\r\nHost: admin.example\r\nConnection: close\r\n\r\n"),
+        ("two equal Host headers", "GET /x HTTP/1.1\r\nHost: public.example\r\nHost: Public.Example\r\nConnection: close\r\n\r\n"),
+        ("chunked, chunked", "POST / HTTP/1.1\r\nHost: public.example\r\nTransfer-Encoding: chunked, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n"),
+        ("two chunked lines", "POST / HTTP/1.1\r\nHost: public.example\r\nTransfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\n"),
+        ("gzip, chunked", "POST / HTTP/1.1\r\nHost: public.example\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n"),
+        ("chunked and content-length", "POST / HTTP/1.1\r\nHost: public.example\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\nConnection: close\r\n\r\n0\r\n\r\n"),
+    ];
+    for (what, req) in cases {
+        let (h, p) = both.each(|port| parse(&raw(port, req.as_bytes())).map(|r| r.status));
+        assert_eq!(h, p, "{what}: haproxy {h:?}, proxyd {p:?}");
+    }
+    // A deliberate difference (docs/haproxy-behaviour.md): RFC 9112 6.1 says an HTTP/1.0
+    // message with Transfer-Encoding has faulty framing; HAProxy forwards it, proxyd
+    // answers 400.
+    let req = "POST / HTTP/1.0\r\nHost: public.example\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n";
+    let (h, p) = both.each(|port| parse(&raw(port, req.as_bytes())).map(|r| r.status));
+    assert_eq!((h, p), (Some(200), Some(400)));
+}
+
+/// A TLS bind offering `alpn h2,http/1.1`: `curl --http2` is served (by proxyd over
+/// HTTP/1.1, as it does not speak HTTP/2 yet; HAProxy over h2).
+#[test]
+fn tls_alpn_h2_serves_curl_http2() {
+    let be = Backend::http("srv", "");
+    let dir = Scratch::new("vs-alpn");
+    let cert = make_cert(&dir, "vs.test");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@ ssl crt {} alpn h2,http/1.1\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:{}\n",
+        cert.display(),
+        be.port
+    );
+    let both = Both::start("alpn", &cfg);
+    let (h, p) = both.each(|port| {
+        let out = Command::new("curl")
+            .args(["-sk", "--http2", "-o", "-", "-w", " %{http_version}"])
+            .arg(format!("https://127.0.0.1:{port}/x"))
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).to_string()
+    });
+    assert_eq!(h, "srv 2", "haproxy: {h}");
+    assert_eq!(p, "srv 1.1", "proxyd: {p}\n{}", both.proxyd.log());
+    assert!(both.proxyd.log().is_empty() || !both.proxyd.log().contains("error"));
+}
