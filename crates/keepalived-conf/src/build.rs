@@ -9,6 +9,8 @@ use crate::syntax::Node;
 use crate::values;
 use conf_diag::{did_you_mean, Diagnostic, Diagnostics, Span};
 
+mod lvs;
+
 pub struct Builder<'d> {
     pub diags: &'d mut Diagnostics,
     pub config: Config,
@@ -29,7 +31,30 @@ impl<'d> Builder<'d> {
             self.global_defs(n);
         }
         for n in nodes {
-            let Some(kw) = self.known(keywords::TOP, n, "at the top level") else {
+            let kw = self.known(keywords::TOP, n, "at the top level");
+            // Blocks keepalived checks under -t whatever vrrpd does with them.
+            match n.keyword.text.as_str() {
+                "virtual_server" => self.virtual_server(n),
+                "virtual_server_group" => self.virtual_server_group(n),
+                "SSL" => self.ssl_block(n),
+                "vrrp_track_file" | "track_file" => {
+                    let _ = self.block_name(n);
+                }
+                "static_ipaddress" => {
+                    let v = self.vips(n);
+                    self.config.static_addresses.extend(v);
+                }
+                "static_routes" => {
+                    let r = self.routes_block(n, false);
+                    self.config.static_routes.extend(r);
+                }
+                "static_rules" => {
+                    let r = self.rules_block(n);
+                    self.config.static_rules.extend(r);
+                }
+                _ => {}
+            }
+            let Some(kw) = kw else {
                 continue;
             };
             match kw.name {
@@ -41,6 +66,7 @@ impl<'d> Builder<'d> {
                 _ => {}
             }
         }
+        self.finish_tracking();
         self.config
     }
 
@@ -173,14 +199,17 @@ impl<'d> Builder<'d> {
         match n.args.first() {
             Some(w) => Some((w.text.clone(), w.span)),
             None => {
+                // keepalived reads a nameless vrrp_instance or vrrp_sync_group as a block to
+                // skip (exit 5), and the name of the others as a missing parameter (exit 2).
+                let code = match n.keyword.text.as_str() {
+                    "vrrp_instance" | "vrrp_sync_group" => codes::MISSING_SETTING,
+                    _ => codes::MISSING_ARG,
+                };
                 self.diags.push(
-                    Diagnostic::error(
-                        codes::MISSING_SETTING,
-                        format!("`{}` must have a name", n.keyword.text),
-                    )
-                    .at(n.keyword.span)
-                    .label("name expected after the keyword")
-                    .help(format!("write `{} NAME {{`", n.keyword.text)),
+                    Diagnostic::error(code, format!("`{}` must have a name", n.keyword.text))
+                        .at(n.keyword.span)
+                        .label("name expected after the keyword")
+                        .help(format!("write `{} NAME {{`", n.keyword.text)),
                 );
                 None
             }
@@ -215,14 +244,105 @@ impl<'d> Builder<'d> {
         true
     }
 
-    fn command(&mut self, n: &Node) -> Option<Command> {
+    /// A script keyword's value, split as keepalived splits it: the arguments' text is cut
+    /// into words (both quote characters group, backslashes escape), the first word is the
+    /// command, and that is cut again into the program and its arguments. Returns the
+    /// command and the words after it.
+    fn script_line(&mut self, n: &Node) -> Option<(Command, Vec<String>)> {
         self.no_block(n);
         self.arg(n, 0, "command")?;
-        values::command(&n.args)
+        let span = n.args[0].span.to(n.args[n.args.len() - 1].span);
+        let text = values::raw_args(&n.args);
+        let unterminated = |q: values::Unterminated, what: &str| {
+            Diagnostic::error(
+                codes::QUOTE,
+                format!("`{}`: {what} has no closing {}", n.keyword.text, q.0),
+            )
+            .at(span)
+            .label(format!("{} opened here is never closed", q.0))
+            .help(format!(
+                "close the quote; to pass an argument with spaces, write e.g. `{} \"/path/check -x 'a b'\"`",
+                n.keyword.text
+            ))
+        };
+        // An open double quote was reported by the lexer, which took the rest of the line
+        // as the string; read it the same way here.
+        let split = match values::split_quoted(&text) {
+            Err(values::Unterminated('"')) => values::split_quoted(&format!("{text}\"")),
+            r => r,
+        };
+        let mut words = match split {
+            Ok(w) => w,
+            Err(q) => {
+                self.diags.push(unterminated(q, "the line"));
+                return None;
+            }
+        };
+        if words.is_empty() || words[0].is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::MISSING_ARG,
+                    format!("`{}` is missing its command", n.keyword.text),
+                )
+                .at(span)
+                .help(format!(
+                    "write `{} \"/path/to/script args\"`",
+                    n.keyword.text
+                )),
+            );
+            return None;
+        }
+        let rest = words.split_off(1);
+        match values::command_from(&words[0], span) {
+            Ok(cmd) => Some((cmd, rest)),
+            Err(q) => {
+                self.diags.push(unterminated(q, "the command"));
+                None
+            }
+        }
+    }
+
+    /// vrrp_script's `script`: keepalived runs the first word only (quote the whole command
+    /// to pass arguments); anything after it is dropped, as keepalived drops it.
+    fn check_command(&mut self, n: &Node) -> Option<Command> {
+        let (cmd, rest) = self.script_line(n)?;
+        if !rest.is_empty() {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::SCRIPT_EXTRA_WORDS,
+                    format!(
+                        "`script {}`: keepalived runs `{}` without `{}`",
+                        values::raw_args(&n.args),
+                        cmd.raw,
+                        rest.join(" ")
+                    ),
+                )
+                .at(cmd.span)
+                .label("only the first word (or quoted string) is the command")
+                .help(format!(
+                    "quote the whole command to pass its arguments: script \"{} {}\"",
+                    cmd.raw,
+                    rest.join(" ")
+                )),
+            );
+        }
+        Some(cmd)
+    }
+
+    /// notify scripts: `KEYWORD COMMAND [USER [GROUP]]`.
+    fn notify_command(&mut self, n: &Node) -> Option<Command> {
+        let (mut cmd, rest) = self.script_line(n)?;
+        if let Some(user) = rest.first() {
+            cmd.user = Some(UserGroup {
+                user: user.clone(),
+                group: rest.get(1).cloned(),
+            });
+        }
+        Some(cmd)
     }
 
     fn notify(&mut self, n: &Node, into: &mut NotifyScripts) {
-        let cmd = self.command(n);
+        let cmd = self.notify_command(n);
         match n.keyword.text.as_str() {
             "notify_master" => into.master = cmd,
             "notify_backup" => into.backup = cmd,
@@ -268,6 +388,17 @@ impl<'d> Builder<'d> {
                         list.push(e.keyword.text.clone());
                         list.extend(e.args.iter().map(|w| w.text.clone()));
                     }
+                    if list.is_empty() {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::EMPTY_BLOCK,
+                                "`notification_email` lists no address",
+                            )
+                            .at(c.keyword.span)
+                            .label("empty")
+                            .help("add one address per line inside the block, or remove it"),
+                        );
+                    }
                     self.config.global.notification_email.extend(list);
                 }
                 "notification_email_from" => {
@@ -291,7 +422,7 @@ impl<'d> Builder<'d> {
                     }
                 }
                 "notify_fifo_script" | "vrrp_notify_fifo_script" => {
-                    let cmd = self.command(c);
+                    let cmd = self.notify_command(c);
                     let name = kw.name.trim_end_matches("_script");
                     let slot = self.fifo_slot(name);
                     match slot {
@@ -318,12 +449,14 @@ impl<'d> Builder<'d> {
                     self.config.global.vrrp_skip_check_adv_addr = self.flag(c)
                 }
                 "vrrp_garp_interval" => {
-                    if let Some(v) = self.secs_us(c, 0.0, 1.0) {
+                    // keepalived: 0.000001 to 4294.967295 seconds (0 is refused).
+                    if let Some(v) = self.secs_us(c, 0.000_001, 4_294.967_295) {
                         self.config.global.vrrp_garp_interval_us = v;
                     }
                 }
                 "vrrp_gna_interval" => {
-                    if let Some(v) = self.secs_us(c, 0.0, 1.0) {
+                    // keepalived: 0.000001 to 4294.967295 seconds (0 is refused).
+                    if let Some(v) = self.secs_us(c, 0.000_001, 4_294.967_295) {
                         self.config.global.vrrp_gna_interval_us = v;
                     }
                 }
@@ -424,7 +557,7 @@ impl<'d> Builder<'d> {
                 continue;
             };
             match kw.name {
-                "script" => sc.script = self.command(c),
+                "script" => sc.script = self.check_command(c),
                 "interval" => {
                     if let Some(v) = self.int(c, 1, 86400) {
                         sc.interval = v as u32;
@@ -609,6 +742,7 @@ impl<'d> Builder<'d> {
             vips: Vec::new(),
             vips_excluded: Vec::new(),
             virtual_routes: Vec::new(),
+            virtual_rules: Vec::new(),
             track_scripts: Vec::new(),
             track_interfaces: Vec::new(),
             track_processes: Vec::new(),
@@ -627,12 +761,19 @@ impl<'d> Builder<'d> {
         let mut advert_word: Option<Word> = None;
         let mut auth_span: Option<Span> = None;
         let mut native_ipv6 = false;
+        let mut state_span: Option<Span> = None;
         for c in n.children() {
-            let Some(kw) = self.known(keywords::INSTANCE, c, "in `vrrp_instance`") else {
+            let kw = self.known(keywords::INSTANCE, c, "in `vrrp_instance`");
+            if c.keyword.text == "virtual_rules" {
+                let r = self.rules_block(c);
+                vi.virtual_rules.extend(r);
+            }
+            let Some(kw) = kw else {
                 continue;
             };
             match kw.name {
                 "state" => {
+                    state_span = Some(c.head_span());
                     if let Some(s) = self.string(c) {
                         match s.as_str() {
                             "MASTER" => vi.state = InitialState::Master,
@@ -703,47 +844,8 @@ impl<'d> Builder<'d> {
                 "virtual_ipaddress" => vi.vips.extend(self.vips(c)),
                 "virtual_ipaddress_excluded" => vi.vips_excluded.extend(self.vips(c)),
                 "virtual_routes" => {
-                    self.no_extra(c, 0);
-                    if self.needs_block(c) {
-                        for r in c.children() {
-                            let mut words = vec![r.keyword.text.clone()];
-                            words.extend(r.args.iter().map(|w| w.text.clone()));
-                            let spec = match crate::routes::parse(&words) {
-                                Ok(s) => Some(s),
-                                Err(e) => {
-                                    self.diags.push(
-                                        Diagnostic::error(
-                                            codes::ROUTE_INVALID,
-                                            format!("virtual route `{}`: {e}", words.join(" ")),
-                                        )
-                                        .at(r.head_span())
-                                        .label("not a route")
-                                        .help("write it as `ip route` would take it, e.g. `10.1.0.0/16 via 192.168.10.254 dev eth0`"),
-                                    );
-                                    None
-                                }
-                            };
-                            let unicast = spec
-                                .as_ref()
-                                .is_some_and(|s| s.kind == crate::routes::RouteKind::Unicast);
-                            if unicast && !words.iter().any(|w| w == "dev") {
-                                self.diags.push(
-                                    Diagnostic::warning(
-                                        codes::ROUTE_NO_DEV,
-                                        format!("virtual route `{}` has no `dev`", words.join(" ")),
-                                    )
-                                    .at(r.head_span())
-                                    .label("the link it depends on is unknown")
-                                    .help("add `dev <interface>` to the route"),
-                                );
-                            }
-                            vi.virtual_routes.push(VirtualRoute {
-                                words,
-                                spec,
-                                span: r.head_span(),
-                            });
-                        }
-                    }
+                    let r = self.routes_block(c, true);
+                    vi.virtual_routes.extend(r);
                 }
                 "track_script" => vi.track_scripts.extend(self.track_list(c)),
                 "track_interface" => vi.track_interfaces.extend(self.track_list(c)),
@@ -808,7 +910,7 @@ impl<'d> Builder<'d> {
         if native_ipv6 {
             vi.ipv6 = true;
         }
-        self.finish_instance(&mut vi, advert_word, version_span, auth_span);
+        self.finish_instance(&mut vi, advert_word, version_span, auth_span, state_span);
         self.config.instances.push(vi);
     }
 
@@ -819,6 +921,7 @@ impl<'d> Builder<'d> {
         advert: Option<Word>,
         version_span: Option<Span>,
         auth_span: Option<Span>,
+        state_span: Option<Span>,
     ) {
         // IPv6 needs VRRPv3. keepalived deduces v3 silently, accepts an explicit `version 2`
         // written before the addresses (and then runs v2 over IPv6), and rejects one written
@@ -953,6 +1056,109 @@ impl<'d> Builder<'d> {
                 .help("remove the authentication block, or use version 2"),
             );
             vi.auth = None;
+        }
+        if vi.state == InitialState::Master && vi.priority != 255 {
+            // keepalived starts such an instance as BACKUP, after saying why.
+            let why = if vi
+                .auth
+                .as_ref()
+                .is_some_and(|a| a.auth_type == AuthType::Ah)
+            {
+                Some((
+                    codes::AUTH,
+                    "with AH authentication, only the address owner (priority 255) may start as MASTER",
+                    "AH's sequence numbers start from the master's",
+                ))
+            } else if self.config.global.vrrp_strict {
+                Some((
+                    codes::STRICT_STATE,
+                    "under vrrp_strict, only the address owner (priority 255) may start as MASTER",
+                    "RFC 5798: a non-owner starts as backup",
+                ))
+            } else {
+                None
+            };
+            if let Some((code, msg, why)) = why {
+                self.diags.push(
+                    Diagnostic::warning(
+                        code,
+                        format!("vrrp_instance `{}`: {msg}; it starts as BACKUP", vi.name),
+                    )
+                    .at_opt(state_span)
+                    .label(why)
+                    .help("write `state BACKUP` (the election still makes the highest priority master), or `priority 255` for the address owner"),
+                );
+                vi.state = InitialState::Backup;
+            }
+        }
+        if let Some(own) = vi.interface.clone() {
+            let mut dropped = Vec::new();
+            vi.track_interfaces.retain(|t| {
+                let keep = t.name != own;
+                if !keep {
+                    dropped.push(t.span);
+                }
+                keep
+            });
+            for span in dropped {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::TRACK_OWN_INTERFACE,
+                        format!(
+                            "vrrp_instance `{}`: track_interface `{own}` is the instance's own interface, ignored",
+                            vi.name
+                        ),
+                    )
+                    .at(span)
+                    .label("already watched: its own interface going down is a fault")
+                    .help("remove it from track_interface"),
+                );
+            }
+        }
+    }
+
+    /// Checks that need every block read: keepalived drops the weighted trackers of an
+    /// address owner (priority 255 is never adjusted).
+    fn finish_tracking(&mut self) {
+        let scripts = self.config.scripts.clone();
+        for vi in self
+            .config
+            .instances
+            .iter_mut()
+            .filter(|vi| vi.priority == 255)
+        {
+            let mut dropped: Vec<(Span, String)> = Vec::new();
+            vi.track_scripts.retain(|t| {
+                let weight = t
+                    .weight
+                    .or_else(|| scripts.iter().find(|s| s.name == t.name).map(|s| s.weight));
+                let keep = weight.unwrap_or(0) == 0;
+                if !keep {
+                    dropped.push((t.span, format!("tracked script `{}`", t.name)));
+                }
+                keep
+            });
+            vi.track_interfaces.retain(|t| {
+                let keep = t.weight.unwrap_or(0) == 0;
+                if !keep {
+                    dropped.push((t.span, format!("tracked interface `{}`", t.name)));
+                }
+                keep
+            });
+            for (span, what) in dropped {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::OWNER_WEIGHT,
+                        format!(
+                            "vrrp_instance `{}` has priority 255 (address owner), whose priority never changes: {what} and its weight are ignored",
+                            vi.name
+                        ),
+                    )
+                    .at(span)
+                    .label("ignored")
+                    .help("use a priority below 255 for the weights to move the VIP, or track it without a weight (a failure is then a fault)"),
+                );
+            }
         }
     }
 
@@ -1201,6 +1407,112 @@ impl<'d> Builder<'d> {
         out
     }
 
+    /// `virtual_routes { … }` / `static_routes { … }`: one `ip route`-style line each.
+    fn routes_block(&mut self, n: &Node, virtual_routes: bool) -> Vec<VirtualRoute> {
+        self.no_extra(n, 0);
+        let mut out = Vec::new();
+        if !self.needs_block(n) {
+            return out;
+        }
+        for r in n.children() {
+            let mut words = vec![r.keyword.text.clone()];
+            words.extend(r.args.iter().map(|w| w.text.clone()));
+            let spec = match crate::routes::parse(&words) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::ROUTE_INVALID,
+                            format!(
+                                "{} route `{}`: {e}",
+                                if virtual_routes { "virtual" } else { "static" },
+                                words.join(" ")
+                            ),
+                        )
+                        .at(r.head_span())
+                        .label("not a route")
+                        .help("write it as `ip route` would take it, e.g. `10.1.0.0/16 via 192.168.10.254 dev eth0`"),
+                    );
+                    None
+                }
+            };
+            let unicast = spec
+                .as_ref()
+                .is_some_and(|s| s.kind == crate::routes::RouteKind::Unicast);
+            if unicast && !words.iter().any(|w| w == "dev") {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::ROUTE_NO_DEV,
+                        format!(
+                            "{} route `{}` has no `dev`",
+                            if virtual_routes { "virtual" } else { "static" },
+                            words.join(" ")
+                        ),
+                    )
+                    .at(r.head_span())
+                    .label("the link it depends on is unknown")
+                    .help("add `dev <interface>` to the route"),
+                );
+            }
+            out.push(VirtualRoute {
+                words,
+                spec,
+                span: r.head_span(),
+            });
+        }
+        out
+    }
+
+    /// `virtual_rules { … }` / `static_rules { … }`: one `ip rule`-style line each.
+    fn rules_block(&mut self, n: &Node) -> Vec<IpRule> {
+        self.no_extra(n, 0);
+        let mut out = Vec::new();
+        if !self.needs_block(n) {
+            return out;
+        }
+        for r in n.children() {
+            let mut words = vec![r.keyword.text.clone()];
+            words.extend(r.args.iter().map(|w| w.text.clone()));
+            let line = words.join(" ");
+            let help = "write it as `ip rule` would take it, with a priority, e.g. `from 192.168.10.0/24 table 100 priority 100`";
+            let spec = match crate::rules::parse(&words) {
+                Ok(p) => {
+                    for w in p.warnings {
+                        self.diags.push(
+                            Diagnostic::warning(codes::RULE_NOTE, format!("rule `{line}`: {w}"))
+                                .at(r.head_span())
+                                .help(help),
+                        );
+                    }
+                    Some(p.spec)
+                }
+                Err(crate::rules::RuleError::Missing(e)) => {
+                    self.diags.push(
+                        Diagnostic::error(codes::MISSING_ARG, format!("rule `{line}`: {e}"))
+                            .at(r.head_span())
+                            .help(help),
+                    );
+                    None
+                }
+                Err(crate::rules::RuleError::Invalid(e)) => {
+                    self.diags.push(
+                        Diagnostic::error(codes::RULE_INVALID, format!("rule `{line}`: {e}"))
+                            .at(r.head_span())
+                            .label("not a rule")
+                            .help(help),
+                    );
+                    None
+                }
+            };
+            out.push(IpRule {
+                words,
+                spec,
+                span: r.head_span(),
+            });
+        }
+        out
+    }
+
     // ---------------------------------------------------------------- vrrp_sync_group
 
     fn sync_group(&mut self, n: &Node) {
@@ -1212,6 +1524,8 @@ impl<'d> Builder<'d> {
             span,
             members: Vec::new(),
             track_scripts: Vec::new(),
+            track_interfaces: Vec::new(),
+            track_processes: Vec::new(),
             notify: NotifyScripts::default(),
             smtp_alert: false,
         };
@@ -1242,9 +1556,8 @@ impl<'d> Builder<'d> {
                     }
                 }
                 "track_script" => sg.track_scripts.extend(self.track_list(c)),
-                "track_interface" | "track_process" => {
-                    let _ = self.track_list(c);
-                }
+                "track_interface" => sg.track_interfaces.extend(self.track_list(c)),
+                "track_process" => sg.track_processes.extend(self.track_list(c)),
                 "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
                     self.notify(c, &mut sg.notify)
                 }

@@ -53,7 +53,7 @@ pub const TOP: &[Keyword] = &[
     i("instance"),
     o("virtual_server"),
     o("virtual_server_group"),
-    o("real_server"),
+    o("SSL"),
     o("bfd_instance"),
     o("garp_group"),
 ];

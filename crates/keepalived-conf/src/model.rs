@@ -12,6 +12,14 @@ pub struct Config {
     pub track_processes: Vec<TrackProcess>,
     pub instances: Vec<VrrpInstance>,
     pub sync_groups: Vec<SyncGroup>,
+    /// `static_ipaddress`: addresses set at start-up whatever the VRRP state.
+    pub static_addresses: Vec<VirtualIp>,
+    /// `static_routes`.
+    pub static_routes: Vec<VirtualRoute>,
+    /// `static_rules`.
+    pub static_rules: Vec<IpRule>,
+    /// Scripts of the LVS blocks (vrrpd does not run them; keepalived checks them).
+    pub lvs_scripts: Vec<Command>,
 }
 
 /// `notify_master`, `notify_backup`, `notify_fault`, `notify_stop` and `notify`.
@@ -169,6 +177,8 @@ pub struct Command {
     pub argv: Vec<String>,
     /// Contains shell operators: vrrpd runs it with `/bin/sh -c`.
     pub shell: bool,
+    /// notify scripts: the user (and group) written after the command.
+    pub user: Option<UserGroup>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -251,6 +261,16 @@ pub struct VirtualRoute {
     pub span: Span,
 }
 
+/// A policy-routing rule (`virtual_rules`, `static_rules`), kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IpRule {
+    pub words: Vec<String>,
+    /// None when the line could not be read (an error).
+    pub spec: Option<crate::rules::RuleSpec>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
 /// `name [weight N [reverse]]` in a track_* block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrackRef {
@@ -288,6 +308,7 @@ pub struct VrrpInstance {
     pub vips: Vec<VirtualIp>,
     pub vips_excluded: Vec<VirtualIp>,
     pub virtual_routes: Vec<VirtualRoute>,
+    pub virtual_rules: Vec<IpRule>,
     pub track_scripts: Vec<TrackRef>,
     pub track_interfaces: Vec<TrackRef>,
     pub track_processes: Vec<TrackRef>,
@@ -311,6 +332,8 @@ pub struct SyncGroup {
     pub span: Span,
     pub members: Vec<TrackRef>,
     pub track_scripts: Vec<TrackRef>,
+    pub track_interfaces: Vec<TrackRef>,
+    pub track_processes: Vec<TrackRef>,
     pub notify: NotifyScripts,
     pub smtp_alert: bool,
 }
