@@ -68,8 +68,8 @@ fn vrrpd_t_matches_keepalived_t() {
     let pid = |n: &str| tmp.join(n).display().to_string();
     let all = configs();
     assert!(
-        all.len() >= 37,
-        "expected the seed configs and 30+ cases, found {}",
+        all.len() >= 249,
+        "expected the 15 seed configs and 234 cases, found {}",
         all.len()
     );
     let mut mismatches = Vec::new();

@@ -254,12 +254,20 @@ impl<'d> Builder<'d> {
         let span = n.args[0].span.to(n.args[n.args.len() - 1].span);
         let text = values::raw_args(&n.args);
         let unterminated = |q: values::Unterminated, what: &str| {
-            Diagnostic::error(
-                codes::QUOTE,
-                format!("`{}`: {what} has no closing {}", n.keyword.text, q.0),
-            )
-            .at(span)
-            .label(format!("{} opened here is never closed", q.0))
+            let (msg, label) = if q.0 == '\\' {
+                (
+                    format!("`{}`: {what} ends with a lone backslash", n.keyword.text),
+                    "nothing left to escape".to_string(),
+                )
+            } else {
+                (
+                    format!("`{}`: {what} has no closing {}", n.keyword.text, q.0),
+                    format!("a {} is opened and never closed", q.0),
+                )
+            };
+            Diagnostic::error(codes::QUOTE, msg)
+                .at(span)
+                .label(label)
             .help(format!(
                 "close the quote; to pass an argument with spaces, write e.g. `{} \"/path/check -x 'a b'\"`",
                 n.keyword.text
@@ -552,12 +560,16 @@ impl<'d> Builder<'d> {
             user: None,
             init_fail: false,
         };
+        let mut script_line = false;
         for c in n.children() {
             let Some(kw) = self.known(keywords::SCRIPT, c, "in `vrrp_script`") else {
                 continue;
             };
             match kw.name {
-                "script" => sc.script = self.check_command(c),
+                "script" => {
+                    script_line = true;
+                    sc.script = self.check_command(c);
+                }
                 "interval" => {
                     if let Some(v) = self.int(c, 1, 86400) {
                         sc.interval = v as u32;
@@ -592,7 +604,7 @@ impl<'d> Builder<'d> {
         if sc.timeout == 0 {
             sc.timeout = sc.interval;
         }
-        if sc.script.is_none() {
+        if !script_line {
             self.diags.push(
                 Diagnostic::error(
                     codes::MISSING_SETTING,
@@ -756,6 +768,7 @@ impl<'d> Builder<'d> {
             garp_master_refresh: g.vrrp_garp_master_refresh,
             use_vmac: None,
             dont_track_primary: false,
+            dropped_track_scripts: Vec::new(),
         };
         let mut version_span: Option<Span> = None;
         let mut advert_word: Option<Word> = None;
@@ -1128,6 +1141,7 @@ impl<'d> Builder<'d> {
             .filter(|vi| vi.priority == 255)
         {
             let mut dropped: Vec<(Span, String)> = Vec::new();
+            let mut names = Vec::new();
             vi.track_scripts.retain(|t| {
                 let weight = t
                     .weight
@@ -1135,9 +1149,11 @@ impl<'d> Builder<'d> {
                 let keep = weight.unwrap_or(0) == 0;
                 if !keep {
                     dropped.push((t.span, format!("tracked script `{}`", t.name)));
+                    names.push(t.name.clone());
                 }
                 keep
             });
+            vi.dropped_track_scripts.append(&mut names);
             vi.track_interfaces.retain(|t| {
                 let keep = t.weight.unwrap_or(0) == 0;
                 if !keep {
@@ -1677,6 +1693,95 @@ mod tests {
         assert_eq!(vi.track_interfaces[0].weight, Some(-5));
         let s = l.config.script("s").unwrap();
         assert_eq!((s.weight, s.weight_reverse), (-10, true));
+    }
+
+    #[test]
+    fn script_lines_split_as_keepalived() {
+        let l = load(
+            "vrrp_script a {\n script 'killall -0 haproxy'\n}\nvrrp_script b {\n script /bin/x.sh p r\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 5\n notify_master '/bin/n.sh a b' nobody nogroup\n notify_backup \"/bin/sh -c 'exit 0'\"\n track_script {\n a\n b\n }\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n",
+        );
+        let a = l.config.script("a").unwrap().script.clone().unwrap();
+        assert_eq!(a.argv, vec!["killall", "-0", "haproxy"]);
+        // keepalived runs the first word only; vrrpd does the same and says so.
+        let b = l.config.script("b").unwrap().script.clone().unwrap();
+        assert_eq!(b.argv, vec!["/bin/x.sh"]);
+        assert!(l.diags.has_code(crate::codes::SCRIPT_EXTRA_WORDS));
+        let vi = &l.config.instances[0];
+        let m = vi.notify.master.clone().unwrap();
+        assert_eq!(m.argv, vec!["/bin/n.sh", "a", "b"]);
+        let u = m.user.unwrap();
+        assert_eq!(
+            (u.user.as_str(), u.group.as_deref()),
+            ("nobody", Some("nogroup"))
+        );
+        let b = vi.notify.backup.clone().unwrap();
+        assert_eq!(b.argv, vec!["/bin/sh", "-c", "exit 0"]);
+        assert_eq!(
+            crate::compat::config_test_exit_code(&l.diags, false),
+            0,
+            "{:?}",
+            l.diags
+        );
+    }
+
+    #[test]
+    fn consistency_checks_repair_as_keepalived() {
+        let ah = " authentication {\n auth_type AH\n auth_pass x\n }\n";
+        let l = instance(&format!(
+            " state MASTER\n priority 150\n{ah} virtual_ipaddress {{\n 10.0.0.1\n }}"
+        ));
+        assert_eq!(l.config.instances[0].state, InitialState::Backup);
+        assert!(l.diags.has_code(crate::codes::AUTH));
+        let l = instance(&format!(
+            " state MASTER\n priority 255\n{ah} virtual_ipaddress {{\n 10.0.0.1\n }}"
+        ));
+        assert_eq!(l.config.instances[0].state, InitialState::Master);
+        assert!(l.diags.is_empty(), "{:?}", l.diags);
+        let l = load("global_defs {\n vrrp_strict\n}\nvrrp_instance VI {\n state MASTER\n priority 100\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n");
+        assert_eq!(l.config.instances[0].state, InitialState::Backup);
+        assert!(l.diags.has_code(crate::codes::STRICT_STATE));
+        let l = instance(
+            " track_interface {\n eth0 weight 5\n eth1\n }\n virtual_ipaddress {\n 10.0.0.1\n }",
+        );
+        let names: Vec<&str> = l.config.instances[0]
+            .track_interfaces
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(names, vec!["eth1"]);
+        let l = load("vrrp_instance VI {\n priority 255\n interface eth0\n virtual_router_id 5\n track_script {\n s weight 5\n u\n }\n track_interface {\n eth1 weight 3\n }\n virtual_ipaddress {\n 10.0.0.1\n }\n}\nvrrp_script s {\n script /bin/true\n}\nvrrp_script u {\n script /bin/true\n}\n");
+        let vi = &l.config.instances[0];
+        let kept: Vec<&str> = vi.track_scripts.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            kept,
+            vec!["u"],
+            "the weighted one is dropped, the other kept"
+        );
+        assert!(vi.track_interfaces.is_empty());
+        assert!(!l.diags.has_code(crate::codes::SCRIPT_UNUSED));
+        for v in ["0", "0.0"] {
+            let l = load(&format!("global_defs {{\n vrrp_garp_interval {v}\n}}\n"));
+            assert!(l.diags.has_code(crate::codes::OUT_OF_RANGE), "{v}");
+        }
+        let l = load("global_defs {\n vrrp_garp_interval 2\n vrrp_gna_interval 0.000001\n}\n");
+        assert!(l.diags.is_empty(), "{:?}", l.diags);
+        assert_eq!(l.config.global.vrrp_garp_interval_us, 2_000_000);
+    }
+
+    #[test]
+    fn nameless_blocks_like_keepalived() {
+        use crate::compat::config_test_exit_code as code;
+        for (text, want) in [
+            ("vrrp_script {\n script /bin/true\n}\n", 2),
+            ("vrrp_track_process {\n process x\n}\n", 2),
+            ("virtual_server_group {\n 10.0.0.1 80\n}\n", 2),
+            ("vrrp_track_file {\n file /x\n}\n", 2),
+            ("virtual_server {\n}\n", 2),
+            ("vrrp_sync_group {\n group {\n VI\n }\n}\n", 5),
+            ("vrrp_instance {\n}\n", 5),
+        ] {
+            assert_eq!(code(&load(text).diags, false), want, "{text}");
+        }
     }
 
     #[test]

@@ -199,7 +199,11 @@ fn lints(cfg: &Config, diags: &mut Diagnostics) {
             .iter()
             .flat_map(|i| i.track_scripts.iter())
             .chain(cfg.sync_groups.iter().flat_map(|g| g.track_scripts.iter()))
-            .any(|t| t.name == sc.name);
+            .any(|t| t.name == sc.name)
+            || cfg
+                .instances
+                .iter()
+                .any(|i| i.dropped_track_scripts.contains(&sc.name));
         if !tracked {
             diags.push(
                 Diagnostic::warning(

@@ -323,6 +323,9 @@ pub struct VrrpInstance {
     pub garp_master_refresh: u32,
     pub use_vmac: Option<String>,
     pub dont_track_primary: bool,
+    /// Tracked scripts keepalived drops (weighted, on an address owner): reported, not run.
+    #[serde(skip)]
+    pub dropped_track_scripts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]

@@ -198,8 +198,8 @@ fn escape(it: &mut std::iter::Peekable<std::str::Chars<'_>>) -> Option<char> {
 
 /// Split text into words the way keepalived splits script lines and commands: blanks
 /// separate words; `"…"` and `'…'` group (the quote characters are dropped, and quoted and
-/// unquoted parts next to each other make one word); backslash escapes work outside quotes
-/// and inside double quotes, not inside single quotes.
+/// unquoted parts next to each other make one word); a backslash escapes the next
+/// character, inside quotes too (`\'` inside '…' is a quote character, unlike the shell).
 pub fn split_quoted(text: &str) -> Result<Vec<String>, Unterminated> {
     let mut out = Vec::new();
     let mut cur = String::new();
@@ -208,21 +208,15 @@ pub fn split_quoted(text: &str) -> Result<Vec<String>, Unterminated> {
     let mut it = text.chars().peekable();
     while let Some(c) = it.next() {
         match quote {
-            Some(q) if c == q => quote = None,
-            Some('"') if c == '\\' => {
-                if let Some(e) = escape(&mut it) {
-                    cur.push(e);
-                } else {
-                    cur.push('\\');
-                }
+            _ if c == '\\' => {
+                // keepalived refuses a line ending in a lone backslash.
+                cur.push(escape(&mut it).ok_or(Unterminated('\\'))?);
+                in_word = true;
             }
+            Some(q) if c == q => quote = None,
             Some(_) => cur.push(c),
             None if c == '\'' || c == '"' => {
                 quote = Some(c);
-                in_word = true;
-            }
-            None if c == '\\' => {
-                cur.push(escape(&mut it).unwrap_or('\\'));
                 in_word = true;
             }
             None if is_blank(c) => {
@@ -302,7 +296,9 @@ mod tests {
         assert_eq!(q("two  'x   y'"), vec!["two", "x   y"]);
         assert_eq!(q("'/x'\"\" '' \"\" e"), vec!["/x", "", "", "e"]);
         assert_eq!(split_quoted("'/x a"), Err(Unterminated('\'')));
-        assert_eq!(split_quoted("'/x a\\' b'"), Err(Unterminated('\'')));
+        // Inside '…' a backslash escapes too: `\'` does not end the quote.
+        assert_eq!(q("'/x a\\' b'"), vec!["/x a' b"]);
+        assert_eq!(split_quoted("/x a\\"), Err(Unterminated('\\')));
         assert_eq!(split_quoted("\"/x a\\\""), Err(Unterminated('"')));
     }
 

@@ -456,3 +456,132 @@ fn program_ok(
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use keepalived_conf::compat::config_test_exit_code;
+    use keepalived_conf::{load_str, LexOptions};
+
+    /// eth0 and ens160 exist; /bin/true and /tmp exist; root and nobody are users.
+    struct FakeHost;
+
+    impl Host for FakeHost {
+        fn interface_exists(&self, name: &str) -> bool {
+            matches!(name, "eth0" | "ens160")
+        }
+        fn user_uid(&self, name: &str) -> Option<u32> {
+            match name {
+                "root" => Some(0),
+                "nobody" => Some(65534),
+                _ => None,
+            }
+        }
+        fn group_exists(&self, name: &str) -> bool {
+            matches!(name, "root" | "nogroup")
+        }
+        fn file_mode(&self, path: &Path) -> Option<(u32, bool)> {
+            match path.to_str()? {
+                "/bin/true" => Some((0o755, true)),
+                "/tmp" => Some((0o1777, false)),
+                _ => None,
+            }
+        }
+        fn resolves(&self, _host: &str, _port: u16) -> bool {
+            true
+        }
+        fn path_dirs(&self) -> Vec<PathBuf> {
+            vec![PathBuf::from("/bin")]
+        }
+        fn route_table(&self, name: &str) -> Option<u32> {
+            (name == "vips").then_some(100)
+        }
+    }
+
+    fn exit(text: &str) -> i32 {
+        let mut l = load_str("t.conf", text, &LexOptions::default());
+        let report = check(&l.config, &FakeHost, &mut l.diags);
+        config_test_exit_code(&l.diags, report.unsecured_scripts)
+    }
+
+    fn inst(iface: &str, extra: &str) -> String {
+        format!("vrrp_instance VI {{\n interface {iface}\n virtual_router_id 5\n{extra}\n virtual_ipaddress {{\n 10.0.0.1\n }}\n}}\n")
+    }
+
+    // The exit codes are keepalived 2.2.7's (tests/keepalived-oracle cases 160-178).
+    #[test]
+    fn missing_scripts_are_not_run_as_root() {
+        assert_eq!(
+            exit(&inst("eth0", " notify_master /usr/local/bin/nope.sh")),
+            0
+        );
+        assert_eq!(exit(&inst("eth0", " notify_master nope_not_on_path")), 0);
+        assert_eq!(exit(&inst("eth0", " notify_master /bin/true")), 6);
+        let fifo = |s: &str| {
+            format!("global_defs {{\n notify_fifo /run/x.fifo\n notify_fifo_script {s}\n}}\n")
+        };
+        assert_eq!(exit(&(fifo("/nope.sh") + &inst("eth0", ""))), 0);
+        assert_eq!(exit(&(fifo("/bin/true") + &inst("eth0", ""))), 6);
+        let chk = |s: &str| format!("vrrp_script c {{\n script \"{s}\"\n}}\n");
+        let track = " track_script {\n c\n }";
+        assert_eq!(exit(&(chk("/nope.sh") + &inst("eth0", track))), 5);
+        // A directory is disabled, yet counted.
+        assert_eq!(exit(&(chk("/tmp") + &inst("eth0", track))), 6);
+        let lvs = |s: &str| {
+            format!("virtual_server 10.0.0.1 80 {{\n lb_algo rr\n lb_kind NAT\n protocol TCP\n quorum_up {s}\n real_server 10.0.0.2 80 {{\n }}\n}}\n")
+        };
+        assert_eq!(exit(&(inst("eth0", "") + &lvs("/nope.sh"))), 0);
+        assert_eq!(exit(&(inst("eth0", "") + &lvs("/bin/true"))), 6);
+    }
+
+    #[test]
+    fn unknown_interface_stops_before_script_security() {
+        let notify = " notify_master /bin/true";
+        assert_eq!(exit(&inst("eth0", notify)), 6);
+        assert_eq!(exit(&inst("eth9", notify)), 5);
+        assert_eq!(
+            exit(&inst(
+                "eth0",
+                &format!("{notify}\n track_interface {{\n eth9\n }}")
+            )),
+            5
+        );
+        assert_eq!(
+            exit(&inst(
+                "eth0",
+                &format!("{notify}\n virtual_routes {{\n 10.5.0.0/16 via 10.0.0.254 dev eth9\n }}")
+            )),
+            5
+        );
+        // From default_interface: reported, but not the early stop.
+        assert_eq!(
+            exit(&format!(
+                "global_defs {{\n default_interface eth9\n}}\nvrrp_instance VI {{\n virtual_router_id 5\n{notify}\n virtual_ipaddress {{\n 10.0.0.1\n }}\n}}\n"
+            )),
+            6
+        );
+    }
+
+    #[test]
+    fn notify_users_and_rule_tables() {
+        let mut l = load_str(
+            "t.conf",
+            &inst("eth0", " notify_master /bin/true nosuchuser\n virtual_rules {\n from 10.0.0.1 table vips priority 5\n to 10.9.0.0/16 table other priority 6\n }"),
+            &LexOptions::default(),
+        );
+        check(&l.config, &FakeHost, &mut l.diags);
+        assert!(l.diags.has_code(codes::NOTIFY_USER_MISSING));
+        let bad: Vec<&str> = l
+            .diags
+            .iter()
+            .filter(|d| d.code == codes::RULE_INVALID)
+            .map(|d| d.message.as_str())
+            .collect();
+        assert_eq!(bad.len(), 1, "{bad:?}");
+        assert!(bad[0].contains("other"), "{bad:?}");
+        assert_eq!(
+            route_table_in("# x\n100 vips\n200\tb # c\n", "b"),
+            Some(200)
+        );
+    }
+}

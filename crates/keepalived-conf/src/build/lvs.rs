@@ -336,6 +336,13 @@ impl Builder<'_> {
         }
         let has = |k: &[&str]| seen.iter().any(|s| k.contains(&s.as_str()));
         let head = n.head_span();
+        let child_span = |name: &str| {
+            n.children()
+                .iter()
+                .find(|c| c.keyword.text == name)
+                .map(|c| c.head_span())
+                .unwrap_or(head)
+        };
         let family = match vs {
             Vs::Addr(ip, _) => Some(ip.is_ipv6()),
             _ => None,
@@ -346,7 +353,7 @@ impl Builder<'_> {
                     codes::LVS,
                     "virtual_server fwmark: `protocol` does not apply to a firewall mark, ignored",
                 )
-                .at(head)
+                .at(child_span("protocol"))
                 .help("remove `protocol`; the mark selects the packets"),
             );
         }
@@ -479,7 +486,7 @@ impl Builder<'_> {
                     codes::LVS,
                     format!("quorum {quorum} is more than the real servers' total weight {total}; keepalived lowers it"),
                 )
-                .at(head)
+                .at(child_span("quorum"))
                 .help("lower `quorum`, or raise the real servers' weights"),
             );
             quorum = total.max(1);
@@ -491,7 +498,7 @@ impl Builder<'_> {
                         codes::LVS,
                         format!("hysteresis {h} is not below the quorum {quorum}; keepalived sets it to 0"),
                     )
-                    .at(head)
+                    .at(child_span("hysteresis"))
                     .help("use a hysteresis below the quorum"),
                 );
             }
