@@ -28,6 +28,12 @@ const DELIBERATE: &[(&str, i32, i32, &str)] = &[
         "keepalived 2.2.7 -t kills itself (SIGTERM) when it checks a script as a non-root user",
     ),
     (
+        "116-bfd-block.conf",
+        0,
+        5,
+        "track_bfd is refused (error): BFD changes the priority, and vrrpd has no BFD",
+    ),
+    (
         "seed003-node.pasted.conf",
         5,
         2,

@@ -86,6 +86,21 @@ impl<'d> Builder<'d> {
                 );
                 None
             }
+            Some(Keyword {
+                status: Status::Refused(why),
+                name,
+            }) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::REFUSED,
+                        format!("`{name}` is not supported by vrrpd yet: {why}"),
+                    )
+                    .at(word.span)
+                    .label("keepalived runs this; vrrpd cannot")
+                    .help("remove it, or keep this node on keepalived until vrrpd supports it"),
+                );
+                None
+            }
             Some(k) => {
                 self.diags.push(
                     Diagnostic::warning(
@@ -244,6 +259,63 @@ impl<'d> Builder<'d> {
         true
     }
 
+    /// `keyword [<BOOL>]`: on|off|true|false|yes|no, true when absent.
+    fn opt_bool(&mut self, n: &Node) -> Option<bool> {
+        self.no_block(n);
+        self.no_extra(n, 1);
+        let Some(w) = n.args.first() else {
+            return Some(true);
+        };
+        match w.text.as_str() {
+            "on" | "true" | "yes" => Some(true),
+            "off" | "false" | "no" => Some(false),
+            other => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::BAD_VALUE,
+                        format!(
+                            "`{}` expects on/off, true/false or yes/no, found `{other}`",
+                            n.keyword.text
+                        ),
+                    )
+                    .at(w.span)
+                    .help(format!(
+                        "write `{}` or `{} off`",
+                        n.keyword.text, n.keyword.text
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    fn mcast_group(&mut self, n: &Node, v6: bool) -> Option<std::net::IpAddr> {
+        self.no_block(n);
+        let w = self.arg(n, 0, "multicast address")?.clone();
+        self.no_extra(n, 1);
+        let a = values::ip(self.diags, &n.keyword.text, &w)?;
+        if a.is_ipv6() != v6 || !a.is_multicast() {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_ADDRESS,
+                    format!(
+                        "`{}` {a} is not an {} multicast address",
+                        n.keyword.text,
+                        if v6 { "IPv6" } else { "IPv4" }
+                    ),
+                )
+                .at(w.span)
+                .help(if v6 {
+                    "the VRRP default is ff02::12"
+                } else {
+                    "the VRRP default is 224.0.0.18"
+                }),
+            );
+            return None;
+        }
+        Some(a)
+    }
+
     /// A script keyword's value, split as keepalived splits it: the arguments' text is cut
     /// into words (both quote characters group, backslashes escape), the first word is the
     /// command, and that is cut again into the program and its arguments. Returns the
@@ -384,7 +456,19 @@ impl<'d> Builder<'d> {
             return;
         }
         for c in n.children() {
-            let Some(kw) = self.known(keywords::GLOBAL, c, "in `global_defs`") else {
+            let kw = self.known(keywords::GLOBAL, c, "in `global_defs`");
+            if c.keyword.text == "vrrp_iptables" {
+                // keepalived 2.2.7 (built with nftables) says so, and -t exits 5.
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::FIREWALL,
+                        "`vrrp_iptables`: keepalived has no iptables support here and uses nftables instead",
+                    )
+                    .at(c.keyword.span)
+                    .help("remove it (accept mode uses nftables), or write `nftables`"),
+                );
+            }
+            let Some(kw) = kw else {
                 continue;
             };
             match kw.name {
@@ -455,6 +539,25 @@ impl<'d> Builder<'d> {
                 "vrrp_strict" => self.config.global.vrrp_strict = self.flag(c),
                 "vrrp_skip_check_adv_addr" => {
                     self.config.global.vrrp_skip_check_adv_addr = self.flag(c)
+                }
+                "vrrp_mcast_group4" => {
+                    self.config.global.vrrp_mcast_group4 = self.mcast_group(c, false)
+                }
+                "vrrp_mcast_group6" => {
+                    self.config.global.vrrp_mcast_group6 = self.mcast_group(c, true)
+                }
+                "vrrp_check_unicast_src" => {
+                    self.config.global.vrrp_check_unicast_src = self.flag(c)
+                }
+                "vrrp_lower_prio_no_advert" => {
+                    if let Some(b) = self.opt_bool(c) {
+                        self.config.global.vrrp_lower_prio_no_advert = b;
+                    }
+                }
+                "vrrp_higher_prio_send_advert" => {
+                    if let Some(b) = self.opt_bool(c) {
+                        self.config.global.vrrp_higher_prio_send_advert = b;
+                    }
                 }
                 "vrrp_garp_interval" => {
                     // keepalived: 0.000001 to 4294.967295 seconds (0 is refused).
@@ -766,8 +869,19 @@ impl<'d> Builder<'d> {
             garp_master_delay: g.vrrp_garp_master_delay,
             garp_master_repeat: g.vrrp_garp_master_repeat,
             garp_master_refresh: g.vrrp_garp_master_refresh,
+            garp_master_refresh_repeat: g.vrrp_garp_master_refresh_repeat,
+            garp_lower_prio_delay: None,
+            garp_lower_prio_repeat: None,
             use_vmac: None,
             dont_track_primary: false,
+            strict_mode: None,
+            check_unicast_src: false,
+            skip_check_adv_addr: false,
+            lower_prio_no_advert: None,
+            higher_prio_send_advert: None,
+            unicast_ttl: None,
+            old_unicast_checksum: false,
+            unicast_fault_no_peer: false,
             dropped_track_scripts: Vec::new(),
         };
         let mut version_span: Option<Span> = None;
@@ -907,7 +1021,19 @@ impl<'d> Builder<'d> {
                     }
                 }
                 "garp_master_refresh_repeat" => {
-                    let _ = self.int(c, 1, 255);
+                    if let Some(v) = self.int(c, 1, 255) {
+                        vi.garp_master_refresh_repeat = v as u32;
+                    }
+                }
+                "garp_lower_prio_delay" => {
+                    if let Some(v) = self.int(c, 0, 86400) {
+                        vi.garp_lower_prio_delay = Some(v as u32);
+                    }
+                }
+                "garp_lower_prio_repeat" => {
+                    if let Some(v) = self.int(c, 0, 255) {
+                        vi.garp_lower_prio_repeat = Some(v as u32);
+                    }
                 }
                 "use_vmac" => {
                     self.no_block(c);
@@ -916,6 +1042,24 @@ impl<'d> Builder<'d> {
                     self.no_extra(c, 1);
                 }
                 "dont_track_primary" => vi.dont_track_primary = self.flag(c),
+                "strict_mode" => vi.strict_mode = self.opt_bool(c),
+                "check_unicast_src" => vi.check_unicast_src = self.flag(c),
+                "skip_check_adv_addr" => vi.skip_check_adv_addr = self.flag(c),
+                "lower_prio_no_advert" => vi.lower_prio_no_advert = self.opt_bool(c),
+                "higher_prio_send_advert" => vi.higher_prio_send_advert = self.opt_bool(c),
+                "unicast_ttl" => {
+                    if let Some(v) = self.int(c, 1, 255) {
+                        vi.unicast_ttl = Some(v as u8);
+                    }
+                }
+                "old_unicast_checksum" => {
+                    self.no_block(c);
+                    self.no_extra(c, 1);
+                    // `never` only turns off recognising old checksums in received adverts,
+                    // which vrrpd accepts either way.
+                    vi.old_unicast_checksum = c.args.first().is_none_or(|w| w.text != "never");
+                }
+                "unicast_fault_no_peer" => vi.unicast_fault_no_peer = self.flag(c),
                 "native_ipv6" => native_ipv6 = self.flag(c),
                 _ => {}
             }
@@ -1038,7 +1182,8 @@ impl<'d> Builder<'d> {
         if vi.state == InitialState::Master && !vi.priority_set {
             vi.priority = 255;
         }
-        if vi.auth.is_some() && self.config.global.vrrp_strict {
+        let strict = vi.strict(&self.config.global);
+        if vi.auth.is_some() && strict {
             self.diags.push(
                 Diagnostic::warning(
                     codes::STRICT_AUTH,
@@ -1082,7 +1227,7 @@ impl<'d> Builder<'d> {
                     "with AH authentication, only the address owner (priority 255) may start as MASTER",
                     "AH's sequence numbers start from the master's",
                 ))
-            } else if self.config.global.vrrp_strict {
+            } else if strict {
                 Some((
                     codes::STRICT_STATE,
                     "under vrrp_strict, only the address owner (priority 255) may start as MASTER",
@@ -1103,6 +1248,21 @@ impl<'d> Builder<'d> {
                 );
                 vi.state = InitialState::Backup;
             }
+        }
+        if strict && vi.version == 2 && vi.accept == Some(true) {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::STRICT_STATE,
+                    format!(
+                        "vrrp_instance `{}`: under vrrp_strict, VRRPv2 has no accept mode (RFC 3768); `accept` ignored",
+                        vi.name
+                    ),
+                )
+                .at(vi.span)
+                .label("traffic to the VIPs is dropped on the master")
+                .help("use `version 3` for accept mode, or drop vrrp_strict"),
+            );
+            vi.accept = Some(false);
         }
         if let Some(own) = vi.interface.clone() {
             let mut dropped = Vec::new();
@@ -1131,8 +1291,53 @@ impl<'d> Builder<'d> {
     }
 
     /// Checks that need every block read: keepalived drops the weighted trackers of an
-    /// address owner (priority 255 is never adjusted).
+    /// address owner (priority 255 is never adjusted), and sets the weights of a sync group
+    /// member's own trackers to 0 (a failure is then a fault, so the group moves as one).
     fn finish_tracking(&mut self) {
+        self.owner_weights();
+        let scripts = self.config.scripts.clone();
+        let groups = self.config.sync_groups.clone();
+        for vi in self.config.instances.iter_mut() {
+            let Some(sg) = groups
+                .iter()
+                .find(|g| !g.tracking_weight && g.members.iter().any(|m| m.name == vi.name))
+            else {
+                continue;
+            };
+            let mut zeroed: Vec<(Span, String)> = Vec::new();
+            for t in vi.track_scripts.iter_mut() {
+                let weight = t
+                    .weight
+                    .or_else(|| scripts.iter().find(|s| s.name == t.name).map(|s| s.weight));
+                if weight.unwrap_or(0) != 0 {
+                    t.weight = Some(0);
+                    zeroed.push((t.span, format!("tracked script `{}`", t.name)));
+                }
+            }
+            for t in vi.track_interfaces.iter_mut() {
+                if t.weight.unwrap_or(0) != 0 {
+                    t.weight = Some(0);
+                    zeroed.push((t.span, format!("tracked interface `{}`", t.name)));
+                }
+            }
+            for (span, what) in zeroed {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::GROUP_TRACKING,
+                        format!(
+                            "vrrp_instance `{}` is in sync group `{}`: the weight of {what} is set to 0 (its failure is a fault)",
+                            vi.name, sg.name
+                        ),
+                    )
+                    .at(span)
+                    .label("weight ignored")
+                    .help("track it in the vrrp_sync_group instead, or add `sync_group_tracking_weight` to the group to keep member weights"),
+                );
+            }
+        }
+    }
+
+    fn owner_weights(&mut self) {
         let scripts = self.config.scripts.clone();
         for vi in self
             .config
@@ -1544,6 +1749,7 @@ impl<'d> Builder<'d> {
             track_processes: Vec::new(),
             notify: NotifyScripts::default(),
             smtp_alert: false,
+            tracking_weight: false,
         };
         for c in n.children() {
             let Some(kw) = self.known(keywords::SYNC_GROUP, c, "in `vrrp_sync_group`") else {
@@ -1578,6 +1784,18 @@ impl<'d> Builder<'d> {
                     self.notify(c, &mut sg.notify)
                 }
                 "smtp_alert" => sg.smtp_alert = self.flag(c),
+                "sync_group_tracking_weight" => sg.tracking_weight = self.flag(c),
+                "global_tracking" => {
+                    sg.tracking_weight = self.flag(c);
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::GROUP_TRACKING,
+                            "`global_tracking` is deprecated; it keeps the members' tracking weights",
+                        )
+                        .at(c.keyword.span)
+                        .help("write `sync_group_tracking_weight`, or track the scripts and interfaces in the vrrp_sync_group itself"),
+                    );
+                }
                 _ => {}
             }
         }

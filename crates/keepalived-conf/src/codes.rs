@@ -9,6 +9,7 @@ pub const READ: &str = "K005";
 // Keywords.
 pub const UNKNOWN_KEYWORD: &str = "K101";
 pub const UNSUPPORTED: &str = "K102";
+pub const REFUSED: &str = "K112";
 pub const MISSING_ARG: &str = "K103";
 pub const BAD_VALUE: &str = "K104";
 pub const OUT_OF_RANGE: &str = "K105";
@@ -54,6 +55,8 @@ pub const OWNER_WEIGHT: &str = "K223";
 pub const RULE_INVALID: &str = "K224";
 pub const RULE_NOTE: &str = "K225";
 pub const LVS: &str = "K226";
+pub const GROUP_TRACKING: &str = "K227";
+pub const FIREWALL: &str = "K228";
 pub const SCRIPT_NOT_EXECUTABLE: &str = "K404";
 pub const NOTIFY_MISSING: &str = "K405";
 pub const SMTP_UNRESOLVED: &str = "K406";

@@ -207,7 +207,7 @@ fn instance(o: &mut String, vi: &VrrpInstance) {
         let _ = writeln!(o, "    mcast_src_ip {ip}");
     }
     for (kw, c) in vi.notify.iter() {
-        let _ = writeln!(o, "    {kw} \"{}\"", c.raw);
+        let _ = writeln!(o, "    {kw} \"{}\"{}", c.raw, user_suffix(c));
     }
     if vi.smtp_alert {
         let _ = writeln!(o, "    smtp_alert");
@@ -215,6 +215,17 @@ fn instance(o: &mut String, vi: &VrrpInstance) {
     let _ = writeln!(o, "    garp_master_delay {}", vi.garp_master_delay);
     let _ = writeln!(o, "    garp_master_repeat {}", vi.garp_master_repeat);
     let _ = writeln!(o, "    garp_master_refresh {}", vi.garp_master_refresh);
+    let _ = writeln!(
+        o,
+        "    garp_master_refresh_repeat {}",
+        vi.garp_master_refresh_repeat
+    );
+    if let Some(v) = vi.garp_lower_prio_delay {
+        let _ = writeln!(o, "    garp_lower_prio_delay {v}");
+    }
+    if let Some(v) = vi.garp_lower_prio_repeat {
+        let _ = writeln!(o, "    garp_lower_prio_repeat {v}");
+    }
     if let Some(v) = &vi.use_vmac {
         let _ = writeln!(o, "    use_vmac {v}");
     }
@@ -222,6 +233,17 @@ fn instance(o: &mut String, vi: &VrrpInstance) {
         let _ = writeln!(o, "    dont_track_primary");
     }
     let _ = writeln!(o, "}}");
+}
+
+/// ` USER [GROUP]` after a notify command that has its own user.
+fn user_suffix(c: &crate::model::Command) -> String {
+    match &c.user {
+        Some(u) => match &u.group {
+            Some(g) => format!(" {} {g}", u.user),
+            None => format!(" {}", u.user),
+        },
+        None => String::new(),
+    }
 }
 
 fn track(o: &mut String, kw: &str, list: &[TrackRef]) {

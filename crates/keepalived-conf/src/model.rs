@@ -23,7 +23,7 @@ pub struct Config {
 }
 
 /// `notify_master`, `notify_backup`, `notify_fault`, `notify_stop` and `notify`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NotifyScripts {
     pub master: Option<Command>,
     pub backup: Option<Command>,
@@ -45,6 +45,20 @@ impl NotifyScripts {
         ]
         .into_iter()
         .filter_map(|(k, c)| c.as_ref().map(|c| (k, c)))
+    }
+}
+
+impl VrrpInstance {
+    /// `strict_mode`, else the global `vrrp_strict`.
+    pub fn strict(&self, g: &GlobalDefs) -> bool {
+        self.strict_mode.unwrap_or(g.vrrp_strict)
+    }
+
+    /// Accept mode: traffic to the VIPs is delivered on the master. `accept` / `no_accept`,
+    /// else keepalived's default: yes, except under vrrp_strict for a non-owner.
+    pub fn accept_mode(&self, g: &GlobalDefs) -> bool {
+        self.accept
+            .unwrap_or(!self.strict(g) || self.priority == 255)
     }
 }
 
@@ -114,6 +128,12 @@ pub struct GlobalDefs {
     /// `notify_fifo` / `vrrp_notify_fifo`: state changes written as lines to a FIFO.
     pub notify_fifo: Option<NotifyFifo>,
     pub vrrp_notify_fifo: Option<NotifyFifo>,
+    /// `vrrp_mcast_group4` / `vrrp_mcast_group6`: where multicast adverts go.
+    pub vrrp_mcast_group4: Option<IpAddr>,
+    pub vrrp_mcast_group6: Option<IpAddr>,
+    pub vrrp_check_unicast_src: bool,
+    pub vrrp_lower_prio_no_advert: bool,
+    pub vrrp_higher_prio_send_advert: bool,
     /// Keywords read but not acted on (kept for `--dump-conf`).
     pub other: Vec<(String, Vec<String>)>,
 }
@@ -144,6 +164,11 @@ impl Default for GlobalDefs {
             smtp_helo_name: None,
             notify_fifo: None,
             vrrp_notify_fifo: None,
+            vrrp_mcast_group4: None,
+            vrrp_mcast_group6: None,
+            vrrp_check_unicast_src: false,
+            vrrp_lower_prio_no_advert: false,
+            vrrp_higher_prio_send_advert: false,
             other: Vec::new(),
         }
     }
@@ -201,7 +226,7 @@ pub struct VrrpScript {
     pub init_fail: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrackProcess {
     pub name: String,
     #[serde(skip)]
@@ -321,8 +346,23 @@ pub struct VrrpInstance {
     pub garp_master_delay: u32,
     pub garp_master_repeat: u32,
     pub garp_master_refresh: u32,
+    pub garp_master_refresh_repeat: u32,
+    /// After hearing a lower-priority master; None = the global `vrrp_garp_lower_prio_*`,
+    /// else this instance's `garp_master_delay` / `garp_master_repeat`.
+    pub garp_lower_prio_delay: Option<u32>,
+    pub garp_lower_prio_repeat: Option<u32>,
     pub use_vmac: Option<String>,
     pub dont_track_primary: bool,
+    /// `strict_mode` (None: global `vrrp_strict`).
+    pub strict_mode: Option<bool>,
+    pub check_unicast_src: bool,
+    pub skip_check_adv_addr: bool,
+    /// None: the global `vrrp_lower_prio_no_advert` / `vrrp_higher_prio_send_advert`.
+    pub lower_prio_no_advert: Option<bool>,
+    pub higher_prio_send_advert: Option<bool>,
+    pub unicast_ttl: Option<u8>,
+    pub old_unicast_checksum: bool,
+    pub unicast_fault_no_peer: bool,
     /// Tracked scripts keepalived drops (weighted, on an address owner): reported, not run.
     #[serde(skip)]
     pub dropped_track_scripts: Vec<String>,
@@ -339,4 +379,7 @@ pub struct SyncGroup {
     pub track_processes: Vec<TrackRef>,
     pub notify: NotifyScripts,
     pub smtp_alert: bool,
+    /// `sync_group_tracking_weight` (or the deprecated `global_tracking`): members keep the
+    /// weights of their own trackers; otherwise keepalived sets them to 0.
+    pub tracking_weight: bool,
 }

@@ -20,6 +20,8 @@ pub trait Host {
     fn path_dirs(&self) -> Vec<PathBuf>;
     /// A routing table's number from its name (/etc/iproute2/rt_tables).
     fn route_table(&self, name: &str) -> Option<u32>;
+    /// Whether the `nft` program is there (for keepalived's accept-mode firewall).
+    fn nft_available(&self) -> bool;
 }
 
 pub struct RealHost;
@@ -69,6 +71,12 @@ impl Host for RealHost {
             route_table_in(&text, name)
         })
     }
+    fn nft_available(&self) -> bool {
+        self.path_dirs()
+            .into_iter()
+            .chain(["/usr/sbin".into(), "/sbin".into()])
+            .any(|d| d.join("nft").is_file())
+    }
     fn path_dirs(&self) -> Vec<PathBuf> {
         let path =
             std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
@@ -87,6 +95,15 @@ pub fn route_table_in(text: &str, name: &str) -> Option<u32> {
         })
 }
 
+impl crate::plan::PlanHost for RealHost {
+    fn primary(&self, ifname: &str, v6: bool) -> Option<std::net::IpAddr> {
+        crate::daemon::host::interface(ifname)?.primary(v6)
+    }
+    fn route_table(&self, name: &str) -> Option<u32> {
+        Host::route_table(self, name)
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct EnvReport {
     /// vrrp_scripts that cannot run here (missing file, no usable user).
@@ -99,6 +116,22 @@ pub fn check(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) -> EnvRepor
     let mut report = EnvReport::default();
     interfaces(cfg, host, diags);
     smtp(cfg, host, diags);
+    if let Some(vi) = cfg.instances.iter().find(|vi| !vi.accept_mode(&cfg.global)) {
+        if !host.nft_available() {
+            diags.push(
+                Diagnostic::error(
+                    codes::FIREWALL,
+                    format!(
+                        "vrrp_instance `{}` has no accept mode (no_accept, or vrrp_strict), which needs the `nft` program",
+                        vi.name
+                    ),
+                )
+                .at(vi.span)
+                .label("traffic to the VIPs is dropped with nftables, as keepalived does")
+                .help("install nftables, or write `accept` (with `version 3` under vrrp_strict)"),
+            );
+        }
+    }
     let script_root = script_user_is_root(cfg, host, diags, &mut report);
     let secure = cfg.global.enable_script_security;
     // keepalived counts every vrrp_script whose program exists (tracked or not, even one it
@@ -495,6 +528,9 @@ mod tests {
         }
         fn route_table(&self, name: &str) -> Option<u32> {
             (name == "vips").then_some(100)
+        }
+        fn nft_available(&self) -> bool {
+            true
         }
     }
 
