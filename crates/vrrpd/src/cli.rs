@@ -72,7 +72,7 @@ pub struct Args {
 
     /// Also log to a file: FILE with `_vrrp` before its last '.', where keepalived's VRRP
     /// process writes (default FILE /tmp/keepalived.log, so /tmp/keepalived_vrrp.log)
-    #[arg(short = 'g', long = "log-file", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    #[arg(short = 'g', long = "log-file", value_name = "FILE", num_args = 0..=1)]
     pub log_file: Option<Option<PathBuf>>,
 
     /// Do not fork the daemon process
@@ -179,6 +179,18 @@ mod tests {
         assert_eq!(
             a.log_file_path(),
             Some(PathBuf::from("/var/log/ka.d/keepalived_vrrp.log"))
+        );
+        // keepalived's getopt form: the file glued to -g.
+        let a = Args::parse_from(["vrrpd", "-g/var/log/k.log", "-n"]);
+        assert_eq!(
+            a.log_file_path(),
+            Some(PathBuf::from("/var/log/k_vrrp.log"))
+        );
+        assert!(a.dont_fork);
+        let a = Args::parse_from(["vrrpd", "-g", "-n"]);
+        assert_eq!(
+            a.log_file_path(),
+            Some(PathBuf::from("/tmp/keepalived_vrrp.log"))
         );
         assert_eq!(
             vrrp_log_name(std::path::Path::new("/var/log/kalog")),
