@@ -286,6 +286,18 @@ c("c6-virtual-server-group-no-name", "virtual_server_group { without a name", in
 c("c6-track-file-no-name", "vrrp_track_file { without a name", inst() + "\nvrrp_track_file {\n    file /tmp/kao-track\n}\n")
 c("c6-virtual-server-no-address", "virtual_server { without an address", inst() + "\nvirtual_server {\n}\n")
 
+# ---- issue 11 follow-ups: found while checking the keyword registry against keepalived 2.2.7
+c("sg-member-weighted-track", "sync group member tracking a script with weight 10 and an interface with weight 5 (weights set to 0)", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    weight 10\n}\n\n" + GROUP() + inst(TRK + "\ntrack_interface {\n    ens192 weight 5\n}") + "\n" + INST2())
+c("sg-tracking-weight", "the same with sync_group_tracking_weight (weights kept)", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    weight 10\n}\n\n" + GROUP("    sync_group_tracking_weight\n") + inst(TRK + "\ntrack_interface {\n    ens192 weight 5\n}") + "\n" + INST2())
+c("sg-global-tracking", "the same with the deprecated global_tracking", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    weight 10\n}\n\n" + GROUP("    global_tracking\n") + inst(TRK + "\ntrack_interface {\n    ens192 weight 5\n}") + "\n" + INST2())
+c("global-script-security-unknown", "global_defs script_security (not a keepalived 2.2.7 keyword)", "global_defs {\n    script_security\n}\n\n" + inst())
+c("global-vrrp-iptables", "global_defs vrrp_iptables (keepalived built with nftables only)", "global_defs {\n    vrrp_iptables\n}\n\n" + inst())
+c("strict-accept-v2", "vrrp_strict with accept on a VRRPv2 instance", STRICT + inst("accept"))
+c("strict-accept-v3", "vrrp_strict with accept on a VRRPv3 instance", STRICT + inst("version 3\naccept"))
+c("notify-user-missing", "notify_master /bin/true nosuchuser (a user that does not exist; keepalived -t says nothing)", SEC + inst("notify_master /bin/true kao_no_such_user"))
+c("mcast-group-and-advert-options", "vrrp_mcast_group4, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert, vrrp_check_unicast_src", "global_defs {\n    vrrp_mcast_group4 224.0.0.19\n    vrrp_lower_prio_no_advert\n    vrrp_higher_prio_send_advert false\n    vrrp_check_unicast_src\n}\n\n" + inst())
+c("instance-unicast-options", "unicast instance with check_unicast_src, unicast_ttl, old_unicast_checksum, unicast_fault_no_peer", inst("unicast_src_ip 192.168.10.2\nunicast_peer {\n    192.168.10.3\n}\ncheck_unicast_src\nunicast_ttl 10\nold_unicast_checksum\nunicast_fault_no_peer"))
+
 nbsp_text = "vrrp_instance VI_1 {\n\u00a0\u00a0\u00a0\u00a0state BACKUP\n    interface\u00a0eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        192.168.10.100/24\n    }\n}\n"
 
 # remove old
