@@ -74,8 +74,8 @@ fn vrrpd_t_matches_keepalived_t() {
     let pid = |n: &str| tmp.join(n).display().to_string();
     let all = configs();
     assert!(
-        all.len() >= 259,
-        "expected the 15 seed configs and 244 cases, found {}",
+        all.len() >= 260,
+        "expected the 15 seed configs and 245 cases, found {}",
         all.len()
     );
     let mut mismatches = Vec::new();

@@ -298,6 +298,8 @@ c("notify-user-missing", "notify_master /bin/true nosuchuser (a user that does n
 c("mcast-group-and-advert-options", "vrrp_mcast_group4, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert, vrrp_check_unicast_src", "global_defs {\n    vrrp_mcast_group4 224.0.0.19\n    vrrp_lower_prio_no_advert\n    vrrp_higher_prio_send_advert false\n    vrrp_check_unicast_src\n}\n\n" + inst())
 c("instance-unicast-options", "unicast instance with check_unicast_src, unicast_ttl, old_unicast_checksum, unicast_fault_no_peer", inst("unicast_src_ip 192.168.10.2\nunicast_peer {\n    192.168.10.3\n}\ncheck_unicast_src\nunicast_ttl 10\nold_unicast_checksum\nunicast_fault_no_peer"))
 
+c("script-user-missing", "vrrp_script with user naming a user that does not exist (the script is dropped)", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    user kao_no_such_user\n}\n\n" + inst(TRK))
+
 nbsp_text = "vrrp_instance VI_1 {\n\u00a0\u00a0\u00a0\u00a0state BACKUP\n    interface\u00a0eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        192.168.10.100/24\n    }\n}\n"
 
 # remove old

@@ -159,6 +159,18 @@ fn references(cfg: &Config, diags: &mut Diagnostics) {
                 undefined_script(&t.name, t.span, diags);
             }
         }
+        for t in &sg.track_processes {
+            if !proc_names.contains(&t.name.as_str()) {
+                diags.push(
+                    Diagnostic::error(
+                        codes::UNDEFINED_PROCESS,
+                        format!("track_process `{}` names no vrrp_track_process", t.name),
+                    )
+                    .at(t.span)
+                    .label("not defined"),
+                );
+            }
+        }
         for m in &sg.members {
             if cfg.instance(&m.name).is_none() {
                 let mut d = Diagnostic::error(

@@ -63,3 +63,4 @@ pub const SMTP_UNRESOLVED: &str = "K406";
 pub const USER_MISSING: &str = "K407";
 pub const NOTIFY_USER_MISSING: &str = "K408";
 pub const SCRIPT_NOT_A_FILE: &str = "K409";
+pub const SCRIPT_USER_MISSING: &str = "K410";

@@ -142,7 +142,32 @@ pub fn check(cfg: &Config, host: &dyn Host, diags: &mut Diagnostics) -> EnvRepor
         let Some(cmd) = &sc.script else { continue };
         let (exists, usable) = program_ok(cmd, host, diags, Kind::Check, secure);
         any_scripts |= exists;
-        if !usable {
+        let user_ok = sc.user.as_ref().is_none_or(|u| {
+            let missing = if host.user_uid(&u.user).is_none() {
+                Some(format!("user `{}`", u.user))
+            } else {
+                u.group
+                    .as_ref()
+                    .filter(|g| !host.group_exists(g))
+                    .map(|g| format!("group `{g}`"))
+            };
+            if let Some(what) = &missing {
+                diags.push(
+                    Diagnostic::warning(
+                        codes::SCRIPT_USER_MISSING,
+                        format!(
+                            "vrrp_script `{}` is to run as {what}, which does not exist; the check is dropped",
+                            sc.name
+                        ),
+                    )
+                    .at(sc.span)
+                    .label("keepalived drops it too: the instances no longer track it")
+                    .help("create the user, or name an existing one in `user`"),
+                );
+            }
+            missing.is_none()
+        });
+        if !usable || !user_ok {
             report.disabled_scripts.push(sc.name.clone());
         }
     }

@@ -131,7 +131,12 @@ pub fn build(cfg: &Config, env: &EnvReport, host: &dyn PlanHost, diags: &mut Dia
     let g = &cfg.global;
     let mut instances = Vec::new();
     for vi in &cfg.instances {
-        if let Some(p) = instance(cfg, vi, host, diags) {
+        if let Some(mut p) = instance(cfg, vi, host, diags) {
+            // keepalived drops a script it cannot run from the instances that track it
+            // (its weight no longer counts), it does not keep it as passing.
+            p.engine.trackers.retain(|t| {
+                t.kind != vrrp_core::TrackerKind::Script || !env.disabled_scripts.contains(&t.name)
+            });
             instances.push(p);
         }
     }

@@ -533,3 +533,30 @@ fn the_walk_catches_a_keyword_the_runtime_does_not_read() {
     }));
     assert_ne!(a, c);
 }
+
+/// keepalived drops a check it cannot run (missing program, missing user) from the instances
+/// that track it: measured, its effective priority stays at the base priority. vrrpd's plan
+/// drops the tracker too (it used to keep it as passing, adding its weight for good).
+#[test]
+fn checks_that_cannot_run_are_not_tracked() {
+    for (script, user, tracked) in [
+        ("/bin/true", "", true),
+        ("/usr/local/bin/nope.sh", "", false),
+        ("/bin/true", "user kao_no_such_user", false),
+    ] {
+        let text = config(Parts::default()).replace(
+            "script \"/bin/true\"",
+            &format!("script \"{script}\"\n{user}"),
+        );
+        let (plan, _, diags) = outcome(&text);
+        let trackers = &plan["instances"][0]["engine"]["trackers"];
+        let has = trackers
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|t| t["name"] == "chk");
+        assert_eq!(has, tracked, "{script} {user}: {trackers}\n{diags:?}");
+        let checks = plan["checks"].as_array().unwrap().len();
+        assert_eq!(checks, usize::from(tracked), "{script} {user}");
+    }
+}
