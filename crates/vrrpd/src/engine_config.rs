@@ -188,6 +188,56 @@ mod tests {
         assert_eq!(e.garp.master_delay_ms, 5000);
     }
 
+    fn from_text(text: &str) -> InstanceConfig {
+        let l = keepalived_conf::load_str("t.conf", text, &LexOptions::default());
+        assert!(!l.has_errors(), "{:?}", l.diags);
+        instance_config(
+            &l.config,
+            &l.config.instances[0],
+            "10.0.0.1".parse().unwrap(),
+        )
+    }
+
+    #[test]
+    fn per_instance_garp_and_dont_track_primary() {
+        let g = "global_defs {\n vrrp_garp_master_repeat 5\n vrrp_garp_master_refresh_repeat 4\n vrrp_garp_master_delay 7\n}\n";
+        let vi = |extra: &str| {
+            format!("{g}vrrp_instance VI {{\n interface eth0\n virtual_router_id 5\n{extra}\n virtual_ipaddress {{\n 10.0.0.100\n }}\n}}\n")
+        };
+        // The global values when the instance says nothing.
+        let e = from_text(&vi(""));
+        assert_eq!(
+            (e.garp.repeat, e.garp.refresh_repeat, e.garp.master_delay_ms),
+            (5, 4, 7000)
+        );
+        assert_eq!(
+            (e.garp.lower_prio_repeat, e.garp.lower_prio_delay_ms),
+            (5, 7000)
+        );
+        assert!(e.track_primary);
+        // The instance's own values win (keepalived: "default to global parameters").
+        let e = from_text(&vi(
+            " garp_master_repeat 2\n garp_master_refresh_repeat 3\n garp_master_delay 1\n dont_track_primary",
+        ));
+        assert_eq!(
+            (e.garp.repeat, e.garp.refresh_repeat, e.garp.master_delay_ms),
+            (2, 3, 1000)
+        );
+        // Lower-priority bursts follow the instance's garp_master_* unless set themselves.
+        assert_eq!(
+            (e.garp.lower_prio_repeat, e.garp.lower_prio_delay_ms),
+            (2, 1000)
+        );
+        assert!(!e.track_primary);
+        let e = from_text(&vi(
+            " garp_master_repeat 2\n garp_lower_prio_repeat 9\n garp_lower_prio_delay 4",
+        ));
+        assert_eq!(
+            (e.garp.lower_prio_repeat, e.garp.lower_prio_delay_ms),
+            (9, 4000)
+        );
+    }
+
     #[test]
     fn seed001_auth_truncated_and_seed002_rise_fall() {
         let c = seed("seed001-master.conf");
