@@ -28,6 +28,12 @@ const DELIBERATE: &[(&str, i32, i32, &str)] = &[
         "keepalived 2.2.7 -t kills itself (SIGTERM) when it checks a script as a non-root user",
     ),
     (
+        "116-bfd-block.conf",
+        0,
+        5,
+        "track_bfd is refused (error): BFD changes the priority, and vrrpd has no BFD",
+    ),
+    (
         "seed003-node.pasted.conf",
         5,
         2,
@@ -68,8 +74,8 @@ fn vrrpd_t_matches_keepalived_t() {
     let pid = |n: &str| tmp.join(n).display().to_string();
     let all = configs();
     assert!(
-        all.len() >= 37,
-        "expected the seed configs and 30+ cases, found {}",
+        all.len() >= 260,
+        "expected the 15 seed configs and 245 cases, found {}",
         all.len()
     );
     let mut mismatches = Vec::new();

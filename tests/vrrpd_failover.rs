@@ -522,3 +522,57 @@ vrrp_instance VI_2 {{
         show()
     );
 }
+
+/// Issue 11 class 5: `script 'killall -0 haproxy'` in single quotes. keepalived splits a
+/// single-quoted script line like a double-quoted one (program `killall`, arguments `-0
+/// haproxy`); vrrpd used to look for a program named `killall -0 haproxy`, disable the check,
+/// and the VIP never moved. Here the check runs: when lb01's stand-in haproxy dies, lb01
+/// drops from 102 to 100 and lb02 (101) takes the VIP.
+#[test]
+fn single_quoted_tracked_script_moves_the_vip() {
+    if !netns_available() {
+        return;
+    }
+    assert!(e2e::have("killall"), "psmisc (killall) is not installed");
+    let lan = Lan::new(
+        "vq",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let dir = e2e::Scratch::new("vrrpd-squote");
+    let conf = |prio: u16| {
+        format!(
+            "vrrp_script chk_haproxy {{
+    script 'killall -0 haproxy'
+    interval 1
+    weight 2
+}}
+vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 11
+    priority {prio}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}/24
+    }}
+    track_script {{
+        chk_haproxy
+    }}
+}}
+"
+        )
+    };
+    let (c1, c2) = (dir.join("lb01.conf"), dir.join("lb02.conf"));
+    std::fs::write(&c1, conf(100)).unwrap();
+    std::fs::write(&c2, conf(99)).unwrap();
+    // The script line is read as keepalived reads it: no "not found" for the check.
+    let vrrpd = binary("vrrpd");
+    let t = lan.nodes[0].exec(vrrpd.to_str().unwrap(), &["-t", "-f", c1.to_str().unwrap()]);
+    let t_err = String::from_utf8_lossy(&t.stderr);
+    assert!(!t_err.contains("not found"), "{t_err}");
+    let daemons = start_with_standins(&lan, &dir, [&c1, &c2]);
+    // Seen within a check interval (1 s); lb02 preempts after its master-down interval.
+    let t = standin_dies_vip_moves(&lan, &daemons, &dir, 1.0 + FAILOVER_BOUND + 2.0);
+    eprintln!("VIP moved {t:.2} s after haproxy died (single-quoted check)");
+    drop(daemons);
+}

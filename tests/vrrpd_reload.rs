@@ -1,5 +1,6 @@
 //! vrrpd's SIGHUP reload (same config: the VIP never disappears; broken config: the old one
-//! keeps running; VIP added/removed: applied) and unicast mode.
+//! keeps running; VIP added/removed: applied) and unicast mode; links, dont_track_primary,
+//! -X, accept mode, static entries and rules, and the -g/-D logs.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::{binary, netns_available, wait_for, Lan};
@@ -553,5 +554,334 @@ fn garp_bursts_are_spaced_by_vrrp_garp_interval() {
     for w in seen.windows(2) {
         let gap = w[1].0 - w[0].0;
         assert!((0.18..0.5).contains(&gap), "gap {gap:.3} s: {seen:?}");
+    }
+}
+
+/// The path of vrrpd's SIGUSR1 state dump after asking for it (written aside, then renamed).
+fn dump_state(d: &e2e::Daemon, file: &Path) -> String {
+    let _ = std::fs::remove_file(file);
+    d.signal("USR1");
+    wait_for(2.0, || file.exists());
+    log(file)
+}
+
+/// dont_track_primary (keepalived: "ignore VRRP interface faults"): the instance's own
+/// interface going down is not a fault. `a` keeps its VIP and stays MASTER (`b`, no longer
+/// hearing it, becomes master too); back up, `a` (150) is the only master again. Without the
+/// keyword the same link going down is a fault (link_down_is_fault_and_the_vip_moves).
+#[test]
+fn dont_track_primary_keeps_master_when_its_link_goes_down() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new(
+        "vd",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let (a, b) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = e2e::Scratch::new("vrrpd-dtp");
+    let (ca, cb) = (dir.join("a.conf"), dir.join("b.conf"));
+    let dump = dir.join("a.json");
+    std::fs::write(
+        &ca,
+        conf(150, &["192.168.10.3"], None)
+            .replace("  advert_int 1\n", "  advert_int 1\n  dont_track_primary\n"),
+    )
+    .unwrap();
+    std::fs::write(&cb, conf(100, &["192.168.10.3"], None)).unwrap();
+    let da = a.spawn(
+        vrrpd.to_str().unwrap(),
+        &[
+            "-n",
+            "-l",
+            "-f",
+            ca.to_str().unwrap(),
+            "--dump-file",
+            dump.to_str().unwrap(),
+        ],
+        &dir.join("a.log"),
+    );
+    let _db = b.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", cb.to_str().unwrap()],
+        &dir.join("b.log"),
+    );
+    let show = || {
+        format!(
+            "a:\n{}\nb:\n{}",
+            log(&dir.join("a.log")),
+            log(&dir.join("b.log"))
+        )
+    };
+    let vip = "192.168.10.3";
+    assert!(
+        wait_for(8.0, || a.has_addr("eth0", vip)).is_some(),
+        "{}",
+        show()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(2));
+    assert!(!b.has_addr("eth0", vip), "{}", show());
+
+    a.exec_ok("ip", &["link", "set", "eth0", "down"]);
+    // b stops hearing a and takes over; a, ignoring its link, keeps the VIP and its state.
+    assert!(
+        wait_for(6.0, || b.has_addr("eth0", vip)).is_some(),
+        "b did not take over\n{}",
+        show()
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(
+        a.has_addr("eth0", vip),
+        "a dropped the VIP although it ignores its link\n{}",
+        show()
+    );
+    let state = dump_state(&da, &dump);
+    assert!(
+        state.contains("\"state\":\"Master\""),
+        "{state}\n{}",
+        show()
+    );
+    assert!(!log(&dir.join("a.log")).contains("Fault"), "{}", show());
+
+    // Link back: b hears a's priority 150 and steps down.
+    a.exec_ok("ip", &["link", "set", "eth0", "up"]);
+    assert!(
+        wait_for(4.0, || !b.has_addr("eth0", vip)).is_some(),
+        "b kept the VIP after the link came back\n{}",
+        show()
+    );
+    assert!(a.has_addr("eth0", vip), "{}", show());
+}
+
+/// -X (keepalived's --release-vips): an instance that is not master releases its VIPs even
+/// when this run did not add them. A VIP left on `a` (as a killed vrrpd leaves it) stays
+/// there while `b` is master, a duplicate address, unless `a` runs with -X.
+#[test]
+fn release_vips_removes_leftovers_when_not_master() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new(
+        "vx",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let (a, b) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = e2e::Scratch::new("vrrpd-x");
+    let (ca, cb) = (dir.join("a.conf"), dir.join("b.conf"));
+    std::fs::write(&ca, conf(100, &["192.168.10.3"], None)).unwrap();
+    std::fs::write(&cb, conf(200, &["192.168.10.3"], None)).unwrap();
+    let vip = "192.168.10.3";
+    let _db = b.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", cb.to_str().unwrap()],
+        &dir.join("b.log"),
+    );
+    assert!(wait_for(8.0, || b.has_addr("eth0", vip)).is_some());
+    let leftover = || a.exec_ok("ip", &["addr", "add", "192.168.10.3/24", "dev", "eth0"]);
+
+    // Without -X the leftover stays: this run never added it.
+    leftover();
+    let mut da = a.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", ca.to_str().unwrap()],
+        &dir.join("a.log"),
+    );
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        a.has_addr("eth0", vip),
+        "without -X the leftover VIP was removed\n{}",
+        log(&dir.join("a.log"))
+    );
+    da.signal("TERM");
+    assert!(da.wait_exit(5.0));
+    assert!(
+        a.has_addr("eth0", vip),
+        "vrrpd removed a VIP it never added"
+    );
+
+    // With -X it goes as soon as the instance is BACKUP.
+    let _da = a.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-X", "-f", ca.to_str().unwrap()],
+        &dir.join("a-x.log"),
+    );
+    assert!(
+        wait_for(3.0, || !a.has_addr("eth0", vip)).is_some(),
+        "-X did not release the leftover VIP\n{}",
+        log(&dir.join("a-x.log"))
+    );
+    assert!(b.has_addr("eth0", vip));
+}
+
+/// Accept mode as keepalived does it: with `no_accept` the master holds the VIP (and answers
+/// ARP for it) but traffic to it is dropped by nftables (table vrrpd), removed at exit; with
+/// accept mode (the default) the VIP answers.
+#[test]
+fn no_accept_drops_traffic_to_the_vip() {
+    if !netns_available() {
+        return;
+    }
+    assert!(e2e::have("nft"), "nftables is not installed");
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new(
+        "vn",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.9/24")],
+    );
+    let (a, client) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = e2e::Scratch::new("vrrpd-accept");
+    let vip = "192.168.10.3";
+    let ping = || {
+        client
+            .exec("ping", &["-c", "1", "-W", "1", vip])
+            .status
+            .success()
+    };
+    for (name, extra, answers) in [("no-accept", "  no_accept\n", false), ("accept", "", true)] {
+        let c = dir.join(format!("{name}.conf"));
+        std::fs::write(
+            &c,
+            conf(200, &[vip], None)
+                .replace("  advert_int 1\n", &format!("  advert_int 1\n{extra}")),
+        )
+        .unwrap();
+        let l = dir.join(format!("{name}.log"));
+        let mut d = a.spawn(
+            vrrpd.to_str().unwrap(),
+            &["-n", "-l", "-f", c.to_str().unwrap()],
+            &l,
+        );
+        assert!(
+            wait_for(8.0, || a.has_addr("eth0", vip)).is_some(),
+            "{}",
+            log(&l)
+        );
+        let ruleset =
+            String::from_utf8_lossy(&a.exec("nft", &["list", "ruleset"]).stdout).into_owned();
+        assert_eq!(ruleset.contains(vip), !answers, "{name}: {ruleset}");
+        assert_eq!(
+            ping(),
+            answers,
+            "{name}: ping {vip}\n{ruleset}\n{}",
+            log(&l)
+        );
+        d.signal("TERM");
+        assert!(d.wait_exit(5.0));
+        let after =
+            String::from_utf8_lossy(&a.exec("nft", &["list", "ruleset"]).stdout).into_owned();
+        assert!(
+            !after.contains("vrrpd"),
+            "{name}: table left after exit: {after}"
+        );
+    }
+}
+
+/// static_ipaddress / static_routes / static_rules are set at start and removed at exit;
+/// virtual_rules come and go with the VIPs (rules with keepalived's protocol 18).
+#[test]
+fn static_entries_and_virtual_rules() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new("vs", &[("eth0", "192.168.10.1/24")]);
+    let a = &lan.nodes[0];
+    let dir = e2e::Scratch::new("vrrpd-static");
+    let c = dir.join("a.conf");
+    std::fs::write(
+        &c,
+        "static_ipaddress {\n  10.9.0.1/24 dev eth0\n}\n\
+         static_routes {\n  10.8.0.0/16 via 192.168.10.254 dev eth0\n}\n\
+         static_rules {\n  from 10.7.0.0/16 table 7 priority 70\n}\n"
+            .to_string()
+            + &conf(255, &["192.168.10.3"], None).replace(
+                "  virtual_ipaddress {",
+                "  virtual_rules {\n    from 192.168.10.3 table 100 priority 100\n  }\n  virtual_ipaddress {",
+            ),
+    )
+    .unwrap();
+    let l = dir.join("a.log");
+    let mut d = a.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", c.to_str().unwrap()],
+        &l,
+    );
+    let rules = || String::from_utf8_lossy(&a.exec("ip", &["rule", "show"]).stdout).into_owned();
+    let routes = || String::from_utf8_lossy(&a.exec("ip", &["route", "show"]).stdout).into_owned();
+    assert!(
+        wait_for(5.0, || a.has_addr("eth0", "192.168.10.3")
+            && rules().contains("from 192.168.10.3 lookup 100"))
+        .is_some(),
+        "{}\n{}",
+        rules(),
+        log(&l)
+    );
+    assert!(a.has_addr("eth0", "10.9.0.1"), "{}", log(&l));
+    assert!(
+        routes().contains("10.8.0.0/16 via 192.168.10.254"),
+        "{}",
+        routes()
+    );
+    let r = rules();
+    assert!(
+        r.contains("70:\tfrom 10.7.0.0/16 lookup 7 proto 18")
+            || r.contains("70:\tfrom 10.7.0.0/16 lookup 7"),
+        "{r}"
+    );
+    assert!(r.contains("100:\tfrom 192.168.10.3 lookup 100"), "{r}");
+    d.signal("TERM");
+    assert!(d.wait_exit(5.0));
+    let r = rules();
+    assert!(!r.contains("lookup 7") && !r.contains("lookup 100"), "{r}");
+    assert!(!a.has_addr("eth0", "10.9.0.1") && !a.has_addr("eth0", "192.168.10.3"));
+    assert!(!routes().contains("10.8.0.0/16"), "{}", routes());
+}
+
+/// -D logs each instance's settings and every tracker result change; -g writes the log to
+/// FILE with `_vrrp` before its last '.', keepalived's name for its VRRP process's file,
+/// each line with its time as keepalived writes it.
+#[test]
+fn log_file_and_detail() {
+    if !netns_available() {
+        return;
+    }
+    let vrrpd = binary("vrrpd");
+    let lan = Lan::new("vg", &[("eth0", "192.168.10.1/24")]);
+    let a = &lan.nodes[0];
+    let dir = e2e::Scratch::new("vrrpd-logs");
+    let c = dir.join("a.conf");
+    std::fs::write(
+        &c,
+        "global_defs {\n  enable_script_security\n  script_user root\n}\nvrrp_script chk {\n  script \"/bin/true\"\n  interval 1\n}\n"
+            .to_string()
+            + &conf(150, &["192.168.10.3"], None)
+                .replace("  virtual_ipaddress {", "  track_script {\n    chk\n  }\n  virtual_ipaddress {"),
+    )
+    .unwrap();
+    for (flags, detailed) in [(vec!["-D"], true), (vec![], false)] {
+        let given = dir.join(format!("ka{}.log", if detailed { "-d" } else { "" }));
+        let file = dir.join(format!("ka{}_vrrp.log", if detailed { "-d" } else { "" }));
+        let g = format!("-g{}", given.display());
+        let mut args = vec!["-n", "-f", c.to_str().unwrap(), g.as_str()];
+        args.extend(flags.iter().copied());
+        let mut d = a.spawn(vrrpd.to_str().unwrap(), &args, &dir.join("out.log"));
+        assert!(
+            wait_for(6.0, || log(&file).contains("Backup -> Master")).is_some(),
+            "{}: {}",
+            file.display(),
+            log(&file)
+        );
+        d.signal("TERM");
+        assert!(d.wait_exit(5.0));
+        let text = log(&file);
+        assert!(!given.exists(), "the log went to {}", given.display());
+        let first = text.lines().next().unwrap_or_default();
+        // "Wed Dec  2 03:51:55 2026: started, 1 instance(s)"
+        let stamp = first.split(": ").next().unwrap_or_default();
+        assert_eq!(stamp.split_whitespace().count(), 5, "{first}");
+        assert_eq!(text.contains("tracker chk: succeeded"), detailed, "{text}");
+        assert_eq!(text.contains("VRID 42 v2 priority 150"), detailed, "{text}");
+        assert!(text.contains("stopped"), "{text}");
     }
 }

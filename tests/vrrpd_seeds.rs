@@ -34,8 +34,11 @@ impl Node<'_> {
                 .args(["755", chk.to_str().unwrap()])
                 .status()
                 .unwrap();
+            // Mounted before vrrpd starts (as `A && B & C` would not: A runs in the
+            // background beside C): a check script missing at start is dropped for good,
+            // by keepalived and vrrpd alike.
             script.push_str(&format!(
-                "mount --bind {} /usr/local/bin && ",
+                "mount --bind {} /usr/local/bin || exit 1; ",
                 self.dir.join("bin").display()
             ));
         }

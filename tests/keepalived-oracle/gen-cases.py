@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # Regenerates cases/*.conf and cases/inc/*.inc (deletes existing cases/*.conf first).
 import os
-D = "/work/main/tests/keepalived-oracle/cases"
+D = os.environ.get("CASES_DIR", os.path.join(os.path.dirname(os.path.abspath(__file__)), "cases"))
 os.makedirs(D, exist_ok=True)
 os.makedirs(D + "/inc", exist_ok=True)
 
@@ -191,6 +191,114 @@ c("include-nested-relative", "include inc/nest-a.inc which itself includes nest-
 
 c("script-unused-no-security", "vrrp_script defined but not tracked, no enable_script_security", "vrrp_script chk_true {\n    script \"/bin/true\"\n}\n\n" + inst())
 c("defs-used-before-definition", "$LATE used before its $LATE=eth0 definition", "vrrp_instance VI_1 {\n    state BACKUP\n    interface $LATE\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        192.168.10.100/24\n    }\n}\n$LATE=eth0\n")
+
+
+# ---- issue 11: keepalived -t classes 1-6 (see FINDINGS.md, "Issue 11 classes") ----
+VS = "\nvirtual_server 192.168.10.100 80 {\n    delay_loop 6\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n%s}\n"
+RS = "    real_server 10.0.0.11 80 {\n        weight 1\n%s    }\n"
+def vs(body): return VS % body
+TRK = "track_script {\n    chk\n}"
+CHK_TRUE = "vrrp_script chk {\n    script \"/bin/true\"\n}\n\n"
+INST2 = lambda extra="": inst(extra, name="VI_2", iface="ens160", vrid="52", vip="10.0.0.100/24")
+GROUP = lambda body="": "vrrp_sync_group VG_1 {\n    group {\n        VI_1\n        VI_2\n    }\n" + body + "}\n\n"
+# class 1: a missing script is not a script run as root
+c("c1-notify-missing-no-security", "notify_master naming a missing file, no enable_script_security", inst("notify_master /usr/local/bin/nope.sh"))
+c("c1-notify-all-missing-no-security", "notify_master (quoted, with an argument), notify_backup and notify all missing, no security", inst("notify_master \"/usr/local/bin/nope.sh master\"\nnotify_backup /usr/local/bin/nope2.sh\nnotify /usr/local/bin/nope3.sh"))
+c("c1-check-and-notify-missing-no-security", "tracked vrrp_script and notify_master both missing, no security", "vrrp_script chk {\n    script \"/usr/local/bin/nope.sh\"\n}\n\n" + inst(TRK + "\nnotify_master /usr/local/bin/nope2.sh"))
+c("c1-group-notify-missing-no-security", "sync group notify_master missing, no security", GROUP("    notify_master /usr/local/bin/nope.sh\n") + inst() + "\n" + INST2())
+c("c1-notify-relative-missing-no-security", "notify_master naming a program not on PATH, no security", inst("notify_master nope_not_in_path_kao"))
+c("c1-fifo-script-missing-no-security", "notify_fifo with a missing notify_fifo_script, no security", "global_defs {\n    notify_fifo /run/kao-oracle.fifo\n    notify_fifo_script /usr/local/bin/nope.sh\n}\n\n" + inst())
+c("c1-fifo-script-present-no-security", "notify_fifo with notify_fifo_script /bin/true, no security (a FIFO script counts)", "global_defs {\n    notify_fifo /run/kao-oracle.fifo\n    notify_fifo_script /bin/true\n}\n\n" + inst())
+c("c1-two-instances-all-missing-no-security", "two instances: a missing tracked script, a missing notify_stop, no security", "vrrp_script chk {\n    script \"/usr/local/bin/nope.sh\"\n}\n\n" + inst(TRK) + "\n" + INST2("notify_stop /usr/local/bin/nope3.sh"))
+c("c1-check-directory-no-security", "vrrp_script naming a directory (/tmp), no security: disabled, yet counted", "vrrp_script chk {\n    script \"/tmp\"\n}\n\n" + inst(TRK))
+c("c1-lvs-misc-missing-no-security", "LVS MISC_CHECK with a missing misc_path, no security", inst() + vs(RS % "        MISC_CHECK {\n            misc_path /usr/local/bin/nope.sh\n        }\n"))
+c("c1-lvs-quorum-up-present-no-security", "LVS quorum_up /bin/true, no security (an LVS script counts)", inst() + vs("    quorum_up /bin/true\n" + RS % ""))
+# class 2: a non-existent interface stops keepalived before the script-security check
+c("c2-iface-missing-unsecured-script", "interface eth9 and a tracked /bin/true without enable_script_security", CHK_TRUE + inst(TRK, iface="eth9"))
+c("c2-track-iface-missing-unsecured-notify", "track_interface eth9 and notify_master /bin/true, no security", inst("track_interface {\n    eth9\n}\nnotify_master /bin/true"))
+c("c2-vip-dev-missing-unsecured", "VIP with dev eth9 and notify_master /bin/true, no security", inst("notify_master /bin/true", vip="192.168.10.100/24 dev eth9"))
+c("c2-route-dev-missing-unsecured", "virtual_routes with dev eth9 and a tracked /bin/true, no security", CHK_TRUE + inst(TRK + "\nvirtual_routes {\n    10.5.0.0/16 via 192.168.10.1 dev eth9\n}"))
+c("c2-static-address-dev-missing-unsecured", "static_ipaddress on eth9 and a tracked /bin/true, no security", CHK_TRUE + "static_ipaddress {\n    192.168.50.1/24 dev eth9\n}\n\n" + inst(TRK))
+c("c2-group-track-iface-missing-unsecured", "sync group track_interface eth9 and a tracked /bin/true, no security", CHK_TRUE + GROUP("    track_interface {\n        eth9\n    }\n") + inst(TRK) + "\n" + INST2())
+c("c2-rule-oif-missing-unsecured", "static_rules with oif eth9 and a tracked /bin/true, no security", CHK_TRUE + "static_rules {\n    from 192.168.2.0/24 table 5 priority 5 oif eth9\n}\n\n" + inst(TRK))
+c("c2-default-interface-missing-unsecured", "default_interface eth9 used by an instance without interface, tracked /bin/true, no security (not the early stop)", CHK_TRUE + "global_defs {\n    default_interface eth9\n}\n\n" + inst(TRK, omit=("interface",)))
+# class 3: blocks vrrpd does not run are still checked
+c("c3-vs-fwmark-protocol", "virtual_server fwmark with a protocol", inst() + "\nvirtual_server fwmark 1 {\n    delay_loop 6\n    lb_algo rr\n    lb_kind NAT\n    protocol TCP\n" + RS % "" + "}\n")
+c("c3-vs-quorum-0", "virtual_server quorum 0", inst() + vs("    quorum 0\n" + RS % ""))
+c("c3-vs-unknown-keyword", "unknown keyword inside virtual_server", inst() + vs("    foo_bar 1\n" + RS % ""))
+c("c3-rs-nb-get-retry", "TCP_CHECK with nb_get_retry (a keepalived 1.x keyword, unknown in 2.2.7)", inst() + vs(RS % "        TCP_CHECK {\n            connect_timeout 3\n            nb_get_retry 3\n            delay_before_retry 3\n        }\n"))
+c("c3-vs-nat-mask", "virtual_server nat_mask (unknown in 2.2.7)", inst() + vs("    nat_mask 255.255.255.0\n" + RS % ""))
+c("c3-vs-no-lb-kind", "virtual_server without lb_kind", inst() + "\nvirtual_server 192.168.10.100 80 {\n    lb_algo rr\n    protocol TCP\n" + RS % "" + "}\n")
+c("c3-vs-bad-lb-algo", "virtual_server lb_algo foo", inst() + "\nvirtual_server 192.168.10.100 80 {\n    lb_algo foo\n    lb_kind NAT\n    protocol TCP\n" + RS % "" + "}\n")
+c("c3-vs-no-real-server", "virtual_server without real_server", inst() + vs(""))
+c("c3-vs-http-get-valid", "valid virtual_server with HTTP_GET, two url blocks and persistence", inst() + vs("    persistence_timeout 50\n" + RS % "        HTTP_GET {\n            url {\n                path /health\n                digest 9b3a0c85a887a256d6939da88aabd8cd\n            }\n            url {\n                path /\n                status_code 200\n            }\n            connect_timeout 3\n            retry 3\n            delay_before_retry 3\n        }\n"))
+c("c3-vs-delay-loop-no-arg", "virtual_server delay_loop without a value", inst() + vs("    delay_loop\n" + RS % ""))
+c("c3-vs-rs-duplicate", "the same real_server twice", inst() + vs(RS % "" + RS % ""))
+c("c3-vs-status-code-bad", "HTTP_GET status_code range 299-200", inst() + vs(RS % "        HTTP_GET {\n            url {\n                path /\n                status_code 299-200\n            }\n        }\n"))
+c("c3-static-rules-no-priority", "static_rules rule without a priority", inst() + "\nstatic_rules {\n    from 192.168.2.0/24 table 1\n}\n")
+c("c3-static-rules-unknown-option", "static_rules rule with a misspelt option (tabel)", inst() + "\nstatic_rules {\n    from 192.168.2.0/24 tabel 1 priority 100\n}\n")
+c("c3-static-rules-valid", "valid static_rules (table, priority; fwmark with a mask)", inst() + "\nstatic_rules {\n    from 192.168.2.0/24 table 1 priority 100\n    fwmark 0x10/0xff table 2 priority 101\n}\n")
+c("c3-virtual-rules-invalid-address", "virtual_rules with an invalid from address", inst("virtual_rules {\n    from 192.168.10.300 table 100 priority 100\n}"))
+c("c3-virtual-rules-valid", "valid virtual_rules", inst("virtual_rules {\n    from 192.168.10.100 table 100 priority 100\n    to 10.9.0.0/16 lookup main preference 101\n}"))
+c("c3-rules-table-name-unknown", "static_rules naming a routing table that is not in rt_tables", inst() + "\nstatic_rules {\n    from 192.168.2.0/24 table kaonosuchtable priority 5\n}\n")
+c("c3-rules-single-port", "static_rules with sport 80 (keepalived wants a range)", inst() + "\nstatic_rules {\n    from 192.168.2.0/24 table 1 priority 100 sport 80\n}\n")
+# class 4: consistency checks
+AH = "authentication {\n    auth_type AH\n    auth_pass secret\n}"
+STRICT = "global_defs {\n    vrrp_strict\n}\n\n"
+c("c4-master-auth-ah", "state MASTER, priority 150, auth_type AH", inst(AH, state="MASTER", prio="150"))
+c("c4-backup-auth-ah", "state BACKUP with auth_type AH", inst(AH))
+c("c4-master-255-auth-ah", "state MASTER, priority 255, auth_type AH", inst(AH, state="MASTER", prio="255"))
+c("c4-track-own-interface", "track_interface naming the instance's own interface", inst("track_interface {\n    eth0\n}"))
+c("c4-track-own-interface-weight", "weighted track_interface naming the own interface, beside another", inst("track_interface {\n    ens160\n    eth0 weight -10\n}"))
+c("c4-garp-interval-0", "vrrp_garp_interval 0", "global_defs {\n    vrrp_garp_interval 0\n}\n\n" + inst())
+c("c4-gna-interval-0", "vrrp_gna_interval 0", "global_defs {\n    vrrp_gna_interval 0\n}\n\n" + inst())
+c("c4-garp-interval-2", "vrrp_garp_interval 2 (above 1 s, valid)", "global_defs {\n    vrrp_garp_interval 2\n}\n\n" + inst())
+c("c4-strict-master-below-255", "vrrp_strict with state MASTER and priority 100", STRICT + inst(state="MASTER"))
+c("c4-strict-master-255", "vrrp_strict with state MASTER and priority 255", STRICT + inst(state="MASTER", prio="255"))
+c("c4-strict-master-no-priority", "vrrp_strict with state MASTER and no priority (255)", STRICT + inst(state="MASTER", omit=("priority",)))
+c("c4-empty-notification-email", "empty notification_email block", "global_defs {\n    notification_email {\n    }\n}\n\n" + inst())
+c("c4-empty-notification-email-one-line", "notification_email { } on one line", "global_defs {\n    notification_email { }\n    smtp_server 127.0.0.1\n}\n\n" + inst("smtp_alert"))
+c("c4-prio255-weighted-track-script", "priority 255 with track_script chk weight 10", SEC + CHK_TRUE + inst("track_script {\n    chk weight 10\n}", state="MASTER", prio="255"))
+c("c4-prio255-script-weight", "priority 255 tracking a vrrp_script with weight -20", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    weight -20\n}\n\n" + inst(TRK, prio="255"))
+c("c4-prio255-unweighted-track-script", "priority 255 tracking a script without weight", SEC + CHK_TRUE + inst(TRK, prio="255"))
+c("c4-master-no-priority-weighted-track-interface", "state MASTER without priority (255) and track_interface ens160 weight 5", inst("track_interface {\n    ens160 weight 5\n}", state="MASTER", omit=("priority",)))
+# class 5: single quotes in script lines
+TRK_Q = lambda cmd: SEC + "vrrp_script chk {\n    script " + cmd + "\n}\n\n" + inst(TRK)
+c("c5-script-single-quoted-args", "script '/bin/true -0 haproxy' (single quotes group like double quotes)", TRK_Q("'/bin/true -0 haproxy'"))
+c("c5-script-single-quoted-killall", "script 'killall -0 haproxy' (program on PATH)", TRK_Q("'killall -0 haproxy'"))
+c("c5-script-single-quoted-missing-program", "script 'kao_nonexistent_program -x' (missing program)", TRK_Q("'kao_nonexistent_program -x'"))
+c("c5-script-single-quote-unterminated", "script \"/bin/true 'x\" (a single quote left open inside the command; keepalived 2.2.7 crashes on one left open in the line itself)", TRK_Q("\"/bin/true 'x\""))
+c("c5-script-double-inside-single", "script '/bin/sh -c \"exit 0\"' (double quotes inside single)", TRK_Q("'/bin/sh -c \"exit 0\"'"))
+c("c5-script-single-inside-double", "script \"/bin/sh -c 'exit 0'\" (single quotes inside double)", TRK_Q("\"/bin/sh -c 'exit 0'\""))
+c("c5-script-unquoted-args", "script /bin/true 'a b' c (unquoted: keepalived runs /bin/true alone)", TRK_Q("/bin/true 'a b' c"))
+c("c5-script-quote-glued", "script '/bin/tr'ue (quoted and unquoted parts make one word: /bin/true)", TRK_Q("'/bin/tr'ue"))
+c("c5-notify-single-quoted", "notify_master '/bin/true a b' with security", SEC + inst("notify_master '/bin/true a b'"))
+c("c5-notify-single-quote-unterminated", "notify_master '/bin/true a b (unterminated single quote)", SEC + inst("notify_master '/bin/true a b"))
+c("c5-notify-single-quoted-no-security", "notify_master '/bin/true a b' without enable_script_security", inst("notify_master '/bin/true a b'"))
+# class 6: blocks without a name
+c("c6-vrrp-script-no-name", "vrrp_script { without a name", SEC + "vrrp_script {\n    script \"/bin/true\"\n}\n\n" + inst())
+c("c6-vrrp-script-no-name-brace-next-line", "vrrp_script without a name, { on the next line", SEC + "vrrp_script\n{\n    script \"/bin/true\"\n}\n\n" + inst())
+c("c6-vrrp-script-no-name-no-security", "vrrp_script { without a name, no enable_script_security (exit 2 wins)", "vrrp_script {\n    script \"/bin/true\"\n}\n\n" + inst())
+c("c6-vrrp-script-no-name-then-errors", "vrrp_script { without a name, then an unknown keyword", SEC + "vrrp_script {\n    script \"/bin/true\"\n}\n\n" + inst("prioirty 5"))
+c("c6-track-process-no-name", "vrrp_track_process { without a name", "vrrp_track_process {\n    process sshd\n}\n\n" + inst())
+c("c6-sync-group-no-name", "vrrp_sync_group { without a name", "vrrp_sync_group {\n    group {\n        VI_1\n    }\n}\n\n" + inst())
+c("c6-virtual-server-group-no-name", "virtual_server_group { without a name", inst() + "\nvirtual_server_group {\n    192.168.10.100 80\n}\n")
+c("c6-track-file-no-name", "vrrp_track_file { without a name", inst() + "\nvrrp_track_file {\n    file /tmp/kao-track\n}\n")
+c("c6-virtual-server-no-address", "virtual_server { without an address", inst() + "\nvirtual_server {\n}\n")
+
+# ---- issue 11 follow-ups: found while checking the keyword registry against keepalived 2.2.7
+c("sg-member-weighted-track", "sync group member tracking a script with weight 10 and an interface with weight 5 (weights set to 0)", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    weight 10\n}\n\n" + GROUP() + inst(TRK + "\ntrack_interface {\n    ens192 weight 5\n}") + "\n" + INST2())
+c("sg-tracking-weight", "the same with sync_group_tracking_weight (weights kept)", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    weight 10\n}\n\n" + GROUP("    sync_group_tracking_weight\n") + inst(TRK + "\ntrack_interface {\n    ens192 weight 5\n}") + "\n" + INST2())
+c("sg-global-tracking", "the same with the deprecated global_tracking", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    weight 10\n}\n\n" + GROUP("    global_tracking\n") + inst(TRK + "\ntrack_interface {\n    ens192 weight 5\n}") + "\n" + INST2())
+c("global-script-security-unknown", "global_defs script_security (not a keepalived 2.2.7 keyword)", "global_defs {\n    script_security\n}\n\n" + inst())
+c("global-vrrp-iptables", "global_defs vrrp_iptables (keepalived built with nftables only)", "global_defs {\n    vrrp_iptables\n}\n\n" + inst())
+c("strict-accept-v2", "vrrp_strict with accept on a VRRPv2 instance", STRICT + inst("accept"))
+c("strict-accept-v3", "vrrp_strict with accept on a VRRPv3 instance", STRICT + inst("version 3\naccept"))
+c("notify-user-missing", "notify_master /bin/true nosuchuser (a user that does not exist; keepalived -t says nothing)", SEC + inst("notify_master /bin/true kao_no_such_user"))
+c("mcast-group-and-advert-options", "vrrp_mcast_group4, vrrp_lower_prio_no_advert, vrrp_higher_prio_send_advert, vrrp_check_unicast_src", "global_defs {\n    vrrp_mcast_group4 224.0.0.19\n    vrrp_lower_prio_no_advert\n    vrrp_higher_prio_send_advert false\n    vrrp_check_unicast_src\n}\n\n" + inst())
+c("instance-unicast-options", "unicast instance with check_unicast_src, unicast_ttl, old_unicast_checksum, unicast_fault_no_peer", inst("unicast_src_ip 192.168.10.2\nunicast_peer {\n    192.168.10.3\n}\ncheck_unicast_src\nunicast_ttl 10\nold_unicast_checksum\nunicast_fault_no_peer"))
+
+c("script-user-missing", "vrrp_script with user naming a user that does not exist (the script is dropped)", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    user kao_no_such_user\n}\n\n" + inst(TRK))
 
 nbsp_text = "vrrp_instance VI_1 {\n\u00a0\u00a0\u00a0\u00a0state BACKUP\n    interface\u00a0eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        192.168.10.100/24\n    }\n}\n"
 

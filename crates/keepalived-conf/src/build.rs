@@ -9,6 +9,8 @@ use crate::syntax::Node;
 use crate::values;
 use conf_diag::{did_you_mean, Diagnostic, Diagnostics, Span};
 
+mod lvs;
+
 pub struct Builder<'d> {
     pub diags: &'d mut Diagnostics,
     pub config: Config,
@@ -29,7 +31,30 @@ impl<'d> Builder<'d> {
             self.global_defs(n);
         }
         for n in nodes {
-            let Some(kw) = self.known(keywords::TOP, n, "at the top level") else {
+            let kw = self.known(keywords::TOP, n, "at the top level");
+            // Blocks keepalived checks under -t whatever vrrpd does with them.
+            match n.keyword.text.as_str() {
+                "virtual_server" => self.virtual_server(n),
+                "virtual_server_group" => self.virtual_server_group(n),
+                "SSL" => self.ssl_block(n),
+                "vrrp_track_file" | "track_file" => {
+                    let _ = self.block_name(n);
+                }
+                "static_ipaddress" => {
+                    let v = self.vips(n);
+                    self.config.static_addresses.extend(v);
+                }
+                "static_routes" => {
+                    let r = self.routes_block(n, false);
+                    self.config.static_routes.extend(r);
+                }
+                "static_rules" => {
+                    let r = self.rules_block(n);
+                    self.config.static_rules.extend(r);
+                }
+                _ => {}
+            }
+            let Some(kw) = kw else {
                 continue;
             };
             match kw.name {
@@ -41,6 +66,7 @@ impl<'d> Builder<'d> {
                 _ => {}
             }
         }
+        self.finish_tracking();
         self.config
     }
 
@@ -57,6 +83,21 @@ impl<'d> Builder<'d> {
                     )
                     .at(word.span)
                     .label("ignored"),
+                );
+                None
+            }
+            Some(Keyword {
+                status: Status::Refused(why),
+                name,
+            }) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::REFUSED,
+                        format!("`{name}` is not supported by vrrpd yet: {why}"),
+                    )
+                    .at(word.span)
+                    .label("keepalived runs this; vrrpd cannot")
+                    .help("remove it, or keep this node on keepalived until vrrpd supports it"),
                 );
                 None
             }
@@ -173,14 +214,17 @@ impl<'d> Builder<'d> {
         match n.args.first() {
             Some(w) => Some((w.text.clone(), w.span)),
             None => {
+                // keepalived reads a nameless vrrp_instance or vrrp_sync_group as a block to
+                // skip (exit 5), and the name of the others as a missing parameter (exit 2).
+                let code = match n.keyword.text.as_str() {
+                    "vrrp_instance" | "vrrp_sync_group" => codes::MISSING_SETTING,
+                    _ => codes::MISSING_ARG,
+                };
                 self.diags.push(
-                    Diagnostic::error(
-                        codes::MISSING_SETTING,
-                        format!("`{}` must have a name", n.keyword.text),
-                    )
-                    .at(n.keyword.span)
-                    .label("name expected after the keyword")
-                    .help(format!("write `{} NAME {{`", n.keyword.text)),
+                    Diagnostic::error(code, format!("`{}` must have a name", n.keyword.text))
+                        .at(n.keyword.span)
+                        .label("name expected after the keyword")
+                        .help(format!("write `{} NAME {{`", n.keyword.text)),
                 );
                 None
             }
@@ -215,14 +259,170 @@ impl<'d> Builder<'d> {
         true
     }
 
-    fn command(&mut self, n: &Node) -> Option<Command> {
+    /// `keyword [<BOOL>]`: on|off|true|false|yes|no, true when absent.
+    fn opt_bool(&mut self, n: &Node) -> Option<bool> {
+        self.no_block(n);
+        self.no_extra(n, 1);
+        let Some(w) = n.args.first() else {
+            return Some(true);
+        };
+        match w.text.as_str() {
+            "on" | "true" | "yes" => Some(true),
+            "off" | "false" | "no" => Some(false),
+            other => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::BAD_VALUE,
+                        format!(
+                            "`{}` expects on/off, true/false or yes/no, found `{other}`",
+                            n.keyword.text
+                        ),
+                    )
+                    .at(w.span)
+                    .help(format!(
+                        "write `{}` or `{} off`",
+                        n.keyword.text, n.keyword.text
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    fn mcast_group(&mut self, n: &Node, v6: bool) -> Option<std::net::IpAddr> {
+        self.no_block(n);
+        let w = self.arg(n, 0, "multicast address")?.clone();
+        self.no_extra(n, 1);
+        let a = values::ip(self.diags, &n.keyword.text, &w)?;
+        if a.is_ipv6() != v6 || !a.is_multicast() {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_ADDRESS,
+                    format!(
+                        "`{}` {a} is not an {} multicast address",
+                        n.keyword.text,
+                        if v6 { "IPv6" } else { "IPv4" }
+                    ),
+                )
+                .at(w.span)
+                .help(if v6 {
+                    "the VRRP default is ff02::12"
+                } else {
+                    "the VRRP default is 224.0.0.18"
+                }),
+            );
+            return None;
+        }
+        Some(a)
+    }
+
+    /// A script keyword's value, split as keepalived splits it: the arguments' text is cut
+    /// into words (both quote characters group, backslashes escape), the first word is the
+    /// command, and that is cut again into the program and its arguments. Returns the
+    /// command and the words after it.
+    fn script_line(&mut self, n: &Node) -> Option<(Command, Vec<String>)> {
         self.no_block(n);
         self.arg(n, 0, "command")?;
-        values::command(&n.args)
+        let span = n.args[0].span.to(n.args[n.args.len() - 1].span);
+        let text = values::raw_args(&n.args);
+        let unterminated = |q: values::Unterminated, what: &str| {
+            let (msg, label) = if q.0 == '\\' {
+                (
+                    format!("`{}`: {what} ends with a lone backslash", n.keyword.text),
+                    "nothing left to escape".to_string(),
+                )
+            } else {
+                (
+                    format!("`{}`: {what} has no closing {}", n.keyword.text, q.0),
+                    format!("a {} is opened and never closed", q.0),
+                )
+            };
+            Diagnostic::error(codes::QUOTE, msg)
+                .at(span)
+                .label(label)
+            .help(format!(
+                "close the quote; to pass an argument with spaces, write e.g. `{} \"/path/check -x 'a b'\"`",
+                n.keyword.text
+            ))
+        };
+        // An open double quote was reported by the lexer, which took the rest of the line
+        // as the string; read it the same way here.
+        let split = match values::split_quoted(&text) {
+            Err(values::Unterminated('"')) => values::split_quoted(&format!("{text}\"")),
+            r => r,
+        };
+        let mut words = match split {
+            Ok(w) => w,
+            Err(q) => {
+                self.diags.push(unterminated(q, "the line"));
+                return None;
+            }
+        };
+        if words.is_empty() || words[0].is_empty() {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::MISSING_ARG,
+                    format!("`{}` is missing its command", n.keyword.text),
+                )
+                .at(span)
+                .help(format!(
+                    "write `{} \"/path/to/script args\"`",
+                    n.keyword.text
+                )),
+            );
+            return None;
+        }
+        let rest = words.split_off(1);
+        match values::command_from(&words[0], span) {
+            Ok(cmd) => Some((cmd, rest)),
+            Err(q) => {
+                self.diags.push(unterminated(q, "the command"));
+                None
+            }
+        }
+    }
+
+    /// vrrp_script's `script`: keepalived runs the first word only (quote the whole command
+    /// to pass arguments); anything after it is dropped, as keepalived drops it.
+    fn check_command(&mut self, n: &Node) -> Option<Command> {
+        let (cmd, rest) = self.script_line(n)?;
+        if !rest.is_empty() {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::SCRIPT_EXTRA_WORDS,
+                    format!(
+                        "`script {}`: keepalived runs `{}` without `{}`",
+                        values::raw_args(&n.args),
+                        cmd.raw,
+                        rest.join(" ")
+                    ),
+                )
+                .at(cmd.span)
+                .label("only the first word (or quoted string) is the command")
+                .help(format!(
+                    "quote the whole command to pass its arguments: script \"{} {}\"",
+                    cmd.raw,
+                    rest.join(" ")
+                )),
+            );
+        }
+        Some(cmd)
+    }
+
+    /// notify scripts: `KEYWORD COMMAND [USER [GROUP]]`.
+    fn notify_command(&mut self, n: &Node) -> Option<Command> {
+        let (mut cmd, rest) = self.script_line(n)?;
+        if let Some(user) = rest.first() {
+            cmd.user = Some(UserGroup {
+                user: user.clone(),
+                group: rest.get(1).cloned(),
+            });
+        }
+        Some(cmd)
     }
 
     fn notify(&mut self, n: &Node, into: &mut NotifyScripts) {
-        let cmd = self.command(n);
+        let cmd = self.notify_command(n);
         match n.keyword.text.as_str() {
             "notify_master" => into.master = cmd,
             "notify_backup" => into.backup = cmd,
@@ -256,7 +456,19 @@ impl<'d> Builder<'d> {
             return;
         }
         for c in n.children() {
-            let Some(kw) = self.known(keywords::GLOBAL, c, "in `global_defs`") else {
+            let kw = self.known(keywords::GLOBAL, c, "in `global_defs`");
+            if c.keyword.text == "vrrp_iptables" {
+                // keepalived 2.2.7 (built with nftables) says so, and -t exits 5.
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::FIREWALL,
+                        "`vrrp_iptables`: keepalived has no iptables support here and uses nftables instead",
+                    )
+                    .at(c.keyword.span)
+                    .help("remove it (accept mode uses nftables), or write `nftables`"),
+                );
+            }
+            let Some(kw) = kw else {
                 continue;
             };
             match kw.name {
@@ -267,6 +479,17 @@ impl<'d> Builder<'d> {
                     for e in c.children() {
                         list.push(e.keyword.text.clone());
                         list.extend(e.args.iter().map(|w| w.text.clone()));
+                    }
+                    if list.is_empty() {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::EMPTY_BLOCK,
+                                "`notification_email` lists no address",
+                            )
+                            .at(c.keyword.span)
+                            .label("empty")
+                            .help("add one address per line inside the block, or remove it"),
+                        );
                     }
                     self.config.global.notification_email.extend(list);
                 }
@@ -291,7 +514,7 @@ impl<'d> Builder<'d> {
                     }
                 }
                 "notify_fifo_script" | "vrrp_notify_fifo_script" => {
-                    let cmd = self.command(c);
+                    let cmd = self.notify_command(c);
                     let name = kw.name.trim_end_matches("_script");
                     let slot = self.fifo_slot(name);
                     match slot {
@@ -317,13 +540,34 @@ impl<'d> Builder<'d> {
                 "vrrp_skip_check_adv_addr" => {
                     self.config.global.vrrp_skip_check_adv_addr = self.flag(c)
                 }
+                "vrrp_mcast_group4" => {
+                    self.config.global.vrrp_mcast_group4 = self.mcast_group(c, false)
+                }
+                "vrrp_mcast_group6" => {
+                    self.config.global.vrrp_mcast_group6 = self.mcast_group(c, true)
+                }
+                "vrrp_check_unicast_src" => {
+                    self.config.global.vrrp_check_unicast_src = self.flag(c)
+                }
+                "vrrp_lower_prio_no_advert" => {
+                    if let Some(b) = self.opt_bool(c) {
+                        self.config.global.vrrp_lower_prio_no_advert = b;
+                    }
+                }
+                "vrrp_higher_prio_send_advert" => {
+                    if let Some(b) = self.opt_bool(c) {
+                        self.config.global.vrrp_higher_prio_send_advert = b;
+                    }
+                }
                 "vrrp_garp_interval" => {
-                    if let Some(v) = self.secs_us(c, 0.0, 1.0) {
+                    // keepalived: 0.000001 to 4294.967295 seconds (0 is refused).
+                    if let Some(v) = self.secs_us(c, 0.000_001, 4_294.967_295) {
                         self.config.global.vrrp_garp_interval_us = v;
                     }
                 }
                 "vrrp_gna_interval" => {
-                    if let Some(v) = self.secs_us(c, 0.0, 1.0) {
+                    // keepalived: 0.000001 to 4294.967295 seconds (0 is refused).
+                    if let Some(v) = self.secs_us(c, 0.000_001, 4_294.967_295) {
                         self.config.global.vrrp_gna_interval_us = v;
                     }
                 }
@@ -419,12 +663,16 @@ impl<'d> Builder<'d> {
             user: None,
             init_fail: false,
         };
+        let mut script_line = false;
         for c in n.children() {
             let Some(kw) = self.known(keywords::SCRIPT, c, "in `vrrp_script`") else {
                 continue;
             };
             match kw.name {
-                "script" => sc.script = self.command(c),
+                "script" => {
+                    script_line = true;
+                    sc.script = self.check_command(c);
+                }
                 "interval" => {
                     if let Some(v) = self.int(c, 1, 86400) {
                         sc.interval = v as u32;
@@ -459,7 +707,7 @@ impl<'d> Builder<'d> {
         if sc.timeout == 0 {
             sc.timeout = sc.interval;
         }
-        if sc.script.is_none() {
+        if !script_line {
             self.diags.push(
                 Diagnostic::error(
                     codes::MISSING_SETTING,
@@ -609,6 +857,7 @@ impl<'d> Builder<'d> {
             vips: Vec::new(),
             vips_excluded: Vec::new(),
             virtual_routes: Vec::new(),
+            virtual_rules: Vec::new(),
             track_scripts: Vec::new(),
             track_interfaces: Vec::new(),
             track_processes: Vec::new(),
@@ -620,19 +869,38 @@ impl<'d> Builder<'d> {
             garp_master_delay: g.vrrp_garp_master_delay,
             garp_master_repeat: g.vrrp_garp_master_repeat,
             garp_master_refresh: g.vrrp_garp_master_refresh,
+            garp_master_refresh_repeat: g.vrrp_garp_master_refresh_repeat,
+            garp_lower_prio_delay: None,
+            garp_lower_prio_repeat: None,
             use_vmac: None,
             dont_track_primary: false,
+            strict_mode: None,
+            check_unicast_src: false,
+            skip_check_adv_addr: false,
+            lower_prio_no_advert: None,
+            higher_prio_send_advert: None,
+            unicast_ttl: None,
+            old_unicast_checksum: false,
+            unicast_fault_no_peer: false,
+            dropped_track_scripts: Vec::new(),
         };
         let mut version_span: Option<Span> = None;
         let mut advert_word: Option<Word> = None;
         let mut auth_span: Option<Span> = None;
         let mut native_ipv6 = false;
+        let mut state_span: Option<Span> = None;
         for c in n.children() {
-            let Some(kw) = self.known(keywords::INSTANCE, c, "in `vrrp_instance`") else {
+            let kw = self.known(keywords::INSTANCE, c, "in `vrrp_instance`");
+            if c.keyword.text == "virtual_rules" {
+                let r = self.rules_block(c);
+                vi.virtual_rules.extend(r);
+            }
+            let Some(kw) = kw else {
                 continue;
             };
             match kw.name {
                 "state" => {
+                    state_span = Some(c.head_span());
                     if let Some(s) = self.string(c) {
                         match s.as_str() {
                             "MASTER" => vi.state = InitialState::Master,
@@ -703,47 +971,8 @@ impl<'d> Builder<'d> {
                 "virtual_ipaddress" => vi.vips.extend(self.vips(c)),
                 "virtual_ipaddress_excluded" => vi.vips_excluded.extend(self.vips(c)),
                 "virtual_routes" => {
-                    self.no_extra(c, 0);
-                    if self.needs_block(c) {
-                        for r in c.children() {
-                            let mut words = vec![r.keyword.text.clone()];
-                            words.extend(r.args.iter().map(|w| w.text.clone()));
-                            let spec = match crate::routes::parse(&words) {
-                                Ok(s) => Some(s),
-                                Err(e) => {
-                                    self.diags.push(
-                                        Diagnostic::error(
-                                            codes::ROUTE_INVALID,
-                                            format!("virtual route `{}`: {e}", words.join(" ")),
-                                        )
-                                        .at(r.head_span())
-                                        .label("not a route")
-                                        .help("write it as `ip route` would take it, e.g. `10.1.0.0/16 via 192.168.10.254 dev eth0`"),
-                                    );
-                                    None
-                                }
-                            };
-                            let unicast = spec
-                                .as_ref()
-                                .is_some_and(|s| s.kind == crate::routes::RouteKind::Unicast);
-                            if unicast && !words.iter().any(|w| w == "dev") {
-                                self.diags.push(
-                                    Diagnostic::warning(
-                                        codes::ROUTE_NO_DEV,
-                                        format!("virtual route `{}` has no `dev`", words.join(" ")),
-                                    )
-                                    .at(r.head_span())
-                                    .label("the link it depends on is unknown")
-                                    .help("add `dev <interface>` to the route"),
-                                );
-                            }
-                            vi.virtual_routes.push(VirtualRoute {
-                                words,
-                                spec,
-                                span: r.head_span(),
-                            });
-                        }
-                    }
+                    let r = self.routes_block(c, true);
+                    vi.virtual_routes.extend(r);
                 }
                 "track_script" => vi.track_scripts.extend(self.track_list(c)),
                 "track_interface" => vi.track_interfaces.extend(self.track_list(c)),
@@ -792,7 +1021,19 @@ impl<'d> Builder<'d> {
                     }
                 }
                 "garp_master_refresh_repeat" => {
-                    let _ = self.int(c, 1, 255);
+                    if let Some(v) = self.int(c, 1, 255) {
+                        vi.garp_master_refresh_repeat = v as u32;
+                    }
+                }
+                "garp_lower_prio_delay" => {
+                    if let Some(v) = self.int(c, 0, 86400) {
+                        vi.garp_lower_prio_delay = Some(v as u32);
+                    }
+                }
+                "garp_lower_prio_repeat" => {
+                    if let Some(v) = self.int(c, 0, 255) {
+                        vi.garp_lower_prio_repeat = Some(v as u32);
+                    }
                 }
                 "use_vmac" => {
                     self.no_block(c);
@@ -801,6 +1042,24 @@ impl<'d> Builder<'d> {
                     self.no_extra(c, 1);
                 }
                 "dont_track_primary" => vi.dont_track_primary = self.flag(c),
+                "strict_mode" => vi.strict_mode = self.opt_bool(c),
+                "check_unicast_src" => vi.check_unicast_src = self.flag(c),
+                "skip_check_adv_addr" => vi.skip_check_adv_addr = self.flag(c),
+                "lower_prio_no_advert" => vi.lower_prio_no_advert = self.opt_bool(c),
+                "higher_prio_send_advert" => vi.higher_prio_send_advert = self.opt_bool(c),
+                "unicast_ttl" => {
+                    if let Some(v) = self.int(c, 1, 255) {
+                        vi.unicast_ttl = Some(v as u8);
+                    }
+                }
+                "old_unicast_checksum" => {
+                    self.no_block(c);
+                    self.no_extra(c, 1);
+                    // `never` only turns off recognising old checksums in received adverts,
+                    // which vrrpd accepts either way.
+                    vi.old_unicast_checksum = c.args.first().is_none_or(|w| w.text != "never");
+                }
+                "unicast_fault_no_peer" => vi.unicast_fault_no_peer = self.flag(c),
                 "native_ipv6" => native_ipv6 = self.flag(c),
                 _ => {}
             }
@@ -808,7 +1067,7 @@ impl<'d> Builder<'d> {
         if native_ipv6 {
             vi.ipv6 = true;
         }
-        self.finish_instance(&mut vi, advert_word, version_span, auth_span);
+        self.finish_instance(&mut vi, advert_word, version_span, auth_span, state_span);
         self.config.instances.push(vi);
     }
 
@@ -819,6 +1078,7 @@ impl<'d> Builder<'d> {
         advert: Option<Word>,
         version_span: Option<Span>,
         auth_span: Option<Span>,
+        state_span: Option<Span>,
     ) {
         // IPv6 needs VRRPv3. keepalived deduces v3 silently, accepts an explicit `version 2`
         // written before the addresses (and then runs v2 over IPv6), and rejects one written
@@ -922,7 +1182,8 @@ impl<'d> Builder<'d> {
         if vi.state == InitialState::Master && !vi.priority_set {
             vi.priority = 255;
         }
-        if vi.auth.is_some() && self.config.global.vrrp_strict {
+        let strict = vi.strict(&self.config.global);
+        if vi.auth.is_some() && strict {
             self.diags.push(
                 Diagnostic::warning(
                     codes::STRICT_AUTH,
@@ -953,6 +1214,172 @@ impl<'d> Builder<'d> {
                 .help("remove the authentication block, or use version 2"),
             );
             vi.auth = None;
+        }
+        if vi.state == InitialState::Master && vi.priority != 255 {
+            // keepalived starts such an instance as BACKUP, after saying why.
+            let why = if vi
+                .auth
+                .as_ref()
+                .is_some_and(|a| a.auth_type == AuthType::Ah)
+            {
+                Some((
+                    codes::AUTH,
+                    "with AH authentication, only the address owner (priority 255) may start as MASTER",
+                    "AH's sequence numbers start from the master's",
+                ))
+            } else if strict {
+                Some((
+                    codes::STRICT_STATE,
+                    "under vrrp_strict, only the address owner (priority 255) may start as MASTER",
+                    "RFC 5798: a non-owner starts as backup",
+                ))
+            } else {
+                None
+            };
+            if let Some((code, msg, why)) = why {
+                self.diags.push(
+                    Diagnostic::warning(
+                        code,
+                        format!("vrrp_instance `{}`: {msg}; it starts as BACKUP", vi.name),
+                    )
+                    .at_opt(state_span)
+                    .label(why)
+                    .help("write `state BACKUP` (the election still makes the highest priority master), or `priority 255` for the address owner"),
+                );
+                vi.state = InitialState::Backup;
+            }
+        }
+        if strict && vi.version == 2 && vi.accept == Some(true) {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::STRICT_STATE,
+                    format!(
+                        "vrrp_instance `{}`: under vrrp_strict, VRRPv2 has no accept mode (RFC 3768); `accept` ignored",
+                        vi.name
+                    ),
+                )
+                .at(vi.span)
+                .label("traffic to the VIPs is dropped on the master")
+                .help("use `version 3` for accept mode, or drop vrrp_strict"),
+            );
+            vi.accept = Some(false);
+        }
+        if let Some(own) = vi.interface.clone() {
+            let mut dropped = Vec::new();
+            vi.track_interfaces.retain(|t| {
+                let keep = t.name != own;
+                if !keep {
+                    dropped.push(t.span);
+                }
+                keep
+            });
+            for span in dropped {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::TRACK_OWN_INTERFACE,
+                        format!(
+                            "vrrp_instance `{}`: track_interface `{own}` is the instance's own interface, ignored",
+                            vi.name
+                        ),
+                    )
+                    .at(span)
+                    .label("already watched: its own interface going down is a fault")
+                    .help("remove it from track_interface"),
+                );
+            }
+        }
+    }
+
+    /// Checks that need every block read: keepalived drops the weighted trackers of an
+    /// address owner (priority 255 is never adjusted), and sets the weights of a sync group
+    /// member's own trackers to 0 (a failure is then a fault, so the group moves as one).
+    fn finish_tracking(&mut self) {
+        self.owner_weights();
+        let scripts = self.config.scripts.clone();
+        let groups = self.config.sync_groups.clone();
+        for vi in self.config.instances.iter_mut() {
+            let Some(sg) = groups
+                .iter()
+                .find(|g| !g.tracking_weight && g.members.iter().any(|m| m.name == vi.name))
+            else {
+                continue;
+            };
+            let mut zeroed: Vec<(Span, String)> = Vec::new();
+            for t in vi.track_scripts.iter_mut() {
+                let weight = t
+                    .weight
+                    .or_else(|| scripts.iter().find(|s| s.name == t.name).map(|s| s.weight));
+                if weight.unwrap_or(0) != 0 {
+                    t.weight = Some(0);
+                    zeroed.push((t.span, format!("tracked script `{}`", t.name)));
+                }
+            }
+            for t in vi.track_interfaces.iter_mut() {
+                if t.weight.unwrap_or(0) != 0 {
+                    t.weight = Some(0);
+                    zeroed.push((t.span, format!("tracked interface `{}`", t.name)));
+                }
+            }
+            for (span, what) in zeroed {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::GROUP_TRACKING,
+                        format!(
+                            "vrrp_instance `{}` is in sync group `{}`: the weight of {what} is set to 0 (its failure is a fault)",
+                            vi.name, sg.name
+                        ),
+                    )
+                    .at(span)
+                    .label("weight ignored")
+                    .help("track it in the vrrp_sync_group instead, or add `sync_group_tracking_weight` to the group to keep member weights"),
+                );
+            }
+        }
+    }
+
+    fn owner_weights(&mut self) {
+        let scripts = self.config.scripts.clone();
+        for vi in self
+            .config
+            .instances
+            .iter_mut()
+            .filter(|vi| vi.priority == 255)
+        {
+            let mut dropped: Vec<(Span, String)> = Vec::new();
+            let mut names = Vec::new();
+            vi.track_scripts.retain(|t| {
+                let weight = t
+                    .weight
+                    .or_else(|| scripts.iter().find(|s| s.name == t.name).map(|s| s.weight));
+                let keep = weight.unwrap_or(0) == 0;
+                if !keep {
+                    dropped.push((t.span, format!("tracked script `{}`", t.name)));
+                    names.push(t.name.clone());
+                }
+                keep
+            });
+            vi.dropped_track_scripts.append(&mut names);
+            vi.track_interfaces.retain(|t| {
+                let keep = t.weight.unwrap_or(0) == 0;
+                if !keep {
+                    dropped.push((t.span, format!("tracked interface `{}`", t.name)));
+                }
+                keep
+            });
+            for (span, what) in dropped {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::OWNER_WEIGHT,
+                        format!(
+                            "vrrp_instance `{}` has priority 255 (address owner), whose priority never changes: {what} and its weight are ignored",
+                            vi.name
+                        ),
+                    )
+                    .at(span)
+                    .label("ignored")
+                    .help("use a priority below 255 for the weights to move the VIP, or track it without a weight (a failure is then a fault)"),
+                );
+            }
         }
     }
 
@@ -1201,6 +1628,112 @@ impl<'d> Builder<'d> {
         out
     }
 
+    /// `virtual_routes { … }` / `static_routes { … }`: one `ip route`-style line each.
+    fn routes_block(&mut self, n: &Node, virtual_routes: bool) -> Vec<VirtualRoute> {
+        self.no_extra(n, 0);
+        let mut out = Vec::new();
+        if !self.needs_block(n) {
+            return out;
+        }
+        for r in n.children() {
+            let mut words = vec![r.keyword.text.clone()];
+            words.extend(r.args.iter().map(|w| w.text.clone()));
+            let spec = match crate::routes::parse(&words) {
+                Ok(s) => Some(s),
+                Err(e) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::ROUTE_INVALID,
+                            format!(
+                                "{} route `{}`: {e}",
+                                if virtual_routes { "virtual" } else { "static" },
+                                words.join(" ")
+                            ),
+                        )
+                        .at(r.head_span())
+                        .label("not a route")
+                        .help("write it as `ip route` would take it, e.g. `10.1.0.0/16 via 192.168.10.254 dev eth0`"),
+                    );
+                    None
+                }
+            };
+            let unicast = spec
+                .as_ref()
+                .is_some_and(|s| s.kind == crate::routes::RouteKind::Unicast);
+            if unicast && !words.iter().any(|w| w == "dev") {
+                self.diags.push(
+                    Diagnostic::warning(
+                        codes::ROUTE_NO_DEV,
+                        format!(
+                            "{} route `{}` has no `dev`",
+                            if virtual_routes { "virtual" } else { "static" },
+                            words.join(" ")
+                        ),
+                    )
+                    .at(r.head_span())
+                    .label("the link it depends on is unknown")
+                    .help("add `dev <interface>` to the route"),
+                );
+            }
+            out.push(VirtualRoute {
+                words,
+                spec,
+                span: r.head_span(),
+            });
+        }
+        out
+    }
+
+    /// `virtual_rules { … }` / `static_rules { … }`: one `ip rule`-style line each.
+    fn rules_block(&mut self, n: &Node) -> Vec<IpRule> {
+        self.no_extra(n, 0);
+        let mut out = Vec::new();
+        if !self.needs_block(n) {
+            return out;
+        }
+        for r in n.children() {
+            let mut words = vec![r.keyword.text.clone()];
+            words.extend(r.args.iter().map(|w| w.text.clone()));
+            let line = words.join(" ");
+            let help = "write it as `ip rule` would take it, with a priority, e.g. `from 192.168.10.0/24 table 100 priority 100`";
+            let spec = match crate::rules::parse(&words) {
+                Ok(p) => {
+                    for w in p.warnings {
+                        self.diags.push(
+                            Diagnostic::warning(codes::RULE_NOTE, format!("rule `{line}`: {w}"))
+                                .at(r.head_span())
+                                .help(help),
+                        );
+                    }
+                    Some(p.spec)
+                }
+                Err(crate::rules::RuleError::Missing(e)) => {
+                    self.diags.push(
+                        Diagnostic::error(codes::MISSING_ARG, format!("rule `{line}`: {e}"))
+                            .at(r.head_span())
+                            .help(help),
+                    );
+                    None
+                }
+                Err(crate::rules::RuleError::Invalid(e)) => {
+                    self.diags.push(
+                        Diagnostic::error(codes::RULE_INVALID, format!("rule `{line}`: {e}"))
+                            .at(r.head_span())
+                            .label("not a rule")
+                            .help(help),
+                    );
+                    None
+                }
+            };
+            out.push(IpRule {
+                words,
+                spec,
+                span: r.head_span(),
+            });
+        }
+        out
+    }
+
     // ---------------------------------------------------------------- vrrp_sync_group
 
     fn sync_group(&mut self, n: &Node) {
@@ -1212,8 +1745,11 @@ impl<'d> Builder<'d> {
             span,
             members: Vec::new(),
             track_scripts: Vec::new(),
+            track_interfaces: Vec::new(),
+            track_processes: Vec::new(),
             notify: NotifyScripts::default(),
             smtp_alert: false,
+            tracking_weight: false,
         };
         for c in n.children() {
             let Some(kw) = self.known(keywords::SYNC_GROUP, c, "in `vrrp_sync_group`") else {
@@ -1242,13 +1778,24 @@ impl<'d> Builder<'d> {
                     }
                 }
                 "track_script" => sg.track_scripts.extend(self.track_list(c)),
-                "track_interface" | "track_process" => {
-                    let _ = self.track_list(c);
-                }
+                "track_interface" => sg.track_interfaces.extend(self.track_list(c)),
+                "track_process" => sg.track_processes.extend(self.track_list(c)),
                 "notify_master" | "notify_backup" | "notify_fault" | "notify_stop" | "notify" => {
                     self.notify(c, &mut sg.notify)
                 }
                 "smtp_alert" => sg.smtp_alert = self.flag(c),
+                "sync_group_tracking_weight" => sg.tracking_weight = self.flag(c),
+                "global_tracking" => {
+                    sg.tracking_weight = self.flag(c);
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::GROUP_TRACKING,
+                            "`global_tracking` is deprecated; it keeps the members' tracking weights",
+                        )
+                        .at(c.keyword.span)
+                        .help("write `sync_group_tracking_weight`, or track the scripts and interfaces in the vrrp_sync_group itself"),
+                    );
+                }
                 _ => {}
             }
         }
@@ -1364,6 +1911,95 @@ mod tests {
         assert_eq!(vi.track_interfaces[0].weight, Some(-5));
         let s = l.config.script("s").unwrap();
         assert_eq!((s.weight, s.weight_reverse), (-10, true));
+    }
+
+    #[test]
+    fn script_lines_split_as_keepalived() {
+        let l = load(
+            "vrrp_script a {\n script 'killall -0 haproxy'\n}\nvrrp_script b {\n script /bin/x.sh p r\n}\nvrrp_instance VI {\n interface eth0\n virtual_router_id 5\n notify_master '/bin/n.sh a b' nobody nogroup\n notify_backup \"/bin/sh -c 'exit 0'\"\n track_script {\n a\n b\n }\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n",
+        );
+        let a = l.config.script("a").unwrap().script.clone().unwrap();
+        assert_eq!(a.argv, vec!["killall", "-0", "haproxy"]);
+        // keepalived runs the first word only; vrrpd does the same and says so.
+        let b = l.config.script("b").unwrap().script.clone().unwrap();
+        assert_eq!(b.argv, vec!["/bin/x.sh"]);
+        assert!(l.diags.has_code(crate::codes::SCRIPT_EXTRA_WORDS));
+        let vi = &l.config.instances[0];
+        let m = vi.notify.master.clone().unwrap();
+        assert_eq!(m.argv, vec!["/bin/n.sh", "a", "b"]);
+        let u = m.user.unwrap();
+        assert_eq!(
+            (u.user.as_str(), u.group.as_deref()),
+            ("nobody", Some("nogroup"))
+        );
+        let b = vi.notify.backup.clone().unwrap();
+        assert_eq!(b.argv, vec!["/bin/sh", "-c", "exit 0"]);
+        assert_eq!(
+            crate::compat::config_test_exit_code(&l.diags, false),
+            0,
+            "{:?}",
+            l.diags
+        );
+    }
+
+    #[test]
+    fn consistency_checks_repair_as_keepalived() {
+        let ah = " authentication {\n auth_type AH\n auth_pass x\n }\n";
+        let l = instance(&format!(
+            " state MASTER\n priority 150\n{ah} virtual_ipaddress {{\n 10.0.0.1\n }}"
+        ));
+        assert_eq!(l.config.instances[0].state, InitialState::Backup);
+        assert!(l.diags.has_code(crate::codes::AUTH));
+        let l = instance(&format!(
+            " state MASTER\n priority 255\n{ah} virtual_ipaddress {{\n 10.0.0.1\n }}"
+        ));
+        assert_eq!(l.config.instances[0].state, InitialState::Master);
+        assert!(l.diags.is_empty(), "{:?}", l.diags);
+        let l = load("global_defs {\n vrrp_strict\n}\nvrrp_instance VI {\n state MASTER\n priority 100\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n");
+        assert_eq!(l.config.instances[0].state, InitialState::Backup);
+        assert!(l.diags.has_code(crate::codes::STRICT_STATE));
+        let l = instance(
+            " track_interface {\n eth0 weight 5\n eth1\n }\n virtual_ipaddress {\n 10.0.0.1\n }",
+        );
+        let names: Vec<&str> = l.config.instances[0]
+            .track_interfaces
+            .iter()
+            .map(|t| t.name.as_str())
+            .collect();
+        assert_eq!(names, vec!["eth1"]);
+        let l = load("vrrp_instance VI {\n priority 255\n interface eth0\n virtual_router_id 5\n track_script {\n s weight 5\n u\n }\n track_interface {\n eth1 weight 3\n }\n virtual_ipaddress {\n 10.0.0.1\n }\n}\nvrrp_script s {\n script /bin/true\n}\nvrrp_script u {\n script /bin/true\n}\n");
+        let vi = &l.config.instances[0];
+        let kept: Vec<&str> = vi.track_scripts.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(
+            kept,
+            vec!["u"],
+            "the weighted one is dropped, the other kept"
+        );
+        assert!(vi.track_interfaces.is_empty());
+        assert!(!l.diags.has_code(crate::codes::SCRIPT_UNUSED));
+        for v in ["0", "0.0"] {
+            let l = load(&format!("global_defs {{\n vrrp_garp_interval {v}\n}}\n"));
+            assert!(l.diags.has_code(crate::codes::OUT_OF_RANGE), "{v}");
+        }
+        let l = load("global_defs {\n vrrp_garp_interval 2\n vrrp_gna_interval 0.000001\n}\n");
+        assert!(l.diags.is_empty(), "{:?}", l.diags);
+        assert_eq!(l.config.global.vrrp_garp_interval_us, 2_000_000);
+    }
+
+    #[test]
+    fn nameless_blocks_like_keepalived() {
+        use crate::compat::config_test_exit_code as code;
+        for (text, want) in [
+            ("vrrp_script {\n script /bin/true\n}\n", 2),
+            ("vrrp_track_process {\n process x\n}\n", 2),
+            ("virtual_server_group {\n 10.0.0.1 80\n}\n", 2),
+            ("vrrp_track_file {\n file /x\n}\n", 2),
+            ("virtual_server {\n}\n", 2),
+            ("vrrp_sync_group {\n group {\n VI\n }\n}\n", 5),
+            ("vrrp_instance {\n}\n", 5),
+        ] {
+            assert_eq!(code(&load(text).diags, false), want, "{text}");
+        }
     }
 
     #[test]

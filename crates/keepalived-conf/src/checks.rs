@@ -159,6 +159,18 @@ fn references(cfg: &Config, diags: &mut Diagnostics) {
                 undefined_script(&t.name, t.span, diags);
             }
         }
+        for t in &sg.track_processes {
+            if !proc_names.contains(&t.name.as_str()) {
+                diags.push(
+                    Diagnostic::error(
+                        codes::UNDEFINED_PROCESS,
+                        format!("track_process `{}` names no vrrp_track_process", t.name),
+                    )
+                    .at(t.span)
+                    .label("not defined"),
+                );
+            }
+        }
         for m in &sg.members {
             if cfg.instance(&m.name).is_none() {
                 let mut d = Diagnostic::error(
@@ -199,7 +211,11 @@ fn lints(cfg: &Config, diags: &mut Diagnostics) {
             .iter()
             .flat_map(|i| i.track_scripts.iter())
             .chain(cfg.sync_groups.iter().flat_map(|g| g.track_scripts.iter()))
-            .any(|t| t.name == sc.name);
+            .any(|t| t.name == sc.name)
+            || cfg
+                .instances
+                .iter()
+                .any(|i| i.dropped_track_scripts.contains(&sc.name));
         if !tracked {
             diags.push(
                 Diagnostic::warning(

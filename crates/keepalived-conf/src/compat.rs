@@ -23,11 +23,13 @@ pub fn keepalived_reports(code: &str) -> bool {
             | codes::UNSUPPORTED
             | codes::SHELL_OPERATORS
             | codes::SCRIPT_UNUSED
+            | codes::SCRIPT_EXTRA_WORDS
             | codes::VERSION
             | codes::EXTRA_ARGS
             | codes::NOT_A_BLOCK
             | codes::SCRIPT_NOT_EXECUTABLE
             | codes::NOTIFY_MISSING
+            | codes::NOTIFY_USER_MISSING
             | codes::DEPRECATED
     )
 }
@@ -37,6 +39,9 @@ pub fn keepalived_reports(code: &str) -> bool {
 pub fn config_test_exit_code(diags: &Diagnostics, unsecured_scripts: bool) -> i32 {
     if diags.has_code(codes::MISSING_ARG) {
         EXIT_MISSING_PARAM
+    } else if diags.has_code(codes::UNKNOWN_INTERFACE) {
+        // keepalived stops on a non-existent interface before its script checks.
+        EXIT_CONFIG
     } else if unsecured_scripts {
         EXIT_SCRIPT_SECURITY
     } else if diags.iter().any(|d| {

@@ -60,7 +60,46 @@ pub fn to_keepalived_syntax(cfg: &Config) -> String {
         "    vrrp_startup_delay {}",
         secs(g.vrrp_startup_delay_us)
     );
+    if let Some(a) = g.vrrp_mcast_group4 {
+        let _ = writeln!(o, "    vrrp_mcast_group4 {a}");
+    }
+    if let Some(a) = g.vrrp_mcast_group6 {
+        let _ = writeln!(o, "    vrrp_mcast_group6 {a}");
+    }
+    for (kw, on) in [
+        ("vrrp_check_unicast_src", g.vrrp_check_unicast_src),
+        ("vrrp_lower_prio_no_advert", g.vrrp_lower_prio_no_advert),
+        (
+            "vrrp_higher_prio_send_advert",
+            g.vrrp_higher_prio_send_advert,
+        ),
+    ] {
+        if on {
+            let _ = writeln!(o, "    {kw}");
+        }
+    }
     let _ = writeln!(o, "}}");
+    if !cfg.static_addresses.is_empty() {
+        let _ = writeln!(o, "\nstatic_ipaddress {{");
+        for v in &cfg.static_addresses {
+            let _ = writeln!(o, "    {}/{}{}", v.addr, v.prefix, opt_dev(&v.dev));
+        }
+        let _ = writeln!(o, "}}");
+    }
+    if !cfg.static_routes.is_empty() {
+        let _ = writeln!(o, "\nstatic_routes {{");
+        for r in &cfg.static_routes {
+            let _ = writeln!(o, "    {}", r.words.join(" "));
+        }
+        let _ = writeln!(o, "}}");
+    }
+    if !cfg.static_rules.is_empty() {
+        let _ = writeln!(o, "\nstatic_rules {{");
+        for r in &cfg.static_rules {
+            let _ = writeln!(o, "    {}", r.words.join(" "));
+        }
+        let _ = writeln!(o, "}}");
+    }
     for s in &cfg.scripts {
         let _ = writeln!(o, "\nvrrp_script {} {{", s.name);
         if let Some(c) = &s.script {
@@ -107,9 +146,18 @@ pub fn to_keepalived_syntax(cfg: &Config) -> String {
         }
         let _ = writeln!(o, "    }}");
         track(&mut o, "track_script", &sg.track_scripts);
+        track(&mut o, "track_interface", &sg.track_interfaces);
+        track(&mut o, "track_process", &sg.track_processes);
+        if sg.tracking_weight {
+            let _ = writeln!(o, "    sync_group_tracking_weight");
+        }
         let _ = writeln!(o, "}}");
     }
     o
+}
+
+fn opt_dev(d: &Option<String>) -> String {
+    d.as_ref().map(|d| format!(" dev {d}")).unwrap_or_default()
 }
 
 fn instance(o: &mut String, vi: &VrrpInstance) {
@@ -207,7 +255,7 @@ fn instance(o: &mut String, vi: &VrrpInstance) {
         let _ = writeln!(o, "    mcast_src_ip {ip}");
     }
     for (kw, c) in vi.notify.iter() {
-        let _ = writeln!(o, "    {kw} \"{}\"", c.raw);
+        let _ = writeln!(o, "    {kw} \"{}\"{}", c.raw, user_suffix(c));
     }
     if vi.smtp_alert {
         let _ = writeln!(o, "    smtp_alert");
@@ -215,13 +263,75 @@ fn instance(o: &mut String, vi: &VrrpInstance) {
     let _ = writeln!(o, "    garp_master_delay {}", vi.garp_master_delay);
     let _ = writeln!(o, "    garp_master_repeat {}", vi.garp_master_repeat);
     let _ = writeln!(o, "    garp_master_refresh {}", vi.garp_master_refresh);
+    let _ = writeln!(
+        o,
+        "    garp_master_refresh_repeat {}",
+        vi.garp_master_refresh_repeat
+    );
+    if let Some(v) = vi.garp_lower_prio_delay {
+        let _ = writeln!(o, "    garp_lower_prio_delay {v}");
+    }
+    if let Some(v) = vi.garp_lower_prio_repeat {
+        let _ = writeln!(o, "    garp_lower_prio_repeat {v}");
+    }
     if let Some(v) = &vi.use_vmac {
         let _ = writeln!(o, "    use_vmac {v}");
     }
     if vi.dont_track_primary {
         let _ = writeln!(o, "    dont_track_primary");
     }
+    match vi.accept {
+        Some(true) => {
+            let _ = writeln!(o, "    accept");
+        }
+        Some(false) => {
+            let _ = writeln!(o, "    no_accept");
+        }
+        None => {}
+    }
+    if let Some(sm) = vi.strict_mode {
+        let _ = writeln!(o, "    strict_mode {}", if sm { "on" } else { "off" });
+    }
+    for (kw, on) in [
+        ("check_unicast_src", vi.check_unicast_src),
+        ("skip_check_adv_addr", vi.skip_check_adv_addr),
+        ("old_unicast_checksum", vi.old_unicast_checksum),
+        ("unicast_fault_no_peer", vi.unicast_fault_no_peer),
+    ] {
+        if on {
+            let _ = writeln!(o, "    {kw}");
+        }
+    }
+    for (kw, v) in [
+        ("lower_prio_no_advert", vi.lower_prio_no_advert),
+        ("higher_prio_send_advert", vi.higher_prio_send_advert),
+    ] {
+        if let Some(b) = v {
+            let _ = writeln!(o, "    {kw} {}", if b { "on" } else { "off" });
+        }
+    }
+    if let Some(t) = vi.unicast_ttl {
+        let _ = writeln!(o, "    unicast_ttl {t}");
+    }
+    if !vi.virtual_rules.is_empty() {
+        let _ = writeln!(o, "    virtual_rules {{");
+        for r in &vi.virtual_rules {
+            let _ = writeln!(o, "        {}", r.words.join(" "));
+        }
+        let _ = writeln!(o, "    }}");
+    }
     let _ = writeln!(o, "}}");
+}
+
+/// ` USER [GROUP]` after a notify command that has its own user.
+fn user_suffix(c: &crate::model::Command) -> String {
+    match &c.user {
+        Some(u) => match &u.group {
+            Some(g) => format!(" {} {g}", u.user),
+            None => format!(" {}", u.user),
+        },
+        None => String::new(),
+    }
 }
 
 fn track(o: &mut String, kw: &str, list: &[TrackRef]) {

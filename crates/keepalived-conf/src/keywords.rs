@@ -10,6 +10,9 @@ pub enum Status {
     /// Belongs to a keepalived subsystem vrrpd does not have (LVS, BFD, SNMP...): warning,
     /// the whole block is skipped.
     OtherSubsystem,
+    /// A keepalived keyword that would change who holds the VIPs or where traffic goes,
+    /// which vrrpd cannot run yet: an error at `-t` and at start, with the reason.
+    Refused(&'static str),
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -30,6 +33,12 @@ const fn i(name: &'static str) -> Keyword {
         status: Status::Ignored,
     }
 }
+const fn r(name: &'static str, why: &'static str) -> Keyword {
+    Keyword {
+        name,
+        status: Status::Refused(why),
+    }
+}
 const fn o(name: &'static str) -> Keyword {
     Keyword {
         name,
@@ -37,23 +46,30 @@ const fn o(name: &'static str) -> Keyword {
     }
 }
 
+const TRACK_FILE: &str =
+    "tracking a file's value changes the priority, and vrrpd has no file tracker";
+const TRACK_BFD: &str = "BFD sessions change the priority, and vrrpd has no BFD";
+
 pub const TOP: &[Keyword] = &[
     s("global_defs"),
     s("vrrp_script"),
     s("vrrp_instance"),
     s("vrrp_sync_group"),
     s("vrrp_track_process"),
-    i("static_ipaddress"),
-    i("static_routes"),
-    i("static_rules"),
-    i("vrrp_track_file"),
-    i("track_file"),
+    s("static_ipaddress"),
+    s("static_routes"),
+    s("static_rules"),
+    r("vrrp_track_file", TRACK_FILE),
+    r("track_file", TRACK_FILE),
     i("linkbeat_use_polling"),
-    i("net_namespace"),
+    r(
+        "net_namespace",
+        "keepalived then runs VRRP inside that network namespace",
+    ),
     i("instance"),
     o("virtual_server"),
     o("virtual_server_group"),
-    o("real_server"),
+    o("SSL"),
     o("bfd_instance"),
     o("garp_group"),
 ];
@@ -78,15 +94,14 @@ pub const GLOBAL: &[Keyword] = &[
     s("vrrp_garp_master_refresh_repeat"),
     s("vrrp_startup_delay"),
     s("default_interface"),
-    i("vrrp_mcast_group4"),
-    i("vrrp_mcast_group6"),
-    i("vrrp_check_unicast_src"),
+    s("vrrp_mcast_group4"),
+    s("vrrp_mcast_group6"),
+    s("vrrp_check_unicast_src"),
     s("vrrp_garp_lower_prio_delay"),
     s("vrrp_garp_lower_prio_repeat"),
-    i("vrrp_lower_prio_no_advert"),
-    i("vrrp_higher_prio_send_advert"),
+    s("vrrp_lower_prio_no_advert"),
+    s("vrrp_higher_prio_send_advert"),
     i("vrrp_iptables"),
-    i("vrrp_ipsets"),
     i("vrrp_no_swap"),
     i("vrrp_priority"),
     i("vrrp_rt_priority"),
@@ -95,13 +110,14 @@ pub const GLOBAL: &[Keyword] = &[
     s("vrrp_notify_fifo_script"),
     s("notify_fifo"),
     s("notify_fifo_script"),
-    i("script_security"),
     i("max_auto_priority"),
-    i("dynamic_interfaces"),
+    r(
+        "dynamic_interfaces",
+        "instances on interfaces that do not exist yet (vrrpd refuses a missing interface)",
+    ),
     i("process_names"),
     i("vrrp_netlink_cmd_rcv_bufs"),
     i("vrrp_netlink_monitor_rcv_bufs"),
-    i("lvs_id"),
     i("lvs_sync_daemon"),
     i("lvs_flush"),
     i("lvs_timeouts"),
@@ -118,8 +134,6 @@ pub const GLOBAL: &[Keyword] = &[
     i("nftables"),
     i("nftables_priority"),
     i("nftables_ifindex"),
-    i("instance"),
-    i("use_pid_dir"),
 ];
 
 pub const SCRIPT: &[Keyword] = &[
@@ -181,23 +195,23 @@ pub const INSTANCE: &[Keyword] = &[
     s("dont_track_primary"),
     i("vmac_xmit_base"),
     s("native_ipv6"),
-    i("strict_mode"),
-    i("skip_check_adv_addr"),
-    i("check_unicast_src"),
-    i("unicast_ttl"),
+    s("strict_mode"),
+    s("skip_check_adv_addr"),
+    s("check_unicast_src"),
+    s("unicast_ttl"),
     i("debug"),
     i("lvs_sync_daemon_interface"),
-    i("garp_lower_prio_delay"),
-    i("garp_lower_prio_repeat"),
-    i("lower_prio_no_advert"),
-    i("higher_prio_send_advert"),
+    s("garp_lower_prio_delay"),
+    s("garp_lower_prio_repeat"),
+    s("lower_prio_no_advert"),
+    s("higher_prio_send_advert"),
     i("notify_master_rx_lower_pri"),
-    i("virtual_rules"),
-    i("track_file"),
-    i("track_bfd"),
+    s("virtual_rules"),
+    r("track_file", TRACK_FILE),
+    r("track_bfd", TRACK_BFD),
     i("kernel_rx_buf_size"),
-    i("old_unicast_checksum"),
-    i("unicast_fault_no_peer"),
+    s("old_unicast_checksum"),
+    s("unicast_fault_no_peer"),
 ];
 
 pub const SYNC_GROUP: &[Keyword] = &[
@@ -211,10 +225,10 @@ pub const SYNC_GROUP: &[Keyword] = &[
     s("notify_stop"),
     s("notify"),
     s("smtp_alert"),
-    i("global_tracking"),
-    i("sync_group_tracking_weight"),
-    i("track_file"),
-    i("track_bfd"),
+    s("global_tracking"),
+    s("sync_group_tracking_weight"),
+    r("track_file", TRACK_FILE),
+    r("track_bfd", TRACK_BFD),
 ];
 
 pub const AUTH: &[Keyword] = &[s("auth_type"), s("auth_pass")];
@@ -248,7 +262,9 @@ pub fn markdown() -> String {
          - **supported**: parsed and checked into the typed model (what the daemon runs from).\n\
          - **ignored**: a real keepalived keyword vrrpd does not act on yet; warning, the rest loads.\n\
          - **other subsystem**: LVS, BFD and similar parts of keepalived that vrrpd does not have; \
-         warning, the block is skipped.\n\n\
+         warning, the block is skipped (it is still checked as keepalived checks it).\n\
+         - **refused**: a keepalived keyword that would change who holds the VIPs or where traffic \
+         goes and that vrrpd cannot run yet: an error at `-t` and at start, with the reason.\n\n\
          A keyword not listed is unknown: an error when it is a near miss of a listed one \
          (`prioirty`), else a warning, as keepalived does.\n",
     );
@@ -261,6 +277,10 @@ pub fn markdown() -> String {
                 Status::Supported => "supported",
                 Status::Ignored => "ignored (warning)",
                 Status::OtherSubsystem => "other subsystem (warning)",
+                Status::Refused(why) => {
+                    o.push_str(&format!("| `{}` | **refused** (error): {why} |\n", k.name));
+                    continue;
+                }
             };
             o.push_str(&format!("| `{}` | {status} |\n", k.name));
         }

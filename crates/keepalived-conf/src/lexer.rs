@@ -19,6 +19,11 @@ pub struct Word {
     pub span: Span,
     /// Written in double quotes (so `{`/`}` inside are plain text).
     pub quoted: bool,
+    /// The word as written, quotes and backslashes included (after `$NAME` substitution):
+    /// script lines are split again from this text, the way keepalived splits them.
+    pub raw: String,
+    /// The blanks between the previous word of the line (or its start) and this one.
+    pub pre: String,
 }
 
 impl Word {
@@ -184,14 +189,17 @@ impl<'a> Lexer<'a> {
             }
             let text = expand(&w.text, &self.defs);
             if w.quoted || !text.contains(char::is_whitespace) {
-                out.push(Word { text, ..w });
+                let raw = expand(&w.raw, &self.defs);
+                out.push(Word { text, raw, ..w });
             } else {
                 // A definition can stand for several words (or whole blocks' openings).
-                for part in text.split_whitespace() {
+                for (k, part) in text.split_whitespace().enumerate() {
                     out.push(Word {
                         text: part.to_string(),
                         span: w.span,
                         quoted: false,
+                        raw: part.to_string(),
+                        pre: if k == 0 { w.pre.clone() } else { " ".into() },
                     });
                 }
             }
@@ -331,6 +339,15 @@ fn is_space(c: char) -> bool {
 pub fn split_words(file: FileId, base: usize, raw: &str, diags: &mut Diagnostics) -> Vec<Word> {
     let mut words = Vec::new();
     let mut chars = raw.char_indices().peekable();
+    // Where the blanks before the next word start.
+    let mut gap = 0usize;
+    let word = |text: String, i: usize, end: usize, quoted: bool, gap: usize| Word {
+        text,
+        span: Span::new(file, base + i, base + end),
+        quoted,
+        raw: raw[i..end].to_string(),
+        pre: raw[gap..i].to_string(),
+    };
     while let Some(&(i, c)) = chars.peek() {
         if is_space(c) {
             chars.next();
@@ -341,11 +358,8 @@ pub fn split_words(file: FileId, base: usize, raw: &str, diags: &mut Diagnostics
         }
         if c == '{' || c == '}' {
             chars.next();
-            words.push(Word {
-                text: c.to_string(),
-                span: Span::new(file, base + i, base + i + 1),
-                quoted: false,
-            });
+            words.push(word(c.to_string(), i, i + 1, false, gap));
+            gap = i + 1;
             continue;
         }
         if c == '"' {
@@ -361,19 +375,15 @@ pub fn split_words(file: FileId, base: usize, raw: &str, diags: &mut Diagnostics
                 }
                 text.push(d);
             }
-            let span = Span::new(file, base + i, base + end);
             if !closed {
                 diags.push(
                     Diagnostic::warning(codes::QUOTE, "quoted string is not closed on this line")
-                        .at(span)
+                        .at(Span::new(file, base + i, base + end))
                         .help("add the closing `\"`; the rest of the line was taken as the string"),
                 );
             }
-            words.push(Word {
-                text,
-                span,
-                quoted: true,
-            });
+            words.push(word(text, i, end, true, gap));
+            gap = end;
             continue;
         }
         let mut end = raw.len();
@@ -399,11 +409,8 @@ pub fn split_words(file: FileId, base: usize, raw: &str, diags: &mut Diagnostics
             text.push(d);
             chars.next();
         }
-        words.push(Word {
-            text,
-            span: Span::new(file, base + i, base + end),
-            quoted: false,
-        });
+        words.push(word(text, i, end, false, gap));
+        gap = end;
     }
     words
 }

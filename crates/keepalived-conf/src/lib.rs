@@ -14,6 +14,7 @@ pub mod keywords;
 pub mod lexer;
 pub mod model;
 pub mod routes;
+pub mod rules;
 pub mod syntax;
 pub mod values;
 

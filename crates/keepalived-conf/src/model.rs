@@ -12,10 +12,18 @@ pub struct Config {
     pub track_processes: Vec<TrackProcess>,
     pub instances: Vec<VrrpInstance>,
     pub sync_groups: Vec<SyncGroup>,
+    /// `static_ipaddress`: addresses set at start-up whatever the VRRP state.
+    pub static_addresses: Vec<VirtualIp>,
+    /// `static_routes`.
+    pub static_routes: Vec<VirtualRoute>,
+    /// `static_rules`.
+    pub static_rules: Vec<IpRule>,
+    /// Scripts of the LVS blocks (vrrpd does not run them; keepalived checks them).
+    pub lvs_scripts: Vec<Command>,
 }
 
 /// `notify_master`, `notify_backup`, `notify_fault`, `notify_stop` and `notify`.
-#[derive(Debug, Clone, Default, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct NotifyScripts {
     pub master: Option<Command>,
     pub backup: Option<Command>,
@@ -37,6 +45,20 @@ impl NotifyScripts {
         ]
         .into_iter()
         .filter_map(|(k, c)| c.as_ref().map(|c| (k, c)))
+    }
+}
+
+impl VrrpInstance {
+    /// `strict_mode`, else the global `vrrp_strict`.
+    pub fn strict(&self, g: &GlobalDefs) -> bool {
+        self.strict_mode.unwrap_or(g.vrrp_strict)
+    }
+
+    /// Accept mode: traffic to the VIPs is delivered on the master. `accept` / `no_accept`,
+    /// else keepalived's default: yes, except under vrrp_strict for a non-owner.
+    pub fn accept_mode(&self, g: &GlobalDefs) -> bool {
+        self.accept
+            .unwrap_or(!self.strict(g) || self.priority == 255)
     }
 }
 
@@ -106,6 +128,12 @@ pub struct GlobalDefs {
     /// `notify_fifo` / `vrrp_notify_fifo`: state changes written as lines to a FIFO.
     pub notify_fifo: Option<NotifyFifo>,
     pub vrrp_notify_fifo: Option<NotifyFifo>,
+    /// `vrrp_mcast_group4` / `vrrp_mcast_group6`: where multicast adverts go.
+    pub vrrp_mcast_group4: Option<IpAddr>,
+    pub vrrp_mcast_group6: Option<IpAddr>,
+    pub vrrp_check_unicast_src: bool,
+    pub vrrp_lower_prio_no_advert: bool,
+    pub vrrp_higher_prio_send_advert: bool,
     /// Keywords read but not acted on (kept for `--dump-conf`).
     pub other: Vec<(String, Vec<String>)>,
 }
@@ -136,6 +164,11 @@ impl Default for GlobalDefs {
             smtp_helo_name: None,
             notify_fifo: None,
             vrrp_notify_fifo: None,
+            vrrp_mcast_group4: None,
+            vrrp_mcast_group6: None,
+            vrrp_check_unicast_src: false,
+            vrrp_lower_prio_no_advert: false,
+            vrrp_higher_prio_send_advert: false,
             other: Vec::new(),
         }
     }
@@ -169,6 +202,8 @@ pub struct Command {
     pub argv: Vec<String>,
     /// Contains shell operators: vrrpd runs it with `/bin/sh -c`.
     pub shell: bool,
+    /// notify scripts: the user (and group) written after the command.
+    pub user: Option<UserGroup>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -191,7 +226,7 @@ pub struct VrrpScript {
     pub init_fail: bool,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TrackProcess {
     pub name: String,
     #[serde(skip)]
@@ -251,6 +286,16 @@ pub struct VirtualRoute {
     pub span: Span,
 }
 
+/// A policy-routing rule (`virtual_rules`, `static_rules`), kept as written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct IpRule {
+    pub words: Vec<String>,
+    /// None when the line could not be read (an error).
+    pub spec: Option<crate::rules::RuleSpec>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
 /// `name [weight N [reverse]]` in a track_* block.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct TrackRef {
@@ -288,6 +333,7 @@ pub struct VrrpInstance {
     pub vips: Vec<VirtualIp>,
     pub vips_excluded: Vec<VirtualIp>,
     pub virtual_routes: Vec<VirtualRoute>,
+    pub virtual_rules: Vec<IpRule>,
     pub track_scripts: Vec<TrackRef>,
     pub track_interfaces: Vec<TrackRef>,
     pub track_processes: Vec<TrackRef>,
@@ -300,8 +346,26 @@ pub struct VrrpInstance {
     pub garp_master_delay: u32,
     pub garp_master_repeat: u32,
     pub garp_master_refresh: u32,
+    pub garp_master_refresh_repeat: u32,
+    /// After hearing a lower-priority master; None = the global `vrrp_garp_lower_prio_*`,
+    /// else this instance's `garp_master_delay` / `garp_master_repeat`.
+    pub garp_lower_prio_delay: Option<u32>,
+    pub garp_lower_prio_repeat: Option<u32>,
     pub use_vmac: Option<String>,
     pub dont_track_primary: bool,
+    /// `strict_mode` (None: global `vrrp_strict`).
+    pub strict_mode: Option<bool>,
+    pub check_unicast_src: bool,
+    pub skip_check_adv_addr: bool,
+    /// None: the global `vrrp_lower_prio_no_advert` / `vrrp_higher_prio_send_advert`.
+    pub lower_prio_no_advert: Option<bool>,
+    pub higher_prio_send_advert: Option<bool>,
+    pub unicast_ttl: Option<u8>,
+    pub old_unicast_checksum: bool,
+    pub unicast_fault_no_peer: bool,
+    /// Tracked scripts keepalived drops (weighted, on an address owner): reported, not run.
+    #[serde(skip)]
+    pub dropped_track_scripts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -311,6 +375,11 @@ pub struct SyncGroup {
     pub span: Span,
     pub members: Vec<TrackRef>,
     pub track_scripts: Vec<TrackRef>,
+    pub track_interfaces: Vec<TrackRef>,
+    pub track_processes: Vec<TrackRef>,
     pub notify: NotifyScripts,
     pub smtp_alert: bool,
+    /// `sync_group_tracking_weight` (or the deprecated `global_tracking`): members keep the
+    /// weights of their own trackers; otherwise keepalived sets them to 0.
+    pub tracking_weight: bool,
 }

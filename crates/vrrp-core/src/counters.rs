@@ -22,8 +22,10 @@ pub struct Counters {
     pub own_packet: u64,
     /// Accepted (v3) with another interval than ours.
     pub interval_differs: u64,
-    /// Accepted with another address list than ours.
+    /// Dropped: its address list is not ours (keepalived drops these too).
     pub address_list_differs: u64,
+    /// Dropped: a unicast advert from an address that is not a peer (`check_unicast_src`).
+    pub unknown_source: u64,
 }
 
 impl Counters {

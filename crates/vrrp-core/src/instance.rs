@@ -81,6 +81,40 @@ pub struct InstanceConfig {
     pub trackers: Vec<TrackerConfig>,
     /// Stay in backup this long after start-up whatever happens (vrrp_startup_delay).
     pub startup_delay_ms: u64,
+    /// The instance's own interface going down is a fault (keepalived's default);
+    /// false with `dont_track_primary`, which ignores the interface's state.
+    #[serde(skip_serializing_if = "is_true")]
+    pub track_primary: bool,
+    /// A master does not answer a lower-priority advert with its own (`lower_prio_no_advert`;
+    /// always under vrrp_strict).
+    #[serde(skip_serializing_if = "is_false")]
+    pub lower_prio_no_advert: bool,
+    /// A master that hears a higher priority sends one advert before stepping down
+    /// (`higher_prio_send_advert`), so the winner re-announces the VIPs.
+    #[serde(skip_serializing_if = "is_false")]
+    pub higher_prio_send_advert: bool,
+    /// Unicast: adverts from an address that is not one of `unicast_peers` are dropped
+    /// (`check_unicast_src`).
+    #[serde(skip_serializing_if = "is_false")]
+    pub check_unicast_src: bool,
+    /// keepalived drops an advert whose address list is not ours; with
+    /// `skip_check_adv_addr` it does not look again while the same master adverts.
+    #[serde(skip_serializing_if = "is_false")]
+    pub skip_check_adv_addr: bool,
+    /// The multicast group adverts go to (`vrrp_mcast_group4/6`); None = 224.0.0.18 / ff02::12.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub mcast_group: Option<IpAddr>,
+    /// `unicast_fault_no_peer`: without unicast peers the instance is in fault.
+    #[serde(skip_serializing_if = "is_false")]
+    pub fault_no_peer: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+fn is_true(b: &bool) -> bool {
+    *b
 }
 
 impl Default for InstanceConfig {
@@ -113,6 +147,13 @@ impl InstanceConfig {
             garp: GarpConfig::default(),
             trackers: Vec::new(),
             startup_delay_ms: 0,
+            track_primary: true,
+            lower_prio_no_advert: false,
+            higher_prio_send_advert: false,
+            check_unicast_src: false,
+            skip_check_adv_addr: false,
+            mcast_group: None,
+            fault_no_peer: false,
         }
     }
 
@@ -178,6 +219,9 @@ pub enum Input<'a> {
         ok: bool,
     },
     Reload(Box<InstanceConfig>),
+    /// The instance's own address on its interface changed: the unspecified address means
+    /// it has none (a fault until one appears, as keepalived's "no IPv4 address").
+    Primary(IpAddr),
 }
 
 pub struct Instance {
@@ -195,6 +239,8 @@ pub struct Instance {
     started_at: Instant,
     /// Priority of the last advert sent.
     advertised: u8,
+    /// The source of the last advert accepted (for `skip_check_adv_addr`).
+    last_master: Option<IpAddr>,
     actions: VecDeque<Action>,
     pub counters: Counters,
 }
@@ -215,6 +261,7 @@ impl Instance {
             garp_next: GarpBurst::Master,
             started_at: 0,
             advertised: 0,
+            last_master: None,
             actions: VecDeque::new(),
             counters: Counters::default(),
         }
@@ -231,7 +278,7 @@ impl Instance {
     /// Priority after trackers: base ± weights clamped to 1..254; 255 is never adjusted.
     /// None while a weight-0 tracker (or the link) has failed: the instance is in fault.
     pub fn effective_priority(&self) -> Option<u8> {
-        if !self.link_up {
+        if !self.link_up || self.cfg.primary_ip.is_unspecified() || self.no_peer() {
             return None;
         }
         let mut delta = 0i32;
@@ -296,23 +343,33 @@ impl Instance {
             } => self.receive(now, src, dst, ttl, data),
             Input::Link { interface, up } => {
                 if interface == self.cfg.interface {
-                    self.link_up = up;
-                } else if let Some(t) = self
-                    .trackers
-                    .iter_mut()
-                    .find(|t| t.is_interface(&interface))
-                {
-                    t.set_link(up);
+                    // dont_track_primary: the own interface's state is not watched.
+                    self.link_up = up || !self.cfg.track_primary;
+                } else {
+                    // Several trackers may follow one interface (the instance's own and its
+                    // sync group's, with their own weights).
+                    for t in self
+                        .trackers
+                        .iter_mut()
+                        .filter(|t| t.is_interface(&interface))
+                    {
+                        t.set_link(up);
+                    }
                 }
                 self.reevaluate(now);
             }
             Input::Tracker { name, ok } => {
-                if let Some(t) = self.trackers.iter_mut().find(|t| t.name() == name) {
+                for t in self.trackers.iter_mut().filter(|t| t.name() == name) {
                     t.result(ok);
                 }
                 self.reevaluate(now);
             }
             Input::Reload(cfg) => self.reload(now, *cfg),
+            Input::Primary(ip) => {
+                let mut cfg = self.cfg.clone();
+                cfg.primary_ip = ip;
+                self.reload(now, cfg);
+            }
         }
     }
 
@@ -370,7 +427,21 @@ impl Instance {
         self.transition(to, reason);
     }
 
+    fn no_peer(&self) -> bool {
+        self.cfg.fault_no_peer && self.cfg.unicast_peers.is_empty()
+    }
+
     fn fault_cause(&self) -> String {
+        if self.no_peer() {
+            return "no unicast peer".into();
+        }
+        if self.cfg.primary_ip.is_unspecified() {
+            return format!(
+                "no {} address on {}",
+                if self.cfg.v6() { "IPv6" } else { "IPv4" },
+                self.cfg.interface
+            );
+        }
         if !self.link_up {
             return format!("interface {} down", self.cfg.interface);
         }
@@ -416,12 +487,20 @@ impl Instance {
                 return;
             }
         };
+        let unicast = !self.cfg.unicast_peers.is_empty();
+        if unicast && self.cfg.check_unicast_src && !self.cfg.unicast_peers.contains(&src) {
+            self.counters.unknown_source += 1;
+            return;
+        }
         let exp = Expect {
             version: self.cfg.version,
             vrid: self.cfg.vrid,
             auth: &self.cfg.auth,
             interval_cs: self.cfg.advert_int_cs,
         };
+        // Only multicast adverts must arrive with TTL 255: keepalived does not check the
+        // TTL of unicast ones (they may be routed, or sent with `unicast_ttl`).
+        let ttl = if unicast { codec::VRRP_TTL } else { ttl };
         match codec::validate(&adv, ttl, &exp) {
             Ok(notice) => {
                 if notice.is_some() {
@@ -433,13 +512,21 @@ impl Instance {
                 return;
             }
         }
-        let mut ours: Vec<IpAddr> = self.cfg.vips.clone();
-        let mut theirs = adv.addrs.clone();
-        ours.sort();
-        theirs.sort();
-        if ours != theirs {
-            self.counters.address_list_differs += 1;
+        // keepalived drops an advert whose addresses are not ours (another count, or one
+        // of ours missing): a misconfigured pair then has two masters, as with keepalived.
+        if !(self.cfg.skip_check_adv_addr && self.last_master == Some(src)) {
+            let mut ours: Vec<IpAddr> = self.cfg.vips.clone();
+            let mut theirs = adv.addrs.clone();
+            ours.sort();
+            ours.dedup();
+            theirs.sort();
+            theirs.dedup();
+            if ours != theirs || self.cfg.vips.len() != adv.addrs.len() {
+                self.counters.address_list_differs += 1;
+                return;
+            }
         }
+        self.last_master = Some(src);
         self.counters.received += 1;
         match self.state {
             State::Backup => self.backup_receive(now, &adv),
@@ -478,12 +565,18 @@ impl Instance {
             if self.cfg.version == Version::V3 {
                 self.master_adver_cs = adv.interval_cs.max(1);
             }
+            if self.cfg.higher_prio_send_advert {
+                self.send_advert(mine);
+            }
             self.become_backup(now, Reason::HigherPriorityMaster);
         } else {
-            // keepalived answers a lower-priority master at once, so it steps down quickly,
-            // and re-announces the addresses that master may have taken over.
-            self.send_advert(mine);
-            self.adver_at = Some(now + self.advert_ms());
+            // keepalived answers a lower-priority master at once, so it steps down quickly
+            // (unless lower_prio_no_advert), and re-announces the addresses that master may
+            // have taken over.
+            if !self.cfg.lower_prio_no_advert {
+                self.send_advert(mine);
+                self.adver_at = Some(now + self.advert_ms());
+            }
             let g = &self.cfg.garp;
             if g.lower_prio_repeat > 0 {
                 self.actions.push_back(Action::SendGarp {
@@ -554,11 +647,11 @@ impl Instance {
             addrs: self.cfg.vips.clone(),
         };
         let dsts: Vec<IpAddr> = if self.cfg.unicast_peers.is_empty() {
-            vec![if self.cfg.v6() {
+            vec![self.cfg.mcast_group.unwrap_or(if self.cfg.v6() {
                 IpAddr::V6(codec::MCAST_V6)
             } else {
                 IpAddr::V4(codec::MCAST_V4)
-            }]
+            })]
         } else {
             self.cfg.unicast_peers.clone()
         };
@@ -592,6 +685,9 @@ impl Instance {
     /// matters to the peers changed; otherwise restart the election.
     fn reload(&mut self, now: Instant, cfg: InstanceConfig) {
         let old = std::mem::replace(&mut self.cfg, cfg);
+        if !self.cfg.track_primary {
+            self.link_up = true;
+        }
         let kept: Vec<Tracker> = std::mem::take(&mut self.trackers);
         self.trackers = self
             .cfg
@@ -603,10 +699,12 @@ impl Instance {
                 None => Tracker::new(c),
             })
             .collect();
+        // An address appearing or going is a fault starting or ending, not a new identity.
+        let address_only = old.primary_ip.is_unspecified() || self.cfg.primary_ip.is_unspecified();
         let identity_changed = old.vrid != self.cfg.vrid
             || old.version != self.cfg.version
             || old.interface != self.cfg.interface
-            || old.primary_ip != self.cfg.primary_ip;
+            || (old.primary_ip != self.cfg.primary_ip && !address_only);
         if identity_changed && self.state != State::Init {
             self.give_up(State::Backup, Reason::Reload);
             self.master_down_at = Some(now + self.master_down_ms());

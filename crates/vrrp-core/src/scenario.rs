@@ -34,6 +34,12 @@ pub enum ScenarioInput {
         pass: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         vrid: Option<u8>,
+        /// The advert's addresses, when not the instance's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        addrs: Option<Vec<IpAddr>>,
+        /// Sent to this address (a unicast peer) rather than the multicast group.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        dst: Option<IpAddr>,
     },
     Link {
         interface: String,
@@ -45,6 +51,10 @@ pub enum ScenarioInput {
     },
     Reload {
         config: Box<InstanceConfig>,
+    },
+    /// The instance's own address changed (the unspecified address: it has none).
+    Primary {
+        ip: IpAddr,
     },
 }
 
@@ -123,6 +133,8 @@ fn advert_bytes(
         interval_cs,
         pass,
         vrid,
+        addrs,
+        dst,
     } = input
     else {
         return None;
@@ -137,13 +149,13 @@ fn advert_bytes(
         priority: *prio,
         interval_cs: interval_cs.unwrap_or(cfg.advert_int_cs),
         auth,
-        addrs: cfg.vips.clone(),
+        addrs: addrs.clone().unwrap_or_else(|| cfg.vips.clone()),
     };
-    let dst = if cfg.primary_ip.is_ipv6() {
+    let dst = dst.unwrap_or(if cfg.primary_ip.is_ipv6() {
         IpAddr::V6(crate::codec::MCAST_V6)
     } else {
         IpAddr::V4(crate::codec::MCAST_V4)
-    };
+    });
     Some((
         *src,
         dst,
@@ -230,6 +242,7 @@ pub fn run(lines: &[Line]) -> Vec<Line> {
                         ok: *ok,
                     }),
                     (ScenarioInput::Reload { config }, _) => Some(Input::Reload(config.clone())),
+                    (ScenarioInput::Primary { ip }, _) => Some(Input::Primary(*ip)),
                     _ => None,
                 };
                 if let Some(ci) = core_input {

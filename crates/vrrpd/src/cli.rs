@@ -54,7 +54,7 @@ pub struct Args {
     #[arg(short = 'B', long = "no_bfd")]
     pub no_bfd: bool,
 
-    /// Detailed log messages
+    /// Detailed log messages (each instance's settings at start, every tracker result change)
     #[arg(short = 'D', long = "log-detail")]
     pub log_detail: bool,
 
@@ -70,8 +70,9 @@ pub struct Args {
     #[arg(short = 'G', long = "no-syslog")]
     pub no_syslog: bool,
 
-    /// Also log to a file
-    #[arg(short = 'g', long = "log-file", value_name = "FILE", num_args = 0..=1, require_equals = true)]
+    /// Also log to a file: FILE with `_vrrp` before its last '.', where keepalived's VRRP
+    /// process writes (default FILE /tmp/keepalived.log, so /tmp/keepalived_vrrp.log)
+    #[arg(short = 'g', long = "log-file", value_name = "FILE", num_args = 0..=1)]
     pub log_file: Option<Option<PathBuf>>,
 
     /// Do not fork the daemon process
@@ -110,13 +111,40 @@ pub struct Args {
     #[arg(short = 'V', long = "dont-release-vrrp")]
     pub dont_release_vrrp: bool,
 
-    /// Remove VIPs and routes left over from a previous run at startup
+    /// Release VIPs whenever an instance is not master, even ones this run did not add
+    /// (left over by a crash, added by hand, or kept across a reload), as keepalived -X
     #[arg(short = 'X', long = "release-vips")]
     pub release_vips: bool,
 
     /// Display the version and exit
     #[arg(short = 'v', long = "version")]
     pub version: bool,
+}
+
+impl Args {
+    /// `-g[FILE]`: the file vrrpd logs to, named as keepalived names its VRRP process's.
+    pub fn log_file_path(&self) -> Option<PathBuf> {
+        let given = match &self.log_file {
+            None => return None,
+            Some(Some(f)) if !f.as_os_str().is_empty() => f.clone(),
+            Some(_) => PathBuf::from("/tmp/keepalived.log"),
+        };
+        Some(vrrp_log_name(&given))
+    }
+}
+
+/// keepalived's name for its VRRP process's log file: `_vrrp` before the last '.' of the
+/// file name (appended when it has none).
+pub fn vrrp_log_name(file: &std::path::Path) -> PathBuf {
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let new = match name.rfind('.') {
+        Some(dot) if dot > 0 => format!("{}_vrrp{}", &name[..dot], &name[dot..]),
+        _ => format!("{name}_vrrp"),
+    };
+    file.with_file_name(new)
 }
 
 /// keepalived's signal numbers for each function (`--signum`).
@@ -134,3 +162,40 @@ pub fn signum(func: &str) -> Option<i32> {
 
 /// SIGRTMIN + 2 on Linux, the signal keepalived answers with a JSON dump.
 pub const JSON_SIGNAL: i32 = 36;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[test]
+    fn log_file_names_as_keepalived() {
+        let a = Args::parse_from(["vrrpd", "-g"]);
+        assert_eq!(
+            a.log_file_path(),
+            Some(PathBuf::from("/tmp/keepalived_vrrp.log"))
+        );
+        let a = Args::parse_from(["vrrpd", "--log-file=/var/log/ka.d/keepalived.log"]);
+        assert_eq!(
+            a.log_file_path(),
+            Some(PathBuf::from("/var/log/ka.d/keepalived_vrrp.log"))
+        );
+        // keepalived's getopt form: the file glued to -g.
+        let a = Args::parse_from(["vrrpd", "-g/var/log/k.log", "-n"]);
+        assert_eq!(
+            a.log_file_path(),
+            Some(PathBuf::from("/var/log/k_vrrp.log"))
+        );
+        assert!(a.dont_fork);
+        let a = Args::parse_from(["vrrpd", "-g", "-n"]);
+        assert_eq!(
+            a.log_file_path(),
+            Some(PathBuf::from("/tmp/keepalived_vrrp.log"))
+        );
+        assert_eq!(
+            vrrp_log_name(std::path::Path::new("/var/log/kalog")),
+            PathBuf::from("/var/log/kalog_vrrp")
+        );
+        assert_eq!(Args::parse_from(["vrrpd"]).log_file_path(), None);
+    }
+}

@@ -3,6 +3,7 @@
 
 use crate::cli::Args;
 use crate::environment::{self, RealHost};
+use crate::plan::{self, Plan};
 use conf_diag::{render_human_all, Diagnostic, Diagnostics};
 use keepalived_conf::{compat, dump, FsLoader, LexOptions, Loaded};
 use std::io::Write;
@@ -22,20 +23,26 @@ fn lex_options(args: &Args) -> LexOptions {
 
 struct Checked {
     loaded: Loaded,
+    /// What the daemon would run (built exactly as the daemon builds it).
+    plan: Option<Plan>,
     exit: u8,
 }
 
+/// Read the file, check it against this host and build the daemon's plan: `-t`, the
+/// daemon's start and SIGHUP all go through here, so they agree on what is refused.
 fn load_and_check(path: &Path, args: &Args) -> Checked {
     let opts = lex_options(args);
     let mut loaded = keepalived_conf::load(path, &FsLoader, &opts);
     if loaded.diags.has_code(keepalived_conf::codes::READ) {
         return Checked {
             loaded,
+            plan: None,
             exit: EXIT_NO_CONFIG,
         };
     }
     let mut env_diags = Diagnostics::new();
     let report = environment::check(&loaded.config, &RealHost, &mut env_diags);
+    let plan = plan::build(&loaded.config, &report, &RealHost, &mut env_diags);
     loaded.diags.extend(env_diags);
     loaded.diags.sort();
     let mut exit = compat::config_test_exit_code(&loaded.diags, report.unsecured_scripts);
@@ -45,6 +52,7 @@ fn load_and_check(path: &Path, args: &Args) -> Checked {
     }
     Checked {
         loaded,
+        plan: Some(plan),
         exit: exit as u8,
     }
 }
@@ -117,7 +125,7 @@ pub fn check_cluster(args: &Args) -> anyhow::Result<u8> {
 }
 
 /// Load the configuration for running: every problem is printed; errors refuse to start.
-pub fn load_for_daemon(args: &Args) -> Option<keepalived_conf::Config> {
+pub fn load_for_daemon(args: &Args) -> Option<Plan> {
     let checked = load_and_check(&args.use_file, args);
     let d = &checked.loaded.diags;
     if !d.is_empty() {
@@ -130,11 +138,11 @@ pub fn load_for_daemon(args: &Args) -> Option<keepalived_conf::Config> {
         eprintln!("vrrpd: configuration has errors, not starting (run vrrpd -t for details)");
         return None;
     }
-    Some(checked.loaded.config)
+    checked.plan
 }
 
 /// Load the configuration for a reload: problems are logged; None when it has errors.
-pub fn load_for_reload(args: &Args) -> Option<keepalived_conf::Config> {
+pub fn load_for_reload(args: &Args) -> Option<Plan> {
     let checked = load_and_check(&args.use_file, args);
     let map = &checked.loaded.map;
     for diag in checked.loaded.diags.iter() {
@@ -143,5 +151,5 @@ pub fn load_for_reload(args: &Args) -> Option<keepalived_conf::Config> {
     if checked.loaded.diags.has_errors() || checked.exit == EXIT_NO_CONFIG {
         return None;
     }
-    Some(checked.loaded.config)
+    checked.plan
 }

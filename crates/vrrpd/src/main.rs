@@ -5,6 +5,9 @@ mod config_test;
 mod daemon;
 mod engine_config;
 mod environment;
+mod plan;
+#[cfg(test)]
+mod registry_walk;
 
 use clap::Parser;
 use std::process::ExitCode;
@@ -50,9 +53,8 @@ fn run(args: &cli::Args) -> anyhow::Result<u8> {
     if args.config_test.is_some() || args.dump_conf {
         return config_test::config_test(args);
     }
-    let loaded = config_test::load_for_daemon(args);
-    let Some(cfg) = loaded else {
+    let Some(plan) = config_test::load_for_daemon(args) else {
         return Ok(1);
     };
-    daemon::run(args, cfg)
+    daemon::run(args, plan)
 }

@@ -42,13 +42,17 @@ impl Clock {
 }
 
 /// The wall-clock time in RFC 2822 form (UTC), for mail headers.
-#[allow(clippy::disallowed_methods)]
 pub fn rfc2822_now() -> String {
-    let secs = std::time::SystemTime::now()
+    rfc2822(unix_now())
+}
+
+/// Seconds since 1970 (wall clock), for mail headers and log file lines.
+#[allow(clippy::disallowed_methods)]
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())
-        .unwrap_or(0);
-    rfc2822(secs)
+        .unwrap_or(0)
 }
 
 /// Seconds since 1970 -> "Sun, 22 Nov 2026 10:00:00 +0000" (civil-from-days).

@@ -2,7 +2,7 @@
 //! `notification_email` list (what keepalived does; no TLS or AUTH, as keepalived).
 
 use super::notify::Event;
-use keepalived_conf::model::Config;
+use crate::plan::MailPlan;
 use std::time::Duration;
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
@@ -26,26 +26,18 @@ fn hostname() -> String {
 }
 
 impl Mail {
-    /// None when there is nowhere to send to.
-    pub fn from_config(cfg: &Config) -> Option<Mail> {
-        let g = &cfg.global;
-        let server = g.smtp_server.as_ref()?;
-        if g.notification_email.is_empty() {
-            return None;
-        }
+    /// The plan's settings, with keepalived's defaults from the host name.
+    pub fn from_plan(m: &MailPlan) -> Mail {
         let host = hostname();
-        Some(Mail {
-            host: server.host.clone(),
-            port: server.port,
-            from: g
-                .notification_email_from
-                .clone()
-                .unwrap_or_else(|| format!("vrrpd@{host}")),
-            to: g.notification_email.clone(),
-            helo: g.smtp_helo_name.clone().unwrap_or_else(|| host.clone()),
-            router_id: g.router_id.clone().unwrap_or(host),
-            timeout: Duration::from_secs(u64::from(g.smtp_connect_timeout.max(1))),
-        })
+        Mail {
+            host: m.server.host.clone(),
+            port: m.server.port,
+            from: m.from.clone().unwrap_or_else(|| format!("vrrpd@{host}")),
+            to: m.to.clone(),
+            helo: m.helo.clone().unwrap_or_else(|| host.clone()),
+            router_id: m.router_id.clone().unwrap_or(host),
+            timeout: Duration::from_secs(u64::from(m.timeout_s.max(1))),
+        }
     }
 
     /// Send one message; the whole conversation is bounded by the connect timeout.

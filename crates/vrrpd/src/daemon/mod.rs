@@ -4,7 +4,8 @@
 
 mod alarm;
 mod clock;
-mod host;
+mod firewall;
+pub(crate) mod host;
 mod links;
 mod mail;
 mod net;
@@ -16,10 +17,9 @@ mod vips;
 mod vmac;
 
 use crate::cli::Args;
-use crate::engine_config;
+use crate::plan::{InstancePlan, Plan};
 use anyhow::Context;
 use clock::Clock;
-use keepalived_conf::model::{Config, VrrpInstance};
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::Arc;
@@ -29,20 +29,28 @@ use tokio::sync::mpsc;
 use vrrp_core::{Action, Input, Instance, State};
 
 struct Slot {
-    vi: VrrpInstance,
+    /// What the plan says this instance runs; the daemon reads nothing else.
+    p: InstancePlan,
     engine: Instance,
     /// The instance's `interface` (its address, its link state).
     iface: host::Iface,
     /// The use_vmac macvlan, when there is one.
     vmac: Option<host::Iface>,
-    /// vrrp_garp_interval / vrrp_gna_interval: the gap between announcements.
-    garp_gap: Duration,
 }
 
 impl Slot {
     /// Where adverts, VIPs and gratuitous ARPs go: the vmac if any, else the interface.
     fn net(&self) -> &host::Iface {
         self.vmac.as_ref().unwrap_or(&self.iface)
+    }
+
+    /// vrrp_garp_interval / vrrp_gna_interval: the gap between announcements.
+    fn garp_gap(&self) -> Duration {
+        Duration::from_micros(self.p.garp_gap_us)
+    }
+
+    fn name(&self) -> &str {
+        &self.p.name
     }
 }
 
@@ -51,14 +59,17 @@ struct Packet {
     rx: net::Received,
 }
 
-use syslog::log;
+use syslog::{detail, log};
 
-pub fn run(args: &Args, cfg: Config) -> anyhow::Result<u8> {
+pub fn run(args: &Args, plan: Plan) -> anyhow::Result<u8> {
     syslog::init(
         args.log_facility,
         !args.no_syslog,
         args.log_console || args.dont_fork,
-    );
+        args.log_file_path().as_deref(),
+        args.log_detail,
+    )
+    .context("log file")?;
     if !args.dont_fork {
         nix::unistd::daemon(false, false).context("cannot daemonise")?;
     }
@@ -69,33 +80,29 @@ pub fn run(args: &Args, cfg: Config) -> anyhow::Result<u8> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    let r = rt.block_on(main_loop(args, cfg));
+    let r = rt.block_on(main_loop(args, plan));
     for p in [&args.pid, &args.vrrp_pid].into_iter().flatten() {
         let _ = std::fs::remove_file(p);
     }
     r.map(|_| 0)
 }
 
-fn make_slot(cfg: &Config, vi: &VrrpInstance) -> anyhow::Result<Slot> {
-    let ifname = vi.interface.clone().unwrap_or_default();
-    let iface = host::interface(&ifname).with_context(|| format!("interface {ifname}"))?;
-    let primary = iface.primary(vi.ipv6).with_context(|| {
-        format!(
-            "{ifname} has no {} address",
-            if vi.ipv6 { "IPv6" } else { "IPv4" }
-        )
-    })?;
-    let ecfg = engine_config::instance_config(cfg, vi, primary);
+fn make_slot(p: &InstancePlan) -> anyhow::Result<Slot> {
+    let iface = host::interface(&p.interface)
+        .with_context(|| format!("interface {} does not exist", p.interface))?;
+    if p.engine.primary_ip.is_unspecified() {
+        log(&format!(
+            "({}) {} has no {} address yet: FAULT until it has one",
+            p.name,
+            p.interface,
+            if p.ipv6 { "IPv6" } else { "IPv4" }
+        ));
+    }
     Ok(Slot {
-        vi: vi.clone(),
-        engine: Instance::new(ecfg),
+        p: p.clone(),
+        engine: Instance::new(p.engine.clone()),
         iface,
         vmac: None,
-        garp_gap: Duration::from_micros(if vi.ipv6 {
-            cfg.global.vrrp_gna_interval_us
-        } else {
-            cfg.global.vrrp_garp_interval_us
-        }),
     })
 }
 
@@ -106,18 +113,10 @@ async fn attach_vmac(
     vips: &vips::Vips,
     restore: &mut Vec<(String, &'static str, String)>,
 ) -> anyhow::Result<()> {
-    let Some(given) = &s.vi.use_vmac else {
+    let Some(name) = s.p.vmac.clone() else {
         return Ok(());
     };
-    if s.vi.ipv6 {
-        log(&format!(
-            "({}) use_vmac is IPv4 only in vrrpd; using {} itself",
-            s.vi.name, s.iface.name
-        ));
-        return Ok(());
-    }
     let vrid = s.engine.config().vrid;
-    let name = vmac::name(given, vrid);
     vips.create_vmac(s.iface.index, &name, vmac::mac(vrid))
         .await
         .map_err(anyhow::Error::msg)?;
@@ -139,6 +138,7 @@ async fn attach_vmac(
 #[derive(Default)]
 struct Sockets {
     vrrp: HashMap<String, Arc<net::VrrpSocket>>,
+    receivers: HashMap<String, tokio::task::JoinHandle<()>>,
     frames: HashMap<String, Arc<net::FrameSocket>>,
 }
 
@@ -151,23 +151,34 @@ impl Sockets {
         )
     }
 
+    /// Open the slot's sockets unless they are open. An instance without an address yet
+    /// has none (it is in FAULT); they open when the address comes.
     fn ensure(&mut self, s: &Slot, pkt_tx: &mpsc::Sender<Packet>) -> anyhow::Result<()> {
         let key = Self::key(s);
-        if self.vrrp.contains_key(&key) {
+        if self.vrrp.contains_key(&key) || s.engine.config().primary_ip.is_unspecified() {
             return Ok(());
         }
+        let group = s.engine.config().mcast_group;
+        let g4 = match group {
+            Some(IpAddr::V4(g)) => Some(g),
+            _ => None,
+        };
+        let g6 = match group {
+            Some(IpAddr::V6(g)) => Some(g),
+            _ => None,
+        };
         let sock = match s.engine.config().primary_ip {
             IpAddr::V4(primary) if s.vmac.is_some() => {
-                net::VrrpSocket::open_v4_vmac(s.net(), primary)
+                net::VrrpSocket::open_v4_vmac(s.net(), primary, g4)
             }
-            IpAddr::V4(primary) => net::VrrpSocket::open_v4(s.net(), primary),
-            IpAddr::V6(_) => net::VrrpSocket::open_v6(s.net()),
+            IpAddr::V4(primary) => net::VrrpSocket::open_v4(s.net(), primary, g4),
+            IpAddr::V6(_) => net::VrrpSocket::open_v6(s.net(), g6),
         };
         let sock = Arc::new(sock.context("VRRP socket")?);
         let rx_sock = sock.clone();
         let tx = pkt_tx.clone();
         let name = s.net().name.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let mut buf = vec![0u8; 2048];
             while let Ok(r) = rx_sock.recv(&mut buf).await {
                 let Some(rx) = r else { continue };
@@ -180,67 +191,54 @@ impl Sockets {
                 }
             }
         });
-        self.vrrp.insert(key, sock);
-        if let Some(f) = net::FrameSocket::open(s.net())? {
-            self.frames.insert(s.net().name.clone(), Arc::new(f));
+        self.vrrp.insert(key.clone(), sock);
+        self.receivers.insert(key, task);
+        if !self.frames.contains_key(&s.net().name) {
+            if let Some(f) = net::FrameSocket::open(s.net())? {
+                self.frames.insert(s.net().name.clone(), Arc::new(f));
+            }
         }
         Ok(())
     }
+
+    /// The slot's address changed: its VRRP socket (bound to the old one) is opened again.
+    fn reopen(&mut self, s: &Slot, pkt_tx: &mpsc::Sender<Packet>) -> anyhow::Result<()> {
+        let key = Self::key(s);
+        self.vrrp.remove(&key);
+        if let Some(t) = self.receivers.remove(&key) {
+            t.abort();
+        }
+        self.ensure(s, pkt_tx)
+    }
 }
 
-/// Check tasks for the scripts some instance tracks.
+/// Check tasks for the scripts the plan runs.
 fn spawn_checks(
-    cfg: &Config,
-    slots: &[Slot],
+    plan: &Plan,
     tx: &mpsc::Sender<(String, bool)>,
 ) -> Vec<tokio::task::JoinHandle<()>> {
     let mut handles = Vec::new();
-    for sc in &cfg.scripts {
-        let used = slots
-            .iter()
-            .any(|s| s.vi.track_scripts.iter().any(|t| t.name == sc.name));
-        let (true, Some(c)) = (used, &sc.script) else {
-            continue;
-        };
-        let run_as = match scripts::RunAs::resolve(cfg, sc.user.as_ref()) {
+    for c in &plan.checks {
+        let run_as = match scripts::RunAs::resolve(c.user.as_ref()) {
             Ok(r) => r,
             Err(e) => {
                 // The check stays failed, as keepalived disables a script it cannot run.
-                log(&format!("vrrp_script {}: {e}; not run", sc.name));
+                log(&format!("vrrp_script {}: {e}; not run", c.name));
                 continue;
             }
         };
         handles.push(scripts::spawn_check(
             scripts::Check {
-                name: sc.name.clone(),
-                command: c.clone(),
-                interval: Duration::from_secs(u64::from(sc.interval)),
-                timeout: Duration::from_secs(u64::from(sc.timeout)),
+                name: c.name.clone(),
+                command: c.command.clone(),
+                interval: Duration::from_secs(u64::from(c.interval_s)),
+                timeout: Duration::from_secs(u64::from(c.timeout_s)),
                 run_as,
             },
             tx.clone(),
         ));
     }
     handles
-}
-
-/// The process watcher for the vrrp_track_process blocks some instance tracks.
-fn spawn_process_watch(
-    cfg: &Config,
-    slots: &[Slot],
-    tx: &mpsc::Sender<(String, bool)>,
-) -> Option<tokio::task::JoinHandle<()>> {
-    let used: Vec<_> = cfg
-        .track_processes
-        .iter()
-        .filter(|tp| {
-            slots
-                .iter()
-                .any(|s| s.vi.track_processes.iter().any(|t| t.name == tp.name))
-        })
-        .cloned()
-        .collect();
-    procs::spawn(used, tx.clone())
 }
 
 /// Everything outside the engines that actions reach: sockets, addresses, notifications.
@@ -250,16 +248,110 @@ struct Edge {
     notifier: notify::Notifier,
     /// Interface sysctls changed for use_vmac: (interface, key, old value).
     sysctl_restore: Vec<(String, &'static str, String)>,
+    /// -X: VIPs and routes are removed whenever an instance is not master.
+    release_vips: bool,
+    /// Accept mode's nftables table, when an instance is without accept mode.
+    firewall: Option<firewall::Firewall>,
 }
 
-async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
+/// Whether the plan has instances without accept mode (IPv4, IPv6).
+fn needs_firewall(plan: &Plan) -> (bool, bool) {
+    let without = |v6: bool| plan.instances.iter().any(|p| !p.accept && p.ipv6 == v6);
+    (without(false), without(true))
+}
+
+/// static_ipaddress / static_routes / static_rules: set at start, removed at exit.
+async fn statics(plan: &Plan, vips: &vips::Vips, add: bool) {
+    let st = &plan.statics;
+    if add {
+        for a in &st.addresses {
+            if let Err(e) = vips.add(a, "").await {
+                log(&format!("static_ipaddress: {e}"));
+            }
+        }
+        for r in &st.routes {
+            if let Err(e) = vips.add_route(r).await {
+                log(&format!("static_routes: {e}"));
+            }
+        }
+        for r in &st.rules {
+            if let Err(e) = vips.add_rule(r).await {
+                log(&format!("static_rules: {e}"));
+            }
+        }
+    } else {
+        for r in &st.rules {
+            if let Err(e) = vips.del_rule(r).await {
+                log(&format!("static_rules: {e}"));
+            }
+        }
+        for r in &st.routes {
+            if let Err(e) = vips.del_route(r).await {
+                log(&format!("static_routes: {e}"));
+            }
+        }
+        for a in &st.addresses {
+            if let Err(e) = vips.del(a, "").await {
+                log(&format!("static_ipaddress: {e}"));
+            }
+        }
+    }
+}
+
+/// The address an instance's adverts come from, as the interface has it now: the first
+/// IPv4 address (the link-local IPv6 one) that is not one of the instance's VIPs.
+fn current_primary(s: &Slot) -> IpAddr {
+    let v6 = s.p.ipv6;
+    let unspecified = if v6 {
+        IpAddr::V6(std::net::Ipv6Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(std::net::Ipv4Addr::UNSPECIFIED)
+    };
+    let Some(iface) = host::interface(&s.p.interface) else {
+        return unspecified;
+    };
+    let vip = |a: IpAddr| {
+        s.p.vips
+            .iter()
+            .chain(&s.p.vips_excluded)
+            .any(|v| v.addr == a)
+    };
+    let current = s.engine.config().primary_ip;
+    let has = |a: IpAddr| match a {
+        IpAddr::V4(a) => iface.v4.contains(&a),
+        IpAddr::V6(a) => iface.v6.contains(&a),
+    };
+    if !current.is_unspecified() && has(current) {
+        return current;
+    }
+    let candidates: Vec<IpAddr> = if v6 {
+        iface.v6.iter().map(|a| IpAddr::V6(*a)).collect()
+    } else {
+        iface.v4.iter().map(|a| IpAddr::V4(*a)).collect()
+    };
+    let usable: Vec<IpAddr> = candidates.into_iter().filter(|a| !vip(*a)).collect();
+    let link_local = |a: &IpAddr| matches!(a, IpAddr::V6(x) if x.segments()[0] & 0xffc0 == 0xfe80);
+    usable
+        .iter()
+        .find(|a| !v6 || link_local(a))
+        .or(usable.first())
+        .copied()
+        .unwrap_or(unspecified)
+}
+
+async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
     let clock = Clock::new().context("timerfd")?;
     let vips = vips::Vips::new().context("netlink")?;
-    let notifier = notify::Notifier::new(&cfg);
+    let notifier = notify::Notifier::new(&plan.notify);
+    let (fw4, fw6) = needs_firewall(&plan);
+    let firewall = firewall::Firewall::start(fw4, fw6).await.map_err(|e| {
+        anyhow::anyhow!("accept mode (no_accept / vrrp_strict) needs nftables: {e}")
+    })?;
+    statics(&plan, &vips, true).await;
     let mut slots: Vec<Slot> = Vec::new();
     let mut sysctl_restore = Vec::new();
-    for vi in &cfg.instances {
-        let mut s = make_slot(&cfg, vi)?;
+    for p in &plan.instances {
+        let mut s = make_slot(p)?;
         attach_vmac(&mut s, &vips, &mut sysctl_restore).await?;
         slots.push(s);
     }
@@ -273,10 +365,14 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
         vips,
         notifier,
         sysctl_restore,
+        release_vips: args.release_vips,
+        firewall,
     };
+    let mut plan = plan;
     let (chk_tx, mut chk_rx) = mpsc::channel::<(String, bool)>(64);
-    let mut checks = spawn_checks(&cfg, &slots, &chk_tx);
-    checks.extend(spawn_process_watch(&cfg, &slots, &chk_tx));
+    let mut checks = spawn_checks(&plan, &chk_tx);
+    checks.extend(procs::spawn(plan.processes.clone(), chk_tx.clone()));
+    let mut last_result: HashMap<String, bool> = HashMap::new();
     let mut sigterm = signal(SignalKind::terminate())?;
     let mut sigint = signal(SignalKind::interrupt())?;
     let mut sighup = signal(SignalKind::hangup())?;
@@ -284,14 +380,20 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
     let mut sigjson = signal(SignalKind::from_raw(crate::cli::JSON_SIGNAL))?;
     let (link_tx, mut link_rx) = mpsc::channel::<(String, bool)>(64);
     links::spawn(link_tx).context("netlink link monitor")?;
-    let mut groups = groups_of(&cfg, &slots);
+    // Addresses come and go (DHCP, an admin, IPv6 duplicate address detection): looked at
+    // once a second, as keepalived follows them (FAULT while an instance has none).
+    let mut addr_tick = tokio::time::interval(Duration::from_secs(1));
+    let mut groups = groups_of(&plan, &slots);
     let now = clock.now_ms();
     for s in slots.iter_mut() {
+        detail(&format!(
+            "({}) on {}: {}",
+            s.name(),
+            s.p.interface,
+            describe(&s.p)
+        ));
         // Links already down at start-up count from the start.
-        let watched: Vec<String> = std::iter::once(s.iface.name.clone())
-            .chain(s.vi.track_interfaces.iter().map(|t| t.name.clone()))
-            .collect();
-        for name in watched {
+        for name in s.p.links.clone() {
             if !links::is_up(&name) {
                 s.engine.handle(
                     now,
@@ -342,21 +444,40 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
             Some((name, up)) = link_rx.recv() => {
                 let now = clock.now_ms();
                 let mut touched = Vec::new();
-                for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| {
-                    s.iface.name == name || s.vi.track_interfaces.iter().any(|t| t.name == name)
-                }) {
+                for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| s.p.links.contains(&name)) {
                     s.engine.handle(now, Input::Link { interface: name.clone(), up });
                     touched.push(i);
                 }
                 flush(now, &mut slots, &mut groups, &touched, &mut edge, false).await;
             }
+            _ = addr_tick.tick() => {
+                let now = clock.now_ms();
+                let mut touched = Vec::new();
+                for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| !s.p.fixed_source) {
+                    let found = current_primary(s);
+                    if found == s.engine.config().primary_ip {
+                        continue;
+                    }
+                    log(&format!("({}) address on {}: {} -> {found}", s.name(), s.p.interface, s.engine.config().primary_ip));
+                    s.engine.handle(now, Input::Primary(found));
+                    if !found.is_unspecified() {
+                        if let Err(e) = edge.socks.reopen(s, &pkt_tx) {
+                            log(&format!("({}) {e:#}", s.name()));
+                        }
+                    }
+                    touched.push(i);
+                }
+                if !touched.is_empty() {
+                    flush(now, &mut slots, &mut groups, &touched, &mut edge, false).await;
+                }
+            }
             Some((name, ok)) = chk_rx.recv() => {
                 let now = clock.now_ms();
-                let tracks = |s: &Slot| {
-                    s.vi.track_scripts.iter().chain(s.vi.track_processes.iter()).any(|t| t.name == name)
-                };
+                if last_result.insert(name.clone(), ok) != Some(ok) {
+                    detail(&format!("tracker {name}: {}", if ok { "succeeded" } else { "failed" }));
+                }
                 let mut touched = Vec::new();
-                for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| tracks(s)) {
+                for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| s.p.tracks(&name)) {
                     s.engine.handle(now, Input::Tracker { name: name.clone(), ok });
                     touched.push(i);
                 }
@@ -366,7 +487,7 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 let state: Vec<serde_json::Value> = slots
                     .iter()
                     .map(|s| serde_json::json!({
-                        "name": s.vi.name,
+                        "name": s.p.name,
                         "interface": s.iface.name,
                         "state": format!("{:?}", s.engine.state()),
                         "priority": s.engine.effective_priority(),
@@ -384,15 +505,26 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 }
             }
             _ = sighup.recv() => {
-                let Some(new_cfg) = crate::config_test::load_for_reload(args) else {
+                let Some(new_plan) = crate::config_test::load_for_reload(args) else {
                     log("SIGHUP: the new configuration has errors; keeping the running one");
                     continue;
                 };
                 let now = clock.now_ms();
-                edge.notifier.reconfigure(&new_cfg);
-                reload(&new_cfg, &mut slots, &mut edge, &pkt_tx, now).await;
+                edge.notifier.reconfigure(&new_plan.notify);
+                let (fw4, fw6) = needs_firewall(&new_plan);
+                if edge.firewall.is_none() && (fw4 || fw6) {
+                    match firewall::Firewall::start(fw4, fw6).await {
+                        Ok(f) => edge.firewall = f,
+                        Err(e) => log(&format!("SIGHUP: accept mode: {e}")),
+                    }
+                }
+                if new_plan.statics != plan.statics {
+                    statics(&plan, &edge.vips, false).await;
+                    statics(&new_plan, &edge.vips, true).await;
+                }
+                reload(&new_plan, &mut slots, &mut edge, &pkt_tx, now).await;
                 // Membership follows the new config; a kept group keeps its reported state.
-                let old_groups = std::mem::replace(&mut groups, groups_of(&new_cfg, &slots));
+                let old_groups = std::mem::replace(&mut groups, groups_of(&new_plan, &slots));
                 for g in groups.iter_mut() {
                     if let Some(o) = old_groups.iter().find(|o| o.name == g.name) {
                         g.reported = o.reported;
@@ -403,8 +535,9 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
                 for h in checks.drain(..) {
                     h.abort();
                 }
-                checks = spawn_checks(&new_cfg, &slots, &chk_tx);
-                checks.extend(spawn_process_watch(&new_cfg, &slots, &chk_tx));
+                checks = spawn_checks(&new_plan, &chk_tx);
+                checks.extend(procs::spawn(new_plan.processes.clone(), chk_tx.clone()));
+                plan = new_plan;
                 log("SIGHUP: configuration reloaded");
             }
             _ = sigterm.recv() => break,
@@ -425,24 +558,63 @@ async fn main_loop(args: &Args, cfg: Config) -> anyhow::Result<()> {
         args.dont_release_vrrp,
     )
     .await;
+    if !args.dont_release_vrrp {
+        statics(&plan, &edge.vips, false).await;
+    }
     for s in slots.iter().filter(|s| s.vmac.is_some()) {
         if let Err(e) = edge.vips.delete_vmac(&s.net().name).await {
-            log(&format!("({}) {e}", s.vi.name));
+            log(&format!("({}) {e}", s.name()));
         }
     }
     for (ifname, key, old) in std::mem::take(&mut edge.sysctl_restore) {
         let _ = vmac::set_sysctl(&ifname, key, &old);
+    }
+    if let Some(f) = edge.firewall.take() {
+        f.stop().await;
     }
     edge.notifier.finish(Duration::from_secs(5)).await;
     log("stopped");
     Ok(())
 }
 
+/// One line on what an instance runs (`-D`).
+fn describe(p: &InstancePlan) -> String {
+    let e = &p.engine;
+    format!(
+        "VRID {} v{} priority {} advert {} cs, {} VIP(s), {} route(s), {} rule(s), trackers [{}], preempt {} delay {} ms, garp delay {} ms x{} refresh {} ms x{}, lower-prio x{} after {} ms, {} own link{}",
+        e.vrid,
+        if e.version == vrrp_core::Version::V3 { 3 } else { 2 },
+        e.priority,
+        e.advert_int_cs,
+        p.vips.len(),
+        p.routes.len(),
+        p.rules.len(),
+        e.trackers
+            .iter()
+            .map(|t| format!("{} {:+}", t.name, t.weight))
+            .collect::<Vec<_>>()
+            .join(", "),
+        e.preempt,
+        e.preempt_delay_ms,
+        e.garp.master_delay_ms,
+        e.garp.repeat,
+        e.garp.refresh_ms,
+        e.garp.refresh_repeat,
+        e.garp.lower_prio_repeat,
+        e.garp.lower_prio_delay_ms,
+        if e.track_primary { "tracks its" } else { "ignores its" },
+        p.vmac
+            .as_ref()
+            .map(|v| format!(", use_vmac {v}"))
+            .unwrap_or_default()
+    )
+}
+
 /// SIGHUP: instances are matched by name. A kept instance keeps its state and VIPs (the
 /// engine restarts the election only if its identity changed); VIPs removed from the
 /// config go, added ones come (with gratuitous ARPs); new instances start; removed ones stop.
 async fn reload(
-    cfg: &Config,
+    plan: &Plan,
     slots: &mut Vec<Slot>,
     edge: &mut Edge,
     pkt_tx: &mpsc::Sender<Packet>,
@@ -450,59 +622,65 @@ async fn reload(
 ) {
     let mut kept: Vec<Slot> = Vec::new();
     for mut old in std::mem::take(slots) {
-        match cfg.instances.iter().find(|v| v.name == old.vi.name) {
-            Some(vi) => match make_slot(cfg, vi) {
+        match plan.instances.iter().find(|p| p.name == old.p.name) {
+            Some(p) => match make_slot(p) {
                 Ok(fresh) => {
-                    if old.engine.state() == State::Master {
-                        for v in old
-                            .vi
-                            .vips
-                            .iter()
-                            .filter(|v| !vi.vips.iter().any(|n| n.addr == v.addr))
-                        {
-                            if let Err(e) = edge.vips.del(v, &old.net().name).await {
-                                log(&format!("({}) {e}", old.vi.name));
-                            }
-                        }
-                    }
                     let was_master = old.engine.state() == State::Master;
                     if was_master {
-                        for r in old
-                            .vi
-                            .virtual_routes
+                        for v in old
+                            .p
+                            .vips
                             .iter()
-                            .filter(|r| !vi.virtual_routes.iter().any(|n| n.words == r.words))
+                            .filter(|v| !p.vips.iter().any(|n| n.addr == v.addr))
                         {
-                            if let Some(spec) = &r.spec {
-                                if let Err(e) = edge.vips.del_route(spec).await {
-                                    log(&format!("({}) {e}", old.vi.name));
-                                }
+                            if let Err(e) = edge.vips.del(v, &old.net().name).await {
+                                log(&format!("({}) {e}", old.name()));
+                            }
+                        }
+                        for r in old.p.routes.iter().filter(|r| !p.routes.contains(r)) {
+                            if let Err(e) = edge.vips.del_route(r).await {
+                                log(&format!("({}) {e}", old.name()));
+                            }
+                        }
+                        for r in old.p.rules.iter().filter(|r| !p.rules.contains(r)) {
+                            if let Err(e) = edge.vips.del_rule(r).await {
+                                log(&format!("({}) {e}", old.name()));
                             }
                         }
                     }
-                    old.engine
-                        .handle(now, Input::Reload(Box::new(fresh.engine.config().clone())));
-                    old.vi = vi.clone();
+                    // The running engine keeps its address (it follows the interface).
+                    let mut cfg = fresh.engine.config().clone();
+                    if !old.p.fixed_source && !p.fixed_source {
+                        cfg.primary_ip = old.engine.config().primary_ip;
+                    }
+                    old.engine.handle(now, Input::Reload(Box::new(cfg)));
+                    let vmac_changed = old.p.vmac != p.vmac;
+                    old.p = p.clone();
                     old.iface = fresh.iface;
-                    if old.vi.use_vmac.is_some() != old.vmac.is_some() {
+                    if vmac_changed {
                         log(&format!(
                             "({}) use_vmac changed: takes effect at the next restart",
-                            old.vi.name
+                            old.name()
                         ));
                     }
                     drain(&mut old, edge, false).await;
                     if was_master && old.engine.state() == State::Master {
-                        // Added routes (adding an existing one replaces it, harmlessly).
-                        for r in old.vi.virtual_routes.iter().filter_map(|r| r.spec.as_ref()) {
+                        // Added routes and rules (adding an existing one is harmless).
+                        for r in &old.p.routes {
                             if let Err(e) = edge.vips.add_route(r).await {
-                                log(&format!("({}) {e}", old.vi.name));
+                                log(&format!("({}) {e}", old.name()));
+                            }
+                        }
+                        for r in &old.p.rules {
+                            if let Err(e) = edge.vips.add_rule(r).await {
+                                log(&format!("({}) {e}", old.name()));
                             }
                         }
                     }
                     kept.push(old);
                 }
                 Err(e) => {
-                    log(&format!("({}) not reloaded: {e:#}", old.vi.name));
+                    log(&format!("({}) not reloaded: {e:#}", old.name()));
                     kept.push(old);
                 }
             },
@@ -511,29 +689,29 @@ async fn reload(
                 drain(&mut old, edge, false).await;
                 if old.vmac.is_some() {
                     if let Err(e) = edge.vips.delete_vmac(&old.net().name).await {
-                        log(&format!("({}) {e}", old.vi.name));
+                        log(&format!("({}) {e}", old.name()));
                     }
                 }
             }
         }
     }
-    let known: Vec<String> = kept.iter().map(|s| s.vi.name.clone()).collect();
-    for vi in cfg.instances.iter().filter(|v| !known.contains(&v.name)) {
-        match make_slot(cfg, vi) {
+    let known: Vec<String> = kept.iter().map(|s| s.p.name.clone()).collect();
+    for p in plan.instances.iter().filter(|p| !known.contains(&p.name)) {
+        match make_slot(p) {
             Ok(mut s) => {
                 if let Err(e) = attach_vmac(&mut s, &edge.vips, &mut edge.sysctl_restore).await {
-                    log(&format!("({}) {e:#}", vi.name));
+                    log(&format!("({}) {e:#}", p.name));
                     continue;
                 }
                 if let Err(e) = edge.socks.ensure(&s, pkt_tx) {
-                    log(&format!("({}) {e:#}", vi.name));
+                    log(&format!("({}) {e:#}", p.name));
                     continue;
                 }
                 s.engine.handle(now, Input::Startup);
                 drain(&mut s, edge, false).await;
                 kept.push(s);
             }
-            Err(e) => log(&format!("({}) not started: {e:#}", vi.name)),
+            Err(e) => log(&format!("({}) not started: {e:#}", p.name)),
         }
     }
     *slots = kept;
@@ -565,15 +743,15 @@ struct Group {
     reported: &'static str,
 }
 
-fn groups_of(cfg: &Config, slots: &[Slot]) -> Vec<Group> {
-    cfg.sync_groups
+fn groups_of(plan: &Plan, slots: &[Slot]) -> Vec<Group> {
+    plan.groups
         .iter()
         .map(|g| Group {
             name: g.name.clone(),
             members: slots
                 .iter()
                 .enumerate()
-                .filter(|(_, s)| g.members.iter().any(|m| m.name == s.vi.name))
+                .filter(|(_, s)| g.members.contains(&s.p.name))
                 .map(|(i, _)| i)
                 .collect(),
             notify: g.notify.clone(),
@@ -657,87 +835,124 @@ async fn flush(
     }
 }
 
+/// The instance's addresses (VIPs and excluded ones).
+fn addresses(s: &Slot) -> Vec<IpAddr> {
+    s.p.vips
+        .iter()
+        .chain(s.p.vips_excluded.iter())
+        .map(|v| v.addr)
+        .collect()
+}
+
+/// Remove an instance's addresses, routes and rules (absent ones are no error).
+async fn release(s: &Slot, edge: &mut Edge) {
+    for r in &s.p.rules {
+        if let Err(e) = edge.vips.del_rule(r).await {
+            log(&format!("({}) {e}", s.name()));
+        }
+    }
+    for r in &s.p.routes {
+        if let Err(e) = edge.vips.del_route(r).await {
+            log(&format!("({}) {e}", s.name()));
+        }
+    }
+    for v in s.p.vips.iter().chain(s.p.vips_excluded.iter()) {
+        if let Err(e) = edge.vips.del(v, &s.net().name).await {
+            log(&format!("({}) {e}", s.name()));
+        }
+    }
+    if let (false, Some(f)) = (s.p.accept, &edge.firewall) {
+        if let Err(e) = f.unblock(&addresses(s)).await {
+            log(&format!("({}) {e}", s.name()));
+        }
+    }
+}
+
 /// Carry out one action of an instance.
 async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
-    {
-        match a {
-            Action::SendAdvert { dst, bytes, .. } => {
-                if let Some(sock) = edge.socks.vrrp.get(&Sockets::key(s)) {
-                    if let Err(e) = sock.send(&bytes, dst) {
-                        log(&format!("({}) send to {dst}: {e}", s.vi.name));
-                    }
+    match a {
+        Action::SendAdvert { dst, bytes, .. } => {
+            if let Some(sock) = edge.socks.vrrp.get(&Sockets::key(s)) {
+                if let Err(e) = sock.send(&bytes, dst, s.p.unicast_ttl) {
+                    log(&format!("({}) send to {dst}: {e}", s.name()));
                 }
             }
-            Action::AddVips => {
-                for v in s.vi.vips.iter().chain(s.vi.vips_excluded.iter()) {
-                    if let Err(e) = edge.vips.add(v, &s.net().name).await {
-                        log(&format!("({}) {e}", s.vi.name));
-                    }
-                }
-                // Routes after addresses: a route may use a VIP as its source.
-                for r in s.vi.virtual_routes.iter().filter_map(|r| r.spec.as_ref()) {
-                    if let Err(e) = edge.vips.add_route(r).await {
-                        log(&format!("({}) {e}", s.vi.name));
-                    }
+        }
+        Action::AddVips => {
+            // Without accept mode the VIPs take no traffic: blocked before they are added.
+            if let (false, Some(f)) = (s.p.accept, &edge.firewall) {
+                if let Err(e) = f.block(&addresses(s)).await {
+                    log(&format!("({}) {e}", s.name()));
                 }
             }
-            Action::RemoveVips if !keep_vips => {
-                for r in s.vi.virtual_routes.iter().filter_map(|r| r.spec.as_ref()) {
-                    if let Err(e) = edge.vips.del_route(r).await {
-                        log(&format!("({}) {e}", s.vi.name));
-                    }
-                }
-                for v in s.vi.vips.iter().chain(s.vi.vips_excluded.iter()) {
-                    if let Err(e) = edge.vips.del(v, &s.net().name).await {
-                        log(&format!("({}) {e}", s.vi.name));
-                    }
+            for v in s.p.vips.iter().chain(s.p.vips_excluded.iter()) {
+                if let Err(e) = edge.vips.add(v, &s.net().name).await {
+                    log(&format!("({}) {e}", s.name()));
                 }
             }
-            Action::RemoveVips => {}
-            Action::SendGarp { count } => {
-                if let Some(f) = edge.socks.frames.get(&s.net().name) {
-                    let frames: Vec<Vec<u8>> = (0..count)
-                        .flat_map(|_| s.vi.vips.iter())
-                        .map(|v| vrrp_core::announce::frame(s.net().mac, v.addr))
-                        .collect();
-                    if s.garp_gap.is_zero() {
-                        for fr in &frames {
+            // Routes after addresses: a route may use a VIP as its source.
+            for r in &s.p.routes {
+                if let Err(e) = edge.vips.add_route(r).await {
+                    log(&format!("({}) {e}", s.name()));
+                }
+            }
+            for r in &s.p.rules {
+                if let Err(e) = edge.vips.add_rule(r).await {
+                    log(&format!("({}) {e}", s.name()));
+                }
+            }
+        }
+        Action::RemoveVips if !keep_vips => release(s, edge).await,
+        Action::RemoveVips => {}
+        Action::SendGarp { count } => {
+            if let Some(f) = edge.socks.frames.get(&s.net().name) {
+                let frames: Vec<Vec<u8>> = (0..count)
+                    .flat_map(|_| s.p.vips.iter())
+                    .map(|v| vrrp_core::announce::frame(s.net().mac, v.addr))
+                    .collect();
+                if s.garp_gap().is_zero() {
+                    for fr in &frames {
+                        let _ = f.send(fr);
+                    }
+                } else {
+                    // Spaced out, without holding up the VRRP timers.
+                    let (f, gap) = (f.clone(), s.garp_gap());
+                    tokio::spawn(async move {
+                        for (i, fr) in frames.iter().enumerate() {
+                            if i > 0 {
+                                tokio::time::sleep(gap).await;
+                            }
                             let _ = f.send(fr);
                         }
-                    } else {
-                        // Spaced out, without holding up the VRRP timers.
-                        let (f, gap) = (f.clone(), s.garp_gap);
-                        tokio::spawn(async move {
-                            for (i, fr) in frames.iter().enumerate() {
-                                if i > 0 {
-                                    tokio::time::sleep(gap).await;
-                                }
-                                let _ = f.send(fr);
-                            }
-                        });
-                    }
+                    });
                 }
             }
-            Action::StateChanged {
-                from,
-                to,
-                reason,
-                priority,
-            } => {
-                log(&format!(
-                    "({}) {from:?} -> {to:?} ({reason:?}), priority {priority}",
-                    s.vi.name
-                ));
-                edge.notifier.notify(&notify::Event {
-                    kind: "INSTANCE",
-                    name: &s.vi.name,
-                    state: state_name(to),
-                    from: state_name(from),
-                    priority,
-                    scripts: &s.vi.notify,
-                    smtp_alert: s.vi.smtp_alert,
-                });
+        }
+        Action::StateChanged {
+            from,
+            to,
+            reason,
+            priority,
+        } => {
+            log(&format!(
+                "({}) {from:?} -> {to:?} ({reason:?}), priority {priority}",
+                s.name()
+            ));
+            // -X (keepalived's --release-vips): an instance that is not master releases its
+            // addresses even when this run did not add them (left by a crash, by hand, or a
+            // reload that changed the election).
+            if edge.release_vips && to != State::Master && from != State::Master && !keep_vips {
+                release(s, edge).await;
             }
+            edge.notifier.notify(&notify::Event {
+                kind: "INSTANCE",
+                name: &s.p.name,
+                state: state_name(to),
+                from: state_name(from),
+                priority,
+                scripts: &s.p.notify,
+                smtp_alert: s.p.smtp_alert,
+            });
         }
     }
 }

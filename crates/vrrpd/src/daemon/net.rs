@@ -56,7 +56,8 @@ fn finish(s: Socket, v6_scope: Option<u32>) -> io::Result<VrrpSocket> {
 }
 
 impl VrrpSocket {
-    pub fn open_v4(iface: &Iface, primary: Ipv4Addr) -> io::Result<Self> {
+    /// `group`: the multicast group (vrrp_mcast_group4), 224.0.0.18 by default.
+    pub fn open_v4(iface: &Iface, primary: Ipv4Addr, group: Option<Ipv4Addr>) -> io::Result<Self> {
         let s = raw(Domain::IPV4, iface)?;
         s.set_ttl_v4(u32::from(codec::VRRP_TTL))?;
         s.set_multicast_ttl_v4(u32::from(codec::VRRP_TTL))?;
@@ -64,7 +65,7 @@ impl VrrpSocket {
         s.set_multicast_loop_v4(false)?;
         s.set_multicast_if_v4(&primary)?;
         s.join_multicast_v4_n(
-            &codec::MCAST_V4,
+            &group.unwrap_or(codec::MCAST_V4),
             &InterfaceIndexOrAddress::Index(iface.index),
         )?;
         // Not bound to the address: a bound raw socket would only see packets sent to it,
@@ -75,12 +76,16 @@ impl VrrpSocket {
     /// On a use_vmac macvlan, which has no address of its own: the IPv4 header is written
     /// here, with the base interface's address as source (the kernel refuses a multicast
     /// interface address that is not on the bound device).
-    pub fn open_v4_vmac(iface: &Iface, primary: Ipv4Addr) -> io::Result<Self> {
+    pub fn open_v4_vmac(
+        iface: &Iface,
+        primary: Ipv4Addr,
+        group: Option<Ipv4Addr>,
+    ) -> io::Result<Self> {
         let s = raw(Domain::IPV4, iface)?;
         s.set_header_included_v4(true)?;
         s.set_multicast_loop_v4(false)?;
         s.join_multicast_v4_n(
-            &codec::MCAST_V4,
+            &group.unwrap_or(codec::MCAST_V4),
             &InterfaceIndexOrAddress::Index(iface.index),
         )?;
         let mut sock = finish(s, None)?;
@@ -88,14 +93,15 @@ impl VrrpSocket {
         Ok(sock)
     }
 
-    pub fn open_v6(iface: &Iface) -> io::Result<Self> {
+    /// `group`: the multicast group (vrrp_mcast_group6), ff02::12 by default.
+    pub fn open_v6(iface: &Iface, group: Option<Ipv6Addr>) -> io::Result<Self> {
         let s = raw(Domain::IPV6, iface)?;
         s.set_unicast_hops_v6(u32::from(codec::VRRP_TTL))?;
         s.set_multicast_hops_v6(u32::from(codec::VRRP_TTL))?;
         s.set_tclass_v6(u32::from(codec::VRRP_TOS))?;
         s.set_multicast_loop_v6(false)?;
         s.set_multicast_if_v6(iface.index)?;
-        s.join_multicast_v6(&codec::MCAST_V6, iface.index)?;
+        s.join_multicast_v6(&group.unwrap_or(codec::MCAST_V6), iface.index)?;
         s.set_recv_hoplimit_v6(true)?;
         setsockopt(&s, sockopt::Ipv6RecvPacketInfo, &true)?;
         finish(s, Some(iface.index))
@@ -149,12 +155,22 @@ impl VrrpSocket {
             })
     }
 
-    pub fn send(&self, bytes: &[u8], dst: IpAddr) -> io::Result<()> {
+    /// Send an advert; `ttl` applies to a unicast destination (`unicast_ttl`), multicast
+    /// adverts always go with 255.
+    pub fn send(&self, bytes: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
+        let unicast_ttl = (!dst.is_multicast() && ttl != codec::VRRP_TTL).then_some(ttl);
         if let (Some(src), IpAddr::V4(d)) = (self.hdrincl_src, dst) {
             let id = self
                 .ip_id
                 .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let mut dgram = codec::ipv4_header(src, d, id, bytes.len()).to_vec();
+            let mut h = codec::ipv4_header(src, d, id, bytes.len());
+            if let Some(t) = unicast_ttl {
+                h[8] = t;
+                h[10..12].copy_from_slice(&[0, 0]);
+                let sum = vrrp_core::checksum::plain(&h);
+                h[10..12].copy_from_slice(&sum.to_be_bytes());
+            }
+            let mut dgram = h.to_vec();
             dgram.extend_from_slice(bytes);
             return self
                 .sock
@@ -165,7 +181,18 @@ impl VrrpSocket {
             (IpAddr::V6(v6), Some(scope)) => SocketAddr::V6(SocketAddrV6::new(v6, 0, 0, scope)),
             _ => SocketAddr::new(dst, 0),
         };
-        self.sock.try_send_to(bytes, addr).map(|_| ())
+        let Some(t) = unicast_ttl else {
+            return self.sock.try_send_to(bytes, addr).map(|_| ());
+        };
+        let sock = socket2::SockRef::from(&self.sock);
+        let set = |t: u8| match dst {
+            IpAddr::V4(_) => sock.set_ttl_v4(u32::from(t)),
+            IpAddr::V6(_) => sock.set_unicast_hops_v6(u32::from(t)),
+        };
+        set(t)?;
+        let r = self.sock.try_send_to(bytes, addr).map(|_| ());
+        set(codec::VRRP_TTL)?;
+        r
     }
 }
 

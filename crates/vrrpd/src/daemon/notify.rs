@@ -5,7 +5,8 @@
 use super::mail::{self, Mail};
 use super::scripts::{self, RunAs};
 use super::syslog::log;
-use keepalived_conf::model::{Command, Config, NotifyFifo, NotifyScripts};
+use crate::plan::NotifyPlan;
+use keepalived_conf::model::{Command, NotifyFifo, NotifyScripts, UserGroup};
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::Write;
@@ -28,7 +29,8 @@ pub struct Event<'a> {
     pub smtp_alert: bool,
 }
 
-type Job = Vec<(Command, Vec<String>)>;
+/// Scripts to run one after the other, each with its arguments and user.
+type Job = Vec<(Command, Vec<String>, RunAs)>;
 
 struct Queue {
     tx: mpsc::UnboundedSender<Job>,
@@ -42,29 +44,23 @@ struct Fifo {
 }
 
 pub struct Notifier {
-    run_as: RunAs,
+    script_user: Option<UserGroup>,
     queues: HashMap<String, Queue>,
     fifos: Vec<Fifo>,
     mail: Option<Arc<Mail>>,
 }
 
 impl Notifier {
-    pub fn new(cfg: &Config) -> Notifier {
-        let run_as = RunAs::resolve(cfg, None).unwrap_or_else(|e| {
-            log(&format!("script_user: {e}; notify scripts run as root"));
-            RunAs::default()
-        });
+    pub fn new(plan: &NotifyPlan) -> Notifier {
         let mut n = Notifier {
-            run_as,
+            script_user: plan.script_user.clone(),
             queues: HashMap::new(),
             fifos: Vec::new(),
-            mail: Mail::from_config(cfg).map(Arc::new),
+            mail: plan.mail.as_ref().map(|m| Arc::new(Mail::from_plan(m))),
         };
-        for f in [&cfg.global.notify_fifo, &cfg.global.vrrp_notify_fifo]
-            .into_iter()
-            .flatten()
-        {
-            match open_fifo(f, run_as) {
+        for f in &plan.fifos {
+            let user = f.script.as_ref().and_then(|c| c.user.as_ref());
+            match n.run_as(user).and_then(|run_as| open_fifo(f, run_as)) {
                 Ok(fifo) => n.fifos.push(fifo),
                 Err(e) => log(&format!("notify FIFO {}: {e}", f.path)),
             }
@@ -72,10 +68,16 @@ impl Notifier {
         n
     }
 
+    /// Who a script runs as: its own user, else script_user, else keepalived_script or root.
+    /// Err when that user does not exist: keepalived does not run the script then.
+    fn run_as(&self, own: Option<&UserGroup>) -> Result<RunAs, String> {
+        RunAs::resolve(own.or(self.script_user.as_ref()))
+    }
+
     /// A new configuration: FIFOs and mail settings follow it; queued scripts still run.
-    pub fn reconfigure(&mut self, cfg: &Config) {
-        let fresh = Notifier::new(cfg);
-        self.run_as = fresh.run_as;
+    pub fn reconfigure(&mut self, plan: &NotifyPlan) {
+        let fresh = Notifier::new(plan);
+        self.script_user = fresh.script_user;
         self.mail = fresh.mail;
         let mut old = std::mem::replace(&mut self.fifos, fresh.fifos);
         for f in &mut old {
@@ -98,8 +100,12 @@ impl Notifier {
             _ => &ev.scripts.stop,
         };
         let mut job: Job = Vec::new();
+        let mut add = |c: &Command, args: Vec<String>| match self.run_as(c.user.as_ref()) {
+            Ok(run_as) => job.push((c.clone(), args, run_as)),
+            Err(e) => log(&format!("notify script {}: {e}; not run", c.raw)),
+        };
         if let Some(c) = specific {
-            job.push((c.clone(), Vec::new()));
+            add(c, Vec::new());
         }
         if let Some(c) = &ev.scripts.any {
             let args = vec![
@@ -108,18 +114,14 @@ impl Notifier {
                 ev.state.to_string(),
                 ev.priority.to_string(),
             ];
-            job.push((c.clone(), args));
+            add(c, args);
         }
         if !job.is_empty() {
             let key = format!("{} {}", ev.kind, ev.name);
-            let run_as = self.run_as;
-            let q = self
-                .queues
-                .entry(key)
-                .or_insert_with(|| spawn_queue(run_as));
+            let q = self.queues.entry(key).or_insert_with(spawn_queue);
             if let Err(mpsc::error::SendError(job)) = q.tx.send(job) {
                 // The queue's task ended (it never does by itself); start a new one.
-                let fresh = spawn_queue(run_as);
+                let fresh = spawn_queue();
                 let _ = fresh.tx.send(job);
                 *q = fresh;
             }
@@ -147,11 +149,11 @@ impl Notifier {
     }
 }
 
-fn spawn_queue(run_as: RunAs) -> Queue {
+fn spawn_queue() -> Queue {
     let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
     let task = tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
-            for (cmd, args) in job {
+            for (cmd, args, run_as) in job {
                 if let Err(e) = scripts::notify(&cmd, &args, run_as).await {
                     log(&format!("notify script {e}"));
                 }

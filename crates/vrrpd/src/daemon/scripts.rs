@@ -1,6 +1,6 @@
 //! vrrp_script checks and notify scripts, run as child processes.
 
-use keepalived_conf::model::{Command as ConfCommand, Config, UserGroup};
+use keepalived_conf::model::{Command as ConfCommand, UserGroup};
 use std::process::Stdio;
 use std::time::Duration;
 use tokio::process::Command;
@@ -14,28 +14,27 @@ pub struct RunAs {
 }
 
 impl RunAs {
-    /// keepalived's rule: a script's own `user`, else `script_user`, else the user
+    /// keepalived's rule: the script's own user (or else `script_user`), else the user
     /// `keepalived_script` if it exists, else root. The group defaults to the user's.
-    pub fn resolve(cfg: &Config, own: Option<&UserGroup>) -> Result<RunAs, String> {
-        let ug = own.or(cfg.global.script_user.as_ref());
-        let name = match ug {
+    pub fn resolve(user: Option<&UserGroup>) -> Result<RunAs, String> {
+        let name = match user {
             Some(u) => u.user.clone(),
             None => "keepalived_script".to_string(),
         };
-        let user = match nix::unistd::User::from_name(&name) {
+        let found = match nix::unistd::User::from_name(&name) {
             Ok(Some(u)) => u,
-            _ if ug.is_none() => return Ok(RunAs::default()),
+            _ if user.is_none() => return Ok(RunAs::default()),
             _ => return Err(format!("user `{name}` does not exist")),
         };
-        let gid = match ug.and_then(|u| u.group.as_deref()) {
+        let gid = match user.and_then(|u| u.group.as_deref()) {
             Some(g) => match nix::unistd::Group::from_name(g) {
                 Ok(Some(g)) => g.gid.as_raw(),
                 _ => return Err(format!("group `{g}` does not exist")),
             },
-            None => user.gid.as_raw(),
+            None => found.gid.as_raw(),
         };
         Ok(RunAs {
-            uid: Some(user.uid.as_raw()),
+            uid: Some(found.uid.as_raw()),
             gid: Some(gid),
         })
     }

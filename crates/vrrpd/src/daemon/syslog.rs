@@ -40,23 +40,86 @@ impl Syslog {
     }
 }
 
-static LOGGER: std::sync::OnceLock<(Syslog, bool)> = std::sync::OnceLock::new();
+struct Logger {
+    syslog: Syslog,
+    console: bool,
+    /// `-g`: every line also goes to this file, with its time, as keepalived writes it.
+    file: Option<std::sync::Mutex<std::fs::File>>,
+    /// `-D`: detailed messages too.
+    detail: bool,
+}
 
-/// Set up the daemon's log once: syslog (unless disabled) and, with `console`, stderr.
-pub fn init(local: Option<u8>, syslog: bool, console: bool) {
-    let _ = LOGGER.set((Syslog::open(local, syslog), console));
+static LOGGER: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
+
+/// Set up the daemon's log once: syslog (unless disabled), with `console` stderr, with
+/// `file` a log file (appended to), with `detail` the detailed messages (`-D`).
+pub fn init(
+    local: Option<u8>,
+    syslog: bool,
+    console: bool,
+    file: Option<&std::path::Path>,
+    detail: bool,
+) -> std::io::Result<()> {
+    let file = match file {
+        Some(p) => Some(std::sync::Mutex::new(
+            std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| std::io::Error::new(e.kind(), format!("{}: {e}", p.display())))?,
+        )),
+        None => None,
+    };
+    let _ = LOGGER.set(Logger {
+        syslog: Syslog::open(local, syslog),
+        console,
+        file,
+        detail,
+    });
+    Ok(())
+}
+
+/// `Wed Dec  2 03:51:55 2026: message` (keepalived's log file lines).
+pub fn file_line(secs: u64, msg: &str) -> String {
+    let t = super::clock::rfc2822(secs);
+    // "Wed, 02 Dec 2026 03:51:55 +0000" -> "Wed Dec  2 03:51:55 2026"
+    let w: Vec<&str> = t.split_whitespace().collect();
+    match w.as_slice() {
+        [day, date, month, year, time, ..] => format!(
+            "{} {} {:>2} {} {}: {msg}\n",
+            day.trim_end_matches(','),
+            month,
+            date.trim_start_matches('0'),
+            time,
+            year
+        ),
+        _ => format!("{t}: {msg}\n"),
+    }
 }
 
 /// Log a line to wherever `init` said (stderr before `init`).
 pub fn log(msg: &str) {
     match LOGGER.get() {
-        Some((s, console)) => {
-            s.send(INFO, msg);
-            if *console {
+        Some(l) => {
+            l.syslog.send(INFO, msg);
+            if l.console {
                 eprintln!("vrrpd: {msg}");
+            }
+            if let Some(f) = &l.file {
+                if let Ok(mut f) = f.lock() {
+                    use std::io::Write;
+                    let _ = f.write_all(file_line(super::clock::unix_now(), msg).as_bytes());
+                }
             }
         }
         None => eprintln!("vrrpd: {msg}"),
+    }
+}
+
+/// A detailed message: logged only with `-D`.
+pub fn detail(msg: &str) {
+    if LOGGER.get().is_some_and(|l| l.detail) {
+        log(msg);
     }
 }
 
@@ -90,6 +153,15 @@ mod tests {
         // local1 (17) info (6) = 142
         assert_eq!(frame(17, INFO, 42, "up"), "<142>vrrpd[42]: up");
         assert_eq!(frame(3, INFO, 1, "x"), "<30>vrrpd[1]: x");
+    }
+
+    #[test]
+    fn file_lines_look_like_keepalived() {
+        // 2026-12-02 03:51:55 UTC
+        assert_eq!(
+            file_line(1_796_183_515, "(VI_1) Entering MASTER STATE"),
+            "Wed Dec  2 03:51:55 2026: (VI_1) Entering MASTER STATE\n"
+        );
     }
 
     #[test]

@@ -4,8 +4,15 @@
 use futures::TryStreamExt;
 use keepalived_conf::model::VirtualIp;
 use keepalived_conf::routes::{RouteKind, RouteSpec};
+use keepalived_conf::rules::{RuleAction as SpecAction, RuleSpec, TableRef};
 use netlink_packet_route::address::{AddressAttribute, AddressHeaderFlags, AddressScope};
-use netlink_packet_route::route::{RouteMessage, RouteScope, RouteType};
+use netlink_packet_route::route::{
+    RouteHeader, RouteMessage, RouteProtocol, RouteRealm, RouteScope, RouteType,
+};
+use netlink_packet_route::rule::{
+    RuleAction, RuleAttribute, RuleFlags, RuleMessage, RulePortRange, RuleUidRange,
+};
+use netlink_packet_route::{AddressFamily, IpProtocol};
 use rtnetlink::{AddressMessageBuilder, Handle, RouteMessageBuilder};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
@@ -139,6 +146,130 @@ impl Vips {
             Ok(()) => Ok(()),
             Err(e) if e.to_string().contains("No such") => Ok(()),
             Err(e) => Err(format!("del route {}/{}: {e}", r.dest, r.prefix)),
+        }
+    }
+
+    /// A rule as the kernel takes it (keepalived's protocol 18, as `ip rule` would build it).
+    fn rule_message(r: &RuleSpec) -> Result<RuleMessage, String> {
+        let mut m = RuleMessage::default();
+        m.header.family = if r.v6 {
+            AddressFamily::Inet6
+        } else {
+            AddressFamily::Inet
+        };
+        m.header.table = RouteHeader::RT_TABLE_UNSPEC;
+        if r.not {
+            m.header.flags |= RuleFlags::Invert;
+        }
+        if let Some((a, len)) = r.from {
+            m.header.src_len = len;
+            m.attributes.push(RuleAttribute::Source(a));
+        }
+        if let Some((a, len)) = r.to {
+            m.header.dst_len = len;
+            m.attributes.push(RuleAttribute::Destination(a));
+        }
+        if let Some(tos) = r.tos {
+            m.header.tos = tos;
+        }
+        m.header.action = match &r.action {
+            Some(SpecAction::Table(TableRef::Id(t))) => {
+                if *t > 255 {
+                    m.attributes.push(RuleAttribute::Table(*t));
+                } else {
+                    m.header.table = *t as u8;
+                }
+                RuleAction::ToTable
+            }
+            Some(SpecAction::Table(TableRef::Name(n))) => {
+                return Err(format!("routing table `{n}` was not resolved"))
+            }
+            Some(SpecAction::Goto(t)) => {
+                m.attributes.push(RuleAttribute::Goto(*t));
+                RuleAction::Goto
+            }
+            Some(SpecAction::Blackhole) => RuleAction::Blackhole,
+            Some(SpecAction::Unreachable) => RuleAction::Unreachable,
+            Some(SpecAction::Prohibit) => RuleAction::Prohibit,
+            Some(SpecAction::Nop) => RuleAction::Nop,
+            Some(SpecAction::L3mdev) => {
+                m.attributes.push(RuleAttribute::L3MDev(true));
+                RuleAction::ToTable
+            }
+            None => return Err("no action".into()),
+        };
+        m.attributes.push(RuleAttribute::Priority(
+            r.priority
+                .unwrap_or(keepalived_conf::rules::DEFAULT_PRIORITY),
+        ));
+        if let Some((mark, mask)) = r.fwmark {
+            m.attributes.push(RuleAttribute::FwMark(mark));
+            if let Some(mask) = mask {
+                m.attributes.push(RuleAttribute::FwMask(mask));
+            }
+        }
+        if let Some(i) = &r.iif {
+            m.attributes.push(RuleAttribute::Iifname(i.clone()));
+        }
+        if let Some(o) = &r.oif {
+            m.attributes.push(RuleAttribute::Oifname(o.clone()));
+        }
+        if let Some((start, end)) = r.uidrange {
+            m.attributes
+                .push(RuleAttribute::UidRange(RuleUidRange { start, end }));
+        }
+        if let Some((start, end)) = r.sport {
+            m.attributes
+                .push(RuleAttribute::SourcePortRange(RulePortRange { start, end }));
+        }
+        if let Some((start, end)) = r.dport {
+            m.attributes
+                .push(RuleAttribute::DestinationPortRange(RulePortRange {
+                    start,
+                    end,
+                }));
+        }
+        if let Some(p) = r.ipproto {
+            m.attributes
+                .push(RuleAttribute::IpProtocol(IpProtocol::from(p)));
+        }
+        if let Some(realm) = r.realms {
+            m.attributes.push(RuleAttribute::Realm(RouteRealm {
+                source: 0,
+                destination: realm as u16,
+            }));
+        }
+        if let Some(v) = r.suppress_prefixlength {
+            m.attributes.push(RuleAttribute::SuppressPrefixLen(v));
+        }
+        if let Some(v) = r.suppress_ifgroup {
+            m.attributes.push(RuleAttribute::SuppressIfGroup(v));
+        }
+        if let Some(v) = r.tunnel_id {
+            m.attributes.push(RuleAttribute::TunId(v));
+        }
+        m.attributes
+            .push(RuleAttribute::Protocol(RouteProtocol::from(r.protocol)));
+        Ok(m)
+    }
+
+    pub async fn add_rule(&self, r: &RuleSpec) -> Result<(), String> {
+        let msg = Self::rule_message(r).map_err(|e| format!("rule: {e}"))?;
+        let mut req = self.handle.rule().add();
+        *req.message_mut() = msg;
+        match req.execute().await {
+            Ok(()) => Ok(()),
+            Err(e) if e.to_string().contains("File exists") => Ok(()),
+            Err(e) => Err(format!("add rule: {e}")),
+        }
+    }
+
+    pub async fn del_rule(&self, r: &RuleSpec) -> Result<(), String> {
+        let msg = Self::rule_message(r).map_err(|e| format!("rule: {e}"))?;
+        match self.handle.rule().del(msg).execute().await {
+            Ok(()) => Ok(()),
+            Err(e) if e.to_string().contains("No such") => Ok(()),
+            Err(e) => Err(format!("del rule: {e}")),
         }
     }
 

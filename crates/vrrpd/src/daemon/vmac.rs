@@ -18,15 +18,6 @@ pub fn mac(vrid: u8) -> [u8; 6] {
     [0x00, 0x00, 0x5e, 0x00, 0x01, vrid]
 }
 
-/// `use_vmac` alone names the interface `vrrp.VRID`, as keepalived does.
-pub fn name(given: &str, vrid: u8) -> String {
-    if given.is_empty() {
-        format!("vrrp.{vrid}")
-    } else {
-        given.to_string()
-    }
-}
-
 fn sysctl_path(ifname: &str, key: &str) -> String {
     format!("/proc/sys/net/ipv4/conf/{ifname}/{key}")
 }
@@ -95,8 +86,6 @@ impl Vips {
 mod tests {
     #[test]
     fn names_and_macs() {
-        assert_eq!(super::name("", 51), "vrrp.51");
-        assert_eq!(super::name("vmac1", 51), "vmac1");
         assert_eq!(super::mac(51), [0, 0, 0x5e, 0, 1, 51]);
     }
 }
