@@ -1,7 +1,8 @@
 //! proxyd in `mode http`, end to end on loopback with real HTTP/1.1 backends (threads):
 //! virtual hosts by Host header (seed 004's test.com / test.domain.com), keep-alive on
 //! both sides with server connections reused, forwardfor, http-request deny / redirect /
-//! set-header, http-response set-header, 503 without servers, balance uri.
+//! set-header, http-response set-header, 503 without servers, balance uri; server names
+//! resolved again (in a namespace with an /etc/hosts of its own).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::{free_port, Proxyd};
@@ -314,4 +315,84 @@ fn errorfiles_replace_generated_pages() {
     assert_eq!(r.header("content-type"), Some("text/html"));
     let r = Client::connect(port).get("x", "/private");
     assert_eq!((r.status, r.body.as_str()), (403, "nope\n"));
+}
+
+/// Server names: one that does not resolve at start leaves its server DOWN (503), and
+/// takes traffic once it resolves; with `resolvers`, a name's new address is followed.
+/// Names come from an /etc/hosts of the test's own, bind-mounted in a mount namespace of
+/// proxyd's own (inside a network namespace), rewritten in place.
+#[test]
+fn server_names_are_resolved_again() {
+    if !e2e::netns_available() {
+        return;
+    }
+    let ns = e2e::Netns::new("pdns");
+    let dir = e2e::Scratch::new("proxyd-dns");
+    let hosts = dir.join("hosts");
+    std::fs::write(&hosts, "127.0.0.1 localhost\n127.0.0.2 web.test\n").unwrap();
+    let mut stops = Vec::new();
+    for (ip, name) in [("127.0.0.2", "old"), ("127.0.0.3", "new")] {
+        let l = ns.listen_tcp(&format!("{ip}:8081"));
+        let stop = Arc::new(AtomicBool::new(false));
+        let (st, cn) = (stop.clone(), Arc::new(AtomicUsize::new(0)));
+        std::thread::spawn(move || e2e::http_responder(l, name.to_string(), st, cn));
+        stops.push(stop);
+    }
+    let cfg = dir.join("proxyd.cfg");
+    std::fs::write(
+        &cfg,
+        "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nresolvers sys\n    nameserver ns1 127.0.0.53:53\nfrontend f\n    bind 127.0.0.1:8080\n    use_backend late if { path_beg /late }\n    default_backend moving\nbackend moving\n    server m web.test:8081 resolvers sys\nbackend late\n    server l late.test:8081\n",
+    )
+    .unwrap();
+    let logf = dir.join("proxyd.log");
+    let script = format!(
+        "mount --bind {} /etc/hosts && exec {} -db -f {}",
+        hosts.display(),
+        e2e::binary("proxyd").display(),
+        cfg.display()
+    );
+    let _p = ns.spawn("unshare", &["--mount", "sh", "-c", &script], &logf);
+    let log = || std::fs::read_to_string(&logf).unwrap_or_default();
+    let ask = |path: &str| -> String {
+        let Ok(mut s) = ns.connect_tcp("127.0.0.1:8080") else {
+            return String::new();
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n"
+        );
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    assert!(
+        e2e::wait_for(5.0, || ask("/").contains("old /")).is_some(),
+        "{}",
+        log()
+    );
+    assert!(ask("/late").starts_with("HTTP/1.1 503"), "{}", log());
+    // Written in place: the bind mount follows the file, not its name.
+    std::fs::write(
+        &hosts,
+        "127.0.0.1 localhost\n127.0.0.3 web.test\n127.0.0.2 late.test\n",
+    )
+    .unwrap();
+    let took = e2e::wait_for(15.0, || {
+        ask("/").contains("new /") && ask("/late").contains("old /late")
+    });
+    assert!(took.is_some(), "{}", log());
+    assert!(
+        log().contains("Server late/l resolved to 127.0.0.2"),
+        "{}",
+        log()
+    );
+    assert!(
+        log().contains("Server moving/m changed its IP from 127.0.0.2 to 127.0.0.3"),
+        "{}",
+        log()
+    );
+    for s in stops {
+        s.store(true, Ordering::Relaxed);
+    }
 }

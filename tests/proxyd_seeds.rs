@@ -1,5 +1,6 @@
 //! proxyd running seed configurations unchanged, in network namespaces with the seeds'
-//! addresses: seed 002 (tcp mode, four workers on :80 and :443, ssl-hello-chk).
+//! addresses: seed 001 (as pasted, daemon, servers unresolvable), seed 002 (tcp mode,
+//! four workers on :80 and :443, ssl-hello-chk), seed 003.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::{binary, netns_available, repo_root, wait_for, Lan};
@@ -191,4 +192,96 @@ fn seed003_http_balancing_and_forwardfor() {
         "127.0.0.1 is excepted: {local}"
     );
     stop.store(true, Ordering::Relaxed);
+}
+
+/// Seed 001 as pasted (Exchange 2016 in tcp mode: SSL session-id stickiness, chroot, user
+/// haproxy, `daemon`, a stats page on :8080), unchanged: it goes to the background and
+/// serves, its two exchange servers (names that do not resolve here) DOWN rather than
+/// refusing to start; :443 takes connections and closes them (no server to send them
+/// to), as HAProxy does when a backend has none up.
+#[test]
+fn seed001_starts_unchanged_with_its_servers_down() {
+    if !netns_available() {
+        return;
+    }
+    for (what, path) in [
+        ("the chroot directory", "/var/lib/haproxy"),
+        ("user haproxy (from the haproxy package)", "/etc/passwd"),
+    ] {
+        assert!(
+            std::path::Path::new(path).exists(),
+            "{what} is missing: the README test command installs haproxy, which creates it"
+        );
+    }
+    let passwd = std::fs::read_to_string("/etc/passwd").unwrap();
+    assert!(
+        passwd.lines().any(|l| l.starts_with("haproxy:")),
+        "no user haproxy: the README test command installs haproxy, which creates it"
+    );
+    let ns = e2e::Netns::new("p1s");
+    let dir = e2e::Scratch::new("proxyd-seed001");
+    let logf = dir.join("proxyd.log");
+    let pidf = dir.join("proxyd.pid");
+    let cfg = repo_root().join("conf-examples/haproxy/seed001.pasted.cfg");
+    let check = std::process::Command::new(binary("proxyd"))
+        .args(["-c", "-f", cfg.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "-c refuses seed 001: {}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    // `daemon`: proxyd forks and its first process exits; a shell stays as the PID
+    // namespace's init so the daemon lives on (and dies with the guard).
+    let script = format!(
+        "{} -f {} -p {} && exec sleep 120",
+        binary("proxyd").display(),
+        cfg.display(),
+        pidf.display()
+    );
+    let _guard = ns.spawn_pidns("sh", &["-c", &script], &logf);
+    let log = || std::fs::read_to_string(&logf).unwrap_or_default();
+    assert!(
+        wait_for(10.0, || ns.connect_tcp("127.0.0.1:8080").is_ok()).is_some(),
+        "seed 001 does not serve its stats page\n{}",
+        log()
+    );
+    assert!(
+        std::fs::read_to_string(&pidf).is_ok_and(|p| p.trim().parse::<u32>().is_ok()),
+        "no pid file\n{}",
+        log()
+    );
+    // The stats page lists both exchange servers DOWN.
+    let csv = || -> String {
+        let Ok(mut s) = ns.connect_tcp("127.0.0.1:8080") else {
+            return String::new();
+        };
+        let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+        let _ = s.write_all(b"GET /;csv HTTP/1.1\r\nHost: lb\r\nConnection: close\r\n\r\n");
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    let page = csv();
+    assert!(page.starts_with("HTTP/1.1 200"), "{page}");
+    for srv in ["exch_server1", "exch_server2"] {
+        let row = page
+            .lines()
+            .find(|l| l.starts_with(&format!("exchange_2016_backend,{srv},")))
+            .unwrap_or_else(|| panic!("no row for {srv}:\n{page}"));
+        let status = row.split(',').nth(17).unwrap_or("");
+        assert!(status.starts_with("DOWN"), "{srv}: {status:?}\n{row}");
+    }
+    // :443 accepts, and with no server up closes the connection.
+    let mut s = ns.connect_tcp("127.0.0.1:443").expect(":443 accepts");
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let _ = s.write_all(b"\x16\x03\x01\x00\x05hello");
+    let mut buf = [0u8; 64];
+    let closed = match s.read(&mut buf) {
+        Ok(0) => true,
+        Ok(_) => false,
+        Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
+    };
+    assert!(closed, "{}", log());
 }

@@ -307,7 +307,7 @@ pub struct ServerOpts {
     pub cookie: Option<String>,
     pub disabled: bool,
     pub init_addr: Option<String>,
-    /// `resolvers NAME` (ignored: the system resolver is used; checked to exist).
+    /// `resolvers NAME`: the name is followed with the system resolver; checked to exist.
     pub resolvers: Option<String>,
     /// `resolve-prefer ipv4|ipv6`.
     pub resolvers_prefer: Option<String>,

@@ -75,21 +75,19 @@ pub const SERVER_OPTS: &[Opt] = &[
     ("disabled", false, S),
     ("enabled", false, S),
     ("init-addr", true, S),
-    (
-        "resolvers",
-        true,
-        I("names are resolved again with the system resolver, not the resolvers section's servers"),
-    ),
+    // Runs: the name is followed (looked up every 10 s, a new address used), through
+    // the system resolver; the warning says so where the section's nameservers differ.
+    ("resolvers", true, S),
     ("resolve-prefer", true, S),
     (
         "resolve-net",
         true,
-        I("names are resolved again with the system resolver, not the resolvers section's servers"),
+        I("names are resolved with the system resolver (/etc/resolv.conf), which has no such setting"),
     ),
     (
         "resolve-opts",
         true,
-        I("names are resolved again with the system resolver, not the resolvers section's servers"),
+        I("names are resolved with the system resolver (/etc/resolv.conf), which has no such setting"),
     ),
     ("on-marked-down", true, S),
     ("on-marked-up", true, S),
@@ -628,7 +626,20 @@ impl Builder<'_> {
                 "redir" => o.redir = Some(text),
                 "non-stick" => o.non_stick = true,
                 // Ignored (with a warning) but kept: the checks HAProxy makes read them.
-                "resolvers" => o.resolvers = Some(text),
+                "resolvers" => {
+                    if let Some(w) = val {
+                        me.diags.push(
+                            Diagnostic::warning(
+                                codes::NOT_IMPLEMENTED,
+                                format!("server option `resolvers {text}`: the name is followed (looked up again every 10 s) with the system resolver, not the nameservers of `{text}`"),
+                            )
+                            .at(w.span)
+                            .label("system resolver")
+                            .help("if those nameservers are not the ones in /etc/resolv.conf, make them so; otherwise this changes nothing"),
+                        );
+                    }
+                    o.resolvers = Some(text);
+                }
                 "ca-file" => o.ca_file = Some(text),
                 "source" => o.source = Some(text),
                 "tcp-ut" => match time_ms(&text) {

@@ -487,11 +487,11 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
     for b in backends.values() {
         b.spawn_checks(clock);
     }
-    let unresolved: Vec<(String, Arc<server::ServerRt>)> = backends
+    let servers: Vec<(String, Arc<server::ServerRt>)> = backends
         .values()
         .flat_map(|b| b.servers.iter().map(|s| (b.name.clone(), s.clone())))
         .collect();
-    server::spawn_resolution(unresolved, 10_000, clock);
+    server::spawn_resolution(servers, 10_000, clock);
     let _ = stats::BACKENDS.set(backends.values().cloned().collect());
     let _ = stats::FRONTENDS.set(frontends.iter().map(|(f, _)| f.clone()).collect());
     for (fe, b, l) in bound {

@@ -67,6 +67,8 @@ pub struct ServerRt {
     pub puid: u32,
     /// Host name to resolve again while `target` is None (init-addr none, or no answer).
     pub host: Option<String>,
+    /// `resolvers`: the name keeps being resolved and a new address is followed.
+    pub follow_dns: bool,
     pub resolve_v6_first: bool,
     pub port: Option<u16>,
     pub port_rule: PortRule,
@@ -159,6 +161,7 @@ impl ServerRt {
             name: s.name.clone(),
             puid,
             host: (!unix && s.addr.ip.is_none()).then(|| s.addr.host.clone()),
+            follow_dns: o.resolvers.is_some(),
             resolve_v6_first,
             port: s.addr.port,
             port_rule: match (s.addr.port, s.addr.port_offset) {
@@ -399,29 +402,35 @@ pub fn parse_source(text: &str) -> Option<SocketAddr> {
     text.parse().ok()
 }
 
-/// Keep resolving servers whose names do not resolve yet, every `every_ms`; log when
-/// one does (it then takes traffic once its checks agree).
+/// Keep resolving, every `every_ms`, the servers whose names did not resolve yet (they
+/// take traffic once one does and their checks agree) and those with `resolvers` (a new
+/// address is followed, as HAProxy's DNS resolution does).
 pub fn spawn_resolution(servers: Vec<(String, Arc<ServerRt>)>, every_ms: u64, _clock: Clock) {
-    let waiting: Vec<(String, Arc<ServerRt>)> = servers
+    let unresolved = |s: &ServerRt| s.target.read().map(|t| t.is_none()).unwrap_or(false);
+    let watched: Vec<(String, Arc<ServerRt>)> = servers
         .into_iter()
-        .filter(|(_, s)| s.host.is_some() && s.target.read().map(|t| t.is_none()).unwrap_or(false))
+        .filter(|(_, s)| s.host.is_some() && (s.follow_dns || unresolved(s)))
         .collect();
-    if waiting.is_empty() {
+    if watched.is_empty() {
         return;
     }
     tokio::spawn(async move {
-        let mut waiting = waiting;
-        while !waiting.is_empty() {
+        let mut watched = watched;
+        while !watched.is_empty() {
             tokio::time::sleep(std::time::Duration::from_millis(every_ms)).await;
             let mut still = Vec::new();
-            for (be, s) in waiting {
+            for (be, s) in watched {
                 let s2 = s.clone();
                 let found = tokio::task::spawn_blocking(move || s2.resolve())
                     .await
                     .ok()
                     .flatten();
-                match found {
-                    Some(a) => {
+                let before = match s.target.read().map(|t| t.clone()) {
+                    Ok(Some(Target::Inet(a))) => Some(a.ip()),
+                    _ => None,
+                };
+                match (found, before) {
+                    (Some(a), None) => {
                         if let Ok(mut t) = s.target.write() {
                             *t = Some(Target::Inet(a));
                         }
@@ -432,10 +441,28 @@ pub fn spawn_resolution(servers: Vec<(String, Arc<ServerRt>)>, every_ms: u64, _c
                             a.ip()
                         ));
                     }
-                    None => still.push((be, s)),
+                    (Some(a), Some(old)) if old != a.ip() => {
+                        if let Ok(mut t) = s.target.write() {
+                            *t = Some(Target::Inet(a));
+                        }
+                        // Idle connections lead to the old address.
+                        if let Ok(mut pool) = s.pool.lock() {
+                            pool.clear();
+                        }
+                        log(&format!(
+                            "Server {be}/{} changed its IP from {old} to {} by DNS.",
+                            s.name,
+                            a.ip()
+                        ));
+                    }
+                    _ => {}
+                }
+                // Without `resolvers` a name is looked up until it resolves, then kept.
+                if s.follow_dns || unresolved(&s) {
+                    still.push((be, s));
                 }
             }
-            waiting = still;
+            watched = still;
         }
     });
 }

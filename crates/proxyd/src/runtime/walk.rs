@@ -587,6 +587,7 @@ fn server_samples() -> Vec<(&'static str, &'static str, &'static str)> {
     // (option, words, default-server line before it or "")
     vec![
         ("check", "check", ""),
+        ("resolvers", "resolvers dns", "@RESOLVERS@"),
         ("no-check", "no-check", "default-server check"),
         ("inter", "check inter 7s", ""),
         ("fastinter", "check fastinter 7s", ""),
@@ -772,7 +773,16 @@ impl Files {
                 "@HTTPERRORS@",
                 &format!("http-errors errs\n    errorfile 503 {d}/503.http"),
             )
+            .replace(
+                "@RESOLVERS@",
+                "resolvers dns\n    nameserver ns1 127.0.0.53:53",
+            )
     }
+}
+
+/// A marker `Files::fill` replaces with a whole section.
+fn is_section(line: &str) -> bool {
+    line == "@HTTPERRORS@" || line == "@RESOLVERS@"
 }
 
 /// The base configuration with lines added to its sections.
@@ -780,13 +790,13 @@ fn config(lines: &[(At, &str)], server_extra: &str) -> String {
     let pick = |at: At| -> String {
         lines
             .iter()
-            .filter(|(a, l)| *a == at && !l.is_empty() && *l != "@HTTPERRORS@")
+            .filter(|(a, l)| *a == at && !l.is_empty() && !is_section(l))
             .map(|(_, l)| format!("    {l}\n"))
             .collect()
     };
     let sections: String = lines
         .iter()
-        .filter(|(_, l)| *l == "@HTTPERRORS@")
+        .filter(|(_, l)| is_section(l))
         .map(|(_, l)| format!("{l}\n"))
         .collect();
     format!(
