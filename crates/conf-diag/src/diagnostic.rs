@@ -105,6 +105,13 @@ impl Diagnostics {
         self.items.push(d);
     }
 
+    /// Drop what was said with `code` at `span`: a more precise diagnostic replaces it
+    /// (a keyword's general "ignored" warning, when its argument is refused).
+    pub fn supersede(&mut self, code: &str, span: Span) {
+        self.items
+            .retain(|d| !(d.code == code && d.span == Some(span)));
+    }
+
     pub fn extend(&mut self, other: Diagnostics) {
         self.items.extend(other.items);
     }

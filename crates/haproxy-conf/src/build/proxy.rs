@@ -1225,6 +1225,18 @@ impl Builder<'_> {
                 return;
             }
         };
+        if refuse.is_some() {
+            // The keyword's general warning says "ignored": this one is refused.
+            self.diags.supersede(codes::NOT_IMPLEMENTED, line.span());
+        }
+        if t.text == "spoe" && !line.words[a + 1..].iter().any(|w| w.text == "config") {
+            self.diags.push(
+                Diagnostic::error(codes::MISSING_ARG, "`filter spoe`: missing config file")
+                    .at(line.span())
+                    .help("write `filter spoe [engine NAME] config FILE`, as HAProxy requires"),
+            );
+            return;
+        }
         if let Some(why) = refuse {
             self.diags.push(
                 Diagnostic::error(
