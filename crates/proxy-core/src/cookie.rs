@@ -209,6 +209,14 @@ pub fn response(cfg: &Cookie, set_cookies: &[&str], x: Exchange<'_>) -> Response
     };
     let mine = |v: &&str| set_cookie_name(v) == cfg.name;
     let server_sets = set_cookies.iter().any(mine);
+    // The server's Set-Cookies without the persistence one.
+    let others = || -> Vec<String> {
+        set_cookies
+            .iter()
+            .filter(|v| !mine(v))
+            .map(|v| v.to_string())
+            .collect()
+    };
     match cfg.mode {
         CookieMode::Insert => {
             // The client already has it: nothing to send, unless dates need refreshing.
@@ -227,13 +235,7 @@ pub fn response(cfg: &Cookie, set_cookies: &[&str], x: Exchange<'_>) -> Response
             }
             // The server's own cookie of that name goes, unless `preserve`.
             if server_sets && !cfg.preserve {
-                out.set_cookies = Some(
-                    set_cookies
-                        .iter()
-                        .filter(|v| !mine(v))
-                        .map(|v| v.to_string())
-                        .collect(),
-                );
+                out.set_cookies = Some(others());
             } else if server_sets && cfg.preserve {
                 // The server set it itself: do not add a second one.
                 out.insert = None;
@@ -266,13 +268,7 @@ pub fn response(cfg: &Cookie, set_cookies: &[&str], x: Exchange<'_>) -> Response
         }
         CookieMode::Passive if cfg.indirect && server_sets && x.client_valid.is_some() => {
             // indirect: no cookie for a client that already has a valid one.
-            out.set_cookies = Some(
-                set_cookies
-                    .iter()
-                    .filter(|v| !mine(v))
-                    .map(|v| v.to_string())
-                    .collect(),
-            );
+            out.set_cookies = Some(others());
         }
         _ => {}
     }

@@ -13,71 +13,14 @@ use super::log::log;
 use super::{Conn, Stream};
 use proxy_core::proxy_proto::{self, Addresses, Parsed};
 use std::net::{Ipv4Addr, SocketAddr};
-use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
 use std::time::Duration;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::io::AsyncReadExt;
+use tokio::net::TcpStream;
 use tokio::sync::Semaphore;
 
-/// A client connection.
-#[derive(Debug)]
-pub enum ClientIo {
-    Tcp(TcpStream),
-    Unix(UnixStream),
-}
-
-impl AsyncRead for ClientIo {
-    fn poll_read(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &mut ReadBuf<'_>,
-    ) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            ClientIo::Tcp(s) => Pin::new(s).poll_read(cx, buf),
-            ClientIo::Unix(s) => Pin::new(s).poll_read(cx, buf),
-        }
-    }
-}
-
-impl AsyncWrite for ClientIo {
-    fn poll_write(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        buf: &[u8],
-    ) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            ClientIo::Tcp(s) => Pin::new(s).poll_write(cx, buf),
-            ClientIo::Unix(s) => Pin::new(s).poll_write(cx, buf),
-        }
-    }
-    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            ClientIo::Tcp(s) => Pin::new(s).poll_flush(cx),
-            ClientIo::Unix(s) => Pin::new(s).poll_flush(cx),
-        }
-    }
-    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
-        match self.get_mut() {
-            ClientIo::Tcp(s) => Pin::new(s).poll_shutdown(cx),
-            ClientIo::Unix(s) => Pin::new(s).poll_shutdown(cx),
-        }
-    }
-    fn poll_write_vectored(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-        bufs: &[std::io::IoSlice<'_>],
-    ) -> Poll<std::io::Result<usize>> {
-        match self.get_mut() {
-            ClientIo::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-            ClientIo::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
-        }
-    }
-    fn is_write_vectored(&self) -> bool {
-        true
-    }
-}
+/// A client connection: TCP or a unix socket, like a server connection.
+pub type ClientIo = super::connect::Stream;
 
 /// One listener's plan: where, its backlog, TLS, its bind options.
 #[derive(Debug)]

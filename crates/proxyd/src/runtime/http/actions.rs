@@ -94,6 +94,21 @@ fn set_uri(parts: &mut http::request::Parts, pq: &str) {
 
 /// Apply request actions in order; a final one decides. `pages` are the rule's proxy's
 /// error pages then the frontend's.
+/// The answer of a `deny`: the error page of its status (an `errorfile` if there is
+/// one) unless the rule gives a payload, a content type or headers of its own.
+fn denied(r: &haproxy_conf::actions::Reply, pages: &[&ErrorPages]) -> Response<Body> {
+    let mut resp = if r.payload == haproxy_conf::actions::Payload::None
+        && r.content_type.is_none()
+        && r.headers.is_empty()
+    {
+        reply::substitute(reply::own_page(r.status), pages)
+    } else {
+        reply::reply(r, pages)
+    };
+    resp.extensions_mut().insert(Denied);
+    resp
+}
+
 pub fn apply_request(
     actions: &[&HttpReqAction],
     parts: &mut http::request::Parts,
@@ -102,18 +117,7 @@ pub fn apply_request(
     for a in actions {
         match a {
             HttpReqAction::Allow => return Decision::Continue,
-            HttpReqAction::Deny(r) => {
-                let mut resp = if r.payload == haproxy_conf::actions::Payload::None
-                    && r.content_type.is_none()
-                    && r.headers.is_empty()
-                {
-                    reply::substitute(reply::own_page(r.status), pages)
-                } else {
-                    reply::reply(r, pages)
-                };
-                resp.extensions_mut().insert(Denied);
-                return Decision::Respond(resp);
-            }
+            HttpReqAction::Deny(r) => return Decision::Respond(denied(r, pages)),
             HttpReqAction::Tarpit(r) => {
                 let resp = if r.payload == haproxy_conf::actions::Payload::None
                     && r.content_type.is_none()
@@ -191,18 +195,7 @@ pub fn apply_response(
     for a in actions {
         match a {
             HttpRespAction::Allow => return None,
-            HttpRespAction::Deny(r) => {
-                let mut resp = if r.payload == haproxy_conf::actions::Payload::None
-                    && r.content_type.is_none()
-                    && r.headers.is_empty()
-                {
-                    reply::substitute(reply::own_page(r.status), pages)
-                } else {
-                    reply::reply(r, pages)
-                };
-                resp.extensions_mut().insert(Denied);
-                return Some(resp);
-            }
+            HttpRespAction::Deny(r) => return Some(denied(r, pages)),
             HttpRespAction::Header(h) => apply_headers(headers, h),
             HttpRespAction::SetStatus {
                 status: s,
