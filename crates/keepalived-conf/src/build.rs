@@ -2,7 +2,7 @@
 //! and the walk goes on, so one run shows them all.
 
 use crate::codes;
-use crate::keywords::{self, Keyword, Status};
+use crate::keywords::{self, Empty, Keyword, Status};
 use crate::lexer::Word;
 use crate::model::*;
 use crate::syntax::Node;
@@ -70,10 +70,17 @@ impl<'d> Builder<'d> {
         self.config
     }
 
-    /// Look a keyword up; report unknown and unsupported ones. None = skip the node.
+    /// Look a keyword up; report unknown and unsupported ones, and a missing value where
+    /// keepalived does not simply stop at it (see [`Empty`]). None = skip the node.
     fn known(&mut self, table: &[Keyword], n: &Node, place: &str) -> Option<Keyword> {
         let word = &n.keyword;
-        match keywords::lookup(table, &word.text) {
+        let found = keywords::lookup(table, &word.text);
+        if let Some(k) = found {
+            if self.empty_value(k, n) {
+                return None;
+            }
+        }
+        match found {
             Some(k) if k.status == Status::Supported => Some(k),
             Some(k) if k.status == Status::Ignored => {
                 self.diags.push(
@@ -89,6 +96,7 @@ impl<'d> Builder<'d> {
             Some(Keyword {
                 status: Status::Refused(why),
                 name,
+                ..
             }) => {
                 self.diags.push(
                     Diagnostic::error(
@@ -137,6 +145,38 @@ impl<'d> Builder<'d> {
                 None
             }
         }
+    }
+
+    /// A keyword written without its value, where the registry says what keepalived does
+    /// then; true = reported here, skip the line.
+    fn empty_value(&mut self, k: Keyword, n: &Node) -> bool {
+        if !n.args.is_empty() || n.block.is_some() {
+            return false;
+        }
+        let name = k.name;
+        let d = match k.empty {
+            Empty::Checked => return false,
+            Empty::Stops(form) => Diagnostic::error(
+                codes::MISSING_ARG,
+                format!("`{name}` is missing its value"),
+            )
+            .label("keepalived stops reading the configuration here")
+            .help(format!("write `{form}`, or remove the line")),
+            Empty::Warns(form) => Diagnostic::warning(
+                codes::VALUE_MISSING,
+                format!("`{name}` has no value; the line is ignored"),
+            )
+            .label("keepalived reports it and ignores the line too")
+            .help(format!("ignored: write `{form}`, or remove the line")),
+            Empty::Silent(form) => Diagnostic::warning(
+                codes::VALUE_EMPTY,
+                format!("`{name}` has no value; the line is ignored"),
+            )
+            .label("keepalived ignores it without a word")
+            .help(format!("ignored: write `{form}`, or remove the line")),
+        };
+        self.diags.push(d.at(n.keyword.span));
+        true
     }
 
     /// The n-th argument, or a "missing parameter" error.
@@ -316,13 +356,53 @@ impl<'d> Builder<'d> {
         Some(a)
     }
 
+    /// A script keyword's value (LVS scripts): an empty command (`""`) is a missing one.
+    fn script_line(&mut self, n: &Node) -> Option<(Command, Vec<String>)> {
+        match self.script_value(n) {
+            ScriptValue::Cmd(cmd, rest) => Some((cmd, rest)),
+            ScriptValue::Empty(span) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::MISSING_ARG,
+                        format!("`{}` is missing its command", n.keyword.text),
+                    )
+                    .at(span)
+                    .help(format!(
+                        "write `{} \"/path/to/script args\"`",
+                        n.keyword.text
+                    )),
+                );
+                None
+            }
+            ScriptValue::Bad => None,
+        }
+    }
+
+    /// An empty command (`notify_master ""`): keepalived ignores the line without a word.
+    fn empty_command(&mut self, n: &Node, span: Span) {
+        self.diags.push(
+            Diagnostic::warning(
+                codes::VALUE_EMPTY,
+                format!("`{}` has an empty command; the line is ignored", n.keyword.text),
+            )
+            .at(span)
+            .label("keepalived ignores it without a word")
+            .help(format!(
+                "ignored: write `{} \"/path/to/script args\"`, or remove the line",
+                n.keyword.text
+            )),
+        );
+    }
+
     /// A script keyword's value, split as keepalived splits it: the arguments' text is cut
     /// into words (both quote characters group, backslashes escape), the first word is the
-    /// command, and that is cut again into the program and its arguments. Returns the
+    /// command, and that is cut again into the program and its arguments. Gives the
     /// command and the words after it.
-    fn script_line(&mut self, n: &Node) -> Option<(Command, Vec<String>)> {
+    fn script_value(&mut self, n: &Node) -> ScriptValue {
         self.no_block(n);
-        self.arg(n, 0, "command")?;
+        if self.arg(n, 0, "command").is_none() {
+            return ScriptValue::Bad;
+        }
         let span = n.args[0].span.to(n.args[n.args.len() - 1].span);
         let text = values::raw_args(&n.args);
         let unterminated = |q: values::Unterminated, what: &str| {
@@ -355,37 +435,29 @@ impl<'d> Builder<'d> {
             Ok(w) => w,
             Err(q) => {
                 self.diags.push(unterminated(q, "the line"));
-                return None;
+                return ScriptValue::Bad;
             }
         };
         if words.is_empty() || words[0].is_empty() {
-            self.diags.push(
-                Diagnostic::error(
-                    codes::MISSING_ARG,
-                    format!("`{}` is missing its command", n.keyword.text),
-                )
-                .at(span)
-                .help(format!(
-                    "write `{} \"/path/to/script args\"`",
-                    n.keyword.text
-                )),
-            );
-            return None;
+            return ScriptValue::Empty(span);
         }
         let rest = words.split_off(1);
         match values::command_from(&words[0], span) {
-            Ok(cmd) => Some((cmd, rest)),
+            Ok(cmd) => ScriptValue::Cmd(cmd, rest),
             Err(q) => {
                 self.diags.push(unterminated(q, "the command"));
-                None
+                ScriptValue::Bad
             }
         }
     }
 
     /// vrrp_script's `script`: keepalived runs the first word only (quote the whole command
     /// to pass arguments); anything after it is dropped, as keepalived drops it.
-    fn check_command(&mut self, n: &Node) -> Option<Command> {
-        let (cmd, rest) = self.script_line(n)?;
+    fn check_command(&mut self, n: &Node) -> ScriptValue {
+        let (cmd, rest) = match self.script_value(n) {
+            ScriptValue::Cmd(cmd, rest) => (cmd, rest),
+            other => return other,
+        };
         if !rest.is_empty() {
             self.diags.push(
                 Diagnostic::warning(
@@ -406,23 +478,34 @@ impl<'d> Builder<'d> {
                 )),
             );
         }
-        Some(cmd)
+        ScriptValue::Cmd(cmd, Vec::new())
     }
 
-    /// notify scripts: `KEYWORD COMMAND [USER [GROUP]]`.
-    fn notify_command(&mut self, n: &Node) -> Option<Command> {
-        let (mut cmd, rest) = self.script_line(n)?;
-        if let Some(user) = rest.first() {
-            cmd.user = Some(UserGroup {
-                user: user.clone(),
-                group: rest.get(1).cloned(),
-            });
+    /// notify scripts: `KEYWORD COMMAND [USER [GROUP]]`. Err: nothing to set (an empty
+    /// command is ignored, so an earlier line stays).
+    fn notify_command(&mut self, n: &Node) -> Result<Option<Command>, ()> {
+        match self.script_value(n) {
+            ScriptValue::Cmd(mut cmd, rest) => {
+                if let Some(user) = rest.first() {
+                    cmd.user = Some(UserGroup {
+                        user: user.clone(),
+                        group: rest.get(1).cloned(),
+                    });
+                }
+                Ok(Some(cmd))
+            }
+            ScriptValue::Empty(span) => {
+                self.empty_command(n, span);
+                Err(())
+            }
+            ScriptValue::Bad => Ok(None),
         }
-        Some(cmd)
     }
 
     fn notify(&mut self, n: &Node, into: &mut NotifyScripts) {
-        let cmd = self.notify_command(n);
+        let Ok(cmd) = self.notify_command(n) else {
+            return;
+        };
         match n.keyword.text.as_str() {
             "notify_master" => into.master = cmd,
             "notify_backup" => into.backup = cmd,
@@ -514,7 +597,9 @@ impl<'d> Builder<'d> {
                     }
                 }
                 "notify_fifo_script" | "vrrp_notify_fifo_script" => {
-                    let cmd = self.notify_command(c);
+                    let Ok(cmd) = self.notify_command(c) else {
+                        continue;
+                    };
                     let name = kw.name.trim_end_matches("_script");
                     let slot = self.fifo_slot(name);
                     match slot {
@@ -663,16 +748,32 @@ impl<'d> Builder<'d> {
             user: None,
             init_fail: false,
         };
+        // A `script` line with a command (even one that does not parse), and one without.
         let mut script_line = false;
+        let mut empty_script_line: Option<Span> = None;
         for c in n.children() {
+            if c.keyword.text == "script" && c.args.is_empty() {
+                empty_script_line = Some(c.keyword.span);
+            }
             let Some(kw) = self.known(keywords::SCRIPT, c, "in `vrrp_script`") else {
                 continue;
             };
             match kw.name {
-                "script" => {
-                    script_line = true;
-                    sc.script = self.check_command(c);
-                }
+                "script" => match self.check_command(c) {
+                    ScriptValue::Cmd(cmd, _) => {
+                        script_line = true;
+                        sc.script = Some(cmd);
+                    }
+                    // An empty command (`script ""`) is ignored, as keepalived ignores it.
+                    ScriptValue::Empty(span) => {
+                        self.empty_command(c, span);
+                        empty_script_line = Some(c.keyword.span);
+                    }
+                    ScriptValue::Bad => {
+                        script_line = true;
+                        sc.script = None;
+                    }
+                },
                 "interval" => {
                     if let Some(v) = self.int(c, 1, 86400) {
                         sc.interval = v as u32;
@@ -708,13 +809,21 @@ impl<'d> Builder<'d> {
             sc.timeout = sc.interval;
         }
         if !script_line {
-            self.diags.push(
-                Diagnostic::error(
+            let d = match empty_script_line {
+                None => Diagnostic::error(
                     codes::MISSING_SETTING,
                     format!("vrrp_script `{}` has no `script` line", sc.name),
+                ),
+                Some(line) => Diagnostic::error(
+                    codes::MISSING_SETTING,
+                    format!("vrrp_script `{}` has no script to run", sc.name),
                 )
-                .at(n.keyword.span.to(span))
-                .help("add e.g. `script \"/usr/bin/killall -0 haproxy\"` inside the block"),
+                .note(Some(line), "its `script` line has no command"),
+            };
+            self.diags.push(
+                d.at(n.keyword.span.to(span)).help(
+                    "add e.g. `script \"/usr/bin/killall -0 haproxy\"` inside the block; keepalived drops a vrrp_script without one",
+                ),
             );
         }
         if let Some(prev) = self.config.scripts.iter().find(|s| s.name == sc.name) {
@@ -1801,6 +1910,16 @@ impl<'d> Builder<'d> {
         }
         self.config.sync_groups.push(sg);
     }
+}
+
+/// A script keyword's value.
+enum ScriptValue {
+    /// The command and the words after it.
+    Cmd(Command, Vec<String>),
+    /// An empty command (`""`), not reported yet: keepalived's reaction depends on the keyword.
+    Empty(Span),
+    /// A problem, already reported.
+    Bad,
 }
 
 impl Node {
