@@ -14,6 +14,10 @@ mod lvs;
 pub struct Builder<'d> {
     pub diags: &'d mut Diagnostics,
     pub config: Config,
+    /// The keyword of the last line of the configuration (the last node in file order),
+    /// and whether that line is at the top level: a block keyword written there without
+    /// `{` has nothing left to swallow (see [`Builder::needs_block`]).
+    last_line: Option<(Span, bool)>,
 }
 
 impl<'d> Builder<'d> {
@@ -21,10 +25,18 @@ impl<'d> Builder<'d> {
         Builder {
             diags,
             config: Config::default(),
+            last_line: None,
         }
     }
 
     pub fn build(mut self, nodes: &[Node]) -> Config {
+        self.last_line = nodes.last().map(|top| {
+            let mut n = top;
+            while let Some(c) = n.children().last() {
+                n = c;
+            }
+            (n.keyword.span, std::ptr::eq(n, top))
+        });
         // global_defs first: instance defaults (version, garp timings) come from it
         // wherever it stands in the file.
         for n in nodes.iter().filter(|n| n.keyword.text == "global_defs") {
@@ -224,30 +236,69 @@ impl<'d> Builder<'d> {
         }
     }
 
-    fn needs_block(&mut self, n: &Node) -> bool {
-        if n.block.is_none() {
-            self.diags.push(
-                Diagnostic::error(
-                    codes::NEEDS_BLOCK,
-                    format!("`{}` needs a `{{ … }}` block", n.keyword.text),
-                )
-                .at(n.head_span())
-                .label("no block follows")
-                .help(format!(
-                    "write `{} {{` and close it with `}}`",
-                    n.head_text()
-                )),
-            );
-            return false;
+    /// Whether `n` is the last line of the configuration (nothing follows but `}`s).
+    fn is_last_line(&self, n: &Node) -> bool {
+        self.last_line.is_some_and(|(span, _)| span == n.keyword.span)
+    }
+
+    /// A block keyword's `{ … }`. True: read `n.children()` (empty without a block).
+    ///
+    /// `list`: a list of entries (`virtual_ipaddress`, `track_script`, ...). keepalived reads
+    /// a list keyword written without `{` as a list running to the next `}` (the one meant
+    /// to close the enclosing block, which then runs on), so it swallows what follows; only
+    /// as the last line of the configuration does it read just an empty list (`-t` exits 0).
+    /// The same holds for any block keyword on the last line at the top level. A section
+    /// (`authentication`) inside a block needs its `{`.
+    fn needs_block(&mut self, n: &Node, list: bool) -> bool {
+        if n.block.is_some() {
+            return true;
         }
-        true
+        let kw = &n.keyword.text;
+        let at_end = self.last_line.filter(|(span, _)| *span == n.keyword.span);
+        if let Some((_, top)) = at_end.filter(|(_, top)| list || *top) {
+            let mut d = Diagnostic::warning(
+                codes::BARE_BLOCK,
+                format!("`{kw}` has no `{{ … }}` block; it is read as an empty block"),
+            )
+            .at(n.head_span())
+            .label("no block follows");
+            if !top {
+                d = d.note(
+                    None,
+                    format!("keepalived takes the `}}` below as the end of `{kw}`, so the enclosing block ends with the file"),
+                );
+            }
+            self.diags.push(d.help(format!(
+                "write `{} {{`, its entries and `}}`, or remove the line",
+                n.head_text()
+            )));
+            return true;
+        }
+        let mut d = Diagnostic::error(
+            codes::NEEDS_BLOCK,
+            format!("`{kw}` needs a `{{ … }}` block"),
+        )
+        .at(n.head_span())
+        .label("no block follows")
+        .help(format!(
+            "write `{} {{` and close it with `}}`",
+            n.head_text()
+        ));
+        if list {
+            d = d.note(
+                None,
+                "without `{`, keepalived reads the lines that follow, up to the next `}`, as its entries (and that `}` then no longer closes the enclosing block)",
+            );
+        }
+        self.diags.push(d);
+        false
     }
 
     /// `keyword NAME {`: the name, once the block is known to be there.
     fn named_block(&mut self, n: &Node) -> Option<(String, Span)> {
         let named = self.block_name(n)?;
         self.no_extra(n, 1);
-        self.needs_block(n).then_some(named)
+        self.needs_block(n, false).then_some(named)
     }
 
     fn block_name(&mut self, n: &Node) -> Option<(String, Span)> {
@@ -535,7 +586,7 @@ impl<'d> Builder<'d> {
 
     fn global_defs(&mut self, n: &Node) {
         self.no_extra(n, 0);
-        if !self.needs_block(n) {
+        if !self.needs_block(n, false) {
             return;
         }
         for c in n.children() {
@@ -998,7 +1049,18 @@ impl<'d> Builder<'d> {
         let mut auth_span: Option<Span> = None;
         let mut native_ipv6 = false;
         let mut state_span: Option<Span> = None;
+        // The first keyword that asks for unicast, and `vmac_xmit_base` (vrrpd ignores it,
+        // keepalived checks it).
+        let mut unicast_kw: Option<Span> = None;
+        let mut ttl_span: Option<Span> = None;
+        let mut vmac_xmit_base: Option<Span> = None;
         for c in n.children() {
+            if self.lists_nothing(c) {
+                continue;
+            }
+            if c.keyword.text == "vmac_xmit_base" {
+                vmac_xmit_base = Some(c.keyword.span);
+            }
             let kw = self.known(keywords::INSTANCE, c, "in `vrrp_instance`");
             if c.keyword.text == "virtual_rules" {
                 let r = self.rules_block(c);
@@ -1087,6 +1149,7 @@ impl<'d> Builder<'d> {
                 "track_interface" => vi.track_interfaces.extend(self.track_list(c)),
                 "track_process" => vi.track_processes.extend(self.track_list(c)),
                 "unicast_src_ip" => {
+                    unicast_kw.get_or_insert(c.keyword.span);
                     self.no_block(c);
                     if let Some(w) = self.arg(c, 0, "address").cloned() {
                         vi.unicast_src_ip = values::ip(self.diags, "unicast_src_ip", &w);
@@ -1102,7 +1165,8 @@ impl<'d> Builder<'d> {
                 }
                 "unicast_peer" => {
                     self.no_extra(c, 0);
-                    if self.needs_block(c) {
+                    unicast_kw.get_or_insert(c.keyword.span);
+                    if self.needs_block(c, true) {
                         for p in c.children() {
                             if let Some(a) = values::ip(self.diags, "unicast_peer", &p.keyword) {
                                 vi.unicast_peers.push(a);
@@ -1152,16 +1216,21 @@ impl<'d> Builder<'d> {
                 }
                 "dont_track_primary" => vi.dont_track_primary = self.flag(c),
                 "strict_mode" => vi.strict_mode = self.opt_bool(c),
-                "check_unicast_src" => vi.check_unicast_src = self.flag(c),
+                "check_unicast_src" => {
+                    unicast_kw.get_or_insert(c.keyword.span);
+                    vi.check_unicast_src = self.flag(c);
+                }
                 "skip_check_adv_addr" => vi.skip_check_adv_addr = self.flag(c),
                 "lower_prio_no_advert" => vi.lower_prio_no_advert = self.opt_bool(c),
                 "higher_prio_send_advert" => vi.higher_prio_send_advert = self.opt_bool(c),
                 "unicast_ttl" => {
                     if let Some(v) = self.int(c, 1, 255) {
                         vi.unicast_ttl = Some(v as u8);
+                        ttl_span = c.args.first().map(|w| w.span);
                     }
                 }
                 "old_unicast_checksum" => {
+                    unicast_kw.get_or_insert(c.keyword.span);
                     self.no_block(c);
                     self.no_extra(c, 1);
                     // `never` only turns off recognising old checksums in received adverts,
@@ -1176,8 +1245,90 @@ impl<'d> Builder<'d> {
         if native_ipv6 {
             vi.ipv6 = true;
         }
+        self.unicast_without_peers(&vi, unicast_kw, ttl_span);
+        if let (Some(at), None) = (vmac_xmit_base, &vi.use_vmac) {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::VMAC_ONLY,
+                    format!(
+                        "vrrp_instance `{}`: `vmac_xmit_base` is only valid with `use_vmac`",
+                        vi.name
+                    ),
+                )
+                .at(at)
+                .label("keepalived reports it too")
+                .help("add `use_vmac`, or remove `vmac_xmit_base`"),
+            );
+        }
         self.finish_instance(&mut vi, advert_word, version_span, auth_span, state_span);
         self.config.instances.push(vi);
+    }
+
+    /// keepalived sends multicast adverts when an instance has no unicast peer, and reports
+    /// the unicast keywords that then mean nothing (`unicast_fault_no_peer` is not one).
+    fn unicast_without_peers(
+        &mut self,
+        vi: &VrrpInstance,
+        unicast_kw: Option<Span>,
+        ttl: Option<Span>,
+    ) {
+        if !vi.unicast_peers.is_empty() {
+            return;
+        }
+        if let Some(at) = unicast_kw {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::UNICAST_NO_PEER,
+                    format!(
+                        "vrrp_instance `{}` uses a unicast keyword but has no unicast peer: its adverts are multicast",
+                        vi.name
+                    ),
+                )
+                .at(at)
+                .label("no `unicast_peer` to send to")
+                .help("add `unicast_peer { ADDRESS }` with the other nodes' addresses, or remove this line (keepalived calls this usage deprecated)"),
+            );
+        }
+        if let Some(at) = ttl {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::UNICAST_NO_PEER,
+                    format!(
+                        "vrrp_instance `{}`: `unicast_ttl` without unicast peers is ignored",
+                        vi.name
+                    ),
+                )
+                .at(at)
+                .label("multicast adverts are sent with TTL 255")
+                .help("add `unicast_peer { ADDRESS }`, or remove `unicast_ttl`"),
+            );
+        }
+    }
+
+    /// `track_file` / `track_bfd` listing nothing (`track_file { }`, or written bare as the
+    /// last line): nothing is tracked, so vrrpd can run it; keepalived accepts it (`-t` 0).
+    /// True = reported here, skip the line.
+    fn lists_nothing(&mut self, c: &Node) -> bool {
+        let empty = c.args.is_empty()
+            && c.children().is_empty()
+            && (c.block.is_some() || self.is_last_line(c));
+        if !empty || !matches!(c.keyword.text.as_str(), "track_file" | "track_bfd") {
+            return false;
+        }
+        self.needs_block(c, true);
+        self.diags.push(
+            Diagnostic::warning(
+                codes::UNSUPPORTED,
+                format!(
+                    "`{}` lists nothing, ignored (vrrpd could not track one)",
+                    c.keyword.text
+                ),
+            )
+            .at(c.keyword.span)
+            .label("nothing to track")
+            .help("remove it"),
+        );
+        true
     }
 
     /// Derived values that depend on several keywords, whatever their order.
@@ -1494,7 +1645,7 @@ impl<'d> Builder<'d> {
 
     fn authentication(&mut self, n: &Node) -> Option<Auth> {
         self.no_extra(n, 0);
-        if !self.needs_block(n) {
+        if !self.needs_block(n, false) {
             return None;
         }
         let mut auth_type: Option<(AuthType, Span)> = None;
@@ -1576,7 +1727,7 @@ impl<'d> Builder<'d> {
     fn vips(&mut self, n: &Node) -> Vec<VirtualIp> {
         self.no_extra(n, 0);
         let mut out = Vec::new();
-        if !self.needs_block(n) {
+        if !self.needs_block(n, true) {
             return out;
         }
         for c in n.children() {
@@ -1684,7 +1835,7 @@ impl<'d> Builder<'d> {
     fn track_list(&mut self, n: &Node) -> Vec<TrackRef> {
         self.no_extra(n, 0);
         let mut out = Vec::new();
-        if !self.needs_block(n) {
+        if !self.needs_block(n, true) {
             return out;
         }
         for c in n.children() {
@@ -1741,7 +1892,7 @@ impl<'d> Builder<'d> {
     fn routes_block(&mut self, n: &Node, virtual_routes: bool) -> Vec<VirtualRoute> {
         self.no_extra(n, 0);
         let mut out = Vec::new();
-        if !self.needs_block(n) {
+        if !self.needs_block(n, true) {
             return out;
         }
         for r in n.children() {
@@ -1797,7 +1948,7 @@ impl<'d> Builder<'d> {
     fn rules_block(&mut self, n: &Node) -> Vec<IpRule> {
         self.no_extra(n, 0);
         let mut out = Vec::new();
-        if !self.needs_block(n) {
+        if !self.needs_block(n, true) {
             return out;
         }
         for r in n.children() {
@@ -1860,29 +2011,62 @@ impl<'d> Builder<'d> {
             smtp_alert: false,
             tracking_weight: false,
         };
+        let mut group_at: Option<Span> = None;
         for c in n.children() {
+            if self.lists_nothing(c) {
+                continue;
+            }
             let Some(kw) = self.known(keywords::SYNC_GROUP, c, "in `vrrp_sync_group`") else {
                 continue;
             };
             match kw.name {
                 "group" => {
                     self.no_extra(c, 0);
-                    if self.needs_block(c) {
-                        for m in c.children() {
+                    // keepalived takes the first list with members; it reports a later
+                    // `group` (and ignores it), and an empty one.
+                    if let Some(first) = group_at {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::DUPLICATE,
+                                format!("vrrp_sync_group `{}` has a second `group` list, ignored", sg.name),
+                            )
+                            .at(c.keyword.span)
+                            .label("keepalived reports it and ignores it too")
+                            .note(Some(first), "the members are listed here")
+                            .help("list every member in the one `group { }` block"),
+                        );
+                        continue;
+                    }
+                    if !self.needs_block(c, true) {
+                        continue;
+                    }
+                    if c.children().is_empty() {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::EMPTY_BLOCK,
+                                format!("vrrp_sync_group `{}`: `group` lists no instance", sg.name),
+                            )
+                            .at(c.keyword.span)
+                            .label("empty")
+                            .help("name the vrrp_instances of the group inside the block, one per line"),
+                        );
+                        continue;
+                    }
+                    group_at = Some(c.keyword.span);
+                    for m in c.children() {
+                        sg.members.push(TrackRef {
+                            name: m.keyword.text.clone(),
+                            weight: None,
+                            reverse: false,
+                            span: m.keyword.span,
+                        });
+                        for extra in &m.args {
                             sg.members.push(TrackRef {
-                                name: m.keyword.text.clone(),
+                                name: extra.text.clone(),
                                 weight: None,
                                 reverse: false,
-                                span: m.keyword.span,
+                                span: extra.span,
                             });
-                            for extra in &m.args {
-                                sg.members.push(TrackRef {
-                                    name: extra.text.clone(),
-                                    weight: None,
-                                    reverse: false,
-                                    span: extra.span,
-                                });
-                            }
                         }
                     }
                 }
