@@ -951,7 +951,25 @@ impl<'d> Builder<'d> {
                         );
                     }
                 }
-                "param_match" => tp.param_match = self.string(c),
+                "param_match" => {
+                    self.no_block(c);
+                    self.no_extra(c, 1);
+                    match c.args.first().map(|w| (w.text.as_str(), w.span)) {
+                        None => tp.param_match = Some(ParamMatch::Exact),
+                        Some(("initial", _)) => tp.param_match = Some(ParamMatch::Initial),
+                        Some(("partial", _)) => tp.param_match = Some(ParamMatch::Partial),
+                        // keepalived reports it and ignores the line.
+                        Some((other, at)) => self.diags.push(
+                            Diagnostic::warning(
+                                codes::BAD_VALUE,
+                                format!("unknown `param_match` type `{other}`, ignored"),
+                            )
+                            .at(at)
+                            .label("expected initial or partial")
+                            .help("write `param_match initial`, `param_match partial`, or `param_match` alone (the parameters exactly as written)"),
+                        ),
+                    }
+                }
                 "weight" => {
                     if let Some((w, rev)) = self.weight(c) {
                         tp.weight = w;
