@@ -1330,21 +1330,30 @@ impl<'d> Builder<'d> {
         let empty = c.args.is_empty()
             && c.children().is_empty()
             && (c.block.is_some() || self.is_last_line(c));
-        if !empty || !matches!(c.keyword.text.as_str(), "track_file" | "track_bfd") {
+        let what = match c.keyword.text.as_str() {
+            "track_file" => "vrrpd has no file tracker",
+            "track_bfd" => "vrrpd has no BFD",
+            _ => return false,
+        };
+        if !empty {
             return false;
         }
-        self.needs_block(c, true);
+        let label = if c.block.is_some() {
+            "empty block"
+        } else {
+            "no `{ … }` block: as the last line, keepalived reads an empty list"
+        };
         self.diags.push(
             Diagnostic::warning(
                 codes::UNSUPPORTED,
-                format!(
-                    "`{}` lists nothing, ignored (vrrpd could not track one)",
-                    c.keyword.text
-                ),
+                format!("`{}` lists nothing, ignored", c.keyword.text),
             )
             .at(c.keyword.span)
-            .label("nothing to track")
-            .help("remove it"),
+            .label(label)
+            .help(format!(
+                "remove it ({what}: a `{}` with entries is refused)",
+                c.keyword.text
+            )),
         );
         true
     }
@@ -2321,6 +2330,174 @@ mod tests {
         ] {
             assert_eq!(code(&load(text).diags, false), want, "{text}");
         }
+    }
+
+    /// What keepalived 2.2.7 does with a keyword written without its value (cases 246-).
+    #[test]
+    fn keywords_without_their_value_like_keepalived() {
+        use crate::compat::config_test_exit_code as code;
+        let inst = "vrrp_instance VI {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n";
+        let global = |body: &str| load(&format!("global_defs {{\n{body}\n}}\n{inst}"));
+        // Reported and ignored (exit 5): the setting stays as it was.
+        for kw in [
+            "router_id",
+            "notification_email_from",
+            "script_user",
+            "default_interface",
+            "vrrp_notify_fifo",
+            "notify_fifo_script",
+            "vrrp_priority",
+            "snmp_socket",
+        ] {
+            let l = global(kw);
+            assert!(l.diags.has_code(crate::codes::VALUE_MISSING), "{kw}");
+            assert!(!l.has_errors(), "{kw}: {:?}", l.diags);
+            assert_eq!(code(&l.diags, false), 5, "{kw}");
+        }
+        let l = global(" router_id lb1\n router_id");
+        assert_eq!(l.config.global.router_id.as_deref(), Some("lb1"));
+        // Silent (exit 0), with vrrpd's own warning.
+        let l = global(" smtp_helo_name");
+        assert!(l.diags.has_code(crate::codes::VALUE_EMPTY));
+        assert_eq!(l.config.global.smtp_helo_name, None);
+        assert_eq!(code(&l.diags, false), 0);
+        // A missing parameter for keywords vrrpd ignores (exit 2).
+        for kw in ["checker_process_name", "vrrp_process_name", "nftables_priority"] {
+            assert_eq!(code(&global(kw).diags, false), 2, "{kw}");
+        }
+        for kw in ["debug", "lvs_sync_daemon_interface", "notify_master_rx_lower_pri"] {
+            assert_eq!(code(&instance(kw).diags, false), 2, "{kw}");
+        }
+        let l = instance(" kernel_rx_buf_size\n virtual_ipaddress {\n 10.0.0.1\n }");
+        assert_eq!(code(&l.diags, false), 5);
+        // A keyword that needs its value everywhere still stops (exit 2).
+        assert_eq!(code(&global(" smtp_connect_timeout").diags, false), 2);
+        // At the top level: reported and ignored, so a bare net_namespace is not refused.
+        let l = load(&format!("net_namespace\n{inst}"));
+        assert!(!l.has_errors(), "{:?}", l.diags);
+        assert_eq!(code(&l.diags, false), 5);
+    }
+
+    #[test]
+    fn empty_script_commands_are_ignored() {
+        use crate::compat::config_test_exit_code as code;
+        let track = "vrrp_instance VI {\n interface eth0\n virtual_router_id 5\n notify_master /bin/true\n notify_master \"\"\n track_script {\n chk\n }\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n";
+        let script = |lines: &str| load(&format!("vrrp_script chk {{\n{lines}\n}}\n{track}"));
+        // `script` alone, or `script ""`: no script, so the vrrp_script is dropped (exit 5).
+        for lines in [" script", " script \"\""] {
+            let l = script(lines);
+            assert!(l.diags.has_code(crate::codes::MISSING_SETTING), "{lines}");
+            assert!(l.diags.has_code(crate::codes::VALUE_EMPTY), "{lines}");
+            assert_eq!(code(&l.diags, false), 5, "{lines}");
+        }
+        // Next to a command, in either order, the empty line is ignored.
+        for lines in [" script /bin/true\n script", " script\n script /bin/true"] {
+            let l = script(lines);
+            let cmd = l.config.script("chk").and_then(|s| s.script.clone());
+            assert_eq!(cmd.map(|c| c.argv), Some(vec!["/bin/true".to_string()]));
+            assert_eq!(code(&l.diags, false), 0, "{lines}: {:?}", l.diags);
+        }
+        // `notify_master ""` leaves the earlier notify_master in place.
+        let l = script(" script /bin/true");
+        let m = l.config.instances[0].notify.master.clone();
+        assert_eq!(m.map(|c| c.raw), Some("/bin/true".to_string()));
+    }
+
+    #[test]
+    fn bare_block_keywords_like_keepalived() {
+        use crate::compat::config_test_exit_code as code;
+        let head = "vrrp_instance VI {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n";
+        let w = "vrrp_instance W {\n interface eth0\n virtual_router_id 6\n virtual_ipaddress {\n 10.0.0.2\n }\n}\n";
+        // The last line of the file: an empty list, exit 0.
+        for kw in [
+            "virtual_ipaddress",
+            "virtual_ipaddress_excluded",
+            "virtual_routes",
+            "virtual_rules",
+            "track_script",
+            "track_interface",
+            "track_process",
+            "track_file",
+            "track_bfd",
+        ] {
+            let l = load(&format!("{head} {kw}\n}}\n"));
+            assert!(!l.has_errors(), "{kw}: {:?}", l.diags);
+            assert_eq!(code(&l.diags, false), 0, "{kw}: {:?}", l.diags);
+            assert_eq!(l.config.instances[0].vips.len(), 1, "{kw}");
+            // Anywhere else keepalived swallows what follows: an error (track_file and
+            // track_bfd are refused before that).
+            let l = load(&format!("{head} {kw}\n}}\n{w}"));
+            assert!(l.has_errors(), "{kw}");
+            assert_eq!(code(&l.diags, false), 5, "{kw}");
+        }
+        // A section inside a block needs its `{` even there.
+        let l = load(&format!("{head} authentication\n}}\n"));
+        assert!(l.diags.has_code(crate::codes::NEEDS_BLOCK));
+        // A top-level block keyword on the last line is empty.
+        let l = load(&format!("{head}}}\nglobal_defs\n"));
+        assert_eq!(code(&l.diags, false), 0, "{:?}", l.diags);
+        // An empty track_file / track_bfd tracks nothing: not refused.
+        let l = load(&format!("{head} track_file {{\n }}\n track_bfd {{\n }}\n}}\n"));
+        assert_eq!(code(&l.diags, false), 0, "{:?}", l.diags);
+        let l = load(&format!("{head} track_file {{\n f\n }}\n}}\n"));
+        assert!(l.diags.has_code(crate::codes::REFUSED));
+    }
+
+    #[test]
+    fn unicast_keywords_without_peers_and_vmac_xmit_base() {
+        use crate::compat::config_test_exit_code as code;
+        let vip = "\n virtual_ipaddress {\n 10.0.0.1\n }";
+        for kw in [
+            "check_unicast_src",
+            "old_unicast_checksum",
+            "unicast_src_ip 10.0.0.5",
+            "unicast_ttl 10",
+            "unicast_peer {\n }",
+        ] {
+            let l = instance(&format!(" {kw}{vip}"));
+            assert!(l.diags.has_code(crate::codes::UNICAST_NO_PEER), "{kw}");
+            assert_eq!(code(&l.diags, false), 5, "{kw}");
+            let l = instance(&format!(" {kw}\n unicast_peer {{\n 10.0.0.2\n }}{vip}"));
+            assert!(l.diags.is_empty(), "{kw}: {:?}", l.diags);
+        }
+        let l = instance(&format!(" unicast_fault_no_peer{vip}"));
+        assert!(l.diags.is_empty(), "{:?}", l.diags);
+        let l = instance(&format!(" vmac_xmit_base{vip}"));
+        assert!(l.diags.has_code(crate::codes::VMAC_ONLY));
+        assert_eq!(code(&l.diags, false), 5);
+        let l = instance(&format!(" vmac_xmit_base\n use_vmac{vip}"));
+        assert!(!l.diags.has_code(crate::codes::VMAC_ONLY));
+        assert_eq!(code(&l.diags, false), 0);
+    }
+
+    #[test]
+    fn sync_group_lists_and_track_process_values() {
+        use crate::compat::config_test_exit_code as code;
+        use crate::model::ParamMatch;
+        let two = "vrrp_instance A {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 6\n virtual_ipaddress {\n 10.0.0.2\n }\n}\n";
+        let l = load(&format!(
+            "{two}vrrp_sync_group G {{\n group {{\n A\n }}\n group {{\n B\n }}\n}}\n"
+        ));
+        assert!(l.diags.has_code(crate::codes::DUPLICATE));
+        assert_eq!(l.config.sync_groups[0].members.len(), 1);
+        let l = load(&format!(
+            "{two}vrrp_sync_group G {{\n group {{\n }}\n group {{\n A\n B\n }}\n}}\n"
+        ));
+        assert!(l.diags.has_code(crate::codes::EMPTY_BLOCK));
+        assert_eq!(l.config.sync_groups[0].members.len(), 2);
+        assert_eq!(code(&l.diags, false), 5);
+        let tp = |line: &str| load(&format!("vrrp_track_process p {{\n process sshd\n {line}\n}}\n"));
+        let l = tp("param_match");
+        assert_eq!(l.config.track_processes[0].param_match, Some(ParamMatch::Exact));
+        assert_eq!(code(&l.diags, false), 0);
+        let l = tp("param_match initial");
+        assert_eq!(l.config.track_processes[0].param_match, Some(ParamMatch::Initial));
+        let l = tp("param_match exact");
+        assert_eq!(l.config.track_processes[0].param_match, None);
+        assert_eq!(code(&l.diags, false), 5);
+        let l = tp("weight");
+        assert!(l.diags.has_code(crate::codes::VALUE_MISSING));
+        assert_eq!(code(&l.diags, false), 5);
     }
 
     #[test]

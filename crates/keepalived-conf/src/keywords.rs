@@ -334,3 +334,24 @@ pub fn markdown() -> String {
     }
     o
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The form written in a diagnostic's help starts with the keyword itself.
+    #[test]
+    fn empty_value_forms_name_their_keyword() {
+        for (block, table) in TABLES {
+            for k in table.iter() {
+                if let Empty::Stops(form) | Empty::Warns(form) | Empty::Silent(form) = k.empty {
+                    assert!(
+                        form.starts_with(&format!("{} ", k.name)),
+                        "{block} `{}`: {form}",
+                        k.name
+                    );
+                }
+            }
+        }
+    }
+}
