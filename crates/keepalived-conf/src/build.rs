@@ -168,12 +168,11 @@ impl<'d> Builder<'d> {
         let name = k.name;
         let d = match k.empty {
             Empty::Checked => return false,
-            Empty::Stops(form) => Diagnostic::error(
-                codes::MISSING_ARG,
-                format!("`{name}` is missing its value"),
-            )
-            .label("keepalived stops reading the configuration here")
-            .help(format!("write `{form}`, or remove the line")),
+            Empty::Stops(form) => {
+                Diagnostic::error(codes::MISSING_ARG, format!("`{name}` is missing its value"))
+                    .label("keepalived stops reading the configuration here")
+                    .help(format!("write `{form}`, or remove the line"))
+            }
             Empty::Warns(form) => Diagnostic::warning(
                 codes::VALUE_MISSING,
                 format!("`{name}` has no value; the line is ignored"),
@@ -238,7 +237,8 @@ impl<'d> Builder<'d> {
 
     /// Whether `n` is the last line of the configuration (nothing follows but `}`s).
     fn is_last_line(&self, n: &Node) -> bool {
-        self.last_line.is_some_and(|(span, _)| span == n.keyword.span)
+        self.last_line
+            .is_some_and(|(span, _)| span == n.keyword.span)
     }
 
     /// A block keyword's `{ … }`. True: read `n.children()` (empty without a block).
@@ -434,7 +434,10 @@ impl<'d> Builder<'d> {
         self.diags.push(
             Diagnostic::warning(
                 codes::VALUE_EMPTY,
-                format!("`{}` has an empty command; the line is ignored", n.keyword.text),
+                format!(
+                    "`{}` has an empty command; the line is ignored",
+                    n.keyword.text
+                ),
             )
             .at(span)
             .label("keepalived ignores it without a word")
@@ -2055,7 +2058,10 @@ impl<'d> Builder<'d> {
                         self.diags.push(
                             Diagnostic::warning(
                                 codes::DUPLICATE,
-                                format!("vrrp_sync_group `{}` has a second `group` list, ignored", sg.name),
+                                format!(
+                                    "vrrp_sync_group `{}` has a second `group` list, ignored",
+                                    sg.name
+                                ),
                             )
                             .at(c.keyword.span)
                             .label("keepalived reports it and ignores it too")
@@ -2362,10 +2368,18 @@ mod tests {
         assert_eq!(l.config.global.smtp_helo_name, None);
         assert_eq!(code(&l.diags, false), 0);
         // A missing parameter for keywords vrrpd ignores (exit 2).
-        for kw in ["checker_process_name", "vrrp_process_name", "nftables_priority"] {
+        for kw in [
+            "checker_process_name",
+            "vrrp_process_name",
+            "nftables_priority",
+        ] {
             assert_eq!(code(&global(kw).diags, false), 2, "{kw}");
         }
-        for kw in ["debug", "lvs_sync_daemon_interface", "notify_master_rx_lower_pri"] {
+        for kw in [
+            "debug",
+            "lvs_sync_daemon_interface",
+            "notify_master_rx_lower_pri",
+        ] {
             assert_eq!(code(&instance(kw).diags, false), 2, "{kw}");
         }
         let l = instance(" kernel_rx_buf_size\n virtual_ipaddress {\n 10.0.0.1\n }");
@@ -2437,7 +2451,9 @@ mod tests {
         let l = load(&format!("{head}}}\nglobal_defs\n"));
         assert_eq!(code(&l.diags, false), 0, "{:?}", l.diags);
         // An empty track_file / track_bfd tracks nothing: not refused.
-        let l = load(&format!("{head} track_file {{\n }}\n track_bfd {{\n }}\n}}\n"));
+        let l = load(&format!(
+            "{head} track_file {{\n }}\n track_bfd {{\n }}\n}}\n"
+        ));
         assert_eq!(code(&l.diags, false), 0, "{:?}", l.diags);
         let l = load(&format!("{head} track_file {{\n f\n }}\n}}\n"));
         assert!(l.diags.has_code(crate::codes::REFUSED));
@@ -2486,12 +2502,22 @@ mod tests {
         assert!(l.diags.has_code(crate::codes::EMPTY_BLOCK));
         assert_eq!(l.config.sync_groups[0].members.len(), 2);
         assert_eq!(code(&l.diags, false), 5);
-        let tp = |line: &str| load(&format!("vrrp_track_process p {{\n process sshd\n {line}\n}}\n"));
+        let tp = |line: &str| {
+            load(&format!(
+                "vrrp_track_process p {{\n process sshd\n {line}\n}}\n"
+            ))
+        };
         let l = tp("param_match");
-        assert_eq!(l.config.track_processes[0].param_match, Some(ParamMatch::Exact));
+        assert_eq!(
+            l.config.track_processes[0].param_match,
+            Some(ParamMatch::Exact)
+        );
         assert_eq!(code(&l.diags, false), 0);
         let l = tp("param_match initial");
-        assert_eq!(l.config.track_processes[0].param_match, Some(ParamMatch::Initial));
+        assert_eq!(
+            l.config.track_processes[0].param_match,
+            Some(ParamMatch::Initial)
+        );
         let l = tp("param_match exact");
         assert_eq!(l.config.track_processes[0].param_match, None);
         assert_eq!(code(&l.diags, false), 5);

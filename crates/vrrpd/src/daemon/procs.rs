@@ -196,7 +196,10 @@ mod tests {
         // `param_match` alone with no parameters written: the process must have none.
         let exact = Some(ParamMatch::Exact);
         assert!(!matches(&tp("haproxy", exact, false), &hap));
-        assert!(matches(&tp("haproxy", exact, false), &p("haproxy", &["haproxy"])));
+        assert!(matches(
+            &tp("haproxy", exact, false),
+            &p("haproxy", &["haproxy"])
+        ));
         assert!(matches(
             &tp("haproxy -Ws -f /etc/haproxy.cfg", exact, false),
             &hap
