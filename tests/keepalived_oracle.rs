@@ -34,6 +34,12 @@ const DELIBERATE: &[(&str, i32, i32, &str)] = &[
         "track_bfd is refused (error): BFD changes the priority, and vrrpd has no BFD",
     ),
     (
+        "280-global-dynamic-interfaces.conf",
+        0,
+        5,
+        "dynamic_interfaces is refused (error): instances on interfaces that do not exist yet (vrrpd refuses a missing interface)",
+    ),
+    (
         "seed003-node.pasted.conf",
         5,
         2,
@@ -74,8 +80,8 @@ fn vrrpd_t_matches_keepalived_t() {
     let pid = |n: &str| tmp.join(n).display().to_string();
     let all = configs();
     assert!(
-        all.len() >= 260,
-        "expected the 15 seed configs and 245 cases, found {}",
+        all.len() >= 295,
+        "expected the 15 seed configs and 280 cases, found {}",
         all.len()
     );
     let mut mismatches = Vec::new();

@@ -300,6 +300,48 @@ c("instance-unicast-options", "unicast instance with check_unicast_src, unicast_
 
 c("script-user-missing", "vrrp_script with user naming a user that does not exist (the script is dropped)", SEC + "vrrp_script chk {\n    script \"/bin/true\"\n    user kao_no_such_user\n}\n\n" + inst(TRK))
 
+# ---- keywords written without their value (cases 246-): what keepalived does with each
+def last(text, line):
+    """`text` with `line` (indented) as the last line of its last block."""
+    i = text.rstrip().rfind("}")
+    return text[:i] + "    " + line + "\n" + text[i:]
+GLOB = lambda body: "global_defs {\n" + "".join("    " + l + "\n" for l in body.split("\n")) + "}\n\n"
+c("global-router-id-no-value", "router_id without its value (keepalived: 'routerid name missing - ignoring')", GLOB("router_id") + inst())
+c("global-values-missing-reported", "notification_email_from, script_user, default_interface and the notify FIFO keywords without their values (each reported and ignored)", GLOB("notification_email_from\nscript_user\ndefault_interface\nvrrp_notify_fifo\nvrrp_notify_fifo_script\nnotify_fifo\nnotify_fifo_script") + inst())
+c("global-smtp-helo-name-no-value", "smtp_helo_name without its value (keepalived says nothing)", GLOB("smtp_server 127.0.0.1\nsmtp_helo_name") + inst())
+c("global-ignored-values-missing", "keywords vrrpd ignores, without their values: vrrp_priority, vrrp_rt_priority, vrrp_cpu_affinity, netlink buffers, lvs_sync_daemon, lvs_timeouts, snmp_socket (each reported)", GLOB("vrrp_priority\nvrrp_rt_priority\nvrrp_cpu_affinity\nvrrp_netlink_cmd_rcv_bufs\nvrrp_netlink_monitor_rcv_bufs\nlvs_sync_daemon\nlvs_timeouts\nsnmp_socket") + inst())
+c("global-checker-process-name-no-value", "checker_process_name without its value (a missing parameter)", GLOB("checker_process_name") + inst())
+c("global-nftables-priority-no-value", "nftables_priority without its value (a missing parameter)", GLOB("nftables_priority") + inst())
+c("instance-debug-no-value", "debug without its value in an instance (a missing parameter)", inst("debug"))
+c("instance-notify-master-rx-lower-pri-no-value", "notify_master_rx_lower_pri without its value (a missing parameter)", inst("notify_master_rx_lower_pri"))
+c("instance-kernel-rx-buf-size-no-value", "kernel_rx_buf_size without its value (keepalived: 'invalid kernel_rx_buf_size specified')", inst("kernel_rx_buf_size"))
+c("instance-vmac-xmit-base-without-vmac", "vmac_xmit_base without use_vmac (keepalived: 'only valid with a vmac')", inst("vmac_xmit_base"))
+c("instance-check-unicast-src-no-peer", "check_unicast_src without unicast_peer (keepalived: unicast keyword without peers, defaulting to multicast)", inst("check_unicast_src"))
+c("instance-unicast-src-ip-no-peer", "unicast_src_ip and old_unicast_checksum without unicast_peer", inst("unicast_src_ip 192.168.10.2\nold_unicast_checksum"))
+c("instance-unicast-ttl-no-peer", "unicast_ttl without unicast_peer (keepalived: 'Cannot use unicast_ttl without unicast peers - resetting')", inst("unicast_ttl 10"))
+c("instance-unicast-fault-no-peer-alone", "unicast_fault_no_peer without unicast_peer (not reported)", inst("unicast_fault_no_peer"))
+c("bare-track-script-last-line", "track_script without a block as the last line of the file: keepalived reads an empty list (the } below ends it)", last(inst(), "track_script"))
+c("bare-vip-again-last-line", "a second virtual_ipaddress, without a block, as the last line of the file", last(inst(), "virtual_ipaddress"))
+c("bare-lists-last-lines", "track_interface, virtual_routes, virtual_rules written without blocks, one after the other at the end of the file (the first reads the others as entries)", last(inst(), "track_interface\nvirtual_routes\nvirtual_rules".replace("\n", "\n    ")))
+c("bare-track-script-then-instance", "track_script without a block as the last line of an instance followed by another instance (swallowed)", SEC + CHK_TRUE + last(inst(TRK), "track_script") + "\n" + INST2())
+c("bare-vip-then-keywords", "virtual_ipaddress without a block, followed by more keywords (read as addresses)", inst("virtual_ipaddress\npreempt_delay 5", omit=("vip",)))
+c("bare-track-file-last-line", "track_file without a block as the last line of the file (nothing tracked)", last(inst(), "track_file"))
+c("empty-track-bfd-block", "track_bfd { } listing nothing", inst("track_bfd {\n}"))
+c("bare-authentication-last-line", "authentication without a block as the last line of the file (keepalived: \"Missing '{'\")", last(inst(), "authentication"))
+c("sync-group-bare-track-script-last-line", "a sync group's track_script without a block as the last line of the file", SEC + CHK_TRUE + inst() + "\n" + INST2() + "\n" + last(GROUP(), "track_script").rstrip("\n") + "\n")
+c("sync-group-second-group", "a sync group with a second group list (keepalived: 'Group list already specified')", inst() + "\n" + INST2() + "\n" + GROUP("    group {\n        VI_2\n    }\n"))
+c("top-bare-global-defs-last-line", "global_defs without a block as the last line of the file (read as empty)", inst() + "\nglobal_defs\n")
+c("script-no-value", "vrrp_script whose only script line has no command (keepalived: 'No script set', the script is dropped)", SEC + "vrrp_script chk {\n    script\n}\n\n" + inst(TRK))
+c("script-no-value-after-command", "vrrp_script with script \"/bin/true\", then script without a command (ignored), no enable_script_security", "vrrp_script chk {\n    script \"/bin/true\"\n    script\n}\n\n" + inst(TRK))
+c("script-empty-quotes", "vrrp_script with script \"\" (an empty command: dropped)", SEC + "vrrp_script chk {\n    script \"\"\n}\n\n" + inst(TRK))
+c("notify-empty-quotes", "notify_master \"\" and notify_fifo_script \"\" (empty commands: ignored silently)", GLOB("notify_fifo /tmp/kao.fifo\nnotify_fifo_script \"\"") + inst("notify_master \"\""))
+c("track-process-param-match-no-value", "vrrp_track_process with param_match alone (no parameters allowed)", "vrrp_track_process tp {\n    process sshd\n    param_match\n}\n\n" + inst("track_process {\n    tp\n}"))
+c("track-process-param-match-unknown", "vrrp_track_process with param_match exact (not a keepalived type)", "vrrp_track_process tp {\n    process sshd\n    param_match exact\n}\n\n" + inst("track_process {\n    tp\n}"))
+c("track-process-weight-no-value", "vrrp_track_process weight without its value (keepalived: 'No weight specified')", "vrrp_track_process tp {\n    process sshd\n    weight\n}\n\n" + inst("track_process {\n    tp\n}"))
+c("top-net-namespace-no-value", "net_namespace without its value (reported and ignored: no namespace)", "net_namespace\n\n" + inst())
+c("top-instance-no-value", "instance without its value at the top level (reported and ignored)", "instance\n\n" + inst())
+c("global-dynamic-interfaces", "dynamic_interfaces (takes no value; vrrpd refuses it)", GLOB("dynamic_interfaces") + inst())
+
 nbsp_text = "vrrp_instance VI_1 {\n\u00a0\u00a0\u00a0\u00a0state BACKUP\n    interface\u00a0eth0\n    virtual_router_id 51\n    priority 100\n    virtual_ipaddress {\n        192.168.10.100/24\n    }\n}\n"
 
 # remove old

@@ -2,7 +2,7 @@
 //! and the walk goes on, so one run shows them all.
 
 use crate::codes;
-use crate::keywords::{self, Keyword, Status};
+use crate::keywords::{self, Empty, Keyword, Status};
 use crate::lexer::Word;
 use crate::model::*;
 use crate::syntax::Node;
@@ -14,6 +14,10 @@ mod lvs;
 pub struct Builder<'d> {
     pub diags: &'d mut Diagnostics,
     pub config: Config,
+    /// The keyword of the last line of the configuration (the last node in file order),
+    /// and whether that line is at the top level: a block keyword written there without
+    /// `{` has nothing left to swallow (see [`Builder::needs_block`]).
+    last_line: Option<(Span, bool)>,
 }
 
 impl<'d> Builder<'d> {
@@ -21,10 +25,18 @@ impl<'d> Builder<'d> {
         Builder {
             diags,
             config: Config::default(),
+            last_line: None,
         }
     }
 
     pub fn build(mut self, nodes: &[Node]) -> Config {
+        self.last_line = nodes.last().map(|top| {
+            let mut n = top;
+            while let Some(c) = n.children().last() {
+                n = c;
+            }
+            (n.keyword.span, std::ptr::eq(n, top))
+        });
         // global_defs first: instance defaults (version, garp timings) come from it
         // wherever it stands in the file.
         for n in nodes.iter().filter(|n| n.keyword.text == "global_defs") {
@@ -70,10 +82,17 @@ impl<'d> Builder<'d> {
         self.config
     }
 
-    /// Look a keyword up; report unknown and unsupported ones. None = skip the node.
+    /// Look a keyword up; report unknown and unsupported ones, and a missing value where
+    /// keepalived does not simply stop at it (see [`Empty`]). None = skip the node.
     fn known(&mut self, table: &[Keyword], n: &Node, place: &str) -> Option<Keyword> {
         let word = &n.keyword;
-        match keywords::lookup(table, &word.text) {
+        let found = keywords::lookup(table, &word.text);
+        if let Some(k) = found {
+            if self.empty_value(k, n) {
+                return None;
+            }
+        }
+        match found {
             Some(k) if k.status == Status::Supported => Some(k),
             Some(k) if k.status == Status::Ignored => {
                 self.diags.push(
@@ -89,6 +108,7 @@ impl<'d> Builder<'d> {
             Some(Keyword {
                 status: Status::Refused(why),
                 name,
+                ..
             }) => {
                 self.diags.push(
                     Diagnostic::error(
@@ -139,6 +159,37 @@ impl<'d> Builder<'d> {
         }
     }
 
+    /// A keyword written without its value, where the registry says what keepalived does
+    /// then; true = reported here, skip the line.
+    fn empty_value(&mut self, k: Keyword, n: &Node) -> bool {
+        if !n.args.is_empty() || n.block.is_some() {
+            return false;
+        }
+        let name = k.name;
+        let d = match k.empty {
+            Empty::Checked => return false,
+            Empty::Stops(form) => {
+                Diagnostic::error(codes::MISSING_ARG, format!("`{name}` is missing its value"))
+                    .label("keepalived stops reading the configuration here")
+                    .help(format!("write `{form}`, or remove the line"))
+            }
+            Empty::Warns(form) => Diagnostic::warning(
+                codes::VALUE_MISSING,
+                format!("`{name}` has no value; the line is ignored"),
+            )
+            .label("keepalived reports it and ignores the line too")
+            .help(format!("ignored: write `{form}`, or remove the line")),
+            Empty::Silent(form) => Diagnostic::warning(
+                codes::VALUE_EMPTY,
+                format!("`{name}` has no value; the line is ignored"),
+            )
+            .label("keepalived ignores it without a word")
+            .help(format!("ignored: write `{form}`, or remove the line")),
+        };
+        self.diags.push(d.at(n.keyword.span));
+        true
+    }
+
     /// The n-th argument, or a "missing parameter" error.
     fn arg<'n>(&mut self, n: &'n Node, idx: usize, what: &str) -> Option<&'n Word> {
         let w = n.args.get(idx);
@@ -184,30 +235,70 @@ impl<'d> Builder<'d> {
         }
     }
 
-    fn needs_block(&mut self, n: &Node) -> bool {
-        if n.block.is_none() {
-            self.diags.push(
-                Diagnostic::error(
-                    codes::NEEDS_BLOCK,
-                    format!("`{}` needs a `{{ … }}` block", n.keyword.text),
-                )
-                .at(n.head_span())
-                .label("no block follows")
-                .help(format!(
-                    "write `{} {{` and close it with `}}`",
-                    n.head_text()
-                )),
-            );
-            return false;
+    /// Whether `n` is the last line of the configuration (nothing follows but `}`s).
+    fn is_last_line(&self, n: &Node) -> bool {
+        self.last_line
+            .is_some_and(|(span, _)| span == n.keyword.span)
+    }
+
+    /// A block keyword's `{ … }`. True: read `n.children()` (empty without a block).
+    ///
+    /// `list`: a list of entries (`virtual_ipaddress`, `track_script`, ...). keepalived reads
+    /// a list keyword written without `{` as a list running to the next `}` (the one meant
+    /// to close the enclosing block, which then runs on), so it swallows what follows; only
+    /// as the last line of the configuration does it read just an empty list (`-t` exits 0).
+    /// The same holds for any block keyword on the last line at the top level. A section
+    /// (`authentication`) inside a block needs its `{`.
+    fn needs_block(&mut self, n: &Node, list: bool) -> bool {
+        if n.block.is_some() {
+            return true;
         }
-        true
+        let kw = &n.keyword.text;
+        let at_end = self.last_line.filter(|(span, _)| *span == n.keyword.span);
+        if let Some((_, top)) = at_end.filter(|(_, top)| list || *top) {
+            let mut d = Diagnostic::warning(
+                codes::BARE_BLOCK,
+                format!("`{kw}` has no `{{ … }}` block; it is read as an empty block"),
+            )
+            .at(n.head_span())
+            .label("no block follows");
+            if !top {
+                d = d.note(
+                    None,
+                    format!("keepalived takes the `}}` below as the end of `{kw}`, so the enclosing block ends with the file"),
+                );
+            }
+            self.diags.push(d.help(format!(
+                "write `{} {{`, its entries and `}}`, or remove the line",
+                n.head_text()
+            )));
+            return true;
+        }
+        let mut d = Diagnostic::error(
+            codes::NEEDS_BLOCK,
+            format!("`{kw}` needs a `{{ … }}` block"),
+        )
+        .at(n.head_span())
+        .label("no block follows")
+        .help(format!(
+            "write `{} {{` and close it with `}}`",
+            n.head_text()
+        ));
+        if list {
+            d = d.note(
+                None,
+                "without `{`, keepalived reads the lines that follow, up to the next `}`, as its entries (and that `}` then no longer closes the enclosing block)",
+            );
+        }
+        self.diags.push(d);
+        false
     }
 
     /// `keyword NAME {`: the name, once the block is known to be there.
     fn named_block(&mut self, n: &Node) -> Option<(String, Span)> {
         let named = self.block_name(n)?;
         self.no_extra(n, 1);
-        self.needs_block(n).then_some(named)
+        self.needs_block(n, false).then_some(named)
     }
 
     fn block_name(&mut self, n: &Node) -> Option<(String, Span)> {
@@ -316,13 +407,56 @@ impl<'d> Builder<'d> {
         Some(a)
     }
 
+    /// A script keyword's value (LVS scripts): an empty command (`""`) is a missing one.
+    fn script_line(&mut self, n: &Node) -> Option<(Command, Vec<String>)> {
+        match self.script_value(n) {
+            ScriptValue::Cmd(cmd, rest) => Some((cmd, rest)),
+            ScriptValue::Empty(span) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::MISSING_ARG,
+                        format!("`{}` is missing its command", n.keyword.text),
+                    )
+                    .at(span)
+                    .help(format!(
+                        "write `{} \"/path/to/script args\"`",
+                        n.keyword.text
+                    )),
+                );
+                None
+            }
+            ScriptValue::Bad => None,
+        }
+    }
+
+    /// An empty command (`notify_master ""`): keepalived ignores the line without a word.
+    fn empty_command(&mut self, n: &Node, span: Span) {
+        self.diags.push(
+            Diagnostic::warning(
+                codes::VALUE_EMPTY,
+                format!(
+                    "`{}` has an empty command; the line is ignored",
+                    n.keyword.text
+                ),
+            )
+            .at(span)
+            .label("keepalived ignores it without a word")
+            .help(format!(
+                "ignored: write `{} \"/path/to/script args\"`, or remove the line",
+                n.keyword.text
+            )),
+        );
+    }
+
     /// A script keyword's value, split as keepalived splits it: the arguments' text is cut
     /// into words (both quote characters group, backslashes escape), the first word is the
-    /// command, and that is cut again into the program and its arguments. Returns the
+    /// command, and that is cut again into the program and its arguments. Gives the
     /// command and the words after it.
-    fn script_line(&mut self, n: &Node) -> Option<(Command, Vec<String>)> {
+    fn script_value(&mut self, n: &Node) -> ScriptValue {
         self.no_block(n);
-        self.arg(n, 0, "command")?;
+        if self.arg(n, 0, "command").is_none() {
+            return ScriptValue::Bad;
+        }
         let span = n.args[0].span.to(n.args[n.args.len() - 1].span);
         let text = values::raw_args(&n.args);
         let unterminated = |q: values::Unterminated, what: &str| {
@@ -355,37 +489,29 @@ impl<'d> Builder<'d> {
             Ok(w) => w,
             Err(q) => {
                 self.diags.push(unterminated(q, "the line"));
-                return None;
+                return ScriptValue::Bad;
             }
         };
         if words.is_empty() || words[0].is_empty() {
-            self.diags.push(
-                Diagnostic::error(
-                    codes::MISSING_ARG,
-                    format!("`{}` is missing its command", n.keyword.text),
-                )
-                .at(span)
-                .help(format!(
-                    "write `{} \"/path/to/script args\"`",
-                    n.keyword.text
-                )),
-            );
-            return None;
+            return ScriptValue::Empty(span);
         }
         let rest = words.split_off(1);
         match values::command_from(&words[0], span) {
-            Ok(cmd) => Some((cmd, rest)),
+            Ok(cmd) => ScriptValue::Cmd(cmd, rest),
             Err(q) => {
                 self.diags.push(unterminated(q, "the command"));
-                None
+                ScriptValue::Bad
             }
         }
     }
 
     /// vrrp_script's `script`: keepalived runs the first word only (quote the whole command
     /// to pass arguments); anything after it is dropped, as keepalived drops it.
-    fn check_command(&mut self, n: &Node) -> Option<Command> {
-        let (cmd, rest) = self.script_line(n)?;
+    fn check_command(&mut self, n: &Node) -> ScriptValue {
+        let (cmd, rest) = match self.script_value(n) {
+            ScriptValue::Cmd(cmd, rest) => (cmd, rest),
+            other => return other,
+        };
         if !rest.is_empty() {
             self.diags.push(
                 Diagnostic::warning(
@@ -406,23 +532,34 @@ impl<'d> Builder<'d> {
                 )),
             );
         }
-        Some(cmd)
+        ScriptValue::Cmd(cmd, Vec::new())
     }
 
-    /// notify scripts: `KEYWORD COMMAND [USER [GROUP]]`.
-    fn notify_command(&mut self, n: &Node) -> Option<Command> {
-        let (mut cmd, rest) = self.script_line(n)?;
-        if let Some(user) = rest.first() {
-            cmd.user = Some(UserGroup {
-                user: user.clone(),
-                group: rest.get(1).cloned(),
-            });
+    /// notify scripts: `KEYWORD COMMAND [USER [GROUP]]`. Err: nothing to set (an empty
+    /// command is ignored, so an earlier line stays).
+    fn notify_command(&mut self, n: &Node) -> Result<Option<Command>, ()> {
+        match self.script_value(n) {
+            ScriptValue::Cmd(mut cmd, rest) => {
+                if let Some(user) = rest.first() {
+                    cmd.user = Some(UserGroup {
+                        user: user.clone(),
+                        group: rest.get(1).cloned(),
+                    });
+                }
+                Ok(Some(cmd))
+            }
+            ScriptValue::Empty(span) => {
+                self.empty_command(n, span);
+                Err(())
+            }
+            ScriptValue::Bad => Ok(None),
         }
-        Some(cmd)
     }
 
     fn notify(&mut self, n: &Node, into: &mut NotifyScripts) {
-        let cmd = self.notify_command(n);
+        let Ok(cmd) = self.notify_command(n) else {
+            return;
+        };
         match n.keyword.text.as_str() {
             "notify_master" => into.master = cmd,
             "notify_backup" => into.backup = cmd,
@@ -452,7 +589,7 @@ impl<'d> Builder<'d> {
 
     fn global_defs(&mut self, n: &Node) {
         self.no_extra(n, 0);
-        if !self.needs_block(n) {
+        if !self.needs_block(n, false) {
             return;
         }
         for c in n.children() {
@@ -514,7 +651,9 @@ impl<'d> Builder<'d> {
                     }
                 }
                 "notify_fifo_script" | "vrrp_notify_fifo_script" => {
-                    let cmd = self.notify_command(c);
+                    let Ok(cmd) = self.notify_command(c) else {
+                        continue;
+                    };
                     let name = kw.name.trim_end_matches("_script");
                     let slot = self.fifo_slot(name);
                     match slot {
@@ -663,16 +802,32 @@ impl<'d> Builder<'d> {
             user: None,
             init_fail: false,
         };
+        // A `script` line with a command (even one that does not parse), and one without.
         let mut script_line = false;
+        let mut empty_script_line: Option<Span> = None;
         for c in n.children() {
+            if c.keyword.text == "script" && c.args.is_empty() {
+                empty_script_line = Some(c.keyword.span);
+            }
             let Some(kw) = self.known(keywords::SCRIPT, c, "in `vrrp_script`") else {
                 continue;
             };
             match kw.name {
-                "script" => {
-                    script_line = true;
-                    sc.script = self.check_command(c);
-                }
+                "script" => match self.check_command(c) {
+                    ScriptValue::Cmd(cmd, _) => {
+                        script_line = true;
+                        sc.script = Some(cmd);
+                    }
+                    // An empty command (`script ""`) is ignored, as keepalived ignores it.
+                    ScriptValue::Empty(span) => {
+                        self.empty_command(c, span);
+                        empty_script_line = Some(c.keyword.span);
+                    }
+                    ScriptValue::Bad => {
+                        script_line = true;
+                        sc.script = None;
+                    }
+                },
                 "interval" => {
                     if let Some(v) = self.int(c, 1, 86400) {
                         sc.interval = v as u32;
@@ -708,13 +863,21 @@ impl<'d> Builder<'d> {
             sc.timeout = sc.interval;
         }
         if !script_line {
-            self.diags.push(
-                Diagnostic::error(
+            let d = match empty_script_line {
+                None => Diagnostic::error(
                     codes::MISSING_SETTING,
                     format!("vrrp_script `{}` has no `script` line", sc.name),
+                ),
+                Some(line) => Diagnostic::error(
+                    codes::MISSING_SETTING,
+                    format!("vrrp_script `{}` has no script to run", sc.name),
                 )
-                .at(n.keyword.span.to(span))
-                .help("add e.g. `script \"/usr/bin/killall -0 haproxy\"` inside the block"),
+                .note(Some(line), "its `script` line has no command"),
+            };
+            self.diags.push(
+                d.at(n.keyword.span.to(span)).help(
+                    "add e.g. `script \"/usr/bin/killall -0 haproxy\"` inside the block; keepalived drops a vrrp_script without one",
+                ),
             );
         }
         if let Some(prev) = self.config.scripts.iter().find(|s| s.name == sc.name) {
@@ -791,7 +954,25 @@ impl<'d> Builder<'d> {
                         );
                     }
                 }
-                "param_match" => tp.param_match = self.string(c),
+                "param_match" => {
+                    self.no_block(c);
+                    self.no_extra(c, 1);
+                    match c.args.first().map(|w| (w.text.as_str(), w.span)) {
+                        None => tp.param_match = Some(ParamMatch::Exact),
+                        Some(("initial", _)) => tp.param_match = Some(ParamMatch::Initial),
+                        Some(("partial", _)) => tp.param_match = Some(ParamMatch::Partial),
+                        // keepalived reports it and ignores the line.
+                        Some((other, at)) => self.diags.push(
+                            Diagnostic::warning(
+                                codes::BAD_VALUE,
+                                format!("unknown `param_match` type `{other}`, ignored"),
+                            )
+                            .at(at)
+                            .label("expected initial or partial")
+                            .help("write `param_match initial`, `param_match partial`, or `param_match` alone (the parameters exactly as written)"),
+                        ),
+                    }
+                }
                 "weight" => {
                     if let Some((w, rev)) = self.weight(c) {
                         tp.weight = w;
@@ -889,7 +1070,18 @@ impl<'d> Builder<'d> {
         let mut auth_span: Option<Span> = None;
         let mut native_ipv6 = false;
         let mut state_span: Option<Span> = None;
+        // The first keyword that asks for unicast, and `vmac_xmit_base` (vrrpd ignores it,
+        // keepalived checks it).
+        let mut unicast_kw: Option<Span> = None;
+        let mut ttl_span: Option<Span> = None;
+        let mut vmac_xmit_base: Option<Span> = None;
         for c in n.children() {
+            if self.lists_nothing(c) {
+                continue;
+            }
+            if c.keyword.text == "vmac_xmit_base" {
+                vmac_xmit_base = Some(c.keyword.span);
+            }
             let kw = self.known(keywords::INSTANCE, c, "in `vrrp_instance`");
             if c.keyword.text == "virtual_rules" {
                 let r = self.rules_block(c);
@@ -978,6 +1170,7 @@ impl<'d> Builder<'d> {
                 "track_interface" => vi.track_interfaces.extend(self.track_list(c)),
                 "track_process" => vi.track_processes.extend(self.track_list(c)),
                 "unicast_src_ip" => {
+                    unicast_kw.get_or_insert(c.keyword.span);
                     self.no_block(c);
                     if let Some(w) = self.arg(c, 0, "address").cloned() {
                         vi.unicast_src_ip = values::ip(self.diags, "unicast_src_ip", &w);
@@ -993,7 +1186,8 @@ impl<'d> Builder<'d> {
                 }
                 "unicast_peer" => {
                     self.no_extra(c, 0);
-                    if self.needs_block(c) {
+                    unicast_kw.get_or_insert(c.keyword.span);
+                    if self.needs_block(c, true) {
                         for p in c.children() {
                             if let Some(a) = values::ip(self.diags, "unicast_peer", &p.keyword) {
                                 vi.unicast_peers.push(a);
@@ -1043,16 +1237,21 @@ impl<'d> Builder<'d> {
                 }
                 "dont_track_primary" => vi.dont_track_primary = self.flag(c),
                 "strict_mode" => vi.strict_mode = self.opt_bool(c),
-                "check_unicast_src" => vi.check_unicast_src = self.flag(c),
+                "check_unicast_src" => {
+                    unicast_kw.get_or_insert(c.keyword.span);
+                    vi.check_unicast_src = self.flag(c);
+                }
                 "skip_check_adv_addr" => vi.skip_check_adv_addr = self.flag(c),
                 "lower_prio_no_advert" => vi.lower_prio_no_advert = self.opt_bool(c),
                 "higher_prio_send_advert" => vi.higher_prio_send_advert = self.opt_bool(c),
                 "unicast_ttl" => {
                     if let Some(v) = self.int(c, 1, 255) {
                         vi.unicast_ttl = Some(v as u8);
+                        ttl_span = c.args.first().map(|w| w.span);
                     }
                 }
                 "old_unicast_checksum" => {
+                    unicast_kw.get_or_insert(c.keyword.span);
                     self.no_block(c);
                     self.no_extra(c, 1);
                     // `never` only turns off recognising old checksums in received adverts,
@@ -1067,8 +1266,99 @@ impl<'d> Builder<'d> {
         if native_ipv6 {
             vi.ipv6 = true;
         }
+        self.unicast_without_peers(&vi, unicast_kw, ttl_span);
+        if let (Some(at), None) = (vmac_xmit_base, &vi.use_vmac) {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::VMAC_ONLY,
+                    format!(
+                        "vrrp_instance `{}`: `vmac_xmit_base` is only valid with `use_vmac`",
+                        vi.name
+                    ),
+                )
+                .at(at)
+                .label("keepalived reports it too")
+                .help("add `use_vmac`, or remove `vmac_xmit_base`"),
+            );
+        }
         self.finish_instance(&mut vi, advert_word, version_span, auth_span, state_span);
         self.config.instances.push(vi);
+    }
+
+    /// keepalived sends multicast adverts when an instance has no unicast peer, and reports
+    /// the unicast keywords that then mean nothing (`unicast_fault_no_peer` is not one).
+    fn unicast_without_peers(
+        &mut self,
+        vi: &VrrpInstance,
+        unicast_kw: Option<Span>,
+        ttl: Option<Span>,
+    ) {
+        if !vi.unicast_peers.is_empty() {
+            return;
+        }
+        if let Some(at) = unicast_kw {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::UNICAST_NO_PEER,
+                    format!(
+                        "vrrp_instance `{}` uses a unicast keyword but has no unicast peer: its adverts are multicast",
+                        vi.name
+                    ),
+                )
+                .at(at)
+                .label("no `unicast_peer` to send to")
+                .help("add `unicast_peer { ADDRESS }` with the other nodes' addresses, or remove this line (keepalived calls this usage deprecated)"),
+            );
+        }
+        if let Some(at) = ttl {
+            self.diags.push(
+                Diagnostic::warning(
+                    codes::UNICAST_NO_PEER,
+                    format!(
+                        "vrrp_instance `{}`: `unicast_ttl` without unicast peers is ignored",
+                        vi.name
+                    ),
+                )
+                .at(at)
+                .label("multicast adverts are sent with TTL 255")
+                .help("add `unicast_peer { ADDRESS }`, or remove `unicast_ttl`"),
+            );
+        }
+    }
+
+    /// `track_file` / `track_bfd` listing nothing (`track_file { }`, or written bare as the
+    /// last line): nothing is tracked, so vrrpd can run it; keepalived accepts it (`-t` 0).
+    /// True = reported here, skip the line.
+    fn lists_nothing(&mut self, c: &Node) -> bool {
+        let empty = c.args.is_empty()
+            && c.children().is_empty()
+            && (c.block.is_some() || self.is_last_line(c));
+        let what = match c.keyword.text.as_str() {
+            "track_file" => "vrrpd has no file tracker",
+            "track_bfd" => "vrrpd has no BFD",
+            _ => return false,
+        };
+        if !empty {
+            return false;
+        }
+        let label = if c.block.is_some() {
+            "empty block"
+        } else {
+            "no `{ … }` block: as the last line, keepalived reads an empty list"
+        };
+        self.diags.push(
+            Diagnostic::warning(
+                codes::UNSUPPORTED,
+                format!("`{}` lists nothing, ignored", c.keyword.text),
+            )
+            .at(c.keyword.span)
+            .label(label)
+            .help(format!(
+                "remove it ({what}: a `{}` with entries is refused)",
+                c.keyword.text
+            )),
+        );
+        true
     }
 
     /// Derived values that depend on several keywords, whatever their order.
@@ -1385,7 +1675,7 @@ impl<'d> Builder<'d> {
 
     fn authentication(&mut self, n: &Node) -> Option<Auth> {
         self.no_extra(n, 0);
-        if !self.needs_block(n) {
+        if !self.needs_block(n, false) {
             return None;
         }
         let mut auth_type: Option<(AuthType, Span)> = None;
@@ -1467,7 +1757,7 @@ impl<'d> Builder<'d> {
     fn vips(&mut self, n: &Node) -> Vec<VirtualIp> {
         self.no_extra(n, 0);
         let mut out = Vec::new();
-        if !self.needs_block(n) {
+        if !self.needs_block(n, true) {
             return out;
         }
         for c in n.children() {
@@ -1575,7 +1865,7 @@ impl<'d> Builder<'d> {
     fn track_list(&mut self, n: &Node) -> Vec<TrackRef> {
         self.no_extra(n, 0);
         let mut out = Vec::new();
-        if !self.needs_block(n) {
+        if !self.needs_block(n, true) {
             return out;
         }
         for c in n.children() {
@@ -1632,7 +1922,7 @@ impl<'d> Builder<'d> {
     fn routes_block(&mut self, n: &Node, virtual_routes: bool) -> Vec<VirtualRoute> {
         self.no_extra(n, 0);
         let mut out = Vec::new();
-        if !self.needs_block(n) {
+        if !self.needs_block(n, true) {
             return out;
         }
         for r in n.children() {
@@ -1688,7 +1978,7 @@ impl<'d> Builder<'d> {
     fn rules_block(&mut self, n: &Node) -> Vec<IpRule> {
         self.no_extra(n, 0);
         let mut out = Vec::new();
-        if !self.needs_block(n) {
+        if !self.needs_block(n, true) {
             return out;
         }
         for r in n.children() {
@@ -1751,29 +2041,65 @@ impl<'d> Builder<'d> {
             smtp_alert: false,
             tracking_weight: false,
         };
+        let mut group_at: Option<Span> = None;
         for c in n.children() {
+            if self.lists_nothing(c) {
+                continue;
+            }
             let Some(kw) = self.known(keywords::SYNC_GROUP, c, "in `vrrp_sync_group`") else {
                 continue;
             };
             match kw.name {
                 "group" => {
                     self.no_extra(c, 0);
-                    if self.needs_block(c) {
-                        for m in c.children() {
+                    // keepalived takes the first list with members; it reports a later
+                    // `group` (and ignores it), and an empty one.
+                    if let Some(first) = group_at {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::DUPLICATE,
+                                format!(
+                                    "vrrp_sync_group `{}` has a second `group` list, ignored",
+                                    sg.name
+                                ),
+                            )
+                            .at(c.keyword.span)
+                            .label("keepalived reports it and ignores it too")
+                            .note(Some(first), "the members are listed here")
+                            .help("list every member in the one `group { }` block"),
+                        );
+                        continue;
+                    }
+                    if !self.needs_block(c, true) {
+                        continue;
+                    }
+                    if c.children().is_empty() {
+                        self.diags.push(
+                            Diagnostic::warning(
+                                codes::EMPTY_BLOCK,
+                                format!("vrrp_sync_group `{}`: `group` lists no instance", sg.name),
+                            )
+                            .at(c.keyword.span)
+                            .label("empty")
+                            .help("name the vrrp_instances of the group inside the block, one per line"),
+                        );
+                        continue;
+                    }
+                    group_at = Some(c.keyword.span);
+                    for m in c.children() {
+                        sg.members.push(TrackRef {
+                            name: m.keyword.text.clone(),
+                            weight: None,
+                            reverse: false,
+                            span: m.keyword.span,
+                        });
+                        for extra in &m.args {
                             sg.members.push(TrackRef {
-                                name: m.keyword.text.clone(),
+                                name: extra.text.clone(),
                                 weight: None,
                                 reverse: false,
-                                span: m.keyword.span,
+                                span: extra.span,
                             });
-                            for extra in &m.args {
-                                sg.members.push(TrackRef {
-                                    name: extra.text.clone(),
-                                    weight: None,
-                                    reverse: false,
-                                    span: extra.span,
-                                });
-                            }
                         }
                     }
                 }
@@ -1801,6 +2127,16 @@ impl<'d> Builder<'d> {
         }
         self.config.sync_groups.push(sg);
     }
+}
+
+/// A script keyword's value.
+enum ScriptValue {
+    /// The command and the words after it.
+    Cmd(Command, Vec<String>),
+    /// An empty command (`""`), not reported yet: keepalived's reaction depends on the keyword.
+    Empty(Span),
+    /// A problem, already reported.
+    Bad,
 }
 
 impl Node {
@@ -2000,6 +2336,194 @@ mod tests {
         ] {
             assert_eq!(code(&load(text).diags, false), want, "{text}");
         }
+    }
+
+    /// What keepalived 2.2.7 does with a keyword written without its value (cases 246-).
+    #[test]
+    fn keywords_without_their_value_like_keepalived() {
+        use crate::compat::config_test_exit_code as code;
+        let inst = "vrrp_instance VI {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n";
+        let global = |body: &str| load(&format!("global_defs {{\n{body}\n}}\n{inst}"));
+        // Reported and ignored (exit 5): the setting stays as it was.
+        for kw in [
+            "router_id",
+            "notification_email_from",
+            "script_user",
+            "default_interface",
+            "vrrp_notify_fifo",
+            "notify_fifo_script",
+            "vrrp_priority",
+            "snmp_socket",
+        ] {
+            let l = global(kw);
+            assert!(l.diags.has_code(crate::codes::VALUE_MISSING), "{kw}");
+            assert!(!l.has_errors(), "{kw}: {:?}", l.diags);
+            assert_eq!(code(&l.diags, false), 5, "{kw}");
+        }
+        let l = global(" router_id lb1\n router_id");
+        assert_eq!(l.config.global.router_id.as_deref(), Some("lb1"));
+        // Silent (exit 0), with vrrpd's own warning.
+        let l = global(" smtp_helo_name");
+        assert!(l.diags.has_code(crate::codes::VALUE_EMPTY));
+        assert_eq!(l.config.global.smtp_helo_name, None);
+        assert_eq!(code(&l.diags, false), 0);
+        // A missing parameter for keywords vrrpd ignores (exit 2).
+        for kw in [
+            "checker_process_name",
+            "vrrp_process_name",
+            "nftables_priority",
+        ] {
+            assert_eq!(code(&global(kw).diags, false), 2, "{kw}");
+        }
+        for kw in [
+            "debug",
+            "lvs_sync_daemon_interface",
+            "notify_master_rx_lower_pri",
+        ] {
+            assert_eq!(code(&instance(kw).diags, false), 2, "{kw}");
+        }
+        let l = instance(" kernel_rx_buf_size\n virtual_ipaddress {\n 10.0.0.1\n }");
+        assert_eq!(code(&l.diags, false), 5);
+        // A keyword that needs its value everywhere still stops (exit 2).
+        assert_eq!(code(&global(" smtp_connect_timeout").diags, false), 2);
+        // At the top level: reported and ignored, so a bare net_namespace is not refused.
+        let l = load(&format!("net_namespace\n{inst}"));
+        assert!(!l.has_errors(), "{:?}", l.diags);
+        assert_eq!(code(&l.diags, false), 5);
+    }
+
+    #[test]
+    fn empty_script_commands_are_ignored() {
+        use crate::compat::config_test_exit_code as code;
+        let track = "vrrp_instance VI {\n interface eth0\n virtual_router_id 5\n notify_master /bin/true\n notify_master \"\"\n track_script {\n chk\n }\n virtual_ipaddress {\n 10.0.0.1\n }\n}\n";
+        let script = |lines: &str| load(&format!("vrrp_script chk {{\n{lines}\n}}\n{track}"));
+        // `script` alone, or `script ""`: no script, so the vrrp_script is dropped (exit 5).
+        for lines in [" script", " script \"\""] {
+            let l = script(lines);
+            assert!(l.diags.has_code(crate::codes::MISSING_SETTING), "{lines}");
+            assert!(l.diags.has_code(crate::codes::VALUE_EMPTY), "{lines}");
+            assert_eq!(code(&l.diags, false), 5, "{lines}");
+        }
+        // Next to a command, in either order, the empty line is ignored.
+        for lines in [" script /bin/true\n script", " script\n script /bin/true"] {
+            let l = script(lines);
+            let cmd = l.config.script("chk").and_then(|s| s.script.clone());
+            assert_eq!(cmd.map(|c| c.argv), Some(vec!["/bin/true".to_string()]));
+            assert_eq!(code(&l.diags, false), 0, "{lines}: {:?}", l.diags);
+        }
+        // `notify_master ""` leaves the earlier notify_master in place.
+        let l = script(" script /bin/true");
+        let m = l.config.instances[0].notify.master.clone();
+        assert_eq!(m.map(|c| c.raw), Some("/bin/true".to_string()));
+    }
+
+    #[test]
+    fn bare_block_keywords_like_keepalived() {
+        use crate::compat::config_test_exit_code as code;
+        let head = "vrrp_instance VI {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n";
+        let w = "vrrp_instance W {\n interface eth0\n virtual_router_id 6\n virtual_ipaddress {\n 10.0.0.2\n }\n}\n";
+        // The last line of the file: an empty list, exit 0.
+        for kw in [
+            "virtual_ipaddress",
+            "virtual_ipaddress_excluded",
+            "virtual_routes",
+            "virtual_rules",
+            "track_script",
+            "track_interface",
+            "track_process",
+            "track_file",
+            "track_bfd",
+        ] {
+            let l = load(&format!("{head} {kw}\n}}\n"));
+            assert!(!l.has_errors(), "{kw}: {:?}", l.diags);
+            assert_eq!(code(&l.diags, false), 0, "{kw}: {:?}", l.diags);
+            assert_eq!(l.config.instances[0].vips.len(), 1, "{kw}");
+            // Anywhere else keepalived swallows what follows: an error (track_file and
+            // track_bfd are refused before that).
+            let l = load(&format!("{head} {kw}\n}}\n{w}"));
+            assert!(l.has_errors(), "{kw}");
+            assert_eq!(code(&l.diags, false), 5, "{kw}");
+        }
+        // A section inside a block needs its `{` even there.
+        let l = load(&format!("{head} authentication\n}}\n"));
+        assert!(l.diags.has_code(crate::codes::NEEDS_BLOCK));
+        // A top-level block keyword on the last line is empty.
+        let l = load(&format!("{head}}}\nglobal_defs\n"));
+        assert_eq!(code(&l.diags, false), 0, "{:?}", l.diags);
+        // An empty track_file / track_bfd tracks nothing: not refused.
+        let l = load(&format!(
+            "{head} track_file {{\n }}\n track_bfd {{\n }}\n}}\n"
+        ));
+        assert_eq!(code(&l.diags, false), 0, "{:?}", l.diags);
+        let l = load(&format!("{head} track_file {{\n f\n }}\n}}\n"));
+        assert!(l.diags.has_code(crate::codes::REFUSED));
+    }
+
+    #[test]
+    fn unicast_keywords_without_peers_and_vmac_xmit_base() {
+        use crate::compat::config_test_exit_code as code;
+        let vip = "\n virtual_ipaddress {\n 10.0.0.1\n }";
+        for kw in [
+            "check_unicast_src",
+            "old_unicast_checksum",
+            "unicast_src_ip 10.0.0.5",
+            "unicast_ttl 10",
+            "unicast_peer {\n }",
+        ] {
+            let l = instance(&format!(" {kw}{vip}"));
+            assert!(l.diags.has_code(crate::codes::UNICAST_NO_PEER), "{kw}");
+            assert_eq!(code(&l.diags, false), 5, "{kw}");
+            let l = instance(&format!(" {kw}\n unicast_peer {{\n 10.0.0.2\n }}{vip}"));
+            assert!(l.diags.is_empty(), "{kw}: {:?}", l.diags);
+        }
+        let l = instance(&format!(" unicast_fault_no_peer{vip}"));
+        assert!(l.diags.is_empty(), "{:?}", l.diags);
+        let l = instance(&format!(" vmac_xmit_base{vip}"));
+        assert!(l.diags.has_code(crate::codes::VMAC_ONLY));
+        assert_eq!(code(&l.diags, false), 5);
+        let l = instance(&format!(" vmac_xmit_base\n use_vmac{vip}"));
+        assert!(!l.diags.has_code(crate::codes::VMAC_ONLY));
+        assert_eq!(code(&l.diags, false), 0);
+    }
+
+    #[test]
+    fn sync_group_lists_and_track_process_values() {
+        use crate::compat::config_test_exit_code as code;
+        use crate::model::ParamMatch;
+        let two = "vrrp_instance A {\n interface eth0\n virtual_router_id 5\n virtual_ipaddress {\n 10.0.0.1\n }\n}\nvrrp_instance B {\n interface eth0\n virtual_router_id 6\n virtual_ipaddress {\n 10.0.0.2\n }\n}\n";
+        let l = load(&format!(
+            "{two}vrrp_sync_group G {{\n group {{\n A\n }}\n group {{\n B\n }}\n}}\n"
+        ));
+        assert!(l.diags.has_code(crate::codes::DUPLICATE));
+        assert_eq!(l.config.sync_groups[0].members.len(), 1);
+        let l = load(&format!(
+            "{two}vrrp_sync_group G {{\n group {{\n }}\n group {{\n A\n B\n }}\n}}\n"
+        ));
+        assert!(l.diags.has_code(crate::codes::EMPTY_BLOCK));
+        assert_eq!(l.config.sync_groups[0].members.len(), 2);
+        assert_eq!(code(&l.diags, false), 5);
+        let tp = |line: &str| {
+            load(&format!(
+                "vrrp_track_process p {{\n process sshd\n {line}\n}}\n"
+            ))
+        };
+        let l = tp("param_match");
+        assert_eq!(
+            l.config.track_processes[0].param_match,
+            Some(ParamMatch::Exact)
+        );
+        assert_eq!(code(&l.diags, false), 0);
+        let l = tp("param_match initial");
+        assert_eq!(
+            l.config.track_processes[0].param_match,
+            Some(ParamMatch::Initial)
+        );
+        let l = tp("param_match exact");
+        assert_eq!(l.config.track_processes[0].param_match, None);
+        assert_eq!(code(&l.diags, false), 5);
+        let l = tp("weight");
+        assert!(l.diags.has_code(crate::codes::VALUE_MISSING));
+        assert_eq!(code(&l.diags, false), 5);
     }
 
     #[test]

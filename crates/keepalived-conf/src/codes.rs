@@ -18,6 +18,13 @@ pub const NOT_A_BLOCK: &str = "K107";
 pub const NEEDS_BLOCK: &str = "K108";
 pub const DUPLICATE: &str = "K109";
 pub const DEPRECATED: &str = "K110";
+/// A keyword without its value that keepalived reports and ignores (`router_id` alone).
+pub const VALUE_MISSING: &str = "K113";
+/// A keyword without its value that keepalived ignores silently (`smtp_helo_name` alone).
+pub const VALUE_EMPTY: &str = "K114";
+/// A list keyword written without `{ … }` as the last line of the configuration: keepalived
+/// reads an empty list.
+pub const BARE_BLOCK: &str = "K115";
 // Instances and references.
 pub const MISSING_INTERFACE: &str = "K201";
 pub const MISSING_VRID: &str = "K202";
@@ -57,6 +64,10 @@ pub const RULE_NOTE: &str = "K225";
 pub const LVS: &str = "K226";
 pub const GROUP_TRACKING: &str = "K227";
 pub const FIREWALL: &str = "K228";
+/// A unicast keyword in an instance without unicast peers: the adverts are multicast.
+pub const UNICAST_NO_PEER: &str = "K229";
+/// `vmac_xmit_base` without `use_vmac`.
+pub const VMAC_ONLY: &str = "K230";
 pub const SCRIPT_NOT_EXECUTABLE: &str = "K404";
 pub const NOTIFY_MISSING: &str = "K405";
 pub const SMTP_UNRESOLVED: &str = "K406";

@@ -31,6 +31,8 @@ pub fn keepalived_reports(code: &str) -> bool {
             | codes::NOTIFY_MISSING
             | codes::NOTIFY_USER_MISSING
             | codes::DEPRECATED
+            | codes::VALUE_EMPTY
+            | codes::BARE_BLOCK
     )
 }
 

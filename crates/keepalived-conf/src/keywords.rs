@@ -15,35 +15,70 @@ pub enum Status {
     Refused(&'static str),
 }
 
+/// What keepalived 2.2.7 does with the keyword written without its value (measured with
+/// `keepalived -t`, tests/keepalived-oracle cases 246-). The text is the form to write.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Empty {
+    /// Nothing special: a flag, an optional value, a block, or a value the builder asks
+    /// for itself (keepalived stops at a missing one, `-t` exits 2).
+    Checked,
+    /// keepalived stops reading at the line: `-t` exits 2 (an error in vrrpd). Listed for
+    /// keywords vrrpd does not read, whose value the builder never asks for.
+    Stops(&'static str),
+    /// keepalived says the value is missing and ignores the line: `-t` exits 5. vrrpd
+    /// does the same (a warning, the line is ignored).
+    Warns(&'static str),
+    /// keepalived ignores the line without a word: `-t` exits 0. vrrpd ignores it with a
+    /// warning of its own.
+    Silent(&'static str),
+}
+
 #[derive(Debug, Clone, Copy)]
 pub struct Keyword {
     pub name: &'static str,
     pub status: Status,
+    pub empty: Empty,
 }
 
-const fn s(name: &'static str) -> Keyword {
+impl Keyword {
+    const fn stops(self, form: &'static str) -> Keyword {
+        Keyword {
+            empty: Empty::Stops(form),
+            ..self
+        }
+    }
+    const fn warns(self, form: &'static str) -> Keyword {
+        Keyword {
+            empty: Empty::Warns(form),
+            ..self
+        }
+    }
+    const fn silent(self, form: &'static str) -> Keyword {
+        Keyword {
+            empty: Empty::Silent(form),
+            ..self
+        }
+    }
+}
+
+const fn kw(name: &'static str, status: Status) -> Keyword {
     Keyword {
         name,
-        status: Status::Supported,
+        status,
+        empty: Empty::Checked,
     }
+}
+const fn s(name: &'static str) -> Keyword {
+    kw(name, Status::Supported)
 }
 const fn i(name: &'static str) -> Keyword {
-    Keyword {
-        name,
-        status: Status::Ignored,
-    }
+    kw(name, Status::Ignored)
 }
 const fn r(name: &'static str, why: &'static str) -> Keyword {
-    Keyword {
-        name,
-        status: Status::Refused(why),
-    }
+    kw(name, Status::Refused(why))
 }
 const fn o(name: &'static str) -> Keyword {
-    Keyword {
-        name,
-        status: Status::OtherSubsystem,
-    }
+    kw(name, Status::OtherSubsystem)
 }
 
 const TRACK_FILE: &str =
@@ -65,8 +100,9 @@ pub const TOP: &[Keyword] = &[
     r(
         "net_namespace",
         "keepalived then runs VRRP inside that network namespace",
-    ),
-    i("instance"),
+    )
+    .warns("net_namespace NAME"),
+    i("instance").warns("instance NAME"),
     o("virtual_server"),
     o("virtual_server_group"),
     o("SSL"),
@@ -75,14 +111,14 @@ pub const TOP: &[Keyword] = &[
 ];
 
 pub const GLOBAL: &[Keyword] = &[
-    s("router_id"),
+    s("router_id").warns("router_id NAME"),
     s("notification_email"),
-    s("notification_email_from"),
+    s("notification_email_from").warns("notification_email_from ADDRESS"),
     s("smtp_server"),
     s("smtp_connect_timeout"),
-    s("smtp_helo_name"),
+    s("smtp_helo_name").silent("smtp_helo_name NAME"),
     s("enable_script_security"),
-    s("script_user"),
+    s("script_user").warns("script_user USER [GROUP]"),
     s("vrrp_version"),
     s("vrrp_strict"),
     s("vrrp_skip_check_adv_addr"),
@@ -93,7 +129,7 @@ pub const GLOBAL: &[Keyword] = &[
     s("vrrp_garp_master_refresh"),
     s("vrrp_garp_master_refresh_repeat"),
     s("vrrp_startup_delay"),
-    s("default_interface"),
+    s("default_interface").warns("default_interface INTERFACE"),
     s("vrrp_mcast_group4"),
     s("vrrp_mcast_group6"),
     s("vrrp_check_unicast_src"),
@@ -103,41 +139,41 @@ pub const GLOBAL: &[Keyword] = &[
     s("vrrp_higher_prio_send_advert"),
     i("vrrp_iptables"),
     i("vrrp_no_swap"),
-    i("vrrp_priority"),
-    i("vrrp_rt_priority"),
-    i("vrrp_cpu_affinity"),
-    s("vrrp_notify_fifo"),
-    s("vrrp_notify_fifo_script"),
-    s("notify_fifo"),
-    s("notify_fifo_script"),
+    i("vrrp_priority").warns("vrrp_priority <-20..19>"),
+    i("vrrp_rt_priority").warns("vrrp_rt_priority <1..99>"),
+    i("vrrp_cpu_affinity").warns("vrrp_cpu_affinity CPU..."),
+    s("vrrp_notify_fifo").warns("vrrp_notify_fifo PATH"),
+    s("vrrp_notify_fifo_script").warns("vrrp_notify_fifo_script COMMAND"),
+    s("notify_fifo").warns("notify_fifo PATH"),
+    s("notify_fifo_script").warns("notify_fifo_script COMMAND"),
     i("max_auto_priority"),
     r(
         "dynamic_interfaces",
         "instances on interfaces that do not exist yet (vrrpd refuses a missing interface)",
     ),
     i("process_names"),
-    i("vrrp_netlink_cmd_rcv_bufs"),
-    i("vrrp_netlink_monitor_rcv_bufs"),
-    i("lvs_sync_daemon"),
+    i("vrrp_netlink_cmd_rcv_bufs").warns("vrrp_netlink_cmd_rcv_bufs BYTES"),
+    i("vrrp_netlink_monitor_rcv_bufs").warns("vrrp_netlink_monitor_rcv_bufs BYTES"),
+    i("lvs_sync_daemon").warns("lvs_sync_daemon INTERFACE VRRP_INSTANCE"),
     i("lvs_flush"),
-    i("lvs_timeouts"),
-    i("checker_process_name"),
-    i("vrrp_process_name"),
+    i("lvs_timeouts").warns("lvs_timeouts tcp SECONDS tcpfin SECONDS udp SECONDS"),
+    i("checker_process_name").stops("checker_process_name NAME"),
+    i("vrrp_process_name").stops("vrrp_process_name NAME"),
     i("enable_snmp_vrrp"),
     i("enable_snmp_checker"),
     i("enable_snmp_rfc"),
     i("enable_snmp_rfcv2"),
     i("enable_snmp_rfcv3"),
     i("enable_traps"),
-    i("snmp_socket"),
+    i("snmp_socket").warns("snmp_socket SOCKET"),
     i("enable_dbus"),
     i("nftables"),
-    i("nftables_priority"),
+    i("nftables_priority").stops("nftables_priority PRIORITY"),
     i("nftables_ifindex"),
 ];
 
 pub const SCRIPT: &[Keyword] = &[
-    s("script"),
+    s("script").silent("script \"/path/to/check args\""),
     s("interval"),
     s("timeout"),
     s("weight"),
@@ -150,7 +186,7 @@ pub const SCRIPT: &[Keyword] = &[
 pub const TRACK_PROCESS: &[Keyword] = &[
     s("process"),
     s("param_match"),
-    s("weight"),
+    s("weight").warns("weight N [reverse]"),
     s("quorum"),
     s("quorum_max"),
     s("delay"),
@@ -199,17 +235,17 @@ pub const INSTANCE: &[Keyword] = &[
     s("skip_check_adv_addr"),
     s("check_unicast_src"),
     s("unicast_ttl"),
-    i("debug"),
-    i("lvs_sync_daemon_interface"),
+    i("debug").stops("debug LEVEL"),
+    i("lvs_sync_daemon_interface").stops("lvs_sync_daemon_interface INTERFACE"),
     s("garp_lower_prio_delay"),
     s("garp_lower_prio_repeat"),
     s("lower_prio_no_advert"),
     s("higher_prio_send_advert"),
-    i("notify_master_rx_lower_pri"),
+    i("notify_master_rx_lower_pri").stops("notify_master_rx_lower_pri COMMAND"),
     s("virtual_rules"),
     r("track_file", TRACK_FILE),
     r("track_bfd", TRACK_BFD),
-    i("kernel_rx_buf_size"),
+    i("kernel_rx_buf_size").warns("kernel_rx_buf_size BYTES"),
     s("old_unicast_checksum"),
     s("unicast_fault_no_peer"),
 ];
@@ -268,22 +304,54 @@ pub fn markdown() -> String {
          A keyword not listed is unknown: an error when it is a near miss of a listed one \
          (`prioirty`), else a warning, as keepalived does.\n",
     );
+    o.push_str(
+        "\nA keyword written without the value it needs is a missing parameter: keepalived \
+         stops reading there (`-t` exits 2), and vrrpd reports an error. The last column lists \
+         the keywords keepalived 2.2.7 treats otherwise (measured): **reported** means it says \
+         the value is missing and ignores the line (`-t` exits 5; vrrpd warns and ignores the \
+         line too), **silent** means it ignores the line without a word (`-t` exits 0; vrrpd \
+         warns), **stops** is listed for keywords vrrpd does not read otherwise.\n",
+    );
     for (block, table) in TABLES {
         o.push_str(&format!(
-            "\n## {block}\n\n| keyword | status |\n|---|---|\n"
+            "\n## {block}\n\n| keyword | status | without its value |\n|---|---|---|\n"
         ));
         for k in table.iter() {
             let status = match k.status {
-                Status::Supported => "supported",
-                Status::Ignored => "ignored (warning)",
-                Status::OtherSubsystem => "other subsystem (warning)",
-                Status::Refused(why) => {
-                    o.push_str(&format!("| `{}` | **refused** (error): {why} |\n", k.name));
-                    continue;
-                }
+                Status::Supported => "supported".to_string(),
+                Status::Ignored => "ignored (warning)".to_string(),
+                Status::OtherSubsystem => "other subsystem (warning)".to_string(),
+                Status::Refused(why) => format!("**refused** (error): {why}"),
             };
-            o.push_str(&format!("| `{}` | {status} |\n", k.name));
+            let empty = match k.empty {
+                Empty::Checked => String::new(),
+                Empty::Stops(form) => format!("stops (exit 2): write `{form}`"),
+                Empty::Warns(form) => format!("reported, line ignored (exit 5): write `{form}`"),
+                Empty::Silent(form) => format!("silent, line ignored (exit 0): write `{form}`"),
+            };
+            o.push_str(&format!("| `{}` | {status} | {empty} |\n", k.name));
         }
     }
     o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The form written in a diagnostic's help starts with the keyword itself.
+    #[test]
+    fn empty_value_forms_name_their_keyword() {
+        for (block, table) in TABLES {
+            for k in table.iter() {
+                if let Empty::Stops(form) | Empty::Warns(form) | Empty::Silent(form) = k.empty {
+                    assert!(
+                        form.starts_with(&format!("{} ", k.name)),
+                        "{block} `{}`: {form}",
+                        k.name
+                    );
+                }
+            }
+        }
+    }
 }

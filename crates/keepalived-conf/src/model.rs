@@ -232,7 +232,7 @@ pub struct TrackProcess {
     #[serde(skip)]
     pub span: Span,
     pub process: Option<String>,
-    pub param_match: Option<String>,
+    pub param_match: Option<ParamMatch>,
     pub weight: i32,
     pub weight_reverse: bool,
     pub quorum: u32,
@@ -240,6 +240,19 @@ pub struct TrackProcess {
     /// Seconds.
     pub delay: f64,
     pub full_command: bool,
+}
+
+/// `param_match` of a vrrp_track_process: how the parameters after `process NAME` match.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamMatch {
+    /// `param_match` alone: the parameters exactly as written; with none written, the
+    /// process must have none (keepalived.conf(5)).
+    Exact,
+    /// `param_match initial`.
+    Initial,
+    /// `param_match partial`.
+    Partial,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]

@@ -1,6 +1,7 @@
 //! Snapshot tests of the rendered diagnostics for broken configs (tests/broken/*.conf).
 //! The corpus is the broken half of tests/keepalived-oracle (exit code != 0 with
-//! keepalived 2.2.7) plus a few multi-mistake configs.
+//! keepalived 2.2.7) plus a few multi-mistake configs, and cases that show vrrpd's own
+//! warnings for lines keepalived passes silently (248, 260, 265, 274).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use conf_diag::{render_human_all, render_line};

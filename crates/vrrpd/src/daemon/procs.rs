@@ -1,7 +1,7 @@
 //! vrrp_track_process without forking: /proc is scanned twice a second and each tracked
 //! process's quorum (how many matching processes run) becomes a tracker result.
 
-use keepalived_conf::model::TrackProcess;
+use keepalived_conf::model::{ParamMatch, TrackProcess};
 use std::time::Duration;
 use tokio::sync::mpsc;
 
@@ -40,14 +40,13 @@ pub fn matches(tp: &TrackProcess, p: &Proc) -> bool {
     if !name_ok {
         return false;
     }
-    if params.is_empty() {
-        return true;
-    }
     let args: Vec<&str> = p.argv.iter().skip(1).map(String::as_str).collect();
-    match tp.param_match.as_deref() {
-        Some("initial") => args.starts_with(&params),
-        Some("partial") => args.windows(params.len()).any(|w| w == params.as_slice()),
-        _ => args == params,
+    match tp.param_match {
+        // No parameters written: any will do, unless `param_match` alone asks for none.
+        _ if params.is_empty() => tp.param_match != Some(ParamMatch::Exact) || args.is_empty(),
+        Some(ParamMatch::Initial) => args.starts_with(&params),
+        Some(ParamMatch::Partial) => args.windows(params.len()).any(|w| w == params.as_slice()),
+        Some(ParamMatch::Exact) | None => args == params,
     }
 }
 
@@ -146,12 +145,12 @@ pub fn spawn(
 mod tests {
     use super::*;
 
-    fn tp(process: &str, param_match: Option<&str>, full: bool) -> TrackProcess {
+    fn tp(process: &str, param_match: Option<ParamMatch>, full: bool) -> TrackProcess {
         TrackProcess {
             name: "t".into(),
             span: conf_diag::Span::new(conf_diag::FileId(0), 0, 0),
             process: Some(process.into()),
-            param_match: param_match.map(String::from),
+            param_match,
             weight: 0,
             weight_reverse: false,
             quorum: 1,
@@ -183,14 +182,26 @@ mod tests {
             &hap
         ));
         assert!(!matches(&tp("haproxy -Ws", None, false), &hap), "exact");
-        assert!(matches(&tp("haproxy -Ws", Some("initial"), false), &hap));
-        assert!(!matches(&tp("haproxy -f", Some("initial"), false), &hap));
+        let (initial, partial) = (Some(ParamMatch::Initial), Some(ParamMatch::Partial));
+        assert!(matches(&tp("haproxy -Ws", initial, false), &hap));
+        assert!(!matches(&tp("haproxy -f", initial, false), &hap));
         assert!(matches(
-            &tp("haproxy -f /etc/haproxy.cfg", Some("partial"), false),
+            &tp("haproxy -f /etc/haproxy.cfg", partial, false),
             &hap
         ));
         assert!(!matches(
-            &tp("haproxy /etc/haproxy.cfg -f", Some("partial"), false),
+            &tp("haproxy /etc/haproxy.cfg -f", partial, false),
+            &hap
+        ));
+        // `param_match` alone with no parameters written: the process must have none.
+        let exact = Some(ParamMatch::Exact);
+        assert!(!matches(&tp("haproxy", exact, false), &hap));
+        assert!(matches(
+            &tp("haproxy", exact, false),
+            &p("haproxy", &["haproxy"])
+        ));
+        assert!(matches(
+            &tp("haproxy -Ws -f /etc/haproxy.cfg", exact, false),
             &hap
         ));
         // The kernel's name is cut at 15 bytes.
