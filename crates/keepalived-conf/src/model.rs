@@ -249,9 +249,11 @@ pub enum ParamMatch {
     /// `param_match` alone: the parameters exactly as written; with none written, the
     /// process must have none (keepalived.conf(5)).
     Exact,
-    /// `param_match initial`.
+    /// `param_match initial`: the parameters written start the process's, the last one
+    /// possibly longer there (`-f /etc/hap` matches `-f /etc/haproxy.cfg -Ws`).
     Initial,
-    /// `param_match partial`.
+    /// `param_match partial`: the parameters written are the process's first ones,
+    /// exactly (`-f /etc/haproxy.cfg` matches `-f /etc/haproxy.cfg -Ws`).
     Partial,
 }
 

@@ -44,8 +44,15 @@ pub fn matches(tp: &TrackProcess, p: &Proc) -> bool {
     match tp.param_match {
         // No parameters written: any will do, unless `param_match` alone asks for none.
         _ if params.is_empty() => tp.param_match != Some(ParamMatch::Exact) || args.is_empty(),
-        Some(ParamMatch::Initial) => args.starts_with(&params),
-        Some(ParamMatch::Partial) => args.windows(params.len()).any(|w| w == params.as_slice()),
+        // keepalived.conf(5): partial, the first n parameters match exactly; initial,
+        // the same but the n-th may be longer in the process.
+        Some(ParamMatch::Partial) => args.starts_with(&params),
+        Some(ParamMatch::Initial) => {
+            let n = params.len();
+            args.len() >= n
+                && args[..n - 1] == params[..n - 1]
+                && args[n - 1].starts_with(params[n - 1])
+        }
         Some(ParamMatch::Exact) | None => args == params,
     }
 }
@@ -183,14 +190,26 @@ mod tests {
         ));
         assert!(!matches(&tp("haproxy -Ws", None, false), &hap), "exact");
         let (initial, partial) = (Some(ParamMatch::Initial), Some(ParamMatch::Partial));
-        assert!(matches(&tp("haproxy -Ws", initial, false), &hap));
-        assert!(!matches(&tp("haproxy -f", initial, false), &hap));
-        assert!(matches(
-            &tp("haproxy -f /etc/haproxy.cfg", partial, false),
+        // partial: the first parameters, exactly.
+        assert!(matches(&tp("haproxy -Ws", partial, false), &hap));
+        assert!(matches(&tp("haproxy -Ws -f", partial, false), &hap));
+        assert!(
+            !matches(&tp("haproxy -f", partial, false), &hap),
+            "not first"
+        );
+        assert!(!matches(
+            &tp("haproxy -Ws -f /etc/hap", partial, false),
             &hap
         ));
+        // initial: the same, the last one may be longer in the process.
+        assert!(matches(
+            &tp("haproxy -Ws -f /etc/hap", initial, false),
+            &hap
+        ));
+        assert!(matches(&tp("haproxy -W", initial, false), &hap));
+        assert!(!matches(&tp("haproxy -f /etc/hap", initial, false), &hap));
         assert!(!matches(
-            &tp("haproxy /etc/haproxy.cfg -f", partial, false),
+            &tp("haproxy -Ws -f /etc/haproxy.cfg.x", initial, false),
             &hap
         ));
         // `param_match` alone with no parameters written: the process must have none.
