@@ -47,7 +47,6 @@ const CANNOT_RUN_YET: &[(&str, &str)] = &[
         "170-tcp-frontend-http-backend.cfg",
         "a tcp frontend using an http backend",
     ),
-    ("173-http-request-actions.cfg", "log-format expressions"),
     ("177-http-response-actions.cfg", "the status fetch"),
     ("187-stick-table-stick.cfg", "stick counters"),
     ("231-legacy-option-transparent.cfg", "option transparent"),

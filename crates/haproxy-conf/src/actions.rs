@@ -5,17 +5,32 @@
 use crate::sample::Regex;
 use serde::Serialize;
 
-/// A value written in log-format syntax. proxyd runs literal values only for now: `%%`
-/// is a `%`, and a value with `%[...]` or `%x` variables is refused when parsed.
+use crate::sample::conv::VarCond;
+pub use crate::sample::fmt::Fmt;
+use crate::sample::{Expr, VarRef};
+
+/// `set-var(name[,cond...]) EXPR`, `set-var-fmt(name[,cond...]) FMT`, `unset-var(name)`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Fmt(pub String);
+pub enum VarAction {
+    Set {
+        var: VarRef,
+        conds: Vec<VarCond>,
+        expr: Expr,
+    },
+    SetFmt {
+        var: VarRef,
+        conds: Vec<VarCond>,
+        fmt: Fmt,
+    },
+    Unset(VarRef),
+}
 
 /// Where the body of a `return` (or of a `deny` with a body) comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Payload {
     None,
-    /// `string TEXT` / `lf-string TEXT` (literal).
-    Text(String),
+    /// `string TEXT` (a literal) / `lf-string TEXT`.
+    Text(Fmt),
     /// `file PATH`: the body (read when the plan is built).
     File(String),
     /// `errorfile PATH`: a whole raw HTTP response.
@@ -135,6 +150,7 @@ pub enum HttpReqAction {
     },
     /// `reject`: close the connection without a response.
     Reject,
+    Var(VarAction),
 }
 
 impl HttpReqAction {
@@ -158,6 +174,7 @@ pub enum HttpRespAction {
     Deny(Reply),
     Header(HeaderAction),
     SetStatus { status: u16, reason: Option<String> },
+    Var(VarAction),
 }
 
 impl HttpRespAction {

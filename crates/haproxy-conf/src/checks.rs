@@ -181,24 +181,125 @@ fn acls_referenced(p: &Proxy, diags: &mut Diagnostics) {
     }
 }
 
-/// Every ACL of a proxy: its named ones and the anonymous ones of its conditions.
-fn all_acls(p: &Proxy) -> impl Iterator<Item = &Acl> {
-    p.acls.iter().chain(
-        conditions(p)
-            .flat_map(|c| c.any_of.iter().flatten())
-            .filter_map(|t| match &t.acl {
-                AclRef::Anonymous(a) => Some(a),
-                AclRef::Named(_) => None,
-            }),
-    )
+/// Where an expression is evaluated: on the request before a backend is chosen (the
+/// rules and routing of a frontend), or where the backend is known.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    Request,
+    Other,
+}
+
+/// Every sample expression of a proxy with where it is written and evaluated: its ACLs
+/// (named ones where a request condition uses them), and the expressions in rule actions
+/// (`set-var`, log-format values).
+fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
+    use crate::actions::{HeaderAction, HttpReqAction, HttpRespAction, Payload, VarAction};
+    let mut out = Vec::new();
+    let request_conds: Vec<&Condition> = p
+        .rules
+        .http_request
+        .iter()
+        .filter_map(|r| r.cond.as_ref())
+        .chain(p.rules.redirect.iter().filter_map(|r| r.cond.as_ref()))
+        .chain(
+            p.rules
+                .tcp_request_connection
+                .iter()
+                .filter_map(|r| r.cond.as_ref()),
+        )
+        .chain(
+            p.rules
+                .tcp_request_session
+                .iter()
+                .filter_map(|r| r.cond.as_ref()),
+        )
+        .chain(
+            p.rules
+                .tcp_request_content
+                .iter()
+                .filter_map(|r| r.cond.as_ref()),
+        )
+        .chain(p.use_backends.iter().filter_map(|u| u.cond.as_ref()))
+        .chain(p.monitor_fail.iter())
+        .collect();
+    let in_request = |c: &Condition| request_conds.iter().any(|r| std::ptr::eq(*r, c));
+    let mut request_names = Vec::new();
+    for c in conditions(p) {
+        let stage = if in_request(c) {
+            Stage::Request
+        } else {
+            Stage::Other
+        };
+        for t in c.any_of.iter().flatten() {
+            match &t.acl {
+                AclRef::Anonymous(a) => out.push((&a.expr, a.span, stage)),
+                AclRef::Named(n) if stage == Stage::Request => request_names.push(n.as_str()),
+                AclRef::Named(_) => {}
+            }
+        }
+    }
+    for a in &p.acls {
+        let stage = if request_names.contains(&a.name.as_str()) {
+            Stage::Request
+        } else {
+            Stage::Other
+        };
+        out.push((&a.expr, a.span, stage));
+    }
+    fn fmt_exprs(f: &crate::actions::Fmt) -> Vec<&crate::sample::Expr> {
+        f.samples().collect()
+    }
+    fn var_exprs(v: &VarAction) -> Vec<&crate::sample::Expr> {
+        match v {
+            VarAction::Set { expr, .. } => vec![expr],
+            VarAction::SetFmt { fmt, .. } => fmt.samples().collect(),
+            VarAction::Unset(_) => Vec::new(),
+        }
+    }
+    for r in &p.rules.http_request {
+        let found: Vec<&crate::sample::Expr> = match &r.action {
+            HttpReqAction::Deny(x) | HttpReqAction::Tarpit(x) | HttpReqAction::Return(x) => x
+                .headers
+                .iter()
+                .flat_map(|(_, f)| fmt_exprs(f))
+                .chain(match &x.payload {
+                    Payload::Text(t) => fmt_exprs(t),
+                    _ => Vec::new(),
+                })
+                .collect(),
+            HttpReqAction::Redirect(rd) => fmt_exprs(&rd.value),
+            HttpReqAction::Header(HeaderAction::Set(_, f) | HeaderAction::Add(_, f))
+            | HttpReqAction::SetPath(f)
+            | HttpReqAction::SetPathQ(f)
+            | HttpReqAction::SetUri(f)
+            | HttpReqAction::SetQuery(f)
+            | HttpReqAction::SetMethod(f) => fmt_exprs(f),
+            HttpReqAction::Var(v) => var_exprs(v),
+            _ => Vec::new(),
+        };
+        out.extend(found.into_iter().map(|e| (e, r.span, Stage::Request)));
+    }
+    for r in &p.rules.http_response {
+        let found: Vec<&crate::sample::Expr> = match &r.action {
+            HttpRespAction::Header(HeaderAction::Set(_, f) | HeaderAction::Add(_, f)) => {
+                fmt_exprs(f)
+            }
+            HttpRespAction::Var(v) => var_exprs(v),
+            _ => Vec::new(),
+        };
+        out.extend(found.into_iter().map(|e| (e, r.span, Stage::Other)));
+    }
+    out
 }
 
 /// `nbsrv(BACKEND)` and `srv_is_up(BACKEND/SERVER)` must name what exists, as HAProxy
-/// checks once it has read everything.
+/// checks once it has read everything; and in a frontend's request rules, nothing can ask
+/// for the backend, which is not chosen yet.
 fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
     use crate::sample::Fetch;
-    for a in all_acls(p) {
-        let problem = match &a.expr.fetch {
+    let frontend_only = p.kind == ProxyKind::Frontend;
+    for (e, span, stage) in exprs(p) {
+        let problem = match &e.fetch {
             Fetch::Nbsrv(Some(b)) if cfg.proxy(b, Cap::Backend).is_none() => {
                 Some(format!("nbsrv: no backend named `{b}`"))
             }
@@ -212,14 +313,20 @@ fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
                     Some(_) => None,
                 }
             }
+            Fetch::BeName | Fetch::BeId | Fetch::Nbsrv(None)
+                if frontend_only && stage == Stage::Request =>
+            {
+                Some(
+                    "this sample fetch needs the backend, which is not chosen yet in a frontend's request rules"
+                        .to_string(),
+                )
+            }
             _ => None,
         };
         if let Some(msg) = problem {
-            diags.push(
-                Diagnostic::error(codes::UNKNOWN_REF, msg)
-                    .at(a.span)
-                    .help("name a backend (and server) defined in this file"),
-            );
+            diags.push(Diagnostic::error(codes::UNKNOWN_REF, msg).at(span).help(
+                "name a backend (and server) defined in this file, or move the rule to the backend",
+            ));
         }
     }
 }

@@ -34,6 +34,15 @@ impl Config {
     pub fn frontends(&self) -> impl Iterator<Item = &Proxy> {
         self.proxies.iter().filter(|p| p.kind.has(Cap::Frontend))
     }
+    /// A proxy's numeric id (`fe_id`, `be_id`): HAProxy numbers proxies 1, 2... in the
+    /// order they are declared.
+    pub fn proxy_id(&self, name: &str) -> u32 {
+        self.proxies
+            .iter()
+            .position(|p| p.name == name)
+            .map(|i| i as u32 + 1)
+            .unwrap_or(0)
+    }
 }
 
 #[derive(Debug, Clone, Default, Serialize)]

@@ -63,7 +63,10 @@ const TLS_CIPHERS: &str = "proxyd uses rustls' safe cipher suites and groups";
 const STATE: &str = "server state files belong to seamless reload, which comes later";
 const TRACK: &str =
     "stick counters (track-sc, sc_*, gpc) are not kept by proxyd yet; a later release runs them";
-pub const VARS: &str = "variables are not kept yet, and nothing proxyd runs can read them";
+pub const VARS: &str =
+    "check-scoped variables are not kept yet, and nothing a check runs reads them";
+pub const TCP_VARS: &str =
+    "variables set by tcp rules are not kept yet (http-request and http-response set-var are)";
 const LATER: &str = "proxyd cannot run it yet";
 
 pub const GLOBAL: &[Keyword] = &[
@@ -568,9 +571,9 @@ pub const HTTP_REQUEST_ACTIONS: &[Keyword] = &[
     a("set-query", S),
     a("set-method", S),
     a("auth", R("http_auth and userlists are not run yet")),
-    a("set-var", I(VARS)),
-    a("set-var-fmt", I(VARS)),
-    a("unset-var", I(VARS)),
+    a("set-var", S),
+    a("set-var-fmt", S),
+    a("unset-var", S),
     a("set-log-level", I(LOGS)),
     a("capture", I(LOGS)),
     a("set-src", R(LATER)),
@@ -635,9 +638,9 @@ pub const HTTP_RESPONSE_ACTIONS: &[Keyword] = &[
     a("set-status", S),
     a("redirect", R(LATER)),
     a("return", R(LATER)),
-    a("set-var", I(VARS)),
-    a("set-var-fmt", I(VARS)),
-    a("unset-var", I(VARS)),
+    a("set-var", S),
+    a("set-var-fmt", S),
+    a("unset-var", S),
     a("set-log-level", I(LOGS)),
     a("capture", I(LOGS)),
     a("track-sc0", R(TRACK)),
@@ -677,9 +680,9 @@ pub const TCP_CONNECTION_ACTIONS: &[Keyword] = &[
     a("reject", S),
     a("expect-proxy", S),
     a("expect-netscaler-cip", R(LATER)),
-    a("set-var", I(VARS)),
-    a("set-var-fmt", I(VARS)),
-    a("unset-var", I(VARS)),
+    a("set-var", R(TCP_VARS)),
+    a("set-var-fmt", R(TCP_VARS)),
+    a("unset-var", R(TCP_VARS)),
     a("track-sc0", R(TRACK)),
     a("track-sc1", R(TRACK)),
     a("track-sc2", R(TRACK)),
@@ -707,9 +710,9 @@ pub const TCP_CONNECTION_ACTIONS: &[Keyword] = &[
 pub const TCP_SESSION_ACTIONS: &[Keyword] = &[
     a("accept", S),
     a("reject", S),
-    a("set-var", I(VARS)),
-    a("set-var-fmt", I(VARS)),
-    a("unset-var", I(VARS)),
+    a("set-var", R(TCP_VARS)),
+    a("set-var-fmt", R(TCP_VARS)),
+    a("unset-var", R(TCP_VARS)),
     a("track-sc0", R(TRACK)),
     a("track-sc1", R(TRACK)),
     a("track-sc2", R(TRACK)),
@@ -739,9 +742,9 @@ pub const TCP_CONTENT_ACTIONS: &[Keyword] = &[
     a("reject", S),
     a("capture", I(LOGS)),
     a("set-log-level", I(LOGS)),
-    a("set-var", I(VARS)),
-    a("set-var-fmt", I(VARS)),
-    a("unset-var", I(VARS)),
+    a("set-var", R(TCP_VARS)),
+    a("set-var-fmt", R(TCP_VARS)),
+    a("unset-var", R(TCP_VARS)),
     a("track-sc0", R(TRACK)),
     a("track-sc1", R(TRACK)),
     a("track-sc2", R(TRACK)),
@@ -778,9 +781,9 @@ pub const TCP_RESPONSE_ACTIONS: &[Keyword] = &[
     a("reject", S),
     a("close", R(LATER)),
     a("set-log-level", I(LOGS)),
-    a("set-var", I(VARS)),
-    a("set-var-fmt", I(VARS)),
-    a("unset-var", I(VARS)),
+    a("set-var", R(TCP_VARS)),
+    a("set-var-fmt", R(TCP_VARS)),
+    a("unset-var", R(TCP_VARS)),
     a("sc-inc-gpc", R(TRACK)),
     a("sc-inc-gpc0", R(TRACK)),
     a("sc-inc-gpc1", R(TRACK)),

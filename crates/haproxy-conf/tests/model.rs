@@ -89,7 +89,7 @@ fn binds_balance_acls_and_rules() {
     assert!(matches!(dc.any_of[0][1].acl, AclRef::Anonymous(_)));
     assert!(matches!(
         &fe.rules.http_request[1].action,
-        HttpReqAction::Header(HeaderAction::Set(n, v)) if n == "X-Proto" && v.0 == "http"
+        HttpReqAction::Header(HeaderAction::Set(n, v)) if n == "X-Proto" && v.as_literal().as_deref() == Some("http")
     ));
     let redirect = &fe.rules.redirect[0];
     assert_eq!(
@@ -128,7 +128,7 @@ fn legacy_forms_translate_with_warnings() {
     let req = &w.rules.http_request;
     assert!(matches!(
         &req[0].action,
-        HttpReqAction::Header(HeaderAction::Add(n, v)) if n == "X-Forwarded-Proto" && v.0 == "https"
+        HttpReqAction::Header(HeaderAction::Add(n, v)) if n == "X-Forwarded-Proto" && v.as_literal().as_deref() == Some("https")
     ));
     assert!(matches!(&req[1].action, HttpReqAction::Deny(_)));
     assert!(matches!(

@@ -3,58 +3,10 @@
 //! method (`path_beg` = path + beginning, or `-m beg`), `-i` ignores case; conditions
 //! are ORs of ANDs of (possibly negated) ACLs, `unless` inverts.
 
+pub use crate::sample::{value, values, Sample, Value};
 use haproxy_conf::model::Acl;
 pub use haproxy_conf::sample::{Converter, Expr, Fetch, MatchMethod, Pattern};
 use std::net::IpAddr;
-
-/// A value a fetch produced.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Value {
-    Str(String),
-    Int(i64),
-    Ip(IpAddr),
-    Bool(bool),
-    /// Binary data (payloads).
-    Bin(Vec<u8>),
-}
-
-/// What the request offers to fetches; the data plane implements it.
-pub trait Sample {
-    fn fetch(&self, f: &Fetch) -> Vec<Value>;
-}
-
-fn convert(v: Value, c: Converter) -> Value {
-    match (v, c) {
-        (Value::Str(s), Converter::Lower) => Value::Str(s.to_ascii_lowercase()),
-        (Value::Str(s), Converter::Upper) => Value::Str(s.to_ascii_uppercase()),
-        (Value::Bin(b), Converter::Lower) => Value::Bin(b.to_ascii_lowercase()),
-        (Value::Bin(b), Converter::Upper) => Value::Bin(b.to_ascii_uppercase()),
-        (v, _) => v,
-    }
-}
-
-/// Every value of an expression (fetch, then its converters), as an ACL sees them.
-pub fn values(e: &Expr, s: &dyn Sample) -> Vec<Value> {
-    let mut v = s.fetch(&e.fetch);
-    if !e.converters.is_empty() {
-        v = v
-            .into_iter()
-            .map(|x| e.converters.iter().fold(x, |x, c| convert(x, *c)))
-            .collect();
-    }
-    v
-}
-
-/// The one value of an expression used as a sample (a stick key, a hash input): a
-/// header without an occurrence gives its last value, as in HAProxy; others the first.
-pub fn value(e: &Expr, s: &dyn Sample) -> Option<Value> {
-    let mut v = s.fetch(&e.fetch);
-    let one = match &e.fetch {
-        Fetch::Hdr { occ: None, .. } => v.pop(),
-        _ => v.into_iter().next(),
-    }?;
-    Some(e.converters.iter().fold(one, |x, c| convert(x, *c)))
-}
 
 /// Whether one ACL line matches: any value against any pattern, with its method.
 pub fn matches(acl: &Acl, sample: &dyn Sample) -> bool {
@@ -226,6 +178,9 @@ mod tests {
                 Fetch::Const(b) => vec![Value::Bool(*b)],
                 _ => vec![],
             }
+        }
+        fn now(&self) -> (i64, u32) {
+            (0, 0)
         }
     }
 

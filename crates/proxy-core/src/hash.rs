@@ -42,6 +42,40 @@ pub fn crc32(key: &[u8]) -> u32 {
     !crc
 }
 
+/// CRC-32C (Castagnoli, RFC 4960 appendix B; reflected polynomial 0x82F63B78).
+pub fn crc32c(key: &[u8]) -> u32 {
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in key {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0x82F6_3B78
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// HAProxy's `wt6` hash: two 32-bit words mixed with each byte and rotated by amounts
+/// that themselves depend on the data.
+pub fn wt6(key: &[u8]) -> u32 {
+    let (mut h0, mut h1) = (0xa53c_965au32, 0x5ca6_953au32);
+    let (mut r0, mut r1) = (6u32, 18u32);
+    for &b in key {
+        let b = u32::from(b);
+        let x0 = !(h0 ^ b);
+        let x1 = !(h1.wrapping_add(b));
+        h0 = x1.rotate_left(r0);
+        h1 = x0.rotate_left(r1);
+        let t = ((h0 >> 16) ^ h1) & 0xffff;
+        r0 = t & 0x1f;
+        r1 = t >> 11;
+    }
+    h0 ^ h1
+}
+
 /// Bob Jenkins' 32-bit full-avalanche integer hash (HAProxy's `avalanche`).
 pub fn avalanche(mut a: u32) -> u32 {
     a = a.wrapping_add(0x7ed5_5d16).wrapping_add(a << 12);

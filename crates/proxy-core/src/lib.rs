@@ -11,6 +11,7 @@ pub mod payload;
 pub mod probe;
 pub mod proxy_proto;
 pub mod rng;
+pub mod sample;
 pub mod stats;
 pub mod stick;
 

@@ -4,7 +4,7 @@
 use super::condition;
 use super::Builder;
 use crate::actions::{
-    Fmt, HeaderAction, HttpReqAction, HttpRespAction, NameMatch, Payload, Reply, Rule,
+    HeaderAction, HttpReqAction, HttpRespAction, NameMatch, Payload, Reply, Rule,
 };
 use crate::codes;
 use crate::model::*;
@@ -145,17 +145,18 @@ impl Builder<'_> {
                         .map(|_| format!(" {}", cond_text(rest)))
                         .unwrap_or_default()
                 );
-                if value.replace("%%", "").contains('%') {
-                    self.diags.push(
-                        Diagnostic::error(
-                            codes::REFUSED,
-                            format!("`{kw}`: `%` in the value would be a log-format expression, which proxyd does not evaluate yet"),
-                        )
-                        .at(hdr.span),
-                    );
-                    return;
-                }
-                let add = HeaderAction::Add(name.to_string(), Fmt(value.replace("%%", "%")));
+                let fmt = match crate::sample::fmt::parse(&value) {
+                    Ok(f) => f,
+                    Err(e) => {
+                        self.diags.push(
+                            Diagnostic::error(codes::BAD_VALUE, format!("`{kw}`: {}", e.message))
+                                .at(hdr.span)
+                                .help(e.help.unwrap_or_else(|| "write `%%` for a `%`".into())),
+                        );
+                        return;
+                    }
+                };
+                let add = HeaderAction::Add(name.to_string(), fmt);
                 let span = line.span();
                 if kw == "reqadd" {
                     p.rules.http_request.push(Rule {

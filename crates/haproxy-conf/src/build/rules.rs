@@ -100,37 +100,39 @@ impl Builder<'_> {
         );
     }
 
-    /// A log-format value: literal text runs (`%%` is a `%`); expressions are refused.
+    /// A log-format value (`%[src]`, `%ci`, `%%`...).
     fn fmt(&mut self, w: &Word) -> Option<Fmt> {
-        let t = &w.text;
-        let mut out = String::with_capacity(t.len());
-        let mut chars = t.chars().peekable();
-        while let Some(c) = chars.next() {
-            if c != '%' {
-                out.push(c);
-                continue;
+        match crate::sample::fmt::parse(&w.text) {
+            Ok(f) => Some(f),
+            Err(e) => {
+                self.diags.push(sample_diag(e, w.span));
+                None
             }
-            if chars.peek() == Some(&'%') {
-                chars.next();
-                out.push('%');
-                continue;
-            }
-            self.diags.push(sample_diag(
-                SampleError {
-                    message: format!(
-                        "`{t}`: log-format expressions (`%[...]`, `%ci`...) are not evaluated by proxyd yet"
-                    ),
-                    help: Some(
-                        "use a literal value for now (`%%` writes a `%`), or keep this proxy on HAProxy"
-                            .into(),
-                    ),
-                    refused: true,
-                },
-                w.span,
-            ));
-            return None;
         }
-        Some(Fmt(out))
+    }
+
+    /// A log-format value proxyd only takes as literal text here (a regex replacement).
+    fn literal(&mut self, w: &Word) -> Option<String> {
+        let f = self.fmt(w)?;
+        match f.as_literal() {
+            Some(t) => Some(t),
+            None => {
+                self.diags.push(sample_diag(
+                    SampleError {
+                        message: format!(
+                            "`{}`: log-format expressions in a replacement are not evaluated by proxyd yet",
+                            w.text
+                        ),
+                        help: Some(
+                            "use literal text and `\\1` back-references here for now, or keep this proxy on HAProxy".into(),
+                        ),
+                        refused: true,
+                    },
+                    w.span,
+                ));
+                None
+            }
+        }
     }
 
     fn regex(&mut self, w: &Word, nocase: bool) -> Option<Regex> {
@@ -261,10 +263,10 @@ impl Builder<'_> {
             match kw {
                 "status" | "deny_status" => r.status = self.status_code(a.next(), w.span, kw)?,
                 "content-type" => r.content_type = Some(value(self, a)?.text.clone()),
-                "string" => r.payload = Payload::Text(value(self, a)?.text.clone()),
+                "string" => r.payload = Payload::Text(Fmt::literal(&value(self, a)?.text)),
                 "lf-string" => {
                     let v = value(self, a)?;
-                    r.payload = Payload::Text(self.fmt(v)?.0);
+                    r.payload = Payload::Text(self.fmt(v)?);
                 }
                 "file" => r.payload = Payload::File(value(self, a)?.text.clone()),
                 "errorfile" => r.payload = Payload::Errorfile(value(self, a)?.text.clone()),
@@ -348,7 +350,7 @@ impl Builder<'_> {
         let mut value = None;
         let mut r = Redirect {
             kind: RedirectKind::Location,
-            value: Fmt(String::new()),
+            value: Fmt::default(),
             code: 302,
             drop_query: false,
             append_slash: false,
@@ -368,7 +370,7 @@ impl Builder<'_> {
                         return None;
                     };
                     value = Some(if literal {
-                        Fmt(v.text.clone())
+                        Fmt::literal(&v.text)
                     } else {
                         self.fmt(v)?
                     });
@@ -438,7 +440,7 @@ impl Builder<'_> {
             return None;
         };
         r.kind = kind;
-        r.value = value.unwrap_or(Fmt(String::new()));
+        r.value = value.unwrap_or_default();
         r.code = code;
         Some(r)
     }
@@ -520,7 +522,7 @@ impl Builder<'_> {
                 let r = need(self, a, "a regex and a replacement")?;
                 let regex = self.regex(r, false)?;
                 let with = need(self, a, "a replacement")?;
-                let with = replacement(&self.fmt(with)?.0);
+                let with = replacement(&self.literal(with)?);
                 if name == "replace-header" {
                     HeaderAction::Replace {
                         name: n,
@@ -539,10 +541,79 @@ impl Builder<'_> {
         }))
     }
 
+    /// `set-var(name[,cond...]) EXPR`, `set-var-fmt(name[,cond...]) FMT`,
+    /// `unset-var(name)`; Some(None) when `name` is no variable action.
+    fn var_action(
+        &mut self,
+        name: &str,
+        a: &mut Args<'_>,
+        place: &str,
+    ) -> Option<Option<VarAction>> {
+        let Some((kind, inner)) = name.split_once('(') else {
+            return Some(None);
+        };
+        if !matches!(kind, "set-var" | "set-var-fmt" | "unset-var") {
+            return Some(None);
+        }
+        let action = format!("{place} {name}");
+        let Some(inner) = inner.strip_suffix(')') else {
+            self.missing(a.line, &action, "`)` after the variable name");
+            return None;
+        };
+        let mut words = inner.split(',');
+        let var = match crate::sample::VarRef::parse(words.next().unwrap_or("")) {
+            Ok(v) => v,
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::error(codes::BAD_VALUE, format!("`{action}`: {e}"))
+                        .at(a.line)
+                        .help("write e.g. `set-var(txn.name) req.hdr(host)`"),
+                );
+                return None;
+            }
+        };
+        let mut conds = Vec::new();
+        for c in words {
+            match crate::sample::conv::VarCond::named(c) {
+                Some(c) if kind != "unset-var" => conds.push(c),
+                _ => {
+                    self.diags.push(
+                        Diagnostic::error(codes::BAD_VALUE, format!("`{action}`: unknown condition `{c}`"))
+                            .at(a.line)
+                            .help("ifexists, ifnotexists, ifempty, ifnotempty, ifset, ifnotset, ifgt, iflt"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(Some(match kind {
+            "unset-var" => VarAction::Unset(var),
+            "set-var" => {
+                let w = self.need(a, a.line, &action, "a sample expression")?;
+                VarAction::Set {
+                    var,
+                    conds,
+                    expr: self.sample_expr(w)?,
+                }
+            }
+            _ => {
+                let w = self.need(a, a.line, &action, "a log-format string")?;
+                VarAction::SetFmt {
+                    var,
+                    conds,
+                    fmt: self.fmt(w)?,
+                }
+            }
+        }))
+    }
+
     fn http_request_action(&mut self, name: &str, a: &mut Args<'_>) -> Option<HttpReqAction> {
         let action = format!("http-request {name}");
         if let Some(h) = self.header_action(name, a, &action)? {
             return Some(HttpReqAction::Header(h));
+        }
+        if let Some(v) = self.var_action(name, a, "http-request")? {
+            return Some(HttpReqAction::Var(v));
         }
         let one = |me: &mut Self, a: &mut Args<'_>| -> Option<Fmt> {
             let Some(w) = a.next() else {
@@ -561,7 +632,7 @@ impl Builder<'_> {
                 return None;
             };
             let regex = me.regex(r, false)?;
-            Some((regex, replacement(&me.fmt(w)?.0)))
+            Some((regex, replacement(&me.literal(w)?)))
         };
         Some(match name {
             "allow" => HttpReqAction::Allow,
@@ -599,6 +670,9 @@ impl Builder<'_> {
         let action = format!("http-response {name}");
         if let Some(h) = self.header_action(name, a, &action)? {
             return Some(HttpRespAction::Header(h));
+        }
+        if let Some(v) = self.var_action(name, a, "http-response")? {
+            return Some(HttpRespAction::Var(v));
         }
         Some(match name {
             "allow" => HttpRespAction::Allow,

@@ -164,9 +164,8 @@ async fn connection(
         Some(acceptor) => {
             // The handshake must finish within the client timeout.
             if let Ok(Ok(s)) = tokio::time::timeout(limit, acceptor.acceptor.accept(io)).await {
-                let sni = s.get_ref().1.server_name().map(str::to_string);
                 let conn = Conn {
-                    tls: Some(sni),
+                    tls: Some(super::tls::TlsInfo::of(s.get_ref().1)),
                     ..conn
                 };
                 if session_allowed(&fe, &conn) {

@@ -38,6 +38,8 @@ pub enum HashOn {
 #[derive(Debug)]
 pub struct BackendRt {
     pub name: String,
+    /// The numeric id (`fe_id`, `be_id`).
+    pub id: u32,
     pub mode: Mode,
     pub hash_on: HashOn,
     pub hash_type: HashType,
@@ -175,7 +177,10 @@ impl BackendRt {
             ));
         }
         let mut acls = AclSet::new(p);
-        let rules = HttpRules::new(p, &mut acls).map_err(at)?;
+        let rules = HttpRules::new(p, &mut acls).map_err(|(span, message)| PlanError {
+            span: Some(span),
+            message,
+        })?;
         let tcp = TcpRules::new(p, &mut acls).map_err(at)?;
         let stick = Stickiness::new(p, &mut acls).map_err(at)?;
         let counters = Arc::new(Counters::default());
@@ -211,6 +216,7 @@ impl BackendRt {
             .map(|q| q.min(u64::from(u32::MAX)) as u32);
         Ok(BackendRt {
             name: p.name.clone(),
+            id: cfg.proxy_id(&p.name),
             mode: p.mode,
             hash_on,
             hash_type: p.hash_type,

@@ -28,3 +28,17 @@ impl Clock {
             .unwrap_or(0)
     }
 }
+
+/// The wall clock now, for dates in samples and log-format values.
+#[allow(clippy::disallowed_methods)] // the daemon is the edge where time comes from
+pub fn wall() -> std::time::SystemTime {
+    std::time::SystemTime::now()
+}
+
+/// Now as (seconds, microseconds) since the Unix epoch (`date`, `date_us`).
+pub fn unix_now() -> (i64, u32) {
+    let d = wall()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap_or_default();
+    (d.as_secs() as i64, d.subsec_micros())
+}

@@ -69,6 +69,16 @@ impl ErrorPages {
                     url: url.clone(),
                 },
                 ErrorPage::Reply(r) => {
+                    // Error pages are written without a request at hand.
+                    let literal = |f: &haproxy_conf::actions::Fmt| f.as_literal().is_some();
+                    let dynamic = matches!(&r.payload, Payload::Text(t) if !literal(t))
+                        || r.headers.iter().any(|(_, v)| !literal(v));
+                    if dynamic {
+                        return Err(PlanError {
+                            span: Some(e.span),
+                            message: "an `http-error` page with log-format expressions is not run by proxyd yet: write its values as literal text".into(),
+                        });
+                    }
                     replies.push((r, e.span));
                     Page::Reply(r.clone())
                 }

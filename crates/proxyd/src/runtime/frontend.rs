@@ -17,6 +17,8 @@ use tokio::sync::Semaphore;
 #[derive(Debug)]
 pub struct FrontendRt {
     pub name: String,
+    /// The numeric id (`fe_id`, `be_id`).
+    pub id: u32,
     pub mode: Mode,
     pub acls: AclSet,
     switching: Vec<(Option<Cond>, Arc<BackendRt>)>,
@@ -103,7 +105,7 @@ impl FrontendRt {
                 ));
             }
         }
-        let rules = HttpRules::new(p, &mut acls).map_err(|e| at(p.span, e))?;
+        let rules = HttpRules::new(p, &mut acls).map_err(|(span, e)| at(span, e))?;
         let tcp = TcpRules::new(p, &mut acls).map_err(|e| at(p.span, e))?;
         let mut monitor_fail = Vec::new();
         for c in &p.monitor_fail {
@@ -116,6 +118,7 @@ impl FrontendRt {
             .max(1);
         Ok(FrontendRt {
             name: p.name.clone(),
+            id: cfg.proxy_id(&p.name),
             mode: p.mode,
             acls,
             switching,

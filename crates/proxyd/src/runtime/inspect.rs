@@ -37,9 +37,59 @@ impl Ctx<'_> {
                     .and_then(|b| b.servers.iter().find(|s| &s.name == server))
                     .is_some_and(|s| s.is_up()),
             )],
+            Fetch::Hostname => vec![Value::Str(super::log::hostname())],
+            Fetch::FeName => vec![Value::Str(self.fe.name.clone())],
+            Fetch::FeId => vec![Value::Int(i64::from(self.fe.id))],
+            // Before a backend is chosen, HAProxy answers with the frontend.
+            Fetch::BeName => vec![Value::Str(
+                self.be
+                    .map(|b| b.name.clone())
+                    .unwrap_or_else(|| self.fe.name.clone()),
+            )],
+            Fetch::BeId => vec![Value::Int(i64::from(
+                self.be.map(|b| b.id).unwrap_or(self.fe.id),
+            ))],
+            Fetch::Stopping => vec![Value::Bool(false)],
+            Fetch::Rand(range) => {
+                let r = u64::from(random_u32());
+                vec![Value::Int(match range {
+                    Some(n) => ((r * n) >> 32) as i64,
+                    None => r as i64,
+                })]
+            }
+            Fetch::Uuid => vec![Value::Str(uuid4())],
             _ => return None,
         })
     }
+}
+
+/// A random 32-bit number (`rand`, `uuid`): not for secrets.
+fn random_u32() -> u32 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    let (secs, us) = super::clock::unix_now();
+    h.write_i64(secs);
+    h.write_u32(us);
+    h.finish() as u32
+}
+
+/// A version 4 UUID in its usual text form.
+fn uuid4() -> String {
+    let mut b = [0u8; 16];
+    for c in b.chunks_mut(4) {
+        c.copy_from_slice(&random_u32().to_be_bytes());
+    }
+    b[6] = (b[6] & 0x0f) | 0x40;
+    b[8] = (b[8] & 0x3f) | 0x80;
+    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..]
+    )
 }
 
 /// What a connection and the bytes seen so far offer to ACLs.
@@ -58,8 +108,8 @@ impl Sample for ContentSample<'_> {
             return v;
         }
         // TLS terminated here: the SNI comes from the handshake, not from the bytes.
-        if let (Fetch::Sni, Some(sni)) = (f, &self.conn.tls) {
-            return sni.iter().map(|n| Value::Str(n.clone())).collect();
+        if let (Fetch::Sni, Some(t)) = (f, &self.conn.tls) {
+            return t.sni.iter().map(|n| Value::Str(n.clone())).collect();
         }
         if let Some(got) = payload::fetch(f, self.req, self.rep) {
             return match got {
@@ -79,6 +129,10 @@ impl Sample for ContentSample<'_> {
             Fetch::WaitEnd => vec![Value::Bool(self.waited)],
             _ => Vec::new(),
         }
+    }
+
+    fn now(&self) -> (i64, u32) {
+        super::clock::unix_now()
     }
 }
 

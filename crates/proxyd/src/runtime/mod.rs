@@ -441,6 +441,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     r.map(|_| 0)
 }
 
+/// `proc.` variables: one set for the whole process.
+pub static PROC_VARS: std::sync::LazyLock<proxy_core::sample::vars::Store> =
+    std::sync::LazyLock::new(proxy_core::sample::vars::Store::new);
+
 /// Where a client connection came from and how.
 #[derive(Debug, Clone)]
 pub struct Conn {
@@ -448,8 +452,8 @@ pub struct Conn {
     pub peer: std::net::SocketAddr,
     /// The address it reached.
     pub local: std::net::SocketAddr,
-    /// TLS terminated here, with the SNI the client sent.
-    pub tls: Option<Option<String>>,
+    /// TLS terminated here: what was negotiated.
+    pub tls: Option<tls::TlsInfo>,
     /// Came in over a unix socket: no address to match.
     pub unix: bool,
 }

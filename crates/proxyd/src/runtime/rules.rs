@@ -4,9 +4,13 @@
 //! originalto, keep-alive and close options, header-name restrictions, timeouts).
 
 use super::acls::AclSet;
-use haproxy_conf::actions::{HttpReqAction, HttpRespAction};
+use conf_diag::Span;
+use haproxy_conf::actions::{
+    Fmt, HeaderAction, HttpReqAction, HttpRespAction, Payload, Reply, VarAction,
+};
 use haproxy_conf::model::{AddrHeader, Proxy};
-use proxy_core::acl::{Cond, Sample};
+use haproxy_conf::sample::fmt::Alias;
+use proxy_core::acl::Cond;
 use std::time::Duration;
 
 /// A request action; `redirect` lines become `Redirect` actions after the others.
@@ -17,59 +21,125 @@ pub struct HttpRules {
 }
 
 impl HttpRules {
-    pub fn new(p: &Proxy, acls: &mut AclSet) -> Result<HttpRules, String> {
+    /// The rules, or the first one proxyd cannot run (its line and why).
+    pub fn new(p: &Proxy, acls: &mut AclSet) -> Result<HttpRules, (Span, String)> {
         let mut r = HttpRules::default();
+        let uid = p.unique_id_format.is_some();
         for rule in &p.rules.http_request {
-            r.request
-                .push((rule.action.clone(), acls.compile_opt(&rule.cond)?));
-        }
-        for rule in &p.rules.redirect {
+            let at = |e: String| (rule.span, e);
+            check_fmts(fmts_of_req(&rule.action).into_iter(), uid).map_err(at)?;
             r.request.push((
-                HttpReqAction::Redirect(rule.action.clone()),
-                acls.compile_opt(&rule.cond)?,
+                rule.action.clone(),
+                acls.compile_opt(&rule.cond).map_err(at)?,
             ));
         }
+        for rule in &p.rules.redirect {
+            let cond = acls.compile_opt(&rule.cond).map_err(|e| (rule.span, e))?;
+            r.request
+                .push((HttpReqAction::Redirect(rule.action.clone()), cond));
+        }
         for rule in &p.rules.http_response {
-            r.response
-                .push((rule.action.clone(), acls.compile_opt(&rule.cond)?));
+            let at = |e: String| (rule.span, e);
+            check_fmts(fmts_of_resp(&rule.action).into_iter(), uid).map_err(at)?;
+            r.response.push((
+                rule.action.clone(),
+                acls.compile_opt(&rule.cond).map_err(at)?,
+            ));
         }
         Ok(r)
     }
+}
 
-    /// The request actions that apply, in order, up to and including the first final one
-    /// (allow, deny, tarpit, return, redirect, reject).
-    pub fn request_actions<'a>(&'a self, acls: &AclSet, s: &dyn Sample) -> Vec<&'a HttpReqAction> {
-        let mut out = Vec::new();
-        for (a, c) in &self.request {
-            if !acls.holds(c, s) {
-                continue;
-            }
-            out.push(a);
-            if a.is_final() {
-                break;
-            }
-        }
-        out
-    }
+/// The log-format variables rules can use: what is known while a request or a response
+/// is processed. Timers, byte counts, captures and termination states belong to log
+/// lines.
+fn alias_in_rules(a: Alias) -> bool {
+    !matches!(
+        a,
+        Alias::BytesRead
+            | Alias::BytesUploaded
+            | Alias::CapturedReqCookie
+            | Alias::CapturedResCookie
+            | Alias::Status
+            | Alias::Ta
+            | Alias::Tc
+            | Alias::Td
+            | Alias::Th
+            | Alias::Ti
+            | Alias::Tq
+            | Alias::TR
+            | Alias::Tr
+            | Alias::Tt
+            | Alias::Tu
+            | Alias::Tw
+            | Alias::ActConn
+            | Alias::BeConn
+            | Alias::FeConn
+            | Alias::SrvConn
+            | Alias::BeQueue
+            | Alias::SrvQueue
+            | Alias::BackendSourceIp
+            | Alias::BackendSourcePort
+            | Alias::LogCounter
+            | Alias::CapturedReqHeaders
+            | Alias::CapturedReqHeadersList
+            | Alias::CapturedResHeaders
+            | Alias::CapturedResHeadersList
+            | Alias::Retries
+            | Alias::RequestCounter
+            | Alias::TermState
+            | Alias::TermStateCookie
+    )
+}
 
-    /// The response actions that apply, up to and including the first final one.
-    pub fn response_actions<'a>(
-        &'a self,
-        acls: &AclSet,
-        s: &dyn Sample,
-    ) -> Vec<&'a HttpRespAction> {
-        let mut out = Vec::new();
-        for (a, c) in &self.response {
-            if !acls.holds(c, s) {
-                continue;
-            }
-            out.push(a);
-            if a.is_final() {
-                break;
-            }
+/// Every log-format value of an action.
+fn fmts_of_req(a: &HttpReqAction) -> Vec<&Fmt> {
+    match a {
+        HttpReqAction::Deny(r) | HttpReqAction::Tarpit(r) | HttpReqAction::Return(r) => {
+            reply_fmts(r)
         }
-        out
+        HttpReqAction::Redirect(rd) => vec![&rd.value],
+        HttpReqAction::Header(HeaderAction::Set(_, f) | HeaderAction::Add(_, f))
+        | HttpReqAction::SetPath(f)
+        | HttpReqAction::SetPathQ(f)
+        | HttpReqAction::SetUri(f)
+        | HttpReqAction::SetQuery(f)
+        | HttpReqAction::SetMethod(f)
+        | HttpReqAction::Var(VarAction::SetFmt { fmt: f, .. }) => vec![f],
+        _ => Vec::new(),
     }
+}
+
+fn fmts_of_resp(a: &HttpRespAction) -> Vec<&Fmt> {
+    match a {
+        HttpRespAction::Deny(r) => reply_fmts(r),
+        HttpRespAction::Header(HeaderAction::Set(_, f) | HeaderAction::Add(_, f))
+        | HttpRespAction::Var(VarAction::SetFmt { fmt: f, .. }) => vec![f],
+        _ => Vec::new(),
+    }
+}
+
+fn reply_fmts(r: &Reply) -> Vec<&Fmt> {
+    let mut v: Vec<&Fmt> = r.headers.iter().map(|(_, f)| f).collect();
+    if let Payload::Text(t) = &r.payload {
+        v.push(t);
+    }
+    v
+}
+
+/// Refuse the variables rules cannot write yet (at `-c` and at start). `%ID` is empty
+/// without `unique-id-format`, as in HAProxy; with one, it is not made yet.
+fn check_fmts<'a>(fmts: impl Iterator<Item = &'a Fmt>, unique_id: bool) -> Result<(), String> {
+    for f in fmts {
+        let bad = |a: &Alias| !alias_in_rules(*a) || (unique_id && *a == Alias::UniqueId);
+        if let Some(a) = f.aliases().find(bad) {
+            return Err(format!(
+                "log-format variable `%{}` in a rule is not run by proxyd yet (it is known to log lines only); use a sample fetch such as `%[src]` or remove it",
+                a.name()
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// Per-proxy HTTP settings.

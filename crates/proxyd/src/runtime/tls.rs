@@ -96,6 +96,61 @@ impl ResolvesServerCert for BySni {
     }
 }
 
+/// What a client's TLS handshake settled, named as OpenSSL (and so HAProxy's
+/// `ssl_fc_protocol`, `ssl_fc_cipher`, `%sslv`, `%sslc`) names it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsInfo {
+    pub sni: Option<String>,
+    pub version: Option<String>,
+    pub cipher: Option<String>,
+    pub alpn: Option<String>,
+}
+
+impl TlsInfo {
+    pub fn of(c: &rustls::ServerConnection) -> TlsInfo {
+        let version = c.protocol_version().map(|v| {
+            match v {
+                rustls::ProtocolVersion::TLSv1_2 => "TLSv1.2",
+                rustls::ProtocolVersion::TLSv1_3 => "TLSv1.3",
+                _ => "unknown",
+            }
+            .to_string()
+        });
+        let cipher = c
+            .negotiated_cipher_suite()
+            .map(|s| openssl_name(&format!("{:?}", s.suite())));
+        TlsInfo {
+            sni: c.server_name().map(str::to_string),
+            version,
+            cipher,
+            alpn: c
+                .alpn_protocol()
+                .map(|p| String::from_utf8_lossy(p).into_owned()),
+        }
+    }
+}
+
+/// rustls' IANA cipher suite name as OpenSSL writes it.
+fn openssl_name(iana: &str) -> String {
+    if let Some(rest) = iana.strip_prefix("TLS13_") {
+        return format!("TLS_{rest}");
+    }
+    let Some(rest) = iana.strip_prefix("TLS_") else {
+        return iana.to_string();
+    };
+    let Some((kx, cipher)) = rest.split_once("_WITH_") else {
+        return iana.to_string();
+    };
+    let kx = kx.replace('_', "-");
+    let cipher = match cipher {
+        "AES_128_GCM_SHA256" => "AES128-GCM-SHA256",
+        "AES_256_GCM_SHA384" => "AES256-GCM-SHA384",
+        "CHACHA20_POLY1305_SHA256" => "CHACHA20-POLY1305",
+        other => return format!("{kx}-{}", other.replace('_', "-")),
+    };
+    format!("{kx}-{cipher}")
+}
+
 /// The acceptor of one `bind ... ssl` line, and the ALPN protocols it offers.
 #[derive(Clone)]
 pub struct Acceptor {
@@ -257,4 +312,25 @@ pub fn insecure_connector() -> Result<tokio_rustls::TlsConnector, String> {
         .with_custom_certificate_verifier(Arc::new(NoVerify(p)))
         .with_no_client_auth();
     Ok(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cipher_names_as_openssl() {
+        assert_eq!(
+            openssl_name("TLS13_AES_256_GCM_SHA384"),
+            "TLS_AES_256_GCM_SHA384"
+        );
+        assert_eq!(
+            openssl_name("TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256"),
+            "ECDHE-RSA-AES128-GCM-SHA256"
+        );
+        assert_eq!(
+            openssl_name("TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256"),
+            "ECDHE-ECDSA-CHACHA20-POLY1305"
+        );
+    }
 }

@@ -404,6 +404,24 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("http-request", "allow", F, "http-request allow"),
         s(
             "http-request",
+            "set-var",
+            F,
+            "http-request set-var(txn.x) src",
+        ),
+        s(
+            "http-request",
+            "set-var-fmt",
+            F,
+            "http-request set-var-fmt(txn.x) %ci",
+        ),
+        s(
+            "http-request",
+            "unset-var",
+            F,
+            "http-request unset-var(txn.x)",
+        ),
+        s(
+            "http-request",
             "deny",
             F,
             "http-request deny deny_status 429",
@@ -487,6 +505,24 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         ),
         // http-response actions
         s("http-response", "allow", B, "http-response allow"),
+        s(
+            "http-response",
+            "set-var",
+            B,
+            "http-response set-var(txn.x) src",
+        ),
+        s(
+            "http-response",
+            "set-var-fmt",
+            B,
+            "http-response set-var-fmt(txn.x) %ci",
+        ),
+        s(
+            "http-response",
+            "unset-var",
+            B,
+            "http-response unset-var(txn.x)",
+        ),
         s("http-response", "deny", B, "http-response deny"),
         s(
             "http-response",

@@ -1,12 +1,21 @@
 //! Applying the typed rule actions to a request or a response.
 
+use super::super::acls::AclSet;
 use super::super::errorfiles::ErrorPages;
+use super::super::inspect::Ctx;
+use super::super::rules::HttpRules;
+use super::super::Conn;
 use super::reply::{self, header, Denied};
+use super::sample::{ReqSample, TxnInfo};
 use super::Body;
-use haproxy_conf::actions::{HeaderAction, HttpReqAction, HttpRespAction, NameMatch};
+use haproxy_conf::actions::{
+    Fmt, HeaderAction, HttpReqAction, HttpRespAction, NameMatch, Reply, VarAction,
+};
 use haproxy_conf::sample::Regex;
 use http::header::HeaderValue;
 use http::{HeaderMap, Response, StatusCode};
+use proxy_core::sample::vars::Scopes;
+use proxy_core::sample::Value;
 
 /// What the request rules decided.
 pub enum Decision {
@@ -20,8 +29,8 @@ pub enum Decision {
     Reject,
 }
 
-fn set_or_add(h: &mut HeaderMap, name: &str, value: &str, replace: bool) {
-    if let (Some(n), Ok(v)) = (header(name), HeaderValue::from_str(value)) {
+fn set_or_add(h: &mut HeaderMap, name: &str, value: &[u8], replace: bool) {
+    if let (Some(n), Ok(v)) = (header(name), HeaderValue::from_bytes(value)) {
         if replace {
             h.insert(n, v);
         } else {
@@ -76,14 +85,50 @@ fn replace(h: &mut HeaderMap, name: &str, regex: &Regex, with: &str, per_value: 
     }
 }
 
-pub fn apply_headers(h: &mut HeaderMap, a: &HeaderAction) {
+/// A header action with its value already written for this request.
+pub fn apply_headers(h: &mut HeaderMap, a: &HeaderAction, value: Option<&[u8]>) {
     match a {
-        HeaderAction::Set(n, v) => set_or_add(h, n, &v.0, true),
-        HeaderAction::Add(n, v) => set_or_add(h, n, &v.0, false),
+        HeaderAction::Set(n, _) => set_or_add(h, n, value.unwrap_or_default(), true),
+        HeaderAction::Add(n, _) => set_or_add(h, n, value.unwrap_or_default(), false),
         HeaderAction::Del(m) => delete(h, m),
         HeaderAction::Replace { name, regex, with } => replace(h, name, regex, with, false),
         HeaderAction::ReplaceValue { name, regex, with } => replace(h, name, regex, with, true),
     }
+}
+
+/// The log-format value a header action writes, if it has one.
+fn header_fmt(a: &HeaderAction) -> Option<&Fmt> {
+    match a {
+        HeaderAction::Set(_, v) | HeaderAction::Add(_, v) => Some(v),
+        _ => None,
+    }
+}
+
+/// `set-var`, `set-var-fmt`, `unset-var`.
+fn apply_var(a: &VarAction, s: &ReqSample<'_>) {
+    let Some(vars) = s.vars.as_ref() else {
+        return;
+    };
+    match a {
+        VarAction::Set { var, conds, expr } => {
+            if let Some(v) = proxy_core::sample::value(expr, s) {
+                vars.set(var, v, conds);
+            }
+        }
+        VarAction::SetFmt { var, conds, fmt } => {
+            let text = render(fmt, s);
+            vars.set(
+                var,
+                Value::Str(String::from_utf8_lossy(&text).into_owned()),
+                conds,
+            );
+        }
+        VarAction::Unset(var) => vars.unset(var),
+    }
+}
+
+fn render(fmt: &Fmt, s: &ReqSample<'_>) -> Vec<u8> {
+    proxy_core::sample::fmt::render(fmt, s, s)
 }
 
 fn set_uri(parts: &mut http::request::Parts, pq: &str) {
@@ -92,119 +137,188 @@ fn set_uri(parts: &mut http::request::Parts, pq: &str) {
     }
 }
 
-/// Apply request actions in order; a final one decides. `pages` are the rule's proxy's
-/// error pages then the frontend's.
 /// The answer of a `deny`: the error page of its status (an `errorfile` if there is
 /// one) unless the rule gives a payload, a content type or headers of its own.
-fn denied(r: &haproxy_conf::actions::Reply, pages: &[&ErrorPages]) -> Response<Body> {
+fn denied(r: &Reply, pages: &[&ErrorPages], s: &ReqSample<'_>) -> Response<Body> {
     let mut resp = if r.payload == haproxy_conf::actions::Payload::None
         && r.content_type.is_none()
         && r.headers.is_empty()
     {
         reply::substitute(reply::own_page(r.status), pages)
     } else {
-        reply::reply(r, pages)
+        reply::reply(r, pages, &|f| render(f, s))
     };
     resp.extensions_mut().insert(Denied);
     resp
 }
 
-pub fn apply_request(
-    actions: &[&HttpReqAction],
+/// Where the request rules run: what the sample of the request needs besides the request.
+pub struct Env<'a> {
+    pub conn: &'a Conn,
+    pub ctx: Ctx<'a>,
+    pub vars: Scopes<'a>,
+    pub txn: &'a TxnInfo,
+}
+
+impl<'a> Env<'a> {
+    pub fn sample<'s>(&'s self, parts: &'s http::request::Parts) -> ReqSample<'s> {
+        ReqSample::of(parts, self.conn, self.ctx).with(self.vars, self.txn)
+    }
+}
+
+/// Run a proxy's `http-request` rules (then its `redirect` rules) in order: each condition
+/// sees what the rules before it changed (headers, path, variables), as in HAProxy; a
+/// final action (allow, deny, tarpit, return, redirect, reject) ends the list. `pages`
+/// are the rule's proxy's error pages then the frontend's.
+pub fn run_request(
+    rules: &HttpRules,
+    acls: &AclSet,
     parts: &mut http::request::Parts,
+    env: &Env<'_>,
     pages: &[&ErrorPages],
 ) -> Decision {
-    for a in actions {
-        match a {
-            HttpReqAction::Allow => return Decision::Continue,
-            HttpReqAction::Deny(r) => return Decision::Respond(denied(r, pages)),
-            HttpReqAction::Tarpit(r) => {
-                let resp = if r.payload == haproxy_conf::actions::Payload::None
-                    && r.content_type.is_none()
-                    && r.headers.is_empty()
-                {
-                    reply::substitute(reply::own_page(r.status), pages)
-                } else {
-                    reply::reply(r, pages)
-                };
-                return Decision::Tarpit(resp);
-            }
-            HttpReqAction::Return(r) => return Decision::Respond(reply::reply(r, pages)),
-            HttpReqAction::Redirect(rd) => return Decision::Respond(reply::redirect(rd, parts)),
-            HttpReqAction::Reject => return Decision::Reject,
-            HttpReqAction::Header(h) => apply_headers(&mut parts.headers, h),
-            HttpReqAction::SetPath(p) => {
-                let q = parts
-                    .uri
-                    .query()
-                    .map(|q| format!("?{q}"))
-                    .unwrap_or_default();
-                set_uri(parts, &format!("{}{q}", p.0));
-            }
-            HttpReqAction::SetPathQ(pq) | HttpReqAction::SetUri(pq) => set_uri(parts, &pq.0),
-            HttpReqAction::SetQuery(q) => {
-                let path = parts.uri.path().to_string();
-                if q.0.is_empty() {
-                    set_uri(parts, &path);
-                } else {
-                    set_uri(parts, &format!("{path}?{}", q.0));
+    for (a, cond) in &rules.request {
+        // What the action needs from the request, taken before the request changes.
+        let (holds, value) = {
+            let s = env.sample(parts);
+            if !acls.holds(cond, &s) {
+                (false, None)
+            } else {
+                match a {
+                    HttpReqAction::Allow => return Decision::Continue,
+                    HttpReqAction::Deny(r) => return Decision::Respond(denied(r, pages, &s)),
+                    HttpReqAction::Tarpit(r) => {
+                        let resp = if r.payload == haproxy_conf::actions::Payload::None
+                            && r.content_type.is_none()
+                            && r.headers.is_empty()
+                        {
+                            reply::substitute(reply::own_page(r.status), pages)
+                        } else {
+                            reply::reply(r, pages, &|f| render(f, &s))
+                        };
+                        return Decision::Tarpit(resp);
+                    }
+                    HttpReqAction::Return(r) => {
+                        return Decision::Respond(reply::reply(r, pages, &|f| render(f, &s)))
+                    }
+                    HttpReqAction::Redirect(rd) => {
+                        return Decision::Respond(reply::redirect(rd, parts, &|f| render(f, &s)))
+                    }
+                    HttpReqAction::Reject => return Decision::Reject,
+                    HttpReqAction::Var(v) => {
+                        apply_var(v, &s);
+                        (false, None)
+                    }
+                    HttpReqAction::Header(h) => (true, header_fmt(h).map(|f| render(f, &s))),
+                    HttpReqAction::SetPath(f)
+                    | HttpReqAction::SetPathQ(f)
+                    | HttpReqAction::SetUri(f)
+                    | HttpReqAction::SetQuery(f)
+                    | HttpReqAction::SetMethod(f) => (true, Some(render(f, &s))),
+                    _ => (true, None),
                 }
             }
-            HttpReqAction::SetMethod(m) => {
-                if let Ok(m) = http::Method::from_bytes(m.0.as_bytes()) {
-                    parts.method = m;
-                }
-            }
-            HttpReqAction::ReplacePath { regex, with } => {
-                let path = parts.uri.path().to_string();
-                let q = parts
-                    .uri
-                    .query()
-                    .map(|q| format!("?{q}"))
-                    .unwrap_or_default();
-                let new = regex.0.replace(&path, with.as_str()).into_owned();
-                set_uri(parts, &format!("{new}{q}"));
-            }
-            HttpReqAction::ReplacePathQ { regex, with } => {
-                let pq = parts
-                    .uri
-                    .path_and_query()
-                    .map(|p| p.as_str().to_string())
-                    .unwrap_or_default();
-                let new = regex.0.replace(&pq, with.as_str()).into_owned();
-                set_uri(parts, &new);
-            }
-            HttpReqAction::ReplaceUri { regex, with } => {
-                let uri = super::sample::target(parts);
-                let new = regex.0.replace(&uri, with.as_str()).into_owned();
-                set_uri(parts, &new);
-            }
+        };
+        if holds {
+            edit_request(a, parts, value.as_deref());
         }
     }
     Decision::Continue
 }
 
-/// Apply response actions in order; `deny` replaces the response (502 by default).
-pub fn apply_response(
-    actions: &[&HttpRespAction],
-    status: &mut StatusCode,
-    reason: &mut Option<String>,
-    headers: &mut HeaderMap,
+/// The request edits, with their log-format value written already.
+fn edit_request(a: &HttpReqAction, parts: &mut http::request::Parts, value: Option<&[u8]>) {
+    let text = || String::from_utf8_lossy(value.unwrap_or_default()).into_owned();
+    match a {
+        HttpReqAction::Header(h) => apply_headers(&mut parts.headers, h, value),
+        HttpReqAction::SetPath(_) => {
+            let q = parts
+                .uri
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            set_uri(parts, &format!("{}{q}", text()));
+        }
+        HttpReqAction::SetPathQ(_) | HttpReqAction::SetUri(_) => set_uri(parts, &text()),
+        HttpReqAction::SetQuery(_) => {
+            let path = parts.uri.path().to_string();
+            let q = text();
+            if q.is_empty() {
+                set_uri(parts, &path);
+            } else {
+                set_uri(parts, &format!("{path}?{q}"));
+            }
+        }
+        HttpReqAction::SetMethod(_) => {
+            if let Ok(m) = http::Method::from_bytes(text().as_bytes()) {
+                parts.method = m;
+            }
+        }
+        HttpReqAction::ReplacePath { regex, with } => {
+            let path = parts.uri.path().to_string();
+            let q = parts
+                .uri
+                .query()
+                .map(|q| format!("?{q}"))
+                .unwrap_or_default();
+            let new = regex.0.replace(&path, with.as_str()).into_owned();
+            set_uri(parts, &format!("{new}{q}"));
+        }
+        HttpReqAction::ReplacePathQ { regex, with } => {
+            let pq = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str().to_string())
+                .unwrap_or_default();
+            let new = regex.0.replace(&pq, with.as_str()).into_owned();
+            set_uri(parts, &new);
+        }
+        HttpReqAction::ReplaceUri { regex, with } => {
+            let uri = super::sample::target(parts);
+            let new = regex.0.replace(&uri, with.as_str()).into_owned();
+            set_uri(parts, &new);
+        }
+        _ => {}
+    }
+}
+
+/// What the response rules change.
+pub struct RespEdit<'r> {
+    pub status: &'r mut StatusCode,
+    pub reason: &'r mut Option<String>,
+    pub headers: &'r mut HeaderMap,
+}
+
+/// Run `http-response` rules in order (the backend's, then the frontend's); `deny`
+/// replaces the response (502 by default).
+pub fn run_response(
+    lists: &[(&HttpRules, &AclSet)],
+    s: &ReqSample<'_>,
+    resp: RespEdit<'_>,
     pages: &[&ErrorPages],
 ) -> Option<Response<Body>> {
-    for a in actions {
-        match a {
-            HttpRespAction::Allow => return None,
-            HttpRespAction::Deny(r) => return Some(denied(r, pages)),
-            HttpRespAction::Header(h) => apply_headers(headers, h),
-            HttpRespAction::SetStatus {
-                status: s,
-                reason: r,
-            } => {
-                if let Ok(st) = StatusCode::from_u16(*s) {
-                    *status = st;
-                    *reason = r.clone();
+    for (rules, acls) in lists {
+        for (a, cond) in &rules.response {
+            if !acls.holds(cond, s) {
+                continue;
+            }
+            match a {
+                HttpRespAction::Allow => return None,
+                HttpRespAction::Deny(r) => return Some(denied(r, pages, s)),
+                HttpRespAction::Header(h) => {
+                    let value = header_fmt(h).map(|f| render(f, s));
+                    apply_headers(resp.headers, h, value.as_deref());
                 }
+                HttpRespAction::SetStatus {
+                    status: st,
+                    reason: r,
+                } => {
+                    if let Ok(code) = StatusCode::from_u16(*st) {
+                        *resp.status = code;
+                        *resp.reason = r.clone();
+                    }
+                }
+                HttpRespAction::Var(v) => apply_var(v, s),
             }
         }
     }

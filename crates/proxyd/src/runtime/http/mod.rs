@@ -23,7 +23,7 @@ use super::rules::in_net;
 use super::server::ServerRt;
 use super::stats::{Answer, StatsPage};
 use super::{Conn, Stream};
-use actions::{apply_request, apply_response, Decision};
+use actions::{run_request, run_response, Decision, Env, RespEdit};
 use bytes::Bytes;
 use http::header::HeaderValue;
 use http::{Request, Response, StatusCode};
@@ -33,8 +33,9 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use proxy_core::cookie;
+use proxy_core::sample::vars::{Scopes, Store};
 use reply::{error_page, full, own_page, substitute, Denied};
-use sample::ReqSample;
+use sample::{ReqSample, TxnInfo};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -240,6 +241,8 @@ struct HttpConn {
     requests: AtomicU64,
     /// The server the last request went to (`option prefer-last-server`).
     last: Mutex<Option<(String, usize)>>,
+    /// `sess.` variables.
+    vars: Store,
 }
 
 /// One count held in an `AtomicU32` while this lives.
@@ -462,6 +465,23 @@ async fn handle_inner(
         return Ok(r);
     }
     let fctx = Ctx { fe, be: None };
+    // Flight::new counted this request already.
+    let info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1);
+    let (txn_vars, req_vars, res_vars) = (Store::new(), Store::new(), Store::new());
+    let req_scopes = Scopes {
+        proc: &super::PROC_VARS,
+        sess: Some(&state.vars),
+        txn: Some(&txn_vars),
+        req: Some(&req_vars),
+        res: None,
+        check: None,
+    };
+    let fenv = Env {
+        conn: &conn,
+        ctx: fctx,
+        vars: req_scopes,
+        txn: &info,
+    };
     if let Some(uri) = &fe.monitor_uri {
         let pq = parts
             .uri
@@ -469,7 +489,7 @@ async fn handle_inner(
             .map(|p| p.as_str())
             .unwrap_or("/");
         if pq == uri {
-            let failing = fe.monitor_failing(&ReqSample::of(&parts, &conn, fctx));
+            let failing = fe.monitor_failing(&fenv.sample(&parts));
             return Ok(if failing {
                 full(StatusCode::SERVICE_UNAVAILABLE, None, Bytes::new())
             } else {
@@ -482,10 +502,7 @@ async fn handle_inner(
             return Ok(own_page(403));
         }
     }
-    let actions = fe
-        .rules
-        .request_actions(&fe.acls, &ReqSample::of(&parts, &conn, fctx));
-    match apply_request(&actions, &mut parts, &[&fe.errorfiles]) {
+    match run_request(&fe.rules, &fe.acls, &mut parts, &fenv, &[&fe.errorfiles]) {
         Decision::Continue => {}
         Decision::Respond(r) => return Ok(r),
         Decision::Tarpit(r) => return Ok(tarpit(r, fe, None).await),
@@ -494,7 +511,7 @@ async fn handle_inner(
     if let Some(r) = stats_answer(fe.stats.as_ref(), &parts, clock.now_ms()) {
         return Ok(r);
     }
-    let Some(be) = fe.route(&ReqSample::of(&parts, &conn, fctx)) else {
+    let Some(be) = fe.route(&fenv.sample(&parts)) else {
         return Ok(own_page(503));
     };
     *chosen = Some(be.clone());
@@ -507,10 +524,19 @@ async fn handle_inner(
         }
     }
     let bctx = Ctx { fe, be: Some(&be) };
-    let actions = be
-        .rules
-        .request_actions(&be.acls, &ReqSample::of(&parts, &conn, bctx));
-    match apply_request(&actions, &mut parts, &[&be.errorfiles, &fe.errorfiles]) {
+    let benv = Env {
+        conn: &conn,
+        ctx: bctx,
+        vars: req_scopes,
+        txn: &info,
+    };
+    match run_request(
+        &be.rules,
+        &be.acls,
+        &mut parts,
+        &benv,
+        &[&be.errorfiles, &fe.errorfiles],
+    ) {
         Decision::Continue => {}
         Decision::Respond(r) => return Ok(r),
         Decision::Tarpit(r) => return Ok(tarpit(r, fe, Some(&be)).await),
@@ -694,20 +720,27 @@ async fn handle_inner(
     let (mut rparts, rbody) = resp.into_parts();
     strip_hop_by_hop(&mut rparts.headers);
     if let Some(view) = &view {
-        let sample = ReqSample::of(view, &conn, bctx);
-        let acts: Vec<_> = be
-            .rules
-            .response_actions(&be.acls, &sample)
-            .into_iter()
-            .chain(fe.rules.response_actions(&fe.acls, &sample))
-            .collect();
+        let res_scopes = Scopes {
+            req: None,
+            res: Some(&res_vars),
+            ..req_scopes
+        };
+        let mut sample = ReqSample::of(view, &conn, bctx).with(res_scopes, &info);
+        let addr = match server.target.read().map(|t| t.clone()) {
+            Ok(Some(super::server::Target::Inet(a))) => Some(a),
+            _ => None,
+        };
+        sample.server = Some((server.name.as_str(), addr));
         let mut st = rparts.status;
         let mut reason = None;
-        if let Some(denied) = apply_response(
-            &acts,
-            &mut st,
-            &mut reason,
-            &mut rparts.headers,
+        if let Some(denied) = run_response(
+            &[(&be.rules, &be.acls), (&fe.rules, &fe.acls)],
+            &sample,
+            RespEdit {
+                status: &mut st,
+                reason: &mut reason,
+                headers: &mut rparts.headers,
+            },
             &[&be.errorfiles, &fe.errorfiles],
         ) {
             be.counters.denied_response();
@@ -924,6 +957,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         awaiting_server: AtomicU32::new(0),
         requests: AtomicU64::new(0),
         last: Mutex::new(None),
+        vars: Store::new(),
     });
     let idle = HttpIdle::new(&fe.timeouts);
     let io = Metered::new(
@@ -974,6 +1008,7 @@ mod tests {
             awaiting_server: AtomicU32::new(0),
             requests: AtomicU64::new(0),
             last: Mutex::new(None),
+            vars: Store::new(),
         };
         let s = |v| Some(Duration::from_millis(v));
         assert_eq!(idle.limit(&c), s(5_000), "before the first request");

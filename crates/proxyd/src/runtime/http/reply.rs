@@ -4,7 +4,7 @@
 use super::super::errorfiles::{self, ErrorPages, Page};
 use super::Body;
 use bytes::Bytes;
-use haproxy_conf::actions::{Payload, Redirect, RedirectKind, Reply};
+use haproxy_conf::actions::{Fmt, Payload, Redirect, RedirectKind, Reply};
 use http::header::{HeaderName, HeaderValue};
 use http::{Response, StatusCode};
 use http_body_util::{BodyExt, Full};
@@ -106,7 +106,10 @@ fn page(p: &Page, status: StatusCode, pages: &ErrorPages) -> Option<Response<Bod
             }
             Some(r)
         }
-        Page::Reply(r) => Some(reply(r, &[pages])),
+        // Only literal values reach here (the plan refuses the others).
+        Page::Reply(r) => Some(reply(r, &[pages], &|f| {
+            f.as_literal().unwrap_or_default().into_bytes()
+        })),
     }
 }
 
@@ -129,14 +132,17 @@ pub fn substitute(r: Response<Body>, pages: &[&ErrorPages]) -> Response<Body> {
     r
 }
 
+/// Writes a log-format value for the request at hand.
+pub type Render<'r> = &'r dyn Fn(&Fmt) -> Vec<u8>;
+
 /// The response of a `return`, `deny` or `tarpit` with a reply; `pages` are the
 /// proxies' error pages (rule's proxy first) for `default-errorfiles` and files.
-pub fn reply(r: &Reply, pages: &[&ErrorPages]) -> Response<Body> {
+pub fn reply(r: &Reply, pages: &[&ErrorPages], render: Render<'_>) -> Response<Body> {
     let status = StatusCode::from_u16(r.status).unwrap_or(StatusCode::OK);
     let file = |path: &str| pages.iter().find_map(|p| p.file(path)).cloned();
     let mut out = match &r.payload {
         Payload::None => full(status, r.content_type.as_deref(), Bytes::new()),
-        Payload::Text(t) => full(status, r.content_type.as_deref(), Bytes::from(t.clone())),
+        Payload::Text(t) => full(status, r.content_type.as_deref(), Bytes::from(render(t))),
         Payload::File(f) => full(
             status,
             r.content_type.as_deref(),
@@ -153,7 +159,7 @@ pub fn reply(r: &Reply, pages: &[&ErrorPages]) -> Response<Body> {
         Payload::DefaultErrorfiles => substitute(own_page(r.status), pages),
     };
     for (n, v) in &r.headers {
-        if let (Some(n), Ok(v)) = (header(n), HeaderValue::from_str(&v.0)) {
+        if let (Some(n), Ok(v)) = (header(n), HeaderValue::from_bytes(&render(v))) {
             out.headers_mut().append(n, v);
         }
     }
@@ -161,7 +167,8 @@ pub fn reply(r: &Reply, pages: &[&ErrorPages]) -> Response<Body> {
 }
 
 /// A `redirect` (or `http-request redirect`) for this request.
-pub fn redirect(rd: &Redirect, parts: &http::request::Parts) -> Response<Body> {
+pub fn redirect(rd: &Redirect, parts: &http::request::Parts, render: Render<'_>) -> Response<Body> {
+    let value = String::from_utf8_lossy(&render(&rd.value)).into_owned();
     let path = parts.uri.path();
     let query = parts.uri.query();
     let mut pq = match (rd.drop_query, query) {
@@ -175,9 +182,9 @@ pub fn redirect(rd: &Redirect, parts: &http::request::Parts) -> Response<Body> {
         }
     }
     let location = match rd.kind {
-        RedirectKind::Location => rd.value.0.clone(),
-        RedirectKind::Prefix if rd.value.0 == "/" => pq,
-        RedirectKind::Prefix => format!("{}{pq}", rd.value.0),
+        RedirectKind::Location => value,
+        RedirectKind::Prefix if value == "/" => pq,
+        RedirectKind::Prefix => format!("{value}{pq}"),
         RedirectKind::Scheme => {
             let host = parts
                 .headers
@@ -189,7 +196,7 @@ pub fn redirect(rd: &Redirect, parts: &http::request::Parts) -> Response<Body> {
             } else {
                 pq
             };
-            format!("{}://{host}{p}", rd.value.0)
+            format!("{value}://{host}{p}")
         }
     };
     let st = StatusCode::from_u16(rd.code).unwrap_or(StatusCode::FOUND);

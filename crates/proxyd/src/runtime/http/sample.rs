@@ -1,26 +1,87 @@
-//! What an HTTP request offers to fetches: its line, headers and cookies, and the
-//! connection it came on.
+//! What an HTTP request offers to fetches and log-format variables: its line, headers
+//! and cookies, the connection it came on, its variables, and (for response rules) the
+//! server that answered.
 
 use super::super::inspect::Ctx;
 use super::super::Conn;
+use haproxy_conf::sample::fmt::Alias;
 use proxy_core::acl::{Fetch, Sample, Value};
+use proxy_core::sample::fmt::{AliasValue, Aliases};
+use proxy_core::sample::vars::Scopes;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+/// Facts about one request that its rules may read.
+#[derive(Debug, Clone)]
+pub struct TxnInfo {
+    /// The request line as received (before any rule rewrote it).
+    pub method: String,
+    pub uri: String,
+    pub version: &'static str,
+    /// The first request of its connection.
+    pub first: bool,
+    /// When the request began.
+    pub at: SystemTime,
+}
+
+impl TxnInfo {
+    pub fn of(parts: &http::request::Parts, first: bool) -> TxnInfo {
+        TxnInfo {
+            method: parts.method.as_str().to_string(),
+            uri: target(parts),
+            version: version(parts.version),
+            first,
+            at: super::super::clock::wall(),
+        }
+    }
+}
+
+fn version(v: http::Version) -> &'static str {
+    match v {
+        http::Version::HTTP_10 => "HTTP/1.0",
+        http::Version::HTTP_2 => "HTTP/2.0",
+        _ => "HTTP/1.1",
+    }
+}
 
 pub struct ReqSample<'a> {
     pub parts: &'a http::request::Parts,
     pub conn: &'a Conn,
     pub ctx: Ctx<'a>,
+    pub vars: Option<Scopes<'a>>,
+    pub txn: Option<&'a TxnInfo>,
+    /// Response rules: the server that answered, and its address.
+    pub server: Option<(&'a str, Option<SocketAddr>)>,
 }
 
 impl<'a> ReqSample<'a> {
     pub fn of(parts: &'a http::request::Parts, conn: &'a Conn, ctx: Ctx<'a>) -> Self {
-        ReqSample { parts, conn, ctx }
+        ReqSample {
+            parts,
+            conn,
+            ctx,
+            vars: None,
+            txn: None,
+            server: None,
+        }
+    }
+
+    /// With the request's variables and facts.
+    pub fn with(mut self, vars: Scopes<'a>, txn: &'a TxnInfo) -> Self {
+        self.vars = Some(vars);
+        self.txn = Some(txn);
+        self
     }
 }
 
-/// The values of query parameter `name`.
-pub fn query_param(query: &str, name: &str) -> Vec<Value> {
-    query
-        .split('&')
+/// The values of query parameter `name` (parameters split at `delim`, else `&`).
+pub fn query_param(query: &str, name: &str, delim: Option<&str>) -> Vec<Value> {
+    let split: Vec<&str> = match delim {
+        Some(d) if !d.is_empty() => query.split(|c| d.contains(c)).collect(),
+        _ => query.split('&').collect(),
+    };
+    split
+        .into_iter()
         .filter_map(|kv| kv.split_once('=').or(Some((kv, ""))))
         .filter(|(k, _)| *k == name)
         .map(|(_, v)| Value::Str(v.to_string()))
@@ -41,12 +102,33 @@ pub fn target(parts: &http::request::Parts) -> String {
     }
 }
 
+/// The request's header lines as HAProxy's rules see them: it takes `close` and
+/// `keep-alive` out of `Connection` (and the line when nothing is left).
+fn visible(h: &http::HeaderMap) -> impl Iterator<Item = (&str, String)> {
+    h.iter().filter_map(|(k, v)| {
+        let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+        if k != http::header::CONNECTION {
+            return Some((k.as_str(), v));
+        }
+        let kept: Vec<&str> = v
+            .split(',')
+            .map(str::trim)
+            .filter(|t| {
+                !t.is_empty()
+                    && !t.eq_ignore_ascii_case("close")
+                    && !t.eq_ignore_ascii_case("keep-alive")
+            })
+            .collect();
+        (!kept.is_empty()).then(|| (k.as_str(), kept.join(", ")))
+    })
+}
+
 /// A header's values: each line split at commas (HAProxy's `hdr`), or whole lines
 /// (`fhdr`).
 fn header_values(h: &http::HeaderMap, name: &str, full: bool) -> Vec<String> {
-    h.get_all(name)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
+    visible(h)
+        .filter(|(k, _)| *k == name)
+        .map(|(_, v)| v)
         .flat_map(|v| {
             if full {
                 vec![v.trim().to_string()]
@@ -57,6 +139,55 @@ fn header_values(h: &http::HeaderMap, name: &str, full: bool) -> Vec<String> {
         .collect()
 }
 
+/// One occurrence (1 first, -1 last), or all of them.
+fn occurrence<T>(all: Vec<T>, occ: Option<i64>) -> Vec<T> {
+    match occ {
+        None | Some(0) => all,
+        Some(n) if n > 0 => all.into_iter().nth(n as usize - 1).into_iter().collect(),
+        Some(n) => {
+            let back = n.unsigned_abs() as usize;
+            match all.len().checked_sub(back) {
+                Some(i) => all.into_iter().nth(i).into_iter().collect(),
+                None => Vec::new(),
+            }
+        }
+    }
+}
+
+/// The request's cookies, in order.
+fn cookies(h: &http::HeaderMap) -> Vec<(String, String)> {
+    h.get_all(http::header::COOKIE)
+        .iter()
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+        .flat_map(|v| {
+            v.split(';')
+                .filter_map(|c| {
+                    let c = c.trim();
+                    c.split_once('=')
+                        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+                })
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// `base32` / `url32`: the first Host value followed by the path (`base`) or the whole
+/// target (`url`), hashed with sdbm then the avalanche (measured with HAProxy 2.6).
+fn hash32(parts: &http::request::Parts, with_path_only: bool) -> u32 {
+    let host = parts
+        .headers
+        .get(http::header::HOST)
+        .map(|h| h.as_bytes().to_vec())
+        .unwrap_or_default();
+    let mut key = host;
+    if with_path_only {
+        key.extend_from_slice(parts.uri.path().as_bytes());
+    } else {
+        key.extend_from_slice(target(parts).as_bytes());
+    }
+    proxy_core::hash::avalanche(proxy_core::hash::sdbm(&key))
+}
+
 impl Sample for ReqSample<'_> {
     fn fetch(&self, f: &Fetch) -> Vec<Value> {
         if let Some(v) = self.ctx.fetch(f) {
@@ -65,70 +196,105 @@ impl Sample for ReqSample<'_> {
         let uri = &self.parts.uri;
         let headers = &self.parts.headers;
         let pq = || uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let s = |t: &str| vec![Value::Str(t.to_string())];
+        let tls = self.conn.tls.as_ref();
         match f {
-            Fetch::Path => vec![Value::Str(uri.path().to_string())],
+            Fetch::Path => s(uri.path()),
             Fetch::Url => vec![Value::Str(target(self.parts))],
-            Fetch::PathQ => vec![Value::Str(pq().to_string())],
-            Fetch::Query => uri
-                .query()
-                .map(|q| vec![Value::Str(q.to_string())])
-                .unwrap_or_default(),
+            Fetch::PathQ => s(pq()),
+            Fetch::Query => uri.query().map(s).unwrap_or_default(),
             Fetch::Base => {
                 let host = headers
                     .get(http::header::HOST)
-                    .and_then(|h| h.to_str().ok())
-                    .unwrap_or("");
+                    .map(|h| String::from_utf8_lossy(h.as_bytes()).into_owned())
+                    .unwrap_or_default();
                 vec![Value::Str(format!("{host}{}", uri.path()))]
             }
-            Fetch::Method => vec![Value::Str(self.parts.method.as_str().to_string())],
-            Fetch::ReqVer => vec![Value::Str(
-                match self.parts.version {
-                    http::Version::HTTP_10 => "1.0",
-                    http::Version::HTTP_2 => "2.0",
-                    _ => "1.1",
-                }
-                .to_string(),
-            )],
+            Fetch::Method => s(self.parts.method.as_str()),
+            Fetch::ReqVer => s(match self.parts.version {
+                http::Version::HTTP_10 => "1.0",
+                http::Version::HTTP_2 => "2.0",
+                _ => "1.1",
+            }),
             Fetch::ProtoHttp => vec![Value::Bool(true)],
-            Fetch::Hdr { name, occ, full } => {
-                let all = header_values(headers, name, *full);
-                match occ {
-                    None | Some(0) => all.into_iter().map(Value::Str).collect(),
-                    Some(n) if *n > 0 => all
-                        .into_iter()
-                        .nth(*n as usize - 1)
-                        .map(Value::Str)
-                        .into_iter()
-                        .collect(),
-                    Some(n) => {
-                        let back = n.unsigned_abs() as usize;
-                        all.len()
-                            .checked_sub(back)
-                            .and_then(|i| all.get(i).cloned())
-                            .map(Value::Str)
-                            .into_iter()
-                            .collect()
-                    }
-                }
-            }
-            Fetch::HdrCnt(name) => {
-                vec![Value::Int(header_values(headers, name, false).len() as i64)]
+            Fetch::Hdr { name, occ, full } => occurrence(header_values(headers, name, *full), *occ)
+                .into_iter()
+                .map(Value::Str)
+                .collect(),
+            Fetch::HdrCnt { name, full } => {
+                vec![Value::Int(header_values(headers, name, *full).len() as i64)]
             }
             Fetch::HdrVal(name) => header_values(headers, name, false)
                 .iter()
-                .filter_map(|v| v.parse::<i64>().ok())
+                .filter_map(|v| proxy_core::sample::str_to_int(v))
                 .map(Value::Int)
                 .collect(),
-            Fetch::Cook(name) => headers
-                .get_all(http::header::COOKIE)
+            Fetch::HdrIp { name, occ } => occurrence(header_values(headers, name, false), *occ)
                 .iter()
-                .filter_map(|v| v.to_str().ok())
-                .flat_map(|v| v.split(';'))
-                .filter_map(|c| c.trim().split_once('='))
-                .filter(|(k, _)| k == name)
-                .map(|(_, v)| Value::Str(v.to_string()))
+                .filter_map(|v| proxy_core::sample::str_to_ip(v))
+                .map(Value::Ip)
                 .collect(),
-            Fetch::UrlParam(name) => query_param(uri.query().unwrap_or(""), name),
+            Fetch::ReqHdrs => {
+                let mut all = String::new();
+                for (k, v) in visible(headers) {
+                    all.push_str(k);
+                    all.push_str(": ");
+                    all.push_str(&v);
+                    all.push_str("\r\n");
+                }
+                all.push_str("\r\n");
+                vec![Value::Str(all)]
+            }
+            Fetch::ReqHdrNames(delim) => {
+                let names: Vec<&str> = visible(headers).map(|(k, _)| k).collect();
+                vec![Value::Str(names.join(delim))]
+            }
+            Fetch::Cook(name) => cookies(headers)
+                .into_iter()
+                .filter(|(k, _)| k == name)
+                .map(|(_, v)| Value::Str(v))
+                .collect(),
+            Fetch::CookCnt(name) => vec![Value::Int(
+                cookies(headers)
+                    .iter()
+                    .filter(|(k, _)| name.as_ref().is_none_or(|n| n == k))
+                    .count() as i64,
+            )],
+            Fetch::CookVal(name) => cookies(headers)
+                .into_iter()
+                .filter(|(k, _)| k == name)
+                .filter_map(|(_, v)| proxy_core::sample::str_to_int(&v))
+                .map(Value::Int)
+                .collect(),
+            Fetch::UrlParam { name, delim } => {
+                query_param(uri.query().unwrap_or(""), name, delim.as_deref())
+            }
+            Fetch::UrlIp => uri
+                .host()
+                .and_then(|h| h.parse().ok())
+                .map(|ip| vec![Value::Ip(ip)])
+                .unwrap_or_default(),
+            Fetch::UrlPort => uri
+                .port_u16()
+                .map(|p| vec![Value::Int(i64::from(p))])
+                .unwrap_or_default(),
+            Fetch::Url32 { with_src } | Fetch::Base32 { with_src } => {
+                let h = hash32(self.parts, matches!(f, Fetch::Base32 { .. }));
+                if *with_src {
+                    let mut b = h.to_be_bytes().to_vec();
+                    match self.conn.peer.ip() {
+                        std::net::IpAddr::V4(a) => b.extend_from_slice(&a.octets()),
+                        std::net::IpAddr::V6(a) => b.extend_from_slice(&a.octets()),
+                    }
+                    vec![Value::Bin(b)]
+                } else {
+                    vec![Value::Int(i64::from(h))]
+                }
+            }
+            Fetch::HttpFirstReq => vec![Value::Bool(self.txn.is_some_and(|t| t.first))],
+            Fetch::CaptureReqMethod => self.txn.map(|t| s(&t.method)).unwrap_or_default(),
+            Fetch::CaptureReqUri => self.txn.map(|t| s(&t.uri)).unwrap_or_default(),
+            Fetch::CaptureReqVer => self.txn.map(|t| s(t.version)).unwrap_or_default(),
             Fetch::Src if !self.conn.unix => vec![Value::Ip(self.conn.peer.ip())],
             Fetch::Dst if !self.conn.unix => vec![Value::Ip(self.conn.local.ip())],
             Fetch::SrcPort if !self.conn.unix => {
@@ -137,19 +303,157 @@ impl Sample for ReqSample<'_> {
             Fetch::DstPort if !self.conn.unix => {
                 vec![Value::Int(i64::from(self.conn.local.port()))]
             }
-            Fetch::SslFc => vec![Value::Bool(self.conn.tls.is_some())],
-            Fetch::Sni => self
-                .conn
-                .tls
-                .iter()
-                .flatten()
-                .map(|n| Value::Str(n.clone()))
-                .collect(),
-            Fetch::Const(b) => vec![Value::Bool(*b)],
+            Fetch::SslFc => vec![Value::Bool(tls.is_some())],
+            Fetch::Sni => tls
+                .and_then(|t| t.sni.clone())
+                .map(|n| vec![Value::Str(n)])
+                .unwrap_or_default(),
+            Fetch::SslFcHasSni => vec![Value::Bool(tls.is_some_and(|t| t.sni.is_some()))],
+            Fetch::SslFcProtocol => tls
+                .and_then(|t| t.version.clone())
+                .map(|v| vec![Value::Str(v)])
+                .unwrap_or_default(),
+            Fetch::SslFcCipher => tls
+                .and_then(|t| t.cipher.clone())
+                .map(|v| vec![Value::Str(v)])
+                .unwrap_or_default(),
+            Fetch::SslFcAlpn => tls
+                .and_then(|t| t.alpn.clone())
+                .map(|v| vec![Value::Str(v)])
+                .unwrap_or_default(),
             // The request is complete: nothing more to wait for.
             Fetch::WaitEnd => vec![Value::Bool(true)],
             // Payload fetches belong to TCP content inspection.
             _ => Vec::new(),
+        }
+    }
+
+    fn vars(&self) -> Option<&Scopes<'_>> {
+        self.vars.as_ref()
+    }
+
+    fn now(&self) -> (i64, u32) {
+        super::super::clock::unix_now()
+    }
+
+    fn nbsrv(&self, backend: &str) -> Option<i64> {
+        self.ctx.fe.backends.get(backend).map(|b| b.nbsrv() as i64)
+    }
+}
+
+/// `%t`-style dates: `02/Dec/2026:05:33:33.513` (local), with `+0000` for `%T`/`%Tl`.
+fn date(at: SystemTime, utc: bool, millis: bool) -> String {
+    let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let base =
+        proxy_core::sample::conv::strftime(secs, "%d/%b/%Y:%H:%M:%S", utc).unwrap_or_default();
+    if millis {
+        format!("{base}.{:03}", d.subsec_millis())
+    } else {
+        let zone = proxy_core::sample::conv::strftime(secs, "%z", utc).unwrap_or_default();
+        format!("{base} {zone}")
+    }
+}
+
+impl Aliases for ReqSample<'_> {
+    fn alias(&self, a: Alias) -> Option<AliasValue> {
+        let text = |t: &str| Some(AliasValue::Text(t.to_string()));
+        let at = self
+            .txn
+            .map(|t| t.at)
+            .unwrap_or_else(super::super::clock::wall);
+        let fe = self.ctx.fe;
+        match a {
+            Alias::ClientIp if !self.conn.unix => Some(AliasValue::Ip(self.conn.peer.ip())),
+            Alias::ClientPort if !self.conn.unix => {
+                Some(AliasValue::Int(i64::from(self.conn.peer.port())))
+            }
+            Alias::FrontendIp if !self.conn.unix => Some(AliasValue::Ip(self.conn.local.ip())),
+            Alias::FrontendPort if !self.conn.unix => {
+                Some(AliasValue::Int(i64::from(self.conn.local.port())))
+            }
+            Alias::ClientIp | Alias::FrontendIp => text("unix"),
+            Alias::ClientPort | Alias::FrontendPort => text("unix"),
+            Alias::Frontend => text(&fe.name),
+            Alias::FrontendTransport => Some(AliasValue::Text(if self.conn.tls.is_some() {
+                format!("{}~", fe.name)
+            } else {
+                fe.name.clone()
+            })),
+            // Before a backend is chosen, HAProxy names the frontend.
+            Alias::Backend => text(self.ctx.be.map(|b| b.name.as_str()).unwrap_or(&fe.name)),
+            Alias::Server => text(self.server.map(|s| s.0).unwrap_or("<NOSRV>")),
+            Alias::ServerIp => self
+                .server
+                .and_then(|s| s.1)
+                .map(|a| AliasValue::Ip(a.ip()))
+                .or_else(|| text("-")),
+            Alias::ServerPort => self
+                .server
+                .and_then(|s| s.1)
+                .map(|a| AliasValue::Int(i64::from(a.port())))
+                .or_else(|| text("-")),
+            Alias::Hostname => text(&super::super::log::hostname()),
+            Alias::Pid => Some(AliasValue::Int(i64::from(std::process::id()))),
+            Alias::HttpMethod => self.txn.and_then(|t| text(&t.method)),
+            Alias::HttpUri => self.txn.and_then(|t| text(&t.uri)),
+            Alias::HttpPath | Alias::HttpPathOnly => self.txn.and_then(|t| {
+                let p = t.uri.split('?').next().unwrap_or("");
+                if a == Alias::HttpPathOnly {
+                    // Without scheme and authority.
+                    let p = match p.find("://") {
+                        Some(i) => p[i + 3..].find('/').map(|j| &p[i + 3 + j..]).unwrap_or("/"),
+                        None => p,
+                    };
+                    text(p)
+                } else {
+                    text(p)
+                }
+            }),
+            Alias::HttpQuery => self
+                .txn
+                .and_then(|t| {
+                    t.uri
+                        .find('?')
+                        .map(|i| AliasValue::Text(t.uri[i..].to_string()))
+                })
+                .or_else(|| text("")),
+            Alias::HttpVersion => self.txn.and_then(|t| text(t.version)),
+            Alias::Request => self
+                .txn
+                .and_then(|t| text(&format!("{} {} {}", t.method, t.uri, t.version))),
+            Alias::UniqueId => text(""),
+            Alias::AcceptDate | Alias::RequestDate => Some(AliasValue::Text(date(at, false, true))),
+            Alias::GmtDate | Alias::RequestGmtDate => Some(AliasValue::Text(date(at, true, false))),
+            Alias::LocalDate | Alias::RequestLocalDate => {
+                Some(AliasValue::Text(date(at, false, false)))
+            }
+            Alias::Timestamp => Some(AliasValue::Int(
+                at.duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.as_secs() as i64)
+                    .unwrap_or(0),
+            )),
+            Alias::AcceptMs => Some(AliasValue::Text(format!(
+                "{:03}",
+                at.duration_since(std::time::UNIX_EPOCH)
+                    .map(|d| d.subsec_millis())
+                    .unwrap_or(0)
+            ))),
+            Alias::SslVersion => self
+                .conn
+                .tls
+                .as_ref()
+                .and_then(|t| t.version.clone())
+                .map(AliasValue::Text),
+            Alias::SslCipher => self
+                .conn
+                .tls
+                .as_ref()
+                .and_then(|t| t.cipher.clone())
+                .map(AliasValue::Text),
+            // Log-line values (timers, byte counts, termination state) are not known
+            // while rules run; the plan refuses them outside log formats.
+            _ => None,
         }
     }
 }

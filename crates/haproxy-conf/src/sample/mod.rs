@@ -5,83 +5,18 @@
 //! A fetch HAProxy knows but proxyd cannot run yet is refused here (so `-c` says so), a
 //! name HAProxy does not know is an unknown fetch with a suggestion.
 
-use crate::samples;
+pub mod conv;
+pub mod fetch;
+pub mod fmt;
+pub mod lex;
+pub mod var;
+
+pub use conv::Converter;
+pub use fetch::Fetch;
+pub use var::{Scope, VarRef};
+
 use serde::{Serialize, Serializer};
 use std::net::IpAddr;
-
-/// Where a value comes from.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub enum Fetch {
-    /// The request's path (no query string).
-    Path,
-    /// The request target as received (`url`).
-    Url,
-    /// The path and the query string (`pathq`).
-    PathQ,
-    /// The query string, without the `?` (`query`).
-    Query,
-    /// The Host header (first value, port included) followed by the path (`base`).
-    Base,
-    Method,
-    /// The HTTP version of the request: `1.0`, `1.1` (`req.ver`).
-    ReqVer,
-    /// Whether the request (or, in TCP mode, the buffered bytes) is valid HTTP.
-    ProtoHttp,
-    /// A request header's values; `full`: not split on commas (`fhdr`); `occ`: one
-    /// occurrence (1 = first, -1 = last), else all of them.
-    Hdr {
-        name: String,
-        occ: Option<i64>,
-        full: bool,
-    },
-    /// How many values a request header has (`hdr_cnt`).
-    HdrCnt(String),
-    /// A request header's values read as integers (`hdr_val`).
-    HdrVal(String),
-    /// A request cookie (`req.cook(name)`, `cook(name)`).
-    Cook(String),
-    /// A query-string parameter (`url_param`, `urlp`).
-    UrlParam(String),
-    Src,
-    Dst,
-    SrcPort,
-    DstPort,
-    /// Whether the connection came in over TLS.
-    SslFc,
-    /// The TLS SNI the client sent (`req.ssl_sni`, `ssl_fc_sni`).
-    Sni,
-    /// Always true / always false (`always_true`, `always_false`).
-    Const(bool),
-    /// `req.payload(off,len)` / `res.payload(...)` (and the old `payload`).
-    Payload {
-        response: bool,
-        off: usize,
-        len: usize,
-    },
-    /// `req.payload_lv(off,len_size)` / `res.payload_lv(...)` (and `payload_lv`).
-    PayloadLv {
-        response: bool,
-        off: usize,
-        len_size: usize,
-    },
-    /// `req_ssl_hello_type` / `rep_ssl_hello_type`.
-    SslHelloType {
-        response: bool,
-    },
-    /// `req.len`: bytes of request data buffered so far.
-    ReqLen,
-    /// `req.rdp_cookie_cnt`: RDP cookies in the request buffer (0 or 1).
-    RdpCookieCnt,
-    /// `wait_end`: true once content inspection has waited its whole `inspect-delay`.
-    WaitEnd,
-    /// `nbsrv([BACKEND])`: usable servers of that backend (else the current one).
-    Nbsrv(Option<String>),
-    /// `srv_is_up([BACKEND/]SERVER)`.
-    SrvIsUp {
-        backend: Option<String>,
-        server: String,
-    },
-}
 
 /// The kind of values a fetch gives, which decides its default match method.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -91,65 +26,6 @@ pub enum ValueType {
     Ip,
     Bool,
     Bin,
-}
-
-impl Fetch {
-    pub fn output(&self) -> ValueType {
-        match self {
-            Fetch::Path
-            | Fetch::Url
-            | Fetch::PathQ
-            | Fetch::Query
-            | Fetch::Base
-            | Fetch::Method
-            | Fetch::ReqVer
-            | Fetch::Hdr { .. }
-            | Fetch::Cook(_)
-            | Fetch::UrlParam(_)
-            | Fetch::Sni => ValueType::Str,
-            Fetch::HdrCnt(_)
-            | Fetch::HdrVal(_)
-            | Fetch::SrcPort
-            | Fetch::DstPort
-            | Fetch::SslHelloType { .. }
-            | Fetch::ReqLen
-            | Fetch::RdpCookieCnt
-            | Fetch::Nbsrv(_) => ValueType::Int,
-            Fetch::Src | Fetch::Dst => ValueType::Ip,
-            Fetch::SslFc
-            | Fetch::Const(_)
-            | Fetch::ProtoHttp
-            | Fetch::WaitEnd
-            | Fetch::SrvIsUp { .. } => ValueType::Bool,
-            Fetch::Payload { .. } | Fetch::PayloadLv { .. } => ValueType::Bin,
-        }
-    }
-
-    /// Whether the fetch reads an HTTP message (it means nothing in `mode tcp`).
-    pub fn is_http(&self) -> bool {
-        matches!(
-            self,
-            Fetch::Path
-                | Fetch::Url
-                | Fetch::PathQ
-                | Fetch::Query
-                | Fetch::Base
-                | Fetch::Method
-                | Fetch::ReqVer
-                | Fetch::Hdr { .. }
-                | Fetch::HdrCnt(_)
-                | Fetch::HdrVal(_)
-                | Fetch::Cook(_)
-                | Fetch::UrlParam(_)
-        )
-    }
-}
-
-/// A converter applied to a fetch's values.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub enum Converter {
-    Lower,
-    Upper,
 }
 
 /// A fetch and its converters.
@@ -274,7 +150,7 @@ pub struct SampleError {
     pub refused: bool,
 }
 
-fn bad(message: impl Into<String>, help: Option<String>) -> SampleError {
+pub(crate) fn bad(message: impl Into<String>, help: Option<String>) -> SampleError {
     SampleError {
         message: message.into(),
         help,
@@ -282,7 +158,7 @@ fn bad(message: impl Into<String>, help: Option<String>) -> SampleError {
     }
 }
 
-fn refused(message: impl Into<String>) -> SampleError {
+pub(crate) fn refused(message: impl Into<String>) -> SampleError {
     SampleError {
         message: message.into(),
         help: Some(
@@ -291,90 +167,6 @@ fn refused(message: impl Into<String>) -> SampleError {
         ),
         refused: true,
     }
-}
-
-/// Splits `name(args),conv1(args),conv2` at the commas outside parentheses.
-fn split_top(text: &str) -> Result<Vec<&str>, SampleError> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start) = (0i32, 0usize);
-    for (i, c) in text.char_indices() {
-        match c {
-            '(' => depth += 1,
-            ')' => {
-                depth -= 1;
-                if depth < 0 {
-                    return Err(bad(format!("unbalanced `)` in `{text}`"), None));
-                }
-            }
-            ',' if depth == 0 => {
-                parts.push(&text[start..i]);
-                start = i + 1;
-            }
-            _ => {}
-        }
-    }
-    if depth != 0 {
-        return Err(bad(
-            format!("`(` is not closed in `{text}`"),
-            Some("close the argument list with `)`".into()),
-        ));
-    }
-    parts.push(&text[start..]);
-    Ok(parts)
-}
-
-/// `name(a,b)` -> ("name", Some(["a", "b"])); `name` -> ("name", None).
-fn name_and_args(part: &str) -> Result<(&str, Option<Vec<&str>>), SampleError> {
-    match part.find('(') {
-        None => Ok((part, None)),
-        Some(open) => {
-            let inner = part[open + 1..].strip_suffix(')').ok_or_else(|| {
-                bad(
-                    format!("unexpected text after `)` in `{part}`"),
-                    Some("write `fetch(args)` then `,converter`".into()),
-                )
-            })?;
-            let args = if inner.is_empty() {
-                Vec::new()
-            } else {
-                inner.split(',').map(str::trim).collect()
-            };
-            Ok((&part[..open], Some(args)))
-        }
-    }
-}
-
-fn converter(part: &str) -> Result<Converter, SampleError> {
-    let (name, args) = name_and_args(part)?;
-    let conv = match name {
-        "lower" => Converter::Lower,
-        "upper" => Converter::Upper,
-        _ if samples::is_known_converter(name) => {
-            return Err(refused(format!(
-                "converter `{name}` is not run by proxyd yet"
-            )))
-        }
-        _ => {
-            return Err(bad(
-                format!("unknown converter `{name}`"),
-                conf_diag::did_you_mean(name, samples::converter_names())
-                    .map(|s| format!("did you mean `{s}`?")),
-            ))
-        }
-    };
-    if args.is_some_and(|a| !a.is_empty()) {
-        return Err(bad(format!("converter `{name}` takes no argument"), None));
-    }
-    Ok(conv)
-}
-
-fn number<T: std::str::FromStr>(word: &str, what: &str, fetch: &str) -> Result<T, SampleError> {
-    word.parse::<T>().map_err(|_| {
-        bad(
-            format!("`{word}` is not a number ({what}) in `{fetch}`"),
-            None,
-        )
-    })
 }
 
 /// The ACL suffixes that pick a match method (`path_beg` = path + beg).
@@ -403,180 +195,17 @@ const SUFFIXABLE: &[&str] = &[
     "pathq",
 ];
 
-/// The fetch named `name` with arguments `args` (None: no parentheses written).
-fn fetch(name: &str, args: Option<&[&str]>, whole: &str) -> Result<Fetch, SampleError> {
-    let args = args.unwrap_or(&[]);
-    let arg = |i: usize, what: &str| -> Result<String, SampleError> {
-        args.get(i)
-            .filter(|a| !a.is_empty())
-            .map(|a| a.to_string())
-            .ok_or_else(|| {
-                bad(
-                    format!("`{whole}` needs a {what} in parentheses"),
-                    Some(format!("write `{name}(<{what}>)`")),
-                )
-            })
-    };
-    let too_many = |max: usize| -> Result<(), SampleError> {
-        if args.len() > max {
-            Err(bad(
-                format!("`{whole}` takes at most {max} argument(s)"),
-                None,
-            ))
-        } else {
-            Ok(())
-        }
-    };
-    let payload = |response: bool, lv: bool| -> Result<Fetch, SampleError> {
-        if args.len() < 2 {
-            return Err(bad(
-                format!("`{whole}` needs (offset,length)"),
-                Some(format!("write e.g. `{name}(0,3)`")),
-            ));
-        }
-        let off = number(args[0], "offset", whole)?;
-        let second = number(args[1], "length", whole)?;
-        if lv && args.len() > 2 {
-            return Err(refused(format!(
-                "`{whole}`: payload_lv with an offset argument is not run by proxyd yet"
-            )));
-        }
-        too_many(2)?;
-        Ok(if lv {
-            Fetch::PayloadLv {
-                response,
-                off,
-                len_size: second,
-            }
-        } else {
-            Fetch::Payload {
-                response,
-                off,
-                len: second,
-            }
-        })
-    };
-    Ok(match name {
-        "path" => Fetch::Path,
-        "url" => Fetch::Url,
-        "pathq" => Fetch::PathQ,
-        "query" => Fetch::Query,
-        "base" => Fetch::Base,
-        "method" | "meth" => Fetch::Method,
-        "req.ver" | "req_ver" => Fetch::ReqVer,
-        "req.proto_http" | "req_proto_http" => Fetch::ProtoHttp,
-        "hdr" | "req.hdr" | "fhdr" | "req.fhdr" => {
-            let full = name.ends_with("fhdr");
-            let n = arg(0, "header name")?;
-            too_many(2)?;
-            let occ = match args.get(1) {
-                Some(o) => Some(number::<i64>(o, "occurrence", whole)?),
-                None => None,
-            };
-            Fetch::Hdr {
-                name: n.to_ascii_lowercase(),
-                occ,
-                full,
-            }
-        }
-        "hdr_cnt" | "req.hdr_cnt" => {
-            too_many(1)?;
-            Fetch::HdrCnt(arg(0, "header name")?.to_ascii_lowercase())
-        }
-        "hdr_val" | "req.hdr_val" => {
-            too_many(2)?;
-            if args.len() > 1 {
-                return Err(refused(format!(
-                    "`{whole}`: an occurrence argument is not run by proxyd yet"
-                )));
-            }
-            Fetch::HdrVal(arg(0, "header name")?.to_ascii_lowercase())
-        }
-        "cook" | "req.cook" => {
-            too_many(1)?;
-            Fetch::Cook(arg(0, "cookie name")?)
-        }
-        "url_param" | "urlp" => {
-            if args.len() > 1 {
-                return Err(refused(format!(
-                    "`{whole}`: a delimiter argument is not run by proxyd yet"
-                )));
-            }
-            Fetch::UrlParam(arg(0, "parameter name")?)
-        }
-        "src" => Fetch::Src,
-        "dst" => Fetch::Dst,
-        "src_port" => Fetch::SrcPort,
-        "dst_port" => Fetch::DstPort,
-        "ssl_fc" => Fetch::SslFc,
-        "ssl_fc_sni" | "req.ssl_sni" | "req_ssl_sni" => Fetch::Sni,
-        "always_true" => Fetch::Const(true),
-        "always_false" => Fetch::Const(false),
-        "req_ssl_hello_type" | "req.ssl_hello_type" => Fetch::SslHelloType { response: false },
-        "rep_ssl_hello_type" | "res.ssl_hello_type" => Fetch::SslHelloType { response: true },
-        "req.len" | "req_len" => Fetch::ReqLen,
-        "req.rdp_cookie_cnt" | "rdp_cookie_cnt" | "req_rdp_cookie_cnt" => {
-            if !args.is_empty() {
-                return Err(refused(format!(
-                    "`{whole}`: a cookie name argument is not run by proxyd yet"
-                )));
-            }
-            Fetch::RdpCookieCnt
-        }
-        "wait_end" => Fetch::WaitEnd,
-        "nbsrv" => {
-            too_many(1)?;
-            Fetch::Nbsrv(
-                args.first()
-                    .filter(|a| !a.is_empty())
-                    .map(|a| a.to_string()),
-            )
-        }
-        "srv_is_up" => {
-            too_many(1)?;
-            let t = arg(0, "server name")?;
-            match t.split_once('/') {
-                Some((b, s)) => Fetch::SrvIsUp {
-                    backend: Some(b.to_string()),
-                    server: s.to_string(),
-                },
-                None => Fetch::SrvIsUp {
-                    backend: None,
-                    server: t,
-                },
-            }
-        }
-        "payload" | "req.payload" => payload(false, false)?,
-        "payload_lv" | "req.payload_lv" => payload(false, true)?,
-        "res.payload" => payload(true, false)?,
-        "res.payload_lv" => payload(true, true)?,
-        _ if samples::is_known_fetch(name) => {
-            return Err(refused(format!(
-                "sample fetch `{name}` is not run by proxyd yet"
-            )))
-        }
-        _ => {
-            return Err(bad(
-                format!("unknown sample fetch `{name}`"),
-                conf_diag::did_you_mean(name, samples::fetch_names())
-                    .map(|s| format!("did you mean `{s}`?")),
-            ))
-        }
-    })
-}
-
 /// A sample expression as written in a stick rule, a `balance hash` or a log-format
 /// `%[...]`: `fetch[(args)][,converter[(args)]]...`.
 pub fn parse_expr(text: &str) -> Result<Expr, SampleError> {
-    let parts = split_top(text)?;
-    let (first, convs) = parts
+    let calls = lex::calls(text)?;
+    let (first, convs) = calls
         .split_first()
         .ok_or_else(|| bad("empty sample expression", None))?;
-    let (name, args) = name_and_args(first)?;
-    let fetch = fetch(name, args.as_deref(), first)?;
+    let fetch = fetch::fetch(first)?;
     let converters = convs
         .iter()
-        .map(|c| converter(c))
+        .map(conv::converter)
         .collect::<Result<_, _>>()?;
     Ok(Expr { fetch, converters })
 }
@@ -584,29 +213,30 @@ pub fn parse_expr(text: &str) -> Result<Expr, SampleError> {
 /// An ACL criterion (`path_beg`, `hdr_dom(host)`, `req.hdr(x),lower`): the expression and
 /// the match method its name implies.
 pub fn parse_criterion(text: &str) -> Result<(Expr, MatchMethod), SampleError> {
-    let parts = split_top(text)?;
-    let first = parts.first().copied().unwrap_or("");
-    let (name, args) = name_and_args(first)?;
+    let calls = lex::calls(text)?;
+    let (first, convs) = calls
+        .split_first()
+        .ok_or_else(|| bad("empty sample expression", None))?;
     let mut suffix = None;
-    let mut base = name;
+    let mut base = first.clone();
     for (s, m) in SUFFIXES {
-        if let Some(stem) = name.strip_suffix(s) {
+        if let Some(stem) = first.name.strip_suffix(s) {
             if SUFFIXABLE.contains(&stem) {
-                base = stem;
+                base.name = stem.to_string();
                 suffix = Some(*m);
             }
         }
     }
-    let fetch = fetch(base, args.as_deref(), first).map_err(|mut e| {
+    let fetch = fetch::fetch(&base).map_err(|mut e| {
         // The suffixed name is what the user wrote: suggest against it.
-        if !e.refused && base != name {
-            e.message = e.message.replace(base, name);
+        if !e.refused && base.name != first.name {
+            e.message = e.message.replace(&base.name, &first.name);
         }
         e
     })?;
-    let converters: Vec<Converter> = parts[1..]
+    let converters: Vec<Converter> = convs
         .iter()
-        .map(|c| converter(c))
+        .map(conv::converter)
         .collect::<Result<_, _>>()?;
     let method = suffix.unwrap_or_else(|| MatchMethod::default_for(fetch.output()));
     Ok((Expr { fetch, converters }, method))
@@ -824,8 +454,8 @@ mod tests {
         assert!(e.refused, "{e:?}");
         let e = parse_criterion("path_bgn").unwrap_err();
         assert!(!e.refused);
-        let e = parse_expr("src,ipmask(24)").unwrap_err();
-        assert!(e.refused && e.message.contains("ipmask"), "{e:?}");
+        let e = parse_expr("src,in_table(t)").unwrap_err();
+        assert!(e.refused && e.message.contains("in_table"), "{e:?}");
         let e = parse_expr("src,lowr").unwrap_err();
         assert!(!e.refused);
         assert!(e.help.unwrap_or_default().contains("lower"));

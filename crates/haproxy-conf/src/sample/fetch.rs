@@ -1,0 +1,605 @@
+//! Sample fetches, typed: where a value comes from (`path`, `hdr(host,-1)`, `src`,
+//! `var(txn.user)`, `str(abc)`...), with their arguments checked here once.
+
+use super::lex::Call;
+use super::var::VarRef;
+use super::{bad, refused, SampleError, ValueType};
+use crate::samples;
+use serde::Serialize;
+use std::net::{Ipv4Addr, Ipv6Addr};
+
+/// Where a value comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Fetch {
+    /// The request's path (no query string).
+    Path,
+    /// The request target as received (`url`).
+    Url,
+    /// The path and the query string (`pathq`).
+    PathQ,
+    /// The query string, without the `?` (`query`).
+    Query,
+    /// The Host header (first value, port included) followed by the path (`base`).
+    Base,
+    Method,
+    /// The HTTP version of the request: `1.0`, `1.1` (`req.ver`).
+    ReqVer,
+    /// Whether the request (or, in TCP mode, the buffered bytes) is valid HTTP.
+    ProtoHttp,
+    /// A request header's values; `full`: not split on commas (`fhdr`); `occ`: one
+    /// occurrence (1 = first, -1 = last), else all of them.
+    Hdr {
+        name: String,
+        occ: Option<i64>,
+        full: bool,
+    },
+    /// How many values a request header has (`hdr_cnt`); `full`: lines (`fhdr_cnt`).
+    HdrCnt {
+        name: String,
+        full: bool,
+    },
+    /// A request header's values read as integers (`hdr_val`).
+    HdrVal(String),
+    /// A request header's values read as addresses (`hdr_ip`).
+    HdrIp {
+        name: String,
+        occ: Option<i64>,
+    },
+    /// All the request's header lines as one string (`req.hdrs`).
+    ReqHdrs,
+    /// The request's header names joined by `delim` (`req.hdr_names`).
+    ReqHdrNames(String),
+    /// A request cookie (`req.cook(name)`, `cook(name)`).
+    Cook(String),
+    /// How many times a cookie appears (all cookies without a name).
+    CookCnt(Option<String>),
+    /// A request cookie's value as an integer (`req.cook_val`).
+    CookVal(String),
+    /// A query-string parameter (`url_param`, `urlp`); `delim` separates parameters.
+    UrlParam {
+        name: String,
+        delim: Option<String>,
+    },
+    /// The address (`url_ip`) and port (`url_port`) of an absolute request target.
+    UrlIp,
+    UrlPort,
+    /// HAProxy's 32-bit hashes of `url` / `base`, alone or followed by the client address.
+    Url32 {
+        with_src: bool,
+    },
+    Base32 {
+        with_src: bool,
+    },
+    /// Whether this is the first request of its connection.
+    HttpFirstReq,
+    /// `capture.req.method|uri|ver`: the request line as received.
+    CaptureReqMethod,
+    CaptureReqUri,
+    CaptureReqVer,
+    Src,
+    Dst,
+    SrcPort,
+    DstPort,
+    /// Whether the connection came in over TLS.
+    SslFc,
+    /// The TLS SNI the client sent (`req.ssl_sni`, `ssl_fc_sni`).
+    Sni,
+    SslFcHasSni,
+    /// The TLS version (`TLSv1.3`), cipher and ALPN protocol of the client connection.
+    SslFcProtocol,
+    SslFcCipher,
+    SslFcAlpn,
+    /// Always true / always false (`always_true`, `always_false`).
+    Const(bool),
+    /// Constants: `str(x)`, `int(n)`, `bool(b)`, `ipv4(a)`, `ipv6(a)`, `bin(hex)`,
+    /// `meth(m)`.
+    Str(String),
+    Int(i64),
+    Ipv4(Ipv4Addr),
+    Ipv6(Ipv6Addr),
+    Bin(Vec<u8>),
+    Meth(String),
+    /// `var(name[,default])`.
+    Var {
+        var: VarRef,
+        default: Option<String>,
+    },
+    /// An environment variable (`env(NAME)`).
+    Env(String),
+    /// `date([offset][,unit])`: now since the epoch, in seconds (or ms, us), plus offset.
+    Date {
+        offset: i64,
+        per_second: i64,
+    },
+    /// The microseconds of the current second (`date_us`).
+    DateUs,
+    Hostname,
+    /// `rand([range])`: a random integer below range (else 32 bits).
+    Rand(Option<u64>),
+    /// `uuid([4])`: a random UUID.
+    Uuid,
+    FeName,
+    FeId,
+    BeName,
+    BeId,
+    /// Whether the process is stopping.
+    Stopping,
+    /// `req.payload(off,len)` / `res.payload(...)` (and the old `payload`).
+    Payload {
+        response: bool,
+        off: usize,
+        len: usize,
+    },
+    /// `req.payload_lv(off,len_size)` / `res.payload_lv(...)` (and `payload_lv`).
+    PayloadLv {
+        response: bool,
+        off: usize,
+        len_size: usize,
+    },
+    /// `req_ssl_hello_type` / `rep_ssl_hello_type`.
+    SslHelloType {
+        response: bool,
+    },
+    /// `req.len`: bytes of request data buffered so far.
+    ReqLen,
+    /// `req.rdp_cookie_cnt`: RDP cookies in the request buffer (0 or 1).
+    RdpCookieCnt,
+    /// `wait_end`: true once content inspection has waited its whole `inspect-delay`.
+    WaitEnd,
+    /// `nbsrv([BACKEND])`: usable servers of that backend (else the current one).
+    Nbsrv(Option<String>),
+    /// `srv_is_up([BACKEND/]SERVER)`.
+    SrvIsUp {
+        backend: Option<String>,
+        server: String,
+    },
+}
+
+impl Fetch {
+    pub fn output(&self) -> ValueType {
+        match self {
+            Fetch::Path
+            | Fetch::Url
+            | Fetch::PathQ
+            | Fetch::Query
+            | Fetch::Base
+            | Fetch::Method
+            | Fetch::ReqVer
+            | Fetch::Hdr { .. }
+            | Fetch::ReqHdrs
+            | Fetch::ReqHdrNames(_)
+            | Fetch::Cook(_)
+            | Fetch::UrlParam { .. }
+            | Fetch::CaptureReqMethod
+            | Fetch::CaptureReqUri
+            | Fetch::CaptureReqVer
+            | Fetch::Sni
+            | Fetch::SslFcProtocol
+            | Fetch::SslFcCipher
+            | Fetch::SslFcAlpn
+            | Fetch::Str(_)
+            | Fetch::Meth(_)
+            | Fetch::Var { .. }
+            | Fetch::Env(_)
+            | Fetch::Hostname
+            | Fetch::Uuid
+            | Fetch::FeName
+            | Fetch::BeName => ValueType::Str,
+            Fetch::HdrCnt { .. }
+            | Fetch::HdrVal(_)
+            | Fetch::CookCnt(_)
+            | Fetch::CookVal(_)
+            | Fetch::UrlPort
+            | Fetch::Url32 { .. }
+            | Fetch::Base32 { .. }
+            | Fetch::SrcPort
+            | Fetch::DstPort
+            | Fetch::SslHelloType { .. }
+            | Fetch::ReqLen
+            | Fetch::RdpCookieCnt
+            | Fetch::Nbsrv(_)
+            | Fetch::Int(_)
+            | Fetch::Date { .. }
+            | Fetch::DateUs
+            | Fetch::Rand(_)
+            | Fetch::FeId
+            | Fetch::BeId => ValueType::Int,
+            Fetch::Src | Fetch::Dst | Fetch::HdrIp { .. } | Fetch::UrlIp => ValueType::Ip,
+            Fetch::Ipv4(_) | Fetch::Ipv6(_) => ValueType::Ip,
+            Fetch::SslFc
+            | Fetch::SslFcHasSni
+            | Fetch::Const(_)
+            | Fetch::ProtoHttp
+            | Fetch::WaitEnd
+            | Fetch::HttpFirstReq
+            | Fetch::Stopping
+            | Fetch::SrvIsUp { .. } => ValueType::Bool,
+            Fetch::Payload { .. } | Fetch::PayloadLv { .. } | Fetch::Bin(_) => ValueType::Bin,
+        }
+    }
+
+    /// Whether the fetch reads an HTTP message (it means nothing in `mode tcp`).
+    pub fn is_http(&self) -> bool {
+        matches!(
+            self,
+            Fetch::Path
+                | Fetch::Url
+                | Fetch::PathQ
+                | Fetch::Query
+                | Fetch::Base
+                | Fetch::Method
+                | Fetch::ReqVer
+                | Fetch::Hdr { .. }
+                | Fetch::HdrCnt { .. }
+                | Fetch::HdrVal(_)
+                | Fetch::HdrIp { .. }
+                | Fetch::ReqHdrs
+                | Fetch::ReqHdrNames(_)
+                | Fetch::Cook(_)
+                | Fetch::CookCnt(_)
+                | Fetch::CookVal(_)
+                | Fetch::UrlParam { .. }
+                | Fetch::UrlIp
+                | Fetch::UrlPort
+                | Fetch::Url32 { .. }
+                | Fetch::Base32 { .. }
+                | Fetch::HttpFirstReq
+                | Fetch::CaptureReqMethod
+                | Fetch::CaptureReqUri
+                | Fetch::CaptureReqVer
+        )
+    }
+
+    /// The variable the fetch reads, if any.
+    pub fn var(&self) -> Option<&VarRef> {
+        match self {
+            Fetch::Var { var, .. } => Some(var),
+            _ => None,
+        }
+    }
+}
+
+fn number<T: std::str::FromStr>(word: &str, what: &str, call: &Call) -> Result<T, SampleError> {
+    word.parse::<T>().map_err(|_| {
+        bad(
+            format!("`{word}` is not a number ({what}) in `{}`", call.shown()),
+            None,
+        )
+    })
+}
+
+fn hex_bytes(w: &str) -> Option<Vec<u8>> {
+    if !w.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..w.len())
+        .step_by(2)
+        .map(|i| w.get(i..i + 2).and_then(|p| u8::from_str_radix(p, 16).ok()))
+        .collect()
+}
+
+/// The fetch `call` (its name without an ACL suffix), checked.
+pub fn fetch(call: &Call) -> Result<Fetch, SampleError> {
+    let name = call.name.as_str();
+    let args = call.args();
+    let whole = call.shown();
+    let arg = |i: usize, what: &str| -> Result<String, SampleError> {
+        args.get(i)
+            .filter(|a| !a.is_empty())
+            .cloned()
+            .ok_or_else(|| {
+                bad(
+                    format!("`{whole}` needs a {what} in parentheses"),
+                    Some(format!("write `{name}(<{what}>)`")),
+                )
+            })
+    };
+    let opt = |i: usize| args.get(i).filter(|a| !a.is_empty()).cloned();
+    let too_many = |max: usize| -> Result<(), SampleError> {
+        if args.len() > max {
+            Err(bad(
+                format!("`{whole}` takes at most {max} argument(s)"),
+                None,
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    let occurrence = |i: usize| -> Result<Option<i64>, SampleError> {
+        match args.get(i) {
+            Some(o) if !o.is_empty() => Ok(Some(number::<i64>(o, "occurrence", call)?)),
+            _ => Ok(None),
+        }
+    };
+    let payload = |response: bool, lv: bool| -> Result<Fetch, SampleError> {
+        if args.len() < 2 {
+            return Err(bad(
+                format!("`{whole}` needs (offset,length)"),
+                Some(format!("write e.g. `{name}(0,3)`")),
+            ));
+        }
+        let off = number(&args[0], "offset", call)?;
+        let second = number(&args[1], "length", call)?;
+        if lv && args.len() > 2 {
+            return Err(refused(format!(
+                "`{whole}`: payload_lv with an offset argument is not run by proxyd yet"
+            )));
+        }
+        too_many(2)?;
+        Ok(if lv {
+            Fetch::PayloadLv {
+                response,
+                off,
+                len_size: second,
+            }
+        } else {
+            Fetch::Payload {
+                response,
+                off,
+                len: second,
+            }
+        })
+    };
+    let no_args = |f: Fetch| -> Result<Fetch, SampleError> {
+        too_many(0)?;
+        Ok(f)
+    };
+    Ok(match name {
+        "path" => no_args(Fetch::Path)?,
+        "url" => no_args(Fetch::Url)?,
+        "pathq" => no_args(Fetch::PathQ)?,
+        "query" => no_args(Fetch::Query)?,
+        "base" => no_args(Fetch::Base)?,
+        "method" => no_args(Fetch::Method)?,
+        "req.ver" | "req_ver" => no_args(Fetch::ReqVer)?,
+        "req.proto_http" | "req_proto_http" => no_args(Fetch::ProtoHttp)?,
+        "hdr" | "req.hdr" | "fhdr" | "req.fhdr" => {
+            let full = name.ends_with("fhdr");
+            // Without a name, `hdr` is every value of every header.
+            let n = if name.ends_with("fhdr") {
+                arg(0, "header name")?
+            } else {
+                opt(0).ok_or_else(|| {
+                    refused(format!(
+                        "`{whole}` without a header name is not run by proxyd yet"
+                    ))
+                })?
+            };
+            too_many(2)?;
+            Fetch::Hdr {
+                name: n.to_ascii_lowercase(),
+                occ: occurrence(1)?,
+                full,
+            }
+        }
+        "hdr_cnt" | "req.hdr_cnt" | "fhdr_cnt" | "req.fhdr_cnt" => {
+            too_many(1)?;
+            Fetch::HdrCnt {
+                name: arg(0, "header name")?.to_ascii_lowercase(),
+                full: name.contains("fhdr"),
+            }
+        }
+        "hdr_val" | "req.hdr_val" => {
+            too_many(2)?;
+            if args.len() > 1 {
+                return Err(refused(format!(
+                    "`{whole}`: an occurrence argument is not run by proxyd yet"
+                )));
+            }
+            Fetch::HdrVal(arg(0, "header name")?.to_ascii_lowercase())
+        }
+        "hdr_ip" | "req.hdr_ip" => {
+            too_many(2)?;
+            Fetch::HdrIp {
+                name: arg(0, "header name")?.to_ascii_lowercase(),
+                occ: occurrence(1)?,
+            }
+        }
+        "req.hdrs" => no_args(Fetch::ReqHdrs)?,
+        "req.hdr_names" => {
+            too_many(1)?;
+            Fetch::ReqHdrNames(args.first().cloned().unwrap_or_else(|| ",".into()))
+        }
+        "cook" | "req.cook" | "cookie" => {
+            too_many(1)?;
+            match opt(0) {
+                Some(c) => Fetch::Cook(c),
+                None => {
+                    return Err(refused(format!(
+                        "`{whole}` without a cookie name is not run by proxyd yet"
+                    )))
+                }
+            }
+        }
+        "cook_cnt" | "req.cook_cnt" => {
+            too_many(1)?;
+            Fetch::CookCnt(opt(0))
+        }
+        "cook_val" | "req.cook_val" => {
+            too_many(1)?;
+            Fetch::CookVal(arg(0, "cookie name")?)
+        }
+        "url_param" | "urlp" => {
+            too_many(2)?;
+            let n = opt(0).ok_or_else(|| {
+                refused(format!(
+                    "`{whole}` without a parameter name is not run by proxyd yet"
+                ))
+            })?;
+            Fetch::UrlParam {
+                name: n,
+                delim: opt(1),
+            }
+        }
+        "url_ip" => no_args(Fetch::UrlIp)?,
+        "url_port" => no_args(Fetch::UrlPort)?,
+        "url32" => no_args(Fetch::Url32 { with_src: false })?,
+        "url32+src" => no_args(Fetch::Url32 { with_src: true })?,
+        "base32" => no_args(Fetch::Base32 { with_src: false })?,
+        "base32+src" => no_args(Fetch::Base32 { with_src: true })?,
+        "http_first_req" => no_args(Fetch::HttpFirstReq)?,
+        "capture.req.method" => no_args(Fetch::CaptureReqMethod)?,
+        "capture.req.uri" => no_args(Fetch::CaptureReqUri)?,
+        "capture.req.ver" => no_args(Fetch::CaptureReqVer)?,
+        "src" => no_args(Fetch::Src)?,
+        "dst" => no_args(Fetch::Dst)?,
+        "src_port" => no_args(Fetch::SrcPort)?,
+        "dst_port" => no_args(Fetch::DstPort)?,
+        "ssl_fc" => no_args(Fetch::SslFc)?,
+        "ssl_fc_sni" | "req.ssl_sni" | "req_ssl_sni" => no_args(Fetch::Sni)?,
+        "ssl_fc_has_sni" => no_args(Fetch::SslFcHasSni)?,
+        "ssl_fc_protocol" => no_args(Fetch::SslFcProtocol)?,
+        "ssl_fc_cipher" => no_args(Fetch::SslFcCipher)?,
+        "ssl_fc_alpn" => no_args(Fetch::SslFcAlpn)?,
+        "always_true" => no_args(Fetch::Const(true))?,
+        "always_false" => no_args(Fetch::Const(false))?,
+        "str" => {
+            too_many(1)?;
+            Fetch::Str(args.first().cloned().unwrap_or_default())
+        }
+        "int" => {
+            too_many(1)?;
+            Fetch::Int(number(&arg(0, "integer")?, "integer", call)?)
+        }
+        "bool" => {
+            too_many(1)?;
+            let a = arg(0, "boolean")?;
+            Fetch::Const(match a.as_str() {
+                "true" | "1" => true,
+                "false" | "0" => false,
+                other => match other.parse::<i64>() {
+                    Ok(n) => n != 0,
+                    Err(_) => {
+                        return Err(bad(
+                            format!("`{whole}`: `{other}` is not a boolean (true, false, 1, 0)"),
+                            None,
+                        ))
+                    }
+                },
+            })
+        }
+        "ipv4" => {
+            too_many(1)?;
+            Fetch::Ipv4(number(&arg(0, "IPv4 address")?, "IPv4 address", call)?)
+        }
+        "ipv6" => {
+            too_many(1)?;
+            Fetch::Ipv6(number(&arg(0, "IPv6 address")?, "IPv6 address", call)?)
+        }
+        "bin" => {
+            too_many(1)?;
+            let h = arg(0, "hexadecimal string")?;
+            Fetch::Bin(
+                hex_bytes(&h).ok_or_else(|| {
+                    bad(format!("`{whole}`: `{h}` is not hexadecimal bytes"), None)
+                })?,
+            )
+        }
+        "meth" => {
+            too_many(1)?;
+            Fetch::Meth(arg(0, "method")?)
+        }
+        "var" => {
+            too_many(2)?;
+            let v = arg(0, "variable name")?;
+            Fetch::Var {
+                var: VarRef::parse(&v).map_err(|e| bad(format!("`{whole}`: {e}"), None))?,
+                default: args.get(1).cloned(),
+            }
+        }
+        "env" => {
+            too_many(1)?;
+            Fetch::Env(arg(0, "variable name")?)
+        }
+        "date" => {
+            too_many(2)?;
+            let offset = match opt(0) {
+                Some(o) => number(&o, "offset", call)?,
+                None => 0,
+            };
+            let per_second = match opt(1).as_deref() {
+                None | Some("s") => 1,
+                Some("ms") => 1_000,
+                Some("us") => 1_000_000,
+                Some(other) => {
+                    return Err(bad(
+                        format!("`{whole}`: unknown unit `{other}` (s, ms or us)"),
+                        None,
+                    ))
+                }
+            };
+            Fetch::Date { offset, per_second }
+        }
+        "date_us" => no_args(Fetch::DateUs)?,
+        "hostname" => no_args(Fetch::Hostname)?,
+        "rand" => {
+            too_many(1)?;
+            Fetch::Rand(match opt(0) {
+                Some(r) => Some(number(&r, "range", call)?),
+                None => None,
+            })
+        }
+        "uuid" => {
+            too_many(1)?;
+            if opt(0).is_some_and(|v| v != "4") {
+                return Err(bad(format!("`{whole}`: only version 4 UUIDs exist"), None));
+            }
+            Fetch::Uuid
+        }
+        "fe_name" => no_args(Fetch::FeName)?,
+        "fe_id" => no_args(Fetch::FeId)?,
+        "be_name" => no_args(Fetch::BeName)?,
+        "be_id" => no_args(Fetch::BeId)?,
+        "stopping" => no_args(Fetch::Stopping)?,
+        "req_ssl_hello_type" | "req.ssl_hello_type" => {
+            no_args(Fetch::SslHelloType { response: false })?
+        }
+        "rep_ssl_hello_type" | "res.ssl_hello_type" => {
+            no_args(Fetch::SslHelloType { response: true })?
+        }
+        "req.len" | "req_len" => no_args(Fetch::ReqLen)?,
+        "req.rdp_cookie_cnt" | "rdp_cookie_cnt" | "req_rdp_cookie_cnt" => {
+            if !args.is_empty() {
+                return Err(refused(format!(
+                    "`{whole}`: a cookie name argument is not run by proxyd yet"
+                )));
+            }
+            Fetch::RdpCookieCnt
+        }
+        "wait_end" => no_args(Fetch::WaitEnd)?,
+        "nbsrv" => {
+            too_many(1)?;
+            Fetch::Nbsrv(opt(0))
+        }
+        "srv_is_up" => {
+            too_many(1)?;
+            let t = arg(0, "server name")?;
+            match t.split_once('/') {
+                Some((b, s)) => Fetch::SrvIsUp {
+                    backend: Some(b.to_string()),
+                    server: s.to_string(),
+                },
+                None => Fetch::SrvIsUp {
+                    backend: None,
+                    server: t,
+                },
+            }
+        }
+        "payload" | "req.payload" => payload(false, false)?,
+        "payload_lv" | "req.payload_lv" => payload(false, true)?,
+        "res.payload" => payload(true, false)?,
+        "res.payload_lv" => payload(true, true)?,
+        _ if samples::is_known_fetch(name) => {
+            return Err(refused(format!(
+                "sample fetch `{name}` is not run by proxyd yet"
+            )))
+        }
+        _ => {
+            return Err(bad(
+                format!("unknown sample fetch `{name}`"),
+                conf_diag::did_you_mean(name, samples::fetch_names())
+                    .map(|s| format!("did you mean `{s}`?")),
+            ))
+        }
+    })
+}
