@@ -40,14 +40,9 @@ const CANNOT_RUN_YET: &[(&str, &str)] = &[
     ),
     ("143-server-options-full.cfg", "ssl towards servers"),
     (
-        "167-use-backend-dynamic.cfg",
-        "a backend name from an expression",
-    ),
-    (
         "170-tcp-frontend-http-backend.cfg",
         "a tcp frontend using an http backend",
     ),
-    ("177-http-response-actions.cfg", "the status fetch"),
     ("187-stick-table-stick.cfg", "stick counters"),
     ("231-legacy-option-transparent.cfg", "option transparent"),
     (

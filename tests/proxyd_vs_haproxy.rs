@@ -816,3 +816,28 @@ fn tls_alpn_h2_serves_curl_http2() {
     assert_eq!(p, "srv 1.1", "proxyd: {p}\n{}", both.proxyd.log());
     assert!(both.proxyd.log().is_empty() || !both.proxyd.log().contains("error"));
 }
+
+/// `use_backend` with a name written as log-format: the backend it names, else (a name
+/// that is no backend) the default one, as HAProxy.
+#[test]
+fn dynamic_use_backend_as_haproxy() {
+    let (a, b, d) = (
+        Backend::http("a", ""),
+        Backend::http("b", ""),
+        Backend::http("d", ""),
+    );
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    use_backend be_%[req.hdr(x-be),lower] if {{ req.hdr(x-be) -m found }}\n    default_backend be_d\nbackend be_a\n    mode http\n    server s 127.0.0.1:{}\nbackend be_b\n    mode http\n    server s 127.0.0.1:{}\nbackend be_d\n    mode http\n    server s 127.0.0.1:{}\n",
+        a.port, b.port, d.port
+    );
+    let both = Both::start("dynbe", &cfg);
+    for (hdr, want) in [
+        ("X-Be: a\r\n", "a"),
+        ("X-Be: B\r\n", "b"),
+        ("X-Be: nosuch\r\n", "d"),
+        ("", "d"),
+    ] {
+        let (h, p) = both.each(|port| get(port, "/", hdr).body);
+        assert_eq!((h.as_str(), p.as_str()), (want, want), "{hdr:?}");
+    }
+}

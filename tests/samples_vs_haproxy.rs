@@ -216,3 +216,120 @@ fn expressions_haproxy_refuses_are_refused() {
     }
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
+
+/// A server answering every request with the same head (what response rules read).
+fn fixed_server() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for mut s in l.incoming().flatten() {
+            let mut buf = [0u8; 4096];
+            let _ = s.read(&mut buf);
+            let _ = s.write_all(
+                b"HTTP/1.1 200 OK\r\nX-R: a, b\r\nX-R: c\r\nX-Num: 7\r\nX-Ip: 10.9.8.7\r\nSet-Cookie: sid=abc; Path=/\r\nSet-Cookie: n=5\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok",
+            );
+        }
+    });
+    port
+}
+
+#[test]
+fn response_expressions_give_haproxys_values() {
+    assert!(have("haproxy"), "haproxy is not installed");
+    let text =
+        std::fs::read_to_string(repo_root().join("tests/sample-oracle/response.txt")).unwrap();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|l| !l.is_empty() && !l.starts_with('#') && !l.starts_with('!'))
+        .collect();
+    let refused: Vec<&str> = text.lines().filter_map(|l| l.strip_prefix('!')).collect();
+    let server = fixed_server();
+    let dir = Scratch::new("samples-response");
+    let cfg = |port: u16| {
+        let mut c = format!(
+            "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind 127.0.0.1:{port}\n"
+        );
+        for (i, e) in lines.iter().enumerate() {
+            c.push_str(&format!("    http-response set-header X-E{i} '{e}'\n"));
+        }
+        c.push_str(&format!(
+            "    default_backend b\nbackend b\n    server s 127.0.0.1:{server}\n"
+        ));
+        c
+    };
+    let mut wrong = Vec::new();
+    for e in &refused {
+        let one = dir.join("one.cfg");
+        std::fs::write(
+            &one,
+            format!(
+                "defaults\n    mode http\n    timeout connect 1s\n    timeout client 5s\n    timeout server 5s\nfrontend f\n    bind 127.0.0.1:{}\n    http-response set-header X-E '{e}'\n    default_backend b\nbackend b\n    server s 127.0.0.1:{server}\n",
+                free_port()
+            ),
+        )
+        .unwrap();
+        let h = Command::new("haproxy")
+            .args(["-c", "-q", "-f"])
+            .arg(&one)
+            .status()
+            .unwrap();
+        let p = Command::new(binary("proxyd"))
+            .args(["-c", "-f"])
+            .arg(&one)
+            .output()
+            .unwrap();
+        let named = String::from_utf8_lossy(&p.stderr).contains("one.cfg:8:");
+        if h.success() || p.status.success() || !named {
+            wrong.push(format!(
+                "{e}: haproxy {:?} proxyd {:?}",
+                h.code(),
+                p.status.code()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+    let (hp, pp) = (free_port(), free_port());
+    let (hc, pc) = (dir.join("haproxy.cfg"), dir.join("proxyd.cfg"));
+    std::fs::write(&hc, cfg(hp)).unwrap();
+    std::fs::write(&pc, cfg(pp)).unwrap();
+    let check = Command::new(binary("proxyd"))
+        .args(["-c", "-f"])
+        .arg(&pc)
+        .output()
+        .unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let _h = start("haproxy", &hc, hp);
+    let _p = start(binary("proxyd").to_str().unwrap(), &pc, pp);
+    let head = |port: u16| -> Vec<(String, String)> {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"GET /x?q=1 HTTP/1.1\r\nHost: h\r\nConnection: close\r\n\r\n")
+            .unwrap();
+        let mut out = Vec::new();
+        let _ = s.read_to_end(&mut out);
+        String::from_utf8_lossy(&out)
+            .lines()
+            .filter_map(|l| l.split_once(": "))
+            .filter(|(k, _)| k.to_ascii_lowercase().starts_with("x-e"))
+            .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
+            .collect()
+    };
+    let (h, p) = (head(hp), head(pp));
+    assert_eq!(h.len(), lines.len(), "haproxy answered {h:?}");
+    let mut differ = Vec::new();
+    for (i, e) in lines.iter().enumerate() {
+        let key = format!("x-e{i}");
+        let get =
+            |v: &[(String, String)]| v.iter().find(|(k, _)| *k == key).map(|(_, v)| v.clone());
+        let (a, b) = (get(&h), get(&p));
+        // %sp is the server's port: the same server for both, so comparable.
+        if a != b {
+            differ.push(format!("{e}: haproxy {a:?} proxyd {b:?}"));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}

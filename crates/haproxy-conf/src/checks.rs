@@ -96,7 +96,7 @@ fn backends_referenced(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
     }
     let names: Vec<&str> = cfg.backends().map(|b| b.name.as_str()).collect();
     let mut check_one = |name: &str, span: Option<Span>, what: &str| {
-        if name.contains("%[") {
+        if name.contains('%') {
             return; // chosen at run time
         }
         match cfg.proxy(name, Cap::Backend) {
@@ -186,6 +186,7 @@ fn acls_referenced(p: &Proxy, diags: &mut Diagnostics) {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Stage {
     Request,
+    Response,
     Other,
 }
 
@@ -256,6 +257,11 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
             VarAction::Unset(_) => Vec::new(),
         }
     }
+    for u in &p.use_backends {
+        if let Some(f) = &u.dynamic {
+            out.extend(f.samples().map(|e| (e, u.span, Stage::Request)));
+        }
+    }
     for r in &p.rules.http_request {
         let found: Vec<&crate::sample::Expr> = match &r.action {
             HttpReqAction::Deny(x) | HttpReqAction::Tarpit(x) | HttpReqAction::Return(x) => x
@@ -287,7 +293,7 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
             HttpRespAction::Var(v) => var_exprs(v),
             _ => Vec::new(),
         };
-        out.extend(found.into_iter().map(|e| (e, r.span, Stage::Other)));
+        out.extend(found.into_iter().map(|e| (e, r.span, Stage::Response)));
     }
     out
 }
@@ -313,8 +319,18 @@ fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
                     Some(_) => None,
                 }
             }
-            Fetch::BeName | Fetch::BeId | Fetch::Nbsrv(None)
-                if frontend_only && stage == Stage::Request =>
+            f if f.is_response() && stage == Stage::Request => Some(
+                "this sample fetch reads the response, which does not exist yet in request rules"
+                    .to_string(),
+            ),
+            f if f.needs_request_headers() && stage == Stage::Response => Some(
+                "this sample fetch needs the request's headers, which HAProxy does not keep for response rules (method, capture.req.* and variables are kept)"
+                    .to_string(),
+            ),
+            Fetch::Nbsrv(None) if frontend_only => Some(
+                "nbsrv without a backend name in a frontend: it has no servers of its own".to_string(),
+            ),
+            Fetch::BeName | Fetch::BeId if frontend_only && stage == Stage::Request =>
             {
                 Some(
                     "this sample fetch needs the backend, which is not chosen yet in a frontend's request rules"

@@ -507,6 +507,8 @@ impl Rules {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct UseBackend {
     pub backend: String,
+    /// A name written as log-format (`%[req.hdr(host),lower]`), chosen at run time.
+    pub dynamic: Option<crate::sample::fmt::Fmt>,
     pub cond: Option<Condition>,
     #[serde(skip)]
     pub span: Span,

@@ -132,11 +132,25 @@ impl Builder<'_> {
                     return;
                 }
                 match before.first() {
-                    Some(b) => p.use_backends.push(UseBackend {
-                        backend: b.text.clone(),
-                        cond,
-                        span: b.span,
-                    }),
+                    Some(b) => {
+                        let dynamic = if b.text.contains('%') {
+                            match crate::sample::fmt::parse(&b.text) {
+                                Ok(f) => Some(f),
+                                Err(e) => {
+                                    self.diags.push(super::condition::sample_diag(e, b.span));
+                                    return;
+                                }
+                            }
+                        } else {
+                            None
+                        };
+                        p.use_backends.push(UseBackend {
+                            backend: b.text.clone(),
+                            dynamic,
+                            cond,
+                            span: b.span,
+                        })
+                    }
                     None => {
                         self.arg(line, a, "a backend name", "use_backend");
                     }

@@ -76,6 +76,31 @@ pub enum Fetch {
     CaptureReqMethod,
     CaptureReqUri,
     CaptureReqVer,
+    /// The response's status code.
+    Status,
+    /// The response's headers, as their request counterparts (`res.hdr`, `shdr`...).
+    ResHdr {
+        name: String,
+        occ: Option<i64>,
+        full: bool,
+    },
+    ResHdrCnt {
+        name: String,
+        full: bool,
+    },
+    ResHdrVal(String),
+    ResHdrIp {
+        name: String,
+        occ: Option<i64>,
+    },
+    ResHdrs,
+    ResHdrNames(String),
+    /// The response's HTTP version (`1.1`).
+    ResVer,
+    /// A cookie the response sets (`res.cook(name)`, `scook(name)`).
+    ResCook(String),
+    ResCookCnt(Option<String>),
+    ResCookVal(String),
     Src,
     Dst,
     SrcPort,
@@ -153,11 +178,65 @@ pub enum Fetch {
         backend: Option<String>,
         server: String,
     },
+    /// `hdr()` and `cookie()`: the request's in request rules, the response's in
+    /// response rules (HAProxy 2.6; its other header fetches are request-only).
+    Contextual(Box<Fetch>),
 }
 
 impl Fetch {
+    /// The response counterpart of a request header fetch (`hdr` in response rules).
+    pub fn on_response(&self) -> Option<Fetch> {
+        Some(match self {
+            Fetch::Hdr { name, occ, full } => Fetch::ResHdr {
+                name: name.clone(),
+                occ: *occ,
+                full: *full,
+            },
+            Fetch::HdrCnt { name, full } => Fetch::ResHdrCnt {
+                name: name.clone(),
+                full: *full,
+            },
+            Fetch::HdrVal(n) => Fetch::ResHdrVal(n.clone()),
+            Fetch::HdrIp { name, occ } => Fetch::ResHdrIp {
+                name: name.clone(),
+                occ: *occ,
+            },
+            Fetch::Cook(n) => Fetch::ResCook(n.clone()),
+            _ => return None,
+        })
+    }
+
+    /// Whether the fetch needs the request's headers, which HAProxy does not keep for
+    /// response rules (`method` and `capture.req.*` it keeps).
+    pub fn needs_request_headers(&self) -> bool {
+        matches!(
+            self,
+            Fetch::Path
+                | Fetch::Url
+                | Fetch::PathQ
+                | Fetch::Query
+                | Fetch::Base
+                | Fetch::ReqVer
+                | Fetch::Hdr { .. }
+                | Fetch::HdrCnt { .. }
+                | Fetch::HdrVal(_)
+                | Fetch::HdrIp { .. }
+                | Fetch::ReqHdrs
+                | Fetch::ReqHdrNames(_)
+                | Fetch::Cook(_)
+                | Fetch::CookCnt(_)
+                | Fetch::CookVal(_)
+                | Fetch::UrlParam { .. }
+                | Fetch::UrlIp
+                | Fetch::UrlPort
+                | Fetch::Url32 { .. }
+                | Fetch::Base32 { .. }
+        )
+    }
+
     pub fn output(&self) -> ValueType {
         match self {
+            Fetch::Contextual(f) => f.output(),
             Fetch::Path
             | Fetch::Url
             | Fetch::PathQ
@@ -184,7 +263,12 @@ impl Fetch {
             | Fetch::Hostname
             | Fetch::Uuid
             | Fetch::FeName
-            | Fetch::BeName => ValueType::Str,
+            | Fetch::BeName
+            | Fetch::ResHdr { .. }
+            | Fetch::ResHdrs
+            | Fetch::ResHdrNames(_)
+            | Fetch::ResVer
+            | Fetch::ResCook(_) => ValueType::Str,
             Fetch::HdrCnt { .. }
             | Fetch::HdrVal(_)
             | Fetch::CookCnt(_)
@@ -203,8 +287,17 @@ impl Fetch {
             | Fetch::DateUs
             | Fetch::Rand(_)
             | Fetch::FeId
-            | Fetch::BeId => ValueType::Int,
-            Fetch::Src | Fetch::Dst | Fetch::HdrIp { .. } | Fetch::UrlIp => ValueType::Ip,
+            | Fetch::BeId
+            | Fetch::Status
+            | Fetch::ResHdrCnt { .. }
+            | Fetch::ResHdrVal(_)
+            | Fetch::ResCookCnt(_)
+            | Fetch::ResCookVal(_) => ValueType::Int,
+            Fetch::Src
+            | Fetch::Dst
+            | Fetch::HdrIp { .. }
+            | Fetch::ResHdrIp { .. }
+            | Fetch::UrlIp => ValueType::Ip,
             Fetch::Ipv4(_) | Fetch::Ipv6(_) => ValueType::Ip,
             Fetch::SslFc
             | Fetch::SslFcHasSni
@@ -220,6 +313,9 @@ impl Fetch {
 
     /// Whether the fetch reads an HTTP message (it means nothing in `mode tcp`).
     pub fn is_http(&self) -> bool {
+        if let Fetch::Contextual(f) = self {
+            return f.is_http();
+        }
         matches!(
             self,
             Fetch::Path
@@ -247,6 +343,24 @@ impl Fetch {
                 | Fetch::CaptureReqMethod
                 | Fetch::CaptureReqUri
                 | Fetch::CaptureReqVer
+        ) || self.is_response()
+    }
+
+    /// Whether the fetch reads the HTTP response (it means nothing in request rules).
+    pub fn is_response(&self) -> bool {
+        matches!(
+            self,
+            Fetch::Status
+                | Fetch::ResHdr { .. }
+                | Fetch::ResHdrCnt { .. }
+                | Fetch::ResHdrVal(_)
+                | Fetch::ResHdrIp { .. }
+                | Fetch::ResHdrs
+                | Fetch::ResHdrNames(_)
+                | Fetch::ResVer
+                | Fetch::ResCook(_)
+                | Fetch::ResCookCnt(_)
+                | Fetch::ResCookVal(_)
         )
     }
 
@@ -280,6 +394,15 @@ fn hex_bytes(w: &str) -> Option<Vec<u8>> {
 
 /// The fetch `call` (its name without an ACL suffix), checked.
 pub fn fetch(call: &Call) -> Result<Fetch, SampleError> {
+    let f = fetch_one(call)?;
+    Ok(if matches!(call.name.as_str(), "hdr" | "cookie") {
+        Fetch::Contextual(Box::new(f))
+    } else {
+        f
+    })
+}
+
+fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
     let name = call.name.as_str();
     let args = call.args();
     let whole = call.shown();
@@ -441,6 +564,73 @@ pub fn fetch(call: &Call) -> Result<Fetch, SampleError> {
         "capture.req.method" => no_args(Fetch::CaptureReqMethod)?,
         "capture.req.uri" => no_args(Fetch::CaptureReqUri)?,
         "capture.req.ver" => no_args(Fetch::CaptureReqVer)?,
+        "status" => no_args(Fetch::Status)?,
+        "res.hdr" | "shdr" | "res.fhdr" => {
+            let full = name == "res.fhdr";
+            let n = if full {
+                arg(0, "header name")?
+            } else {
+                opt(0).ok_or_else(|| {
+                    refused(format!(
+                        "`{whole}` without a header name is not run by proxyd yet"
+                    ))
+                })?
+            };
+            too_many(2)?;
+            Fetch::ResHdr {
+                name: n.to_ascii_lowercase(),
+                occ: occurrence(1)?,
+                full,
+            }
+        }
+        "res.hdr_cnt" | "shdr_cnt" | "res.fhdr_cnt" => {
+            too_many(1)?;
+            Fetch::ResHdrCnt {
+                name: arg(0, "header name")?.to_ascii_lowercase(),
+                full: name.contains("fhdr"),
+            }
+        }
+        "res.hdr_val" | "shdr_val" => {
+            too_many(2)?;
+            if args.len() > 1 {
+                return Err(refused(format!(
+                    "`{whole}`: an occurrence argument is not run by proxyd yet"
+                )));
+            }
+            Fetch::ResHdrVal(arg(0, "header name")?.to_ascii_lowercase())
+        }
+        "res.hdr_ip" | "shdr_ip" => {
+            too_many(2)?;
+            Fetch::ResHdrIp {
+                name: arg(0, "header name")?.to_ascii_lowercase(),
+                occ: occurrence(1)?,
+            }
+        }
+        "res.hdrs" => no_args(Fetch::ResHdrs)?,
+        "res.hdr_names" => {
+            too_many(1)?;
+            Fetch::ResHdrNames(args.first().cloned().unwrap_or_else(|| ",".into()))
+        }
+        "res.ver" | "resp_ver" => no_args(Fetch::ResVer)?,
+        "res.cook" | "scook" => {
+            too_many(1)?;
+            match opt(0) {
+                Some(c) => Fetch::ResCook(c),
+                None => {
+                    return Err(refused(format!(
+                        "`{whole}` without a cookie name is not run by proxyd yet"
+                    )))
+                }
+            }
+        }
+        "res.cook_cnt" | "scook_cnt" => {
+            too_many(1)?;
+            Fetch::ResCookCnt(opt(0))
+        }
+        "res.cook_val" | "scook_val" => {
+            too_many(1)?;
+            Fetch::ResCookVal(arg(0, "cookie name")?)
+        }
         "src" => no_args(Fetch::Src)?,
         "dst" => no_args(Fetch::Dst)?,
         "src_port" => no_args(Fetch::SrcPort)?,

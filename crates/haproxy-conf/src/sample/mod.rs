@@ -182,6 +182,10 @@ const SUFFIXES: &[(&str, MatchMethod)] = &[
 
 /// Fetches whose ACL form takes a method suffix.
 const SUFFIXABLE: &[&str] = &[
+    "res.hdr",
+    "shdr",
+    "res.cook",
+    "scook",
     "path",
     "url",
     "base",
@@ -423,11 +427,11 @@ mod tests {
         let (e, m) = parse_criterion("hdr_dom(Host)").unwrap();
         assert_eq!(
             e.fetch,
-            Fetch::Hdr {
+            Fetch::Contextual(Box::new(Fetch::Hdr {
                 name: "host".into(),
                 occ: None,
                 full: false
-            }
+            }))
         );
         assert_eq!(m, MatchMethod::Dom);
         let (e, m) = parse_criterion("req.hdr(host,-1),lower").unwrap();
@@ -448,7 +452,7 @@ mod tests {
 
     #[test]
     fn refused_and_unknown_are_told_apart() {
-        let e = parse_criterion("status").unwrap_err();
+        let e = parse_criterion("req.body").unwrap_err();
         assert!(e.refused, "{e:?}");
         let e = parse_criterion("sc0_http_req_rate(t)").unwrap_err();
         assert!(e.refused, "{e:?}");

@@ -206,8 +206,15 @@ pub fn fetch(f: &Fetch, s: &dyn Sample) -> Vec<Value> {
 /// first. None when the fetch or a converter gives nothing.
 pub fn value(e: &Expr, s: &dyn Sample) -> Option<Value> {
     let mut v = fetch(&e.fetch, s);
-    let one = match &e.fetch {
-        Fetch::Hdr { occ: None, .. } | Fetch::HdrIp { occ: None, .. } => v.pop(),
+    let base = match &e.fetch {
+        Fetch::Contextual(f) => f,
+        f => f,
+    };
+    let one = match base {
+        Fetch::Hdr { occ: None, .. }
+        | Fetch::HdrIp { occ: None, .. }
+        | Fetch::ResHdr { occ: None, .. }
+        | Fetch::ResHdrIp { occ: None, .. } => v.pop(),
         _ => v.into_iter().next(),
     }?;
     conv::apply_all(&e.converters, one, s)

@@ -9,6 +9,7 @@ use super::inspect::TcpRules;
 use super::rules::{HttpRules, ProxyHttp};
 use super::PlanError;
 use haproxy_conf::model::{Config, Mode, Proxy, TcpKa};
+use haproxy_conf::sample::fmt::Fmt;
 use proxy_core::acl::{Cond, Sample};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,7 +22,7 @@ pub struct FrontendRt {
     pub id: u32,
     pub mode: Mode,
     pub acls: AclSet,
-    switching: Vec<(Option<Cond>, Arc<BackendRt>)>,
+    switching: Vec<(Option<Cond>, Switch)>,
     default_backend: Option<Arc<BackendRt>>,
     pub http: ProxyHttp,
     pub rules: HttpRules,
@@ -45,6 +46,14 @@ pub struct FrontendRt {
     pub backends: HashMap<String, Arc<BackendRt>>,
 }
 
+/// Where a `use_backend` rule sends requests.
+#[derive(Debug)]
+enum Switch {
+    To(Arc<BackendRt>),
+    /// A name written as log-format, looked up when the rule applies.
+    Named(haproxy_conf::sample::fmt::Fmt),
+}
+
 impl FrontendRt {
     pub fn new(
         p: &Proxy,
@@ -66,14 +75,10 @@ impl FrontendRt {
         };
         let mut switching = Vec::new();
         for ub in &p.use_backends {
-            if ub.backend.contains('%') {
-                return Err(at(
-                    ub.span,
-                    format!(
-                        "use_backend `{}`: a backend name from a log-format expression is not run by proxyd yet",
-                        ub.backend
-                    ),
-                ));
+            let cond = acls.compile_opt(&ub.cond).map_err(|e| at(ub.span, e))?;
+            if let Some(f) = &ub.dynamic {
+                switching.push((cond, Switch::Named(f.clone())));
+                continue;
             }
             let backend = find(&ub.backend, ub.span)?;
             if backend.mode != p.mode {
@@ -82,10 +87,7 @@ impl FrontendRt {
                     format!("use_backend {}: the backend is in another mode", ub.backend),
                 ));
             }
-            switching.push((
-                acls.compile_opt(&ub.cond).map_err(|e| at(ub.span, e))?,
-                backend,
-            ));
+            switching.push((cond, Switch::To(backend)));
         }
         let default_backend = match &p.default_backend {
             Some(b) => Some(find(b, p.default_backend_span.unwrap_or(p.span))?),
@@ -143,12 +145,22 @@ impl FrontendRt {
     }
 
     /// The backend: the first use_backend whose condition holds, else the default.
-    pub fn route(&self, s: &dyn Sample) -> Option<Arc<BackendRt>> {
-        self.switching
-            .iter()
-            .find(|(c, _)| self.acls.holds(c, s))
-            .map(|(_, b)| b.clone())
-            .or_else(|| self.default_backend.clone())
+    /// The backend of the first `use_backend` rule that holds, else the default one. A
+    /// name written as log-format that names no backend of this mode ends the rules
+    /// there: the default backend takes the request, as in HAProxy.
+    pub fn route(&self, s: &dyn Sample, render: &dyn Fn(&Fmt) -> String) -> Option<Arc<BackendRt>> {
+        let Some((_, to)) = self.switching.iter().find(|(c, _)| self.acls.holds(c, s)) else {
+            return self.default_backend.clone();
+        };
+        match to {
+            Switch::To(b) => Some(b.clone()),
+            Switch::Named(f) => self
+                .backends
+                .get(&render(f))
+                .filter(|b| b.mode == self.mode)
+                .cloned()
+                .or_else(|| self.default_backend.clone()),
+        }
     }
 
     /// Whether the monitor URI should report a failure now.

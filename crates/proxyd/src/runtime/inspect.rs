@@ -136,6 +136,22 @@ impl Sample for ContentSample<'_> {
     }
 }
 
+impl proxy_core::sample::fmt::Aliases for ContentSample<'_> {
+    fn alias(
+        &self,
+        a: haproxy_conf::sample::fmt::Alias,
+    ) -> Option<proxy_core::sample::fmt::AliasValue> {
+        super::aliases::common(a, self.conn, self.ctx, None, None)
+    }
+}
+
+impl ContentSample<'_> {
+    /// A log-format value for this connection (a `use_backend` name).
+    pub fn render(&self, f: &haproxy_conf::sample::fmt::Fmt) -> String {
+        proxy_core::sample::fmt::render_string(f, self, self)
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
     Accept,

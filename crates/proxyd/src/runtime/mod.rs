@@ -5,6 +5,7 @@
 
 mod accept;
 mod acls;
+mod aliases;
 mod backend;
 mod checks;
 mod clock;

@@ -180,13 +180,14 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         fe.counters.denied_request();
         return;
     }
-    let Some(be) = fe.route(&ContentSample {
+    let sample = ContentSample {
         ctx: fctx,
         conn: &conn,
         req: &req,
         rep: &[],
         waited: false,
-    }) else {
+    };
+    let Some(be) = fe.route(&sample, &|f| sample.render(f)) else {
         return; // no backend: HAProxy closes the connection
     };
     let stick_keys: Vec<&Fetch> = be

@@ -6,7 +6,7 @@ use super::super::inspect::Ctx;
 use super::super::rules::HttpRules;
 use super::super::Conn;
 use super::reply::{self, header, Denied};
-use super::sample::{ReqSample, TxnInfo};
+use super::sample::{ReqSample, RespView, TxnInfo};
 use super::Body;
 use haproxy_conf::actions::{
     Fmt, HeaderAction, HttpReqAction, HttpRespAction, NameMatch, Reply, VarAction,
@@ -287,28 +287,43 @@ pub struct RespEdit<'r> {
     pub status: &'r mut StatusCode,
     pub reason: &'r mut Option<String>,
     pub headers: &'r mut HeaderMap,
+    pub version: http::Version,
 }
 
-/// Run `http-response` rules in order (the backend's, then the frontend's); `deny`
-/// replaces the response (502 by default).
+/// Run `http-response` rules in order (the backend's, then the frontend's), each
+/// condition seeing the response as the rules before it left it; `deny` replaces the
+/// response (502 by default).
 pub fn run_response(
     lists: &[(&HttpRules, &AclSet)],
-    s: &ReqSample<'_>,
+    base: &ReqSample<'_>,
     resp: RespEdit<'_>,
     pages: &[&ErrorPages],
 ) -> Option<Response<Body>> {
     for (rules, acls) in lists {
         for (a, cond) in &rules.response {
-            if !acls.holds(cond, s) {
-                continue;
-            }
-            match a {
-                HttpRespAction::Allow => return None,
-                HttpRespAction::Deny(r) => return Some(denied(r, pages, s)),
-                HttpRespAction::Header(h) => {
-                    let value = header_fmt(h).map(|f| render(f, s));
-                    apply_headers(resp.headers, h, value.as_deref());
+            let value = {
+                let mut s = *base;
+                s.resp = Some(RespView {
+                    status: resp.status.as_u16(),
+                    headers: resp.headers,
+                    version: resp.version,
+                });
+                if !acls.holds(cond, &s) {
+                    continue;
                 }
+                match a {
+                    HttpRespAction::Allow => return None,
+                    HttpRespAction::Deny(r) => return Some(denied(r, pages, &s)),
+                    HttpRespAction::Var(v) => {
+                        apply_var(v, &s);
+                        continue;
+                    }
+                    HttpRespAction::Header(h) => header_fmt(h).map(|f| render(f, &s)),
+                    HttpRespAction::SetStatus { .. } => None,
+                }
+            };
+            match a {
+                HttpRespAction::Header(h) => apply_headers(resp.headers, h, value.as_deref()),
                 HttpRespAction::SetStatus {
                     status: st,
                     reason: r,
@@ -318,7 +333,7 @@ pub fn run_response(
                         *resp.reason = r.clone();
                     }
                 }
-                HttpRespAction::Var(v) => apply_var(v, s),
+                _ => {}
             }
         }
     }

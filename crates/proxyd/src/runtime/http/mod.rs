@@ -511,7 +511,10 @@ async fn handle_inner(
     if let Some(r) = stats_answer(fe.stats.as_ref(), &parts, clock.now_ms()) {
         return Ok(r);
     }
-    let Some(be) = fe.route(&fenv.sample(&parts)) else {
+    let routing = fenv.sample(&parts);
+    let Some(be) = fe.route(&routing, &|f| {
+        proxy_core::sample::fmt::render_string(f, &routing, &routing)
+    }) else {
         return Ok(own_page(503));
     };
     *chosen = Some(be.clone());
@@ -740,6 +743,7 @@ async fn handle_inner(
                 status: &mut st,
                 reason: &mut reason,
                 headers: &mut rparts.headers,
+                version: rparts.version,
             },
             &[&be.errorfiles, &fe.errorfiles],
         ) {

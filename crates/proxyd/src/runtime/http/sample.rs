@@ -44,6 +44,15 @@ fn version(v: http::Version) -> &'static str {
     }
 }
 
+/// The response, for response rules.
+#[derive(Clone, Copy)]
+pub struct RespView<'a> {
+    pub status: u16,
+    pub headers: &'a http::HeaderMap,
+    pub version: http::Version,
+}
+
+#[derive(Clone, Copy)]
 pub struct ReqSample<'a> {
     pub parts: &'a http::request::Parts,
     pub conn: &'a Conn,
@@ -52,6 +61,7 @@ pub struct ReqSample<'a> {
     pub txn: Option<&'a TxnInfo>,
     /// Response rules: the server that answered, and its address.
     pub server: Option<(&'a str, Option<SocketAddr>)>,
+    pub resp: Option<RespView<'a>>,
 }
 
 impl<'a> ReqSample<'a> {
@@ -63,6 +73,7 @@ impl<'a> ReqSample<'a> {
             vars: None,
             txn: None,
             server: None,
+            resp: None,
         }
     }
 
@@ -154,6 +165,20 @@ fn occurrence<T>(all: Vec<T>, occ: Option<i64>) -> Vec<T> {
     }
 }
 
+/// The cookies a response sets: each Set-Cookie's first `name=value`.
+fn set_cookies(h: &http::HeaderMap) -> Vec<(String, String)> {
+    h.get_all(http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| {
+            let v = String::from_utf8_lossy(v.as_bytes()).into_owned();
+            let first = v.split(';').next()?.trim().to_string();
+            first
+                .split_once('=')
+                .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        })
+        .collect()
+}
+
 /// The request's cookies, in order.
 fn cookies(h: &http::HeaderMap) -> Vec<(String, String)> {
     h.get_all(http::header::COOKIE)
@@ -192,6 +217,12 @@ impl Sample for ReqSample<'_> {
     fn fetch(&self, f: &Fetch) -> Vec<Value> {
         if let Some(v) = self.ctx.fetch(f) {
             return v;
+        }
+        if let Fetch::Contextual(inner) = f {
+            return match (self.resp, inner.on_response()) {
+                (Some(r), Some(res)) => response_fetch(&res, r),
+                _ => self.fetch(inner),
+            };
         }
         let uri = &self.parts.uri;
         let headers = &self.parts.headers;
@@ -295,6 +326,10 @@ impl Sample for ReqSample<'_> {
             Fetch::CaptureReqMethod => self.txn.map(|t| s(&t.method)).unwrap_or_default(),
             Fetch::CaptureReqUri => self.txn.map(|t| s(&t.uri)).unwrap_or_default(),
             Fetch::CaptureReqVer => self.txn.map(|t| s(t.version)).unwrap_or_default(),
+            f if f.is_response() => match self.resp {
+                Some(r) => response_fetch(f, r),
+                None => Vec::new(),
+            },
             Fetch::Src if !self.conn.unix => vec![Value::Ip(self.conn.peer.ip())],
             Fetch::Dst if !self.conn.unix => vec![Value::Ip(self.conn.local.ip())],
             Fetch::SrcPort if !self.conn.unix => {
@@ -341,60 +376,86 @@ impl Sample for ReqSample<'_> {
     }
 }
 
-/// `%t`-style dates: `02/Dec/2026:05:33:33.513` (local), with `+0000` for `%T`/`%Tl`.
-fn date(at: SystemTime, utc: bool, millis: bool) -> String {
-    let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
-    let secs = d.as_secs() as i64;
-    let base =
-        proxy_core::sample::conv::strftime(secs, "%d/%b/%Y:%H:%M:%S", utc).unwrap_or_default();
-    if millis {
-        format!("{base}.{:03}", d.subsec_millis())
-    } else {
-        let zone = proxy_core::sample::conv::strftime(secs, "%z", utc).unwrap_or_default();
-        format!("{base} {zone}")
+/// The fetches that read the response.
+fn response_fetch(f: &Fetch, r: RespView<'_>) -> Vec<Value> {
+    let h = r.headers;
+    match f {
+        Fetch::Status => vec![Value::Int(i64::from(r.status))],
+        Fetch::ResHdr { name, occ, full } => occurrence(header_values(h, name, *full), *occ)
+            .into_iter()
+            .map(Value::Str)
+            .collect(),
+        Fetch::ResHdrCnt { name, full } => {
+            vec![Value::Int(header_values(h, name, *full).len() as i64)]
+        }
+        Fetch::ResHdrVal(name) => header_values(h, name, false)
+            .iter()
+            .filter_map(|v| proxy_core::sample::str_to_int(v))
+            .map(Value::Int)
+            .collect(),
+        Fetch::ResHdrIp { name, occ } => occurrence(header_values(h, name, false), *occ)
+            .iter()
+            .filter_map(|v| proxy_core::sample::str_to_ip(v))
+            .map(Value::Ip)
+            .collect(),
+        Fetch::ResHdrs => {
+            let mut all = String::new();
+            for (k, v) in visible(h) {
+                all.push_str(k);
+                all.push_str(": ");
+                all.push_str(&v);
+                all.push_str("\r\n");
+            }
+            all.push_str("\r\n");
+            vec![Value::Str(all)]
+        }
+        Fetch::ResHdrNames(delim) => {
+            let names: Vec<&str> = visible(h).map(|(k, _)| k).collect();
+            vec![Value::Str(names.join(delim))]
+        }
+        Fetch::ResVer => vec![Value::Str(
+            match r.version {
+                http::Version::HTTP_10 => "1.0",
+                http::Version::HTTP_2 => "2.0",
+                _ => "1.1",
+            }
+            .to_string(),
+        )],
+        Fetch::ResCook(name) => set_cookies(h)
+            .into_iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| Value::Str(v))
+            .collect(),
+        // Without a name HAProxy counts every `name=value` of the lines, attributes
+        // included (measured); with one, the cookies of that name.
+        Fetch::ResCookCnt(None) => vec![Value::Int(
+            h.get_all(http::header::SET_COOKIE)
+                .iter()
+                .map(|v| {
+                    String::from_utf8_lossy(v.as_bytes())
+                        .split(';')
+                        .filter(|p| p.contains('='))
+                        .count()
+                })
+                .sum::<usize>() as i64,
+        )],
+        Fetch::ResCookCnt(Some(name)) => vec![Value::Int(
+            set_cookies(h).iter().filter(|(k, _)| k == name).count() as i64,
+        )],
+        Fetch::ResCookVal(name) => set_cookies(h)
+            .into_iter()
+            .filter(|(k, _)| k == name)
+            .filter_map(|(_, v)| proxy_core::sample::str_to_int(&v))
+            .map(Value::Int)
+            .collect(),
+        _ => Vec::new(),
     }
 }
 
 impl Aliases for ReqSample<'_> {
     fn alias(&self, a: Alias) -> Option<AliasValue> {
         let text = |t: &str| Some(AliasValue::Text(t.to_string()));
-        let at = self
-            .txn
-            .map(|t| t.at)
-            .unwrap_or_else(super::super::clock::wall);
-        let fe = self.ctx.fe;
         match a {
-            Alias::ClientIp if !self.conn.unix => Some(AliasValue::Ip(self.conn.peer.ip())),
-            Alias::ClientPort if !self.conn.unix => {
-                Some(AliasValue::Int(i64::from(self.conn.peer.port())))
-            }
-            Alias::FrontendIp if !self.conn.unix => Some(AliasValue::Ip(self.conn.local.ip())),
-            Alias::FrontendPort if !self.conn.unix => {
-                Some(AliasValue::Int(i64::from(self.conn.local.port())))
-            }
-            Alias::ClientIp | Alias::FrontendIp => text("unix"),
-            Alias::ClientPort | Alias::FrontendPort => text("unix"),
-            Alias::Frontend => text(&fe.name),
-            Alias::FrontendTransport => Some(AliasValue::Text(if self.conn.tls.is_some() {
-                format!("{}~", fe.name)
-            } else {
-                fe.name.clone()
-            })),
-            // Before a backend is chosen, HAProxy names the frontend.
-            Alias::Backend => text(self.ctx.be.map(|b| b.name.as_str()).unwrap_or(&fe.name)),
-            Alias::Server => text(self.server.map(|s| s.0).unwrap_or("<NOSRV>")),
-            Alias::ServerIp => self
-                .server
-                .and_then(|s| s.1)
-                .map(|a| AliasValue::Ip(a.ip()))
-                .or_else(|| text("-")),
-            Alias::ServerPort => self
-                .server
-                .and_then(|s| s.1)
-                .map(|a| AliasValue::Int(i64::from(a.port())))
-                .or_else(|| text("-")),
-            Alias::Hostname => text(&super::super::log::hostname()),
-            Alias::Pid => Some(AliasValue::Int(i64::from(std::process::id()))),
             Alias::HttpMethod => self.txn.and_then(|t| text(&t.method)),
             Alias::HttpUri => self.txn.and_then(|t| text(&t.uri)),
             Alias::HttpPath | Alias::HttpPathOnly => self.txn.and_then(|t| {
@@ -423,37 +484,13 @@ impl Aliases for ReqSample<'_> {
                 .txn
                 .and_then(|t| text(&format!("{} {} {}", t.method, t.uri, t.version))),
             Alias::UniqueId => text(""),
-            Alias::AcceptDate | Alias::RequestDate => Some(AliasValue::Text(date(at, false, true))),
-            Alias::GmtDate | Alias::RequestGmtDate => Some(AliasValue::Text(date(at, true, false))),
-            Alias::LocalDate | Alias::RequestLocalDate => {
-                Some(AliasValue::Text(date(at, false, false)))
-            }
-            Alias::Timestamp => Some(AliasValue::Int(
-                at.duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.as_secs() as i64)
-                    .unwrap_or(0),
-            )),
-            Alias::AcceptMs => Some(AliasValue::Text(format!(
-                "{:03}",
-                at.duration_since(std::time::UNIX_EPOCH)
-                    .map(|d| d.subsec_millis())
-                    .unwrap_or(0)
-            ))),
-            Alias::SslVersion => self
-                .conn
-                .tls
-                .as_ref()
-                .and_then(|t| t.version.clone())
-                .map(AliasValue::Text),
-            Alias::SslCipher => self
-                .conn
-                .tls
-                .as_ref()
-                .and_then(|t| t.cipher.clone())
-                .map(AliasValue::Text),
-            // Log-line values (timers, byte counts, termination state) are not known
-            // while rules run; the plan refuses them outside log formats.
-            _ => None,
+            _ => super::super::aliases::common(
+                a,
+                self.conn,
+                self.ctx,
+                self.txn.map(|t| t.at),
+                self.server,
+            ),
         }
     }
 }

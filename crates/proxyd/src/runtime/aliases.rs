@@ -1,0 +1,90 @@
+//! The log-format variables every kind of session knows (addresses, proxy and server
+//! names, dates, host name, pid), shared by HTTP rules and TCP content rules.
+
+use super::inspect::Ctx;
+use super::Conn;
+use haproxy_conf::sample::fmt::Alias;
+use proxy_core::sample::fmt::AliasValue;
+use std::net::SocketAddr;
+use std::time::SystemTime;
+
+/// `%t`-style dates: `02/Dec/2026:05:33:33.513` (local), `02/Dec/2026:05:33:33 +0000`
+/// for `%T` (GMT) and `%Tl` (local).
+fn date(at: SystemTime, utc: bool, millis: bool) -> String {
+    let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    let secs = d.as_secs() as i64;
+    let base =
+        proxy_core::sample::conv::strftime(secs, "%d/%b/%Y:%H:%M:%S", utc).unwrap_or_default();
+    if millis {
+        format!("{base}.{:03}", d.subsec_millis())
+    } else {
+        let zone = proxy_core::sample::conv::strftime(secs, "%z", utc).unwrap_or_default();
+        format!("{base} {zone}")
+    }
+}
+
+/// A variable known from the connection, the proxies and the clock; `at` is when the
+/// request (or session) began, `server` the one chosen if any.
+pub fn common(
+    a: Alias,
+    conn: &Conn,
+    ctx: Ctx<'_>,
+    at: Option<SystemTime>,
+    server: Option<(&str, Option<SocketAddr>)>,
+) -> Option<AliasValue> {
+    let text = |t: &str| Some(AliasValue::Text(t.to_string()));
+    let at = at.unwrap_or_else(super::clock::wall);
+    let fe = ctx.fe;
+    let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
+    match a {
+        Alias::ClientIp if !conn.unix => Some(AliasValue::Ip(conn.peer.ip())),
+        Alias::ClientPort if !conn.unix => Some(AliasValue::Int(i64::from(conn.peer.port()))),
+        Alias::FrontendIp if !conn.unix => Some(AliasValue::Ip(conn.local.ip())),
+        Alias::FrontendPort if !conn.unix => Some(AliasValue::Int(i64::from(conn.local.port()))),
+        Alias::ClientIp | Alias::FrontendIp | Alias::ClientPort | Alias::FrontendPort => {
+            text("unix")
+        }
+        Alias::Frontend => text(&fe.name),
+        Alias::FrontendTransport => Some(AliasValue::Text(if conn.tls.is_some() {
+            format!("{}~", fe.name)
+        } else {
+            fe.name.clone()
+        })),
+        // Before a backend is chosen, HAProxy names the frontend.
+        Alias::Backend => text(ctx.be.map(|b| b.name.as_str()).unwrap_or(&fe.name)),
+        Alias::Server => text(server.map(|s| s.0).unwrap_or("<NOSRV>")),
+        Alias::ServerIp => server
+            .and_then(|s| s.1)
+            .map(|a| AliasValue::Ip(a.ip()))
+            .or_else(|| text("-")),
+        Alias::ServerPort => server
+            .and_then(|s| s.1)
+            .map(|a| AliasValue::Int(i64::from(a.port())))
+            .or_else(|| text("-")),
+        Alias::Hostname => text(&super::log::hostname()),
+        Alias::Pid => Some(AliasValue::Int(i64::from(std::process::id()))),
+        Alias::AcceptDate | Alias::RequestDate => Some(AliasValue::Text(date(at, false, true))),
+        Alias::GmtDate | Alias::RequestGmtDate => Some(AliasValue::Text(date(at, true, false))),
+        Alias::LocalDate | Alias::RequestLocalDate => {
+            Some(AliasValue::Text(date(at, false, false)))
+        }
+        Alias::Timestamp => Some(AliasValue::Int(since_epoch.as_secs() as i64)),
+        Alias::AcceptMs => Some(AliasValue::Text(format!(
+            "{:03}",
+            since_epoch.subsec_millis()
+        ))),
+        Alias::SslVersion => conn
+            .tls
+            .as_ref()
+            .and_then(|t| t.version.clone())
+            .map(AliasValue::Text),
+        Alias::SslCipher => conn
+            .tls
+            .as_ref()
+            .and_then(|t| t.cipher.clone())
+            .map(AliasValue::Text),
+        // Log-line values (timers, byte counts, termination state) are not known while
+        // rules run; the plan refuses them outside log formats.
+        _ => None,
+    }
+}
