@@ -171,10 +171,8 @@ mod tests {
             match f {
                 Fetch::Path => vec![Value::Str(self.path.into())],
                 Fetch::Method => vec![Value::Str("GET".into())],
-                Fetch::Contextual(f) => match &**f {
-                    Fetch::Hdr { name, .. } if name == "host" => vec![Value::Str(self.host.into())],
-                    _ => Vec::new(),
-                },
+                Fetch::Contextual(f) => self.fetch(f),
+                Fetch::Hdr { name, .. } if name == "host" => vec![Value::Str(self.host.into())],
                 Fetch::Src => vec![Value::Ip(self.src.parse().unwrap())],
                 Fetch::DstPort => vec![Value::Int(self.port)],
                 Fetch::SslFc => vec![Value::Bool(self.tls)],
