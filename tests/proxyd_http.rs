@@ -381,7 +381,13 @@ fn server_names_are_resolved_again() {
     let took = e2e::wait_for(15.0, || {
         ask("/").contains("new /") && ask("/late").contains("old /late")
     });
-    assert!(took.is_some(), "{}", log());
+    assert!(
+        took.is_some(),
+        "/ gives {:?}, /late gives {:?}\n{}",
+        ask("/"),
+        ask("/late"),
+        log()
+    );
     assert!(
         log().contains("Server late/l resolved to 127.0.0.2"),
         "{}",

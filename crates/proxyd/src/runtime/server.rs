@@ -99,7 +99,16 @@ pub struct ServerRt {
     pub shutdown_backups_on_up: bool,
     pub down: tokio::sync::watch::Sender<u64>,
     /// Idle HTTP/1.1 connections to this server, for reuse.
-    pub pool: Mutex<Vec<hyper::client::conn::http1::SendRequest<hyper::body::Incoming>>>,
+    /// Idle HTTP connections, each with the address generation it was opened in.
+    pub pool: Mutex<
+        Vec<(
+            u64,
+            hyper::client::conn::http1::SendRequest<hyper::body::Incoming>,
+        )>,
+    >,
+    /// Bumped when the server's address changes: connections of older generations lead
+    /// to the old address and are not reused.
+    pub addr_gen: std::sync::atomic::AtomicU64,
     /// `pool-max-conn`: idle connections kept (None: no limit).
     pub pool_max: Option<usize>,
     pub send_proxy: Option<ProxyHeader>,
@@ -200,6 +209,7 @@ impl ServerRt {
             shutdown_backups_on_up: o.on_marked_up.as_deref() == Some("shutdown-backup-sessions"),
             down: tokio::sync::watch::Sender::new(0),
             pool: Mutex::new(Vec::new()),
+            addr_gen: std::sync::atomic::AtomicU64::new(0),
             pool_max: match o.pool_max_conn {
                 Some(n) if n >= 0 => Some(n as usize),
                 _ => None,
@@ -445,7 +455,10 @@ pub fn spawn_resolution(servers: Vec<(String, Arc<ServerRt>)>, every_ms: u64, _c
                         if let Ok(mut t) = s.target.write() {
                             *t = Some(Target::Inet(a));
                         }
-                        // Idle connections lead to the old address.
+                        // Idle connections (and those in use, once back) lead to the old
+                        // address.
+                        s.addr_gen
+                            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                         if let Ok(mut pool) = s.pool.lock() {
                             pool.clear();
                         }

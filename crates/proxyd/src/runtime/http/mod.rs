@@ -170,7 +170,8 @@ fn restrict_names(h: &mut http::HeaderMap, reject: bool) -> bool {
 
 /// A connection to a server for one request.
 enum Upstream {
-    Http(SendRequest<Incoming>),
+    /// With the server's address generation it was opened in.
+    Http(SendRequest<Incoming>, u64),
     /// The server's `redir`: answer with a redirection instead.
     Redirect(String),
 }
@@ -180,15 +181,17 @@ const RESPONSE_READ_MAX: usize = 32 * 1024;
 
 /// A pooled connection that can take a request now, if any: the most recently used one
 /// first (its socket is warm), dropping closed ones on the way.
-fn pooled(s: &ServerRt) -> Option<SendRequest<Incoming>> {
+fn pooled(s: &ServerRt) -> Option<(SendRequest<Incoming>, u64)> {
+    let gen = s.addr_gen.load(Ordering::Relaxed);
     let mut pool = s.pool.lock().ok()?;
     let mut i = pool.len();
     while i > 0 {
         i -= 1;
-        if pool[i].is_closed() {
+        if pool[i].1.is_closed() || pool[i].0 != gen {
             pool.swap_remove(i);
-        } else if pool[i].is_ready() {
-            return Some(pool.swap_remove(i));
+        } else if pool[i].1.is_ready() {
+            let (g, c) = pool.swap_remove(i);
+            return Some((c, g));
         }
     }
     None
@@ -203,9 +206,10 @@ async fn open_http(
     if let (Some(prefix), Some(pq)) = (&s.redir, redirect_to) {
         return Some(Upstream::Redirect(format!("{prefix}{pq}")));
     }
-    if let Some(c) = pooled(&s) {
-        return Some(Upstream::Http(c));
+    if let Some((c, gen)) = pooled(&s) {
+        return Some(Upstream::Http(c, gen));
     }
+    let gen = s.addr_gen.load(Ordering::Relaxed);
     let counters = [Some(s.counters.clone()), Some(s.backend_counters.clone())];
     let stream = open_stream(s.clone(), conn.peer, conn.local).await?;
     let io = Metered::new(stream, Side::Server, counters, None);
@@ -227,7 +231,7 @@ async fn open_http(
             }
         }
     });
-    Some(Upstream::Http(sender))
+    Some(Upstream::Http(sender, gen))
 }
 
 /// One client connection's state, for its inactivity timeouts and server preference.
@@ -649,8 +653,8 @@ async fn handle_inner(
     if let (true, Some(i), Ok(mut last)) = (be.prefer_last, index, state.last.lock()) {
         *last = Some((be.name.clone(), i));
     }
-    let mut sender = match upstream {
-        Upstream::Http(s) => s,
+    let (mut sender, gen) = match upstream {
+        Upstream::Http(s, gen) => (s, gen),
         Upstream::Redirect(location) => {
             let mut r = full(StatusCode::FOUND, None, Bytes::new());
             if let Ok(v) = HeaderValue::from_str(&location) {
@@ -715,8 +719,9 @@ async fn handle_inner(
     // The connection goes back to the pool; it is taken again once the body is through.
     if !(close || be.http.server_close) {
         if let Ok(mut pool) = server.pool.lock() {
-            if server.pool_max.is_none_or(|m| pool.len() < m) {
-                pool.push(sender);
+            let current = server.addr_gen.load(Ordering::Relaxed) == gen;
+            if current && server.pool_max.is_none_or(|m| pool.len() < m) {
+                pool.push((gen, sender));
             }
         }
     }
