@@ -279,6 +279,8 @@ pub fn parse(text: &str) -> Result<Fmt, SampleError> {
     let chars: Vec<char> = text.chars().collect();
     let mut parts = Vec::new();
     let mut lit = String::new();
+    // `%{...}o` sets options for every variable after it.
+    let mut base = FmtOpts::default();
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
@@ -299,7 +301,7 @@ pub fn parse(text: &str) -> Result<Fmt, SampleError> {
             i += 1;
             continue;
         }
-        let mut opts = FmtOpts::default();
+        let mut opts = base;
         if next == '{' {
             let close = chars[i..].iter().position(|&c| c == '}').map(|p| i + p);
             let Some(close) = close else {
@@ -344,6 +346,10 @@ pub fn parse(text: &str) -> Result<Fmt, SampleError> {
             i += 1;
         }
         let name: String = chars[start..i].iter().collect();
+        if name == "o" {
+            base = opts;
+            continue;
+        }
         if name.is_empty() {
             return Err(err(
                 if start == text.chars().count() {
@@ -416,6 +422,10 @@ mod tests {
         assert!(parse("%[]").is_err());
         assert!(parse("% x").is_err());
         assert!(parse("%{+Z}ci").is_ok(), "unknown flags are ignored");
+        // `%o` carries its options to the variables after it.
+        let f = parse("%{+Q}o %ci %{-Q}b").unwrap();
+        assert!(matches!(&f.parts[1], FmtPart::Alias { opts, .. } if opts.quote));
+        assert!(matches!(&f.parts[3], FmtPart::Alias { opts, .. } if !opts.quote));
         let e = parse("%Tx").unwrap_err();
         assert!(e.help.unwrap_or_default().contains("did you mean"));
     }
