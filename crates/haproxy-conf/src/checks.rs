@@ -187,6 +187,8 @@ fn acls_referenced(p: &Proxy, diags: &mut Diagnostics) {
 enum Stage {
     Request,
     Response,
+    /// A log line, once the exchange is over.
+    Log,
     Other,
 }
 
@@ -257,6 +259,10 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
             VarAction::Unset(_) => Vec::new(),
         }
     }
+    if let Some(crate::logging::LogStyle::Custom(f)) = &p.log_style {
+        let at = p.log_format_span.unwrap_or(p.span);
+        out.extend(f.samples().map(|e| (e, at, Stage::Log)));
+    }
     for u in &p.use_backends {
         if let Some(f) = &u.dynamic {
             out.extend(f.samples().map(|e| (e, u.span, Stage::Request)));
@@ -321,6 +327,14 @@ fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
             }
             f if f.is_response() && stage == Stage::Request => Some(
                 "this sample fetch reads the response, which does not exist yet in request rules"
+                    .to_string(),
+            ),
+            f if f.needs_request_headers() && stage == Stage::Log => Some(
+                "this sample fetch needs the request's headers, which HAProxy does not keep until the log line (capture them with `capture request header` and use `capture.req.hdr(N)`)"
+                    .to_string(),
+            ),
+            f if f.needs_response_headers() && stage == Stage::Log => Some(
+                "this sample fetch needs the response's headers, which HAProxy does not keep until the log line (capture them with `capture response header` and use `capture.res.hdr(N)`)"
                     .to_string(),
             ),
             f if f.needs_request_headers() && stage == Stage::Response => Some(

@@ -9,6 +9,7 @@ pub mod checks;
 pub mod codes;
 pub mod cond;
 pub mod dump;
+pub mod logging;
 pub mod model;
 pub mod registry;
 pub mod sample;

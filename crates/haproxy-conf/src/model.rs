@@ -49,6 +49,8 @@ impl Config {
 pub struct Global {
     pub log: Vec<LogTarget>,
     pub log_tag: Option<String>,
+    /// `log-send-hostname [NAME]`: Some("") is the system's host name.
+    pub log_send_hostname: Option<String>,
     pub maxconn: Option<u64>,
     pub user: Option<String>,
     pub group: Option<String>,
@@ -91,15 +93,7 @@ pub struct Global {
 pub enum LogTarget {
     /// `log global`: use the global section's targets.
     Global,
-    Target {
-        /// `127.0.0.1:514`, `udp@host:port`, `/dev/log`, `stdout`, `ring@name`...
-        address: String,
-        format: Option<String>,
-        len: Option<u32>,
-        facility: String,
-        level: Option<String>,
-        minlevel: Option<String>,
-    },
+    Target(crate::logging::LogSink),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -749,6 +743,16 @@ pub struct Proxy {
     pub errorfiles_groups: Vec<(String, Span)>,
     pub log: Vec<LogTarget>,
     pub log_format: Option<String>,
+    /// How traffic lines are written: the last of `log-format`, `option httplog`,
+    /// `option httpslog`, `option tcplog` (None: HAProxy's default "Connect from" line).
+    pub log_style: Option<crate::logging::LogStyle>,
+    #[serde(skip)]
+    pub log_format_span: Option<Span>,
+    /// `error-log-format`: lines for connections that failed before a request.
+    pub error_log_format: Option<crate::sample::fmt::Fmt>,
+    pub log_tag: Option<String>,
+    /// `capture request header`, `capture response header`, `capture cookie`.
+    pub captures: Vec<crate::logging::Capture>,
     pub monitor_uri: Option<String>,
     /// `monitor fail if|unless COND`: the monitor URI answers 503 when it holds.
     pub monitor_fail: Vec<Condition>,
@@ -808,6 +812,11 @@ impl Proxy {
             errorfiles_groups: Vec::new(),
             log: Vec::new(),
             log_format: None,
+            log_style: None,
+            log_format_span: None,
+            error_log_format: None,
+            log_tag: None,
+            captures: Vec::new(),
             monitor_uri: None,
             monitor_fail: Vec::new(),
             httpchk: None,
@@ -850,6 +859,10 @@ impl Proxy {
         p.errorfiles = d.errorfiles.clone();
         p.log = d.log.clone();
         p.log_format = d.log_format.clone();
+        p.log_style = d.log_style.clone();
+        p.log_format_span = d.log_format_span;
+        p.error_log_format = d.error_log_format.clone();
+        p.log_tag = d.log_tag.clone();
         p.monitor_uri = d.monitor_uri.clone();
         p.httpchk = d.httpchk.clone();
         p.http_checks = d.http_checks.clone();

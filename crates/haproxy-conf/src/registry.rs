@@ -56,7 +56,7 @@ const fn a(name: &'static str, status: Status) -> Keyword {
 
 use Status::{Ignored as I, Legacy, Refused as R, Supported as S};
 
-const LOGS: &str = "proxyd does not send logs yet (it reports on stderr)";
+const LOGS: &str = "this part of logging is not run by proxyd yet (traffic lines are written, see docs/proxyd.md)";
 const API: &str = "the runtime API (stats socket) comes later";
 const TUNE: &str = "a tuning knob proxyd has no equivalent for";
 const TLS_CIPHERS: &str = "proxyd uses rustls' safe cipher suites and groups";
@@ -70,9 +70,9 @@ pub const TCP_VARS: &str =
 const LATER: &str = "proxyd cannot run it yet";
 
 pub const GLOBAL: &[Keyword] = &[
-    k("log", G, I(LOGS)),
-    k("log-tag", G, I(LOGS)),
-    k("log-send-hostname", G, I(LOGS)),
+    k("log", G, S),
+    k("log-tag", G, S),
+    k("log-send-hostname", G, S),
     k("maxconn", G, S),
     k("user", G, S),
     k("group", G, S),
@@ -340,10 +340,11 @@ pub const PROXY: &[Keyword] = &[
     k("errorloc302", DFBL, S),
     k("errorloc303", DFBL, S),
     k("http-error", DFBL, S),
-    k("log", DFBL, I(LOGS)),
-    k("log-format", DFL, I(LOGS)),
-    k("log-format-sd", DFL, I(LOGS)),
-    k("log-tag", DFBL, I(LOGS)),
+    k("log", DFBL, S),
+    k("log-format", DFL, S),
+    k("error-log-format", DFL, I("connection errors (failed TLS handshakes) are not logged yet")),
+    k("log-format-sd", DFL, I("rfc5424 lines are sent without structured data")),
+    k("log-tag", DFBL, S),
     k("monitor-uri", DFL, S),
     k("monitor fail", FL, S),
     k(
@@ -358,9 +359,9 @@ pub const PROXY: &[Keyword] = &[
     k("email-alert to", DFBL, I("mail alerts are not sent yet")),
     k("email-alert level", DFBL, I("mail alerts are not sent yet")),
     k("email-alert myhostname", DFBL, I("mail alerts are not sent yet")),
-    k("capture request header", FL, I(LOGS)),
-    k("capture response header", FL, I(LOGS)),
-    k("capture cookie", FL, I(LOGS)),
+    k("capture request header", FL, S),
+    k("capture response header", FL, S),
+    k("capture cookie", FL, S),
     k("unique-id-format", DFL, I(LOGS)),
     k(
         "unique-id-header",
@@ -408,14 +409,14 @@ pub const PROXY: &[Keyword] = &[
 
 /// `option NAME` (and `no option NAME`).
 pub const OPTIONS: &[Keyword] = &[
-    k("httplog", DFL, I(LOGS)),
-    k("httpslog", DFL, I(LOGS)),
-    k("tcplog", DFL, I(LOGS)),
-    k("dontlognull", DFL, I(LOGS)),
-    k("dontlog-normal", DFL, I(LOGS)),
-    k("log-health-checks", DBL, I(LOGS)),
-    k("log-separate-errors", DFL, I(LOGS)),
-    k("logasap", DFL, I(LOGS)),
+    k("httplog", DFL, S),
+    k("httpslog", DFL, S),
+    k("tcplog", DFL, S),
+    k("dontlognull", DFL, S),
+    k("dontlog-normal", DFL, S),
+    k("log-health-checks", DBL, I("health check changes are reported on stderr, not in the log targets yet")),
+    k("log-separate-errors", DFL, S),
+    k("logasap", DFL, I("lines are written when the exchange ends, not as soon as the response starts")),
     k("forwardfor", DFBL, S),
     k("originalto", DFBL, S),
     k("http-server-close", DFBL, S),

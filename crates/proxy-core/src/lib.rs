@@ -6,6 +6,7 @@ pub mod balance;
 pub mod cookie;
 pub mod counters;
 pub mod hash;
+pub mod log;
 pub mod health;
 pub mod payload;
 pub mod probe;

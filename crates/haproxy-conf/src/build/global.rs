@@ -63,6 +63,7 @@ impl Builder<'_> {
                 }
             }
             "log-tag" => g.log_tag = word(a),
+            "log-send-hostname" => g.log_send_hostname = Some(word(a).unwrap_or_default()),
             "maxconn" => self.config.global.maxconn = self.uint(line, a, "maxconn"),
             "user" => {
                 g.user = word(a);
@@ -286,24 +287,87 @@ impl Builder<'_> {
 
     /// `log ADDRESS [len N] [format F] [sample R:S] FACILITY [LEVEL [MINLEVEL]]` or `log global`.
     pub(super) fn log_target(&mut self, line: &Line, a: usize) -> Option<LogTarget> {
+        use crate::logging::{LogSink, Sampling, SyslogFormat, FACILITIES, LEVELS};
         let addr = self.arg(line, a, "an address", "log")?;
         if addr.text == "global" {
             return Some(LogTarget::Global);
         }
+        let bad = |me: &mut Self, span, msg: String, help: &str| {
+            me.diags.push(
+                Diagnostic::error(codes::BAD_VALUE, msg)
+                    .at(span)
+                    .help(help.to_string()),
+            );
+        };
+        let target = match log_addr(&addr.text) {
+            Ok(t) => t,
+            Err(e) => {
+                let refused = e.starts_with("refused:");
+                let msg = e.trim_start_matches("refused:").to_string();
+                if refused {
+                    self.diags.push(
+                        Diagnostic::error(codes::REFUSED, msg)
+                            .at(addr.span)
+                            .label("not supported by proxyd yet")
+                            .help("send to a syslog address (`127.0.0.1:514`, `/dev/log`) or to stdout/stderr"),
+                    );
+                } else {
+                    bad(self, addr.span, msg, "write e.g. `log 127.0.0.1:514 local0`, `log /dev/log local0` or `log stdout format raw local0`");
+                }
+                return None;
+            }
+        };
+        let mut sink = LogSink {
+            addr: target,
+            format: SyslogFormat::Rfc3164,
+            len: 1024,
+            sample: None,
+            facility: 16,
+            level: None,
+            minlevel: None,
+        };
         let mut i = a + 1;
-        let mut format = None;
-        let mut len = None;
-        while let Some(w) = line.word(i) {
-            match w {
+        while let Some(w) = line.words.get(i) {
+            let value = line.words.get(i + 1);
+            match w.text.as_str() {
                 "format" => {
-                    format = line.word(i + 1).map(str::to_string);
+                    let Some(v) = value else {
+                        self.arg(line, i + 1, "a format name", "log format");
+                        return None;
+                    };
+                    match SyslogFormat::named(&v.text) {
+                        Some(f) => sink.format = f,
+                        None => {
+                            bad(self, v.span, format!("unknown log format `{}`", v.text), "rfc3164, rfc5424, short, raw, iso, timed, priority or local");
+                            return None;
+                        }
+                    }
                     i += 2;
                 }
                 "len" => {
-                    len = line.word(i + 1).and_then(|v| v.parse().ok());
+                    match value.and_then(|v| v.text.parse::<u32>().ok()).filter(|n| *n >= 80) {
+                        Some(n) => sink.len = n,
+                        None => {
+                            bad(self, w.span, "`log ... len` expects a length of at least 80".into(), "write e.g. `len 4096`");
+                            return None;
+                        }
+                    }
                     i += 2;
                 }
-                "sample" => i += 2,
+                "sample" => {
+                    let Some(v) = value else {
+                        self.arg(line, i + 1, "RANGES:SIZE", "log sample");
+                        return None;
+                    };
+                    match Sampling::parse(&v.text) {
+                        Ok(s) => sink.sample = Some(s),
+                        Err(e) => {
+                            bad(self, v.span, format!("log sample {e}"), "write e.g. `sample 1:10` (one line in ten)");
+                            return None;
+                        }
+                    }
+                    i += 2;
+                }
                 _ => break,
             }
         }
@@ -318,44 +382,102 @@ impl Builder<'_> {
             );
             return None;
         };
-        const FACILITIES: &[&str] = &[
-            "kern", "user", "mail", "daemon", "auth", "syslog", "lpr", "news", "uucp", "cron",
-            "auth2", "ftp", "ntp", "audit", "alert", "cron2", "local0", "local1", "local2",
-            "local3", "local4", "local5", "local6", "local7",
-        ];
-        const LEVELS: &[&str] = &[
-            "emerg", "alert", "crit", "err", "warning", "notice", "info", "debug",
-        ];
-        if !FACILITIES.contains(&fac.text.as_str()) {
-            let mut d = Diagnostic::error(
-                codes::BAD_VALUE,
-                format!("unknown log facility `{}`", fac.text),
-            )
-            .at(fac.span);
-            if let Some(s) = conf_diag::did_you_mean(&fac.text, FACILITIES.iter().copied()) {
-                d = d.help(format!("did you mean `{s}`?"));
-            }
-            self.diags.push(d);
-            return None;
-        }
-        let level = line.words.get(i + 1);
-        let minlevel = line.words.get(i + 2);
-        for l in [level, minlevel].into_iter().flatten() {
-            if !LEVELS.contains(&l.text.as_str()) {
-                self.diags.push(
-                    Diagnostic::error(codes::BAD_VALUE, format!("unknown log level `{}`", l.text))
-                        .at(l.span)
-                        .help("use emerg, alert, crit, err, warning, notice, info or debug"),
-                );
+        match FACILITIES.iter().position(|f| *f == fac.text) {
+            Some(n) => sink.facility = n as u8,
+            None => {
+                let mut d = Diagnostic::error(
+                    codes::BAD_VALUE,
+                    format!("unknown log facility `{}`", fac.text),
+                )
+                .at(fac.span);
+                if let Some(s) = conf_diag::did_you_mean(&fac.text, FACILITIES.iter().copied()) {
+                    d = d.help(format!("did you mean `{s}`?"));
+                }
+                self.diags.push(d);
+                return None;
             }
         }
-        Some(LogTarget::Target {
-            address: addr.text.clone(),
-            format,
-            len,
-            facility: fac.text.clone(),
-            level: level.map(|w| w.text.clone()),
-            minlevel: minlevel.map(|w| w.text.clone()),
-        })
+        for (k, slot) in [(i + 1, 0), (i + 2, 1)] {
+            let Some(l) = line.words.get(k) else { continue };
+            match LEVELS.iter().position(|x| *x == l.text) {
+                Some(n) if slot == 0 => sink.level = Some(n as u8),
+                Some(n) => sink.minlevel = Some(n as u8),
+                None => {
+                    self.diags.push(
+                        Diagnostic::error(codes::BAD_VALUE, format!("unknown log level `{}`", l.text))
+                            .at(l.span)
+                            .help("use emerg, alert, crit, err, warning, notice, info or debug"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(LogTarget::Target(sink))
     }
+}
+
+/// A `log` address: `127.0.0.1:514`, `udp@host:port`, `[::1]:514`, `/dev/log`,
+/// `unix@/path`, `stdout`, `stderr`, `fd@N`; errors starting with `refused:` are
+/// addresses HAProxy takes that proxyd does not send to yet.
+fn log_addr(t: &str) -> Result<crate::logging::LogAddr, String> {
+    use crate::logging::LogAddr;
+    match t {
+        "stdout" => return Ok(LogAddr::Stdout),
+        "stderr" => return Ok(LogAddr::Stderr),
+        _ => {}
+    }
+    if let Some(n) = t.strip_prefix("fd@") {
+        return match n.parse::<i32>() {
+            Ok(1) => Ok(LogAddr::Stdout),
+            Ok(2) => Ok(LogAddr::Stderr),
+            Ok(n) if n >= 0 => Ok(LogAddr::Fd(n)),
+            _ => Err(format!("`{t}`: not a descriptor number")),
+        };
+    }
+    if let Some(p) = t.strip_prefix("unix@") {
+        return Ok(LogAddr::Unix(p.to_string()));
+    }
+    if t.starts_with('/') {
+        return Ok(LogAddr::Unix(t.to_string()));
+    }
+    for prefix in ["ring@", "tcp@", "tcp4@", "tcp6@", "abns@"] {
+        if t.starts_with(prefix) {
+            return Err(format!(
+                "refused:log target `{t}`: {} is not a destination proxyd sends logs to yet",
+                prefix.trim_end_matches('@')
+            ));
+        }
+    }
+    let rest = ["udp@", "udp4@", "udp6@", "ipv4@", "ipv6@"]
+        .iter()
+        .find_map(|p| t.strip_prefix(p))
+        .unwrap_or(t);
+    let (host, port) = if let Some(r) = rest.strip_prefix('[') {
+        match r.split_once(']') {
+            Some((h, p)) => (h, p.strip_prefix(':')),
+            None => return Err(format!("`{t}`: `[` is not closed")),
+        }
+    } else if rest.matches(':').count() > 1 {
+        (rest, None)
+    } else {
+        match rest.split_once(':') {
+            Some((h, p)) => (h, Some(p)),
+            None => (rest, None),
+        }
+    };
+    if host.is_empty() {
+        return Err(format!("`{t}`: no address"));
+    }
+    let port = match port {
+        None => 514,
+        Some(p) => p
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| format!("`{t}`: `{p}` is not a port"))?,
+    };
+    Ok(LogAddr::Udp {
+        host: host.to_string(),
+        port,
+    })
 }

@@ -267,16 +267,22 @@ impl Builder<'_> {
                     p.log.push(t);
                 }
             }
-            "log-format" => {
-                let fmt = texts(rest).join(" ");
-                for bad in crate::samples::unknown_log_aliases(&fmt) {
-                    self.diags.push(
-                        Diagnostic::error(codes::BAD_VALUE, format!("log-format: no variable `%{bad}`"))
-                            .at(line.span_from(a))
-                            .help("see the log-format variables (%ci, %ft, %b, %s, %Tr, %ST...); write `%%` for a literal `%`"),
-                    );
+            "log-format" | "error-log-format" => {
+                let text = texts(rest).join(" ");
+                match crate::sample::fmt::parse(&text) {
+                    Ok(f) if kw.name == "log-format" => {
+                        p.log_format = Some(text);
+                        p.log_style = Some(crate::logging::LogStyle::Custom(f));
+                        p.log_format_span = Some(line.span());
+                    }
+                    Ok(f) => p.error_log_format = Some(f),
+                    Err(e) => self
+                        .diags
+                        .push(super::condition::sample_diag(e, line.span_from(a))),
                 }
-                p.log_format = Some(fmt);
+            }
+            "log-tag" => {
+                p.log_tag = self.arg(line, a, "a tag", "log-tag").map(|w| w.text.clone())
             }
             "monitor-uri" => {
                 p.monitor_uri = self
@@ -300,6 +306,7 @@ impl Builder<'_> {
                 let mut v = vec![k.to_string()];
                 v.extend(texts(rest));
                 p.capture.push(v);
+                self.capture(p, line, a, k);
             }
             "unique-id-format" => p.unique_id_format = Some(texts(rest).join(" ")),
             "disabled" => p.disabled = true,
@@ -459,6 +466,27 @@ impl Builder<'_> {
         if !negated && matches!(name, "httpclose" | "http-server-close" | "http-keep-alive") {
             for other in ["httpclose", "http-server-close", "http-keep-alive"] {
                 p.options.remove(other);
+            }
+        }
+        // The log formats replace each other (and `log-format`): the last one wins.
+        use crate::logging::LogStyle;
+        let style = match name {
+            "httplog" => {
+                let clf = args.first().is_some_and(|w| w.text == "clf");
+                Some(if clf { LogStyle::HttpClf } else { LogStyle::Http })
+            }
+            "httpslog" => Some(LogStyle::Https),
+            "tcplog" => Some(LogStyle::Tcp),
+            _ => None,
+        };
+        if let Some(style) = style {
+            if !negated {
+                p.log_style = Some(style);
+            } else if p.log_style.as_ref().is_some_and(|s| {
+                std::mem::discriminant(s) == std::mem::discriminant(&style)
+                    || (name == "httplog" && matches!(s, LogStyle::HttpClf))
+            }) {
+                p.log_style = None;
             }
         }
         p.options.insert(name.to_string(), !negated);
@@ -919,6 +947,28 @@ impl Builder<'_> {
             }
             _ => {}
         }
+    }
+
+    /// `capture request header NAME len N`, `capture response header NAME len N`,
+    /// `capture cookie NAME len N`.
+    fn capture(&mut self, p: &mut Proxy, line: &Line, a: usize, kw: &str) {
+        use crate::logging::Capture;
+        let Some(name) = self.arg(line, a, "a name", kw).map(|w| w.text.clone()) else {
+            return;
+        };
+        if line.word(a + 1) != Some("len") {
+            self.arg(line, a + 1, "`len N`", kw);
+            return;
+        }
+        let Some(len) = self.uint(line, a + 2, kw) else {
+            return;
+        };
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        p.captures.push(match kw {
+            "capture request header" => Capture::ReqHeader { name, len },
+            "capture response header" => Capture::ResHeader { name, len },
+            _ => Capture::Cookie { name, len },
+        });
     }
 
     fn stick_table(&mut self, p: &mut Proxy, line: &Line, a: usize) {

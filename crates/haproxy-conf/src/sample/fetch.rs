@@ -72,6 +72,10 @@ pub enum Fetch {
     },
     /// Whether this is the first request of its connection.
     HttpFirstReq,
+    /// `capture.req.hdr(N)` / `capture.res.hdr(N)`: the N-th `capture request|response
+    /// header` of the frontend.
+    CaptureReqHdr(usize),
+    CaptureResHdr(usize),
     /// `capture.req.method|uri|ver`: the request line as received.
     CaptureReqMethod,
     CaptureReqUri,
@@ -114,6 +118,13 @@ pub enum Fetch {
     SslFcProtocol,
     SslFcCipher,
     SslFcAlpn,
+    /// Connection and TLS error codes (`fc_err`, `ssl_fc_err`, `ssl_c_err`,
+    /// `ssl_c_ca_err`: 0 on a connection that got this far) and `ssl_fc_is_resumed`.
+    FcErr,
+    SslFcErr,
+    SslCErr,
+    SslCCaErr,
+    SslFcIsResumed,
     /// Always true / always false (`always_true`, `always_false`).
     Const(bool),
     /// Constants: `str(x)`, `int(n)`, `bool(b)`, `ipv4(a)`, `ipv6(a)`, `bin(hex)`,
@@ -252,6 +263,8 @@ impl Fetch {
             | Fetch::CaptureReqMethod
             | Fetch::CaptureReqUri
             | Fetch::CaptureReqVer
+            | Fetch::CaptureReqHdr(_)
+            | Fetch::CaptureResHdr(_)
             | Fetch::Sni
             | Fetch::SslFcProtocol
             | Fetch::SslFcCipher
@@ -288,6 +301,10 @@ impl Fetch {
             | Fetch::Rand(_)
             | Fetch::FeId
             | Fetch::BeId
+            | Fetch::FcErr
+            | Fetch::SslFcErr
+            | Fetch::SslCErr
+            | Fetch::SslCCaErr
             | Fetch::Status
             | Fetch::ResHdrCnt { .. }
             | Fetch::ResHdrVal(_)
@@ -301,6 +318,7 @@ impl Fetch {
             Fetch::Ipv4(_) | Fetch::Ipv6(_) => ValueType::Ip,
             Fetch::SslFc
             | Fetch::SslFcHasSni
+            | Fetch::SslFcIsResumed
             | Fetch::Const(_)
             | Fetch::ProtoHttp
             | Fetch::WaitEnd
@@ -344,6 +362,12 @@ impl Fetch {
                 | Fetch::CaptureReqUri
                 | Fetch::CaptureReqVer
         ) || self.is_response()
+    }
+
+    /// Whether the fetch needs the response's headers, which HAProxy does not keep for
+    /// log lines (the status it keeps).
+    pub fn needs_response_headers(&self) -> bool {
+        self.is_response() && !matches!(self, Fetch::Status)
     }
 
     /// Whether the fetch reads the HTTP response (it means nothing in request rules).
@@ -561,6 +585,15 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
         "base32" => no_args(Fetch::Base32 { with_src: false })?,
         "base32+src" => no_args(Fetch::Base32 { with_src: true })?,
         "http_first_req" => no_args(Fetch::HttpFirstReq)?,
+        "capture.req.hdr" | "capture.res.hdr" => {
+            too_many(1)?;
+            let n: usize = number(&arg(0, "capture number")?, "capture number", call)?;
+            if name == "capture.req.hdr" {
+                Fetch::CaptureReqHdr(n)
+            } else {
+                Fetch::CaptureResHdr(n)
+            }
+        }
         "capture.req.method" => no_args(Fetch::CaptureReqMethod)?,
         "capture.req.uri" => no_args(Fetch::CaptureReqUri)?,
         "capture.req.ver" => no_args(Fetch::CaptureReqVer)?,
@@ -641,6 +674,11 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
         "ssl_fc_protocol" => no_args(Fetch::SslFcProtocol)?,
         "ssl_fc_cipher" => no_args(Fetch::SslFcCipher)?,
         "ssl_fc_alpn" => no_args(Fetch::SslFcAlpn)?,
+        "fc_err" => no_args(Fetch::FcErr)?,
+        "ssl_fc_err" => no_args(Fetch::SslFcErr)?,
+        "ssl_c_err" => no_args(Fetch::SslCErr)?,
+        "ssl_c_ca_err" => no_args(Fetch::SslCCaErr)?,
+        "ssl_fc_is_resumed" => no_args(Fetch::SslFcIsResumed)?,
         "always_true" => no_args(Fetch::Const(true))?,
         "always_false" => no_args(Fetch::Const(false))?,
         "str" => {

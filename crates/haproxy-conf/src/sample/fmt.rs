@@ -195,6 +195,9 @@ impl Alias {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum FmtPart {
     Lit(String),
+    /// A run of spaces: written as one space, and only after something was written since
+    /// the last one (HAProxy's log-format separators: `a  b` is `a b`, ` x` is `x`).
+    Sep,
     Sample { expr: Expr, opts: FmtOpts },
     Alias { alias: Alias, opts: FmtOpts },
 }
@@ -217,12 +220,22 @@ impl Fmt {
         }
     }
 
-    /// The text when the string has no variable part.
+    /// The text when the string has no variable part (separators as written out).
     pub fn as_literal(&self) -> Option<String> {
         let mut out = String::new();
+        let mut last_space = true;
         for p in &self.parts {
             match p {
-                FmtPart::Lit(t) => out.push_str(t),
+                FmtPart::Lit(t) => {
+                    out.push_str(t);
+                    last_space = t.is_empty() && last_space;
+                }
+                FmtPart::Sep => {
+                    if !last_space {
+                        out.push(' ');
+                        last_space = true;
+                    }
+                }
                 _ => return None,
             }
         }
@@ -284,6 +297,16 @@ pub fn parse(text: &str) -> Result<Fmt, SampleError> {
     let mut i = 0;
     while i < chars.len() {
         let c = chars[i];
+        if c == ' ' {
+            if !lit.is_empty() {
+                parts.push(FmtPart::Lit(std::mem::take(&mut lit)));
+            }
+            if parts.last() != Some(&FmtPart::Sep) {
+                parts.push(FmtPart::Sep);
+            }
+            i += 1;
+            continue;
+        }
         if c != '%' {
             lit.push(c);
             i += 1;
@@ -389,7 +412,7 @@ mod tests {
     #[test]
     fn parts() {
         let f = parse("%ci:%cp [%tr] %{+Q}r %[src,ipmask(24)] 100%%").unwrap();
-        assert_eq!(f.parts.len(), 10, "{f:?}");
+        assert_eq!(f.parts.len(), 13, "{f:?}");
         assert_eq!(
             f.parts[0],
             FmtPart::Alias {
@@ -397,12 +420,14 @@ mod tests {
                 opts: FmtOpts::default()
             }
         );
+        assert_eq!(f.parts[3], FmtPart::Sep);
         assert!(matches!(
-            &f.parts[6],
+            &f.parts[8],
             FmtPart::Alias { alias: Alias::Request, opts } if opts.quote
         ));
-        assert!(matches!(&f.parts[8], FmtPart::Sample { expr, .. } if expr.fetch == Fetch::Src));
-        assert_eq!(f.parts[9], FmtPart::Lit(" 100%".into()));
+        assert!(matches!(&f.parts[10], FmtPart::Sample { expr, .. } if expr.fetch == Fetch::Src));
+        assert_eq!(f.parts[12], FmtPart::Lit("100%".into()));
+        assert_eq!(parse(" a  b ").unwrap().as_literal().as_deref(), Some("a b "));
         assert_eq!(
             parse("plain").unwrap().as_literal().as_deref(),
             Some("plain")
@@ -426,6 +451,7 @@ mod tests {
         let f = parse("%{+Q}o %ci %{-Q}b").unwrap();
         assert!(matches!(&f.parts[1], FmtPart::Alias { opts, .. } if opts.quote));
         assert!(matches!(&f.parts[3], FmtPart::Alias { opts, .. } if !opts.quote));
+        assert_eq!(f.parts[0], FmtPart::Sep);
         let e = parse("%Tx").unwrap_err();
         assert!(e.help.unwrap_or_default().contains("did you mean"));
     }

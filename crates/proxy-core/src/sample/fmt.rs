@@ -63,9 +63,19 @@ fn put(out: &mut Vec<u8>, text: &[u8], opts: FmtOpts, quote: bool) {
 /// The bytes of `fmt` for this request.
 pub fn render(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases) -> Vec<u8> {
     let mut out = Vec::new();
+    // Whether nothing was written since the last separator (or since the start).
+    let mut last_space = true;
     for p in &fmt.parts {
+        let before = out.len();
         match p {
             FmtPart::Lit(t) => out.extend_from_slice(t.as_bytes()),
+            FmtPart::Sep => {
+                if !last_space {
+                    out.push(b' ');
+                    last_space = true;
+                }
+                continue;
+            }
             FmtPart::Sample { expr, opts } => {
                 if let Some(v) = value(expr, s) {
                     put(&mut out, &v.text(), *opts, false);
@@ -84,6 +94,9 @@ pub fn render(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases) -> Vec<u8> {
                 };
                 put(&mut out, &text, *opts, opts.quote);
             }
+        }
+        if out.len() > before {
+            last_space = false;
         }
     }
     out
@@ -149,5 +162,10 @@ mod tests {
         assert_eq!(r("%{+Q}ID"), "\"\"");
         assert_eq!(r("%{+E}[str(a\\\"b)]"), "a\\\"b");
         assert_eq!(r("100%%"), "100%");
+        // Separators, as measured.
+        assert_eq!(r(" x"), "x");
+        assert_eq!(r("%[str()] x"), "x");
+        assert_eq!(r("%ci  %[str()]  %f"), "127.0.0.1 f");
+        assert_eq!(r("x "), "x ");
     }
 }

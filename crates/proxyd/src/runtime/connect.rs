@@ -210,11 +210,26 @@ impl Drop for Queued<'_> {
 /// while every usable server is full. `prefer` is tried first when it is up and has room
 /// (a stick table's, a cookie's or the last server's choice). The server's count of
 /// connections in use is held for as long as the returned guard lives.
+/// What choosing and connecting took, for the log line (`%Tw`, `%Tc`, `%rc`).
+#[derive(Debug, Clone, Default)]
+pub struct Tried {
+    /// Milliseconds in the queue (None: no server was ever picked).
+    pub queued_ms: Option<u64>,
+    /// Milliseconds of the connect that worked (None: none did).
+    pub connect_ms: Option<u64>,
+    pub retries: u32,
+    /// The queue's deadline passed.
+    pub queue_timeout: bool,
+    /// The last server tried.
+    pub server: Option<Arc<ServerRt>>,
+}
+
 pub async fn attempt<T, F, Fut>(
     be: &BackendRt,
     key: Option<u32>,
     clock: Clock,
     mut prefer: Option<usize>,
+    tried: &mut Tried,
     open: F,
 ) -> Option<(T, InUse)>
 where
@@ -229,6 +244,7 @@ where
     let connect_limit = be.connect_timeout.unwrap_or(Duration::from_secs(5));
     let mut queued: Option<Queued> = None;
     let mut tries = 0;
+    let started = tokio::time::Instant::now();
     while tries <= be.retries {
         let avoid = if be.redispatch && tries == be.retries {
             failed
@@ -256,6 +272,8 @@ where
                 }
                 let now = tokio::time::Instant::now();
                 if now >= queue_deadline {
+                    tried.queued_ms = Some(now.duration_since(started).as_millis() as u64);
+                    tried.queue_timeout = true;
                     return None;
                 }
                 // Woken when a connection ends or a server comes UP; the short bound
@@ -267,12 +285,17 @@ where
             Pick::NoServer => return None,
         };
         drop(queued.take());
+        if tried.queued_ms.is_none() {
+            tried.queued_ms = Some(started.elapsed().as_millis() as u64);
+        }
         let s = be.servers.get(i).cloned()?;
         // The slot counts against the server's maxconn (and the backend) while connecting.
         for c in [&s.counters, &s.backend_counters] {
             c.hold();
         }
         let guard = InUse(s.clone());
+        tried.server = Some(s.clone());
+        let connecting = tokio::time::Instant::now();
         // A pooled connection is there at once: no timer for it.
         let mut opening = std::pin::pin!(open(s.clone()));
         let first =
@@ -287,6 +310,8 @@ where
                     c.add_total();
                 }
                 be.observe(&s, clock.now_ms(), false, true);
+                tried.connect_ms = Some(connecting.elapsed().as_millis() as u64);
+                tried.retries = tries;
                 return Some((conn, guard));
             }
             _ => {
@@ -295,11 +320,16 @@ where
                 be.observe(&s, clock.now_ms(), true, true);
                 failed = Some(i);
                 tries += 1;
+                tried.retries = tries.min(be.retries);
                 if tries <= be.retries {
                     be.counters.retry();
                     if be.redispatch && tries == be.retries {
                         be.counters.redispatch();
                     }
+                    // HAProxy's turn-around: min(timeout connect, 1s) before a retry, so
+                    // that a server restarting is not hammered.
+                    drop(guard);
+                    tokio::time::sleep(connect_limit.min(Duration::from_secs(1))).await;
                 }
             }
         }

@@ -44,6 +44,8 @@ pub struct FrontendRt {
     pub nolinger: bool,
     /// Every backend, for `nbsrv(NAME)` and `srv_is_up(NAME/SERVER)`.
     pub backends: HashMap<String, Arc<BackendRt>>,
+    /// Where and how traffic is logged (None: nowhere).
+    pub log: Option<super::logline::LogPlan>,
 }
 
 /// Where a `use_backend` rule sends requests.
@@ -141,6 +143,7 @@ impl FrontendRt {
             keepalive: (p.option("tcpka") || p.option("clitcpka")).then_some(p.clitcpka),
             nolinger: p.option("nolinger"),
             backends: backends.clone(),
+            log: super::logline::LogPlan::new(p, cfg)?,
         })
     }
 

@@ -63,6 +63,18 @@ impl Ctx<'_> {
     }
 }
 
+/// `fc_err` (0: a connection that got this far had none), the TLS error codes (0 over
+/// TLS, nothing without it; no client certificates are asked for) and
+/// `ssl_fc_is_resumed`.
+pub fn conn_errors(f: &Fetch, conn: &Conn) -> Vec<Value> {
+    match (f, &conn.tls) {
+        (Fetch::FcErr, _) => vec![Value::Int(0)],
+        (Fetch::SslFcIsResumed, Some(t)) => vec![Value::Bool(t.resumed)],
+        (_, Some(_)) => vec![Value::Int(0)],
+        (_, None) => Vec::new(),
+    }
+}
+
 /// A random 32-bit number (`rand`, `uuid`): not for secrets.
 fn random_u32() -> u32 {
     use std::hash::{BuildHasher, Hasher};
@@ -126,6 +138,11 @@ impl Sample for ContentSample<'_> {
             }
             Fetch::SslFc => vec![Value::Bool(self.conn.tls.is_some())],
             Fetch::Const(b) => vec![Value::Bool(*b)],
+            f @ (Fetch::FcErr
+            | Fetch::SslFcErr
+            | Fetch::SslCErr
+            | Fetch::SslCCaErr
+            | Fetch::SslFcIsResumed) => conn_errors(f, self.conn),
             Fetch::WaitEnd => vec![Value::Bool(self.waited)],
             _ => Vec::new(),
         }

@@ -183,7 +183,7 @@ pub fn check_inherited(n: i32) -> Result<(), String> {
 }
 
 /// Take descriptor `n` of this process as a new owned descriptor.
-fn inherit(n: i32) -> std::io::Result<OwnedFd> {
+pub fn inherit(n: i32) -> std::io::Result<OwnedFd> {
     let me = rustix::process::getpid();
     let pidfd = rustix::process::pidfd_open(me, rustix::process::PidfdFlags::empty())?;
     Ok(rustix::process::pidfd_getfd(

@@ -1,5 +1,15 @@
-//! proxyd's own messages (server state changes, errors) on stderr, HAProxy-worded.
-//! Log targets from the configuration (syslog, log-format) come with the logging issue.
+//! proxyd's own messages on stderr (server state changes, errors), HAProxy-worded, and
+//! the `log` targets of the configuration: each line framed as its target's syslog
+//! format asks and sent without ever waiting. A target that cannot take a line at once
+//! (a full socket buffer, a stalled stdout reader) loses it, and the loss is counted.
+
+use haproxy_conf::logging::{LogAddr, LogSink};
+use haproxy_conf::model::{Config, LogTarget, Proxy};
+use proxy_core::log::{self as plog, Origin, Stamp};
+use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
+use std::sync::OnceLock;
 
 pub fn log(msg: &str) {
     eprintln!("proxyd: {msg}");
@@ -7,7 +17,7 @@ pub fn log(msg: &str) {
 
 /// The host name (`%H`, the `hostname` fetch), read once.
 pub fn hostname() -> String {
-    static NAME: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    static NAME: OnceLock<String> = OnceLock::new();
     NAME.get_or_init(|| {
         nix::unistd::gethostname()
             .ok()
@@ -15,4 +25,128 @@ pub fn hostname() -> String {
             .unwrap_or_default()
     })
     .clone()
+}
+
+/// Lines a target could not take (full buffers, unreachable syslog), all targets.
+pub static DROPPED: AtomicU64 = AtomicU64::new(0);
+
+/// Where one target's bytes go.
+enum Io {
+    Udp(std::net::UdpSocket),
+    /// Sent to the path each time (the socket may live in a chroot, or be recreated by a
+    /// restarted syslog daemon).
+    Unix(std::os::unix::net::UnixDatagram, std::path::PathBuf),
+    /// stdout, stderr or an inherited descriptor: written by a thread of their own, fed
+    /// through a bounded queue.
+    Queue(SyncSender<Vec<u8>>),
+}
+
+/// One `log` target, ready to send.
+pub struct Sink {
+    pub spec: LogSink,
+    io: Io,
+    offered: AtomicU64,
+}
+
+impl std::fmt::Debug for Sink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Sink({:?})", self.spec)
+    }
+}
+
+/// A writer thread for a stream target; lines wait at most 4096 deep.
+fn queue(mut out: Box<dyn Write + Send>) -> SyncSender<Vec<u8>> {
+    let (tx, rx) = sync_channel::<Vec<u8>>(4096);
+    std::thread::spawn(move || {
+        for line in rx {
+            if out.write_all(&line).is_err() {
+                DROPPED.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    });
+    tx
+}
+
+impl Sink {
+    /// Open a target (resolving its address): done when the plan is built, before any
+    /// chroot.
+    pub fn open(spec: &LogSink) -> Result<Sink, String> {
+        let io = match &spec.addr {
+            LogAddr::Udp { host, port } => {
+                use std::net::ToSocketAddrs;
+                let to = (host.as_str(), *port)
+                    .to_socket_addrs()
+                    .map_err(|e| format!("log target {host}:{port}: {e}"))?
+                    .next()
+                    .ok_or_else(|| format!("log target {host}:{port} does not resolve"))?;
+                let local: std::net::SocketAddr = if to.is_ipv4() {
+                    ([0, 0, 0, 0], 0).into()
+                } else {
+                    (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
+                };
+                let s = std::net::UdpSocket::bind(local)
+                    .and_then(|s| s.connect(to).map(|_| s))
+                    .and_then(|s| s.set_nonblocking(true).map(|_| s))
+                    .map_err(|e| format!("log target {to}: {e}"))?;
+                Io::Udp(s)
+            }
+            LogAddr::Unix(path) => {
+                let s = std::os::unix::net::UnixDatagram::unbound()
+                    .and_then(|s| s.set_nonblocking(true).map(|_| s))
+                    .map_err(|e| format!("log target {path}: {e}"))?;
+                Io::Unix(s, path.into())
+            }
+            LogAddr::Stdout => Io::Queue(queue(Box::new(std::io::stdout()))),
+            LogAddr::Stderr => Io::Queue(queue(Box::new(std::io::stderr()))),
+            LogAddr::Fd(n) => {
+                let fd = super::listen::inherit(*n)
+                    .map_err(|e| format!("log target fd@{n}: {e}"))?;
+                Io::Queue(queue(Box::new(std::fs::File::from(fd))))
+            }
+        };
+        Ok(Sink {
+            spec: spec.clone(),
+            io,
+            offered: AtomicU64::new(0),
+        })
+    }
+
+    /// Frame and send a line, or count it lost.
+    pub fn send(&self, level: u8, at: Stamp, o: Origin<'_>, msg: &[u8]) {
+        let n = self.offered.fetch_add(1, Ordering::Relaxed);
+        let Some(level) = plog::level_for(&self.spec, level, n) else {
+            return;
+        };
+        let line = plog::frame(&self.spec, level, at, o, msg);
+        let ok = match &self.io {
+            Io::Udp(s) => s.send(&line).is_ok(),
+            Io::Unix(s, path) => s.send_to(&line, path).is_ok(),
+            Io::Queue(tx) => match tx.try_send(line) {
+                Ok(()) => true,
+                Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
+            },
+        };
+        if !ok {
+            DROPPED.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+/// The targets a proxy's lines go to: its own `log` lines, `log global` standing for the
+/// global section's.
+pub fn targets(p: &Proxy, cfg: &Config) -> Vec<LogSink> {
+    let mut out = Vec::new();
+    for t in &p.log {
+        match t {
+            LogTarget::Global => {
+                for g in &cfg.global.log {
+                    if let LogTarget::Target(s) = g {
+                        out.push(s.clone());
+                    }
+                }
+            }
+            LogTarget::Target(s) => out.push(s.clone()),
+        }
+    }
+    out
 }

@@ -17,6 +17,7 @@ mod idle;
 mod inspect;
 pub mod listen;
 mod log;
+mod logline;
 mod metered;
 mod rules;
 mod server;
@@ -464,6 +465,11 @@ pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> Stream for T {}
 
 async fn run_session<S: Stream>(s: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
+    if let Some(l) = &fe.log {
+        if matches!(l.line, logline::Line::Connect) {
+            l.connect_line(&conn, &fe.name, fe.mode);
+        }
+    }
     match fe.mode {
         Mode::Tcp => tcp::session(s, conn, fe, clock).await,
         Mode::Http => http::session(s, conn, fe, clock).await,

@@ -22,7 +22,7 @@ fn flags() -> SpliceFFlags {
 pub async fn relay(
     from: &TcpStream,
     to: &TcpStream,
-    counted: [&Counters; 3],
+    counted: [&Counters; 4],
     inbound: bool,
     activity: &Activity,
 ) -> Result<()> {

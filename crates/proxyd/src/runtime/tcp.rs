@@ -6,7 +6,9 @@
 use super::acls::AclSet;
 use super::backend::HashOn;
 use super::clock::Clock;
-use super::connect::{attempt, open_stream, Stream as ServerStream};
+use super::connect::{attempt, open_stream, Stream as ServerStream, Tried};
+use super::logline::Record;
+use proxy_core::log::{Cause, Phase};
 use super::frontend::FrontendRt;
 use super::idle::{Activity, IdleWatch};
 use super::inspect::{key_of, needs_more, ContentSample, Ctx, TcpRules, Verdict};
@@ -67,7 +69,7 @@ impl IdleLimits {
 async fn pipe<R, W>(
     mut r: R,
     mut w: W,
-    counted: [&Counters; 3],
+    counted: [&Counters; 4],
     inbound: bool,
     activity: &Activity,
 ) -> std::io::Result<()>
@@ -89,7 +91,7 @@ where
 }
 
 /// `n` bytes forwarded: from the client (`inbound`) or to it.
-pub fn count_bytes(counted: [&Counters; 3], inbound: bool, n: usize) {
+pub fn count_bytes(counted: [&Counters; 4], inbound: bool, n: usize) {
     for c in counted {
         if inbound {
             c.bytes_in(n as u64);
@@ -171,13 +173,96 @@ async fn inspect_request<S: AsyncRead + Unpin>(
     TcpRules::decide(&rules.content, acls, &s) == Verdict::Accept
 }
 
+/// A TCP session's log line, written whenever the session ends (whatever returns).
+struct TcpLog<'a> {
+    fe: &'a Arc<FrontendRt>,
+    conn: &'a Conn,
+    be: Option<Arc<super::backend::BackendRt>>,
+    rec: Record,
+    t0: tokio::time::Instant,
+    /// Bytes of this session alone.
+    bytes: Counters,
+}
+
+impl Drop for TcpLog<'_> {
+    fn drop(&mut self) {
+        let Some(plan) = &self.fe.log else { return };
+        let super::logline::Line::Fmt(fmt) = &plan.line else {
+            return;
+        };
+        let snap = self.bytes.snapshot();
+        let r = &mut self.rec;
+        r.t_total = self.t0.elapsed().as_millis() as i64;
+        r.t_active = r.t_total;
+        r.bytes_out = snap.bytes_out;
+        r.bytes_in = snap.bytes_in;
+        // `dontlognull`: a connection that carried nothing is not logged.
+        if plan.dontlognull && snap.bytes_in == 0 && snap.bytes_out == 0 {
+            return;
+        }
+        let be = self.be.as_deref();
+        let srv = r
+            .server
+            .as_ref()
+            .and_then(|(n, _)| be.and_then(|b| b.servers.iter().find(|s| &s.name == n)));
+        let actconn: u32 = super::stats::FRONTENDS
+            .get()
+            .map(|f| f.iter().map(|f| f.counters.current()).sum())
+            .unwrap_or(0);
+        r.counts = [
+            actconn,
+            self.fe.counters.current(),
+            be.map(|b| b.counters.current()).unwrap_or(0),
+            srv.map(|s| s.counters.current()).unwrap_or(0),
+            0,
+            be.map(|b| b.counters.queued()).unwrap_or(0),
+        ];
+        if plan.dontlog_normal && !r.is_error() {
+            return;
+        }
+        let level = if plan.separate_errors && r.is_error() {
+            proxy_core::log::ERR
+        } else {
+            proxy_core::log::INFO
+        };
+        let ctx = Ctx { fe: self.fe, be };
+        let sample = ContentSample {
+            ctx,
+            conn: self.conn,
+            req: &[],
+            rep: &[],
+            waited: true,
+        };
+        let logged = super::logline::Logged {
+            r,
+            conn: self.conn,
+            ctx,
+        };
+        let sample = super::logline::LogSample {
+            inner: &sample,
+            r,
+        };
+        let line = proxy_core::sample::fmt::render(fmt, &sample, &logged);
+        plan.send(level, &line);
+    }
+}
+
 pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
     let _session = fe.counters.count();
     let (peer, local) = (conn.peer, conn.local);
+    let mut log = TcpLog {
+        fe: &fe,
+        conn: &conn,
+        be: None,
+        rec: Record::new(super::clock::wall()),
+        t0: tokio::time::Instant::now(),
+        bytes: Counters::default(),
+    };
     let mut req = Vec::new();
     let fctx = Ctx { fe: &fe, be: None };
     if !inspect_request(&mut client, &mut req, (&fe.tcp, &fe.acls, fctx), &[], &conn).await {
         fe.counters.denied_request();
+        (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Request);
         return;
     }
     let sample = ContentSample {
@@ -188,8 +273,11 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         waited: false,
     };
     let Some(be) = fe.route(&sample, &|f| sample.render(f)) else {
+        (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Request);
         return; // no backend: HAProxy closes the connection
     };
+    log.be = Some(be.clone());
+    log.rec.backend = Some(be.name.clone());
     let stick_keys: Vec<&Fetch> = be
         .stick
         .iter()
@@ -214,6 +302,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     .await
     {
         be.counters.denied_request();
+        (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Request);
         return;
     }
     // Stickiness on the request: the first rule whose condition holds gives the key.
@@ -245,9 +334,29 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     }
     let key = (be.hash_on == HashOn::Source && !conn.unix)
         .then(|| proxy_core::hash::source(&be.hash_type, peer.ip()));
-    let Some((mut server, guard)) =
-        attempt(&be, key, clock, prefer, |s| open_stream(s, peer, local)).await
-    else {
+    let mut tried = Tried::default();
+    let got = attempt(&be, key, clock, prefer, &mut tried, |s| {
+        open_stream(s, peer, local)
+    })
+    .await;
+    log.rec.retries = tried.retries;
+    log.rec.t_queue = tried.queued_ms.map(|t| t as i64).unwrap_or(-1);
+    log.rec.t_connect = tried.connect_ms.map(|t| t as i64).unwrap_or(-1);
+    if let Some(s) = &tried.server {
+        log.rec.server = Some((
+            s.name.clone(),
+            match s.target.read().map(|t| t.clone()) {
+                Ok(Some(super::server::Target::Inet(a))) => Some(a),
+                _ => None,
+            },
+        ));
+    }
+    let Some((mut server, guard)) = got else {
+        (log.rec.cause, log.rec.phase) = if tried.queue_timeout {
+            (Cause::ServerTimeout, Phase::Queue)
+        } else {
+            (Cause::Server, Phase::Connect)
+        };
         return;
     };
     let index = be.servers.iter().position(|s| Arc::ptr_eq(s, &guard.0));
@@ -304,6 +413,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         };
         if TcpRules::decide(&be.tcp.response, &be.acls, &s) == Verdict::Reject {
             be.counters.denied_response();
+            (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Data);
             return;
         }
         if let Some(st) = &be.stick {
@@ -323,13 +433,13 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         return;
     }
     let (srv, fe_c, be_c) = (&guard.0.counters, &fe.counters, &be.counters);
-    for c in [srv, fe_c, be_c] {
+    for c in [srv, fe_c, be_c, &log.bytes] {
         c.bytes_in(req.len() as u64);
         c.bytes_out(rep.len() as u64);
     }
     let activity = Activity::new();
     let limits = IdleLimits::new(&fe.timeouts, &be.timeouts);
-    let counted: [&Counters; 3] = [srv, fe_c, be_c];
+    let counted: [&Counters; 4] = [srv, fe_c, be_c, &log.bytes];
     let marked_down = guard.0.down.subscribe();
     // Plain TCP on both sides: the bytes go socket to socket through a pipe (splice),
     // never through this process's memory. TLS clients and unix sockets are copied.
@@ -340,7 +450,8 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
             let c = &*c;
             let up = super::splice::relay(c, srv_sock, counted, true, &activity);
             let down = super::splice::relay(srv_sock, c, counted, false, &activity);
-            forward(up, down, marked_down, limits, &activity).await;
+            let ended = forward(up, down, marked_down, limits, &activity).await;
+            (log.rec.cause, log.rec.phase) = ended;
             return;
         }
     }
@@ -348,18 +459,20 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     let (sr, sw) = tokio::io::split(server);
     let up = pipe(cr, sw, counted, true, &activity);
     let down = pipe(sr, cw, counted, false, &activity);
-    forward(up, down, marked_down, limits, &activity).await;
+    let ended = forward(up, down, marked_down, limits, &activity).await;
+    (log.rec.cause, log.rec.phase) = ended;
 }
 
 /// Run both directions of a session until both are done, one fails, the server is marked
-/// DOWN (`on-marked-down shutdown-sessions`), or the session idles out.
+/// DOWN (`on-marked-down shutdown-sessions`), or the session idles out; how it ended, as
+/// the log's termination state says it.
 async fn forward(
     up: impl std::future::Future<Output = std::io::Result<()>>,
     down: impl std::future::Future<Output = std::io::Result<()>>,
     mut marked_down: tokio::sync::watch::Receiver<u64>,
     limits: IdleLimits,
     activity: &Activity,
-) {
+) -> (Cause, Phase) {
     tokio::pin!(up, down);
     let mut watch = IdleWatch::new(activity);
     let (mut up_done, mut down_done) = (false, false);
@@ -376,18 +489,20 @@ async fn forward(
             }
         };
         tokio::select! {
-            _ = marked_down.changed() => break,
+            _ = marked_down.changed() => return (Cause::Down, Phase::Data),
             r = &mut up, if !up_done => {
-                if r.is_err() { break; }
+                if r.is_err() { return (Cause::Client, Phase::Data); }
                 up_done = true;
             }
             r = &mut down, if !down_done => {
-                if r.is_err() { break; }
+                if r.is_err() { return (Cause::Server, Phase::Data); }
                 down_done = true;
             }
-            _ = idle => break, // timed out: both connections are closed
+            // Timed out: both connections are closed.
+            _ = idle => return (Cause::ClientTimeout, Phase::Data),
         }
     }
+    (Cause::Normal, Phase::Normal)
 }
 
 #[cfg(test)]

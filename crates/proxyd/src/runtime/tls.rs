@@ -104,6 +104,8 @@ pub struct TlsInfo {
     pub version: Option<String>,
     pub cipher: Option<String>,
     pub alpn: Option<String>,
+    /// The session was resumed (a ticket or session id).
+    pub resumed: bool,
 }
 
 impl TlsInfo {
@@ -126,6 +128,7 @@ impl TlsInfo {
             alpn: c
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned()),
+            resumed: c.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
         }
     }
 }

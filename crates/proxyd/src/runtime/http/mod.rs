@@ -9,12 +9,13 @@
 //! answer within `timeout server`.
 
 mod actions;
+mod logbody;
 mod reply;
 mod sample;
 
 use super::backend::{BackendRt, HashOn};
 use super::clock::Clock;
-use super::connect::{attempt, open_stream, InUse};
+use super::connect::{attempt, open_stream, InUse, Tried};
 use super::frontend::FrontendRt;
 use super::idle::{Activity, IdleWatch};
 use super::inspect::Ctx;
@@ -33,6 +34,8 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use proxy_core::cookie;
+use super::logline::{self, Record};
+use proxy_core::log::{Cause, Phase};
 use proxy_core::sample::vars::{Scopes, Store};
 use reply::{error_page, full, own_page, substitute, Denied};
 use sample::{ReqSample, TxnInfo};
@@ -411,7 +414,49 @@ async fn handle(
 ) -> Result<Response<Body>, Rejected> {
     let mut chosen = None;
     let flight = Flight::new(state.clone());
-    let r = handle_inner(req, conn, &fe, clock, &mut chosen, flight, &state).await?;
+    let t0 = tokio::time::Instant::now();
+    let stores = Arc::new(TxnStores::default());
+    let mut rec = Record::new(super::clock::wall());
+    // The request as received, for `%[...]` in the log format.
+    let keep_view = fe.log.as_ref().is_some_and(|l| {
+        matches!(&l.line, logline::Line::Fmt(f) if f.samples().next().is_some())
+    });
+    let view = keep_view.then(|| request_view(&req));
+    let info = keep_view.then(|| {
+        let v = request_view(&req);
+        TxnInfo::of(&v, state.requests.load(Ordering::Relaxed) == 1)
+    });
+    let r = handle_inner(
+        req,
+        conn.clone(),
+        &fe,
+        clock,
+        &mut chosen,
+        flight,
+        &state,
+        &stores,
+        &mut rec,
+    )
+    .await;
+    let job = |rec: Record, head_bytes: u64| logbody::Job {
+        fe: fe.clone(),
+        be: chosen.clone(),
+        conn: conn.clone(),
+        stores: stores.clone(),
+        view,
+        info,
+        rec,
+        t0,
+        head_bytes,
+    };
+    let r = match r {
+        Ok(r) => r,
+        Err(e) => {
+            // `reject`: no response at all.
+            job(rec, 0).finish(0);
+            return Err(e);
+        }
+    };
     let pages: Vec<&super::errorfiles::ErrorPages> = chosen
         .iter()
         .map(|b: &Arc<BackendRt>| &b.errorfiles)
@@ -429,7 +474,35 @@ async fn handle(
             None => fe.counters.denied_request(),
         }
     }
-    Ok(r)
+    // Monitor-URI answers are not logged, as in HAProxy.
+    if fe.log.is_none() || rec.unlogged {
+        return Ok(r);
+    }
+    rec.status = Some(code);
+    let (parts, body) = r.into_parts();
+    let head = logbody::head_len(&parts, hyper::body::Body::size_hint(&body).exact());
+    let body = logbody::LogBody::new(body, job(rec, head)).boxed();
+    Ok(Response::from_parts(parts, body))
+}
+
+/// Who answered a request the rules stopped: a `deny` is the proxy refusing it (`PR`),
+/// a `return` or `redirect` the proxy answering itself (`LR`).
+fn answered_by(r: &Response<Body>) -> Cause {
+    if r.extensions().get::<Denied>().is_some() {
+        Cause::Proxy
+    } else {
+        Cause::Local
+    }
+}
+
+/// Method, target, version and headers of a request (what fetches read).
+fn request_view(req: &Request<Incoming>) -> http::request::Parts {
+    let mut v = Request::new(());
+    *v.method_mut() = req.method().clone();
+    *v.uri_mut() = req.uri().clone();
+    *v.version_mut() = req.version();
+    *v.headers_mut() = req.headers().clone();
+    v.into_parts().0
 }
 
 /// Wait `timeout tarpit` (else `timeout connect`), then give the tarpit's answer.
@@ -443,6 +516,15 @@ async fn tarpit(r: Response<Body>, fe: &FrontendRt, be: Option<&BackendRt>) -> R
     r
 }
 
+/// A request's variables, kept until its log line is written (`%[var(txn.x)]`).
+#[derive(Default)]
+pub struct TxnStores {
+    pub txn: Store,
+    pub req: Store,
+    pub res: Store,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn handle_inner(
     req: Request<Incoming>,
     conn: Arc<Conn>,
@@ -451,6 +533,8 @@ async fn handle_inner(
     chosen: &mut Option<Arc<BackendRt>>,
     flight: Flight,
     state: &HttpConn,
+    stores: &TxnStores,
+    rec: &mut Record,
 ) -> Result<Response<Body>, Rejected> {
     let mut req = req;
     let upgrade = wants_upgrade(&{
@@ -462,6 +546,7 @@ async fn handle_inner(
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
     if let Err((status, why)) = smuggling_guard(&mut parts) {
+        (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
         let mut r = own_page(status);
         r.headers_mut()
             .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
@@ -471,12 +556,26 @@ async fn handle_inner(
     let fctx = Ctx { fe, be: None };
     // Flight::new counted this request already.
     let info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1);
-    let (txn_vars, req_vars, res_vars) = (Store::new(), Store::new(), Store::new());
+    rec.method = Some(info.method.clone());
+    rec.uri = Some(info.uri.clone());
+    rec.version = Some(info.version);
+    if let Some(l) = &fe.log {
+        rec.req_captures = l
+            .req_captures
+            .iter()
+            .map(|(name, len)| {
+                parts
+                    .headers
+                    .get(name.as_str())
+                    .map(|v| logline::capture_value(&String::from_utf8_lossy(v.as_bytes()), *len))
+            })
+            .collect();
+    }
     let req_scopes = Scopes {
         proc: &super::PROC_VARS,
         sess: Some(&state.vars),
-        txn: Some(&txn_vars),
-        req: Some(&req_vars),
+        txn: Some(&stores.txn),
+        req: Some(&stores.req),
         res: None,
         check: None,
     };
@@ -494,6 +593,7 @@ async fn handle_inner(
             .unwrap_or("/");
         if pq == uri {
             let failing = fe.monitor_failing(&fenv.sample(&parts));
+            rec.unlogged = true;
             return Ok(if failing {
                 full(StatusCode::SERVICE_UNAVAILABLE, None, Bytes::new())
             } else {
@@ -503,30 +603,45 @@ async fn handle_inner(
     }
     if let Some(reject) = fe.http.restrict_names {
         if !restrict_names(&mut parts.headers, reject) {
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
             return Ok(own_page(403));
         }
     }
     match run_request(&fe.rules, &fe.acls, &mut parts, &fenv, &[&fe.errorfiles]) {
         Decision::Continue => {}
-        Decision::Respond(r) => return Ok(r),
-        Decision::Tarpit(r) => return Ok(tarpit(r, fe, None).await),
-        Decision::Reject => return Err(Rejected),
+        Decision::Respond(r) => {
+            (rec.cause, rec.phase) = (answered_by(&r), Phase::Request);
+            return Ok(r);
+        }
+        Decision::Tarpit(r) => {
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Tarpit);
+            return Ok(tarpit(r, fe, None).await);
+        }
+        Decision::Reject => {
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+            return Err(Rejected);
+        }
     }
     if let Some(r) = stats_answer(fe.stats.as_ref(), &parts, clock.now_ms()) {
+        (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
         return Ok(r);
     }
     let routing = fenv.sample(&parts);
     let Some(be) = fe.route(&routing, &|f| {
         proxy_core::sample::fmt::render_string(f, &routing, &routing)
     }) else {
+        (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
         return Ok(own_page(503));
     };
     *chosen = Some(be.clone());
+    rec.backend = Some(be.name.clone());
     if let Some(r) = stats_answer(be.stats.as_ref(), &parts, clock.now_ms()) {
+        (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
         return Ok(r);
     }
     if let Some(reject) = be.http.restrict_names {
         if !restrict_names(&mut parts.headers, reject) {
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
             return Ok(own_page(403));
         }
     }
@@ -545,9 +660,18 @@ async fn handle_inner(
         &[&be.errorfiles, &fe.errorfiles],
     ) {
         Decision::Continue => {}
-        Decision::Respond(r) => return Ok(r),
-        Decision::Tarpit(r) => return Ok(tarpit(r, fe, Some(&be)).await),
-        Decision::Reject => return Err(Rejected),
+        Decision::Respond(r) => {
+            (rec.cause, rec.phase) = (answered_by(&r), Phase::Request);
+            return Ok(r);
+        }
+        Decision::Tarpit(r) => {
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Tarpit);
+            return Ok(tarpit(r, fe, Some(&be)).await);
+        }
+        Decision::Reject => {
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+            return Err(Rejected);
+        }
     }
     if !conn.unix {
         let src = conn.peer.ip();
@@ -641,14 +765,40 @@ async fn handle_inner(
     }
     let key = hash_key(&be, &parts, &conn);
     let max_head = fe.max_head;
-    let Some((upstream, in_use)) = attempt(&be, key, clock, prefer, |s| {
+    let mut tried = Tried::default();
+    let got = attempt(&be, key, clock, prefer, &mut tried, |s| {
         open_http(s, conn.clone(), max_head, redirect_to.clone())
     })
-    .await
-    else {
+    .await;
+    rec.retries = tried.retries;
+    rec.t_queue = tried.queued_ms.map(|t| t as i64).unwrap_or(-1);
+    rec.t_connect = tried.connect_ms.map(|t| t as i64).unwrap_or(-1);
+    if let Some(s) = &tried.server {
+        rec.server = Some((
+            s.name.clone(),
+            match s.target.read().map(|t| t.clone()) {
+                Ok(Some(super::server::Target::Inet(a))) => Some(a),
+                _ => None,
+            },
+        ));
+    }
+    let Some((upstream, in_use)) = got else {
+        // A full queue that timed out (sQ), else no server or no connection (SC).
+        (rec.cause, rec.phase) = if tried.queue_timeout {
+            (Cause::ServerTimeout, Phase::Queue)
+        } else {
+            (Cause::Server, Phase::Connect)
+        };
         return Ok(own_page(503));
     };
     let server = in_use.0.clone();
+    rec.server = Some((
+        server.name.clone(),
+        match server.target.read().map(|t| t.clone()) {
+            Ok(Some(super::server::Target::Inet(a))) => Some(a),
+            _ => None,
+        },
+    ));
     let index = be.servers.iter().position(|s| Arc::ptr_eq(s, &server));
     if let (true, Some(i), Ok(mut last)) = (be.prefer_last, index, state.last.lock()) {
         *last = Some((be.name.clone(), i));
@@ -668,6 +818,7 @@ async fn handle_inner(
         }
     };
     let awaiting = Held::new(&state.awaiting_server);
+    let sent_at = tokio::time::Instant::now();
     let sent = sender.send_request(Request::from_parts(parts, body));
     let resp = match be.server_timeout {
         Some(t) => match tokio::time::timeout(t, sent).await {
@@ -677,6 +828,7 @@ async fn handle_inner(
                 server.counters.response_error();
                 server.counters.status(504);
                 be.observe(&server, clock.now_ms(), true, false);
+                (rec.cause, rec.phase) = (Cause::ServerTimeout, Phase::Headers);
                 return Ok(own_page(504));
             }
         },
@@ -688,8 +840,10 @@ async fn handle_inner(
         server.counters.response_error();
         server.counters.status(502);
         be.observe(&server, clock.now_ms(), true, false);
+        (rec.cause, rec.phase) = (Cause::Server, Phase::Headers);
         return Ok(own_page(502));
     };
+    rec.t_resp = sent_at.elapsed().as_millis() as i64;
     let status = resp.status().as_u16();
     server.counters.status(status);
     // Layer 7 observation: server errors count, 501 and 505 excepted (as HAProxy).
@@ -727,10 +881,22 @@ async fn handle_inner(
     }
     let (mut rparts, rbody) = resp.into_parts();
     strip_hop_by_hop(&mut rparts.headers);
+    if let Some(l) = &fe.log {
+        rec.res_captures = l
+            .res_captures
+            .iter()
+            .map(|(name, len)| {
+                rparts
+                    .headers
+                    .get(name.as_str())
+                    .map(|v| logline::capture_value(&String::from_utf8_lossy(v.as_bytes()), *len))
+            })
+            .collect();
+    }
     if let Some(view) = &view {
         let res_scopes = Scopes {
             req: None,
-            res: Some(&res_vars),
+            res: Some(&stores.res),
             ..req_scopes
         };
         let mut sample = ReqSample::of(view, &conn, bctx).with(res_scopes, &info);
@@ -753,6 +919,7 @@ async fn handle_inner(
             &[&be.errorfiles, &fe.errorfiles],
         ) {
             be.counters.denied_response();
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Headers);
             return Ok(denied);
         }
         rparts.status = st;

@@ -26,13 +26,19 @@ pub struct Denied;
 #[derive(Debug, Clone, Copy)]
 pub struct Generated;
 
+/// The reason phrase HAProxy writes for its own pages (two differ from RFC 9110's).
+fn haproxy_reason(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        408 => "Request Time-out",
+        504 => "Gateway Time-out",
+        _ => status.canonical_reason().unwrap_or(""),
+    }
+}
+
 /// The error pages proxyd answers with itself.
 pub fn error_page(status: StatusCode, why: &str) -> Response<Body> {
-    let title = format!(
-        "{} {}",
-        status.as_u16(),
-        status.canonical_reason().unwrap_or("")
-    );
+    let reason = haproxy_reason(status);
+    let title = format!("{} {reason}", status.as_u16());
     let mut r = full(
         status,
         Some("text/html"),
@@ -47,6 +53,11 @@ pub fn error_page(status: StatusCode, why: &str) -> Response<Body> {
     r.headers_mut()
         .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     r.extensions_mut().insert(Generated);
+    if Some(reason) != status.canonical_reason() {
+        if let Ok(rp) = hyper::ext::ReasonPhrase::try_from(reason.as_bytes().to_vec()) {
+            r.extensions_mut().insert(rp);
+        }
+    }
     r
 }
 

@@ -323,6 +323,34 @@ impl Sample for ReqSample<'_> {
                 }
             }
             Fetch::HttpFirstReq => vec![Value::Bool(self.txn.is_some_and(|t| t.first))],
+            Fetch::CaptureReqHdr(n) => {
+                let cap = self.ctx.fe.log.as_ref().and_then(|l| l.req_captures.get(*n));
+                cap.and_then(|(name, len)| {
+                    headers.get(name.as_str()).map(|v| {
+                        vec![Value::Str(super::super::logline::capture_value(
+                            &String::from_utf8_lossy(v.as_bytes()),
+                            *len,
+                        ))]
+                    })
+                })
+                .unwrap_or_default()
+            }
+            Fetch::CaptureResHdr(n) => {
+                let cap = self.ctx.fe.log.as_ref().and_then(|l| l.res_captures.get(*n));
+                match (cap, self.resp) {
+                    (Some((name, len)), Some(r)) => r
+                        .headers
+                        .get(name.as_str())
+                        .map(|v| {
+                            vec![Value::Str(super::super::logline::capture_value(
+                                &String::from_utf8_lossy(v.as_bytes()),
+                                *len,
+                            ))]
+                        })
+                        .unwrap_or_default(),
+                    _ => Vec::new(),
+                }
+            }
             Fetch::CaptureReqMethod => self.txn.map(|t| s(&t.method)).unwrap_or_default(),
             Fetch::CaptureReqUri => self.txn.map(|t| s(&t.uri)).unwrap_or_default(),
             Fetch::CaptureReqVer => self.txn.map(|t| s(t.version)).unwrap_or_default(),
@@ -356,6 +384,11 @@ impl Sample for ReqSample<'_> {
                 .and_then(|t| t.alpn.clone())
                 .map(|v| vec![Value::Str(v)])
                 .unwrap_or_default(),
+            f @ (Fetch::FcErr
+            | Fetch::SslFcErr
+            | Fetch::SslCErr
+            | Fetch::SslCCaErr
+            | Fetch::SslFcIsResumed) => super::super::inspect::conn_errors(f, self.conn),
             // The request is complete: nothing more to wait for.
             Fetch::WaitEnd => vec![Value::Bool(true)],
             // Payload fetches belong to TCP content inspection.
