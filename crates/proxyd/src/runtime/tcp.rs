@@ -245,8 +245,11 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     }
     let key = (be.hash_on == HashOn::Source && !conn.unix)
         .then(|| proxy_core::hash::source(&be.hash_type, peer.ip()));
-    let Some((mut server, guard)) =
-        attempt(&be, key, clock, prefer, |s| open_stream(s, peer, local)).await
+    let Some((mut server, guard)) = attempt(&be, key, clock, prefer, |s| {
+        let sni = super::srv_tls::sni_for(&s, &sample);
+        open_stream(s, peer, local, sni)
+    })
+    .await
     else {
         return;
     };
