@@ -638,7 +638,13 @@ mod tests {
         let v = |cas: Vec<CertificateDer<'static>>| Verify::new(provider(), cas, None);
         let sni = Some("good.example");
         // The server sends the intermediate; the CA file has the root.
-        assert!(check(&v(vec![root.clone()]), &leaf, std::slice::from_ref(&inter), sni).is_ok());
+        assert!(check(
+            &v(vec![root.clone()]),
+            &leaf,
+            std::slice::from_ref(&inter),
+            sni
+        )
+        .is_ok());
         // It does not: the CA file's intermediate completes the chain.
         assert!(check(&v(vec![root.clone(), inter.clone()]), &leaf, &[], sni).is_ok());
         // Only the intermediate in the CA file: not a root (OpenSSL's rule), refused.
