@@ -6,7 +6,7 @@
 //! ALPN, and checks verifying as traffic does. Certificates are made with openssl per run.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::{free_port, make_ca, make_cert, make_signed, wait_for, Proxyd, TlsServer};
+use e2e::{free_port, make_ca, make_cert, make_signed, wait_for, Proxyd, TlsServer, TlsServerOpts};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -433,4 +433,120 @@ fn checks_verify_as_traffic_does() {
     let names: Vec<Option<String>> = srv.seen().into_iter().map(|s| s.sni).collect();
     assert!(names.contains(&Some("good.example".into())));
     assert!(names.contains(&None));
+}
+
+#[test]
+fn sessions_are_resumed_unless_told_not_to() {
+    let dir = e2e::Scratch::new("srvtls-reuse");
+    let pem = make_cert(&dir, "reuse.example");
+    // TLSv1.3 with the server's session cache; TLSv1.2 resuming by tickets only.
+    let s13 = TlsServer::start(&pem, None, &[]);
+    let s12 = TlsServer::start_with(
+        &pem,
+        None,
+        &[],
+        TlsServerOpts {
+            tls12_only: true,
+            tickets_only: true,
+        },
+    );
+    let port = free_port();
+    let p = Proxyd::start(
+        "srvtls-reuse",
+        &format!(
+            "{DEFAULTS}  mode http\n  option http-server-close\n\
+             frontend f\n  bind 127.0.0.1:{port}\n\
+               use_backend noreuse if {{ path /noreuse }}\n  use_backend tickets if {{ path /tickets }}\n\
+               use_backend notickets if {{ path /notickets }}\n  default_backend reuse\n\
+             backend reuse\n  server s 127.0.0.1:{a} ssl verify none\n\
+             backend noreuse\n  server s 127.0.0.1:{a} ssl verify none no-ssl-reuse\n\
+             backend tickets\n  server s 127.0.0.1:{b} ssl verify none\n\
+             backend notickets\n  server s 127.0.0.1:{b} ssl verify none no-tls-tickets\n",
+            a = s13.port,
+            b = s12.port
+        ),
+    );
+    p.wait_listening(port);
+    // Each request opens a server connection (http-server-close): what the server saw
+    // of those made for `path`.
+    let resumed = |srv: &TlsServer, path: &str| {
+        let before = srv.seen().len();
+        for _ in 0..3 {
+            assert_eq!(get(port, path).0, 200, "{path}\n{}", p.log());
+        }
+        wait_for(2.0, || srv.seen().len() >= before + 3);
+        srv.seen()[before..]
+            .iter()
+            .map(|s| s.resumed)
+            .collect::<Vec<bool>>()
+    };
+    assert_eq!(resumed(&s13, "/reuse"), vec![false, true, true]);
+    assert_eq!(resumed(&s13, "/noreuse"), vec![false, false, false]);
+    assert_eq!(resumed(&s12, "/tickets"), vec![false, true, true]);
+    assert_eq!(resumed(&s12, "/notickets"), vec![false, false, false]);
+    assert!(s12
+        .seen()
+        .iter()
+        .all(|s| s.version.as_deref() == Some("TLSv1_2")));
+}
+
+#[test]
+fn versions_as_haproxy_combines_them() {
+    let dir = e2e::Scratch::new("srvtls-ver");
+    let pem = make_cert(&dir, "ver.example");
+    let s12 = TlsServer::start_with(
+        &pem,
+        None,
+        &[],
+        TlsServerOpts {
+            tls12_only: true,
+            ..TlsServerOpts::default()
+        },
+    );
+    let s13 = TlsServer::start(&pem, None, &[]);
+    // (options, server, status, version the server saw), measured with HAProxy 2.6.
+    let cases = [
+        ("ssl-min-ver TLSv1.3", &s12, 503, None),
+        ("force-tlsv13", &s12, 503, None),
+        ("no-tlsv10 no-tlsv11 no-tlsv12", &s12, 503, None),
+        // A hole: HAProxy keeps the whole range (and warns).
+        ("no-tlsv12", &s12, 200, Some("TLSv1_2")),
+        // ssl-min-ver makes the no-* ignored.
+        ("ssl-min-ver TLSv1.2 no-tlsv12", &s12, 200, Some("TLSv1_2")),
+        ("no-tlsv13", &s13, 200, Some("TLSv1_2")),
+        ("ssl-max-ver TLSv1.2", &s13, 200, Some("TLSv1_2")),
+        (
+            "force-tlsv12 ssl-max-ver TLSv1.3",
+            &s13,
+            200,
+            Some("TLSv1_3"),
+        ),
+        ("", &s13, 200, Some("TLSv1_3")),
+    ];
+    let port = free_port();
+    let mut cfg = format!("{DEFAULTS}  mode http\nfrontend f\n  bind 127.0.0.1:{port}\n");
+    for i in 0..cases.len() {
+        cfg += &format!("  use_backend b{i} if {{ path /{i} }}\n");
+    }
+    for (i, (opts, srv, _, _)) in cases.iter().enumerate() {
+        cfg += &format!(
+            "backend b{i}\n  server s 127.0.0.1:{} ssl verify none {opts}\n",
+            srv.port
+        );
+    }
+    let p = Proxyd::start("srvtls-ver", &cfg);
+    p.wait_listening(port);
+    for (i, (opts, srv, status, version)) in cases.iter().enumerate() {
+        let before = srv.seen().len();
+        assert_eq!(
+            get(port, &format!("/{i}")).0,
+            *status,
+            "{opts}\n{}",
+            p.log()
+        );
+        if let Some(v) = version {
+            wait_for(2.0, || srv.seen().len() > before);
+            assert_eq!(srv.seen()[before].version.as_deref(), Some(*v), "{opts}");
+        }
+    }
 }

@@ -712,6 +712,19 @@ pub struct TlsSeen {
     pub client_cert: bool,
     /// Why the handshake failed.
     pub error: Option<String>,
+    /// The session was resumed (no full handshake).
+    pub resumed: bool,
+    /// `TLSv1_2`, `TLSv1_3`.
+    pub version: Option<String>,
+}
+
+/// How a [`TlsServer`] differs from rustls' defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TlsServerOpts {
+    /// TLSv1.2 only.
+    pub tls12_only: bool,
+    /// Sessions resume by TLSv1.2 tickets only (no session cache).
+    pub tickets_only: bool,
 }
 
 /// A TLS server on 127.0.0.1 (rustls, a thread per connection) answering every HTTP/1.1
@@ -727,6 +740,16 @@ impl TlsServer {
     /// Serve `pem` (certificate and key); with `client_ca`, a client certificate signed
     /// by it is required; `alpn`: the protocols it accepts, in its order of preference.
     pub fn start(pem: &Path, client_ca: Option<&Path>, alpn: &[&str]) -> TlsServer {
+        TlsServer::start_with(pem, client_ca, alpn, TlsServerOpts::default())
+    }
+
+    /// [`TlsServer::start`] with other settings.
+    pub fn start_with(
+        pem: &Path,
+        client_ca: Option<&Path>,
+        alpn: &[&str],
+        opts: TlsServerOpts,
+    ) -> TlsServer {
         use rustls::pki_types::pem::PemObject;
         use rustls::pki_types::{CertificateDer, PrivateKeyDer};
         use std::sync::atomic::Ordering;
@@ -737,8 +760,13 @@ impl TlsServer {
             .collect::<Result<_, _>>()
             .unwrap();
         let key = PrivateKeyDer::from_pem_file(pem).unwrap();
+        let versions: &[&rustls::SupportedProtocolVersion] = if opts.tls12_only {
+            &[&rustls::version::TLS12]
+        } else {
+            rustls::DEFAULT_VERSIONS
+        };
         let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()
+            .with_protocol_versions(versions)
             .unwrap();
         let builder = match client_ca {
             Some(ca) => {
@@ -758,6 +786,10 @@ impl TlsServer {
         };
         let mut cfg = builder.with_single_cert(certs, key).unwrap();
         cfg.alpn_protocols = alpn.iter().map(|a| a.as_bytes().to_vec()).collect();
+        if opts.tickets_only {
+            cfg.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            cfg.ticketer = rustls::crypto::ring::Ticketer::new().unwrap();
+        }
         let cfg = Arc::new(cfg);
         let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         l.set_nonblocking(true).unwrap();
@@ -816,6 +848,8 @@ fn tls_conn(
             .map(|p| String::from_utf8_lossy(p).into_owned()),
         client_cert: tls.conn.peer_certificates().is_some_and(|c| !c.is_empty()),
         error: failed.clone(),
+        resumed: tls.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+        version: tls.conn.protocol_version().map(|v| format!("{v:?}")),
     };
     let index = {
         let mut v = seen.lock().unwrap();
