@@ -1213,6 +1213,25 @@ mod tests {
     }
 
     #[test]
+    fn check_proto_runs_what_checks_speak() {
+        let codes_of = |v: &str| {
+            let l = load(&be(
+                "",
+                &format!("  server s 127.0.0.1:80 check check-proto {v}\n"),
+            ));
+            errors(&l)
+                .into_iter()
+                .map(|(c, _, _)| c)
+                .collect::<Vec<_>>()
+        };
+        assert!(codes_of("h1").is_empty());
+        assert!(codes_of("none").is_empty());
+        assert_eq!(codes_of("h2"), vec![codes::REFUSED]);
+        assert_eq!(codes_of("fcgi"), vec![codes::REFUSED]);
+        assert_eq!(codes_of("spdy"), vec![codes::BAD_VALUE]);
+    }
+
+    #[test]
     fn sni_is_a_request_expression() {
         let l = load(&be(
             "",
