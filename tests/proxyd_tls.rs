@@ -550,3 +550,46 @@ fn versions_as_haproxy_combines_them() {
         }
     }
 }
+
+#[test]
+fn check_connect_steps_speak_tls_when_they_say_ssl() {
+    let dir = e2e::Scratch::new("srvtls-steps");
+    let ca = make_ca(&dir, "ca");
+    let other = make_ca(&dir, "other");
+    let pem = make_signed(&dir, "good", "ca", &["good.example"]);
+    let srv = TlsServer::start(&pem, None, &[]);
+    let (ca, other, sp) = (ca.display(), other.display(), srv.port);
+    let steps = |connect: &str| {
+        format!(
+            "  option tcp-check\n  tcp-check {connect}\n  tcp-check send \"GET / HTTP/1.0\\r\\n\\r\\n\"\n  tcp-check expect string sni=\n"
+        )
+    };
+    let chk = "check inter 300 rise 1 fall 1";
+    let p = Proxyd::start(
+        "srvtls-steps",
+        &format!(
+            "{DEFAULTS}  mode tcp\n\
+             backend ssl\n{}  server s 127.0.0.1:{sp} ca-file {ca} check-sni good.example {chk}\n\
+             backend wrongca\n{}  server s 127.0.0.1:{sp} ca-file {other} {chk}\n\
+             backend plain\n{}  server s 127.0.0.1:{sp} check-ssl ca-file {ca} {chk}\n",
+            steps("connect ssl"),
+            steps("connect ssl"),
+            steps("connect"),
+        ),
+    );
+    // `connect ssl` verifies as traffic would; a plain `connect` stays plain even with
+    // `check-ssl` (HAProxy measured), so it fails against a TLS server.
+    for bad in ["wrongca/s is DOWN, reason: Layer6", "plain/s is DOWN"] {
+        assert!(
+            wait_for(5.0, || p.log().contains(bad)).is_some(),
+            "{bad}\n{}",
+            p.log()
+        );
+    }
+    std::thread::sleep(Duration::from_millis(600));
+    assert!(!p.log().contains("ssl/s is DOWN"), "{}", p.log());
+    assert!(srv
+        .seen()
+        .iter()
+        .any(|s| s.error.is_none() && s.sni.as_deref() == Some("good.example")));
+}

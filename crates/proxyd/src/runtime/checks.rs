@@ -202,7 +202,12 @@ async fn open(
             return Err(CheckStatus::L4Con);
         }
     }
-    let tls = step.is_some_and(|c| c.ssl) || spec.tls.as_ref().is_some_and(|t| t.always);
+    // An explicit `connect` step speaks TLS when it says `ssl`, whatever `check-ssl`
+    // says (measured with HAProxy 2.6); the check's own connection follows the server.
+    let tls = match step {
+        Some(c) => c.ssl,
+        None => spec.tls.as_ref().is_some_and(|t| t.always),
+    };
     if !tls {
         return Ok(CheckConn::Plain(stream));
     }
