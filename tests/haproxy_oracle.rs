@@ -38,7 +38,6 @@ const CANNOT_RUN_YET: &[(&str, &str)] = &[
         "138-balance-all-valid.cfg",
         "balance rdp-cookie, url_param check_post",
     ),
-    ("143-server-options-full.cfg", "ssl towards servers"),
     (
         "170-tcp-frontend-http-backend.cfg",
         "a tcp frontend using an http backend",

@@ -5,7 +5,7 @@
 // End-to-end tests measure real time.
 #![allow(clippy::disallowed_methods)]
 
-use e2e::{binary, free_port, have, make_cert, wait_for, Scratch};
+use e2e::{binary, free_port, have, make_ca, make_cert, make_signed, wait_for, Scratch, TlsServer};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command};
@@ -840,4 +840,103 @@ fn dynamic_use_backend_as_haproxy() {
         let (h, p) = both.each(|port| get(port, "/", hdr).body);
         assert_eq!((h.as_str(), p.as_str()), (want, want), "{hdr:?}");
     }
+}
+
+/// TLS towards servers: `verify none` against a self-signed certificate, `verify
+/// required` with the right CA and with another one, names (the SNI sent, `verifyhost`
+/// without one, the chain alone without either), in mode http and mode tcp: the client
+/// gets the same from HAProxy and from proxyd.
+#[test]
+fn server_tls_verify_as_haproxy() {
+    let dir = Scratch::new("vs-srvtls");
+    let ca = make_ca(&dir, "ca");
+    let other = make_ca(&dir, "other");
+    let pem = make_signed(&dir, "good", "ca", &["vs.test"]);
+    let own = make_cert(&dir, "self.test");
+    let good = TlsServer::start(&pem, None, &[]);
+    let selfsigned = TlsServer::start(&own, None, &[]);
+    let (ca, other, gp, sp) = (ca.display(), other.display(), good.port, selfsigned.port);
+    let routes = [
+        ("/none", format!("127.0.0.1:{sp} ssl verify none")),
+        (
+            "/right",
+            format!("127.0.0.1:{gp} ssl verify required ca-file {ca} sni str(vs.test)"),
+        ),
+        (
+            "/wrong",
+            format!("127.0.0.1:{gp} ssl verify required ca-file {other} sni str(vs.test)"),
+        ),
+        (
+            "/badname",
+            format!("127.0.0.1:{gp} ssl ca-file {ca} sni str(bad.test)"),
+        ),
+        (
+            "/host",
+            format!("127.0.0.1:{gp} ssl ca-file {ca} sni req.hdr(host)"),
+        ),
+        (
+            "/verifyhost",
+            format!("127.0.0.1:{gp} ssl ca-file {ca} verifyhost bad.test"),
+        ),
+        (
+            "/sniwins",
+            format!("127.0.0.1:{gp} ssl ca-file {ca} sni str(vs.test) verifyhost bad.test"),
+        ),
+        ("/chain", format!("127.0.0.1:{gp} ssl ca-file {ca}")),
+    ];
+    let mut cfg = format!("{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n");
+    for (i, (path, _)) in routes.iter().enumerate() {
+        cfg += &format!("    use_backend b{i} if {{ path {path} }}\n");
+    }
+    for (i, (_, server)) in routes.iter().enumerate() {
+        cfg += &format!("backend b{i}\n    mode http\n    server s {server}\n");
+    }
+    cfg += &format!(
+        "listen t\n    mode tcp\n    bind 127.0.0.1:@PORT2@\n    server s 127.0.0.1:{gp} ssl verify required ca-file {ca} sni str(vs.test)\n"
+    );
+    let both = Both::start("srvtls", &cfg);
+    let expected = [
+        (200, "sni=-"),
+        (200, "sni=vs.test"),
+        (503, ""),
+        (503, ""),
+        (200, "sni=vs.test"),
+        (503, ""),
+        (200, "sni=vs.test"),
+        (200, "sni=-"),
+    ];
+    for ((path, server), want) in routes.iter().zip(expected) {
+        let (h, p) = both.each(|port| get(port, path, ""));
+        assert_eq!(
+            h.status,
+            p.status,
+            "{path} ({server})\n{}",
+            both.proxyd.log()
+        );
+        assert_eq!(h.status, want.0, "{path}: HAProxy\n{}", both.haproxy.log());
+        if want.0 == 200 {
+            assert_eq!(
+                (h.body.as_str(), p.body.as_str()),
+                (want.1, want.1),
+                "{path}"
+            );
+        }
+    }
+    // Mode tcp: the bytes go through the verified connection.
+    let req = b"GET / HTTP/1.1\r\nHost: vs.test\r\nConnection: close\r\n\r\n";
+    let port2 = |p: &Proc| -> u16 {
+        let text = std::fs::read_to_string(p.log.with_extension("cfg")).unwrap();
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix("bind 127.0.0.1:"))
+            .nth(1)
+            .and_then(|p| p.parse().ok())
+            .unwrap()
+    };
+    let (h, p) = (
+        parse(&raw(port2(&both.haproxy), req)),
+        parse(&raw(port2(&both.proxyd), req)),
+    );
+    let (h, p) = (h.unwrap(), p.unwrap());
+    assert_eq!((h.status, h.body.as_str()), (200, "sni=vs.test"));
+    assert_eq!((p.status, p.body.as_str()), (200, "sni=vs.test"));
 }

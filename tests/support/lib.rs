@@ -618,3 +618,282 @@ pub fn make_cert(dir: &Path, name: &str) -> PathBuf {
     std::fs::write(&pem, text).unwrap();
     pem
 }
+
+fn openssl(dir: &Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl (install the openssl package)");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A certificate authority `NAME` (self-signed): `NAME.crt` and `NAME.key` in `dir`;
+/// returns the certificate's path (what `ca-file` names).
+pub fn make_ca(dir: &Path, name: &str) -> PathBuf {
+    let (crt, key) = (format!("{name}.crt"), format!("{name}.key"));
+    let subj = format!("/CN={name}");
+    openssl(
+        dir,
+        &[
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", &subj,
+            "-keyout", &key, "-out", &crt,
+        ],
+    );
+    dir.join(crt)
+}
+
+/// A certificate `NAME` signed by the authority `ca` (see [`make_ca`]), for the DNS
+/// names `dns` (none: a client certificate), with its key in one PEM file (HAProxy's
+/// form), which is returned.
+pub fn make_signed(dir: &Path, name: &str, ca: &str, dns: &[&str]) -> PathBuf {
+    let (key, csr, crt, ext) = (
+        format!("{name}.key"),
+        format!("{name}.csr"),
+        format!("{name}.crt"),
+        format!("{name}.ext"),
+    );
+    let mut exts = "basicConstraints=CA:FALSE\n".to_string();
+    if dns.is_empty() {
+        exts.push_str("extendedKeyUsage=clientAuth\n");
+    } else {
+        let names: Vec<String> = dns.iter().map(|d| format!("DNS:{d}")).collect();
+        exts.push_str(&format!(
+            "extendedKeyUsage=serverAuth\nsubjectAltName={}\n",
+            names.join(",")
+        ));
+    }
+    std::fs::write(dir.join(&ext), exts).unwrap();
+    let subj = format!("/CN={name}");
+    openssl(
+        dir,
+        &[
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", &subj, "-keyout", &key, "-out", &csr,
+        ],
+    );
+    let (cacrt, cakey) = (format!("{ca}.crt"), format!("{ca}.key"));
+    openssl(
+        dir,
+        &[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &cacrt,
+            "-CAkey",
+            &cakey,
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            &ext,
+            "-out",
+            &crt,
+        ],
+    );
+    let pem = dir.join(format!("{name}.pem"));
+    let text = std::fs::read_to_string(dir.join(&crt)).unwrap()
+        + &std::fs::read_to_string(dir.join(&key)).unwrap();
+    std::fs::write(&pem, text).unwrap();
+    pem
+}
+
+/// What a TLS test server saw of one connection's handshake.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TlsSeen {
+    pub sni: Option<String>,
+    pub alpn: Option<String>,
+    /// The client presented a certificate (the server asked for one).
+    pub client_cert: bool,
+    /// Why the handshake failed.
+    pub error: Option<String>,
+    /// The session was resumed (no full handshake).
+    pub resumed: bool,
+    /// `TLSv1_2`, `TLSv1_3`.
+    pub version: Option<String>,
+}
+
+/// How a [`TlsServer`] differs from rustls' defaults.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct TlsServerOpts {
+    /// TLSv1.2 only.
+    pub tls12_only: bool,
+    /// Sessions resume by TLSv1.2 tickets only (no session cache).
+    pub tickets_only: bool,
+}
+
+/// A TLS server on 127.0.0.1 (rustls, a thread per connection) answering every HTTP/1.1
+/// request with `200` and the body `sni=NAME` (`-` without SNI), the connection's index
+/// in the header `X-Conn`, keeping connections open; `seen` records each handshake.
+pub struct TlsServer {
+    pub port: u16,
+    pub seen: std::sync::Arc<std::sync::Mutex<Vec<TlsSeen>>>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl TlsServer {
+    /// Serve `pem` (certificate and key); with `client_ca`, a client certificate signed
+    /// by it is required; `alpn`: the protocols it accepts, in its order of preference.
+    pub fn start(pem: &Path, client_ca: Option<&Path>, alpn: &[&str]) -> TlsServer {
+        TlsServer::start_with(pem, client_ca, alpn, TlsServerOpts::default())
+    }
+
+    /// [`TlsServer::start`] with other settings.
+    pub fn start_with(
+        pem: &Path,
+        client_ca: Option<&Path>,
+        alpn: &[&str],
+        opts: TlsServerOpts,
+    ) -> TlsServer {
+        use rustls::pki_types::pem::PemObject;
+        use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+        use std::sync::atomic::Ordering;
+        use std::sync::Arc;
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(pem)
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        let key = PrivateKeyDer::from_pem_file(pem).unwrap();
+        let versions: &[&rustls::SupportedProtocolVersion] = if opts.tls12_only {
+            &[&rustls::version::TLS12]
+        } else {
+            rustls::DEFAULT_VERSIONS
+        };
+        let builder = rustls::ServerConfig::builder_with_provider(provider.clone())
+            .with_protocol_versions(versions)
+            .unwrap();
+        let builder = match client_ca {
+            Some(ca) => {
+                let mut roots = rustls::RootCertStore::empty();
+                for c in CertificateDer::pem_file_iter(ca).unwrap() {
+                    roots.add(c.unwrap()).unwrap();
+                }
+                let v = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    provider,
+                )
+                .build()
+                .unwrap();
+                builder.with_client_cert_verifier(v)
+            }
+            None => builder.with_no_client_auth(),
+        };
+        let mut cfg = builder.with_single_cert(certs, key).unwrap();
+        cfg.alpn_protocols = alpn.iter().map(|a| a.as_bytes().to_vec()).collect();
+        if opts.tickets_only {
+            cfg.session_storage = Arc::new(rustls::server::NoServerSessionStorage {});
+            cfg.ticketer = rustls::crypto::ring::Ticketer::new().unwrap();
+        }
+        let cfg = Arc::new(cfg);
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        l.set_nonblocking(true).unwrap();
+        let port = l.local_addr().unwrap().port();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (sn, st) = (seen.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !st.load(Ordering::Relaxed) {
+                let Ok((s, _)) = l.accept() else {
+                    std::thread::sleep(std::time::Duration::from_millis(2));
+                    continue;
+                };
+                let (cfg, sn) = (cfg.clone(), sn.clone());
+                std::thread::spawn(move || tls_conn(s, cfg, sn));
+            }
+        });
+        TlsServer { port, seen, stop }
+    }
+
+    pub fn seen(&self) -> Vec<TlsSeen> {
+        self.seen.lock().unwrap().clone()
+    }
+}
+
+impl Drop for TlsServer {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+fn tls_conn(
+    s: std::net::TcpStream,
+    cfg: std::sync::Arc<rustls::ServerConfig>,
+    seen: std::sync::Arc<std::sync::Mutex<Vec<TlsSeen>>>,
+) {
+    use std::io::{Read, Write};
+    let _ = s.set_nonblocking(false);
+    let _ = s.set_read_timeout(Some(std::time::Duration::from_secs(5)));
+    let Ok(conn) = rustls::ServerConnection::new(cfg) else {
+        return;
+    };
+    let mut tls = rustls::StreamOwned::new(conn, s);
+    let mut failed = None;
+    while tls.conn.is_handshaking() {
+        if let Err(e) = tls.conn.complete_io(&mut tls.sock) {
+            failed = Some(e.to_string());
+            break;
+        }
+    }
+    let record = TlsSeen {
+        sni: tls.conn.server_name().map(str::to_string),
+        alpn: tls
+            .conn
+            .alpn_protocol()
+            .map(|p| String::from_utf8_lossy(p).into_owned()),
+        client_cert: tls.conn.peer_certificates().is_some_and(|c| !c.is_empty()),
+        error: failed.clone(),
+        resumed: tls.conn.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+        version: tls.conn.protocol_version().map(|v| format!("{v:?}")),
+    };
+    let index = {
+        let mut v = seen.lock().unwrap();
+        v.push(record.clone());
+        v.len() - 1
+    };
+    if failed.is_some() {
+        return;
+    }
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        let Some(end) = buf.windows(4).position(|w| w == b"\r\n\r\n") else {
+            match tls.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+            continue;
+        };
+        let head = String::from_utf8_lossy(&buf[..end]).to_ascii_lowercase();
+        let len: usize = head
+            .lines()
+            .find_map(|l| l.strip_prefix("content-length:"))
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(0);
+        while buf.len() < end + 4 + len {
+            match tls.read(&mut chunk) {
+                Ok(0) | Err(_) => return,
+                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+            }
+        }
+        buf.drain(..end + 4 + len);
+        let body = format!("sni={}", record.sni.as_deref().unwrap_or("-"));
+        let resp = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Conn: {index}\r\n\r\n{body}",
+            body.len()
+        );
+        if tls.write_all(resp.as_bytes()).is_err() || tls.flush().is_err() {
+            return;
+        }
+        if head.contains("connection: close") {
+            tls.conn.send_close_notify();
+            let _ = tls.flush();
+            return;
+        }
+    }
+}

@@ -263,6 +263,12 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
         let at = p.log_format_span.unwrap_or(p.span);
         out.extend(f.samples().map(|e| (e, at, Stage::Log)));
     }
+    // A server's `sni` is evaluated on the request, when connecting.
+    for s in &p.servers {
+        if let Some(e) = &s.opts.sni {
+            out.push((e, s.span, Stage::Request));
+        }
+    }
     for u in &p.use_backends {
         if let Some(f) = &u.dynamic {
             out.extend(f.samples().map(|e| (e, u.span, Stage::Request)));
@@ -503,8 +509,130 @@ fn references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
     }
 }
 
+/// The ALPN protocols proxyd can speak behind a TLS connection to a server: HTTP/1.x
+/// when it speaks HTTP on it (HTTP/2 comes later), anything when it only relays bytes.
+pub fn alpn_spoken(http: bool, protocol: &str) -> bool {
+    !http || protocol == "http/1.1" || protocol == "http/1.0"
+}
+
+/// Whether a backend's checks speak HTTP (`option httpchk`).
+pub fn http_checks(p: &Proxy) -> bool {
+    p.option("httpchk") || p.httpchk.is_some()
+}
+
+/// A server's TLS: HAProxy refuses verification without a CA file, and a set of
+/// protocol versions that leaves none; it warns about versions it ignores. ALPN
+/// protocols proxyd cannot speak are left out, with a warning.
+fn server_tls(cfg: &Config, p: &Proxy, s: &Server, connect_ssl: bool, diags: &mut Diagnostics) {
+    let o = &s.opts;
+    if !(o.ssl || o.check_ssl == Some(true) || connect_ssl) {
+        return;
+    }
+    let who = format!("server `{}/{}`", p.name, s.name);
+    if o.verify_required(&cfg.global) && o.ca_file.is_none() {
+        let what = if o.verify.is_some() {
+            format!("{who} has `verify required` but names no CA file to verify the server's certificate with")
+        } else {
+            format!("{who} speaks TLS and verifies the server's certificate by default (`verify required`), but names no CA file")
+        };
+        diags.push(
+            Diagnostic::error(codes::BAD_VALUE, what)
+                .at(s.span)
+                .label("no `ca-file`")
+                .help("add `ca-file /etc/ssl/certs/ca-certificates.crt` (or `ca-file @system-ca`), or `verify none` if you trust the network to the server (HAProxy refuses this line too)"),
+        );
+    }
+    let versions = o.tls_versions.over(&cfg.global.ssl_default_server_versions);
+    match versions.range() {
+        Err(e) => diags.push(
+            Diagnostic::error(codes::BAD_VALUE, format!("{who}: {e}"))
+                .at(s.span)
+                .help("use `ssl-min-ver` and `ssl-max-ver` only, e.g. `ssl-min-ver TLSv1.2`"),
+        ),
+        Ok((_, _, notes)) => {
+            for n in notes {
+                let msg = match n {
+                    crate::srv_tls::VersionNote::NoOptionsIgnored => format!(
+                        "{who}: `no-sslv3`/`no-tlsv1x` are ignored because `ssl-min-ver`/`ssl-max-ver` are set (as HAProxy does)"
+                    ),
+                    crate::srv_tls::VersionNote::Hole(vs) => format!(
+                        "{who}: the TLS versions are not contiguous ({} taken out between versions that stay): the whole range is used, as HAProxy does",
+                        vs.iter().map(|v| v.name()).collect::<Vec<_>>().join(", ")
+                    ),
+                };
+                diags.push(
+                    Diagnostic::warning(codes::BAD_VALUE, msg)
+                        .at(s.span)
+                        .help("use `ssl-min-ver` and `ssl-max-ver` only"),
+                );
+            }
+            if let Err(e) = versions.spoken_range() {
+                diags.push(
+                    Diagnostic::error(codes::REFUSED, format!("{who}: {e}"))
+                        .at(s.span)
+                        .label("not supported by proxyd")
+                        .help("allow TLSv1.2 or TLSv1.3 (servers limited to older versions cannot be reached by proxyd)"),
+                );
+            }
+        }
+    }
+    let lists = [
+        ("alpn", o.ssl, o.alpn.as_ref(), p.mode == Mode::Http),
+        (
+            "check-alpn",
+            o.check_tls(),
+            o.check_alpn.as_ref(),
+            http_checks(p),
+        ),
+    ];
+    for (name, used, list, http) in lists {
+        let Some(list) = list.filter(|_| used) else {
+            continue;
+        };
+        let left: Vec<&str> = list
+            .iter()
+            .filter(|x| !alpn_spoken(http, x))
+            .map(String::as_str)
+            .collect();
+        if left.is_empty() {
+            continue;
+        }
+        let offered: Vec<&str> = list
+            .iter()
+            .filter(|x| alpn_spoken(http, x))
+            .map(String::as_str)
+            .collect();
+        diags.push(
+            Diagnostic::warning(
+                codes::NOT_IMPLEMENTED,
+                format!(
+                    "{who}: `{name}` {} not offered: proxyd speaks HTTP/1.1 to servers for now",
+                    left.join(",")
+                ),
+            )
+            .at(s.span)
+            .label("not offered")
+            .help(if offered.is_empty() {
+                "no ALPN is offered to this server, which then speaks HTTP/1.1 (HTTP/2 comes later)"
+                    .to_string()
+            } else {
+                format!(
+                    "proxyd offers {} only (HTTP/2 comes later)",
+                    offered.join(",")
+                )
+            }),
+        );
+    }
+}
+
 fn servers(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
-    let verify_off = cfg.global.ssl_server_verify_none;
+    // `tcp-check connect ssl` / `http-check connect ssl`: every server is checked over
+    // TLS, with its verification (HAProxy then asks for a CA file as for `check-ssl`).
+    let connect_ssl = p
+        .tcp_checks
+        .iter()
+        .chain(p.http_checks.iter())
+        .any(|c| matches!(c, CheckStep::Connect(c) if c.ssl));
     for s in &p.servers {
         let o = &s.opts;
         let unix = s.addr.kind == crate::values::AddrKind::Unix;
@@ -527,17 +655,7 @@ fn servers(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
                 )),
             );
         }
-        let has_ca = o.ca_file.is_some();
-        if (o.ssl || o.check_ssl) && o.verify.as_deref() != Some("none") && !has_ca && !verify_off {
-            diags.push(
-                Diagnostic::error(
-                    codes::BAD_VALUE,
-                    format!("server `{}/{}` uses ssl, which verifies certificates by default, but names no CA file", p.name, s.name),
-                )
-                .at(s.span)
-                .help("add `ca-file /etc/ssl/certs/ca-certificates.crt`, or `verify none` if you trust the network to the server"),
-            );
-        }
+        server_tls(cfg, p, s, connect_ssl, diags);
         if let Some(target) = &o.track {
             let target = target.clone();
             let (be, srv) = match target.split_once('/') {

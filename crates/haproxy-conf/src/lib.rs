@@ -15,6 +15,7 @@ pub mod registry;
 pub mod sample;
 pub mod samples;
 pub mod source;
+pub mod srv_tls;
 pub mod tokenizer;
 pub mod values;
 

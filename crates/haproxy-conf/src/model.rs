@@ -3,6 +3,7 @@
 
 use crate::actions::{HttpReqAction, HttpRespAction, Redirect, Rule, TcpAction};
 use crate::sample::{Expr, MatchMethod, Pattern};
+pub use crate::srv_tls::{TlsVersion, TlsVersions};
 use crate::values::{ListenAddr, ServerAddr};
 use conf_diag::Span;
 use serde::Serialize;
@@ -83,6 +84,10 @@ pub struct Global {
     pub crt_base: Option<String>,
     /// `ssl-server-verify none|required` (HAProxy's default: required).
     pub ssl_server_verify_none: bool,
+    /// `ssl-default-server-options`: the TLS versions servers allow by default.
+    pub ssl_default_server_versions: TlsVersions,
+    /// `ssl-default-server-options no-tls-tickets`.
+    pub ssl_default_server_no_tickets: bool,
     /// `ulimit-n`: the file descriptor limit to set.
     pub ulimit_n: Option<u64>,
     /// `nosplice`: copy TCP sessions instead of splicing them.
@@ -297,14 +302,32 @@ pub struct ServerOpts {
     pub minconn: Option<u64>,
     pub check_port: Option<u16>,
     pub check_addr: Option<String>,
-    pub check_ssl: bool,
+    /// `check-ssl` (Some(true)) / `no-check-ssl` (Some(false)); None: checks speak TLS
+    /// when traffic does and they go to the server's own address and port.
+    pub check_ssl: Option<bool>,
     pub check_send_proxy: bool,
     pub ssl: bool,
     /// `verify none|required`.
     pub verify: Option<String>,
-    /// `sni EXPR` (a sample expression, kept as written; `str(NAME)` is a fixed name).
-    pub sni: Option<String>,
+    /// `sni EXPR`: the server name sent with traffic, from the request.
+    pub sni: Option<Expr>,
+    /// `check-sni NAME`: the server name checks send.
+    pub check_sni: Option<String>,
+    /// `ca-file FILE` (or `@system-ca`), as written (`ca-base` applies to relative names).
     pub ca_file: Option<String>,
+    /// `verifyhost NAME` (`no-verifyhost` clears it).
+    pub verifyhost: Option<String>,
+    /// `crt FILE`: the client certificate and key (`crt-base` applies).
+    pub crt: Option<String>,
+    /// `alpn LIST` / `check-alpn LIST`.
+    pub alpn: Option<Vec<String>>,
+    pub check_alpn: Option<Vec<String>>,
+    /// `ssl-min-ver`, `ssl-max-ver`, `force-*`, `no-*`.
+    pub tls_versions: TlsVersions,
+    /// `ssl-reuse` / `no-ssl-reuse`: TLS sessions resumed (the default).
+    pub ssl_reuse: bool,
+    /// `tls-tickets` / `no-tls-tickets`: TLSv1.2 session tickets (the default).
+    pub tls_tickets: bool,
     pub send_proxy: bool,
     pub send_proxy_v2: bool,
     pub cookie: Option<String>,
@@ -358,12 +381,20 @@ impl Default for ServerOpts {
             minconn: None,
             check_port: None,
             check_addr: None,
-            check_ssl: false,
+            check_ssl: None,
             check_send_proxy: false,
             ssl: false,
             verify: None,
             sni: None,
+            check_sni: None,
             ca_file: None,
+            verifyhost: None,
+            crt: None,
+            alpn: None,
+            check_alpn: None,
+            tls_versions: TlsVersions::default(),
+            ssl_reuse: true,
+            tls_tickets: true,
             send_proxy: false,
             send_proxy_v2: false,
             cookie: None,
@@ -393,6 +424,25 @@ impl Default for ServerOpts {
             pool_purge_delay_ms: None,
             max_reuse: None,
             source: None,
+        }
+    }
+}
+
+impl ServerOpts {
+    /// Whether health checks speak TLS: `check-ssl`, or `ssl` when they go to the
+    /// server's own address and port (no `addr`, no `port`) unless `no-check-ssl`.
+    pub fn check_tls(&self) -> bool {
+        self.check_ssl
+            .unwrap_or(self.ssl && self.check_port.is_none() && self.check_addr.is_none())
+    }
+
+    /// Whether the server's certificate is verified: `verify`, else the global
+    /// `ssl-server-verify` (required unless it says none).
+    pub fn verify_required(&self, g: &Global) -> bool {
+        match self.verify.as_deref() {
+            Some("none") => false,
+            Some(_) => true,
+            None => !g.ssl_server_verify_none,
         }
     }
 }

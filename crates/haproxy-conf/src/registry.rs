@@ -109,18 +109,10 @@ pub const GLOBAL: &[Keyword] = &[
     k("ssl-default-bind-options", G, S),
     k("ssl-default-server-ciphers", G, I(TLS_CIPHERS)),
     k("ssl-default-server-ciphersuites", G, I(TLS_CIPHERS)),
-    k(
-        "ssl-default-server-options",
-        G,
-        I("proxyd speaks TLS to servers only for health checks, with its own defaults"),
-    ),
+    k("ssl-default-server-options", G, S),
     k("ssl-server-verify", G, S),
     k("ssl-dh-param-file", G, I(TLS_CIPHERS)),
-    k(
-        "ca-base",
-        G,
-        I("proxyd reads no ca-file yet (TLS to servers is refused, client certificates too)"),
-    ),
+    k("ca-base", G, S),
     k("crt-base", G, S),
     k(
         "nbproc",

@@ -133,6 +133,56 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
             }
         }
     }
+    // Server TLS files: `ca-file` is read whatever the server does (HAProxy refuses a
+    // missing one even without `ssl`), `crt` when the server speaks TLS.
+    let mut cas: std::collections::HashMap<String, Result<Vec<String>, String>> =
+        std::collections::HashMap::new();
+    for p in &cfg.proxies {
+        for s in &p.servers {
+            let o = &s.opts;
+            if let Some(f) = &o.ca_file {
+                use crate::runtime::srv_tls::{load_cas, CaSource};
+                let src = CaSource::of(f, g.ca_base.as_deref());
+                let got = cas
+                    .entry(src.describe())
+                    .or_insert_with(|| load_cas(&src).map(|(_, notes)| notes));
+                match got {
+                    Err(e) => diags.push(
+                        Diagnostic::error(
+                            codes::UNKNOWN_REF,
+                            format!("server `{}/{}`: ca-file: {e}", p.name, s.name),
+                        )
+                        .at(s.span)
+                        .help("point `ca-file` at a PEM file of CA certificates, a directory of them, or `@system-ca` (`ca-base` applies to relative names)"),
+                    ),
+                    Ok(notes) => {
+                        for n in notes.iter() {
+                            diags.push(
+                                Diagnostic::warning(
+                                    codes::UNKNOWN_REF,
+                                    format!("server `{}/{}`: ca-file: {n}", p.name, s.name),
+                                )
+                                .at(s.span)
+                                .help("HAProxy warns likewise; put the CA certificates (PEM) in the directory"),
+                            );
+                        }
+                    }
+                }
+            }
+            if let (Some(crt), true) = (&o.crt, o.ssl || o.check_tls()) {
+                if !file_exists(crt, g.crt_base.as_deref()) {
+                    diags.push(
+                        Diagnostic::error(
+                            codes::UNKNOWN_REF,
+                            format!("server `{}/{}`: certificate `{crt}` not found", p.name, s.name),
+                        )
+                        .at(s.span)
+                        .help("point `crt` at a PEM file with the client certificate and its key (`crt-base` applies to relative names)"),
+                    );
+                }
+            }
+        }
+    }
     for m in &cfg.mailers {
         for (name, addr) in &m.mailers {
             let host = addr.rsplit_once(':').map(|(h, _)| h).unwrap_or(addr);

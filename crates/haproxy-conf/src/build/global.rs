@@ -2,7 +2,7 @@
 
 use super::Builder;
 use crate::codes;
-use crate::model::{LogTarget, StatsSocket};
+use crate::model::{LogTarget, StatsSocket, TlsVersion};
 use crate::registry::{self, Status};
 use crate::source::{Line, Section};
 use conf_diag::Diagnostic;
@@ -103,6 +103,7 @@ impl Builder<'_> {
             "ssl-default-bind-ciphers" => g.ssl_default_bind_ciphers = word(a),
             "ssl-default-bind-ciphersuites" => g.ssl_default_bind_ciphersuites = word(a),
             "ssl-default-bind-options" => self.ssl_default_bind_options(line, a),
+            "ssl-default-server-options" => self.ssl_default_server_options(line, a),
             "ca-base" => g.ca_base = word(a),
             "zero-warning" => g.zero_warning = true,
             "crt-base" => g.crt_base = word(a),
@@ -208,6 +209,72 @@ impl Builder<'_> {
                         .at(w.span)
                         .label("ignored"),
                     );
+                }
+            }
+            i += 1;
+        }
+    }
+
+    /// `ssl-default-server-options`: the TLS versions and tickets of every server line,
+    /// which the server's own options override. HAProxy 2.6 takes these options here.
+    fn ssl_default_server_options(&mut self, line: &Line, a: usize) {
+        let mut i = a;
+        while let Some(w) = line.words.get(i) {
+            let opt = w.text.as_str();
+            match opt {
+                "ssl-min-ver" | "ssl-max-ver" => {
+                    let Some(v) = line.words.get(i + 1) else {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::MISSING_ARG,
+                                format!("`{opt}` expects a version"),
+                            )
+                            .at(w.span)
+                            .help("write e.g. `ssl-min-ver TLSv1.2`"),
+                        );
+                        return;
+                    };
+                    if let Some(ver) = self.server_tls_version(opt, v) {
+                        let g = &mut self.config.global.ssl_default_server_versions;
+                        if opt == "ssl-min-ver" {
+                            g.min = Some(ver);
+                        } else {
+                            g.max = Some(ver);
+                        }
+                    }
+                    i += 1;
+                }
+                "no-tls-tickets" => self.config.global.ssl_default_server_no_tickets = true,
+                _ => {
+                    let g = &mut self.config.global.ssl_default_server_versions;
+                    if let Some(v) = opt.strip_prefix("no-").and_then(TlsVersion::of_suffix) {
+                        g.disable(v);
+                    } else if let Some(v) =
+                        opt.strip_prefix("force-").and_then(TlsVersion::of_suffix)
+                    {
+                        if v.spoken() {
+                            g.force = Some(v);
+                        } else {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::REFUSED,
+                                    format!("`ssl-default-server-options {opt}`: proxyd does not speak {} to servers", v.name()),
+                                )
+                                .at(w.span)
+                                .label("not supported by proxyd")
+                                .help("rustls speaks TLSv1.2 and TLSv1.3 only: servers limited to older versions could not be reached"),
+                            );
+                        }
+                    } else {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::BAD_VALUE,
+                                format!("unknown option `{opt}` of `ssl-default-server-options`"),
+                            )
+                            .at(w.span)
+                            .help("HAProxy 2.6 takes ssl-min-ver, ssl-max-ver, no-sslv3, no-tlsv1x, force-tlsv1x and no-tls-tickets here"),
+                        );
+                    }
                 }
             }
             i += 1;

@@ -112,7 +112,7 @@ impl Builder<'_> {
             "server" => self.server(p, line, a),
             "default-server" => {
                 let mut opts = p.default_server.clone();
-                self.server_options(&mut opts, line, a);
+                self.server_options(&mut opts, line, a, true);
                 p.default_server = opts;
             }
             "acl" => self.acl(p, line, a),

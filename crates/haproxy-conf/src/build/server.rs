@@ -2,7 +2,7 @@
 
 use super::Builder;
 use crate::codes;
-use crate::model::{Bind, Observe, OnError, Proxy, Server, ServerOpts};
+use crate::model::{Bind, Observe, OnError, Proxy, Server, ServerOpts, TlsVersion};
 use crate::source::Line;
 use crate::values;
 use conf_diag::Diagnostic;
@@ -12,8 +12,9 @@ use crate::registry::Status::{self, Ignored as I, Refused as R, Supported as S};
 /// A `server`/`bind` option: its name, whether it takes a value, and what proxyd does.
 pub type Opt = (&'static str, bool, Status);
 
-const TLS_SRV: &str =
-    "proxyd speaks TLS to servers only for health checks (`check-ssl`), with rustls' defaults";
+const CIPHERS_SRV: &str = "rustls offers servers only its own forward-secret AEAD suites (TLSv1.3: AES-GCM and ChaCha20-Poly1305; TLSv1.2: ECDHE with AES-GCM or ChaCha20-Poly1305), the strong end of any OpenSSL list; the server reached and the checks of its certificate are the same";
+const TLS_OLD_FORCED: &str =
+    "rustls speaks TLSv1.2 and TLSv1.3 only, so a server limited to this version could not be reached";
 const TLS_BIND: &str = "proxyd uses rustls' safe protocol versions, cipher suites and groups";
 const TUNING: &str = "a tuning knob proxyd has no equivalent for";
 
@@ -40,11 +41,7 @@ pub const SERVER_OPTS: &[Opt] = &[
     ("addr", true, S),
     ("check-ssl", false, S),
     ("no-check-ssl", false, S),
-    (
-        "ssl",
-        false,
-        R("TLS towards servers is not run by proxyd yet (only for health checks, with `check-ssl`)"),
-    ),
+    ("ssl", false, S),
     ("no-ssl", false, S),
     ("verify", true, S),
     ("sni", true, S),
@@ -142,34 +139,48 @@ pub const SERVER_OPTS: &[Opt] = &[
         false,
         R("connecting through a SOCKS4 proxy is not run yet"),
     ),
-    ("check-proto", true, I(TLS_SRV)),
-    ("check-alpn", true, I(TLS_SRV)),
-    ("ca-file", true, I(TLS_SRV)),
-    ("crt", true, I(TLS_SRV)),
-    ("crl-file", true, I(TLS_SRV)),
-    ("alpn", true, I(TLS_SRV)),
-    ("npn", true, I(TLS_SRV)),
-    ("ciphers", true, I(TLS_SRV)),
-    ("ciphersuites", true, I(TLS_SRV)),
-    ("force-sslv3", false, I(TLS_SRV)),
-    ("force-tlsv10", false, I(TLS_SRV)),
-    ("force-tlsv11", false, I(TLS_SRV)),
-    ("force-tlsv12", false, I(TLS_SRV)),
-    ("force-tlsv13", false, I(TLS_SRV)),
-    ("no-sslv3", false, I(TLS_SRV)),
-    ("no-tlsv10", false, I(TLS_SRV)),
-    ("no-tlsv11", false, I(TLS_SRV)),
-    ("no-tlsv12", false, I(TLS_SRV)),
-    ("no-tlsv13", false, I(TLS_SRV)),
-    ("ssl-min-ver", true, I(TLS_SRV)),
-    ("ssl-max-ver", true, I(TLS_SRV)),
-    ("no-verifyhost", false, I(TLS_SRV)),
-    ("verifyhost", true, I(TLS_SRV)),
-    ("no-tls-tickets", false, I(TLS_SRV)),
-    ("tls-tickets", false, I(TLS_SRV)),
-    ("allow-0rtt", false, I(TLS_SRV)),
-    ("ssl-reuse", false, I(TLS_SRV)),
-    ("no-ssl-reuse", false, I(TLS_SRV)),
+    // `h1` (HTTP checks) and `none` (TCP checks) are what proxyd's checks speak; the
+    // others are refused when read.
+    ("check-proto", true, S),
+    ("check-alpn", true, S),
+    ("ca-file", true, S),
+    ("crt", true, S),
+    (
+        "crl-file",
+        true,
+        R("certificate revocation lists are not read by proxyd yet: a revoked server certificate would be accepted"),
+    ),
+    ("alpn", true, S),
+    (
+        "npn",
+        true,
+        I("NPN is obsolete and rustls has none: protocols are negotiated with ALPN (`alpn`), HTTP/1.1 without it"),
+    ),
+    ("ciphers", true, I(CIPHERS_SRV)),
+    ("ciphersuites", true, I(CIPHERS_SRV)),
+    ("force-sslv3", false, R(TLS_OLD_FORCED)),
+    ("force-tlsv10", false, R(TLS_OLD_FORCED)),
+    ("force-tlsv11", false, R(TLS_OLD_FORCED)),
+    ("force-tlsv12", false, S),
+    ("force-tlsv13", false, S),
+    ("no-sslv3", false, S),
+    ("no-tlsv10", false, S),
+    ("no-tlsv11", false, S),
+    ("no-tlsv12", false, S),
+    ("no-tlsv13", false, S),
+    ("ssl-min-ver", true, S),
+    ("ssl-max-ver", true, S),
+    ("no-verifyhost", false, S),
+    ("verifyhost", true, S),
+    ("no-tls-tickets", false, S),
+    ("tls-tickets", false, S),
+    (
+        "allow-0rtt",
+        false,
+        I("proxyd sends no TLS early data to servers: the handshake completes before the request goes"),
+    ),
+    ("ssl-reuse", false, S),
+    ("no-ssl-reuse", false, S),
     ("ws", true, I("only HTTP/1.1 is spoken to servers for now")),
     ("log-proto", true, I("proxyd does not send logs yet")),
 ];
@@ -425,7 +436,7 @@ impl Builder<'_> {
             }
         };
         let mut opts = p.default_server.clone();
-        self.server_options(&mut opts, line, a + 2);
+        self.server_options(&mut opts, line, a + 2, false);
         p.servers.push(Server {
             name: name.text.clone(),
             addr,
@@ -443,9 +454,70 @@ impl Builder<'_> {
         );
     }
 
-    pub(super) fn server_options(&mut self, o: &mut ServerOpts, line: &Line, from: usize) {
+    /// The version of a server's (or `ssl-default-server-options`') `ssl-min-ver` /
+    /// `ssl-max-ver`: TLSv1.2 or TLSv1.3; older ones are refused (rustls has none).
+    pub(super) fn server_tls_version(
+        &mut self,
+        name: &str,
+        w: &crate::source::Word,
+    ) -> Option<TlsVersion> {
+        match TlsVersion::named(&w.text) {
+            Some(v) if v.spoken() => Some(v),
+            Some(v) => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::REFUSED,
+                        format!("`{name} {}`: proxyd does not speak {} to servers", w.text, v.name()),
+                    )
+                    .at(w.span)
+                    .label("not supported by proxyd")
+                    .help("rustls speaks TLSv1.2 and TLSv1.3 only: write TLSv1.2 (servers limited to older versions could not be reached)"),
+                );
+                None
+            }
+            None => {
+                self.bad_value(
+                    w,
+                    format!("`{name} {}`: unknown SSL/TLS version", w.text),
+                    "use SSLv3, TLSv1.0, TLSv1.1, TLSv1.2 or TLSv1.3",
+                );
+                None
+            }
+        }
+    }
+
+    /// The options of a `server` line, or of a `default-server` line (`default`).
+    pub(super) fn server_options(
+        &mut self,
+        o: &mut ServerOpts,
+        line: &Line,
+        from: usize,
+        default: bool,
+    ) {
         self.options_of("server", SERVER_OPTS, line, from, |me, name, val, i| {
             let text = val.map(|w| w.text.clone()).unwrap_or_default();
+            if let Some(v) = name.strip_prefix("force-").and_then(TlsVersion::of_suffix) {
+                // force-sslv3/tlsv10/tlsv11 are refused by the table.
+                o.tls_versions.force = Some(v);
+                return;
+            }
+            if let Some(v) = name.strip_prefix("no-").and_then(TlsVersion::of_suffix) {
+                if default {
+                    // HAProxy 2.6 says so (an alert) and goes on without it.
+                    me.diags.push(
+                        Diagnostic::warning(
+                            codes::NOT_IMPLEMENTED,
+                            format!("`{name}` is not accepted on default-server lines, ignored"),
+                        )
+                        .at(line.words[i].span)
+                        .label("ignored, as HAProxy ignores it")
+                        .help("put it on the server lines, or use `ssl-min-ver` / `ssl-max-ver`"),
+                    );
+                } else {
+                    o.tls_versions.disable(v);
+                }
+                return;
+            }
             let time = |me: &mut Self| me.time(line, i + 1, name);
             let num = |me: &mut Self| me.uint(line, i + 1, name);
             match name {
@@ -496,9 +568,67 @@ impl Builder<'_> {
                     }
                     o.check_addr = Some(text);
                 }
-                "check-ssl" => o.check_ssl = true,
-                "no-check-ssl" => o.check_ssl = false,
+                "check-ssl" => o.check_ssl = Some(true),
+                "no-check-ssl" => o.check_ssl = Some(false),
+                "ssl" => o.ssl = true,
                 "no-ssl" => o.ssl = false,
+                "ssl-min-ver" | "ssl-max-ver" => {
+                    if let Some(v) = val.and_then(|w| me.server_tls_version(name, w)) {
+                        if name == "ssl-min-ver" {
+                            o.tls_versions.min = Some(v);
+                        } else {
+                            o.tls_versions.max = Some(v);
+                        }
+                    }
+                }
+                "verifyhost" => o.verifyhost = Some(text),
+                "no-verifyhost" => o.verifyhost = None,
+                "crt" => o.crt = Some(text),
+                "alpn" | "check-alpn" => {
+                    let list: Vec<String> = text.split(',').map(str::to_string).collect();
+                    if list.iter().any(|p| p.is_empty() || p.len() > 255) {
+                        if let Some(w) = val {
+                            me.bad_value(
+                                w,
+                                format!("`{name} {text}`: an empty or too long protocol name"),
+                                "write protocol names separated by commas, e.g. `http/1.1`",
+                            );
+                        }
+                    } else if name == "alpn" {
+                        o.alpn = Some(list);
+                    } else {
+                        o.check_alpn = Some(list);
+                    }
+                }
+                "check-proto" => match text.as_str() {
+                    "h1" | "none" => {}
+                    "h2" | "fcgi" => {
+                        if let Some(w) = val {
+                            me.diags.push(
+                                Diagnostic::error(
+                                    codes::REFUSED,
+                                    format!("`check-proto {text}` is not run by proxyd yet"),
+                                )
+                                .at(w.span)
+                                .label("not supported by proxyd yet")
+                                .help("proxyd's checks speak HTTP/1.1 (`h1`) or plain TCP (`none`); HAProxy accepts it: remove it or keep this proxy on HAProxy for now"),
+                            );
+                        }
+                    }
+                    _ => {
+                        if let Some(w) = val {
+                            me.bad_value(
+                                w,
+                                format!("`check-proto {text}`: unknown protocol"),
+                                "HAProxy 2.6 knows h1, h2, fcgi and none",
+                            );
+                        }
+                    }
+                },
+                "tls-tickets" => o.tls_tickets = true,
+                "no-tls-tickets" => o.tls_tickets = false,
+                "ssl-reuse" => o.ssl_reuse = true,
+                "no-ssl-reuse" => o.ssl_reuse = false,
                 "verify" => {
                     if !matches!(text.as_str(), "none" | "required") {
                         if let Some(w) = val {
@@ -511,7 +641,14 @@ impl Builder<'_> {
                     }
                     o.verify = Some(text)
                 }
-                "sni" | "check-sni" => o.sni = Some(text),
+                "sni" => {
+                    if let Some(w) = val {
+                        if let Some(e) = me.sample_expr(w) {
+                            o.sni = Some(e);
+                        }
+                    }
+                }
+                "check-sni" => o.check_sni = Some(text),
                 "send-proxy" => o.send_proxy = true,
                 "send-proxy-v2" => o.send_proxy_v2 = true,
                 "no-send-proxy" => o.send_proxy = false,
@@ -832,5 +969,284 @@ impl Builder<'_> {
             );
         }
         p.binds.push(b);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+    use crate::codes;
+    use crate::model::{Proxy, TlsVersion};
+    use crate::tokenizer::NoEnv;
+
+    fn load(text: &str) -> crate::Loaded {
+        crate::load_str("t.cfg", text, &NoEnv)
+    }
+
+    fn be(text: &str, lines: &str) -> String {
+        format!(
+            "{text}defaults\n  mode http\n  timeout connect 1s\n  timeout client 1s\n  timeout server 1s\nbackend be\n{lines}"
+        )
+    }
+
+    fn backend(l: &crate::Loaded) -> &Proxy {
+        l.config.proxies.iter().find(|p| p.name == "be").unwrap()
+    }
+
+    /// The errors' (code, line, column), from their one-line form `t.cfg:L:C: ...`.
+    fn errors(l: &crate::Loaded) -> Vec<(String, usize, usize)> {
+        l.diags
+            .iter()
+            .filter(|d| d.severity == conf_diag::Severity::Error)
+            .map(|d| {
+                let text = conf_diag::render_line(&l.map, d);
+                let mut parts = text.split(':').skip(1);
+                let mut num = || {
+                    parts
+                        .next()
+                        .and_then(|p| p.trim().parse().ok())
+                        .unwrap_or(0)
+                };
+                let (line, col) = (num(), num());
+                (d.code.to_string(), line, col)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn server_tls_options_are_typed() {
+        let l = load(&be(
+            "",
+            "  default-server ssl verifyhost d.example no-tls-tickets\n  server s 127.0.0.1:443 ca-file ca.pem crt c.pem sni req.hdr(host),lower check-sni chk.example alpn h2,http/1.1 check-alpn http/1.1 ssl-min-ver TLSv1.3 no-ssl-reuse force-tlsv13\n  server t 127.0.0.1:443 no-ssl no-verifyhost verify none no-tlsv13 tls-tickets check-ssl\n",
+        ));
+        assert!(!l.has_errors(), "{:?}", l.diags);
+        let b = backend(&l);
+        let o = &b.servers[0].opts;
+        assert!(o.ssl);
+        assert_eq!(o.verifyhost.as_deref(), Some("d.example"));
+        assert_eq!(o.ca_file.as_deref(), Some("ca.pem"));
+        assert_eq!(o.crt.as_deref(), Some("c.pem"));
+        let sni = o.sni.as_ref().unwrap();
+        assert_eq!(sni.converters.len(), 1);
+        assert_eq!(o.check_sni.as_deref(), Some("chk.example"));
+        assert_eq!(o.alpn, Some(vec!["h2".to_string(), "http/1.1".to_string()]));
+        assert_eq!(o.check_alpn, Some(vec!["http/1.1".to_string()]));
+        assert_eq!(o.tls_versions.min, Some(TlsVersion::Tls13));
+        assert_eq!(o.tls_versions.force, Some(TlsVersion::Tls13));
+        assert!(!o.ssl_reuse && !o.tls_tickets);
+        // ssl on its own address: checks speak TLS too.
+        assert!(o.check_tls());
+        let o = &b.servers[1].opts;
+        assert!(!o.ssl && o.verifyhost.is_none() && o.tls_tickets);
+        assert!(o.tls_versions.is_disabled(TlsVersion::Tls13));
+        assert_eq!(o.check_ssl, Some(true));
+        assert!(o.check_tls());
+    }
+
+    #[test]
+    fn checks_follow_ssl_unless_elsewhere() {
+        // Measured with HAProxy: `ssl` checks speak TLS unless `port`/`addr` send them
+        // elsewhere, or `no-check-ssl`.
+        let l = load(&be(
+            "",
+            "  server a 127.0.0.1:443 ssl verify none check\n  server b 127.0.0.1:443 ssl verify none check port 80\n  server c 127.0.0.1:443 ssl verify none check addr 127.0.0.2\n  server d 127.0.0.1:443 ssl verify none check no-check-ssl\n  server e 127.0.0.1:443 ssl verify none check port 80 check-ssl\n",
+        ));
+        assert!(!l.has_errors(), "{:?}", l.diags);
+        let tls: Vec<bool> = backend(&l)
+            .servers
+            .iter()
+            .map(|s| s.opts.check_tls())
+            .collect();
+        assert_eq!(tls, vec![true, false, false, false, true]);
+    }
+
+    #[test]
+    fn verification_without_ca_file_is_refused_as_haproxy() {
+        let no_ca = |global: &str, lines: &str| {
+            let l = load(&be(global, lines));
+            errors(&l)
+                .into_iter()
+                .filter(|(c, _, _)| c == codes::BAD_VALUE)
+                .map(|(_, line, col)| (line, col))
+                .collect::<Vec<_>>()
+        };
+        // The default is `verify required`: refused, at the server's name.
+        assert_eq!(no_ca("", "  server s 127.0.0.1:443 ssl\n"), vec![(7, 10)]);
+        assert_eq!(
+            no_ca("", "  server s 127.0.0.1:443 ssl verify required\n"),
+            vec![(7, 10)]
+        );
+        assert_eq!(
+            no_ca("", "  server s 127.0.0.1:443 check-ssl\n"),
+            vec![(7, 10)]
+        );
+        // `tcp-check connect ssl` checks every server over TLS.
+        assert_eq!(
+            no_ca(
+                "",
+                "  option tcp-check\n  tcp-check connect ssl\n  server s 127.0.0.1:443\n"
+            ),
+            vec![(9, 10)]
+        );
+        // Not verifying, or a CA file, or no TLS at all: accepted.
+        assert!(no_ca("", "  server s 127.0.0.1:443 ssl verify none\n").is_empty());
+        assert!(no_ca("", "  server s 127.0.0.1:443 ssl ca-file ca.pem\n").is_empty());
+        assert!(no_ca("", "  server s 127.0.0.1:443 verify required\n").is_empty());
+        assert!(no_ca(
+            "",
+            "  default-server ssl\n  server s 127.0.0.1:443 no-ssl\n"
+        )
+        .is_empty());
+        // The global default, which an explicit `verify required` overrides.
+        let global = "global\n  ssl-server-verify none\n";
+        assert!(no_ca(global, "  server s 127.0.0.1:443 ssl\n").is_empty());
+        assert_eq!(
+            no_ca(global, "  server s 127.0.0.1:443 ssl verify required\n"),
+            vec![(9, 10)]
+        );
+        let l = load(&be("", "  server s 127.0.0.1:443 ssl\n"));
+        let d = l.diags.iter().next().unwrap();
+        assert!(d.message.contains("names no CA file"), "{}", d.message);
+        assert!(d
+            .help
+            .iter()
+            .any(|h| h.contains("verify none") && h.contains("ca-file")));
+    }
+
+    #[test]
+    fn versions_proxyd_cannot_speak_are_refused() {
+        let codes_of = |lines: &str| {
+            let l = load(&be("", lines));
+            errors(&l)
+                .into_iter()
+                .map(|(c, _, _)| c)
+                .collect::<Vec<_>>()
+        };
+        for old in ["SSLv3", "TLSv1.0", "TLSv1.1"] {
+            for opt in ["ssl-min-ver", "ssl-max-ver"] {
+                assert_eq!(
+                    codes_of(&format!(
+                        "  server s 127.0.0.1:443 ssl verify none {opt} {old}\n"
+                    )),
+                    vec![codes::REFUSED],
+                    "{opt} {old}"
+                );
+            }
+        }
+        for f in ["force-sslv3", "force-tlsv10", "force-tlsv11"] {
+            assert_eq!(
+                codes_of(&format!("  server s 127.0.0.1:443 ssl verify none {f}\n")),
+                vec![codes::REFUSED]
+            );
+        }
+        assert_eq!(
+            codes_of("  server s 127.0.0.1:443 ssl verify none ssl-min-ver TLSv1.4\n"),
+            vec![codes::BAD_VALUE]
+        );
+        // Nothing left, or only versions rustls does not speak.
+        assert_eq!(
+            codes_of("  server s 127.0.0.1:443 ssl verify none ssl-min-ver TLSv1.3 ssl-max-ver TLSv1.2\n"),
+            vec![codes::BAD_VALUE]
+        );
+        assert_eq!(
+            codes_of("  server s 127.0.0.1:443 ssl verify none no-tlsv12 no-tlsv13\n"),
+            vec![codes::REFUSED]
+        );
+        // HAProxy warns about a hole and about no-* next to ssl-min-ver, and runs.
+        for ok in [
+            "  server s 127.0.0.1:443 ssl verify none no-tlsv12\n",
+            "  server s 127.0.0.1:443 ssl verify none ssl-min-ver TLSv1.2 no-tlsv13\n",
+        ] {
+            let l = load(&be("", ok));
+            assert!(!l.has_errors(), "{ok}: {:?}", l.diags);
+            assert!(l.diags.has_code(codes::BAD_VALUE), "{ok}: a warning");
+        }
+        // no-* on default-server: HAProxy says it is not accepted there and goes on.
+        let l = load(&be(
+            "",
+            "  default-server no-tlsv12\n  server s 127.0.0.1:443 ssl verify none\n",
+        ));
+        assert!(!l.has_errors());
+        assert!(l.diags.has_code(codes::NOT_IMPLEMENTED));
+        assert_eq!(backend(&l).servers[0].opts.tls_versions.disabled, 0);
+    }
+
+    #[test]
+    fn global_server_defaults() {
+        let l = load(&be(
+            "global\n  ca-base /etc/ssl/certs\n  ssl-default-server-options ssl-min-ver TLSv1.2 no-tlsv13 no-tls-tickets\n",
+            "  server s 127.0.0.1:443 ssl verify none\n",
+        ));
+        assert!(!l.has_errors(), "{:?}", l.diags);
+        let g = &l.config.global;
+        assert_eq!(g.ca_base.as_deref(), Some("/etc/ssl/certs"));
+        assert_eq!(g.ssl_default_server_versions.min, Some(TlsVersion::Tls12));
+        assert!(g.ssl_default_server_versions.is_disabled(TlsVersion::Tls13));
+        assert!(g.ssl_default_server_no_tickets);
+        for bad in ["tls-tickets", "force-tlsv10", "ssl-min-ver TLSv1.0"] {
+            let l = load(&be(
+                &format!("global\n  ssl-default-server-options {bad}\n"),
+                "  server s 127.0.0.1:443\n",
+            ));
+            assert!(l.has_errors(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn alpn_proxyd_cannot_speak_is_left_out_with_a_warning() {
+        let warned = |mode: &str, opts: &str| {
+            let l = load(&be(
+                "",
+                &format!("  mode {mode}\n  server s 127.0.0.1:443 ssl verify none {opts}\n"),
+            ));
+            assert!(!l.has_errors(), "{:?}", l.diags);
+            let found = l
+                .diags
+                .iter()
+                .any(|d| d.code == codes::NOT_IMPLEMENTED && d.message.contains("not offered"));
+            found
+        };
+        assert!(warned("http", "alpn h2,http/1.1"));
+        assert!(!warned("http", "alpn http/1.1,http/1.0"));
+        // In TCP mode the bytes go through: every protocol is offered.
+        assert!(!warned("tcp", "alpn h2,http/1.1"));
+    }
+
+    #[test]
+    fn check_proto_runs_what_checks_speak() {
+        let codes_of = |v: &str| {
+            let l = load(&be(
+                "",
+                &format!("  server s 127.0.0.1:80 check check-proto {v}\n"),
+            ));
+            errors(&l)
+                .into_iter()
+                .map(|(c, _, _)| c)
+                .collect::<Vec<_>>()
+        };
+        assert!(codes_of("h1").is_empty());
+        assert!(codes_of("none").is_empty());
+        assert_eq!(codes_of("h2"), vec![codes::REFUSED]);
+        assert_eq!(codes_of("fcgi"), vec![codes::REFUSED]);
+        assert_eq!(codes_of("spdy"), vec![codes::BAD_VALUE]);
+    }
+
+    #[test]
+    fn sni_is_a_request_expression() {
+        let l = load(&be(
+            "",
+            "  server s 127.0.0.1:443 ssl verify none sni res.hdr(host)\n",
+        ));
+        assert!(l.has_errors());
+        let l = load(&be(
+            "",
+            "  server s 127.0.0.1:443 ssl verify none sni nosuchfetch\n",
+        ));
+        assert!(l.has_errors());
+        let l = load(&be(
+            "",
+            "  server s 127.0.0.1:443 ssl verify none sni str(a.example)\n",
+        ));
+        assert!(!l.has_errors(), "{:?}", l.diags);
     }
 }

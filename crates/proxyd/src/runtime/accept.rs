@@ -98,6 +98,8 @@ async fn read_proxy_header(io: &mut ClientIo) -> Option<Addresses> {
                 Parsed::Incomplete => {}
             }
         },
+        // A client socket is never a TLS client stream (termination wraps it later).
+        ClientIo::Tls(_) => None,
     }
 }
 

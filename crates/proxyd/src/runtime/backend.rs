@@ -7,10 +7,12 @@ use super::checks::{probe_of, CheckSpec, CheckTls, Probe};
 use super::errorfiles::ErrorPages;
 use super::inspect::{Stickiness, TcpRules};
 use super::rules::{HttpRules, ProxyHttp};
-use super::server::{ServerRt, Shared};
+use super::server::{ServerRt, ServerTls, Shared};
+use super::srv_tls::{load_cas, server_name, CaSource, ClientSpec, Verification};
 use super::PlanError;
+use haproxy_conf::checks::{alpn_spoken, http_checks};
 use haproxy_conf::model::{
-    Balance, Config, Cookie, HashType, Mode, Observe, Proxy, Server as ConfServer,
+    Balance, CheckStep, Config, Cookie, HashType, Mode, Observe, Proxy, Server as ConfServer,
 };
 use proxy_core::balance::{Algorithm, Balancer, Pick, Server as BalServer};
 use proxy_core::counters::Counters;
@@ -115,44 +117,119 @@ fn algorithm(b: &Balance, t: &HashType) -> (Algorithm, HashOn) {
     }
 }
 
-/// Where and how a server is checked (`addr`, `port`, `check-send-proxy`, `check-ssl`).
-fn check_spec(s: &ConfServer, cfg: &Config) -> Result<Option<CheckSpec>, PlanError> {
+/// The TLS client of a server for traffic or for its checks: verification, client
+/// certificate, versions, the ALPN protocols `alpn` lists that proxyd can speak there
+/// (`http`: HTTP/1.x only), session reuse.
+fn client_spec(
+    s: &ConfServer,
+    cfg: &Config,
+    alpn: Option<&Vec<String>>,
+    http: bool,
+) -> Result<ClientSpec, PlanError> {
+    let o = &s.opts;
+    let g = &cfg.global;
+    let at = |e: String| PlanError {
+        span: Some(s.span),
+        message: format!("server {}: {e}", s.name),
+    };
+    // The CA file is read even with `verify none` (HAProxy refuses a missing one too).
+    let cas = match &o.ca_file {
+        Some(f) => {
+            let src = CaSource::of(f, g.ca_base.as_deref());
+            let (cas, _) = load_cas(&src).map_err(|e| at(format!("ca-file: {e}")))?;
+            Some((cas, src.describe()))
+        }
+        None => None,
+    };
+    let verification = if o.verify_required(g) {
+        let Some((cas, from)) = cas else {
+            return Err(at(
+                "the certificate is to be verified (`verify required`) but no `ca-file` says against what".into(),
+            ));
+        };
+        Verification::Required {
+            cas,
+            from,
+            verifyhost: o.verifyhost.clone(),
+        }
+    } else {
+        Verification::None
+    };
+    let versions = o
+        .tls_versions
+        .over(&g.ssl_default_server_versions)
+        .spoken_range()
+        .map_err(at)?;
+    let crt = o.crt.as_ref().map(|c| match &g.crt_base {
+        Some(b) if !c.starts_with('/') => std::path::Path::new(b).join(c),
+        _ => std::path::PathBuf::from(c),
+    });
+    Ok(ClientSpec {
+        verification,
+        crt,
+        versions,
+        alpn: alpn
+            .into_iter()
+            .flatten()
+            .filter(|a| alpn_spoken(http, a))
+            .cloned()
+            .collect(),
+        reuse: o.ssl_reuse,
+        tickets: o.tls_tickets && !g.ssl_default_server_no_tickets,
+    })
+}
+
+/// A server's TLS for traffic (`ssl`): its client and its `sni` expression.
+fn traffic_tls(s: &ConfServer, p: &Proxy, cfg: &Config) -> Result<Option<ServerTls>, PlanError> {
+    let o = &s.opts;
+    if !o.ssl {
+        return Ok(None);
+    }
+    let client = client_spec(s, cfg, o.alpn.as_ref(), p.mode == Mode::Http)?
+        .build()
+        .map_err(|e| PlanError {
+            span: Some(s.span),
+            message: format!("server {}: {e}", s.name),
+        })?;
+    Ok(Some(ServerTls {
+        client,
+        sni: o.sni.clone(),
+    }))
+}
+
+/// Where and how a server is checked (`addr`, `port`, `check-send-proxy`, TLS with
+/// `check-ssl` or `ssl`, and for `connect ssl` steps).
+fn check_spec(s: &ConfServer, p: &Proxy, cfg: &Config) -> Result<Option<CheckSpec>, PlanError> {
     let o = &s.opts;
     if !o.check || o.track.is_some() {
         return Ok(None);
     }
-    let verify = o.verify.as_deref() != Some("none") && !cfg.global.ssl_server_verify_none;
-    if o.check_ssl && verify {
-        return Err(PlanError {
-            span: Some(s.span),
-            message: format!(
-                "server {}: `check-ssl` verifies the server's certificate by default, which proxyd cannot do yet",
-                s.name
-            ),
-        });
-    }
-    let tls = if o.check_ssl {
-        let connector = super::tls::insecure_connector().map_err(|e| PlanError {
+    let connect_ssl = p
+        .tcp_checks
+        .iter()
+        .chain(p.http_checks.iter())
+        .any(|c| matches!(c, CheckStep::Connect(c) if c.ssl));
+    let tls = if o.check_tls() || connect_ssl {
+        let at = |e: String| PlanError {
             span: Some(s.span),
             message: format!("server {}: {e}", s.name),
-        })?;
-        // SNI from `sni str(NAME)` / `check-sni NAME` / a host name; an IP otherwise.
-        let host = o
-            .sni
-            .as_deref()
-            .map(|v| {
-                v.strip_prefix("str(")
-                    .and_then(|x| x.strip_suffix(')'))
-                    .unwrap_or(v)
-                    .to_string()
-            })
-            .unwrap_or_else(|| s.addr.host.clone());
-        let name = rustls::pki_types::ServerName::try_from(host).unwrap_or_else(|_| {
-            rustls::pki_types::ServerName::from(
-                s.addr.ip.unwrap_or(std::net::IpAddr::from([127, 0, 0, 1])),
-            )
-        });
-        Some(CheckTls { connector, name })
+        };
+        let client = client_spec(
+            s,
+            cfg,
+            o.check_alpn.as_ref().or(o.alpn.as_ref()),
+            http_checks(p),
+        )?
+        .build()
+        .map_err(at)?;
+        // `check-sni`; checks send no SNI otherwise (HAProxy's `sni` is for traffic).
+        let name =
+            server_name(o.check_sni.as_deref()).map_err(|e| at(format!("check-sni: {e}")))?;
+        Some(CheckTls {
+            client,
+            name,
+            always: o.check_tls(),
+        })
     } else {
         None
     };
@@ -195,7 +272,13 @@ impl BackendRt {
         let mut servers = Vec::new();
         for (i, s) in p.servers.iter().enumerate() {
             let puid = s.opts.id.unwrap_or(i as u32 + 1);
-            let mut rt = ServerRt::new(s, puid, &shared, check_spec(s, cfg)?);
+            let mut rt = ServerRt::new(
+                s,
+                puid,
+                &shared,
+                check_spec(s, p, cfg)?,
+                traffic_tls(s, p, cfg)?,
+            );
             // `cookie ... dynamic`: servers without a cookie of their own get one made
             // from the key and their address.
             let dynamic = p.cookie.as_ref().is_some_and(|c| c.dynamic);

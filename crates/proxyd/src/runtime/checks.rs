@@ -135,16 +135,15 @@ pub struct CheckSpec {
     pub tls: Option<CheckTls>,
 }
 
-/// `check-ssl verify none`: how checks speak TLS to a server.
+/// How checks speak TLS to a server: the server's verification, `check-alpn`, and
+/// `check-sni` as the name (none without it).
+#[derive(Debug)]
 pub struct CheckTls {
-    pub connector: tokio_rustls::TlsConnector,
+    pub client: super::srv_tls::Client,
     pub name: rustls::pki_types::ServerName<'static>,
-}
-
-impl std::fmt::Debug for CheckTls {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "CheckTls({:?})", self.name)
-    }
+    /// Every check connection speaks TLS (`check-ssl`, or `ssl` checked on its own
+    /// address); otherwise only `connect ssl` steps do.
+    pub always: bool,
 }
 
 /// The address a check connects to: the server's, with `addr`/`port` overrides and a
@@ -196,31 +195,31 @@ async fn open(
         // HAProxy's checks: v2 says LOCAL; v1 gives the check connection's own addresses.
         let addrs = match &stream {
             ServerStream::Tcp(t) => t.local_addr().ok().zip(t.peer_addr().ok()),
-            ServerStream::Unix(_) => None,
+            ServerStream::Unix(_) | ServerStream::Tls(_) => None,
         };
         let hdr = proxy_header_local(s.send_proxy, addrs);
         if stream.write_all(&hdr).await.is_err() {
             return Err(CheckStatus::L4Con);
         }
     }
-    let tls = step.is_some_and(|c| c.ssl) || spec.tls.is_some();
+    // An explicit `connect` step speaks TLS when it says `ssl`, whatever `check-ssl`
+    // says (measured with HAProxy 2.6); the check's own connection follows the server.
+    let tls = match step {
+        Some(c) => c.ssl,
+        None => spec.tls.as_ref().is_some_and(|t| t.always),
+    };
     if !tls {
         return Ok(CheckConn::Plain(stream));
     }
-    let (connector, name) = match &spec.tls {
-        Some(t) => (t.connector.clone(), t.name.clone()),
-        None => {
-            let c = super::tls::insecure_connector().map_err(|_| CheckStatus::L6Rsp)?;
-            let name = match &target {
-                Target::Inet(a) => rustls::pki_types::ServerName::from(a.ip()),
-                Target::Unix(_) => {
-                    rustls::pki_types::ServerName::from(std::net::IpAddr::from([127, 0, 0, 1]))
-                }
-            };
-            (c, name)
-        }
+    // The plan gives a TLS client to every server a `connect ssl` step checks.
+    let Some(t) = &spec.tls else {
+        return Err(CheckStatus::L6Rsp);
     };
-    match connector.connect(name, stream).await {
+    let name = match step.and_then(|c| c.sni.as_deref()) {
+        Some(n) => super::srv_tls::server_name(Some(n)).map_err(|_| CheckStatus::L6Rsp)?,
+        None => t.name.clone(),
+    };
+    match t.client.connector.connect(name, stream).await {
         Ok(t) => Ok(CheckConn::Tls(Box::new(t))),
         Err(_) => Err(CheckStatus::L6Rsp),
     }

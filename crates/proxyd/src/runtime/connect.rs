@@ -1,7 +1,9 @@
 //! Connections to servers, shared by TCP and HTTP sessions and by checks: choosing a
 //! server (retrying, redispatching on the last try, queueing while all are full),
 //! connecting over TCP (from `source`, with keep-alive, user timeout and linger as
-//! configured) or a unix socket, and the PROXY header written first (`send-proxy`).
+//! configured) or a unix socket, the PROXY header written first (`send-proxy`), then the
+//! TLS handshake for `ssl` servers (within `timeout connect`: a failed one is a failed
+//! connection, retried).
 
 use super::backend::BackendRt;
 use super::clock::Clock;
@@ -21,6 +23,8 @@ use tokio::net::{TcpStream, UnixStream};
 pub enum Stream {
     Tcp(TcpStream),
     Unix(UnixStream),
+    /// `ssl`: TLS over one of the others.
+    Tls(Box<tokio_rustls::client::TlsStream<Stream>>),
 }
 
 impl AsyncRead for Stream {
@@ -32,6 +36,7 @@ impl AsyncRead for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_read(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_read(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_read(cx, buf),
         }
     }
 }
@@ -45,18 +50,21 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write(cx, buf),
             Stream::Unix(s) => Pin::new(s).poll_write(cx, buf),
+            Stream::Tls(s) => Pin::new(s).poll_write(cx, buf),
         }
     }
     fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_flush(cx),
             Stream::Unix(s) => Pin::new(s).poll_flush(cx),
+            Stream::Tls(s) => Pin::new(s).poll_flush(cx),
         }
     }
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_shutdown(cx),
             Stream::Unix(s) => Pin::new(s).poll_shutdown(cx),
+            Stream::Tls(s) => Pin::new(s).poll_shutdown(cx),
         }
     }
     fn poll_write_vectored(
@@ -67,6 +75,7 @@ impl AsyncWrite for Stream {
         match self.get_mut() {
             Stream::Tcp(s) => Pin::new(s).poll_write_vectored(cx, bufs),
             Stream::Unix(s) => Pin::new(s).poll_write_vectored(cx, bufs),
+            Stream::Tls(s) => Pin::new(s).poll_write_vectored(cx, bufs),
         }
     }
     fn is_write_vectored(&self) -> bool {
@@ -160,9 +169,15 @@ pub fn proxy_header_local(
     }
 }
 
-/// A plain connection to `s` for a client connection (`peer` reached `local`), with
-/// the server's PROXY header when it asks for one.
-pub async fn open_stream(s: Arc<ServerRt>, peer: SocketAddr, local: SocketAddr) -> Option<Stream> {
+/// A connection to `s` for a client connection (`peer` reached `local`), with the
+/// server's PROXY header when it asks for one, then TLS for an `ssl` server, sending
+/// `sni` (the value of the server's `sni` expression for this request).
+pub async fn open_stream(
+    s: Arc<ServerRt>,
+    peer: SocketAddr,
+    local: SocketAddr,
+    sni: Option<String>,
+) -> Option<Stream> {
     use tokio::io::AsyncWriteExt;
     let target = s.target_for(local)?;
     let opts = SockOpts {
@@ -177,7 +192,23 @@ pub async fn open_stream(s: Arc<ServerRt>, peer: SocketAddr, local: SocketAddr) 
             .await
             .ok()?;
     }
-    Some(stream)
+    let Some(tls) = &s.tls else {
+        return Some(stream);
+    };
+    let name = match super::srv_tls::server_name(sni.as_deref()) {
+        Ok(n) => n,
+        Err(e) => {
+            super::log::log(&format!("server {}: sni: {e}: not connecting", s.name));
+            return None;
+        }
+    };
+    match tls.client.connector.connect(name, stream).await {
+        Ok(t) => Some(Stream::Tls(Box::new(t))),
+        Err(e) => {
+            super::log::log(&format!("server {}: TLS handshake: {e}", s.name));
+            None
+        }
+    }
 }
 
 /// Counts a connection to a server for as long as it lives.

@@ -35,6 +35,23 @@ pub enum ProxyHeader {
     V2,
 }
 
+/// TLS towards a server for its traffic (`ssl`): the client, and the `sni` expression
+/// evaluated on each request (or TCP connection).
+#[derive(Debug)]
+pub struct ServerTls {
+    pub client: super::srv_tls::Client,
+    pub sni: Option<haproxy_conf::sample::Expr>,
+}
+
+/// An idle HTTP connection to a server: the address generation it was opened in, and
+/// the SNI it was opened with (a request reuses one opened with its own SNI only).
+#[derive(Debug)]
+pub struct Pooled {
+    pub gen: u64,
+    pub sni: Option<String>,
+    pub sender: hyper::client::conn::http1::SendRequest<hyper::body::Incoming>,
+}
+
 /// The agent check's settings.
 #[derive(Debug, Clone)]
 pub struct AgentSpec {
@@ -99,13 +116,9 @@ pub struct ServerRt {
     pub shutdown_backups_on_up: bool,
     pub down: tokio::sync::watch::Sender<u64>,
     /// Idle HTTP/1.1 connections to this server, for reuse.
-    /// Idle HTTP connections, each with the address generation it was opened in.
-    pub pool: Mutex<
-        Vec<(
-            u64,
-            hyper::client::conn::http1::SendRequest<hyper::body::Incoming>,
-        )>,
-    >,
+    pub pool: Mutex<Vec<Pooled>>,
+    /// `ssl`: connections speak TLS.
+    pub tls: Option<ServerTls>,
     /// Bumped when the server's address changes: connections of older generations lead
     /// to the old address and are not reused.
     pub addr_gen: std::sync::atomic::AtomicU64,
@@ -142,6 +155,7 @@ impl ServerRt {
         puid: u32,
         shared: &Shared,
         check_spec: Option<super::checks::CheckSpec>,
+        tls: Option<ServerTls>,
     ) -> ServerRt {
         let o = &s.opts;
         let timing = CheckTiming {
@@ -209,6 +223,7 @@ impl ServerRt {
             shutdown_backups_on_up: o.on_marked_up.as_deref() == Some("shutdown-backup-sessions"),
             down: tokio::sync::watch::Sender::new(0),
             pool: Mutex::new(Vec::new()),
+            tls,
             addr_gen: std::sync::atomic::AtomicU64::new(0),
             pool_max: match o.pool_max_conn {
                 Some(n) if n >= 0 => Some(n as usize),

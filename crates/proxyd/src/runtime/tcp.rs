@@ -336,7 +336,8 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         .then(|| proxy_core::hash::source(&be.hash_type, peer.ip()));
     let mut tried = Tried::default();
     let got = attempt(&be, key, clock, prefer, &mut tried, |s| {
-        open_stream(s, peer, local)
+        let sni = super::srv_tls::sni_for(&s, &sample);
+        open_stream(s, peer, local, sni)
     })
     .await;
     log.rec.retries = tried.retries;

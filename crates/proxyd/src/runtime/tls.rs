@@ -1,9 +1,9 @@
 //! TLS with rustls: termination for `bind ... ssl crt FILE|DIR [alpn ...]` (each PEM file
 //! holds a certificate chain and its key, as HAProxy's; the certificate is chosen by the
 //! client's SNI, the first one otherwise unless `strict-sni`; protocol versions from
-//! `ssl-min-ver`/`ssl-max-ver`; ALPN offers only protocols proxyd speaks), and the client
-//! side of `check-ssl` with `verify none` (HAProxy's "do not verify the server's
-//! certificate").
+//! `ssl-min-ver`/`ssl-max-ver`; ALPN offers only protocols proxyd speaks), and what the
+//! client side towards servers shares with it (`srv_tls`): loading a certificate and its
+//! key, and `verify none` (HAProxy's "do not verify the server's certificate").
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::CryptoProvider;
@@ -15,7 +15,7 @@ use rustls::{DigitallySignedStruct, SignatureScheme};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-fn provider() -> Arc<CryptoProvider> {
+pub fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
 }
 
@@ -45,7 +45,11 @@ fn crt_files(crt: &str, base: Option<&str>) -> Result<Vec<PathBuf>, String> {
     }
 }
 
-fn load_key(path: &Path) -> Result<CertifiedKey, String> {
+/// A PEM file's certificate chain and private key (HAProxy's form: both in one file, or
+/// the key in FILE.key beside it).
+pub fn load_chain(
+    path: &Path,
+) -> Result<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>), String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
         .map_err(|e| format!("{}: {e}", path.display()))?
         .collect::<Result<_, _>>()
@@ -63,6 +67,11 @@ fn load_key(path: &Path) -> Result<CertifiedKey, String> {
                 path.display()
             )
         })?;
+    Ok((certs, key))
+}
+
+fn load_key(path: &Path) -> Result<CertifiedKey, String> {
+    let (certs, key) = load_chain(path)?;
     let signing = provider()
         .key_provider
         .load_private_key(key)
@@ -261,7 +270,7 @@ pub fn acceptor(
 /// `verify none`: any certificate is accepted; signatures are still checked so the
 /// handshake itself is sound.
 #[derive(Debug)]
-struct NoVerify(Arc<CryptoProvider>);
+pub struct NoVerify(pub Arc<CryptoProvider>);
 
 impl ServerCertVerifier for NoVerify {
     fn verify_server_cert(
@@ -303,18 +312,6 @@ impl ServerCertVerifier for NoVerify {
     fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
         self.0.signature_verification_algorithms.supported_schemes()
     }
-}
-
-/// A TLS client that does not verify the server (`check-ssl verify none`).
-pub fn insecure_connector() -> Result<tokio_rustls::TlsConnector, String> {
-    let p = provider();
-    let cfg = rustls::ClientConfig::builder_with_provider(p.clone())
-        .with_safe_default_protocol_versions()
-        .map_err(|e| e.to_string())?
-        .dangerous()
-        .with_custom_certificate_verifier(Arc::new(NoVerify(p)))
-        .with_no_client_auth();
-    Ok(tokio_rustls::TlsConnector::from(Arc::new(cfg)))
 }
 
 #[cfg(test)]

@@ -173,8 +173,8 @@ fn restrict_names(h: &mut http::HeaderMap, reject: bool) -> bool {
 
 /// A connection to a server for one request.
 enum Upstream {
-    /// With the server's address generation it was opened in.
-    Http(SendRequest<Incoming>, u64),
+    /// With the server's address generation it was opened in, and its SNI.
+    Http(SendRequest<Incoming>, u64, Option<String>),
     /// The server's `redir`: answer with a redirection instead.
     Redirect(String),
 }
@@ -182,19 +182,20 @@ enum Upstream {
 /// The most a server connection's read buffer grows to.
 const RESPONSE_READ_MAX: usize = 32 * 1024;
 
-/// A pooled connection that can take a request now, if any: the most recently used one
-/// first (its socket is warm), dropping closed ones on the way.
-fn pooled(s: &ServerRt) -> Option<(SendRequest<Incoming>, u64)> {
+/// A pooled connection that can take a request now, if any: one opened with this
+/// request's SNI (TLS servers), the most recently used first (its socket is warm),
+/// dropping closed ones on the way.
+fn pooled(s: &ServerRt, sni: Option<&str>) -> Option<(SendRequest<Incoming>, u64)> {
     let gen = s.addr_gen.load(Ordering::Relaxed);
     let mut pool = s.pool.lock().ok()?;
     let mut i = pool.len();
     while i > 0 {
         i -= 1;
-        if pool[i].1.is_closed() || pool[i].0 != gen {
+        if pool[i].sender.is_closed() || pool[i].gen != gen {
             pool.swap_remove(i);
-        } else if pool[i].1.is_ready() {
-            let (g, c) = pool.swap_remove(i);
-            return Some((c, g));
+        } else if pool[i].sni.as_deref() == sni && pool[i].sender.is_ready() {
+            let p = pool.swap_remove(i);
+            return Some((p.sender, p.gen));
         }
     }
     None
@@ -205,16 +206,17 @@ async fn open_http(
     conn: Arc<Conn>,
     max_head: usize,
     redirect_to: Option<String>,
+    sni: Option<String>,
 ) -> Option<Upstream> {
     if let (Some(prefix), Some(pq)) = (&s.redir, redirect_to) {
         return Some(Upstream::Redirect(format!("{prefix}{pq}")));
     }
-    if let Some((c, gen)) = pooled(&s) {
-        return Some(Upstream::Http(c, gen));
+    if let Some((c, gen)) = pooled(&s, sni.as_deref()) {
+        return Some(Upstream::Http(c, gen, sni));
     }
     let gen = s.addr_gen.load(Ordering::Relaxed);
     let counters = [Some(s.counters.clone()), Some(s.backend_counters.clone())];
-    let stream = open_stream(s.clone(), conn.peer, conn.local).await?;
+    let stream = open_stream(s.clone(), conn.peer, conn.local, sni.clone()).await?;
     let io = Metered::new(stream, Side::Server, counters, None);
     // A response head larger than the buffer fails the request (502), as in HAProxy. Bodies
     // are read in chunks of at most 32 KiB (measured: 16 KiB costs a fifth of the 64 KiB
@@ -234,7 +236,7 @@ async fn open_http(
             }
         }
     });
-    Some(Upstream::Http(sender, gen))
+    Some(Upstream::Http(sender, gen, sni))
 }
 
 /// One client connection's state, for its inactivity timeouts and server preference.
@@ -767,7 +769,9 @@ async fn handle_inner(
     let max_head = fe.max_head;
     let mut tried = Tried::default();
     let got = attempt(&be, key, clock, prefer, &mut tried, |s| {
-        open_http(s, conn.clone(), max_head, redirect_to.clone())
+        // `sni`: evaluated on the request as the rules left it, for the server chosen.
+        let sni = super::srv_tls::sni_for(&s, &benv.sample(&parts));
+        open_http(s, conn.clone(), max_head, redirect_to.clone(), sni)
     })
     .await;
     rec.retries = tried.retries;
@@ -803,8 +807,8 @@ async fn handle_inner(
     if let (true, Some(i), Ok(mut last)) = (be.prefer_last, index, state.last.lock()) {
         *last = Some((be.name.clone(), i));
     }
-    let (mut sender, gen) = match upstream {
-        Upstream::Http(s, gen) => (s, gen),
+    let (mut sender, gen, sni) = match upstream {
+        Upstream::Http(s, gen, sni) => (s, gen, sni),
         Upstream::Redirect(location) => {
             let mut r = full(StatusCode::FOUND, None, Bytes::new());
             if let Ok(v) = HeaderValue::from_str(&location) {
@@ -875,7 +879,7 @@ async fn handle_inner(
         if let Ok(mut pool) = server.pool.lock() {
             let current = server.addr_gen.load(Ordering::Relaxed) == gen;
             if current && server.pool_max.is_none_or(|m| pool.len() < m) {
-                pool.push((gen, sender));
+                pool.push(super::server::Pooled { gen, sni, sender });
             }
         }
     }
