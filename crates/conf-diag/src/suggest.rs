@@ -14,7 +14,9 @@ where
         let score = strsim::jaro_winkler(&lower, &cand.to_ascii_lowercase());
         let dist = strsim::damerau_levenshtein(&lower, &cand.to_ascii_lowercase());
         // Accept a near-miss by edit distance (short words) or by similarity (long ones).
-        let close = dist <= 2.max(word.len() / 4) || score >= 0.9;
+        // An edit that rewrites the whole word is no near-miss (`zz` is not `B`).
+        let close = (dist <= 2.max(word.len() / 4) || score >= 0.9)
+            && dist < word.len().min(cand.len()).max(2);
         if close && best.is_none_or(|(s, _)| score > s) {
             best = Some((score, cand));
         }
