@@ -42,7 +42,6 @@ const CANNOT_RUN_YET: &[(&str, &str)] = &[
         "170-tcp-frontend-http-backend.cfg",
         "a tcp frontend using an http backend",
     ),
-    ("187-stick-table-stick.cfg", "stick counters"),
     ("231-legacy-option-transparent.cfg", "option transparent"),
     (
         "234-peers-local-peer-L.cfg",

@@ -8,7 +8,7 @@
 //! per-server counts. Loopback only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::{binary, free_port, have, make_cert, wait_for, Scratch};
+use e2e::{binary, free_port, have, listening, make_cert, wait_for, Scratch};
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::process::{Child, Command, Stdio};
@@ -99,8 +99,9 @@ fn start(prog: &str, cfg: &std::path::Path, port: u16) -> Proc {
             .spawn()
             .unwrap(),
     );
+    // Not by connecting: a connection without a request is a log line of its own.
     assert!(
-        wait_for(5.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
+        wait_for(5.0, || listening(port)).is_some(),
         "{prog} does not listen"
     );
     p
@@ -144,22 +145,48 @@ fn tls_request(port: u16) {
         .status();
 }
 
+/// The fields of a line: split at spaces, a double-quoted string (`"GET / HTTP/1.1"`)
+/// being one field.
+fn fields(msg: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut quoted = false;
+    for c in msg.chars() {
+        match c {
+            '"' => {
+                quoted = !quoted;
+                cur.push(c);
+            }
+            ' ' if !quoted => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out
+}
+
 /// A line with what may vary put in its shape: the syslog time and pid, dates, client
-/// ports, and the timers (numbers; -1 stays as it is).
+/// ports, the port curl adds to Host, and the timers (numbers; -1 stays as it is).
 fn shape(line: &str, timer_fields: &[usize]) -> Vec<String> {
     let msg = line
         .trim_end()
         .split_once("]: ")
         .map(|(_, m)| m)
         .unwrap_or(line);
-    let date = regex::Regex::new(r"\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(\.\d{3})?( [+-]\d{4})?\]").unwrap();
+    let date = regex::Regex::new(
+        r"\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2}(\.\d{3})?( [+-]\d{4})?\]",
+    )
+    .unwrap();
+    let host = regex::Regex::new(r"logs\.test:\d+").unwrap();
     let port = regex::Regex::new(r"^(127\.0\.0\.1|::1):\d+$").unwrap();
     let num = regex::Regex::new(r"^\+?\d+$").unwrap();
     let msg = date.replace_all(msg, "[DATE]");
-    msg.split(' ')
+    let msg = host.replace_all(&msg, "logs.test:PORT");
+    fields(&msg)
+        .into_iter()
         .enumerate()
         .map(|(i, f)| {
-            if port.is_match(f) {
+            if port.is_match(&f) {
                 "CLIENT".to_string()
             } else if timer_fields.contains(&i) {
                 f.split('/')
@@ -167,7 +194,7 @@ fn shape(line: &str, timer_fields: &[usize]) -> Vec<String> {
                     .collect::<Vec<_>>()
                     .join("/")
             } else {
-                f.to_string()
+                f
             }
         })
         .collect()
@@ -176,7 +203,8 @@ fn shape(line: &str, timer_fields: &[usize]) -> Vec<String> {
 struct Format {
     name: &'static str,
     line: &'static str,
-    /// Fields (space-separated, after the syslog header) holding timers.
+    /// Fields (after the syslog header, a quoted string being one) that vary from run to
+    /// run: timers, and the client port where it stands alone.
     timers: &'static [usize],
     http: bool,
 }
@@ -197,7 +225,8 @@ const FORMATS: &[Format] = &[
     Format {
         name: "clf",
         line: "option httplog clf",
-        timers: &[8, 12, 13, 14, 15, 16],
+        // The client port, the accept milliseconds, then TR Tw Tc Tr Ta.
+        timers: &[9, 10, 14, 15, 16, 17, 18],
         http: true,
     },
     Format {
@@ -233,15 +262,24 @@ fn config(f: &Format, port: u16, tls_port: u16, log: u16, origin: u16, cert: &st
 
 fn traffic(f: &Format, port: u16, tls_port: u16) {
     if f.http {
-        for p in ["/", "/missing", "/deny", "/return", "/nosrv", "/refused", "/slow", "/?q=1"] {
+        // A connection that sends nothing: `CR`, 400, `<BADREQ>`.
+        drop(TcpStream::connect(("127.0.0.1", port)));
+        std::thread::sleep(Duration::from_millis(100));
+        // A pause after each exchange: both proxies have written its line (and counted
+        // its connection out) before the next one comes.
+        for p in [
+            "/", "/missing", "/deny", "/return", "/nosrv", "/refused", "/slow", "/?q=1",
+        ] {
             request(port, p, false);
+            std::thread::sleep(Duration::from_millis(50));
         }
-        request(port, "/abort", true);
-        // The server side of the aborted exchange ends when its response would have.
-        std::thread::sleep(Duration::from_millis(300));
         tls_request(tls_port);
+        // The client leaves during the body; the server stalls past `timeout server`.
+        request(port, "/abort", true);
+        std::thread::sleep(Duration::from_millis(1500));
     } else {
         tcp_session(port);
+        std::thread::sleep(Duration::from_millis(50));
         tcp_session(port);
     }
     std::thread::sleep(Duration::from_millis(500));
@@ -261,14 +299,22 @@ fn halog(lines: &[String], arg: &str) -> String {
         let (date, rest) = msg.split_at(15.min(msg.len()));
         input.push_str(&format!("{date} localhost{rest}\n"));
     }
-    child.stdin.take().unwrap().write_all(input.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.as_bytes())
+        .unwrap();
     let out = child.wait_with_output().unwrap();
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]
 fn log_lines_match_haproxys() {
-    assert!(have("haproxy") && have("halog"), "haproxy (and its halog) are not installed");
+    assert!(
+        have("haproxy") && have("halog"),
+        "haproxy (and its halog) are not installed"
+    );
     let dir = Scratch::new("logs");
     let cert = make_cert(&dir, "logs.test");
     let origin = origin();
@@ -309,7 +355,12 @@ fn log_lines_match_haproxys() {
         for (a, b) in h.iter().zip(p) {
             let (sa, sb) = (shape(a, f.timers), shape(b, f.timers));
             if sa != sb {
-                problems.push(format!("{}:\n  haproxy {}\n  proxyd  {}", f.name, a.trim_end(), b.trim_end()));
+                problems.push(format!(
+                    "{}:\n  haproxy {}\n  proxyd  {}",
+                    f.name,
+                    a.trim_end(),
+                    b.trim_end()
+                ));
             }
         }
         if f.name == "httplog" || f.name == "tcplog" {

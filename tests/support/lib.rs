@@ -374,6 +374,20 @@ pub fn wait_for(secs: f64, mut f: impl FnMut() -> bool) -> Option<f64> {
     }
 }
 
+/// Whether something listens on TCP `port` in this network namespace, read from
+/// /proc/net/tcp{,6} without connecting (a probe connection would show in logs).
+pub fn listening(port: u16) -> bool {
+    let want = format!(":{port:04X}");
+    ["/proc/net/tcp", "/proc/net/tcp6"].iter().any(|f| {
+        std::fs::read_to_string(f).is_ok_and(|t| {
+            t.lines().skip(1).any(|l| {
+                let cols: Vec<&str> = l.split_whitespace().collect();
+                cols.len() > 3 && cols[1].ends_with(&want) && cols[3] == "0A"
+            })
+        })
+    })
+}
+
 impl Netns {
     /// Like `spawn`, in a PID namespace of its own (so `killall`, pid files and children
     /// of one simulated node stay apart); killing the guard kills everything inside.

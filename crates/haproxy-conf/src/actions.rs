@@ -25,6 +25,25 @@ pub enum VarAction {
     Unset(VarRef),
 }
 
+/// Stick counter actions: `track-scN KEY [table T]`, `sc-inc-gpc0|1(N)`,
+/// `sc-set-gpt0(N) VALUE`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ScAction {
+    Track {
+        slot: u8,
+        key: Expr,
+        table: Option<String>,
+    },
+    IncGpc {
+        slot: u8,
+        idx: u8,
+    },
+    SetGpt0 {
+        slot: u8,
+        value: Expr,
+    },
+}
+
 /// Where the body of a `return` (or of a `deny` with a body) comes from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum Payload {
@@ -151,6 +170,7 @@ pub enum HttpReqAction {
     /// `reject`: close the connection without a response.
     Reject,
     Var(VarAction),
+    Sc(ScAction),
 }
 
 impl HttpReqAction {
@@ -175,6 +195,7 @@ pub enum HttpRespAction {
     Header(HeaderAction),
     SetStatus { status: u16, reason: Option<String> },
     Var(VarAction),
+    Sc(ScAction),
 }
 
 impl HttpRespAction {
@@ -184,13 +205,14 @@ impl HttpRespAction {
 }
 
 /// `tcp-request connection|session|content` and `tcp-response content` actions.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum TcpAction {
     Accept,
     Reject,
     /// `tcp-request connection expect-proxy layer4`: read a PROXY protocol header.
     ExpectProxy,
+    Sc(ScAction),
 }
 
 /// One rule: an action, its condition, where it was written.

@@ -28,6 +28,7 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
         backends_referenced(cfg, p, diags);
         acls_referenced(p, diags);
         fetch_references(cfg, p, diags);
+        table_references(cfg, p, diags);
         timeouts(p, diags);
         http_only(p, diags);
         references(cfg, p, diags);
@@ -293,9 +294,32 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
             | HttpReqAction::SetQuery(f)
             | HttpReqAction::SetMethod(f) => fmt_exprs(f),
             HttpReqAction::Var(v) => var_exprs(v),
+            HttpReqAction::Sc(sc) => sc_exprs(sc),
             _ => Vec::new(),
         };
         out.extend(found.into_iter().map(|e| (e, r.span, Stage::Request)));
+    }
+    fn sc_exprs(sc: &crate::actions::ScAction) -> Vec<&crate::sample::Expr> {
+        match sc {
+            crate::actions::ScAction::Track { key, .. } => vec![key],
+            crate::actions::ScAction::SetGpt0 { value, .. } => vec![value],
+            crate::actions::ScAction::IncGpc { .. } => Vec::new(),
+        }
+    }
+    for r in p
+        .rules
+        .tcp_request_connection
+        .iter()
+        .chain(&p.rules.tcp_request_session)
+        .chain(&p.rules.tcp_request_content)
+    {
+        if let crate::actions::TcpAction::Sc(sc) = &r.action {
+            out.extend(
+                sc_exprs(sc)
+                    .into_iter()
+                    .map(|e| (e, r.span, Stage::Request)),
+            );
+        }
     }
     for r in &p.rules.http_response {
         let found: Vec<&crate::sample::Expr> = match &r.action {
@@ -303,6 +327,7 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
                 fmt_exprs(f)
             }
             HttpRespAction::Var(v) => var_exprs(v),
+            HttpRespAction::Sc(sc) => sc_exprs(sc),
             _ => Vec::new(),
         };
         out.extend(found.into_iter().map(|e| (e, r.span, Stage::Response)));
@@ -363,6 +388,109 @@ fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
             diags.push(Diagnostic::error(codes::UNKNOWN_REF, msg).at(span).help(
                 "name a backend (and server) defined in this file, or move the rule to the backend",
             ));
+        }
+    }
+}
+
+/// The stick tables a proxy names (in `track-sc ... table T`, `sc_*(N,T)`, `src_*(T)`,
+/// `table_*(T)`) must exist, and what names none needs a table of the proxy's own, as
+/// HAProxy checks once it has read everything.
+fn table_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    use crate::actions::{HttpReqAction, HttpRespAction, ScAction, TcpAction};
+    use crate::sample::conv::Converter;
+    use crate::sample::fetch::ScOf;
+    use crate::sample::Fetch;
+    if p.kind == ProxyKind::Defaults {
+        return;
+    }
+    let tables: Vec<&str> = cfg
+        .proxies
+        .iter()
+        .filter(|q| q.stick_table.is_some() && q.kind != ProxyKind::Defaults)
+        .map(|q| q.name.as_str())
+        .collect();
+    let mut check = |named: Option<&str>, what: &str, span: Span| {
+        let problem = match named {
+            Some(t) if !tables.contains(&t) => {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_REF,
+                    format!("{what}: no stick table named `{t}`"),
+                )
+                .at(span);
+                d = match did_you_mean(t, tables.iter().copied()) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help("a table is named after the proxy declaring its `stick-table`"),
+                };
+                Some(d)
+            }
+            None if p.stick_table.is_none() => Some(
+                Diagnostic::error(
+                    codes::UNKNOWN_REF,
+                    format!(
+                        "{what}: {} `{}` has no stick-table",
+                        p.kind.keyword(),
+                        p.name
+                    ),
+                )
+                .at(span)
+                .help("declare a `stick-table` here, or name another proxy's with `table NAME`"),
+            ),
+            _ => None,
+        };
+        if let Some(d) = problem {
+            diags.push(d);
+        }
+    };
+    for (e, span, _) in exprs(p) {
+        match &e.fetch {
+            Fetch::Sc {
+                of: ScOf::Src,
+                table,
+                ..
+            } => check(table.as_deref(), "src_* sample fetch", span),
+            Fetch::Sc { table: Some(t), .. } => check(Some(t), "sc_* sample fetch", span),
+            Fetch::TableCnt(t) | Fetch::TableAvl(t) => {
+                check(t.as_deref(), "table_cnt/table_avl", span)
+            }
+            _ => {}
+        }
+        for c in &e.converters {
+            if let Converter::Table { table, .. } = c {
+                check(Some(table), "table converter", span);
+            }
+        }
+    }
+    let tracks = p
+        .rules
+        .http_request
+        .iter()
+        .filter_map(|r| match &r.action {
+            HttpReqAction::Sc(sc) => Some((sc, r.span)),
+            _ => None,
+        })
+        .chain(
+            p.rules
+                .http_response
+                .iter()
+                .filter_map(|r| match &r.action {
+                    HttpRespAction::Sc(sc) => Some((sc, r.span)),
+                    _ => None,
+                }),
+        )
+        .chain(
+            p.rules
+                .tcp_request_connection
+                .iter()
+                .chain(&p.rules.tcp_request_session)
+                .chain(&p.rules.tcp_request_content)
+                .filter_map(|r| match &r.action {
+                    TcpAction::Sc(sc) => Some((sc, r.span)),
+                    _ => None,
+                }),
+        );
+    for (sc, span) in tracks {
+        if let ScAction::Track { table, slot, .. } = sc {
+            check(table.as_deref(), &format!("track-sc{slot}"), span);
         }
     }
 }

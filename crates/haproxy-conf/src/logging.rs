@@ -8,7 +8,10 @@ use serde::Serialize;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum LogAddr {
     /// A UDP syslog server (`127.0.0.1:514`, `udp@host:port`, `[::1]:514`).
-    Udp { host: String, port: u16 },
+    Udp {
+        host: String,
+        port: u16,
+    },
     /// A unix datagram socket (`/dev/log`, `unix@/path`).
     Unix(String),
     Stdout,
@@ -155,8 +158,7 @@ pub enum Capture {
 }
 
 /// `option tcplog`.
-pub const TCPLOG: &str =
-    "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
+pub const TCPLOG: &str = "%ci:%cp [%t] %ft %b/%s %Tw/%Tc/%Tt %B %ts %ac/%fc/%bc/%sc/%rc %sq/%bq";
 /// `option httplog`.
 pub const HTTPLOG: &str = "%ci:%cp [%tr] %ft %b/%s %TR/%Tw/%Tc/%Tr/%Ta %ST %B %CC %CS %tsc %ac/%fc/%bc/%sc/%rc %sq/%bq %hr %hs %{+Q}r";
 /// `option httplog clf`.

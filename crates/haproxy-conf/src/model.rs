@@ -197,6 +197,23 @@ pub enum Balance {
     },
 }
 
+/// `http-reuse`: idle server connections are shared by requests as HAProxy's modes say.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum HttpReuse {
+    /// Every request opens its own connection.
+    Never,
+    /// A client's first request opens its own connection; later ones may use an idle one
+    /// (a server closing an idle connection then fails only a request the client may
+    /// retry).
+    #[default]
+    Safe,
+    /// Any request may use an idle connection that has served a request before.
+    Aggressive,
+    /// Any request may use any idle connection.
+    Always,
+}
+
 /// `hash-type map-based|consistent [sdbm|djb2|crc32] [avalanche]`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub struct HashType {
@@ -585,6 +602,106 @@ pub enum TableType {
     Binary,
 }
 
+/// What a stick table entry keeps beside its key (`store ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StoreKind {
+    ServerId,
+    Gpt0,
+    Gpc0,
+    Gpc0Rate,
+    Gpc1,
+    Gpc1Rate,
+    ConnCnt,
+    ConnCur,
+    ConnRate,
+    SessCnt,
+    SessRate,
+    HttpReqCnt,
+    HttpReqRate,
+    HttpErrCnt,
+    HttpErrRate,
+    HttpFailCnt,
+    HttpFailRate,
+    BytesInCnt,
+    BytesInRate,
+    BytesOutCnt,
+    BytesOutRate,
+}
+
+impl StoreKind {
+    pub const ALL: [StoreKind; 21] = [
+        StoreKind::ServerId,
+        StoreKind::Gpt0,
+        StoreKind::Gpc0,
+        StoreKind::Gpc0Rate,
+        StoreKind::Gpc1,
+        StoreKind::Gpc1Rate,
+        StoreKind::ConnCnt,
+        StoreKind::ConnCur,
+        StoreKind::ConnRate,
+        StoreKind::SessCnt,
+        StoreKind::SessRate,
+        StoreKind::HttpReqCnt,
+        StoreKind::HttpReqRate,
+        StoreKind::HttpErrCnt,
+        StoreKind::HttpErrRate,
+        StoreKind::HttpFailCnt,
+        StoreKind::HttpFailRate,
+        StoreKind::BytesInCnt,
+        StoreKind::BytesInRate,
+        StoreKind::BytesOutCnt,
+        StoreKind::BytesOutRate,
+    ];
+
+    /// HAProxy's name (`http_req_rate`).
+    pub fn name(self) -> &'static str {
+        match self {
+            StoreKind::ServerId => "server_id",
+            StoreKind::Gpt0 => "gpt0",
+            StoreKind::Gpc0 => "gpc0",
+            StoreKind::Gpc0Rate => "gpc0_rate",
+            StoreKind::Gpc1 => "gpc1",
+            StoreKind::Gpc1Rate => "gpc1_rate",
+            StoreKind::ConnCnt => "conn_cnt",
+            StoreKind::ConnCur => "conn_cur",
+            StoreKind::ConnRate => "conn_rate",
+            StoreKind::SessCnt => "sess_cnt",
+            StoreKind::SessRate => "sess_rate",
+            StoreKind::HttpReqCnt => "http_req_cnt",
+            StoreKind::HttpReqRate => "http_req_rate",
+            StoreKind::HttpErrCnt => "http_err_cnt",
+            StoreKind::HttpErrRate => "http_err_rate",
+            StoreKind::HttpFailCnt => "http_fail_cnt",
+            StoreKind::HttpFailRate => "http_fail_rate",
+            StoreKind::BytesInCnt => "bytes_in_cnt",
+            StoreKind::BytesInRate => "bytes_in_rate",
+            StoreKind::BytesOutCnt => "bytes_out_cnt",
+            StoreKind::BytesOutRate => "bytes_out_rate",
+        }
+    }
+
+    pub fn named(name: &str) -> Option<StoreKind> {
+        StoreKind::ALL.into_iter().find(|k| k.name() == name)
+    }
+
+    /// Rates take a period: `http_req_rate(10s)`.
+    pub fn is_rate(self) -> bool {
+        self.name().ends_with("_rate")
+    }
+
+    pub fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// One `store` item; `period_ms` for rates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Store {
+    pub kind: StoreKind,
+    pub period_ms: u64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct StickTable {
     pub table_type: TableType,
@@ -594,6 +711,8 @@ pub struct StickTable {
     pub size: u64,
     pub expire_ms: Option<u64>,
     pub nopurge: bool,
+    /// The data kept per entry (`store`).
+    pub store: Vec<Store>,
     #[serde(skip)]
     pub span: Span,
 }
@@ -777,6 +896,8 @@ pub struct Proxy {
     pub originalto: Option<AddrHeader>,
     pub balance: Balance,
     pub hash_type: HashType,
+    /// `http-reuse`: which requests may go over an idle server connection.
+    pub http_reuse: HttpReuse,
     pub default_server: ServerOpts,
     pub servers: Vec<Server>,
     pub acls: Vec<Acl>,
@@ -847,6 +968,7 @@ impl Proxy {
             originalto: None,
             balance: Balance::Roundrobin,
             hash_type: HashType::default(),
+            http_reuse: HttpReuse::default(),
             default_server: ServerOpts::default(),
             servers: Vec::new(),
             acls: Vec::new(),

@@ -212,16 +212,28 @@ mod tests {
         if local(AT, "%z") != "+0000" {
             return;
         }
-        assert_eq!(line(SyslogFormat::Rfc3164), "<134>Dec  2 06:06:16 vm haproxy[1863]: msg\n");
-        assert_eq!(line(SyslogFormat::Local), "<134>Dec  2 06:06:16 haproxy[1863]: msg\n");
+        assert_eq!(
+            line(SyslogFormat::Rfc3164),
+            "<134>Dec  2 06:06:16 vm haproxy[1863]: msg\n"
+        );
+        assert_eq!(
+            line(SyslogFormat::Local),
+            "<134>Dec  2 06:06:16 haproxy[1863]: msg\n"
+        );
         assert_eq!(
             line(SyslogFormat::Rfc5424),
             "<134>1 2026-12-02T06:06:16.476116+00:00 vm haproxy 1863 - - msg\n"
         );
         assert_eq!(line(SyslogFormat::Short), "<6>msg\n");
         assert_eq!(line(SyslogFormat::Raw), "msg\n");
-        assert_eq!(line(SyslogFormat::Iso), "2026-12-02T06:06:16.476116+00:00 msg\n");
-        assert_eq!(line(SyslogFormat::Timed), "<6>2026-12-02T06:06:16.476116+00:00 msg\n");
+        assert_eq!(
+            line(SyslogFormat::Iso),
+            "2026-12-02T06:06:16.476116+00:00 msg\n"
+        );
+        assert_eq!(
+            line(SyslogFormat::Timed),
+            "<6>2026-12-02T06:06:16.476116+00:00 msg\n"
+        );
         assert_eq!(line(SyslogFormat::Priority), "<134>msg\n");
     }
 
@@ -238,7 +250,9 @@ mod tests {
         s.minlevel = Some(ERR);
         assert_eq!(level_for(&s, EMERG, 0), Some(ERR));
         s.sample = Some(Sampling::parse("2:3").unwrap());
-        let sent: Vec<u64> = (0..6).filter(|n| level_for(&s, ERR, *n).is_some()).collect();
+        let sent: Vec<u64> = (0..6)
+            .filter(|n| level_for(&s, ERR, *n).is_some())
+            .collect();
         assert_eq!(sent, vec![1, 4]);
         assert_eq!(term_state(Cause::Proxy, Phase::Request), "PR");
         assert_eq!(term_state(Cause::ServerTimeout, Phase::Headers), "sH");

@@ -1,63 +1,453 @@
-//! A stick table: keys (client addresses, SSL session ids...) remembered with the server
-//! they went to, for `expire` after their last use, at most `size` of them (the least
-//! recently used go first when full).
+//! Stick tables as HAProxy keeps them: entries found by a key (a client address, a
+//! string...), each holding the data its table `store`s (the server a key sticks to,
+//! general purpose counters and tags, connection, session, request, error and byte
+//! counts and rates), living `expire` after their last touch unless something tracks
+//! them, at most `size` of them (the oldest untracked ones go when a new key needs room,
+//! none with `nopurge`). Pure: the caller passes the time.
 
 use crate::Instant;
+use haproxy_conf::model::{Store, StoreKind};
 use std::collections::HashMap;
+
+/// An event rate over a period, as HAProxy's frequency counters measure it: the events
+/// of the current period plus the previous period's, weighted by how much of the
+/// current period is still ahead.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Freq {
+    /// When the current period began (none before the first event).
+    tick: Option<Instant>,
+    curr: u32,
+    prev: u32,
+}
+
+impl Freq {
+    pub fn add(&mut self, now: Instant, period: u64, inc: u32) {
+        let period = period.max(1);
+        match self.tick {
+            Some(t) if now.saturating_sub(t) < period => {
+                self.curr = self.curr.saturating_add(inc);
+            }
+            Some(t) => {
+                self.prev = self.curr;
+                self.curr = inc;
+                let next = t + period;
+                if now - next >= period {
+                    // Two periods or more without an event.
+                    self.prev = 0;
+                    self.tick = Some(now);
+                } else {
+                    self.tick = Some(next);
+                }
+            }
+            None => {
+                self.curr = inc;
+                self.tick = Some(now);
+            }
+        }
+    }
+
+    pub fn read(&self, now: Instant, period: u64) -> u32 {
+        let period = period.max(1);
+        let Some(tick) = self.tick else {
+            return 0;
+        };
+        let mut elapsed = now.saturating_sub(tick);
+        let (mut curr, mut past) = (u64::from(self.curr), u64::from(self.prev));
+        if elapsed >= period {
+            if elapsed >= 2 * period {
+                return 0;
+            }
+            past = curr;
+            curr = 0;
+            elapsed -= period;
+        }
+        let v = curr + past * (period - elapsed) / period;
+        u32::try_from(v).unwrap_or(u32::MAX)
+    }
+}
+
+/// What an entry holds. Everything is kept; what the table does not `store` is never
+/// updated nor read.
+#[derive(Debug, Clone, Default)]
+struct Data {
+    server_id: Option<usize>,
+    gpt0: u32,
+    gpc: [u32; 2],
+    gpc_rate: [Freq; 2],
+    conn_cnt: u32,
+    conn_cur: u32,
+    conn_rate: Freq,
+    sess_cnt: u32,
+    sess_rate: Freq,
+    http_req_cnt: u32,
+    http_req_rate: Freq,
+    http_err_cnt: u32,
+    http_err_rate: Freq,
+    http_fail_cnt: u32,
+    http_fail_rate: Freq,
+    bytes_in: u64,
+    bytes_in_rate: Freq,
+    bytes_out: u64,
+    bytes_out_rate: Freq,
+}
+
+#[derive(Debug, Clone)]
+struct Entry {
+    data: Data,
+    touched: Instant,
+    /// Stick counters tracking it (it does not expire while tracked).
+    refs: u32,
+}
+
+/// Events counted on the entries a connection or a request tracks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Count {
+    /// A session began (tracked at connection or session level).
+    Session,
+    HttpReq,
+    /// A 4xx response, or a request that could not be read.
+    HttpErr,
+    /// A 5xx response from the server (not 501 nor 505).
+    HttpFail,
+    BytesIn(u64),
+    BytesOut(u64),
+}
+
+/// What a lookup found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Read {
+    /// No entry for the key.
+    Absent,
+    /// The table does not store that data.
+    NotStored,
+    Value(i64),
+}
 
 #[derive(Debug, Clone)]
 pub struct StickTable {
     size: usize,
     expire_ms: Option<u64>,
-    entries: HashMap<Vec<u8>, (usize, Instant)>,
+    nopurge: bool,
+    /// The period of each stored kind (0 for counts), by `StoreKind::index`.
+    stored: [Option<u64>; StoreKind::ALL.len()],
+    entries: HashMap<Vec<u8>, Entry>,
 }
 
 impl StickTable {
+    /// A table keeping only server ids (what `stick on` needs).
     pub fn new(size: usize, expire_ms: Option<u64>) -> StickTable {
+        StickTable::with_store(size, expire_ms, false, &[])
+    }
+
+    pub fn with_store(
+        size: usize,
+        expire_ms: Option<u64>,
+        nopurge: bool,
+        store: &[Store],
+    ) -> StickTable {
+        let mut stored = [None; StoreKind::ALL.len()];
+        // Stick rules store server ids in any table (HAProxy adds the type itself).
+        stored[StoreKind::ServerId.index()] = Some(0);
+        for s in store {
+            stored[s.kind.index()] = Some(s.period_ms);
+        }
         StickTable {
             size: size.max(1),
             expire_ms,
+            nopurge,
+            stored,
             entries: HashMap::new(),
         }
     }
 
-    fn live(&self, at: Instant, now: Instant) -> bool {
-        self.expire_ms.is_none_or(|e| now < at + e)
+    fn period(&self, k: StoreKind) -> Option<u64> {
+        self.stored[k.index()]
+    }
+
+    pub fn stores(&self, k: StoreKind) -> bool {
+        self.period(k).is_some()
+    }
+
+    fn live(&self, e: &Entry, now: Instant) -> bool {
+        e.refs > 0 || self.expire_ms.is_none_or(|x| now < e.touched + x)
+    }
+
+    /// The live entry of `key`, if any.
+    fn entry(&self, key: &[u8], now: Instant) -> Option<&Entry> {
+        self.entries.get(key).filter(|e| self.live(e, now))
+    }
+
+    /// The entry of `key`, made when missing; None when the table is full of entries
+    /// that cannot go (tracked ones, or any with `nopurge`).
+    fn entry_mut(&mut self, key: &[u8], now: Instant) -> Option<&mut Entry> {
+        let expired = match self.entries.get(key) {
+            Some(e) => !self.live(e, now),
+            None => false,
+        };
+        if expired {
+            self.entries.remove(key);
+        }
+        if !self.entries.contains_key(key) {
+            if self.entries.len() >= self.size && !self.make_room(now) {
+                return None;
+            }
+            self.entries.insert(
+                key.to_vec(),
+                Entry {
+                    data: Data::default(),
+                    touched: now,
+                    refs: 0,
+                },
+            );
+        }
+        self.entries.get_mut(key)
+    }
+
+    /// Expired entries go first, then the least recently touched untracked one.
+    fn make_room(&mut self, now: Instant) -> bool {
+        let expire = self.expire_ms;
+        self.entries
+            .retain(|_, e| e.refs > 0 || expire.is_none_or(|x| now < e.touched + x));
+        if self.entries.len() < self.size {
+            return true;
+        }
+        if self.nopurge {
+            return false;
+        }
+        let oldest = self
+            .entries
+            .iter()
+            .filter(|(_, e)| e.refs == 0)
+            .min_by_key(|(_, e)| e.touched)
+            .map(|(k, _)| k.clone());
+        match oldest {
+            Some(k) => {
+                self.entries.remove(&k);
+                true
+            }
+            None => false,
+        }
     }
 
     /// The server a key sticks to, refreshing its expiry.
     pub fn get(&mut self, key: &[u8], now: Instant) -> Option<usize> {
-        let live = match self.entries.get(key) {
-            Some(&(_, at)) => self.live(at, now),
-            None => return None,
-        };
-        if !live {
-            self.entries.remove(key);
-            return None;
-        }
+        self.entry(key, now)?;
         let e = self.entries.get_mut(key)?;
-        e.1 = now;
-        Some(e.0)
+        e.touched = now;
+        e.data.server_id
     }
 
     pub fn put(&mut self, key: &[u8], server: usize, now: Instant) {
-        if !self.entries.contains_key(key) && self.entries.len() >= self.size {
-            // Expired entries first, else the least recently used one.
-            let expire = self.expire_ms;
-            self.entries
-                .retain(|_, (_, at)| expire.is_none_or(|e| now < *at + e));
-            if self.entries.len() >= self.size {
-                if let Some(oldest) = self
-                    .entries
-                    .iter()
-                    .min_by_key(|(_, (_, at))| *at)
-                    .map(|(k, _)| k.clone())
-                {
-                    self.entries.remove(&oldest);
-                }
-            }
+        if let Some(e) = self.entry_mut(key, now) {
+            e.data.server_id = Some(server);
+            e.touched = now;
         }
-        self.entries.insert(key.to_vec(), (server, now));
+    }
+
+    /// A stick counter starts tracking `key`: the connection counts (cur, total, rate)
+    /// go up. False when there is no room for the key.
+    pub fn track(&mut self, key: &[u8], now: Instant) -> bool {
+        let rate = self.period(StoreKind::ConnRate);
+        let Some(e) = self.entry_mut(key, now) else {
+            return false;
+        };
+        e.refs += 1;
+        e.touched = now;
+        e.data.conn_cur = e.data.conn_cur.saturating_add(1);
+        e.data.conn_cnt = e.data.conn_cnt.wrapping_add(1);
+        if let Some(p) = rate {
+            e.data.conn_rate.add(now, p, 1);
+        }
+        true
+    }
+
+    /// A stick counter stops tracking `key` (its connection or request ended).
+    pub fn untrack(&mut self, key: &[u8], now: Instant) {
+        if let Some(e) = self.entries.get_mut(key) {
+            e.refs = e.refs.saturating_sub(1);
+            e.data.conn_cur = e.data.conn_cur.saturating_sub(1);
+            e.touched = now;
+        }
+    }
+
+    /// Counts an event on a tracked key.
+    pub fn count(&mut self, key: &[u8], c: Count, now: Instant) {
+        let periods = self.stored;
+        let p = |k: StoreKind| periods[k.index()];
+        let Some(e) = self.entries.get_mut(key) else {
+            return;
+        };
+        let d = &mut e.data;
+        let (cnt, rate, n, kr): (Option<&mut u32>, &mut Freq, u64, StoreKind) = match c {
+            Count::Session => (
+                Some(&mut d.sess_cnt),
+                &mut d.sess_rate,
+                1,
+                StoreKind::SessRate,
+            ),
+            Count::HttpReq => (
+                Some(&mut d.http_req_cnt),
+                &mut d.http_req_rate,
+                1,
+                StoreKind::HttpReqRate,
+            ),
+            Count::HttpErr => (
+                Some(&mut d.http_err_cnt),
+                &mut d.http_err_rate,
+                1,
+                StoreKind::HttpErrRate,
+            ),
+            Count::HttpFail => (
+                Some(&mut d.http_fail_cnt),
+                &mut d.http_fail_rate,
+                1,
+                StoreKind::HttpFailRate,
+            ),
+            Count::BytesIn(b) => {
+                d.bytes_in = d.bytes_in.wrapping_add(b);
+                (None, &mut d.bytes_in_rate, b, StoreKind::BytesInRate)
+            }
+            Count::BytesOut(b) => {
+                d.bytes_out = d.bytes_out.wrapping_add(b);
+                (None, &mut d.bytes_out_rate, b, StoreKind::BytesOutRate)
+            }
+        };
+        if let Some(c) = cnt {
+            *c = c.wrapping_add(1);
+        }
+        if let Some(period) = p(kr) {
+            rate.add(now, period, u32::try_from(n).unwrap_or(u32::MAX));
+        }
+    }
+
+    /// `sc-inc-gpc0/1`, `sc_inc_gpc0/1`: the counter's new value. `create`: make the
+    /// entry when missing (`src_inc_gpc0`). None when the table does not store it.
+    pub fn inc_gpc(&mut self, key: &[u8], idx: usize, create: bool, now: Instant) -> Read {
+        let idx = idx.min(1);
+        let (k, kr) = if idx == 0 {
+            (StoreKind::Gpc0, StoreKind::Gpc0Rate)
+        } else {
+            (StoreKind::Gpc1, StoreKind::Gpc1Rate)
+        };
+        let (count, rate) = (self.period(k), self.period(kr));
+        if count.is_none() && rate.is_none() {
+            return Read::NotStored;
+        }
+        if !create && self.entry(key, now).is_none() {
+            return Read::Absent;
+        }
+        let Some(e) = self.entry_mut(key, now) else {
+            return Read::Absent;
+        };
+        e.touched = now;
+        if let Some(p) = rate {
+            e.data.gpc_rate[idx].add(now, p, 1);
+        }
+        if count.is_some() {
+            e.data.gpc[idx] = e.data.gpc[idx].wrapping_add(1);
+            Read::Value(i64::from(e.data.gpc[idx]))
+        } else {
+            Read::Value(i64::from(e.data.gpc_rate[idx].read(now, rate.unwrap_or(1))))
+        }
+    }
+
+    /// `sc_clr_gpc0/1`: the value before, the counter now 0.
+    pub fn clr_gpc(&mut self, key: &[u8], idx: usize, create: bool, now: Instant) -> Read {
+        let idx = idx.min(1);
+        let k = if idx == 0 {
+            StoreKind::Gpc0
+        } else {
+            StoreKind::Gpc1
+        };
+        if !self.stores(k) {
+            return Read::NotStored;
+        }
+        if !create && self.entry(key, now).is_none() {
+            return Read::Absent;
+        }
+        let Some(e) = self.entry_mut(key, now) else {
+            return Read::Absent;
+        };
+        e.touched = now;
+        let before = e.data.gpc[idx];
+        e.data.gpc[idx] = 0;
+        Read::Value(i64::from(before))
+    }
+
+    /// `sc-set-gpt0`: false when the table does not store it.
+    pub fn set_gpt0(&mut self, key: &[u8], v: u32, now: Instant) -> bool {
+        if !self.stores(StoreKind::Gpt0) {
+            return false;
+        }
+        match self.entries.get_mut(key) {
+            Some(e) => {
+                e.data.gpt0 = v;
+                e.touched = now;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A stored value of `key`.
+    pub fn read(&self, key: &[u8], k: StoreKind, now: Instant) -> Read {
+        let Some(period) = self.period(k) else {
+            return Read::NotStored;
+        };
+        let Some(e) = self.entry(key, now) else {
+            return Read::Absent;
+        };
+        let d = &e.data;
+        let r = |f: &Freq| i64::from(f.read(now, period));
+        Read::Value(match k {
+            StoreKind::ServerId => d.server_id.map(|i| i as i64 + 1).unwrap_or(0),
+            StoreKind::Gpt0 => i64::from(d.gpt0),
+            StoreKind::Gpc0 => i64::from(d.gpc[0]),
+            StoreKind::Gpc1 => i64::from(d.gpc[1]),
+            StoreKind::Gpc0Rate => r(&d.gpc_rate[0]),
+            StoreKind::Gpc1Rate => r(&d.gpc_rate[1]),
+            StoreKind::ConnCnt => i64::from(d.conn_cnt),
+            StoreKind::ConnCur => i64::from(d.conn_cur),
+            StoreKind::ConnRate => r(&d.conn_rate),
+            StoreKind::SessCnt => i64::from(d.sess_cnt),
+            StoreKind::SessRate => r(&d.sess_rate),
+            StoreKind::HttpReqCnt => i64::from(d.http_req_cnt),
+            StoreKind::HttpReqRate => r(&d.http_req_rate),
+            StoreKind::HttpErrCnt => i64::from(d.http_err_cnt),
+            StoreKind::HttpErrRate => r(&d.http_err_rate),
+            StoreKind::HttpFailCnt => i64::from(d.http_fail_cnt),
+            StoreKind::HttpFailRate => r(&d.http_fail_rate),
+            StoreKind::BytesInCnt => i64::try_from(d.bytes_in).unwrap_or(i64::MAX),
+            StoreKind::BytesInRate => r(&d.bytes_in_rate),
+            StoreKind::BytesOutCnt => i64::try_from(d.bytes_out).unwrap_or(i64::MAX),
+            StoreKind::BytesOutRate => r(&d.bytes_out_rate),
+        })
+    }
+
+    /// How many stick counters track `key` (0 when absent).
+    pub fn trackers(&self, key: &[u8], now: Instant) -> Option<u32> {
+        self.entry(key, now).map(|e| e.refs)
+    }
+
+    /// Milliseconds since `key` was last touched, and until it expires (none when the
+    /// table has no `expire`).
+    pub fn idle_and_expire(&self, key: &[u8], now: Instant) -> Option<(u64, Option<u64>)> {
+        let e = self.entry(key, now)?;
+        let idle = now.saturating_sub(e.touched);
+        Some((
+            idle,
+            self.expire_ms.map(|x| (e.touched + x).saturating_sub(now)),
+        ))
+    }
+
+    /// Live entries (`table_cnt`).
+    pub fn live_count(&self, now: Instant) -> usize {
+        self.entries.values().filter(|e| self.live(e, now)).count()
+    }
+
+    /// Room left (`table_avl`).
+    pub fn available(&self, now: Instant) -> usize {
+        self.size.saturating_sub(self.live_count(now))
     }
 
     pub fn len(&self) -> usize {
@@ -73,6 +463,12 @@ impl StickTable {
 mod tests {
     use super::*;
 
+    fn store(list: &[(StoreKind, u64)]) -> Vec<Store> {
+        list.iter()
+            .map(|&(kind, period_ms)| Store { kind, period_ms })
+            .collect()
+    }
+
     #[test]
     fn entries_stick_expire_and_are_evicted() {
         let mut t = StickTable::new(2, Some(10_000));
@@ -86,5 +482,68 @@ mod tests {
         assert_eq!(t.len(), 2);
         assert_eq!(t.get(b"x", 30_003), None, "least recently used went first");
         assert_eq!(t.get(b"z", 30_003), Some(0));
+    }
+
+    #[test]
+    fn rates_as_haproxy_measures_them() {
+        let mut f = Freq::default();
+        for _ in 0..10 {
+            f.add(1_000, 10_000, 1);
+        }
+        assert_eq!(f.read(1_000, 10_000), 10);
+        assert_eq!(f.read(10_999, 10_000), 10, "still the first period");
+        // Half-way through the next period, half of the previous one counts.
+        assert_eq!(f.read(16_000, 10_000), 5);
+        f.add(16_000, 10_000, 2);
+        assert_eq!(f.read(16_000, 10_000), 2 + 5);
+        assert_eq!(f.read(31_000, 10_000), 0, "two periods later, nothing");
+        f.add(50_000, 10_000, 1);
+        assert_eq!(
+            f.read(50_000, 10_000),
+            1,
+            "a fresh period after a long pause"
+        );
+    }
+
+    #[test]
+    fn tracking_counts_and_keeps_entries() {
+        let s = store(&[
+            (StoreKind::ConnCur, 0),
+            (StoreKind::ConnCnt, 0),
+            (StoreKind::HttpReqRate, 10_000),
+            (StoreKind::Gpc0, 0),
+        ]);
+        let mut t = StickTable::with_store(1, Some(1_000), false, &s);
+        assert!(t.track(b"k", 0));
+        t.count(b"k", Count::HttpReq, 0);
+        t.count(b"k", Count::HttpReq, 1);
+        assert_eq!(t.read(b"k", StoreKind::HttpReqRate, 2), Read::Value(2));
+        assert_eq!(t.read(b"k", StoreKind::ConnCur, 2), Read::Value(1));
+        assert_eq!(t.read(b"k", StoreKind::SessCnt, 2), Read::NotStored);
+        // Tracked: no expiry, and no room for another key.
+        assert_eq!(t.read(b"k", StoreKind::ConnCnt, 5_000), Read::Value(1));
+        assert!(!t.track(b"other", 5_000));
+        t.untrack(b"k", 5_000);
+        assert_eq!(t.read(b"k", StoreKind::ConnCur, 5_001), Read::Value(0));
+        assert_eq!(t.inc_gpc(b"k", 0, false, 5_002), Read::Value(1));
+        assert_eq!(t.clr_gpc(b"k", 0, false, 5_003), Read::Value(1));
+        assert_eq!(t.read(b"k", StoreKind::Gpc0, 5_004), Read::Value(0));
+        assert_eq!(
+            t.read(b"k", StoreKind::Gpc0, 6_004),
+            Read::Absent,
+            "expired"
+        );
+        assert!(t.track(b"other", 6_005), "the expired entry made room");
+        assert_eq!(t.inc_gpc(b"new", 1, true, 6_006), Read::NotStored);
+    }
+
+    #[test]
+    fn nopurge_refuses_new_keys_when_full() {
+        let mut t = StickTable::with_store(1, None, true, &[]);
+        assert!(t.track(b"a", 0));
+        t.untrack(b"a", 1);
+        assert!(!t.track(b"b", 2));
+        assert_eq!(t.live_count(3), 1);
+        assert_eq!(t.available(3), 0);
     }
 }

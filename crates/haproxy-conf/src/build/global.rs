@@ -366,21 +366,23 @@ impl Builder<'_> {
                     .help(help.to_string()),
             );
         };
+        // A target proxyd cannot send to yet is left out with a warning (logs do not
+        // change who gets in or where traffic goes); the rest of its line is still checked.
+        let mut unsent = false;
         let target = match log_addr(&addr.text) {
             Ok(t) => t,
+            Err(e) if e.starts_with("unsent:") => {
+                self.diags.push(
+                    Diagnostic::warning(codes::NOT_IMPLEMENTED, e.trim_start_matches("unsent:").to_string())
+                        .at(addr.span)
+                        .label("no lines go there")
+                        .help("send to a syslog address (`127.0.0.1:514`, `/dev/log`) or to stdout/stderr"),
+                );
+                unsent = true;
+                crate::logging::LogAddr::Stdout
+            }
             Err(e) => {
-                let refused = e.starts_with("refused:");
-                let msg = e.trim_start_matches("refused:").to_string();
-                if refused {
-                    self.diags.push(
-                        Diagnostic::error(codes::REFUSED, msg)
-                            .at(addr.span)
-                            .label("not supported by proxyd yet")
-                            .help("send to a syslog address (`127.0.0.1:514`, `/dev/log`) or to stdout/stderr"),
-                    );
-                } else {
-                    bad(self, addr.span, msg, "write e.g. `log 127.0.0.1:514 local0`, `log /dev/log local0` or `log stdout format raw local0`");
-                }
+                bad(self, addr.span, e, "write e.g. `log 127.0.0.1:514 local0`, `log /dev/log local0` or `log stdout format raw local0`");
                 return None;
             }
         };
@@ -405,17 +407,30 @@ impl Builder<'_> {
                     match SyslogFormat::named(&v.text) {
                         Some(f) => sink.format = f,
                         None => {
-                            bad(self, v.span, format!("unknown log format `{}`", v.text), "rfc3164, rfc5424, short, raw, iso, timed, priority or local");
+                            bad(
+                                self,
+                                v.span,
+                                format!("unknown log format `{}`", v.text),
+                                "rfc3164, rfc5424, short, raw, iso, timed, priority or local",
+                            );
                             return None;
                         }
                     }
                     i += 2;
                 }
                 "len" => {
-                    match value.and_then(|v| v.text.parse::<u32>().ok()).filter(|n| *n >= 80) {
+                    match value
+                        .and_then(|v| v.text.parse::<u32>().ok())
+                        .filter(|n| *n >= 80)
+                    {
                         Some(n) => sink.len = n,
                         None => {
-                            bad(self, w.span, "`log ... len` expects a length of at least 80".into(), "write e.g. `len 4096`");
+                            bad(
+                                self,
+                                w.span,
+                                "`log ... len` expects a length of at least 80".into(),
+                                "write e.g. `len 4096`",
+                            );
                             return None;
                         }
                     }
@@ -429,7 +444,12 @@ impl Builder<'_> {
                     match Sampling::parse(&v.text) {
                         Ok(s) => sink.sample = Some(s),
                         Err(e) => {
-                            bad(self, v.span, format!("log sample {e}"), "write e.g. `sample 1:10` (one line in ten)");
+                            bad(
+                                self,
+                                v.span,
+                                format!("log sample {e}"),
+                                "write e.g. `sample 1:10` (one line in ten)",
+                            );
                             return None;
                         }
                     }
@@ -471,20 +491,23 @@ impl Builder<'_> {
                 Some(n) => sink.minlevel = Some(n as u8),
                 None => {
                     self.diags.push(
-                        Diagnostic::error(codes::BAD_VALUE, format!("unknown log level `{}`", l.text))
-                            .at(l.span)
-                            .help("use emerg, alert, crit, err, warning, notice, info or debug"),
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("unknown log level `{}`", l.text),
+                        )
+                        .at(l.span)
+                        .help("use emerg, alert, crit, err, warning, notice, info or debug"),
                     );
                     return None;
                 }
             }
         }
-        Some(LogTarget::Target(sink))
+        (!unsent).then_some(LogTarget::Target(sink))
     }
 }
 
 /// A `log` address: `127.0.0.1:514`, `udp@host:port`, `[::1]:514`, `/dev/log`,
-/// `unix@/path`, `stdout`, `stderr`, `fd@N`; errors starting with `refused:` are
+/// `unix@/path`, `stdout`, `stderr`, `fd@N`; errors starting with `unsent:` are
 /// addresses HAProxy takes that proxyd does not send to yet.
 fn log_addr(t: &str) -> Result<crate::logging::LogAddr, String> {
     use crate::logging::LogAddr;
@@ -510,7 +533,7 @@ fn log_addr(t: &str) -> Result<crate::logging::LogAddr, String> {
     for prefix in ["ring@", "tcp@", "tcp4@", "tcp6@", "abns@"] {
         if t.starts_with(prefix) {
             return Err(format!(
-                "refused:log target `{t}`: {} is not a destination proxyd sends logs to yet",
+                "unsent:log target `{t}`: proxyd does not send logs to {} targets yet, ignored",
                 prefix.trim_end_matches('@')
             ));
         }

@@ -282,7 +282,9 @@ impl Builder<'_> {
                 }
             }
             "log-tag" => {
-                p.log_tag = self.arg(line, a, "a tag", "log-tag").map(|w| w.text.clone())
+                p.log_tag = self
+                    .arg(line, a, "a tag", "log-tag")
+                    .map(|w| w.text.clone())
             }
             "monitor-uri" => {
                 p.monitor_uri = self
@@ -362,6 +364,26 @@ impl Builder<'_> {
                 }
             }
             "hash-type" => self.hash_type(p, line, a),
+            "http-reuse" => {
+                let modes = ["never", "safe", "aggressive", "always"];
+                match line.word(a) {
+                    Some(w) if modes.contains(&w) => {
+                        p.http_reuse = match w {
+                            "never" => HttpReuse::Never,
+                            "aggressive" => HttpReuse::Aggressive,
+                            "always" => HttpReuse::Always,
+                            _ => HttpReuse::Safe,
+                        }
+                    }
+                    Some(other) => {
+                        let other = other.to_string();
+                        self.unknown(line.words.get(a), &other, modes.into_iter(), "http-reuse");
+                    }
+                    None => {
+                        self.arg(line, a, "never, safe, aggressive or always", "http-reuse");
+                    }
+                }
+            }
             // Keywords ignored with a warning (said by `resolve`): nothing to keep.
             _ => {}
         }
@@ -473,7 +495,11 @@ impl Builder<'_> {
         let style = match name {
             "httplog" => {
                 let clf = args.first().is_some_and(|w| w.text == "clf");
-                Some(if clf { LogStyle::HttpClf } else { LogStyle::Http })
+                Some(if clf {
+                    LogStyle::HttpClf
+                } else {
+                    LogStyle::Http
+                })
             }
             "httpslog" => Some(LogStyle::Https),
             "tcplog" => Some(LogStyle::Tcp),
@@ -978,6 +1004,7 @@ impl Builder<'_> {
             size: 0,
             expire_ms: None,
             nopurge: false,
+            store: Vec::new(),
             span: line.span(),
         };
         let (mut have_type, mut have_size) = (false, false);
@@ -1043,15 +1070,9 @@ impl Builder<'_> {
                     );
                 }
                 "store" => {
-                    self.diags.push(
-                        Diagnostic::warning(
-                            codes::NOT_IMPLEMENTED,
-                            format!("stick-table `store {v}`: counters are not kept by proxyd yet, ignored"),
-                        )
-                        .at(w.span.to(line.words[i + 1].span))
-                        .label("ignored")
-                        .help("nothing proxyd runs can read them yet (sc_*, src_* and table_* fetches are refused)"),
-                    );
+                    if !self.store_list(&mut t, &line.words[i + 1]) {
+                        return;
+                    }
                 }
                 "nopurge" => {
                     t.nopurge = true;
@@ -1088,6 +1109,83 @@ impl Builder<'_> {
             return;
         }
         p.stick_table = Some(t);
+    }
+
+    /// `store a,b(period),...`: false after an error.
+    fn store_list(&mut self, t: &mut StickTable, w: &Word) -> bool {
+        for item in w.text.split(',').filter(|i| !i.is_empty()) {
+            let (name, arg) = match item.split_once('(') {
+                Some((n, rest)) => (n, Some(rest.trim_end_matches(')'))),
+                None => (item, None),
+            };
+            let Some(kind) = StoreKind::named(name) else {
+                let refused = matches!(
+                    name,
+                    "gpc" | "gpc_rate" | "gpt" | "server_key" | "server_name"
+                );
+                let d = if refused {
+                    Diagnostic::error(
+                        codes::REFUSED,
+                        format!("stick-table `store {name}` is not run by proxyd yet"),
+                    )
+                    .help("the arrays gpc/gpt and server_key/server_name are not kept yet: use gpc0, gpc1, gpt0, server_id, or keep this proxy on HAProxy for now")
+                } else {
+                    let names = StoreKind::ALL.iter().map(|k| k.name());
+                    let mut d = Diagnostic::error(
+                        codes::BAD_VALUE,
+                        format!("stick-table: unknown data type `{name}` in `store`"),
+                    );
+                    if let Some(s) = conf_diag::did_you_mean(name, names) {
+                        d = d.help(format!("did you mean `{s}`?"));
+                    }
+                    d
+                };
+                self.diags.push(d.at(w.span));
+                return false;
+            };
+            let period_ms = match (kind.is_rate(), arg) {
+                (true, Some(p)) => match crate::values::parse_time_ms(p) {
+                    Ok(ms) if ms > 0 => ms,
+                    _ => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::BAD_VALUE,
+                                format!("stick-table `store {item}`: `{p}` is not a period"),
+                            )
+                            .at(w.span)
+                            .help(format!("write e.g. `{name}(10s)`")),
+                        );
+                        return false;
+                    }
+                },
+                (true, None) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::MISSING_ARG,
+                            format!("stick-table `store {name}` needs a period"),
+                        )
+                        .at(w.span)
+                        .help(format!("write e.g. `{name}(10s)`")),
+                    );
+                    return false;
+                }
+                (false, Some(_)) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("stick-table `store {item}`: `{name}` takes no argument"),
+                        )
+                        .at(w.span),
+                    );
+                    return false;
+                }
+                (false, None) => 0,
+            };
+            if !t.store.iter().any(|s| s.kind == kind) {
+                t.store.push(Store { kind, period_ms });
+            }
+        }
+        true
     }
 
     /// `stick on|match|store-request|store-response EXPR [table NAME] [if|unless COND]`.

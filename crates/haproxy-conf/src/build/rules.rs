@@ -316,6 +316,26 @@ impl Builder<'_> {
                 }
             }
         }
+        // Without a body of its own the answer is a built-in page, and HAProxy has
+        // pages for these statuses only.
+        const PAGES: [u16; 17] = [
+            200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500, 501, 502, 503, 504,
+        ];
+        let builtin = matches!(r.payload, Payload::None | Payload::DefaultErrorfiles)
+            && r.content_type.is_none()
+            && r.headers.is_empty()
+            && action != "http-request return";
+        if builtin && !PAGES.contains(&r.status) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_VALUE,
+                    format!("`{action}`: status {} has no built-in page", r.status),
+                )
+                .at(a.line)
+                .help("use one of 200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500-504, or give a body (`string`, `file`, `errorfile`)"),
+            );
+            return None;
+        }
         if r.content_type.is_some() && matches!(r.payload, Payload::None) {
             self.diags.push(
                 Diagnostic::error(
@@ -607,8 +627,80 @@ impl Builder<'_> {
         }))
     }
 
+    /// `track-scN KEY [table T]`, `sc-inc-gpc0|1(N)`, `sc-set-gpt0(N) VALUE`;
+    /// Some(None) when `name` is none of them.
+    fn sc_action(&mut self, name: &str, a: &mut Args<'_>, place: &str) -> Option<Option<ScAction>> {
+        let action = format!("{place} {name}");
+        let slot_of = |me: &mut Self, digits: &str| -> Option<u8> {
+            match digits.parse::<u8>() {
+                Ok(n) if n < crate::sample::fetch::STICK_COUNTERS => Some(n),
+                _ => {
+                    me.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("`{action}`: stick counter `{digits}` does not exist"),
+                        )
+                        .at(a.line)
+                        .help("stick counters are numbered 0, 1 and 2"),
+                    );
+                    None
+                }
+            }
+        };
+        if let Some(n) = name.strip_prefix("track-sc") {
+            let slot = slot_of(self, n)?;
+            let w = self.need(a, a.line, &action, "a sample expression (the key)")?;
+            let key = self.sample_expr(w)?;
+            let table = if a.peek() == Some("table") {
+                a.next();
+                Some(
+                    self.need(a, a.line, &action, "a table name after `table`")?
+                        .text
+                        .clone(),
+                )
+            } else {
+                None
+            };
+            return Some(Some(ScAction::Track { slot, key, table }));
+        }
+        let call = |prefix: &str| {
+            name.strip_prefix(prefix)
+                .and_then(|r| r.strip_prefix('('))
+                .and_then(|r| r.strip_suffix(')'))
+        };
+        if let Some(n) = call("sc-inc-gpc0").or(call("sc-inc-gpc1")) {
+            let idx = u8::from(name.starts_with("sc-inc-gpc1"));
+            let slot = slot_of(self, n)?;
+            return Some(Some(ScAction::IncGpc { slot, idx }));
+        }
+        if let Some(n) = call("sc-set-gpt0") {
+            let slot = slot_of(self, n)?;
+            let w = self.need(a, a.line, &action, "an integer or a sample expression")?;
+            let value = match w.text.parse::<i64>() {
+                Ok(v) => sample::Expr::of(sample::Fetch::Int(v)),
+                Err(_) => self.sample_expr(w)?,
+            };
+            return Some(Some(ScAction::SetGpt0 { slot, value }));
+        }
+        if name.starts_with("sc-inc-gpc0")
+            || name.starts_with("sc-inc-gpc1")
+            || name.starts_with("sc-set-gpt0")
+        {
+            self.missing(
+                a.line,
+                &action,
+                "the stick counter in parentheses, e.g. `(0)`",
+            );
+            return None;
+        }
+        Some(None)
+    }
+
     fn http_request_action(&mut self, name: &str, a: &mut Args<'_>) -> Option<HttpReqAction> {
         let action = format!("http-request {name}");
+        if let Some(sc) = self.sc_action(name, a, "http-request")? {
+            return Some(HttpReqAction::Sc(sc));
+        }
         if let Some(h) = self.header_action(name, a, &action)? {
             return Some(HttpReqAction::Header(h));
         }
@@ -668,6 +760,9 @@ impl Builder<'_> {
 
     fn http_response_action(&mut self, name: &str, a: &mut Args<'_>) -> Option<HttpRespAction> {
         let action = format!("http-response {name}");
+        if let Some(sc) = self.sc_action(name, a, "http-response")? {
+            return Some(HttpRespAction::Sc(sc));
+        }
         if let Some(h) = self.header_action(name, a, &action)? {
             return Some(HttpRespAction::Header(h));
         }
@@ -787,6 +882,32 @@ impl Builder<'_> {
             return;
         };
         if !self.action_status(phase.table(), action, place) {
+            return;
+        }
+        let mut args = Args {
+            words: &before[1..],
+            i: 0,
+            line: line.span(),
+        };
+        let Some(sc) = self.sc_action(&action.text, &mut args, place) else {
+            return;
+        };
+        if let Some(sc) = sc {
+            if let Some(w) = args.rest().first() {
+                self.extra(w, place);
+                return;
+            }
+            let rule = Rule {
+                action: TcpAction::Sc(sc),
+                cond,
+                span: line.span(),
+            };
+            match phase {
+                TcpPhase::Connection => p.rules.tcp_request_connection.push(rule),
+                TcpPhase::Session => p.rules.tcp_request_session.push(rule),
+                TcpPhase::Content => p.rules.tcp_request_content.push(rule),
+                TcpPhase::Response => p.rules.tcp_response_content.push(rule),
+            }
             return;
         }
         let act = match action.text.as_str() {

@@ -263,6 +263,91 @@ pub enum Converter {
     /// A backend's usable servers, from its name.
     Nbsrv,
     Map(MapConv),
+    /// `in_table(t)`, `table_http_req_rate(t)`...: the input as a key of table `t`.
+    Table {
+        data: TableData,
+        table: String,
+    },
+}
+
+/// What a `table_*` converter reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum TableData {
+    /// `in_table`: whether the key is there.
+    In,
+    Get(crate::model::StoreKind),
+    Kbytes {
+        out: bool,
+    },
+    Trackers,
+    /// `table_expire(t[,default])`: ms until the entry expires.
+    Expire(Option<i64>),
+    /// `table_idle(t[,default])`: ms since it was last touched.
+    Idle(Option<i64>),
+}
+
+/// `in_table` and `table_*`; None for other names.
+fn table_conv(call: &Call, args: &[String]) -> Option<Result<Converter, SampleError>> {
+    use crate::model::StoreKind as K;
+    let name = call.name.as_str();
+    let rest = if name == "in_table" {
+        ""
+    } else {
+        name.strip_prefix("table_")?
+    };
+    let data = match rest {
+        "" => TableData::In,
+        "gpc0" => TableData::Get(K::Gpc0),
+        "gpc1" => TableData::Get(K::Gpc1),
+        "gpt0" => TableData::Get(K::Gpt0),
+        "server_id" => TableData::Get(K::ServerId),
+        "kbytes_in" => TableData::Kbytes { out: false },
+        "kbytes_out" => TableData::Kbytes { out: true },
+        "trackers" => TableData::Trackers,
+        "expire" | "idle" => {
+            let d = match args.get(1).filter(|a| !a.is_empty()) {
+                Some(d) => match int(d, "default", call) {
+                    Ok(n) => Some(n),
+                    Err(e) => return Some(Err(e)),
+                },
+                None => None,
+            };
+            if rest == "expire" {
+                TableData::Expire(d)
+            } else {
+                TableData::Idle(d)
+            }
+        }
+        "gpc" | "gpt" | "gpc_rate" => {
+            return Some(Err(refused(format!(
+                "converter `{name}` (the gpc/gpt arrays) is not run by proxyd yet: use the gpc0, gpc1 and gpt0 forms"
+            ))))
+        }
+        other => TableData::Get(K::named(other)?),
+    };
+    let max = if matches!(data, TableData::Expire(_) | TableData::Idle(_)) {
+        2
+    } else {
+        1
+    };
+    let Some(table) = args.first().filter(|a| !a.is_empty()) else {
+        return Some(Err(bad(
+            format!("`{}` needs a table name", call.shown()),
+            Some(format!(
+                "write `{name}(<table>)`, the table being a proxy with a stick-table"
+            )),
+        )));
+    };
+    if args.len() > max {
+        return Some(Err(bad(
+            format!("`{}` takes at most {max} argument(s)", call.shown()),
+            None,
+        )));
+    }
+    Some(Ok(Converter::Table {
+        data,
+        table: table.clone(),
+    }))
 }
 
 fn int(word: &str, what: &str, call: &Call) -> Result<i64, SampleError> {
@@ -399,6 +484,9 @@ fn map_conv(call: &Call, args: &[String]) -> Result<Converter, SampleError> {
 pub fn converter(call: &Call) -> Result<Converter, SampleError> {
     let args = call.args();
     let name = call.name.as_str();
+    if let Some(r) = table_conv(call, args) {
+        return r;
+    }
     let n_args = |min: usize, max: usize| -> Result<(), SampleError> {
         if args.len() < min {
             Err(bad(
@@ -858,7 +946,15 @@ mod tests {
             !e.refused && e.help.as_deref() == Some("did you mean `lower`?"),
             "{e:?}"
         );
-        assert!(conv("in_table(t)").unwrap_err().refused);
+        assert!(conv("table_gpc(1,t)").unwrap_err().refused);
+        assert!(matches!(
+            conv("in_table(t)").unwrap(),
+            Converter::Table {
+                data: TableData::In,
+                ..
+            }
+        ));
+        assert!(conv("table_http_req_rate").is_err());
         assert!(conv("lower(x)").is_err());
     }
 }

@@ -192,6 +192,151 @@ pub enum Fetch {
     /// `hdr()` and `cookie()`: the request's in request rules, the response's in
     /// response rules (HAProxy 2.6; its other header fetches are request-only).
     Contextual(Box<Fetch>),
+    /// A stick counter's data (`sc_http_req_rate(0)`, `sc1_conn_cur`,
+    /// `src_get_gpc0(table)`); `table`: look the tracked key up in that table instead.
+    Sc {
+        of: ScOf,
+        data: ScData,
+        table: Option<String>,
+    },
+    /// Entries in use (`table_cnt`) / room left (`table_avl`) in a table (else the
+    /// proxy's own).
+    TableCnt(Option<String>),
+    TableAvl(Option<String>),
+}
+
+/// Which entry a stick counter fetch reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ScOf {
+    /// The entry tracked by counter N (`sc0_*`, `sc_*(N)`).
+    Slot(u8),
+    /// The client address's entry (`src_*`).
+    Src,
+}
+
+/// What a stick counter fetch reads (or does).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum ScData {
+    Get(crate::model::StoreKind),
+    /// `kbytes_in` / `kbytes_out`: the byte counts over 1024.
+    Kbytes {
+        out: bool,
+    },
+    /// `inc_gpc0/1`: increments, gives the new value.
+    IncGpc(u8),
+    /// `clr_gpc0/1`: gives the value, sets 0.
+    ClrGpc(u8),
+    /// `sc_tracked`: whether the counter tracks something.
+    Tracked,
+    /// `trackers`: how many counters track the entry.
+    Trackers,
+    /// `src_updt_conn_cnt`: counts a connection, gives the new count.
+    UpdtConnCnt,
+}
+
+/// How many stick counters a connection has (HAProxy's default `tune.stick-counters`).
+pub const STICK_COUNTERS: u8 = 3;
+
+/// `sc_*`, `sc0_*`..`sc2_*`, `src_*`, `table_cnt`, `table_avl`; None for other names.
+fn stick_fetch(call: &Call) -> Option<Result<Fetch, SampleError>> {
+    use crate::model::StoreKind as K;
+    let name = call.name.as_str();
+    let args = call.args();
+    if name == "table_cnt" || name == "table_avl" {
+        if args.len() > 1 {
+            return Some(Err(bad(
+                format!("`{}` takes at most 1 argument", call.shown()),
+                None,
+            )));
+        }
+        let t = args.first().filter(|a| !a.is_empty()).cloned();
+        return Some(Ok(if name == "table_cnt" {
+            Fetch::TableCnt(t)
+        } else {
+            Fetch::TableAvl(t)
+        }));
+    }
+    let (of, rest) = if let Some(r) = name.strip_prefix("sc_") {
+        (None, r)
+    } else if let Some(r) = name.strip_prefix("src_") {
+        (Some(ScOf::Src), r)
+    } else {
+        let b = name.as_bytes();
+        if b.len() > 4 && b[0] == b's' && b[1] == b'c' && b[2].is_ascii_digit() && b[3] == b'_' {
+            (Some(ScOf::Slot(b[2] - b'0')), &name[4..])
+        } else {
+            return None;
+        }
+    };
+    let data = match rest {
+        "get_gpc0" => ScData::Get(K::Gpc0),
+        "get_gpc1" => ScData::Get(K::Gpc1),
+        "get_gpt0" => ScData::Get(K::Gpt0),
+        "gpc0_rate" => ScData::Get(K::Gpc0Rate),
+        "gpc1_rate" => ScData::Get(K::Gpc1Rate),
+        "inc_gpc0" => ScData::IncGpc(0),
+        "inc_gpc1" => ScData::IncGpc(1),
+        "clr_gpc0" => ScData::ClrGpc(0),
+        "clr_gpc1" => ScData::ClrGpc(1),
+        "kbytes_in" => ScData::Kbytes { out: false },
+        "kbytes_out" => ScData::Kbytes { out: true },
+        "tracked" if of != Some(ScOf::Src) => ScData::Tracked,
+        "trackers" => ScData::Trackers,
+        "updt_conn_cnt" if of == Some(ScOf::Src) => ScData::UpdtConnCnt,
+        "bytes_in_rate" | "bytes_out_rate" | "conn_cnt" | "conn_cur" | "conn_rate"
+        | "sess_cnt" | "sess_rate" | "http_req_cnt" | "http_req_rate" | "http_err_cnt"
+        | "http_err_rate" | "http_fail_cnt" | "http_fail_rate" => {
+            ScData::Get(K::named(rest)?)
+        }
+        "get_gpc" | "inc_gpc" | "clr_gpc" | "get_gpt" | "gpc_rate" => {
+            return Some(Err(refused(format!(
+                "sample fetch `{name}` (the gpc/gpt arrays) is not run by proxyd yet: use the gpc0, gpc1 and gpt0 forms"
+            ))))
+        }
+        _ => return None,
+    };
+    let (of, table_at) = match of {
+        Some(o) => (o, 0),
+        None => {
+            let n = match args.first().map(|a| a.parse::<u8>()) {
+                Some(Ok(n)) => n,
+                _ => {
+                    return Some(Err(bad(
+                        format!("`{}` needs a stick counter number", call.shown()),
+                        Some(format!("write `{name}(0)` for the counter of track-sc0")),
+                    )))
+                }
+            };
+            (ScOf::Slot(n), 1)
+        }
+    };
+    if let ScOf::Slot(n) = of {
+        if n >= STICK_COUNTERS {
+            return Some(Err(bad(
+                format!(
+                    "`{}`: stick counter {n} does not exist (0 to {})",
+                    call.shown(),
+                    STICK_COUNTERS - 1
+                ),
+                None,
+            )));
+        }
+    }
+    if args.len() > table_at + 1 {
+        return Some(Err(bad(
+            format!(
+                "`{}` takes at most {} argument(s)",
+                call.shown(),
+                table_at + 1
+            ),
+            None,
+        )));
+    }
+    Some(Ok(Fetch::Sc {
+        of,
+        data,
+        table: args.get(table_at).filter(|a| !a.is_empty()).cloned(),
+    }))
 }
 
 impl Fetch {
@@ -326,6 +471,11 @@ impl Fetch {
             | Fetch::Stopping
             | Fetch::SrvIsUp { .. } => ValueType::Bool,
             Fetch::Payload { .. } | Fetch::PayloadLv { .. } | Fetch::Bin(_) => ValueType::Bin,
+            Fetch::Sc {
+                data: ScData::Tracked,
+                ..
+            } => ValueType::Bool,
+            Fetch::Sc { .. } | Fetch::TableCnt(_) | Fetch::TableAvl(_) => ValueType::Int,
         }
     }
 
@@ -427,6 +577,9 @@ pub fn fetch(call: &Call) -> Result<Fetch, SampleError> {
 }
 
 fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
+    if let Some(r) = stick_fetch(call) {
+        return r;
+    }
     let name = call.name.as_str();
     let args = call.args();
     let whole = call.shown();

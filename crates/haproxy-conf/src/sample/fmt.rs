@@ -15,6 +15,9 @@ pub struct FmtOpts {
     pub hex: bool,
     /// `+E`: `"`, `\`, `]` escaped with a backslash.
     pub escape: bool,
+    /// `+M` / `-M`: a missing value written `-` or as nothing; unset, as the place
+    /// decides (`-` in log lines, nothing in rules).
+    pub mandatory: Option<bool>,
 }
 
 /// The `%` variables of log-format (HAProxy's configuration manual, 8.2.4).
@@ -195,11 +198,19 @@ impl Alias {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub enum FmtPart {
     Lit(String),
-    /// A run of spaces: written as one space, and only after something was written since
-    /// the last one (HAProxy's log-format separators: `a  b` is `a b`, ` x` is `x`).
-    Sep,
-    Sample { expr: Expr, opts: FmtOpts },
-    Alias { alias: Alias, opts: FmtOpts },
+    /// A run of spaces, as written. In a log line it is one separator: one space, and
+    /// none at the start or right after another (HAProxy's log lines: `a  b` is `a b`,
+    /// ` x` is `x`); in a rule's value (headers, bodies, variables) the spaces are kept
+    /// as they are (measured with HAProxy 2.6).
+    Sep(String),
+    Sample {
+        expr: Expr,
+        opts: FmtOpts,
+    },
+    Alias {
+        alias: Alias,
+        opts: FmtOpts,
+    },
 }
 
 /// A log-format string.
@@ -220,22 +231,12 @@ impl Fmt {
         }
     }
 
-    /// The text when the string has no variable part (separators as written out).
+    /// The text when the string has no variable part, as a rule's value writes it.
     pub fn as_literal(&self) -> Option<String> {
         let mut out = String::new();
-        let mut last_space = true;
         for p in &self.parts {
             match p {
-                FmtPart::Lit(t) => {
-                    out.push_str(t);
-                    last_space = t.is_empty() && last_space;
-                }
-                FmtPart::Sep => {
-                    if !last_space {
-                        out.push(' ');
-                        last_space = true;
-                    }
-                }
+                FmtPart::Lit(t) | FmtPart::Sep(t) => out.push_str(t),
                 _ => return None,
             }
         }
@@ -301,8 +302,9 @@ pub fn parse(text: &str) -> Result<Fmt, SampleError> {
             if !lit.is_empty() {
                 parts.push(FmtPart::Lit(std::mem::take(&mut lit)));
             }
-            if parts.last() != Some(&FmtPart::Sep) {
-                parts.push(FmtPart::Sep);
+            match parts.last_mut() {
+                Some(FmtPart::Sep(run)) => run.push(' '),
+                _ => parts.push(FmtPart::Sep(" ".into())),
             }
             i += 1;
             continue;
@@ -341,6 +343,7 @@ pub fn parse(text: &str) -> Result<Fmt, SampleError> {
                     "Q" => opts.quote = on,
                     "X" => opts.hex = on,
                     "E" => opts.escape = on,
+                    "M" => opts.mandatory = Some(on),
                     // HAProxy ignores flags it does not know.
                     _ => {}
                 }
@@ -420,14 +423,17 @@ mod tests {
                 opts: FmtOpts::default()
             }
         );
-        assert_eq!(f.parts[3], FmtPart::Sep);
+        assert_eq!(f.parts[3], FmtPart::Sep(" ".into()));
         assert!(matches!(
             &f.parts[8],
             FmtPart::Alias { alias: Alias::Request, opts } if opts.quote
         ));
         assert!(matches!(&f.parts[10], FmtPart::Sample { expr, .. } if expr.fetch == Fetch::Src));
         assert_eq!(f.parts[12], FmtPart::Lit("100%".into()));
-        assert_eq!(parse(" a  b ").unwrap().as_literal().as_deref(), Some("a b "));
+        assert_eq!(
+            parse(" a  b ").unwrap().as_literal().as_deref(),
+            Some(" a  b ")
+        );
         assert_eq!(
             parse("plain").unwrap().as_literal().as_deref(),
             Some("plain")
@@ -451,7 +457,7 @@ mod tests {
         let f = parse("%{+Q}o %ci %{-Q}b").unwrap();
         assert!(matches!(&f.parts[1], FmtPart::Alias { opts, .. } if opts.quote));
         assert!(matches!(&f.parts[3], FmtPart::Alias { opts, .. } if !opts.quote));
-        assert_eq!(f.parts[0], FmtPart::Sep);
+        assert_eq!(f.parts[0], FmtPart::Sep(" ".into()));
         let e = parse("%Tx").unwrap_err();
         assert!(e.help.unwrap_or_default().contains("did you mean"));
     }

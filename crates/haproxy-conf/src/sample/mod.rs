@@ -454,12 +454,16 @@ mod tests {
     fn refused_and_unknown_are_told_apart() {
         let e = parse_criterion("req.body").unwrap_err();
         assert!(e.refused, "{e:?}");
-        let e = parse_criterion("sc0_http_req_rate(t)").unwrap_err();
+        let e = parse_criterion("sc_get_gpc(0,1)").unwrap_err();
         assert!(e.refused, "{e:?}");
+        assert!(parse_criterion("sc0_http_req_rate(t)").is_ok());
+        assert!(!parse_criterion("sc3_conn_cur").unwrap_err().refused);
+        assert!(!parse_criterion("sc_conn_cur").unwrap_err().refused);
         let e = parse_criterion("path_bgn").unwrap_err();
         assert!(!e.refused);
-        let e = parse_expr("src,in_table(t)").unwrap_err();
-        assert!(e.refused && e.message.contains("in_table"), "{e:?}");
+        let e = parse_expr("src,table_gpc(0,t)").unwrap_err();
+        assert!(e.refused && e.message.contains("table_gpc"), "{e:?}");
+        assert!(parse_expr("src,in_table(t)").is_ok());
         let e = parse_expr("src,lowr").unwrap_err();
         assert!(!e.refused);
         assert!(e.help.unwrap_or_default().contains("lower"));

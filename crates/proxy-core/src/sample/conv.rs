@@ -341,6 +341,7 @@ pub fn apply(c: &Converter, v: Value, s: &dyn Sample) -> Option<Value> {
         }
         Converter::Nbsrv => Value::Int(s.nbsrv(&as_str(v)?)?),
         Converter::Map(m) => s.map(m, &v)?,
+        Converter::Table { data, table } => s.table(*data, table, &v)?,
     })
 }
 

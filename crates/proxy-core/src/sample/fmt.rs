@@ -6,16 +6,41 @@ use super::{value, Sample, Value};
 use haproxy_conf::sample::fmt::{Alias, Fmt, FmtOpts, FmtPart};
 use std::net::IpAddr;
 
-/// A `%xx` variable's value, as the data plane knows it.
+/// A `%xx` variable's value, as the data plane knows it. What HAProxy quotes (`+Q`) and
+/// encodes depends on the kind: names and addresses are quoted, numbers, dates and
+/// termination states never; request-line parts and captured headers are encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AliasValue {
-    /// Written as it is (`<NOSRV>`, `02/Dec/2026:05:33:33.513`...).
+    /// A name (`<NOSRV>`, a proxy, a cookie...): quoted with `+Q`; empty is missing.
     Text(String),
+    /// Written as it is, never quoted (dates, `%ts`, `%ms`).
+    Raw(String),
     Int(i64),
     Ip(IpAddr),
+    /// A part of the request line: `"`, `#`, controls and bytes from 0x7f are written
+    /// `#XX`; quoted with `+Q`, even when empty.
+    Url(String),
+    /// Captured headers: `{a|b}` (`list`: `"a" "b"`, a missing one `-`).
+    Captures {
+        list: bool,
+        items: Vec<Option<String>>,
+    },
+    /// Writes nothing at all, not even a separator after it (`%hr` without captures).
+    Nothing,
 }
 
-/// What the data plane tells about the `%xx` variables (None: written as nothing).
+/// Where a format is written: a rule's value (a header, a body, a variable) or a log
+/// line. They differ as HAProxy 2.6 differs (measured): in a log line a run of spaces is
+/// one separator, a missing value is `-` (`""` with `+Q`), `+Q` also quotes samples and
+/// samples are written as they are; in a rule's value spaces are kept, a missing value is
+/// nothing and controls in samples are written `%XX`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Rule,
+    Log,
+}
+
+/// What the data plane tells about the `%xx` variables (None: no value).
 pub trait Aliases {
     fn alias(&self, a: Alias) -> Option<AliasValue>;
 }
@@ -29,7 +54,8 @@ fn escape(out: &mut Vec<u8>, b: &[u8]) {
     }
 }
 
-/// Control characters (but tab) and DEL become `%XX`, as HAProxy writes samples.
+/// Control characters (but tab) and DEL become `%XX`, as HAProxy writes samples in
+/// rules.
 fn encode_controls(b: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     if !b.iter().any(|&c| (c < 0x20 && c != b'\t') || c == 0x7f) {
         return std::borrow::Cow::Borrowed(b);
@@ -45,31 +71,109 @@ fn encode_controls(b: &[u8]) -> std::borrow::Cow<'_, [u8]> {
     std::borrow::Cow::Owned(out)
 }
 
+/// `#XX` for the bytes a log line must not carry as they are: controls, 0x7f and above,
+/// and `extra` (`"#` in request lines, `"#{|}` in captured headers).
+fn hash_encode(b: &[u8], extra: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(b.len());
+    for &c in b {
+        if !(0x20..0x7f).contains(&c) || extra.contains(&c) {
+            out.extend_from_slice(format!("#{c:02X}").as_bytes());
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
 fn put(out: &mut Vec<u8>, text: &[u8], opts: FmtOpts, quote: bool) {
     if quote {
         out.push(b'"');
     }
-    let text = encode_controls(text);
     if opts.escape {
-        escape(out, &text);
+        escape(out, text);
     } else {
-        out.extend_from_slice(&text);
+        out.extend_from_slice(text);
     }
     if quote {
         out.push(b'"');
     }
 }
 
-/// The bytes of `fmt` for this request.
+/// A value that is not there: `""` when quoted, `-` when mandatory (by default in a log
+/// line), else nothing.
+fn missing(out: &mut Vec<u8>, opts: FmtOpts, target: Target) {
+    if opts.quote {
+        out.extend_from_slice(b"\"\"");
+    } else if opts.mandatory.unwrap_or(target == Target::Log) {
+        out.push(b'-');
+    }
+}
+
+fn alias_value(out: &mut Vec<u8>, v: Option<AliasValue>, opts: FmtOpts, target: Target) {
+    match v {
+        None => missing(out, opts, target),
+        Some(AliasValue::Text(t)) if t.is_empty() => missing(out, opts, target),
+        Some(AliasValue::Text(t)) => put(out, t.as_bytes(), opts, opts.quote),
+        Some(AliasValue::Raw(t)) => put(out, t.as_bytes(), opts, false),
+        Some(AliasValue::Int(n)) if opts.hex => put(out, format!("{n:X}").as_bytes(), opts, false),
+        Some(AliasValue::Int(n)) => put(out, n.to_string().as_bytes(), opts, false),
+        Some(AliasValue::Ip(IpAddr::V4(ip))) if opts.hex => put(
+            out,
+            format!("{:08X}", u32::from(ip)).as_bytes(),
+            opts,
+            opts.quote,
+        ),
+        Some(AliasValue::Ip(ip)) => put(out, ip.to_string().as_bytes(), opts, opts.quote),
+        Some(AliasValue::Url(u)) => put(out, &hash_encode(u.as_bytes(), b"\"#"), opts, opts.quote),
+        Some(AliasValue::Captures { list: false, items }) => {
+            let mut inner = vec![b'{'];
+            for (i, c) in items.iter().enumerate() {
+                if i > 0 {
+                    inner.push(b'|');
+                }
+                if let Some(c) = c {
+                    inner.extend(hash_encode(c.as_bytes(), b"\"#{|}"));
+                }
+            }
+            inner.push(b'}');
+            put(out, &inner, opts, opts.quote);
+        }
+        Some(AliasValue::Captures { list: true, items }) => {
+            for (i, c) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                match c {
+                    Some(c) => put(out, &hash_encode(c.as_bytes(), b"\"#{|}"), opts, opts.quote),
+                    None if opts.quote => out.extend_from_slice(b"\"\""),
+                    None => out.push(b'-'),
+                }
+            }
+        }
+        Some(AliasValue::Nothing) => {}
+    }
+}
+
+/// The bytes of `fmt` for this request, as a rule's value.
 pub fn render(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases) -> Vec<u8> {
+    render_for(fmt, s, a, Target::Rule)
+}
+
+/// The bytes of `fmt` as a log line.
+pub fn render_log(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases) -> Vec<u8> {
+    render_for(fmt, s, a, Target::Log)
+}
+
+/// The bytes of `fmt` for `target`.
+pub fn render_for(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases, target: Target) -> Vec<u8> {
     let mut out = Vec::new();
-    // Whether nothing was written since the last separator (or since the start).
+    // In a log line: whether the last thing written was a separator (or nothing yet).
     let mut last_space = true;
     for p in &fmt.parts {
-        let before = out.len();
         match p {
             FmtPart::Lit(t) => out.extend_from_slice(t.as_bytes()),
-            FmtPart::Sep => {
+            FmtPart::Sep(run) if target == Target::Rule => out.extend_from_slice(run.as_bytes()),
+            FmtPart::Sep(_) => {
                 if !last_space {
                     out.push(b' ');
                     last_space = true;
@@ -77,27 +181,23 @@ pub fn render(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases) -> Vec<u8> {
                 continue;
             }
             FmtPart::Sample { expr, opts } => {
-                if let Some(v) = value(expr, s) {
-                    put(&mut out, &v.text(), *opts, false);
+                let v = value(expr, s).map(|v| v.text());
+                match (v, target) {
+                    (Some(t), Target::Rule) => put(&mut out, &encode_controls(&t), *opts, false),
+                    (Some(t), Target::Log) if !t.is_empty() => put(&mut out, &t, *opts, opts.quote),
+                    (_, Target::Rule) => {}
+                    (_, Target::Log) => missing(&mut out, *opts, target),
                 }
             }
             FmtPart::Alias { alias, opts } => {
-                let text = match a.alias(*alias) {
-                    None => Vec::new(),
-                    Some(AliasValue::Text(t)) => t.into_bytes(),
-                    Some(AliasValue::Int(n)) if opts.hex => format!("{n:X}").into_bytes(),
-                    Some(AliasValue::Int(n)) => n.to_string().into_bytes(),
-                    Some(AliasValue::Ip(IpAddr::V4(ip))) if opts.hex => {
-                        format!("{:08X}", u32::from(ip)).into_bytes()
-                    }
-                    Some(AliasValue::Ip(ip)) => ip.to_string().into_bytes(),
-                };
-                put(&mut out, &text, *opts, opts.quote);
+                let v = a.alias(*alias);
+                if v == Some(AliasValue::Nothing) {
+                    continue;
+                }
+                alias_value(&mut out, v, *opts, target);
             }
         }
-        if out.len() > before {
-            last_space = false;
-        }
+        last_space = false;
     }
     out
 }
@@ -142,6 +242,7 @@ mod tests {
                 Alias::ClientIp => Some(AliasValue::Ip("127.0.0.1".parse().unwrap())),
                 Alias::ClientPort => Some(AliasValue::Int(60714)),
                 Alias::Frontend => Some(AliasValue::Text("f".into())),
+                Alias::CapturedReqHeaders | Alias::CapturedResHeaders => Some(AliasValue::Nothing),
                 _ => None,
             }
         }
@@ -162,10 +263,29 @@ mod tests {
         assert_eq!(r("%{+Q}ID"), "\"\"");
         assert_eq!(r("%{+E}[str(a\\\"b)]"), "a\\\"b");
         assert_eq!(r("100%%"), "100%");
-        // Separators, as measured.
-        assert_eq!(r(" x"), "x");
-        assert_eq!(r("%[str()] x"), "x");
-        assert_eq!(r("%ci  %[str()]  %f"), "127.0.0.1 f");
-        assert_eq!(r("x "), "x ");
+        // In a rule's value spaces are kept and a missing value is nothing (measured).
+        assert_eq!(r("  %[str()]  x"), "    x");
+        assert_eq!(r("%ci  %[str()]  %f"), "127.0.0.1    f");
+    }
+
+    fn l(text: &str) -> String {
+        let f = haproxy_conf::sample::fmt::parse(text).unwrap();
+        String::from_utf8(render_for(&f, &Req, &Req, Target::Log)).unwrap()
+    }
+
+    #[test]
+    fn log_lines_as_measured() {
+        // One separator per run, none at the start; a value written (even empty) is
+        // followed by one.
+        assert_eq!(l(" x  y "), "x y ");
+        assert_eq!(l("%[str()] x"), "- x");
+        assert_eq!(l("%ci  %{-M}[str()]  %f"), "127.0.0.1  f");
+        assert_eq!(
+            l("%{+Q}[str()]|%{+Q}[str(2)]|%{+Q}ci %{+Q}cp"),
+            "\"\"|\"2\"|\"127.0.0.1\" 60714"
+        );
+        assert_eq!(l("[%hr %hs]"), "[ ]");
+        assert_eq!(l("%{+Q}ID|%ID"), "\"\"|-");
+        assert_eq!(l("%[str(a\x01)]"), "a\x01");
     }
 }

@@ -162,6 +162,16 @@ pub trait Sample {
         None
     }
 
+    /// A stick table's data for a key (`in_table`, `table_*`).
+    fn table(
+        &self,
+        _data: haproxy_conf::sample::conv::TableData,
+        _table: &str,
+        _key: &Value,
+    ) -> Option<Value> {
+        None
+    }
+
     /// Usable servers of a backend named at run time (`,nbsrv`).
     fn nbsrv(&self, _backend: &str) -> Option<i64> {
         None

@@ -128,15 +128,16 @@ async fn connection(
         local,
         tls: None,
         unix,
+        sc: Arc::default(),
     };
     let at_accept = ContentSample {
-        ctx: Ctx { fe: &fe, be: None },
+        ctx: Ctx::new(&fe, None),
         conn: &conn,
         req: &[],
         rep: &[],
         waited: false,
     };
-    if TcpRules::decide(&fe.tcp.connection, &fe.acls, &at_accept) == Verdict::Reject {
+    if TcpRules::decide(&fe.tcp.connection, &fe.acls, &at_accept, &conn.sc) == Verdict::Reject {
         fe.counters.denied_request();
         return;
     }
@@ -181,15 +182,18 @@ async fn connection(
 /// `tcp-request session` rules, on the addresses the PROXY header gave.
 fn session_allowed(fe: &FrontendRt, conn: &Conn) -> bool {
     let s = ContentSample {
-        ctx: Ctx { fe, be: None },
+        ctx: Ctx::new(fe, None),
         conn,
         req: &[],
         rep: &[],
         waited: false,
     };
-    let ok = TcpRules::decide(&fe.tcp.session, &fe.acls, &s) == Verdict::Accept;
+    let ok = TcpRules::decide(&fe.tcp.session, &fe.acls, &s, &conn.sc) == Verdict::Accept;
     if !ok {
         fe.counters.denied_request();
+    } else {
+        // The session begins: the counters tracked so far count it.
+        conn.sc.count_all(proxy_core::stick::Count::Session);
     }
     ok
 }

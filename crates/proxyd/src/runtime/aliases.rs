@@ -53,23 +53,17 @@ pub fn common(
         // Before a backend is chosen, HAProxy names the frontend.
         Alias::Backend => text(ctx.be.map(|b| b.name.as_str()).unwrap_or(&fe.name)),
         Alias::Server => text(server.map(|s| s.0).unwrap_or("<NOSRV>")),
-        Alias::ServerIp => server
-            .and_then(|s| s.1)
-            .map(|a| AliasValue::Ip(a.ip()))
-            .or_else(|| text("-")),
+        Alias::ServerIp => server.and_then(|s| s.1).map(|a| AliasValue::Ip(a.ip())),
         Alias::ServerPort => server
             .and_then(|s| s.1)
-            .map(|a| AliasValue::Int(i64::from(a.port())))
-            .or_else(|| text("-")),
+            .map(|a| AliasValue::Int(i64::from(a.port()))),
         Alias::Hostname => text(&super::log::hostname()),
         Alias::Pid => Some(AliasValue::Int(i64::from(std::process::id()))),
-        Alias::AcceptDate | Alias::RequestDate => Some(AliasValue::Text(date(at, false, true))),
-        Alias::GmtDate | Alias::RequestGmtDate => Some(AliasValue::Text(date(at, true, false))),
-        Alias::LocalDate | Alias::RequestLocalDate => {
-            Some(AliasValue::Text(date(at, false, false)))
-        }
+        Alias::AcceptDate | Alias::RequestDate => Some(AliasValue::Raw(date(at, false, true))),
+        Alias::GmtDate | Alias::RequestGmtDate => Some(AliasValue::Raw(date(at, true, false))),
+        Alias::LocalDate | Alias::RequestLocalDate => Some(AliasValue::Raw(date(at, false, false))),
         Alias::Timestamp => Some(AliasValue::Int(since_epoch.as_secs() as i64)),
-        Alias::AcceptMs => Some(AliasValue::Text(format!(
+        Alias::AcceptMs => Some(AliasValue::Raw(format!(
             "{:03}",
             since_epoch.subsec_millis()
         ))),

@@ -40,6 +40,8 @@ pub enum HashOn {
 #[derive(Debug)]
 pub struct BackendRt {
     pub name: String,
+    /// Its stick table, if it has one.
+    pub table: Option<Arc<super::stick::TableRt>>,
     /// The numeric id (`fe_id`, `be_id`).
     pub id: u32,
     pub mode: Mode,
@@ -56,6 +58,7 @@ pub struct BackendRt {
     /// The balancer, with the servers' view it chooses from (reused between picks).
     balancer: Mutex<(Balancer, Vec<BalServer>)>,
     pub retries: u32,
+    pub http_reuse: haproxy_conf::model::HttpReuse,
     pub redispatch: bool,
     /// `timeout connect` (None: HAProxy's "no timeout"; proxyd bounds it at 5 s).
     pub connect_timeout: Option<Duration>,
@@ -242,7 +245,11 @@ fn check_spec(s: &ConfServer, p: &Proxy, cfg: &Config) -> Result<Option<CheckSpe
 }
 
 impl BackendRt {
-    pub fn new(p: &Proxy, cfg: &Config) -> Result<BackendRt, PlanError> {
+    pub fn new(
+        p: &Proxy,
+        cfg: &Config,
+        tables: &super::stick::Tables,
+    ) -> Result<BackendRt, PlanError> {
         let at = |message: String| PlanError {
             span: Some(p.span),
             message,
@@ -259,7 +266,7 @@ impl BackendRt {
             message,
         })?;
         let tcp = TcpRules::new(p, &mut acls).map_err(at)?;
-        let stick = Stickiness::new(p, &mut acls).map_err(at)?;
+        let stick = Stickiness::new(p, &mut acls, tables).map_err(at)?;
         let counters = Arc::new(Counters::default());
         let released = Arc::new(tokio::sync::Notify::new());
         let keepalive = (p.option("tcpka") || p.option("srvtcpka")).then_some(p.srvtcpka);
@@ -298,6 +305,7 @@ impl BackendRt {
             .sum::<Option<u64>>()
             .map(|q| q.min(u64::from(u32::MAX)) as u32);
         Ok(BackendRt {
+            table: tables.get(&p.name).cloned(),
             name: p.name.clone(),
             id: cfg.proxy_id(&p.name),
             mode: p.mode,
@@ -316,6 +324,7 @@ impl BackendRt {
             )),
             servers,
             retries: p.retries,
+            http_reuse: p.http_reuse,
             redispatch: p.option("redispatch"),
             connect_timeout: ms(p.timeouts.connect),
             queue_timeout: ms(p.timeouts.queue),

@@ -46,6 +46,9 @@ pub struct FrontendRt {
     pub backends: HashMap<String, Arc<BackendRt>>,
     /// Where and how traffic is logged (None: nowhere).
     pub log: Option<super::logline::LogPlan>,
+    /// Every stick table, and this frontend's own.
+    pub tables: Arc<super::stick::Tables>,
+    pub table: Option<Arc<super::stick::TableRt>>,
 }
 
 /// Where a `use_backend` rule sends requests.
@@ -63,6 +66,7 @@ impl FrontendRt {
         backends: &HashMap<String, Arc<BackendRt>>,
         global_maxconn: usize,
         max_head: usize,
+        tables: &Arc<super::stick::Tables>,
     ) -> Result<FrontendRt, PlanError> {
         let at = |span: conf_diag::Span, message: String| PlanError {
             span: Some(span),
@@ -121,6 +125,8 @@ impl FrontendRt {
             .unwrap_or(global_maxconn)
             .max(1);
         Ok(FrontendRt {
+            tables: tables.clone(),
+            table: tables.get(&p.name).cloned(),
             name: p.name.clone(),
             id: cfg.proxy_id(&p.name),
             mode: p.mode,

@@ -9,8 +9,7 @@ use haproxy_conf::actions::{Rule, TcpAction};
 use haproxy_conf::model::{Proxy, StickKind};
 use proxy_core::acl::{Cond, Expr, Fetch, Sample, Value};
 use proxy_core::payload::{self, Got};
-use proxy_core::stick::StickTable;
-use std::sync::Mutex;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Where a sample is taken: the frontend (which knows every backend, for `nbsrv` and
@@ -19,11 +18,50 @@ use std::time::Duration;
 pub struct Ctx<'a> {
     pub fe: &'a super::frontend::FrontendRt,
     pub be: Option<&'a super::backend::BackendRt>,
+    /// The stick counters of the connection and of the request.
+    pub sc: super::stick::ScRefs<'a>,
 }
 
-impl Ctx<'_> {
-    /// The fetches that read the proxies' state rather than the traffic.
-    pub fn fetch(&self, f: &Fetch) -> Option<Vec<Value>> {
+impl<'a> Ctx<'a> {
+    pub fn new(
+        fe: &'a super::frontend::FrontendRt,
+        be: Option<&'a super::backend::BackendRt>,
+    ) -> Self {
+        Ctx {
+            fe,
+            be,
+            sc: super::stick::ScRefs::default(),
+        }
+    }
+
+    /// The table of the proxy whose rules run (the backend's, else the frontend's).
+    pub fn own_table(&self) -> Option<&'a Arc<super::stick::TableRt>> {
+        self.be
+            .and_then(|b| b.table.as_ref())
+            .or(self.fe.table.as_ref())
+    }
+
+    /// `in_table` and `table_*` converters.
+    pub fn table(
+        &self,
+        data: haproxy_conf::sample::conv::TableData,
+        table: &str,
+        key: &Value,
+    ) -> Option<Value> {
+        super::stick::convert(&self.fe.tables, data, table, key)
+    }
+
+    /// The fetches that read the proxies' state (and the stick tables) rather than the
+    /// traffic; `conn` is the client's connection.
+    pub fn fetch(&self, f: &Fetch, conn: &Conn) -> Option<Vec<Value>> {
+        let src = (!conn.unix).then(|| conn.peer.ip());
+        let refs = super::stick::ScRefs {
+            sess: Some(&conn.sc),
+            txn: self.sc.txn,
+        };
+        if let Some(v) = super::stick::fetch(f, refs, &self.fe.tables, self.own_table(), src) {
+            return Some(v);
+        }
         let backend = |name: &Option<String>| match name {
             Some(n) => self.fe.backends.get(n).map(|b| &**b),
             None => self.be,
@@ -65,11 +103,11 @@ impl Ctx<'_> {
 
 /// `fc_err` (0: a connection that got this far had none), the TLS error codes (0 over
 /// TLS, nothing without it; no client certificates are asked for) and
-/// `ssl_fc_is_resumed`.
+/// `ssl_fc_is_resumed` (false without TLS, as HAProxy says).
 pub fn conn_errors(f: &Fetch, conn: &Conn) -> Vec<Value> {
     match (f, &conn.tls) {
         (Fetch::FcErr, _) => vec![Value::Int(0)],
-        (Fetch::SslFcIsResumed, Some(t)) => vec![Value::Bool(t.resumed)],
+        (Fetch::SslFcIsResumed, t) => vec![Value::Bool(t.as_ref().is_some_and(|t| t.resumed))],
         (_, Some(_)) => vec![Value::Int(0)],
         (_, None) => Vec::new(),
     }
@@ -116,7 +154,7 @@ pub struct ContentSample<'a> {
 
 impl Sample for ContentSample<'_> {
     fn fetch(&self, f: &Fetch) -> Vec<Value> {
-        if let Some(v) = self.ctx.fetch(f) {
+        if let Some(v) = self.ctx.fetch(f, self.conn) {
             return v;
         }
         // TLS terminated here: the SNI comes from the handshake, not from the bytes.
@@ -150,6 +188,15 @@ impl Sample for ContentSample<'_> {
 
     fn now(&self) -> (i64, u32) {
         super::clock::unix_now()
+    }
+
+    fn table(
+        &self,
+        data: haproxy_conf::sample::conv::TableData,
+        table: &str,
+        key: &Value,
+    ) -> Option<Value> {
+        self.ctx.table(data, table, key)
     }
 }
 
@@ -192,7 +239,7 @@ fn compiled(
 ) -> Result<Vec<(TcpAction, Option<Cond>)>, String> {
     rules
         .iter()
-        .map(|r| Ok((r.action, acls.compile_opt(&r.cond)?)))
+        .map(|r| Ok((r.action.clone(), acls.compile_opt(&r.cond)?)))
         .collect()
 }
 
@@ -209,17 +256,33 @@ impl TcpRules {
     }
 
     /// The first accept or reject rule that applies decides; none: accept (HAProxy's
-    /// default). `expect-proxy` rules are the connection layer's (see `expects_proxy`).
-    pub fn decide(rules: &[(TcpAction, Option<Cond>)], acls: &AclSet, s: &dyn Sample) -> Verdict {
+    /// default). Stick counter rules that apply on the way run, tracking into `into`
+    /// (the connection's counters, or the request's). `expect-proxy` rules are the
+    /// connection layer's (see `expects_proxy`).
+    pub fn decide(
+        rules: &[(TcpAction, Option<Cond>)],
+        acls: &AclSet,
+        s: &ContentSample<'_>,
+        into: &super::stick::Counters,
+    ) -> Verdict {
         for (a, c) in rules {
             if *a == TcpAction::ExpectProxy || !acls.holds(c, s) {
                 continue;
             }
-            return if *a == TcpAction::Reject {
-                Verdict::Reject
-            } else {
-                Verdict::Accept
-            };
+            match a {
+                TcpAction::Reject => return Verdict::Reject,
+                TcpAction::Accept => return Verdict::Accept,
+                TcpAction::Sc(sc) => {
+                    let refs = super::stick::ScRefs {
+                        sess: Some(&s.conn.sc),
+                        txn: s.ctx.sc.txn,
+                    };
+                    super::stick::act(sc, into, refs, &s.ctx.fe.tables, s.ctx.own_table(), &|e| {
+                        proxy_core::sample::value(e, s)
+                    });
+                }
+                TcpAction::ExpectProxy => {}
+            }
         }
         Verdict::Accept
     }
@@ -234,6 +297,7 @@ impl TcpRules {
             match a {
                 TcpAction::ExpectProxy => return true,
                 TcpAction::Accept | TcpAction::Reject => return false,
+                TcpAction::Sc(_) => {}
             }
         }
         false
@@ -253,22 +317,39 @@ pub struct StickRule {
 #[derive(Debug)]
 pub struct Stickiness {
     pub rules: Vec<StickRule>,
-    pub table: Mutex<StickTable>,
+    pub table: Arc<super::stick::TableRt>,
 }
 
 impl Stickiness {
-    pub fn new(p: &Proxy, acls: &mut AclSet) -> Result<Option<Stickiness>, String> {
+    pub fn new(
+        p: &Proxy,
+        acls: &mut AclSet,
+        tables: &super::stick::Tables,
+    ) -> Result<Option<Stickiness>, String> {
         if p.stick_rules.is_empty() {
             return Ok(None);
         }
-        let Some(t) = &p.stick_table else {
-            return Err("stick rules need a stick-table in the same backend (tables elsewhere are not run yet)".into());
-        };
         let mut rules = Vec::new();
+        let mut table: Option<Arc<super::stick::TableRt>> = None;
         for r in &p.stick_rules {
-            if r.table.is_some() {
-                return Err("`stick ... table NAME` (another proxy's table) is not run yet".into());
+            let name = r.table.as_deref().unwrap_or(&p.name);
+            let Some(t) = tables.get(name) else {
+                return Err(match &r.table {
+                    Some(n) => format!("{}: no stick table named `{n}`", r.kind.keyword()),
+                    None => format!(
+                        "{}: backend `{}` has no stick-table (declare one, or name another proxy's with `table NAME`)",
+                        r.kind.keyword(),
+                        p.name
+                    ),
+                });
+            };
+            if table.as_ref().is_some_and(|x| !Arc::ptr_eq(x, t)) {
+                return Err(
+                    "stick rules of one backend naming different tables are not run by proxyd yet"
+                        .into(),
+                );
             }
+            table = Some(t.clone());
             let (matches, store_request, store_response) = match r.kind {
                 StickKind::On => (true, true, false),
                 StickKind::Match => (true, false, false),
@@ -283,25 +364,11 @@ impl Stickiness {
                 cond: acls.compile_opt(&r.cond)?,
             });
         }
-        let size = usize::try_from(t.size).unwrap_or(usize::MAX);
-        Ok(Some(Stickiness {
-            rules,
-            table: Mutex::new(StickTable::new(size, t.expire_ms)),
-        }))
+        match table {
+            Some(table) => Ok(Some(Stickiness { rules, table })),
+            None => Ok(None),
+        }
     }
-}
-
-/// The bytes of a sample, as a stick table key.
-pub fn key_of(value: Option<Value>) -> Option<Vec<u8>> {
-    Some(match value? {
-        Value::Bin(b) if !b.is_empty() => b,
-        Value::Bin(_) => return None,
-        Value::Str(s) => s.into_bytes(),
-        Value::Int(n) => n.to_be_bytes().to_vec(),
-        Value::Ip(std::net::IpAddr::V4(a)) => a.octets().to_vec(),
-        Value::Ip(std::net::IpAddr::V6(a)) => a.octets().to_vec(),
-        Value::Bool(b) => vec![u8::from(b)],
-    })
 }
 
 /// Whether any of `fetches` still waits for bytes of `req` / `rep`.

@@ -32,7 +32,9 @@ pub static DROPPED: AtomicU64 = AtomicU64::new(0);
 
 /// Where one target's bytes go.
 enum Io {
-    Udp(std::net::UdpSocket),
+    /// Not connected: a target without a route yet costs lost lines, not a refused
+    /// start (HAProxy starts too).
+    Udp(std::net::UdpSocket, std::net::SocketAddr),
     /// Sent to the path each time (the socket may live in a chroot, or be recreated by a
     /// restarted syslog daemon).
     Unix(std::os::unix::net::UnixDatagram, std::path::PathBuf),
@@ -85,10 +87,9 @@ impl Sink {
                     (std::net::Ipv6Addr::UNSPECIFIED, 0).into()
                 };
                 let s = std::net::UdpSocket::bind(local)
-                    .and_then(|s| s.connect(to).map(|_| s))
                     .and_then(|s| s.set_nonblocking(true).map(|_| s))
                     .map_err(|e| format!("log target {to}: {e}"))?;
-                Io::Udp(s)
+                Io::Udp(s, to)
             }
             LogAddr::Unix(path) => {
                 let s = std::os::unix::net::UnixDatagram::unbound()
@@ -99,8 +100,8 @@ impl Sink {
             LogAddr::Stdout => Io::Queue(queue(Box::new(std::io::stdout()))),
             LogAddr::Stderr => Io::Queue(queue(Box::new(std::io::stderr()))),
             LogAddr::Fd(n) => {
-                let fd = super::listen::inherit(*n)
-                    .map_err(|e| format!("log target fd@{n}: {e}"))?;
+                let fd =
+                    super::listen::inherit(*n).map_err(|e| format!("log target fd@{n}: {e}"))?;
                 Io::Queue(queue(Box::new(std::fs::File::from(fd))))
             }
         };
@@ -119,7 +120,7 @@ impl Sink {
         };
         let line = plog::frame(&self.spec, level, at, o, msg);
         let ok = match &self.io {
-            Io::Udp(s) => s.send(&line).is_ok(),
+            Io::Udp(s, to) => s.send_to(&line, to).is_ok(),
             Io::Unix(s, path) => s.send_to(&line, path).is_ok(),
             Io::Queue(tx) => match tx.try_send(line) {
                 Ok(()) => true,

@@ -200,7 +200,8 @@ impl Record {
     /// Whether the line reports an error (`option log-separate-errors` sends it at
     /// `err`).
     pub fn is_error(&self) -> bool {
-        self.status.is_some_and(|s| s >= 500 && s != 501 && s != 505)
+        self.status
+            .is_some_and(|s| s >= 500 && s != 501 && s != 505)
             || !matches!(self.cause, Cause::Normal)
     }
 }
@@ -214,23 +215,44 @@ pub fn capture_value(v: &str, len: usize) -> String {
     v[..end].to_string()
 }
 
-/// `{a|b}`: captured headers as HAProxy writes them (`%hr`, `%hs`).
-fn captured(v: &[Option<String>], clf: bool) -> String {
-    if v.is_empty() {
-        return String::new();
+/// Captured headers for `%hr`/`%hrl` (`%hs`/`%hsl`): nothing at all when the frontend
+/// captures none or the line has no request (HAProxy's connection-error lines).
+fn captured(v: &[Option<String>], list: bool) -> Option<AliasValue> {
+    Some(if v.is_empty() {
+        AliasValue::Nothing
+    } else {
+        AliasValue::Captures {
+            list,
+            items: v.to_vec(),
+        }
+    })
+}
+
+/// A part of the request line as HAProxy logs it.
+fn request_part(a: Alias, r: &Record) -> String {
+    let (Some(m), Some(u)) = (&r.method, &r.uri) else {
+        return "<BADREQ>".into();
+    };
+    let path = u.split('?').next().unwrap_or("");
+    match a {
+        Alias::HttpMethod => m.clone(),
+        Alias::HttpUri => u.clone(),
+        Alias::HttpPath => path.into(),
+        Alias::HttpPathOnly => match path.find("://") {
+            Some(i) => path[i + 3..]
+                .find('/')
+                .map(|j| &path[i + 3 + j..])
+                .unwrap_or("/")
+                .into(),
+            None => path.into(),
+        },
+        Alias::HttpQuery => u.find('?').map(|i| &u[i..]).unwrap_or("").into(),
+        Alias::HttpVersion => r.version.unwrap_or("HTTP/0.9").into(),
+        _ => match r.version {
+            Some(v) => format!("{m} {u} {v}"),
+            None => format!("{m} {u}"),
+        },
     }
-    if clf {
-        return v
-            .iter()
-            .map(|c| format!("\"{}\"", c.as_deref().unwrap_or("-")))
-            .collect::<Vec<_>>()
-            .join(" ");
-    }
-    let inner: Vec<String> = v
-        .iter()
-        .map(|c| c.as_deref().unwrap_or("").replace(['|', '{', '}'], "#"))
-        .collect();
-    format!("{{{}}}", inner.join("|"))
 }
 
 /// The samples of a log line: the record answers the captures and the status, the
@@ -253,11 +275,9 @@ impl proxy_core::sample::Sample for LogSample<'_> {
         match f {
             Fetch::CaptureReqHdr(n) => captured(&self.r.req_captures, *n),
             Fetch::CaptureResHdr(n) => captured(&self.r.res_captures, *n),
-            Fetch::Status => self
-                .r
-                .status
-                .map(|s| vec![Value::Int(i64::from(s))])
-                .unwrap_or_default(),
+            // The response is gone when HAProxy writes the line: `status` has no value
+            // there (measured; `%ST` has it).
+            Fetch::Status => Vec::new(),
             _ => self.inner.fetch(f),
         }
     }
@@ -266,6 +286,24 @@ impl proxy_core::sample::Sample for LogSample<'_> {
     }
     fn now(&self) -> (i64, u32) {
         self.inner.now()
+    }
+    fn table(
+        &self,
+        data: haproxy_conf::sample::conv::TableData,
+        table: &str,
+        key: &proxy_core::acl::Value,
+    ) -> Option<proxy_core::acl::Value> {
+        self.inner.table(data, table, key)
+    }
+    fn map(
+        &self,
+        m: &haproxy_conf::sample::conv::MapConv,
+        key: &proxy_core::acl::Value,
+    ) -> Option<proxy_core::acl::Value> {
+        self.inner.map(m, key)
+    }
+    fn nbsrv(&self, backend: &str) -> Option<i64> {
+        self.inner.nbsrv(backend)
     }
 }
 
@@ -302,8 +340,11 @@ impl Aliases for Logged<'_> {
             Alias::Status => Some(AliasValue::Int(r.status.map(i64::from).unwrap_or(-1))),
             Alias::BytesRead => Some(AliasValue::Int(r.bytes_out as i64)),
             Alias::BytesUploaded => Some(AliasValue::Int(r.bytes_in as i64)),
-            Alias::TermState => text(&term),
-            Alias::TermStateCookie => text(&format!("{term}{}{}", r.cookie_flags.0, r.cookie_flags.1)),
+            Alias::TermState => Some(AliasValue::Raw(term)),
+            Alias::TermStateCookie => Some(AliasValue::Raw(format!(
+                "{term}{}{}",
+                r.cookie_flags.0, r.cookie_flags.1
+            ))),
             Alias::ActConn => int(r.counts[0]),
             Alias::FeConn => int(r.counts[1]),
             Alias::BeConn => int(r.counts[2]),
@@ -317,45 +358,26 @@ impl Aliases for Logged<'_> {
                 .server
                 .as_ref()
                 .and_then(|s| s.1)
-                .map(|a| AliasValue::Ip(a.ip()))
-                .or_else(|| text("-")),
+                .map(|a| AliasValue::Ip(a.ip())),
             Alias::ServerPort => r
                 .server
                 .as_ref()
                 .and_then(|s| s.1)
-                .map(|a| AliasValue::Int(i64::from(a.port())))
-                .or_else(|| text("-")),
-            Alias::CapturedReqHeaders => text(&captured(&r.req_captures, false)),
-            Alias::CapturedResHeaders => text(&captured(&r.res_captures, false)),
-            Alias::CapturedReqHeadersList => text(&captured(&r.req_captures, true)),
-            Alias::CapturedResHeadersList => text(&captured(&r.res_captures, true)),
-            Alias::CapturedReqCookie => text(r.cookie_req.as_deref().unwrap_or("-")),
-            Alias::CapturedResCookie => text(r.cookie_res.as_deref().unwrap_or("-")),
-            Alias::HttpMethod => r.method.as_deref().map(|m| AliasValue::Text(m.into())),
-            Alias::HttpUri => r.uri.as_deref().map(|u| AliasValue::Text(u.into())),
-            Alias::HttpPath => r
-                .uri
-                .as_deref()
-                .map(|u| AliasValue::Text(u.split('?').next().unwrap_or("").into())),
-            Alias::HttpPathOnly => r.uri.as_deref().map(|u| {
-                let p = u.split('?').next().unwrap_or("");
-                let p = match p.find("://") {
-                    Some(i) => p[i + 3..].find('/').map(|j| &p[i + 3 + j..]).unwrap_or("/"),
-                    None => p,
-                };
-                AliasValue::Text(p.into())
-            }),
-            Alias::HttpQuery => text(
-                r.uri
-                    .as_deref()
-                    .and_then(|u| u.find('?').map(|i| &u[i..]))
-                    .unwrap_or(""),
-            ),
-            Alias::HttpVersion => r.version.map(|v| AliasValue::Text(v.into())),
-            Alias::Request => Some(AliasValue::Text(match (&r.method, &r.uri, r.version) {
-                (Some(m), Some(u), Some(v)) => format!("{m} {u} {v}"),
-                _ => "<BADREQ>".into(),
-            })),
+                .map(|a| AliasValue::Int(i64::from(a.port()))),
+            Alias::CapturedReqHeaders => captured(&r.req_captures, false),
+            Alias::CapturedResHeaders => captured(&r.res_captures, false),
+            Alias::CapturedReqHeadersList => captured(&r.req_captures, true),
+            Alias::CapturedResHeadersList => captured(&r.res_captures, true),
+            Alias::CapturedReqCookie => r.cookie_req.clone().map(AliasValue::Text),
+            Alias::CapturedResCookie => r.cookie_res.clone().map(AliasValue::Text),
+            // The request line's parts; `<BADREQ>` for a line without a request.
+            Alias::HttpMethod
+            | Alias::HttpUri
+            | Alias::HttpPath
+            | Alias::HttpPathOnly
+            | Alias::HttpQuery
+            | Alias::HttpVersion
+            | Alias::Request => Some(AliasValue::Url(request_part(a, r))),
             Alias::UniqueId => text(""),
             Alias::LogCounter => int(0),
             Alias::RequestCounter => int(0),

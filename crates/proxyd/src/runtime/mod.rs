@@ -25,6 +25,7 @@ mod server;
 mod splice;
 pub mod srv_tls;
 mod stats;
+mod stick;
 mod tcp;
 mod tls;
 mod walk;
@@ -312,9 +313,11 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
         .or(cfg.global.maxconn)
         .map(|m| m as usize)
         .unwrap_or(DEFAULT_MAXCONN);
+    let tables = Arc::new(stick::Tables::new(cfg));
+    errors.extend(stick::unrun(cfg));
     let mut backends = BTreeMap::new();
     for p in cfg.backends().filter(|p| !p.disabled) {
-        match BackendRt::new(p, cfg) {
+        match BackendRt::new(p, cfg, &tables) {
             Ok(b) => {
                 backends.insert(p.name.clone(), Arc::new(b));
             }
@@ -340,7 +343,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
                 continue;
             }
         };
-        match FrontendRt::new(p, cfg, &by_name, fe_max, max_head(cfg)) {
+        match FrontendRt::new(p, cfg, &by_name, fe_max, max_head(cfg), &tables) {
             Ok(f) => frontends.push((Arc::new(f), ls)),
             Err(e) => errors.push(e),
         }
@@ -460,6 +463,9 @@ pub struct Conn {
     pub tls: Option<tls::TlsInfo>,
     /// Came in over a unix socket: no address to match.
     pub unix: bool,
+    /// The connection's stick counters (`tcp-request connection|session track-sc`);
+    /// they stop tracking when the last clone goes.
+    pub sc: Arc<stick::Counters>,
 }
 
 /// Any client stream: plain TCP or TLS.

@@ -7,14 +7,14 @@ use super::acls::AclSet;
 use super::backend::HashOn;
 use super::clock::Clock;
 use super::connect::{attempt, open_stream, Stream as ServerStream, Tried};
-use super::logline::Record;
-use proxy_core::log::{Cause, Phase};
 use super::frontend::FrontendRt;
 use super::idle::{Activity, IdleWatch};
-use super::inspect::{key_of, needs_more, ContentSample, Ctx, TcpRules, Verdict};
+use super::inspect::{needs_more, ContentSample, Ctx, TcpRules, Verdict};
+use super::logline::Record;
 use super::{Conn, Stream};
 use proxy_core::acl::{value, Fetch};
 use proxy_core::counters::Counters;
+use proxy_core::log::{Cause, Phase};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -161,7 +161,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
             rep: &[],
             waited,
         };
-        return TcpRules::decide(&rules.content, acls, &s) == Verdict::Accept;
+        return TcpRules::decide(&rules.content, acls, &s, &conn.sc) == Verdict::Accept;
     }
     let s = ContentSample {
         ctx,
@@ -170,7 +170,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
         rep: &[],
         waited: false,
     };
-    TcpRules::decide(&rules.content, acls, &s) == Verdict::Accept
+    TcpRules::decide(&rules.content, acls, &s, &conn.sc) == Verdict::Accept
 }
 
 /// A TCP session's log line, written whenever the session ends (whatever returns).
@@ -186,6 +186,18 @@ struct TcpLog<'a> {
 
 impl Drop for TcpLog<'_> {
     fn drop(&mut self) {
+        // Stick counters count the session's bytes when it ends.
+        let snap = self.bytes.snapshot();
+        if snap.bytes_in > 0 {
+            self.conn
+                .sc
+                .count_all(proxy_core::stick::Count::BytesIn(snap.bytes_in));
+        }
+        if snap.bytes_out > 0 {
+            self.conn
+                .sc
+                .count_all(proxy_core::stick::Count::BytesOut(snap.bytes_out));
+        }
         let Some(plan) = &self.fe.log else { return };
         let super::logline::Line::Fmt(fmt) = &plan.line else {
             return;
@@ -225,7 +237,7 @@ impl Drop for TcpLog<'_> {
         } else {
             proxy_core::log::INFO
         };
-        let ctx = Ctx { fe: self.fe, be };
+        let ctx = Ctx::new(self.fe, be);
         let sample = ContentSample {
             ctx,
             conn: self.conn,
@@ -238,11 +250,8 @@ impl Drop for TcpLog<'_> {
             conn: self.conn,
             ctx,
         };
-        let sample = super::logline::LogSample {
-            inner: &sample,
-            r,
-        };
-        let line = proxy_core::sample::fmt::render(fmt, &sample, &logged);
+        let sample = super::logline::LogSample { inner: &sample, r };
+        let line = proxy_core::sample::fmt::render_log(fmt, &sample, &logged);
         plan.send(level, &line);
     }
 }
@@ -259,7 +268,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         bytes: Counters::default(),
     };
     let mut req = Vec::new();
-    let fctx = Ctx { fe: &fe, be: None };
+    let fctx = Ctx::new(&fe, None);
     if !inspect_request(&mut client, &mut req, (&fe.tcp, &fe.acls, fctx), &[], &conn).await {
         fe.counters.denied_request();
         (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Request);
@@ -288,10 +297,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
                 .map(|r| &r.key.fetch)
         })
         .collect();
-    let bctx = Ctx {
-        fe: &fe,
-        be: Some(&be),
-    };
+    let bctx = Ctx::new(&fe, Some(&be));
     if !inspect_request(
         &mut client,
         &mut req,
@@ -306,7 +312,6 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         return;
     }
     // Stickiness on the request: the first rule whose condition holds gives the key.
-    let now = clock.now_ms();
     let sample = ContentSample {
         ctx: bctx,
         conn: &conn,
@@ -321,11 +326,11 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
             if !be.acls.holds(&r.cond, &sample) {
                 continue;
             }
-            let Some(key) = key_of(value(&r.key, &sample)) else {
+            let Some(key) = value(&r.key, &sample).and_then(|v| st.table.key(v)) else {
                 continue;
             };
             if r.matches && prefer.is_none() {
-                prefer = st.table.lock().ok().and_then(|mut t| t.get(&key, now));
+                prefer = st.table.lock().get(&key, st.table.now());
             }
             if r.store_request && store_key.is_none() {
                 store_key = Some(key);
@@ -363,9 +368,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     let index = be.servers.iter().position(|s| Arc::ptr_eq(s, &guard.0));
     if let (Some(st), Some(k), Some(i)) = (&be.stick, &store_key, index) {
         if !guard.0.non_stick {
-            if let Ok(mut t) = st.table.lock() {
-                t.put(k, i, now);
-            }
+            st.table.lock().put(k, i, st.table.now());
         }
     }
     if !req.is_empty() && server.write_all(&req).await.is_err() {
@@ -412,7 +415,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
             rep: &rep,
             waited,
         };
-        if TcpRules::decide(&be.tcp.response, &be.acls, &s) == Verdict::Reject {
+        if TcpRules::decide(&be.tcp.response, &be.acls, &s, &conn.sc) == Verdict::Reject {
             be.counters.denied_response();
             (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Data);
             return;
@@ -422,10 +425,9 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
                 if !be.acls.holds(&r.cond, &s) || guard.0.non_stick {
                     continue;
                 }
-                if let (Some(k), Some(i)) = (key_of(value(&r.key, &s)), index) {
-                    if let Ok(mut t) = st.table.lock() {
-                        t.put(&k, i, clock.now_ms());
-                    }
+                if let (Some(k), Some(i)) = (value(&r.key, &s).and_then(|v| st.table.key(v)), index)
+                {
+                    st.table.lock().put(&k, i, st.table.now());
                 }
             }
         }

@@ -188,7 +188,7 @@ pub fn run_request(
                     HttpReqAction::Allow => return Decision::Continue,
                     HttpReqAction::Deny(r) => return Decision::Respond(denied(r, pages, &s)),
                     HttpReqAction::Tarpit(r) => {
-                        let resp = if r.payload == haproxy_conf::actions::Payload::None
+                        let mut resp = if r.payload == haproxy_conf::actions::Payload::None
                             && r.content_type.is_none()
                             && r.headers.is_empty()
                         {
@@ -196,6 +196,8 @@ pub fn run_request(
                         } else {
                             reply::reply(r, pages, &|f| render(f, &s))
                         };
+                        // Tarpitted requests are denied ones (counters, stick counters).
+                        resp.extensions_mut().insert(Denied);
                         return Decision::Tarpit(resp);
                     }
                     HttpReqAction::Return(r) => {
@@ -207,6 +209,10 @@ pub fn run_request(
                     HttpReqAction::Reject => return Decision::Reject,
                     HttpReqAction::Var(v) => {
                         apply_var(v, &s);
+                        (false, None)
+                    }
+                    HttpReqAction::Sc(sc) => {
+                        apply_sc(sc, &s);
                         (false, None)
                     }
                     HttpReqAction::Header(h) => (true, header_fmt(h).map(|f| render(f, &s))),
@@ -224,6 +230,26 @@ pub fn run_request(
         }
     }
     Decision::Continue
+}
+
+/// A stick counter action of an HTTP rule: tracking goes into the request's counters,
+/// and a request tracked here is counted as HAProxy counts it (the request began before
+/// the counter tracked it).
+fn apply_sc(sc: &haproxy_conf::actions::ScAction, s: &ReqSample<'_>) {
+    let Some(into) = s.ctx.sc.txn else {
+        return;
+    };
+    let refs = super::super::stick::ScRefs {
+        sess: Some(&s.conn.sc),
+        txn: Some(into),
+    };
+    let tracked =
+        super::super::stick::act(sc, into, refs, &s.ctx.fe.tables, s.ctx.own_table(), &|e| {
+            proxy_core::sample::value(e, s)
+        });
+    if let Some(slot) = tracked {
+        into.count_slot(slot, proxy_core::stick::Count::HttpReq);
+    }
 }
 
 /// The request edits, with their log-format value written already.
@@ -316,6 +342,10 @@ pub fn run_response(
                     HttpRespAction::Deny(r) => return Some(denied(r, pages, &s)),
                     HttpRespAction::Var(v) => {
                         apply_var(v, &s);
+                        continue;
+                    }
+                    HttpRespAction::Sc(sc) => {
+                        apply_sc(sc, &s);
                         continue;
                     }
                     HttpRespAction::Header(h) => header_fmt(h).map(|f| render(f, &s)),

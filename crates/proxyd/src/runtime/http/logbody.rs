@@ -4,7 +4,7 @@
 
 use super::super::backend::BackendRt;
 use super::super::frontend::FrontendRt;
-use super::super::inspect::Ctx;
+use super::super::inspect::{ContentSample, Ctx};
 use super::super::logline::{Line, LogSample, Logged, Record};
 use super::super::Conn;
 use super::sample::{ReqSample, TxnInfo};
@@ -70,10 +70,7 @@ impl Job {
         } else {
             proxy_core::log::INFO
         };
-        let ctx = Ctx {
-            fe: &self.fe,
-            be,
-        };
+        let ctx = Ctx::new(&self.fe, be);
         let logged = Logged {
             r,
             conn: &self.conn,
@@ -91,28 +88,52 @@ impl Job {
                 };
                 let s = ReqSample::of(view, &self.conn, ctx).with(scopes, info);
                 let s = LogSample { inner: &s, r };
-                proxy_core::sample::fmt::render(fmt, &s, &logged)
+                proxy_core::sample::fmt::render_log(fmt, &s, &logged)
             }
             _ => {
-                let s = NoRequest(ctx);
+                // No request kept (or none came): what the connection offers.
+                let s = ContentSample {
+                    ctx,
+                    conn: &self.conn,
+                    req: &[],
+                    rep: &[],
+                    waited: true,
+                };
                 let s = LogSample { inner: &s, r };
-                proxy_core::sample::fmt::render(fmt, &s, &logged)
+                proxy_core::sample::fmt::render_log(fmt, &s, &logged)
             }
         };
         plan.send(level, &line);
     }
 }
 
-/// Samples when the request is not kept (the format has no `%[...]`).
-struct NoRequest<'a>(Ctx<'a>);
-
-impl proxy_core::sample::Sample for NoRequest<'_> {
-    fn fetch(&self, f: &proxy_core::acl::Fetch) -> Vec<proxy_core::acl::Value> {
-        self.0.fetch(f).unwrap_or_default()
+/// The line of a connection that ended without a whole request (HAProxy logs these from
+/// the connection: no request, no backend, the status it answered).
+pub fn connection_error(
+    fe: &Arc<FrontendRt>,
+    conn: Arc<Conn>,
+    t0: Instant,
+    status: u16,
+    cause: Cause,
+) {
+    let now = super::super::clock::wall();
+    let mut rec = Record::new(now.checked_sub(t0.elapsed()).unwrap_or(now));
+    rec.t_req = -1;
+    rec.status = Some(status);
+    rec.cause = cause;
+    rec.phase = Phase::Request;
+    Job {
+        fe: fe.clone(),
+        be: None,
+        conn,
+        stores: Arc::new(TxnStores::default()),
+        view: None,
+        info: None,
+        rec,
+        t0,
+        head_bytes: 0,
     }
-    fn now(&self) -> (i64, u32) {
-        super::super::clock::unix_now()
-    }
+    .finish(0);
 }
 
 /// The byte count HAProxy logs (`%B`) for a response head: it counts its internal
@@ -177,12 +198,12 @@ impl LogBody {
 
 impl hyper::body::Body for LogBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = super::BodyError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, super::BodyError>>> {
         let Some(inner) = self.inner.as_mut() else {
             return Poll::Ready(None);
         };
@@ -194,8 +215,12 @@ impl hyper::body::Body for LogBody {
                 Poll::Ready(Some(Ok(f)))
             }
             Poll::Ready(Some(Err(e))) => {
-                // The server stopped in the middle of its response.
-                self.finish(Some((Cause::Server, Phase::Data)));
+                // The server stopped (or went quiet) in the middle of its response.
+                let cause = match e {
+                    super::BodyError::ServerTimeout => Cause::ServerTimeout,
+                    super::BodyError::Hyper(_) => Cause::Server,
+                };
+                self.finish(Some((cause, Phase::Data)));
                 Poll::Ready(Some(Err(e)))
             }
             Poll::Ready(None) => {

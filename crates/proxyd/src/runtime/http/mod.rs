@@ -19,6 +19,7 @@ use super::connect::{attempt, open_stream, InUse, Tried};
 use super::frontend::FrontendRt;
 use super::idle::{Activity, IdleWatch};
 use super::inspect::Ctx;
+use super::logline::{self, Record};
 use super::metered::{Metered, Side};
 use super::rules::in_net;
 use super::server::ServerRt;
@@ -26,6 +27,7 @@ use super::stats::{Answer, StatsPage};
 use super::{Conn, Stream};
 use actions::{run_request, run_response, Decision, Env, RespEdit};
 use bytes::Bytes;
+use haproxy_conf::model::HttpReuse;
 use http::header::HeaderValue;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
@@ -34,7 +36,6 @@ use hyper::body::Incoming;
 use hyper::client::conn::http1::SendRequest;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use proxy_core::cookie;
-use super::logline::{self, Record};
 use proxy_core::log::{Cause, Phase};
 use proxy_core::sample::vars::{Scopes, Store};
 use reply::{error_page, full, own_page, substitute, Denied};
@@ -45,7 +46,17 @@ use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-type Body = BoxBody<Bytes, hyper::Error>;
+type Body = BoxBody<Bytes, BodyError>;
+
+/// Why a response body stopped before its end.
+#[derive(Debug, thiserror::Error)]
+pub enum BodyError {
+    #[error("{0}")]
+    Hyper(#[from] hyper::Error),
+    /// The server sent nothing for `timeout server` in the middle of its body.
+    #[error("the server sent nothing for `timeout server`")]
+    ServerTimeout,
+}
 
 /// Headers that belong to one connection, not to the message.
 const HOP_BY_HOP: [&str; 6] = [
@@ -207,11 +218,12 @@ async fn open_http(
     max_head: usize,
     redirect_to: Option<String>,
     sni: Option<String>,
+    reuse: bool,
 ) -> Option<Upstream> {
     if let (Some(prefix), Some(pq)) = (&s.redir, redirect_to) {
         return Some(Upstream::Redirect(format!("{prefix}{pq}")));
     }
-    if let Some((c, gen)) = pooled(&s, sni.as_deref()) {
+    if let Some((c, gen)) = reuse.then(|| pooled(&s, sni.as_deref())).flatten() {
         return Some(Upstream::Http(c, gen, sni));
     }
     let gen = s.addr_gen.load(Ordering::Relaxed);
@@ -288,21 +300,53 @@ impl Drop for Flight {
 }
 
 /// The response body, holding the server's in-use count (and the request's place among
-/// those in flight) until it is fully sent.
+/// those in flight) until it is fully sent, and failing it when the server sends
+/// nothing for `timeout server`.
 struct Guarded {
     inner: Incoming,
     _in_use: InUse,
     _flight: Flight,
+    idle: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
+}
+
+impl Guarded {
+    fn new(inner: Incoming, in_use: InUse, flight: Flight, timeout: Option<Duration>) -> Self {
+        Guarded {
+            inner,
+            _in_use: in_use,
+            _flight: flight,
+            idle: timeout.map(|t| (t, Box::pin(tokio::time::sleep(t)))),
+        }
+    }
 }
 
 impl hyper::body::Body for Guarded {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = BodyError;
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, hyper::Error>>> {
-        Pin::new(&mut self.inner).poll_frame(cx)
+    ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, BodyError>>> {
+        match Pin::new(&mut self.inner).poll_frame(cx) {
+            Poll::Ready(r) => {
+                if let Some((t, sleep)) = &mut self.idle {
+                    let t = *t;
+                    sleep.as_mut().reset(tokio::time::Instant::now() + t);
+                }
+                Poll::Ready(r.map(|r| r.map_err(BodyError::from)))
+            }
+            Poll::Pending => {
+                let expired = match &mut self.idle {
+                    Some((_, sleep)) => std::future::Future::poll(sleep.as_mut(), cx).is_ready(),
+                    None => false,
+                };
+                if expired {
+                    Poll::Ready(Some(Err(BodyError::ServerTimeout)))
+                } else {
+                    Poll::Pending
+                }
+            }
+        }
     }
     fn is_end_stream(&self) -> bool {
         hyper::body::Body::is_end_stream(&self.inner)
@@ -420,9 +464,10 @@ async fn handle(
     let stores = Arc::new(TxnStores::default());
     let mut rec = Record::new(super::clock::wall());
     // The request as received, for `%[...]` in the log format.
-    let keep_view = fe.log.as_ref().is_some_and(|l| {
-        matches!(&l.line, logline::Line::Fmt(f) if f.samples().next().is_some())
-    });
+    let keep_view = fe
+        .log
+        .as_ref()
+        .is_some_and(|l| matches!(&l.line, logline::Line::Fmt(f) if f.samples().next().is_some()));
     let view = keep_view.then(|| request_view(&req));
     let info = keep_view.then(|| {
         let v = request_view(&req);
@@ -475,6 +520,13 @@ async fn handle(
             Some(be) => be.counters.denied_request(),
             None => fe.counters.denied_request(),
         }
+        // A denied (or tarpitted) request is an error for stick counters (measured
+        // with HAProxy 2.6, whatever the status).
+        super::stick::ScRefs {
+            sess: Some(&conn.sc),
+            txn: Some(&stores.sc),
+        }
+        .count(proxy_core::stick::Count::HttpErr);
     }
     // Monitor-URI answers are not logged, as in HAProxy.
     if fe.log.is_none() || rec.unlogged {
@@ -524,6 +576,8 @@ pub struct TxnStores {
     pub txn: Store,
     pub req: Store,
     pub res: Store,
+    /// The request's stick counters (`tcp-request content` and `http-request track-sc`).
+    pub sc: super::stick::Counters,
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -555,23 +609,45 @@ async fn handle_inner(
         super::log::log(&format!("frontend {}: {status}: {why}", fe.name));
         return Ok(r);
     }
-    let fctx = Ctx { fe, be: None };
+    let mut fctx = Ctx::new(fe, None);
+    fctx.sc.txn = Some(&stores.sc);
+    fctx.sc.sess = Some(&conn.sc);
+    // `tcp-request content` rules run for each request in HTTP mode, before it is
+    // counted (what they track counts it).
+    if !fe.tcp.content.is_empty() {
+        let s = super::inspect::ContentSample {
+            ctx: fctx,
+            conn: &conn,
+            req: &[],
+            rep: &[],
+            waited: true,
+        };
+        if super::inspect::TcpRules::decide(&fe.tcp.content, &fe.acls, &s, &stores.sc)
+            == super::inspect::Verdict::Reject
+        {
+            fe.counters.denied_request();
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+            return Err(Rejected);
+        }
+    }
+    fctx.sc.count(proxy_core::stick::Count::HttpReq);
     // Flight::new counted this request already.
     let info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1);
     rec.method = Some(info.method.clone());
     rec.uri = Some(info.uri.clone());
     rec.version = Some(info.version);
     if let Some(l) = &fe.log {
-        rec.req_captures = l
-            .req_captures
-            .iter()
-            .map(|(name, len)| {
-                parts
-                    .headers
-                    .get(name.as_str())
-                    .map(|v| logline::capture_value(&String::from_utf8_lossy(v.as_bytes()), *len))
-            })
-            .collect();
+        rec.req_captures =
+            l.req_captures
+                .iter()
+                .map(|(name, len)| {
+                    parts.headers.get(name.as_str()).map(|v| {
+                        logline::capture_value(&String::from_utf8_lossy(v.as_bytes()), *len)
+                    })
+                })
+                .collect();
+        // Empty until a server's response fills them (`{}` in the line).
+        rec.res_captures = vec![None; l.res_captures.len()];
     }
     let req_scopes = Scopes {
         proc: &super::PROC_VARS,
@@ -647,7 +723,25 @@ async fn handle_inner(
             return Ok(own_page(403));
         }
     }
-    let bctx = Ctx { fe, be: Some(&be) };
+    let mut bctx = Ctx::new(fe, Some(&be));
+    bctx.sc.txn = Some(&stores.sc);
+    bctx.sc.sess = Some(&conn.sc);
+    if !be.tcp.content.is_empty() {
+        let s = super::inspect::ContentSample {
+            ctx: bctx,
+            conn: &conn,
+            req: &[],
+            rep: &[],
+            waited: true,
+        };
+        if super::inspect::TcpRules::decide(&be.tcp.content, &be.acls, &s, &stores.sc)
+            == super::inspect::Verdict::Reject
+        {
+            be.counters.denied_request();
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+            return Err(Rejected);
+        }
+    }
     let benv = Env {
         conn: &conn,
         ctx: bctx,
@@ -767,11 +861,21 @@ async fn handle_inner(
     }
     let key = hash_key(&be, &parts, &conn);
     let max_head = fe.max_head;
+    // `http-reuse safe` (the default): a client's first request gets a connection of its
+    // own, so that a server closing an idle one fails only a request the client retries.
+    let reuse = match be.http_reuse {
+        HttpReuse::Never => false,
+        HttpReuse::Safe => state.requests.load(Ordering::Relaxed) > 1,
+        HttpReuse::Aggressive | HttpReuse::Always => true,
+    };
     let mut tried = Tried::default();
+    // From the queue on, the server side's timeouts apply, not the client's (HAProxy
+    // waits out its connect retries with a shorter `timeout client`).
+    let connecting = Held::new(&state.awaiting_server);
     let got = attempt(&be, key, clock, prefer, &mut tried, |s| {
         // `sni`: evaluated on the request as the rules left it, for the server chosen.
         let sni = super::srv_tls::sni_for(&s, &benv.sample(&parts));
-        open_http(s, conn.clone(), max_head, redirect_to.clone(), sni)
+        open_http(s, conn.clone(), max_head, redirect_to.clone(), sni, reuse)
     })
     .await;
     rec.retries = tried.retries;
@@ -822,6 +926,7 @@ async fn handle_inner(
         }
     };
     let awaiting = Held::new(&state.awaiting_server);
+    drop(connecting);
     let sent_at = tokio::time::Instant::now();
     let sent = sender.send_request(Request::from_parts(parts, body));
     let resp = match be.server_timeout {
@@ -852,6 +957,12 @@ async fn handle_inner(
     server.counters.status(status);
     // Layer 7 observation: server errors count, 501 and 505 excepted (as HAProxy).
     let bad = status >= 500 && status != 501 && status != 505;
+    // Stick counters: a 4xx is an error of the client, the others a failure.
+    if status / 100 == 4 {
+        bctx.sc.count(proxy_core::stick::Count::HttpErr);
+    } else if bad {
+        bctx.sc.count(proxy_core::stick::Count::HttpFail);
+    }
     be.observe(&server, clock.now_ms(), bad, false);
     if let (Some(client_up), StatusCode::SWITCHING_PROTOCOLS) = (client_upgrade, resp.status()) {
         let server_up = hyper::upgrade::on(&mut resp);
@@ -875,7 +986,7 @@ async fn handle_inner(
         ));
     }
     // The connection goes back to the pool; it is taken again once the body is through.
-    if !(close || be.http.server_close) {
+    if !(close || be.http.server_close || be.http_reuse == HttpReuse::Never) {
         if let Ok(mut pool) = server.pool.lock() {
             let current = server.addr_gen.load(Ordering::Relaxed) == gen;
             if current && server.pool_max.is_none_or(|m| pool.len() < m) {
@@ -886,16 +997,15 @@ async fn handle_inner(
     let (mut rparts, rbody) = resp.into_parts();
     strip_hop_by_hop(&mut rparts.headers);
     if let Some(l) = &fe.log {
-        rec.res_captures = l
-            .res_captures
-            .iter()
-            .map(|(name, len)| {
-                rparts
-                    .headers
-                    .get(name.as_str())
-                    .map(|v| logline::capture_value(&String::from_utf8_lossy(v.as_bytes()), *len))
-            })
-            .collect();
+        rec.res_captures =
+            l.res_captures
+                .iter()
+                .map(|(name, len)| {
+                    rparts.headers.get(name.as_str()).map(|v| {
+                        logline::capture_value(&String::from_utf8_lossy(v.as_bytes()), *len)
+                    })
+                })
+                .collect();
     }
     if let Some(view) = &view {
         let res_scopes = Scopes {
@@ -953,12 +1063,7 @@ async fn handle_inner(
     }
     Ok(Response::from_parts(
         rparts,
-        Guarded {
-            inner: rbody,
-            _in_use: in_use,
-            _flight: flight,
-        }
-        .boxed(),
+        Guarded::new(rbody, in_use, flight, be.server_timeout).boxed(),
     ))
 }
 
@@ -1131,6 +1236,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     let counted = fe.clone();
     let _session = counted.counters.count();
     let conn = Arc::new(conn);
+    let conn_for_log = conn.clone();
     let state = Arc::new(HttpConn {
         activity: Arc::new(Activity::new()),
         in_flight: AtomicU32::new(0),
@@ -1147,7 +1253,11 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         Some(state.activity.clone()),
     );
     let mut b = hyper::server::conn::http1::Builder::new();
-    b.keep_alive(!fe.http.close).timer(TokioTimer::new());
+    // A client may shut its side once its request is sent and still wait for the
+    // answer, as HAProxy allows (hyper would drop the response).
+    b.keep_alive(!fe.http.close)
+        .half_close(true)
+        .timer(TokioTimer::new());
     // A request head larger than the buffer is refused (hyper: 431), as HAProxy does.
     b.max_header_size(fe.max_head);
     if let Some(t) = fe.http.request_timeout {
@@ -1160,12 +1270,46 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
             async move { handle(req, conn, fe, clock, state).await }
         })
     };
+    let t0 = tokio::time::Instant::now();
     let served = b.serve_connection(TokioIo::new(io), svc).with_upgrades();
     // Ending the select drops the connection: an idle client is closed.
-    tokio::select! {
-        _ = served => {}
-        _ = idle_expiry(&state, idle) => {}
+    let end = tokio::select! {
+        r = served => Ended::Served(r),
+        _ = idle_expiry(&state, idle) => Ended::Idle,
+    };
+    // A connection that ends without a whole request is logged as HAProxy logs it: no
+    // request (`<BADREQ>`), the status it answered (or would have), who ended it.
+    let no_request =
+        state.requests.load(Ordering::Relaxed) == 0 && state.in_flight.load(Ordering::Relaxed) == 0;
+    let null = no_request && matches!(end, Ended::Served(Ok(())));
+    let bad = match end {
+        Ended::Served(Err(e)) if e.is_parse_too_large() => Some((431, Cause::Proxy)),
+        Ended::Served(Err(e)) if e.is_parse() => Some((400, Cause::Proxy)),
+        Ended::Served(Err(e)) if e.is_timeout() => Some((408, Cause::ClientTimeout)),
+        Ended::Idle if no_request => Some((408, Cause::ClientTimeout)),
+        // A request cut short by the client; other errors belong to a request's own
+        // line (a response the client left during).
+        Ended::Served(Err(e)) if e.is_incomplete_message() => Some((400, Cause::Client)),
+        Ended::Served(Err(_)) if no_request => Some((400, Cause::Client)),
+        // Nothing at all: a null connection (`option dontlognull` keeps it out of
+        // the log).
+        Ended::Served(Ok(())) if no_request => Some((400, Cause::Client)),
+        _ => None,
+    };
+    if let Some((status, cause)) = bad {
+        // A request that never came is a request and an error to stick counters
+        // (measured with HAProxy 2.6).
+        conn_for_log.sc.count_all(proxy_core::stick::Count::HttpReq);
+        conn_for_log.sc.count_all(proxy_core::stick::Count::HttpErr);
+        if !(null && counted.log.as_ref().is_some_and(|l| l.dontlognull)) {
+            logbody::connection_error(&counted, conn_for_log, t0, status, cause);
+        }
     }
+}
+
+enum Ended {
+    Served(Result<(), hyper::Error>),
+    Idle,
 }
 
 #[cfg(test)]

@@ -29,6 +29,7 @@ pub struct Generated;
 /// The reason phrase HAProxy writes for its own pages (two differ from RFC 9110's).
 fn haproxy_reason(status: StatusCode) -> &'static str {
     match status.as_u16() {
+        407 => "Unauthorized",
         408 => "Request Time-out",
         504 => "Gateway Time-out",
         _ => status.canonical_reason().unwrap_or(""),
@@ -50,8 +51,8 @@ pub fn error_page(status: StatusCode, why: &str) -> Response<Body> {
         http::header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache"),
     );
-    r.headers_mut()
-        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    // The connection stays open (HAProxy 2.6 keeps a keep-alive client after its own
+    // 403, 429, 503... pages); those that must close it say so.
     r.extensions_mut().insert(Generated);
     if Some(reason) != status.canonical_reason() {
         if let Ok(rp) = hyper::ext::ReasonPhrase::try_from(reason.as_bytes().to_vec()) {
@@ -66,11 +67,20 @@ pub fn own_page(status: u16) -> Response<Body> {
     let st = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let why = match status {
         400 => "Your browser sent an invalid request.",
-        401 => "You need a valid user and password to access this content.",
+        401 | 407 => "You need a valid user and password to access this content.",
         403 => "Request forbidden by administrative rules.",
         404 => "The resource could not be found.",
+        405 => {
+            "A request was made of a resource using a request method not supported by that resource"
+        }
         408 => "Your browser didn't send a complete request in time.",
+        410 => "The resource is no longer available and will not be available again.",
+        413 => "The request entity exceeds the maximum allowed.",
+        425 => "Your browser sent early data.",
+        429 => "You have sent too many requests in a given amount of time.",
         500 => "An internal server error occurred.",
+        // HAProxy's text starts with a dot.
+        501 => ".The server does not support the functionality required to fulfill the request.",
         502 => "The server returned an invalid or incomplete response.",
         503 => "No server is available to handle this request.",
         504 => "The server didn't respond in time.",

@@ -215,7 +215,7 @@ fn hash32(parts: &http::request::Parts, with_path_only: bool) -> u32 {
 
 impl Sample for ReqSample<'_> {
     fn fetch(&self, f: &Fetch) -> Vec<Value> {
-        if let Some(v) = self.ctx.fetch(f) {
+        if let Some(v) = self.ctx.fetch(f, self.conn) {
             return v;
         }
         if let Fetch::Contextual(inner) = f {
@@ -324,7 +324,12 @@ impl Sample for ReqSample<'_> {
             }
             Fetch::HttpFirstReq => vec![Value::Bool(self.txn.is_some_and(|t| t.first))],
             Fetch::CaptureReqHdr(n) => {
-                let cap = self.ctx.fe.log.as_ref().and_then(|l| l.req_captures.get(*n));
+                let cap = self
+                    .ctx
+                    .fe
+                    .log
+                    .as_ref()
+                    .and_then(|l| l.req_captures.get(*n));
                 cap.and_then(|(name, len)| {
                     headers.get(name.as_str()).map(|v| {
                         vec![Value::Str(super::super::logline::capture_value(
@@ -336,7 +341,12 @@ impl Sample for ReqSample<'_> {
                 .unwrap_or_default()
             }
             Fetch::CaptureResHdr(n) => {
-                let cap = self.ctx.fe.log.as_ref().and_then(|l| l.res_captures.get(*n));
+                let cap = self
+                    .ctx
+                    .fe
+                    .log
+                    .as_ref()
+                    .and_then(|l| l.res_captures.get(*n));
                 match (cap, self.resp) {
                     (Some((name, len)), Some(r)) => r
                         .headers
@@ -406,6 +416,15 @@ impl Sample for ReqSample<'_> {
 
     fn nbsrv(&self, backend: &str) -> Option<i64> {
         self.ctx.fe.backends.get(backend).map(|b| b.nbsrv() as i64)
+    }
+
+    fn table(
+        &self,
+        data: haproxy_conf::sample::conv::TableData,
+        table: &str,
+        key: &Value,
+    ) -> Option<Value> {
+        self.ctx.table(data, table, key)
     }
 }
 
