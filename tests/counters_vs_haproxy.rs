@@ -1,8 +1,9 @@
-//! Stick tables and stick counters against HAProxy 2.6: the same configuration and the
-//! same scripted clients (new connections, keep-alive, denied, tarpitted, 4xx and 5xx
-//! answers from the server, gpc0/gpt0 actions, rate limits, TCP connection limits)
-//! through both daemons; the counters they print (`lf-string` with `sc_*`, `src_*`,
-//! `table_*`) and the statuses must be equal. Loopback only.
+//! Stick tables, stick counters and map files against HAProxy 2.6: the same
+//! configuration and the same scripted clients (new connections, keep-alive, denied,
+//! tarpitted, 4xx and 5xx answers from the server, gpc0/gpt0 actions, rate limits, TCP
+//! connection limits, map lookups) through both daemons; the values they print
+//! (`lf-string` with `sc_*`, `src_*`, `table_*`, `map_*`) and the statuses must be
+//! equal. Loopback only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use e2e::{binary, free_port, have, wait_for, Scratch};
@@ -49,14 +50,16 @@ fn start(prog: &str, cfg: &std::path::Path, port: u16) -> Proc {
     p
 }
 
-/// The configuration, with `@P@` for the frontend's port and `@O@` for the origin's.
-fn config(template: &str, port: u16, origin: u16) -> String {
+/// The configuration, with `@P@` for the frontend's port, `@O@` for the origin's and
+/// `@D@` for the directory of the test's files.
+fn config(template: &str, port: u16, origin: u16, dir: &std::path::Path) -> String {
     let base = "defaults\n    mode http\n    timeout client 5s\n    timeout server 5s\n    timeout connect 1s\n    timeout tarpit 100ms\n";
     format!(
         "{base}{}",
         template
             .replace("@P@", &port.to_string())
             .replace("@O@", &origin.to_string())
+            .replace("@D@", &dir.display().to_string())
     )
 }
 
@@ -141,6 +144,10 @@ enum Step<'a> {
 }
 
 fn run(name: &str, template: &str, steps: &[Step<'_>]) -> Vec<String> {
+    run_with(name, template, &[], steps)
+}
+
+fn run_with(name: &str, template: &str, files: &[(&str, &str)], steps: &[Step<'_>]) -> Vec<String> {
     assert!(
         have("haproxy"),
         "haproxy is not installed (the README test command installs it)"
@@ -148,8 +155,11 @@ fn run(name: &str, template: &str, steps: &[Step<'_>]) -> Vec<String> {
     let dir = Scratch::new(&format!("counters-{name}"));
     let (hp, ho, pp, po) = (free_port(), free_port(), free_port(), free_port());
     let (hc, pc) = (dir.join("haproxy.cfg"), dir.join("proxyd.cfg"));
-    std::fs::write(&hc, config(template, hp, ho)).unwrap();
-    std::fs::write(&pc, config(template, pp, po)).unwrap();
+    for (f, text) in files {
+        std::fs::write(dir.join(f), text).unwrap();
+    }
+    std::fs::write(&hc, config(template, hp, ho, &dir)).unwrap();
+    std::fs::write(&pc, config(template, pp, po, &dir)).unwrap();
     let _h = start("haproxy", &hc, hp);
     let _p = start(binary("proxyd").to_str().unwrap(), &pc, pp);
     let mut differ = Vec::new();
@@ -273,4 +283,89 @@ backend be
     ];
     let differ = run("tcp", &template, &steps);
     assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+#[test]
+fn maps_match_as_haproxys() {
+    let files = [
+        (
+            "paths.map",
+            "# path prefixes\n/api  API \n/api/v2 V2\n/ ROOT\n/api DUP\n/img/ IMG\n",
+        ),
+        (
+            "hosts.map",
+            "example.com EX\nwww.example.com WWW\nfoo.example.com FOO\n",
+        ),
+        (
+            "nets.map",
+            "10.0.0.0/8 ten\n127.0.0.0/8 loop\n127.0.0.1/32 one\n",
+        ),
+        ("ints.map", "1:10 low\n11:100 mid\n101: high\n"),
+        ("regs.map", "^/img/.*\\.png$ PNG\n^/img/ OTHER\n"),
+        ("nums.map", "/api 1\n/x 2\n"),
+        ("pats.lst", "# comment\n/deny1\n  /deny2\n/deny3  \n\n"),
+        // map_end reads a file of its own: HAProxy 2.6 may answer it from map_sub's
+        // cache when both read one file (docs/haproxy-behaviour.md).
+        (
+            "ends.map",
+            "/api  API \n/api/v2 V2\n/ ROOT\n/api DUP\n/img/ IMG\nx X\n",
+        ),
+    ];
+    let shown = "str=%[path,map(@D@/paths.map,none)] beg=%[path,map_beg(@D@/paths.map)] sub=%[path,map_sub(@D@/paths.map,-)] end=%[path,map_end(@D@/ends.map,-)] dir=%[path,map_dir(@D@/paths.map,-)] dom=%[req.hdr(host),map_dom(@D@/hosts.map,-)] ip=%[src,map_ip(@D@/nets.map)] int=%[url_param(n),map_int(@D@/ints.map,nope)] reg=%[path,map_reg(@D@/regs.map,-)] si=%[path,map_str_int(@D@/nums.map,7)]";
+    let template = format!(
+        "{ORIGIN}frontend fe
+    bind 127.0.0.1:@P@
+    http-request set-header X-Api %[path,map_beg(@D@/paths.map)]
+    http-request deny deny_status 403 if {{ path,map_beg(@D@/paths.map) -m str IMG }}
+    http-request deny deny_status 429 if {{ path -f @D@/pats.lst }}
+    http-request deny deny_status 405 if {{ path -M -f @D@/nums.map }}
+    http-request return status 200 content-type text/plain lf-string \"{shown} h=%[req.hdr(x-api)]\" if {{ path_beg /api /img /x / }}
+    default_backend be
+backend be
+    server s1 127.0.0.1:@O@
+"
+    );
+    let steps = [
+        Step::Http(&[
+            "/api",
+            "/api/v2/x?n=5",
+            "/apix?n=50",
+            "/x?n=500",
+            "/img/a.png",
+            "/api/img?n=x",
+        ]),
+        Step::Http(&["/api/v2?n=-1", "/"]),
+        Step::Http(&["/deny1", "/deny2", "/deny3", "/x", "/api"]),
+    ];
+    let differ = run_with("maps", &template, &files, &steps);
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+    // A map whose values are not of the output type is refused by both, naming the line.
+    let dir = Scratch::new("counters-badmap");
+    std::fs::write(dir.join("words.map"), "/a 1\n/b low\n").unwrap();
+    let cfg = dir.join("bad.cfg");
+    std::fs::write(
+        &cfg,
+        config(
+            "frontend fe\n    bind 127.0.0.1:@P@\n    http-request set-var(txn.n) path,map_str_int(@D@/words.map)\n",
+            free_port(),
+            0,
+            &dir,
+        ),
+    )
+    .unwrap();
+    for prog in ["haproxy", binary("proxyd").to_str().unwrap()] {
+        let out = Command::new(prog)
+            .args(["-c", "-f"])
+            .arg(&cfg)
+            .output()
+            .unwrap();
+        assert!(
+            !out.status.success(),
+            "{prog} -c accepts a map of words read as integers"
+        );
+        if prog != "haproxy" {
+            let err = String::from_utf8_lossy(&out.stderr);
+            assert!(err.contains("line 2") && err.contains("bad.cfg:9"), "{err}");
+        }
+    }
 }

@@ -495,6 +495,22 @@ fn table_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
     }
 }
 
+/// Every map converter of the configuration, with where it is written (the files are
+/// read when the plan is built).
+pub fn map_uses(cfg: &Config) -> Vec<(&crate::sample::conv::MapConv, Span)> {
+    let mut out = Vec::new();
+    for p in cfg.proxies.iter().filter(|p| p.kind != ProxyKind::Defaults) {
+        for (e, span, _) in exprs(p) {
+            for c in &e.converters {
+                if let crate::sample::conv::Converter::Map(m) = c {
+                    out.push((m, span));
+                }
+            }
+        }
+    }
+    out
+}
+
 fn timeouts(p: &Proxy, diags: &mut Diagnostics) {
     if p.kind == ProxyKind::Defaults || p.disabled {
         return;

@@ -80,7 +80,7 @@ fn match_str(acl: &Acl, s: &str, p: &Pattern) -> bool {
     }
 }
 
-fn has_words(s: &str, pat: &str, sep: char) -> bool {
+pub fn has_words(s: &str, pat: &str, sep: char) -> bool {
     let pat = pat.trim_matches(sep);
     if pat.is_empty() {
         return false;

@@ -8,6 +8,7 @@ pub mod counters;
 pub mod hash;
 pub mod health;
 pub mod log;
+pub mod map;
 pub mod payload;
 pub mod probe;
 pub mod proxy_proto;

@@ -176,6 +176,8 @@ pub fn typed_acl(
         }
     };
     let mut nocase = false;
+    let mut from_files: Vec<String> = Vec::new();
+    let mut map_keys = false;
     let mut i = 0;
     while i < rest.len() {
         let w = &rest[i];
@@ -190,7 +192,9 @@ pub fn typed_acl(
         match t {
             "-i" => nocase = true,
             "-n" => {}
-            "-m" | "-u" | "-f" | "-M" => {
+            // `-f` files are map files: their keys are the patterns.
+            "-M" => map_keys = true,
+            "-m" | "-u" | "-f" => {
                 let Some(v) = rest.get(i + 1) else {
                     diags.push(
                         Diagnostic::error(
@@ -221,20 +225,34 @@ pub fn typed_acl(
                     },
                     // The ACL's unique id: only the runtime API uses it.
                     "-u" => {}
-                    _ => {
-                        diags.push(sample_diag(
-                            SampleError {
-                                message: format!(
-                                    "ACL patterns from a file (`{t} {}`) are not read by proxyd yet",
-                                    v.text
-                                ),
-                                help: Some("write the patterns on the line for now".into()),
-                                refused: true,
-                            },
-                            w.span.to(v.span),
-                        ));
-                        return None;
-                    }
+                    // `-f FILE`: a pattern per line.
+                    _ => match std::fs::read_to_string(&v.text) {
+                        Ok(text) => {
+                            // As HAProxy reads them: `#` in the first column, leading
+                            // blanks dropped, trailing ones kept (measured).
+                            for l in text.lines() {
+                                if l.starts_with('#') {
+                                    continue;
+                                }
+                                let l = l.trim_start_matches([' ', '\t']).trim_end_matches('\r');
+                                if l.is_empty() {
+                                    continue;
+                                }
+                                from_files.push(l.to_string());
+                            }
+                        }
+                        Err(e) => {
+                            diags.push(
+                                Diagnostic::error(
+                                    codes::BAD_VALUE,
+                                    format!("ACL pattern file `{}`: {e}", v.text),
+                                )
+                                .at(v.span)
+                                .help("give a readable file (one pattern per line)"),
+                            );
+                            return None;
+                        }
+                    },
                 }
                 i += 1;
             }
@@ -252,6 +270,13 @@ pub fn typed_acl(
     let words: Vec<String> = rest[i.min(rest.len())..]
         .iter()
         .map(|w| w.text.clone())
+        .chain(from_files.into_iter().map(|l| {
+            if map_keys {
+                l.split([' ', '\t']).next().unwrap_or_default().to_string()
+            } else {
+                l
+            }
+        }))
         .collect();
     let pat_span = rest.get(i).map(|w| w.span).unwrap_or(crit.span);
     match sample::patterns(method, nocase, &words) {

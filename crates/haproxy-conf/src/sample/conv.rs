@@ -117,7 +117,7 @@ impl VarCond {
 }
 
 /// How a map's keys are compared with the input (`map_beg` = `beg`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MapMatch {
     Str,
@@ -132,7 +132,7 @@ pub enum MapMatch {
 }
 
 /// What a map's values are turned into (`map_str_int` = str keys, int values).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum MapOut {
     Str,

@@ -49,6 +49,8 @@ pub struct FrontendRt {
     /// Every stick table, and this frontend's own.
     pub tables: Arc<super::stick::Tables>,
     pub table: Option<Arc<super::stick::TableRt>>,
+    /// Every map file the configuration reads.
+    pub maps: Arc<super::maps::Maps>,
 }
 
 /// Where a `use_backend` rule sends requests.
@@ -66,7 +68,7 @@ impl FrontendRt {
         backends: &HashMap<String, Arc<BackendRt>>,
         global_maxconn: usize,
         max_head: usize,
-        tables: &Arc<super::stick::Tables>,
+        (tables, maps): (&Arc<super::stick::Tables>, &Arc<super::maps::Maps>),
     ) -> Result<FrontendRt, PlanError> {
         let at = |span: conf_diag::Span, message: String| PlanError {
             span: Some(span),
@@ -127,6 +129,7 @@ impl FrontendRt {
         Ok(FrontendRt {
             tables: tables.clone(),
             table: tables.get(&p.name).cloned(),
+            maps: maps.clone(),
             name: p.name.clone(),
             id: cfg.proxy_id(&p.name),
             mode: p.mode,

@@ -190,6 +190,10 @@ impl Sample for ContentSample<'_> {
         super::clock::unix_now()
     }
 
+    fn map(&self, m: &haproxy_conf::sample::conv::MapConv, key: &Value) -> Option<Value> {
+        self.ctx.fe.maps.lookup(m, key)
+    }
+
     fn table(
         &self,
         data: haproxy_conf::sample::conv::TableData,

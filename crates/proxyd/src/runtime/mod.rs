@@ -19,6 +19,7 @@ mod inspect;
 pub mod listen;
 mod log;
 mod logline;
+mod maps;
 mod metered;
 mod rules;
 mod server;
@@ -315,6 +316,9 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
         .unwrap_or(DEFAULT_MAXCONN);
     let tables = Arc::new(stick::Tables::new(cfg));
     errors.extend(stick::unrun(cfg));
+    let (maps, map_errors) = maps::Maps::load(cfg);
+    errors.extend(map_errors);
+    let maps = Arc::new(maps);
     let mut backends = BTreeMap::new();
     for p in cfg.backends().filter(|p| !p.disabled) {
         match BackendRt::new(p, cfg, &tables) {
@@ -343,7 +347,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
                 continue;
             }
         };
-        match FrontendRt::new(p, cfg, &by_name, fe_max, max_head(cfg), &tables) {
+        match FrontendRt::new(p, cfg, &by_name, fe_max, max_head(cfg), (&tables, &maps)) {
             Ok(f) => frontends.push((Arc::new(f), ls)),
             Err(e) => errors.push(e),
         }

@@ -418,6 +418,10 @@ impl Sample for ReqSample<'_> {
         self.ctx.fe.backends.get(backend).map(|b| b.nbsrv() as i64)
     }
 
+    fn map(&self, m: &haproxy_conf::sample::conv::MapConv, key: &Value) -> Option<Value> {
+        self.ctx.fe.maps.lookup(m, key)
+    }
+
     fn table(
         &self,
         data: haproxy_conf::sample::conv::TableData,
