@@ -24,6 +24,17 @@ impl Proc {
     fn log(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
     }
+
+    /// The second bound port (`@PORT2@`), read back from its configuration.
+    fn port2(&self) -> u16 {
+        let text = std::fs::read_to_string(self.log.with_extension("cfg")).unwrap();
+        text.lines()
+            .filter_map(|l| l.trim().strip_prefix("bind 127.0.0.1:"))
+            .nth(1)
+            .and_then(|l| l.split_whitespace().next())
+            .and_then(|p| p.parse().ok())
+            .unwrap()
+    }
 }
 
 impl Drop for Proc {
@@ -230,15 +241,7 @@ fn proxy_protocol_in() {
         p = be.port
     );
     let both = Both::start("ppin", &cfg);
-    let port2 = |p: &Proc| -> u16 {
-        let text = std::fs::read_to_string(p.log.with_extension("cfg")).unwrap();
-        text.lines()
-            .filter_map(|l| l.trim().strip_prefix("bind 127.0.0.1:"))
-            .nth(1)
-            .and_then(|l| l.split_whitespace().next())
-            .and_then(|p| p.parse().ok())
-            .unwrap()
-    };
+    let port2 = |p: &Proc| p.port2();
     let v1 = |ip: &str| format!("PROXY TCP4 {ip} 192.168.1.10 40000 443\r\n").into_bytes();
     let v2 = |ip: [u8; 4]| {
         let mut h = b"\r\n\r\n\x00\r\nQUIT\n\x21\x11\x00\x0c".to_vec();
@@ -939,4 +942,40 @@ fn server_tls_verify_as_haproxy() {
     let (h, p) = (h.unwrap(), p.unwrap());
     assert_eq!((h.status, h.body.as_str()), (200, "sni=vs.test"));
     assert_eq!((p.status, p.body.as_str()), (200, "sni=vs.test"));
+}
+
+/// `http-after-response`: on the server's answers and on the proxy's own (deny, return,
+/// 503), the backend's rules then the frontend's, once in a listen section; a rule that
+/// adds a header in a listen section must add it once (the listen is one proxy).
+#[test]
+fn after_response_rules_as_haproxy() {
+    let a = Backend::http("a", "");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    http-request deny if {{ path /deny }}\n    http-request return status 200 content-type text/plain string ok if {{ path /ret }}\n    http-after-response set-header X-Fe fe-%[status]\n    http-after-response add-header X-Order fe\n    http-after-response set-status 299 if {{ status 200 }} {{ path /ret }}\n    http-after-response del-header X-Gone\n    use_backend dead if {{ path /dead }}\n    default_backend b\nbackend b\n    mode http\n    http-response set-header X-Gone 1\n    http-after-response add-header X-Order be\n    http-after-response set-var(txn.s) status\n    http-after-response set-header X-Var %[var(txn.s)]\n    server s 127.0.0.1:{}\nbackend dead\n    mode http\n    server s 127.0.0.1:9\nlisten l\n    mode http\n    bind 127.0.0.1:@PORT2@\n    http-request add-header X-Req once\n    http-request return status 202 content-type text/plain string twice if {{ req.hdr_cnt(x-req) gt 1 }}\n    http-after-response add-header X-Once 1\n    server s 127.0.0.1:{}\n",
+        a.port, a.port
+    );
+    let both = Both::start("after", &cfg);
+    let keep = ["x-fe", "x-order", "x-gone", "x-var", "x-once"];
+    let shown = |r: Resp| {
+        let mut h: Vec<(String, String)> = r
+            .headers
+            .into_iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()))
+            .collect();
+        h.sort();
+        (r.status, h)
+    };
+    for path in ["/", "/deny", "/ret", "/dead"] {
+        let (h, p) = both.each(|port| shown(get(port, path, "")));
+        assert_eq!(
+            h,
+            p,
+            "{path}\nhaproxy: {}\nproxyd: {}",
+            both.haproxy.log(),
+            both.proxyd.log()
+        );
+    }
+    let listen = |port: u16| shown(get(port, "/", ""));
+    let (h, p) = (listen(both.haproxy.port2()), listen(both.proxyd.port2()));
+    assert_eq!(h, p, "listen section");
 }

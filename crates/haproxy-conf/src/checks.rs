@@ -321,7 +321,12 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
             );
         }
     }
-    for r in &p.rules.http_response {
+    for r in p
+        .rules
+        .http_response
+        .iter()
+        .chain(&p.rules.http_after_response)
+    {
         let found: Vec<&crate::sample::Expr> = match &r.action {
             HttpRespAction::Header(HeaderAction::Set(_, f) | HeaderAction::Add(_, f)) => {
                 fmt_exprs(f)

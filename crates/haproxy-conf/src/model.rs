@@ -518,6 +518,8 @@ pub struct Rules {
     /// `redirect` lines: evaluated after the http-request rules, as HAProxy does.
     pub redirect: Vec<Rule<Redirect>>,
     pub http_response: Vec<Rule<HttpRespAction>>,
+    /// `http-after-response`: on every response, the proxy's own ones too.
+    pub http_after_response: Vec<Rule<HttpRespAction>>,
     pub tcp_request_connection: Vec<Rule<TcpAction>>,
     /// After the PROXY header and the TLS handshake: sees the addresses the header gave.
     pub tcp_request_session: Vec<Rule<TcpAction>>,
@@ -533,6 +535,11 @@ impl Rules {
             .filter_map(|r| r.cond.as_ref())
             .chain(self.redirect.iter().filter_map(|r| r.cond.as_ref()))
             .chain(self.http_response.iter().filter_map(|r| r.cond.as_ref()))
+            .chain(
+                self.http_after_response
+                    .iter()
+                    .filter_map(|r| r.cond.as_ref()),
+            )
             .chain(
                 self.tcp_request_connection
                     .iter()
@@ -562,6 +569,7 @@ impl Rules {
             .map(|r| r.span)
             .or(self.redirect.first().map(|r| r.span))
             .or(self.http_response.first().map(|r| r.span))
+            .or(self.http_after_response.first().map(|r| r.span))
     }
 }
 

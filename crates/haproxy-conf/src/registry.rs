@@ -251,7 +251,7 @@ pub const PROXY: &[Keyword] = &[
     k("use-server", BL, R(LATER)),
     k("http-request", FBL, S),
     k("http-response", FBL, S),
-    k("http-after-response", FBL, R(LATER)),
+    k("http-after-response", DFBL, S),
     k("tcp-request", FBL, S),
     k("tcp-response", BL, S),
     k("redirect", FBL, S),
@@ -677,6 +677,29 @@ pub const HTTP_RESPONSE_ACTIONS: &[Keyword] = &[
     a("wait-for-body", R(LATER)),
 ];
 
+/// `http-after-response` actions (HAProxy 2.6 has no deny here).
+pub const HTTP_AFTER_RESPONSE_ACTIONS: &[Keyword] = &[
+    a("allow", S),
+    a("set-header", S),
+    a("add-header", S),
+    a("del-header", S),
+    a("replace-header", S),
+    a("replace-value", S),
+    a("set-status", S),
+    a("set-var", S),
+    a("set-var-fmt", S),
+    a("unset-var", S),
+    a("set-log-level", I(LOGS)),
+    a("capture", I(LOGS)),
+    a("del-acl", R(LATER)),
+    a("del-map", R(LATER)),
+    a("set-map", R(LATER)),
+    a(
+        "strict-mode",
+        I("rewrites proxyd cannot apply are refused when the file is read"),
+    ),
+];
+
 /// `tcp-request connection` actions.
 pub const TCP_CONNECTION_ACTIONS: &[Keyword] = &[
     a("accept", S),
@@ -907,6 +930,7 @@ pub fn markdown() -> String {
 pub const ACTION_TABLES: &[(&str, &[Keyword])] = &[
     ("http-request", HTTP_REQUEST_ACTIONS),
     ("http-response", HTTP_RESPONSE_ACTIONS),
+    ("http-after-response", HTTP_AFTER_RESPONSE_ACTIONS),
     ("tcp-request connection", TCP_CONNECTION_ACTIONS),
     ("tcp-request session", TCP_SESSION_ACTIONS),
     ("tcp-request content", TCP_CONTENT_ACTIONS),

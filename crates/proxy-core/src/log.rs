@@ -29,7 +29,7 @@ pub struct Origin<'a> {
 }
 
 fn local(t: Stamp, fmt: &str) -> String {
-    crate::sample::conv::strftime(t.secs, fmt, false).unwrap_or_default()
+    crate::sample::conv::strftime_memo(t.secs, fmt, false).unwrap_or_default()
 }
 
 /// `2026-12-02T06:06:16.476116+00:00`, local time.

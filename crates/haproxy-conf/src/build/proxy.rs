@@ -1,7 +1,7 @@
 //! Lines of `defaults`, `frontend`, `backend` and `listen` sections.
 
 use super::condition;
-use super::rules::TcpPhase;
+use super::rules::{HttpPhase, TcpPhase};
 use super::Builder;
 use crate::codes;
 use crate::model::*;
@@ -162,8 +162,9 @@ impl Builder<'_> {
                     p.default_backend_span = Some(b.span);
                 }
             }
-            "http-request" => self.http_rule(p, line, a, false),
-            "http-response" => self.http_rule(p, line, a, true),
+            "http-request" => self.http_rule(p, line, a, HttpPhase::Request),
+            "http-response" => self.http_rule(p, line, a, HttpPhase::Response),
+            "http-after-response" => self.http_rule(p, line, a, HttpPhase::After),
             "tcp-request" => self.tcp_request(p, line, a),
             "tcp-response" => {
                 if line.word(a) == Some("inspect-delay") {

@@ -14,6 +14,14 @@ use crate::source::{Line, Word};
 use conf_diag::{Diagnostic, Span};
 
 /// Which rule list a `tcp-request` / `tcp-response` line belongs to.
+/// Which list an HTTP rule goes to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum HttpPhase {
+    Request,
+    Response,
+    After,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum TcpPhase {
     Connection,
@@ -758,22 +766,27 @@ impl Builder<'_> {
         })
     }
 
-    fn http_response_action(&mut self, name: &str, a: &mut Args<'_>) -> Option<HttpRespAction> {
-        let action = format!("http-response {name}");
-        if let Some(sc) = self.sc_action(name, a, "http-response")? {
+    fn http_response_action(
+        &mut self,
+        name: &str,
+        a: &mut Args<'_>,
+        place: &str,
+    ) -> Option<HttpRespAction> {
+        let action = format!("{place} {name}");
+        if let Some(sc) = self.sc_action(name, a, place)? {
             return Some(HttpRespAction::Sc(sc));
         }
         if let Some(h) = self.header_action(name, a, &action)? {
             return Some(HttpRespAction::Header(h));
         }
-        if let Some(v) = self.var_action(name, a, "http-response")? {
+        if let Some(v) = self.var_action(name, a, place)? {
             return Some(HttpRespAction::Var(v));
         }
         Some(match name {
             "allow" => HttpRespAction::Allow,
             "deny" => HttpRespAction::Deny(self.reply(a, "http-response deny", 502)?),
             "set-status" => {
-                let status = self.status_code(a.next(), a.line, "http-response set-status")?;
+                let status = self.status_code(a.next(), a.line, &format!("{place} set-status"))?;
                 let reason = match (a.peek(), a.words.get(a.i + 1)) {
                     (Some("reason"), Some(r)) => {
                         a.i += 2;
@@ -784,7 +797,7 @@ impl Builder<'_> {
                 HttpRespAction::SetStatus { status, reason }
             }
             other => {
-                self.unrun(a.line, &format!("http-response {other}"));
+                self.unrun(a.line, &format!("{place} {other}"));
                 return None;
             }
         })
@@ -797,23 +810,18 @@ impl Builder<'_> {
         );
     }
 
-    /// `http-request|http-response ACTION [args] [if|unless COND]`.
-    pub(super) fn http_rule(&mut self, p: &mut Proxy, line: &Line, a: usize, response: bool) {
-        let place = if response {
-            "http-response"
-        } else {
-            "http-request"
+    /// `http-request|http-response|http-after-response ACTION [args] [if|unless COND]`.
+    pub(super) fn http_rule(&mut self, p: &mut Proxy, line: &Line, a: usize, phase: HttpPhase) {
+        let (place, table) = match phase {
+            HttpPhase::Request => ("http-request", registry::HTTP_REQUEST_ACTIONS),
+            HttpPhase::Response => ("http-response", registry::HTTP_RESPONSE_ACTIONS),
+            HttpPhase::After => ("http-after-response", registry::HTTP_AFTER_RESPONSE_ACTIONS),
         };
         let rest = &line.words[a.min(line.words.len())..];
         let (before, cond) = condition::split(rest, self.diags);
         let Some(action) = before.first() else {
             self.arg(line, a, "an action", place);
             return;
-        };
-        let table = if response {
-            registry::HTTP_RESPONSE_ACTIONS
-        } else {
-            registry::HTTP_REQUEST_ACTIONS
         };
         if !self.action_status(table, action, place) {
             return;
@@ -825,20 +833,7 @@ impl Builder<'_> {
         };
         let name = action.text.as_str();
         let span = line.span();
-        if response {
-            let Some(act) = self.http_response_action(name, &mut args) else {
-                return;
-            };
-            if let Some(w) = args.rest().first() {
-                self.extra(w, place);
-                return;
-            }
-            p.rules.http_response.push(Rule {
-                action: act,
-                cond,
-                span,
-            });
-        } else {
+        if phase == HttpPhase::Request {
             let Some(act) = self.http_request_action(name, &mut args) else {
                 return;
             };
@@ -851,6 +846,24 @@ impl Builder<'_> {
                 cond,
                 span,
             });
+            return;
+        }
+        let Some(act) = self.http_response_action(name, &mut args, place) else {
+            return;
+        };
+        if let Some(w) = args.rest().first() {
+            self.extra(w, place);
+            return;
+        }
+        let rule = Rule {
+            action: act,
+            cond,
+            span,
+        };
+        if phase == HttpPhase::After {
+            p.rules.http_after_response.push(rule);
+        } else {
+            p.rules.http_response.push(rule);
         }
     }
 

@@ -559,6 +559,33 @@ pub fn strftime(t: i64, format: &str, utc: bool) -> Option<String> {
     Some(out)
 }
 
+thread_local! {
+    /// The last text of each (format, zone) asked for, with its second: log lines ask
+    /// for the same second's date thousands of times.
+    static DATES: std::cell::RefCell<Vec<(String, bool, i64, String)>> =
+        const { std::cell::RefCell::new(Vec::new()) };
+}
+
+/// `strftime`, remembered per format for the last second asked (same result).
+pub fn strftime_memo(t: i64, format: &str, utc: bool) -> Option<String> {
+    DATES.with(|m| {
+        let mut m = m.borrow_mut();
+        if let Some(e) = m.iter().find(|e| e.2 == t && e.1 == utc && e.0 == format) {
+            return Some(e.3.clone());
+        }
+        let s = strftime(t, format, utc)?;
+        match m.iter().position(|e| e.1 == utc && e.0 == format) {
+            Some(i) => {
+                m[i].2 = t;
+                m[i].3.clone_from(&s);
+            }
+            None if m.len() < 16 => m.push((format.to_string(), utc, t, s.clone())),
+            None => {}
+        }
+        Some(s)
+    })
+}
+
 /// A Host header value split into host and port: `name:80`, `[::1]:80`, `1.2.3.4`.
 fn host_port(t: &str) -> (&str, Option<&str>) {
     if let Some(rest) = t.strip_prefix('[') {

@@ -116,7 +116,7 @@ fn alias_value(out: &mut Vec<u8>, v: Option<AliasValue>, opts: FmtOpts, target: 
         Some(AliasValue::Text(t)) => put(out, t.as_bytes(), opts, opts.quote),
         Some(AliasValue::Raw(t)) => put(out, t.as_bytes(), opts, false),
         Some(AliasValue::Int(n)) if opts.hex => put(out, format!("{n:X}").as_bytes(), opts, false),
-        Some(AliasValue::Int(n)) => put(out, n.to_string().as_bytes(), opts, false),
+        Some(AliasValue::Int(n)) => put(out, itoa::Buffer::new().format(n).as_bytes(), opts, false),
         Some(AliasValue::Ip(IpAddr::V4(ip))) if opts.hex => put(
             out,
             format!("{:08X}", u32::from(ip)).as_bytes(),

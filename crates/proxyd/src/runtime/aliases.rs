@@ -14,11 +14,11 @@ fn date(at: SystemTime, utc: bool, millis: bool) -> String {
     let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let base =
-        proxy_core::sample::conv::strftime(secs, "%d/%b/%Y:%H:%M:%S", utc).unwrap_or_default();
+        proxy_core::sample::conv::strftime_memo(secs, "%d/%b/%Y:%H:%M:%S", utc).unwrap_or_default();
     if millis {
         format!("{base}.{:03}", d.subsec_millis())
     } else {
-        let zone = proxy_core::sample::conv::strftime(secs, "%z", utc).unwrap_or_default();
+        let zone = proxy_core::sample::conv::strftime_memo(secs, "%z", utc).unwrap_or_default();
         format!("{base} {zone}")
     }
 }

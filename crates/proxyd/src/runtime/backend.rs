@@ -40,6 +40,8 @@ pub enum HashOn {
 #[derive(Debug)]
 pub struct BackendRt {
     pub name: String,
+    /// A listen section: the frontend of the same name is the same proxy.
+    pub listen: bool,
     /// Its stick table, if it has one.
     pub table: Option<Arc<super::stick::TableRt>>,
     /// The numeric id (`fe_id`, `be_id`).
@@ -305,6 +307,7 @@ impl BackendRt {
             .sum::<Option<u64>>()
             .map(|q| q.min(u64::from(u32::MAX)) as u32);
         Ok(BackendRt {
+            listen: p.kind == haproxy_conf::model::ProxyKind::Listen,
             table: tables.get(&p.name).cloned(),
             name: p.name.clone(),
             id: cfg.proxy_id(&p.name),

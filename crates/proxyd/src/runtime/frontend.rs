@@ -51,6 +51,10 @@ pub struct FrontendRt {
     pub table: Option<Arc<super::stick::TableRt>>,
     /// Every map file the configuration reads.
     pub maps: Arc<super::maps::Maps>,
+    /// This frontend or one of the backends has `http-after-response` rules.
+    pub after_response: bool,
+    /// A listen section (its backend of the same name is the same proxy).
+    pub listen: bool,
 }
 
 /// Where a `use_backend` rule sends requests.
@@ -62,6 +66,12 @@ enum Switch {
 }
 
 impl FrontendRt {
+    /// Whether `be` is this proxy itself (a listen section): its rules ran already as
+    /// the frontend's, and HAProxy runs a proxy's rules once.
+    pub fn is_itself(&self, be: &BackendRt) -> bool {
+        self.listen && be.listen && self.name == be.name
+    }
+
     pub fn new(
         p: &Proxy,
         cfg: &Config,
@@ -116,6 +126,8 @@ impl FrontendRt {
             }
         }
         let rules = HttpRules::new(p, &mut acls).map_err(|(span, e)| at(span, e))?;
+        let after_response =
+            !rules.after.is_empty() || backends.values().any(|b| !b.rules.after.is_empty());
         let tcp = TcpRules::new(p, &mut acls).map_err(|e| at(p.span, e))?;
         let mut monitor_fail = Vec::new();
         for c in &p.monitor_fail {
@@ -130,6 +142,8 @@ impl FrontendRt {
             tables: tables.clone(),
             table: tables.get(&p.name).cloned(),
             maps: maps.clone(),
+            after_response,
+            listen: p.kind == haproxy_conf::model::ProxyKind::Listen,
             name: p.name.clone(),
             id: cfg.proxy_id(&p.name),
             mode: p.mode,

@@ -32,9 +32,10 @@ pub static DROPPED: AtomicU64 = AtomicU64::new(0);
 
 /// Where one target's bytes go.
 enum Io {
-    /// Not connected: a target without a route yet costs lost lines, not a refused
-    /// start (HAProxy starts too).
-    Udp(std::net::UdpSocket, std::net::SocketAddr),
+    /// Connected when a route exists at start (the kernel keeps the route then); else
+    /// sent to the address each time: a target without a route yet costs lost lines,
+    /// not a refused start (HAProxy starts too).
+    Udp(std::net::UdpSocket, Option<std::net::SocketAddr>),
     /// Sent to the path each time (the socket may live in a chroot, or be recreated by a
     /// restarted syslog daemon).
     Unix(std::os::unix::net::UnixDatagram, std::path::PathBuf),
@@ -89,7 +90,8 @@ impl Sink {
                 let s = std::net::UdpSocket::bind(local)
                     .and_then(|s| s.set_nonblocking(true).map(|_| s))
                     .map_err(|e| format!("log target {to}: {e}"))?;
-                Io::Udp(s, to)
+                let unconnected = s.connect(to).is_err().then_some(to);
+                Io::Udp(s, unconnected)
             }
             LogAddr::Unix(path) => {
                 let s = std::os::unix::net::UnixDatagram::unbound()
@@ -120,7 +122,8 @@ impl Sink {
         };
         let line = plog::frame(&self.spec, level, at, o, msg);
         let ok = match &self.io {
-            Io::Udp(s, to) => s.send_to(&line, to).is_ok(),
+            Io::Udp(s, None) => s.send(&line).is_ok(),
+            Io::Udp(s, Some(to)) => s.send_to(&line, to).is_ok(),
             Io::Unix(s, path) => s.send_to(&line, path).is_ok(),
             Io::Queue(tx) => match tx.try_send(line) {
                 Ok(()) => true,

@@ -321,7 +321,7 @@ impl Aliases for Logged<'_> {
         let ms = |v: Ms| Some(AliasValue::Int(v));
         let text = |t: &str| Some(AliasValue::Text(t.to_string()));
         let int = |n: u32| Some(AliasValue::Int(i64::from(n)));
-        let term = proxy_core::log::term_state(r.cause, r.phase);
+        let term = || proxy_core::log::term_state(r.cause, r.phase);
         match a {
             Alias::TR => ms(r.t_req),
             Alias::Tw => ms(r.t_queue),
@@ -340,10 +340,12 @@ impl Aliases for Logged<'_> {
             Alias::Status => Some(AliasValue::Int(r.status.map(i64::from).unwrap_or(-1))),
             Alias::BytesRead => Some(AliasValue::Int(r.bytes_out as i64)),
             Alias::BytesUploaded => Some(AliasValue::Int(r.bytes_in as i64)),
-            Alias::TermState => Some(AliasValue::Raw(term)),
+            Alias::TermState => Some(AliasValue::Raw(term())),
             Alias::TermStateCookie => Some(AliasValue::Raw(format!(
-                "{term}{}{}",
-                r.cookie_flags.0, r.cookie_flags.1
+                "{}{}{}",
+                term(),
+                r.cookie_flags.0,
+                r.cookie_flags.1
             ))),
             Alias::ActConn => int(r.counts[0]),
             Alias::FeConn => int(r.counts[1]),

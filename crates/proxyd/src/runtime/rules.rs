@@ -13,11 +13,16 @@ use haproxy_conf::sample::fmt::Alias;
 use proxy_core::acl::Cond;
 use std::time::Duration;
 
+/// Response rules with their compiled conditions.
+pub type RespRules = [(HttpRespAction, Option<Cond>)];
+
 /// A request action; `redirect` lines become `Redirect` actions after the others.
 #[derive(Debug, Default)]
 pub struct HttpRules {
     pub request: Vec<(HttpReqAction, Option<Cond>)>,
     pub response: Vec<(HttpRespAction, Option<Cond>)>,
+    /// `http-after-response`: on every response, proxyd's own too.
+    pub after: Vec<(HttpRespAction, Option<Cond>)>,
 }
 
 impl HttpRules {
@@ -42,6 +47,14 @@ impl HttpRules {
             let at = |e: String| (rule.span, e);
             check_fmts(fmts_of_resp(&rule.action).into_iter(), uid).map_err(at)?;
             r.response.push((
+                rule.action.clone(),
+                acls.compile_opt(&rule.cond).map_err(at)?,
+            ));
+        }
+        for rule in &p.rules.http_after_response {
+            let at = |e: String| (rule.span, e);
+            check_fmts(fmts_of_resp(&rule.action).into_iter(), uid).map_err(at)?;
+            r.after.push((
                 rule.action.clone(),
                 acls.compile_opt(&rule.cond).map_err(at)?,
             ));

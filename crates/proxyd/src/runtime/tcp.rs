@@ -138,6 +138,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
     (rules, acls, ctx): (&TcpRules, &AclSet, Ctx<'_>),
     stick_keys: &[&Fetch],
     conn: &Conn,
+    decide: bool,
 ) -> bool {
     if let Some(delay) = rules.inspect_delay {
         let mut fetches: Vec<&Fetch> = rules
@@ -161,7 +162,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
             rep: &[],
             waited,
         };
-        return TcpRules::decide(&rules.content, acls, &s, &conn.sc) == Verdict::Accept;
+        return !decide || TcpRules::decide(&rules.content, acls, &s, &conn.sc) == Verdict::Accept;
     }
     let s = ContentSample {
         ctx,
@@ -170,7 +171,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
         rep: &[],
         waited: false,
     };
-    TcpRules::decide(&rules.content, acls, &s, &conn.sc) == Verdict::Accept
+    !decide || TcpRules::decide(&rules.content, acls, &s, &conn.sc) == Verdict::Accept
 }
 
 /// A TCP session's log line, written whenever the session ends (whatever returns).
@@ -269,7 +270,16 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     };
     let mut req = Vec::new();
     let fctx = Ctx::new(&fe, None);
-    if !inspect_request(&mut client, &mut req, (&fe.tcp, &fe.acls, fctx), &[], &conn).await {
+    if !inspect_request(
+        &mut client,
+        &mut req,
+        (&fe.tcp, &fe.acls, fctx),
+        &[],
+        &conn,
+        true,
+    )
+    .await
+    {
         fe.counters.denied_request();
         (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Request);
         return;
@@ -304,6 +314,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         (&be.tcp, &be.acls, bctx),
         &stick_keys,
         &conn,
+        !fe.is_itself(&be),
     )
     .await
     {

@@ -211,6 +211,12 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             B,
             "http-response set-header X-A b",
         ),
+        s(
+            "proxy",
+            "http-after-response",
+            F,
+            "http-after-response set-header X-A b",
+        ),
         s("proxy", "tcp-request", F, "tcp-request connection reject"),
         s("proxy", "tcp-response", B, "tcp-response content reject"),
         s("proxy", "redirect", F, "redirect location /x"),
@@ -679,6 +685,67 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             "set-status",
             B,
             "http-response set-status 503",
+        ),
+        // http-after-response actions
+        s(
+            "http-after-response",
+            "allow",
+            F,
+            "http-after-response allow",
+        ),
+        s(
+            "http-after-response",
+            "set-header",
+            F,
+            "http-after-response set-header X-A b",
+        ),
+        s(
+            "http-after-response",
+            "add-header",
+            F,
+            "http-after-response add-header X-A b",
+        ),
+        s(
+            "http-after-response",
+            "del-header",
+            F,
+            "http-after-response del-header X-A",
+        ),
+        s(
+            "http-after-response",
+            "replace-header",
+            F,
+            "http-after-response replace-header X-A a b",
+        ),
+        s(
+            "http-after-response",
+            "replace-value",
+            F,
+            "http-after-response replace-value X-A a b",
+        ),
+        s(
+            "http-after-response",
+            "set-status",
+            F,
+            "http-after-response set-status 500",
+        ),
+        s(
+            "http-after-response",
+            "set-var",
+            F,
+            "http-after-response set-var(txn.x) src",
+        ),
+        s(
+            "http-after-response",
+            "set-var-fmt",
+            F,
+            "http-after-response set-var-fmt(txn.x) %ci",
+        ),
+        s(
+            "http-after-response",
+            "unset-var",
+            F,
+            "http-after-response unset-var(txn.x)",
         ),
         // stick counters
         sc(
@@ -1418,6 +1485,10 @@ fn ignored_entries_warn_and_refused_ones_are_errors() {
         let (section, kw) = match *t {
             "http-request" => ("frontend fe\n    bind 127.0.0.1:18080\n", "http-request"),
             "http-response" => ("backend be\n", "http-response"),
+            "http-after-response" => (
+                "frontend fe\n    bind 127.0.0.1:18080\n",
+                "http-after-response",
+            ),
             "tcp-request connection" => (
                 "frontend fe\n    bind 127.0.0.1:18080\n",
                 "tcp-request connection",

@@ -3,7 +3,7 @@
 use super::super::acls::AclSet;
 use super::super::errorfiles::ErrorPages;
 use super::super::inspect::Ctx;
-use super::super::rules::HttpRules;
+use super::super::rules::{HttpRules, RespRules};
 use super::super::Conn;
 use super::reply::{self, header, Denied};
 use super::sample::{ReqSample, RespView, TxnInfo};
@@ -320,13 +320,13 @@ pub struct RespEdit<'r> {
 /// condition seeing the response as the rules before it left it; `deny` replaces the
 /// response (502 by default).
 pub fn run_response(
-    lists: &[(&HttpRules, &AclSet)],
+    lists: &[(&RespRules, &AclSet)],
     base: &ReqSample<'_>,
     resp: RespEdit<'_>,
     pages: &[&ErrorPages],
 ) -> Option<Response<Body>> {
     for (rules, acls) in lists {
-        for (a, cond) in &rules.response {
+        for (a, cond) in rules.iter() {
             let value = {
                 let mut s = *base;
                 s.resp = Some(RespView {

@@ -464,10 +464,10 @@ async fn handle(
     let stores = Arc::new(TxnStores::default());
     let mut rec = Record::new(super::clock::wall());
     // The request as received, for `%[...]` in the log format.
-    let keep_view = fe
-        .log
-        .as_ref()
-        .is_some_and(|l| matches!(&l.line, logline::Line::Fmt(f) if f.samples().next().is_some()));
+    let keep_view = fe.after_response
+        || fe.log.as_ref().is_some_and(
+            |l| matches!(&l.line, logline::Line::Fmt(f) if f.samples().next().is_some()),
+        );
     let view = keep_view.then(|| request_view(&req));
     let info = keep_view.then(|| {
         let v = request_view(&req);
@@ -485,6 +485,24 @@ async fn handle(
         &mut rec,
     )
     .await;
+    let r = r.map(|r| {
+        let pages: Vec<&super::errorfiles::ErrorPages> = chosen
+            .iter()
+            .map(|b: &Arc<BackendRt>| &b.errorfiles)
+            .chain(std::iter::once(&fe.errorfiles))
+            .collect();
+        let r = substitute(r, &pages);
+        match (&view, &info) {
+            (Some(view), Some(info)) if fe.after_response => after_response(
+                r,
+                (&fe, chosen.as_deref()),
+                (&conn, &state, &stores),
+                view,
+                info,
+            ),
+            _ => r,
+        }
+    });
     let job = |rec: Record, head_bytes: u64| logbody::Job {
         fe: fe.clone(),
         be: chosen.clone(),
@@ -504,12 +522,6 @@ async fn handle(
             return Err(e);
         }
     };
-    let pages: Vec<&super::errorfiles::ErrorPages> = chosen
-        .iter()
-        .map(|b: &Arc<BackendRt>| &b.errorfiles)
-        .chain(std::iter::once(&fe.errorfiles))
-        .collect();
-    let r = substitute(r, &pages);
     let code = r.status().as_u16();
     fe.counters.status(code);
     if let Some(be) = &chosen {
@@ -537,6 +549,54 @@ async fn handle(
     let head = logbody::head_len(&parts, hyper::body::Body::size_hint(&body).exact());
     let body = logbody::LogBody::new(body, job(rec, head)).boxed();
     Ok(Response::from_parts(parts, body))
+}
+
+/// `http-after-response` rules, the backend's then the frontend's (a listen section's
+/// once), on any response.
+fn after_response(
+    r: Response<Body>,
+    (fe, be): (&FrontendRt, Option<&BackendRt>),
+    (conn, state, stores): (&Conn, &HttpConn, &TxnStores),
+    view: &http::request::Parts,
+    info: &TxnInfo,
+) -> Response<Body> {
+    let mut lists: Vec<(&[_], &super::acls::AclSet)> = Vec::new();
+    if let Some(b) = be.filter(|b| !fe.is_itself(b)) {
+        lists.push((&b.rules.after, &b.acls));
+    }
+    lists.push((&fe.rules.after, &fe.acls));
+    let scopes = Scopes {
+        proc: &super::PROC_VARS,
+        sess: Some(&state.vars),
+        txn: Some(&stores.txn),
+        req: None,
+        res: Some(&stores.res),
+        check: None,
+    };
+    let mut ctx = Ctx::new(fe, be);
+    ctx.sc.txn = Some(&stores.sc);
+    ctx.sc.sess = Some(&conn.sc);
+    let mut sample = ReqSample::of(view, conn, ctx).with(scopes, info);
+    sample.server = None;
+    let (mut parts, body) = r.into_parts();
+    let mut st = parts.status;
+    let mut reason = None;
+    let _ = run_response(
+        &lists,
+        &sample,
+        RespEdit {
+            status: &mut st,
+            reason: &mut reason,
+            headers: &mut parts.headers,
+            version: parts.version,
+        },
+        &[],
+    );
+    parts.status = st;
+    if let Some(rp) = reason.and_then(|r| hyper::ext::ReasonPhrase::try_from(r.into_bytes()).ok()) {
+        parts.extensions.insert(rp);
+    }
+    Response::from_parts(parts, body)
 }
 
 /// Who answered a request the rules stopped: a `deny` is the proxy refusing it (`PR`),
@@ -726,7 +786,8 @@ async fn handle_inner(
     let mut bctx = Ctx::new(fe, Some(&be));
     bctx.sc.txn = Some(&stores.sc);
     bctx.sc.sess = Some(&conn.sc);
-    if !be.tcp.content.is_empty() {
+    let itself = fe.is_itself(&be);
+    if !itself && !be.tcp.content.is_empty() {
         let s = super::inspect::ContentSample {
             ctx: bctx,
             conn: &conn,
@@ -748,13 +809,18 @@ async fn handle_inner(
         vars: req_scopes,
         txn: &info,
     };
-    match run_request(
-        &be.rules,
-        &be.acls,
-        &mut parts,
-        &benv,
-        &[&be.errorfiles, &fe.errorfiles],
-    ) {
+    let decision = if itself {
+        Decision::Continue
+    } else {
+        run_request(
+            &be.rules,
+            &be.acls,
+            &mut parts,
+            &benv,
+            &[&be.errorfiles, &fe.errorfiles],
+        )
+    };
+    match decision {
         Decision::Continue => {}
         Decision::Respond(r) => {
             (rec.cause, rec.phase) = (answered_by(&r), Phase::Request);
@@ -1022,7 +1088,14 @@ async fn handle_inner(
         let mut st = rparts.status;
         let mut reason = None;
         if let Some(denied) = run_response(
-            &[(&be.rules, &be.acls), (&fe.rules, &fe.acls)],
+            &if itself {
+                vec![(&fe.rules.response[..], &fe.acls)]
+            } else {
+                vec![
+                    (&be.rules.response[..], &be.acls),
+                    (&fe.rules.response[..], &fe.acls),
+                ]
+            },
             &sample,
             RespEdit {
                 status: &mut st,

@@ -218,6 +218,10 @@ impl Sample for ReqSample<'_> {
         if let Some(v) = self.ctx.fetch(f, self.conn) {
             return v;
         }
+        // Response rules: HAProxy has let the request's headers go (its line it keeps).
+        if self.resp.is_some() && f.needs_request_headers() {
+            return Vec::new();
+        }
         if let Fetch::Contextual(inner) = f {
             return match (self.resp, inner.on_response()) {
                 (Some(r), Some(res)) => response_fetch(&res, r),
