@@ -28,7 +28,6 @@ const DELIBERATE: &[(&str, i32, i32, &str)] = &[
 /// line. A config leaving this list (it runs now) or joining it (a regression) is a
 /// problem to look at.
 const CANNOT_RUN_YET: &[(&str, &str)] = &[
-    ("011-userlist.cfg", "http_auth and userlists"),
     (
         "013-peers-stick-table.cfg",
         "stick tables shared with peers",

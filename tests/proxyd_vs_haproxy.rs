@@ -979,3 +979,124 @@ fn after_response_rules_as_haproxy() {
     let (h, p) = (listen(both.haproxy.port2()), listen(both.proxyd.port2()));
     assert_eq!(h, p, "listen section");
 }
+
+/// Userlists and Basic authentication: `http-request auth` (realm given and the
+/// proxy's name), `http_auth`, `http_auth_group` in ACLs and as a value, the
+/// Authorization header's parts; insecure and hashed (MD5, SHA-256, SHA-512) passwords.
+#[test]
+fn basic_auth_as_haproxy() {
+    let a = Backend::http("a", "");
+    let cfg = format!(
+        "userlist admins\n    group ops users carol\n    group devs\n    user alice insecure-password wonder groups devs\n    user bob password $6$saltsalt$TVLlQcbpFVof5W3Yz4DTP6gRstiNuHwwTt6GLc1E5n0U0aDehy0S5knV8wiOQSpT0Y77vwPZN.Pq.H91p5hVO1\n    user carol password $1$xyz$Qia9Wq6FxQkYcwNWMk/RM0\n    user dave password $5$saltsalt$0IyaXrmV7.sGNS6tirgqHLqX/G.FBvgkYA.lpPdS5sA groups devs\n{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    acl ok http_auth(admins)\n    acl ops http_auth_group(admins) ops\n    http-request auth realm Admin\\ Area if {{ path_beg /admin }} !ok\n    http-request auth if {{ path_beg /ops }} !ops\n    http-request return status 200 content-type text/plain lf-string \"user=%[http_auth_user] type=%[http_auth_type] g=%[http_auth_group(admins)] ok=%[http_auth(admins)]\" if {{ path /who }}\n    default_backend b\nbackend b\n    mode http\n    server s 127.0.0.1:{}\n",
+        a.port
+    );
+    let both = Both::start("auth", &cfg);
+    let b64 = |s: &str| {
+        use base64::Engine;
+        base64::engine::general_purpose::STANDARD.encode(s)
+    };
+    let shown = |r: Resp| {
+        (
+            r.status,
+            r.header("www-authenticate").join(","),
+            r.body.clone(),
+        )
+    };
+    for (path, cred) in [
+        ("/admin", None),
+        ("/admin", Some("alice:wonder")),
+        ("/admin", Some("alice:wrong")),
+        ("/admin", Some("bob:secret")),
+        ("/admin", Some("carol:secret")),
+        ("/admin", Some("dave:secret")),
+        ("/admin", Some("eve:secret")),
+        ("/ops", Some("carol:secret")),
+        ("/ops", Some("alice:wonder")),
+        ("/who", Some("dave:secret")),
+        ("/who", Some("alice:nope")),
+        ("/who", None),
+    ] {
+        let extra = cred
+            .map(|c| format!("Authorization: Basic {}\r\n", b64(c)))
+            .unwrap_or_default();
+        let (h, p) = both.each(|port| shown(get(port, path, &extra)));
+        assert_eq!(h, p, "{path} {cred:?}");
+    }
+}
+
+/// `use-service prometheus-exporter`: proxyd's exposition passes `promtool check
+/// metrics`, and every metric family it writes exists in HAProxy 2.6's, with the same
+/// type and the same label names (values differ: two processes, two clocks).
+#[test]
+fn prometheus_exporter_as_haproxy() {
+    let a = Backend::http("a", "");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    http-request use-service prometheus-exporter if {{ path /metrics }}\n    default_backend b\nbackend b\n    mode http\n    server s1 127.0.0.1:{} check inter 500\n    server s2 127.0.0.1:9 disabled\n",
+        a.port
+    );
+    let both = Both::start("promex", &cfg);
+    let _ = both.each(|port| get(port, "/", ""));
+    let (h, p) = both.each(|port| get(port, "/metrics", ""));
+    assert_eq!((h.status, p.status), (200, 200));
+    assert_eq!(p.header("content-type"), h.header("content-type"));
+    let dir = Scratch::new("promex-check");
+    let file = dir.join("metrics.txt");
+    std::fs::write(&file, &p.body).unwrap();
+    assert!(
+        have("promtool"),
+        "promtool is not installed (the README test command installs it)"
+    );
+    let out = Command::new("sh")
+        .arg("-c")
+        .arg(format!("promtool check metrics < {}", file.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "promtool check metrics:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // name -> (type, label names), from the TYPE lines and the samples.
+    let families = |text: &str| {
+        let mut m: std::collections::BTreeMap<
+            String,
+            (String, std::collections::BTreeSet<String>),
+        > = Default::default();
+        for l in text.lines() {
+            if let Some(rest) = l.strip_prefix("# TYPE ") {
+                let mut w = rest.split_whitespace();
+                let (n, t) = (w.next().unwrap(), w.next().unwrap());
+                m.entry(n.to_string()).or_default().0 = t.to_string();
+            } else if !l.starts_with('#') && !l.is_empty() {
+                let name = l.split(['{', ' ']).next().unwrap();
+                let labels = l
+                    .split_once('{')
+                    .and_then(|(_, r)| r.split_once('}'))
+                    .map(|(ls, _)| ls)
+                    .unwrap_or("");
+                let set = &mut m.entry(name.to_string()).or_default().1;
+                for kv in labels.split("\",").filter(|s| !s.is_empty()) {
+                    set.insert(kv.split('=').next().unwrap().to_string());
+                }
+            }
+        }
+        m
+    };
+    let (hf, pf) = (families(&h.body), families(&p.body));
+    assert!(pf.len() >= 50, "only {} families", pf.len());
+    for (name, (t, labels)) in &pf {
+        let Some((ht, hl)) = hf.get(name) else {
+            panic!("{name}: HAProxy has no such metric");
+        };
+        assert_eq!((t, labels), (ht, hl), "{name}");
+    }
+    // Values that must agree: the server states and the 2xx count of the first request.
+    for line in [
+        "haproxy_server_status{proxy=\"b\",server=\"s2\",state=\"MAINT\"} 1",
+        "haproxy_backend_http_responses_total{proxy=\"b\",code=\"2xx\"} 1",
+    ] {
+        assert!(h.body.contains(line), "haproxy lacks {line}");
+        assert!(p.body.contains(line), "proxyd lacks {line}");
+    }
+}

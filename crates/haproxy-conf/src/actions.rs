@@ -171,6 +171,13 @@ pub enum HttpReqAction {
     Reject,
     Var(VarAction),
     Sc(ScAction),
+    /// `auth [realm R]`: ask for Basic credentials (401); the proxy's name is the
+    /// realm without one.
+    Auth {
+        realm: Option<String>,
+    },
+    /// `use-service prometheus-exporter`: the metrics answer the request.
+    PrometheusExporter,
 }
 
 impl HttpReqAction {
@@ -184,6 +191,8 @@ impl HttpReqAction {
                 | HttpReqAction::Return(_)
                 | HttpReqAction::Redirect(_)
                 | HttpReqAction::Reject
+                | HttpReqAction::Auth { .. }
+                | HttpReqAction::PrometheusExporter
         )
     }
 }

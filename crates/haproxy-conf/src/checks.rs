@@ -361,6 +361,11 @@ fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
                     Some(_) => None,
                 }
             }
+            Fetch::HttpAuth(ul) | Fetch::HttpAuthGroup { userlist: ul, .. }
+                if !cfg.userlists.iter().any(|u| &u.name == ul) =>
+            {
+                Some(format!("no userlist named `{ul}`"))
+            }
             f if f.is_response() && stage == Stage::Request => Some(
                 "this sample fetch reads the response, which does not exist yet in request rules"
                     .to_string(),

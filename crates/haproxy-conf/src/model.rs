@@ -1065,8 +1065,50 @@ impl Proxy {
 #[derive(Debug, Clone, Serialize)]
 pub struct Userlist {
     pub name: String,
-    pub users: Vec<(String, String)>,
+    pub users: Vec<User>,
+    pub groups: Vec<Group>,
+}
+
+/// A `user` line of a userlist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    pub name: String,
+    /// None: no password line (such a user never authenticates).
+    pub password: Option<Password>,
+    /// The groups it names (`groups a,b`), besides the groups that name it.
     pub groups: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum Password {
+    /// `insecure-password TEXT`.
+    Insecure(String),
+    /// `password HASH`: a crypt(3) hash (`$6$...`, `$5$...`, `$1$...`, DES).
+    Hashed(String),
+}
+
+/// A `group` line: its name and the users it names (`users a,b`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Group {
+    pub name: String,
+    pub users: Vec<String>,
+}
+
+impl Userlist {
+    /// The groups `user` belongs to (named by the user or naming it), in file order.
+    pub fn groups_of(&self, user: &str) -> Vec<&str> {
+        let named: Vec<&str> = self
+            .users
+            .iter()
+            .filter(|u| u.name == user)
+            .flat_map(|u| u.groups.iter().map(String::as_str))
+            .collect();
+        self.groups
+            .iter()
+            .filter(|g| named.contains(&g.name.as_str()) || g.users.iter().any(|u| u == user))
+            .map(|g| g.name.as_str())
+            .collect()
+    }
 }
 
 #[derive(Debug, Clone, Serialize)]

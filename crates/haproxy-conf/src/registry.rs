@@ -573,7 +573,7 @@ pub const HTTP_REQUEST_ACTIONS: &[Keyword] = &[
     a("replace-uri", S),
     a("set-query", S),
     a("set-method", S),
-    a("auth", R("http_auth and userlists are not run yet")),
+    a("auth", S),
     a("set-var", S),
     a("set-var-fmt", S),
     a("unset-var", S),
@@ -626,7 +626,7 @@ pub const HTTP_REQUEST_ACTIONS: &[Keyword] = &[
     a("cache-use", R("the cache is not run yet")),
     a("do-resolve", R(LATER)),
     a("send-spoe-group", R(LATER)),
-    a("use-service", R(LATER)),
+    a("use-service", S),
 ];
 
 /// `http-response` actions.

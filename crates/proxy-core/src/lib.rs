@@ -11,6 +11,7 @@ pub mod log;
 pub mod map;
 pub mod payload;
 pub mod probe;
+pub mod prometheus;
 pub mod proxy_proto;
 pub mod rng;
 pub mod sample;

@@ -3,7 +3,7 @@
 
 use super::Builder;
 use crate::codes;
-use crate::model::{HttpErrors, Mailers, NamedSection, Resolvers, Userlist};
+use crate::model::{Group, HttpErrors, Mailers, NamedSection, Password, Resolvers, User, Userlist};
 use crate::source::{Section, SectionKind};
 use conf_diag::Diagnostic;
 
@@ -31,11 +31,96 @@ impl Builder<'_> {
                     users: Vec::new(),
                     groups: Vec::new(),
                 };
-                for l in &lines {
+                for (l, line) in lines.iter().zip(&s.lines) {
+                    let list = |v: Option<&String>| -> Vec<String> {
+                        v.map(|v| {
+                            v.split(',')
+                                .filter(|x| !x.is_empty())
+                                .map(str::to_string)
+                                .collect()
+                        })
+                        .unwrap_or_default()
+                    };
+                    let bad = |me: &mut Self, msg: String, help: &str| {
+                        me.diags.push(
+                            Diagnostic::error(codes::BAD_VALUE, msg)
+                                .at(line.span())
+                                .help(help.to_string()),
+                        );
+                    };
                     match (l.first().map(String::as_str), l.get(1)) {
-                        (Some("user"), Some(n)) => u.users.push((n.clone(), l[2..].join(" "))),
-                        (Some("group"), Some(n)) => u.groups.push(n.clone()),
+                        (Some("user"), Some(n)) => {
+                            let mut user = User {
+                                name: n.clone(),
+                                password: None,
+                                groups: Vec::new(),
+                            };
+                            let mut i = 2;
+                            while i < l.len() {
+                                let v = l.get(i + 1);
+                                match (l[i].as_str(), v) {
+                                    ("password", Some(h)) => {
+                                        user.password = Some(Password::Hashed(h.clone()))
+                                    }
+                                    ("insecure-password", Some(p)) => {
+                                        user.password = Some(Password::Insecure(p.clone()))
+                                    }
+                                    ("groups", Some(_)) => user.groups = list(v),
+                                    (k, _) => {
+                                        bad(
+                                            self,
+                                            format!("userlist {}: `user {n}`: unexpected `{k}`", u.name),
+                                            "write `user NAME [password HASH | insecure-password TEXT] [groups G1,G2]`",
+                                        );
+                                        break;
+                                    }
+                                }
+                                i += 2;
+                            }
+                            u.users.push(user);
+                        }
+                        (Some("group"), Some(n)) => {
+                            let users = match (l.get(2).map(String::as_str), l.get(3)) {
+                                (None, _) => Vec::new(),
+                                (Some("users"), Some(_)) => list(l.get(3)),
+                                (Some(k), _) => {
+                                    bad(
+                                        self,
+                                        format!(
+                                            "userlist {}: `group {n}`: unexpected `{k}`",
+                                            u.name
+                                        ),
+                                        "write `group NAME [users U1,U2]`",
+                                    );
+                                    Vec::new()
+                                }
+                            };
+                            u.groups.push(Group {
+                                name: n.clone(),
+                                users,
+                            });
+                        }
+                        (Some(k), _) => bad(
+                            self,
+                            format!("userlist {}: unknown keyword `{k}`", u.name),
+                            "a userlist holds `user` and `group` lines",
+                        ),
                         _ => {}
+                    }
+                }
+                // Every group a user names must exist, as HAProxy checks.
+                for user in &u.users {
+                    for g in &user.groups {
+                        if !u.groups.iter().any(|x| &x.name == g) {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::UNKNOWN_REF,
+                                    format!("userlist {}: user `{}` names group `{g}`, which is not declared", u.name, user.name),
+                                )
+                                .at(s.header.span())
+                                .help(format!("add `group {g}` before the users")),
+                            );
+                        }
                     }
                 }
                 self.config.userlists.push(u);

@@ -758,6 +758,37 @@ impl Builder<'_> {
                 HttpReqAction::ReplaceUri { regex, with }
             }
             "reject" => HttpReqAction::Reject,
+            "use-service" => match a.next().map(|w| w.text.as_str()) {
+                Some("prometheus-exporter") => HttpReqAction::PrometheusExporter,
+                Some(other) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::REFUSED,
+                            format!("`http-request use-service {other}` is not run by proxyd"),
+                        )
+                        .at(a.line)
+                        .help("proxyd runs the `prometheus-exporter` service; Lua services (`lua.NAME`) are not run"),
+                    );
+                    return None;
+                }
+                None => {
+                    self.missing(a.line, &action, "a service name");
+                    return None;
+                }
+            },
+            "auth" => {
+                let realm = if a.peek() == Some("realm") {
+                    a.next();
+                    Some(
+                        self.need(a, a.line, &action, "a realm after `realm`")?
+                            .text
+                            .clone(),
+                    )
+                } else {
+                    None
+                };
+                HttpReqAction::Auth { realm }
+            }
             other => {
                 // A `Supported` entry of the table without a parser here is a bug.
                 self.unrun(a.line, &format!("http-request {other}"));

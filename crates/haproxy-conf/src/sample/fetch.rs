@@ -203,6 +203,19 @@ pub enum Fetch {
     /// proxy's own).
     TableCnt(Option<String>),
     TableAvl(Option<String>),
+    /// `http_auth(USERLIST)`: the request's Basic credentials are valid there.
+    HttpAuth(String),
+    /// `http_auth_group(USERLIST)`: the user name when the credentials are valid; in
+    /// an ACL (`groups`), the user's groups, which the patterns name.
+    HttpAuthGroup {
+        userlist: String,
+        groups: bool,
+    },
+    /// The Authorization header's scheme (`basic`, `bearer`...), and a Basic header's user
+    /// and password.
+    HttpAuthType,
+    HttpAuthUser,
+    HttpAuthPass,
 }
 
 /// Which entry a stick counter fetch reads.
@@ -387,6 +400,11 @@ impl Fetch {
                 | Fetch::UrlPort
                 | Fetch::Url32 { .. }
                 | Fetch::Base32 { .. }
+                | Fetch::HttpAuth(_)
+                | Fetch::HttpAuthGroup { .. }
+                | Fetch::HttpAuthType
+                | Fetch::HttpAuthUser
+                | Fetch::HttpAuthPass
         )
     }
 
@@ -476,6 +494,11 @@ impl Fetch {
                 ..
             } => ValueType::Bool,
             Fetch::Sc { .. } | Fetch::TableCnt(_) | Fetch::TableAvl(_) => ValueType::Int,
+            Fetch::HttpAuth(_) => ValueType::Bool,
+            Fetch::HttpAuthGroup { .. }
+            | Fetch::HttpAuthType
+            | Fetch::HttpAuthUser
+            | Fetch::HttpAuthPass => ValueType::Str,
         }
     }
 
@@ -511,6 +534,11 @@ impl Fetch {
                 | Fetch::CaptureReqMethod
                 | Fetch::CaptureReqUri
                 | Fetch::CaptureReqVer
+                | Fetch::HttpAuth(_)
+                | Fetch::HttpAuthGroup { .. }
+                | Fetch::HttpAuthType
+                | Fetch::HttpAuthUser
+                | Fetch::HttpAuthPass
         ) || self.is_response()
     }
 
@@ -653,7 +681,7 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
         "method" => no_args(Fetch::Method)?,
         "req.ver" | "req_ver" => no_args(Fetch::ReqVer)?,
         "req.proto_http" | "req_proto_http" => no_args(Fetch::ProtoHttp)?,
-        "hdr" | "req.hdr" | "fhdr" | "req.fhdr" => {
+        "hdr" | "req.hdr" | "req.fhdr" => {
             let full = name.ends_with("fhdr");
             // Without a name, `hdr` is every value of every header.
             let n = if name.ends_with("fhdr") {
@@ -672,7 +700,7 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
                 full,
             }
         }
-        "hdr_cnt" | "req.hdr_cnt" | "fhdr_cnt" | "req.fhdr_cnt" => {
+        "hdr_cnt" | "req.hdr_cnt" | "req.fhdr_cnt" => {
             too_many(1)?;
             Fetch::HdrCnt {
                 name: arg(0, "header name")?.to_ascii_lowercase(),
@@ -966,6 +994,21 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
                 },
             }
         }
+        "http_auth" | "http_auth_group" => {
+            too_many(1)?;
+            let ul = arg(0, "userlist name")?;
+            if name == "http_auth" {
+                Fetch::HttpAuth(ul)
+            } else {
+                Fetch::HttpAuthGroup {
+                    userlist: ul,
+                    groups: false,
+                }
+            }
+        }
+        "http_auth_type" => no_args(Fetch::HttpAuthType)?,
+        "http_auth_user" => no_args(Fetch::HttpAuthUser)?,
+        "http_auth_pass" => no_args(Fetch::HttpAuthPass)?,
         "payload" | "req.payload" => payload(false, false)?,
         "payload_lv" | "req.payload_lv" => payload(false, true)?,
         "res.payload" => payload(true, false)?,

@@ -242,6 +242,14 @@ pub fn parse_criterion(text: &str) -> Result<(Expr, MatchMethod), SampleError> {
         .iter()
         .map(conv::converter)
         .collect::<Result<_, _>>()?;
+    // In an ACL, `http_auth_group` matches the user's groups against the patterns.
+    let fetch = match fetch {
+        Fetch::HttpAuthGroup { userlist, .. } => Fetch::HttpAuthGroup {
+            userlist,
+            groups: true,
+        },
+        f => f,
+    };
     let method = suffix.unwrap_or_else(|| MatchMethod::default_for(fetch.output()));
     Ok((Expr { fetch, converters }, method))
 }

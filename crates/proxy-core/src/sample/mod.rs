@@ -223,8 +223,10 @@ pub fn value(e: &Expr, s: &dyn Sample) -> Option<Value> {
     let one = match base {
         Fetch::Hdr { occ: None, .. }
         | Fetch::HdrIp { occ: None, .. }
+        | Fetch::HdrVal(_)
         | Fetch::ResHdr { occ: None, .. }
-        | Fetch::ResHdrIp { occ: None, .. } => v.pop(),
+        | Fetch::ResHdrIp { occ: None, .. }
+        | Fetch::ResHdrVal(_) => v.pop(),
         _ => v.into_iter().next(),
     }?;
     conv::apply_all(&e.converters, one, s)

@@ -51,6 +51,8 @@ pub struct FrontendRt {
     pub table: Option<Arc<super::stick::TableRt>>,
     /// Every map file the configuration reads.
     pub maps: Arc<super::maps::Maps>,
+    /// Every userlist (`http_auth`).
+    pub userlists: Arc<super::auth::Userlists>,
     /// This frontend or one of the backends has `http-after-response` rules.
     pub after_response: bool,
     /// A listen section (its backend of the same name is the same proxy).
@@ -78,7 +80,11 @@ impl FrontendRt {
         backends: &HashMap<String, Arc<BackendRt>>,
         global_maxconn: usize,
         max_head: usize,
-        (tables, maps): (&Arc<super::stick::Tables>, &Arc<super::maps::Maps>),
+        (tables, maps, userlists): (
+            &Arc<super::stick::Tables>,
+            &Arc<super::maps::Maps>,
+            &Arc<super::auth::Userlists>,
+        ),
     ) -> Result<FrontendRt, PlanError> {
         let at = |span: conf_diag::Span, message: String| PlanError {
             span: Some(span),
@@ -142,6 +148,7 @@ impl FrontendRt {
             tables: tables.clone(),
             table: tables.get(&p.name).cloned(),
             maps: maps.clone(),
+            userlists: userlists.clone(),
             after_response,
             listen: p.kind == haproxy_conf::model::ProxyKind::Listen,
             name: p.name.clone(),

@@ -6,6 +6,7 @@
 mod accept;
 mod acls;
 mod aliases;
+mod auth;
 mod backend;
 mod checks;
 mod clock;
@@ -319,6 +320,9 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
     let (maps, map_errors) = maps::Maps::load(cfg);
     errors.extend(map_errors);
     let maps = Arc::new(maps);
+    let (userlists, ul_errors) = auth::Userlists::new(cfg);
+    errors.extend(ul_errors);
+    let userlists = Arc::new(userlists);
     let mut backends = BTreeMap::new();
     for p in cfg.backends().filter(|p| !p.disabled) {
         match BackendRt::new(p, cfg, &tables) {
@@ -347,7 +351,14 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
                 continue;
             }
         };
-        match FrontendRt::new(p, cfg, &by_name, fe_max, max_head(cfg), (&tables, &maps)) {
+        match FrontendRt::new(
+            p,
+            cfg,
+            &by_name,
+            fe_max,
+            max_head(cfg),
+            (&tables, &maps, &userlists),
+        ) {
             Ok(f) => frontends.push((Arc::new(f), ls)),
             Err(e) => errors.push(e),
         }
@@ -517,6 +528,13 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
     server::spawn_resolution(servers, 10_000, clock);
     let _ = stats::BACKENDS.set(backends.values().cloned().collect());
     let _ = stats::FRONTENDS.set(frontends.iter().map(|(f, _)| f.clone()).collect());
+    let _ = stats::PROCESS.set((
+        clock,
+        clock.unix_s(),
+        clock.now_ms(),
+        u32::try_from(process.threads).unwrap_or(u32::MAX),
+        process.maxconn as u64,
+    ));
     for (fe, b, l) in bound {
         tokio::spawn(accept::serve(fe, b, l, global.clone(), clock));
     }

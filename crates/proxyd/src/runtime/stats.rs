@@ -13,6 +13,31 @@ use std::sync::{Arc, OnceLock};
 /// Every backend, for the pages (set once at start).
 pub static BACKENDS: OnceLock<Vec<Arc<BackendRt>>> = OnceLock::new();
 pub static FRONTENDS: OnceLock<Vec<Arc<FrontendRt>>> = OnceLock::new();
+/// The serving clock, when serving began (Unix seconds and the clock's milliseconds),
+/// the thread count and the connection limit: the exporter's process metrics.
+pub static PROCESS: OnceLock<(super::clock::Clock, u64, u64, u32, u64)> = OnceLock::new();
+
+/// The Prometheus exposition of every proxy (`use-service prometheus-exporter`).
+pub fn metrics() -> String {
+    let frontends = FRONTENDS.get().map(Vec::as_slice).unwrap_or(&[]);
+    let backends = BACKENDS.get().map(Vec::as_slice).unwrap_or(&[]);
+    let Some(&(clock, start_s, start_ms, threads, maxconn)) = PROCESS.get() else {
+        return String::new();
+    };
+    let now_ms = clock.now_ms();
+    let counts: Vec<_> = frontends.iter().map(|f| f.counters.snapshot()).collect();
+    let p = proxy_core::prometheus::Process {
+        nbthread: threads,
+        uptime_s: now_ms.saturating_sub(start_ms) / 1000,
+        start_time_s: start_s,
+        max_connections: maxconn,
+        current_connections: counts.iter().map(|c| u64::from(c.cur)).sum(),
+        connections_total: counts.iter().map(|c| c.total).sum(),
+        dropped_logs: super::log::DROPPED.load(std::sync::atomic::Ordering::Relaxed),
+        version: haproxy_conf::source::COMPAT_VERSION.to_string(),
+    };
+    proxy_core::prometheus::render(&p, &rows(frontends, backends, now_ms))
+}
 
 #[derive(Debug)]
 pub struct StatsPage {

@@ -153,6 +153,8 @@ struct Tracked {
 #[derive(Debug, Default)]
 pub struct Counters {
     slots: Mutex<[Option<Tracked>; STICK_COUNTERS as usize]>,
+    /// Something was tracked: until then every count is skipped without a lock.
+    used: std::sync::atomic::AtomicBool,
 }
 
 impl Counters {
@@ -178,11 +180,19 @@ impl Counters {
             table: table.clone(),
             key,
         });
+        self.used.store(true, std::sync::atomic::Ordering::Relaxed);
         true
     }
 
     fn get(&self, slot: u8) -> Option<Tracked> {
+        if !self.used() {
+            return None;
+        }
         self.slots().get(usize::from(slot)).cloned().flatten()
+    }
+
+    fn used(&self) -> bool {
+        self.used.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Counts an event on what counter `slot` tracks.
@@ -195,6 +205,9 @@ impl Counters {
 
     /// Counts an event on every tracked entry.
     pub fn count_all(&self, c: Count) {
+        if !self.used() {
+            return;
+        }
         for t in self.slots().iter().flatten() {
             let now = t.table.now();
             t.table.lock().count(&t.key, c, now);
@@ -204,6 +217,9 @@ impl Counters {
 
 impl Drop for Counters {
     fn drop(&mut self) {
+        if !self.used() {
+            return;
+        }
         let slots = self.slots.get_mut().unwrap_or_else(|p| p.into_inner());
         for t in slots.iter_mut().filter_map(Option::take) {
             let now = t.table.now();
@@ -245,6 +261,9 @@ impl ScRefs<'_> {
 
     /// Counts an event on each counter's entry (the request's, else the connection's).
     pub fn count(&self, c: Count) {
+        if !self.sess.is_some_and(Counters::used) && !self.txn.is_some_and(Counters::used) {
+            return;
+        }
         for n in 0..STICK_COUNTERS {
             if let Some(t) = self.slot(n) {
                 let now = t.table.now();

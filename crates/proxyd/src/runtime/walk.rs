@@ -566,6 +566,13 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             "http-request redirect location /r",
         ),
         s("http-request", "reject", F, "http-request reject"),
+        s("http-request", "auth", F, "http-request auth realm admin"),
+        s(
+            "http-request",
+            "use-service",
+            F,
+            "http-request use-service prometheus-exporter",
+        ),
         s(
             "http-request",
             "set-header",

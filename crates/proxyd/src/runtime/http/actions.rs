@@ -207,6 +207,18 @@ pub fn run_request(
                         return Decision::Respond(reply::redirect(rd, parts, &|f| render(f, &s)))
                     }
                     HttpReqAction::Reject => return Decision::Reject,
+                    HttpReqAction::PrometheusExporter => {
+                        return Decision::Respond(reply::metrics());
+                    }
+                    HttpReqAction::Auth { realm } => {
+                        let realm = realm.clone().unwrap_or_else(|| {
+                            env.ctx
+                                .be
+                                .map(|b| b.name.clone())
+                                .unwrap_or_else(|| env.ctx.fe.name.clone())
+                        });
+                        return Decision::Respond(reply::ask_credentials(&realm, pages));
+                    }
                     HttpReqAction::Var(v) => {
                         apply_var(v, &s);
                         (false, None)

@@ -306,7 +306,10 @@ struct Guarded {
     inner: Incoming,
     _in_use: InUse,
     _flight: Flight,
-    idle: Option<(Duration, Pin<Box<tokio::time::Sleep>>)>,
+    /// `timeout server`, and its timer once the server has kept the body waiting (most
+    /// bodies come whole with the head: no timer for them).
+    idle: Option<Duration>,
+    timer: Option<Pin<Box<tokio::time::Sleep>>>,
 }
 
 impl Guarded {
@@ -315,7 +318,8 @@ impl Guarded {
             inner,
             _in_use: in_use,
             _flight: flight,
-            idle: timeout.map(|t| (t, Box::pin(tokio::time::sleep(t)))),
+            idle: timeout,
+            timer: None,
         }
     }
 }
@@ -329,18 +333,18 @@ impl hyper::body::Body for Guarded {
     ) -> Poll<Option<Result<hyper::body::Frame<Bytes>, BodyError>>> {
         match Pin::new(&mut self.inner).poll_frame(cx) {
             Poll::Ready(r) => {
-                if let Some((t, sleep)) = &mut self.idle {
-                    let t = *t;
-                    sleep.as_mut().reset(tokio::time::Instant::now() + t);
-                }
+                // The server spoke: the silence starts over at the next wait.
+                self.timer = None;
                 Poll::Ready(r.map(|r| r.map_err(BodyError::from)))
             }
             Poll::Pending => {
-                let expired = match &mut self.idle {
-                    Some((_, sleep)) => std::future::Future::poll(sleep.as_mut(), cx).is_ready(),
-                    None => false,
+                let Some(t) = self.idle else {
+                    return Poll::Pending;
                 };
-                if expired {
+                let timer = self
+                    .timer
+                    .get_or_insert_with(|| Box::pin(tokio::time::sleep(t)));
+                if std::future::Future::poll(timer.as_mut(), cx).is_ready() {
                     Poll::Ready(Some(Err(BodyError::ServerTimeout)))
                 } else {
                     Poll::Pending
@@ -693,9 +697,11 @@ async fn handle_inner(
     fctx.sc.count(proxy_core::stick::Count::HttpReq);
     // Flight::new counted this request already.
     let info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1);
-    rec.method = Some(info.method.clone());
-    rec.uri = Some(info.uri.clone());
-    rec.version = Some(info.version);
+    if fe.log.is_some() {
+        rec.method = Some(info.method.clone());
+        rec.uri = Some(info.uri.clone());
+        rec.version = Some(info.version);
+    }
     if let Some(l) = &fe.log {
         rec.req_captures =
             l.req_captures

@@ -89,6 +89,31 @@ pub fn own_page(status: u16) -> Response<Body> {
     error_page(st, why)
 }
 
+/// `use-service prometheus-exporter`: the metrics, as HAProxy's exporter serves them.
+pub fn metrics() -> Response<Body> {
+    let mut r = full(
+        StatusCode::OK,
+        Some("text/plain; version=0.0.4"),
+        Bytes::from(super::super::stats::metrics()),
+    );
+    r.headers_mut().insert(
+        http::header::CACHE_CONTROL,
+        HeaderValue::from_static("no-cache"),
+    );
+    r
+}
+
+/// `http-request auth`: 401 asking for Basic credentials in `realm` (an `errorfile 401`
+/// replaces the page, the header stays).
+pub fn ask_credentials(realm: &str, pages: &[&ErrorPages]) -> Response<Body> {
+    let mut r = substitute(own_page(401), pages);
+    let escaped = realm.replace('\\', "\\\\").replace('"', "\\\"");
+    if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{escaped}\"")) {
+        r.headers_mut().insert(http::header::WWW_AUTHENTICATE, v);
+    }
+    r
+}
+
 pub fn header(name: &str) -> Option<HeaderName> {
     HeaderName::from_bytes(name.as_bytes()).ok()
 }

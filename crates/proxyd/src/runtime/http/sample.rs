@@ -85,6 +85,50 @@ impl<'a> ReqSample<'a> {
     }
 }
 
+impl ReqSample<'_> {
+    /// The `http_auth*` fetches; None for other fetches.
+    fn auth_fetch(&self, f: &Fetch) -> Option<Vec<Value>> {
+        let creds = || super::super::auth::credentials(&self.parts.headers);
+        let users = &self.ctx.fe.userlists;
+        let valid = |list: &str| {
+            creds()
+                .and_then(|(_, b)| b)
+                .filter(|(u, p)| users.check(list, u, p))
+                .map(|(u, _)| u)
+        };
+        Some(match f {
+            // No Authorization header: no value at all (HAProxy 2.6).
+            Fetch::HttpAuth(list) => match creds() {
+                Some(_) => vec![Value::Bool(valid(list).is_some())],
+                None => Vec::new(),
+            },
+            Fetch::HttpAuthGroup { userlist, groups } => match valid(userlist) {
+                Some(u) if *groups => users
+                    .groups(userlist, &u)
+                    .into_iter()
+                    .map(Value::Str)
+                    .collect(),
+                Some(u) => vec![Value::Str(u)],
+                None => Vec::new(),
+            },
+            Fetch::HttpAuthType => creds()
+                .map(|(s, _)| vec![Value::Str(s)])
+                .unwrap_or_default(),
+            Fetch::HttpAuthUser | Fetch::HttpAuthPass => creds()
+                .and_then(|(_, b)| b)
+                .map(|(u, p)| {
+                    vec![Value::Str(if matches!(f, Fetch::HttpAuthUser) {
+                        u
+                    } else {
+                        p
+                    })]
+                })
+                .unwrap_or_default(),
+            _ => return None,
+        })
+    }
+}
+
 /// The values of query parameter `name` (parameters split at `delim`, else `&`).
 pub fn query_param(query: &str, name: &str, delim: Option<&str>) -> Vec<Value> {
     let split: Vec<&str> = match delim {
@@ -221,6 +265,9 @@ impl Sample for ReqSample<'_> {
         // Response rules: HAProxy has let the request's headers go (its line it keeps).
         if self.resp.is_some() && f.needs_request_headers() {
             return Vec::new();
+        }
+        if let Some(v) = self.auth_fetch(f) {
+            return v;
         }
         if let Fetch::Contextual(inner) = f {
             return match (self.resp, inner.on_response()) {
