@@ -1100,3 +1100,138 @@ fn prometheus_exporter_as_haproxy() {
         assert!(p.body.contains(line), "proxyd lacks {line}");
     }
 }
+
+/// `compression algo|type|offload`: the same responses from the same origin are
+/// compressed or left alone as HAProxy decides (Accept-Encoding and q-values, old
+/// agents, HTTP/1.0, HEAD, status, Content-Encoding, no-transform, ETags, types), with
+/// the same headers (Content-Encoding, Vary, the weakened ETag, no Content-Length) and,
+/// once inflated, the same body.
+#[test]
+fn compression_as_haproxy() {
+    let text = "compressible text, ".repeat(40);
+    let cfg = format!(
+        "{DEFAULTS}frontend origin\n    mode http\n    bind 127.0.0.1:@PORT2@\n    http-request return status 200 content-type text/html string \"{text}\" if {{ path /html }}\n    http-request return status 200 content-type text/plain string \"{text}\" hdr ETag '\"abc\"' if {{ path /etag }}\n    http-request return status 200 content-type text/plain string \"{text}\" hdr ETag 'W/\"abc\"' if {{ path /weak }}\n    http-request return status 200 content-type text/plain string \"{text}\" hdr ETag abc if {{ path /badetag }}\n    http-request return status 200 content-type image/png string \"{text}\" if {{ path /png }}\n    http-request return status 200 content-type text/plain string \"{text}\" hdr Cache-Control no-transform if {{ path /notr }}\n    http-request return status 200 content-type text/plain string \"{text}\" hdr Content-Encoding br if {{ path /br }}\n    http-request return status 404 content-type text/plain string \"{text}\" if {{ path /404 }}\n    http-request return status 200 content-type multipart/mixed string \"{text}\" if {{ path /multi }}\n    http-request return status 200 content-type text/plain string \"{text}\" hdr X-Seen %[req.hdr(accept-encoding)] if {{ path /seen }}\n    http-request return status 200 content-type text/plain string \"{text}\"\nfrontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    compression algo gzip deflate\n    compression type text/html text/plain\n    use_backend off if {{ path /seen }}\n    default_backend b\nbackend b\n    mode http\n    server o 127.0.0.1:@PORT2@\nbackend off\n    mode http\n    compression algo gzip\n    compression offload\n    server o 127.0.0.1:@PORT2@\n"
+    );
+    let both = Both::start("compress", &cfg);
+    let ask = |port: u16, req: &str| -> (u16, Vec<(String, String)>, Vec<u8>) {
+        let out = raw(port, req.as_bytes());
+        let split = out
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .unwrap_or(out.len());
+        let head = String::from_utf8_lossy(&out[..split]).to_string();
+        let mut body = out.get(split + 4..).unwrap_or_default().to_vec();
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(0);
+        let headers: Vec<(String, String)> = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
+            .collect();
+        let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.clone());
+        if get("transfer-encoding").is_some_and(|t| t.contains("chunked")) {
+            // De-chunk.
+            let mut out = Vec::new();
+            let mut rest = &body[..];
+            while let Some(eol) = rest.windows(2).position(|w| w == b"\r\n") {
+                let size = usize::from_str_radix(
+                    String::from_utf8_lossy(&rest[..eol])
+                        .split(';')
+                        .next()
+                        .unwrap_or("0")
+                        .trim(),
+                    16,
+                )
+                .unwrap_or(0);
+                if size == 0 {
+                    break;
+                }
+                out.extend_from_slice(&rest[eol + 2..eol + 2 + size]);
+                rest = &rest[eol + 2 + size + 2..];
+            }
+            body = out;
+        }
+        let inflated = match get("content-encoding").as_deref() {
+            Some("gzip") => {
+                let mut d = flate2::read::GzDecoder::new(&body[..]);
+                let mut v = Vec::new();
+                d.read_to_end(&mut v)
+                    .map(|_| v)
+                    .unwrap_or_else(|e| format!("bad gzip: {e}").into_bytes())
+            }
+            Some("deflate") => {
+                let mut d = flate2::read::ZlibDecoder::new(&body[..]);
+                let mut v = Vec::new();
+                d.read_to_end(&mut v)
+                    .map(|_| v)
+                    .unwrap_or_else(|e| format!("bad deflate: {e}").into_bytes())
+            }
+            _ => body,
+        };
+        let keep = [
+            "content-encoding",
+            "vary",
+            "etag",
+            "content-length",
+            "transfer-encoding",
+            "x-seen",
+        ];
+        let encoded = get("content-encoding").is_some();
+        let mut h: Vec<(String, String)> = headers
+            .clone()
+            .into_iter()
+            .filter(|(k, _)| keep.contains(&k.as_str()))
+            .map(|(k, v)| {
+                // A compressed length depends on the compressor: only its presence counts.
+                if k == "content-length" && encoded {
+                    (k, "N".into())
+                } else {
+                    (k, v)
+                }
+            })
+            .collect();
+        h.sort();
+        (status, h, inflated)
+    };
+    let cases: Vec<(&str, &str)> = vec![
+        ("/html", "Accept-Encoding: gzip\r\n"),
+        ("/html", "Accept-Encoding: deflate\r\n"),
+        ("/html", "Accept-Encoding: gzip;q=0.5, deflate\r\n"),
+        ("/html", "Accept-Encoding: gzip;q=0\r\n"),
+        ("/html", "Accept-Encoding: br\r\n"),
+        ("/html", "Accept-Encoding: *\r\n"),
+        ("/html", ""),
+        ("/html", "Accept-Encoding: gzip\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 5.5; Windows 98)\r\n"),
+        ("/html", "Accept-Encoding: gzip\r\nUser-Agent: Mozilla/4.0 (compatible; MSIE 7.0; Windows NT 6.0)\r\n"),
+        ("/etag", "Accept-Encoding: gzip\r\n"),
+        ("/weak", "Accept-Encoding: gzip\r\n"),
+        ("/badetag", "Accept-Encoding: gzip\r\n"),
+        ("/png", "Accept-Encoding: gzip\r\n"),
+        ("/notr", "Accept-Encoding: gzip\r\n"),
+        ("/br", "Accept-Encoding: gzip\r\n"),
+        ("/404", "Accept-Encoding: gzip\r\n"),
+        ("/multi", "Accept-Encoding: gzip\r\n"),
+        ("/seen", "Accept-Encoding: gzip\r\n"),
+        ("/seen", "Accept-Encoding: br\r\n"),
+    ];
+    for (path, extra) in cases {
+        for (method, version) in [("GET", "1.1"), ("HEAD", "1.1"), ("GET", "1.0")] {
+            let req = format!(
+                "{method} {path} HTTP/{version}\r\nHost: vs.test\r\n{extra}Connection: close\r\n\r\n"
+            );
+            let (h, p) = both.each(|port| ask(port, &req));
+            assert_eq!(
+                (h.0, &h.1),
+                (p.0, &p.1),
+                "{method} {path} HTTP/{version} {extra:?}"
+            );
+            assert!(
+                h.2 == p.2,
+                "{method} {path} HTTP/{version} {extra:?}: bodies differ once inflated"
+            );
+        }
+    }
+}

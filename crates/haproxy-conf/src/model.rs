@@ -610,6 +610,49 @@ pub enum TableType {
     Binary,
 }
 
+/// A compression algorithm (`compression algo ...`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CompAlgo {
+    Identity,
+    Gzip,
+    /// The zlib format.
+    Deflate,
+    /// Deflate without the zlib wrapper (announced as `deflate` too).
+    RawDeflate,
+}
+
+impl CompAlgo {
+    pub fn named(n: &str) -> Option<CompAlgo> {
+        Some(match n {
+            "identity" => CompAlgo::Identity,
+            "gzip" => CompAlgo::Gzip,
+            "deflate" => CompAlgo::Deflate,
+            "raw-deflate" => CompAlgo::RawDeflate,
+            _ => return None,
+        })
+    }
+
+    /// The token clients name it with in `Accept-Encoding` (and `Content-Encoding`).
+    pub fn token(self) -> &'static str {
+        match self {
+            CompAlgo::Identity => "identity",
+            CompAlgo::Gzip => "gzip",
+            CompAlgo::Deflate | CompAlgo::RawDeflate => "deflate",
+        }
+    }
+}
+
+/// `compression algo A... | type T... | offload`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct Compression {
+    pub algos: Vec<CompAlgo>,
+    /// Content types compressed (prefixes, without case); empty: any.
+    pub types: Vec<String>,
+    /// Take `Accept-Encoding` away from requests so that servers send plain bodies.
+    pub offload: bool,
+}
+
 /// What a stick table entry keeps beside its key (`store ...`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -906,6 +949,8 @@ pub struct Proxy {
     pub hash_type: HashType,
     /// `http-reuse`: which requests may go over an idle server connection.
     pub http_reuse: HttpReuse,
+    /// `compression algo|type|offload`.
+    pub compression: Option<Compression>,
     pub default_server: ServerOpts,
     pub servers: Vec<Server>,
     pub acls: Vec<Acl>,
@@ -977,6 +1022,7 @@ impl Proxy {
             balance: Balance::Roundrobin,
             hash_type: HashType::default(),
             http_reuse: HttpReuse::default(),
+            compression: None,
             default_server: ServerOpts::default(),
             servers: Vec::new(),
             acls: Vec::new(),

@@ -370,11 +370,11 @@ pub const PROXY: &[Keyword] = &[
     k("dispatch", BL, R(LATER)),
     k("source", DBL, S),
     k("http-reuse", DBL, S),
-    k("compression", DFBL, I("responses are passed uncompressed, as the server sent them")),
+    k("compression", DFBL, S),
     k(
         "filter",
         FBL,
-        I("compression and trace filters change no byte of what proxyd forwards yet (responses pass uncompressed); spoe, cache, bandwidth and FastCGI filters are refused"),
+        I("the trace filter changes no byte of what proxyd forwards, and `filter compression` only declares what `compression` lines run; spoe, cache, bandwidth and FastCGI filters are refused"),
     ),
     k("rate-limit sessions", DFL, R("it limits who gets in under load; proxyd has no rate limits yet")),
     k("persist rdp-cookie", DBL, R(LATER)),

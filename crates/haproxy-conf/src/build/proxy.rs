@@ -179,6 +179,7 @@ impl Builder<'_> {
             "redirect" => self.redirect_rule(p, line, a),
             "monitor fail" => self.monitor_fail(p, line, a),
             k if k.starts_with("stats ") => self.stats(p, line, k, a),
+            "compression" => self.compression(p, line, a),
             "stick-table" => self.stick_table(p, line, a),
             k if k.starts_with("stick ") => self.stick_rule(p, line, k, a),
             "cookie" => self.cookie(p, line, a),
@@ -1352,6 +1353,73 @@ impl Builder<'_> {
             page: ErrorPage::Reply(reply),
             span: line.span(),
         });
+    }
+
+    /// `compression algo A... | type T... | offload`: lines add up.
+    fn compression(&mut self, p: &mut Proxy, line: &Line, a: usize) {
+        let Some(what) = self.arg(line, a, "`algo`, `type` or `offload`", "compression") else {
+            return;
+        };
+        let c = p.compression.get_or_insert_with(Compression::default);
+        let values = &line.words[a + 1..];
+        match what.text.as_str() {
+            "algo" => {
+                if values.is_empty() {
+                    self.arg(line, a + 1, "an algorithm", "compression algo");
+                    return;
+                }
+                for w in values {
+                    match CompAlgo::named(&w.text) {
+                        Some(alg) => c.algos.push(alg),
+                        None => {
+                            let mut d = Diagnostic::error(
+                                codes::BAD_VALUE,
+                                format!("unknown compression algorithm `{}`", w.text),
+                            )
+                            .at(w.span);
+                            if let Some(s) = conf_diag::did_you_mean(
+                                &w.text,
+                                ["identity", "gzip", "deflate", "raw-deflate"],
+                            ) {
+                                d = d.help(format!("did you mean `{s}`?"));
+                            }
+                            self.diags.push(d);
+                            return;
+                        }
+                    }
+                }
+            }
+            "type" => {
+                if values.is_empty() {
+                    self.arg(line, a + 1, "a content type", "compression type");
+                    return;
+                }
+                c.types.extend(values.iter().map(|w| w.text.clone()));
+            }
+            "offload" => {
+                if p.kind == ProxyKind::Defaults {
+                    self.diags.push(
+                        Diagnostic::warning(
+                            codes::NOT_IMPLEMENTED,
+                            "`compression offload` in a defaults section is ignored (HAProxy ignores it too)",
+                        )
+                        .at(what.span)
+                        .label("ignored"),
+                    );
+                } else {
+                    c.offload = true;
+                }
+            }
+            other => {
+                let other = other.to_string();
+                self.unknown(
+                    Some(what),
+                    &other,
+                    ["algo", "type", "offload"].into_iter(),
+                    "compression",
+                );
+            }
+        }
     }
 
     /// `filter TYPE ...`: the compression, trace and cache filters change nothing about

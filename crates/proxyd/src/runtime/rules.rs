@@ -169,6 +169,8 @@ pub struct ProxyHttp {
     /// `option http-restrict-req-hdr-names`: None preserve, Some(false) delete,
     /// Some(true) reject.
     pub restrict_names: Option<bool>,
+    /// `compression ...` (with at least one algorithm).
+    pub compression: Option<haproxy_conf::model::Compression>,
 }
 
 impl ProxyHttp {
@@ -181,6 +183,7 @@ impl ProxyHttp {
                 .http_request
                 .or(p.timeouts.client)
                 .map(Duration::from_millis),
+            compression: p.compression.clone().filter(|c| !c.algos.is_empty()),
             close: p.option("httpclose"),
             server_close: p.option("http-server-close"),
             restrict_names: p.restrict_req_hdr_names,

@@ -217,6 +217,7 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             F,
             "http-after-response set-header X-A b",
         ),
+        s("proxy", "compression", F, "compression algo gzip"),
         s("proxy", "tcp-request", F, "tcp-request connection reject"),
         s("proxy", "tcp-response", B, "tcp-response content reject"),
         s("proxy", "redirect", F, "redirect location /x"),

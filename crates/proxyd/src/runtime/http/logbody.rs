@@ -219,6 +219,7 @@ impl hyper::body::Body for LogBody {
                 let cause = match e {
                     super::BodyError::ServerTimeout => Cause::ServerTimeout,
                     super::BodyError::Hyper(_) => Cause::Server,
+                    super::BodyError::Compression => Cause::Internal,
                 };
                 self.finish(Some((cause, Phase::Data)));
                 Poll::Ready(Some(Err(e)))

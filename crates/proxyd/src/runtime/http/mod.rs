@@ -9,6 +9,7 @@
 //! answer within `timeout server`.
 
 mod actions;
+mod compress;
 mod logbody;
 mod reply;
 mod sample;
@@ -56,6 +57,9 @@ pub enum BodyError {
     /// The server sent nothing for `timeout server` in the middle of its body.
     #[error("the server sent nothing for `timeout server`")]
     ServerTimeout,
+    /// The compressor failed (it writes to memory: not expected).
+    #[error("compression failed")]
+    Compression,
 }
 
 /// Headers that belong to one connection, not to the message.
@@ -1000,6 +1004,19 @@ async fn handle_inner(
     let awaiting = Held::new(&state.awaiting_server);
     drop(connecting);
     let sent_at = tokio::time::Instant::now();
+    // Compression: the algorithm the request allows (the backend's settings, else the
+    // frontend's), chosen before the request leaves (`offload` takes its
+    // Accept-Encoding away).
+    let comp = be
+        .http
+        .compression
+        .as_ref()
+        .or(fe.http.compression.as_ref());
+    let algo = comp.and_then(|c| compress::choose_for(c, &mut parts.headers));
+    let req_facts = (
+        parts.method == http::Method::HEAD,
+        parts.version >= http::Version::HTTP_11,
+    );
     let sent = sender.send_request(Request::from_parts(parts, body));
     let resp = match be.server_timeout {
         Some(t) => match tokio::time::timeout(t, sent).await {
@@ -1140,10 +1157,12 @@ async fn handle_inner(
             .headers
             .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     }
-    Ok(Response::from_parts(
-        rparts,
-        Guarded::new(rbody, in_use, flight, be.server_timeout).boxed(),
-    ))
+    let body = Guarded::new(rbody, in_use, flight, be.server_timeout).boxed();
+    let body = match (comp, algo) {
+        (Some(c), Some(a)) => compress::response(c, a, req_facts, &mut rparts, body),
+        _ => body,
+    };
+    Ok(Response::from_parts(rparts, body))
 }
 
 /// Set, change or remove the persistence cookie in a response.

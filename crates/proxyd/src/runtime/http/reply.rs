@@ -205,7 +205,12 @@ pub fn reply(r: &Reply, pages: &[&ErrorPages], render: Render<'_>) -> Response<B
         Payload::DefaultErrorfiles => substitute(own_page(r.status), pages),
     };
     for (n, v) in &r.headers {
-        if let (Some(n), Ok(v)) = (header(n), HeaderValue::from_bytes(&render(v))) {
+        let value = render(v);
+        // A header whose value comes out empty is left out (measured with HAProxy 2.6).
+        if value.is_empty() {
+            continue;
+        }
+        if let (Some(n), Ok(v)) = (header(n), HeaderValue::from_bytes(&value)) {
             out.headers_mut().append(n, v);
         }
     }
