@@ -32,7 +32,6 @@ const CANNOT_RUN_YET: &[(&str, &str)] = &[
         "013-peers-stick-table.cfg",
         "stick tables shared with peers",
     ),
-    ("015-cache-section.cfg", "the cache"),
     (
         "138-balance-all-valid.cfg",
         "balance rdp-cookie, url_param check_post",

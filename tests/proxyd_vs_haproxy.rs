@@ -1235,3 +1235,82 @@ fn compression_as_haproxy() {
         }
     }
 }
+
+/// `cache` sections with `cache-use` / `cache-store`: the same responses are kept (the
+/// second request gets the first body, with an `Age`) or not as HAProxy keeps them:
+/// statuses, Cache-Control, Expires, validators, Vary, request methods, credentials,
+/// request no-cache, query and Host in the key, HEAD from the cache, 304 to If-None-Match.
+#[test]
+fn cache_as_haproxy() {
+    let r = "lf-string \"%[rand]\"";
+    let cfg = format!(
+        "{DEFAULTS}cache c1\n    total-max-size 4\n    max-age 60\nfrontend origin\n    mode http\n    bind 127.0.0.1:@PORT2@\n    http-request return status 200 content-type text/plain {r} if {{ path /plain }}\n    http-request return status 200 content-type text/plain {r} hdr Cache-Control no-cache if {{ path /nocache }}\n    http-request return status 200 content-type text/plain {r} hdr Cache-Control \"max-age=30, private\" if {{ path /private }}\n    http-request return status 200 content-type text/plain {r} hdr Cache-Control no-store if {{ path /nostore }}\n    http-request return status 200 content-type text/plain {r} hdr Cache-Control public if {{ path /public }}\n    http-request return status 200 content-type text/plain {r} hdr Cache-Control max-age=0 if {{ path /zero }}\n    http-request return status 200 content-type text/plain {r} hdr Cache-Control s-maxage=30 if {{ path /smax }}\n    http-request return status 200 content-type text/plain {r} hdr ETag '\"e1\"' if {{ path /etag }}\n    http-request return status 200 content-type text/plain {r} hdr Last-Modified \"Wed, 01 Jan 2020 00:00:00 GMT\" if {{ path /lm }}\n    http-request return status 200 content-type text/plain {r} hdr Expires \"Thu, 01 Jan 2099 00:00:00 GMT\" if {{ path /expires }}\n    http-request return status 200 content-type text/plain {r} hdr Expires \"Thu, 01 Jan 1970 00:00:00 GMT\" if {{ path /expired }}\n    http-request return status 404 content-type text/plain {r} hdr Cache-Control max-age=30 if {{ path /404 }}\n    http-request return status 301 content-type text/plain {r} hdr Location /x hdr Cache-Control max-age=30 if {{ path /301 }}\n    http-request return status 200 content-type text/plain {r} hdr Cache-Control max-age=30 hdr Vary Accept-Encoding if {{ path /vary }}\n    http-request return status 200 content-type text/plain {r} hdr Cache-Control max-age=30 hdr Set-Cookie a=1 if {{ path /cookie }}\n    http-request return status 200 content-type text/plain {r} hdr Cache-Control max-age=30\nfrontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    http-request cache-use c1\n    http-response cache-store c1\n    default_backend b\nbackend b\n    mode http\n    server o 127.0.0.1:@PORT2@\n"
+    );
+    let both = Both::start("cache", &cfg);
+    let ask = |port: u16, method: &str, path: &str, extra: &str| {
+        let req = format!(
+            "{method} {path} HTTP/1.1\r\nHost: vs.test\r\n{extra}Connection: close\r\n\r\n"
+        );
+        parse(&raw(port, req.as_bytes())).unwrap_or(Resp {
+            status: 0,
+            headers: vec![],
+            body: String::new(),
+        })
+    };
+    // (first request, second request): what the second got.
+    let twice = |port: u16, path: &str, first: (&str, &str), second: (&str, &str)| {
+        let a = ask(port, first.0, path, first.1);
+        let b = ask(port, second.0, path, second.1);
+        (
+            a.status,
+            b.status,
+            !b.body.is_empty() && a.body == b.body,
+            !b.header("age").is_empty(),
+        )
+    };
+    /// A request: method and extra header lines.
+    type Req<'a> = (&'a str, &'a str);
+    let get = ("GET", "");
+    let cases: Vec<(&str, Req, Req)> = vec![
+        ("/plain", get, get),
+        ("/nocache", get, get),
+        ("/private", get, get),
+        ("/nostore", get, get),
+        ("/public", get, get),
+        ("/zero", get, get),
+        ("/smax", get, get),
+        ("/etag", get, get),
+        ("/lm", get, get),
+        ("/expires", get, get),
+        ("/expired", get, get),
+        ("/404", get, get),
+        ("/301", get, get),
+        ("/vary", get, get),
+        ("/cookie", get, get),
+        ("/ma", get, get),
+        ("/post", ("POST", "Content-Length: 0\r\n"), get),
+        (
+            "/auth",
+            ("GET", "Authorization: Basic eDp5\r\n"),
+            ("GET", "Authorization: Basic eDp5\r\n"),
+        ),
+        ("/rnc", get, ("GET", "Cache-Control: no-cache\r\n")),
+        ("/pnc", get, ("GET", "Pragma: no-cache\r\n")),
+        ("/q?a=1", get, get),
+        ("/head", get, ("HEAD", "")),
+        ("/etag", get, ("GET", "If-None-Match: \"e1\"\r\n")),
+        ("/etag", get, ("GET", "If-None-Match: \"other\"\r\n")),
+    ];
+    for (path, first, second) in cases {
+        let (h, p) = both.each(|port| twice(port, path, first, second));
+        assert_eq!(h, p, "{path} {first:?} then {second:?}");
+    }
+    // The key holds the query string and the Host.
+    let (h, p) = both.each(|port| {
+        let a = ask(port, "GET", "/k?x=1", "");
+        let b = ask(port, "GET", "/k?x=2", "");
+        let c = ask(port, "GET", "/k?x=1", "Host: other.test\r\n");
+        (a.body == b.body, a.body == c.body)
+    });
+    assert_eq!(h, p, "key");
+}

@@ -178,6 +178,8 @@ pub enum HttpReqAction {
     },
     /// `use-service prometheus-exporter`: the metrics answer the request.
     PrometheusExporter,
+    /// `cache-use NAME`: answer from that cache when it holds a fresh copy.
+    CacheUse(String),
 }
 
 impl HttpReqAction {
@@ -202,9 +204,14 @@ pub enum HttpRespAction {
     Allow,
     Deny(Reply),
     Header(HeaderAction),
-    SetStatus { status: u16, reason: Option<String> },
+    SetStatus {
+        status: u16,
+        reason: Option<String>,
+    },
     Var(VarAction),
     Sc(ScAction),
+    /// `cache-store NAME`: keep the response in that cache when it may be kept.
+    CacheStore(String),
 }
 
 impl HttpRespAction {

@@ -29,6 +29,7 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
         acls_referenced(p, diags);
         fetch_references(cfg, p, diags);
         table_references(cfg, p, diags);
+        cache_references(cfg, p, diags);
         timeouts(p, diags);
         http_only(p, diags);
         references(cfg, p, diags);
@@ -519,6 +520,41 @@ pub fn map_uses(cfg: &Config) -> Vec<(&crate::sample::conv::MapConv, Span)> {
         }
     }
     out
+}
+
+/// `cache-use` and `cache-store` must name a `cache` section.
+fn cache_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    use crate::actions::{HttpReqAction, HttpRespAction};
+    let names: Vec<&str> = cfg.caches.iter().map(|c| c.name.as_str()).collect();
+    let used = p
+        .rules
+        .http_request
+        .iter()
+        .filter_map(|r| match &r.action {
+            HttpReqAction::CacheUse(n) => Some((n, r.span)),
+            _ => None,
+        })
+        .chain(
+            p.rules
+                .http_response
+                .iter()
+                .filter_map(|r| match &r.action {
+                    HttpRespAction::CacheStore(n) => Some((n, r.span)),
+                    _ => None,
+                }),
+        );
+    for (n, span) in used {
+        if !names.contains(&n.as_str()) {
+            let mut d =
+                Diagnostic::error(codes::UNKNOWN_REF, format!("no cache section named `{n}`"))
+                    .at(span);
+            d = match did_you_mean(n, names.iter().copied()) {
+                Some(s) => d.help(format!("did you mean `{s}`?")),
+                None => d.help(format!("declare it: `cache {n}` with `total-max-size`")),
+            };
+            diags.push(d);
+        }
+    }
 }
 
 fn timeouts(p: &Proxy, diags: &mut Diagnostics) {

@@ -15,6 +15,8 @@ pub struct Config {
     /// Every proxy (frontend, backend, listen) in file order; defaults are already applied.
     pub proxies: Vec<Proxy>,
     pub userlists: Vec<Userlist>,
+    /// `cache NAME` sections.
+    pub caches: Vec<CacheSection>,
     pub mailers: Vec<Mailers>,
     pub resolvers: Vec<Resolvers>,
     pub http_errors: Vec<HttpErrors>,
@@ -1106,6 +1108,20 @@ impl Proxy {
     pub fn option(&self, name: &str) -> bool {
         self.options.get(name).copied().unwrap_or(false)
     }
+}
+
+/// A `cache` section.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CacheSection {
+    pub name: String,
+    /// `total-max-size`, in bytes (written in megabytes).
+    pub total_bytes: u64,
+    /// `max-object-size` in bytes (else a 256th of the total).
+    pub max_object: u64,
+    /// `max-age`: the longest an object is kept, in seconds (60 by default).
+    pub max_age_s: u64,
+    #[serde(skip)]
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Serialize)]

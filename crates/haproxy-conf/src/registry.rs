@@ -623,7 +623,7 @@ pub const HTTP_REQUEST_ACTIONS: &[Keyword] = &[
         "strict-mode",
         I("rewrites proxyd cannot apply are refused when the file is read"),
     ),
-    a("cache-use", R("the cache is not run yet")),
+    a("cache-use", S),
     a("do-resolve", R(LATER)),
     a("send-spoe-group", R(LATER)),
     a("use-service", S),
@@ -672,7 +672,7 @@ pub const HTTP_RESPONSE_ACTIONS: &[Keyword] = &[
         "strict-mode",
         I("rewrites proxyd cannot apply are refused when the file is read"),
     ),
-    a("cache-store", R("the cache is not run yet")),
+    a("cache-store", S),
     a("send-spoe-group", R(LATER)),
     a("wait-for-body", R(LATER)),
 ];

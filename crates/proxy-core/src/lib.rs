@@ -3,6 +3,7 @@
 
 pub mod acl;
 pub mod balance;
+pub mod cache;
 pub mod compress;
 pub mod cookie;
 pub mod counters;

@@ -3,7 +3,9 @@
 
 use super::Builder;
 use crate::codes;
-use crate::model::{Group, HttpErrors, Mailers, NamedSection, Password, Resolvers, User, Userlist};
+use crate::model::{
+    CacheSection, Group, HttpErrors, Mailers, NamedSection, Password, Resolvers, User, Userlist,
+};
 use crate::source::{Section, SectionKind};
 use conf_diag::Diagnostic;
 
@@ -206,6 +208,89 @@ impl Builder<'_> {
                     }
                 }
                 self.config.http_errors.push(h);
+            }
+            SectionKind::Cache => {
+                let mut c = CacheSection {
+                    name,
+                    total_bytes: 0,
+                    max_object: 0,
+                    max_age_s: 60,
+                    span: s.header.span(),
+                };
+                let mut total = None;
+                for (l, line) in lines.iter().zip(&s.lines) {
+                    let num = |me: &mut Self, what: &str| -> Option<u64> {
+                        match l.get(1).map(|v| v.parse::<u64>()) {
+                            Some(Ok(n)) => Some(n),
+                            _ => {
+                                me.diags.push(
+                                    Diagnostic::error(
+                                        codes::BAD_VALUE,
+                                        format!("cache {}: `{what}` expects a number", c.name),
+                                    )
+                                    .at(line.span()),
+                                );
+                                None
+                            }
+                        }
+                    };
+                    match l.first().map(String::as_str) {
+                        Some("total-max-size") => {
+                            total = num(self, "total-max-size");
+                        }
+                        Some("max-object-size") => {
+                            if let Some(n) = num(self, "max-object-size") {
+                                c.max_object = n;
+                            }
+                        }
+                        Some("max-age") => {
+                            if let Some(n) = num(self, "max-age") {
+                                c.max_age_s = n;
+                            }
+                        }
+                        Some("process-vary") if l.get(1).map(String::as_str) == Some("on") => {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::REFUSED,
+                                    format!("cache {}: `process-vary on` is not run by proxyd yet", c.name),
+                                )
+                                .at(line.span())
+                                .help("without it, responses with a Vary header are not cached (HAProxy's default)"),
+                            );
+                        }
+                        Some("process-vary") => {}
+                        Some("max-secondary-entries") => {}
+                        Some(k) => {
+                            let k = k.to_string();
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::UNKNOWN_KEYWORD,
+                                    format!("cache {}: unknown keyword `{k}`", c.name),
+                                )
+                                .at(line.span())
+                                .help("total-max-size, max-object-size, max-age, process-vary, max-secondary-entries"),
+                            );
+                        }
+                        None => {}
+                    }
+                }
+                match total {
+                    Some(mb) if mb > 0 => {
+                        c.total_bytes = mb.saturating_mul(1024 * 1024);
+                        if c.max_object == 0 {
+                            c.max_object = c.total_bytes / 256;
+                        }
+                        self.config.caches.push(c);
+                    }
+                    _ => self.diags.push(
+                        Diagnostic::error(
+                            codes::MISSING_ARG,
+                            format!("cache {} needs `total-max-size` (megabytes)", c.name),
+                        )
+                        .at(s.header.span())
+                        .help("add e.g. `total-max-size 64`"),
+                    ),
+                }
             }
             SectionKind::Peers => self.config.peers.push(NamedSection {
                 kind: kw.into(),

@@ -1431,7 +1431,8 @@ impl Builder<'_> {
         };
         let refuse = match t.text.as_str() {
             "compression" | "trace" => None,
-            "cache" => Some("the cache is not run by proxyd yet"),
+            // `filter cache NAME` only places the cache among other filters.
+            "cache" => None,
             "spoe" => Some("SPOE agents (often a WAF) are not called by proxyd"),
             "bwlim-in" | "bwlim-out" => Some("bandwidth limits are not run by proxyd yet"),
             "fcgi-app" => Some("FastCGI is not spoken by proxyd"),

@@ -758,6 +758,9 @@ impl Builder<'_> {
                 HttpReqAction::ReplaceUri { regex, with }
             }
             "reject" => HttpReqAction::Reject,
+            "cache-use" => {
+                HttpReqAction::CacheUse(self.need(a, a.line, &action, "a cache name")?.text.clone())
+            }
             "use-service" => match a.next().map(|w| w.text.as_str()) {
                 Some("prometheus-exporter") => HttpReqAction::PrometheusExporter,
                 Some(other) => {
@@ -815,6 +818,9 @@ impl Builder<'_> {
         }
         Some(match name {
             "allow" => HttpRespAction::Allow,
+            "cache-store" => HttpRespAction::CacheStore(
+                self.need(a, a.line, &action, "a cache name")?.text.clone(),
+            ),
             "deny" => HttpRespAction::Deny(self.reply(a, "http-response deny", 502)?),
             "set-status" => {
                 let status = self.status_code(a.next(), a.line, &format!("{place} set-status"))?;

@@ -53,6 +53,8 @@ pub struct FrontendRt {
     pub maps: Arc<super::maps::Maps>,
     /// Every userlist (`http_auth`).
     pub userlists: Arc<super::auth::Userlists>,
+    /// Every `cache` section.
+    pub caches: Arc<super::http::cache::Caches>,
     /// This frontend or one of the backends has `http-after-response` rules.
     pub after_response: bool,
     /// A listen section (its backend of the same name is the same proxy).
@@ -80,10 +82,11 @@ impl FrontendRt {
         backends: &HashMap<String, Arc<BackendRt>>,
         global_maxconn: usize,
         max_head: usize,
-        (tables, maps, userlists): (
+        (tables, maps, userlists, caches): (
             &Arc<super::stick::Tables>,
             &Arc<super::maps::Maps>,
             &Arc<super::auth::Userlists>,
+            &Arc<super::http::cache::Caches>,
         ),
     ) -> Result<FrontendRt, PlanError> {
         let at = |span: conf_diag::Span, message: String| PlanError {
@@ -149,6 +152,7 @@ impl FrontendRt {
             table: tables.get(&p.name).cloned(),
             maps: maps.clone(),
             userlists: userlists.clone(),
+            caches: caches.clone(),
             after_response,
             listen: p.kind == haproxy_conf::model::ProxyKind::Listen,
             name: p.name.clone(),

@@ -323,6 +323,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
     let (userlists, ul_errors) = auth::Userlists::new(cfg);
     errors.extend(ul_errors);
     let userlists = Arc::new(userlists);
+    let caches = Arc::new(http::cache::Caches::new(cfg));
     let mut backends = BTreeMap::new();
     for p in cfg.backends().filter(|p| !p.disabled) {
         match BackendRt::new(p, cfg, &tables) {
@@ -357,7 +358,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
             &by_name,
             fe_max,
             max_head(cfg),
-            (&tables, &maps, &userlists),
+            (&tables, &maps, &userlists, &caches),
         ) {
             Ok(f) => frontends.push((Arc::new(f), ls)),
             Err(e) => errors.push(e),

@@ -694,6 +694,20 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             B,
             "http-response set-status 503",
         ),
+        sc(
+            "http-request",
+            "cache-use",
+            &[(At::Global, "@CACHE@")],
+            F,
+            "http-request cache-use c1",
+        ),
+        sc(
+            "http-response",
+            "cache-store",
+            &[(At::Global, "@CACHE@")],
+            B,
+            "http-response cache-store c1",
+        ),
         // http-after-response actions
         s(
             "http-after-response",
@@ -1247,12 +1261,13 @@ impl Files {
                 "@RESOLVERS@",
                 "resolvers dns\n    nameserver ns1 127.0.0.53:53",
             )
+            .replace("@CACHE@", "cache c1\n    total-max-size 4")
     }
 }
 
 /// A marker `Files::fill` replaces with a whole section.
 fn is_section(line: &str) -> bool {
-    line == "@HTTPERRORS@" || line == "@RESOLVERS@"
+    line == "@HTTPERRORS@" || line == "@RESOLVERS@" || line == "@CACHE@"
 }
 
 /// The base configuration with lines added to its sections.

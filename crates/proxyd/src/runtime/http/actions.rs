@@ -207,6 +207,10 @@ pub fn run_request(
                         return Decision::Respond(reply::redirect(rd, parts, &|f| render(f, &s)))
                     }
                     HttpReqAction::Reject => return Decision::Reject,
+                    HttpReqAction::CacheUse(name) => match env.ctx.fe.caches.serve(name, parts) {
+                        Some(r) => return Decision::Respond(r),
+                        None => (false, None),
+                    },
                     HttpReqAction::PrometheusExporter => {
                         return Decision::Respond(reply::metrics());
                     }
@@ -326,6 +330,8 @@ pub struct RespEdit<'r> {
     pub reason: &'r mut Option<String>,
     pub headers: &'r mut HeaderMap,
     pub version: http::Version,
+    /// `cache-store NAME`: the cache to keep the response in.
+    pub store: &'r mut Option<String>,
 }
 
 /// Run `http-response` rules in order (the backend's, then the frontend's), each
@@ -358,6 +364,10 @@ pub fn run_response(
                     }
                     HttpRespAction::Sc(sc) => {
                         apply_sc(sc, &s);
+                        continue;
+                    }
+                    HttpRespAction::CacheStore(name) => {
+                        *resp.store = Some(name.clone());
                         continue;
                     }
                     HttpRespAction::Header(h) => header_fmt(h).map(|f| render(f, &s)),

@@ -9,6 +9,7 @@
 //! answer within `timeout server`.
 
 mod actions;
+pub mod cache;
 mod compress;
 mod logbody;
 mod reply;
@@ -597,6 +598,7 @@ fn after_response(
             reason: &mut reason,
             headers: &mut parts.headers,
             version: parts.version,
+            store: &mut None,
         },
         &[],
     );
@@ -1017,6 +1019,9 @@ async fn handle_inner(
         parts.method == http::Method::HEAD,
         parts.version >= http::Version::HTTP_11,
     );
+    // What `cache-store` needs of the request: GET without credentials nor no-cache.
+    let cache_key = (parts.method == http::Method::GET && cache::request_allows(&parts))
+        .then(|| cache::key(&parts));
     let sent = sender.send_request(Request::from_parts(parts, body));
     let resp = match be.server_timeout {
         Some(t) => match tokio::time::timeout(t, sent).await {
@@ -1096,6 +1101,7 @@ async fn handle_inner(
                 })
                 .collect();
     }
+    let mut store_in: Option<String> = None;
     if let Some(view) = &view {
         let res_scopes = Scopes {
             req: None,
@@ -1125,6 +1131,7 @@ async fn handle_inner(
                 reason: &mut reason,
                 headers: &mut rparts.headers,
                 version: rparts.version,
+                store: &mut store_in,
             },
             &[&be.errorfiles, &fe.errorfiles],
         ) {
@@ -1158,6 +1165,10 @@ async fn handle_inner(
             .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     }
     let body = Guarded::new(rbody, in_use, flight, be.server_timeout).boxed();
+    let body = match (store_in, cache_key) {
+        (Some(name), Some(key)) => fe.caches.store(&name, key, &rparts, body),
+        _ => body,
+    };
     let body = match (comp, algo) {
         (Some(c), Some(a)) => compress::response(c, a, req_facts, &mut rparts, body),
         _ => body,
