@@ -352,6 +352,22 @@ fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
             Fetch::Nbsrv(Some(b)) if cfg.proxy(b, Cap::Backend).is_none() => {
                 Some(format!("nbsrv: no backend named `{b}`"))
             }
+            Fetch::BeConn(Some(b)) if cfg.proxy(b, Cap::Backend).is_none() => {
+                Some(format!("be_conn: no backend named `{b}`"))
+            }
+            Fetch::FeConn(Some(f)) if cfg.proxy(f, Cap::Frontend).is_none() => {
+                Some(format!("fe_conn: no frontend named `{f}`"))
+            }
+            Fetch::SrvConn { backend, server } => {
+                let bname = backend.as_deref().unwrap_or(&p.name);
+                match cfg.proxy(bname, Cap::Backend) {
+                    None => Some(format!("srv_conn: no backend named `{bname}`")),
+                    Some(b) if !b.servers.iter().any(|s| &s.name == server) => Some(format!(
+                        "srv_conn: no server `{server}` in backend `{bname}`"
+                    )),
+                    Some(_) => None,
+                }
+            }
             Fetch::SrvIsUp { backend, server } => {
                 let bname = backend.as_deref().unwrap_or(&p.name);
                 match cfg.proxy(bname, Cap::Backend) {

@@ -203,6 +203,14 @@ pub enum Fetch {
     /// proxy's own).
     TableCnt(Option<String>),
     TableAvl(Option<String>),
+    /// Connections open now on a frontend (`fe_conn`), a backend (`be_conn`), a server
+    /// (`srv_conn`); without a name, the proxy's own.
+    FeConn(Option<String>),
+    BeConn(Option<String>),
+    SrvConn {
+        backend: Option<String>,
+        server: String,
+    },
     /// `http_auth(USERLIST)`: the request's Basic credentials are valid there.
     HttpAuth(String),
     /// `http_auth_group(USERLIST)`: the user name when the credentials are valid; in
@@ -495,6 +503,7 @@ impl Fetch {
             } => ValueType::Bool,
             Fetch::Sc { .. } | Fetch::TableCnt(_) | Fetch::TableAvl(_) => ValueType::Int,
             Fetch::HttpAuth(_) => ValueType::Bool,
+            Fetch::FeConn(_) | Fetch::BeConn(_) | Fetch::SrvConn { .. } => ValueType::Int,
             Fetch::HttpAuthGroup { .. }
             | Fetch::HttpAuthType
             | Fetch::HttpAuthUser
@@ -979,6 +988,28 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
         "nbsrv" => {
             too_many(1)?;
             Fetch::Nbsrv(opt(0))
+        }
+        "fe_conn" => {
+            too_many(1)?;
+            Fetch::FeConn(opt(0))
+        }
+        "be_conn" => {
+            too_many(1)?;
+            Fetch::BeConn(opt(0))
+        }
+        "srv_conn" => {
+            too_many(1)?;
+            let t = arg(0, "server name")?;
+            match t.split_once('/') {
+                Some((b, s)) => Fetch::SrvConn {
+                    backend: Some(b.to_string()),
+                    server: s.to_string(),
+                },
+                None => Fetch::SrvConn {
+                    backend: None,
+                    server: t,
+                },
+            }
         }
         "srv_is_up" => {
             too_many(1)?;

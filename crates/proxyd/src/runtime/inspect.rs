@@ -70,6 +70,25 @@ impl<'a> Ctx<'a> {
             Fetch::Nbsrv(name) => vec![Value::Int(
                 backend(name).map(|b| b.nbsrv() as i64).unwrap_or(0),
             )],
+            Fetch::FeConn(name) => {
+                let cur = match name {
+                    None => Some(self.fe.counters.current()),
+                    Some(n) => super::stats::FRONTENDS
+                        .get()
+                        .and_then(|f| f.iter().find(|f| &f.name == n))
+                        .map(|f| f.counters.current()),
+                };
+                vec![Value::Int(i64::from(cur.unwrap_or(0)))]
+            }
+            Fetch::BeConn(name) => vec![Value::Int(i64::from(
+                backend(name).map(|b| b.counters.current()).unwrap_or(0),
+            ))],
+            Fetch::SrvConn { backend: b, server } => vec![Value::Int(i64::from(
+                backend(b)
+                    .and_then(|b| b.servers.iter().find(|s| &s.name == server))
+                    .map(|s| s.counters.current())
+                    .unwrap_or(0),
+            ))],
             Fetch::SrvIsUp { backend: b, server } => vec![Value::Bool(
                 backend(b)
                     .and_then(|b| b.servers.iter().find(|s| &s.name == server))
