@@ -6,22 +6,13 @@
 //! equal. Loopback only.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::{binary, free_port, have, wait_for, Scratch};
+use e2e::{binary, free_port, have, Scratch};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(prog: &str, cfg: &std::path::Path, port: u16) -> Proc {
+fn start(prog: &str, cfg: &std::path::Path, port: u16) -> e2e::Local {
     let check = Command::new(prog)
         .args(["-c", "-f"])
         .arg(cfg)
@@ -32,19 +23,7 @@ fn start(prog: &str, cfg: &std::path::Path, port: u16) -> Proc {
         "{prog} -c refuses the configuration:\n{}",
         String::from_utf8_lossy(&check.stderr)
     );
-    let p = Proc(
-        Command::new(prog)
-            .args(["-db", "-f"])
-            .arg(cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    assert!(
-        wait_for(5.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
-        "{prog} does not listen"
-    );
+    let p = e2e::start_local(prog, cfg, port);
     // The probe connection above was counted by connection rules: let it end.
     std::thread::sleep(Duration::from_millis(100));
     p

@@ -5,10 +5,10 @@
 //! must be refused by `proxyd -c` too, naming the line. Loopback only (IPv4 and ::1).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use e2e::{binary, free_port, have, repo_root, wait_for, Scratch};
+use e2e::{binary, free_port, have, repo_root, start_local as start, Scratch};
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 enum Check {
@@ -59,32 +59,6 @@ fn config(lines: &[&str], port: u16, port6: u16) -> String {
     }
     c.push_str("    default_backend b\nbackend b\n    server s 127.0.0.1:9 disabled\n");
     c
-}
-
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start(prog: &str, cfg: &std::path::Path, port: u16) -> Proc {
-    let p = Proc(
-        Command::new(prog)
-            .args(["-db", "-f"])
-            .arg(cfg)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    assert!(
-        wait_for(5.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
-        "{prog} does not listen"
-    );
-    p
 }
 
 /// The requests each line is asked with: a rich one, a bare HTTP/1.0 one, the rich one

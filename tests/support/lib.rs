@@ -911,3 +911,34 @@ fn tls_conn(
         }
     }
 }
+
+/// A daemon started in the root namespace on loopback ports (HAProxy or proxyd as an
+/// oracle pair), killed when dropped.
+pub struct Local(pub std::process::Child);
+
+impl Drop for Local {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Start `prog -db -f cfg` (quiet) and wait until `port` takes connections.
+pub fn start_local(prog: &str, cfg: &Path, port: u16) -> Local {
+    let p = Local(
+        std::process::Command::new(prog)
+            .args(["-db", "-f"])
+            .arg(cfg)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("spawn"),
+    );
+    assert!(
+        wait_for(5.0, || std::net::TcpStream::connect(("127.0.0.1", port))
+            .is_ok())
+        .is_some(),
+        "{prog} does not listen"
+    );
+    p
+}

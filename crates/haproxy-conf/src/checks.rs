@@ -487,34 +487,12 @@ fn table_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
             }
         }
     }
-    let tracks = p
-        .rules
-        .http_request
-        .iter()
-        .filter_map(|r| match &r.action {
-            HttpReqAction::Sc(sc) => Some((sc, r.span)),
-            _ => None,
-        })
-        .chain(
-            p.rules
-                .http_response
-                .iter()
-                .filter_map(|r| match &r.action {
-                    HttpRespAction::Sc(sc) => Some((sc, r.span)),
-                    _ => None,
-                }),
-        )
-        .chain(
-            p.rules
-                .tcp_request_connection
-                .iter()
-                .chain(&p.rules.tcp_request_session)
-                .chain(&p.rules.tcp_request_content)
-                .filter_map(|r| match &r.action {
-                    TcpAction::Sc(sc) => Some((sc, r.span)),
-                    _ => None,
-                }),
-        );
+    let tracks = rule_actions(p).into_iter().filter_map(|(a, span)| match a {
+        Act::Req(HttpReqAction::Sc(sc))
+        | Act::Resp(HttpRespAction::Sc(sc))
+        | Act::Tcp(TcpAction::Sc(sc)) => Some((sc, span)),
+        _ => None,
+    });
     for (sc, span) in tracks {
         if let ScAction::Track { table, slot, .. } = sc {
             check(table.as_deref(), &format!("track-sc{slot}"), span);
@@ -538,27 +516,46 @@ pub fn map_uses(cfg: &Config) -> Vec<(&crate::sample::conv::MapConv, Span)> {
     out
 }
 
+/// A rule's action, whatever its list.
+enum Act<'a> {
+    Req(&'a crate::actions::HttpReqAction),
+    Resp(&'a crate::actions::HttpRespAction),
+    Tcp(&'a crate::actions::TcpAction),
+}
+
+/// Every rule action of a proxy with its line: http-request, http-response,
+/// http-after-response, tcp-request connection|session|content.
+fn rule_actions(p: &Proxy) -> Vec<(Act<'_>, Span)> {
+    let r = &p.rules;
+    r.http_request
+        .iter()
+        .map(|x| (Act::Req(&x.action), x.span))
+        .chain(
+            r.http_response
+                .iter()
+                .chain(&r.http_after_response)
+                .map(|x| (Act::Resp(&x.action), x.span)),
+        )
+        .chain(
+            r.tcp_request_connection
+                .iter()
+                .chain(&r.tcp_request_session)
+                .chain(&r.tcp_request_content)
+                .map(|x| (Act::Tcp(&x.action), x.span)),
+        )
+        .collect()
+}
+
 /// `cache-use` and `cache-store` must name a `cache` section.
 fn cache_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
     use crate::actions::{HttpReqAction, HttpRespAction};
     let names: Vec<&str> = cfg.caches.iter().map(|c| c.name.as_str()).collect();
-    let used = p
-        .rules
-        .http_request
-        .iter()
-        .filter_map(|r| match &r.action {
-            HttpReqAction::CacheUse(n) => Some((n, r.span)),
-            _ => None,
-        })
-        .chain(
-            p.rules
-                .http_response
-                .iter()
-                .filter_map(|r| match &r.action {
-                    HttpRespAction::CacheStore(n) => Some((n, r.span)),
-                    _ => None,
-                }),
-        );
+    let used = rule_actions(p).into_iter().filter_map(|(a, span)| match a {
+        Act::Req(HttpReqAction::CacheUse(n)) | Act::Resp(HttpRespAction::CacheStore(n)) => {
+            Some((n, span))
+        }
+        _ => None,
+    });
     for (n, span) in used {
         if !names.contains(&n.as_str()) {
             let mut d =
