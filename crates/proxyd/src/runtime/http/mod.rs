@@ -83,11 +83,10 @@ fn strip_hop_by_hop(h: &mut http::HeaderMap) {
 }
 
 /// Whether a request asks to switch protocols (WebSocket and the like).
-fn wants_upgrade(parts: &http::request::Parts) -> bool {
-    parts.version == http::Version::HTTP_11
-        && parts.headers.contains_key(http::header::UPGRADE)
-        && parts
-            .headers
+fn wants_upgrade(version: http::Version, headers: &http::HeaderMap) -> bool {
+    version == http::Version::HTTP_11
+        && headers.contains_key(http::header::UPGRADE)
+        && headers
             .get_all(http::header::CONNECTION)
             .iter()
             .filter_map(|v| v.to_str().ok())
@@ -663,12 +662,7 @@ async fn handle_inner(
     rec: &mut Record,
 ) -> Result<Response<Body>, Rejected> {
     let mut req = req;
-    let upgrade = wants_upgrade(&{
-        let mut v = Request::new(());
-        *v.version_mut() = req.version();
-        *v.headers_mut() = req.headers().clone();
-        v.into_parts().0
-    });
+    let upgrade = wants_upgrade(req.version(), req.headers());
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
     if let Err((status, why)) = smuggling_guard(&mut parts) {
