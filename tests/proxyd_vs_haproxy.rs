@@ -1314,3 +1314,22 @@ fn cache_as_haproxy() {
     });
     assert_eq!(h, p, "key");
 }
+
+/// `unique-id-format` / `unique-id-header`: the id the server receives, `%ID` and
+/// `unique-id` in rules, as HAProxy makes them.
+#[test]
+fn unique_id_as_haproxy() {
+    let cfg = format!(
+        "{DEFAULTS}frontend origin\n    mode http\n    bind 127.0.0.1:@PORT2@\n    http-request return status 200 content-type text/plain lf-string \"seen=%[req.hdr(x-req-id)] n=%[req.hdr_cnt(x-req-id)]\"\nfrontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    unique-id-format id-%[req.hdr(x-t)]-%ci\n    unique-id-header X-Req-Id\n    http-request return status 200 content-type text/plain lf-string \"uid=%[unique-id] ID=%ID\" if {{ path /uid }}\n    default_backend b\nbackend b\n    mode http\n    server o 127.0.0.1:@PORT2@\n"
+    );
+    let both = Both::start("uid", &cfg);
+    for (path, extra) in [
+        ("/", "X-T: abc\r\n"),
+        ("/", "X-Req-Id: forged\r\nX-T: q\r\n"),
+        ("/", ""),
+        ("/uid", "X-T: xyz\r\n"),
+    ] {
+        let (h, p) = both.each(|port| get(port, path, extra).body);
+        assert_eq!(h, p, "{path} {extra:?}");
+    }
+}

@@ -989,7 +989,10 @@ pub struct Proxy {
     pub dynamic_cookie_key: Option<String>,
     pub email_alert: EmailAlert,
     pub capture: Vec<Vec<String>>,
-    pub unique_id_format: Option<String>,
+    /// `unique-id-format`: each request's id (`%ID`, `unique-id`).
+    pub unique_id_format: Option<crate::sample::fmt::Fmt>,
+    /// `unique-id-header NAME`: the id sent to servers in this header.
+    pub unique_id_header: Option<String>,
     /// `tcp-request inspect-delay`.
     pub inspect_delay_ms: Option<u64>,
     /// `tcp-response inspect-delay`.
@@ -1054,6 +1057,7 @@ impl Proxy {
             email_alert: EmailAlert::default(),
             capture: Vec::new(),
             unique_id_format: None,
+            unique_id_header: None,
             inspect_delay_ms: None,
             response_inspect_delay_ms: None,
             clitcpka: TcpKa::default(),
@@ -1102,6 +1106,7 @@ impl Proxy {
         p.restrict_req_hdr_names = d.restrict_req_hdr_names;
         p.email_alert = d.email_alert.clone();
         p.unique_id_format = d.unique_id_format.clone();
+        p.unique_id_header = d.unique_id_header.clone();
         p
     }
 

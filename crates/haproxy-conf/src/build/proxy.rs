@@ -312,7 +312,20 @@ impl Builder<'_> {
                 p.capture.push(v);
                 self.capture(p, line, a, k);
             }
-            "unique-id-format" => p.unique_id_format = Some(texts(rest).join(" ")),
+            "unique-id-format" => {
+                let text = texts(rest).join(" ");
+                match crate::sample::fmt::parse(&text) {
+                    Ok(f) => p.unique_id_format = Some(f),
+                    Err(e) => self
+                        .diags
+                        .push(super::condition::sample_diag(e, line.span())),
+                }
+            }
+            "unique-id-header" => {
+                if let Some(w) = self.arg(line, a, "a header name", "unique-id-header") {
+                    p.unique_id_header = Some(w.text.clone());
+                }
+            }
             "disabled" => p.disabled = true,
             "enabled" => p.disabled = false,
             "source" => {

@@ -203,6 +203,8 @@ pub enum Fetch {
     /// proxy's own).
     TableCnt(Option<String>),
     TableAvl(Option<String>),
+    /// The request's id (`unique-id`, from `unique-id-format`).
+    UniqueId,
     /// Connections open now on a frontend (`fe_conn`), a backend (`be_conn`), a server
     /// (`srv_conn`); without a name, the proxy's own.
     FeConn(Option<String>),
@@ -504,6 +506,7 @@ impl Fetch {
             Fetch::Sc { .. } | Fetch::TableCnt(_) | Fetch::TableAvl(_) => ValueType::Int,
             Fetch::HttpAuth(_) => ValueType::Bool,
             Fetch::FeConn(_) | Fetch::BeConn(_) | Fetch::SrvConn { .. } => ValueType::Int,
+            Fetch::UniqueId => ValueType::Str,
             Fetch::HttpAuthGroup { .. }
             | Fetch::HttpAuthType
             | Fetch::HttpAuthUser
@@ -989,6 +992,7 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
             too_many(1)?;
             Fetch::Nbsrv(opt(0))
         }
+        "unique-id" => no_args(Fetch::UniqueId)?,
         "fe_conn" => {
             too_many(1)?;
             Fetch::FeConn(opt(0))

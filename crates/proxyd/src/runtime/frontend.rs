@@ -59,6 +59,9 @@ pub struct FrontendRt {
     pub after_response: bool,
     /// A listen section (its backend of the same name is the same proxy).
     pub listen: bool,
+    /// `unique-id-format` and `unique-id-header`.
+    pub unique_id_format: Option<haproxy_conf::sample::fmt::Fmt>,
+    pub unique_id_header: Option<http::HeaderName>,
 }
 
 /// Where a `use_backend` rule sends requests.
@@ -155,6 +158,11 @@ impl FrontendRt {
             caches: caches.clone(),
             after_response,
             listen: p.kind == haproxy_conf::model::ProxyKind::Listen,
+            unique_id_format: p.unique_id_format.clone(),
+            unique_id_header: p
+                .unique_id_header
+                .as_deref()
+                .and_then(|h| http::HeaderName::from_bytes(h.as_bytes()).ok()),
             name: p.name.clone(),
             id: cfg.proxy_id(&p.name),
             mode: p.mode,

@@ -164,6 +164,8 @@ pub struct Record {
     pub counts: [u32; 6],
     /// Not logged (monitor-uri requests, as HAProxy).
     pub unlogged: bool,
+    /// The request's `unique-id-format` value (`%ID`).
+    pub unique_id: Option<String>,
 }
 
 impl Record {
@@ -194,6 +196,7 @@ impl Record {
             cookie_res: None,
             counts: [0; 6],
             unlogged: false,
+            unique_id: None,
         }
     }
 
@@ -380,7 +383,7 @@ impl Aliases for Logged<'_> {
             | Alias::HttpQuery
             | Alias::HttpVersion
             | Alias::Request => Some(AliasValue::Url(request_part(a, r))),
-            Alias::UniqueId => text(""),
+            Alias::UniqueId => r.unique_id.clone().map(AliasValue::Text),
             Alias::LogCounter => int(0),
             Alias::RequestCounter => int(0),
             Alias::BackendSourceIp | Alias::BackendSourcePort => text("-"),

@@ -29,10 +29,9 @@ impl HttpRules {
     /// The rules, or the first one proxyd cannot run (its line and why).
     pub fn new(p: &Proxy, acls: &mut AclSet) -> Result<HttpRules, (Span, String)> {
         let mut r = HttpRules::default();
-        let uid = p.unique_id_format.is_some();
         for rule in &p.rules.http_request {
             let at = |e: String| (rule.span, e);
-            check_fmts(fmts_of_req(&rule.action).into_iter(), uid).map_err(at)?;
+            check_fmts(fmts_of_req(&rule.action).into_iter()).map_err(at)?;
             r.request.push((
                 rule.action.clone(),
                 acls.compile_opt(&rule.cond).map_err(at)?,
@@ -45,7 +44,7 @@ impl HttpRules {
         }
         for rule in &p.rules.http_response {
             let at = |e: String| (rule.span, e);
-            check_fmts(fmts_of_resp(&rule.action).into_iter(), uid).map_err(at)?;
+            check_fmts(fmts_of_resp(&rule.action).into_iter()).map_err(at)?;
             r.response.push((
                 rule.action.clone(),
                 acls.compile_opt(&rule.cond).map_err(at)?,
@@ -53,7 +52,7 @@ impl HttpRules {
         }
         for rule in &p.rules.http_after_response {
             let at = |e: String| (rule.span, e);
-            check_fmts(fmts_of_resp(&rule.action).into_iter(), uid).map_err(at)?;
+            check_fmts(fmts_of_resp(&rule.action).into_iter()).map_err(at)?;
             r.after.push((
                 rule.action.clone(),
                 acls.compile_opt(&rule.cond).map_err(at)?,
@@ -141,10 +140,10 @@ fn reply_fmts(r: &Reply) -> Vec<&Fmt> {
 }
 
 /// Refuse the variables rules cannot write yet (at `-c` and at start). `%ID` is empty
-/// without `unique-id-format`, as in HAProxy; with one, it is not made yet.
-fn check_fmts<'a>(fmts: impl Iterator<Item = &'a Fmt>, unique_id: bool) -> Result<(), String> {
+/// without `unique-id-format`, as in HAProxy.
+fn check_fmts<'a>(fmts: impl Iterator<Item = &'a Fmt>) -> Result<(), String> {
     for f in fmts {
-        let bad = |a: &Alias| !alias_in_rules(*a) || (unique_id && *a == Alias::UniqueId);
+        let bad = |a: &Alias| !alias_in_rules(*a);
         if let Some(a) = f.aliases().find(bad) {
             return Err(format!(
                 "log-format variable `%{}` in a rule is not run by proxyd yet (it is known to log lines only); use a sample fetch such as `%[src]` or remove it",

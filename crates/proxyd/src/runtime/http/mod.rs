@@ -696,7 +696,28 @@ async fn handle_inner(
     }
     fctx.sc.count(proxy_core::stick::Count::HttpReq);
     // Flight::new counted this request already.
-    let info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1);
+    let mut info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1);
+    let req_scopes = Scopes {
+        proc: &super::PROC_VARS,
+        sess: Some(&state.vars),
+        txn: Some(&stores.txn),
+        req: Some(&stores.req),
+        res: None,
+        check: None,
+    };
+    // `unique-id-format`: the request's id, made once as the request arrives.
+    if let Some(f) = &fe.unique_id_format {
+        let env = Env {
+            conn: &conn,
+            ctx: fctx,
+            vars: req_scopes,
+            txn: &info,
+        };
+        let s = env.sample(&parts);
+        let id = proxy_core::sample::fmt::render_string(f, &s, &s);
+        info.unique_id = Some(id);
+    }
+    rec.unique_id.clone_from(&info.unique_id);
     if fe.log.is_some() {
         rec.method = Some(info.method.clone());
         rec.uri = Some(info.uri.clone());
@@ -715,14 +736,6 @@ async fn handle_inner(
         // Empty until a server's response fills them (`{}` in the line).
         rec.res_captures = vec![None; l.res_captures.len()];
     }
-    let req_scopes = Scopes {
-        proc: &super::PROC_VARS,
-        sess: Some(&state.vars),
-        txn: Some(&stores.txn),
-        req: Some(&stores.req),
-        res: None,
-        check: None,
-    };
     let fenv = Env {
         conn: &conn,
         ctx: fctx,
@@ -1016,6 +1029,12 @@ async fn handle_inner(
     // What `cache-store` needs of the request: GET without credentials nor no-cache.
     let cache_key = (parts.method == http::Method::GET && cache::request_allows(&parts))
         .then(|| cache::key(&parts));
+    // The id is added after what the client sent (HAProxy keeps a client's own).
+    if let (Some(h), Some(id)) = (&fe.unique_id_header, &info.unique_id) {
+        if let Ok(v) = HeaderValue::from_str(id) {
+            parts.headers.append(h.clone(), v);
+        }
+    }
     let sent = sender.send_request(Request::from_parts(parts, body));
     let resp = match be.server_timeout {
         Some(t) => match tokio::time::timeout(t, sent).await {

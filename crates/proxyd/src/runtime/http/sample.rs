@@ -22,6 +22,8 @@ pub struct TxnInfo {
     pub first: bool,
     /// When the request began.
     pub at: SystemTime,
+    /// `unique-id-format`'s value for this request.
+    pub unique_id: Option<String>,
 }
 
 impl TxnInfo {
@@ -32,6 +34,7 @@ impl TxnInfo {
             version: version(parts.version),
             first,
             at: super::super::clock::wall(),
+            unique_id: None,
         }
     }
 }
@@ -268,6 +271,13 @@ impl Sample for ReqSample<'_> {
         }
         if let Some(v) = self.auth_fetch(f) {
             return v;
+        }
+        if let Fetch::UniqueId = f {
+            return self
+                .txn
+                .and_then(|t| t.unique_id.clone())
+                .map(|id| vec![Value::Str(id)])
+                .unwrap_or_default();
         }
         if let Fetch::Contextual(inner) = f {
             return match (self.resp, inner.on_response()) {
@@ -590,7 +600,7 @@ impl Aliases for ReqSample<'_> {
             Alias::Request => self
                 .txn
                 .and_then(|t| text(&format!("{} {} {}", t.method, t.uri, t.version))),
-            Alias::UniqueId => text(""),
+            Alias::UniqueId => self.txn.and_then(|t| t.unique_id.as_deref()).and_then(text),
             _ => super::super::aliases::common(
                 a,
                 self.conn,
