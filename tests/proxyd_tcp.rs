@@ -190,7 +190,7 @@ fn a_configuration_it_cannot_run_is_refused_with_the_reason() {
         "refuse",
         &format!(
             "defaults\n  mode tcp\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\n\
-             listen app\n  bind 127.0.0.1:{port}\n  tcp-request content set-var(txn.x) src\n  server a 127.0.0.1:1\n"
+             listen app\n  bind 127.0.0.1:{port}\n  tcp-request content set-dst ipv4(10.0.0.1)\n  server a 127.0.0.1:1\n"
         ),
     );
     let status = wait_for(5.0, || matches!(p.child.try_wait(), Ok(Some(_))));
@@ -198,7 +198,7 @@ fn a_configuration_it_cannot_run_is_refused_with_the_reason() {
     // The reason, with the line, as `-c` says it.
     assert!(
         p.log().contains(
-            "haproxy.cfg:8:23: error[H103]: `tcp-request content set-var` is not run by proxyd yet"
+            "haproxy.cfg:8:23: error[H103]: `tcp-request content set-dst` is not run by proxyd yet"
         ),
         "{}",
         p.log()

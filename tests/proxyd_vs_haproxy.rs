@@ -1333,3 +1333,26 @@ fn unique_id_as_haproxy() {
         assert_eq!(h, p, "{path} {extra:?}");
     }
 }
+
+/// Variables set by `tcp-request connection|session|content` rules (the session's in
+/// `sess.`, the stream's in `txn.`), read by http rules and by later tcp rules, as
+/// HAProxy keeps them.
+#[test]
+fn tcp_rule_variables_as_haproxy() {
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    tcp-request connection set-var(sess.net) src,ipmask(24)\n    tcp-request connection set-var(txn.early) str(lost)\n    tcp-request session set-var-fmt(sess.who) %ci-seen\n    tcp-request content set-var(txn.n) int(41),add(1)\n    tcp-request content set-var(sess.count) var(sess.count),add(1)\n    tcp-request content unset-var(sess.who) if {{ var(txn.n) -m int 0 }}\n    http-request return status 200 content-type text/plain lf-string \"net=%[var(sess.net)] early=%[var(txn.early)] who=%[var(sess.who)] n=%[var(txn.n)] count=%[var(sess.count)]\"\n"
+    );
+    let both = Both::start("tcpvars", &cfg);
+    let (h, p) = both.each(|port| get(port, "/", "").body);
+    assert_eq!(h, p, "one request");
+    // Two requests on one connection: the session's variables live on.
+    let (h, p) = both.each(|port| {
+        let two = b"GET /a HTTP/1.1\r\nHost: v\r\n\r\nGET /b HTTP/1.1\r\nHost: v\r\nConnection: close\r\n\r\n";
+        let out = String::from_utf8_lossy(&raw(port, two)).to_string();
+        out.split("\r\n\r\n")
+            .filter(|p| p.starts_with("net="))
+            .map(|p| p.split("HTTP/1.1").next().unwrap_or("").to_string())
+            .collect::<Vec<_>>()
+    });
+    assert_eq!(h, p, "keep-alive");
+}

@@ -229,6 +229,7 @@ pub enum TcpAction {
     /// `tcp-request connection expect-proxy layer4`: read a PROXY protocol header.
     ExpectProxy,
     Sc(ScAction),
+    Var(VarAction),
 }
 
 /// One rule: an action, its condition, where it was written.

@@ -68,7 +68,7 @@ const SC_ARRAYS: &str =
 pub const VARS: &str =
     "check-scoped variables are not kept yet, and nothing a check runs reads them";
 pub const TCP_VARS: &str =
-    "variables set by tcp rules are not kept yet (http-request and http-response set-var are)";
+    "variables set by tcp-response rules are not kept yet (tcp-request, http-request and http-response set-var are)";
 const LATER: &str = "proxyd cannot run it yet";
 
 pub const GLOBAL: &[Keyword] = &[
@@ -702,9 +702,9 @@ pub const TCP_CONNECTION_ACTIONS: &[Keyword] = &[
     a("reject", S),
     a("expect-proxy", S),
     a("expect-netscaler-cip", R(LATER)),
-    a("set-var", R(TCP_VARS)),
-    a("set-var-fmt", R(TCP_VARS)),
-    a("unset-var", R(TCP_VARS)),
+    a("set-var", S),
+    a("set-var-fmt", S),
+    a("unset-var", S),
     a("track-sc0", S),
     a("track-sc1", S),
     a("track-sc2", S),
@@ -732,9 +732,9 @@ pub const TCP_CONNECTION_ACTIONS: &[Keyword] = &[
 pub const TCP_SESSION_ACTIONS: &[Keyword] = &[
     a("accept", S),
     a("reject", S),
-    a("set-var", R(TCP_VARS)),
-    a("set-var-fmt", R(TCP_VARS)),
-    a("unset-var", R(TCP_VARS)),
+    a("set-var", S),
+    a("set-var-fmt", S),
+    a("unset-var", S),
     a("track-sc0", S),
     a("track-sc1", S),
     a("track-sc2", S),
@@ -764,9 +764,9 @@ pub const TCP_CONTENT_ACTIONS: &[Keyword] = &[
     a("reject", S),
     a("capture", I(LOGS)),
     a("set-log-level", I(LOGS)),
-    a("set-var", R(TCP_VARS)),
-    a("set-var-fmt", R(TCP_VARS)),
-    a("unset-var", R(TCP_VARS)),
+    a("set-var", S),
+    a("set-var-fmt", S),
+    a("unset-var", S),
     a("track-sc0", S),
     a("track-sc1", S),
     a("track-sc2", S),

@@ -942,13 +942,20 @@ impl Builder<'_> {
         let Some(sc) = self.sc_action(&action.text, &mut args, place) else {
             return;
         };
-        if let Some(sc) = sc {
+        let sc = match sc {
+            Some(sc) => Some(TcpAction::Sc(sc)),
+            None => match self.var_action(&action.text, &mut args, place) {
+                None => return,
+                Some(v) => v.map(TcpAction::Var),
+            },
+        };
+        if let Some(act) = sc {
             if let Some(w) = args.rest().first() {
                 self.extra(w, place);
                 return;
             }
             let rule = Rule {
-                action: TcpAction::Sc(sc),
+                action: act,
                 cond,
                 span: line.span(),
             };

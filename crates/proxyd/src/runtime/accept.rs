@@ -129,14 +129,9 @@ async fn connection(
         tls: None,
         unix,
         sc: Arc::default(),
+        vars: Arc::default(),
     };
-    let at_accept = ContentSample {
-        ctx: Ctx::new(&fe, None),
-        conn: &conn,
-        req: &[],
-        rep: &[],
-        waited: false,
-    };
+    let at_accept = ContentSample::new(Ctx::new(&fe, None), &conn, &[], &[], false);
     if TcpRules::decide(&fe.tcp.connection, &fe.acls, &at_accept, &conn.sc) == Verdict::Reject {
         fe.counters.denied_request();
         return;
@@ -181,13 +176,7 @@ async fn connection(
 
 /// `tcp-request session` rules, on the addresses the PROXY header gave.
 fn session_allowed(fe: &FrontendRt, conn: &Conn) -> bool {
-    let s = ContentSample {
-        ctx: Ctx::new(fe, None),
-        conn,
-        req: &[],
-        rep: &[],
-        waited: false,
-    };
+    let s = ContentSample::new(Ctx::new(fe, None), conn, &[], &[], false);
     let ok = TcpRules::decide(&fe.tcp.session, &fe.acls, &s, &conn.sc) == Verdict::Accept;
     if !ok {
         fe.counters.denied_request();

@@ -9,6 +9,7 @@ use haproxy_conf::actions::{Rule, TcpAction};
 use haproxy_conf::model::{Proxy, StickKind};
 use proxy_core::acl::{Cond, Expr, Fetch, Sample, Value};
 use proxy_core::payload::{self, Got};
+use proxy_core::sample::vars::{Scopes, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -20,6 +21,9 @@ pub struct Ctx<'a> {
     pub be: Option<&'a super::backend::BackendRt>,
     /// The stick counters of the connection and of the request.
     pub sc: super::stick::ScRefs<'a>,
+    /// The `txn.` and `req.` variables of the stream (the session's are the
+    /// connection's).
+    pub vars: Option<(&'a Store, &'a Store)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -31,6 +35,7 @@ impl<'a> Ctx<'a> {
             fe,
             be,
             sc: super::stick::ScRefs::default(),
+            vars: None,
         }
     }
 
@@ -169,9 +174,34 @@ pub struct ContentSample<'a> {
     pub rep: &'a [u8],
     /// Content inspection has waited its whole delay (`wait_end`).
     pub waited: bool,
+    vars: Scopes<'a>,
+}
+
+impl<'a> ContentSample<'a> {
+    pub fn new(ctx: Ctx<'a>, conn: &'a Conn, req: &'a [u8], rep: &'a [u8], waited: bool) -> Self {
+        ContentSample {
+            ctx,
+            conn,
+            req,
+            rep,
+            waited,
+            vars: Scopes {
+                proc: &super::PROC_VARS,
+                sess: Some(&conn.vars),
+                txn: ctx.vars.map(|v| v.0),
+                req: ctx.vars.map(|v| v.1),
+                res: None,
+                check: None,
+            },
+        }
+    }
 }
 
 impl Sample for ContentSample<'_> {
+    fn vars(&self) -> Option<&Scopes<'_>> {
+        Some(&self.vars)
+    }
+
     fn fetch(&self, f: &Fetch) -> Vec<Value> {
         if let Some(v) = self.ctx.fetch(f, self.conn) {
             return v;
@@ -304,6 +334,7 @@ impl TcpRules {
                         proxy_core::sample::value(e, s)
                     });
                 }
+                TcpAction::Var(v) => super::rules::apply_var(v, s),
                 TcpAction::ExpectProxy => {}
             }
         }
@@ -320,7 +351,7 @@ impl TcpRules {
             match a {
                 TcpAction::ExpectProxy => return true,
                 TcpAction::Accept | TcpAction::Reject => return false,
-                TcpAction::Sc(_) => {}
+                TcpAction::Sc(_) | TcpAction::Var(_) => {}
             }
         }
         false

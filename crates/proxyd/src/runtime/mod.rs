@@ -482,6 +482,8 @@ pub struct Conn {
     /// The connection's stick counters (`tcp-request connection|session track-sc`);
     /// they stop tracking when the last clone goes.
     pub sc: Arc<stick::Counters>,
+    /// The connection's `sess.` variables.
+    pub vars: Arc<proxy_core::sample::vars::Store>,
 }
 
 /// Any client stream: plain TCP or TLS.

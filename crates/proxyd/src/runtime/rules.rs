@@ -13,6 +13,32 @@ use haproxy_conf::sample::fmt::Alias;
 use proxy_core::acl::Cond;
 use std::time::Duration;
 
+/// `set-var`, `set-var-fmt`, `unset-var` on what the sample's variables are.
+pub fn apply_var<S: proxy_core::sample::Sample + proxy_core::sample::fmt::Aliases>(
+    a: &VarAction,
+    s: &S,
+) {
+    let Some(vars) = s.vars() else {
+        return;
+    };
+    match a {
+        VarAction::Set { var, conds, expr } => {
+            if let Some(v) = proxy_core::sample::value(expr, s) {
+                vars.set(var, v, conds);
+            }
+        }
+        VarAction::SetFmt { var, conds, fmt } => {
+            let text = proxy_core::sample::fmt::render(fmt, s, s);
+            vars.set(
+                var,
+                proxy_core::sample::Value::Str(String::from_utf8_lossy(&text).into_owned()),
+                conds,
+            );
+        }
+        VarAction::Unset(var) => vars.unset(var),
+    }
+}
+
 /// Response rules with their compiled conditions.
 pub type RespRules = [(HttpRespAction, Option<Cond>)];
 

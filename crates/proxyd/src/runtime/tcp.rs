@@ -15,6 +15,7 @@ use super::{Conn, Stream};
 use proxy_core::acl::{value, Fetch};
 use proxy_core::counters::Counters;
 use proxy_core::log::{Cause, Phase};
+use proxy_core::sample::vars::Store;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
@@ -155,22 +156,10 @@ async fn inspect_request<S: AsyncRead + Unpin>(
             tokio::time::Instant::now() + delay,
         )
         .await;
-        let s = ContentSample {
-            ctx,
-            conn,
-            req,
-            rep: &[],
-            waited,
-        };
+        let s = ContentSample::new(ctx, conn, req, &[], waited);
         return !decide || TcpRules::decide(&rules.content, acls, &s, &conn.sc) == Verdict::Accept;
     }
-    let s = ContentSample {
-        ctx,
-        conn,
-        req,
-        rep: &[],
-        waited: false,
-    };
+    let s = ContentSample::new(ctx, conn, req, &[], false);
     !decide || TcpRules::decide(&rules.content, acls, &s, &conn.sc) == Verdict::Accept
 }
 
@@ -178,6 +167,7 @@ async fn inspect_request<S: AsyncRead + Unpin>(
 struct TcpLog<'a> {
     fe: &'a Arc<FrontendRt>,
     conn: &'a Conn,
+    vars: (&'a Store, &'a Store),
     be: Option<Arc<super::backend::BackendRt>>,
     rec: Record,
     t0: tokio::time::Instant,
@@ -238,14 +228,9 @@ impl Drop for TcpLog<'_> {
         } else {
             proxy_core::log::INFO
         };
-        let ctx = Ctx::new(self.fe, be);
-        let sample = ContentSample {
-            ctx,
-            conn: self.conn,
-            req: &[],
-            rep: &[],
-            waited: true,
-        };
+        let mut ctx = Ctx::new(self.fe, be);
+        ctx.vars = Some(self.vars);
+        let sample = ContentSample::new(ctx, self.conn, &[], &[], true);
         let logged = super::logline::Logged {
             r,
             conn: self.conn,
@@ -260,16 +245,20 @@ impl Drop for TcpLog<'_> {
 pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
     let _session = fe.counters.count();
     let (peer, local) = (conn.peer, conn.local);
+    // The session's one stream: its `txn.` and `req.` variables.
+    let vars = (Store::new(), Store::new());
     let mut log = TcpLog {
         fe: &fe,
         conn: &conn,
+        vars: (&vars.0, &vars.1),
         be: None,
         rec: Record::new(super::clock::wall()),
         t0: tokio::time::Instant::now(),
         bytes: Counters::default(),
     };
     let mut req = Vec::new();
-    let fctx = Ctx::new(&fe, None);
+    let mut fctx = Ctx::new(&fe, None);
+    fctx.vars = Some((&vars.0, &vars.1));
     if !inspect_request(
         &mut client,
         &mut req,
@@ -284,13 +273,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Request);
         return;
     }
-    let sample = ContentSample {
-        ctx: fctx,
-        conn: &conn,
-        req: &req,
-        rep: &[],
-        waited: false,
-    };
+    let sample = ContentSample::new(fctx, &conn, &req, &[], false);
     let Some(be) = fe.route(&sample, &|f| sample.render(f)) else {
         (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Request);
         return; // no backend: HAProxy closes the connection
@@ -307,7 +290,8 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
                 .map(|r| &r.key.fetch)
         })
         .collect();
-    let bctx = Ctx::new(&fe, Some(&be));
+    let mut bctx = Ctx::new(&fe, Some(&be));
+    bctx.vars = Some((&vars.0, &vars.1));
     if !inspect_request(
         &mut client,
         &mut req,
@@ -323,13 +307,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         return;
     }
     // Stickiness on the request: the first rule whose condition holds gives the key.
-    let sample = ContentSample {
-        ctx: bctx,
-        conn: &conn,
-        req: &req,
-        rep: &[],
-        waited: false,
-    };
+    let sample = ContentSample::new(bctx, &conn, &req, &[], false);
     let mut prefer = None;
     let mut store_key = None;
     if let Some(st) = &be.stick {
@@ -419,13 +397,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
         )
         .await;
         // In a response rule, the direction-less fetches (`payload_lv`) read the response.
-        let s = ContentSample {
-            ctx: bctx,
-            conn: &conn,
-            req: &rep,
-            rep: &rep,
-            waited,
-        };
+        let s = ContentSample::new(bctx, &conn, &rep, &rep, waited);
         if TcpRules::decide(&be.tcp.response, &be.acls, &s, &conn.sc) == Verdict::Reject {
             be.counters.denied_response();
             (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Data);

@@ -777,6 +777,61 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             F,
             "http-after-response unset-var(txn.x)",
         ),
+        // tcp variables
+        s(
+            "tcp-request connection",
+            "set-var",
+            F,
+            "tcp-request connection set-var(sess.x) src",
+        ),
+        s(
+            "tcp-request connection",
+            "set-var-fmt",
+            F,
+            "tcp-request connection set-var-fmt(sess.x) %ci",
+        ),
+        s(
+            "tcp-request connection",
+            "unset-var",
+            F,
+            "tcp-request connection unset-var(sess.x)",
+        ),
+        s(
+            "tcp-request session",
+            "set-var",
+            F,
+            "tcp-request session set-var(sess.x) src",
+        ),
+        s(
+            "tcp-request session",
+            "set-var-fmt",
+            F,
+            "tcp-request session set-var-fmt(sess.x) %ci",
+        ),
+        s(
+            "tcp-request session",
+            "unset-var",
+            F,
+            "tcp-request session unset-var(sess.x)",
+        ),
+        s(
+            "tcp-request content",
+            "set-var",
+            F,
+            "tcp-request content set-var(txn.x) src",
+        ),
+        s(
+            "tcp-request content",
+            "set-var-fmt",
+            F,
+            "tcp-request content set-var-fmt(txn.x) %ci",
+        ),
+        s(
+            "tcp-request content",
+            "unset-var",
+            F,
+            "tcp-request content unset-var(txn.x)",
+        ),
         // stick counters
         sc(
             "http-request",

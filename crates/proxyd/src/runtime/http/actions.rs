@@ -8,14 +8,11 @@ use super::super::Conn;
 use super::reply::{self, header, Denied};
 use super::sample::{ReqSample, RespView, TxnInfo};
 use super::Body;
-use haproxy_conf::actions::{
-    Fmt, HeaderAction, HttpReqAction, HttpRespAction, NameMatch, Reply, VarAction,
-};
+use haproxy_conf::actions::{Fmt, HeaderAction, HttpReqAction, HttpRespAction, NameMatch, Reply};
 use haproxy_conf::sample::Regex;
 use http::header::HeaderValue;
 use http::{HeaderMap, Response, StatusCode};
 use proxy_core::sample::vars::Scopes;
-use proxy_core::sample::Value;
 
 /// What the request rules decided.
 pub enum Decision {
@@ -105,28 +102,6 @@ fn header_fmt(a: &HeaderAction) -> Option<&Fmt> {
 }
 
 /// `set-var`, `set-var-fmt`, `unset-var`.
-fn apply_var(a: &VarAction, s: &ReqSample<'_>) {
-    let Some(vars) = s.vars.as_ref() else {
-        return;
-    };
-    match a {
-        VarAction::Set { var, conds, expr } => {
-            if let Some(v) = proxy_core::sample::value(expr, s) {
-                vars.set(var, v, conds);
-            }
-        }
-        VarAction::SetFmt { var, conds, fmt } => {
-            let text = render(fmt, s);
-            vars.set(
-                var,
-                Value::Str(String::from_utf8_lossy(&text).into_owned()),
-                conds,
-            );
-        }
-        VarAction::Unset(var) => vars.unset(var),
-    }
-}
-
 fn render(fmt: &Fmt, s: &ReqSample<'_>) -> Vec<u8> {
     proxy_core::sample::fmt::render(fmt, s, s)
 }
@@ -224,7 +199,7 @@ pub fn run_request(
                         return Decision::Respond(reply::ask_credentials(&realm, pages));
                     }
                     HttpReqAction::Var(v) => {
-                        apply_var(v, &s);
+                        super::super::rules::apply_var(v, &s);
                         (false, None)
                     }
                     HttpReqAction::Sc(sc) => {
@@ -359,7 +334,7 @@ pub fn run_response(
                     HttpRespAction::Allow => return None,
                     HttpRespAction::Deny(r) => return Some(denied(r, pages, &s)),
                     HttpRespAction::Var(v) => {
-                        apply_var(v, &s);
+                        super::super::rules::apply_var(v, &s);
                         continue;
                     }
                     HttpRespAction::Sc(sc) => {

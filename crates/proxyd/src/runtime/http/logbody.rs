@@ -92,13 +92,7 @@ impl Job {
             }
             _ => {
                 // No request kept (or none came): what the connection offers.
-                let s = ContentSample {
-                    ctx,
-                    conn: &self.conn,
-                    req: &[],
-                    rep: &[],
-                    waited: true,
-                };
+                let s = ContentSample::new(ctx, &self.conn, &[], &[], true);
                 let s = LogSample { inner: &s, r };
                 proxy_core::sample::fmt::render_log(fmt, &s, &logged)
             }

@@ -266,8 +266,6 @@ struct HttpConn {
     requests: AtomicU64,
     /// The server the last request went to (`option prefer-last-server`).
     last: Mutex<Option<(String, usize)>>,
-    /// `sess.` variables.
-    vars: Store,
 }
 
 /// One count held in an `AtomicU32` while this lives.
@@ -501,13 +499,9 @@ async fn handle(
             .collect();
         let r = substitute(r, &pages);
         match (&view, &info) {
-            (Some(view), Some(info)) if fe.after_response => after_response(
-                r,
-                (&fe, chosen.as_deref()),
-                (&conn, &state, &stores),
-                view,
-                info,
-            ),
+            (Some(view), Some(info)) if fe.after_response => {
+                after_response(r, (&fe, chosen.as_deref()), (&conn, &stores), view, info)
+            }
             _ => r,
         }
     });
@@ -564,7 +558,7 @@ async fn handle(
 fn after_response(
     r: Response<Body>,
     (fe, be): (&FrontendRt, Option<&BackendRt>),
-    (conn, state, stores): (&Conn, &HttpConn, &TxnStores),
+    (conn, stores): (&Conn, &TxnStores),
     view: &http::request::Parts,
     info: &TxnInfo,
 ) -> Response<Body> {
@@ -575,7 +569,7 @@ fn after_response(
     lists.push((&fe.rules.after, &fe.acls));
     let scopes = Scopes {
         proc: &super::PROC_VARS,
-        sess: Some(&state.vars),
+        sess: Some(&conn.vars),
         txn: Some(&stores.txn),
         req: None,
         res: Some(&stores.res),
@@ -674,18 +668,13 @@ async fn handle_inner(
         return Ok(r);
     }
     let mut fctx = Ctx::new(fe, None);
+    fctx.vars = Some((&stores.txn, &stores.req));
     fctx.sc.txn = Some(&stores.sc);
     fctx.sc.sess = Some(&conn.sc);
     // `tcp-request content` rules run for each request in HTTP mode, before it is
     // counted (what they track counts it).
     if !fe.tcp.content.is_empty() {
-        let s = super::inspect::ContentSample {
-            ctx: fctx,
-            conn: &conn,
-            req: &[],
-            rep: &[],
-            waited: true,
-        };
+        let s = super::inspect::ContentSample::new(fctx, &conn, &[], &[], true);
         if super::inspect::TcpRules::decide(&fe.tcp.content, &fe.acls, &s, &stores.sc)
             == super::inspect::Verdict::Reject
         {
@@ -699,7 +688,7 @@ async fn handle_inner(
     let mut info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1);
     let req_scopes = Scopes {
         proc: &super::PROC_VARS,
-        sess: Some(&state.vars),
+        sess: Some(&conn.vars),
         txn: Some(&stores.txn),
         req: Some(&stores.req),
         res: None,
@@ -803,17 +792,12 @@ async fn handle_inner(
         }
     }
     let mut bctx = Ctx::new(fe, Some(&be));
+    bctx.vars = Some((&stores.txn, &stores.req));
     bctx.sc.txn = Some(&stores.sc);
     bctx.sc.sess = Some(&conn.sc);
     let itself = fe.is_itself(&be);
     if !itself && !be.tcp.content.is_empty() {
-        let s = super::inspect::ContentSample {
-            ctx: bctx,
-            conn: &conn,
-            req: &[],
-            rep: &[],
-            waited: true,
-        };
+        let s = super::inspect::ContentSample::new(bctx, &conn, &[], &[], true);
         if super::inspect::TcpRules::decide(&be.tcp.content, &be.acls, &s, &stores.sc)
             == super::inspect::Verdict::Reject
         {
@@ -1365,7 +1349,6 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         awaiting_server: AtomicU32::new(0),
         requests: AtomicU64::new(0),
         last: Mutex::new(None),
-        vars: Store::new(),
     });
     let idle = HttpIdle::new(&fe.timeouts);
     let io = Metered::new(
@@ -1454,7 +1437,6 @@ mod tests {
             awaiting_server: AtomicU32::new(0),
             requests: AtomicU64::new(0),
             last: Mutex::new(None),
-            vars: Store::new(),
         };
         let s = |v| Some(Duration::from_millis(v));
         assert_eq!(idle.limit(&c), s(5_000), "before the first request");
