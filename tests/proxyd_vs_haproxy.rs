@@ -1356,3 +1356,99 @@ fn tcp_rule_variables_as_haproxy() {
     });
     assert_eq!(h, p, "keep-alive");
 }
+
+/// Client certificates (`bind ... ssl verify optional|required ca-file`): who gets in,
+/// and what `ssl_c_*` tell of the certificate, as HAProxy tells it.
+#[test]
+fn client_certificates_as_haproxy() {
+    let dir = Scratch::new("mtls");
+    let site = e2e::make_cert(&dir, "site.test");
+    let ca = e2e::make_ca(&dir, "clientca");
+    let other_ca = e2e::make_ca(&dir, "otherca");
+    let sh = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&*dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    // Version 3 certificates (webpki, which verifies them in proxyd, takes no other).
+    std::fs::write(
+        dir.join("client.ext"),
+        "basicConstraints=CA:FALSE\nextendedKeyUsage=clientAuth\n",
+    )
+    .unwrap();
+    for (name, signer, subj) in [
+        (
+            "alice",
+            "clientca",
+            "/C=FR/O=Example Org/OU=dev/OU=ops/CN=alice",
+        ),
+        ("mallory", "otherca", "/CN=mallory"),
+    ] {
+        let (key, csr, crt) = (
+            format!("{name}.key"),
+            format!("{name}.csr"),
+            format!("{name}.crt"),
+        );
+        sh(&[
+            "req", "-newkey", "rsa:2048", "-nodes", "-subj", subj, "-keyout", &key, "-out", &csr,
+        ]);
+        sh(&[
+            "x509",
+            "-req",
+            "-in",
+            &csr,
+            "-CA",
+            &format!("{signer}.crt"),
+            "-CAkey",
+            &format!("{signer}.key"),
+            "-set_serial",
+            "4660",
+            "-days",
+            "2",
+            "-extfile",
+            "client.ext",
+            "-out",
+            &crt,
+        ]);
+    }
+    let _ = other_ca;
+    let shown = "used=%[ssl_c_used] verify=%[ssl_c_verify] s=%[ssl_c_s_dn] cn=%[ssl_c_s_dn(CN)] ou1=%[ssl_c_s_dn(OU)] ou2=%[ssl_c_s_dn(OU,2)] oulast=%[ssl_c_s_dn(OU,-1)] i=%[ssl_c_i_dn] icn=%[ssl_c_i_dn(CN)] serial=%[ssl_c_serial,hex] v=%[ssl_c_version] sha1=%[ssl_c_sha1,hex,length] der=%[ssl_c_der,length,bool]";
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@ ssl crt {site} verify required ca-file {ca}\n    bind 127.0.0.1:@PORT2@ ssl crt {site} verify optional ca-file {ca}\n    http-request return status 200 content-type text/plain lf-string \"{shown}\"\n",
+        site = site.display(),
+        ca = ca.display()
+    );
+    let both = Both::start("mtls", &cfg);
+    let curl = |port: u16, who: Option<&str>| -> String {
+        let mut c = Command::new("curl");
+        c.args(["-sk", "-m", "5"]).current_dir(&*dir);
+        if let Some(w) = who {
+            c.args(["--cert", &format!("{w}.crt"), "--key", &format!("{w}.key")]);
+        }
+        let out = c
+            .arg(format!("https://127.0.0.1:{port}/"))
+            .output()
+            .unwrap();
+        format!(
+            "{}|{}",
+            out.status.code().unwrap_or(-1) == 0,
+            String::from_utf8_lossy(&out.stdout)
+        )
+    };
+    for who in [Some("alice"), None, Some("mallory")] {
+        let (h, p) = both.each(|port| curl(port, who));
+        assert_eq!(h, p, "verify required, {who:?}");
+        let (h, p) = (
+            curl(both.haproxy.port2(), who),
+            curl(both.proxyd.port2(), who),
+        );
+        assert_eq!(h, p, "verify optional, {who:?}");
+    }
+}

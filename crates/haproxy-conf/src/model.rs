@@ -242,6 +242,16 @@ pub struct AddrHeader {
     pub if_none: bool,
 }
 
+/// `bind ... verify optional|required`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ClientVerify {
+    /// A certificate is asked for; one that is sent must verify.
+    Optional,
+    /// A certificate that verifies is needed.
+    Required,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Bind {
     pub addrs: Vec<ListenAddr>,
@@ -262,6 +272,10 @@ pub struct Bind {
     pub backlog: Option<u64>,
     /// `strict-sni`: refuse a TLS handshake whose SNI matches no certificate.
     pub strict_sni: bool,
+    /// `verify none|optional|required`: client certificates (None: `none`).
+    pub verify: Option<ClientVerify>,
+    /// `ca-file`: the CAs client certificates must lead to.
+    pub ca_file: Option<String>,
     /// `ssl-min-ver` / `ssl-max-ver`: `TLSv1.2`, `TLSv1.3`.
     pub ssl_min_ver: Option<String>,
     pub ssl_max_ver: Option<String>,

@@ -2,7 +2,7 @@
 
 use super::Builder;
 use crate::codes;
-use crate::model::{Bind, Observe, OnError, Proxy, Server, ServerOpts, TlsVersion};
+use crate::model::{Bind, ClientVerify, Observe, OnError, Proxy, Server, ServerOpts, TlsVersion};
 use crate::source::Line;
 use crate::values;
 use conf_diag::Diagnostic;
@@ -195,11 +195,7 @@ pub const BIND_OPTS: &[Opt] = &[
         true,
         R("certificate lists (with per-certificate options) are not read by proxyd yet; name the files with `crt`"),
     ),
-    (
-        "ca-file",
-        true,
-        I("client certificates are not requested (`verify none`), so no CA is needed"),
-    ),
+    ("ca-file", true, S),
     ("alpn", true, S),
     ("npn", true, I("NPN is obsolete; rustls negotiates with ALPN")),
     ("v4v6", false, S),
@@ -275,22 +271,22 @@ pub const BIND_OPTS: &[Opt] = &[
     (
         "crl-file",
         true,
-        R("client certificates are not verified by proxyd yet"),
+        R("revocation lists are not read by proxyd yet: a revoked client certificate would get in"),
     ),
     (
         "ca-verify-file",
         true,
-        R("client certificates are not verified by proxyd yet"),
+        R("a second CA list for the chain only is not read by proxyd yet; put those CAs in `ca-file`"),
     ),
     (
         "crt-ignore-err",
         true,
-        R("client certificates are not verified by proxyd yet"),
+        R("proxyd refuses every client certificate that does not verify (errors are not ignored yet)"),
     ),
     (
         "ca-ignore-err",
         true,
-        R("client certificates are not verified by proxyd yet"),
+        R("proxyd refuses every client certificate that does not verify (errors are not ignored yet)"),
     ),
     ("no-ca-names", false, I("client certificates are not requested")),
     (
@@ -842,6 +838,8 @@ impl Builder<'_> {
             maxconn: None,
             backlog: None,
             strict_sni: false,
+            verify: None,
+            ca_file: None,
             ssl_min_ver: None,
             ssl_max_ver: None,
             unix_mode: None,
@@ -897,6 +895,7 @@ impl Builder<'_> {
                 "maxconn" => b.maxconn = me.uint(line, i + 1, "maxconn"),
                 "backlog" => b.backlog = me.uint(line, i + 1, "backlog"),
                 "strict-sni" => b.strict_sni = true,
+                "ca-file" => b.ca_file = Some(text),
                 "ssl-min-ver" => b.ssl_min_ver = tls_ver(me),
                 "ssl-max-ver" => b.ssl_max_ver = tls_ver(me),
                 "force-tlsv12" => {
@@ -909,34 +908,29 @@ impl Builder<'_> {
                 }
                 "no-tlsv12" => b.ssl_min_ver = Some("TLSv1.3".into()),
                 "no-tlsv13" => b.ssl_max_ver = Some("TLSv1.2".into()),
-                "verify" => {
-                    match text.as_str() {
-                        "none" => {}
-                        "optional" | "required" => {
-                            if let Some(w) = val {
-                                me.diags.push(
-                                    Diagnostic::error(
-                                        codes::REFUSED,
-                                        format!("`verify {text}`: client certificates are not verified by proxyd yet"),
-                                    )
-                                    .at(w.span)
-                                    .label("not supported by proxyd yet")
-                                    .help("HAProxy accepts it; proxyd would let clients in without a certificate, so it refuses the file"),
-                                );
-                            }
-                        }
-                        _ => {
-                            if let Some(w) = val {
-                                me.bad_value(w, format!("`verify {text}`"), "use none, optional or required");
-                            }
+                "verify" => match text.as_str() {
+                    "none" => b.verify = None,
+                    "optional" => b.verify = Some(ClientVerify::Optional),
+                    "required" => b.verify = Some(ClientVerify::Required),
+                    _ => {
+                        if let Some(w) = val {
+                            me.bad_value(
+                                w,
+                                format!("`verify {text}`"),
+                                "use none, optional or required",
+                            );
                         }
                     }
-                }
+                },
                 "mode" => match u32::from_str_radix(&text, 8) {
                     Ok(m) if m <= 0o7777 => b.unix_mode = Some(m),
                     _ => {
                         if let Some(w) = val {
-                            me.bad_value(w, format!("`mode {text}`: not an octal mode"), "write e.g. `mode 660`");
+                            me.bad_value(
+                                w,
+                                format!("`mode {text}`: not an octal mode"),
+                                "write e.g. `mode 660`",
+                            );
                         }
                     }
                 },
@@ -954,7 +948,11 @@ impl Builder<'_> {
                     Ok(v) => b.mss = Some(v),
                     Err(_) => {
                         if let Some(w) = val {
-                            me.bad_value(w, format!("`mss {text}`"), "write a segment size in bytes");
+                            me.bad_value(
+                                w,
+                                format!("`mss {text}`"),
+                                "write a segment size in bytes",
+                            );
                         }
                     }
                 },

@@ -205,6 +205,8 @@ pub enum Fetch {
     TableAvl(Option<String>),
     /// The request's id (`unique-id`, from `unique-id-format`).
     UniqueId,
+    /// The client's certificate (`ssl_c_*`).
+    SslC(SslC),
     /// Connections open now on a frontend (`fe_conn`), a backend (`be_conn`), a server
     /// (`srv_conn`); without a name, the proxy's own.
     FeConn(Option<String>),
@@ -226,6 +228,26 @@ pub enum Fetch {
     HttpAuthType,
     HttpAuthUser,
     HttpAuthPass,
+}
+
+/// What an `ssl_c_*` fetch reads of the client's certificate.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum SslC {
+    Used,
+    Verify,
+    /// `ssl_c_s_dn([entry[,occ]])` / `ssl_c_i_dn(...)`: the whole name, or one entry
+    /// (occurrence from the start, negative from the end).
+    Dn {
+        issuer: bool,
+        entry: Option<String>,
+        occ: i64,
+    },
+    Serial,
+    Der,
+    Sha1,
+    NotBefore,
+    NotAfter,
+    Version,
 }
 
 /// Which entry a stick counter fetch reads.
@@ -507,6 +529,12 @@ impl Fetch {
             Fetch::HttpAuth(_) => ValueType::Bool,
             Fetch::FeConn(_) | Fetch::BeConn(_) | Fetch::SrvConn { .. } => ValueType::Int,
             Fetch::UniqueId => ValueType::Str,
+            Fetch::SslC(c) => match c {
+                SslC::Used => ValueType::Bool,
+                SslC::Verify | SslC::Version => ValueType::Int,
+                SslC::Serial | SslC::Der | SslC::Sha1 => ValueType::Bin,
+                SslC::Dn { .. } | SslC::NotBefore | SslC::NotAfter => ValueType::Str,
+            },
             Fetch::HttpAuthGroup { .. }
             | Fetch::HttpAuthType
             | Fetch::HttpAuthUser
@@ -993,6 +1021,29 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
             Fetch::Nbsrv(opt(0))
         }
         "unique-id" => no_args(Fetch::UniqueId)?,
+        "ssl_c_used" => no_args(Fetch::SslC(SslC::Used))?,
+        "ssl_c_verify" => no_args(Fetch::SslC(SslC::Verify))?,
+        "ssl_c_serial" => no_args(Fetch::SslC(SslC::Serial))?,
+        "ssl_c_der" => no_args(Fetch::SslC(SslC::Der))?,
+        "ssl_c_sha1" => no_args(Fetch::SslC(SslC::Sha1))?,
+        "ssl_c_notbefore" => no_args(Fetch::SslC(SslC::NotBefore))?,
+        "ssl_c_notafter" => no_args(Fetch::SslC(SslC::NotAfter))?,
+        "ssl_c_version" => no_args(Fetch::SslC(SslC::Version))?,
+        "ssl_c_s_dn" | "ssl_c_i_dn" => {
+            if args.len() > 2 {
+                return Err(refused(format!(
+                    "`{whole}`: the format argument (rfc2253) is not run by proxyd yet"
+                )));
+            }
+            Fetch::SslC(SslC::Dn {
+                issuer: name == "ssl_c_i_dn",
+                entry: opt(0),
+                occ: match args.get(1).filter(|a| !a.is_empty()) {
+                    Some(o) => number::<i64>(o, "occurrence", call)?,
+                    None => 1,
+                },
+            })
+        }
         "fe_conn" => {
             too_many(1)?;
             Fetch::FeConn(opt(0))

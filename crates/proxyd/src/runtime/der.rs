@@ -43,6 +43,13 @@ const SAN: &[u8] = &[0x55, 0x1d, 0x11];
 /// What proxyd reads of a certificate.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CertInfo {
+    /// The certificate's version as written in it (0 for v1, 2 for v3).
+    pub version: i64,
+    /// The serial number's bytes as encoded.
+    pub serial: Vec<u8>,
+    /// The validity dates as the certificate writes them (`YYMMDDhhmmssZ`).
+    pub not_before_text: String,
+    pub not_after_text: String,
     pub issuer: Vec<u8>,
     pub subject: Vec<u8>,
     /// Seconds since the epoch.
@@ -136,6 +143,69 @@ fn common_names(mut name: &[u8]) -> Option<Vec<String>> {
     Some(out)
 }
 
+/// The short names OpenSSL writes for name attributes.
+fn attr_name(oid: &[u8]) -> String {
+    match oid {
+        [0x55, 0x04, 0x03] => "CN".into(),
+        [0x55, 0x04, 0x06] => "C".into(),
+        [0x55, 0x04, 0x07] => "L".into(),
+        [0x55, 0x04, 0x08] => "ST".into(),
+        [0x55, 0x04, 0x0a] => "O".into(),
+        [0x55, 0x04, 0x0b] => "OU".into(),
+        [0x55, 0x04, 0x05] => "serialNumber".into(),
+        [0x55, 0x04, 0x0c] => "title".into(),
+        [0x55, 0x04, 0x2a] => "GN".into(),
+        [0x55, 0x04, 0x04] => "SN".into(),
+        [0x2a, 0x86, 0x48, 0x86, 0xf7, 0x0d, 0x01, 0x09, 0x01] => "emailAddress".into(),
+        [0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x19] => "DC".into(),
+        [0x09, 0x92, 0x26, 0x89, 0x93, 0xf2, 0x2c, 0x64, 0x01, 0x01] => "UID".into(),
+        other => {
+            // Dotted form for the others.
+            let mut parts = Vec::new();
+            if let Some((&first, rest)) = other.split_first() {
+                parts.push((first / 40).to_string());
+                parts.push((first % 40).to_string());
+                let mut n: u64 = 0;
+                for &b in rest {
+                    n = (n << 7) | u64::from(b & 0x7f);
+                    if b & 0x80 == 0 {
+                        parts.push(n.to_string());
+                        n = 0;
+                    }
+                }
+            }
+            parts.join(".")
+        }
+    }
+}
+
+/// The attributes of a Name (the contents of its SEQUENCE), in order.
+pub fn name_attrs(mut name: &[u8]) -> Option<Vec<(String, String)>> {
+    let mut out = Vec::new();
+    while !name.is_empty() {
+        let (mut set, rest) = expect(name, SET)?;
+        name = rest;
+        while !set.is_empty() {
+            let (atv, rest) = expect(set, SEQUENCE)?;
+            set = rest;
+            let (oid, value) = expect(atv, OID)?;
+            let (tag, body, _) = element(value)?;
+            out.push((attr_name(oid), text(tag, body).unwrap_or_default()));
+        }
+    }
+    Some(out)
+}
+
+/// A Name as OpenSSL writes it on one line: `/C=FR/O=Example/CN=client`.
+pub fn oneline(name: &[u8]) -> Option<String> {
+    Some(
+        name_attrs(name)?
+            .iter()
+            .map(|(k, v)| format!("/{k}={v}"))
+            .collect(),
+    )
+}
+
 /// The DNS names of a subjectAltName extension's value.
 fn dns_names(value: &[u8]) -> Option<Vec<String>> {
     let (mut names, _) = expect(value, SEQUENCE)?;
@@ -160,7 +230,12 @@ pub fn parse(der: &[u8]) -> Option<CertInfo> {
     if let Some((0xa0, _, after)) = element(rest) {
         rest = after;
     }
-    let (_serial, r) = expect(rest, 0x02)?;
+    let mut version = 0;
+    if let Some((0xa0, v, _)) = element(tbs) {
+        version =
+            expect(v, 0x02).map(|(n, _)| n.iter().fold(0i64, |a, &b| (a << 8) | i64::from(b)))?;
+    }
+    let (serial, r) = expect(rest, 0x02)?;
     let (_sig, r) = expect(r, SEQUENCE)?;
     let (tag, issuer, r) = element(r)?;
     if tag != SEQUENCE {
@@ -196,6 +271,10 @@ pub fn parse(der: &[u8]) -> Option<CertInfo> {
         }
     }
     Some(CertInfo {
+        version,
+        serial: serial.to_vec(),
+        not_before_text: String::from_utf8_lossy(nb).into_owned(),
+        not_after_text: String::from_utf8_lossy(na).into_owned(),
         issuer: issuer_raw,
         subject: subject.to_vec(),
         not_before,

@@ -198,6 +198,11 @@ fn listeners(
                     .ssl_max_ver
                     .as_deref()
                     .or(g.ssl_default_bind_max_ver.as_deref()),
+                verify: b.verify,
+                ca_file: b
+                    .ca_file
+                    .as_deref()
+                    .map(|f| srv_tls::CaSource::of(f, g.ca_base.as_deref())),
             };
             let (acceptor, left_out) = tls::acceptor(&spec, &alpn_offered(p.mode))
                 .map_err(|e| at(format!("bind {on}: {e}")))?;

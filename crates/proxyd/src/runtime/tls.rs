@@ -115,6 +115,8 @@ pub struct TlsInfo {
     pub alpn: Option<String>,
     /// The session was resumed (a ticket or session id).
     pub resumed: bool,
+    /// The client's certificate (verified), as DER.
+    pub client_cert: Option<Vec<u8>>,
 }
 
 impl TlsInfo {
@@ -138,6 +140,10 @@ impl TlsInfo {
                 .alpn_protocol()
                 .map(|p| String::from_utf8_lossy(p).into_owned()),
             resumed: c.handshake_kind() == Some(rustls::HandshakeKind::Resumed),
+            client_cert: c
+                .peer_certificates()
+                .and_then(|c| c.first())
+                .map(|c| c.as_ref().to_vec()),
         }
     }
 }
@@ -214,6 +220,69 @@ pub struct TlsBind<'a> {
     pub strict_sni: bool,
     pub min_ver: Option<&'a str>,
     pub max_ver: Option<&'a str>,
+    /// `verify optional|required` and the CAs client certificates must lead to.
+    pub verify: Option<haproxy_conf::model::ClientVerify>,
+    pub ca_file: Option<super::srv_tls::CaSource>,
+}
+
+/// The `ssl_c_*` fetches: nothing without TLS; without a certificate only `used`
+/// (false) and `verify` (0: a certificate that did not verify ended the handshake).
+pub fn client_cert_fetch(
+    d: &haproxy_conf::sample::fetch::SslC,
+    tls: Option<&TlsInfo>,
+) -> Vec<proxy_core::sample::Value> {
+    use haproxy_conf::sample::fetch::SslC;
+    use proxy_core::sample::Value;
+    let Some(t) = tls else {
+        return Vec::new();
+    };
+    let cert = t.client_cert.as_deref();
+    match (d, cert) {
+        (SslC::Used, c) => vec![Value::Bool(c.is_some())],
+        (SslC::Verify, _) => vec![Value::Int(0)],
+        (_, None) => Vec::new(),
+        (SslC::Der, Some(c)) => vec![Value::Bin(c.to_vec())],
+        (SslC::Sha1, Some(c)) => {
+            use sha1::Digest;
+            vec![Value::Bin(sha1::Sha1::digest(c).to_vec())]
+        }
+        (d, Some(c)) => {
+            let Some(info) = super::der::parse(c) else {
+                return Vec::new();
+            };
+            match d {
+                SslC::Serial => vec![Value::Bin(info.serial.clone())],
+                SslC::NotBefore => vec![Value::Str(info.not_before_text.clone())],
+                SslC::NotAfter => vec![Value::Str(info.not_after_text.clone())],
+                SslC::Version => vec![Value::Int(info.version + 1)],
+                SslC::Dn { issuer, entry, occ } => {
+                    let name = if *issuer { &info.issuer } else { &info.subject };
+                    match entry {
+                        None => super::der::oneline(name)
+                            .map(|n| vec![Value::Str(n)])
+                            .unwrap_or_default(),
+                        Some(e) => {
+                            let found: Vec<String> = super::der::name_attrs(name)
+                                .unwrap_or_default()
+                                .into_iter()
+                                .filter(|(k, _)| k == e)
+                                .map(|(_, v)| v)
+                                .collect();
+                            let i = if *occ < 0 {
+                                found.len().checked_sub(occ.unsigned_abs() as usize)
+                            } else {
+                                usize::try_from(occ - 1).ok()
+                            };
+                            i.and_then(|i| found.get(i).cloned())
+                                .map(|v| vec![Value::Str(v)])
+                                .unwrap_or_default()
+                        }
+                    }
+                }
+                _ => Vec::new(),
+            }
+        }
+    }
 }
 
 /// The acceptor of one `bind ... ssl` line. ALPN offers only what proxyd speaks behind
@@ -234,14 +303,41 @@ pub fn acceptor(
         return Err("`ssl` without a certificate (`crt FILE`)".into());
     }
     let versions = versions(b.min_ver, b.max_ver)?;
-    let mut cfg = rustls::ServerConfig::builder_with_provider(provider())
+    let builder = rustls::ServerConfig::builder_with_provider(provider())
         .with_protocol_versions(&versions)
-        .map_err(|e| e.to_string())?
-        .with_no_client_auth()
-        .with_cert_resolver(Arc::new(BySni {
-            keys,
-            strict: b.strict_sni,
-        }));
+        .map_err(|e| e.to_string())?;
+    let builder = match (b.verify, &b.ca_file) {
+        (None, _) => builder.with_no_client_auth(),
+        (Some(_), None) => {
+            return Err(
+                "`verify optional|required` needs a `ca-file` for client certificates".into(),
+            )
+        }
+        (Some(v), Some(src)) => {
+            let (cas, _) = super::srv_tls::load_cas(src)?;
+            let mut roots = rustls::RootCertStore::empty();
+            for c in cas {
+                roots
+                    .add(c)
+                    .map_err(|e| format!("ca-file {}: {e}", src.describe()))?;
+            }
+            let mut verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+                Arc::new(roots),
+                provider(),
+            );
+            if v == haproxy_conf::model::ClientVerify::Optional {
+                verifier = verifier.allow_unauthenticated();
+            }
+            let verifier = verifier
+                .build()
+                .map_err(|e| format!("ca-file {}: {e}", src.describe()))?;
+            builder.with_client_cert_verifier(verifier)
+        }
+    };
+    let mut cfg = builder.with_cert_resolver(Arc::new(BySni {
+        keys,
+        strict: b.strict_sni,
+    }));
     let mut left_out = Vec::new();
     let mut alpn = Vec::new();
     for p in b.alpn.unwrap_or(&[]) {

@@ -438,6 +438,7 @@ impl Sample for ReqSample<'_> {
                 vec![Value::Int(i64::from(self.conn.local.port()))]
             }
             Fetch::SslFc => vec![Value::Bool(tls.is_some())],
+            Fetch::SslC(d) => super::super::tls::client_cert_fetch(d, tls),
             Fetch::Sni => tls
                 .and_then(|t| t.sni.clone())
                 .map(|n| vec![Value::Str(n)])
