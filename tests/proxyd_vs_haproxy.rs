@@ -1452,3 +1452,126 @@ fn client_certificates_as_haproxy() {
         assert_eq!(h, p, "verify optional, {who:?}");
     }
 }
+
+/// Certificate bundles: `crt site.pem` loads `site.pem.rsa` and `site.pem.ecdsa`, and a
+/// client gets the certificate HAProxy gives it: ECDSA when it can take it, RSA when it
+/// asks for RSA (by SNI). Where HAProxy fails the handshake (no SNI, or TLS 1.3 with RSA
+/// signatures only: it answers with ECDSA), proxyd gives the RSA certificate instead
+/// (docs/haproxy-behaviour.md).
+#[test]
+fn certificate_bundles_as_haproxy() {
+    let dir = Scratch::new("bundle");
+    let sh = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(&*dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    for (kind, newkey) in [("rsa", "rsa:2048"), ("ecdsa", "ec")] {
+        let mut args = vec!["req", "-x509", "-newkey", newkey];
+        if kind == "ecdsa" {
+            args.extend(["-pkeyopt", "ec_paramgen_curve:prime256v1"]);
+        }
+        let key = format!("{kind}.key");
+        let crt = format!("{kind}.crt");
+        args.extend([
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=bundle.test",
+            "-addext",
+            "subjectAltName=DNS:bundle.test",
+            "-keyout",
+            &key,
+            "-out",
+            &crt,
+        ]);
+        sh(&args);
+        let pem = std::fs::read_to_string(dir.join(&crt)).unwrap()
+            + &std::fs::read_to_string(dir.join(&key)).unwrap();
+        std::fs::write(dir.join(format!("site.pem.{kind}")), pem).unwrap();
+    }
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@ ssl crt {}/site.pem\n    http-request return status 200 content-type text/plain string ok\n",
+        dir.display()
+    );
+    let both = Both::start("bundle", &cfg);
+    // The key size of the certificate served: 256 (ECDSA P-256), 2048 (RSA), or none.
+    let served = |port: u16, extra: &[&str]| -> String {
+        let out = Command::new("openssl")
+            .args(["s_client", "-connect", &format!("127.0.0.1:{port}")])
+            .args(extra)
+            .stdin(std::process::Stdio::null())
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.strip_prefix("Server public key is "))
+            .unwrap_or("none")
+            .to_string()
+    };
+    let mut compared = 0;
+    for sni in [vec![], vec!["-servername", "bundle.test"]] {
+        for extra in [
+            vec![],
+            vec!["-tls1_2", "-cipher", "ECDHE-RSA-AES128-GCM-SHA256"],
+            vec!["-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"],
+            vec!["-tls1_3", "-sigalgs", "rsa_pss_rsae_sha256"],
+            vec!["-tls1_3", "-sigalgs", "ecdsa_secp256r1_sha256"],
+        ] {
+            let args: Vec<&str> = sni.iter().chain(extra.iter()).copied().collect();
+            let (h, p) = both.each(|port| served(port, &args));
+            if h == "none" {
+                assert_eq!(
+                    p, "2048 bit",
+                    "{args:?}: the RSA certificate where HAProxy fails"
+                );
+            } else {
+                assert_eq!(h, p, "{args:?}");
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared >= 6, "only {compared} cases served by HAProxy");
+}
+
+/// Rules in a named defaults section run before the proxy's own (HAProxy 2.5+), and an
+/// anonymous defaults section with rules is refused by both.
+#[test]
+fn named_defaults_rules_as_haproxy() {
+    let cfg = "defaults d1\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n    http-request set-header X-D d1\n    http-request set-header X-E e\n    http-after-response set-header X-After d1\nfrontend fe from d1\n    bind 127.0.0.1:@PORT@\n    http-request set-header X-D fe\n    http-request return status 200 content-type text/plain lf-string \"%[req.hdr(x-d)] %[req.hdr_cnt(x-d)] %[req.hdr(x-e)]\"\n";
+    let both = Both::start("nameddefaults", cfg);
+    let (h, p) = both.each(|port| {
+        let r = get(port, "/", "");
+        let after = r.header("x-after").join(",");
+        (r.body, after)
+    });
+    assert_eq!(h, p);
+    assert_eq!(h.0, "fe 1 e", "the defaults' rules run first");
+    let dir = Scratch::new("anondefaults");
+    let f = dir.join("a.cfg");
+    std::fs::write(
+        &f,
+        "defaults\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n    http-request set-header X-D d\nfrontend fe\n    bind 127.0.0.1:1\n",
+    )
+    .unwrap();
+    for prog in ["haproxy", binary("proxyd").to_str().unwrap()] {
+        let ok = Command::new(prog)
+            .args(["-c", "-q", "-f"])
+            .arg(&f)
+            .status()
+            .unwrap()
+            .success();
+        assert!(
+            !ok,
+            "{prog} -c accepts rules in an anonymous defaults section"
+        );
+    }
+}

@@ -570,6 +570,35 @@ fn cache_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
     }
 }
 
+/// Frontends and backends may not inherit one defaults section that has rules (its
+/// rules would run on both sides), as HAProxy checks.
+pub fn defaults_with_rules(cfg: &Config, defaults: &[(String, bool)], diags: &mut Diagnostics) {
+    for (name, _) in defaults.iter().filter(|(_, has_rules)| *has_rules) {
+        let users = cfg
+            .proxies
+            .iter()
+            .filter(|p| p.defaults.as_deref() == Some(name.as_str()));
+        let (mut fe, mut be) = (None, None);
+        for p in users {
+            match p.kind {
+                ProxyKind::Frontend => fe = fe.or(Some(p)),
+                ProxyKind::Backend => be = be.or(Some(p)),
+                _ => {}
+            }
+        }
+        if let (Some(_), Some(b)) = (fe, be) {
+            diags.push(
+                Diagnostic::error(
+                    codes::WRONG_SECTION,
+                    format!("frontends and backends both use defaults `{name}`, which has rules"),
+                )
+                .at(b.span)
+                .help("give the backends (or the frontends) a defaults section of their own"),
+            );
+        }
+    }
+}
+
 fn timeouts(p: &Proxy, diags: &mut Diagnostics) {
     if p.kind == ProxyKind::Defaults || p.disabled {
         return;

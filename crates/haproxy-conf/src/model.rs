@@ -544,6 +544,18 @@ pub struct Rules {
 }
 
 impl Rules {
+    /// No rule at all.
+    pub fn is_empty(&self) -> bool {
+        self.http_request.is_empty()
+            && self.redirect.is_empty()
+            && self.http_response.is_empty()
+            && self.http_after_response.is_empty()
+            && self.tcp_request_connection.is_empty()
+            && self.tcp_request_session.is_empty()
+            && self.tcp_request_content.is_empty()
+            && self.tcp_response_content.is_empty()
+    }
+
     /// The conditions of every rule.
     pub fn conditions(&self) -> impl Iterator<Item = &Condition> {
         self.http_request
@@ -1085,6 +1097,8 @@ impl Proxy {
     pub fn from_defaults(kind: ProxyKind, name: String, span: Span, d: &Proxy) -> Self {
         let mut p = Proxy::new(kind, name, span);
         p.defaults = Some(d.name.clone());
+        // A named defaults section's rules run before the proxy's own.
+        p.rules = d.rules.clone();
         p.mode = d.mode;
         p.disabled = d.disabled;
         p.maxconn = d.maxconn;

@@ -82,11 +82,15 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
                 }
             }
             for crt in &b.crt {
-                if !file_exists(crt, g.crt_base.as_deref()) {
+                // A bundle names `crt.rsa`, `crt.ecdsa`, `crt.dsa` beside it.
+                let bundle = ["rsa", "ecdsa", "dsa"]
+                    .iter()
+                    .any(|x| file_exists(&format!("{crt}.{x}"), g.crt_base.as_deref()));
+                if !bundle && !file_exists(crt, g.crt_base.as_deref()) {
                     diags.push(
                         Diagnostic::error(codes::UNKNOWN_REF, format!("certificate `{crt}` not found"))
                             .at(b.span)
-                            .help("point `crt` at a PEM file (certificate and key) or a directory of them"),
+                            .help("point `crt` at a PEM file (certificate and key), a directory of them, or a bundle (`NAME.rsa`, `NAME.ecdsa`)"),
                     );
                 }
             }

@@ -79,6 +79,35 @@ impl Builder<'_> {
                 g.chroot = word(a);
                 g.chroot_span = Some(line.span());
             }
+            // Where relative file names start: proxyd reads them from its working
+            // directory, which is `current` (HAProxy's default).
+            "default-path" => match line.word(a) {
+                Some("current") => {}
+                Some(w @ ("config" | "parent" | "origin")) => {
+                    let w = w.to_string();
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::REFUSED,
+                            format!("`default-path {w}` is not run by proxyd yet"),
+                        )
+                        .at(line.span())
+                        .help("proxyd reads relative file names from its working directory (`default-path current`); write absolute paths, or keep HAProxy for now"),
+                    );
+                }
+                Some(other) => {
+                    let other = other.to_string();
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("`default-path {other}`: expected current, config, parent or origin"),
+                        )
+                        .at(line.span()),
+                    );
+                }
+                None => {
+                    self.arg(line, a, "current, config, parent or origin", "default-path");
+                }
+            },
             "daemon" => g.daemon = true,
             "master-worker" => g.master_worker = true,
             "pidfile" => g.pidfile = word(a),

@@ -51,6 +51,12 @@ impl<'d> Builder<'d> {
         if self.config.global.tune_bufsize == 0 {
             self.config.global.tune_bufsize = 16384;
         }
+        let with_rules: Vec<(String, bool)> = self
+            .defaults
+            .iter()
+            .map(|d| (d.name.clone(), !d.rules.is_empty()))
+            .collect();
+        crate::checks::defaults_with_rules(&self.config, &with_rules, self.diags);
         self.config
     }
 

@@ -162,6 +162,22 @@ impl Builder<'_> {
                     p.default_backend_span = Some(b.span);
                 }
             }
+            "http-request"
+            | "http-response"
+            | "http-after-response"
+            | "tcp-request"
+            | "tcp-response"
+                if p.kind == ProxyKind::Defaults && p.name.is_empty() =>
+            {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::WRONG_SECTION,
+                        format!("`{}` is not allowed in an anonymous defaults section", kw.name),
+                    )
+                    .at(line.span())
+                    .help("name the section (`defaults NAME`) and use it with `from NAME`, or move the rule to the proxies"),
+                );
+            }
             "http-request" => self.http_rule(p, line, a, HttpPhase::Request),
             "http-response" => self.http_rule(p, line, a, HttpPhase::Response),
             "http-after-response" => self.http_rule(p, line, a, HttpPhase::After),

@@ -26,6 +26,18 @@ fn crt_files(crt: &str, base: Option<&str>) -> Result<Vec<PathBuf>, String> {
         Some(b) if !crt.starts_with('/') => Path::new(b).join(crt),
         _ => PathBuf::from(crt),
     };
+    // A certificate bundle: `crt site.pem` names `site.pem.rsa`, `site.pem.ecdsa` and
+    // `site.pem.dsa` when `site.pem` itself does not exist (HAProxy's multi-cert bundles).
+    if !p.exists() {
+        let bundle: Vec<PathBuf> = ["rsa", "ecdsa", "dsa"]
+            .iter()
+            .map(|x| PathBuf::from(format!("{}.{x}", p.display())))
+            .filter(|f| f.is_file())
+            .collect();
+        if !bundle.is_empty() {
+            return Ok(bundle);
+        }
+    }
     if p.is_dir() {
         let mut files: Vec<PathBuf> = std::fs::read_dir(&p)
             .map_err(|e| format!("{}: {e}", p.display()))?
@@ -85,23 +97,46 @@ fn load_key(path: &Path) -> Result<CertifiedKey, String> {
 struct BySni {
     keys: Vec<Arc<CertifiedKey>>,
     strict: bool,
+    /// How many keys the first `crt` gave (a bundle gives several): the default ones.
+    default_len: usize,
+}
+
+impl BySni {
+    /// Among `keys`, the one the client can verify, ECDSA first (as HAProxy prefers in
+    /// a bundle), else the first.
+    fn best<'k>(
+        keys: impl Iterator<Item = &'k Arc<CertifiedKey>> + Clone,
+        schemes: &[rustls::SignatureScheme],
+    ) -> Option<&'k Arc<CertifiedKey>> {
+        let usable = |k: &&Arc<CertifiedKey>| k.key.choose_scheme(schemes).is_some();
+        keys.clone()
+            .filter(usable)
+            .find(|k| k.key.algorithm() == rustls::SignatureAlgorithm::ECDSA)
+            .or_else(|| keys.clone().find(usable))
+            .or_else(|| keys.clone().next())
+    }
 }
 
 impl ResolvesServerCert for BySni {
     fn resolve(&self, hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        let schemes = hello.signature_schemes().to_vec();
         let by_name = hello.server_name().and_then(|name| {
             let name = ServerName::try_from(name.to_string()).ok()?;
-            self.keys.iter().find(|k| {
+            let matching = self.keys.iter().filter(move |k| {
                 k.end_entity_cert()
                     .ok()
                     .and_then(|c| webpki::EndEntityCert::try_from(c).ok())
                     .is_some_and(|c| c.verify_is_valid_for_subject_name(&name).is_ok())
-            })
+            });
+            Self::best(matching, &schemes)
         });
         if self.strict {
             return by_name.cloned();
         }
-        by_name.or_else(|| self.keys.first()).cloned()
+        // Without a matching name, the first certificate (or bundle) written.
+        by_name
+            .or_else(|| Self::best(self.keys.iter().take(self.default_len), &schemes))
+            .cloned()
     }
 }
 
@@ -293,10 +328,14 @@ pub fn acceptor(
 ) -> Result<(Acceptor, Vec<String>), String> {
     let mut keys = Vec::new();
     let mut files = Vec::new();
+    let mut default_len = 0;
     for crt in b.crts {
         for f in crt_files(crt, b.crt_base)? {
             keys.push(Arc::new(load_key(&f)?));
             files.push(f.display().to_string());
+        }
+        if default_len == 0 {
+            default_len = keys.len();
         }
     }
     if keys.is_empty() {
@@ -337,6 +376,7 @@ pub fn acceptor(
     let mut cfg = builder.with_cert_resolver(Arc::new(BySni {
         keys,
         strict: b.strict_sni,
+        default_len,
     }));
     let mut left_out = Vec::new();
     let mut alpn = Vec::new();

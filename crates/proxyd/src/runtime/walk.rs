@@ -64,6 +64,11 @@ use At::{Backend as B, Defaults as D, Frontend as F, Global as G};
 const NEUTRAL: &[(&str, &str, &str)] = &[
     (
         "global",
+        "default-path",
+        "only `current` is taken: proxyd reads relative names from its working directory",
+    ),
+    (
+        "global",
         "zero-warning",
         "a -c setting (warnings become fatal), tested in check_rules_apply",
     ),
@@ -157,6 +162,7 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("global", "ulimit-n", G, "ulimit-n 4000"),
         s("global", "nosplice", G, "nosplice"),
         s("global", "zero-warning", G, "zero-warning"),
+        s("global", "default-path", G, "default-path current"),
         // proxies
         s("proxy", "mode", D, "mode tcp"),
         s("proxy", "bind", F, "bind 127.0.0.1:18090"),
@@ -1274,6 +1280,11 @@ fn bind_samples() -> Vec<(&'static str, &'static str, &'static str)> {
         (
             "verify",
             "bind 127.0.0.1:18443 ssl crt @CERT@ verify none",
+            "",
+        ),
+        (
+            "ca-file",
+            "bind 127.0.0.1:18443 ssl crt @CERT@ verify optional ca-file @CERT@",
             "",
         ),
     ]
