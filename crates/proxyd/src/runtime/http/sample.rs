@@ -309,23 +309,10 @@ impl Sample for ReqSample<'_> {
                 _ => "1.1",
             }),
             Fetch::ProtoHttp => vec![Value::Bool(true)],
-            Fetch::Hdr { name, occ, full } => occurrence(header_values(headers, name, *full), *occ)
-                .into_iter()
-                .map(Value::Str)
-                .collect(),
-            Fetch::HdrCnt { name, full } => {
-                vec![Value::Int(header_values(headers, name, *full).len() as i64)]
-            }
-            Fetch::HdrVal(name) => header_values(headers, name, false)
-                .iter()
-                .filter_map(|v| proxy_core::sample::str_to_int(v))
-                .map(Value::Int)
-                .collect(),
-            Fetch::HdrIp { name, occ } => occurrence(header_values(headers, name, false), *occ)
-                .iter()
-                .filter_map(|v| proxy_core::sample::str_to_ip(v))
-                .map(Value::Ip)
-                .collect(),
+            Fetch::Hdr { name, occ, full } => header_fetch(headers, name, *occ, *full, HdrAs::Text),
+            Fetch::HdrCnt { name, full } => header_fetch(headers, name, None, *full, HdrAs::Count),
+            Fetch::HdrVal(name) => header_fetch(headers, name, None, false, HdrAs::Int),
+            Fetch::HdrIp { name, occ } => header_fetch(headers, name, *occ, false, HdrAs::Ip),
             Fetch::ReqHdrs => {
                 let mut all = String::new();
                 for (k, v) in visible(headers) {
@@ -494,28 +481,51 @@ impl Sample for ReqSample<'_> {
     }
 }
 
+/// What a header fetch gives of the values: text, their count, integers, addresses.
+enum HdrAs {
+    Text,
+    Count,
+    Int,
+    Ip,
+}
+
+/// `hdr`, `hdr_cnt`, `hdr_val`, `hdr_ip` and their response forms, on either message.
+fn header_fetch(
+    h: &http::HeaderMap,
+    name: &str,
+    occ: Option<i64>,
+    full: bool,
+    how: HdrAs,
+) -> Vec<Value> {
+    let values = header_values(h, name, full);
+    match how {
+        HdrAs::Count => vec![Value::Int(values.len() as i64)],
+        HdrAs::Text => occurrence(values, occ)
+            .into_iter()
+            .map(Value::Str)
+            .collect(),
+        HdrAs::Int => values
+            .iter()
+            .filter_map(|v| proxy_core::sample::str_to_int(v))
+            .map(Value::Int)
+            .collect(),
+        HdrAs::Ip => occurrence(values, occ)
+            .iter()
+            .filter_map(|v| proxy_core::sample::str_to_ip(v))
+            .map(Value::Ip)
+            .collect(),
+    }
+}
+
 /// The fetches that read the response.
 fn response_fetch(f: &Fetch, r: RespView<'_>) -> Vec<Value> {
     let h = r.headers;
     match f {
         Fetch::Status => vec![Value::Int(i64::from(r.status))],
-        Fetch::ResHdr { name, occ, full } => occurrence(header_values(h, name, *full), *occ)
-            .into_iter()
-            .map(Value::Str)
-            .collect(),
-        Fetch::ResHdrCnt { name, full } => {
-            vec![Value::Int(header_values(h, name, *full).len() as i64)]
-        }
-        Fetch::ResHdrVal(name) => header_values(h, name, false)
-            .iter()
-            .filter_map(|v| proxy_core::sample::str_to_int(v))
-            .map(Value::Int)
-            .collect(),
-        Fetch::ResHdrIp { name, occ } => occurrence(header_values(h, name, false), *occ)
-            .iter()
-            .filter_map(|v| proxy_core::sample::str_to_ip(v))
-            .map(Value::Ip)
-            .collect(),
+        Fetch::ResHdr { name, occ, full } => header_fetch(h, name, *occ, *full, HdrAs::Text),
+        Fetch::ResHdrCnt { name, full } => header_fetch(h, name, None, *full, HdrAs::Count),
+        Fetch::ResHdrVal(name) => header_fetch(h, name, None, false, HdrAs::Int),
+        Fetch::ResHdrIp { name, occ } => header_fetch(h, name, *occ, false, HdrAs::Ip),
         Fetch::ResHdrs => {
             let mut all = String::new();
             for (k, v) in visible(h) {
