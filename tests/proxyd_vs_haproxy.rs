@@ -1575,3 +1575,43 @@ fn named_defaults_rules_as_haproxy() {
         );
     }
 }
+
+/// `http-request set-timeout server|tunnel` (a time, an expression) in a backend: the
+/// stream's server timeout cuts a slow server where the backend's would not (504), and
+/// `be_*_timeout` / `cur_*_timeout` read as HAProxy reads them.
+#[test]
+fn set_timeout_as_haproxy() {
+    // Answers after 600 ms.
+    let slow = Backend::start(Arc::new(|_| {
+        std::thread::sleep(Duration::from_millis(600));
+        b"HTTP/1.1 200 OK\r\nContent-Length: 4\r\nConnection: close\r\n\r\nslow".to_vec()
+    }));
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    default_backend b\nbackend b\n    mode http\n    timeout tunnel 1h\n    http-request set-timeout server 200ms if {{ path /short }}\n    http-request set-timeout server req.hdr(x-ms) if {{ req.hdr(x-ms) -m found }}\n    http-request set-timeout tunnel int(2500) if {{ path /tun }}\n    http-request return status 200 content-type text/plain lf-string \"be=%[be_server_timeout] cur=%[cur_server_timeout] tbe=%[be_tunnel_timeout] tcur=%[cur_tunnel_timeout]\" if {{ path_beg /show }} || {{ path /tun }}\n    server s 127.0.0.1:{}\n",
+        slow.port
+    );
+    let both = Both::start("settimeout", &cfg);
+    for (path, extra) in [
+        ("/", ""),
+        ("/short", ""),
+        ("/", "X-Ms: 100\r\n"),
+        ("/", "X-Ms: 0\r\n"),
+        ("/", "X-Ms: abc\r\n"),
+        ("/show", ""),
+        ("/show", "X-Ms: 1234\r\n"),
+        ("/show", "X-Ms: nope\r\n"),
+        ("/tun", ""),
+    ] {
+        let (h, p) = both.each(|port| {
+            let r = get(port, path, extra);
+            (r.status, r.body)
+        });
+        assert_eq!(
+            h,
+            p,
+            "{path} {extra:?}\nhaproxy: {}\nproxyd: {}",
+            both.haproxy.log(),
+            both.proxyd.log()
+        );
+    }
+}

@@ -180,6 +180,18 @@ pub enum HttpReqAction {
     PrometheusExporter,
     /// `cache-use NAME`: answer from that cache when it holds a fresh copy.
     CacheUse(String),
+    /// `set-timeout server|tunnel VALUE`: this stream's server or tunnel timeout.
+    SetTimeout {
+        tunnel: bool,
+        value: TimeoutValue,
+    },
+}
+
+/// A `set-timeout` value: fixed, or a sample expression giving milliseconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum TimeoutValue {
+    Ms(u64),
+    Expr(Expr),
 }
 
 impl HttpReqAction {

@@ -30,6 +30,7 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
         fetch_references(cfg, p, diags);
         table_references(cfg, p, diags);
         cache_references(cfg, p, diags);
+        backend_only_actions(p, diags);
         timeouts(p, diags);
         http_only(p, diags);
         references(cfg, p, diags);
@@ -402,7 +403,8 @@ fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
             Fetch::Nbsrv(None) if frontend_only => Some(
                 "nbsrv without a backend name in a frontend: it has no servers of its own".to_string(),
             ),
-            Fetch::BeName | Fetch::BeId if frontend_only && stage == Stage::Request =>
+            Fetch::BeName | Fetch::BeId | Fetch::Timeout { .. }
+                if frontend_only && stage == Stage::Request =>
             {
                 Some(
                     "this sample fetch needs the backend, which is not chosen yet in a frontend's request rules"
@@ -566,6 +568,29 @@ fn cache_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
                 None => d.help(format!("declare it: `cache {n}` with `total-max-size`")),
             };
             diags.push(d);
+        }
+    }
+}
+
+/// `set-timeout` changes a server-side timeout: a frontend has none (HAProxy refuses it).
+fn backend_only_actions(p: &Proxy, diags: &mut Diagnostics) {
+    use crate::actions::HttpReqAction;
+    if p.kind != ProxyKind::Frontend {
+        return;
+    }
+    for (a, span) in rule_actions(p) {
+        if let Act::Req(HttpReqAction::SetTimeout { .. }) = a {
+            diags.push(
+                Diagnostic::error(
+                    codes::WRONG_SECTION,
+                    format!(
+                        "`http-request set-timeout` in frontend `{}`, which has no servers",
+                        p.name
+                    ),
+                )
+                .at(span)
+                .help("move the rule to the backend (or a listen section)"),
+            );
         }
     }
 }

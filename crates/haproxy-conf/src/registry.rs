@@ -599,7 +599,7 @@ pub const HTTP_REQUEST_ACTIONS: &[Keyword] = &[
     a("sc-inc-gpc1", S),
     a("sc-set-gpt", R(SC_ARRAYS)),
     a("sc-set-gpt0", S),
-    a("set-timeout", R(LATER)),
+    a("set-timeout", S),
     a("set-priority-class", I(TUNE)),
     a("set-priority-offset", I(TUNE)),
     a("set-nice", I(TUNE)),

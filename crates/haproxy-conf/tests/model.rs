@@ -212,3 +212,54 @@ fn semantic_checks() {
     assert!(l.diags.has_code(haproxy_conf::codes::STATS_TCP));
     assert!(l.diags.has_code(haproxy_conf::codes::MISSING_TIMEOUT));
 }
+
+#[test]
+fn set_timeout_forms_and_where() {
+    let l = load(&format!(
+        "{BASE}backend be\n  http-request set-timeout server 5s\n  http-request set-timeout tunnel req.hdr(x-t),mul(1000)\n  server s 127.0.0.1:80\n"
+    ));
+    assert!(!l.has_errors(), "{:?}", l.diags);
+    let rules = &proxy(&l, "be").rules.http_request;
+    assert_eq!(
+        rules[0].action,
+        HttpReqAction::SetTimeout {
+            tunnel: false,
+            value: TimeoutValue::Ms(5000)
+        }
+    );
+    assert!(matches!(
+        &rules[1].action,
+        HttpReqAction::SetTimeout {
+            tunnel: true,
+            value: TimeoutValue::Expr(_)
+        }
+    ));
+    // As HAProxy: only server/tunnel, no null time, not in a frontend.
+    for (rule, code) in [
+        (
+            "http-request set-timeout client 5s",
+            haproxy_conf::codes::BAD_VALUE,
+        ),
+        (
+            "http-request set-timeout server 0",
+            haproxy_conf::codes::BAD_VALUE,
+        ),
+    ] {
+        let l = load(&format!(
+            "{BASE}backend be\n  {rule}\n  server s 127.0.0.1:80\n"
+        ));
+        assert!(l.diags.has_code(code), "{rule}: {:?}", l.diags);
+    }
+    let l = load(&format!(
+        "{BASE}frontend fe\n  bind :80\n  http-request set-timeout server 5s\n"
+    ));
+    assert!(
+        l.diags.has_code(haproxy_conf::codes::WRONG_SECTION),
+        "{:?}",
+        l.diags
+    );
+    let l = load(&format!(
+        "{BASE}frontend fe\n  bind :80\n  http-request set-var(txn.t) cur_server_timeout\n"
+    ));
+    assert!(l.has_errors(), "cur_server_timeout in a frontend");
+}

@@ -758,6 +758,7 @@ impl Builder<'_> {
                 HttpReqAction::ReplaceUri { regex, with }
             }
             "reject" => HttpReqAction::Reject,
+            "set-timeout" => self.set_timeout(a, &action)?,
             "cache-use" => {
                 HttpReqAction::CacheUse(self.need(a, a.line, &action, "a cache name")?.text.clone())
             }
@@ -1028,6 +1029,54 @@ impl Builder<'_> {
                 "`if` or `unless` and a condition",
             ),
         }
+    }
+
+    /// `set-timeout server|tunnel TIME|EXPR`: a time with a unit, or an expression giving
+    /// milliseconds; a null time does nothing, so it is an error as in HAProxy.
+    fn set_timeout(&mut self, a: &mut Args<'_>, action: &str) -> Option<HttpReqAction> {
+        let which = self.need(a, a.line, action, "`server` or `tunnel`")?;
+        let tunnel = match which.text.as_str() {
+            "server" => false,
+            "tunnel" => true,
+            other => {
+                self.diags.push(
+                    Diagnostic::error(
+                        codes::BAD_VALUE,
+                        format!(
+                            "`{action}` sets the `server` or the `tunnel` timeout, not `{other}`"
+                        ),
+                    )
+                    .at(which.span)
+                    .help("write `set-timeout server 5s` or `set-timeout tunnel 1h`"),
+                );
+                return None;
+            }
+        };
+        let w = self.need(a, a.line, action, "a time or a sample expression")?;
+        let value = if w.text.starts_with(|c: char| c.is_ascii_digit()) {
+            match crate::values::parse_time_ms(&w.text) {
+                Ok(0) => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("`{action}`: a null timeout does nothing"),
+                        )
+                        .at(w.span)
+                        .help("give a time above zero, e.g. `5s`"),
+                    );
+                    return None;
+                }
+                Ok(ms) => TimeoutValue::Ms(ms),
+                Err(e) => {
+                    self.diags
+                        .push(Diagnostic::error(codes::BAD_VALUE, e).at(w.span));
+                    return None;
+                }
+            }
+        } else {
+            TimeoutValue::Expr(self.sample_expr(w)?)
+        };
+        Some(HttpReqAction::SetTimeout { tunnel, value })
     }
 
     /// A stick rule's sample expression, typed.

@@ -205,6 +205,12 @@ pub enum Fetch {
     TableAvl(Option<String>),
     /// The request's id (`unique-id`, from `unique-id-format`).
     UniqueId,
+    /// `be_server_timeout` / `be_tunnel_timeout` (the backend's setting) and
+    /// `cur_server_timeout` / `cur_tunnel_timeout` (what `set-timeout` gave this stream).
+    Timeout {
+        tunnel: bool,
+        current: bool,
+    },
     /// The client's certificate (`ssl_c_*`).
     SslC(SslC),
     /// Connections open now on a frontend (`fe_conn`), a backend (`be_conn`), a server
@@ -528,6 +534,7 @@ impl Fetch {
             Fetch::Sc { .. } | Fetch::TableCnt(_) | Fetch::TableAvl(_) => ValueType::Int,
             Fetch::HttpAuth(_) => ValueType::Bool,
             Fetch::FeConn(_) | Fetch::BeConn(_) | Fetch::SrvConn { .. } => ValueType::Int,
+            Fetch::Timeout { .. } => ValueType::Int,
             Fetch::UniqueId => ValueType::Str,
             Fetch::SslC(c) => match c {
                 SslC::Used => ValueType::Bool,
@@ -1021,6 +1028,12 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
             Fetch::Nbsrv(opt(0))
         }
         "unique-id" => no_args(Fetch::UniqueId)?,
+        "be_server_timeout" | "be_tunnel_timeout" | "cur_server_timeout" | "cur_tunnel_timeout" => {
+            no_args(Fetch::Timeout {
+                tunnel: name.ends_with("tunnel_timeout"),
+                current: name.starts_with("cur_"),
+            })?
+        }
         "ssl_c_used" => no_args(Fetch::SslC(SslC::Used))?,
         "ssl_c_verify" => no_args(Fetch::SslC(SslC::Verify))?,
         "ssl_c_serial" => no_args(Fetch::SslC(SslC::Serial))?,

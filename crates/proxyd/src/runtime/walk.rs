@@ -581,6 +581,12 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             "http-request redirect location /r",
         ),
         s("http-request", "reject", F, "http-request reject"),
+        s(
+            "http-request",
+            "set-timeout",
+            B,
+            "http-request set-timeout server 2s",
+        ),
         s("http-request", "auth", F, "http-request auth realm admin"),
         s(
             "http-request",

@@ -206,6 +206,10 @@ pub fn run_request(
                         apply_sc(sc, &s);
                         (false, None)
                     }
+                    HttpReqAction::SetTimeout { tunnel, value } => {
+                        set_timeout(*tunnel, value, env.txn, &s);
+                        (false, None)
+                    }
                     HttpReqAction::Header(h) => (true, header_fmt(h).map(|f| render(f, &s))),
                     HttpReqAction::SetPath(f)
                     | HttpReqAction::SetPathQ(f)
@@ -221,6 +225,36 @@ pub fn run_request(
         }
     }
     Decision::Continue
+}
+
+/// `set-timeout`: an expression's value is milliseconds; one without an integer value,
+/// or zero, leaves the timeout as it was (HAProxy reports a negative one as set, and
+/// it cannot time anything out here either).
+fn set_timeout(
+    tunnel: bool,
+    value: &haproxy_conf::actions::TimeoutValue,
+    txn: &super::sample::TxnInfo,
+    s: &ReqSample<'_>,
+) {
+    use haproxy_conf::actions::TimeoutValue;
+    let ms = match value {
+        TimeoutValue::Ms(ms) => i64::try_from(*ms).ok(),
+        TimeoutValue::Expr(e) => match proxy_core::sample::value(e, s)
+            .and_then(|v| v.cast(proxy_core::sample::Kind::Int))
+        {
+            Some(proxy_core::acl::Value::Int(n)) => Some(n),
+            _ => None,
+        },
+    };
+    let Some(ms) = ms.filter(|m| *m != 0) else {
+        return;
+    };
+    let cell = if tunnel {
+        &txn.tunnel_timeout
+    } else {
+        &txn.server_timeout
+    };
+    cell.store(ms, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// A stick counter action of an HTTP rule: tracking goes into the request's counters,

@@ -1020,7 +1020,9 @@ async fn handle_inner(
         }
     }
     let sent = sender.send_request(Request::from_parts(parts, body));
-    let resp = match be.server_timeout {
+    // `set-timeout server` for this stream, else the backend's.
+    let server_timeout = stream_timeout(&info.server_timeout).or(be.server_timeout);
+    let resp = match server_timeout {
         Some(t) => match tokio::time::timeout(t, sent).await {
             Ok(r) => r,
             Err(_) => {
@@ -1058,11 +1060,11 @@ async fn handle_inner(
     if let (Some(client_up), StatusCode::SWITCHING_PROTOCOLS) = (client_upgrade, resp.status()) {
         let server_up = hyper::upgrade::on(&mut resp);
         let (rparts, _) = resp.into_parts();
-        let tunnel_idle = be
+        let tunnel_idle = stream_timeout(&info.tunnel_timeout).or(be
             .timeouts
             .tunnel
             .or(fe.timeouts.client)
-            .map(Duration::from_millis);
+            .map(Duration::from_millis));
         tokio::spawn(tunnel(
             client_up,
             server_up,
@@ -1161,7 +1163,7 @@ async fn handle_inner(
             .headers
             .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
     }
-    let body = Guarded::new(rbody, in_use, flight, be.server_timeout).boxed();
+    let body = Guarded::new(rbody, in_use, flight, server_timeout).boxed();
     let body = match (store_in, cache_key) {
         (Some(name), Some(key)) => fe.caches.store(&name, key, &rparts, body),
         _ => body,
@@ -1252,6 +1254,14 @@ fn persist_response(
             HeaderValue::from_static("private"),
         );
     }
+}
+
+/// A timeout `set-timeout` gave the stream (a negative one times nothing out).
+fn stream_timeout(set: &std::sync::atomic::AtomicI64) -> Option<Duration> {
+    u64::try_from(set.load(Ordering::Relaxed))
+        .ok()
+        .filter(|ms| *ms > 0)
+        .map(Duration::from_millis)
 }
 
 /// After a 101: bytes both ways until either side ends or the tunnel idles out.

@@ -9,10 +9,11 @@ use proxy_core::acl::{Fetch, Sample, Value};
 use proxy_core::sample::fmt::{AliasValue, Aliases};
 use proxy_core::sample::vars::Scopes;
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::time::SystemTime;
 
 /// Facts about one request that its rules may read.
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct TxnInfo {
     /// The request line as received (before any rule rewrote it).
     pub method: String,
@@ -24,6 +25,10 @@ pub struct TxnInfo {
     pub at: SystemTime,
     /// `unique-id-format`'s value for this request.
     pub unique_id: Option<String>,
+    /// `set-timeout server` / `set-timeout tunnel` for this stream, in milliseconds
+    /// (0: none; a null timeout is never set).
+    pub server_timeout: AtomicI64,
+    pub tunnel_timeout: AtomicI64,
 }
 
 impl TxnInfo {
@@ -35,6 +40,8 @@ impl TxnInfo {
             first,
             at: super::super::clock::wall(),
             unique_id: None,
+            server_timeout: AtomicI64::new(0),
+            tunnel_timeout: AtomicI64::new(0),
         }
     }
 }
@@ -89,6 +96,37 @@ impl<'a> ReqSample<'a> {
 }
 
 impl ReqSample<'_> {
+    /// `be_*_timeout`: the backend's setting (0 for none). `cur_*_timeout`: what
+    /// `set-timeout` gave the stream; HAProxy sets the stream's timeouts from the backend
+    /// only once it connects, so request rules read 0 until a rule sets one.
+    fn timeout(&self, tunnel: bool, current: bool) -> Vec<Value> {
+        let Some(be) = self.ctx.be else {
+            return Vec::new();
+        };
+        let configured = if tunnel {
+            be.timeouts.tunnel
+        } else {
+            be.timeouts.server
+        };
+        let configured = configured.map_or(0, |v| i64::try_from(v).unwrap_or(i64::MAX));
+        if !current {
+            return vec![Value::Int(configured)];
+        }
+        let set = self
+            .txn
+            .map(|t| {
+                if tunnel {
+                    &t.tunnel_timeout
+                } else {
+                    &t.server_timeout
+                }
+            })
+            .map(|a| a.load(Relaxed))
+            .filter(|ms| *ms != 0);
+        let before_connect = if self.resp.is_some() { configured } else { 0 };
+        vec![Value::Int(set.unwrap_or(before_connect))]
+    }
+
     /// The `http_auth*` fetches; None for other fetches.
     fn auth_fetch(&self, f: &Fetch) -> Option<Vec<Value>> {
         let creds = || super::super::auth::credentials(&self.parts.headers);
@@ -271,6 +309,9 @@ impl Sample for ReqSample<'_> {
         }
         if let Some(v) = self.auth_fetch(f) {
             return v;
+        }
+        if let Fetch::Timeout { tunnel, current } = *f {
+            return self.timeout(tunnel, current);
         }
         if let Fetch::UniqueId = f {
             return self
