@@ -1615,3 +1615,160 @@ fn set_timeout_as_haproxy() {
         );
     }
 }
+
+/// Send `parts` with `gap` between them, read to the end.
+fn raw_slow(port: u16, parts: &[&[u8]], gap: Duration) -> Vec<u8> {
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            std::thread::sleep(gap);
+        }
+        s.write_all(p).unwrap();
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    out
+}
+
+/// Request bodies for the rules: `req.body`, `req.body_len`, `req.body_size`,
+/// `req.body_param` on what has arrived with the head, `option http-buffer-request` and
+/// `wait-for-body` waiting for more (time, at-least), routing on a form field; the
+/// server still gets the whole body.
+#[test]
+fn request_body_as_haproxy() {
+    let echo = Backend::start(Arc::new(|got: &[u8]| {
+        let body = got
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map(|i| got[i + 4..].to_vec())
+            .unwrap_or_default();
+        let mut out = format!(
+            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+            body.len() + 5
+        )
+        .into_bytes();
+        out.extend_from_slice(b"echo:");
+        out.extend_from_slice(&body);
+        out
+    }));
+    let show = "lf-string \"body=%[req.body] len=%[req.body_len] size=%[req.body_size] b=%[req.body_param(b)] first=%[req.body_param] hex=%[req.body,hex]\"";
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    http-request return status 200 content-type text/plain {show} if {{ path /now }}\n    http-request wait-for-body time 1s at-least 5 if {{ path /least }}\n    http-request wait-for-body time 200ms if {{ path /short }}\n    http-request return status 200 content-type text/plain {show} if {{ path /least }} || {{ path /short }}\n    use_backend buffered if {{ path_beg /buf }}\n    default_backend echo\nbackend buffered\n    mode http\n    option http-buffer-request\n    http-request set-var(txn.to) req.body_param(to)\n    http-request return status 200 content-type text/plain {show} if {{ path /buf/show }}\n    server s1 127.0.0.1:{p}\n    http-response set-header X-Srv %[var(txn.to)]\nbackend echo\n    mode http\n    http-request set-header X-Len %[req.body_len]\n    server s 127.0.0.1:{p}\n",
+        p = echo.port
+    );
+    let both = Both::start("body", &cfg);
+    let post = |path: &str, len: usize, te: bool| {
+        if te {
+            format!("POST {path} HTTP/1.1\r\nHost: v\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n")
+        } else {
+            format!("POST {path} HTTP/1.1\r\nHost: v\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n")
+        }
+    };
+    let gap = Duration::from_millis(400);
+    let cases: Vec<(String, Vec<Vec<u8>>)> = vec![
+        (
+            "now, whole".into(),
+            vec![format!("{}a=1&b=2&b=3", post("/now", 11, false)).into_bytes()],
+        ),
+        (
+            "now, chunked".into(),
+            vec![format!("{}9\r\na=1&b=x y\r\n0\r\n\r\n", post("/now", 0, true)).into_bytes()],
+        ),
+        (
+            "now, none".into(),
+            vec![b"GET /now HTTP/1.1\r\nHost: v\r\nConnection: close\r\n\r\n".to_vec()],
+        ),
+        (
+            "now, body late".into(),
+            vec![post("/now", 7, false).into_bytes(), b"abcdefg".to_vec()],
+        ),
+        (
+            "least, 6 then 1".into(),
+            vec![
+                format!("{}abcdef", post("/least", 7, false)).into_bytes(),
+                b"g".to_vec(),
+            ],
+        ),
+        (
+            "least, 2 then 5".into(),
+            vec![
+                format!("{}ab", post("/least", 7, false)).into_bytes(),
+                b"cdefg".to_vec(),
+            ],
+        ),
+        (
+            "short, late".into(),
+            vec![
+                format!("{}ab", post("/short", 7, false)).into_bytes(),
+                b"cdefg".to_vec(),
+            ],
+        ),
+        (
+            "buffered, late".into(),
+            vec![
+                format!("{}x=1", post("/buf/show", 12, false)).into_bytes(),
+                b"&to=two&y=z".to_vec()[..9].to_vec(),
+            ],
+        ),
+        (
+            "buffered route".into(),
+            vec![
+                format!("{}x=1", post("/buf/go", 10, false)).into_bytes(),
+                b"&to=two".to_vec(),
+            ],
+        ),
+        (
+            "buffered route, other".into(),
+            vec![
+                format!("{}x=1", post("/buf/go", 10, false)).into_bytes(),
+                b"&to=one".to_vec(),
+            ],
+        ),
+        (
+            "echo, body late".into(),
+            vec![post("/e", 7, false).into_bytes(), b"abcdefg".to_vec()],
+        ),
+        (
+            "echo, chunked".into(),
+            vec![format!("{}3\r\nabc\r\n4\r\ndefg\r\n0\r\n\r\n", post("/e", 0, true)).into_bytes()],
+        ),
+    ];
+    for (what, parts) in &cases {
+        let refs: Vec<&[u8]> = parts.iter().map(|p| p.as_slice()).collect();
+        let (h, p) = both.each(|port| {
+            let r =
+                parse(&raw_slow(port, &refs, gap)).unwrap_or_else(|| panic!("{what}: no response"));
+            (r.status, r.header("x-srv").join(","), r.body)
+        });
+        assert_eq!(
+            h,
+            p,
+            "{what}\nhaproxy: {}\nproxyd: {}",
+            both.haproxy.log(),
+            both.proxyd.log()
+        );
+    }
+    // What the echo backend's server got: the whole body, and the length the rule saw.
+    let seen: Vec<String> = echo
+        .seen()
+        .iter()
+        .map(|r| String::from_utf8_lossy(r).to_ascii_lowercase())
+        .filter(|r| r.contains("x-len"))
+        .map(|r| {
+            let len = r
+                .lines()
+                .find(|l| l.starts_with("x-len"))
+                .unwrap_or("")
+                .to_string();
+            let body = r.split("\r\n\r\n").nth(1).unwrap_or("").to_string();
+            format!("{len} {body:?}")
+        })
+        .collect();
+    assert_eq!(seen.len(), 4, "{seen:?}");
+    assert_eq!(seen[0], seen[1], "late body, haproxy then proxyd: {seen:?}");
+    assert_eq!(
+        seen[2], seen[3],
+        "chunked body, haproxy then proxyd: {seen:?}"
+    );
+}

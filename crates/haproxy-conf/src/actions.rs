@@ -180,6 +180,12 @@ pub enum HttpReqAction {
     PrometheusExporter,
     /// `cache-use NAME`: answer from that cache when it holds a fresh copy.
     CacheUse(String),
+    /// `wait-for-body time T [at-least BYTES]`: wait up to T for the body (for BYTES
+    /// of it, 0: all) before going on.
+    WaitForBody {
+        time_ms: u64,
+        at_least: u64,
+    },
     /// `set-timeout server|tunnel VALUE`: this stream's server or tunnel timeout.
     SetTimeout {
         tunnel: bool,

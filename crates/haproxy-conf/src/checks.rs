@@ -342,6 +342,13 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
     out
 }
 
+/// Whether a proxy's rules, ACLs or log-format values read the request's body (it is
+/// then read ahead for them, as much as has arrived, as HAProxy's buffer holds it).
+pub fn reads_body(p: &Proxy) -> bool {
+    exprs(p).iter().any(|(e, _, _)| e.fetch.reads_body())
+        || p.acls.iter().any(|a| a.expr.fetch.reads_body())
+}
+
 /// `nbsrv(BACKEND)` and `srv_is_up(BACKEND/SERVER)` must name what exists, as HAProxy
 /// checks once it has read everything; and in a frontend's request rules, nothing can ask
 /// for the backend, which is not chosen yet.

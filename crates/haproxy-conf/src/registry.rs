@@ -434,11 +434,7 @@ pub const OPTIONS: &[Keyword] = &[
         DFBL,
         I("proxyd never asks servers to close: there is nothing to pretend"),
     ),
-    k(
-        "http-buffer-request",
-        DFBL,
-        I("bodies are streamed; nothing proxyd runs reads them"),
-    ),
+    k("http-buffer-request", DFBL, S),
     k("http-no-delay", DFBL, I(TUNE)),
     k(
         "http-use-proxy-header",
@@ -586,7 +582,7 @@ pub const HTTP_REQUEST_ACTIONS: &[Keyword] = &[
     ),
     a("normalize-uri", R(LATER)),
     a("disable-l7-retry", I("proxyd does not retry at layer 7")),
-    a("wait-for-body", R(LATER)),
+    a("wait-for-body", S),
     a(
         "wait-for-handshake",
         I("proxyd does not accept TLS early data, so it never waits"),

@@ -263,3 +263,35 @@ fn set_timeout_forms_and_where() {
     ));
     assert!(l.has_errors(), "cur_server_timeout in a frontend");
 }
+
+#[test]
+fn wait_for_body_forms() {
+    let l = load(&format!(
+        "{BASE}frontend fe\n  bind :80\n  http-request wait-for-body time 1s at-least 1k if METH_POST\n  http-request wait-for-body time 500\n"
+    ));
+    assert!(!l.has_errors(), "{:?}", l.diags);
+    let rules = &proxy(&l, "fe").rules.http_request;
+    assert_eq!(
+        rules[0].action,
+        HttpReqAction::WaitForBody {
+            time_ms: 1000,
+            at_least: 1024
+        }
+    );
+    assert_eq!(
+        rules[1].action,
+        HttpReqAction::WaitForBody {
+            time_ms: 500,
+            at_least: 0
+        }
+    );
+    for bad in [
+        "http-request wait-for-body",
+        "http-request wait-for-body at-least 1k",
+        "http-request wait-for-body time 1s at-least",
+        "http-request wait-for-body time 1s foo",
+    ] {
+        let l = load(&format!("{BASE}frontend fe\n  bind :80\n  {bad}\n"));
+        assert!(l.has_errors(), "{bad} should be refused");
+    }
+}

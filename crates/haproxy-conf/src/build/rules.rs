@@ -759,6 +759,7 @@ impl Builder<'_> {
             }
             "reject" => HttpReqAction::Reject,
             "set-timeout" => self.set_timeout(a, &action)?,
+            "wait-for-body" => self.wait_for_body(a, &action)?,
             "cache-use" => {
                 HttpReqAction::CacheUse(self.need(a, a.line, &action, "a cache name")?.text.clone())
             }
@@ -1077,6 +1078,44 @@ impl Builder<'_> {
             TimeoutValue::Expr(self.sample_expr(w)?)
         };
         Some(HttpReqAction::SetTimeout { tunnel, value })
+    }
+
+    /// `wait-for-body time TIME [at-least SIZE]`.
+    fn wait_for_body(&mut self, a: &mut Args<'_>, action: &str) -> Option<HttpReqAction> {
+        let (mut time_ms, mut at_least) = (None, 0);
+        while let Some(w) = a.next() {
+            let value = match w.text.as_str() {
+                "time" | "at-least" => {
+                    self.need(a, a.line, action, &format!("a value after `{}`", w.text))?
+                }
+                other => {
+                    self.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("`{action}` takes `time` and `at-least`, not `{other}`"),
+                        )
+                        .at(w.span)
+                        .help("write `wait-for-body time 1s at-least 1k`"),
+                    );
+                    return None;
+                }
+            };
+            let parsed = if w.text == "time" {
+                crate::values::parse_time_ms(&value.text).map(|t| time_ms = Some(t))
+            } else {
+                crate::values::parse_size(&value.text).map(|n| at_least = n)
+            };
+            if let Err(e) = parsed {
+                self.diags
+                    .push(Diagnostic::error(codes::BAD_VALUE, e).at(value.span));
+                return None;
+            }
+        }
+        let Some(time_ms) = time_ms else {
+            self.missing(a.line, action, "`time` and the longest wait");
+            return None;
+        };
+        Some(HttpReqAction::WaitForBody { time_ms, at_least })
     }
 
     /// A stick rule's sample expression, typed.

@@ -178,6 +178,13 @@ pub enum Fetch {
     },
     /// `req.len`: bytes of request data buffered so far.
     ReqLen,
+    /// `req.body`, `req.body_len` (bytes of it buffered), `req.body_size` (its
+    /// Content-Length, else what is buffered), `req.body_param([NAME])` (a url-encoded
+    /// field, the first without a name).
+    ReqBody,
+    ReqBodyLen,
+    ReqBodySize,
+    ReqBodyParam(Option<String>),
     /// `req.rdp_cookie_cnt`: RDP cookies in the request buffer (0 or 1).
     RdpCookieCnt,
     /// `wait_end`: true once content inspection has waited its whole `inspect-delay`.
@@ -443,6 +450,19 @@ impl Fetch {
                 | Fetch::HttpAuthType
                 | Fetch::HttpAuthUser
                 | Fetch::HttpAuthPass
+                | Fetch::ReqBody
+                | Fetch::ReqBodyLen
+                | Fetch::ReqBodySize
+                | Fetch::ReqBodyParam(_)
+        )
+    }
+
+    /// Whether the fetch reads the request's body (what `option http-buffer-request` and
+    /// `wait-for-body` wait for).
+    pub fn reads_body(&self) -> bool {
+        matches!(
+            self,
+            Fetch::ReqBody | Fetch::ReqBodyLen | Fetch::ReqBodySize | Fetch::ReqBodyParam(_)
         )
     }
 
@@ -494,6 +514,8 @@ impl Fetch {
             | Fetch::DstPort
             | Fetch::SslHelloType { .. }
             | Fetch::ReqLen
+            | Fetch::ReqBodyLen
+            | Fetch::ReqBodySize
             | Fetch::RdpCookieCnt
             | Fetch::Nbsrv(_)
             | Fetch::Int(_)
@@ -526,7 +548,10 @@ impl Fetch {
             | Fetch::HttpFirstReq
             | Fetch::Stopping
             | Fetch::SrvIsUp { .. } => ValueType::Bool,
-            Fetch::Payload { .. } | Fetch::PayloadLv { .. } | Fetch::Bin(_) => ValueType::Bin,
+            Fetch::Payload { .. } | Fetch::PayloadLv { .. } | Fetch::Bin(_) | Fetch::ReqBody => {
+                ValueType::Bin
+            }
+            Fetch::ReqBodyParam(_) => ValueType::Str,
             Fetch::Sc {
                 data: ScData::Tracked,
                 ..
@@ -587,6 +612,7 @@ impl Fetch {
                 | Fetch::HttpAuthUser
                 | Fetch::HttpAuthPass
         ) || self.is_response()
+            || self.reads_body()
     }
 
     /// Whether the fetch needs the response's headers, which HAProxy does not keep for
@@ -1014,6 +1040,13 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
             no_args(Fetch::SslHelloType { response: true })?
         }
         "req.len" | "req_len" => no_args(Fetch::ReqLen)?,
+        "req.body" => no_args(Fetch::ReqBody)?,
+        "req.body_len" => no_args(Fetch::ReqBodyLen)?,
+        "req.body_size" => no_args(Fetch::ReqBodySize)?,
+        "req.body_param" => {
+            too_many(1)?;
+            Fetch::ReqBodyParam(opt(0))
+        }
         "req.rdp_cookie_cnt" | "rdp_cookie_cnt" | "req_rdp_cookie_cnt" => {
             if !args.is_empty() {
                 return Err(refused(format!(

@@ -196,6 +196,11 @@ pub struct ProxyHttp {
     pub restrict_names: Option<bool>,
     /// `compression ...` (with at least one algorithm).
     pub compression: Option<haproxy_conf::model::Compression>,
+    /// `option http-buffer-request`: the whole body (as much as a buffer holds) before
+    /// the rules, for at most this long.
+    pub buffer_request: Option<Duration>,
+    /// The proxy reads the request's body (`req.body*`).
+    pub reads_body: bool,
 }
 
 impl ProxyHttp {
@@ -212,6 +217,15 @@ impl ProxyHttp {
             close: p.option("httpclose"),
             server_close: p.option("http-server-close"),
             restrict_names: p.restrict_req_hdr_names,
+            buffer_request: p.option("http-buffer-request").then(|| {
+                Duration::from_millis(
+                    p.timeouts
+                        .http_request
+                        .or(p.timeouts.client)
+                        .unwrap_or(5000),
+                )
+            }),
+            reads_body: haproxy_conf::checks::reads_body(p),
         }
     }
 }

@@ -49,7 +49,7 @@ pub struct ServerTls {
 pub struct Pooled {
     pub gen: u64,
     pub sni: Option<String>,
-    pub sender: hyper::client::conn::http1::SendRequest<hyper::body::Incoming>,
+    pub sender: hyper::client::conn::http1::SendRequest<super::http::reqbody::ReqBody>,
 }
 
 /// The agent check's settings.

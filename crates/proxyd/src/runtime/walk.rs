@@ -506,6 +506,12 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("option", "originalto", F, "option originalto"),
         s("option", "http-server-close", B, "option http-server-close"),
         s("option", "httpclose", F, "option httpclose"),
+        s(
+            "option",
+            "http-buffer-request",
+            F,
+            "option http-buffer-request",
+        ),
         sc(
             "option",
             "http-keep-alive",
@@ -581,6 +587,12 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             "http-request redirect location /r",
         ),
         s("http-request", "reject", F, "http-request reject"),
+        s(
+            "http-request",
+            "wait-for-body",
+            F,
+            "http-request wait-for-body time 1s at-least 1k",
+        ),
         s(
             "http-request",
             "set-timeout",

@@ -13,8 +13,10 @@ pub mod cache;
 mod compress;
 mod logbody;
 mod reply;
+pub mod reqbody;
 mod sample;
 
+use super::acls::AclSet;
 use super::backend::{BackendRt, HashOn};
 use super::clock::Clock;
 use super::connect::{attempt, open_stream, InUse, Tried};
@@ -23,12 +25,13 @@ use super::idle::{Activity, IdleWatch};
 use super::inspect::Ctx;
 use super::logline::{self, Record};
 use super::metered::{Metered, Side};
-use super::rules::in_net;
+use super::rules::{in_net, HttpRules, ProxyHttp};
 use super::server::ServerRt;
 use super::stats::{Answer, StatsPage};
 use super::{Conn, Stream};
 use actions::{run_request, run_response, Decision, Env, RespEdit};
 use bytes::Bytes;
+use haproxy_conf::actions::HttpReqAction;
 use haproxy_conf::model::HttpReuse;
 use http::header::HeaderValue;
 use http::{Request, Response, StatusCode};
@@ -41,6 +44,7 @@ use proxy_core::cookie;
 use proxy_core::log::{Cause, Phase};
 use proxy_core::sample::vars::{Scopes, Store};
 use reply::{error_page, full, own_page, substitute, Denied};
+use reqbody::ReqBody;
 use sample::{ReqSample, TxnInfo};
 use std::pin::Pin;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
@@ -189,7 +193,7 @@ fn restrict_names(h: &mut http::HeaderMap, reject: bool) -> bool {
 /// A connection to a server for one request.
 enum Upstream {
     /// With the server's address generation it was opened in, and its SNI.
-    Http(SendRequest<Incoming>, u64, Option<String>),
+    Http(SendRequest<ReqBody>, u64, Option<String>),
     /// The server's `redir`: answer with a redirection instead.
     Redirect(String),
 }
@@ -200,7 +204,7 @@ const RESPONSE_READ_MAX: usize = 32 * 1024;
 /// A pooled connection that can take a request now, if any: one opened with this
 /// request's SNI (TLS servers), the most recently used first (its socket is warm),
 /// dropping closed ones on the way.
-fn pooled(s: &ServerRt, sni: Option<&str>) -> Option<(SendRequest<Incoming>, u64)> {
+fn pooled(s: &ServerRt, sni: Option<&str>) -> Option<(SendRequest<ReqBody>, u64)> {
     let gen = s.addr_gen.load(Ordering::Relaxed);
     let mut pool = s.pool.lock().ok()?;
     let mut i = pool.len();
@@ -659,6 +663,7 @@ async fn handle_inner(
     let upgrade = wants_upgrade(req.version(), req.headers());
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
+    let mut body = ReqBody::streamed(body);
     if let Err((status, why)) = smuggling_guard(&mut parts) {
         (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
         let mut r = own_page(status);
@@ -753,6 +758,13 @@ async fn handle_inner(
             return Ok(own_page(403));
         }
     }
+    if let Some(wait) = body_wait(&fe.http, &fe.rules, &fe.acls, &fenv.sample(&parts)) {
+        let Some(b) = read_body(body, wait, fe.max_head, &info).await else {
+            (rec.cause, rec.phase) = (Cause::ClientTimeout, Phase::Request);
+            return Ok(own_page(408));
+        };
+        body = b;
+    }
     match run_request(&fe.rules, &fe.acls, &mut parts, &fenv, &[&fe.errorfiles]) {
         Decision::Continue => {}
         Decision::Respond(r) => {
@@ -815,6 +827,13 @@ async fn handle_inner(
     let decision = if itself {
         Decision::Continue
     } else {
+        if let Some(wait) = body_wait(&be.http, &be.rules, &be.acls, &benv.sample(&parts)) {
+            let Some(b) = read_body(body, wait, fe.max_head, &info).await else {
+                (rec.cause, rec.phase) = (Cause::ClientTimeout, Phase::Request);
+                return Ok(own_page(408));
+            };
+            body = b;
+        }
         run_request(
             &be.rules,
             &be.acls,
@@ -1254,6 +1273,51 @@ fn persist_response(
             HeaderValue::from_static("private"),
         );
     }
+}
+
+/// How long a proxy's rules want the request body waited for: its first `wait-for-body`
+/// rule whose condition holds now, else `option http-buffer-request`, else (when it
+/// reads the body at all) only what has arrived with the head.
+fn body_wait(
+    http: &ProxyHttp,
+    rules: &HttpRules,
+    acls: &AclSet,
+    s: &sample::ReqSample<'_>,
+) -> Option<reqbody::Wait> {
+    rules
+        .request
+        .iter()
+        .find_map(|(a, cond)| match a {
+            HttpReqAction::WaitForBody { time_ms, at_least } if acls.holds(cond, s) => {
+                Some(reqbody::Wait::For {
+                    time: Duration::from_millis(*time_ms),
+                    at_least: usize::try_from(*at_least).unwrap_or(usize::MAX),
+                })
+            }
+            _ => None,
+        })
+        .or(http
+            .buffer_request
+            .map(|time| reqbody::Wait::For { time, at_least: 0 }))
+        .or(http.reads_body.then_some(reqbody::Wait::None))
+}
+
+/// Read the body ahead (at most `limit` bytes, a buffer's room) for the rules; None
+/// when the client did not send what was waited for in time (408, as HAProxy).
+async fn read_body(
+    body: ReqBody,
+    wait: reqbody::Wait,
+    limit: usize,
+    info: &TxnInfo,
+) -> Option<ReqBody> {
+    let got = reqbody::read_ahead(body, wait, limit).await;
+    if got.timed_out {
+        return None;
+    }
+    if let Ok(mut b) = info.body.lock() {
+        *b = Some(got.bytes);
+    }
+    Some(got.body)
 }
 
 /// A timeout `set-timeout` gave the stream (a negative one times nothing out).

@@ -4,12 +4,14 @@
 
 use super::super::inspect::Ctx;
 use super::super::Conn;
+use bytes::Bytes;
 use haproxy_conf::sample::fmt::Alias;
 use proxy_core::acl::{Fetch, Sample, Value};
 use proxy_core::sample::fmt::{AliasValue, Aliases};
 use proxy_core::sample::vars::Scopes;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
+use std::sync::Mutex;
 use std::time::SystemTime;
 
 /// Facts about one request that its rules may read.
@@ -29,6 +31,8 @@ pub struct TxnInfo {
     /// (0: none; a null timeout is never set).
     pub server_timeout: AtomicI64,
     pub tunnel_timeout: AtomicI64,
+    /// The body's first bytes, once read ahead for the rules (`req.body*`).
+    pub body: Mutex<Option<Bytes>>,
 }
 
 impl TxnInfo {
@@ -42,6 +46,7 @@ impl TxnInfo {
             unique_id: None,
             server_timeout: AtomicI64::new(0),
             tunnel_timeout: AtomicI64::new(0),
+            body: Mutex::new(None),
         }
     }
 }
@@ -125,6 +130,40 @@ impl ReqSample<'_> {
             .filter(|ms| *ms != 0);
         let before_connect = if self.resp.is_some() { configured } else { 0 };
         vec![Value::Int(set.unwrap_or(before_connect))]
+    }
+
+    /// `req.body*`: what was read ahead (nothing was: an empty body, as HAProxy has
+    /// before any of it arrived).
+    fn body_fetch(&self, f: &Fetch) -> Vec<Value> {
+        let body = self
+            .txn
+            .and_then(|t| t.body.lock().ok().and_then(|b| b.clone()))
+            .unwrap_or_default();
+        match f {
+            Fetch::ReqBody => vec![Value::Bin(body.to_vec())],
+            Fetch::ReqBodyLen => vec![Value::Int(body.len() as i64)],
+            Fetch::ReqBodySize => {
+                let declared = self
+                    .parts
+                    .headers
+                    .get(http::header::CONTENT_LENGTH)
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.trim().parse::<i64>().ok());
+                vec![Value::Int(declared.unwrap_or(body.len() as i64))]
+            }
+            Fetch::ReqBodyParam(name) => {
+                let text = String::from_utf8_lossy(&body);
+                match name {
+                    Some(n) => query_param(&text, n, None),
+                    None => text
+                        .split('&')
+                        .filter(|kv| !kv.is_empty())
+                        .map(|kv| Value::Str(kv.split_once('=').map_or("", |(_, v)| v).to_string()))
+                        .collect(),
+                }
+            }
+            _ => Vec::new(),
+        }
     }
 
     /// The `http_auth*` fetches; None for other fetches.
@@ -309,6 +348,9 @@ impl Sample for ReqSample<'_> {
         }
         if let Some(v) = self.auth_fetch(f) {
             return v;
+        }
+        if f.reads_body() {
+            return self.body_fetch(f);
         }
         if let Fetch::Timeout { tunnel, current } = *f {
             return self.timeout(tunnel, current);

@@ -1,0 +1,177 @@
+//! The request body on its way to the server: streamed as the client sends it, or with
+//! its first bytes read ahead for rules that look at it (`req.body*`, `wait-for-body`,
+//! `option http-buffer-request`) and sent before the rest.
+
+use bytes::{Bytes, BytesMut};
+use hyper::body::{Body, Frame, Incoming, SizeHint};
+use std::future::poll_fn;
+
+/// What "arrived already" means: hyper reads a body only once it is asked for, so the
+/// bytes that came with the head (what HAProxy has in its buffer) take a moment.
+const AVAILABLE: Duration = Duration::from_millis(10);
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+/// The body a server is sent.
+pub struct ReqBody {
+    /// Bytes read ahead, sent first.
+    head: Option<Bytes>,
+    /// Trailers read ahead (a body read to its end).
+    trailers: Option<http::HeaderMap>,
+    /// What the client has not sent yet (none once it ended).
+    rest: Option<Incoming>,
+    /// The client failed the body while it was read ahead: the server is told so after
+    /// the bytes before it, never sent a body that looks whole.
+    error: Option<hyper::Error>,
+}
+
+impl ReqBody {
+    pub fn streamed(body: Incoming) -> Self {
+        ReqBody {
+            head: None,
+            trailers: None,
+            rest: Some(body),
+            error: None,
+        }
+    }
+}
+
+/// How long to wait for the body before the rules run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wait {
+    /// Only what has arrived already (HAProxy's "available body").
+    None,
+    /// Up to `time`, or until `at_least` bytes (0: the whole body), the body ends, or
+    /// `limit` bytes are held.
+    For { time: Duration, at_least: usize },
+}
+
+/// What reading ahead gave.
+pub struct ReadAhead {
+    /// The bytes read (at most the limit).
+    pub bytes: Bytes,
+    /// The body to send on (those bytes first).
+    pub body: ReqBody,
+    /// A `Wait::For` ran out before it had what it waited for (HAProxy answers 408).
+    pub timed_out: bool,
+}
+
+/// Read the body ahead as `wait` says, keeping at most `limit` bytes. A client error
+/// ends the reading; what came before it is kept, and the server sees the error when
+/// the body is sent on.
+pub async fn read_ahead(body: ReqBody, wait: Wait, limit: usize) -> ReadAhead {
+    let ReqBody {
+        head,
+        trailers,
+        rest,
+        error,
+    } = body;
+    let mut got = BytesMut::new();
+    if let Some(h) = head {
+        got.extend_from_slice(&h);
+    }
+    let Some(mut rest) = rest else {
+        let bytes = got.freeze();
+        return ReadAhead {
+            bytes: bytes.clone(),
+            body: ReqBody {
+                head: Some(bytes),
+                trailers,
+                rest: None,
+                error,
+            },
+            timed_out: false,
+        };
+    };
+    let enough = |got: &BytesMut| match wait {
+        Wait::For { at_least, .. } if at_least > 0 => got.len() >= at_least.min(limit),
+        _ => got.len() >= limit,
+    };
+    let (mut trailers, mut error, mut timed_out) = (trailers, error, false);
+    let mut ended = rest.is_end_stream();
+    let deadline = tokio::time::Instant::now()
+        + match wait {
+            Wait::For { time, .. } => time,
+            Wait::None => AVAILABLE,
+        };
+    while !ended && !enough(&got) {
+        let next = poll_fn(|cx| Pin::new(&mut rest).poll_frame(cx));
+        match tokio::time::timeout_at(deadline, next).await {
+            Ok(Some(Ok(f))) => match f.into_data() {
+                Ok(d) => got.extend_from_slice(&d),
+                Err(f) => {
+                    if let Ok(t) = f.into_trailers() {
+                        trailers = Some(t);
+                    }
+                }
+            },
+            Ok(None) => ended = true,
+            Ok(Some(Err(e))) => {
+                error = Some(e);
+                ended = true;
+            }
+            Err(_) => {
+                timed_out = matches!(wait, Wait::For { .. });
+                break;
+            }
+        }
+        ended = ended || rest.is_end_stream();
+    }
+    let bytes = got.freeze();
+    let kept = bytes.slice(..bytes.len().min(limit));
+    ReadAhead {
+        bytes: kept,
+        body: ReqBody {
+            head: (!bytes.is_empty()).then_some(bytes),
+            trailers,
+            rest: (!ended).then_some(rest),
+            error,
+        },
+        timed_out,
+    }
+}
+
+impl Body for ReqBody {
+    type Data = Bytes;
+    type Error = hyper::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+        if let Some(h) = self.head.take() {
+            return Poll::Ready(Some(Ok(Frame::data(h))));
+        }
+        if let Some(e) = self.error.take() {
+            return Poll::Ready(Some(Err(e)));
+        }
+        match self.rest.as_mut() {
+            Some(r) => Pin::new(r).poll_frame(cx),
+            None => Poll::Ready(self.trailers.take().map(|t| Ok(Frame::trailers(t)))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.head.is_none()
+            && self.trailers.is_none()
+            && self.error.is_none()
+            && self.rest.as_ref().is_none_or(|r| r.is_end_stream())
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        let head = self.head.as_ref().map_or(0, |h| h.len() as u64);
+        match &self.rest {
+            Some(r) => {
+                let h = r.size_hint();
+                let mut out = SizeHint::new();
+                out.set_lower(h.lower() + head);
+                if let Some(u) = h.upper() {
+                    out.set_upper(u + head);
+                }
+                out
+            }
+            None => SizeHint::with_exact(head),
+        }
+    }
+}
