@@ -1772,3 +1772,58 @@ fn request_body_as_haproxy() {
         "chunked body, haproxy then proxyd: {seen:?}"
     );
 }
+
+/// Persistence in HTTP mode: `stick on` a header (a key learnt on the request, matched
+/// on the next), `stick store-response` + `stick match` (a key the server gives),
+/// `use-server` (named, to a weight-0 server, and as log-format) ahead of the table:
+/// the same servers answer the same requests as with HAProxy.
+#[test]
+fn http_persistence_and_use_server_as_haproxy() {
+    let s1 = Backend::http("s1", "X-Sess: k1\r\n");
+    let s2 = Backend::http("s2", "X-Sess: k2\r\n");
+    let s3 = Backend::http("s3", "X-Sess: k3\r\n");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    use_backend learn if {{ path_beg /learn }}\n    default_backend b\nbackend b\n    mode http\n    balance roundrobin\n    stick-table type string len 32 size 1k\n    stick on req.hdr(x-user)\n    use-server s3 if {{ path /three }}\n    use-server %[req.hdr(x-srv)] if {{ req.hdr(x-srv) -m found }}\n    server s1 127.0.0.1:{a}\n    server s2 127.0.0.1:{b}\n    server s3 127.0.0.1:{c} weight 0\nbackend learn\n    mode http\n    balance roundrobin\n    stick-table type string len 32 size 1k\n    stick match req.hdr(x-sess)\n    stick store-response res.hdr(x-sess)\n    server s1 127.0.0.1:{a}\n    server s2 127.0.0.1:{b}\n    server s3 127.0.0.1:{c}\n",
+        a = s1.port,
+        b = s2.port,
+        c = s3.port
+    );
+    let both = Both::start("persist", &cfg);
+    let steps: &[(&str, &str)] = &[
+        ("/", "X-User: alice\r\n"),
+        ("/", "X-User: bob\r\n"),
+        ("/", ""),
+        ("/", "X-User: alice\r\n"),
+        ("/", "X-User: carol\r\n"),
+        ("/", "X-User: bob\r\n"),
+        ("/three", "X-User: alice\r\n"),
+        ("/", "X-Srv: s2\r\nX-User: alice\r\n"),
+        ("/", "X-Srv: nosuch\r\nX-User: bob\r\n"),
+        ("/", "X-User: alice\r\n"),
+        ("/", ""),
+        ("/", ""),
+        ("/learn", ""),
+        ("/learn", ""),
+        ("/learn", "X-Sess: k1\r\n"),
+        ("/learn", "X-Sess: k2\r\n"),
+        ("/learn", "X-Sess: k1\r\n"),
+        ("/learn", "X-Sess: k9\r\n"),
+    ];
+    let run = |port: u16| -> Vec<String> {
+        steps
+            .iter()
+            .map(|(path, extra)| {
+                let r = get(port, path, extra);
+                format!("{path} {extra:?} -> {} {}", r.status, r.body)
+            })
+            .collect()
+    };
+    let (h, p) = both.each(run);
+    assert_eq!(
+        h,
+        p,
+        "haproxy log: {}\nproxyd log: {}",
+        both.haproxy.log(),
+        both.proxyd.log()
+    );
+}

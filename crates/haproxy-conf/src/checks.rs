@@ -26,6 +26,7 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
         servers(cfg, p, diags);
         logging(p, diags);
         backends_referenced(cfg, p, diags);
+        servers_referenced(p, diags);
         acls_referenced(p, diags);
         fetch_references(cfg, p, diags);
         table_references(cfg, p, diags);
@@ -93,6 +94,31 @@ fn duplicates(cfg: &Config, diags: &mut Diagnostics) {
     }
 }
 
+/// `use-server NAME` must name a server of its backend (a log-format name is resolved at
+/// run time, as HAProxy does).
+fn servers_referenced(p: &Proxy, diags: &mut Diagnostics) {
+    let names: Vec<&str> = p.servers.iter().map(|s| s.name.as_str()).collect();
+    for u in p.use_servers.iter().filter(|u| u.dynamic.is_none()) {
+        if names.contains(&u.server.as_str()) {
+            continue;
+        }
+        let d = Diagnostic::error(
+            codes::UNKNOWN_REF,
+            format!(
+                "use-server: no server `{}` in {} `{}`",
+                u.server,
+                p.kind.keyword(),
+                p.name
+            ),
+        )
+        .at(u.span);
+        diags.push(match did_you_mean(&u.server, names.iter().copied()) {
+            Some(s) => d.help(format!("did you mean `{s}`?")),
+            None => d.help("name one of this section's `server` lines"),
+        });
+    }
+}
+
 fn backends_referenced(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
     if !p.kind.has(Cap::Frontend) {
         return;
@@ -151,6 +177,7 @@ fn conditions(p: &Proxy) -> impl Iterator<Item = &Condition> {
     p.rules
         .conditions()
         .chain(p.use_backends.iter().filter_map(|u| u.cond.as_ref()))
+        .chain(p.use_servers.iter().filter_map(|u| u.cond.as_ref()))
         .chain(p.stick_rules.iter().filter_map(|s| s.cond.as_ref()))
         .chain(p.stats.admin.iter())
         .chain(p.monitor_fail.iter())
@@ -226,6 +253,7 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
                 .filter_map(|r| r.cond.as_ref()),
         )
         .chain(p.use_backends.iter().filter_map(|u| u.cond.as_ref()))
+        .chain(p.use_servers.iter().filter_map(|u| u.cond.as_ref()))
         .chain(p.monitor_fail.iter())
         .collect();
     let in_request = |c: &Condition| request_conds.iter().any(|r| std::ptr::eq(*r, c));
@@ -273,6 +301,11 @@ fn exprs(p: &Proxy) -> Vec<(&crate::sample::Expr, Span, Stage)> {
         }
     }
     for u in &p.use_backends {
+        if let Some(f) = &u.dynamic {
+            out.extend(f.samples().map(|e| (e, u.span, Stage::Request)));
+        }
+    }
+    for u in &p.use_servers {
         if let Some(f) = &u.dynamic {
             out.extend(f.samples().map(|e| (e, u.span, Stage::Request)));
         }

@@ -611,6 +611,18 @@ pub struct UseBackend {
     pub span: Span,
 }
 
+/// `use-server NAME [if|unless COND]`: that server, when up, ahead of persistence and
+/// balancing.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UseServer {
+    pub server: String,
+    /// A name written as log-format, chosen at run time.
+    pub dynamic: Option<crate::sample::fmt::Fmt>,
+    pub cond: Option<Condition>,
+    #[serde(skip)]
+    pub span: Span,
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Stats {
     pub enabled: bool,
@@ -983,6 +995,7 @@ pub struct Proxy {
     pub servers: Vec<Server>,
     pub acls: Vec<Acl>,
     pub use_backends: Vec<UseBackend>,
+    pub use_servers: Vec<UseServer>,
     pub default_backend: Option<String>,
     #[serde(skip)]
     pub default_backend_span: Option<Span>,
@@ -1058,6 +1071,7 @@ impl Proxy {
             servers: Vec::new(),
             acls: Vec::new(),
             use_backends: Vec::new(),
+            use_servers: Vec::new(),
             default_backend: None,
             default_backend_span: None,
             rules: Rules::default(),

@@ -249,7 +249,7 @@ pub const PROXY: &[Keyword] = &[
     k("acl", FBL, S),
     k("use_backend", FL, S),
     k("default_backend", DFL, S),
-    k("use-server", BL, R(LATER)),
+    k("use-server", BL, S),
     k("http-request", DFBL, S),
     k("http-response", DFBL, S),
     k("http-after-response", DFBL, S),

@@ -22,7 +22,57 @@ fn texts(words: &[Word]) -> Vec<String> {
     words.iter().map(|w| w.text.clone()).collect()
 }
 
+/// A routing rule's target as read: its name, the log-format it is when it has `%`, its
+/// condition and where the name is.
+type Target = (
+    String,
+    Option<crate::sample::fmt::Fmt>,
+    Option<Condition>,
+    conf_diag::Span,
+);
+
 impl Builder<'_> {
+    /// `use_backend NAME [if|unless COND]` and `use-server NAME [if|unless COND]`.
+    fn target_rule(
+        &mut self,
+        line: &Line,
+        a: usize,
+        rest: &[Word],
+        what: &str,
+        kw: &str,
+    ) -> Option<Target> {
+        let (before, cond) = condition::split(rest, self.diags);
+        if let Some(extra) = before.get(1) {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_VALUE,
+                    format!("unexpected `{}` after the {what} name", extra.text),
+                )
+                .at(extra.span)
+                .help(format!(
+                    "only `if` or `unless` may follow: `{kw} NAME if <condition>`"
+                )),
+            );
+            return None;
+        }
+        let Some(b) = before.first() else {
+            self.arg(line, a, &format!("a {what} name"), kw);
+            return None;
+        };
+        let dynamic = if b.text.contains('%') {
+            match crate::sample::fmt::parse(&b.text) {
+                Ok(f) => Some(f),
+                Err(e) => {
+                    self.diags.push(super::condition::sample_diag(e, b.span));
+                    return None;
+                }
+            }
+        } else {
+            None
+        };
+        Some((b.text.clone(), dynamic, cond, b.span))
+    }
+
     pub(super) fn proxy_line(&mut self, p: &mut Proxy, line: &Line) {
         let place = p.kind.keyword();
         let Some((kw, a, negated)) =
@@ -117,43 +167,27 @@ impl Builder<'_> {
             }
             "acl" => self.acl(p, line, a),
             "use_backend" => {
-                let (before, cond) = condition::split(rest, self.diags);
-                if let Some(extra) = before.get(1) {
-                    self.diags.push(
-                        Diagnostic::error(
-                            codes::BAD_VALUE,
-                            format!("unexpected `{}` after the backend name", extra.text),
-                        )
-                        .at(extra.span)
-                        .help(
-                            "only `if` or `unless` may follow: `use_backend NAME if <condition>`",
-                        ),
-                    );
-                    return;
+                if let Some((backend, dynamic, cond, span)) =
+                    self.target_rule(line, a, rest, "backend", "use_backend")
+                {
+                    p.use_backends.push(UseBackend {
+                        backend,
+                        dynamic,
+                        cond,
+                        span,
+                    });
                 }
-                match before.first() {
-                    Some(b) => {
-                        let dynamic = if b.text.contains('%') {
-                            match crate::sample::fmt::parse(&b.text) {
-                                Ok(f) => Some(f),
-                                Err(e) => {
-                                    self.diags.push(super::condition::sample_diag(e, b.span));
-                                    return;
-                                }
-                            }
-                        } else {
-                            None
-                        };
-                        p.use_backends.push(UseBackend {
-                            backend: b.text.clone(),
-                            dynamic,
-                            cond,
-                            span: b.span,
-                        })
-                    }
-                    None => {
-                        self.arg(line, a, "a backend name", "use_backend");
-                    }
+            }
+            "use-server" => {
+                if let Some((server, dynamic, cond, span)) =
+                    self.target_rule(line, a, rest, "server", "use-server")
+                {
+                    p.use_servers.push(UseServer {
+                        server,
+                        dynamic,
+                        cond,
+                        span,
+                    });
                 }
             }
             "default_backend" => {

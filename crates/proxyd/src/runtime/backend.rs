@@ -37,6 +37,14 @@ pub enum HashOn {
     },
 }
 
+/// What a `use-server` rule names.
+#[derive(Debug)]
+pub enum ServerChoice {
+    Index(usize),
+    /// A log-format name, resolved for each request.
+    Named(haproxy_conf::sample::fmt::Fmt),
+}
+
 #[derive(Debug)]
 pub struct BackendRt {
     pub name: String,
@@ -50,6 +58,8 @@ pub struct BackendRt {
     pub hash_on: HashOn,
     pub hash_type: HashType,
     pub acls: AclSet,
+    /// `use-server` rules, in order.
+    use_servers: Vec<(Option<proxy_core::acl::Cond>, ServerChoice)>,
     pub rules: HttpRules,
     pub http: ProxyHttp,
     pub tcp: TcpRules,
@@ -269,6 +279,20 @@ impl BackendRt {
         })?;
         let tcp = TcpRules::new(p, &mut acls).map_err(at)?;
         let stick = Stickiness::new(p, &mut acls, tables).map_err(at)?;
+        let mut use_servers = Vec::new();
+        for u in &p.use_servers {
+            let cond = acls.compile_opt(&u.cond).map_err(at)?;
+            let to = match &u.dynamic {
+                Some(f) => ServerChoice::Named(f.clone()),
+                None => ServerChoice::Index(
+                    p.servers
+                        .iter()
+                        .position(|s| s.name == u.server)
+                        .ok_or_else(|| at(format!("use-server: no server `{}`", u.server)))?,
+                ),
+            };
+            use_servers.push((cond, to));
+        }
         let counters = Arc::new(Counters::default());
         let released = Arc::new(tokio::sync::Notify::new());
         let keepalive = (p.option("tcpka") || p.option("srvtcpka")).then_some(p.srvtcpka);
@@ -315,6 +339,7 @@ impl BackendRt {
             hash_on,
             hash_type: p.hash_type,
             acls,
+            use_servers,
             rules,
             http: ProxyHttp::new(p),
             tcp,
@@ -366,6 +391,32 @@ impl BackendRt {
                 && s.weight_now() > 0
                 && s.maxconn_now().is_none_or(|m| s.counters.current() < m)
         })
+    }
+
+    /// The server of the first `use-server` rule that holds and whose server may take
+    /// the request (a down one passes to the next rule); a log-format name that names no
+    /// server ends the rules (balancing decides), as in HAProxy.
+    pub fn use_server(
+        &self,
+        s: &dyn proxy_core::acl::Sample,
+        render: &dyn Fn(&haproxy_conf::sample::fmt::Fmt) -> String,
+    ) -> Option<usize> {
+        for (cond, to) in &self.use_servers {
+            if !self.acls.holds(cond, s) {
+                continue;
+            }
+            let i = match to {
+                ServerChoice::Index(i) => *i,
+                ServerChoice::Named(f) => {
+                    let name = render(f);
+                    self.servers.iter().position(|x| x.name == name)?
+                }
+            };
+            if self.persistable(i) {
+                return Some(i);
+            }
+        }
+        None
     }
 
     /// Whether server `i` may take a request that persistence sends to it: up (or, with

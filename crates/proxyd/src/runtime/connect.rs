@@ -282,7 +282,9 @@ where
         } else {
             None
         };
-        let sticky = prefer.take().filter(|&i| be.usable(i));
+        // Persistence (use-server, cookie, stick table) may send to a drained server
+        // (weight 0), as HAProxy does; balancing never does.
+        let sticky = prefer.take().filter(|&i| be.persistable(i));
         let i = match sticky
             .map(Pick::Server)
             .unwrap_or_else(|| be.pick(clock.now_ms(), key, avoid))

@@ -426,6 +426,62 @@ impl Stickiness {
     }
 }
 
+impl Stickiness {
+    /// On the request: the server the first matching `stick on|match` rule's key names
+    /// (if the table knows it), and the key the first `stick on|store-request` rule
+    /// gives, to remember once a server is chosen.
+    pub fn on_request(&self, acls: &AclSet, s: &dyn Sample) -> (Option<usize>, Option<Vec<u8>>) {
+        let (mut prefer, mut store_key) = (None, None);
+        for r in self.rules.iter().filter(|r| r.matches || r.store_request) {
+            if !acls.holds(&r.cond, s) {
+                continue;
+            }
+            let Some(key) = proxy_core::sample::value(&r.key, s).and_then(|v| self.table.key(v))
+            else {
+                continue;
+            };
+            if r.matches && prefer.is_none() {
+                prefer = self.table.lock().get(&key, self.table.now());
+            }
+            if r.store_request && store_key.is_none() {
+                store_key = Some(key);
+            }
+        }
+        (prefer, store_key)
+    }
+
+    /// Remember `server` (index `i`) for `key`, unless it is `non-stick`.
+    pub fn remember(&self, key: &[u8], i: usize, server: &super::server::ServerRt) {
+        if !server.non_stick {
+            self.table.lock().put(key, i, self.table.now());
+        }
+    }
+
+    /// On the response: each `stick store-response` rule that holds remembers the server
+    /// under its key.
+    pub fn on_response(
+        &self,
+        acls: &AclSet,
+        s: &dyn Sample,
+        i: usize,
+        server: &super::server::ServerRt,
+    ) {
+        for r in self.rules.iter().filter(|r| r.store_response) {
+            if !acls.holds(&r.cond, s) {
+                continue;
+            }
+            if let Some(k) = proxy_core::sample::value(&r.key, s).and_then(|v| self.table.key(v)) {
+                self.remember(&k, i, server);
+            }
+        }
+    }
+
+    /// Whether a rule stores on the response.
+    pub fn stores_response(&self) -> bool {
+        self.rules.iter().any(|r| r.store_response)
+    }
+}
+
 /// Whether any of `fetches` still waits for bytes of `req` / `rep`.
 pub fn needs_more<'a>(
     fetches: impl IntoIterator<Item = &'a Fetch>,

@@ -12,7 +12,7 @@ use super::idle::{Activity, IdleWatch};
 use super::inspect::{needs_more, ContentSample, Ctx, TcpRules, Verdict};
 use super::logline::Record;
 use super::{Conn, Stream};
-use proxy_core::acl::{value, Fetch};
+use proxy_core::acl::Fetch;
 use proxy_core::counters::Counters;
 use proxy_core::log::{Cause, Phase};
 use proxy_core::sample::vars::Store;
@@ -308,24 +308,15 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     }
     // Stickiness on the request: the first rule whose condition holds gives the key.
     let sample = ContentSample::new(bctx, &conn, &req, &[], false);
-    let mut prefer = None;
-    let mut store_key = None;
-    if let Some(st) = &be.stick {
-        for r in st.rules.iter().filter(|r| r.matches || r.store_request) {
-            if !be.acls.holds(&r.cond, &sample) {
-                continue;
-            }
-            let Some(key) = value(&r.key, &sample).and_then(|v| st.table.key(v)) else {
-                continue;
-            };
-            if r.matches && prefer.is_none() {
-                prefer = st.table.lock().get(&key, st.table.now());
-            }
-            if r.store_request && store_key.is_none() {
-                store_key = Some(key);
-            }
-        }
-    }
+    let (stuck, store_key) = match &be.stick {
+        Some(st) => st.on_request(&be.acls, &sample),
+        None => (None, None),
+    };
+    let render = |f: &haproxy_conf::sample::fmt::Fmt| {
+        proxy_core::sample::fmt::render_string(f, &sample, &sample)
+    };
+    // `use-server` ahead of the table, as HAProxy.
+    let prefer = be.use_server(&sample, &render).or(stuck);
     let key = (be.hash_on == HashOn::Source && !conn.unix)
         .then(|| proxy_core::hash::source(&be.hash_type, peer.ip()));
     let mut tried = Tried::default();
@@ -356,9 +347,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     };
     let index = be.servers.iter().position(|s| Arc::ptr_eq(s, &guard.0));
     if let (Some(st), Some(k), Some(i)) = (&be.stick, &store_key, index) {
-        if !guard.0.non_stick {
-            st.table.lock().put(k, i, st.table.now());
-        }
+        st.remember(k, i, &guard.0);
     }
     if !req.is_empty() && server.write_all(&req).await.is_err() {
         return;
@@ -366,10 +355,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     // Response inspection: its rules and the keys learnt from the server's first bytes.
     let mut rep = Vec::new();
     let response_rules = !be.tcp.response.is_empty();
-    let store_response = be
-        .stick
-        .as_ref()
-        .is_some_and(|st| st.rules.iter().any(|r| r.store_response));
+    let store_response = be.stick.as_ref().is_some_and(|st| st.stores_response());
     if response_rules || store_response {
         let mut fetches: Vec<&Fetch> = be
             .tcp
@@ -403,16 +389,8 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
             (log.rec.cause, log.rec.phase) = (Cause::Proxy, Phase::Data);
             return;
         }
-        if let Some(st) = &be.stick {
-            for r in st.rules.iter().filter(|r| r.store_response) {
-                if !be.acls.holds(&r.cond, &s) || guard.0.non_stick {
-                    continue;
-                }
-                if let (Some(k), Some(i)) = (value(&r.key, &s).and_then(|v| st.table.key(v)), index)
-                {
-                    st.table.lock().put(&k, i, st.table.now());
-                }
-            }
+        if let (Some(st), Some(i)) = (&be.stick, index) {
+            st.on_response(&be.acls, &s, i, &guard.0);
         }
     }
     if !rep.is_empty() && client.write_all(&rep).await.is_err() {

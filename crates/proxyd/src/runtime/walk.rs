@@ -210,6 +210,7 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             "use_backend be2 if { path_beg /b }",
         ),
         s("proxy", "default_backend", F, "default_backend be2"),
+        s("proxy", "use-server", B, "use-server s1 if { path /one }"),
         s("proxy", "http-request", F, "http-request deny"),
         s(
             "proxy",

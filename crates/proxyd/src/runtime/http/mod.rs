@@ -919,21 +919,40 @@ async fn handle_inner(
             .filter(|&i| be.persistable(i))
     });
     let by_cookie = prefer;
+    // `use-server` first, then the cookie, then a stick table, then balancing (HAProxy's
+    // order); a `stick on|store-request` key remembers the server chosen.
+    let (stuck, store_key) = {
+        let s = benv.sample(&parts);
+        let stick = match &be.stick {
+            Some(st) => st.on_request(&be.acls, &s),
+            None => (None, None),
+        };
+        let render =
+            |f: &haproxy_conf::sample::fmt::Fmt| proxy_core::sample::fmt::render_string(f, &s, &s);
+        if let Some(i) = be.use_server(&s, &render) {
+            prefer = Some(i);
+        }
+        stick
+    };
+    prefer = prefer.or(stuck);
     if prefer.is_none() && be.prefer_last {
         prefer = state
             .last
             .lock()
             .ok()
-            .and_then(|l| l.as_ref().filter(|(b, _)| *b == be.name).map(|(_, i)| *i));
+            .and_then(|l| l.as_ref().filter(|(b, _)| *b == be.name).map(|(_, i)| *i))
+            .filter(|&i| be.usable(i));
     }
     // Response rules may test the request: keep what they can look at.
-    let view = (!fe.rules.response.is_empty() || !be.rules.response.is_empty()).then(|| {
-        let mut v = Request::new(());
-        *v.method_mut() = parts.method.clone();
-        *v.uri_mut() = parts.uri.clone();
-        *v.headers_mut() = parts.headers.clone();
-        v.into_parts().0
-    });
+    let stores_response = be.stick.as_ref().is_some_and(|st| st.stores_response());
+    let view = (!fe.rules.response.is_empty() || !be.rules.response.is_empty() || stores_response)
+        .then(|| {
+            let mut v = Request::new(());
+            *v.method_mut() = parts.method.clone();
+            *v.uri_mut() = parts.uri.clone();
+            *v.headers_mut() = parts.headers.clone();
+            v.into_parts().0
+        });
     let redirect_to = matches!(parts.method, http::Method::GET | http::Method::HEAD).then(|| {
         parts
             .uri
@@ -996,6 +1015,9 @@ async fn handle_inner(
         },
     ));
     let index = be.servers.iter().position(|s| Arc::ptr_eq(s, &server));
+    if let (Some(st), Some(k), Some(i)) = (&be.stick, &store_key, index) {
+        st.remember(k, i, &server);
+    }
     if let (true, Some(i), Ok(mut last)) = (be.prefer_last, index, state.last.lock()) {
         *last = Some((be.name.clone(), i));
     }
@@ -1162,6 +1184,14 @@ async fn handle_inner(
             reason.and_then(|r| hyper::ext::ReasonPhrase::try_from(r.into_bytes()).ok())
         {
             rparts.extensions.insert(rp);
+        }
+        if let (true, Some(stk), Some(i)) = (stores_response, &be.stick, index) {
+            sample.resp = Some(sample::RespView {
+                status: rparts.status.as_u16(),
+                headers: &rparts.headers,
+                version: rparts.version,
+            });
+            stk.on_response(&be.acls, &sample, i, &server);
         }
     }
     if let (Some(c), Some(_)) = (&be.cookie, server.cookie.as_deref()) {
