@@ -1827,3 +1827,35 @@ fn http_persistence_and_use_server_as_haproxy() {
         both.proxyd.log()
     );
 }
+
+/// Rates and slots: `fe_sess_rate`, `fe_req_rate`, `be_sess_rate`, `srv_sess_rate` after
+/// a burst (rates are compared in size: HAProxy's periods begin on the clock's seconds),
+/// `queue`, `avg_queue`, `connslots`, `be_conn_free`, `srv_queue` exactly (with and
+/// without maxconn/maxqueue).
+#[test]
+fn rates_and_slots_as_haproxy() {
+    let a = Backend::http("a", "");
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    http-request return status 200 content-type text/plain lf-string \"%[fe_sess_rate] %[fe_req_rate] %[be_sess_rate(b)] %[srv_sess_rate(b/s1)] %[fe_sess_rate(f)]\" if {{ path /rates }}\n    http-request return status 200 content-type text/plain lf-string \"%[queue(b)] %[avg_queue(b)] %[connslots(b)] %[be_conn_free(b)] %[srv_queue(b/s1)] | %[queue(u)] %[avg_queue(u)] %[connslots(u)] %[be_conn_free(u)]\" if {{ path /slots }}\n    use_backend u if {{ path /u }}\n    default_backend b\nbackend b\n    mode http\n    server s1 127.0.0.1:{p} maxconn 10 maxqueue 5\n    server s2 127.0.0.1:{p} maxconn 7 maxqueue 2\n    server s3 127.0.0.1:{p} maxconn 3 maxqueue 1 backup\nbackend u\n    mode http\n    server s1 127.0.0.1:{p}\n",
+        p = a.port
+    );
+    let both = Both::start("rates", &cfg);
+    let (h, p) = both.each(|port| get(port, "/slots", "").body);
+    assert_eq!(h, p, "slots");
+    eprintln!("slots: {p}");
+    let (h, p) = both.each(|port| {
+        for _ in 0..6 {
+            assert_eq!(get(port, "/", "").status, 200);
+        }
+        get(port, "/rates", "").body
+    });
+    let nums = |s: &str| -> Vec<i64> { s.split_whitespace().map(|w| w.parse().unwrap()).collect() };
+    let (hn, pn) = (nums(&h), nums(&p));
+    assert_eq!(hn.len(), 5, "{h}");
+    for (i, (x, y)) in hn.iter().zip(&pn).enumerate() {
+        assert!(
+            *y >= 1 && (x - y).abs() <= 3,
+            "rate {i}: haproxy {h:?}, proxyd {p:?}"
+        );
+    }
+}

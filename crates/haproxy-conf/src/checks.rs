@@ -382,6 +382,27 @@ pub fn reads_body(p: &Proxy) -> bool {
         || p.acls.iter().any(|a| a.expr.fetch.reads_body())
 }
 
+/// The keyword of a fetch that names a proxy or a server, for messages.
+fn fetch_label(f: &crate::sample::Fetch) -> &'static str {
+    use crate::sample::{BeLoad, Fetch};
+    match f {
+        Fetch::SrvConn { .. } => "srv_conn",
+        Fetch::SrvIsUp { .. } => "srv_is_up",
+        Fetch::SrvSessRate { .. } => "srv_sess_rate",
+        Fetch::SrvQueue { .. } => "srv_queue",
+        Fetch::BeSessRate(_) => "be_sess_rate",
+        Fetch::FeRate { requests: true, .. } => "fe_req_rate",
+        Fetch::FeRate { .. } => "fe_sess_rate",
+        Fetch::BeLoad { what, .. } => match what {
+            BeLoad::Queue => "queue",
+            BeLoad::AvgQueue => "avg_queue",
+            BeLoad::ConnSlots => "connslots",
+            BeLoad::ConnFree => "be_conn_free",
+        },
+        _ => "the sample fetch",
+    }
+}
+
 /// `nbsrv(BACKEND)` and `srv_is_up(BACKEND/SERVER)` must name what exists, as HAProxy
 /// checks once it has read everything; and in a frontend's request rules, nothing can ask
 /// for the backend, which is not chosen yet.
@@ -399,25 +420,33 @@ fn fetch_references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
             Fetch::FeConn(Some(f)) if cfg.proxy(f, Cap::Frontend).is_none() => {
                 Some(format!("fe_conn: no frontend named `{f}`"))
             }
-            Fetch::SrvConn { backend, server } => {
+            Fetch::SrvConn { backend, server }
+            | Fetch::SrvIsUp { backend, server }
+            | Fetch::SrvSessRate { backend, server }
+            | Fetch::SrvQueue { backend, server } => {
+                let what = fetch_label(&e.fetch);
                 let bname = backend.as_deref().unwrap_or(&p.name);
                 match cfg.proxy(bname, Cap::Backend) {
-                    None => Some(format!("srv_conn: no backend named `{bname}`")),
+                    None => Some(format!("{what}: no backend named `{bname}`")),
                     Some(b) if !b.servers.iter().any(|s| &s.name == server) => Some(format!(
-                        "srv_conn: no server `{server}` in backend `{bname}`"
+                        "{what}: no server `{server}` in backend `{bname}`"
                     )),
                     Some(_) => None,
                 }
             }
-            Fetch::SrvIsUp { backend, server } => {
-                let bname = backend.as_deref().unwrap_or(&p.name);
-                match cfg.proxy(bname, Cap::Backend) {
-                    None => Some(format!("srv_is_up: no backend named `{bname}`")),
-                    Some(b) if !b.servers.iter().any(|s| &s.name == server) => Some(format!(
-                        "srv_is_up: no server `{server}` in backend `{bname}`"
-                    )),
-                    Some(_) => None,
-                }
+            Fetch::BeSessRate(Some(b)) | Fetch::BeLoad { backend: Some(b), .. }
+                if cfg.proxy(b, Cap::Backend).is_none() =>
+            {
+                Some(format!("{}: no backend named `{b}`", fetch_label(&e.fetch)))
+            }
+            Fetch::FeRate { frontend: Some(f), .. } if cfg.proxy(f, Cap::Frontend).is_none() => {
+                Some(format!("{}: no frontend named `{f}`", fetch_label(&e.fetch)))
+            }
+            Fetch::BeSessRate(None) | Fetch::BeLoad { backend: None, .. } if frontend_only => {
+                Some(format!(
+                    "{} without a backend name in a frontend, which has no servers",
+                    fetch_label(&e.fetch)
+                ))
             }
             Fetch::HttpAuth(ul) | Fetch::HttpAuthGroup { userlist: ul, .. }
                 if !cfg.userlists.iter().any(|u| &u.name == ul) =>

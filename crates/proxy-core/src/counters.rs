@@ -3,6 +3,7 @@
 //! Plain atomics (no clock, no I/O): a counter is bumped from many tasks at once, and
 //! reading a snapshot must not stop traffic.
 
+use crate::stick::Freq;
 use crate::Instant;
 use serde::Serialize;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
@@ -36,7 +37,12 @@ pub struct Counters {
     /// qcur / qmax: requests waiting for a server slot now / at most.
     queue_cur: AtomicU32,
     queue_max: AtomicU32,
+    /// rate / req_rate: new sessions and HTTP requests per second.
+    rates: Mutex<[Freq; 2]>,
 }
+
+const SESSIONS: usize = 0;
+const REQUESTS: usize = 1;
 
 /// One session being counted in `cur` (see `Counters::count`).
 pub struct Counted<'a>(&'a Counters);
@@ -65,6 +71,8 @@ pub struct Snapshot {
     pub redispatches: u64,
     pub queue_cur: u32,
     pub queue_max: u32,
+    /// New sessions per second (0 unless taken with `snapshot_at`).
+    pub rate: u32,
 }
 
 fn raise_max(max: &AtomicU32, v: u32) {
@@ -164,6 +172,40 @@ impl Counters {
         self.queue_cur.load(Relaxed)
     }
 
+    fn rate_add(&self, which: usize, now: Instant) {
+        if let Ok(mut r) = self.rates.lock() {
+            r[which].add(now, 1000, 1);
+        }
+    }
+
+    fn rate_read(&self, which: usize, now: Instant) -> u32 {
+        self.rates
+            .lock()
+            .map(|r| r[which].read(now, 1000))
+            .unwrap_or(0)
+    }
+
+    /// A new session (a frontend's connection, a backend's or server's stream), for
+    /// the per-second rate.
+    pub fn session_at(&self, now: Instant) {
+        self.rate_add(SESSIONS, now);
+    }
+
+    /// A new HTTP request, for the per-second rate.
+    pub fn request_at(&self, now: Instant) {
+        self.rate_add(REQUESTS, now);
+    }
+
+    /// Sessions per second (`fe_sess_rate`, `be_sess_rate`, `srv_sess_rate`).
+    pub fn sess_rate(&self, now: Instant) -> u32 {
+        self.rate_read(SESSIONS, now)
+    }
+
+    /// HTTP requests per second (`fe_req_rate`).
+    pub fn req_rate(&self, now: Instant) -> u32 {
+        self.rate_read(REQUESTS, now)
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             cur: self.cur.load(Relaxed),
@@ -180,6 +222,15 @@ impl Counters {
             redispatches: self.redispatches.load(Relaxed),
             queue_cur: self.queue_cur.load(Relaxed),
             queue_max: self.queue_max.load(Relaxed),
+            rate: 0,
+        }
+    }
+
+    /// `snapshot` with the session rate as of `now`.
+    pub fn snapshot_at(&self, now: Instant) -> Snapshot {
+        Snapshot {
+            rate: self.sess_rate(now),
+            ..self.snapshot()
         }
     }
 }

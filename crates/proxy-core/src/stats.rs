@@ -130,6 +130,7 @@ impl Row {
             RowKind::Server => "2",
         }
         .to_string();
+        out[33] = c.rate.to_string();
         if let Some(ch) = &self.check {
             out[36] = ch.status.code().to_string();
             out[38] = ch.duration_ms.to_string();

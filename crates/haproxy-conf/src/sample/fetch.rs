@@ -212,6 +212,28 @@ pub enum Fetch {
     TableAvl(Option<String>),
     /// The request's id (`unique-id`, from `unique-id-format`).
     UniqueId,
+    /// New sessions (`fe_sess_rate`) or HTTP requests (`fe_req_rate`) per second on a
+    /// frontend (else the current one).
+    FeRate {
+        frontend: Option<String>,
+        requests: bool,
+    },
+    /// New sessions per second on a backend / a server.
+    BeSessRate(Option<String>),
+    SrvSessRate {
+        backend: Option<String>,
+        server: String,
+    },
+    /// A backend's queue and free slots.
+    BeLoad {
+        backend: Option<String>,
+        what: BeLoad,
+    },
+    /// Requests waiting for a server.
+    SrvQueue {
+        backend: Option<String>,
+        server: String,
+    },
     /// `be_server_timeout` / `be_tunnel_timeout` (the backend's setting) and
     /// `cur_server_timeout` / `cur_tunnel_timeout` (what `set-timeout` gave this stream).
     Timeout {
@@ -241,6 +263,15 @@ pub enum Fetch {
     HttpAuthType,
     HttpAuthUser,
     HttpAuthPass,
+}
+
+/// A backend's load (`queue`, `avg_queue`, `connslots`, `be_conn_free`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum BeLoad {
+    Queue,
+    AvgQueue,
+    ConnSlots,
+    ConnFree,
 }
 
 /// What an `ssl_c_*` fetch reads of the client's certificate.
@@ -559,7 +590,12 @@ impl Fetch {
             Fetch::Sc { .. } | Fetch::TableCnt(_) | Fetch::TableAvl(_) => ValueType::Int,
             Fetch::HttpAuth(_) => ValueType::Bool,
             Fetch::FeConn(_) | Fetch::BeConn(_) | Fetch::SrvConn { .. } => ValueType::Int,
-            Fetch::Timeout { .. } => ValueType::Int,
+            Fetch::Timeout { .. }
+            | Fetch::FeRate { .. }
+            | Fetch::BeSessRate(_)
+            | Fetch::SrvSessRate { .. }
+            | Fetch::BeLoad { .. }
+            | Fetch::SrvQueue { .. } => ValueType::Int,
             Fetch::UniqueId => ValueType::Str,
             Fetch::SslC(c) => match c {
                 SslC::Used => ValueType::Bool,
@@ -1098,31 +1134,40 @@ fn fetch_one(call: &Call) -> Result<Fetch, SampleError> {
             too_many(1)?;
             Fetch::BeConn(opt(0))
         }
-        "srv_conn" => {
+        "srv_conn" | "srv_is_up" | "srv_sess_rate" | "srv_queue" => {
             too_many(1)?;
             let t = arg(0, "server name")?;
-            match t.split_once('/') {
-                Some((b, s)) => Fetch::SrvConn {
-                    backend: Some(b.to_string()),
-                    server: s.to_string(),
-                },
-                None => Fetch::SrvConn {
-                    backend: None,
-                    server: t,
-                },
+            let (backend, server) = match t.split_once('/') {
+                Some((b, s)) => (Some(b.to_string()), s.to_string()),
+                None => (None, t),
+            };
+            match name {
+                "srv_conn" => Fetch::SrvConn { backend, server },
+                "srv_is_up" => Fetch::SrvIsUp { backend, server },
+                "srv_sess_rate" => Fetch::SrvSessRate { backend, server },
+                _ => Fetch::SrvQueue { backend, server },
             }
         }
-        "srv_is_up" => {
+        "fe_sess_rate" | "fe_req_rate" => {
             too_many(1)?;
-            let t = arg(0, "server name")?;
-            match t.split_once('/') {
-                Some((b, s)) => Fetch::SrvIsUp {
-                    backend: Some(b.to_string()),
-                    server: s.to_string(),
-                },
-                None => Fetch::SrvIsUp {
-                    backend: None,
-                    server: t,
+            Fetch::FeRate {
+                frontend: opt(0),
+                requests: name == "fe_req_rate",
+            }
+        }
+        "be_sess_rate" => {
+            too_many(1)?;
+            Fetch::BeSessRate(opt(0))
+        }
+        "queue" | "avg_queue" | "connslots" | "be_conn_free" => {
+            too_many(1)?;
+            Fetch::BeLoad {
+                backend: opt(0),
+                what: match name {
+                    "queue" => BeLoad::Queue,
+                    "avg_queue" => BeLoad::AvgQueue,
+                    "connslots" => BeLoad::ConnSlots,
+                    _ => BeLoad::ConnFree,
                 },
             }
         }

@@ -12,7 +12,7 @@ pub mod lex;
 pub mod var;
 
 pub use conv::Converter;
-pub use fetch::Fetch;
+pub use fetch::{BeLoad, Fetch};
 pub use var::{Scope, VarRef};
 
 use serde::{Serialize, Serializer};

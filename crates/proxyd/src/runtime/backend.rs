@@ -371,6 +371,54 @@ impl BackendRt {
 
     /// Usable servers, as `nbsrv` counts them: the active ones up, else one backup (or
     /// all of them with `allbackups`).
+    /// `queue`, `avg_queue`, `connslots`, `be_conn_free`, as HAProxy counts them (-1
+    /// where a server without `maxconn` or `maxqueue` makes the count meaningless).
+    pub fn load(&self, what: haproxy_conf::sample::BeLoad) -> i64 {
+        use haproxy_conf::sample::BeLoad;
+        let queued = i64::from(self.counters.queued())
+            + self
+                .servers
+                .iter()
+                .map(|s| i64::from(s.counters.queued()))
+                .sum::<i64>();
+        let free = |s: &ServerRt| {
+            s.maxconn_now()
+                .map(|m| (i64::from(m) - i64::from(s.counters.current())).max(0))
+        };
+        match what {
+            BeLoad::Queue => queued,
+            BeLoad::AvgQueue => match i64::try_from(self.nbsrv()).unwrap_or(0) {
+                0 => queued * 2,
+                n => (queued + n - 1) / n,
+            },
+            BeLoad::ConnSlots => {
+                let up: Vec<&Arc<ServerRt>> = self.servers.iter().filter(|s| s.is_up()).collect();
+                let (Some(maxqueue), true) =
+                    (self.maxqueue, up.iter().all(|s| s.maxconn.is_some()))
+                else {
+                    return if up.is_empty() { 0 } else { -1 };
+                };
+                up.iter().filter_map(|s| free(s)).sum::<i64>()
+                    + (i64::from(maxqueue) - queued).max(0)
+            }
+            BeLoad::ConnFree => {
+                let active = self.servers.iter().any(|s| !s.backup && s.is_up());
+                let mut total = 0;
+                for s in self
+                    .servers
+                    .iter()
+                    .filter(|s| s.is_up() && s.backup != active)
+                {
+                    match free(s) {
+                        Some(f) => total += f,
+                        None => return -1,
+                    }
+                }
+                total
+            }
+        }
+    }
+
     pub fn nbsrv(&self) -> usize {
         let up = |backup: bool| {
             self.servers

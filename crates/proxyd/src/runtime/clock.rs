@@ -29,6 +29,15 @@ impl Clock {
     }
 }
 
+static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+
+/// Milliseconds since the process's first look at this clock: one base for the
+/// per-second rates, bumped and read from anywhere.
+#[allow(clippy::disallowed_methods)] // the daemon is the edge where time comes from
+pub fn mono_ms() -> u64 {
+    START.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
 /// The wall clock now, for dates in samples and log-format values.
 #[allow(clippy::disallowed_methods)] // the daemon is the edge where time comes from
 pub fn wall() -> std::time::SystemTime {

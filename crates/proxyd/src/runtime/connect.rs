@@ -339,8 +339,10 @@ where
         };
         match opened {
             Ok(Some(conn)) => {
+                let now = super::clock::mono_ms();
                 for c in [&s.counters, &s.backend_counters] {
                     c.add_total();
+                    c.session_at(now);
                 }
                 be.observe(&s, clock.now_ms(), false, true);
                 tried.connect_ms = Some(connecting.elapsed().as_millis() as u64);

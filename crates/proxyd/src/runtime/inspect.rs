@@ -99,6 +99,44 @@ impl<'a> Ctx<'a> {
                     .and_then(|b| b.servers.iter().find(|s| &s.name == server))
                     .is_some_and(|s| s.is_up()),
             )],
+            Fetch::FeRate { frontend, requests } => {
+                let now = super::clock::mono_ms();
+                let rate = |c: &proxy_core::counters::Counters| {
+                    if *requests {
+                        c.req_rate(now)
+                    } else {
+                        c.sess_rate(now)
+                    }
+                };
+                let r = match frontend {
+                    None => Some(rate(&self.fe.counters)),
+                    Some(n) => super::stats::FRONTENDS
+                        .get()
+                        .and_then(|f| f.iter().find(|f| &f.name == n))
+                        .map(|f| rate(&f.counters)),
+                };
+                vec![Value::Int(i64::from(r.unwrap_or(0)))]
+            }
+            Fetch::BeSessRate(name) => vec![Value::Int(i64::from(
+                backend(name)
+                    .map(|b| b.counters.sess_rate(super::clock::mono_ms()))
+                    .unwrap_or(0),
+            ))],
+            Fetch::SrvSessRate { backend: b, server } => vec![Value::Int(i64::from(
+                backend(b)
+                    .and_then(|b| b.servers.iter().find(|s| &s.name == server))
+                    .map(|s| s.counters.sess_rate(super::clock::mono_ms()))
+                    .unwrap_or(0),
+            ))],
+            Fetch::SrvQueue { backend: b, server } => vec![Value::Int(i64::from(
+                backend(b)
+                    .and_then(|b| b.servers.iter().find(|s| &s.name == server))
+                    .map(|s| s.counters.queued())
+                    .unwrap_or(0),
+            ))],
+            Fetch::BeLoad { backend: b, what } => {
+                vec![Value::Int(backend(b).map(|b| b.load(*what)).unwrap_or(0))]
+            }
             Fetch::Hostname => vec![Value::Str(super::log::hostname())],
             Fetch::FeName => vec![Value::Str(self.fe.name.clone())],
             Fetch::FeId => vec![Value::Int(i64::from(self.fe.id))],

@@ -145,7 +145,7 @@ fn rows(frontends: &[Arc<FrontendRt>], backends: &[Arc<BackendRt>], now_ms: u64)
             limit: Some(f.maxconn as u64),
             last_change_s: None,
             check: None,
-            counters: f.counters.snapshot(),
+            counters: f.counters.snapshot_at(super::clock::mono_ms()),
         });
     }
     for b in backends {
@@ -171,7 +171,7 @@ fn rows(frontends: &[Arc<FrontendRt>], backends: &[Arc<BackendRt>], now_ms: u64)
                 limit: s.maxconn_now().map(u64::from),
                 last_change_s: Some(now_ms.saturating_sub(changed.unwrap_or(0)) / 1000),
                 check: s.last_check.get(),
-                counters: s.counters.snapshot(),
+                counters: s.counters.snapshot_at(super::clock::mono_ms()),
             });
         }
         out.push(Row {
@@ -190,7 +190,7 @@ fn rows(frontends: &[Arc<FrontendRt>], backends: &[Arc<BackendRt>], now_ms: u64)
             limit: None,
             last_change_s: None,
             check: None,
-            counters: b.counters.snapshot(),
+            counters: b.counters.snapshot_at(super::clock::mono_ms()),
         });
     }
     out

@@ -244,6 +244,7 @@ impl Drop for TcpLog<'_> {
 
 pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
     let _session = fe.counters.count();
+    fe.counters.session_at(super::clock::mono_ms());
     let (peer, local) = (conn.peer, conn.local);
     // The session's one stream: its `txn.` and `req.` variables.
     let vars = (Store::new(), Store::new());

@@ -689,6 +689,7 @@ async fn handle_inner(
         }
     }
     fctx.sc.count(proxy_core::stick::Count::HttpReq);
+    fe.counters.request_at(super::clock::mono_ms());
     // Flight::new counted this request already.
     let mut info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1);
     let req_scopes = Scopes {
@@ -1445,6 +1446,7 @@ async fn idle_expiry(c: &HttpConn, idle: HttpIdle) {
 pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
     let counted = fe.clone();
     let _session = counted.counters.count();
+    counted.counters.session_at(super::clock::mono_ms());
     let conn = Arc::new(conn);
     let conn_for_log = conn.clone();
     let state = Arc::new(HttpConn {
