@@ -1859,3 +1859,118 @@ fn rates_and_slots_as_haproxy() {
         );
     }
 }
+
+/// `retry-on none` retries nothing (not even a refused connection), `retry-on
+/// conn-failure` (the default) retries and redispatches, also from a defaults section.
+#[test]
+fn retry_on_as_haproxy() {
+    let a = Backend::http("alive", "");
+    let dead = free_port();
+    let cfg = format!(
+        "defaults d\n    mode http\n    timeout connect 2s\n    timeout client 5s\n    timeout server 5s\n    retries 1\n    option redispatch\n    retry-on none\nfrontend f from d\n    bind 127.0.0.1:@PORT@\n    use_backend retried if {{ path /retried }}\n    use_backend inherited if {{ path /inherited }}\n    default_backend none\nbackend none from d\n    balance first\n    retry-on none\n    server s1 127.0.0.1:{dead}\n    server s2 127.0.0.1:{p}\nbackend retried from d\n    balance first\n    retry-on conn-failure\n    server s1 127.0.0.1:{dead}\n    server s2 127.0.0.1:{p}\nbackend inherited from d\n    balance first\n    server s1 127.0.0.1:{dead}\n    server s2 127.0.0.1:{p}\n",
+        p = a.port
+    );
+    let both = Both::start("retryon", &cfg);
+    for path in ["/", "/retried", "/inherited"] {
+        let (h, p) = both.each(|port| get(port, path, "").status);
+        eprintln!("{path}: {h}");
+        assert_eq!(
+            h,
+            p,
+            "{path}\nhaproxy: {}\nproxyd: {}",
+            both.haproxy.log(),
+            both.proxyd.log()
+        );
+    }
+}
+
+/// `option forwardfor` / `option originalto` in a frontend, a backend or both: which
+/// header the server gets (the backend's name), `except` on either side, `if-none`.
+#[test]
+fn forwardfor_combined_as_haproxy() {
+    let seen_by = |b: &Backend| -> Vec<String> {
+        b.seen()
+            .iter()
+            .map(|r| {
+                let text = String::from_utf8_lossy(r).to_ascii_lowercase();
+                let mut h: Vec<&str> = text.lines().filter(|l| l.starts_with("x-")).collect();
+                h.sort();
+                h.join(" | ")
+            })
+            .collect()
+    };
+    let hs = Backend::http("h", "");
+    let ps = Backend::http("p", "");
+    let cfg = |port: u16| {
+        format!(
+            "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    option forwardfor header X-FE if-none\n    option originalto header X-FO\n    use_backend bonly if {{ path /bonly }}\n    use_backend exc if {{ path /exc }}\n    default_backend both\nbackend both\n    mode http\n    option forwardfor header X-BE if-none\n    option originalto header X-BO except 127.0.0.0/8\n    server s 127.0.0.1:{port}\nbackend bonly\n    mode http\n    server s 127.0.0.1:{port}\nbackend exc\n    mode http\n    option forwardfor except 127.0.0.0/8\n    server s 127.0.0.1:{port}\n"
+        )
+    };
+    // Each daemon gets its own recording server, so what each sent can be told apart.
+    let tpl_h = cfg(hs.port);
+    let tpl_p = cfg(ps.port);
+    let h = Both::start("ffh", &tpl_h);
+    let p = Both::start("ffp", &tpl_p);
+    let requests = [
+        ("/", ""),
+        ("/", "X-BE: client\r\n"),
+        ("/", "X-FE: client\r\n"),
+        ("/bonly", "X-FE: client\r\n"),
+        ("/bonly", ""),
+        ("/exc", ""),
+    ];
+    for (path, extra) in requests {
+        assert_eq!(get(h.haproxy.port, path, extra).status, 200);
+        assert_eq!(get(p.proxyd.port, path, extra).status, 200);
+    }
+    eprintln!("{:?}", seen_by(&hs));
+    assert_eq!(
+        seen_by(&hs),
+        seen_by(&ps),
+        "haproxy's server, proxyd's server"
+    );
+}
+
+/// Compression settings split between frontend and backend: the algorithm from one, the
+/// types or `offload` from the other (HAProxy takes each from the backend if it has it).
+#[test]
+fn compression_split_settings_as_haproxy() {
+    let srv = Backend::start(Arc::new(|got: &[u8]| {
+        let req = String::from_utf8_lossy(got).to_ascii_lowercase();
+        let ctype = if req.starts_with("get /html") {
+            "text/html"
+        } else {
+            "text/plain"
+        };
+        let ae = req.contains("accept-encoding");
+        let body = format!("{}{}", if ae { "ae " } else { "none " }, "x".repeat(300));
+        format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .into_bytes()
+    }));
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    compression algo gzip\n    compression type text/html\n    use_backend typed if {{ path_beg /typed }}\n    use_backend off if {{ path_beg /off }}\n    default_backend plain\nbackend plain\n    mode http\n    server s 127.0.0.1:{p}\nbackend typed\n    mode http\n    compression type text/plain\n    server s 127.0.0.1:{p}\nbackend off\n    mode http\n    compression offload\n    server s 127.0.0.1:{p}\n",
+        p = srv.port
+    );
+    let both = Both::start("compsplit", &cfg);
+    for path in [
+        "/html",
+        "/text",
+        "/typed/html",
+        "/typed/text",
+        "/off/html",
+        "/off/text",
+    ] {
+        let (h, p) = both.each(|port| {
+            let r = get(port, path, "Accept-Encoding: gzip\r\n");
+            (
+                r.status,
+                r.header("content-encoding").join(","),
+                r.body.starts_with("ae"),
+            )
+        });
+        assert_eq!(h, p, "{path}");
+    }
+}

@@ -738,7 +738,26 @@ fn timeouts(p: &Proxy, diags: &mut Diagnostics) {
 
 /// Directives HAProxy ignores (with a warning) outside `mode http`.
 fn http_only(p: &Proxy, diags: &mut Diagnostics) {
-    if p.mode == Mode::Http || p.kind == ProxyKind::Defaults {
+    if p.kind == ProxyKind::Defaults {
+        return;
+    }
+    if p.mode == Mode::Http {
+        // proxyd reads HTTP responses as messages, never as the raw bytes these rules
+        // inspect: refused rather than accepted and skipped.
+        if let Some(r) = p.rules.tcp_response_content.first() {
+            diags.push(
+                Diagnostic::error(
+                    codes::REFUSED,
+                    format!(
+                        "`tcp-response content` rules in http {} `{}` are not run by proxyd yet",
+                        p.kind.keyword(),
+                        p.name
+                    ),
+                )
+                .at(r.span)
+                .help("use `http-response` rules (they see the status and headers), or `mode tcp`"),
+            );
+        }
         return;
     }
     if p.stats.enabled {

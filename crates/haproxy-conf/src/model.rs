@@ -981,6 +981,9 @@ pub struct Proxy {
     pub backlog: Option<u64>,
     pub timeouts: Timeouts,
     pub retries: u32,
+    /// `retry-on`: whether a failed connection is retried (`conn-failure`, the
+    /// default); `retry-on none` retries nothing.
+    pub retry_on_conn_failure: bool,
     /// `option NAME` (true) / `no option NAME` (false); arguments are typed below.
     pub options: BTreeMap<String, bool>,
     pub forwardfor: Option<AddrHeader>,
@@ -1060,6 +1063,7 @@ impl Proxy {
             backlog: None,
             timeouts: Timeouts::default(),
             retries: 3,
+            retry_on_conn_failure: true,
             options: BTreeMap::new(),
             forwardfor: None,
             originalto: None,
@@ -1109,46 +1113,115 @@ impl Proxy {
 
     /// A new proxy inheriting what a defaults section passes on.
     pub fn from_defaults(kind: ProxyKind, name: String, span: Span, d: &Proxy) -> Self {
+        // Every field is named here, so that a new one must be sorted into inherited or
+        // not (a defaults keyword that was not carried over would be silently lost).
+        let Proxy {
+            // The proxy's own identity and contents: never inherited.
+            kind: _,
+            name: defaults_name,
+            span: _,
+            defaults: _,
+            binds: _,
+            servers: _,
+            use_backends: _,
+            use_servers: _,
+            stick_table: _,
+            stick_rules: _,
+            captures: _,
+            capture: _,
+            monitor_fail: _,
+            // ACLs of a named defaults section are its own rules' (HAProxy does not show
+            // them to the sections using it).
+            acls: _,
+            mode_span: _,
+            mode,
+            disabled,
+            maxconn,
+            fullconn,
+            backlog,
+            timeouts,
+            retries,
+            retry_on_conn_failure,
+            options,
+            forwardfor,
+            originalto,
+            balance,
+            hash_type,
+            http_reuse,
+            compression,
+            default_server,
+            default_backend,
+            default_backend_span,
+            rules,
+            stats,
+            cookie,
+            errorfiles,
+            errorfiles_groups,
+            log,
+            log_format,
+            log_style,
+            log_format_span,
+            error_log_format,
+            log_tag,
+            monitor_uri,
+            httpchk,
+            http_checks,
+            tcp_checks,
+            dynamic_cookie_key,
+            email_alert,
+            unique_id_format,
+            unique_id_header,
+            inspect_delay_ms,
+            response_inspect_delay_ms,
+            clitcpka,
+            srvtcpka,
+            restrict_req_hdr_names,
+        } = d;
         let mut p = Proxy::new(kind, name, span);
-        p.defaults = Some(d.name.clone());
+        p.defaults = Some(defaults_name.clone());
         // A named defaults section's rules run before the proxy's own.
-        p.rules = d.rules.clone();
-        p.mode = d.mode;
-        p.disabled = d.disabled;
-        p.maxconn = d.maxconn;
-        p.fullconn = d.fullconn;
-        p.backlog = d.backlog;
-        p.timeouts = d.timeouts.clone();
-        p.retries = d.retries;
-        p.options = d.options.clone();
-        p.forwardfor = d.forwardfor.clone();
-        p.originalto = d.originalto.clone();
-        p.balance = d.balance.clone();
-        p.hash_type = d.hash_type;
-        p.default_server = d.default_server.clone();
-        p.default_backend = d.default_backend.clone();
-        p.default_backend_span = d.default_backend_span;
-        p.stats = d.stats.clone();
-        p.cookie = d.cookie.clone();
-        p.errorfiles = d.errorfiles.clone();
-        p.log = d.log.clone();
-        p.log_format = d.log_format.clone();
-        p.log_style = d.log_style.clone();
-        p.log_format_span = d.log_format_span;
-        p.error_log_format = d.error_log_format.clone();
-        p.log_tag = d.log_tag.clone();
-        p.monitor_uri = d.monitor_uri.clone();
-        p.httpchk = d.httpchk.clone();
-        p.http_checks = d.http_checks.clone();
-        p.tcp_checks = d.tcp_checks.clone();
-        p.dynamic_cookie_key = d.dynamic_cookie_key.clone();
-        p.errorfiles_groups = d.errorfiles_groups.clone();
-        p.clitcpka = d.clitcpka;
-        p.srvtcpka = d.srvtcpka;
-        p.restrict_req_hdr_names = d.restrict_req_hdr_names;
-        p.email_alert = d.email_alert.clone();
-        p.unique_id_format = d.unique_id_format.clone();
-        p.unique_id_header = d.unique_id_header.clone();
+        p.rules = rules.clone();
+        p.mode = *mode;
+        p.disabled = *disabled;
+        p.maxconn = *maxconn;
+        p.fullconn = *fullconn;
+        p.backlog = *backlog;
+        p.timeouts = timeouts.clone();
+        p.retries = *retries;
+        p.retry_on_conn_failure = *retry_on_conn_failure;
+        p.options = options.clone();
+        p.forwardfor = forwardfor.clone();
+        p.originalto = originalto.clone();
+        p.balance = balance.clone();
+        p.hash_type = *hash_type;
+        p.http_reuse = *http_reuse;
+        p.compression = compression.clone();
+        p.default_server = default_server.clone();
+        p.default_backend = default_backend.clone();
+        p.default_backend_span = *default_backend_span;
+        p.stats = stats.clone();
+        p.cookie = cookie.clone();
+        p.errorfiles = errorfiles.clone();
+        p.log = log.clone();
+        p.log_format = log_format.clone();
+        p.log_style = log_style.clone();
+        p.log_format_span = *log_format_span;
+        p.error_log_format = error_log_format.clone();
+        p.log_tag = log_tag.clone();
+        p.monitor_uri = monitor_uri.clone();
+        p.httpchk = httpchk.clone();
+        p.http_checks = http_checks.clone();
+        p.tcp_checks = tcp_checks.clone();
+        p.dynamic_cookie_key = dynamic_cookie_key.clone();
+        p.errorfiles_groups = errorfiles_groups.clone();
+        p.clitcpka = *clitcpka;
+        p.srvtcpka = *srvtcpka;
+        p.restrict_req_hdr_names = *restrict_req_hdr_names;
+        p.email_alert = email_alert.clone();
+        p.unique_id_format = unique_id_format.clone();
+        p.unique_id_header = unique_id_header.clone();
+        p.inspect_delay_ms = *inspect_delay_ms;
+        p.response_inspect_delay_ms = *response_inspect_delay_ms;
         p
     }
 

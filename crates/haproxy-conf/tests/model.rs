@@ -295,3 +295,14 @@ fn wait_for_body_forms() {
         assert!(l.has_errors(), "{bad} should be refused");
     }
 }
+
+#[test]
+fn defaults_carry_reuse_compression_and_inspect_delays() {
+    let l = load("defaults d\n  mode http\n  http-reuse never\n  compression algo gzip\n  compression type text/plain\n  tcp-request inspect-delay 3s\n  tcp-response inspect-delay 2s\nbackend be from d\n  server s 127.0.0.1:80\n");
+    assert!(!l.has_errors(), "{:?}", l.diags);
+    let be = proxy(&l, "be");
+    assert_eq!(be.http_reuse, HttpReuse::Never);
+    assert!(be.compression.as_ref().is_some_and(|c| !c.algos.is_empty()));
+    assert_eq!(be.inspect_delay_ms, Some(3000));
+    assert_eq!(be.response_inspect_delay_ms, Some(2000));
+}

@@ -400,12 +400,17 @@ impl Builder<'_> {
                             .help("write `source ADDR[:PORT]`"),
                         );
                     } else {
+                        // For every server without a source of its own, also those
+                        // declared above this line (HAProxy applies it to the proxy).
+                        for s in p.servers.iter_mut().filter(|s| s.opts.source.is_none()) {
+                            s.opts.source = Some(w.text.clone());
+                        }
                         p.default_server.source = Some(w.text.clone());
                     }
                 }
             }
             "filter" => self.filter(line, a),
-            "retry-on" => self.retry_on(line, a),
+            "retry-on" => self.retry_on(p, line, a),
             "clitcpka-cnt" | "srvtcpka-cnt" => {
                 let v = self.uint(line, a, kw.name).map(|v| v.min(255) as u32);
                 let ka = if kw.name.starts_with("cli") {
@@ -1549,7 +1554,7 @@ impl Builder<'_> {
 
     /// `retry-on KEYWORD...`: proxyd retries on connection failures only, which is
     /// what `conn-failure` (the default) and `none` ask for; anything else is refused.
-    fn retry_on(&mut self, line: &Line, a: usize) {
+    fn retry_on(&mut self, p: &mut Proxy, line: &Line, a: usize) {
         if line.words.get(a).is_none() {
             self.arg(line, a, "a retry condition", "retry-on");
         }
@@ -1570,7 +1575,10 @@ impl Builder<'_> {
             "504",
             "all-retryable-errors",
         ];
-        for w in &line.words[a.min(line.words.len())..] {
+        let words = &line.words[a.min(line.words.len())..];
+        // The last line wins, as in HAProxy; `conn-failure` anywhere on it keeps retries.
+        p.retry_on_conn_failure = words.iter().any(|w| w.text == "conn-failure");
+        for w in words {
             match w.text.as_str() {
                 "none" | "conn-failure" => {}
                 t if KNOWN.contains(&t) => self.diags.push(

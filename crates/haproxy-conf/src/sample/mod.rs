@@ -460,7 +460,7 @@ mod tests {
 
     #[test]
     fn refused_and_unknown_are_told_apart() {
-        let e = parse_criterion("req.body").unwrap_err();
+        let e = parse_criterion("so_id").unwrap_err();
         assert!(e.refused, "{e:?}");
         let e = parse_criterion("sc_get_gpc(0,1)").unwrap_err();
         assert!(e.refused, "{e:?}");

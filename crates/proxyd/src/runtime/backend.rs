@@ -351,7 +351,12 @@ impl BackendRt {
                 Vec::with_capacity(p.servers.len()),
             )),
             servers,
-            retries: p.retries,
+            // `retry-on none`: a failed connection is not tried again.
+            retries: if p.retry_on_conn_failure {
+                p.retries
+            } else {
+                0
+            },
             http_reuse: p.http_reuse,
             redispatch: p.option("redispatch"),
             connect_timeout: ms(p.timeouts.connect),

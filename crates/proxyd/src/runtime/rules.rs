@@ -194,7 +194,7 @@ pub struct ProxyHttp {
     /// `option http-restrict-req-hdr-names`: None preserve, Some(false) delete,
     /// Some(true) reject.
     pub restrict_names: Option<bool>,
-    /// `compression ...` (with at least one algorithm).
+    /// `compression ...` (algorithms, types and offload each count on their own).
     pub compression: Option<haproxy_conf::model::Compression>,
     /// `option http-buffer-request`: the whole body (as much as a buffer holds) before
     /// the rules, for at most this long.
@@ -213,7 +213,7 @@ impl ProxyHttp {
                 .http_request
                 .or(p.timeouts.client)
                 .map(Duration::from_millis),
-            compression: p.compression.clone().filter(|c| !c.algos.is_empty()),
+            compression: p.compression.clone(),
             close: p.option("httpclose"),
             server_close: p.option("http-server-close"),
             restrict_names: p.restrict_req_hdr_names,

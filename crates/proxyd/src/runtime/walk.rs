@@ -234,7 +234,14 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             "unique-id-header X-Id",
         ),
         s("proxy", "tcp-request", F, "tcp-request connection reject"),
-        s("proxy", "tcp-response", B, "tcp-response content reject"),
+        // tcp-response content rules run in tcp mode only.
+        sc(
+            "proxy",
+            "tcp-response",
+            &[(At::Defaults, "mode tcp")],
+            B,
+            "tcp-response content reject",
+        ),
         s("proxy", "redirect", F, "redirect location /x"),
         s("proxy", "stats enable", F, "stats enable"),
         s("proxy", "stats uri", F, "stats uri /st"),
@@ -1090,15 +1097,17 @@ fn samples(errorfile: &str) -> Vec<Sample> {
             F,
             "tcp-request content reject",
         ),
-        s(
+        sc(
             "tcp-response content",
             "accept",
+            &[(At::Defaults, "mode tcp")],
             B,
             "tcp-response content accept",
         ),
-        s(
+        sc(
             "tcp-response content",
             "reject",
+            &[(At::Defaults, "mode tcp")],
             B,
             "tcp-response content reject",
         ),

@@ -21,11 +21,32 @@ fn values<'a>(h: &'a HeaderMap, name: &header::HeaderName) -> Vec<&'a str> {
         .collect()
 }
 
+/// A stream's compression settings: each of the algorithms, the types and `offload` is
+/// the backend's when it sets it, else the frontend's (HAProxy looks them up one by one).
+#[derive(Clone, Copy)]
+pub struct Settings<'a> {
+    pub algos: &'a [CompAlgo],
+    pub types: &'a [String],
+    pub offload: bool,
+}
+
+impl<'a> Settings<'a> {
+    pub fn of(fe: Option<&'a Compression>, be: Option<&'a Compression>) -> Option<Self> {
+        let pick = |f: fn(&'a Compression) -> bool| be.filter(|c| f(c)).or(fe.filter(|c| f(c)));
+        let algos = pick(|c| !c.algos.is_empty())?;
+        Some(Settings {
+            algos: &algos.algos,
+            types: pick(|c| !c.types.is_empty()).map_or(&[][..], |c| &c.types[..]),
+            offload: [be, fe].into_iter().flatten().any(|c| c.offload),
+        })
+    }
+}
+
 /// The algorithm for this request, if any; with `offload` the request leaves without
 /// its Accept-Encoding.
-pub fn choose_for(c: &Compression, h: &mut HeaderMap) -> Option<CompAlgo> {
+pub fn choose_for(c: Settings<'_>, h: &mut HeaderMap) -> Option<CompAlgo> {
     let algo = proxy_core::compress::choose(
-        &c.algos,
+        c.algos,
         &values(h, &header::ACCEPT_ENCODING),
         h.get(header::USER_AGENT).and_then(|v| v.to_str().ok()),
     );
@@ -39,7 +60,7 @@ pub fn choose_for(c: &Compression, h: &mut HeaderMap) -> Option<CompAlgo> {
 /// Content-Length, `Content-Encoding`, a weak ETag, `Vary: Accept-Encoding`), body
 /// wrapped.
 pub fn response(
-    c: &Compression,
+    c: Settings<'_>,
     algo: CompAlgo,
     (head, req11): (bool, bool),
     parts: &mut http::response::Parts,
@@ -59,7 +80,7 @@ pub fn response(
         etags: values(h, &header::ETAG),
         content_type: h.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok()),
     };
-    if !proxy_core::compress::compresses(&facts, &c.types) {
+    if !proxy_core::compress::compresses(&facts, c.types) {
         return body;
     }
     let h = &mut parts.headers;

@@ -860,35 +860,25 @@ async fn handle_inner(
     }
     if !conn.unix {
         let src = conn.peer.ip();
-        if let Some(ff) = [&fe.http.forwardfor, &be.http.forwardfor]
-            .into_iter()
-            .flatten()
-            .next()
-        {
-            let excepted = ff.except.is_some_and(|(net, len)| in_net(src, net, len));
-            let present = parts.headers.contains_key(ff.header.as_str());
-            if !(excepted || ff.if_none && present) {
-                if let (Some(n), Ok(v)) = (
-                    reply::header(&ff.header),
-                    HeaderValue::from_str(&src.to_string()),
-                ) {
+        let (ff_fe, ff_be) = (fe.http.forwardfor.as_ref(), be.http.forwardfor.as_ref());
+        if let Some(name) = addr_header(ff_fe, ff_be, src) {
+            // An existing header stays alone only if every side with the option says
+            // `if-none`.
+            let always = [ff_fe, ff_be].into_iter().flatten().any(|f| !f.if_none);
+            if always || !parts.headers.contains_key(name) {
+                if let (Some(n), Ok(v)) =
+                    (reply::header(name), HeaderValue::from_str(&src.to_string()))
+                {
                     parts.headers.append(n, v);
                 }
             }
         }
         let dst = conn.local.ip();
-        if let Some(ot) = [&fe.http.originalto, &be.http.originalto]
-            .into_iter()
-            .flatten()
-            .next()
-        {
-            if !ot.except.is_some_and(|(net, len)| in_net(dst, net, len)) {
-                if let (Some(n), Ok(v)) = (
-                    reply::header(&ot.header),
-                    HeaderValue::from_str(&dst.to_string()),
-                ) {
-                    parts.headers.insert(n, v);
-                }
+        let (ot_fe, ot_be) = (fe.http.originalto.as_ref(), be.http.originalto.as_ref());
+        if let Some(name) = addr_header(ot_fe, ot_be, dst) {
+            if let (Some(n), Ok(v)) = (reply::header(name), HeaderValue::from_str(&dst.to_string()))
+            {
+                parts.headers.insert(n, v);
             }
         }
     }
@@ -1039,14 +1029,9 @@ async fn handle_inner(
     let awaiting = Held::new(&state.awaiting_server);
     drop(connecting);
     let sent_at = tokio::time::Instant::now();
-    // Compression: the algorithm the request allows (the backend's settings, else the
-    // frontend's), chosen before the request leaves (`offload` takes its
-    // Accept-Encoding away).
-    let comp = be
-        .http
-        .compression
-        .as_ref()
-        .or(fe.http.compression.as_ref());
+    // Compression: the algorithm the request allows, chosen before the request leaves
+    // (`offload` takes its Accept-Encoding away).
+    let comp = compress::Settings::of(fe.http.compression.as_ref(), be.http.compression.as_ref());
     let algo = comp.and_then(|c| compress::choose_for(c, &mut parts.headers));
     let req_facts = (
         parts.method == http::Method::HEAD,
@@ -1102,10 +1087,16 @@ async fn handle_inner(
     if let (Some(client_up), StatusCode::SWITCHING_PROTOCOLS) = (client_upgrade, resp.status()) {
         let server_up = hyper::upgrade::on(&mut resp);
         let (rparts, _) = resp.into_parts();
+        // `timeout tunnel`, else the client's and the server's timeouts both apply:
+        // the shorter one ends an idle tunnel.
+        let both_sides = match (fe.timeouts.client, be.timeouts.server) {
+            (Some(c), Some(s)) => Some(c.min(s)),
+            (c, s) => c.or(s),
+        };
         let tunnel_idle = stream_timeout(&info.tunnel_timeout).or(be
             .timeouts
             .tunnel
-            .or(fe.timeouts.client)
+            .or(both_sides)
             .map(Duration::from_millis));
         tokio::spawn(tunnel(
             client_up,
@@ -1121,7 +1112,8 @@ async fn handle_inner(
         ));
     }
     // The connection goes back to the pool; it is taken again once the body is through.
-    if !(close || be.http.server_close || be.http_reuse == HttpReuse::Never) {
+    if !(close || fe.http.server_close || be.http.server_close || be.http_reuse == HttpReuse::Never)
+    {
         if let Ok(mut pool) = server.pool.lock() {
             let current = server.addr_gen.load(Ordering::Relaxed) == gen;
             if current && server.pool_max.is_none_or(|m| pool.len() < m) {
@@ -1351,6 +1343,22 @@ async fn read_body(
     Some(got.body)
 }
 
+/// `option forwardfor` / `option originalto` as HAProxy combines a frontend's and a
+/// backend's: the header is the backend's when it has the option (else the
+/// frontend's), and none is added when either side's `except` network holds `addr`.
+fn addr_header<'a>(
+    fe: Option<&'a haproxy_conf::model::AddrHeader>,
+    be: Option<&'a haproxy_conf::model::AddrHeader>,
+    addr: std::net::IpAddr,
+) -> Option<&'a str> {
+    let chosen = be.or(fe)?;
+    let excepted = [fe, be]
+        .into_iter()
+        .flatten()
+        .any(|h| h.except.is_some_and(|(net, len)| in_net(addr, net, len)));
+    (!excepted).then_some(chosen.header.as_str())
+}
+
 /// A timeout `set-timeout` gave the stream (a negative one times nothing out).
 fn stream_timeout(set: &std::sync::atomic::AtomicI64) -> Option<Duration> {
     u64::try_from(set.load(Ordering::Relaxed))
@@ -1379,21 +1387,19 @@ async fn tunnel(
     let c = TokioIo::new(c);
     let mut s = TokioIo::new(s);
     let activity = Arc::new(Activity::new());
+    // `on-marked-down shutdown-sessions`: the tunnel ends when its server goes DOWN.
+    let mut marked_down = in_use.0.down.subscribe();
     let copy = async {
         // The client side marks the tunnel active in both directions.
         let mut c = Metered::new(c, Side::Client, [None, None], Some(activity.clone()));
         let _ = tokio::io::copy_bidirectional(&mut c, &mut s).await;
     };
-    match idle {
-        None => copy.await,
-        Some(limit) => {
-            tokio::pin!(copy);
-            let mut watch = IdleWatch::new(&activity);
-            tokio::select! {
-                _ = &mut copy => {}
-                _ = watch.expired(&activity, || Some(limit)) => {}
-            }
-        }
+    tokio::pin!(copy);
+    let mut watch = IdleWatch::new(&activity);
+    tokio::select! {
+        _ = &mut copy => {}
+        _ = watch.expired(&activity, || idle), if idle.is_some() => {}
+        _ = marked_down.changed() => {}
     }
     drop(in_use);
 }
