@@ -1974,3 +1974,59 @@ fn compression_split_settings_as_haproxy() {
         assert_eq!(h, p, "{path}");
     }
 }
+
+/// `return lf-file`: a body written as log-format in a file, newlines kept (HAProxy
+/// wants a content type even for an empty one, whatever its manual says).
+#[test]
+fn return_lf_file_as_haproxy() {
+    let dir = Scratch::new("lffile");
+    let body = dir.join("body.lf");
+    std::fs::write(
+        &body,
+        "path=%[path] host=%[req.hdr(host)]\nsecond %[method] line\n",
+    )
+    .unwrap();
+    let empty = dir.join("empty.lf");
+    std::fs::write(&empty, "").unwrap();
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    http-request return status 200 content-type text/plain lf-file {} if {{ path /empty }}\n    http-request return status 201 content-type text/plain lf-file {} hdr X-A %[path]\n",
+        empty.display(),
+        body.display()
+    );
+    let both = Both::start("lffile", &cfg);
+    for path in ["/x", "/empty"] {
+        let (h, p) = both.each(|port| {
+            let r = get(port, path, "");
+            (
+                r.status,
+                r.header("x-a").join(","),
+                r.header("content-type").join(","),
+                r.body,
+            )
+        });
+        assert_eq!(h, p, "{path}");
+    }
+}
+
+/// `return file`: an empty file drops the content type, a full one keeps it.
+#[test]
+fn return_file_types_as_haproxy() {
+    let dir = Scratch::new("rfile");
+    let full_f = dir.join("full.txt");
+    std::fs::write(&full_f, "some text\n").unwrap();
+    let empty = dir.join("empty.txt");
+    std::fs::write(&empty, "").unwrap();
+    let cfg = format!(
+        "{DEFAULTS}frontend f\n    mode http\n    bind 127.0.0.1:@PORT@\n    http-request return status 200 content-type text/plain file {} if {{ path /empty }}\n    http-request return status 202 content-type text/html file {}\n",
+        empty.display(),
+        full_f.display()
+    );
+    let both = Both::start("rfile", &cfg);
+    for path in ["/x", "/empty"] {
+        let (h, p) = both.each(|port| {
+            let r = get(port, path, "");
+            (r.status, r.header("content-type").join(","), r.body)
+        });
+        assert_eq!(h, p, "{path}");
+    }
+}

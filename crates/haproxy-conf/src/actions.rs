@@ -52,6 +52,9 @@ pub enum Payload {
     Text(Fmt),
     /// `file PATH`: the body (read when the plan is built).
     File(String),
+    /// `lf-file PATH`: a body written as log-format in a file (read and parsed when the
+    /// plan is built).
+    LfFile(String),
     /// `errorfile PATH`: a whole raw HTTP response.
     Errorfile(String),
     /// `errorfiles NAME`: the http-errors section's page for the status.

@@ -280,17 +280,7 @@ impl Builder<'_> {
                 "errorfile" => r.payload = Payload::Errorfile(value(self, a)?.text.clone()),
                 "errorfiles" => r.payload = Payload::Errorfiles(value(self, a)?.text.clone()),
                 "default-errorfiles" => r.payload = Payload::DefaultErrorfiles,
-                "lf-file" => {
-                    self.diags.push(sample_diag(
-                        SampleError {
-                            message: format!("`{action} lf-file` is not run by proxyd yet"),
-                            help: Some("use `file` for a fixed body".into()),
-                            refused: true,
-                        },
-                        w.span,
-                    ));
-                    return None;
-                }
+                "lf-file" => r.payload = Payload::LfFile(value(self, a)?.text.clone()),
                 "hdr" => {
                     let n = value(self, a)?;
                     let name = self.header_name(n)?;
@@ -341,6 +331,24 @@ impl Builder<'_> {
                 )
                 .at(a.line)
                 .help("use one of 200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 500-504, or give a body (`string`, `file`, `errorfile`)"),
+            );
+            return None;
+        }
+        // As HAProxy: a body given here needs its type (a file's is checked once it is
+        // read, an empty one needs none).
+        let needs_type = match &r.payload {
+            Payload::Text(t) => t.as_literal().is_none_or(|l| !l.is_empty()),
+            Payload::LfFile(_) => true,
+            _ => false,
+        };
+        if needs_type && r.content_type.is_none() {
+            self.diags.push(
+                Diagnostic::error(
+                    codes::BAD_VALUE,
+                    format!("`{action}`: a body without `content-type`"),
+                )
+                .at(a.line)
+                .help("add `content-type text/plain` (or the body's type)"),
             );
             return None;
         }

@@ -25,6 +25,8 @@ pub struct ErrorPages {
     files: BTreeMap<String, bytes::Bytes>,
     /// http-errors sections the proxy or its replies name.
     groups: BTreeMap<String, BTreeMap<u16, bytes::Bytes>>,
+    /// `lf-file` bodies, parsed, by the path written.
+    lf_files: BTreeMap<String, haproxy_conf::sample::fmt::Fmt>,
 }
 
 fn read(path: &str, what: &str, span: conf_diag::Span) -> Result<bytes::Bytes, PlanError> {
@@ -89,9 +91,31 @@ impl ErrorPages {
             match &r.payload {
                 Payload::File(f) | Payload::Errorfile(f) => {
                     let raw = read(f, "file", span)?;
+                    if matches!(r.payload, Payload::File(_))
+                        && !raw.is_empty()
+                        && r.content_type.is_none()
+                    {
+                        return Err(PlanError {
+                            span: Some(span),
+                            message: format!(
+                                "file `{f}`: a body needs its `content-type` (add `content-type TYPE`)"
+                            ),
+                        });
+                    }
                     out.files.insert(f.clone(), raw);
                 }
                 Payload::Errorfiles(name) => out.load_group(cfg, name, span)?,
+                Payload::LfFile(f) => {
+                    let raw = read(f, "lf-file", span)?;
+                    let text = String::from_utf8_lossy(&raw);
+                    let at = |message: String| PlanError {
+                        span: Some(span),
+                        message,
+                    };
+                    let fmt = haproxy_conf::sample::fmt::parse(&text)
+                        .map_err(|e| at(format!("lf-file `{f}`: {}", e.message)))?;
+                    out.lf_files.insert(f.clone(), fmt);
+                }
                 _ => {}
             }
         }
@@ -123,6 +147,10 @@ impl ErrorPages {
 
     pub fn page(&self, status: u16) -> Option<&Page> {
         self.pages.get(&status)
+    }
+
+    pub fn lf_file(&self, path: &str) -> Option<&haproxy_conf::sample::fmt::Fmt> {
+        self.lf_files.get(path)
     }
 
     pub fn file(&self, path: &str) -> Option<&bytes::Bytes> {

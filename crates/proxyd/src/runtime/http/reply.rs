@@ -189,11 +189,22 @@ pub fn reply(r: &Reply, pages: &[&ErrorPages], render: Render<'_>) -> Response<B
     let mut out = match &r.payload {
         Payload::None => full(status, r.content_type.as_deref(), Bytes::new()),
         Payload::Text(t) => full(status, r.content_type.as_deref(), Bytes::from(render(t))),
-        Payload::File(f) => full(
-            status,
-            r.content_type.as_deref(),
-            file(f).unwrap_or_default(),
-        ),
+        Payload::File(f) => {
+            let body = file(f).unwrap_or_default();
+            // An empty file: its content-type is dropped (as HAProxy).
+            let ct = r.content_type.as_deref().filter(|_| !body.is_empty());
+            full(status, ct, body)
+        }
+        Payload::LfFile(f) => {
+            let fmt = pages.iter().find_map(|p| p.lf_file(f));
+            // An empty file: no body, and its content-type is dropped (as HAProxy).
+            let empty = fmt.is_none_or(|f| f.as_literal().is_some_and(|l| l.is_empty()));
+            full(
+                status,
+                r.content_type.as_deref().filter(|_| !empty),
+                fmt.map(|fmt| Bytes::from(render(fmt))).unwrap_or_default(),
+            )
+        }
         Payload::Errorfile(f) => file(f)
             .and_then(|b| raw(&b, status))
             .unwrap_or_else(|| own_page(r.status)),
