@@ -185,6 +185,36 @@ impl Lan {
         }
         Lan { switch, nodes: out }
     }
+
+    /// Delete node `i`'s `ifname` (its bridge port goes with it) and plug a new veth in
+    /// under the same name and address, up: what a NIC hot-plug or a bond, VLAN or
+    /// network manager rebuild does. The new interface has a new index.
+    pub fn replug(&self, i: usize, ifname: &str, addr: &str) {
+        let ns = &self.nodes[i];
+        ns.exec_ok("ip", &["link", "del", ifname]);
+        self.plug(i, ifname, addr);
+    }
+
+    /// Plug a new veth into node `i` as `ifname` with `addr`, its peer on the bridge.
+    pub fn plug(&self, i: usize, ifname: &str, addr: &str) {
+        let ns = &self.nodes[i];
+        let k = COUNTER.fetch_add(1, Ordering::SeqCst);
+        let tag = std::process::id() % 10_000;
+        let inner = format!("r{i}x{k}x{tag}");
+        let port = format!("q{i}x{k}x{tag}");
+        self.switch.exec_ok(
+            "ip",
+            &["link", "add", &inner, "type", "veth", "peer", "name", &port],
+        );
+        self.switch
+            .exec_ok("ip", &["link", "set", &inner, "netns", &ns.name]);
+        self.switch
+            .exec_ok("ip", &["link", "set", &port, "master", "br0"]);
+        self.switch.exec_ok("ip", &["link", "set", &port, "up"]);
+        ns.exec_ok("ip", &["link", "set", &inner, "name", ifname]);
+        ns.exec_ok("ip", &["link", "set", ifname, "up"]);
+        ns.exec_ok("ip", &["addr", "add", addr, "dev", ifname]);
+    }
 }
 
 impl Netns {

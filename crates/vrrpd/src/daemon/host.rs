@@ -29,6 +29,11 @@ impl Iface {
     }
 }
 
+/// The interface's index now (None: there is no such interface).
+pub fn index(name: &str) -> Option<u32> {
+    nix::net::if_::if_nametoindex(name).ok()
+}
+
 pub fn interface(name: &str) -> Option<Iface> {
     let index = nix::net::if_::if_nametoindex(name).ok()?;
     let mut out = Iface {

@@ -36,6 +36,14 @@ struct Slot {
     iface: host::Iface,
     /// The use_vmac macvlan, when there is one.
     vmac: Option<host::Iface>,
+    /// A spaced-out gratuitous ARP / NA burst still going: stopped when the instance
+    /// leaves MASTER (a node that lost the VIP must not keep announcing it).
+    garp: Option<tokio::task::JoinHandle<()>>,
+    /// Adverts that could not be sent since the last one that could (only the first of
+    /// a run is logged).
+    send_failures: u64,
+    /// The last error opening the instance's sockets (logged once until it changes).
+    socket_error: Option<String>,
 }
 
 impl Slot {
@@ -103,6 +111,9 @@ fn make_slot(p: &InstancePlan) -> anyhow::Result<Slot> {
         engine: Instance::new(p.engine.clone()),
         iface,
         vmac: None,
+        garp: None,
+        send_failures: 0,
+        socket_error: None,
     })
 }
 
@@ -180,14 +191,36 @@ impl Sockets {
         let name = s.net().name.clone();
         let task = tokio::spawn(async move {
             let mut buf = vec![0u8; 2048];
-            while let Ok(r) = rx_sock.recv(&mut buf).await {
-                let Some(rx) = r else { continue };
-                let p = Packet {
-                    iface: name.clone(),
-                    rx,
-                };
-                if tx.send(p).await.is_err() {
-                    return;
+            // A receive error never ends the loop (a node that stops hearing adverts
+            // would take the VIP): it is logged once per kind, counted, and the socket
+            // read again after a pause. A dead interface gets a new socket from the
+            // main loop.
+            let mut errors = 0u64;
+            let mut last: Option<std::io::ErrorKind> = None;
+            loop {
+                match rx_sock.recv(&mut buf).await {
+                    Ok(Some(rx)) => {
+                        if errors > 0 {
+                            log(&format!("{name}: receiving again after {errors} error(s)"));
+                            (errors, last) = (0, None);
+                        }
+                        let p = Packet {
+                            iface: name.clone(),
+                            rx,
+                        };
+                        if tx.send(p).await.is_err() {
+                            return;
+                        }
+                    }
+                    Ok(None) => {}
+                    Err(e) => {
+                        errors += 1;
+                        if last != Some(e.kind()) {
+                            syslog::warn(&format!("{name}: receive: {e}"));
+                            last = Some(e.kind());
+                        }
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                    }
                 }
             }
         });
@@ -203,12 +236,18 @@ impl Sockets {
 
     /// The slot's address changed: its VRRP socket (bound to the old one) is opened again.
     fn reopen(&mut self, s: &Slot, pkt_tx: &mpsc::Sender<Packet>) -> anyhow::Result<()> {
+        self.close(s);
+        self.ensure(s, pkt_tx)
+    }
+
+    /// Drop the slot's sockets (its interface is gone, or came back as another one).
+    fn close(&mut self, s: &Slot) {
         let key = Self::key(s);
         self.vrrp.remove(&key);
         if let Some(t) = self.receivers.remove(&key) {
             t.abort();
         }
-        self.ensure(s, pkt_tx)
+        self.frames.remove(&s.net().name);
     }
 }
 
@@ -223,7 +262,7 @@ fn spawn_checks(
             Ok(r) => r,
             Err(e) => {
                 // The check stays failed, as keepalived disables a script it cannot run.
-                log(&format!("vrrp_script {}: {e}; not run", c.name));
+                syslog::err(&format!("vrrp_script {}: {e}; not run", c.name));
                 continue;
             }
         };
@@ -266,33 +305,33 @@ async fn statics(plan: &Plan, vips: &vips::Vips, add: bool) {
     if add {
         for a in &st.addresses {
             if let Err(e) = vips.add(a, "").await {
-                log(&format!("static_ipaddress: {e}"));
+                syslog::err(&format!("static_ipaddress: {e}"));
             }
         }
         for r in &st.routes {
             if let Err(e) = vips.add_route(r).await {
-                log(&format!("static_routes: {e}"));
+                syslog::err(&format!("static_routes: {e}"));
             }
         }
         for r in &st.rules {
             if let Err(e) = vips.add_rule(r).await {
-                log(&format!("static_rules: {e}"));
+                syslog::err(&format!("static_rules: {e}"));
             }
         }
     } else {
         for r in &st.rules {
             if let Err(e) = vips.del_rule(r).await {
-                log(&format!("static_rules: {e}"));
+                syslog::err(&format!("static_rules: {e}"));
             }
         }
         for r in &st.routes {
             if let Err(e) = vips.del_route(r).await {
-                log(&format!("static_routes: {e}"));
+                syslog::err(&format!("static_routes: {e}"));
             }
         }
         for a in &st.addresses {
             if let Err(e) = vips.del(a, "").await {
-                log(&format!("static_ipaddress: {e}"));
+                syslog::err(&format!("static_ipaddress: {e}"));
             }
         }
     }
@@ -339,6 +378,49 @@ fn current_primary(s: &Slot) -> IpAddr {
         .unwrap_or(unspecified)
 }
 
+/// An instance's interface now has `index`: if that is not the one its sockets were
+/// made for, the interface was deleted and created again (a NIC hot-plug, a bond or VLAN
+/// rebuild): the old sockets are bound to a device that no longer exists, so they are
+/// dropped and opened on the new one. Logged once per re-creation.
+fn renew_iface(s: &mut Slot, index: u32, socks: &mut Sockets, pkt_tx: &mpsc::Sender<Packet>) {
+    if index == s.iface.index || s.vmac.is_some() {
+        return;
+    }
+    let Some(fresh) = host::interface(&s.p.interface) else {
+        return;
+    };
+    syslog::warn(&format!(
+        "({}) {} was created again (index {} -> {}): its sockets are opened on the new one",
+        s.name(),
+        s.p.interface,
+        s.iface.index,
+        fresh.index
+    ));
+    socks.close(s);
+    s.iface = fresh;
+    s.socket_error = None;
+    let opened = socks.ensure(s, pkt_tx);
+    note_socket(s, opened);
+}
+
+/// Log a socket error once until it changes (it is tried again every second).
+fn note_socket(s: &mut Slot, opened: anyhow::Result<()>) {
+    match opened {
+        Ok(()) => {
+            if s.socket_error.take().is_some() {
+                log(&format!("({}) sockets open on {}", s.name(), s.net().name));
+            }
+        }
+        Err(e) => {
+            let text = format!("{e:#}");
+            if s.socket_error.as_deref() != Some(&text) {
+                syslog::err(&format!("({}) {text}; trying again", s.name()));
+                s.socket_error = Some(text);
+            }
+        }
+    }
+}
+
 async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
     let clock = Clock::new().context("timerfd")?;
     let vips = vips::Vips::new().context("netlink")?;
@@ -378,7 +460,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
     let mut sighup = signal(SignalKind::hangup())?;
     let mut sigusr1 = signal(SignalKind::user_defined1())?;
     let mut sigjson = signal(SignalKind::from_raw(crate::cli::JSON_SIGNAL))?;
-    let (link_tx, mut link_rx) = mpsc::channel::<(String, bool)>(64);
+    let (link_tx, mut link_rx) = mpsc::channel::<links::LinkEvent>(64);
     links::spawn(link_tx).context("netlink link monitor")?;
     // Addresses come and go (DHCP, an admin, IPv6 duplicate address detection): looked at
     // once a second, as keepalived follows them (FAULT while an instance has none).
@@ -441,17 +523,32 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
                 }
                 flush(now, &mut slots, &mut groups, &touched, &mut edge, false).await;
             }
-            Some((name, up)) = link_rx.recv() => {
+            Some(ev) = link_rx.recv() => {
                 let now = clock.now_ms();
+                // An instance's interface created again (new index): new sockets first,
+                // so that the instance hears the master before it could think it gone.
+                for s in slots.iter_mut().filter(|s| s.p.interface == ev.name && !ev.gone) {
+                    renew_iface(s, ev.index, &mut edge.socks, &pkt_tx);
+                }
+                let name = ev.name;
                 let mut touched = Vec::new();
                 for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| s.p.links.contains(&name)) {
-                    s.engine.handle(now, Input::Link { interface: name.clone(), up });
+                    s.engine.handle(now, Input::Link { interface: name.clone(), up: ev.up });
                     touched.push(i);
                 }
                 flush(now, &mut slots, &mut groups, &touched, &mut edge, false).await;
             }
             _ = addr_tick.tick() => {
                 let now = clock.now_ms();
+                // The same check as on link events, for one netlink could not tell, and
+                // sockets that could not be opened before.
+                for s in slots.iter_mut() {
+                    if let Some(index) = host::index(&s.p.interface) {
+                        renew_iface(s, index, &mut edge.socks, &pkt_tx);
+                    }
+                    let opened = edge.socks.ensure(s, &pkt_tx);
+                    note_socket(s, opened);
+                }
                 let mut touched = Vec::new();
                 for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| !s.p.fixed_source) {
                     let found = current_primary(s);
@@ -461,9 +558,8 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
                     log(&format!("({}) address on {}: {} -> {found}", s.name(), s.p.interface, s.engine.config().primary_ip));
                     s.engine.handle(now, Input::Primary(found));
                     if !found.is_unspecified() {
-                        if let Err(e) = edge.socks.reopen(s, &pkt_tx) {
-                            log(&format!("({}) {e:#}", s.name()));
-                        }
+                        let opened = edge.socks.reopen(s, &pkt_tx);
+                        note_socket(s, opened);
                     }
                     touched.push(i);
                 }
@@ -501,12 +597,12 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
                 let written = std::fs::write(&tmp, text + "\n")
                     .and_then(|()| std::fs::rename(&tmp, &args.dump_file));
                 if let Err(e) = written {
-                    log(&format!("SIGUSR1: cannot write {}: {e}", args.dump_file.display()));
+                    syslog::err(&format!("SIGUSR1: cannot write {}: {e}", args.dump_file.display()));
                 }
             }
             _ = sighup.recv() => {
                 let Some(new_plan) = crate::config_test::load_for_reload(args) else {
-                    log("SIGHUP: the new configuration has errors; keeping the running one");
+                    syslog::err("SIGHUP: the new configuration has errors; keeping the running one");
                     continue;
                 };
                 let now = clock.now_ms();
@@ -515,7 +611,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
                 if edge.firewall.is_none() && (fw4 || fw6) {
                     match firewall::Firewall::start(fw4, fw6).await {
                         Ok(f) => edge.firewall = f,
-                        Err(e) => log(&format!("SIGHUP: accept mode: {e}")),
+                        Err(e) => syslog::err(&format!("SIGHUP: accept mode: {e}")),
                     }
                 }
                 if new_plan.statics != plan.statics {
@@ -563,7 +659,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
     }
     for s in slots.iter().filter(|s| s.vmac.is_some()) {
         if let Err(e) = edge.vips.delete_vmac(&s.net().name).await {
-            log(&format!("({}) {e}", s.name()));
+            syslog::err(&format!("({}) {e}", s.name()));
         }
     }
     for (ifname, key, old) in std::mem::take(&mut edge.sysctl_restore) {
@@ -634,17 +730,17 @@ async fn reload(
                             .filter(|v| !p.vips.iter().any(|n| n.addr == v.addr))
                         {
                             if let Err(e) = edge.vips.del(v, &old.net().name).await {
-                                log(&format!("({}) {e}", old.name()));
+                                syslog::err(&format!("({}) {e}", old.name()));
                             }
                         }
                         for r in old.p.routes.iter().filter(|r| !p.routes.contains(r)) {
                             if let Err(e) = edge.vips.del_route(r).await {
-                                log(&format!("({}) {e}", old.name()));
+                                syslog::err(&format!("({}) {e}", old.name()));
                             }
                         }
                         for r in old.p.rules.iter().filter(|r| !p.rules.contains(r)) {
                             if let Err(e) = edge.vips.del_rule(r).await {
-                                log(&format!("({}) {e}", old.name()));
+                                syslog::err(&format!("({}) {e}", old.name()));
                             }
                         }
                     }
@@ -668,19 +764,19 @@ async fn reload(
                         // Added routes and rules (adding an existing one is harmless).
                         for r in &old.p.routes {
                             if let Err(e) = edge.vips.add_route(r).await {
-                                log(&format!("({}) {e}", old.name()));
+                                syslog::err(&format!("({}) {e}", old.name()));
                             }
                         }
                         for r in &old.p.rules {
                             if let Err(e) = edge.vips.add_rule(r).await {
-                                log(&format!("({}) {e}", old.name()));
+                                syslog::err(&format!("({}) {e}", old.name()));
                             }
                         }
                     }
                     kept.push(old);
                 }
                 Err(e) => {
-                    log(&format!("({}) not reloaded: {e:#}", old.name()));
+                    syslog::err(&format!("({}) not reloaded: {e:#}", old.name()));
                     kept.push(old);
                 }
             },
@@ -689,7 +785,7 @@ async fn reload(
                 drain(&mut old, edge, false).await;
                 if old.vmac.is_some() {
                     if let Err(e) = edge.vips.delete_vmac(&old.net().name).await {
-                        log(&format!("({}) {e}", old.name()));
+                        syslog::err(&format!("({}) {e}", old.name()));
                     }
                 }
             }
@@ -700,18 +796,18 @@ async fn reload(
         match make_slot(p) {
             Ok(mut s) => {
                 if let Err(e) = attach_vmac(&mut s, &edge.vips, &mut edge.sysctl_restore).await {
-                    log(&format!("({}) {e:#}", p.name));
+                    syslog::err(&format!("({}) {e:#}", p.name));
                     continue;
                 }
                 if let Err(e) = edge.socks.ensure(&s, pkt_tx) {
-                    log(&format!("({}) {e:#}", p.name));
+                    syslog::err(&format!("({}) {e:#}", p.name));
                     continue;
                 }
                 s.engine.handle(now, Input::Startup);
                 drain(&mut s, edge, false).await;
                 kept.push(s);
             }
-            Err(e) => log(&format!("({}) not started: {e:#}", p.name)),
+            Err(e) => syslog::err(&format!("({}) not started: {e:#}", p.name)),
         }
     }
     *slots = kept;
@@ -848,22 +944,22 @@ fn addresses(s: &Slot) -> Vec<IpAddr> {
 async fn release(s: &Slot, edge: &mut Edge) {
     for r in &s.p.rules {
         if let Err(e) = edge.vips.del_rule(r).await {
-            log(&format!("({}) {e}", s.name()));
+            syslog::err(&format!("({}) {e}", s.name()));
         }
     }
     for r in &s.p.routes {
         if let Err(e) = edge.vips.del_route(r).await {
-            log(&format!("({}) {e}", s.name()));
+            syslog::err(&format!("({}) {e}", s.name()));
         }
     }
     for v in s.p.vips.iter().chain(s.p.vips_excluded.iter()) {
         if let Err(e) = edge.vips.del(v, &s.net().name).await {
-            log(&format!("({}) {e}", s.name()));
+            syslog::err(&format!("({}) {e}", s.name()));
         }
     }
     if let (false, Some(f)) = (s.p.accept, &edge.firewall) {
         if let Err(e) = f.unblock(&addresses(s)).await {
-            log(&format!("({}) {e}", s.name()));
+            syslog::err(&format!("({}) {e}", s.name()));
         }
     }
 }
@@ -873,8 +969,23 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
     match a {
         Action::SendAdvert { dst, bytes, .. } => {
             if let Some(sock) = edge.socks.vrrp.get(&Sockets::key(s)) {
-                if let Err(e) = sock.send(&bytes, dst, s.p.unicast_ttl) {
-                    log(&format!("({}) send to {dst}: {e}", s.name()));
+                match sock.send(&bytes, dst, s.p.unicast_ttl) {
+                    Ok(()) if s.send_failures > 0 => {
+                        log(&format!(
+                            "({}) sending adverts again after {} failure(s)",
+                            s.name(),
+                            s.send_failures
+                        ));
+                        s.send_failures = 0;
+                    }
+                    Ok(()) => {}
+                    Err(e) => {
+                        // The first of a run is logged; the rest are counted.
+                        if s.send_failures == 0 {
+                            syslog::warn(&format!("({}) send to {dst}: {e}", s.name()));
+                        }
+                        s.send_failures += 1;
+                    }
                 }
             }
         }
@@ -882,23 +993,23 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
             // Without accept mode the VIPs take no traffic: blocked before they are added.
             if let (false, Some(f)) = (s.p.accept, &edge.firewall) {
                 if let Err(e) = f.block(&addresses(s)).await {
-                    log(&format!("({}) {e}", s.name()));
+                    syslog::err(&format!("({}) {e}", s.name()));
                 }
             }
             for v in s.p.vips.iter().chain(s.p.vips_excluded.iter()) {
                 if let Err(e) = edge.vips.add(v, &s.net().name).await {
-                    log(&format!("({}) {e}", s.name()));
+                    syslog::err(&format!("({}) {e}", s.name()));
                 }
             }
             // Routes after addresses: a route may use a VIP as its source.
             for r in &s.p.routes {
                 if let Err(e) = edge.vips.add_route(r).await {
-                    log(&format!("({}) {e}", s.name()));
+                    syslog::err(&format!("({}) {e}", s.name()));
                 }
             }
             for r in &s.p.rules {
                 if let Err(e) = edge.vips.add_rule(r).await {
-                    log(&format!("({}) {e}", s.name()));
+                    syslog::err(&format!("({}) {e}", s.name()));
                 }
             }
         }
@@ -910,21 +1021,39 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
                     .flat_map(|_| s.p.vips.iter())
                     .map(|v| vrrp_core::announce::frame(s.net().mac, v.addr))
                     .collect();
+                let who = s.name().to_string();
                 if s.garp_gap().is_zero() {
+                    // Every frame is sent; the last failure, if any, is told.
+                    let mut failed = None;
                     for fr in &frames {
-                        let _ = f.send(fr);
+                        if let Err(e) = f.send(fr) {
+                            failed = Some(e);
+                        }
+                    }
+                    if let Some(e) = failed {
+                        syslog::warn(&format!("({who}) gratuitous ARP / NA: {e}"));
                     }
                 } else {
-                    // Spaced out, without holding up the VRRP timers.
+                    // Spaced out, without holding up the VRRP timers; a burst still
+                    // going gives way to the new one.
                     let (f, gap) = (f.clone(), s.garp_gap());
-                    tokio::spawn(async move {
+                    if let Some(old) = s.garp.take() {
+                        old.abort();
+                    }
+                    s.garp = Some(tokio::spawn(async move {
+                        let mut warned = false;
                         for (i, fr) in frames.iter().enumerate() {
                             if i > 0 {
                                 tokio::time::sleep(gap).await;
                             }
-                            let _ = f.send(fr);
+                            if let Err(e) = f.send(fr) {
+                                if !warned {
+                                    syslog::warn(&format!("({who}) gratuitous ARP / NA: {e}"));
+                                    warned = true;
+                                }
+                            }
                         }
-                    });
+                    }));
                 }
             }
         }
@@ -938,6 +1067,12 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
                 "({}) {from:?} -> {to:?} ({reason:?}), priority {priority}",
                 s.name()
             ));
+            // No more announcements of VIPs this node no longer holds.
+            if to != State::Master {
+                if let Some(g) = s.garp.take() {
+                    g.abort();
+                }
+            }
             // -X (keepalived's --release-vips): an instance that is not master releases its
             // addresses even when this run did not add them (left by a crash, by hand, or a
             // reload that changed the election).

@@ -207,10 +207,12 @@ impl FrameSocket {
         let Some(link) = iface.link else {
             return Ok(None);
         };
+        // Non-blocking: a full transmit queue drops a gratuitous ARP (they are sent in
+        // bursts) rather than stalling the event loop.
         let fd = socket(
             AddressFamily::Packet,
             SockType::Raw,
-            SockFlag::SOCK_CLOEXEC,
+            SockFlag::SOCK_CLOEXEC | SockFlag::SOCK_NONBLOCK,
             None,
         )?;
         Ok(Some(FrameSocket { fd, link }))

@@ -16,17 +16,26 @@ pub struct Syslog {
     facility: u8,
 }
 
-/// Syslog severities used here.
+/// Syslog severities used here (keepalived's: err for what fails, warning for what
+/// degrades, info for state changes and the rest).
+pub const ERR: u8 = 3;
+pub const WARNING: u8 = 4;
 pub const INFO: u8 = 6;
+
+/// Lines the syslog socket would not take at once (a stalled reader): dropped, never
+/// waited for.
+pub static DROPPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 impl Syslog {
     /// `-S N` selects local N (16 + N); the default is daemon (3), as keepalived.
     pub fn open(local: Option<u8>, enabled: bool) -> Self {
         let facility = local.map(|n| 16 + n).unwrap_or(3);
         let sock = if enabled {
+            // Non-blocking: a syslog daemon that stops reading costs lines, not the
+            // event loop.
             UnixDatagram::unbound()
                 .ok()
-                .filter(|s| s.connect("/dev/log").is_ok())
+                .filter(|s| s.connect("/dev/log").is_ok() && s.set_nonblocking(true).is_ok())
         } else {
             None
         };
@@ -35,7 +44,11 @@ impl Syslog {
 
     pub fn send(&self, severity: u8, msg: &str) {
         if let Some(s) = &self.sock {
-            let _ = s.send(frame(self.facility, severity, std::process::id(), msg).as_bytes());
+            if s.send(frame(self.facility, severity, std::process::id(), msg).as_bytes())
+                .is_err()
+            {
+                DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
         }
     }
 }
@@ -97,11 +110,26 @@ pub fn file_line(secs: u64, msg: &str) -> String {
     }
 }
 
-/// Log a line to wherever `init` said (stderr before `init`).
+/// Log an informational line to wherever `init` said (stderr before `init`).
 pub fn log(msg: &str) {
+    log_at(INFO, msg);
+}
+
+/// Something degrades (a send fails, a socket is reopened).
+pub fn warn(msg: &str) {
+    log_at(WARNING, msg);
+}
+
+/// Something fails (an address cannot be added, a socket cannot be opened).
+pub fn err(msg: &str) {
+    log_at(ERR, msg);
+}
+
+/// Log a line with its syslog severity.
+pub fn log_at(severity: u8, msg: &str) {
     match LOGGER.get() {
         Some(l) => {
-            l.syslog.send(INFO, msg);
+            l.syslog.send(severity, msg);
             if l.console {
                 eprintln!("vrrpd: {msg}");
             }

@@ -1,0 +1,270 @@
+//! vrrpd under faults, in network namespaces with seed 000's pair (lb01 master, lb02
+//! backup, VIP 192.168.10.3 on `eth0`): the VRRP interface deleted and created again
+//! under a running daemon (a NIC hot-plug, a bond or VLAN rebuild), on the backup and on
+//! the master. The pair must never have two VIP holders for longer than one advert
+//! interval, adverts must flow on the new interface, and the event is logged once.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// End-to-end tests measure real time.
+#![allow(clippy::disallowed_methods)]
+
+use e2e::{binary, netns_available, repo_root, wait_for, Lan, Netns};
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+const VIP: &str = "192.168.10.3";
+const ADDRS: [&str; 2] = ["192.168.10.1/24", "192.168.10.2/24"];
+/// advert_int of seed 000.
+const ADVERT: f64 = 1.0;
+
+fn lan(tag: &str) -> Lan {
+    Lan::new(
+        tag,
+        &[
+            ("eth0", ADDRS[0]),
+            ("eth0", ADDRS[1]),
+            ("eth0", "192.168.10.50/24"),
+        ],
+    )
+}
+
+/// What runs on a node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Impl {
+    Vrrpd,
+    Keepalived,
+}
+
+/// lb01 and lb02 with seed 000's configs, each running `kinds[i]` (keepalived in its own
+/// PID namespace with its own pid files).
+fn start_kinds(lan: &Lan, dir: &Path, kinds: [Impl; 2]) -> Vec<e2e::Daemon> {
+    let vrrpd = binary("vrrpd");
+    let confs = repo_root().join("conf-examples/keepalived");
+    ["lb01", "lb02"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let c = confs.join(format!("seed000-{name}.conf"));
+            let c = c.to_str().unwrap();
+            let log = dir.join(format!("{name}.log"));
+            match kinds[i] {
+                Impl::Vrrpd => {
+                    lan.nodes[i].spawn(vrrpd.to_str().unwrap(), &["-n", "-l", "-D", "-f", c], &log)
+                }
+                Impl::Keepalived => {
+                    let pid = |n: &str| dir.join(format!("{name}.{n}")).display().to_string();
+                    let (a, b, d) = (pid("pid"), pid("vpid"), pid("cpid"));
+                    lan.nodes[i].spawn_pidns(
+                        "keepalived",
+                        &["-n", "-l", "-D", "-f", c, "-p", &a, "-r", &b, "-c", &d],
+                        &log,
+                    )
+                }
+            }
+        })
+        .collect()
+}
+
+fn start(lan: &Lan, dir: &Path) -> Vec<e2e::Daemon> {
+    start_kinds(lan, dir, [Impl::Vrrpd, Impl::Vrrpd])
+}
+
+fn logs(dir: &Path) -> String {
+    ["lb01", "lb02"]
+        .iter()
+        .map(|n| {
+            format!(
+                "{n}:\n{}",
+                std::fs::read_to_string(dir.join(format!("{n}.log"))).unwrap_or_default()
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Watch both nodes for `secs`: the longest stretch (seconds) during which both held the
+/// VIP, and who held it at the end.
+fn watch_holders(lb01: &Netns, lb02: &Netns, secs: f64) -> (f64, [bool; 2]) {
+    let t0 = Instant::now();
+    let mut both_since: Option<Instant> = None;
+    let mut longest = 0.0f64;
+    let mut last = [false; 2];
+    while t0.elapsed().as_secs_f64() < secs {
+        last = [lb01.has_addr("eth0", VIP), lb02.has_addr("eth0", VIP)];
+        match (last[0] && last[1], both_since) {
+            (true, None) => both_since = Some(Instant::now()),
+            (true, Some(t)) => longest = longest.max(t.elapsed().as_secs_f64()),
+            (false, _) => both_since = None,
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    (longest, last)
+}
+
+/// VRRP adverts (IPv4 protocol 112) seen in `ns` for `secs` seconds, as a capture
+/// running from now on; `from` counts those sent by `src`.
+fn capture_adverts(ns: &Netns, secs: f64) -> std::thread::JoinHandle<Vec<(f64, Vec<u8>)>> {
+    fn vrrp(fr: &[u8]) -> bool {
+        fr.len() >= 34 && fr[12..14] == [0x08, 0x00] && fr[23] == 112
+    }
+    ns.capture(secs, vrrp)
+}
+
+fn from(frames: &[(f64, Vec<u8>)], src: [u8; 4]) -> usize {
+    frames.iter().filter(|(_, fr)| fr[26..30] == src).count()
+}
+
+fn count(text: &str, needle: &str) -> usize {
+    text.lines().filter(|l| l.contains(needle)).count()
+}
+
+/// Node `which`'s eth0 is deleted and created again under a running pair (lb01 the
+/// master, lb02 the backup, running `kinds`): the VIP is never on both nodes for longer
+/// than an advert interval, the master ends up holding it (lb01 preempts), adverts flow
+/// on the new interface (the backup hears the master stop and takes over at once, and
+/// its adverts are seen), and each vrrpd logs the re-creation once.
+fn recreated(tag: &str, kinds: [Impl; 2], which: usize) {
+    if !netns_available() {
+        return;
+    }
+    if kinds.contains(&Impl::Keepalived) {
+        assert!(e2e::have("keepalived"), "keepalived is not installed");
+    }
+    let lan = lan(tag);
+    let (lb01, lb02, client) = (&lan.nodes[0], &lan.nodes[1], &lan.nodes[2]);
+    let dir = e2e::Scratch::new(&format!("vrrpd-fault-{tag}"));
+    let mut daemons = start_kinds(&lan, &dir, kinds);
+    assert!(
+        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
+        "{}",
+        logs(&dir)
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!lb02.has_addr("eth0", VIP), "{}", logs(&dir));
+
+    if which == 0 {
+        // The master's VIP goes with its interface: the backup takes over meanwhile.
+        lb01.exec_ok("ip", &["link", "del", "eth0"]);
+        assert!(
+            wait_for(5.0, || lb02.has_addr("eth0", VIP)).is_some(),
+            "the backup did not take over\n{}",
+            logs(&dir)
+        );
+        lan.plug(0, "eth0", ADDRS[0]);
+    } else {
+        lan.replug(1, "eth0", ADDRS[1]);
+    }
+    // Longer than a master-down interval (3 x advert + skew), and a preemption.
+    let (overlap, holders) = watch_holders(lb01, lb02, 7.0);
+    assert!(
+        overlap <= ADVERT,
+        "two VIP holders for {overlap:.2} s after lb0{}'s eth0 came back\n{}",
+        which + 1,
+        logs(&dir)
+    );
+    assert_eq!(holders, [true, false], "{}", logs(&dir));
+
+    // Adverts on the new interfaces: lb01 stops (priority 0 from vrrpd and keepalived
+    // alike), lb02 hears it and takes over at once, and its adverts go out.
+    let seen = capture_adverts(client, 3.0);
+    match kinds[0] {
+        Impl::Vrrpd => daemons[0].signal("TERM"),
+        Impl::Keepalived => daemons[0].signal_inner("TERM"),
+    }
+    assert!(
+        wait_for(2.0, || lb02.has_addr("eth0", VIP)).is_some(),
+        "lb02 did not take over\n{}",
+        logs(&dir)
+    );
+    let sent = from(&seen.join().unwrap(), [192, 168, 10, 2]);
+    assert!(sent >= 1, "no advert from lb02\n{}", logs(&dir));
+    daemons[0].wait_exit(5.0);
+    let text = logs(&dir);
+    let own = if which == 0 {
+        text.split("lb02:").next().unwrap_or("")
+    } else {
+        text.split("lb02:").nth(1).unwrap_or("")
+    };
+    if kinds[which] == Impl::Vrrpd {
+        assert_eq!(
+            count(own, "eth0 was created again"),
+            1,
+            "the re-creation is logged once\n{text}"
+        );
+        assert!(
+            count(own, "No such device") <= 2,
+            "the dead interface's errors are logged once each\n{text}"
+        );
+    }
+}
+
+#[test]
+fn vrrpd_pair_backup_interface_recreated() {
+    recreated("fvb", [Impl::Vrrpd, Impl::Vrrpd], 1);
+}
+
+#[test]
+fn vrrpd_pair_master_interface_recreated() {
+    recreated("fvm", [Impl::Vrrpd, Impl::Vrrpd], 0);
+}
+
+#[test]
+fn keepalived_master_vrrpd_backup_backup_recreated() {
+    recreated("fkb", [Impl::Keepalived, Impl::Vrrpd], 1);
+}
+
+#[test]
+fn keepalived_master_vrrpd_backup_master_recreated() {
+    recreated("fkm", [Impl::Keepalived, Impl::Vrrpd], 0);
+}
+
+#[test]
+fn vrrpd_master_keepalived_backup_backup_recreated() {
+    recreated("fvk", [Impl::Vrrpd, Impl::Keepalived], 1);
+}
+
+#[test]
+fn vrrpd_master_keepalived_backup_master_recreated() {
+    recreated("fvq", [Impl::Vrrpd, Impl::Keepalived], 0);
+}
+
+/// The backup's link flapped 50 times (down/up): it ends as backup, and the pair never
+/// has two VIP holders for longer than an advert interval, during the flaps or after.
+#[test]
+fn backup_link_flapped_50_times() {
+    if !netns_available() {
+        return;
+    }
+    let lan = lan("vff");
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = e2e::Scratch::new("vrrpd-fault-flap");
+    let _daemons = start(&lan, &dir);
+    assert!(
+        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
+        "{}",
+        logs(&dir)
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let flapper = {
+        let name = lb02.name.clone();
+        std::thread::spawn(move || {
+            for _ in 0..50 {
+                for state in ["down", "up"] {
+                    let _ = std::process::Command::new("ip")
+                        .args(["netns", "exec", &name, "ip", "link", "set", "eth0", state])
+                        .status();
+                    std::thread::sleep(Duration::from_millis(20));
+                }
+            }
+        })
+    };
+    let (overlap, _) = watch_holders(lb01, lb02, 2.0);
+    flapper.join().unwrap();
+    let (after, holders) = watch_holders(lb01, lb02, 6.0);
+    assert!(
+        overlap.max(after) <= ADVERT,
+        "two VIP holders for {:.2} s\n{}",
+        overlap.max(after),
+        logs(&dir)
+    );
+    assert_eq!(holders, [true, false], "{}", logs(&dir));
+}
