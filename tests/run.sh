@@ -39,8 +39,12 @@ echo "== cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --quiet -- -D warnings
 echo "== build"
 cargo build --workspace --bins --quiet
+# vrrpd's CPU under a flood is measured on the build that ships (tests/vrrpd_hostile.rs).
+cargo build --release -p vrrpd --quiet
 echo "== tests"
 cargo test --workspace --quiet 2>&1 | tee target/test-output.txt
+echo "== fuzz (each target ${FUZZ_SECONDS:-60} s)"
+./tests/fuzz/run-ci.sh
 # One closing line for the whole run.
 awk '/^test result:/ { for (i = 1; i <= NF; i++) { if ($i ~ /^passed;?/) p += $(i-1); if ($i ~ /^failed;?/) f += $(i-1); if ($i ~ /^ignored;?/) s += $(i-1) } }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' target/test-output.txt

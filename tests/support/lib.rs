@@ -18,10 +18,16 @@ pub fn repo_root() -> PathBuf {
 
 /// A binary built by `cargo build` (debug profile unless E2E_PROFILE says otherwise).
 pub fn binary(name: &str) -> PathBuf {
+    let profile = std::env::var("E2E_PROFILE").unwrap_or_else(|_| "debug".into());
+    binary_of(&profile, name)
+}
+
+/// A binary of the given build profile (`release` for tests that measure CPU: the
+/// README test command builds vrrpd in release for them).
+pub fn binary_of(profile: &str, name: &str) -> PathBuf {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target"));
-    let profile = std::env::var("E2E_PROFILE").unwrap_or_else(|_| "debug".into());
     let p = target.join(profile).join(name);
     assert!(
         p.exists(),
