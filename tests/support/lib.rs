@@ -535,12 +535,24 @@ fn serve_http_conn(s: std::net::TcpStream, name: &str) {
     }
 }
 
-/// A free TCP port on 127.0.0.1 (bound once and released; good enough for tests).
+/// A free port on 127.0.0.1 (TCP and UDP) for a daemon to bind later. Taken below the
+/// kernel's ephemeral range (32768 up): a port handed out from that range can be taken
+/// as the source port of some connection before the daemon binds it ("Address already in
+/// use", seen in CI). Each port is handed out once per test process.
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // Test binaries run one after another; each starts at its own place in the range.
+    let base = 20_000 + (std::process::id() % 1_000) * 12;
+    for _ in 0..12_000 {
+        let n = NEXT.fetch_add(1, Ordering::SeqCst);
+        let port = (20_000 + (base - 20_000 + n) % 12_000) as u16;
+        let tcp = std::net::TcpListener::bind(("127.0.0.1", port)).is_ok();
+        let udp = std::net::UdpSocket::bind(("127.0.0.1", port)).is_ok();
+        if tcp && udp {
+            return port;
+        }
+    }
+    panic!("no free port between 20000 and 32000")
 }
 
 /// A fresh directory for one test's files and logs, removed when dropped. When the test
