@@ -535,6 +535,22 @@ fn serve_http_conn(s: std::net::TcpStream, name: &str) {
     }
 }
 
+/// vrrpd's counters of adverts it rejected (its SIGUSR1 dump), one per reason.
+pub const VRRP_REJECTIONS: &[&str] = &[
+    "too_short",
+    "bad_ttl",
+    "bad_version",
+    "bad_type",
+    "carp",
+    "length_mismatch",
+    "bad_checksum",
+    "wrong_vrid",
+    "auth_type_mismatch",
+    "auth_failure",
+    "interval_mismatch",
+    "address_family",
+];
+
 /// A free port on 127.0.0.1 (TCP and UDP) for a daemon to bind later. Taken below the
 /// kernel's ephemeral range (32768 up): a port handed out from that range can be taken
 /// as the source port of some connection before the daemon binds it ("Address already in
