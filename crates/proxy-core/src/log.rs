@@ -64,35 +64,33 @@ pub fn level_for(sink: &LogSink, level: u8, n: u64) -> Option<u8> {
 /// A whole datagram: the format's header, the message, cut to the target's `len` (the
 /// line feed included), then a line feed.
 pub fn frame(sink: &LogSink, level: u8, at: Stamp, o: Origin<'_>, msg: &[u8]) -> Vec<u8> {
+    use std::io::Write;
     let pri = u16::from(sink.facility) * 8 + u16::from(level);
-    let head = match sink.format {
+    // One buffer for the header and the line: this runs once per request.
+    let mut out = Vec::with_capacity(msg.len() + 96);
+    // Writes into a Vec cannot fail.
+    let _ = match sink.format {
         SyslogFormat::Rfc3164 | SyslogFormat::Local => {
-            let host = match (sink.format, o.hostname) {
-                (SyslogFormat::Rfc3164, Some(h)) => format!("{h} "),
-                _ => String::new(),
-            };
-            format!(
-                "<{pri}>{} {host}{}[{}]: ",
-                local(at, "%b %e %H:%M:%S"),
-                o.tag,
-                o.pid
-            )
+            let _ = write!(out, "<{pri}>{} ", local(at, "%b %e %H:%M:%S"));
+            if let (SyslogFormat::Rfc3164, Some(h)) = (sink.format, o.hostname) {
+                let _ = write!(out, "{h} ");
+            }
+            write!(out, "{}[{}]: ", o.tag, o.pid)
         }
-        SyslogFormat::Rfc5424 => format!(
+        SyslogFormat::Rfc5424 => write!(
+            out,
             "<{pri}>1 {} {} {} {} - - ",
             iso(at),
             o.hostname.unwrap_or("-"),
             o.tag,
             o.pid
         ),
-        SyslogFormat::Short => format!("<{level}>"),
-        SyslogFormat::Raw => String::new(),
-        SyslogFormat::Iso => format!("{} ", iso(at)),
-        SyslogFormat::Timed => format!("<{level}>{} ", iso(at)),
-        SyslogFormat::Priority => format!("<{pri}>"),
+        SyslogFormat::Short => write!(out, "<{level}>"),
+        SyslogFormat::Raw => Ok(()),
+        SyslogFormat::Iso => write!(out, "{} ", iso(at)),
+        SyslogFormat::Timed => write!(out, "<{level}>{} ", iso(at)),
+        SyslogFormat::Priority => write!(out, "<{pri}>"),
     };
-    let mut out = Vec::with_capacity(head.len() + msg.len() + 1);
-    out.extend_from_slice(head.as_bytes());
     out.extend_from_slice(msg);
     let max = (sink.len as usize).saturating_sub(1);
     out.truncate(max);

@@ -4,26 +4,28 @@
 
 use super::{value, Sample, Value};
 use haproxy_conf::sample::fmt::{Alias, Fmt, FmtOpts, FmtPart};
+use std::borrow::Cow;
 use std::net::IpAddr;
 
 /// A `%xx` variable's value, as the data plane knows it. What HAProxy quotes (`+Q`) and
 /// encodes depends on the kind: names and addresses are quoted, numbers, dates and
 /// termination states never; request-line parts and captured headers are encoded.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum AliasValue {
+pub enum AliasValue<'a> {
     /// A name (`<NOSRV>`, a proxy, a cookie...): quoted with `+Q`; empty is missing.
-    Text(String),
+    /// Borrowed where it can be: a log line writes some twenty of these per request.
+    Text(Cow<'a, str>),
     /// Written as it is, never quoted (dates, `%ts`, `%ms`).
-    Raw(String),
+    Raw(Cow<'a, str>),
     Int(i64),
     Ip(IpAddr),
     /// A part of the request line: `"`, `#`, controls and bytes from 0x7f are written
     /// `#XX`; quoted with `+Q`, even when empty.
-    Url(String),
+    Url(Cow<'a, str>),
     /// Captured headers: `{a|b}` (`list`: `"a" "b"`, a missing one `-`).
     Captures {
         list: bool,
-        items: Vec<Option<String>>,
+        items: &'a [Option<String>],
     },
     /// Writes nothing at all, not even a separator after it (`%hr` without captures).
     Nothing,
@@ -42,7 +44,7 @@ pub enum Target {
 
 /// What the data plane tells about the `%xx` variables (None: no value).
 pub trait Aliases {
-    fn alias(&self, a: Alias) -> Option<AliasValue>;
+    fn alias(&self, a: Alias) -> Option<AliasValue<'_>>;
 }
 
 fn escape(out: &mut Vec<u8>, b: &[u8]) {
@@ -73,16 +75,21 @@ fn encode_controls(b: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 
 /// `#XX` for the bytes a log line must not carry as they are: controls, 0x7f and above,
 /// and `extra` (`"#` in request lines, `"#{|}` in captured headers).
-fn hash_encode(b: &[u8], extra: &[u8]) -> Vec<u8> {
-    let mut out = Vec::with_capacity(b.len());
-    for &c in b {
-        if !(0x20..0x7f).contains(&c) || extra.contains(&c) {
-            out.extend_from_slice(format!("#{c:02X}").as_bytes());
+fn hash_encode<'b>(b: &'b [u8], extra: &[u8]) -> Cow<'b, [u8]> {
+    let plain = |c: &u8| (0x20..0x7f).contains(c) && !extra.contains(c);
+    if b.iter().all(plain) {
+        return Cow::Borrowed(b);
+    }
+    const HEX: &[u8; 16] = b"0123456789ABCDEF";
+    let mut out = Vec::with_capacity(b.len() + 8);
+    for c in b {
+        if plain(c) {
+            out.push(*c);
         } else {
-            out.push(c);
+            out.extend_from_slice(&[b'#', HEX[usize::from(c >> 4)], HEX[usize::from(c & 15)]]);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 fn put(out: &mut Vec<u8>, text: &[u8], opts: FmtOpts, quote: bool) {
@@ -109,7 +116,7 @@ fn missing(out: &mut Vec<u8>, opts: FmtOpts, target: Target) {
     }
 }
 
-fn alias_value(out: &mut Vec<u8>, v: Option<AliasValue>, opts: FmtOpts, target: Target) {
+fn alias_value(out: &mut Vec<u8>, v: Option<AliasValue<'_>>, opts: FmtOpts, target: Target) {
     match v {
         None => missing(out, opts, target),
         Some(AliasValue::Text(t)) if t.is_empty() => missing(out, opts, target),
@@ -123,7 +130,32 @@ fn alias_value(out: &mut Vec<u8>, v: Option<AliasValue>, opts: FmtOpts, target: 
             opts,
             opts.quote,
         ),
-        Some(AliasValue::Ip(ip)) => put(out, ip.to_string().as_bytes(), opts, opts.quote),
+        Some(AliasValue::Ip(IpAddr::V4(ip))) => {
+            // Every log line has one or two: four integers, not the formatting machinery.
+            let mut buf = [0u8; 15];
+            let mut n = 0;
+            for (i, o) in ip.octets().into_iter().enumerate() {
+                if i > 0 {
+                    buf[n] = b'.';
+                    n += 1;
+                }
+                let mut digits = itoa::Buffer::new();
+                let d = digits.format(o).as_bytes();
+                buf[n..n + d.len()].copy_from_slice(d);
+                n += d.len();
+            }
+            put(out, &buf[..n], opts, opts.quote)
+        }
+        Some(AliasValue::Ip(ip)) => {
+            // On the stack: the longest address is 45 bytes.
+            let mut buf = [0u8; 48];
+            let mut w = std::io::Cursor::new(&mut buf[..]);
+            let n = match std::io::Write::write_fmt(&mut w, format_args!("{ip}")) {
+                Ok(()) => w.position() as usize,
+                Err(_) => 0,
+            };
+            put(out, &buf[..n], opts, opts.quote)
+        }
         Some(AliasValue::Url(u)) => put(out, &hash_encode(u.as_bytes(), b"\"#"), opts, opts.quote),
         Some(AliasValue::Captures { list: false, items }) => {
             let mut inner = vec![b'{'];
@@ -132,7 +164,7 @@ fn alias_value(out: &mut Vec<u8>, v: Option<AliasValue>, opts: FmtOpts, target: 
                     inner.push(b'|');
                 }
                 if let Some(c) = c {
-                    inner.extend(hash_encode(c.as_bytes(), b"\"#{|}"));
+                    inner.extend_from_slice(&hash_encode(c.as_bytes(), b"\"#{|}"));
                 }
             }
             inner.push(b'}');
@@ -166,7 +198,8 @@ pub fn render_log(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases) -> Vec<u8> {
 
 /// The bytes of `fmt` for `target`.
 pub fn render_for(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases, target: Target) -> Vec<u8> {
-    let mut out = Vec::new();
+    // A log line is a few hundred bytes: one allocation instead of a series of regrowths.
+    let mut out = Vec::with_capacity(if target == Target::Log { 256 } else { 32 });
     // In a log line: whether the last thing written was a separator (or nothing yet).
     let mut last_space = true;
     for p in &fmt.parts {
@@ -210,12 +243,14 @@ pub fn render_string(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases) -> String {
     }
 }
 
-impl From<Value> for AliasValue {
-    fn from(v: Value) -> AliasValue {
+impl From<Value> for AliasValue<'static> {
+    fn from(v: Value) -> AliasValue<'static> {
         match v {
             Value::Int(n) => AliasValue::Int(n),
             Value::Ip(ip) => AliasValue::Ip(ip),
-            other => AliasValue::Text(String::from_utf8_lossy(&other.text()).into_owned()),
+            other => AliasValue::Text(Cow::Owned(
+                String::from_utf8_lossy(&other.text()).into_owned(),
+            )),
         }
     }
 }
@@ -237,7 +272,7 @@ mod tests {
         }
     }
     impl Aliases for Req {
-        fn alias(&self, a: Alias) -> Option<AliasValue> {
+        fn alias(&self, a: Alias) -> Option<AliasValue<'_>> {
             match a {
                 Alias::ClientIp => Some(AliasValue::Ip("127.0.0.1".parse().unwrap())),
                 Alias::ClientPort => Some(AliasValue::Int(60714)),
@@ -245,6 +280,28 @@ mod tests {
                 Alias::CapturedReqHeaders | Alias::CapturedResHeaders => Some(AliasValue::Nothing),
                 _ => None,
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// The hand-written IPv4 and hash encodings write what the plain ones would.
+        #[test]
+        fn fast_paths_write_what_the_slow_ones_do(ip: u32, b: Vec<u8>, q: bool) {
+            let ip = std::net::Ipv4Addr::from(ip);
+            let opts = FmtOpts { quote: q, ..FmtOpts::default() };
+            let mut out = Vec::new();
+            alias_value(&mut out, Some(AliasValue::Ip(IpAddr::V4(ip))), opts, Target::Log);
+            let want = if q { format!("\"{ip}\"") } else { ip.to_string() };
+            proptest::prop_assert_eq!(String::from_utf8_lossy(&out), want);
+            let slow: String = b
+                .iter()
+                .map(|&c| if (0x20..0x7f).contains(&c) && c != b'"' && c != b'#' {
+                    (c as char).to_string()
+                } else {
+                    format!("#{c:02X}")
+                })
+                .collect();
+            proptest::prop_assert_eq!(hash_encode(&b, b"\"#").into_owned(), slow.into_bytes());
         }
     }
 

@@ -5,6 +5,7 @@ use super::inspect::Ctx;
 use super::Conn;
 use haproxy_conf::sample::fmt::Alias;
 use proxy_core::sample::fmt::AliasValue;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
@@ -25,14 +26,14 @@ fn date(at: SystemTime, utc: bool, millis: bool) -> String {
 
 /// A variable known from the connection, the proxies and the clock; `at` is when the
 /// request (or session) began, `server` the one chosen if any.
-pub fn common(
+pub fn common<'a>(
     a: Alias,
-    conn: &Conn,
-    ctx: Ctx<'_>,
+    conn: &'a Conn,
+    ctx: Ctx<'a>,
     at: Option<SystemTime>,
-    server: Option<(&str, Option<SocketAddr>)>,
-) -> Option<AliasValue> {
-    let text = |t: &str| Some(AliasValue::Text(t.to_string()));
+    server: Option<(&'a str, Option<SocketAddr>)>,
+) -> Option<AliasValue<'a>> {
+    let text = |t: &'a str| Some(AliasValue::Text(Cow::Borrowed(t)));
     let at = at.unwrap_or_else(super::clock::wall);
     let fe = ctx.fe;
     let since_epoch = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
@@ -46,9 +47,9 @@ pub fn common(
         }
         Alias::Frontend => text(&fe.name),
         Alias::FrontendTransport => Some(AliasValue::Text(if conn.tls.is_some() {
-            format!("{}~", fe.name)
+            Cow::Owned(format!("{}~", fe.name))
         } else {
-            fe.name.clone()
+            Cow::Borrowed(&fe.name)
         })),
         // Before a backend is chosen, HAProxy names the frontend.
         Alias::Backend => text(ctx.be.map(|b| b.name.as_str()).unwrap_or(&fe.name)),
@@ -57,26 +58,32 @@ pub fn common(
         Alias::ServerPort => server
             .and_then(|s| s.1)
             .map(|a| AliasValue::Int(i64::from(a.port()))),
-        Alias::Hostname => text(&super::log::hostname()),
-        Alias::Pid => Some(AliasValue::Int(i64::from(std::process::id()))),
-        Alias::AcceptDate | Alias::RequestDate => Some(AliasValue::Raw(date(at, false, true))),
-        Alias::GmtDate | Alias::RequestGmtDate => Some(AliasValue::Raw(date(at, true, false))),
-        Alias::LocalDate | Alias::RequestLocalDate => Some(AliasValue::Raw(date(at, false, false))),
+        Alias::Hostname => Some(AliasValue::Text(Cow::Owned(super::log::hostname()))),
+        Alias::Pid => Some(AliasValue::Int(i64::from(super::log::pid()))),
+        Alias::AcceptDate | Alias::RequestDate => {
+            Some(AliasValue::Raw(Cow::Owned(date(at, false, true))))
+        }
+        Alias::GmtDate | Alias::RequestGmtDate => {
+            Some(AliasValue::Raw(Cow::Owned(date(at, true, false))))
+        }
+        Alias::LocalDate | Alias::RequestLocalDate => {
+            Some(AliasValue::Raw(Cow::Owned(date(at, false, false))))
+        }
         Alias::Timestamp => Some(AliasValue::Int(since_epoch.as_secs() as i64)),
-        Alias::AcceptMs => Some(AliasValue::Raw(format!(
+        Alias::AcceptMs => Some(AliasValue::Raw(Cow::Owned(format!(
             "{:03}",
             since_epoch.subsec_millis()
-        ))),
+        )))),
         Alias::SslVersion => conn
             .tls
             .as_ref()
-            .and_then(|t| t.version.clone())
-            .map(AliasValue::Text),
+            .and_then(|t| t.version.as_deref())
+            .map(|v| AliasValue::Text(Cow::Borrowed(v))),
         Alias::SslCipher => conn
             .tls
             .as_ref()
-            .and_then(|t| t.cipher.clone())
-            .map(AliasValue::Text),
+            .and_then(|t| t.cipher.as_deref())
+            .map(|v| AliasValue::Text(Cow::Borrowed(v))),
         // Log-line values (timers, byte counts, termination state) are not known while
         // rules run; the plan refuses them outside log formats.
         _ => None,

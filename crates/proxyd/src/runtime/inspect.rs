@@ -296,7 +296,7 @@ impl proxy_core::sample::fmt::Aliases for ContentSample<'_> {
     fn alias(
         &self,
         a: haproxy_conf::sample::fmt::Alias,
-    ) -> Option<proxy_core::sample::fmt::AliasValue> {
+    ) -> Option<proxy_core::sample::fmt::AliasValue<'_>> {
         super::aliases::common(a, self.conn, self.ctx, None, None)
     }
 }

@@ -27,6 +27,13 @@ pub fn hostname() -> String {
     .clone()
 }
 
+/// Our pid, read once: the first log line comes after `-D` forked, and proxyd does not
+/// fork again, while a `getpid` per log line cost a system call per request.
+pub fn pid() -> u32 {
+    static PID: OnceLock<u32> = OnceLock::new();
+    *PID.get_or_init(std::process::id)
+}
+
 /// Lines a target could not take (full buffers, unreachable syslog), all targets.
 pub static DROPPED: AtomicU64 = AtomicU64::new(0);
 

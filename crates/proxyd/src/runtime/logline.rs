@@ -11,6 +11,7 @@ use haproxy_conf::model::{Config, Mode, Proxy};
 use haproxy_conf::sample::fmt::{Alias, Fmt};
 use proxy_core::log::{Cause, Origin, Phase, Stamp};
 use proxy_core::sample::fmt::{AliasValue, Aliases};
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -105,7 +106,7 @@ impl LogPlan {
         let origin = Origin {
             hostname: self.hostname.as_deref(),
             tag: &self.tag,
-            pid: std::process::id(),
+            pid: super::log::pid(),
         };
         for s in &self.sinks {
             s.send(level, Stamp { secs, usecs }, origin, msg);
@@ -220,26 +221,23 @@ pub fn capture_value(v: &str, len: usize) -> String {
 
 /// Captured headers for `%hr`/`%hrl` (`%hs`/`%hsl`): nothing at all when the frontend
 /// captures none or the line has no request (HAProxy's connection-error lines).
-fn captured(v: &[Option<String>], list: bool) -> Option<AliasValue> {
+fn captured(v: &[Option<String>], list: bool) -> Option<AliasValue<'_>> {
     Some(if v.is_empty() {
         AliasValue::Nothing
     } else {
-        AliasValue::Captures {
-            list,
-            items: v.to_vec(),
-        }
+        AliasValue::Captures { list, items: v }
     })
 }
 
 /// A part of the request line as HAProxy logs it.
-fn request_part(a: Alias, r: &Record) -> String {
+fn request_part(a: Alias, r: &Record) -> Cow<'_, str> {
     let (Some(m), Some(u)) = (&r.method, &r.uri) else {
         return "<BADREQ>".into();
     };
     let path = u.split('?').next().unwrap_or("");
     match a {
-        Alias::HttpMethod => m.clone(),
-        Alias::HttpUri => u.clone(),
+        Alias::HttpMethod => m.into(),
+        Alias::HttpUri => u.into(),
         Alias::HttpPath => path.into(),
         Alias::HttpPathOnly => match path.find("://") {
             Some(i) => path[i + 3..]
@@ -252,8 +250,8 @@ fn request_part(a: Alias, r: &Record) -> String {
         Alias::HttpQuery => u.find('?').map(|i| &u[i..]).unwrap_or("").into(),
         Alias::HttpVersion => r.version.unwrap_or("HTTP/0.9").into(),
         _ => match r.version {
-            Some(v) => format!("{m} {u} {v}"),
-            None => format!("{m} {u}"),
+            Some(v) => format!("{m} {u} {v}").into(),
+            None => format!("{m} {u}").into(),
         },
     }
 }
@@ -319,10 +317,10 @@ pub struct Logged<'a> {
 }
 
 impl Aliases for Logged<'_> {
-    fn alias(&self, a: Alias) -> Option<AliasValue> {
+    fn alias(&self, a: Alias) -> Option<AliasValue<'_>> {
         let r = self.r;
         let ms = |v: Ms| Some(AliasValue::Int(v));
-        let text = |t: &str| Some(AliasValue::Text(t.to_string()));
+        let text = |t| Some(AliasValue::Text(Cow::Borrowed(t)));
         let int = |n: u32| Some(AliasValue::Int(i64::from(n)));
         let term = || proxy_core::log::term_state(r.cause, r.phase);
         match a {
@@ -343,13 +341,13 @@ impl Aliases for Logged<'_> {
             Alias::Status => Some(AliasValue::Int(r.status.map(i64::from).unwrap_or(-1))),
             Alias::BytesRead => Some(AliasValue::Int(r.bytes_out as i64)),
             Alias::BytesUploaded => Some(AliasValue::Int(r.bytes_in as i64)),
-            Alias::TermState => Some(AliasValue::Raw(term())),
-            Alias::TermStateCookie => Some(AliasValue::Raw(format!(
+            Alias::TermState => Some(AliasValue::Raw(Cow::Owned(term()))),
+            Alias::TermStateCookie => Some(AliasValue::Raw(Cow::Owned(format!(
                 "{}{}{}",
                 term(),
                 r.cookie_flags.0,
                 r.cookie_flags.1
-            ))),
+            )))),
             Alias::ActConn => int(r.counts[0]),
             Alias::FeConn => int(r.counts[1]),
             Alias::BeConn => int(r.counts[2]),
@@ -373,8 +371,8 @@ impl Aliases for Logged<'_> {
             Alias::CapturedResHeaders => captured(&r.res_captures, false),
             Alias::CapturedReqHeadersList => captured(&r.req_captures, true),
             Alias::CapturedResHeadersList => captured(&r.res_captures, true),
-            Alias::CapturedReqCookie => r.cookie_req.clone().map(AliasValue::Text),
-            Alias::CapturedResCookie => r.cookie_res.clone().map(AliasValue::Text),
+            Alias::CapturedReqCookie => r.cookie_req.as_deref().and_then(text),
+            Alias::CapturedResCookie => r.cookie_res.as_deref().and_then(text),
             // The request line's parts; `<BADREQ>` for a line without a request.
             Alias::HttpMethod
             | Alias::HttpUri
@@ -383,7 +381,7 @@ impl Aliases for Logged<'_> {
             | Alias::HttpQuery
             | Alias::HttpVersion
             | Alias::Request => Some(AliasValue::Url(request_part(a, r))),
-            Alias::UniqueId => r.unique_id.clone().map(AliasValue::Text),
+            Alias::UniqueId => r.unique_id.as_deref().and_then(text),
             Alias::LogCounter => int(0),
             Alias::RequestCounter => int(0),
             Alias::BackendSourceIp | Alias::BackendSourcePort => text("-"),

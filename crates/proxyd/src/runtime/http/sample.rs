@@ -9,6 +9,7 @@ use haproxy_conf::sample::fmt::Alias;
 use proxy_core::acl::{Fetch, Sample, Value};
 use proxy_core::sample::fmt::{AliasValue, Aliases};
 use proxy_core::sample::vars::Scopes;
+use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicI64, Ordering::Relaxed};
 use std::sync::Mutex;
@@ -664,8 +665,8 @@ fn response_fetch(f: &Fetch, r: RespView<'_>) -> Vec<Value> {
 }
 
 impl Aliases for ReqSample<'_> {
-    fn alias(&self, a: Alias) -> Option<AliasValue> {
-        let text = |t: &str| Some(AliasValue::Text(t.to_string()));
+    fn alias(&self, a: Alias) -> Option<AliasValue<'_>> {
+        let text = |t| Some(AliasValue::Text(Cow::Borrowed(t)));
         match a {
             Alias::HttpMethod => self.txn.and_then(|t| text(&t.method)),
             Alias::HttpUri => self.txn.and_then(|t| text(&t.uri)),
@@ -687,13 +688,13 @@ impl Aliases for ReqSample<'_> {
                 .and_then(|t| {
                     t.uri
                         .find('?')
-                        .map(|i| AliasValue::Text(t.uri[i..].to_string()))
+                        .map(|i| AliasValue::Text(Cow::Borrowed(&t.uri[i..])))
                 })
                 .or_else(|| text("")),
             Alias::HttpVersion => self.txn.and_then(|t| text(t.version)),
             Alias::Request => self
                 .txn
-                .and_then(|t| text(&format!("{} {} {}", t.method, t.uri, t.version))),
+                .map(|t| AliasValue::Text(format!("{} {} {}", t.method, t.uri, t.version).into())),
             Alias::UniqueId => self.txn.and_then(|t| t.unique_id.as_deref()).and_then(text),
             _ => super::super::aliases::common(
                 a,
