@@ -153,7 +153,7 @@ fn seed003_http_balancing_and_forwardfor() {
     let dir = e2e::Scratch::new("proxyd-seed003");
     let logf = dir.join("proxyd.log");
     let cfg = repo_root().join("conf-examples/haproxy/seed003.runnable.cfg");
-    let _p = lb.spawn(
+    let p = lb.spawn(
         binary("proxyd").to_str().unwrap(),
         &["-db", "-f", cfg.to_str().unwrap()],
         &logf,
@@ -191,6 +191,71 @@ fn seed003_http_balancing_and_forwardfor() {
         local.ends_with("/x xff= hdr="),
         "127.0.0.1 is excepted: {local}"
     );
+    // Privileges, from /proc of the running process (`ip netns exec` execs proxyd in
+    // place): the seed's chroot, user and group, and no capability left in any set that
+    // could give one back.
+    let pid = p.pid();
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find_map(|l| l.strip_prefix(name))
+            .map(|v| v.split_whitespace().map(str::to_string).collect::<Vec<_>>())
+            .unwrap_or_default()
+    };
+    let id_of = |db: &str, name: &str| {
+        std::fs::read_to_string(db)
+            .unwrap_or_default()
+            .lines()
+            .find(|l| l.starts_with(&format!("{name}:")))
+            .and_then(|l| l.split(':').nth(2).map(str::to_string))
+            .unwrap_or_default()
+    };
+    let (uid, gid) = (
+        id_of("/etc/passwd", "haproxy"),
+        id_of("/etc/group", "haproxy"),
+    );
+    assert!(!uid.is_empty() && uid != "0", "user haproxy: {uid:?}");
+    assert_eq!(
+        field("Uid:"),
+        vec![uid.clone(); 4],
+        "real, effective, saved, fs uid\n{status}"
+    );
+    assert_eq!(
+        field("Gid:"),
+        vec![gid.clone(); 4],
+        "real, effective, saved, fs gid\n{status}"
+    );
+    assert_eq!(
+        field("Groups:"),
+        vec![gid.clone()],
+        "supplementary groups\n{status}"
+    );
+    for caps in ["CapInh:", "CapPrm:", "CapEff:", "CapAmb:"] {
+        assert_eq!(
+            field(caps),
+            vec!["0000000000000000".to_string()],
+            "{caps}\n{status}"
+        );
+    }
+    assert_eq!(
+        std::fs::read_link(format!("/proc/{pid}/root")).ok(),
+        Some(std::path::PathBuf::from("/var/lib/haproxy")),
+        "chroot"
+    );
+    // Every thread, not only the main one (set*id is per thread in the kernel).
+    for t in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .unwrap()
+        .flatten()
+    {
+        let st = std::fs::read_to_string(t.path().join("status")).unwrap_or_default();
+        assert!(
+            st.lines()
+                .any(|l| l.split_whitespace().eq(["Uid:", &uid, &uid, &uid, &uid])),
+            "thread {:?} kept another uid\n{st}",
+            t.file_name()
+        );
+    }
     stop.store(true, Ordering::Relaxed);
 }
 

@@ -37,19 +37,40 @@ fn client_mac_of_vip(client: &e2e::Netns) -> Option<String> {
 /// lb01 and lb02 (nodes 0 and 1 of `lan`), each in its own PID namespace with a stand-in
 /// process named `haproxy` beside vrrpd (a copy of sleep), running `confs`.
 fn start_with_standins(lan: &Lan, dir: &Path, confs: [&Path; 2]) -> Vec<e2e::Daemon> {
+    start_kinds_with_standins(lan, dir, confs, [false, false])
+}
+
+/// The same, with keepalived 2.2.7 instead of vrrpd on the nodes where `keepalived[i]`
+/// (its own pid files in the node's directory).
+fn start_kinds_with_standins(
+    lan: &Lan,
+    dir: &Path,
+    confs: [&Path; 2],
+    keepalived: [bool; 2],
+) -> Vec<e2e::Daemon> {
     let vrrpd = binary("vrrpd");
     let mut daemons = Vec::new();
     for (i, name) in ["lb01", "lb02"].iter().enumerate() {
         let d = dir.join(name);
         std::fs::create_dir_all(&d).unwrap();
         std::fs::copy("/bin/sleep", d.join("haproxy")).unwrap();
+        let daemon = if keepalived[i] {
+            let p = |n: &str| d.join(n).display().to_string();
+            format!(
+                "keepalived -n -l -D -f {} -p {} -r {} -c {}",
+                confs[i].display(),
+                p("pid"),
+                p("vpid"),
+                p("cpid")
+            )
+        } else {
+            format!("{} -n -l -f {}", vrrpd.display(), confs[i].display())
+        };
         let script = format!(
             // Not exec: the shell stays the stand-in's parent and reaps it when killed (a
             // zombie would still answer `killall -0`).
-            "{h} 100000 & {v} -n -l -f {c}",
+            "{h} 100000 & {daemon}",
             h = d.join("haproxy").display(),
-            v = vrrpd.display(),
-            c = confs[i].display()
         );
         daemons.push(lan.nodes[i].spawn_pidns(
             "sh",
@@ -399,6 +420,59 @@ vrrp_instance VI_1 {{
     );
     eprintln!("VIP moved {t:.2} s after haproxy died on the master (track_process)");
     drop(daemons);
+}
+
+/// The opt-in sub-second handover (docs/vrrpd.md): seed 000 with the proxy also watched as a
+/// process (conf-examples/keepalived/seed000-tracked-*.conf). When lb01's dies, vrrpd sees
+/// it from the pidfd, goes to FAULT and resigns with a priority-0 advert: lb02 takes over
+/// after its skew time, not after the script's interval plus the master-down timer (~5 s).
+/// Run with a vrrpd backup and with a keepalived 2.2.7 backup that runs seed 000's own
+/// config (a node not migrated yet); the figures are in tests/bench/vrrp-failover.
+fn tracked_proxy_dies(keepalived_backup: bool) {
+    if !netns_available() {
+        return;
+    }
+    if keepalived_backup {
+        assert!(e2e::have("keepalived"), "keepalived is not installed");
+    }
+    let lan = Lan::new(
+        if keepalived_backup { "tk" } else { "tv" },
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let dir = e2e::Scratch::new("vrrpd-tracked");
+    let confs = repo_root().join("conf-examples/keepalived");
+    let c1 = confs.join("seed000-tracked-lb01.conf");
+    let c2 = if keepalived_backup {
+        confs.join("seed000-lb02.conf")
+    } else {
+        confs.join("seed000-tracked-lb02.conf")
+    };
+    let daemons = start_kinds_with_standins(&lan, &dir, [&c1, &c2], [false, keepalived_backup]);
+    let t = standin_dies_vip_moves(&lan, &daemons, &dir, HANDOVER_BOUND);
+    let logs = pair_logs(&dir);
+    assert!(
+        logs.contains("haproxy_running"),
+        "lb01 did not name the process it lost\n{logs}"
+    );
+    eprintln!(
+        "VIP on lb02 {t:.2} s after the tracked haproxy died on lb01 ({} backup)",
+        if keepalived_backup {
+            "keepalived"
+        } else {
+            "vrrpd"
+        }
+    );
+    drop(daemons);
+}
+
+#[test]
+fn tracked_proxy_dies_vrrpd_backup_takes_over_at_once() {
+    tracked_proxy_dies(false);
+}
+
+#[test]
+fn tracked_proxy_dies_keepalived_backup_takes_over_at_once() {
+    tracked_proxy_dies(true);
 }
 
 /// vrrp_sync_group: two instances on lb01 and lb02 in one group. A fault of VI_2 alone

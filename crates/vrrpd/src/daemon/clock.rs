@@ -1,7 +1,7 @@
 //! The one place the daemon reads the clock: milliseconds since start, for vrrp-core, and the
-//! wake-up at the engine's next deadline (a timerfd: see `alarm`).
+//! wake-up at the engine's next deadline (a timerfd: see `reactor`).
 
-use super::alarm::Alarm;
+use super::reactor::Alarm;
 use nix::time::{clock_gettime, ClockId};
 use std::time::Duration;
 

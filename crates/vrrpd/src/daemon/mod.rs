@@ -2,7 +2,6 @@
 //! rtnetlink, gratuitous ARP / NA frames, vrrp_script checks and notify scripts.
 //!
 
-mod alarm;
 mod clock;
 mod firewall;
 pub(crate) mod host;
@@ -11,6 +10,7 @@ mod mail;
 mod net;
 mod notify;
 mod procs;
+mod reactor;
 mod scripts;
 mod syslog;
 mod vips;

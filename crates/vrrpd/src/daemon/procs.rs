@@ -1,9 +1,16 @@
-//! vrrp_track_process without forking: /proc is scanned twice a second and each tracked
-//! process's quorum (how many matching processes run) becomes a tracker result.
+//! vrrp_track_process without forking: /proc is scanned twice a second to find the
+//! processes, and each tracked process's quorum (how many matching processes run) becomes
+//! a tracker result. Every matching process is also watched through a pidfd, which the
+//! kernel makes readable the moment it exits: a dead proxy is seen within milliseconds,
+//! not at the next scan, and a master in FAULT resigns with a priority-0 advert at once
+//! (docs/vrrpd.md, "Sub-second handover"). This works in any PID or network namespace,
+//! unlike the proc connector.
 
 use keepalived_conf::model::{ParamMatch, TrackProcess};
+use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 /// How often /proc is scanned. A scan of a few hundred processes costs well under 1 ms.
 const PERIOD: Duration = Duration::from_millis(500);
@@ -11,6 +18,7 @@ const PERIOD: Duration = Duration::from_millis(500);
 /// One running process, as much as matching needs.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Proc {
+    pub pid: i32,
     /// The kernel's name for it (/proc/PID/comm, 15 bytes at most).
     pub comm: String,
     /// Its arguments (/proc/PID/cmdline); empty for kernel threads.
@@ -69,9 +77,9 @@ fn scan() -> Vec<Proc> {
     let mut out = Vec::new();
     for e in dir.flatten() {
         let name = e.file_name();
-        let Some(pid) = name
+        let Some((pid, n)) = name
             .to_str()
-            .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            .and_then(|n| Some((n, n.parse::<i32>().ok()?)))
         else {
             continue;
         };
@@ -90,6 +98,7 @@ fn scan() -> Vec<Proc> {
             })
             .unwrap_or_default();
         out.push(Proc {
+            pid: n,
             comm: comm.to_string(),
             argv,
         });
@@ -109,6 +118,60 @@ fn live_comm(stat: &str) -> Option<&str> {
     stat.get(open + 1..close)
 }
 
+/// Watch one process's exit: its pid goes to `exited` when the kernel says it has ended.
+/// None when it cannot be watched (it has already gone: then it is reported at once; or
+/// the kernel has no pidfds: then the scans alone find it gone).
+fn watch_exit(pid: i32, exited: &mpsc::UnboundedSender<i32>) -> Option<JoinHandle<()>> {
+    use rustix::process::{pidfd_open, Pid, PidfdFlags};
+    let fd = match Pid::from_raw(pid).map(|p| pidfd_open(p, PidfdFlags::NONBLOCK)) {
+        Some(Ok(fd)) => fd,
+        Some(Err(rustix::io::Errno::SRCH)) => {
+            let _ = exited.send(pid);
+            return None;
+        }
+        Some(Err(e)) => {
+            warn_once(&format!(
+                "cannot watch process {pid} (pidfd_open: {e}): its exit is seen at the next scan"
+            ));
+            return None;
+        }
+        None => return None,
+    };
+    let fd = match super::reactor::Exit::new(fd) {
+        Ok(fd) => fd,
+        Err(e) => {
+            warn_once(&format!(
+                "cannot watch process {pid} ({e}): its exit is seen at the next scan"
+            ));
+            return None;
+        }
+    };
+    let exited = exited.clone();
+    Some(tokio::spawn(async move {
+        fd.ended().await;
+        let _ = exited.send(pid);
+    }))
+}
+
+/// The exit watches of one tracking task, ended with it (also when a reload aborts it).
+#[derive(Default)]
+struct Watches(HashMap<i32, JoinHandle<()>>);
+
+impl Drop for Watches {
+    fn drop(&mut self) {
+        for h in self.0.values() {
+            h.abort();
+        }
+    }
+}
+
+fn warn_once(msg: &str) {
+    static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+    if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
+        super::syslog::warn(msg);
+    }
+}
+
 /// Watch the tracked processes; sends `(name, ok)` at start and on every change. A lost
 /// quorum is reported after the process's `delay`, a regained one at once.
 pub fn spawn(
@@ -122,9 +185,48 @@ pub fn spawn(
         let mut reported: Vec<Option<bool>> = vec![None; tracked.len()];
         let mut lost_since: Vec<Option<tokio::time::Instant>> = vec![None; tracked.len()];
         let mut tick = tokio::time::interval(PERIOD);
+        let (exit_tx, mut exit_rx) = mpsc::unbounded_channel::<i32>();
+        let mut watched = Watches::default();
+        // Processes the kernel said have ended, while /proc may still show them (until
+        // their parent reaps them, or for the instant before their state reads Z).
+        let mut ended: HashSet<i32> = HashSet::new();
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                Some(pid) = exit_rx.recv() => {
+                    ended.insert(pid);
+                    while let Ok(pid) = exit_rx.try_recv() {
+                        ended.insert(pid);
+                    }
+                }
+            }
             let procs = tokio::task::spawn_blocking(scan).await.unwrap_or_default();
+            // A pid that is gone from /proc is free again: forget that it ended.
+            let present: HashSet<i32> = procs.iter().map(|p| p.pid).collect();
+            ended.retain(|p| present.contains(p));
+            let procs: Vec<Proc> = procs
+                .into_iter()
+                .filter(|p| !ended.contains(&p.pid))
+                .collect();
+            let wanted: HashSet<i32> = procs
+                .iter()
+                .filter(|p| tracked.iter().any(|tp| matches(tp, p)))
+                .map(|p| p.pid)
+                .collect();
+            watched.0.retain(|pid, h| {
+                let keep = wanted.contains(pid);
+                if !keep {
+                    h.abort();
+                }
+                keep
+            });
+            for pid in &wanted {
+                if !watched.0.contains_key(pid) {
+                    if let Some(h) = watch_exit(*pid, &exit_tx) {
+                        watched.0.insert(*pid, h);
+                    }
+                }
+            }
             let now = tokio::time::Instant::now();
             for (i, tp) in tracked.iter().enumerate() {
                 let count = procs.iter().filter(|p| matches(tp, p)).count() as u32;
@@ -169,6 +271,7 @@ mod tests {
 
     fn p(comm: &str, argv: &[&str]) -> Proc {
         Proc {
+            pid: 1,
             comm: comm.into(),
             argv: argv.iter().map(|s| s.to_string()).collect(),
         }
@@ -226,6 +329,41 @@ mod tests {
         // The kernel's name is cut at 15 bytes.
         let long = p("a-very-long-pro", &["a-very-long-process-name"]);
         assert!(matches(&tp("a-very-long-process-name", None, false), &long));
+    }
+
+    /// A tracked process that dies is reported from its pidfd, not at the next /proc scan
+    /// (500 ms apart), and also while it is an unreaped zombie.
+    #[tokio::test]
+    async fn a_dead_process_is_reported_at_once() {
+        let Ok(mut child) = std::process::Command::new("sleep").arg("31.25").spawn() else {
+            panic!("cannot start sleep");
+        };
+        let mut t = tp("sleep 31.25", None, false);
+        t.name = "sleeper".into();
+        let (tx, mut rx) = mpsc::channel(4);
+        let task = spawn(vec![t], tx);
+        let first = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        assert_eq!(first.ok().flatten(), Some(("sleeper".to_string(), true)));
+        // Just after a scan (at 500 ms), so that the next one is 470 ms away.
+        tokio::time::sleep(Duration::from_millis(530)).await;
+        let killed = tokio::time::Instant::now();
+        let _ = child.kill();
+        let lost = tokio::time::timeout(Duration::from_secs(5), rx.recv()).await;
+        let took = killed.elapsed();
+        assert_eq!(lost.ok().flatten(), Some(("sleeper".to_string(), false)));
+        assert!(took < Duration::from_millis(400), "seen after {took:?}");
+        let _ = child.wait();
+        if let Some(t) = task {
+            t.abort();
+        }
+    }
+
+    #[tokio::test]
+    async fn a_process_gone_before_its_watch_is_reported() {
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        // No such process: pid_max is at most 2^22.
+        assert!(watch_exit(1 << 23, &tx).is_none());
+        assert_eq!(rx.try_recv().ok(), Some(1 << 23));
     }
 
     #[test]

@@ -1,20 +1,24 @@
-//! A wake-up at an absolute CLOCK_MONOTONIC time, precise to microseconds: a timerfd driven by
-//! tokio's reactor.
+//! File descriptors driven by tokio's reactor that tokio has no type for:
 //!
-//! tokio's own timer rounds a deadline up to its next 1 ms tick, and epoll's timeout to whole
-//! ms, so VRRP timers fired 1-2 ms late and an advert interval of 100 ms came out as ~101 ms.
+//! - `Alarm`, a wake-up at an absolute CLOCK_MONOTONIC time, precise to microseconds (a
+//!   timerfd). tokio's own timer rounds a deadline up to its next 1 ms tick, and epoll's
+//!   timeout to whole ms, so VRRP timers fired 1-2 ms late and an advert interval of 100 ms
+//!   came out as ~101 ms.
+//! - `Exit`, a process's pidfd, readable once the process has ended (track_process).
 //!
 //! This is the workspace's one module with `unsafe`: registering a file descriptor with tokio
 //! (`AsyncFd::register`) is unsafe because tokio cannot check that the descriptor stays open
-//! and the same for the registration's life. Here it does by construction: the `TimerFd` owns
-//! its descriptor (`OwnedFd`), it is moved into the `AsyncFd`, and it is never taken out.
+//! and the same for the registration's life. Here it does by construction: each wrapper owns
+//! its descriptor (`TimerFd`, `OwnedFd`), it is moved into the `AsyncFd`, and it is never
+//! taken out.
 #![allow(unsafe_code)]
 
 use nix::sys::time::TimeSpec;
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
-use std::os::fd::{AsFd, AsRawFd, RawFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
+use tokio::io::Interest;
 
 struct Fd(TimerFd);
 
@@ -54,5 +58,30 @@ impl Alarm {
                 return read.map(drop);
             }
         }
+    }
+}
+
+struct Pidfd(OwnedFd);
+
+impl AsRawFd for Pidfd {
+    fn as_raw_fd(&self) -> RawFd {
+        self.0.as_raw_fd()
+    }
+}
+
+/// The end of a process, from its pidfd.
+pub struct Exit(AsyncFd<Pidfd>);
+
+impl Exit {
+    pub fn new(pidfd: OwnedFd) -> std::io::Result<Self> {
+        // SAFETY: see the module comment; `Pidfd` owns the descriptor for the AsyncFd's life.
+        let fd = unsafe { AsyncFd::register_with_interest(Pidfd(pidfd), Interest::READABLE) }
+            .map_err(|e| e.into_parts().1)?;
+        Ok(Exit(fd))
+    }
+
+    /// Returns once the process has ended (the pidfd stays readable from then on).
+    pub async fn ended(&self) {
+        let _ = self.0.readable().await;
     }
 }
