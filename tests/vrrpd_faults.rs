@@ -268,3 +268,223 @@ fn backup_link_flapped_50_times() {
     );
     assert_eq!(holders, [true, false], "{}", logs(&dir));
 }
+
+/// Reads every datagram waiting on `rx` (non-blocking) as text.
+fn drain(rx: &std::os::unix::net::UnixDatagram) -> String {
+    let mut out = String::new();
+    let mut buf = [0u8; 4096];
+    while let Ok(n) = rx.recv(&mut buf) {
+        out.push_str(&String::from_utf8_lossy(&buf[..n]));
+        out.push('\n');
+    }
+    out
+}
+
+/// syslog in trouble on the backup lb02, whose /dev/log is a socket of this test (in the
+/// node's own mount namespace: /dev there is a tmpfs with null, zero, random and urandom
+/// bound in, and `log` a link to the test's socket). The socket stalls (its buffer full),
+/// then goes away, then comes back: vrrpd takes over on time meanwhile (its console lines
+/// tell), takes the backup role back, and logs to the new socket once it is there.
+#[test]
+fn syslog_stalled_gone_and_back() {
+    use std::os::unix::net::UnixDatagram;
+    if !netns_available() {
+        return;
+    }
+    let lan = lan("fsl");
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = e2e::Scratch::new("vrrpd-fault-syslog");
+    let sock = dir.join("log.sock");
+    let rx = UnixDatagram::bind(&sock).unwrap();
+    rx.set_nonblocking(true).unwrap();
+    let vrrpd = binary("vrrpd");
+    let confs = repo_root().join("conf-examples/keepalived");
+    let c1 = confs.join("seed000-lb01.conf");
+    let c2 = confs.join("seed000-lb02.conf");
+    let start_lb01 = |n: usize| {
+        lb01.spawn(
+            vrrpd.to_str().unwrap(),
+            &["-n", "-l", "-D", "-f", c1.to_str().unwrap()],
+            &dir.join(format!("lb01-{n}.log")),
+        )
+    };
+    let d = dir.display();
+    let script = format!(
+        "set -e; mkdir -p {d}/olddev; mount --bind /dev {d}/olddev; mount -t tmpfs tmpfs /dev; \
+         for f in null zero random urandom; do touch /dev/$f; mount --bind {d}/olddev/$f /dev/$f; done; \
+         ln -s {s} /dev/log; exec {v} -n -l -D -f {c}",
+        s = sock.display(),
+        v = vrrpd.display(),
+        c = c2.display()
+    );
+    let lb02_log = dir.join("lb02.log");
+    let _lb02 = lb02.spawn(
+        "unshare",
+        &["--mount", "--propagation", "private", "sh", "-c", &script],
+        &lb02_log,
+    );
+    let mut first = start_lb01(0);
+    let console = || std::fs::read_to_string(&lb02_log).unwrap_or_default();
+    assert!(
+        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
+        "{}",
+        console()
+    );
+    // Working: lb02's lines reach the socket, framed for syslog (daemon facility).
+    let mut got = String::new();
+    wait_for(5.0, || {
+        got.push_str(&drain(&rx));
+        got.contains("Entering BACKUP STATE")
+    });
+    assert!(
+        got.lines()
+            .any(|l| l.starts_with("<30>vrrpd[") && l.contains("Entering BACKUP STATE")),
+        "syslog lines: {got:?}\nconsole:\n{}",
+        console()
+    );
+
+    // Stalled: the socket's buffer is full and nobody reads it.
+    let filler = UnixDatagram::unbound().unwrap();
+    filler.set_nonblocking(true).unwrap();
+    let mut sent = 0;
+    while filler.send_to(&[b'x'; 1024], &sock).is_ok() && sent < 100_000 {
+        sent += 1;
+    }
+    assert!(sent < 100_000, "the socket never filled");
+    first.signal("TERM");
+    let took = wait_for(3.0, || lb02.has_addr("eth0", VIP));
+    assert!(
+        took.is_some(),
+        "lb02 did not take over with its syslog stalled\n{}",
+        console()
+    );
+    assert!(
+        wait_for(2.0, || console().contains("Entering MASTER STATE")).is_some(),
+        "{}",
+        console()
+    );
+    first.wait_exit(5.0);
+
+    // Gone: lb01 comes back and preempts; lb02 steps down without a syslog socket.
+    drop(rx);
+    std::fs::remove_file(&sock).unwrap();
+    let mut second = start_lb01(1);
+    assert!(
+        wait_for(10.0, || !lb02.has_addr("eth0", VIP)
+            && lb01.has_addr("eth0", VIP))
+        .is_some(),
+        "lb02 did not give the VIP back with /dev/log gone\n{}",
+        console()
+    );
+
+    // Back: a new socket at the same path gets the next lines.
+    let rx = UnixDatagram::bind(&sock).unwrap();
+    rx.set_nonblocking(true).unwrap();
+    second.signal("TERM");
+    assert!(
+        wait_for(3.0, || lb02.has_addr("eth0", VIP)).is_some(),
+        "{}",
+        console()
+    );
+    let mut got = String::new();
+    wait_for(3.0, || {
+        got.push_str(&drain(&rx));
+        got.contains("Entering MASTER STATE")
+    });
+    assert!(
+        got.contains("Entering MASTER STATE"),
+        "nothing logged to the re-created /dev/log: {got:?}\nconsole:\n{}",
+        console()
+    );
+    second.wait_exit(5.0);
+    let _ = took.map(|t| eprintln!("lb02 took over {t:.2} s after lb01's SIGTERM, syslog stalled"));
+}
+
+/// A notify script that hangs: lb01's `notify_master` never ends. lb01 still steps down on
+/// time when a higher-priority lb02 appears, and its `notify_backup` still runs (after the
+/// 10 s an instance's next script waits for the one before it), with a warning that names
+/// the hung script. lb01 runs in its own PID namespace, so the hung script ends with it.
+#[test]
+fn hanging_notify_script_holds_nothing_back() {
+    use std::os::unix::fs::PermissionsExt;
+    if !netns_available() {
+        return;
+    }
+    let lan = lan("fnh");
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = e2e::Scratch::new("vrrpd-fault-notify");
+    let events = dir.join("events");
+    let script = |name: &str, body: &str| {
+        let p = dir.join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p
+    };
+    let ev = events.display();
+    let hang = script("master.sh", &format!("echo master >> {ev}; exec sleep 600"));
+    let backup = script("backup.sh", &format!("echo backup >> {ev}"));
+    let conf = |prio: u16, notify: &str| {
+        format!(
+            "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 1
+    priority {prio}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}/24
+    }}
+{notify}}}
+"
+        )
+    };
+    let (c1, c2) = (dir.join("lb01.conf"), dir.join("lb02.conf"));
+    let notify = format!(
+        "    notify_master \"{}\"\n    notify_backup \"{}\"\n",
+        hang.display(),
+        backup.display()
+    );
+    std::fs::write(&c1, conf(100, &notify)).unwrap();
+    std::fs::write(&c2, conf(150, "")).unwrap();
+    let vrrpd = binary("vrrpd");
+    let log1 = dir.join("lb01.log");
+    let _a = lb01.spawn_pidns(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", c1.to_str().unwrap()],
+        &log1,
+    );
+    let text = || std::fs::read_to_string(&log1).unwrap_or_default();
+    let lines = || std::fs::read_to_string(&events).unwrap_or_default();
+    assert!(
+        wait_for(8.0, || lines().contains("master")
+            && lb01.has_addr("eth0", VIP))
+        .is_some(),
+        "lb01 alone did not become master\n{}",
+        text()
+    );
+    let _b = lb02.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", c2.to_str().unwrap()],
+        &dir.join("lb02.log"),
+    );
+    // lb02 preempts after its master-down interval; lb01 steps down at its first advert.
+    assert!(
+        wait_for(8.0, || lb02.has_addr("eth0", VIP)
+            && !lb01.has_addr("eth0", VIP))
+        .is_some(),
+        "lb01 did not step down while its notify_master hangs\n{}",
+        text()
+    );
+    assert!(
+        wait_for(15.0, || lines() == "backup\nmaster\nbackup\n").is_some(),
+        "notify_backup did not run after the hung notify_master: {:?}\n{}",
+        lines(),
+        text()
+    );
+    assert_eq!(
+        count(&text(), "still runs after 10 s"),
+        1,
+        "the hung script is reported once\n{}",
+        text()
+    );
+}

@@ -1063,6 +1063,17 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
             reason,
             priority,
         } => {
+            // keepalived's words first (what log watchers look for), then the details.
+            let entering = match (from, to) {
+                (_, State::Master) => Some("Entering MASTER STATE"),
+                (State::Init, State::Backup) => Some("Entering BACKUP STATE (init)"),
+                (_, State::Backup) => Some("Entering BACKUP STATE"),
+                (_, State::Fault) => Some("entering FAULT state"),
+                (_, State::Init) => None,
+            };
+            if let Some(e) = entering {
+                log(&format!("({}) {e}", s.name()));
+            }
             log(&format!(
                 "({}) {from:?} -> {to:?} ({reason:?}), priority {priority}",
                 s.name()

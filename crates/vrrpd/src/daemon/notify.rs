@@ -4,7 +4,7 @@
 
 use super::mail::{self, Mail};
 use super::scripts::{self, RunAs};
-use super::syslog::log;
+use super::syslog::{err, log, warn};
 use crate::plan::NotifyPlan;
 use keepalived_conf::model::{Command, NotifyFifo, NotifyScripts, UserGroup};
 use std::collections::HashMap;
@@ -149,13 +149,35 @@ impl Notifier {
     }
 }
 
+/// How long an instance's next notify script waits for the one before it: scripts run in
+/// the order of the state changes, but one that hangs must not hold back every later
+/// notification (a `notify_backup` never run after a stuck `notify_master`).
+const ORDER_WAIT: Duration = Duration::from_secs(10);
+
 fn spawn_queue() -> Queue {
     let (tx, mut rx) = mpsc::unbounded_channel::<Job>();
     let task = tokio::spawn(async move {
         while let Some(job) = rx.recv().await {
             for (cmd, args, run_as) in job {
-                if let Err(e) = scripts::notify(&cmd, &args, run_as).await {
-                    log(&format!("notify script {e}"));
+                let raw = cmd.raw.clone();
+                let run = tokio::spawn(async move { scripts::notify(&cmd, &args, run_as).await });
+                let who = raw.clone();
+                let report = move |r: Result<Result<(), String>, tokio::task::JoinError>| match r {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => warn(&format!("notify script {e}")),
+                    Err(e) => err(&format!("notify script {who}: {e}")),
+                };
+                let mut run = run;
+                match tokio::time::timeout(ORDER_WAIT, &mut run).await {
+                    Ok(r) => report(r),
+                    Err(_) => {
+                        warn(&format!(
+                            "notify script {raw} still runs after {} s; the next notifications do not wait for it",
+                            ORDER_WAIT.as_secs()
+                        ));
+                        // It is still reaped and its end reported.
+                        tokio::spawn(async move { report(run.await) });
+                    }
                 }
             }
         }

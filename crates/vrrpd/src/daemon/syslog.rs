@@ -26,16 +26,21 @@ pub const INFO: u8 = 6;
 /// waited for.
 pub static DROPPED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
+/// Where the syslog daemon listens.
+const DEV_LOG: &str = "/dev/log";
+
 impl Syslog {
     /// `-S N` selects local N (16 + N); the default is daemon (3), as keepalived.
     pub fn open(local: Option<u8>, enabled: bool) -> Self {
         let facility = local.map(|n| 16 + n).unwrap_or(3);
+        // Non-blocking: a syslog daemon that stops reading costs lines, not the event
+        // loop. Not connected: each line is addressed to /dev/log, so a syslog daemon
+        // that starts after vrrpd, or restarts and creates its socket anew, gets the
+        // next line (a connected socket would refuse every line after a restart).
         let sock = if enabled {
-            // Non-blocking: a syslog daemon that stops reading costs lines, not the
-            // event loop.
             UnixDatagram::unbound()
                 .ok()
-                .filter(|s| s.connect("/dev/log").is_ok() && s.set_nonblocking(true).is_ok())
+                .filter(|s| s.set_nonblocking(true).is_ok())
         } else {
             None
         };
@@ -44,9 +49,8 @@ impl Syslog {
 
     pub fn send(&self, severity: u8, msg: &str) {
         if let Some(s) = &self.sock {
-            if s.send(frame(self.facility, severity, std::process::id(), msg).as_bytes())
-                .is_err()
-            {
+            let line = frame(self.facility, severity, std::process::id(), msg);
+            if s.send_to(line.as_bytes(), DEV_LOG).is_err() {
                 DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
         }
