@@ -146,6 +146,11 @@ fn forger(ns: String, secs: u64, rate: u64) -> std::thread::JoinHandle<Vec<u64>>
         let t0 = Instant::now();
         let total = secs * rate;
         for n in 0..total {
+            // Bounded in time too: a flood (a rate above what the host can send) stops
+            // after `secs` all the same.
+            if t0.elapsed().as_secs() >= secs {
+                break;
+            }
             // Paced: packet n leaves at n / rate seconds.
             let due = Duration::from_micros(n * 1_000_000 / rate);
             if let Some(wait) = due.checked_sub(t0.elapsed()) {
@@ -318,4 +323,102 @@ fn forged_adverts_change_nothing() {
     // A forged packet is counted, not logged: the logs did not grow with the flood.
     let grown = logs().lines().count() - lines_before;
     assert!(grown < 20, "{grown} log lines during the flood\n{}", logs());
+}
+
+/// A flood: the forger sends as fast as it can for 8 s (every kind in turn, 1200-byte ones
+/// among them), far more than the VRRP socket's receive buffer holds. The master's real
+/// adverts must still get through often enough: neither node changes state during the
+/// flood or after it, and the backup still hears the master (its master-down timer never
+/// runs out).
+#[test]
+fn flooded_receive_buffer_changes_nothing() {
+    if !netns_available() {
+        return;
+    }
+    let lan = Lan::new(
+        "vf",
+        &[
+            ("eth0", "192.168.10.1/24"),
+            ("eth0", "192.168.10.2/24"),
+            ("eth0", "192.168.10.66/24"),
+        ],
+    );
+    let (lb01, lb02, forger_ns) = (&lan.nodes[0], &lan.nodes[1], &lan.nodes[2]);
+    forger_ns.exec_ok("ip", &["route", "add", "224.0.0.0/4", "dev", "eth0"]);
+    let dir = e2e::Scratch::new("vrrpd-flood");
+    let vrrpd = binary_of("release", "vrrpd");
+    let confs = repo_root().join("conf-examples/keepalived");
+    let mut daemons = Vec::new();
+    for (i, name) in ["lb01", "lb02"].iter().enumerate() {
+        let c = confs.join(format!("seed000-{name}.conf"));
+        let dump = dir.join(format!("{name}.json"));
+        daemons.push(lan.nodes[i].spawn(
+            vrrpd.to_str().unwrap(),
+            &[
+                "-n",
+                "-l",
+                "-f",
+                c.to_str().unwrap(),
+                "--dump-file",
+                dump.to_str().unwrap(),
+            ],
+            &dir.join(format!("{name}.log")),
+        ));
+    }
+    let logs = || {
+        format!(
+            "lb01:\n{}\nlb02:\n{}",
+            std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default(),
+            std::fs::read_to_string(dir.join("lb02.log")).unwrap_or_default()
+        )
+    };
+    assert!(
+        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
+        "{}",
+        logs()
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    assert!(!lb02.has_addr("eth0", VIP), "{}", logs());
+    let dump = dir.join("lb02.json");
+    let before = counters(&daemons[1], &dump);
+    let cpu_before = [cpu_seconds(daemons[0].pid()), cpu_seconds(daemons[1].pid())];
+    let t0 = Instant::now();
+    let sending = forger(forger_ns.name.clone(), 8, 10_000_000);
+    while !sending.is_finished() {
+        assert!(
+            lb01.has_addr("eth0", VIP) && !lb02.has_addr("eth0", VIP),
+            "a node changed state in the flood\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let total: u64 = sending.join().unwrap().iter().sum();
+    let elapsed = t0.elapsed().as_secs_f64();
+    let cpu: Vec<f64> = (0..2)
+        .map(|i| (cpu_seconds(daemons[i].pid()) - cpu_before[i]) / elapsed * 100.0)
+        .collect();
+    // After it, still one master, heard by the backup.
+    let (mut ok, t1) = (true, Instant::now());
+    while t1.elapsed() < Duration::from_secs(4) {
+        ok &= lb01.has_addr("eth0", VIP) && !lb02.has_addr("eth0", VIP);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(ok, "a node changed state after the flood\n{}", logs());
+    let after = counters(&daemons[1], &dump);
+    let heard = after.get("received").unwrap_or(&0) - before.get("received").unwrap_or(&0);
+    eprintln!(
+        "flood: {total} packets in {elapsed:.1} s ({:.0}/s); the backup took in {heard} adverts; vrrpd CPU lb01 {:.0} %, lb02 {:.0} %",
+        total as f64 / elapsed,
+        cpu[0],
+        cpu[1]
+    );
+    assert!(
+        total > 8 * 20_000,
+        "not a flood: {total} packets in {elapsed:.1} s"
+    );
+    assert!(
+        heard + 2 >= (elapsed + 4.0) as u64,
+        "the backup heard only {heard} of the master's adverts in {:.0} s",
+        elapsed + 4.0
+    );
 }

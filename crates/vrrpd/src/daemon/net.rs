@@ -41,8 +41,19 @@ fn raw(domain: Domain, iface: &Iface) -> io::Result<Socket> {
         Some(Protocol::from(i32::from(codec::IPPROTO_VRRP))),
     )?;
     s.bind_device(Some(iface.name.as_bytes()))?;
+    // Room for a burst: a flood of forged packets fills the default buffer (~200 KiB, a
+    // few hundred packets) within milliseconds whenever vrrpd is not scheduled, and the
+    // master's real adverts are dropped with the flood; three in a row and the backup
+    // takes over beside it. SO_RCVBUFFORCE (vrrpd has CAP_NET_ADMIN) passes rmem_max;
+    // without it, as much as rmem_max allows.
+    if nix::sys::socket::setsockopt(&s, nix::sys::socket::sockopt::RcvBufForce, &RCVBUF).is_err() {
+        let _ = s.set_recv_buffer_size(RCVBUF);
+    }
     Ok(s)
 }
+
+/// The receive buffer asked for (the kernel doubles it for its bookkeeping).
+const RCVBUF: usize = 4 << 20;
 
 fn finish(s: Socket, v6_scope: Option<u32>) -> io::Result<VrrpSocket> {
     s.set_nonblocking(true)?;
