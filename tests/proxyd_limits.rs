@@ -280,6 +280,67 @@ fn http_keep_alive_timeout_closes_idle_connections() {
     assert!(took < Duration::from_secs(2), "{took:?}");
 }
 
+/// `timeout http-request` bounds a request head, not the wait between requests, which is
+/// `timeout http-keep-alive`'s (HAProxy 2.6). A keep-alive connection idle for longer
+/// than http-request takes its next request; a head sent a byte at a time is cut after
+/// http-request, on a fresh connection and after a first request alike. (proxyd closed
+/// idle keep-alive connections after http-request, or after 30 s without it.)
+#[test]
+fn http_request_timeout_bounds_heads_not_keep_alive_waits() {
+    let (web, _stop) = server(slow_http);
+    let port = free_port();
+    let _p = start(
+        "httprequest",
+        &format!(
+            "{HTTP}  timeout http-request 500ms
+  timeout http-keep-alive 5s
+listen app
+  bind 127.0.0.1:{port}
+  server s 127.0.0.1:{web}
+"
+        ),
+        port,
+    );
+    let ask = |c: &mut TcpStream| {
+        c.write_all(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        let mut buf = [0u8; 256];
+        let n = c.read(&mut buf).unwrap_or(0);
+        buf[..n].starts_with(b"HTTP/1.1 200")
+    };
+    let mut c = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    c.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    assert!(ask(&mut c));
+    std::thread::sleep(Duration::from_millis(1500));
+    assert!(ask(&mut c), "closed while waiting for the next request");
+    // A slow head after that first exchange: cut after http-request.
+    let trickle = |c: &mut TcpStream| {
+        let t0 = std::time::Instant::now();
+        c.set_nonblocking(true).unwrap();
+        let mut buf = [0u8; 256];
+        for b in b"GET / HTTP/1.1\r\nHost: a-slow-client.example\r\n"
+            .iter()
+            .cycle()
+        {
+            match c.read(&mut buf) {
+                Ok(_) => return Some(t0.elapsed()),
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+                Err(_) => return Some(t0.elapsed()),
+            }
+            if t0.elapsed() > Duration::from_secs(4) {
+                return None;
+            }
+            let _ = c.write_all(&[*b]);
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        None
+    };
+    let took = trickle(&mut c).expect("a slow second head was not cut");
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+    let mut fresh = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let took = trickle(&mut fresh).expect("a slow first head was not cut");
+    assert!(took < Duration::from_millis(1500), "{took:?}");
+}
+
 #[test]
 fn http_client_timeout_waits_for_a_slow_server_but_not_for_a_silent_client() {
     let (web, _stop) = server(slow_http);

@@ -12,6 +12,8 @@ use tokio::time::Instant;
 #[derive(Debug, Default)]
 pub struct Activity {
     moves: AtomicU64,
+    /// The same, for bytes read from the client only (a request head arriving).
+    reads: AtomicU64,
 }
 
 impl Activity {
@@ -26,8 +28,19 @@ impl Activity {
         self.moves.store(v.wrapping_add(1), Ordering::Relaxed);
     }
 
+    /// Bytes read (from the peer): counts as activity too.
+    pub fn touch_read(&self) {
+        let v = self.reads.load(Ordering::Relaxed);
+        self.reads.store(v.wrapping_add(1), Ordering::Relaxed);
+        self.touch();
+    }
+
     fn moves(&self) -> u64 {
         self.moves.load(Ordering::Relaxed)
+    }
+
+    pub fn reads(&self) -> u64 {
+        self.reads.load(Ordering::Relaxed)
     }
 }
 

@@ -45,7 +45,11 @@ impl<S> Metered<S> {
             return;
         }
         if let Some(a) = &self.activity {
-            a.touch();
+            if read {
+                a.touch_read();
+            } else {
+                a.touch();
+            }
         }
         let inbound = read == (self.side == Side::Client);
         for c in self.counters.iter().flatten() {

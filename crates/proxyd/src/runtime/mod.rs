@@ -533,6 +533,10 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
         .values()
         .flat_map(|b| b.servers.iter().map(|s| (b.name.clone(), s.clone())))
         .collect();
+    server::spawn_pool_purge(
+        servers.iter().map(|(_, s)| s.clone()).collect(),
+        std::time::Duration::from_secs(5),
+    );
     server::spawn_resolution(servers, 10_000, clock);
     let _ = stats::BACKENDS.set(backends.values().cloned().collect());
     let _ = stats::FRONTENDS.set(frontends.iter().map(|(f, _)| f.clone()).collect());

@@ -494,3 +494,28 @@ pub fn spawn_resolution(servers: Vec<(String, Arc<ServerRt>)>, every_ms: u64, _c
         }
     });
 }
+
+/// Every `delay`, close half (rounded up) of each server's idle pooled connections, the
+/// oldest first: HAProxy's `pool-purge-delay` (5 s by default). Without it, a client that
+/// opens a connection per request leaves an idle server connection behind each time (its
+/// first request never takes a pooled one under `http-reuse safe`), until the server
+/// times it out: thousands of descriptors under a steady load.
+pub fn spawn_pool_purge(servers: Vec<Arc<ServerRt>>, delay: std::time::Duration) {
+    tokio::spawn(async move {
+        let mut tick = tokio::time::interval(delay);
+        tick.tick().await;
+        loop {
+            tick.tick().await;
+            for s in &servers {
+                let old: Vec<Pooled> = {
+                    // A poisoned lock still holds a valid list: purge it all the same.
+                    let mut pool = s.pool.lock().unwrap_or_else(|e| e.into_inner());
+                    let n = pool.len().div_ceil(2);
+                    pool.drain(..n).collect()
+                };
+                // Dropping a connection's last sender closes it, outside the lock.
+                drop(old);
+            }
+        }
+    });
+}

@@ -1463,6 +1463,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         last: Mutex::new(None),
     });
     let idle = HttpIdle::new(&fe.timeouts);
+    let head_limit = fe.http.request_timeout;
     let io = Metered::new(
         stream,
         Side::Client,
@@ -1477,9 +1478,10 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         .timer(TokioTimer::new());
     // A request head larger than the buffer is refused (hyper: 431), as HAProxy does.
     b.max_header_size(fe.max_head);
-    if let Some(t) = fe.http.request_timeout {
-        b.header_read_timeout(t);
-    }
+    // Not hyper's header timer (30 s unless told otherwise): it also runs while a
+    // keep-alive connection waits for its next request, which is `timeout
+    // http-keep-alive`'s to bound. `head_expiry` does `timeout http-request`.
+    b.header_read_timeout(None);
     let svc = {
         let state = state.clone();
         hyper::service::service_fn(move |req| {
@@ -1493,6 +1495,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     let end = tokio::select! {
         r = served => Ended::Served(r),
         _ = idle_expiry(&state, idle) => Ended::Idle,
+        _ = head_expiry(&state, head_limit) => Ended::HeadTimeout,
     };
     // A connection that ends without a whole request is logged as HAProxy logs it: no
     // request (`<BADREQ>`), the status it answered (or would have), who ended it.
@@ -1504,6 +1507,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         Ended::Served(Err(e)) if e.is_parse() => Some((400, Cause::Proxy)),
         Ended::Served(Err(e)) if e.is_timeout() => Some((408, Cause::ClientTimeout)),
         Ended::Idle if no_request => Some((408, Cause::ClientTimeout)),
+        Ended::HeadTimeout => Some((408, Cause::ClientTimeout)),
         // A request cut short by the client; other errors belong to a request's own
         // line (a response the client left during).
         Ended::Served(Err(e)) if e.is_incomplete_message() => Some((400, Cause::Client)),
@@ -1527,6 +1531,41 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
 enum Ended {
     Served(Result<(), hyper::Error>),
     Idle,
+    /// `timeout http-request`: a request head took too long.
+    HeadTimeout,
+}
+
+/// `timeout http-request`: a request head must be whole within `limit`, counted from the
+/// connection's start for the first request, and from the first byte of each later one
+/// (the wait for that byte is `timeout http-keep-alive`'s, in `idle_expiry`). Coarse, as
+/// the inactivity timeouts: a byte is noticed at the next look (every limit / 8, at most
+/// 1 s), so a later head gets up to one look more.
+async fn head_expiry(c: &HttpConn, limit: Option<Duration>) {
+    let Some(limit) = limit else {
+        return std::future::pending().await;
+    };
+    let look = (limit / 8).clamp(Duration::from_millis(5), Duration::from_secs(1));
+    let mut started = Some((0u64, tokio::time::Instant::now()));
+    let mut last_reads = c.activity.reads();
+    let mut was_busy = false;
+    loop {
+        tokio::time::sleep(look).await;
+        let now = tokio::time::Instant::now();
+        let reads = c.activity.reads();
+        let done = c.requests.load(Ordering::Relaxed);
+        let busy = c.in_flight.load(Ordering::Relaxed) > 0;
+        started = match started {
+            Some((n, _)) if busy || done != n => None,
+            Some((_, t)) if now.duration_since(t) >= limit => return,
+            Some(s) => Some(s),
+            // Bytes read while no request is in flight: a new head has begun (not the
+            // tail of the last request's body, read before its response ended).
+            None if !busy && !was_busy && reads != last_reads => Some((done, now)),
+            None => None,
+        };
+        last_reads = reads;
+        was_busy = busy;
+    }
 }
 
 #[cfg(test)]
