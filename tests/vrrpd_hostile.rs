@@ -205,56 +205,75 @@ fn cpu_seconds(pid: u32) -> f64 {
     ticks as f64 / 100.0
 }
 
+/// Seed 000's vrrpd pair (release build: CPU is measured on the build that ships) and a
+/// forger's namespace on one LAN, settled: lb01 master, lb02 backup. Each vrrpd dumps its
+/// state to `NAME.json` on SIGUSR1.
+struct Pair {
+    lan: Lan,
+    dir: e2e::Scratch,
+    daemons: Vec<e2e::Daemon>,
+}
+
+impl Pair {
+    fn start(tag: &str, scratch: &str) -> Pair {
+        let lan = Lan::new(
+            tag,
+            &[
+                ("eth0", "192.168.10.1/24"),
+                ("eth0", "192.168.10.2/24"),
+                ("eth0", "192.168.10.66/24"),
+            ],
+        );
+        lan.nodes[2].exec_ok("ip", &["route", "add", "224.0.0.0/4", "dev", "eth0"]);
+        let dir = e2e::Scratch::new(scratch);
+        let vrrpd = binary_of("release", "vrrpd");
+        let confs = repo_root().join("conf-examples/keepalived");
+        let mut daemons = Vec::new();
+        for (i, name) in ["lb01", "lb02"].iter().enumerate() {
+            let c = confs.join(format!("seed000-{name}.conf"));
+            let dump = dir.join(format!("{name}.json"));
+            daemons.push(lan.nodes[i].spawn(
+                vrrpd.to_str().unwrap(),
+                &[
+                    "-n",
+                    "-l",
+                    "-f",
+                    c.to_str().unwrap(),
+                    "--dump-file",
+                    dump.to_str().unwrap(),
+                ],
+                &dir.join(format!("{name}.log")),
+            ));
+        }
+        let p = Pair { lan, dir, daemons };
+        assert!(
+            wait_for(10.0, || p.lan.nodes[0].has_addr("eth0", VIP)).is_some(),
+            "{}",
+            p.logs()
+        );
+        std::thread::sleep(Duration::from_secs(2));
+        assert!(!p.lan.nodes[1].has_addr("eth0", VIP), "{}", p.logs());
+        p
+    }
+
+    fn logs(&self) -> String {
+        format!(
+            "lb01:\n{}\nlb02:\n{}",
+            std::fs::read_to_string(self.dir.join("lb01.log")).unwrap_or_default(),
+            std::fs::read_to_string(self.dir.join("lb02.log")).unwrap_or_default()
+        )
+    }
+}
+
 #[test]
 fn forged_adverts_change_nothing() {
     if !netns_available() {
         return;
     }
-    let lan = Lan::new(
-        "vh",
-        &[
-            ("eth0", "192.168.10.1/24"),
-            ("eth0", "192.168.10.2/24"),
-            ("eth0", "192.168.10.66/24"),
-        ],
-    );
-    let (lb01, lb02, forger_ns) = (&lan.nodes[0], &lan.nodes[1], &lan.nodes[2]);
-    forger_ns.exec_ok("ip", &["route", "add", "224.0.0.0/4", "dev", "eth0"]);
-    let dir = e2e::Scratch::new("vrrpd-hostile");
-    // CPU is measured on the build that ships.
-    let vrrpd = binary_of("release", "vrrpd");
-    let confs = repo_root().join("conf-examples/keepalived");
-    let mut daemons = Vec::new();
-    for (i, name) in ["lb01", "lb02"].iter().enumerate() {
-        let c = confs.join(format!("seed000-{name}.conf"));
-        let dump = dir.join(format!("{name}.json"));
-        daemons.push(lan.nodes[i].spawn(
-            vrrpd.to_str().unwrap(),
-            &[
-                "-n",
-                "-l",
-                "-f",
-                c.to_str().unwrap(),
-                "--dump-file",
-                dump.to_str().unwrap(),
-            ],
-            &dir.join(format!("{name}.log")),
-        ));
-    }
-    let logs = || {
-        format!(
-            "lb01:\n{}\nlb02:\n{}",
-            std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.join("lb02.log")).unwrap_or_default()
-        )
-    };
-    assert!(
-        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
-        "{}",
-        logs()
-    );
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(!lb02.has_addr("eth0", VIP), "{}", logs());
+    let pair = Pair::start("vh", "vrrpd-hostile");
+    let (lb01, lb02, forger_ns) = (&pair.lan.nodes[0], &pair.lan.nodes[1], &pair.lan.nodes[2]);
+    let (dir, daemons) = (&pair.dir, &pair.daemons);
+    let logs = || pair.logs();
     let dump = dir.join("lb02.json");
     let before = counters(&daemons[1], &dump);
     let lines_before = logs().lines().count();
@@ -335,50 +354,10 @@ fn flooded_receive_buffer_changes_nothing() {
     if !netns_available() {
         return;
     }
-    let lan = Lan::new(
-        "vf",
-        &[
-            ("eth0", "192.168.10.1/24"),
-            ("eth0", "192.168.10.2/24"),
-            ("eth0", "192.168.10.66/24"),
-        ],
-    );
-    let (lb01, lb02, forger_ns) = (&lan.nodes[0], &lan.nodes[1], &lan.nodes[2]);
-    forger_ns.exec_ok("ip", &["route", "add", "224.0.0.0/4", "dev", "eth0"]);
-    let dir = e2e::Scratch::new("vrrpd-flood");
-    let vrrpd = binary_of("release", "vrrpd");
-    let confs = repo_root().join("conf-examples/keepalived");
-    let mut daemons = Vec::new();
-    for (i, name) in ["lb01", "lb02"].iter().enumerate() {
-        let c = confs.join(format!("seed000-{name}.conf"));
-        let dump = dir.join(format!("{name}.json"));
-        daemons.push(lan.nodes[i].spawn(
-            vrrpd.to_str().unwrap(),
-            &[
-                "-n",
-                "-l",
-                "-f",
-                c.to_str().unwrap(),
-                "--dump-file",
-                dump.to_str().unwrap(),
-            ],
-            &dir.join(format!("{name}.log")),
-        ));
-    }
-    let logs = || {
-        format!(
-            "lb01:\n{}\nlb02:\n{}",
-            std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default(),
-            std::fs::read_to_string(dir.join("lb02.log")).unwrap_or_default()
-        )
-    };
-    assert!(
-        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
-        "{}",
-        logs()
-    );
-    std::thread::sleep(Duration::from_secs(2));
-    assert!(!lb02.has_addr("eth0", VIP), "{}", logs());
+    let pair = Pair::start("vf", "vrrpd-flood");
+    let (lb01, lb02, forger_ns) = (&pair.lan.nodes[0], &pair.lan.nodes[1], &pair.lan.nodes[2]);
+    let (dir, daemons) = (&pair.dir, &pair.daemons);
+    let logs = || pair.logs();
     let dump = dir.join("lb02.json");
     let before = counters(&daemons[1], &dump);
     let cpu_before = [cpu_seconds(daemons[0].pid()), cpu_seconds(daemons[1].pid())];
