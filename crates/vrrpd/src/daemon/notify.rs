@@ -160,14 +160,14 @@ fn spawn_queue() -> Queue {
         while let Some(job) = rx.recv().await {
             for (cmd, args, run_as) in job {
                 let raw = cmd.raw.clone();
-                let run = tokio::spawn(async move { scripts::notify(&cmd, &args, run_as).await });
+                let mut run =
+                    tokio::spawn(async move { scripts::notify(&cmd, &args, run_as).await });
                 let who = raw.clone();
                 let report = move |r: Result<Result<(), String>, tokio::task::JoinError>| match r {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => warn(&format!("notify script {e}")),
                     Err(e) => err(&format!("notify script {who}: {e}")),
                 };
-                let mut run = run;
                 match tokio::time::timeout(ORDER_WAIT, &mut run).await {
                     Ok(r) => report(r),
                     Err(_) => {
