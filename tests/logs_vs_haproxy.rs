@@ -380,3 +380,140 @@ fn log_lines_match_haproxys() {
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// A check target answering every connection with `answer` (nothing: it stays silent).
+fn answering(answer: &'static [u8]) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut s = s;
+                let mut buf = [0u8; 4096];
+                let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                let _ = s.read(&mut buf);
+                if answer.is_empty() {
+                    std::thread::sleep(Duration::from_secs(2));
+                } else {
+                    let _ = s.write_all(answer);
+                }
+            });
+        }
+    });
+    port
+}
+
+/// A check target whose answer the test switches between 200 and 503. (Closing a
+/// listener instead would reset connections waiting in its backlog: a race between
+/// "Connection refused" and "Socket error".)
+struct Switch {
+    port: u16,
+    healthy: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Switch {
+    fn start() -> Switch {
+        let l = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = l.local_addr().unwrap().port();
+        let healthy = Arc::new(std::sync::atomic::AtomicBool::new(true));
+        let h = healthy.clone();
+        std::thread::spawn(move || {
+            for s in l.incoming().flatten() {
+                let h = h.clone();
+                std::thread::spawn(move || {
+                    let mut s = s;
+                    let _ = s.set_read_timeout(Some(Duration::from_millis(500)));
+                    let mut buf = [0u8; 4096];
+                    let _ = s.read(&mut buf);
+                    let answer: &[u8] = if h.load(std::sync::atomic::Ordering::Relaxed) {
+                        b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n"
+                    } else {
+                        b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n"
+                    };
+                    let _ = s.write_all(answer);
+                });
+            }
+        });
+        Switch { port, healthy }
+    }
+
+    fn set(&self, healthy: bool) {
+        self.healthy
+            .store(healthy, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// `<PRI>` and the message, with the pid and the check duration (a timing) blanked.
+fn event_shape(line: &str) -> String {
+    let line = line.trim_end();
+    let pri = line.split('>').next().unwrap_or("");
+    let msg = line.split_once("]: ").map(|(_, m)| m).unwrap_or(line);
+    let mut out = format!("{pri}> {msg}");
+    if let Some(at) = out.find("check duration: ") {
+        let from = at + "check duration: ".len();
+        if let Some(len) = out[from..].find("ms.") {
+            out.replace_range(from..from + len, "N");
+        }
+    }
+    out
+}
+
+/// Servers going DOWN (refused, wrong status, invalid answer, timeout, tcp-check),
+/// running on backup, a backend left without servers, a server coming back: the same
+/// lines as HAProxy 2.6 sends to its `log` targets, with the same priorities (alert,
+/// emerg, notice). Each backend has one changing server, so the counts in each line do
+/// not depend on the order the checks run in.
+#[test]
+fn server_state_lines_match_haproxys() {
+    assert!(have("haproxy"), "haproxy is not installed");
+    let dir = Scratch::new("events");
+    let s503 = answering(b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n");
+    let s200 = answering(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n");
+    let garbage = answering(b"garbage\r\n");
+    let silent = answering(b"");
+    let refused = free_port();
+    let mut shapes = Vec::new();
+    for prog in ["haproxy", "proxyd"] {
+        let rx = Receiver::start();
+        let port = free_port();
+        let flap = Switch::start();
+        let cfg = dir.join(format!("events-{prog}.cfg"));
+        std::fs::write(
+            &cfg,
+            format!(
+                "global\n    log 127.0.0.1:{log} local0\ndefaults\n    mode http\n    log global\n    timeout connect 1s\n    timeout client 5s\n    timeout server 1s\n    timeout check 300ms\n    default-server inter 100 fall 1 rise 1\nfrontend f\n    bind 127.0.0.1:{port}\n    default_backend sts\nbackend sts\n    option httpchk GET /\n    server s 127.0.0.1:{s503} check\n    server k 127.0.0.1:{s200} check backup\nbackend rsp\n    option httpchk GET /\n    server s 127.0.0.1:{garbage} check\nbackend con\n    server s 127.0.0.1:{refused} check\nbackend tout\n    option httpchk GET /\n    server s 127.0.0.1:{silent} check\nbackend tcpc\n    option tcp-check\n    tcp-check expect string hello\n    server s 127.0.0.1:{refused} check\nbackend flap\n    option httpchk GET /\n    server s 127.0.0.1:{flap_port} check\n",
+                log = rx.port,
+                flap_port = flap.port,
+            ),
+        )
+        .unwrap();
+        let bin = if prog == "haproxy" {
+            "haproxy".to_string()
+        } else {
+            binary("proxyd").to_str().unwrap().to_string()
+        };
+        let p = start(&bin, &cfg, port);
+        std::thread::sleep(Duration::from_millis(1500));
+        flap.set(false);
+        std::thread::sleep(Duration::from_millis(1000));
+        flap.set(true);
+        std::thread::sleep(Duration::from_millis(1000));
+        drop(p);
+        let mut lines: Vec<String> = rx.take().iter().map(|l| event_shape(l)).collect();
+        lines.sort();
+        shapes.push(lines);
+    }
+    let (h, p) = (&shapes[0], &shapes[1]);
+    assert!(
+        h.iter().any(|l| l.contains("no server available")) && h.len() >= 7,
+        "the scenario did not play out with HAProxy:\n{}",
+        h.join("\n")
+    );
+    assert_eq!(
+        h,
+        p,
+        "\nhaproxy:\n{}\nproxyd:\n{}",
+        h.join("\n"),
+        p.join("\n")
+    );
+}

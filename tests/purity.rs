@@ -58,6 +58,11 @@ fn config_front_ends_are_pure() {
     assert_pure("conf-diag");
 }
 
+#[test]
+fn daemon_log_is_pure() {
+    assert_pure("daemon-log");
+}
+
 /// `unsafe` is denied workspace-wide (Cargo.toml) and allowed in exactly one small module.
 #[test]
 fn unsafe_is_allowed_in_one_module_only() {

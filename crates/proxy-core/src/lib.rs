@@ -7,6 +7,7 @@ pub mod cache;
 pub mod compress;
 pub mod cookie;
 pub mod counters;
+pub mod events;
 pub mod hash;
 pub mod health;
 pub mod log;

@@ -94,6 +94,21 @@ fn status_of(resp: &[u8]) -> Option<u16> {
     words.next()?.parse().ok()
 }
 
+/// An answer's status and reason phrase (what HAProxy's DOWN line quotes as `info`).
+pub fn status_line(resp: &[u8]) -> Option<(u16, String)> {
+    let code = status_of(resp)?;
+    let line = resp.split(|&b| b == b'\n').next()?;
+    let text = String::from_utf8_lossy(line);
+    let phrase = text
+        .trim_end_matches('\r')
+        .splitn(3, ' ')
+        .nth(2)
+        .unwrap_or("")
+        .trim()
+        .to_string();
+    Some((code, phrase))
+}
+
 fn body_of(resp: &[u8]) -> &[u8] {
     resp.windows(4)
         .position(|w| w == b"\r\n\r\n")
@@ -259,5 +274,15 @@ mod tests {
             !ssl_hello_ok(&[0x15, 0x03, 0x03]),
             "an alert is not a hello"
         );
+    }
+
+    #[test]
+    fn status_lines_give_code_and_phrase() {
+        assert_eq!(
+            status_line(b"HTTP/1.1 503 Service Unavailable\r\nX: y\r\n\r\n"),
+            Some((503, "Service Unavailable".to_string()))
+        );
+        assert_eq!(status_line(b"HTTP/1.0 200\r\n"), Some((200, String::new())));
+        assert_eq!(status_line(b"garbage\r\n"), None);
     }
 }

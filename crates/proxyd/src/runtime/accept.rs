@@ -9,7 +9,6 @@ use super::connect::tune;
 use super::frontend::FrontendRt;
 use super::inspect::{ContentSample, Ctx, TcpRules, Verdict};
 use super::listen::{Bound, ListenOn};
-use super::log::log;
 use super::{Conn, Stream};
 use proxy_core::proxy_proto::{self, Addresses, Parsed};
 use std::net::{Ipv4Addr, SocketAddr};
@@ -236,18 +235,20 @@ pub async fn serve(
                 // The same message every time would flood: say the first and every
                 // thousandth.
                 if errors == 1 || errors.is_multiple_of(1000) {
-                    log(&format!(
+                    tracing::error!(
                         "frontend {}: accept on {}: {e} ({errors} errors so far)",
-                        fe.name, l.on
-                    ));
+                        fe.name,
+                        l.on
+                    );
                 }
                 if matches!(bound, Bound::Sockpair(_))
                     && e.kind() == std::io::ErrorKind::UnexpectedEof
                 {
-                    log(&format!(
+                    tracing::warn!(
                         "frontend {}: {} closed, no more connections from it",
-                        fe.name, l.on
-                    ));
+                        fe.name,
+                        l.on
+                    );
                     return;
                 }
                 tokio::time::sleep(Duration::from_millis(10)).await;

@@ -523,7 +523,7 @@ impl BackendRt {
             _ => {}
         }
         if let Some(t) = s.observed(now, error) {
-            self.transition(s, t, "Health analyze", 0);
+            self.transition(s, t, super::checks::Why::reason("Health analyze"), 0);
         }
     }
 }

@@ -7,10 +7,10 @@
 use super::backend::BackendRt;
 use super::clock::Clock;
 use super::connect::{proxy_header_local, Stream as ServerStream};
-use super::log::log;
 use super::server::{ServerRt, Target};
 use haproxy_conf::model::{CheckConnect, CheckStep, Expect, HttpChk, Proxy};
 use proxy_core::counters::{CheckRecord, CheckStatus};
+use proxy_core::events::ServerChange;
 use proxy_core::health::{first_check_at, parse_agent, Transition};
 use proxy_core::probe::{self, Judged};
 use std::net::SocketAddr;
@@ -181,16 +181,77 @@ impl CheckConn {
     }
 }
 
+/// Why a server changed state, as its log line says.
+#[derive(Debug, Clone, Copy)]
+pub struct Why<'a> {
+    pub reason: &'a str,
+    pub code: Option<u16>,
+    pub info: Option<&'a str>,
+}
+
+impl<'a> Why<'a> {
+    pub fn reason(reason: &'a str) -> Why<'a> {
+        Why {
+            reason,
+            code: None,
+            info: None,
+        }
+    }
+
+    fn check(v: &'a Verdict) -> Why<'a> {
+        Why {
+            reason: v.status.reason(),
+            code: v.code,
+            info: v.info.as_deref(),
+        }
+    }
+}
+
+/// A check's outcome, with what HAProxy's state-change line says beside the status: the
+/// HTTP status a check got, and a few words on what went wrong.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub status: CheckStatus,
+    pub code: Option<u16>,
+    pub info: Option<String>,
+}
+
+impl From<CheckStatus> for Verdict {
+    fn from(status: CheckStatus) -> Verdict {
+        Verdict {
+            status,
+            code: None,
+            info: None,
+        }
+    }
+}
+
+impl Verdict {
+    /// A connection that failed: HAProxy gives the system's words for it ("Connection
+    /// refused"), without Rust's "(os error N)".
+    fn refused(e: &std::io::Error) -> Verdict {
+        let info = match e.raw_os_error() {
+            Some(n) => nix::errno::Errno::from_raw(n).desc().to_string(),
+            None => e.to_string(),
+        };
+        Verdict {
+            status: CheckStatus::L4Con,
+            code: None,
+            info: Some(info),
+        }
+    }
+}
+
 /// Connect for a check: TCP or unix, the PROXY header if asked, TLS if asked.
 async fn open(
     s: &ServerRt,
     spec: &CheckSpec,
     step: Option<&CheckConnect>,
-) -> Result<CheckConn, CheckStatus> {
-    let target = check_target(s, spec, step).ok_or(CheckStatus::L4Con)?;
+) -> Result<CheckConn, Verdict> {
+    let target = check_target(s, spec, step).ok_or(Verdict::from(CheckStatus::L4Con))?;
     let mut stream = super::connect::connect_target(&target, s.source, None)
         .await
-        .map_err(|_| CheckStatus::L4Con)?;
+        .map_err(|e| Verdict::refused(&e))?;
     if spec.send_proxy || step.is_some_and(|c| c.send_proxy) {
         // HAProxy's checks: v2 says LOCAL; v1 gives the check connection's own addresses.
         let addrs = match &stream {
@@ -199,7 +260,7 @@ async fn open(
         };
         let hdr = proxy_header_local(s.send_proxy, addrs);
         if stream.write_all(&hdr).await.is_err() {
-            return Err(CheckStatus::L4Con);
+            return Err(Verdict::from(CheckStatus::L4Con));
         }
     }
     // An explicit `connect` step speaks TLS when it says `ssl`, whatever `check-ssl`
@@ -213,15 +274,17 @@ async fn open(
     }
     // The plan gives a TLS client to every server a `connect ssl` step checks.
     let Some(t) = &spec.tls else {
-        return Err(CheckStatus::L6Rsp);
+        return Err(Verdict::from(CheckStatus::L6Rsp));
     };
     let name = match step.and_then(|c| c.sni.as_deref()) {
-        Some(n) => super::srv_tls::server_name(Some(n)).map_err(|_| CheckStatus::L6Rsp)?,
+        Some(n) => {
+            super::srv_tls::server_name(Some(n)).map_err(|_| Verdict::from(CheckStatus::L6Rsp))?
+        }
         None => t.name.clone(),
     };
     match t.client.connector.connect(name, stream).await {
         Ok(t) => Ok(CheckConn::Tls(Box::new(t))),
-        Err(_) => Err(CheckStatus::L6Rsp),
+        Err(_) => Err(Verdict::from(CheckStatus::L6Rsp)),
     }
 }
 
@@ -246,10 +309,10 @@ async fn expect(
 }
 
 /// Run a check to the end; its status in HAProxy's terms.
-async fn run_steps(s: &ServerRt, spec: &CheckSpec, probe: &Probe) -> CheckStatus {
+async fn run_steps(s: &ServerRt, spec: &CheckSpec, probe: &Probe) -> Verdict {
     match probe {
         Probe::Connect => match open(s, spec, None).await {
-            Ok(_) => CheckStatus::L4Ok,
+            Ok(_) => Verdict::from(CheckStatus::L4Ok),
             Err(e) => e,
         },
         Probe::SslHello => {
@@ -263,9 +326,9 @@ async fn run_steps(s: &ServerRt, spec: &CheckSpec, probe: &Probe) -> CheckStatus
                 Err(_) => 0,
             };
             if probe::ssl_hello_ok(&buf[..n]) {
-                CheckStatus::L6Ok
+                Verdict::from(CheckStatus::L6Ok)
             } else {
-                CheckStatus::L6Rsp
+                Verdict::from(CheckStatus::L6Rsp)
             }
         }
         Probe::Steps { http, steps } => {
@@ -275,10 +338,18 @@ async fn run_steps(s: &ServerRt, spec: &CheckSpec, probe: &Probe) -> CheckStatus
             } else {
                 match open(s, spec, None).await {
                     Ok(c) => Some(c),
-                    Err(e) => return e,
+                    // tcp-check says which step failed (http-check does not).
+                    Err(mut e) => {
+                        if let (false, Some(info)) = (*http, e.info.as_mut()) {
+                            info.push_str(" at initial connection step of tcp-check");
+                        }
+                        return e;
+                    }
                 }
             };
             let mut buf = Vec::new();
+            // The status of the last HTTP answer, which the UP line names.
+            let mut last_code = None;
             for step in steps {
                 match step {
                     Step::Connect(c) => match open(s, spec, Some(c)).await {
@@ -290,19 +361,19 @@ async fn run_steps(s: &ServerRt, spec: &CheckSpec, probe: &Probe) -> CheckStatus
                     },
                     Step::Send(bytes) => {
                         let Some(c) = conn.as_mut() else {
-                            return CheckStatus::L4Con;
+                            return Verdict::from(CheckStatus::L4Con);
                         };
                         if c.write_all(bytes).await.is_err() {
                             return if *http {
-                                CheckStatus::L7Rsp
+                                Verdict::from(CheckStatus::L7Rsp)
                             } else {
-                                CheckStatus::L4Con
+                                Verdict::from(CheckStatus::L4Con)
                             };
                         }
                     }
                     Step::ExpectHttp(e) => {
                         let Some(c) = conn.as_mut() else {
-                            return CheckStatus::L4Con;
+                            return Verdict::from(CheckStatus::L4Con);
                         };
                         let got = expect(c, &mut buf, |b, complete| match e {
                             Some(e) => probe::judge_http(e, b, complete),
@@ -317,23 +388,27 @@ async fn run_steps(s: &ServerRt, spec: &CheckSpec, probe: &Probe) -> CheckStatus
                         })
                         .await;
                         if got != Judged::Pass {
-                            return if buf.starts_with(b"HTTP/") {
-                                CheckStatus::L7Sts
-                            } else {
-                                CheckStatus::L7Rsp
+                            return match probe::status_line(&buf) {
+                                Some((code, phrase)) => Verdict {
+                                    status: CheckStatus::L7Sts,
+                                    code: Some(code),
+                                    info: Some(phrase),
+                                },
+                                None => Verdict::from(CheckStatus::L7Rsp),
                             };
                         }
+                        last_code = probe::status_line(&buf).map(|(c, _)| c);
                         buf.clear();
                     }
                     Step::ExpectTcp(e) => {
                         let Some(c) = conn.as_mut() else {
-                            return CheckStatus::L4Con;
+                            return Verdict::from(CheckStatus::L4Con);
                         };
                         let got =
                             expect(c, &mut buf, |b, complete| probe::judge_tcp(e, b, complete))
                                 .await;
                         if got != Judged::Pass {
-                            return CheckStatus::L7Rsp;
+                            return Verdict::from(CheckStatus::L7Rsp);
                         }
                         // What matched is used up; the next expect looks at new data.
                         buf.clear();
@@ -341,9 +416,13 @@ async fn run_steps(s: &ServerRt, spec: &CheckSpec, probe: &Probe) -> CheckStatus
                 }
             }
             if *http || steps.iter().any(|s| matches!(s, Step::ExpectTcp(_))) {
-                CheckStatus::L7Ok
+                Verdict {
+                    status: CheckStatus::L7Ok,
+                    code: last_code,
+                    info: None,
+                }
             } else {
-                CheckStatus::L4Ok
+                Verdict::from(CheckStatus::L4Ok)
             }
         }
     }
@@ -357,19 +436,19 @@ async fn run_probe(
     probe: &Probe,
     connect_limit: Duration,
     check_limit: Duration,
-) -> CheckStatus {
+) -> Verdict {
     let started = tokio::time::Instant::now();
     match tokio::time::timeout(connect_limit + check_limit, run_steps(s, spec, probe)).await {
-        Ok(status) => status,
+        Ok(verdict) => verdict,
         Err(_) => {
             // Which limit ran out: still connecting, or waiting for an answer.
             if started.elapsed() < connect_limit + Duration::from_millis(1) {
-                CheckStatus::L4Tout
+                Verdict::from(CheckStatus::L4Tout)
             } else {
                 match probe {
-                    Probe::Connect => CheckStatus::L4Tout,
-                    Probe::SslHello => CheckStatus::L6Tout,
-                    Probe::Steps { .. } => CheckStatus::L7Tout,
+                    Probe::Connect => Verdict::from(CheckStatus::L4Tout),
+                    Probe::SslHello => Verdict::from(CheckStatus::L6Tout),
+                    Probe::Steps { .. } => Verdict::from(CheckStatus::L7Tout),
                 }
             }
         }
@@ -395,15 +474,16 @@ impl BackendRt {
                 tokio::time::sleep(Duration::from_millis(first)).await;
                 loop {
                     let Some(spec) = s.check_spec.as_ref() else {
-                        log(&format!(
+                        tracing::error!(
                             "Server {}/{}: no check settings, checks stopped",
-                            be.name, s.name
-                        ));
+                            be.name,
+                            s.name
+                        );
                         return;
                     };
                     let started = tokio::time::Instant::now();
                     let inter = Duration::from_millis(inter.max(1));
-                    let status = run_probe(
+                    let verdict = run_probe(
                         &s,
                         spec,
                         &be.probe,
@@ -413,6 +493,7 @@ impl BackendRt {
                     .await;
                     let took = started.elapsed().as_millis() as u64;
                     let now = clock.now_ms();
+                    let status = verdict.status;
                     s.last_check.record(CheckRecord {
                         status,
                         duration_ms: took,
@@ -433,7 +514,7 @@ impl BackendRt {
                         }
                     };
                     if let Some(t) = change {
-                        be.transition(&s, t, status.reason(), took);
+                        be.transition(&s, t, Why::check(&verdict), took);
                     }
                     tokio::time::sleep(Duration::from_millis(next)).await;
                 }
@@ -487,7 +568,7 @@ impl BackendRt {
             let before = (s.weight_now(), s.is_up());
             let change = s.agent_reply(clock.now_ms(), r);
             if let Some(t) = change {
-                self.transition(&s, t, "Agent check", 0);
+                self.transition(&s, t, Why::reason("Agent check"), 0);
             } else if before != (s.weight_now(), s.is_up()) {
                 // A drain or a weight change: queued requests may go elsewhere now.
                 self.released.notify_waiters();
@@ -496,8 +577,8 @@ impl BackendRt {
     }
 
     /// A server went UP or DOWN: act on it and log it in HAProxy's words.
-    pub fn transition(&self, s: &ServerRt, t: Transition, reason: &str, took_ms: u64) {
-        let word = match t {
+    pub fn transition(&self, s: &ServerRt, t: Transition, why: Why<'_>, took_ms: u64) {
+        match t {
             Transition::Up => {
                 // Requests queued on the backend may use it now.
                 self.released.notify_waiters();
@@ -506,7 +587,6 @@ impl BackendRt {
                         b.down.send_modify(|n| *n += 1);
                     }
                 }
-                "UP"
             }
             Transition::Down => {
                 // Idle pooled connections go in any case; sessions if asked.
@@ -516,23 +596,40 @@ impl BackendRt {
                 if s.shutdown_on_down {
                     s.down.send_modify(|n| *n += 1);
                 }
-                "DOWN"
             }
-        };
-        let count = if t == Transition::Up {
-            "online"
+        }
+        let (active, backups) = (self.online(false), self.online(true));
+        let line = proxy_core::events::server_change(&ServerChange {
+            backend: &self.name,
+            server: &s.name,
+            backup: s.backup,
+            up: t == Transition::Up,
+            reason: why.reason,
+            code: why.code,
+            info: why.info,
+            took_ms,
+            active,
+            backups,
+            sessions: s.counters.current().into(),
+            requeued: 0,
+            queued: self.counters.queued().into(),
+        });
+        // HAProxy's priorities: a server lost is an alert, one back a notice; a backend
+        // with no server left is an emergency. Its console shows them as warnings.
+        let proxy = self.name.as_str();
+        if t == Transition::Up {
+            tracing::warn!(pri = "notice", proxy, "{line}");
         } else {
-            "left"
-        };
-        log(&format!(
-            "Server {}/{} is {word}, reason: {reason}, check duration: {took_ms}ms. {} active and {} backup servers {count}. {} sessions active, {} in queue.",
-            self.name,
-            s.name,
-            self.online(false),
-            self.online(true),
-            s.counters.current(),
-            self.counters.queued(),
-        ));
+            tracing::warn!(pri = "alert", proxy, "{line}");
+            if active + backups == 0 {
+                tracing::error!(
+                    pri = "emerg",
+                    proxy,
+                    "{}",
+                    proxy_core::events::no_server(proxy)
+                );
+            }
+        }
     }
 
     fn online(&self, backup: bool) -> usize {

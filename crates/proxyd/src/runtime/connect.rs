@@ -198,14 +198,14 @@ pub async fn open_stream(
     let name = match super::srv_tls::server_name(sni.as_deref()) {
         Ok(n) => n,
         Err(e) => {
-            super::log::log(&format!("server {}: sni: {e}: not connecting", s.name));
+            tracing::warn!("server {}: sni: {e}: not connecting", s.name);
             return None;
         }
     };
     match tls.client.connector.connect(name, stream).await {
         Ok(t) => Some(Stream::Tls(Box::new(t))),
         Err(e) => {
-            super::log::log(&format!("server {}: TLS handshake: {e}", s.name));
+            tracing::warn!("server {}: TLS handshake: {e}", s.name);
             None
         }
     }

@@ -3,16 +3,81 @@
 //! format asks and sent without ever waiting. A target that cannot take a line at once
 //! (a full socket buffer, a stalled stdout reader) loses it, and the loss is counted.
 
+use super::logline::LogPlan;
+use super::PlanError;
 use haproxy_conf::logging::{LogAddr, LogSink};
 use haproxy_conf::model::{Config, LogTarget, Proxy};
 use proxy_core::log::{self as plog, Origin, Stamp};
+use std::collections::HashMap;
 use std::io::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc::{sync_channel, SyncSender, TrySendError};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock, RwLock};
 
-pub fn log(msg: &str) {
-    eprintln!("proxyd: {msg}");
+/// The log targets of each proxy, for proxyd's own messages about it (a server going
+/// DOWN goes to its backend's targets, as HAProxy sends it). Set once the plan is built.
+static EVENTS: RwLock<Option<Arc<HashMap<String, LogPlan>>>> = RwLock::new(None);
+
+/// Every proxy's targets for its messages; proxies logging to the same target share one
+/// socket.
+pub fn event_targets(cfg: &Config) -> Result<HashMap<String, LogPlan>, PlanError> {
+    let mut opened: Vec<(LogSink, Arc<Sink>)> = Vec::new();
+    let mut open = |spec: &LogSink| -> Result<Arc<Sink>, String> {
+        if let Some((_, s)) = opened.iter().find(|(o, _)| o == spec) {
+            return Ok(s.clone());
+        }
+        let s = Arc::new(Sink::open(spec)?);
+        opened.push((spec.clone(), s.clone()));
+        Ok(s)
+    };
+    let mut out = HashMap::new();
+    for p in &cfg.proxies {
+        if let Some(plan) = LogPlan::with_sinks(p, cfg, &mut open)? {
+            out.insert(p.name.clone(), plan);
+        }
+    }
+    Ok(out)
+}
+
+/// From now on, messages about a proxy also go to its log targets.
+pub fn set_event_targets(targets: HashMap<String, LogPlan>) {
+    if let Ok(mut e) = EVENTS.write() {
+        *e = Some(Arc::new(targets));
+    }
+}
+
+/// Route proxyd's own messages (`tracing` events) from now on: stderr always, and the
+/// log targets of the proxy an event names.
+pub fn install() {
+    daemon_log::install(daemon_log::Lines::new(tracing::Level::INFO, output));
+}
+
+/// HAProxy's console tag for a level, padded as it pads them.
+fn console_tag(level: &tracing::Level) -> &'static str {
+    match *level {
+        tracing::Level::ERROR => "[ALERT]    ",
+        tracing::Level::WARN => "[WARNING]  ",
+        tracing::Level::INFO => "[NOTICE]   ",
+        _ => "[DEBUG]    ",
+    }
+}
+
+fn output(line: &daemon_log::Line) {
+    // One write per line: lines of several threads do not interleave.
+    let text = format!(
+        "{}({}) : {}\n",
+        console_tag(&line.level),
+        pid(),
+        line.message
+    );
+    let _ = std::io::stderr().write_all(text.as_bytes());
+    let Some(proxy) = &line.proxy else {
+        return;
+    };
+    let targets = EVENTS.read().ok().and_then(|e| e.clone());
+    if let Some(plan) = targets.as_ref().and_then(|t| t.get(proxy)) {
+        plan.send(line.severity.code(), line.message.as_bytes());
+    }
 }
 
 /// The host name (`%H`, the `hostname` fetch), read once.

@@ -6,7 +6,7 @@ use super::aliases;
 use super::inspect::Ctx;
 use super::log::Sink;
 use super::{Conn, PlanError};
-use haproxy_conf::logging::{Capture, LogStyle};
+use haproxy_conf::logging::{Capture, LogSink, LogStyle};
 use haproxy_conf::model::{Config, Mode, Proxy};
 use haproxy_conf::sample::fmt::{Alias, Fmt};
 use proxy_core::log::{Cause, Origin, Phase, Stamp};
@@ -43,16 +43,25 @@ pub struct LogPlan {
 impl LogPlan {
     /// None when the proxy logs nowhere.
     pub fn new(p: &Proxy, cfg: &Config) -> Result<Option<LogPlan>, PlanError> {
+        Self::with_sinks(p, cfg, &mut |s| Sink::open(s).map(Arc::new))
+    }
+
+    /// As `new`, each target opened by `open` (which may share one sink between proxies).
+    pub fn with_sinks(
+        p: &Proxy,
+        cfg: &Config,
+        open: &mut dyn FnMut(&LogSink) -> Result<Arc<Sink>, String>,
+    ) -> Result<Option<LogPlan>, PlanError> {
         let specs = super::log::targets(p, cfg);
         if specs.is_empty() {
             return Ok(None);
         }
         let mut sinks = Vec::new();
         for s in &specs {
-            sinks.push(Arc::new(Sink::open(s).map_err(|message| PlanError {
+            sinks.push(open(s).map_err(|message| PlanError {
                 span: Some(p.span),
                 message,
-            })?));
+            })?);
         }
         let line = match &p.log_style {
             None => Line::Connect,

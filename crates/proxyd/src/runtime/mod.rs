@@ -87,6 +87,8 @@ pub struct Plan {
     pub frontends: Vec<(Arc<FrontendRt>, Vec<Arc<ListenerRt>>)>,
     /// By name (sorted: the plan's printout is stable).
     pub backends: BTreeMap<String, Arc<BackendRt>>,
+    /// Where messages about each proxy go (its `log` targets).
+    pub events: HashMap<String, logline::LogPlan>,
     pub process: Process,
 }
 
@@ -375,6 +377,13 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
             .map(|n| n.get())
             .unwrap_or(1)
     });
+    let events = match log::event_targets(cfg) {
+        Ok(e) => e,
+        Err(e) => {
+            errors.push(e);
+            HashMap::new()
+        }
+    };
     // A listen section is both a frontend and a backend: say each problem once.
     let mut seen = std::collections::HashSet::new();
     errors.retain(|e| seen.insert(e.clone()));
@@ -390,6 +399,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
     Some(Plan {
         frontends,
         backends,
+        events,
         process: Process {
             run_as: ids,
             chroot: cfg.global.chroot.clone(),
@@ -427,14 +437,16 @@ pub fn load(args: &Args) -> (haproxy_conf::Loaded, Option<Plan>) {
 }
 
 pub fn run(args: &Args) -> anyhow::Result<u8> {
+    log::install();
     let (loaded, plan) = load(args);
     for d in loaded.diags.iter() {
         eprintln!("proxyd: {}", conf_diag::render_line(&loaded.map, d));
     }
-    let Some(plan) = plan else {
+    let Some(mut plan) = plan else {
         eprintln!("proxyd: not starting: the configuration has errors (proxyd -c -f FILE shows them with their lines)");
         return Ok(1);
     };
+    log::set_event_targets(std::mem::take(&mut plan.events));
     let p = &plan.process;
     if let Some(n) = p.ulimit_n {
         use nix::sys::resource::{getrlimit, setrlimit, Resource};
@@ -511,6 +523,7 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
     let Plan {
         frontends,
         backends,
+        events: _,
         process,
     } = plan;
     let clock = Clock::new();
@@ -550,17 +563,17 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
     for (fe, b, l) in bound {
         tokio::spawn(accept::serve(fe, b, l, global.clone(), clock));
     }
-    log::log(&format!(
+    tracing::info!(
         "started: {} frontend(s), {} backend(s)",
         frontends.len(),
         backends.len()
-    ));
+    );
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
     }
-    log::log("stopping");
+    tracing::info!("stopping");
     Ok(())
 }

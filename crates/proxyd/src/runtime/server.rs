@@ -3,7 +3,6 @@
 //! connection counts and the options that shape connections to it.
 
 use super::clock::Clock;
-use super::log::log;
 use haproxy_conf::model::{Observe, OnError, Server as ConfServer, TcpKa};
 use haproxy_conf::values::AddrKind;
 use proxy_core::counters::{Counters, LastCheck};
@@ -460,11 +459,13 @@ pub fn spawn_resolution(servers: Vec<(String, Arc<ServerRt>)>, every_ms: u64, _c
                             *t = Some(Target::Inet(a));
                         }
                         s.released.notify_waiters();
-                        log(&format!(
+                        tracing::warn!(
+                            pri = "notice",
+                            proxy = be.as_str(),
                             "Server {be}/{} resolved to {}: it takes traffic once its checks pass.",
                             s.name,
                             a.ip()
-                        ));
+                        );
                     }
                     (Some(a), Some(old)) if old != a.ip() => {
                         if let Ok(mut t) = s.target.write() {
@@ -477,11 +478,13 @@ pub fn spawn_resolution(servers: Vec<(String, Arc<ServerRt>)>, every_ms: u64, _c
                         if let Ok(mut pool) = s.pool.lock() {
                             pool.clear();
                         }
-                        log(&format!(
+                        tracing::warn!(
+                            pri = "notice",
+                            proxy = be.as_str(),
                             "Server {be}/{} changed its IP from {old} to {} by DNS.",
                             s.name,
                             a.ip()
-                        ));
+                        );
                     }
                     _ => {}
                 }

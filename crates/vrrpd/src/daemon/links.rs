@@ -50,7 +50,7 @@ pub fn spawn(tx: mpsc::Sender<LinkEvent>) -> std::io::Result<()> {
                 None => match connect() {
                     Ok(m) => m,
                     Err(e) => {
-                        super::syslog::err(&format!("netlink link monitor: {e}; retrying"));
+                        tracing::error!("netlink link monitor: {e}; retrying");
                         tokio::time::sleep(Duration::from_secs(1)).await;
                         continue;
                     }
@@ -59,7 +59,7 @@ pub fn spawn(tx: mpsc::Sender<LinkEvent>) -> std::io::Result<()> {
             if !follow(messages, &tx).await {
                 return;
             }
-            super::syslog::warn("netlink link monitor ended; opening it again");
+            tracing::warn!("netlink link monitor ended; opening it again");
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     });

@@ -67,8 +67,6 @@ struct Packet {
     rx: net::Received,
 }
 
-use syslog::{detail, log};
-
 pub fn run(args: &Args, plan: Plan) -> anyhow::Result<u8> {
     syslog::init(
         args.log_facility,
@@ -99,12 +97,12 @@ fn make_slot(p: &InstancePlan) -> anyhow::Result<Slot> {
     let iface = host::interface(&p.interface)
         .with_context(|| format!("interface {} does not exist", p.interface))?;
     if p.engine.primary_ip.is_unspecified() {
-        log(&format!(
+        tracing::info!(
             "({}) {} has no {} address yet: FAULT until it has one",
             p.name,
             p.interface,
             if p.ipv6 { "IPv6" } else { "IPv4" }
-        ));
+        );
     }
     Ok(Slot {
         p: p.clone(),
@@ -201,7 +199,7 @@ impl Sockets {
                 match rx_sock.recv(&mut buf).await {
                     Ok(Some(rx)) => {
                         if errors > 0 {
-                            log(&format!("{name}: receiving again after {errors} error(s)"));
+                            tracing::info!("{name}: receiving again after {errors} error(s)");
                             (errors, last) = (0, None);
                         }
                         let p = Packet {
@@ -216,7 +214,7 @@ impl Sockets {
                     Err(e) => {
                         errors += 1;
                         if last != Some(e.kind()) {
-                            syslog::warn(&format!("{name}: receive: {e}"));
+                            tracing::warn!("{name}: receive: {e}");
                             last = Some(e.kind());
                         }
                         tokio::time::sleep(Duration::from_millis(100)).await;
@@ -262,7 +260,7 @@ fn spawn_checks(
             Ok(r) => r,
             Err(e) => {
                 // The check stays failed, as keepalived disables a script it cannot run.
-                syslog::err(&format!("vrrp_script {}: {e}; not run", c.name));
+                tracing::error!("vrrp_script {}: {e}; not run", c.name);
                 continue;
             }
         };
@@ -305,33 +303,33 @@ async fn statics(plan: &Plan, vips: &vips::Vips, add: bool) {
     if add {
         for a in &st.addresses {
             if let Err(e) = vips.add(a, "").await {
-                syslog::err(&format!("static_ipaddress: {e}"));
+                tracing::error!("static_ipaddress: {e}");
             }
         }
         for r in &st.routes {
             if let Err(e) = vips.add_route(r).await {
-                syslog::err(&format!("static_routes: {e}"));
+                tracing::error!("static_routes: {e}");
             }
         }
         for r in &st.rules {
             if let Err(e) = vips.add_rule(r).await {
-                syslog::err(&format!("static_rules: {e}"));
+                tracing::error!("static_rules: {e}");
             }
         }
     } else {
         for r in &st.rules {
             if let Err(e) = vips.del_rule(r).await {
-                syslog::err(&format!("static_rules: {e}"));
+                tracing::error!("static_rules: {e}");
             }
         }
         for r in &st.routes {
             if let Err(e) = vips.del_route(r).await {
-                syslog::err(&format!("static_routes: {e}"));
+                tracing::error!("static_routes: {e}");
             }
         }
         for a in &st.addresses {
             if let Err(e) = vips.del(a, "").await {
-                syslog::err(&format!("static_ipaddress: {e}"));
+                tracing::error!("static_ipaddress: {e}");
             }
         }
     }
@@ -389,13 +387,13 @@ fn renew_iface(s: &mut Slot, index: u32, socks: &mut Sockets, pkt_tx: &mpsc::Sen
     let Some(fresh) = host::interface(&s.p.interface) else {
         return;
     };
-    syslog::warn(&format!(
+    tracing::warn!(
         "({}) {} was created again (index {} -> {}): its sockets are opened on the new one",
         s.name(),
         s.p.interface,
         s.iface.index,
         fresh.index
-    ));
+    );
     socks.close(s);
     s.iface = fresh;
     s.socket_error = None;
@@ -408,13 +406,13 @@ fn note_socket(s: &mut Slot, opened: anyhow::Result<()>) {
     match opened {
         Ok(()) => {
             if s.socket_error.take().is_some() {
-                log(&format!("({}) sockets open on {}", s.name(), s.net().name));
+                tracing::info!("({}) sockets open on {}", s.name(), s.net().name);
             }
         }
         Err(e) => {
             let text = format!("{e:#}");
             if s.socket_error.as_deref() != Some(&text) {
-                syslog::err(&format!("({}) {text}; trying again", s.name()));
+                tracing::error!("({}) {text}; trying again", s.name());
                 s.socket_error = Some(text);
             }
         }
@@ -468,12 +466,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
     let mut groups = groups_of(&plan, &slots);
     let now = clock.now_ms();
     for s in slots.iter_mut() {
-        detail(&format!(
-            "({}) on {}: {}",
-            s.name(),
-            s.p.interface,
-            describe(&s.p)
-        ));
+        tracing::debug!("({}) on {}: {}", s.name(), s.p.interface, describe(&s.p));
         // Links already down at start-up count from the start.
         for name in s.p.links.clone() {
             if !links::is_up(&name) {
@@ -491,7 +484,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
     let all: Vec<usize> = (0..slots.len()).collect();
     flush(now, &mut slots, &mut groups, &all, &mut edge, false).await;
     syslog::notify_ready();
-    log(&format!("started, {} instance(s)", slots.len()));
+    tracing::info!("started, {} instance(s)", slots.len());
     loop {
         let next = slots.iter().filter_map(|s| s.engine.poll_timeout()).min();
         let sleep = clock.sleep_until(next.unwrap_or(clock.now_ms() + 60_000));
@@ -555,7 +548,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
                     if found == s.engine.config().primary_ip {
                         continue;
                     }
-                    log(&format!("({}) address on {}: {} -> {found}", s.name(), s.p.interface, s.engine.config().primary_ip));
+                    tracing::info!("({}) address on {}: {} -> {found}", s.name(), s.p.interface, s.engine.config().primary_ip);
                     s.engine.handle(now, Input::Primary(found));
                     if !found.is_unspecified() {
                         let opened = edge.socks.reopen(s, &pkt_tx);
@@ -570,7 +563,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
             Some((name, ok)) = chk_rx.recv() => {
                 let now = clock.now_ms();
                 if last_result.insert(name.clone(), ok) != Some(ok) {
-                    detail(&format!("tracker {name}: {}", if ok { "succeeded" } else { "failed" }));
+                    tracing::debug!("tracker {name}: {}", if ok { "succeeded" } else { "failed" });
                 }
                 let mut touched = Vec::new();
                 for (i, s) in slots.iter_mut().enumerate().filter(|(_, s)| s.p.tracks(&name)) {
@@ -597,12 +590,12 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
                 let written = std::fs::write(&tmp, text + "\n")
                     .and_then(|()| std::fs::rename(&tmp, &args.dump_file));
                 if let Err(e) = written {
-                    syslog::err(&format!("SIGUSR1: cannot write {}: {e}", args.dump_file.display()));
+                    tracing::error!("SIGUSR1: cannot write {}: {e}", args.dump_file.display());
                 }
             }
             _ = sighup.recv() => {
                 let Some(new_plan) = crate::config_test::load_for_reload(args) else {
-                    syslog::err("SIGHUP: the new configuration has errors; keeping the running one");
+                    tracing::error!("SIGHUP: the new configuration has errors; keeping the running one");
                     continue;
                 };
                 let now = clock.now_ms();
@@ -611,7 +604,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
                 if edge.firewall.is_none() && (fw4 || fw6) {
                     match firewall::Firewall::start(fw4, fw6).await {
                         Ok(f) => edge.firewall = f,
-                        Err(e) => syslog::err(&format!("SIGHUP: accept mode: {e}")),
+                        Err(e) => tracing::error!("SIGHUP: accept mode: {e}"),
                     }
                 }
                 if new_plan.statics != plan.statics {
@@ -634,7 +627,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
                 checks = spawn_checks(&new_plan, &chk_tx);
                 checks.extend(procs::spawn(new_plan.processes.clone(), chk_tx.clone()));
                 plan = new_plan;
-                log("SIGHUP: configuration reloaded");
+                tracing::info!("SIGHUP: configuration reloaded");
             }
             _ = sigterm.recv() => break,
             _ = sigint.recv() => break,
@@ -659,7 +652,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
     }
     for s in slots.iter().filter(|s| s.vmac.is_some()) {
         if let Err(e) = edge.vips.delete_vmac(&s.net().name).await {
-            syslog::err(&format!("({}) {e}", s.name()));
+            tracing::error!("({}) {e}", s.name());
         }
     }
     for (ifname, key, old) in std::mem::take(&mut edge.sysctl_restore) {
@@ -669,7 +662,7 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
         f.stop().await;
     }
     edge.notifier.finish(Duration::from_secs(5)).await;
-    log("stopped");
+    tracing::info!("stopped");
     Ok(())
 }
 
@@ -730,17 +723,17 @@ async fn reload(
                             .filter(|v| !p.vips.iter().any(|n| n.addr == v.addr))
                         {
                             if let Err(e) = edge.vips.del(v, &old.net().name).await {
-                                syslog::err(&format!("({}) {e}", old.name()));
+                                tracing::error!("({}) {e}", old.name());
                             }
                         }
                         for r in old.p.routes.iter().filter(|r| !p.routes.contains(r)) {
                             if let Err(e) = edge.vips.del_route(r).await {
-                                syslog::err(&format!("({}) {e}", old.name()));
+                                tracing::error!("({}) {e}", old.name());
                             }
                         }
                         for r in old.p.rules.iter().filter(|r| !p.rules.contains(r)) {
                             if let Err(e) = edge.vips.del_rule(r).await {
-                                syslog::err(&format!("({}) {e}", old.name()));
+                                tracing::error!("({}) {e}", old.name());
                             }
                         }
                     }
@@ -754,29 +747,29 @@ async fn reload(
                     old.p = p.clone();
                     old.iface = fresh.iface;
                     if vmac_changed {
-                        log(&format!(
+                        tracing::info!(
                             "({}) use_vmac changed: takes effect at the next restart",
                             old.name()
-                        ));
+                        );
                     }
                     drain(&mut old, edge, false).await;
                     if was_master && old.engine.state() == State::Master {
                         // Added routes and rules (adding an existing one is harmless).
                         for r in &old.p.routes {
                             if let Err(e) = edge.vips.add_route(r).await {
-                                syslog::err(&format!("({}) {e}", old.name()));
+                                tracing::error!("({}) {e}", old.name());
                             }
                         }
                         for r in &old.p.rules {
                             if let Err(e) = edge.vips.add_rule(r).await {
-                                syslog::err(&format!("({}) {e}", old.name()));
+                                tracing::error!("({}) {e}", old.name());
                             }
                         }
                     }
                     kept.push(old);
                 }
                 Err(e) => {
-                    syslog::err(&format!("({}) not reloaded: {e:#}", old.name()));
+                    tracing::error!("({}) not reloaded: {e:#}", old.name());
                     kept.push(old);
                 }
             },
@@ -785,7 +778,7 @@ async fn reload(
                 drain(&mut old, edge, false).await;
                 if old.vmac.is_some() {
                     if let Err(e) = edge.vips.delete_vmac(&old.net().name).await {
-                        syslog::err(&format!("({}) {e}", old.name()));
+                        tracing::error!("({}) {e}", old.name());
                     }
                 }
             }
@@ -796,18 +789,18 @@ async fn reload(
         match make_slot(p) {
             Ok(mut s) => {
                 if let Err(e) = attach_vmac(&mut s, &edge.vips, &mut edge.sysctl_restore).await {
-                    syslog::err(&format!("({}) {e:#}", p.name));
+                    tracing::error!("({}) {e:#}", p.name);
                     continue;
                 }
                 if let Err(e) = edge.socks.ensure(&s, pkt_tx) {
-                    syslog::err(&format!("({}) {e:#}", p.name));
+                    tracing::error!("({}) {e:#}", p.name);
                     continue;
                 }
                 s.engine.handle(now, Input::Startup);
                 drain(&mut s, edge, false).await;
                 kept.push(s);
             }
-            Err(e) => syslog::err(&format!("({}) not started: {e:#}", p.name)),
+            Err(e) => tracing::error!("({}) not started: {e:#}", p.name),
         }
     }
     *slots = kept;
@@ -913,10 +906,7 @@ async fn flush(
             group.reported
         };
         if now_state != group.reported {
-            log(&format!(
-                "group {}: {} -> {now_state}",
-                group.name, group.reported
-            ));
+            tracing::info!("group {}: {} -> {now_state}", group.name, group.reported);
             edge.notifier.notify(&notify::Event {
                 kind: "GROUP",
                 name: &group.name,
@@ -944,22 +934,22 @@ fn addresses(s: &Slot) -> Vec<IpAddr> {
 async fn release(s: &Slot, edge: &mut Edge) {
     for r in &s.p.rules {
         if let Err(e) = edge.vips.del_rule(r).await {
-            syslog::err(&format!("({}) {e}", s.name()));
+            tracing::error!("({}) {e}", s.name());
         }
     }
     for r in &s.p.routes {
         if let Err(e) = edge.vips.del_route(r).await {
-            syslog::err(&format!("({}) {e}", s.name()));
+            tracing::error!("({}) {e}", s.name());
         }
     }
     for v in s.p.vips.iter().chain(s.p.vips_excluded.iter()) {
         if let Err(e) = edge.vips.del(v, &s.net().name).await {
-            syslog::err(&format!("({}) {e}", s.name()));
+            tracing::error!("({}) {e}", s.name());
         }
     }
     if let (false, Some(f)) = (s.p.accept, &edge.firewall) {
         if let Err(e) = f.unblock(&addresses(s)).await {
-            syslog::err(&format!("({}) {e}", s.name()));
+            tracing::error!("({}) {e}", s.name());
         }
     }
 }
@@ -971,18 +961,18 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
             if let Some(sock) = edge.socks.vrrp.get(&Sockets::key(s)) {
                 match sock.send(&bytes, dst, s.p.unicast_ttl) {
                     Ok(()) if s.send_failures > 0 => {
-                        log(&format!(
+                        tracing::info!(
                             "({}) sending adverts again after {} failure(s)",
                             s.name(),
                             s.send_failures
-                        ));
+                        );
                         s.send_failures = 0;
                     }
                     Ok(()) => {}
                     Err(e) => {
                         // The first of a run is logged; the rest are counted.
                         if s.send_failures == 0 {
-                            syslog::warn(&format!("({}) send to {dst}: {e}", s.name()));
+                            tracing::warn!("({}) send to {dst}: {e}", s.name());
                         }
                         s.send_failures += 1;
                     }
@@ -993,23 +983,23 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
             // Without accept mode the VIPs take no traffic: blocked before they are added.
             if let (false, Some(f)) = (s.p.accept, &edge.firewall) {
                 if let Err(e) = f.block(&addresses(s)).await {
-                    syslog::err(&format!("({}) {e}", s.name()));
+                    tracing::error!("({}) {e}", s.name());
                 }
             }
             for v in s.p.vips.iter().chain(s.p.vips_excluded.iter()) {
                 if let Err(e) = edge.vips.add(v, &s.net().name).await {
-                    syslog::err(&format!("({}) {e}", s.name()));
+                    tracing::error!("({}) {e}", s.name());
                 }
             }
             // Routes after addresses: a route may use a VIP as its source.
             for r in &s.p.routes {
                 if let Err(e) = edge.vips.add_route(r).await {
-                    syslog::err(&format!("({}) {e}", s.name()));
+                    tracing::error!("({}) {e}", s.name());
                 }
             }
             for r in &s.p.rules {
                 if let Err(e) = edge.vips.add_rule(r).await {
-                    syslog::err(&format!("({}) {e}", s.name()));
+                    tracing::error!("({}) {e}", s.name());
                 }
             }
         }
@@ -1031,7 +1021,7 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
                         }
                     }
                     if let Some(e) = failed {
-                        syslog::warn(&format!("({who}) gratuitous ARP / NA: {e}"));
+                        tracing::warn!("({who}) gratuitous ARP / NA: {e}");
                     }
                 } else {
                     // Spaced out, without holding up the VRRP timers; a burst still
@@ -1048,7 +1038,7 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
                             }
                             if let Err(e) = f.send(fr) {
                                 if !warned {
-                                    syslog::warn(&format!("({who}) gratuitous ARP / NA: {e}"));
+                                    tracing::warn!("({who}) gratuitous ARP / NA: {e}");
                                     warned = true;
                                 }
                             }
@@ -1072,12 +1062,12 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
                 (_, State::Init) => None,
             };
             if let Some(e) = entering {
-                log(&format!("({}) {e}", s.name()));
+                tracing::info!("({}) {e}", s.name());
             }
-            log(&format!(
+            tracing::info!(
                 "({}) {from:?} -> {to:?} ({reason:?}), priority {priority}",
                 s.name()
-            ));
+            );
             // No more announcements of VIPs this node no longer holds.
             if to != State::Master {
                 if let Some(g) = s.garp.take() {

@@ -4,7 +4,7 @@
 
 use super::mail::{self, Mail};
 use super::scripts::{self, RunAs};
-use super::syslog::{err, log, warn};
+
 use crate::plan::NotifyPlan;
 use keepalived_conf::model::{Command, NotifyFifo, NotifyScripts, UserGroup};
 use std::collections::HashMap;
@@ -62,7 +62,7 @@ impl Notifier {
             let user = f.script.as_ref().and_then(|c| c.user.as_ref());
             match n.run_as(user).and_then(|run_as| open_fifo(f, run_as)) {
                 Ok(fifo) => n.fifos.push(fifo),
-                Err(e) => log(&format!("notify FIFO {}: {e}", f.path)),
+                Err(e) => tracing::info!("notify FIFO {}: {e}", f.path),
             }
         }
         n
@@ -90,7 +90,7 @@ impl Notifier {
         for f in &mut self.fifos {
             // Non-blocking: a full FIFO (nobody reading) must not stall VRRP.
             if let Err(e) = f.file.write_all(line.as_bytes()) {
-                log(&format!("notify FIFO {}: {e}", f.path));
+                tracing::info!("notify FIFO {}: {e}", f.path);
             }
         }
         let specific = match ev.state {
@@ -102,7 +102,7 @@ impl Notifier {
         let mut job: Job = Vec::new();
         let mut add = |c: &Command, args: Vec<String>| match self.run_as(c.user.as_ref()) {
             Ok(run_as) => job.push((c.clone(), args, run_as)),
-            Err(e) => log(&format!("notify script {}: {e}; not run", c.raw)),
+            Err(e) => tracing::info!("notify script {}: {e}; not run", c.raw),
         };
         if let Some(c) = specific {
             add(c, Vec::new());
@@ -132,7 +132,7 @@ impl Notifier {
                 let m = m.clone();
                 tokio::spawn(async move {
                     if let Err(e) = m.send(&subject, &body).await {
-                        log(&format!("smtp_alert: {e}"));
+                        tracing::info!("smtp_alert: {e}");
                     }
                 });
             }
@@ -165,16 +165,16 @@ fn spawn_queue() -> Queue {
                 let who = raw.clone();
                 let report = move |r: Result<Result<(), String>, tokio::task::JoinError>| match r {
                     Ok(Ok(())) => {}
-                    Ok(Err(e)) => warn(&format!("notify script {e}")),
-                    Err(e) => err(&format!("notify script {who}: {e}")),
+                    Ok(Err(e)) => tracing::warn!("notify script {e}"),
+                    Err(e) => tracing::error!("notify script {who}: {e}"),
                 };
                 match tokio::time::timeout(ORDER_WAIT, &mut run).await {
                     Ok(r) => report(r),
                     Err(_) => {
-                        warn(&format!(
+                        tracing::warn!(
                             "notify script {raw} still runs after {} s; the next notifications do not wait for it",
                             ORDER_WAIT.as_secs()
-                        ));
+                        );
                         // It is still reaped and its end reported.
                         tokio::spawn(async move { report(run.await) });
                     }

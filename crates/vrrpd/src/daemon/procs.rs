@@ -168,7 +168,7 @@ impl Drop for Watches {
 fn warn_once(msg: &str) {
     static SAID: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
     if !SAID.swap(true, std::sync::atomic::Ordering::Relaxed) {
-        super::syslog::warn(msg);
+        tracing::warn!("{msg}");
     }
 }
 

@@ -16,11 +16,8 @@ pub struct Syslog {
     facility: u8,
 }
 
-/// Syslog severities used here (keepalived's: err for what fails, warning for what
-/// degrades, info for state changes and the rest).
-pub const ERR: u8 = 3;
-pub const WARNING: u8 = 4;
-pub const INFO: u8 = 6;
+#[cfg(test)]
+const INFO: u8 = 6;
 
 /// Lines the syslog socket would not take at once (a stalled reader): dropped, never
 /// waited for.
@@ -62,14 +59,13 @@ struct Logger {
     console: bool,
     /// `-g`: every line also goes to this file, with its time, as keepalived writes it.
     file: Option<std::sync::Mutex<std::fs::File>>,
-    /// `-D`: detailed messages too.
-    detail: bool,
 }
 
 static LOGGER: std::sync::OnceLock<Logger> = std::sync::OnceLock::new();
 
 /// Set up the daemon's log once: syslog (unless disabled), with `console` stderr, with
-/// `file` a log file (appended to), with `detail` the detailed messages (`-D`).
+/// `file` a log file (appended to), with `detail` the detailed messages (`-D`, tracing's
+/// debug level). The daemon's messages are `tracing` events from then on.
 pub fn init(
     local: Option<u8>,
     syslog: bool,
@@ -91,9 +87,32 @@ pub fn init(
         syslog: Syslog::open(local, syslog),
         console,
         file,
-        detail,
     });
+    let max = if detail {
+        tracing::Level::DEBUG
+    } else {
+        tracing::Level::INFO
+    };
+    daemon_log::install(daemon_log::Lines::new(max, output));
     Ok(())
+}
+
+/// Where each message goes: syslog at its severity, stderr with `-l`/`-n`, the `-g` file.
+fn output(line: &daemon_log::Line) {
+    let Some(l) = LOGGER.get() else {
+        eprintln!("vrrpd: {}", line.message);
+        return;
+    };
+    l.syslog.send(line.severity.code(), &line.message);
+    if l.console {
+        eprintln!("vrrpd: {}", line.message);
+    }
+    if let Some(f) = &l.file {
+        if let Ok(mut f) = f.lock() {
+            use std::io::Write;
+            let _ = f.write_all(file_line(super::clock::unix_now(), &line.message).as_bytes());
+        }
+    }
 }
 
 /// `Wed Dec  2 03:51:55 2026: message` (keepalived's log file lines).
@@ -111,47 +130,6 @@ pub fn file_line(secs: u64, msg: &str) -> String {
             year
         ),
         _ => format!("{t}: {msg}\n"),
-    }
-}
-
-/// Log an informational line to wherever `init` said (stderr before `init`).
-pub fn log(msg: &str) {
-    log_at(INFO, msg);
-}
-
-/// Something degrades (a send fails, a socket is reopened).
-pub fn warn(msg: &str) {
-    log_at(WARNING, msg);
-}
-
-/// Something fails (an address cannot be added, a socket cannot be opened).
-pub fn err(msg: &str) {
-    log_at(ERR, msg);
-}
-
-/// Log a line with its syslog severity.
-pub fn log_at(severity: u8, msg: &str) {
-    match LOGGER.get() {
-        Some(l) => {
-            l.syslog.send(severity, msg);
-            if l.console {
-                eprintln!("vrrpd: {msg}");
-            }
-            if let Some(f) = &l.file {
-                if let Ok(mut f) = f.lock() {
-                    use std::io::Write;
-                    let _ = f.write_all(file_line(super::clock::unix_now(), msg).as_bytes());
-                }
-            }
-        }
-        None => eprintln!("vrrpd: {msg}"),
-    }
-}
-
-/// A detailed message: logged only with `-D`.
-pub fn detail(msg: &str) {
-    if LOGGER.get().is_some_and(|l| l.detail) {
-        log(msg);
     }
 }
 

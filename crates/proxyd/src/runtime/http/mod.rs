@@ -252,7 +252,7 @@ async fn open_http(
         if let Err(e) = connection.with_upgrades().await {
             // The request on it already failed with a 502; this says why.
             if !e.is_canceled() && !e.is_incomplete_message() {
-                super::log::log(&format!("server {name}: connection: {e}"));
+                tracing::warn!("server {name}: connection: {e}");
             }
         }
     });
@@ -669,7 +669,7 @@ async fn handle_inner(
         let mut r = own_page(status);
         r.headers_mut()
             .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-        super::log::log(&format!("frontend {}: {status}: {why}", fe.name));
+        tracing::warn!("frontend {}: {status}: {why}", fe.name);
         return Ok(r);
     }
     let mut fctx = Ctx::new(fe, None);
@@ -1379,7 +1379,7 @@ async fn tunnel(
         (Ok(c), Ok(s)) => (c, s),
         (c, s) => {
             if let Some(e) = c.err().or(s.err()) {
-                super::log::log(&format!("backend {backend}: upgrade failed: {e}"));
+                tracing::warn!("backend {backend}: upgrade failed: {e}");
             }
             return;
         }
