@@ -9,6 +9,7 @@ mod links;
 mod mail;
 mod net;
 mod notify;
+mod privileges;
 mod procs;
 mod reactor;
 mod scripts;
@@ -82,6 +83,11 @@ pub fn run(args: &Args, plan: Plan) -> anyhow::Result<u8> {
     for p in [&args.pid, &args.vrrp_pid].into_iter().flatten() {
         std::fs::write(p, format!("{}\n", std::process::id()))
             .with_context(|| format!("pid file {}", p.display()))?;
+    }
+    // Before the runtime: its threads inherit what this thread keeps.
+    match privileges::drop_to_kept() {
+        Ok(kept) => tracing::debug!("capabilities kept: {kept:?}"),
+        Err(e) => tracing::warn!("cannot drop capabilities: {e}; running with those it has"),
     }
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
