@@ -4,7 +4,7 @@
 //! `limit + limit / 8` (at most one second more) after the last byte, as HAProxy's own
 //! timeouts are checked on a coarse clock too.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::time::Instant;
 
@@ -14,6 +14,9 @@ pub struct Activity {
     moves: AtomicU64,
     /// The same, for bytes read from the client only (a request head arriving).
     reads: AtomicU64,
+    /// Someone waits for the next read (`next_read`): the read wakes it, once.
+    armed: AtomicBool,
+    read_wake: tokio::sync::Notify,
 }
 
 impl Activity {
@@ -33,6 +36,26 @@ impl Activity {
         let v = self.reads.load(Ordering::Relaxed);
         self.reads.store(v.wrapping_add(1), Ordering::Relaxed);
         self.touch();
+        // A plain load first: the swap (a locked operation) only when someone waits.
+        if self.armed.load(Ordering::Relaxed) && self.armed.swap(false, Ordering::AcqRel) {
+            self.read_wake.notify_one();
+        }
+    }
+
+    /// Returns once bytes are read after `seen` (a value of `reads()`); no timer, no
+    /// polling: the read itself wakes the waiter.
+    pub async fn next_read(&self, seen: u64) {
+        while self.reads() == seen {
+            let woken = self.read_wake.notified();
+            self.armed.store(true, Ordering::Release);
+            // A read between the check above and the arming would not wake us.
+            if self.reads() != seen {
+                break;
+            }
+            // A wake-up left over from an earlier wait returns at once; the loop then
+            // looks again.
+            woken.await;
+        }
     }
 
     fn moves(&self) -> u64 {
@@ -160,5 +183,29 @@ mod tests {
             took >= Duration::from_secs(11) && took <= Duration::from_millis(12200),
             "{took:?}"
         );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn next_read_waits_for_a_read_after_the_one_seen() {
+        let a = std::sync::Arc::new(Activity::new());
+        a.touch_read();
+        let seen = a.reads();
+        let b = a.clone();
+        let waiter = tokio::spawn(async move { b.next_read(seen).await });
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        assert!(!waiter.is_finished(), "woke without a read");
+        // Writes are activity, not reads.
+        a.touch();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        assert!(!waiter.is_finished(), "woke on a write");
+        a.touch_read();
+        tokio::time::timeout(Duration::from_secs(1), waiter)
+            .await
+            .expect("the read woke it")
+            .expect("no panic");
+        // Already read since `seen`: returns at once.
+        tokio::time::timeout(Duration::from_millis(1), a.next_read(seen))
+            .await
+            .expect("at once");
     }
 }

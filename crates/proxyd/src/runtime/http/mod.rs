@@ -1537,34 +1537,37 @@ enum Ended {
 
 /// `timeout http-request`: a request head must be whole within `limit`, counted from the
 /// connection's start for the first request, and from the first byte of each later one
-/// (the wait for that byte is `timeout http-keep-alive`'s, in `idle_expiry`). Coarse, as
-/// the inactivity timeouts: a byte is noticed at the next look (every limit / 8, at most
-/// 1 s), so a later head gets up to one look more.
+/// (the wait for that byte is `timeout http-keep-alive`'s, in `idle_expiry`). While a
+/// head arrives this looks every limit / 8 (at most 1 s) whether it is whole; between
+/// requests it sleeps until the client's next byte wakes it, so an idle keep-alive
+/// connection costs no wake-ups here.
 async fn head_expiry(c: &HttpConn, limit: Option<Duration>) {
     let Some(limit) = limit else {
         return std::future::pending().await;
     };
     let look = (limit / 8).clamp(Duration::from_millis(5), Duration::from_secs(1));
-    let mut started = Some((0u64, tokio::time::Instant::now()));
-    let mut last_reads = c.activity.reads();
-    let mut was_busy = false;
+    let busy = || c.in_flight.load(Ordering::Relaxed) > 0;
+    let mut start = tokio::time::Instant::now();
     loop {
-        tokio::time::sleep(look).await;
-        let now = tokio::time::Instant::now();
-        let reads = c.activity.reads();
-        let done = c.requests.load(Ordering::Relaxed);
-        let busy = c.in_flight.load(Ordering::Relaxed) > 0;
-        started = match started {
-            Some((n, _)) if busy || done != n => None,
-            Some((_, t)) if now.duration_since(t) >= limit => return,
-            Some(s) => Some(s),
-            // Bytes read while no request is in flight: a new head has begun (not the
-            // tail of the last request's body, read before its response ended).
-            None if !busy && !was_busy && reads != last_reads => Some((done, now)),
-            None => None,
-        };
-        last_reads = reads;
-        was_busy = busy;
+        let n = c.requests.load(Ordering::Relaxed);
+        // A head is on its way: whole (a request in flight, or done) by start + limit.
+        loop {
+            let left = limit.saturating_sub(start.elapsed());
+            if left.is_zero() {
+                return;
+            }
+            tokio::time::sleep(look.min(left)).await;
+            if busy() || c.requests.load(Ordering::Relaxed) != n {
+                break;
+            }
+        }
+        while busy() {
+            tokio::time::sleep(look).await;
+        }
+        // Between requests. Bytes read until now may be the tail of the last request's
+        // body; the next read begins a head.
+        c.activity.next_read(c.activity.reads()).await;
+        start = tokio::time::Instant::now();
     }
 }
 
