@@ -296,6 +296,7 @@ fn http_request_timeout_bounds_heads_not_keep_alive_waits() {
   timeout http-keep-alive 5s
 listen app
   bind 127.0.0.1:{port}
+  http-request return status 200 content-type text/plain string now if {{ path /now }}
   server s 127.0.0.1:{web}
 "
         ),
@@ -312,6 +313,29 @@ listen app
     assert!(ask(&mut c));
     std::thread::sleep(Duration::from_millis(1500));
     assert!(ask(&mut c), "closed while waiting for the next request");
+    // First requests answered by proxyd itself, at once (possibly before its head
+    // timer first looked): the connections then wait for their next request as long as
+    // http-keep-alive allows, not http-request. Several, as the order in which proxyd
+    // looks at a new connection's parts varies.
+    let mut quick: Vec<TcpStream> = (0..8)
+        .map(|_| {
+            let mut q = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            q.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            q.write_all(b"GET /now HTTP/1.1\r\nHost: x\r\n\r\n")
+                .unwrap();
+            let mut buf = [0u8; 256];
+            let n = q.read(&mut buf).unwrap_or(0);
+            assert!(buf[..n].starts_with(b"HTTP/1.1 200"));
+            q
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    for (i, q) in quick.iter_mut().enumerate() {
+        assert!(
+            ask(q),
+            "connection {i} closed while waiting for its second request"
+        );
+    }
     // A slow head after that first exchange: cut after http-request.
     let trickle = |c: &mut TcpStream| {
         let t0 = std::time::Instant::now();
@@ -577,4 +601,95 @@ fn plain_tcp_sessions_are_spliced() {
         "the session's data does not go through pipes"
     );
     drop(c);
+}
+
+/// One keep-alive response's status (head and Content-Length body read), or None.
+fn keep_alive_status(r: &mut BufReader<TcpStream>) -> Option<u16> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let status = line.split_whitespace().nth(1)?.parse().ok()?;
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end().to_ascii_lowercase();
+        if h.is_empty() {
+            break;
+        }
+        if let Some(v) = h.strip_prefix("content-length:") {
+            len = v.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).ok()?;
+    Some(status)
+}
+
+/// A flood past the global `maxconn`, over two frontends that set none: the process
+/// serves `maxconn` connections at once, the others wait (in the listen backlog, as with
+/// HAProxy) and are served once connections leave; nothing is refused.
+#[test]
+fn flood_past_global_maxconn_waits_and_recovers() {
+    let (web, _stop) = server(slow_http);
+    let (p1, p2) = (free_port(), free_port());
+    let _p = start(
+        "globalmax",
+        &format!(
+            "global\n  maxconn 6\n{HTTP}  timeout http-keep-alive 10s\n\
+             frontend a\n  bind 127.0.0.1:{p1}\n  default_backend be\n\
+             frontend b\n  bind 127.0.0.1:{p2}\n  default_backend be\n\
+             backend be\n  server s 127.0.0.1:{web}\n"
+        ),
+        p1,
+    );
+    // wait_listening connected once; let proxyd see that connection leave.
+    std::thread::sleep(Duration::from_millis(200));
+    let mut conns: Vec<BufReader<TcpStream>> = [p1; 5]
+        .into_iter()
+        .chain([p2; 4])
+        .map(|port| {
+            let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+            s.set_read_timeout(Some(Duration::from_millis(700)))
+                .unwrap();
+            BufReader::new(s)
+        })
+        .collect();
+    for c in &mut conns {
+        c.get_mut()
+            .write_all(b"GET /?delay=0 HTTP/1.1\r\nHost: x\r\n\r\n")
+            .unwrap();
+    }
+    let answered: Vec<bool> = conns
+        .iter_mut()
+        .map(|c| keep_alive_status(c) == Some(200))
+        .collect();
+    assert_eq!(
+        answered.iter().filter(|a| **a).count(),
+        6,
+        "served at once under global maxconn 6: {answered:?}"
+    );
+    // The served ones leave (their keep-alive connections close); the waiting ones are
+    // taken in and answered.
+    let waiting: Vec<BufReader<TcpStream>> = conns
+        .into_iter()
+        .zip(answered)
+        .filter(|(_, a)| !a)
+        .map(|(c, _)| c)
+        .collect();
+    let t = Instant::now();
+    let mut later = 0;
+    for mut c in waiting {
+        c.get_ref()
+            .set_read_timeout(Some(Duration::from_secs(5)))
+            .unwrap();
+        if keep_alive_status(&mut c) == Some(200) {
+            later += 1;
+        }
+    }
+    assert_eq!(later, 3, "the waiting connections were not served");
+    assert!(t.elapsed() < Duration::from_secs(3), "{:?}", t.elapsed());
 }

@@ -1,7 +1,7 @@
 //! Soak: proxyd under mixed load for SOAK_SECS seconds (120 by default, as CI runs it; the
 //! recorded run in docs/reliability.md used 600), on loopback only:
-//! - keep-alive clients, connection-per-request clients and clients through a `mode tcp`
-//!   listener, all sending idempotent GETs;
+//! - keep-alive clients, connection-per-request clients (each in clear and over TLS) and
+//!   clients through a `mode tcp` listener, all sending idempotent GETs;
 //! - three servers that stop listening and come back in turn every 3 s (connections to a
 //!   stopped one are refused, so its health checks fail and it goes DOWN, then UP again;
 //!   requests sent its way meanwhile are retried and redispatched). Established connections
@@ -115,7 +115,7 @@ impl Server {
 }
 
 /// Reads one response: its status, or None when the connection ended first.
-fn response(r: &mut BufReader<TcpStream>) -> Option<u16> {
+fn response(r: &mut impl BufRead) -> Option<u16> {
     let mut line = String::new();
     if r.read_line(&mut line).ok()? == 0 {
         return None;
@@ -158,10 +158,54 @@ impl Tally {
     }
 }
 
-/// A client: `per_conn` requests on each connection (1: `Connection: close`).
-fn client(port: u16, per_conn: usize, stop: Arc<AtomicBool>, t: Arc<Tally>) {
+/// A client's connection: plain TCP or TLS over it.
+trait Conn: Read + Write + Send {}
+impl<T: Read + Write + Send> Conn for T {}
+
+/// A TLS client trusting the soak's own authority only.
+fn tls_config(ca: &std::path::Path) -> Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).unwrap() {
+        roots.add(c.unwrap()).unwrap();
+    }
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+fn open(port: u16, tls: Option<&Arc<rustls::ClientConfig>>) -> std::io::Result<Box<dyn Conn>> {
+    let s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(Duration::from_secs(10)))?;
+    Ok(match tls {
+        None => Box::new(s),
+        Some(cfg) => {
+            let name = rustls::pki_types::ServerName::try_from("soak.test")
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let c = rustls::ClientConnection::new(cfg.clone(), name)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            Box::new(rustls::StreamOwned::new(c, s))
+        }
+    })
+}
+
+/// A client: `per_conn` requests on each connection (1: `Connection: close`), over TLS
+/// when `tls` is given.
+fn client(
+    port: u16,
+    per_conn: usize,
+    tls: Option<Arc<rustls::ClientConfig>>,
+    stop: Arc<AtomicBool>,
+    t: Arc<Tally>,
+) {
     while !stop.load(Ordering::Relaxed) {
-        let s = match TcpStream::connect(("127.0.0.1", port)) {
+        let s = match open(port, tls.as_ref()) {
             Ok(s) => s,
             Err(e) => {
                 t.fail(format!("connect {port}: {e}"));
@@ -169,8 +213,6 @@ fn client(port: u16, per_conn: usize, stop: Arc<AtomicBool>, t: Arc<Tally>) {
                 continue;
             }
         };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-        let mut w = s.try_clone().unwrap();
         let mut r = BufReader::new(s);
         for i in 0..per_conn {
             let last = i + 1 == per_conn || stop.load(Ordering::Relaxed);
@@ -178,7 +220,8 @@ fn client(port: u16, per_conn: usize, stop: Arc<AtomicBool>, t: Arc<Tally>) {
                 "GET /soak HTTP/1.1\r\nHost: soak\r\n{}\r\n",
                 if last { "Connection: close\r\n" } else { "" }
             );
-            if w.write_all(req.as_bytes()).is_err() {
+            let w = r.get_mut();
+            if w.write_all(req.as_bytes()).and_then(|_| w.flush()).is_err() {
                 t.fail(format!("write on request {i} of a connection to {port}"));
                 break;
             }
@@ -266,6 +309,11 @@ fn mixed_load_with_servers_coming_and_going() {
         .collect();
     let idle_srv = Server::start("idle", quit.clone());
     let (p_http, p_tcp, p_small, p_idle) = (free_port(), free_port(), free_port(), free_port());
+    let p_tls = free_port();
+    let dir = e2e::Scratch::new("soak");
+    let ca = e2e::make_ca(&dir, "soak-ca");
+    let pem = e2e::make_signed(&dir, "soak.test", "soak-ca", &["soak.test"]);
+    let tls = tls_config(&ca);
     let srv_lines: String = servers
         .iter()
         .enumerate()
@@ -295,6 +343,10 @@ frontend fe_http
     bind 127.0.0.1:{p_http}
     default_backend be
 
+frontend fe_tls
+    bind 127.0.0.1:{p_tls} ssl crt {pem}
+    default_backend be
+
 frontend fe_small
     bind 127.0.0.1:{p_small}
     maxconn 20
@@ -316,7 +368,8 @@ backend be
 backend be_idle
     server idle 127.0.0.1:{}
 ",
-        idle_srv.port
+        idle_srv.port,
+        pem = pem.display()
     );
     let px = Proxyd::start("soak", &cfg);
     px.wait_listening(p_http);
@@ -326,9 +379,18 @@ backend be_idle
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Tally::default());
     let mut clients = Vec::new();
-    for (port, per_conn) in [(p_http, 100), (p_http, 100), (p_http, 1), (p_tcp, 1)] {
+    for (port, per_conn, tls) in [
+        (p_http, 100, None),
+        (p_http, 100, None),
+        (p_http, 1, None),
+        (p_tcp, 1, None),
+        (p_tls, 100, Some(tls.clone())),
+        (p_tls, 1, Some(tls.clone())),
+    ] {
         let (s, t) = (stop.clone(), tally.clone());
-        clients.push(std::thread::spawn(move || client(port, per_conn, s, t)));
+        clients.push(std::thread::spawn(move || {
+            client(port, per_conn, tls, s, t)
+        }));
     }
     // The servers stop listening in turn, each for 3 s, one at a time.
     let t0 = Instant::now();

@@ -196,20 +196,6 @@ pub async fn serve(
 ) {
     let mut errors: u64 = 0;
     loop {
-        // Stop accepting while full: the kernel's backlog holds the rest.
-        let Ok(g) = global.clone().acquire_owned().await else {
-            return;
-        };
-        let Ok(f) = fe.slots.clone().acquire_owned().await else {
-            return;
-        };
-        let b = match &l.slots {
-            Some(s) => match s.clone().acquire_owned().await {
-                Ok(p) => Some(p),
-                Err(_) => return,
-            },
-            None => None,
-        };
         let accepted = match &bound {
             Bound::Tcp(t) => t.accept().await.map(|(s, peer)| {
                 let local = s.local_addr().unwrap_or(peer);
@@ -254,6 +240,23 @@ pub async fn serve(
                 tokio::time::sleep(Duration::from_millis(10)).await;
                 continue;
             }
+        };
+        // Full: this connection waits for a slot and nothing more is accepted meanwhile;
+        // the kernel's backlog holds the rest. (Taking the slots before `accept` would
+        // keep one idle in every listener waiting for a client: with two listeners the
+        // process served one connection less than `maxconn`.)
+        let Ok(g) = global.clone().acquire_owned().await else {
+            return;
+        };
+        let Ok(f) = fe.slots.clone().acquire_owned().await else {
+            return;
+        };
+        let b = match &l.slots {
+            Some(s) => match s.clone().acquire_owned().await {
+                Ok(p) => Some(p),
+                Err(_) => return,
+            },
+            None => None,
         };
         let (fe2, l2) = (fe.clone(), l.clone());
         tokio::spawn(async move {

@@ -1548,8 +1548,10 @@ async fn head_expiry(c: &HttpConn, limit: Option<Duration>) {
     let look = (limit / 8).clamp(Duration::from_millis(5), Duration::from_secs(1));
     let busy = || c.in_flight.load(Ordering::Relaxed) > 0;
     let mut start = tokio::time::Instant::now();
+    // Requests begun before the head being timed: one that begins after is that head,
+    // whole (also if it was answered at once, before this looked).
+    let mut n = 0;
     loop {
-        let n = c.requests.load(Ordering::Relaxed);
         // A head is on its way: whole (a request in flight, or done) by start + limit.
         loop {
             let left = limit.saturating_sub(start.elapsed());
@@ -1566,6 +1568,7 @@ async fn head_expiry(c: &HttpConn, limit: Option<Duration>) {
         }
         // Between requests. Bytes read until now may be the tail of the last request's
         // body; the next read begins a head.
+        n = c.requests.load(Ordering::Relaxed);
         c.activity.next_read(c.activity.reads()).await;
         start = tokio::time::Instant::now();
     }
