@@ -488,3 +488,75 @@ fn hanging_notify_script_holds_nothing_back() {
         text()
     );
 }
+
+/// The kernel refuses a netlink request (a virtual route whose gateway is not reachable:
+/// ENETUNREACH) when the master takes over: the refusal is logged once, in the kernel's
+/// words, and changes nothing else: lb01 stays master with its VIP, adverts keep lb02
+/// backup, and the refused route is not retried in a loop.
+#[test]
+fn netlink_refusal_is_logged_once_and_changes_no_state() {
+    if !netns_available() {
+        return;
+    }
+    let lan = lan("fnl");
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = e2e::Scratch::new("vrrpd-fault-netlink");
+    let conf = |prio: u16, extra: &str| {
+        format!(
+            "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 1
+    priority {prio}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}/24
+    }}
+{extra}}}
+"
+        )
+    };
+    let (c1, c2) = (dir.join("lb01.conf"), dir.join("lb02.conf"));
+    std::fs::write(
+        &c1,
+        conf(
+            150,
+            "    virtual_routes {\n        10.99.0.0/24 via 172.31.0.1\n    }\n",
+        ),
+    )
+    .unwrap();
+    std::fs::write(&c2, conf(100, "")).unwrap();
+    let vrrpd = binary("vrrpd");
+    let _a = lb01.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", c1.to_str().unwrap()],
+        &dir.join("lb01.log"),
+    );
+    let _b = lb02.spawn(
+        vrrpd.to_str().unwrap(),
+        &["-n", "-l", "-f", c2.to_str().unwrap()],
+        &dir.join("lb02.log"),
+    );
+    let log1 = || std::fs::read_to_string(dir.join("lb01.log")).unwrap_or_default();
+    assert!(
+        wait_for(8.0, || lb01.has_addr("eth0", VIP)).is_some(),
+        "lb01 did not take the VIP\n{}",
+        logs(&dir)
+    );
+    let (both, holders) = watch_holders(lb01, lb02, 5.0);
+    assert_eq!(both, 0.0, "two holders\n{}", logs(&dir));
+    assert_eq!(holders, [true, false], "{}", logs(&dir));
+    let text = log1();
+    assert_eq!(
+        count(&text, "add route 10.99.0.0/24: Network is unreachable"),
+        1,
+        "{text}"
+    );
+    assert_eq!(count(&text, "Entering MASTER STATE"), 1, "{text}");
+    assert_eq!(
+        count(&logs(&dir), "Entering MASTER STATE"),
+        1,
+        "lb02 became master too\n{}",
+        logs(&dir)
+    );
+}

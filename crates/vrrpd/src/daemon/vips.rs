@@ -13,8 +13,31 @@ use netlink_packet_route::rule::{
     RuleAction, RuleAttribute, RuleFlags, RuleMessage, RulePortRange, RuleUidRange,
 };
 use netlink_packet_route::{AddressFamily, IpProtocol};
+use nix::errno::Errno;
 use rtnetlink::{AddressMessageBuilder, Handle, RouteMessageBuilder};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// The errno a netlink request was refused with (the kernel sends it negated).
+fn errno(e: &rtnetlink::Error) -> Option<Errno> {
+    match e {
+        rtnetlink::Error::NetlinkError(m) => m.code.map(|c| Errno::from_raw(-c.get())),
+        _ => None,
+    }
+}
+
+/// "No such ..." from a delete: what was to be removed is not there (a route: ESRCH, a
+/// rule: ENOENT, an interface: ENODEV).
+fn gone(e: Errno) -> bool {
+    matches!(e, Errno::ESRCH | Errno::ENOENT | Errno::ENODEV)
+}
+
+/// The kernel's words for a refusal ("Network is unreachable"), as `ip` prints them.
+fn said(e: &rtnetlink::Error) -> String {
+    match errno(e) {
+        Some(n) => n.desc().to_string(),
+        None => e.to_string(),
+    }
+}
 
 pub struct Vips {
     pub(super) handle: Handle,
@@ -58,8 +81,13 @@ impl Vips {
         }
         match req.execute().await {
             Ok(()) => Ok(()),
-            Err(e) if e.to_string().contains("File exists") => Ok(()),
-            Err(e) => Err(format!("add {}/{} on {dev}: {e}", v.addr, v.prefix)),
+            Err(e) if errno(&e) == Some(Errno::EEXIST) => Ok(()),
+            Err(e) => Err(format!(
+                "add {}/{} on {dev}: {}",
+                v.addr,
+                v.prefix,
+                said(&e)
+            )),
         }
     }
 
@@ -78,12 +106,14 @@ impl Vips {
         };
         match self.handle.address().del(msg).execute().await {
             Ok(()) => Ok(()),
-            Err(e)
-                if e.to_string().contains("Cannot assign") || e.to_string().contains("No such") =>
-            {
-                Ok(())
-            }
-            Err(e) => Err(format!("del {}/{} on {dev}: {e}", v.addr, v.prefix)),
+            // Already gone (the address, or its interface).
+            Err(e) if errno(&e).is_some_and(|n| n == Errno::EADDRNOTAVAIL || gone(n)) => Ok(()),
+            Err(e) => Err(format!(
+                "del {}/{} on {dev}: {}",
+                v.addr,
+                v.prefix,
+                said(&e)
+            )),
         }
     }
 
@@ -135,7 +165,7 @@ impl Vips {
             Self::route_message(r).map_err(|e| format!("route {}/{}: {e}", r.dest, r.prefix))?;
         match self.handle.route().add(msg).replace().execute().await {
             Ok(()) => Ok(()),
-            Err(e) => Err(format!("add route {}/{}: {e}", r.dest, r.prefix)),
+            Err(e) => Err(format!("add route {}/{}: {}", r.dest, r.prefix, said(&e))),
         }
     }
 
@@ -144,8 +174,8 @@ impl Vips {
             Self::route_message(r).map_err(|e| format!("route {}/{}: {e}", r.dest, r.prefix))?;
         match self.handle.route().del(msg).execute().await {
             Ok(()) => Ok(()),
-            Err(e) if e.to_string().contains("No such") => Ok(()),
-            Err(e) => Err(format!("del route {}/{}: {e}", r.dest, r.prefix)),
+            Err(e) if errno(&e).is_some_and(gone) => Ok(()),
+            Err(e) => Err(format!("del route {}/{}: {}", r.dest, r.prefix, said(&e))),
         }
     }
 
@@ -259,8 +289,8 @@ impl Vips {
         *req.message_mut() = msg;
         match req.execute().await {
             Ok(()) => Ok(()),
-            Err(e) if e.to_string().contains("File exists") => Ok(()),
-            Err(e) => Err(format!("add rule: {e}")),
+            Err(e) if errno(&e) == Some(Errno::EEXIST) => Ok(()),
+            Err(e) => Err(format!("add rule: {}", said(&e))),
         }
     }
 
@@ -268,8 +298,8 @@ impl Vips {
         let msg = Self::rule_message(r).map_err(|e| format!("rule: {e}"))?;
         match self.handle.rule().del(msg).execute().await {
             Ok(()) => Ok(()),
-            Err(e) if e.to_string().contains("No such") => Ok(()),
-            Err(e) => Err(format!("del rule: {e}")),
+            Err(e) if errno(&e).is_some_and(gone) => Ok(()),
+            Err(e) => Err(format!("del rule: {}", said(&e))),
         }
     }
 
@@ -283,5 +313,28 @@ impl Vips {
             .set_address_filter(addr)
             .execute();
         matches!(s.try_next().await, Ok(Some(_)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rtnetlink::packet_core::ErrorMessage;
+
+    fn refused(errno: i32) -> rtnetlink::Error {
+        let mut m = ErrorMessage::default();
+        m.code = std::num::NonZeroI32::new(-errno);
+        rtnetlink::Error::NetlinkError(m)
+    }
+
+    #[test]
+    // The message type is non-exhaustive: built by fields.
+    #[allow(clippy::field_reassign_with_default)]
+    fn refusals_are_read_by_errno() {
+        assert_eq!(errno(&refused(17)), Some(Errno::EEXIST));
+        assert_eq!(said(&refused(101)), "Network is unreachable");
+        assert!(errno(&refused(3)).is_some_and(gone));
+        assert!(!errno(&refused(101)).is_some_and(gone));
+        assert_eq!(errno(&rtnetlink::Error::RequestFailed), None);
     }
 }
