@@ -43,6 +43,8 @@ cargo build --workspace --bins --quiet
 cargo build --release -p vrrpd --quiet
 echo "== tests"
 cargo test --workspace --quiet 2>&1 | tee target/test-output.txt
+echo "== demo (README's first run, with the debug binaries built above)"
+PROFILE=debug ./demo.sh
 echo "== fuzz (each target ${FUZZ_SECONDS:-60} s)"
 ./tests/fuzz/run-ci.sh
 # One closing line for the whole run.
