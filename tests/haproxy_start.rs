@@ -144,7 +144,8 @@ fn start_one(proxyd: &Path, dir: &Path, file: &str, env: &str, args: &str) -> (i
     for a in addresses(&dump) {
         ns.exec_ok("ip", &["addr", "add", &a, "dev", "lo"]);
     }
-    let log = std::env::temp_dir().join(format!("hstart-{}.log", std::process::id()));
+    // Several cases run at once: each has its own log.
+    let log = std::env::temp_dir().join(format!("hstart-{}-{}.log", std::process::id(), ns.name));
     let mut child = Command::new("ip")
         .args(["netns", "exec", &ns.name, "sh", "-c", &shell("-db")])
         .current_dir(dir)
@@ -216,11 +217,28 @@ fn every_config_c_accepts_starts_and_serves() {
     let mut tsv = String::from("# file\tproxyd -c\tstarts and serves\n");
     let mut problems = Vec::new();
     let (mut accepted, mut started) = (0, 0);
-    for (dir, file) in &cases {
-        let text = std::fs::read_to_string(dir.join(file)).unwrap();
-        let env = directive(&text, "# run-env:");
-        let args = directive(&text, "# run-args:");
-        let (code, result) = start_one(&proxyd, dir, file, &env, &args);
+    // Most of a case is waiting (for proxyd to listen, for its answers): three at a
+    // time, each in its own namespace, the results kept in the cases' order.
+    let results: Vec<std::sync::Mutex<Option<(i32, String)>>> =
+        cases.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|scope| {
+        for _ in 0..3 {
+            scope.spawn(|| loop {
+                let i = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some((dir, file)) = cases.get(i) else {
+                    return;
+                };
+                let text = std::fs::read_to_string(dir.join(file)).unwrap();
+                let env = directive(&text, "# run-env:");
+                let args = directive(&text, "# run-args:");
+                let r = start_one(&proxyd, dir, file, &env, &args);
+                *results[i].lock().unwrap() = Some(r);
+            });
+        }
+    });
+    for ((_, file), r) in cases.iter().zip(results) {
+        let (code, result) = r.into_inner().unwrap().expect("every case ran");
         if code == 0 {
             accepted += 1;
             if result == "yes" {
