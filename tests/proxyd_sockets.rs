@@ -200,3 +200,50 @@ fn dash_capital_c_at_start() {
         p.log()
     );
 }
+
+/// Started as a `Type=notify` service: proxyd sends READY=1 to `NOTIFY_SOCKET` once its
+/// ports are bound (connections made from then on are served).
+#[test]
+fn ready_is_sent_to_systemd_once_the_ports_are_bound() {
+    let dir = Scratch::new("notify");
+    let notify = dir.join("notify");
+    let rx = std::os::unix::net::UnixDatagram::bind(&notify).unwrap();
+    rx.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    let port = free_port();
+    let cfg = dir.join("p.cfg");
+    std::fs::write(
+        &cfg,
+        format!(
+            "defaults\n  mode http\n  timeout connect 1s\n  timeout client 5s\n  timeout server 5s\nfrontend f\n  bind 127.0.0.1:{port}\n  http-request return status 200 content-type text/plain string up\n"
+        ),
+    )
+    .unwrap();
+    let mut child = Command::new(binary("proxyd"))
+        .args(["-db", "-f"])
+        .arg(&cfg)
+        .env("NOTIFY_SOCKET", &notify)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut buf = [0u8; 256];
+    let n = rx.recv(&mut buf).unwrap_or(0);
+    let got = String::from_utf8_lossy(&buf[..n]).into_owned();
+    // Bound before READY: this connection is accepted and answered.
+    let answer = TcpStream::connect(("127.0.0.1", port)).and_then(|mut s| {
+        s.set_read_timeout(Some(Duration::from_secs(5)))?;
+        s.write_all(b"GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")?;
+        let mut out = String::new();
+        s.read_to_string(&mut out)?;
+        Ok(out)
+    });
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(got.lines().any(|l| l == "READY=1"), "{got:?}");
+    assert!(
+        answer
+            .as_deref()
+            .is_ok_and(|a| a.starts_with("HTTP/1.1 200")),
+        "{answer:?}"
+    );
+}

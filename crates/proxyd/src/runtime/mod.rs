@@ -538,6 +538,11 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
             bound.push((fe.clone(), b, l.clone()));
         }
     }
+    // Every port is bound: connections queue in the backlogs from now on. Said before the
+    // chroot, which would hide systemd's notify socket.
+    if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
+        tracing::warn!("cannot tell systemd we are ready: {e}");
+    }
     drop_privileges(process.run_as, process.chroot.as_deref())?;
     for b in backends.values() {
         b.spawn_checks(clock);

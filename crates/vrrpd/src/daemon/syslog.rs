@@ -1,5 +1,5 @@
 //! Logging to syslog (/dev/log, RFC 3164 framing) with keepalived's `-S` facility, and
-//! systemd readiness (sd_notify) — both plain datagrams on Unix sockets.
+//! systemd readiness (sd_notify).
 
 use std::os::unix::net::UnixDatagram;
 
@@ -133,25 +133,12 @@ pub fn file_line(secs: u64, msg: &str) -> String {
     }
 }
 
-/// Tell systemd we are ready, when started as a `Type=notify` service.
+/// Tell systemd we are ready, when started as a `Type=notify` service (nothing happens
+/// without NOTIFY_SOCKET).
 pub fn notify_ready() {
-    let Some(path) = std::env::var_os("NOTIFY_SOCKET") else {
-        return;
-    };
-    let Ok(sock) = UnixDatagram::unbound() else {
-        return;
-    };
-    let p = path.to_string_lossy().into_owned();
-    let sent = match p.strip_prefix('@') {
-        Some(name) => {
-            use std::os::linux::net::SocketAddrExt;
-            std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())
-                .and_then(|a| sock.send_to_addr(b"READY=1", &a))
-                .is_ok()
-        }
-        None => sock.send_to(b"READY=1", &p).is_ok(),
-    };
-    let _ = sent;
+    if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
+        tracing::warn!("cannot tell systemd we are ready: {e}");
+    }
 }
 
 #[cfg(test)]
@@ -187,7 +174,7 @@ mod tests {
         std::env::remove_var("NOTIFY_SOCKET");
         let mut buf = [0u8; 32];
         let n = server.recv(&mut buf).unwrap();
-        assert_eq!(&buf[..n], b"READY=1");
+        assert_eq!(&buf[..n], b"READY=1\n");
         let _ = std::fs::remove_dir_all(&dir);
     }
 }
