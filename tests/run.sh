@@ -18,6 +18,7 @@ command -v curl >/dev/null || need+=(curl)
 command -v ping >/dev/null || need+=(iputils-ping)
 command -v openssl >/dev/null || need+=(openssl)
 command -v promtool >/dev/null || need+=(prometheus)
+command -v lintian >/dev/null || need+=(lintian)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing: ${need[*]}"
   # Keep the packages' services from starting in the root namespace while installing.

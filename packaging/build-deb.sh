@@ -1,0 +1,76 @@
+#!/bin/sh
+# Build the .deb packages of vrrpd and proxyd (Debian 12) from this checkout:
+#   packaging/build-deb.sh            release build, packages in target/packages/
+#   PROFILE=debug OUT=DIR packaging/build-deb.sh
+# dpkg-deb builds the archives; the binaries are stripped; the version is the
+# workspace's (Cargo.toml).
+set -eu
+cd "$(dirname "$0")/.."
+profile="${PROFILE:-release}"
+out="${OUT:-target/packages}"
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+arch="$(dpkg --print-architecture)"
+if [ "$profile" = release ]; then
+    cargo build --quiet --release -p vrrpd -p proxyd
+else
+    cargo build --quiet -p vrrpd -p proxyd
+fi
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+# The newest glibc symbol version a binary needs: its libc6 dependency.
+glibc_of() {
+    objdump -T "$1" | grep -o 'GLIBC_[0-9.]*' | sed 's/GLIBC_//' | sort -uV | tail -n1
+}
+
+# package NAME SUMMARY DESCRIPTION SECTION
+package() {
+    name="$1"
+    root="$work/$name"
+    mkdir -p "$root/DEBIAN" "$root/usr/sbin" "$root/lib/systemd/system" \
+        "$root/etc/default" "$root/usr/share/doc/$name"
+    install -m 0755 "target/$profile/$name" "$root/usr/sbin/$name"
+    strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/sbin/$name"
+    install -m 0644 "packaging/systemd/$name.service" "$root/lib/systemd/system/$name.service"
+    install -m 0644 "packaging/default/$name" "$root/etc/default/$name"
+    install -m 0644 packaging/debian/copyright "$root/usr/share/doc/$name/copyright"
+    sed "s/@NAME@/$name/g; s/@VERSION@/$version/g" packaging/debian/changelog \
+        | gzip -9n > "$root/usr/share/doc/$name/changelog.Debian.gz"
+    chmod 0644 "$root/usr/share/doc/$name/changelog.Debian.gz"
+    echo "/etc/default/$name" > "$root/DEBIAN/conffiles"
+    for script in postinst prerm postrm; do
+        if [ -f "packaging/debian/$name.$script" ]; then
+            install -m 0755 "packaging/debian/$name.$script" "$root/DEBIAN/$script"
+        fi
+    done
+    size="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
+    glibc="$(glibc_of "$root/usr/sbin/$name")"
+    cat > "$root/DEBIAN/control" <<EOF
+Package: $name
+Version: $version-1
+Architecture: $arch
+Maintainer: vrrpd and proxyd developers <maintainers@vrrpd-proxyd.invalid>
+Installed-Size: $size
+Depends: libc6 (>= $glibc), libgcc-s1, adduser
+Section: $4
+Priority: optional
+Homepage: https://vrrpd-proxyd.invalid/
+Description: $2
+$3
+EOF
+    dpkg-deb --root-owner-group -Zxz --build "$root" "$out/${name}_${version}-1_${arch}.deb" >/dev/null
+    echo "$out/${name}_${version}-1_${arch}.deb"
+}
+
+package vrrpd "VRRP daemon that runs keepalived.conf unchanged" \
+" vrrpd reads /etc/keepalived/keepalived.conf (keepalived's grammar and keywords)
+ and holds the virtual addresses of an HA pair with VRRP v2/v3, byte-compatible
+ with keepalived, so a pair can move over one node at a time. It runs
+ vrrp_script and track_script checks, notify scripts and gratuitous ARP/NA,
+ and reloads on SIGHUP." net
+package proxyd "load balancer that runs haproxy.cfg unchanged" \
+" proxyd reads /etc/haproxy/haproxy.cfg (HAProxy 2.6's grammar) and proxies
+ TCP and HTTP with HAProxy's balancing, health checks, ACLs, rules, stick
+ tables, TLS and logs." net
