@@ -64,6 +64,53 @@ EOF
     echo "$out/${name}_${version}-1_${arch}.deb"
 }
 
+# compat NAME ORIGINAL SUMMARY: NAME-ORIGINAL-compat, the original's command name (a
+# symlink, so `killall -0 ORIGINAL` and `pidof ORIGINAL` see the daemon), its unit
+# (ORIGINAL.service, running the daemon under that name, reading /etc/default/ORIGINAL),
+# and Provides/Conflicts/Replaces ORIGINAL.
+compat() {
+    name="$1"
+    orig="$2"
+    pkg="$name-$orig-compat"
+    root="$work/$pkg"
+    mkdir -p "$root/DEBIAN" "$root/usr/sbin" "$root/lib/systemd/system" \
+        "$root/usr/share/doc/$pkg"
+    ln -s "$name" "$root/usr/sbin/$orig"
+    sed -e "s|/usr/sbin/$name |/usr/sbin/$orig |g" \
+        -e "s|/etc/default/$name|/etc/default/$orig|g" \
+        -e "s|/run/$name.pid|/run/$orig.pid|g" \
+        -e "s|^Description=.*|Description=$orig, provided by $name|" \
+        -e "s|^Documentation=.*|&\nConflicts=$name.service|" \
+        "packaging/systemd/$name.service" > "$root/lib/systemd/system/$orig.service"
+    chmod 0644 "$root/lib/systemd/system/$orig.service"
+    install -m 0644 packaging/debian/copyright "$root/usr/share/doc/$pkg/copyright"
+    sed "s/@NAME@/$pkg/g; s/@VERSION@/$version/g" packaging/debian/changelog \
+        | gzip -9n > "$root/usr/share/doc/$pkg/changelog.Debian.gz"
+    chmod 0644 "$root/usr/share/doc/$pkg/changelog.Debian.gz"
+    size="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
+    cat > "$root/DEBIAN/control" <<EOF
+Package: $pkg
+Version: $version-1
+Architecture: $arch
+Maintainer: vrrpd and proxyd developers <maintainers@vrrpd-proxyd.invalid>
+Installed-Size: $size
+Depends: $name (= $version-1)
+Provides: $orig
+Conflicts: $orig
+Replaces: $orig
+Section: net
+Priority: optional
+Homepage: https://vrrpd-proxyd.invalid/
+Description: $3
+ Installs $name as $orig: the command /usr/sbin/$orig and the unit
+ $orig.service, so scripts, cron jobs, monitoring and track scripts that
+ name $orig (killall -0 $orig, pidof $orig, systemctl is-active $orig) keep
+ working.
+EOF
+    dpkg-deb --root-owner-group -Zxz --build "$root" "$out/${pkg}_${version}-1_${arch}.deb" >/dev/null
+    echo "$out/${pkg}_${version}-1_${arch}.deb"
+}
+
 package vrrpd "VRRP daemon that runs keepalived.conf unchanged" \
 " vrrpd reads /etc/keepalived/keepalived.conf (keepalived's grammar and keywords)
  and holds the virtual addresses of an HA pair with VRRP v2/v3, byte-compatible
@@ -74,3 +121,5 @@ package proxyd "load balancer that runs haproxy.cfg unchanged" \
 " proxyd reads /etc/haproxy/haproxy.cfg (HAProxy 2.6's grammar) and proxies
  TCP and HTTP with HAProxy's balancing, health checks, ACLs, rules, stick
  tables, TLS and logs." net
+compat vrrpd keepalived "vrrpd in keepalived's place (command and unit names)"
+compat proxyd haproxy "proxyd in haproxy's place (command and unit names)"

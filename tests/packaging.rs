@@ -1,16 +1,58 @@
 //! The packages and units of `packaging/`: `systemd-analyze verify` finds nothing to say
-//! about the units; `packaging/build-deb.sh` builds a .deb per daemon from this checkout
-//! with the binary, the unit, its /etc/default file (a conffile), copyright and
-//! changelog, the workspace's version, and lintian reports no error.
+//! about the units (the daemons' and the compat packages'); `packaging/build-deb.sh`
+//! builds a .deb per daemon from this checkout with the binary, the unit, its
+//! /etc/default file (a conffile), copyright and changelog, the workspace's version, and
+//! the two compat packages; lintian reports no error. And the point of the compat
+//! package: seed 000's unchanged keepalived.conf, whose check is `killall -0 haproxy`,
+//! tracks proxyd installed as `haproxy` (the VIP moves when it dies).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
+// End-to-end tests measure real time.
+#![allow(clippy::disallowed_methods)]
 
-use e2e::{binary, have, in_ci, repo_root, Scratch};
+use e2e::{binary, have, in_ci, netns_available, repo_root, wait_for, Lan, Scratch};
+use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::OnceLock;
 
-/// `systemd-analyze verify` in a root holding the binaries where the units name them,
-/// and the system's own units (for the targets they refer to).
-#[test]
-fn units_verify_clean() {
+/// The packages, built once for all the tests of this file (debug binaries).
+fn debs() -> &'static (Scratch, Vec<PathBuf>) {
+    static BUILT: OnceLock<(Scratch, Vec<PathBuf>)> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let out = Scratch::new("debs");
+        let run = Command::new("sh")
+            .arg(repo_root().join("packaging/build-deb.sh"))
+            .env("PROFILE", "debug")
+            .env("OUT", out.to_str().unwrap())
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "packaging/build-deb.sh failed: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let debs = String::from_utf8_lossy(&run.stdout)
+            .lines()
+            .map(PathBuf::from)
+            .collect();
+        (out, debs)
+    })
+}
+
+fn deb(name: &str) -> &'static Path {
+    debs()
+        .1
+        .iter()
+        .find(|p| {
+            p.file_name()
+                .and_then(|f| f.to_str())
+                .is_some_and(|f| f.starts_with(&format!("{name}_")))
+        })
+        .unwrap_or_else(|| panic!("no {name} package in {:?}", debs().1))
+}
+
+/// `systemd-analyze verify` of `units` in a root holding the binaries where the units
+/// name them, and the system's own units (for the targets they refer to).
+fn verify(units: &[(&str, PathBuf)]) {
     if !have("systemd-analyze") {
         assert!(!in_ci(), "systemd-analyze is missing");
         eprintln!("SKIPPED: no systemd-analyze");
@@ -23,6 +65,8 @@ fn units_verify_clean() {
     for b in ["vrrpd", "proxyd"] {
         std::fs::copy(binary(b), root.join("usr/sbin").join(b)).unwrap();
     }
+    std::os::unix::fs::symlink("vrrpd", root.join("usr/sbin/keepalived")).unwrap();
+    std::os::unix::fs::symlink("proxyd", root.join("usr/sbin/haproxy")).unwrap();
     std::fs::copy("/bin/kill", root.join("bin/kill")).unwrap();
     let st = Command::new("cp")
         .args(["-r", "/usr/lib/systemd/system"])
@@ -30,22 +74,31 @@ fn units_verify_clean() {
         .status()
         .unwrap();
     assert!(st.success());
-    let mut units = Vec::new();
-    for u in ["vrrpd.service", "proxyd.service"] {
-        let to = root.join("etc/systemd/system").join(u);
-        std::fs::copy(repo_root().join("packaging/systemd").join(u), &to).unwrap();
-        units.push(to);
+    let mut paths = Vec::new();
+    for (name, from) in units {
+        let to = root.join("etc/systemd/system").join(name);
+        std::fs::copy(from, &to).unwrap();
+        paths.push(to);
     }
     let out = Command::new("systemd-analyze")
         .args(["verify", "--man=no"])
         .arg(format!("--root={}", root.display()))
-        .args(&units)
+        .args(&paths)
         .output()
         .unwrap();
     // verify exits 0 for unknown keys and bad values too: any message is a finding.
     let said =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success() && said.trim().is_empty(), "{said}");
+}
+
+#[test]
+fn units_verify_clean() {
+    let dir = repo_root().join("packaging/systemd");
+    verify(&[
+        ("vrrpd.service", dir.join("vrrpd.service")),
+        ("proxyd.service", dir.join("proxyd.service")),
+    ]);
 }
 
 fn field(info: &str, name: &str) -> String {
@@ -55,16 +108,27 @@ fn field(info: &str, name: &str) -> String {
         .to_string()
 }
 
-#[test]
-fn deb_packages_build_and_lintian_finds_no_error() {
-    let out = Scratch::new("debs");
-    let st = Command::new("sh")
-        .arg(repo_root().join("packaging/build-deb.sh"))
-        .env("PROFILE", "debug")
-        .env("OUT", out.to_str().unwrap())
+fn info(deb: &Path) -> String {
+    let out = Command::new("dpkg-deb")
+        .arg("-I")
+        .arg(deb)
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+fn extract(deb: &Path, to: &Path) {
+    let st = Command::new("dpkg-deb")
+        .arg("-x")
+        .arg(deb)
+        .arg(to)
         .status()
         .unwrap();
-    assert!(st.success(), "packaging/build-deb.sh failed");
+    assert!(st.success(), "dpkg-deb -x {}", deb.display());
+}
+
+#[test]
+fn deb_packages_build_and_lintian_finds_no_error() {
     let cargo = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
     let version = cargo
         .lines()
@@ -72,30 +136,15 @@ fn deb_packages_build_and_lintian_finds_no_error() {
         .and_then(|v| v.strip_suffix('"'))
         .unwrap()
         .to_string();
-    let mut debs = Vec::new();
     for name in ["vrrpd", "proxyd"] {
-        let deb = std::fs::read_dir(&out)
-            .unwrap()
-            .flatten()
-            .map(|e| e.path())
-            .find(|p| {
-                p.file_name()
-                    .and_then(|f| f.to_str())
-                    .is_some_and(|f| f.starts_with(&format!("{name}_")) && f.ends_with(".deb"))
-            })
-            .unwrap_or_else(|| panic!("no {name} package"));
-        let info = Command::new("dpkg-deb")
-            .arg("-I")
-            .arg(&deb)
-            .output()
-            .unwrap();
-        let info = String::from_utf8_lossy(&info.stdout).into_owned();
+        let deb = deb(name);
+        let info = info(deb);
         assert_eq!(field(&info, "Package"), name, "{info}");
         assert_eq!(field(&info, "Version"), format!("{version}-1"), "{info}");
         assert!(field(&info, "Depends").contains("libc6 (>= 2."), "{info}");
         let list = Command::new("dpkg-deb")
             .arg("-c")
-            .arg(&deb)
+            .arg(deb)
             .output()
             .unwrap();
         let list = String::from_utf8_lossy(&list.stdout).into_owned();
@@ -113,15 +162,49 @@ fn deb_packages_build_and_lintian_finds_no_error() {
         let ctrl = Scratch::new("ctrl");
         let st = Command::new("dpkg-deb")
             .arg("-e")
-            .arg(&deb)
+            .arg(deb)
             .arg(ctrl.join("DEBIAN"))
             .status()
             .unwrap();
         assert!(st.success());
         let cf = std::fs::read_to_string(ctrl.join("DEBIAN/conffiles")).unwrap();
         assert_eq!(cf.trim(), format!("/etc/default/{name}"));
-        debs.push(deb);
     }
+    // The compat packages: the original's name for the command and the unit.
+    let root = Scratch::new("compat");
+    let mut units = Vec::new();
+    for (name, orig) in [("vrrpd", "keepalived"), ("proxyd", "haproxy")] {
+        let pkg = format!("{name}-{orig}-compat");
+        let info = info(deb(&pkg));
+        for f in ["Provides", "Conflicts", "Replaces"] {
+            assert_eq!(field(&info, f), orig, "{info}");
+        }
+        assert_eq!(
+            field(&info, "Depends"),
+            format!("{name} (= {version}-1)"),
+            "{info}"
+        );
+        extract(deb(&pkg), &root);
+        let link = std::fs::read_link(root.join("usr/sbin").join(orig)).unwrap();
+        assert_eq!(link, Path::new(name));
+        let unit = root.join(format!("lib/systemd/system/{orig}.service"));
+        let text = std::fs::read_to_string(&unit).unwrap();
+        assert!(
+            text.contains(&format!("ExecStart=/usr/sbin/{orig} ")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("EnvironmentFile=-/etc/default/{orig}")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("Conflicts={name}.service")),
+            "{text}"
+        );
+        units.push((format!("{orig}.service"), unit));
+    }
+    let units: Vec<(&str, PathBuf)> = units.iter().map(|(n, p)| (n.as_str(), p.clone())).collect();
+    verify(&units);
     if !have("lintian") {
         assert!(!in_ci(), "lintian is missing (tests/run.sh installs it)");
         eprintln!("SKIPPED: lintian is not installed");
@@ -129,11 +212,100 @@ fn deb_packages_build_and_lintian_finds_no_error() {
     }
     let lint = Command::new("lintian")
         .args(["--tag-display-limit", "0"])
-        .args(&debs)
+        .args(&debs().1)
         .output()
         .unwrap();
     let said = String::from_utf8_lossy(&lint.stdout).into_owned();
     eprintln!("lintian:\n{said}");
     let errors: Vec<&str> = said.lines().filter(|l| l.starts_with("E:")).collect();
     assert!(errors.is_empty(), "lintian errors:\n{}", errors.join("\n"));
+}
+
+/// Seed 000's pair with its unchanged keepalived.conf (`killall -0 haproxy`, weight 2;
+/// lb01 priority 100, lb02 99) and proxyd run as the compat package installs it,
+/// `/usr/sbin/haproxy` -> `proxyd` (from the packages, unpacked). Each node has its own
+/// network and PID namespace, with a shell as its init. lb01's proxy is killed: its check fails, lb01 drops to
+/// 100 below lb02's 101, and lb02 takes the VIP.
+#[test]
+fn seed000_check_tracks_proxyd_installed_as_haproxy() {
+    if !netns_available() {
+        return;
+    }
+    assert!(have("killall"), "seed 000's check needs killall (psmisc)");
+    assert!(
+        nix::unistd::User::from_name("haproxy")
+            .ok()
+            .flatten()
+            .is_some(),
+        "seed 000 runs as user haproxy: install the haproxy package (tests/run.sh does)"
+    );
+    let root = Scratch::new("compat-root");
+    extract(deb("proxyd"), &root);
+    extract(deb("proxyd-haproxy-compat"), &root);
+    let haproxy = root.join("usr/sbin/haproxy");
+    let lan = Lan::new(
+        "pk",
+        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
+    );
+    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
+    let dir = Scratch::new("compat-pair");
+    let kconf = repo_root().join("conf-examples/keepalived");
+    let hconf = repo_root().join("conf-examples/haproxy/seed000.runnable.cfg");
+    let nodes: Vec<e2e::Daemon> = ["lb01", "lb02"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let script = format!(
+                "{h} -db -f {c} > {d}/{name}-proxy.log 2>&1 & {v} -n -l -f {k} & wait",
+                h = haproxy.display(),
+                c = hconf.display(),
+                d = dir.display(),
+                v = binary("vrrpd").display(),
+                k = kconf.join(format!("seed000-{name}.conf")).display()
+            );
+            lan.nodes[i].spawn_pidns("sh", &["-c", &script], &dir.join(format!("{name}.log")))
+        })
+        .collect();
+    let logs = || {
+        ["lb01", "lb02", "lb01-proxy", "lb02-proxy"]
+            .iter()
+            .map(|f| {
+                format!(
+                    "{f}:\n{}\n",
+                    std::fs::read_to_string(dir.join(format!("{f}.log"))).unwrap_or_default()
+                )
+            })
+            .collect::<String>()
+    };
+    const VIP: &str = "192.168.10.3";
+    assert!(
+        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
+        "lb01 did not take the VIP\n{}",
+        logs()
+    );
+    // Both checks pass (each node's own `haproxy`): lb01 102, lb02 101; lb01 keeps it.
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    assert!(
+        lb01.has_addr("eth0", VIP) && !lb02.has_addr("eth0", VIP),
+        "{}",
+        logs()
+    );
+    // Kill lb01's proxy, known to the node as `haproxy`.
+    // The node's first process is a shell that reaps what dies, as an init does (a dead
+    // proxy left unreaped would still be found by `killall -0`).
+    let init = nodes[0].inner_pid().expect("lb01's first process");
+    let proxies = e2e::children_named(init, "haproxy");
+    assert_eq!(proxies.len(), 1, "lb01's haproxy: {proxies:?}\n{}", logs());
+    let _ = nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(proxies[0] as i32),
+        nix::sys::signal::Signal::SIGKILL,
+    );
+    // The check runs every 2 s; then lb02 waits out its master-down interval.
+    let moved = wait_for(9.0, || lb02.has_addr("eth0", VIP));
+    assert!(moved.is_some(), "the VIP did not move\n{}", logs());
+    eprintln!(
+        "VIP on lb02 {:.2} s after lb01's haproxy (proxyd) died",
+        moved.unwrap_or(0.0)
+    );
+    drop(nodes);
 }
