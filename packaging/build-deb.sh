@@ -39,6 +39,28 @@ package() {
     sed "s/@NAME@/$name/g; s/@VERSION@/$version/g" packaging/debian/changelog \
         | gzip -9n > "$root/usr/share/doc/$name/changelog.Debian.gz"
     chmod 0644 "$root/usr/share/doc/$name/changelog.Debian.gz"
+    # Manual pages from the command-line definitions and the keyword registries.
+    mkdir -p "$root/usr/share/man/man5"
+    case "$name" in
+        vrrpd) page=8 ;;
+        *) page=1 ;;
+    esac
+    mkdir -p "$root/usr/share/man/man$page"
+    "target/$profile/$name" --generate-man | gzip -9n > "$root/usr/share/man/man$page/$name.$page.gz"
+    conf="$name.conf"
+    [ "$name" = proxyd ] && conf="$name.cfg"
+    "target/$profile/$name" --generate-conf-man | gzip -9n > "$root/usr/share/man/man5/$conf.5.gz"
+    chmod 0644 "$root/usr/share/man/man$page/$name.$page.gz" "$root/usr/share/man/man5/$conf.5.gz"
+    # Shell completions, where the command line is clap's (vrrpd).
+    if [ "$name" = vrrpd ]; then
+        mkdir -p "$root/usr/share/bash-completion/completions" \
+            "$root/usr/share/zsh/vendor-completions" "$root/usr/share/fish/vendor_completions.d"
+        "target/$profile/$name" --generate-completion bash > "$root/usr/share/bash-completion/completions/$name"
+        "target/$profile/$name" --generate-completion zsh > "$root/usr/share/zsh/vendor-completions/_$name"
+        "target/$profile/$name" --generate-completion fish > "$root/usr/share/fish/vendor_completions.d/$name.fish"
+        chmod 0644 "$root/usr/share/bash-completion/completions/$name" \
+            "$root/usr/share/zsh/vendor-completions/_$name" "$root/usr/share/fish/vendor_completions.d/$name.fish"
+    fi
     echo "/etc/default/$name" > "$root/DEBIAN/conffiles"
     for script in postinst prerm postrm; do
         if [ -f "packaging/debian/$name.$script" ]; then
@@ -76,6 +98,13 @@ compat() {
     mkdir -p "$root/DEBIAN" "$root/usr/sbin" "$root/lib/systemd/system" \
         "$root/usr/share/doc/$pkg"
     ln -s "$name" "$root/usr/sbin/$orig"
+    # The original's manual page name leads to the daemon's.
+    case "$name" in
+        vrrpd) page=8 ;;
+        *) page=1 ;;
+    esac
+    mkdir -p "$root/usr/share/man/man$page"
+    ln -s "$name.$page.gz" "$root/usr/share/man/man$page/$orig.$page.gz"
     sed -e "s|/usr/sbin/$name |/usr/sbin/$orig |g" \
         -e "s|/etc/default/$name|/etc/default/$orig|g" \
         -e "s|/run/$name.pid|/run/$orig.pid|g" \
@@ -103,9 +132,9 @@ Priority: optional
 Homepage: https://vrrpd-proxyd.invalid/
 Description: $3
  Installs $name as $orig: the command /usr/sbin/$orig and the unit
- $orig.service, so scripts, cron jobs, monitoring and track scripts that
- name $orig (killall -0 $orig, pidof $orig, systemctl is-active $orig) keep
- working.
+ $orig.service, so scripts, cron jobs, monitoring and track scripts
+ that name $orig keep working: killall -0 $orig, pidof $orig,
+ systemctl is-active $orig.
 EOF
     dpkg-deb --root-owner-group -Zxz --build "$root" "$out/${pkg}_${version}-1_${arch}.deb" >/dev/null
     echo "$out/${pkg}_${version}-1_${arch}.deb"

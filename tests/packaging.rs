@@ -1,8 +1,9 @@
 //! The packages and units of `packaging/`: `systemd-analyze verify` finds nothing to say
 //! about the units (the daemons' and the compat packages'); `packaging/build-deb.sh`
 //! builds a .deb per daemon from this checkout with the binary, the unit, its
-//! /etc/default file (a conffile), copyright and changelog, the workspace's version, and
-//! the two compat packages; lintian reports no error. And the point of the compat
+//! /etc/default file (a conffile), manual pages (the daemon's and its keyword reference),
+//! completions (vrrpd), copyright and changelog, the workspace's version, and the two
+//! compat packages; lintian reports no error (it also reads the manual pages). And the point of the compat
 //! package: seed 000's unchanged keepalived.conf, whose check is `killall -0 haproxy`,
 //! tracks proxyd installed as `haproxy` (the VIP moves when it dies).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -148,12 +149,23 @@ fn deb_packages_build_and_lintian_finds_no_error() {
             .output()
             .unwrap();
         let list = String::from_utf8_lossy(&list.stdout).into_owned();
-        for f in [
+        let (man, conf) = if name == "vrrpd" {
+            ("man8/vrrpd.8.gz", "man5/vrrpd.conf.5.gz")
+        } else {
+            ("man1/proxyd.1.gz", "man5/proxyd.cfg.5.gz")
+        };
+        let mut want = vec![
             format!("./usr/sbin/{name}"),
             format!("./lib/systemd/system/{name}.service"),
             format!("./etc/default/{name}"),
             format!("./usr/share/doc/{name}/copyright"),
-        ] {
+            format!("./usr/share/man/{man}"),
+            format!("./usr/share/man/{conf}"),
+        ];
+        if name == "vrrpd" {
+            want.push("./usr/share/bash-completion/completions/vrrpd".into());
+        }
+        for f in want {
             assert!(
                 list.lines().any(|l| l.ends_with(&f)),
                 "{name}: {f} missing:\n{list}"

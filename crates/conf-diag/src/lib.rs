@@ -5,6 +5,7 @@
 
 mod diagnostic;
 mod loader;
+pub mod manpage;
 mod render;
 mod source_map;
 mod suggest;

@@ -38,6 +38,8 @@ pub struct Args {
     /// proxyd's own: print the resolved model with `-c`.
     pub dump: bool,
     pub help: bool,
+    pub generate_man: bool,
+    pub generate_conf_man: bool,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -140,6 +142,9 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> 
             "-cc" => a.eval_condition = Some(value(&mut it, "-cc")?),
             "--dump" => a.dump = true,
             "-h" | "--help" => a.help = true,
+            // proxyd's own, for packaging: print proxyd(1).
+            "--generate-man" => a.generate_man = true,
+            "--generate-conf-man" => a.generate_conf_man = true,
             "--" => a.files.extend(it.by_ref().map(PathBuf::from)),
             // Debug switches of HAProxy that change nothing here (said at start).
             "-dM" | "-dV" | "-dS" | "-dG" | "-dD" | "-dK" | "-de" | "-dp" | "-dk" | "-dL"

@@ -3,6 +3,7 @@
 mod check;
 mod cli;
 mod environment;
+mod manpage;
 mod runtime;
 
 use std::process::ExitCode;
@@ -33,6 +34,14 @@ fn main() -> ExitCode {
 fn run(args: &cli::Args) -> anyhow::Result<u8> {
     if args.help {
         print!("{}", cli::USAGE);
+        return Ok(0);
+    }
+    if args.generate_man {
+        print!("{}", manpage::render());
+        return Ok(0);
+    }
+    if args.generate_conf_man {
+        print!("{}", manpage::conf());
         return Ok(0);
     }
     if args.version > 0 {

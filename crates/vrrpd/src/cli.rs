@@ -119,6 +119,19 @@ pub struct Args {
     /// Display the version and exit
     #[arg(short = 'v', long = "version")]
     pub version: bool,
+
+    /// Print the manual page vrrpd(8) (roff) and exit: for packaging
+    #[arg(long, hide = true)]
+    pub generate_man: bool,
+
+    /// Print the manual page vrrpd.conf(5), the keyword reference (roff), and exit: for
+    /// packaging
+    #[arg(long, hide = true)]
+    pub generate_conf_man: bool,
+
+    /// Print a shell completion script (bash, zsh, fish...) and exit: for packaging
+    #[arg(long, hide = true, value_name = "SHELL")]
+    pub generate_completion: Option<clap_complete::Shell>,
 }
 
 impl Args {

@@ -5,6 +5,7 @@ mod config_test;
 mod daemon;
 mod engine_config;
 mod environment;
+mod manpage;
 mod plan;
 #[cfg(test)]
 mod registry_walk;
@@ -24,6 +25,24 @@ fn main() -> ExitCode {
 }
 
 fn run(args: &cli::Args) -> anyhow::Result<u8> {
+    if args.generate_man {
+        print!("{}", manpage::render()?);
+        return Ok(0);
+    }
+    if args.generate_conf_man {
+        print!("{}", manpage::conf());
+        return Ok(0);
+    }
+    if let Some(shell) = args.generate_completion {
+        use clap::CommandFactory;
+        clap_complete::generate(
+            shell,
+            &mut cli::Args::command(),
+            "vrrpd",
+            &mut std::io::stdout(),
+        );
+        return Ok(0);
+    }
     if args.version {
         println!("vrrpd {}", env!("CARGO_PKG_VERSION"));
         println!("keepalived.conf compatible (keepalived 2.2)");
