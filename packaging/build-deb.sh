@@ -19,6 +19,7 @@ mkdir -p "$out"
 out="$(cd "$out" && pwd)"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
+. packaging/stage.sh
 
 # The newest glibc symbol version a binary needs: its libc6 dependency.
 glibc_of() {
@@ -29,38 +30,12 @@ glibc_of() {
 package() {
     name="$1"
     root="$work/$name"
-    mkdir -p "$root/DEBIAN" "$root/usr/sbin" "$root/lib/systemd/system" \
-        "$root/etc/default" "$root/usr/share/doc/$name"
-    install -m 0755 "target/$profile/$name" "$root/usr/sbin/$name"
-    strip --strip-unneeded --remove-section=.comment --remove-section=.note "$root/usr/sbin/$name"
-    install -m 0644 "packaging/systemd/$name.service" "$root/lib/systemd/system/$name.service"
-    install -m 0644 "packaging/default/$name" "$root/etc/default/$name"
+    mkdir -p "$root/DEBIAN" "$root/usr/share/doc/$name"
+    stage "$name" "$root" lib/systemd/system etc/default
     install -m 0644 packaging/debian/copyright "$root/usr/share/doc/$name/copyright"
     sed "s/@NAME@/$name/g; s/@VERSION@/$version/g" packaging/debian/changelog \
         | gzip -9n > "$root/usr/share/doc/$name/changelog.Debian.gz"
     chmod 0644 "$root/usr/share/doc/$name/changelog.Debian.gz"
-    # Manual pages from the command-line definitions and the keyword registries.
-    mkdir -p "$root/usr/share/man/man5"
-    case "$name" in
-        vrrpd) page=8 ;;
-        *) page=1 ;;
-    esac
-    mkdir -p "$root/usr/share/man/man$page"
-    "target/$profile/$name" --generate-man | gzip -9n > "$root/usr/share/man/man$page/$name.$page.gz"
-    conf="$name.conf"
-    [ "$name" = proxyd ] && conf="$name.cfg"
-    "target/$profile/$name" --generate-conf-man | gzip -9n > "$root/usr/share/man/man5/$conf.5.gz"
-    chmod 0644 "$root/usr/share/man/man$page/$name.$page.gz" "$root/usr/share/man/man5/$conf.5.gz"
-    # Shell completions, where the command line is clap's (vrrpd).
-    if [ "$name" = vrrpd ]; then
-        mkdir -p "$root/usr/share/bash-completion/completions" \
-            "$root/usr/share/zsh/vendor-completions" "$root/usr/share/fish/vendor_completions.d"
-        "target/$profile/$name" --generate-completion bash > "$root/usr/share/bash-completion/completions/$name"
-        "target/$profile/$name" --generate-completion zsh > "$root/usr/share/zsh/vendor-completions/_$name"
-        "target/$profile/$name" --generate-completion fish > "$root/usr/share/fish/vendor_completions.d/$name.fish"
-        chmod 0644 "$root/usr/share/bash-completion/completions/$name" \
-            "$root/usr/share/zsh/vendor-completions/_$name" "$root/usr/share/fish/vendor_completions.d/$name.fish"
-    fi
     echo "/etc/default/$name" > "$root/DEBIAN/conffiles"
     for script in postinst prerm postrm; do
         if [ -f "packaging/debian/$name.$script" ]; then

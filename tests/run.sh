@@ -19,6 +19,8 @@ command -v ping >/dev/null || need+=(iputils-ping)
 command -v openssl >/dev/null || need+=(openssl)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v lintian >/dev/null || need+=(lintian)
+command -v rpmbuild >/dev/null || need+=(rpm)
+command -v rpmlint >/dev/null || need+=(rpmlint)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing: ${need[*]}"
   # Keep the packages' services from starting in the root namespace while installing.
