@@ -423,3 +423,293 @@ fn rpm_packages_build_and_rpmlint_finds_no_error() {
         .collect();
     assert!(errors.is_empty(), "rpmlint errors:\n{}", errors.join("\n"));
 }
+
+/// A Debian 12 root built by mmdebstrap and booted by systemd-nspawn (its own network,
+/// `eth0` a veth whose peer sits in a namespace of the test's).
+struct Container {
+    nspawn: std::process::Child,
+    /// The container's init, as the host sees it.
+    init: u32,
+    root: Scratch,
+    lan: e2e::Netns,
+}
+
+impl Container {
+    fn boot() -> Container {
+        let root = Scratch::new("ctr");
+        let out = Command::new("mmdebstrap")
+            .args([
+                "--variant=minbase",
+                "--include=systemd,systemd-sysv,dbus,iproute2,psmisc,procps,adduser,rpm",
+                "bookworm",
+            ])
+            .arg(root.join("root"))
+            .arg("http://deb.debian.org/debian")
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "mmdebstrap: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let log = std::fs::File::create(root.join("nspawn.log")).unwrap();
+        let name = format!("pk{}", std::process::id());
+        // No D-Bus on the host: --register=no and --keep-unit, or nspawn fails.
+        let nspawn = Command::new("systemd-nspawn")
+            .arg("-D")
+            .arg(root.join("root"))
+            .args([
+                "-b",
+                "--register=no",
+                "--keep-unit",
+                "--private-network",
+                "-M",
+                &name,
+            ])
+            .stdin(std::process::Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let pid = nspawn.id();
+        let mut init = 0;
+        wait_for(20.0, || {
+            init = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .ok()
+                .and_then(|c| c.split_whitespace().next()?.parse().ok())
+                .unwrap_or(0);
+            init != 0
+        });
+        let lan = e2e::Netns::new("ctrlan");
+        let c = Container {
+            nspawn,
+            init,
+            root,
+            lan,
+        };
+        assert!(init != 0, "the container did not start: {}", c.nspawn_log());
+        let up = wait_for(30.0, || {
+            let s = c.run(&["systemctl", "is-system-running"]);
+            matches!(s.trim(), "running" | "degraded")
+        });
+        assert!(up.is_some(), "not booted: {}", c.nspawn_log());
+        c.lan.exec_ok(
+            "ip",
+            &[
+                "link", "add", "lanA", "type", "veth", "peer", "name", "ctrB",
+            ],
+        );
+        c.lan
+            .exec_ok("ip", &["link", "set", "ctrB", "netns", &c.init.to_string()]);
+        c.lan
+            .exec_ok("ip", &["addr", "add", "192.168.10.50/24", "dev", "lanA"]);
+        c.lan.exec_ok("ip", &["link", "set", "lanA", "up"]);
+        for cmd in [
+            "ip link set ctrB name eth0",
+            "ip link set eth0 up",
+            "ip addr add 192.168.10.1/24 dev eth0",
+        ] {
+            c.run(&["sh", "-c", cmd]);
+        }
+        c
+    }
+
+    fn nspawn_log(&self) -> String {
+        std::fs::read_to_string(self.root.join("nspawn.log")).unwrap_or_default()
+    }
+
+    /// A command inside; its stdout and stderr together.
+    fn run(&self, args: &[&str]) -> String {
+        let out = Command::new("nsenter")
+            .args(["-t", &self.init.to_string(), "-a", "--"])
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
+    }
+
+    /// Whether a command inside succeeds.
+    fn ok(&self, args: &[&str]) -> bool {
+        Command::new("nsenter")
+            .args(["-t", &self.init.to_string(), "-a", "--"])
+            .args(args)
+            .status()
+            .map(|s| s.success())
+            .unwrap_or(false)
+    }
+
+    fn path(&self, p: &str) -> PathBuf {
+        self.root.join("root").join(p.trim_start_matches('/'))
+    }
+
+    fn has_vip(&self, vip: &str) -> bool {
+        self.run(&["ip", "-o", "addr", "show", "dev", "eth0"])
+            .split_whitespace()
+            .any(|w| w.split('/').next() == Some(vip))
+    }
+
+    /// The status of GET `path` on the VIP's port 9000 (seed 000's stats listener), from
+    /// the LAN.
+    fn http(&self, path: &str) -> Option<u16> {
+        use std::io::{Read, Write};
+        let mut s = self.lan.connect_tcp("192.168.10.3:9000").ok()?;
+        s.set_read_timeout(Some(std::time::Duration::from_secs(3)))
+            .ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .ok()?;
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.split_whitespace().nth(1)?.parse().ok()
+    }
+
+    fn status(&self, what: &str) {
+        eprintln!(
+            "== {what}: systemctl status vrrpd proxyd\n{}",
+            self.run(&[
+                "systemctl",
+                "status",
+                "--no-pager",
+                "--lines=5",
+                "vrrpd",
+                "proxyd"
+            ])
+        );
+    }
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        // SIGTERM: nspawn powers the container off; then it is killed if still there.
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.nspawn.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let t0 = std::time::Instant::now();
+        while t0.elapsed() < std::time::Duration::from_secs(15) {
+            if let Ok(Some(_)) = self.nspawn.try_wait() {
+                return;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.nspawn.kill();
+        let _ = self.nspawn.wait();
+    }
+}
+
+/// Seed 000's configs in /etc, the packages installed, `systemctl enable --now`, the VIP
+/// up and proxyd serving it, `systemctl reload` with a changed config and with a broken
+/// one (the service stays and keeps serving), `stop` (the VIPs go), then removal.
+fn service_cycle(c: &Container, install: &[&str], remove: &[&str]) {
+    let kconf = c.path("/etc/keepalived/keepalived.conf");
+    let hconf = c.path("/etc/haproxy/haproxy.cfg");
+    std::fs::create_dir_all(kconf.parent().unwrap()).unwrap();
+    std::fs::create_dir_all(hconf.parent().unwrap()).unwrap();
+    let seed_k = repo_root().join("conf-examples/keepalived/seed000-lb01.conf");
+    let seed_h = repo_root().join("conf-examples/haproxy/seed000.runnable.cfg");
+    std::fs::copy(&seed_k, &kconf).unwrap();
+    std::fs::copy(&seed_h, &hconf).unwrap();
+    let out = c.run(install);
+    assert!(
+        c.ok(&["test", "-x", "/usr/sbin/proxyd"]),
+        "{install:?}: {out}"
+    );
+    let out = c.run(&["systemctl", "enable", "--now", "vrrpd", "proxyd"]);
+    let up = wait_for(10.0, || {
+        c.has_vip("192.168.10.3") && c.http("/haproxy_stats") == Some(200)
+    });
+    c.status("enabled and started");
+    assert!(up.is_some(), "no VIP or no stats page: {out}");
+
+    // vrrpd: a second VIP on reload; a broken file is not loaded, the service stays.
+    let k = std::fs::read_to_string(&seed_k).unwrap();
+    let two = k.replace("192.168.10.3\n", "192.168.10.3\n        192.168.10.4\n");
+    std::fs::write(&kconf, &two).unwrap();
+    assert!(c.ok(&["systemctl", "reload", "vrrpd"]));
+    assert!(wait_for(5.0, || c.has_vip("192.168.10.4")).is_some());
+    std::fs::write(&kconf, two.clone() + "broken {\n").unwrap();
+    let _ = c.ok(&["systemctl", "reload", "vrrpd"]);
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(c.ok(&["systemctl", "is-active", "vrrpd"]));
+    assert!(c.has_vip("192.168.10.3") && c.has_vip("192.168.10.4"));
+    let journal = c.run(&["journalctl", "-u", "vrrpd", "--no-pager"]);
+    assert!(journal.contains("keeping the running one"), "{journal}");
+
+    // proxyd: a reload checks, then restarts on the new file; a broken one is refused.
+    let h = std::fs::read_to_string(&seed_h).unwrap();
+    let moved = h.replace("stats uri /haproxy_stats", "stats uri /lb_stats");
+    std::fs::write(&hconf, &moved).unwrap();
+    assert!(c.ok(&["systemctl", "reload", "proxyd"]));
+    assert!(
+        wait_for(5.0, || c.http("/lb_stats") == Some(200)).is_some(),
+        "{}",
+        c.run(&["journalctl", "-u", "proxyd", "--no-pager", "-n", "20"])
+    );
+    std::fs::write(&hconf, moved + "bogus_keyword x\n").unwrap();
+    assert!(
+        !c.ok(&["systemctl", "reload", "proxyd"]),
+        "a broken configuration was reloaded"
+    );
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    assert!(c.ok(&["systemctl", "is-active", "proxyd"]));
+    assert_eq!(c.http("/lb_stats"), Some(200));
+    c.status("after the reloads");
+
+    assert!(c.ok(&["systemctl", "stop", "vrrpd", "proxyd"]));
+    assert!(!c.has_vip("192.168.10.3") && !c.has_vip("192.168.10.4"));
+    let out = c.run(remove);
+    assert!(
+        !c.path("/usr/sbin/proxyd").exists() && !c.path("/usr/sbin/vrrpd").exists(),
+        "{remove:?}: {out}"
+    );
+}
+
+/// The .deb and the .rpm installed in a booted Debian 12 container, each through the
+/// whole service cycle.
+#[test]
+fn packages_install_and_run_under_systemd_in_a_container() {
+    if !netns_available() {
+        return;
+    }
+    if !(have("mmdebstrap") && have("systemd-nspawn")) {
+        assert!(
+            !in_ci(),
+            "mmdebstrap and systemd-nspawn are needed (tests/run.sh installs them)"
+        );
+        eprintln!("SKIPPED: no mmdebstrap or systemd-nspawn");
+        return;
+    }
+    let c = Container::boot();
+    let pk = c.path("/var/tmp/pk");
+    std::fs::create_dir_all(&pk).unwrap();
+    for p in [deb("vrrpd"), deb("proxyd")] {
+        std::fs::copy(p, pk.join(p.file_name().unwrap())).unwrap();
+    }
+    service_cycle(
+        &c,
+        &[
+            "sh",
+            "-c",
+            "dpkg -i /var/tmp/pk/vrrpd_*.deb /var/tmp/pk/proxyd_*.deb",
+        ],
+        &["dpkg", "--purge", "vrrpd", "proxyd"],
+    );
+    if !have("rpmbuild") {
+        assert!(!in_ci(), "rpmbuild is missing");
+        return;
+    }
+    for p in &rpms().1 {
+        std::fs::copy(p, pk.join(p.file_name().unwrap())).unwrap();
+    }
+    service_cycle(
+        &c,
+        &[
+            "sh",
+            "-c",
+            "rpm -i --dbpath /var/lib/rpm --nodeps /var/tmp/pk/*.rpm",
+        ],
+        &["rpm", "-e", "--dbpath", "/var/lib/rpm", "vrrpd", "proxyd"],
+    );
+}

@@ -21,6 +21,8 @@ command -v promtool >/dev/null || need+=(prometheus)
 command -v lintian >/dev/null || need+=(lintian)
 command -v rpmbuild >/dev/null || need+=(rpm)
 command -v rpmlint >/dev/null || need+=(rpmlint)
+command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
+command -v systemd-nspawn >/dev/null || need+=(systemd-container)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing: ${need[*]}"
   # Keep the packages' services from starting in the root namespace while installing.

@@ -72,7 +72,9 @@ pub fn run(args: &Args, plan: Plan) -> anyhow::Result<u8> {
     syslog::init(
         args.log_facility,
         !args.no_syslog,
-        args.log_console || args.dont_fork,
+        // The console only with -l, as keepalived: under systemd the journal takes both
+        // stderr and syslog, and each line would be there twice.
+        args.log_console,
         args.log_file_path().as_deref(),
         args.log_detail,
     )
