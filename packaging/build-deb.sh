@@ -32,11 +32,18 @@ package() {
     root="$work/$name"
     mkdir -p "$root/DEBIAN" "$root/usr/share/doc/$name"
     stage "$name" "$root" lib/systemd/system etc/default
+    # proxyd: its log file through rsyslog (a socket in the chroot), rotated, as
+    # Debian's haproxy package sets them up.
+    if [ "$name" = proxyd ]; then
+        mkdir -p "$root/etc/rsyslog.d" "$root/etc/logrotate.d"
+        install -m 0644 packaging/syslog/proxyd.rsyslog "$root/etc/rsyslog.d/49-proxyd.conf"
+        install -m 0644 packaging/syslog/proxyd.logrotate "$root/etc/logrotate.d/proxyd"
+    fi
     install -m 0644 packaging/debian/copyright "$root/usr/share/doc/$name/copyright"
     sed "s/@NAME@/$name/g; s/@VERSION@/$version/g" packaging/debian/changelog \
         | gzip -9n > "$root/usr/share/doc/$name/changelog.Debian.gz"
     chmod 0644 "$root/usr/share/doc/$name/changelog.Debian.gz"
-    echo "/etc/default/$name" > "$root/DEBIAN/conffiles"
+    (cd "$root" && find etc -type f | sed 's|^|/|' | sort) > "$root/DEBIAN/conffiles"
     for script in postinst prerm postrm; do
         if [ -f "packaging/debian/$name.$script" ]; then
             install -m 0755 "packaging/debian/$name.$script" "$root/DEBIAN/$script"

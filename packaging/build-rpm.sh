@@ -25,7 +25,7 @@ for name in vrrpd proxyd; do
     stage "$name" "$root" usr/lib/systemd/system etc/sysconfig
     # The file list: the options file is configuration the admin edits.
     (cd "$root" && find . ! -type d | sed 's|^\.||' | sort) \
-        | sed 's|^/etc/sysconfig/.*|%config(noreplace) &|' > "$work/$name.files"
+        | sed 's|^/etc/.*|%config(noreplace) &|' > "$work/$name.files"
     rpmbuild --quiet -bb \
         --define "_topdir $work/rpm" \
         --define "_rpmdir $out" \
