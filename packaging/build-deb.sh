@@ -6,20 +6,8 @@
 # workspace's (Cargo.toml).
 set -eu
 cd "$(dirname "$0")/.."
-profile="${PROFILE:-release}"
-out="${OUT:-target/packages}"
-version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
-arch="$(dpkg --print-architecture)"
-if [ "$profile" = release ]; then
-    cargo build --quiet --release -p vrrpd -p proxyd
-else
-    cargo build --quiet -p vrrpd -p proxyd
-fi
-mkdir -p "$out"
-out="$(cd "$out" && pwd)"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 . packaging/stage.sh
+arch="$(dpkg --print-architecture)"
 
 # The newest glibc symbol version a binary needs: its libc6 dependency.
 glibc_of() {

@@ -6,18 +6,6 @@
 # places: units in /usr/lib/systemd/system, options in /etc/sysconfig.
 set -eu
 cd "$(dirname "$0")/.."
-profile="${PROFILE:-release}"
-out="${OUT:-target/packages}"
-version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
-if [ "$profile" = release ]; then
-    cargo build --quiet --release -p vrrpd -p proxyd
-else
-    cargo build --quiet -p vrrpd -p proxyd
-fi
-mkdir -p "$out"
-out="$(cd "$out" && pwd)"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
 . packaging/stage.sh
 
 for name in vrrpd proxyd; do

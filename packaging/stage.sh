@@ -1,5 +1,18 @@
-# Sourced by build-deb.sh and build-rpm.sh: what both kinds of package hold.
-# Needs $profile (the cargo profile whose binaries are packaged).
+# Sourced by build-deb.sh and build-rpm.sh: the build of the binaries and what both
+# kinds of package hold. Sets $profile, $out, $version and $work (removed on exit).
+set -eu
+profile="${PROFILE:-release}"
+out="${OUT:-target/packages}"
+version="$(sed -n 's/^version = "\(.*\)"/\1/p' Cargo.toml | head -n1)"
+if [ "$profile" = release ]; then
+    cargo build --quiet --release -p vrrpd -p proxyd
+else
+    cargo build --quiet -p vrrpd -p proxyd
+fi
+mkdir -p "$out"
+out="$(cd "$out" && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
 
 # stage NAME ROOT UNITDIR OPTIONSDIR: the stripped binary, the unit, the options file,
 # the manual pages (the daemon's and its keyword reference) and vrrpd's completions,

@@ -15,28 +15,32 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
 
-/// The packages, built once for all the tests of this file (debug binaries).
+/// Run a package build script (debug binaries) into a new directory: the packages it
+/// made.
+fn build(script: &str, tag: &str) -> (Scratch, Vec<PathBuf>) {
+    let out = Scratch::new(tag);
+    let run = Command::new("sh")
+        .arg(repo_root().join("packaging").join(script))
+        .env("PROFILE", "debug")
+        .env("OUT", out.to_str().unwrap())
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "packaging/{script} failed: {}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let made = String::from_utf8_lossy(&run.stdout)
+        .lines()
+        .map(PathBuf::from)
+        .collect();
+    (out, made)
+}
+
+/// The .deb packages, built once for all the tests of this file.
 fn debs() -> &'static (Scratch, Vec<PathBuf>) {
     static BUILT: OnceLock<(Scratch, Vec<PathBuf>)> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = Scratch::new("debs");
-        let run = Command::new("sh")
-            .arg(repo_root().join("packaging/build-deb.sh"))
-            .env("PROFILE", "debug")
-            .env("OUT", out.to_str().unwrap())
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "packaging/build-deb.sh failed: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let debs = String::from_utf8_lossy(&run.stdout)
-            .lines()
-            .map(PathBuf::from)
-            .collect();
-        (out, debs)
-    })
+    BUILT.get_or_init(|| build("build-deb.sh", "debs"))
 }
 
 fn deb(name: &str) -> &'static Path {
@@ -328,28 +332,10 @@ fn seed000_check_tracks_proxyd_installed_as_haproxy() {
     drop(nodes);
 }
 
-/// The .rpm packages, built once (debug binaries).
+/// The .rpm packages, built once.
 fn rpms() -> &'static (Scratch, Vec<PathBuf>) {
     static BUILT: OnceLock<(Scratch, Vec<PathBuf>)> = OnceLock::new();
-    BUILT.get_or_init(|| {
-        let out = Scratch::new("rpms");
-        let run = Command::new("sh")
-            .arg(repo_root().join("packaging/build-rpm.sh"))
-            .env("PROFILE", "debug")
-            .env("OUT", out.to_str().unwrap())
-            .output()
-            .unwrap();
-        assert!(
-            run.status.success(),
-            "packaging/build-rpm.sh failed: {}",
-            String::from_utf8_lossy(&run.stderr)
-        );
-        let rpms = String::from_utf8_lossy(&run.stdout)
-            .lines()
-            .map(PathBuf::from)
-            .collect();
-        (out, rpms)
-    })
+    BUILT.get_or_init(|| build("build-rpm.sh", "rpms"))
 }
 
 fn rpm_query(rpm: &Path, args: &[&str]) -> String {

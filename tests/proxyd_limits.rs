@@ -603,32 +603,6 @@ fn plain_tcp_sessions_are_spliced() {
     drop(c);
 }
 
-/// One keep-alive response's status (head and Content-Length body read), or None.
-fn keep_alive_status(r: &mut BufReader<TcpStream>) -> Option<u16> {
-    let mut line = String::new();
-    if r.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let status = line.split_whitespace().nth(1)?.parse().ok()?;
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end().to_ascii_lowercase();
-        if h.is_empty() {
-            break;
-        }
-        if let Some(v) = h.strip_prefix("content-length:") {
-            len = v.trim().parse().ok()?;
-        }
-    }
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body).ok()?;
-    Some(status)
-}
-
 /// A flood past the global `maxconn`, over two frontends that set none: the process
 /// serves `maxconn` connections at once, the others wait (in the listen backlog, as with
 /// HAProxy) and are served once connections leave; nothing is refused.
@@ -665,7 +639,7 @@ fn flood_past_global_maxconn_waits_and_recovers() {
     }
     let answered: Vec<bool> = conns
         .iter_mut()
-        .map(|c| keep_alive_status(c) == Some(200))
+        .map(|c| e2e::read_response(c) == Some(200))
         .collect();
     assert_eq!(
         answered.iter().filter(|a| **a).count(),
@@ -686,7 +660,7 @@ fn flood_past_global_maxconn_waits_and_recovers() {
         c.get_ref()
             .set_read_timeout(Some(Duration::from_secs(5)))
             .unwrap();
-        if keep_alive_status(&mut c) == Some(200) {
+        if e2e::read_response(&mut c) == Some(200) {
             later += 1;
         }
     }

@@ -114,32 +114,6 @@ impl Server {
     }
 }
 
-/// Reads one response: its status, or None when the connection ended first.
-fn response(r: &mut impl BufRead) -> Option<u16> {
-    let mut line = String::new();
-    if r.read_line(&mut line).ok()? == 0 {
-        return None;
-    }
-    let status = line.split_whitespace().nth(1)?.parse().ok()?;
-    let mut len = 0usize;
-    loop {
-        let mut h = String::new();
-        if r.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end().to_ascii_lowercase();
-        if h.is_empty() {
-            break;
-        }
-        if let Some(v) = h.strip_prefix("content-length:") {
-            len = v.trim().parse().unwrap_or(0);
-        }
-    }
-    let mut body = vec![0u8; len];
-    r.read_exact(&mut body).ok()?;
-    Some(status)
-}
-
 #[derive(Default)]
 struct Tally {
     ok: AtomicU64,
@@ -225,7 +199,7 @@ fn client(
                 t.fail(format!("write on request {i} of a connection to {port}"));
                 break;
             }
-            match response(&mut r) {
+            match e2e::read_response(&mut r) {
                 Some(200) => {
                     t.ok.fetch_add(1, Ordering::Relaxed);
                 }
@@ -482,7 +456,7 @@ backend be_idle
     }
     let answered: Vec<bool> = held
         .iter_mut()
-        .map(|(_, r)| response(r) == Some(200))
+        .map(|(_, r)| e2e::read_response(r) == Some(200))
         .collect();
     let first = answered.iter().filter(|a| **a).count();
     assert_eq!(first, 20, "served at once past maxconn 20: {answered:?}");
@@ -496,7 +470,7 @@ backend be_idle
     let mut later = 0;
     for (s, mut r) in waiting {
         s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        if response(&mut r) == Some(200) {
+        if e2e::read_response(&mut r) == Some(200) {
             later += 1;
         }
     }
@@ -516,7 +490,7 @@ backend be_idle
             .unwrap();
         let mut r = BufReader::new(s);
         assert_eq!(
-            response(&mut r),
+            e2e::read_response(&mut r),
             Some(200),
             "idle connection {i}\n{}",
             px.log()

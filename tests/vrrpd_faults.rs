@@ -113,6 +113,24 @@ fn from(frames: &[(f64, Vec<u8>)], src: [u8; 4]) -> usize {
     frames.iter().filter(|(_, fr)| fr[26..30] == src).count()
 }
 
+/// VI_1 on eth0 with the VIP, state BACKUP, advert_int 1, at `prio`, with `extra` lines
+/// inside the block.
+fn instance(prio: u16, extra: &str) -> String {
+    format!(
+        "vrrp_instance VI_1 {{
+    state BACKUP
+    interface eth0
+    virtual_router_id 1
+    priority {prio}
+    advert_int 1
+    virtual_ipaddress {{
+        {VIP}/24
+    }}
+{extra}}}
+"
+    )
+}
+
 fn count(text: &str, needle: &str) -> usize {
     text.lines().filter(|l| l.contains(needle)).count()
 }
@@ -423,21 +441,7 @@ fn hanging_notify_script_holds_nothing_back() {
     let ev = events.display();
     let hang = script("master.sh", &format!("echo master >> {ev}; exec sleep 600"));
     let backup = script("backup.sh", &format!("echo backup >> {ev}"));
-    let conf = |prio: u16, notify: &str| {
-        format!(
-            "vrrp_instance VI_1 {{
-    state BACKUP
-    interface eth0
-    virtual_router_id 1
-    priority {prio}
-    advert_int 1
-    virtual_ipaddress {{
-        {VIP}/24
-    }}
-{notify}}}
-"
-        )
-    };
+    let conf = instance;
     let (c1, c2) = (dir.join("lb01.conf"), dir.join("lb02.conf"));
     let notify = format!(
         "    notify_master \"{}\"\n    notify_backup \"{}\"\n",
@@ -501,21 +505,7 @@ fn netlink_refusal_is_logged_once_and_changes_no_state() {
     let lan = lan("fnl");
     let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
     let dir = e2e::Scratch::new("vrrpd-fault-netlink");
-    let conf = |prio: u16, extra: &str| {
-        format!(
-            "vrrp_instance VI_1 {{
-    state BACKUP
-    interface eth0
-    virtual_router_id 1
-    priority {prio}
-    advert_int 1
-    virtual_ipaddress {{
-        {VIP}/24
-    }}
-{extra}}}
-"
-        )
-    };
+    let conf = instance;
     let (c1, c2) = (dir.join("lb01.conf"), dir.join("lb02.conf"));
     std::fs::write(
         &c1,

@@ -1006,3 +1006,30 @@ pub fn start_local(prog: &str, cfg: &Path, port: u16) -> Local {
     );
     p
 }
+
+/// One HTTP/1.1 response read off a keep-alive connection (head, then a body of
+/// Content-Length bytes): its status, or None when it does not come whole.
+pub fn read_response(r: &mut impl std::io::BufRead) -> Option<u16> {
+    let mut line = String::new();
+    if r.read_line(&mut line).ok()? == 0 {
+        return None;
+    }
+    let status = line.split_whitespace().nth(1)?.parse().ok()?;
+    let mut len = 0usize;
+    loop {
+        let mut h = String::new();
+        if r.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end().to_ascii_lowercase();
+        if h.is_empty() {
+            break;
+        }
+        if let Some(v) = h.strip_prefix("content-length:") {
+            len = v.trim().parse().ok()?;
+        }
+    }
+    let mut body = vec![0u8; len];
+    r.read_exact(&mut body).ok()?;
+    Some(status)
+}
