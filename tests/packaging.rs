@@ -464,27 +464,39 @@ impl Container {
             .spawn()
             .unwrap();
         let pid = nspawn.id();
-        let mut init = 0;
-        wait_for(20.0, || {
-            init = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
-                .ok()
-                .and_then(|c| c.split_whitespace().next()?.parse().ok())
-                .unwrap_or(0);
-            init != 0
-        });
         let lan = e2e::Netns::new("ctrlan");
-        let c = Container {
+        let mut c = Container {
             nspawn,
-            init,
+            init: 0,
             root,
             lan,
         };
-        assert!(init != 0, "the container did not start: {}", c.nspawn_log());
-        let up = wait_for(30.0, || {
-            let s = c.run(&["systemctl", "is-system-running"]);
-            matches!(s.trim(), "running" | "degraded")
+        // The container's init is the child of nspawn that runs systemd (nspawn may have
+        // helpers of its own at first): looked for again until the system is up.
+        let mut said = String::new();
+        let up = wait_for(60.0, || {
+            let children = std::fs::read_to_string(format!("/proc/{pid}/task/{pid}/children"))
+                .unwrap_or_default();
+            c.init = children
+                .split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok())
+                .find(|p| {
+                    std::fs::read_to_string(format!("/proc/{p}/comm"))
+                        .is_ok_and(|n| n.trim() == "systemd")
+                })
+                .unwrap_or(0);
+            if c.init == 0 {
+                return false;
+            }
+            said = c.run(&["systemctl", "is-system-running"]);
+            matches!(said.trim(), "running" | "degraded")
         });
-        assert!(up.is_some(), "not booted: {}", c.nspawn_log());
+        assert!(
+            up.is_some(),
+            "not booted (init {}, is-system-running: {said:?}): {}",
+            c.init,
+            c.nspawn_log()
+        );
         c.lan.exec_ok(
             "ip",
             &[
@@ -557,9 +569,12 @@ impl Container {
         out.split_whitespace().nth(1)?.parse().ok()
     }
 
+    /// `systemctl status` of both services, on stderr and appended to
+    /// target/container-status.log (the README test command prints it: a passing test's
+    /// output is not shown).
     fn status(&self, what: &str) {
-        eprintln!(
-            "== {what}: systemctl status vrrpd proxyd\n{}",
+        let text = format!(
+            "== {what}: systemctl status vrrpd proxyd\n{}\n",
             self.run(&[
                 "systemctl",
                 "status",
@@ -569,6 +584,15 @@ impl Container {
                 "proxyd"
             ])
         );
+        eprint!("{text}");
+        use std::io::Write;
+        if let Ok(mut f) = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(repo_root().join("target/container-status.log"))
+        {
+            let _ = f.write_all(text.as_bytes());
+        }
     }
 }
 
@@ -647,7 +671,7 @@ fn service_cycle(c: &Container, install: &[&str], remove: &[&str]) {
     std::thread::sleep(std::time::Duration::from_secs(1));
     assert!(c.ok(&["systemctl", "is-active", "proxyd"]));
     assert_eq!(c.http("/lb_stats"), Some(200));
-    c.status("after the reloads");
+    c.status("after the reloads (a broken file refused by each)");
 
     assert!(c.ok(&["systemctl", "stop", "vrrpd", "proxyd"]));
     assert!(!c.has_vip("192.168.10.3") && !c.has_vip("192.168.10.4"));
@@ -673,6 +697,7 @@ fn packages_install_and_run_under_systemd_in_a_container() {
         eprintln!("SKIPPED: no mmdebstrap or systemd-nspawn");
         return;
     }
+    let _ = std::fs::remove_file(repo_root().join("target/container-status.log"));
     let c = Container::boot();
     let pk = c.path("/var/tmp/pk");
     std::fs::create_dir_all(&pk).unwrap();

@@ -48,6 +48,8 @@ cargo build --workspace --bins --quiet
 cargo build --release -p vrrpd --quiet
 echo "== tests"
 cargo test --workspace --quiet 2>&1 | tee target/test-output.txt
+echo "== the services in the container test (tests/packaging.rs)"
+cat target/container-status.log 2>/dev/null || echo "(no container test output)"
 echo "== demo (README's first run, with the debug binaries built above)"
 PROFILE=debug ./demo.sh
 echo "== fuzz (each target ${FUZZ_SECONDS:-60} s)"
