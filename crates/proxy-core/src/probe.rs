@@ -84,7 +84,8 @@ fn contains(data: &[u8], pat: &[u8]) -> bool {
     pat.is_empty() || data.windows(pat.len()).any(|w| w == pat)
 }
 
-fn status_of(resp: &[u8]) -> Option<u16> {
+/// An answer's status code, when it starts with an HTTP status line.
+pub fn status_of(resp: &[u8]) -> Option<u16> {
     let line = resp.split(|&b| b == b'\n').next()?;
     let text = std::str::from_utf8(line).ok()?;
     let mut words = text.split_whitespace();

@@ -397,7 +397,8 @@ async fn run_steps(s: &ServerRt, spec: &CheckSpec, probe: &Probe) -> Verdict {
                                 None => Verdict::from(CheckStatus::L7Rsp),
                             };
                         }
-                        last_code = probe::status_line(&buf).map(|(c, _)| c);
+                        // The code only: no reason phrase to copy on every passing check.
+                        last_code = probe::status_of(&buf);
                         buf.clear();
                     }
                     Step::ExpectTcp(e) => {
