@@ -34,7 +34,8 @@ package() {
     (cd "$root" && find etc -type f | sed 's|^|/|' | sort) > "$root/DEBIAN/conffiles"
     for script in postinst prerm postrm; do
         if [ -f "packaging/debian/$name.$script" ]; then
-            install -m 0755 "packaging/debian/$name.$script" "$root/DEBIAN/$script"
+            fill "$name" "packaging/debian/$name.$script" > "$root/DEBIAN/$script"
+            chmod 0755 "$root/DEBIAN/$script"
         fi
     done
     size="$(du -sk --exclude=DEBIAN "$root" | cut -f1)"
@@ -56,32 +57,15 @@ EOF
     echo "$out/${name}_${version}-1_${arch}.deb"
 }
 
-# compat NAME ORIGINAL SUMMARY: NAME-ORIGINAL-compat, the original's command name (a
-# symlink, so `killall -0 ORIGINAL` and `pidof ORIGINAL` see the daemon), its unit
-# (ORIGINAL.service, running the daemon under that name, reading /etc/default/ORIGINAL),
-# and Provides/Conflicts/Replaces ORIGINAL.
+# compat NAME ORIGINAL SUMMARY: NAME-ORIGINAL-compat (packaging/stage.sh's stage_compat)
+# with Provides/Conflicts/Replaces ORIGINAL.
 compat() {
     name="$1"
     orig="$2"
     pkg="$name-$orig-compat"
     root="$work/$pkg"
-    mkdir -p "$root/DEBIAN" "$root/usr/sbin" "$root/lib/systemd/system" \
-        "$root/usr/share/doc/$pkg"
-    ln -s "$name" "$root/usr/sbin/$orig"
-    # The original's manual page name leads to the daemon's.
-    case "$name" in
-        vrrpd) page=8 ;;
-        *) page=1 ;;
-    esac
-    mkdir -p "$root/usr/share/man/man$page"
-    ln -s "$name.$page.gz" "$root/usr/share/man/man$page/$orig.$page.gz"
-    sed -e "s|/usr/sbin/$name |/usr/sbin/$orig |g" \
-        -e "s|/etc/default/$name|/etc/default/$orig|g" \
-        -e "s|/run/$name.pid|/run/$orig.pid|g" \
-        -e "s|^Description=.*|Description=$orig, provided by $name|" \
-        -e "s|^Documentation=.*|&\nConflicts=$name.service|" \
-        "packaging/systemd/$name.service" > "$root/lib/systemd/system/$orig.service"
-    chmod 0644 "$root/lib/systemd/system/$orig.service"
+    mkdir -p "$root/DEBIAN" "$root/usr/share/doc/$pkg"
+    stage_compat "$name" "$orig" "$root" lib/systemd/system
     install -m 0644 packaging/debian/copyright "$root/usr/share/doc/$pkg/copyright"
     sed "s/@NAME@/$pkg/g; s/@VERSION@/$version/g" packaging/debian/changelog \
         | gzip -9n > "$root/usr/share/doc/$pkg/changelog.Debian.gz"

@@ -1,6 +1,6 @@
 #!/bin/sh
 # Build every package from this checkout: the .deb packages (vrrpd, proxyd and the two
-# compat packages) and the .rpm packages (vrrpd, proxyd), into target/packages/ (OUT).
+# compat packages) and the .rpm packages (the same four), into target/packages/ (OUT).
 #   packaging/build.sh                release build
 #   PROFILE=debug OUT=DIR packaging/build.sh
 set -eu

@@ -2,18 +2,31 @@
 //! about the units (the daemons' and the compat packages'); `packaging/build-deb.sh`
 //! builds a .deb per daemon from this checkout with the binary, the unit, its
 //! /etc/default file (a conffile), manual pages (the daemon's and its keyword reference),
-//! completions (vrrpd), copyright and changelog, the workspace's version, and the two
-//! compat packages; lintian reports no error (it also reads the manual pages). And the point of the compat
-//! package: seed 000's unchanged keepalived.conf, whose check is `killall -0 haproxy`,
-//! tracks proxyd installed as `haproxy` (the VIP moves when it dies).
+//! completions, the default configuration, copyright and changelog, the workspace's
+//! version, and the two compat packages; lintian reports no error (it also reads the
+//! manual pages); the .rpm packages likewise with rpmlint. The container test installs
+//! them in a booted Debian 12 and runs them under systemd, the compat packages in seed
+//! 000's pair: its unchanged `killall -0 haproxy` check tracks proxyd installed as
+//! `haproxy` (the VIP moves when it stops).
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // End-to-end tests measure real time.
 #![allow(clippy::disallowed_methods)]
 
-use e2e::{binary, have, in_ci, netns_available, repo_root, wait_for, Lan, Scratch};
+use e2e::{binary, have, in_ci, netns_available, repo_root, wait_for, Scratch};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::OnceLock;
+
+/// The workspace's version (Cargo.toml), which the packages carry.
+fn version() -> String {
+    let cargo = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
+    cargo
+        .lines()
+        .find_map(|l| l.strip_prefix("version = \""))
+        .and_then(|v| v.strip_suffix('"'))
+        .unwrap()
+        .to_string()
+}
 
 /// Run a package build script (debug binaries) into a new directory: the packages it
 /// made.
@@ -106,6 +119,72 @@ fn units_verify_clean() {
     ]);
 }
 
+/// The default configurations the packages install where none exists run as they are:
+/// proxyd -c and vrrpd -t accept them, and so do HAProxy and keepalived (they are meant
+/// as a start for people who know those).
+#[test]
+fn default_configs_are_accepted_by_ours_and_the_originals() {
+    let dir = repo_root().join("packaging/config");
+    let cfg = dir.join("haproxy.cfg");
+    let conf = dir.join("keepalived.conf");
+    let run = |prog: &Path, args: &[&str], file: &Path| {
+        let out = Command::new(prog).args(args).arg(file).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{} {args:?} {}: {}{}",
+            prog.display(),
+            file.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    run(&binary("proxyd"), &["-c", "-f"], &cfg);
+    run(&binary("vrrpd"), &["-t", "-f"], &conf);
+    for (prog, args, file) in [
+        ("haproxy", ["-c", "-f"], &cfg),
+        ("keepalived", ["-t", "-f"], &conf),
+    ] {
+        if have(prog) {
+            run(Path::new(prog), &args, file);
+        } else {
+            assert!(!in_ci(), "{prog} is missing (tests/run.sh installs it)");
+        }
+    }
+}
+
+/// proxyd's bash completion, as the packages install it, completes HAProxy's options
+/// and files after -f.
+#[test]
+fn proxyd_bash_completion_completes() {
+    let out = Command::new(binary("proxyd"))
+        .args(["--generate-completion", "bash"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let dir = Scratch::new("compl");
+    let script = dir.join("proxyd");
+    std::fs::write(&script, &out.stdout).unwrap();
+    std::fs::write(dir.join("site.cfg"), "").unwrap();
+    let complete = |words: &str| {
+        let line = format!(
+            "source {s}; cd {d}; COMP_WORDS=({words}); COMP_CWORD=$((${{#COMP_WORDS[@]}}-1)); \
+             _proxyd; printf '%s\\n' \"${{COMPREPLY[@]}}\" | sort | tr '\\n' ' '",
+            s = script.display(),
+            d = dir.display()
+        );
+        let out = Command::new("bash").args(["-c", &line]).output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    assert_eq!(complete("proxyd -d"), "-d -dW -db -dr");
+    assert_eq!(complete("proxyd -f si"), "site.cfg");
+    assert_eq!(complete("proxyd --du"), "--dump");
+}
+
 fn field(info: &str, name: &str) -> String {
     info.lines()
         .find_map(|l| l.trim().strip_prefix(&format!("{name}: ")))
@@ -134,13 +213,7 @@ fn extract(deb: &Path, to: &Path) {
 
 #[test]
 fn deb_packages_build_and_lintian_finds_no_error() {
-    let cargo = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
-    let version = cargo
-        .lines()
-        .find_map(|l| l.strip_prefix("version = \""))
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap()
-        .to_string();
+    let version = version();
     for name in ["vrrpd", "proxyd"] {
         let deb = deb(name);
         let info = info(deb);
@@ -153,23 +226,24 @@ fn deb_packages_build_and_lintian_finds_no_error() {
             .output()
             .unwrap();
         let list = String::from_utf8_lossy(&list.stdout).into_owned();
-        let (man, conf) = if name == "vrrpd" {
-            ("man8/vrrpd.8.gz", "man5/vrrpd.conf.5.gz")
+        let (man, conf, default) = if name == "vrrpd" {
+            ("man8/vrrpd.8.gz", "man5/vrrpd.conf.5.gz", "keepalived.conf")
         } else {
-            ("man1/proxyd.1.gz", "man5/proxyd.cfg.5.gz")
+            ("man1/proxyd.1.gz", "man5/proxyd.cfg.5.gz", "haproxy.cfg")
         };
-        let mut want = vec![
+        for f in [
             format!("./usr/sbin/{name}"),
             format!("./lib/systemd/system/{name}.service"),
             format!("./etc/default/{name}"),
             format!("./usr/share/doc/{name}/copyright"),
             format!("./usr/share/man/{man}"),
             format!("./usr/share/man/{conf}"),
-        ];
-        if name == "vrrpd" {
-            want.push("./usr/share/bash-completion/completions/vrrpd".into());
-        }
-        for f in want {
+            format!("./usr/share/bash-completion/completions/{name}"),
+            format!("./usr/share/zsh/vendor-completions/_{name}"),
+            format!("./usr/share/fish/vendor_completions.d/{name}.fish"),
+            // The default configuration, which the install script copies to /etc.
+            format!("./usr/share/{name}/{default}"),
+        ] {
             assert!(
                 list.lines().any(|l| l.ends_with(&f)),
                 "{name}: {f} missing:\n{list}"
@@ -191,6 +265,15 @@ fn deb_packages_build_and_lintian_finds_no_error() {
         }
         want.sort();
         assert_eq!(cf.lines().collect::<Vec<_>>(), want);
+        // Only where none exists: the default is no conffile, the install script copies
+        // it; a purge removes it if unedited.
+        let postinst = std::fs::read_to_string(ctrl.join("DEBIAN/postinst")).unwrap();
+        assert!(
+            postinst.contains(&format!("cp /usr/share/{name}/{default} /etc/")),
+            "{postinst}"
+        );
+        let postrm = std::fs::read_to_string(ctrl.join("DEBIAN/postrm")).unwrap();
+        assert!(postrm.contains("default-config.sha256"), "{postrm}");
     }
     // The compat packages: the original's name for the command and the unit.
     let root = Scratch::new("compat");
@@ -243,99 +326,23 @@ fn deb_packages_build_and_lintian_finds_no_error() {
     assert!(errors.is_empty(), "lintian errors:\n{}", errors.join("\n"));
 }
 
-/// Seed 000's pair with its unchanged keepalived.conf (`killall -0 haproxy`, weight 2;
-/// lb01 priority 100, lb02 99) and proxyd run as the compat package installs it,
-/// `/usr/sbin/haproxy` -> `proxyd` (from the packages, unpacked). Each node has its own
-/// network and PID namespace, with a shell as its init. lb01's proxy is killed: its check fails, lb01 drops to
-/// 100 below lb02's 101, and lb02 takes the VIP.
-#[test]
-fn seed000_check_tracks_proxyd_installed_as_haproxy() {
-    if !netns_available() {
-        return;
-    }
-    assert!(have("killall"), "seed 000's check needs killall (psmisc)");
-    assert!(
-        nix::unistd::User::from_name("haproxy")
-            .ok()
-            .flatten()
-            .is_some(),
-        "seed 000 runs as user haproxy: install the haproxy package (tests/run.sh does)"
-    );
-    let root = Scratch::new("compat-root");
-    extract(deb("proxyd"), &root);
-    extract(deb("proxyd-haproxy-compat"), &root);
-    let haproxy = root.join("usr/sbin/haproxy");
-    let lan = Lan::new(
-        "pk",
-        &[("eth0", "192.168.10.1/24"), ("eth0", "192.168.10.2/24")],
-    );
-    let (lb01, lb02) = (&lan.nodes[0], &lan.nodes[1]);
-    let dir = Scratch::new("compat-pair");
-    let kconf = repo_root().join("conf-examples/keepalived");
-    let hconf = repo_root().join("conf-examples/haproxy/seed000.runnable.cfg");
-    let nodes: Vec<e2e::Daemon> = ["lb01", "lb02"]
-        .iter()
-        .enumerate()
-        .map(|(i, name)| {
-            let script = format!(
-                "{h} -db -f {c} > {d}/{name}-proxy.log 2>&1 & {v} -n -l -f {k} & wait",
-                h = haproxy.display(),
-                c = hconf.display(),
-                d = dir.display(),
-                v = binary("vrrpd").display(),
-                k = kconf.join(format!("seed000-{name}.conf")).display()
-            );
-            lan.nodes[i].spawn_pidns("sh", &["-c", &script], &dir.join(format!("{name}.log")))
-        })
-        .collect();
-    let logs = || {
-        ["lb01", "lb02", "lb01-proxy", "lb02-proxy"]
-            .iter()
-            .map(|f| {
-                format!(
-                    "{f}:\n{}\n",
-                    std::fs::read_to_string(dir.join(format!("{f}.log"))).unwrap_or_default()
-                )
-            })
-            .collect::<String>()
-    };
-    const VIP: &str = "192.168.10.3";
-    assert!(
-        wait_for(10.0, || lb01.has_addr("eth0", VIP)).is_some(),
-        "lb01 did not take the VIP\n{}",
-        logs()
-    );
-    // Both checks pass (each node's own `haproxy`): lb01 102, lb02 101; lb01 keeps it.
-    std::thread::sleep(std::time::Duration::from_secs(3));
-    assert!(
-        lb01.has_addr("eth0", VIP) && !lb02.has_addr("eth0", VIP),
-        "{}",
-        logs()
-    );
-    // Kill lb01's proxy, known to the node as `haproxy`.
-    // The node's first process is a shell that reaps what dies, as an init does (a dead
-    // proxy left unreaped would still be found by `killall -0`).
-    let init = nodes[0].inner_pid().expect("lb01's first process");
-    let proxies = e2e::children_named(init, "haproxy");
-    assert_eq!(proxies.len(), 1, "lb01's haproxy: {proxies:?}\n{}", logs());
-    let _ = nix::sys::signal::kill(
-        nix::unistd::Pid::from_raw(proxies[0] as i32),
-        nix::sys::signal::Signal::SIGKILL,
-    );
-    // The check runs every 2 s; then lb02 waits out its master-down interval.
-    let moved = wait_for(9.0, || lb02.has_addr("eth0", VIP));
-    assert!(moved.is_some(), "the VIP did not move\n{}", logs());
-    eprintln!(
-        "VIP on lb02 {:.2} s after lb01's haproxy (proxyd) died",
-        moved.unwrap_or(0.0)
-    );
-    drop(nodes);
-}
-
 /// The .rpm packages, built once.
 fn rpms() -> &'static (Scratch, Vec<PathBuf>) {
     static BUILT: OnceLock<(Scratch, Vec<PathBuf>)> = OnceLock::new();
     BUILT.get_or_init(|| build("build-rpm.sh", "rpms"))
+}
+
+fn rpm(name: &str) -> &'static Path {
+    let prefix = format!("{name}-{}-", version());
+    rpms()
+        .1
+        .iter()
+        .find(|p| {
+            p.file_name()
+                .and_then(|f| f.to_str())
+                .is_some_and(|f| f.starts_with(&prefix))
+        })
+        .unwrap_or_else(|| panic!("no {name} rpm in {:?}", rpms().1))
 }
 
 fn rpm_query(rpm: &Path, args: &[&str]) -> String {
@@ -349,9 +356,9 @@ fn rpm_query(rpm: &Path, args: &[&str]) -> String {
 }
 
 /// rpmbuild packs the same staged files with the RPM places (units in
-/// /usr/lib/systemd/system, options in /etc/sysconfig as configuration); rpmlint reports
-/// no error but `no-signature` (packages built from a checkout are not signed: that is
-/// the release key's job).
+/// /usr/lib/systemd/system, options in /etc/sysconfig as configuration), and the compat
+/// packages; rpmlint reports no error (with packaging/rpm/rpmlintrc: packages built from
+/// a checkout are not signed, that is the publisher's key's job).
 #[test]
 fn rpm_packages_build_and_rpmlint_finds_no_error() {
     if !have("rpmbuild") {
@@ -359,27 +366,13 @@ fn rpm_packages_build_and_rpmlint_finds_no_error() {
         eprintln!("SKIPPED: rpmbuild is not installed");
         return;
     }
-    let cargo = std::fs::read_to_string(repo_root().join("Cargo.toml")).unwrap();
-    let version = cargo
-        .lines()
-        .find_map(|l| l.strip_prefix("version = \""))
-        .and_then(|v| v.strip_suffix('"'))
-        .unwrap()
-        .to_string();
-    assert_eq!(rpms().1.len(), 2, "{:?}", rpms().1);
+    let version = version();
+    assert_eq!(rpms().1.len(), 4, "{:?}", rpms().1);
     for (name, man) in [
         ("vrrpd", "/usr/share/man/man8/vrrpd.8.gz"),
         ("proxyd", "/usr/share/man/man1/proxyd.1.gz"),
     ] {
-        let rpm = rpms()
-            .1
-            .iter()
-            .find(|p| {
-                p.file_name()
-                    .and_then(|f| f.to_str())
-                    .is_some_and(|f| f.starts_with(&format!("{name}-")))
-            })
-            .unwrap_or_else(|| panic!("no {name} rpm"));
+        let rpm = rpm(name);
         assert_eq!(
             rpm_query(rpm, &["--queryformat", "%{NAME} %{VERSION}-%{RELEASE}"]),
             format!("{name} {version}-1")
@@ -389,6 +382,7 @@ fn rpm_packages_build_and_rpmlint_finds_no_error() {
             format!("/usr/sbin/{name}"),
             format!("/usr/lib/systemd/system/{name}.service"),
             format!("/etc/sysconfig/{name}"),
+            format!("/usr/share/bash-completion/completions/{name}"),
             man.to_string(),
         ] {
             assert!(
@@ -400,24 +394,51 @@ fn rpm_packages_build_and_rpmlint_finds_no_error() {
             rpm_query(rpm, &["-c"]).trim(),
             format!("/etc/sysconfig/{name}")
         );
+        let scripts = rpm_query(rpm, &["--scripts"]);
+        assert!(scripts.contains("default-config.sha256"), "{scripts}");
+    }
+    for (name, orig) in [("vrrpd", "keepalived"), ("proxyd", "haproxy")] {
+        let rpm = rpm(&format!("{name}-{orig}-compat"));
+        let files = rpm_query(rpm, &["-l"]);
+        for f in [
+            format!("/usr/sbin/{orig}"),
+            format!("/usr/lib/systemd/system/{orig}.service"),
+        ] {
+            assert!(files.lines().any(|l| l == f), "{f} missing:\n{files}");
+        }
+        let provides = rpm_query(rpm, &["--provides"]);
+        assert!(provides
+            .lines()
+            .any(|l| l.starts_with(&format!("{orig} = "))));
+        assert_eq!(rpm_query(rpm, &["--conflicts"]).trim(), orig);
+        let requires = rpm_query(rpm, &["--requires"]);
+        assert!(
+            requires.contains(&format!("{name} = {version}-1")),
+            "{requires}"
+        );
     }
     if !have("rpmlint") {
         assert!(!in_ci(), "rpmlint is missing (tests/run.sh installs it)");
         eprintln!("SKIPPED: rpmlint is not installed");
         return;
     }
-    let lint = Command::new("rpmlint").args(&rpms().1).output().unwrap();
+    // The packages are built unsigned (the publisher signs them): packaging/rpm/rpmlintrc
+    // says so, and filters that one finding.
+    let lint = Command::new("rpmlint")
+        .arg("-r")
+        .arg(repo_root().join("packaging/rpm/rpmlintrc"))
+        .args(&rpms().1)
+        .output()
+        .unwrap();
     let said = String::from_utf8_lossy(&lint.stdout).into_owned();
     eprintln!("rpmlint:\n{said}");
-    let errors: Vec<&str> = said
-        .lines()
-        .filter(|l| l.contains(": E: ") && !l.ends_with(": E: no-signature"))
-        .collect();
+    let errors: Vec<&str> = said.lines().filter(|l| l.contains(": E: ")).collect();
     assert!(errors.is_empty(), "rpmlint errors:\n{}", errors.join("\n"));
 }
 
-/// A Debian 12 root built by mmdebstrap and booted by systemd-nspawn (its own network,
-/// `eth0` a veth whose peer sits in a namespace of the test's).
+/// A Debian 12 root built by mmdebstrap and booted by systemd-nspawn (its own network:
+/// `eth0`, seed 000's lb01 at 192.168.10.1, a veth whose peer is the `eth0` of a
+/// namespace of the test's, lb02's place at 192.168.10.2).
 struct Container {
     nspawn: std::process::Child,
     /// The container's init, as the host sees it.
@@ -497,17 +518,18 @@ impl Container {
             c.init,
             c.nspawn_log()
         );
+        // The LAN side is lb02's place in seed 000 (its eth0, 192.168.10.2).
         c.lan.exec_ok(
             "ip",
             &[
-                "link", "add", "lanA", "type", "veth", "peer", "name", "ctrB",
+                "link", "add", "eth0", "type", "veth", "peer", "name", "ctrB",
             ],
         );
         c.lan
             .exec_ok("ip", &["link", "set", "ctrB", "netns", &c.init.to_string()]);
         c.lan
-            .exec_ok("ip", &["addr", "add", "192.168.10.50/24", "dev", "lanA"]);
-        c.lan.exec_ok("ip", &["link", "set", "lanA", "up"]);
+            .exec_ok("ip", &["addr", "add", "192.168.10.2/24", "dev", "eth0"]);
+        c.lan.exec_ok("ip", &["link", "set", "eth0", "up"]);
         for cmd in [
             "ip link set ctrB name eth0",
             "ip link set eth0 up",
@@ -532,11 +554,12 @@ impl Container {
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr)
     }
 
-    /// Whether a command inside succeeds.
+    /// Whether a command inside succeeds (what it says on stderr is shown).
     fn ok(&self, args: &[&str]) -> bool {
         Command::new("nsenter")
             .args(["-t", &self.init.to_string(), "-a", "--"])
             .args(args)
+            .stdout(std::process::Stdio::null())
             .status()
             .map(|s| s.success())
             .unwrap_or(false)
@@ -569,19 +592,20 @@ impl Container {
         out.split_whitespace().nth(1)?.parse().ok()
     }
 
-    /// `systemctl status` of both services, on stderr and appended to
+    /// `systemctl status` of the services, on stderr and appended to
     /// target/container-status.log (the README test command prints it: a passing test's
     /// output is not shown).
-    fn status(&self, what: &str) {
+    fn status(&self, what: &str, units: [&str; 2]) {
         let text = format!(
-            "== {what}: systemctl status vrrpd proxyd\n{}\n",
+            "== {what}: systemctl status {}\n{}\n",
+            units.join(" "),
             self.run(&[
                 "systemctl",
                 "status",
                 "--no-pager",
                 "--lines=5",
-                "vrrpd",
-                "proxyd"
+                units[0],
+                units[1]
             ])
         );
         eprint!("{text}");
@@ -615,75 +639,274 @@ impl Drop for Container {
     }
 }
 
-/// Seed 000's configs in /etc, the packages installed, `systemctl enable --now`, the VIP
-/// up and proxyd serving it, `systemctl reload` with a changed config and with a broken
-/// one (the service stays and keeps serving), `stop` (the VIPs go), then removal.
-fn service_cycle(c: &Container, install: &[&str], remove: &[&str]) {
-    let kconf = c.path("/etc/keepalived/keepalived.conf");
-    let hconf = c.path("/etc/haproxy/haproxy.cfg");
-    std::fs::create_dir_all(kconf.parent().unwrap()).unwrap();
-    std::fs::create_dir_all(hconf.parent().unwrap()).unwrap();
-    let seed_k = repo_root().join("conf-examples/keepalived/seed000-lb01.conf");
-    let seed_h = repo_root().join("conf-examples/haproxy/seed000.runnable.cfg");
-    std::fs::copy(&seed_k, &kconf).unwrap();
-    std::fs::copy(&seed_h, &hconf).unwrap();
-    let out = c.run(install);
-    assert!(
-        c.ok(&["test", "-x", "/usr/sbin/proxyd"]),
-        "{install:?}: {out}"
-    );
-    let out = c.run(&["systemctl", "enable", "--now", "vrrpd", "proxyd"]);
-    let up = wait_for(10.0, || {
-        c.has_vip("192.168.10.3") && c.http("/haproxy_stats") == Some(200)
+/// Seed 000's configs in /etc (put there by `configs`).
+const SEED_K: &str = "conf-examples/keepalived/seed000-lb01.conf";
+const SEED_H: &str = "conf-examples/haproxy/seed000.runnable.cfg";
+const KCONF: &str = "/etc/keepalived/keepalived.conf";
+const HCONF: &str = "/etc/haproxy/haproxy.cfg";
+const VIP: &str = "192.168.10.3";
+
+/// Put seed 000's lb01 configuration in the container's /etc.
+fn seed_configs(c: &Container) {
+    for (from, to) in [(SEED_K, KCONF), (SEED_H, HCONF)] {
+        let to = c.path(to);
+        std::fs::create_dir_all(to.parent().unwrap()).unwrap();
+        std::fs::copy(repo_root().join(from), &to).unwrap();
+    }
+}
+
+/// Install into the container with `apt install ./FILE...` (from /var/tmp/pk).
+fn apt_install(c: &Container, files: &[&str]) {
+    let mut args = vec![
+        "env",
+        "DEBIAN_FRONTEND=noninteractive",
+        "apt-get",
+        "install",
+        "-y",
+    ];
+    let paths: Vec<String> = files.iter().map(|f| format!("/var/tmp/pk/{f}")).collect();
+    args.extend(paths.iter().map(String::as_str));
+    let out = c.run(&args);
+    for f in files {
+        let name = f.split('_').next().unwrap_or(f);
+        assert_eq!(
+            c.run(&["dpkg-query", "-W", "-f", "${Status}", name]),
+            "install ok installed",
+            "apt install {f}: {out}"
+        );
+    }
+}
+
+/// No configuration in /etc: the packages install their defaults there, which run
+/// (proxyd serves its stats page on the loopback, vrrpd holds nothing); purged
+/// unedited, they are removed.
+fn default_config_cycle(c: &Container) {
+    for f in [KCONF, HCONF] {
+        assert!(!c.path(f).exists(), "{f} is there before the install");
+    }
+    apt_install(c, &[&debfile("vrrpd"), &debfile("proxyd")]);
+    for (f, default) in [(KCONF, "keepalived.conf"), (HCONF, "haproxy.cfg")] {
+        assert_eq!(
+            std::fs::read(c.path(f)).unwrap_or_default(),
+            std::fs::read(repo_root().join("packaging/config").join(default)).unwrap(),
+            "{f} is not the default"
+        );
+    }
+    let out = c.run(&["systemctl", "start", "vrrpd", "proxyd"]);
+    let served = wait_for(10.0, || {
+        c.ok(&["bash", "-c", "exec 3<>/dev/tcp/127.0.0.1/8404"])
     });
-    c.status("enabled and started");
+    c.status("the default configurations", ["vrrpd", "proxyd"]);
+    assert!(served.is_some(), "the default stats page: {out}");
+    assert!(c.ok(&["systemctl", "is-active", "vrrpd"]));
+    assert!(c.ok(&["systemctl", "stop", "vrrpd", "proxyd"]));
+    let out = c.run(&["dpkg", "--purge", "vrrpd", "proxyd"]);
+    for f in [KCONF, HCONF] {
+        assert!(!c.path(f).exists(), "{f} is left after purge: {out}");
+    }
+}
+
+/// The .deb file name of a package (built for this test, copied to /var/tmp/pk).
+fn debfile(name: &str) -> String {
+    deb(name)
+        .file_name()
+        .and_then(|f| f.to_str())
+        .unwrap()
+        .to_string()
+}
+
+/// Seed 000's configs in /etc, the packages installed (existing configuration left
+/// alone), `systemctl enable --now` of `units` (vrrpd's, proxyd's), the VIP up and
+/// proxyd serving it, `systemctl reload` with a changed config and with a broken one
+/// (the service stays and keeps serving), `stop` (the VIPs go), then removal.
+fn service_cycle(c: &Container, install: &dyn Fn(), remove: &[&str], units: [&str; 2]) {
+    seed_configs(c);
+    install();
+    for (from, to) in [(SEED_K, KCONF), (SEED_H, HCONF)] {
+        assert_eq!(
+            std::fs::read(c.path(to)).unwrap(),
+            std::fs::read(repo_root().join(from)).unwrap(),
+            "the install changed {to}"
+        );
+    }
+    let [vrrpd, proxyd] = units;
+    let out = c.run(&["systemctl", "enable", "--now", vrrpd, proxyd]);
+    let up = wait_for(10.0, || {
+        c.has_vip(VIP) && c.http("/haproxy_stats") == Some(200)
+    });
+    c.status("enabled and started", units);
     assert!(up.is_some(), "no VIP or no stats page: {out}");
 
     // vrrpd: a second VIP on reload; a broken file is not loaded, the service stays.
-    let k = std::fs::read_to_string(&seed_k).unwrap();
+    let kconf = c.path(KCONF);
+    let k = std::fs::read_to_string(&kconf).unwrap();
     let two = k.replace("192.168.10.3\n", "192.168.10.3\n        192.168.10.4\n");
     std::fs::write(&kconf, &two).unwrap();
-    assert!(c.ok(&["systemctl", "reload", "vrrpd"]));
+    assert!(c.ok(&["systemctl", "reload", vrrpd]));
     assert!(wait_for(5.0, || c.has_vip("192.168.10.4")).is_some());
     std::fs::write(&kconf, two.clone() + "broken {\n").unwrap();
-    let _ = c.ok(&["systemctl", "reload", "vrrpd"]);
+    let _ = c.ok(&["systemctl", "reload", vrrpd]);
     std::thread::sleep(std::time::Duration::from_secs(1));
-    assert!(c.ok(&["systemctl", "is-active", "vrrpd"]));
-    assert!(c.has_vip("192.168.10.3") && c.has_vip("192.168.10.4"));
-    let journal = c.run(&["journalctl", "-u", "vrrpd", "--no-pager"]);
+    assert!(c.ok(&["systemctl", "is-active", vrrpd]));
+    assert!(c.has_vip(VIP) && c.has_vip("192.168.10.4"));
+    let journal = c.run(&["journalctl", "-u", vrrpd, "--no-pager"]);
     assert!(journal.contains("keeping the running one"), "{journal}");
 
     // proxyd: a reload checks, then restarts on the new file; a broken one is refused.
-    let h = std::fs::read_to_string(&seed_h).unwrap();
+    let hconf = c.path(HCONF);
+    let h = std::fs::read_to_string(&hconf).unwrap();
     let moved = h.replace("stats uri /haproxy_stats", "stats uri /lb_stats");
     std::fs::write(&hconf, &moved).unwrap();
-    assert!(c.ok(&["systemctl", "reload", "proxyd"]));
+    assert!(c.ok(&["systemctl", "reload", proxyd]));
     assert!(
         wait_for(5.0, || c.http("/lb_stats") == Some(200)).is_some(),
         "{}",
-        c.run(&["journalctl", "-u", "proxyd", "--no-pager", "-n", "20"])
+        c.run(&["journalctl", "-u", proxyd, "--no-pager", "-n", "20"])
     );
     std::fs::write(&hconf, moved + "bogus_keyword x\n").unwrap();
     assert!(
-        !c.ok(&["systemctl", "reload", "proxyd"]),
+        !c.ok(&["systemctl", "reload", proxyd]),
         "a broken configuration was reloaded"
     );
     std::thread::sleep(std::time::Duration::from_secs(1));
-    assert!(c.ok(&["systemctl", "is-active", "proxyd"]));
+    assert!(c.ok(&["systemctl", "is-active", proxyd]));
     assert_eq!(c.http("/lb_stats"), Some(200));
-    c.status("after the reloads (a broken file refused by each)");
+    c.status("after the reloads (a broken file refused by each)", units);
 
-    assert!(c.ok(&["systemctl", "stop", "vrrpd", "proxyd"]));
-    assert!(!c.has_vip("192.168.10.3") && !c.has_vip("192.168.10.4"));
+    assert!(c.ok(&["systemctl", "stop", vrrpd, proxyd]));
+    assert!(!c.has_vip(VIP) && !c.has_vip("192.168.10.4"));
     let out = c.run(remove);
     assert!(
         !c.path("/usr/sbin/proxyd").exists() && !c.path("/usr/sbin/vrrpd").exists(),
         "{remove:?}: {out}"
     );
+    // Edited configuration is the admin's: removal leaves it.
+    assert!(c.path(KCONF).exists() && c.path(HCONF).exists());
 }
 
-/// The .deb and the .rpm installed in a booted Debian 12 container, each through the
-/// whole service cycle.
+/// The compat packages in lb01's place: seed 000's unchanged keepalived.conf runs as
+/// `keepalived.service`, its `killall -0 haproxy` check finds proxyd run as
+/// `haproxy.service`; `pidof haproxy` and `systemctl is-active haproxy` answer as with
+/// HAProxy. lb02 (vrrpd and proxyd, also as `haproxy`, on the LAN side) is the backup:
+/// stopping lb01's haproxy moves the VIP to lb02, starting it brings it back; a SIGKILLed
+/// haproxy is started again by systemd.
+fn compat_cycle(c: &Container) {
+    seed_configs(c);
+    apt_install(
+        c,
+        &[
+            &debfile("vrrpd"),
+            &debfile("proxyd"),
+            &debfile("vrrpd-keepalived-compat"),
+            &debfile("proxyd-haproxy-compat"),
+        ],
+    );
+    let out = c.run(&["systemctl", "enable", "--now", "keepalived", "haproxy"]);
+    let up = wait_for(10.0, || c.has_vip(VIP));
+    c.status(
+        "compat packages: enabled and started",
+        ["keepalived", "haproxy"],
+    );
+    assert!(up.is_some(), "no VIP: {out}");
+    for cmd in [
+        "killall -0 haproxy",
+        "pidof haproxy",
+        "systemctl is-active haproxy",
+        "systemctl is-active keepalived",
+        "pidof keepalived",
+    ] {
+        assert!(
+            c.ok(&["sh", "-c", cmd]),
+            "`{cmd}` fails with the compat packages"
+        );
+    }
+    // Its syslog lines carry keepalived's name for its VRRP process.
+    let journal = c.run(&["journalctl", "-u", "keepalived", "--no-pager"]);
+    assert!(journal.contains(" Keepalived_vrrp["), "{journal}");
+
+    // lb02: the same packages' files, unpacked, in the LAN namespace's own PID namespace.
+    let root = Scratch::new("lb02-root");
+    extract(deb("proxyd"), &root);
+    extract(deb("proxyd-haproxy-compat"), &root);
+    let dir = Scratch::new("lb02");
+    let script = format!(
+        "{h} -db -f {c} > {d}/proxy.log 2>&1 & {v} -n -l -f {k} > {d}/vrrpd.log 2>&1 & wait",
+        h = root.join("usr/sbin/haproxy").display(),
+        c = repo_root().join(SEED_H).display(),
+        d = dir.display(),
+        v = binary("vrrpd").display(),
+        k = repo_root()
+            .join("conf-examples/keepalived/seed000-lb02.conf")
+            .display()
+    );
+    let lb02 = c
+        .lan
+        .spawn_pidns("sh", &["-c", &script], &dir.join("sh.log"));
+    let logs = || {
+        format!(
+            "lb02 vrrpd:\n{}\nlb01 journal:\n{}",
+            std::fs::read_to_string(dir.join("vrrpd.log")).unwrap_or_default(),
+            c.run(&["journalctl", "-u", "keepalived", "--no-pager", "-n", "30"])
+        )
+    };
+    // lb01 102 (100 + its passing check), lb02 101: lb01 keeps the VIP.
+    std::thread::sleep(std::time::Duration::from_secs(4));
+    assert!(
+        c.has_vip(VIP) && !c.lan.has_addr("eth0", VIP),
+        "lb01 lost the VIP to lb02 with both checks passing\n{}",
+        logs()
+    );
+    // haproxy stopped: the check fails within its 2 s interval, lb01 drops to 100.
+    assert!(c.ok(&["systemctl", "stop", "haproxy"]));
+    let moved = wait_for(10.0, || c.lan.has_addr("eth0", VIP) && !c.has_vip(VIP));
+    assert!(moved.is_some(), "the VIP did not move to lb02\n{}", logs());
+    eprintln!(
+        "compat: VIP on lb02 {:.2} s after `systemctl stop haproxy` on lb01",
+        moved.unwrap_or(0.0)
+    );
+    assert!(c.ok(&["systemctl", "start", "haproxy"]));
+    let back = wait_for(10.0, || c.has_vip(VIP) && !c.lan.has_addr("eth0", VIP));
+    assert!(back.is_some(), "the VIP did not come back\n{}", logs());
+    eprintln!(
+        "compat: VIP back on lb01 {:.2} s after `systemctl start haproxy`",
+        back.unwrap_or(0.0)
+    );
+    // A crash: systemd starts haproxy again (Restart=always).
+    let pid = c.run(&["systemctl", "show", "-P", "MainPID", "haproxy"]);
+    assert!(c.ok(&["systemctl", "kill", "-s", "KILL", "haproxy"]));
+    let restarted = wait_for(10.0, || {
+        let now = c.run(&["systemctl", "show", "-P", "MainPID", "haproxy"]);
+        now.trim() != pid.trim() && now.trim() != "0" && c.ok(&["killall", "-0", "haproxy"])
+    });
+    assert!(
+        restarted.is_some(),
+        "haproxy was not restarted after SIGKILL"
+    );
+    c.status(
+        "compat packages: after the failover and back",
+        ["keepalived", "haproxy"],
+    );
+    drop(lb02);
+    assert!(c.ok(&["systemctl", "stop", "keepalived", "haproxy"]));
+    assert!(!c.has_vip(VIP));
+    let out = c.run(&[
+        "dpkg",
+        "--purge",
+        "vrrpd-keepalived-compat",
+        "proxyd-haproxy-compat",
+        "vrrpd",
+        "proxyd",
+    ]);
+    assert!(
+        !c.path("/usr/sbin/haproxy").exists() && !c.path("/usr/sbin/proxyd").exists(),
+        "{out}"
+    );
+}
+
+/// The packages installed in a booted Debian 12 container: the .deb with its default
+/// configurations, then through the service cycle, the compat .deb packages in a pair
+/// with lb02, and the .rpm packages (the compat ones too, whose units then run the
+/// service cycle).
 #[test]
 fn packages_install_and_run_under_systemd_in_a_container() {
     if !netns_available() {
@@ -701,18 +924,17 @@ fn packages_install_and_run_under_systemd_in_a_container() {
     let c = Container::boot();
     let pk = c.path("/var/tmp/pk");
     std::fs::create_dir_all(&pk).unwrap();
-    for p in [deb("vrrpd"), deb("proxyd")] {
+    for p in &debs().1 {
         std::fs::copy(p, pk.join(p.file_name().unwrap())).unwrap();
     }
+    default_config_cycle(&c);
     service_cycle(
         &c,
-        &[
-            "sh",
-            "-c",
-            "dpkg -i /var/tmp/pk/vrrpd_*.deb /var/tmp/pk/proxyd_*.deb",
-        ],
+        &|| apt_install(&c, &[&debfile("vrrpd"), &debfile("proxyd")]),
         &["dpkg", "--purge", "vrrpd", "proxyd"],
+        ["vrrpd", "proxyd"],
     );
+    compat_cycle(&c);
     if !have("rpmbuild") {
         assert!(!in_ci(), "rpmbuild is missing");
         return;
@@ -722,11 +944,24 @@ fn packages_install_and_run_under_systemd_in_a_container() {
     }
     service_cycle(
         &c,
+        &|| {
+            let out = c.run(&[
+                "sh",
+                "-c",
+                "rpm -i --dbpath /var/lib/rpm --nodeps /var/tmp/pk/*.rpm",
+            ]);
+            assert!(c.ok(&["test", "-x", "/usr/sbin/haproxy"]), "rpm -i: {out}");
+        },
         &[
-            "sh",
-            "-c",
-            "rpm -i --dbpath /var/lib/rpm --nodeps /var/tmp/pk/*.rpm",
+            "rpm",
+            "-e",
+            "--dbpath",
+            "/var/lib/rpm",
+            "vrrpd-keepalived-compat",
+            "proxyd-haproxy-compat",
+            "vrrpd",
+            "proxyd",
         ],
-        &["rpm", "-e", "--dbpath", "/var/lib/rpm", "vrrpd", "proxyd"],
+        ["keepalived", "haproxy"],
     );
 }

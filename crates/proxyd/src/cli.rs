@@ -40,6 +40,8 @@ pub struct Args {
     pub help: bool,
     pub generate_man: bool,
     pub generate_conf_man: bool,
+    /// proxyd's own, for packaging: a shell's completion script.
+    pub generate_completion: Option<String>,
 }
 
 #[derive(Debug, Error, PartialEq, Eq)]
@@ -72,6 +74,53 @@ Usage: proxyd [-f <cfgfile|cfgdir>]* [ -vdVD ] [ -n <maxconn> ] [ -N <maxpconn> 
         -L <peer name> sets the local peer name
         -N sets the default, per-proxy maximum # of connections
 ";
+
+/// What an option takes, for shell completion.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Takes {
+    Nothing,
+    /// A file or directory of files (`-f`, `-p`).
+    Path,
+    /// A directory (`-C`).
+    Dir,
+    /// Process ids, any number (`-sf`, `-st`).
+    Pids,
+    /// A word or number (`-n 100`, `-L lb1`, `-S bind`).
+    Word,
+}
+
+/// Every option `parse` takes (besides `--` and the accepted debug switches), with what
+/// follows it: the shell completions are written from this list, and a test checks that
+/// it and `parse` agree.
+pub const OPTIONS: &[(&str, Takes)] = &[
+    ("-f", Takes::Path),
+    ("-c", Takes::Nothing),
+    ("-cc", Takes::Word),
+    ("-q", Takes::Nothing),
+    ("-V", Takes::Nothing),
+    ("-v", Takes::Nothing),
+    ("-vv", Takes::Nothing),
+    ("-D", Takes::Nothing),
+    ("-db", Takes::Nothing),
+    ("-d", Takes::Nothing),
+    ("-dW", Takes::Nothing),
+    ("-dr", Takes::Nothing),
+    ("-p", Takes::Path),
+    ("-W", Takes::Nothing),
+    ("-Ws", Takes::Nothing),
+    ("-S", Takes::Word),
+    ("-sf", Takes::Pids),
+    ("-st", Takes::Pids),
+    ("-x", Takes::Path),
+    ("-L", Takes::Word),
+    ("-n", Takes::Word),
+    ("-N", Takes::Word),
+    ("-m", Takes::Word),
+    ("-C", Takes::Dir),
+    ("--dump", Takes::Nothing),
+    ("-h", Takes::Nothing),
+    ("--help", Takes::Nothing),
+];
 
 pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> {
     let mut a = Args::default();
@@ -145,6 +194,7 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> 
             // proxyd's own, for packaging: print proxyd(1).
             "--generate-man" => a.generate_man = true,
             "--generate-conf-man" => a.generate_conf_man = true,
+            "--generate-completion" => a.generate_completion = Some(value(&mut it, &arg)?),
             "--" => a.files.extend(it.by_ref().map(PathBuf::from)),
             // Debug switches of HAProxy that change nothing here (said at start).
             "-dM" | "-dV" | "-dS" | "-dG" | "-dD" | "-dK" | "-de" | "-dp" | "-dk" | "-dL"
@@ -232,6 +282,32 @@ mod tests {
             !a.refused().is_empty(),
             "-Ws and -sf are refused until reload exists"
         );
+    }
+
+    #[test]
+    fn options_table_is_what_parse_takes() {
+        for (opt, takes) in OPTIONS {
+            let arg = match takes {
+                Takes::Nothing | Takes::Pids => "",
+                Takes::Path | Takes::Dir => " x",
+                Takes::Word => " 1",
+            };
+            assert!(p(&format!("{opt}{arg}")).is_ok(), "{opt} is not parsed");
+            if *takes != Takes::Nothing && *takes != Takes::Pids {
+                assert_eq!(p(opt), Err(CliError::MissingValue(opt.to_string())));
+            }
+        }
+        // Every option the usage names is in the table.
+        for word in USAGE.split(|c: char| c.is_whitespace() || "[]/*".contains(c)) {
+            let word = word.trim_end_matches(|c| ",.:;".contains(c));
+            if word.starts_with('-') && word.len() > 1 && word != "--" {
+                // `-vdVD` is the usage's shorthand for -v -d -V -D.
+                assert!(
+                    OPTIONS.iter().any(|(o, _)| *o == word) || word == "-vdVD",
+                    "{word} from the usage is not in OPTIONS"
+                );
+            }
+        }
     }
 
     #[test]

@@ -2,6 +2,7 @@
 
 mod check;
 mod cli;
+mod completion;
 mod environment;
 mod manpage;
 mod runtime;
@@ -42,6 +43,13 @@ fn run(args: &cli::Args) -> anyhow::Result<u8> {
     }
     if args.generate_conf_man {
         print!("{}", manpage::conf());
+        return Ok(0);
+    }
+    if let Some(shell) = &args.generate_completion {
+        let script = completion::render(shell).ok_or_else(|| {
+            anyhow::anyhow!("no completion for shell `{shell}` (bash, zsh, fish)")
+        })?;
+        print!("{script}");
         return Ok(0);
     }
     if args.version > 0 {

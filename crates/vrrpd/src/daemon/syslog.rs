@@ -3,17 +3,28 @@
 
 use std::os::unix::net::UnixDatagram;
 
-/// `<PRI>vrrpd[PID]: message`, PRI = facility * 8 + severity.
-pub fn frame(facility: u8, severity: u8, pid: u32, msg: &str) -> String {
+/// `<PRI>IDENT[PID]: message`, PRI = facility * 8 + severity.
+pub fn frame(facility: u8, severity: u8, ident: &str, pid: u32, msg: &str) -> String {
     format!(
-        "<{}>vrrpd[{pid}]: {msg}",
+        "<{}>{ident}[{pid}]: {msg}",
         u32::from(facility) * 8 + u32::from(severity)
     )
+}
+
+/// The name lines carry: run as `keepalived` (the compat package's command), keepalived's
+/// own VRRP process name, so syslog rules and log searches written for keepalived keep
+/// matching; `vrrpd` otherwise.
+pub fn ident(argv0: &str) -> &'static str {
+    match std::path::Path::new(argv0).file_name() {
+        Some(n) if n == "keepalived" => "Keepalived_vrrp",
+        _ => "vrrpd",
+    }
 }
 
 pub struct Syslog {
     sock: Option<UnixDatagram>,
     facility: u8,
+    ident: &'static str,
 }
 
 #[cfg(test)]
@@ -41,12 +52,17 @@ impl Syslog {
         } else {
             None
         };
-        Syslog { sock, facility }
+        let ident = ident(&std::env::args().next().unwrap_or_default());
+        Syslog {
+            sock,
+            facility,
+            ident,
+        }
     }
 
     pub fn send(&self, severity: u8, msg: &str) {
         if let Some(s) = &self.sock {
-            let line = frame(self.facility, severity, std::process::id(), msg);
+            let line = frame(self.facility, severity, self.ident, std::process::id(), msg);
             if s.send_to(line.as_bytes(), DEV_LOG).is_err() {
                 DROPPED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
@@ -148,8 +164,11 @@ mod tests {
     #[test]
     fn frames_like_rfc3164() {
         // local1 (17) info (6) = 142
-        assert_eq!(frame(17, INFO, 42, "up"), "<142>vrrpd[42]: up");
-        assert_eq!(frame(3, INFO, 1, "x"), "<30>vrrpd[1]: x");
+        assert_eq!(frame(17, INFO, "vrrpd", 42, "up"), "<142>vrrpd[42]: up");
+        assert_eq!(frame(3, INFO, "vrrpd", 1, "x"), "<30>vrrpd[1]: x");
+        assert_eq!(ident("/usr/sbin/keepalived"), "Keepalived_vrrp");
+        assert_eq!(ident("keepalived"), "Keepalived_vrrp");
+        assert_eq!(ident("/usr/sbin/vrrpd"), "vrrpd");
     }
 
     #[test]
