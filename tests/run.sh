@@ -23,6 +23,9 @@ command -v rpmbuild >/dev/null || need+=(rpm)
 command -v rpmlint >/dev/null || need+=(rpmlint)
 command -v mmdebstrap >/dev/null || need+=(mmdebstrap)
 command -v systemd-nspawn >/dev/null || need+=(systemd-container)
+command -v hatop >/dev/null || need+=(hatop)
+command -v tmux >/dev/null || need+=(tmux)
+command -v socat >/dev/null || need+=(socat)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing: ${need[*]}"
   # Keep the packages' services from starting in the root namespace while installing.

@@ -37,14 +37,33 @@ impl Config {
     pub fn frontends(&self) -> impl Iterator<Item = &Proxy> {
         self.proxies.iter().filter(|p| p.kind.has(Cap::Frontend))
     }
-    /// A proxy's numeric id (`fe_id`, `be_id`): HAProxy numbers proxies 1, 2... in the
-    /// order they are declared.
+    /// A proxy's numeric id (`fe_id`, `be_id`, the runtime API's `iid`): its `id`, or
+    /// the next number no `id` took, in the order proxies are declared, from 1 (from 2
+    /// with a `stats socket`, whose own proxy HAProxy numbers 1).
     pub fn proxy_id(&self, name: &str) -> u32 {
-        self.proxies
-            .iter()
-            .position(|p| p.name == name)
-            .map(|i| i as u32 + 1)
-            .unwrap_or(0)
+        let taken: std::collections::HashSet<u64> =
+            self.proxies.iter().filter_map(|p| p.id).collect();
+        let mut next: u64 = if self.global.stats_sockets.is_empty() {
+            1
+        } else {
+            2
+        };
+        for p in &self.proxies {
+            let id = match p.id {
+                Some(id) => id,
+                None => {
+                    while taken.contains(&next) {
+                        next += 1;
+                    }
+                    next += 1;
+                    next - 1
+                }
+            };
+            if p.name == name {
+                return u32::try_from(id).unwrap_or(0);
+            }
+        }
+        0
     }
 }
 
@@ -197,6 +216,23 @@ pub enum Balance {
     Random {
         draws: u32,
     },
+}
+
+impl Balance {
+    /// The algorithm's keyword (the stats report's `algo` column).
+    pub fn name(&self) -> &'static str {
+        match self {
+            Balance::Roundrobin => "roundrobin",
+            Balance::StaticRr => "static-rr",
+            Balance::Leastconn => "leastconn",
+            Balance::First => "first",
+            Balance::Source => "source",
+            Balance::Uri { .. } => "uri",
+            Balance::UrlParam { .. } => "url_param",
+            Balance::Hdr { .. } => "hdr",
+            Balance::Random { .. } => "random",
+        }
+    }
 }
 
 /// `http-reuse`: idle server connections are shared by requests as HAProxy's modes say.
@@ -976,6 +1012,8 @@ pub struct Proxy {
     pub mode: Mode,
     pub disabled: bool,
     pub binds: Vec<Bind>,
+    /// `id N`: the proxy's numeric id, instead of the next free one.
+    pub id: Option<u64>,
     pub maxconn: Option<u64>,
     pub fullconn: Option<u64>,
     pub backlog: Option<u64>,
@@ -1058,6 +1096,7 @@ impl Proxy {
             mode: Mode::Tcp,
             disabled: false,
             binds: Vec::new(),
+            id: None,
             maxconn: None,
             fullconn: None,
             backlog: None,
@@ -1122,6 +1161,7 @@ impl Proxy {
             span: _,
             defaults: _,
             binds: _,
+            id: _,
             servers: _,
             use_backends: _,
             use_servers: _,

@@ -58,7 +58,7 @@ use Status::{Ignored as I, Legacy, Refused as R, Supported as S};
 
 const LOGS: &str =
     "this part of logging is not run by proxyd yet (traffic lines are written, see docs/proxyd.md)";
-const API: &str = "the runtime API (stats socket) comes later";
+const API: &str = "proxyd does not limit the runtime API's sessions yet";
 const TUNE: &str = "a tuning knob proxyd has no equivalent for";
 const TLS_CIPHERS: &str = "proxyd uses rustls' safe cipher suites and groups";
 const STATE: &str = "server state files belong to seamless reload, which comes later";
@@ -90,8 +90,8 @@ pub const GLOBAL: &[Keyword] = &[
     ),
     k("pidfile", G, S),
     k("nbthread", G, S),
-    k("stats socket", G, I(API)),
-    k("stats timeout", G, I(API)),
+    k("stats socket", G, S),
+    k("stats timeout", G, S),
     k("stats maxconn", G, I(API)),
     k(
         "stats bind-process",
@@ -362,7 +362,7 @@ pub const PROXY: &[Keyword] = &[
     k("description", FBL, I("the stats page does not show a description yet")),
     k("disabled", DFBL, S),
     k("enabled", DFBL, S),
-    k("id", FBL, I("numeric proxy ids only show in the runtime API, which comes later")),
+    k("id", FBL, S),
     k("bind-process", DFBL, Legacy("(removed; nothing to write)")),
     k("dispatch", BL, R(LATER)),
     k("source", DBL, S),

@@ -206,6 +206,34 @@ impl Counters {
         self.rate_read(REQUESTS, now)
     }
 
+    /// `clear counters`: the maxima start again from what is current.
+    pub fn clear_max(&self) {
+        self.max.store(self.cur.load(Relaxed), Relaxed);
+        self.queue_max.store(self.queue_cur.load(Relaxed), Relaxed);
+    }
+
+    /// `clear counters all`: every cumulated count back to zero (what is current stays:
+    /// sessions in progress and queued requests are still there).
+    pub fn clear_all(&self) {
+        self.clear_max();
+        for c in [
+            &self.total,
+            &self.bytes_in,
+            &self.bytes_out,
+            &self.denied_req,
+            &self.denied_resp,
+            &self.connect_errors,
+            &self.response_errors,
+            &self.retries,
+            &self.redispatches,
+        ] {
+            c.store(0, Relaxed);
+        }
+        for c in &self.http {
+            c.store(0, Relaxed);
+        }
+    }
+
     pub fn snapshot(&self) -> Snapshot {
         Snapshot {
             cur: self.cur.load(Relaxed),
@@ -323,6 +351,20 @@ impl LastCheck {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn clearing_keeps_what_is_current() {
+        let c = Counters::default();
+        c.begin();
+        c.begin();
+        c.end();
+        c.bytes_in(10);
+        c.clear_max();
+        assert_eq!((c.snapshot().max, c.snapshot().total), (1, 2));
+        c.clear_all();
+        let s = c.snapshot();
+        assert_eq!((s.cur, s.max, s.total, s.bytes_in), (1, 1, 0, 0));
+    }
 
     #[test]
     fn sessions_keep_current_max_and_total() {

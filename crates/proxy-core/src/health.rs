@@ -75,6 +75,17 @@ impl Health {
         }
     }
 
+    /// HAProxy's `check_health`: 0 .. rise-1 while DOWN (the passes counted toward
+    /// rise), rise .. rise+fall-1 while UP (rise+fall-1 when no failure is counted).
+    pub fn health_value(&self) -> u32 {
+        let (rise, fall) = (self.timing.rise.max(1), self.timing.fall.max(1));
+        if self.up {
+            (rise + fall - 1).saturating_sub(self.against)
+        } else {
+            self.against.min(rise - 1)
+        }
+    }
+
     /// One check result; returns the transition it completes, if any.
     pub fn result(&mut self, now: Instant, ok: bool) -> Option<Transition> {
         self.fast = false;

@@ -17,6 +17,7 @@ pub mod probe;
 pub mod prometheus;
 pub mod proxy_proto;
 pub mod rng;
+pub mod runtime_api;
 pub mod sample;
 pub mod stats;
 pub mod stick;

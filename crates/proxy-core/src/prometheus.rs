@@ -390,6 +390,7 @@ mod tests {
             last_change_s: Some(3),
             check: None,
             counters: Snapshot::default(),
+            ids: Default::default(),
         };
         let text = render(
             &Process {

@@ -32,10 +32,31 @@ pub struct Row {
     pub last_change_s: Option<u64>,
     pub check: Option<CheckRecord>,
     pub counters: Snapshot,
+    /// Identities and settings the report shows beside the counters.
+    pub ids: Ids,
 }
 
-/// HAProxy's CSV columns, in order, as far as `hrsp_other`.
-pub const CSV_COLUMNS: [&str; 45] = [
+/// A row's identities and settings: HAProxy's `iid`/`sid` (which `show stat IID TYPE
+/// SID` filters on and hatop navigates by), the proxy's mode and algorithm, the server's
+/// address (shown from the operator level up), its configured weight and check settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Ids {
+    pub iid: u32,
+    pub sid: u32,
+    pub mode: Option<&'static str>,
+    pub algo: Option<String>,
+    pub addr: Option<String>,
+    /// The weight set by configuration or the runtime API (`uweight`).
+    pub uweight: Option<u32>,
+    /// The check's rise, fall, and where it stands between them (0 .. rise+fall-1).
+    pub check_cfg: Option<(u32, u32, u32)>,
+    /// `tracked`: the server it follows, `backend/server`.
+    pub tracked: Option<String>,
+}
+
+/// HAProxy 2.6's CSV columns, in order (the `-` column separates the proxies' own
+/// fields from the modules' counters).
+pub const CSV_COLUMNS: [&str; 128] = [
     "pxname",
     "svname",
     "qcur",
@@ -81,6 +102,89 @@ pub const CSV_COLUMNS: [&str; 45] = [
     "hrsp_4xx",
     "hrsp_5xx",
     "hrsp_other",
+    "hanafail",
+    "req_rate",
+    "req_rate_max",
+    "req_tot",
+    "cli_abrt",
+    "srv_abrt",
+    "comp_in",
+    "comp_out",
+    "comp_byp",
+    "comp_rsp",
+    "lastsess",
+    "last_chk",
+    "last_agt",
+    "qtime",
+    "ctime",
+    "rtime",
+    "ttime",
+    "agent_status",
+    "agent_code",
+    "agent_duration",
+    "check_desc",
+    "agent_desc",
+    "check_rise",
+    "check_fall",
+    "check_health",
+    "agent_rise",
+    "agent_fall",
+    "agent_health",
+    "addr",
+    "cookie",
+    "mode",
+    "algo",
+    "conn_rate",
+    "conn_rate_max",
+    "conn_tot",
+    "intercepted",
+    "dcon",
+    "dses",
+    "wrew",
+    "connect",
+    "reuse",
+    "cache_lookups",
+    "cache_hits",
+    "srv_icur",
+    "src_ilim",
+    "qtime_max",
+    "ctime_max",
+    "rtime_max",
+    "ttime_max",
+    "eint",
+    "idle_conn_cur",
+    "safe_conn_cur",
+    "used_conn_cur",
+    "need_conn_est",
+    "uweight",
+    "agg_server_status",
+    "agg_server_check_status",
+    "agg_check_status",
+    "-",
+    "ssl_sess",
+    "ssl_reused_sess",
+    "ssl_failed_handshake",
+    "h2_headers_rcvd",
+    "h2_data_rcvd",
+    "h2_settings_rcvd",
+    "h2_rst_stream_rcvd",
+    "h2_goaway_rcvd",
+    "h2_detected_conn_protocol_errors",
+    "h2_detected_strm_protocol_errors",
+    "h2_rst_stream_resp",
+    "h2_goaway_resp",
+    "h2_open_connections",
+    "h2_backend_open_streams",
+    "h2_total_connections",
+    "h2_backend_total_streams",
+    "h1_open_connections",
+    "h1_open_streams",
+    "h1_total_connections",
+    "h1_total_streams",
+    "h1_bytes_in",
+    "h1_bytes_out",
+    "h1_spliced_bytes_in",
+    "h1_spliced_bytes_out",
 ];
 
 fn opt<T: ToString>(v: Option<T>) -> String {
@@ -97,12 +201,12 @@ impl Row {
     }
 
     /// The row's cells, one per `CSV_COLUMNS` entry.
-    pub fn cells(&self) -> [String; 45] {
+    pub fn cells(&self) -> [String; CSV_COLUMNS.len()] {
         let c = &self.counters;
         let is_fe = self.kind == RowKind::Frontend;
         // Frontends have no queue, no server errors and no check.
         let be_only = |v: String| if is_fe { String::new() } else { v };
-        let mut out: [String; 45] = std::array::from_fn(|_| String::new());
+        let mut out: [String; CSV_COLUMNS.len()] = std::array::from_fn(|_| String::new());
         out[0] = self.proxy.clone();
         out[1] = self.svname().to_string();
         out[2] = be_only(c.queue_cur.to_string());
@@ -138,6 +242,24 @@ impl Row {
         for i in 0..6 {
             out[39 + i] = c.http[i].to_string();
         }
+        let ids = &self.ids;
+        out[26] = "1".into();
+        out[27] = ids.iid.to_string();
+        out[28] = ids.sid.to_string();
+        out[31] = ids.tracked.clone().unwrap_or_default();
+        if let Some(ch) = &self.check {
+            out[65] = ch.status.reason().to_string();
+        }
+        if let Some((rise, fall, health)) = ids.check_cfg {
+            out[67] = rise.to_string();
+            out[68] = fall.to_string();
+            out[69] = health.to_string();
+        }
+        out[73] = ids.addr.clone().unwrap_or_default();
+        out[75] = ids.mode.unwrap_or_default().to_string();
+        out[76] = ids.algo.clone().unwrap_or_default();
+        out[99] = opt(ids.uweight);
+        out[103] = "-".into();
         out
     }
 }
@@ -239,6 +361,15 @@ mod tests {
                 at: 0,
             }),
             counters: c.snapshot(),
+            ids: Ids {
+                iid: 3,
+                sid: 1,
+                mode: Some("http"),
+                uweight: Some(1),
+                check_cfg: Some((2, 3, 4)),
+                addr: Some("127.0.0.1:80".into()),
+                ..Ids::default()
+            },
         }
     }
 
@@ -248,7 +379,12 @@ mod tests {
         let mut lines = out.lines();
         let head = lines.next().unwrap();
         assert!(head.starts_with("# pxname,svname,qcur,qmax,scur,smax,slim,stot,bin,bout,"));
-        assert!(head.ends_with("hrsp_4xx,hrsp_5xx,hrsp_other,"));
+        assert!(head.ends_with("h1_spliced_bytes_in,h1_spliced_bytes_out,"));
+        assert_eq!(
+            head.split(',').count(),
+            129,
+            "128 columns and the trailing comma"
+        );
         let row: Vec<&str> = lines.next().unwrap().split(',').collect();
         let col = |name: &str| row[CSV_COLUMNS.iter().position(|c| *c == name).unwrap()];
         assert_eq!(col("pxname"), "be");
@@ -267,6 +403,18 @@ mod tests {
         assert_eq!(col("check_duration"), "3");
         assert_eq!(col("hrsp_2xx"), "1");
         assert_eq!(col("hrsp_5xx"), "1");
+        assert_eq!(col("iid"), "3");
+        assert_eq!(col("sid"), "1");
+        assert_eq!(col("pid"), "1");
+        assert_eq!(col("check_desc"), "Layer7 check passed");
+        assert_eq!(
+            (col("check_rise"), col("check_fall"), col("check_health")),
+            ("2", "3", "4")
+        );
+        assert_eq!(col("addr"), "127.0.0.1:80");
+        assert_eq!(col("mode"), "http");
+        assert_eq!(col("uweight"), "1");
+        assert_eq!(col("-"), "-");
     }
 
     #[test]

@@ -121,6 +121,7 @@ impl Builder<'_> {
             },
             "bind" => self.bind(p, line, a),
             "maxconn" => p.maxconn = self.uint(line, a, "maxconn"),
+            "id" => p.id = self.uint(line, a, "id"),
             "fullconn" => p.fullconn = self.uint(line, a, "fullconn"),
             "backlog" => p.backlog = self.uint(line, a, "backlog"),
             k if k.starts_with("timeout ") => {

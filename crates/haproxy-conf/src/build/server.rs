@@ -104,7 +104,7 @@ pub const SERVER_OPTS: &[Opt] = &[
     (
         "id",
         true,
-        I("numeric server ids only show in the runtime API, which comes later"),
+        S,
     ),
     ("source", true, S),
     (
@@ -220,9 +220,9 @@ pub const BIND_OPTS: &[Opt] = &[
     ("group", true, S),
     ("uid", true, S),
     ("gid", true, S),
-    ("level", true, I("stats sockets come with the runtime API")),
-    ("severity-output", true, I("stats sockets come with the runtime API")),
-    ("expose-fd", true, I("stats sockets come with the runtime API")),
+    ("level", true, I("`level` applies to `stats socket` lines, where proxyd enforces it")),
+    ("severity-output", true, I("runtime API replies carry no severity prefix yet")),
+    ("expose-fd", true, I("listening sockets are not handed over yet (seamless reload comes later)")),
     ("process", true, I("proxyd runs one process")),
     ("thread", true, I(TUNING)),
     ("shards", true, I(TUNING)),

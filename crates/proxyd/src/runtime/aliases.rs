@@ -11,7 +11,7 @@ use std::time::SystemTime;
 
 /// `%t`-style dates: `02/Dec/2026:05:33:33.513` (local), `02/Dec/2026:05:33:33 +0000`
 /// for `%T` (GMT) and `%Tl` (local).
-fn date(at: SystemTime, utc: bool, millis: bool) -> String {
+pub(super) fn date(at: SystemTime, utc: bool, millis: bool) -> String {
     let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
     let base =

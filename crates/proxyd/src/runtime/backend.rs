@@ -54,6 +54,8 @@ pub struct BackendRt {
     pub table: Option<Arc<super::stick::TableRt>>,
     /// The numeric id (`fe_id`, `be_id`).
     pub id: u32,
+    /// The id was given (`id N`), not numbered.
+    pub id_forced: bool,
     pub mode: Mode,
     pub hash_on: HashOn,
     pub hash_type: HashType,
@@ -67,6 +69,8 @@ pub struct BackendRt {
     pub stats: Option<super::stats::StatsPage>,
     pub probe: Probe,
     pub servers: Vec<Arc<ServerRt>>,
+    /// The balance algorithm's name.
+    pub algo: &'static str,
     /// The balancer, with the servers' view it chooses from (reused between picks).
     balancer: Mutex<(Balancer, Vec<BalServer>)>,
     pub retries: u32,
@@ -335,6 +339,7 @@ impl BackendRt {
             table: tables.get(&p.name).cloned(),
             name: p.name.clone(),
             id: cfg.proxy_id(&p.name),
+            id_forced: p.id.is_some(),
             mode: p.mode,
             hash_on,
             hash_type: p.hash_type,
@@ -346,6 +351,7 @@ impl BackendRt {
             stick,
             stats: super::stats::StatsPage::new(p),
             probe: probe_of(p),
+            algo: p.balance.name(),
             balancer: Mutex::new((
                 Balancer::new(algo, p.option("allbackups"), 0x5eed),
                 Vec::with_capacity(p.servers.len()),

@@ -482,8 +482,13 @@ impl BackendRt {
                         );
                         return;
                     };
-                    let started = tokio::time::Instant::now();
                     let inter = Duration::from_millis(inter.max(1));
+                    // `disable health`: no probe; the state reached stays.
+                    if s.state.lock().is_ok_and(|st| st.checks_paused) {
+                        tokio::time::sleep(inter).await;
+                        continue;
+                    }
+                    let started = tokio::time::Instant::now();
                     let verdict = run_probe(
                         &s,
                         spec,
@@ -534,6 +539,9 @@ impl BackendRt {
         let inter = Duration::from_millis(agent.inter_ms.max(1));
         loop {
             tokio::time::sleep(inter).await;
+            if s.state.lock().is_ok_and(|st| st.agent_paused) {
+                continue;
+            }
             let target = s.target.read().ok().and_then(|t| t.clone());
             let addr = match target {
                 Some(Target::Inet(a)) => SocketAddr::new(agent.addr.unwrap_or(a.ip()), agent.port),

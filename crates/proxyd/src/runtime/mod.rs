@@ -6,6 +6,7 @@
 mod accept;
 mod acls;
 mod aliases;
+mod api;
 mod auth;
 mod backend;
 mod checks;
@@ -89,6 +90,8 @@ pub struct Plan {
     pub backends: BTreeMap<String, Arc<BackendRt>>,
     /// Where messages about each proxy go (its `log` targets).
     pub events: HashMap<String, logline::LogPlan>,
+    /// The runtime API's sockets (`stats socket`) and `stats timeout`.
+    pub api: (Vec<api::Spec>, u64),
     pub process: Process,
 }
 
@@ -384,6 +387,13 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
             HashMap::new()
         }
     };
+    let api = match api::specs(cfg) {
+        Ok(s) => s,
+        Err(e) => {
+            errors.extend(e);
+            Vec::new()
+        }
+    };
     // A listen section is both a frontend and a backend: say each problem once.
     let mut seen = std::collections::HashSet::new();
     errors.retain(|e| seen.insert(e.clone()));
@@ -400,6 +410,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
         frontends,
         backends,
         events,
+        api: (api, cfg.global.stats_timeout_ms.unwrap_or(10_000)),
         process: Process {
             run_as: ids,
             chroot: cfg.global.chroot.clone(),
@@ -524,6 +535,7 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
         frontends,
         backends,
         events: _,
+        api: (api_specs, api_timeout),
         process,
     } = plan;
     let clock = Clock::new();
@@ -538,6 +550,11 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
             bound.push((fe.clone(), b, l.clone()));
         }
     }
+    let api_bound = api::bind(&api_specs)?;
+    stats::LISTENERS.store(
+        bound.len() + api_bound.len(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
     // Every port is bound: connections queue in the backlogs from now on. Said before the
     // chroot, which would hide systemd's notify socket.
     if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
@@ -565,6 +582,7 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
         u32::try_from(process.threads).unwrap_or(u32::MAX),
         process.maxconn as u64,
     ));
+    api::spawn(api_bound, api_timeout);
     for (fe, b, l) in bound {
         tokio::spawn(accept::serve(fe, b, l, global.clone(), clock));
     }

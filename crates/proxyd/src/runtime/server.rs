@@ -68,10 +68,15 @@ pub struct ServerState {
     /// The agent's view (`up`, `down`...), with the server's rise and fall.
     pub agent_health: Health,
     pub admin: Admin,
-    /// The agent's `NN%` of the configured weight.
-    pub weight_pct: u32,
-    /// The agent's `maxconn:N`.
+    /// The weight in force before a drain (`uweight`): the configured one until an
+    /// agent's `NN%` or the runtime API's `set weight` changes it.
+    pub uweight: u32,
+    /// The agent's `maxconn:N`, or the runtime API's `set maxconn server`.
     pub maxconn: Option<u32>,
+    /// `disable health` / `disable agent` (runtime API): those checks pause, the state
+    /// they reached stays.
+    pub checks_paused: bool,
+    pub agent_paused: bool,
     /// Consecutive errors of live traffic (`observe`).
     pub errors: u32,
 }
@@ -81,6 +86,8 @@ pub struct ServerRt {
     pub name: String,
     /// Numeric id (1, 2... in declaration order unless `id`): the consistent-hash ring.
     pub puid: u32,
+    /// The id was given (`id N`).
+    pub id_forced: bool,
     /// Host name to resolve again while `target` is None (init-addr none, or no answer).
     pub host: Option<String>,
     /// `resolvers`: the name keeps being resolved and a new address is followed.
@@ -182,6 +189,7 @@ impl ServerRt {
         ServerRt {
             name: s.name.clone(),
             puid,
+            id_forced: o.id.is_some(),
             host: (!unix && s.addr.ip.is_none()).then(|| s.addr.host.clone()),
             follow_dns: o.resolvers.is_some(),
             resolve_v6_first,
@@ -210,8 +218,10 @@ impl ServerRt {
                 health: Health::new(timing),
                 agent_health: Health::new(timing),
                 admin,
-                weight_pct: 100,
+                uweight: o.weight,
                 maxconn: None,
+                checks_paused: false,
+                agent_paused: false,
                 errors: 0,
             }),
             counters: Arc::new(Counters::default()),
@@ -274,7 +284,7 @@ impl ServerRt {
         }
     }
 
-    /// The weight in force: the configured one scaled by the agent, 0 when drained.
+    /// The weight in force: `uweight`, 0 when drained.
     pub fn weight_now(&self) -> u32 {
         self.state
             .lock()
@@ -282,10 +292,15 @@ impl ServerRt {
                 if s.admin == Admin::Drain {
                     0
                 } else {
-                    (u64::from(self.weight) * u64::from(s.weight_pct) / 100).min(256) as u32
+                    s.uweight
                 }
             })
             .unwrap_or(0)
+    }
+
+    /// `uweight`: the weight set, drained or not.
+    pub fn uweight(&self) -> u32 {
+        self.state.lock().map(|s| s.uweight).unwrap_or(self.weight)
     }
 
     /// The connection limit in force (the agent's `maxconn:N`, else the configured one).
@@ -379,7 +394,7 @@ impl ServerRt {
             s.admin = a;
         }
         if let Some(p) = r.weight_pct {
-            s.weight_pct = p;
+            s.uweight = proxy_core::runtime_api::Weight::Percent(p).resolve(self.weight);
         }
         if let Some(m) = r.maxconn {
             s.maxconn = Some(m);

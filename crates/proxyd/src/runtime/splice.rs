@@ -10,6 +10,25 @@ use std::io::{Error, ErrorKind, Result};
 use tokio::io::Interest;
 use tokio::net::TcpStream;
 
+/// Pipes open now (`show info`'s PipesUsed): one per direction of each spliced session.
+pub static PIPES_USED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Counts a pipe while it lives.
+struct PipeCount;
+
+impl PipeCount {
+    fn new() -> PipeCount {
+        PIPES_USED.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        PipeCount
+    }
+}
+
+impl Drop for PipeCount {
+    fn drop(&mut self) {
+        PIPES_USED.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
 /// The most moved by one splice call (the pipe's default capacity).
 const CHUNK: usize = 64 * 1024;
 
@@ -27,6 +46,7 @@ pub async fn relay(
     activity: &Activity,
 ) -> Result<()> {
     let (pipe_r, pipe_w) = nix::unistd::pipe2(OFlag::O_NONBLOCK | OFlag::O_CLOEXEC)?;
+    let _counted = PipeCount::new();
     loop {
         // Socket -> pipe. The pipe is empty here (drained below), so EAGAIN means the
         // socket has nothing.

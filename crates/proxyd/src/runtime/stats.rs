@@ -6,8 +6,9 @@
 use super::backend::BackendRt;
 use super::frontend::FrontendRt;
 use base64::Engine;
+use haproxy_conf::model::Mode;
 use haproxy_conf::model::Proxy;
-use proxy_core::stats::{csv, html, Row, RowKind};
+use proxy_core::stats::{csv, html, Ids, Row, RowKind};
 use std::sync::{Arc, OnceLock};
 
 /// Every backend, for the pages (set once at start).
@@ -16,6 +17,9 @@ pub static FRONTENDS: OnceLock<Vec<Arc<FrontendRt>>> = OnceLock::new();
 /// The serving clock, when serving began (Unix seconds and the clock's milliseconds),
 /// the thread count and the connection limit: the exporter's process metrics.
 pub static PROCESS: OnceLock<(super::clock::Clock, u64, u64, u32, u64)> = OnceLock::new();
+
+/// Listening sockets (frontends' and the runtime API's), for `show info`.
+pub static LISTENERS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
 /// The Prometheus exposition of every proxy (`use-service prometheus-exporter`).
 pub fn metrics() -> String {
@@ -36,7 +40,7 @@ pub fn metrics() -> String {
         dropped_logs: super::log::DROPPED.load(std::sync::atomic::Ordering::Relaxed),
         version: haproxy_conf::source::COMPAT_VERSION.to_string(),
     };
-    proxy_core::prometheus::render(&p, &rows(frontends, backends, now_ms))
+    proxy_core::prometheus::render(&p, &rows(frontends, backends, now_ms, false))
 }
 
 #[derive(Debug)]
@@ -106,7 +110,7 @@ impl StatsPage {
         }
         let backends = BACKENDS.get().map(Vec::as_slice).unwrap_or(&[]);
         let frontends = FRONTENDS.get().map(Vec::as_slice).unwrap_or(&[]);
-        let mut rows = rows(frontends, backends, now_ms);
+        let mut rows = rows(frontends, backends, now_ms, false);
         if !self.scope.is_empty() {
             rows.retain(|r| self.scope.contains(&r.proxy));
         }
@@ -127,11 +131,22 @@ impl StatsPage {
     }
 }
 
-/// The rows of the page: (proxy, server, state, weight, current, total, bytes in/out,
-/// connect errors).
+fn mode_name(m: Mode) -> &'static str {
+    match m {
+        Mode::Http => "http",
+        _ => "tcp",
+    }
+}
+
 /// The report's rows: each frontend, then each backend's servers and the backend itself
-/// (HAProxy's order).
-fn rows(frontends: &[Arc<FrontendRt>], backends: &[Arc<BackendRt>], now_ms: u64) -> Vec<Row> {
+/// (HAProxy's order). `addresses`: the servers' addresses are shown (the runtime API
+/// from the operator level up; never on the page).
+pub fn rows(
+    frontends: &[Arc<FrontendRt>],
+    backends: &[Arc<BackendRt>],
+    now_ms: u64,
+    addresses: bool,
+) -> Vec<Row> {
     let mut out = Vec::new();
     for f in frontends {
         out.push(Row {
@@ -146,32 +161,67 @@ fn rows(frontends: &[Arc<FrontendRt>], backends: &[Arc<BackendRt>], now_ms: u64)
             last_change_s: None,
             check: None,
             counters: f.counters.snapshot_at(super::clock::mono_ms()),
+            ids: Ids {
+                iid: f.id,
+                mode: Some(mode_name(f.mode)),
+                ..Ids::default()
+            },
         });
     }
     for b in backends {
         let (mut up_active, mut up_backup, mut weight) = (0, 0, 0);
         for s in &b.servers {
-            let (up, describe, changed) = (s.is_up(), s.describe(), s.last_change());
-            if up {
+            let (describe, changed) = (s.describe(), s.last_change());
+            // Usable, as HAProxy counts a backend's servers: up, and not drained or at
+            // weight 0.
+            let weight_now = s.weight_now();
+            if s.is_up() && weight_now > 0 {
                 if s.backup {
                     up_backup += 1;
                 } else {
                     up_active += 1;
                 }
-                weight += s.weight;
+                weight += weight_now;
             }
+            let (check_cfg, uweight) = match s.state.lock() {
+                Ok(st) => (
+                    s.check.then(|| {
+                        let t = &st.health.timing;
+                        (t.rise, t.fall, st.health.health_value())
+                    }),
+                    st.uweight,
+                ),
+                Err(_) => (None, s.weight),
+            };
+            let addr = addresses
+                .then(|| match s.target.read().ok().and_then(|t| t.clone()) {
+                    Some(super::server::Target::Inet(a)) => Some(a.to_string()),
+                    Some(super::server::Target::Unix(p)) => Some(format!("unix@{}", p.display())),
+                    None => None,
+                })
+                .flatten();
             out.push(Row {
                 proxy: b.name.clone(),
                 kind: RowKind::Server,
                 server: Some(s.name.clone()),
                 status: describe,
-                weight: Some(s.weight),
+                // As HAProxy: the weight set, drained or not.
+                weight: Some(uweight),
                 active: Some(u32::from(!s.backup)),
                 backup: Some(u32::from(s.backup)),
                 limit: s.maxconn_now().map(u64::from),
                 last_change_s: Some(now_ms.saturating_sub(changed.unwrap_or(0)) / 1000),
                 check: s.last_check.get(),
                 counters: s.counters.snapshot_at(super::clock::mono_ms()),
+                ids: Ids {
+                    iid: b.id,
+                    sid: s.puid,
+                    mode: Some(mode_name(b.mode)),
+                    addr,
+                    uweight: Some(uweight),
+                    check_cfg,
+                    ..Ids::default()
+                },
             });
         }
         out.push(Row {
@@ -191,6 +241,13 @@ fn rows(frontends: &[Arc<FrontendRt>], backends: &[Arc<BackendRt>], now_ms: u64)
             last_change_s: None,
             check: None,
             counters: b.counters.snapshot_at(super::clock::mono_ms()),
+            ids: Ids {
+                iid: b.id,
+                mode: Some(mode_name(b.mode)),
+                algo: Some(b.algo.to_string()),
+                uweight: Some(weight),
+                ..Ids::default()
+            },
         });
     }
     out

@@ -1,0 +1,768 @@
+//! The runtime API's language (HAProxy's `stats socket` commands): a line split into
+//! commands, each read into a typed [`Command`] with the access level it needs, and the
+//! replies that do not depend on the running state. Executing them is the daemon's job.
+
+use crate::health::Admin;
+use std::fmt::Write;
+
+/// A session's access level (`stats socket ... level`), lowest first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    User,
+    Operator,
+    Admin,
+}
+
+impl Level {
+    pub fn parse(s: &str) -> Option<Level> {
+        match s {
+            "user" => Some(Level::User),
+            "operator" => Some(Level::Operator),
+            "admin" => Some(Level::Admin),
+            _ => None,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Level::User => "user",
+            Level::Operator => "operator",
+            Level::Admin => "admin",
+        }
+    }
+}
+
+/// `backend/server`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerRef {
+    pub backend: String,
+    pub server: String,
+}
+
+/// A weight as given: absolute, or a share of the configured weight (`50%`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    Absolute(u32),
+    Percent(u32),
+}
+
+impl Weight {
+    /// The weight it makes for a server configured with `initial`.
+    pub fn resolve(self, initial: u32) -> u32 {
+        match self {
+            Weight::Absolute(w) => w,
+            Weight::Percent(p) => (u64::from(initial) * u64::from(p) / 100).min(256) as u32,
+        }
+    }
+}
+
+/// `set server B/S ...`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SetServer {
+    State(Admin),
+    Weight(Weight),
+    /// `health up|stopping|down`: the check's verdict, forced.
+    Health(bool),
+    /// `agent up|down`.
+    Agent(bool),
+    Addr(std::net::IpAddr, Option<u16>),
+    CheckPort(u16),
+}
+
+/// `show stat` filters: `IID TYPE SID` (-1: any; TYPE a bit mask, 1 frontends, 2
+/// backends, 4 servers) and the format words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatQuery {
+    pub iid: Option<u32>,
+    pub types: Option<u32>,
+    pub sid: Option<u32>,
+    pub typed: bool,
+    pub json: bool,
+    pub up_only: bool,
+    pub no_maint: bool,
+}
+
+/// The session's own format for `show info`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct InfoQuery {
+    pub typed: bool,
+    pub json: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Command {
+    Help,
+    Prompt,
+    Quit,
+    /// `user` / `operator`: lower the session's level.
+    Lower(Level),
+    ShowCliLevel,
+    ShowInfo(InfoQuery),
+    ShowStat(StatQuery),
+    ShowServersState(Option<String>),
+    ShowBackend,
+    ShowEnv(Option<String>),
+    ShowVersion,
+    ShowSess,
+    ShowErrors,
+    ShowActivity,
+    ShowPools,
+    GetWeight(ServerRef),
+    SetWeight(ServerRef, Weight),
+    DisableServer(ServerRef),
+    EnableServer(ServerRef),
+    SetServer(ServerRef, SetServer),
+    DisableHealth(ServerRef),
+    EnableHealth(ServerRef),
+    DisableAgent(ServerRef),
+    EnableAgent(ServerRef),
+    SetMaxconnServer(ServerRef, u32),
+    SetMaxconnFrontend(String, u32),
+    SetMaxconnGlobal(u32),
+    DisableFrontend(String),
+    EnableFrontend(String),
+    ShutdownFrontend(String),
+    ShutdownSessionsServer(ServerRef),
+    ClearCounters {
+        all: bool,
+    },
+    SetTimeoutCli(u64),
+}
+
+impl Command {
+    /// The lowest level allowed to run it, as HAProxy enforces it.
+    pub fn level(&self) -> Level {
+        use Command::*;
+        match self {
+            Help | Prompt | Quit | Lower(_) | ShowCliLevel | ShowInfo(_) | ShowStat(_)
+            | ShowServersState(_) | ShowBackend | ShowVersion | ShowErrors | GetWeight(_)
+            | SetTimeoutCli(_) | ShowSess | ShowPools | ShowActivity => Level::User,
+            ShowEnv(_) | ClearCounters { all: false } => Level::Operator,
+            _ => Level::Admin,
+        }
+    }
+}
+
+/// Why a command was not read; the text is HAProxy's reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Not a command at all: the commands that start alike are offered.
+    Unknown(String),
+    /// The command is known but its arguments are not usable.
+    Usage(String),
+}
+
+/// The commands of one line: separated by `;` (a `\;` stays in the command), each
+/// trimmed; empty ones dropped.
+pub fn split_line(line: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = line.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' if chars.peek() == Some(&';') => {
+                cur.push(';');
+                chars.next();
+            }
+            ';' => out.push(std::mem::take(&mut cur)),
+            _ => cur.push(c),
+        }
+    }
+    out.push(cur);
+    out.into_iter()
+        .map(|c| c.trim().to_string())
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// The words of a command (spaces and tabs separate; a backslash keeps the next
+/// character as it is).
+pub fn words(cmd: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let mut chars = cmd.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                if let Some(n) = chars.next() {
+                    cur.push(n);
+                }
+            }
+            ' ' | '\t' => {
+                if !cur.is_empty() {
+                    out.push(std::mem::take(&mut cur));
+                }
+            }
+            _ => cur.push(c),
+        }
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+const REQUIRE_SERVER: &str = "Require 'backend/server'.\n";
+
+fn server_ref(w: Option<&String>) -> Result<ServerRef, Refusal> {
+    let w = w.ok_or_else(|| Refusal::Usage(REQUIRE_SERVER.into()))?;
+    match w.split_once('/') {
+        Some((b, s)) if !b.is_empty() && !s.is_empty() => Ok(ServerRef {
+            backend: b.to_string(),
+            server: s.to_string(),
+        }),
+        _ => Err(Refusal::Usage(REQUIRE_SERVER.into())),
+    }
+}
+
+/// `50`, `50%`: HAProxy's rules and words.
+fn weight(w: Option<&String>) -> Result<Weight, Refusal> {
+    let w = w.ok_or_else(|| Refusal::Usage("Require <weight> or <weight%>.\n".into()))?;
+    let (digits, pct) = match w.strip_suffix('%') {
+        Some(d) => (d, true),
+        None => (w.as_str(), false),
+    };
+    let n: i64 = digits.parse().map_err(|_| {
+        // HAProxy's own words (and no blank line after them).
+        Refusal::Usage("Empty weight string empty or preceded by garbage".into())
+    })?;
+    if pct {
+        if !(0..=100).contains(&n) {
+            return Err(Refusal::Usage("Relative weight must be positive.\n".into()));
+        }
+        Ok(Weight::Percent(n as u32))
+    } else if (0..=256).contains(&n) {
+        Ok(Weight::Absolute(n as u32))
+    } else {
+        Err(Refusal::Usage(
+            "Absolute weight can only be between 0 and 256 inclusive.\n".into(),
+        ))
+    }
+}
+
+fn number(w: Option<&String>, what: &str) -> Result<u32, Refusal> {
+    w.and_then(|w| w.parse().ok())
+        .ok_or_else(|| Refusal::Usage(format!("Integer value expected for {what}.\n")))
+}
+
+const SET_SERVER_USAGE: &str = "usage: set server <backend>/<server> addr | agent | agent-addr | agent-port | agent-send | check-addr | check-port | fqdn | health | ssl | state | weight\n";
+
+/// Read one command.
+pub fn parse(cmd: &str) -> Result<Command, Refusal> {
+    let w = words(cmd);
+    let s: Vec<&str> = w.iter().map(String::as_str).collect();
+    use Command::*;
+    Ok(match s.as_slice() {
+        ["help", ..] => Help,
+        ["prompt", ..] => Prompt,
+        ["quit", ..] => Quit,
+        ["user"] => Lower(Level::User),
+        ["operator"] => Lower(Level::Operator),
+        ["show", "cli", "level"] => ShowCliLevel,
+        ["show", "info", rest @ ..] => ShowInfo(InfoQuery {
+            typed: rest.contains(&"typed"),
+            json: rest.contains(&"json"),
+        }),
+        ["show", "stat", rest @ ..] => ShowStat(stat_query(rest)?),
+        ["show", "servers", "state"] => ShowServersState(None),
+        ["show", "servers", "state", b, ..] => ShowServersState(Some(b.to_string())),
+        ["show", "backend", ..] => ShowBackend,
+        ["show", "env"] => ShowEnv(None),
+        ["show", "env", v, ..] => ShowEnv(Some(v.to_string())),
+        ["show", "version"] => ShowVersion,
+        ["show", "sess", ..] => ShowSess,
+        ["show", "errors", ..] => ShowErrors,
+        ["show", "activity", ..] => ShowActivity,
+        ["show", "pools", ..] => ShowPools,
+        ["get", "weight", ..] => GetWeight(server_ref(w.get(2))?),
+        ["set", "weight", ..] => {
+            let r = server_ref(w.get(2))?;
+            SetWeight(r, weight(w.get(3))?)
+        }
+        ["disable", "server", ..] => DisableServer(server_ref(w.get(2))?),
+        ["enable", "server", ..] => EnableServer(server_ref(w.get(2))?),
+        ["disable", "health", ..] => DisableHealth(server_ref(w.get(2))?),
+        ["enable", "health", ..] => EnableHealth(server_ref(w.get(2))?),
+        ["disable", "agent", ..] => DisableAgent(server_ref(w.get(2))?),
+        ["enable", "agent", ..] => EnableAgent(server_ref(w.get(2))?),
+        ["set", "server", ..] => {
+            let r = server_ref(w.get(2))?;
+            SetServer(r, set_server(&s[3..])?)
+        }
+        ["set", "maxconn", "server", ..] => {
+            let r = server_ref(w.get(3))?;
+            SetMaxconnServer(r, number(w.get(4), "maxconn")?)
+        }
+        ["set", "maxconn", "frontend", name, ..] => {
+            SetMaxconnFrontend(name.to_string(), number(w.get(4), "maxconn")?)
+        }
+        ["set", "maxconn", "global", ..] => SetMaxconnGlobal(number(w.get(3), "maxconn")?),
+        ["set", "maxconn", ..] => {
+            return Err(Refusal::Usage(
+                "'set maxconn' only supports 'frontend', 'server', and 'global'.\n".into(),
+            ))
+        }
+        ["disable", "frontend", name, ..] => DisableFrontend(name.to_string()),
+        ["enable", "frontend", name, ..] => EnableFrontend(name.to_string()),
+        ["shutdown", "frontend", name, ..] => ShutdownFrontend(name.to_string()),
+        ["disable" | "enable" | "shutdown", "frontend"] => {
+            return Err(Refusal::Usage("A frontend name is expected.\n".into()))
+        }
+        ["shutdown", "sessions", "server", ..] => ShutdownSessionsServer(server_ref(w.get(3))?),
+        ["clear", "counters"] => ClearCounters { all: false },
+        ["clear", "counters", "all"] => ClearCounters { all: true },
+        ["set", "timeout", "cli", t] => SetTimeoutCli(
+            t.parse::<u64>()
+                .map(|s| s.saturating_mul(1000))
+                .map_err(|_| Refusal::Usage("Expects an integer value.\n".into()))?,
+        ),
+        _ => return Err(Refusal::Unknown(cmd.to_string())),
+    })
+}
+
+fn stat_query(rest: &[&str]) -> Result<StatQuery, Refusal> {
+    let mut q = StatQuery::default();
+    let mut i = 0;
+    // A leading `IID TYPE SID` (numbers, -1 for any).
+    if rest.len() >= 3 && rest[..3].iter().all(|w| w.parse::<i64>().is_ok()) {
+        let n = |w: &str| w.parse::<i64>().ok().filter(|v| *v >= 0).map(|v| v as u32);
+        q.iid = n(rest[0]);
+        q.types = n(rest[1]);
+        q.sid = n(rest[2]);
+        i = 3;
+    }
+    for w in &rest[i..] {
+        match *w {
+            "typed" => q.typed = true,
+            "json" => q.json = true,
+            "up" => q.up_only = true,
+            "no-maint" => q.no_maint = true,
+            "desc" => {}
+            _ => {}
+        }
+    }
+    Ok(q)
+}
+
+fn set_server(rest: &[&str]) -> Result<SetServer, Refusal> {
+    let usage = || Refusal::Usage(SET_SERVER_USAGE.into());
+    match rest {
+        ["state", v, ..] => Ok(SetServer::State(match *v {
+            "ready" => Admin::Ready,
+            "drain" => Admin::Drain,
+            "maint" => Admin::Maint,
+            _ => return Err(state_usage()),
+        })),
+        ["state"] => Err(state_usage()),
+        ["weight", ..] => Ok(SetServer::Weight(weight(
+            rest.get(1).map(|s| s.to_string()).as_ref(),
+        )?)),
+        ["health", v, ..] => match *v {
+            "up" => Ok(SetServer::Health(true)),
+            "stopping" | "down" => Ok(SetServer::Health(false)),
+            _ => Err(Refusal::Usage(
+                "'set server <srv> health' expects 'up', 'stopping', or 'down'.\n".into(),
+            )),
+        },
+        ["agent", v, ..] => match *v {
+            "up" => Ok(SetServer::Agent(true)),
+            "down" => Ok(SetServer::Agent(false)),
+            _ => Err(Refusal::Usage(
+                "'set server <srv> agent' expects 'up' or 'down'.\n".into(),
+            )),
+        },
+        ["addr", a, more @ ..] => {
+            let ip = a
+                .parse()
+                .map_err(|_| Refusal::Usage("Invalid IP address.\n".into()))?;
+            let port = match more {
+                ["port", p, ..] => Some(
+                    p.parse()
+                        .map_err(|_| Refusal::Usage("Invalid port.\n".into()))?,
+                ),
+                _ => None,
+            };
+            Ok(SetServer::Addr(ip, port))
+        }
+        ["check-port", p, ..] => Ok(SetServer::CheckPort(p.parse().map_err(|_| {
+            Refusal::Usage("'set server <srv> check-port' expects an integer as argument.\n".into())
+        })?)),
+        _ => Err(usage()),
+    }
+}
+
+fn state_usage() -> Refusal {
+    Refusal::Usage("'set server <srv> state' expects 'ready', 'drain' and 'maint'.\n".into())
+}
+
+/// The commands `help` lists, with the level each needs: (usage, what it does).
+pub const HELP: &[(&str, &str, Level)] = &[
+    (
+        "clear counters [all]",
+        "reset the max counters (or every counter)",
+        Level::Operator,
+    ),
+    (
+        "disable agent <bk>/<srv>",
+        "stop a server's agent checks",
+        Level::Admin,
+    ),
+    (
+        "disable frontend <frontend>",
+        "stop accepting on a frontend for now",
+        Level::Admin,
+    ),
+    (
+        "disable health <bk>/<srv>",
+        "stop a server's health checks",
+        Level::Admin,
+    ),
+    (
+        "disable server <bk>/<srv>",
+        "put a server in maintenance",
+        Level::Admin,
+    ),
+    (
+        "enable agent <bk>/<srv>",
+        "restart a server's agent checks",
+        Level::Admin,
+    ),
+    (
+        "enable frontend <frontend>",
+        "accept on a disabled frontend again",
+        Level::Admin,
+    ),
+    (
+        "enable health <bk>/<srv>",
+        "restart a server's health checks",
+        Level::Admin,
+    ),
+    (
+        "enable server <bk>/<srv>",
+        "take a server out of maintenance",
+        Level::Admin,
+    ),
+    (
+        "get weight <bk>/<srv>",
+        "a server's weight now and as configured",
+        Level::User,
+    ),
+    (
+        "operator",
+        "lower this session's level to operator",
+        Level::User,
+    ),
+    (
+        "set maxconn frontend <frontend> <value>",
+        "a frontend's connection limit",
+        Level::Admin,
+    ),
+    (
+        "set maxconn global <value>",
+        "the process's connection limit",
+        Level::Admin,
+    ),
+    (
+        "set maxconn server <bk>/<srv>",
+        "a server's connection limit",
+        Level::Admin,
+    ),
+    (
+        "set server <bk>/<srv> [opts]",
+        "a server's state, weight, health, agent, address or check port",
+        Level::Admin,
+    ),
+    (
+        "set timeout cli <delay>",
+        "this session's idle timeout, in seconds",
+        Level::User,
+    ),
+    (
+        "set weight <bk>/<srv>",
+        "a server's weight (absolute or N%)",
+        Level::Admin,
+    ),
+    (
+        "show activity",
+        "the process's counters of work done",
+        Level::User,
+    ),
+    ("show backend", "the backends", Level::User),
+    ("show cli level", "this session's level", Level::User),
+    (
+        "show env [var]",
+        "the process's environment",
+        Level::Operator,
+    ),
+    (
+        "show errors",
+        "captured protocol errors (none are kept)",
+        Level::User,
+    ),
+    (
+        "show info [json|typed]",
+        "the process: version, limits, counts",
+        Level::User,
+    ),
+    ("show pools", "the process's memory use", Level::User),
+    (
+        "show servers state [<backend>]",
+        "every server's state, as server-state-file holds it",
+        Level::User,
+    ),
+    (
+        "show sess",
+        "the sessions in progress (a count)",
+        Level::User,
+    ),
+    (
+        "show stat [<iid> <type> <sid>] [typed|json|up|no-maint]",
+        "the statistics report (CSV)",
+        Level::User,
+    ),
+    ("show version", "the version", Level::User),
+    (
+        "shutdown frontend <frontend>",
+        "stop a frontend for good",
+        Level::Admin,
+    ),
+    (
+        "shutdown sessions server <bk>/<srv>",
+        "close every session to a server",
+        Level::Admin,
+    ),
+    ("user", "lower this session's level to user", Level::User),
+    ("help [<command>]", "this list", Level::User),
+    (
+        "prompt",
+        "switch the interactive mode with a prompt on or off",
+        Level::User,
+    ),
+    ("quit", "close this session", Level::User),
+];
+
+fn help_line(o: &mut String, usage: &str, what: &str) {
+    let _ = writeln!(o, "  {usage:<39} : {what}");
+}
+
+/// `help`: the commands open at `level` (HAProxy's layout).
+pub fn help(level: Level) -> String {
+    let mut o = String::from("The following commands are valid at this level:\n");
+    for (usage, what, need) in HELP {
+        if *need <= level {
+            help_line(&mut o, usage, what);
+        }
+    }
+    o
+}
+
+/// The reply to an unknown command: the commands whose first word it starts with, or
+/// all of them.
+pub fn unknown(cmd: &str, level: Level) -> String {
+    let first = cmd.split_whitespace().next().unwrap_or("");
+    let close: Vec<_> = HELP
+        .iter()
+        .filter(|(u, _, need)| *need <= level && !first.is_empty() && u.starts_with(first))
+        .collect();
+    if close.is_empty() {
+        return format!("Unknown command: '{first}'\n{}", help(level));
+    }
+    let mut o =
+        String::from("Unknown command, but maybe one of the following ones is a better match:\n");
+    for (usage, what, _) in close {
+        help_line(&mut o, usage, what);
+    }
+    o
+}
+
+pub const PERMISSION_DENIED: &str = "Permission denied\n";
+
+/// One server's line of `show servers state` (HAProxy's server-state-file format).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ServerStateLine {
+    pub be_id: u32,
+    pub be_name: String,
+    pub srv_id: u32,
+    pub srv_name: String,
+    pub addr: String,
+    /// 0 stopped, 1 starting, 2 running, 3 stopping.
+    pub op_state: u8,
+    /// Bits: 0x01 forced maintenance, 0x08 drain.
+    pub admin_state: u8,
+    pub uweight: u32,
+    pub iweight: u32,
+    pub since_change_s: u64,
+    pub check_status: u32,
+    pub check_result: u32,
+    pub check_health: u32,
+    pub check_state: u32,
+    pub agent_state: u32,
+    /// The backend's and the server's ids were given (`id N`), not numbered.
+    pub be_id_forced: bool,
+    pub srv_id_forced: bool,
+    pub port: u16,
+    pub check_port: u16,
+}
+
+pub const SERVERS_STATE_HEADER: &str = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n";
+
+pub fn servers_state(lines: &[ServerStateLine]) -> String {
+    let mut o = String::from(SERVERS_STATE_HEADER);
+    for l in lines {
+        let _ = writeln!(
+            o,
+            "{} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} {} - {} - 0 {} - - 0",
+            l.be_id,
+            l.be_name,
+            l.srv_id,
+            l.srv_name,
+            l.addr,
+            l.op_state,
+            l.admin_state,
+            l.uweight,
+            l.iweight,
+            l.since_change_s,
+            l.check_status,
+            l.check_result,
+            l.check_health,
+            l.check_state,
+            l.agent_state,
+            u8::from(l.be_id_forced),
+            u8::from(l.srv_id_forced),
+            l.port,
+            l.check_port,
+        );
+    }
+    o
+}
+
+/// `show info` from its (key, value) pairs, plain (`Key: value`) or typed.
+pub fn info(fields: &[(&str, String)], q: InfoQuery) -> String {
+    let mut o = String::new();
+    if q.json {
+        o.push('[');
+        for (i, (k, v)) in fields.iter().enumerate() {
+            let _ = write!(
+                o,
+                "{}{{\"field\":{{\"pos\":{i},\"name\":\"{k}\"}},\"value\":{{\"type\":\"str\",\"value\":\"{}\"}}}}",
+                if i > 0 { "," } else { "" },
+                v.replace('\\', "\\\\").replace('"', "\\\"")
+            );
+        }
+        o.push_str("]\n");
+        return o;
+    }
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if q.typed {
+            let _ = writeln!(o, "{i}.{k}.1:::str:{v}");
+        } else {
+            let _ = writeln!(o, "{k}: {v}");
+        }
+    }
+    o
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn r(b: &str, s: &str) -> ServerRef {
+        ServerRef {
+            backend: b.into(),
+            server: s.into(),
+        }
+    }
+
+    #[test]
+    fn lines_split_into_commands() {
+        assert_eq!(
+            split_line("show info; show stat ;;set weight be/s1 3\n"),
+            vec!["show info", "show stat", "set weight be/s1 3"]
+        );
+        assert_eq!(split_line(r"set map m a\;b 1"), vec!["set map m a;b 1"]);
+        assert!(split_line("  ; ").is_empty());
+    }
+
+    #[test]
+    fn commands_and_their_levels() {
+        assert_eq!(
+            parse("get weight be/s1"),
+            Ok(Command::GetWeight(r("be", "s1")))
+        );
+        assert_eq!(
+            parse("set weight be/s1 50%"),
+            Ok(Command::SetWeight(r("be", "s1"), Weight::Percent(50)))
+        );
+        assert_eq!(
+            parse("set server be/s1 state drain"),
+            Ok(Command::SetServer(
+                r("be", "s1"),
+                SetServer::State(Admin::Drain)
+            ))
+        );
+        assert_eq!(
+            parse("set server be/s1 addr 10.0.0.1 port 81"),
+            Ok(Command::SetServer(
+                r("be", "s1"),
+                SetServer::Addr("10.0.0.1".parse().unwrap(), Some(81))
+            ))
+        );
+        assert_eq!(
+            parse("show stat 3 4 -1 typed"),
+            Ok(Command::ShowStat(StatQuery {
+                iid: Some(3),
+                types: Some(4),
+                typed: true,
+                ..StatQuery::default()
+            }))
+        );
+        assert_eq!(parse("show info").map(|c| c.level()), Ok(Level::User));
+        assert_eq!(parse("show env").map(|c| c.level()), Ok(Level::Operator));
+        assert_eq!(
+            parse("clear counters").map(|c| c.level()),
+            Ok(Level::Operator)
+        );
+        assert_eq!(
+            parse("clear counters all").map(|c| c.level()),
+            Ok(Level::Admin)
+        );
+        assert_eq!(
+            parse("disable server be/s1").map(|c| c.level()),
+            Ok(Level::Admin)
+        );
+    }
+
+    #[test]
+    fn refusals_say_what_haproxy_says() {
+        assert_eq!(
+            parse("get weight be"),
+            Err(Refusal::Usage(REQUIRE_SERVER.into()))
+        );
+        assert_eq!(
+            parse("set weight be/s1 300"),
+            Err(Refusal::Usage(
+                "Absolute weight can only be between 0 and 256 inclusive.\n".into()
+            ))
+        );
+        assert_eq!(parse("set server be/s1 state x"), Err(state_usage()));
+        assert!(matches!(parse("bogus"), Err(Refusal::Unknown(_))));
+        assert!(unknown("show bogus", Level::Admin).starts_with("Unknown command, but maybe"));
+    }
+
+    #[test]
+    fn help_is_filtered_by_level() {
+        let user = help(Level::User);
+        let admin = help(Level::Admin);
+        assert!(!user.contains("disable server") && admin.contains("disable server"));
+        // HAProxy's layout: two spaces, the usage padded to 40 columns, ": ".
+        let line = format!("  {:<40}: the process", "show info [json|typed]");
+        assert!(user.contains(&line), "{user}");
+    }
+
+    #[test]
+    fn weights_resolve_against_the_configured_one() {
+        assert_eq!(Weight::Percent(50).resolve(50), 25);
+        assert_eq!(Weight::Absolute(7).resolve(50), 7);
+        assert_eq!(Weight::Percent(100).resolve(300), 256);
+    }
+}

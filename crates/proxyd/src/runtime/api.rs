@@ -1,0 +1,763 @@
+//! The runtime API on `stats socket`: unix sockets (with `mode`, `user`, `group`) or TCP
+//! (`ipv4@`, `ipv6@`, `ADDR:PORT`), each with its `level`. A session reads lines of
+//! commands (`;` between them); without `prompt` it ends after answering what it was
+//! sent, with `prompt` it stays and shows `> `. The language is proxy-core's
+//! `runtime_api`; this module applies it to the running proxies.
+
+use super::backend::BackendRt;
+use super::frontend::FrontendRt;
+use super::server::{ServerRt, Target};
+use super::stats::{BACKENDS, FRONTENDS, PROCESS};
+use super::PlanError;
+use haproxy_conf::model::{Config, StatsSocket};
+use proxy_core::health::Admin;
+use proxy_core::runtime_api::{
+    self as lang, Command, InfoQuery, Level, Refusal, ServerRef, ServerStateLine, SetServer,
+    StatQuery,
+};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
+
+/// Where a socket listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Addr {
+    Unix(std::path::PathBuf),
+    Tcp(std::net::SocketAddr),
+}
+
+/// One `stats socket`, resolved when the plan is built (so `-c` finds its errors).
+#[derive(Debug, Clone)]
+pub struct Spec {
+    pub addr: Addr,
+    pub level: Level,
+    /// Unix sockets: permissions and owner.
+    pub mode: Option<u32>,
+    pub uid: Option<nix::unistd::Uid>,
+    pub gid: Option<nix::unistd::Gid>,
+}
+
+/// Sessions served, and commands refused for their level (for `show info`'s readers
+/// and the logs).
+pub static SESSIONS: AtomicU64 = AtomicU64::new(0);
+
+/// The sockets `global` declares.
+pub fn specs(cfg: &Config) -> Result<Vec<Spec>, Vec<PlanError>> {
+    let mut out = Vec::new();
+    let mut errors = Vec::new();
+    for s in &cfg.global.stats_sockets {
+        match spec(s) {
+            Ok(sp) => out.push(sp),
+            Err(message) => errors.push(PlanError {
+                span: None,
+                message: format!("stats socket {}: {message}", s.address),
+            }),
+        }
+    }
+    if errors.is_empty() {
+        Ok(out)
+    } else {
+        Err(errors)
+    }
+}
+
+fn spec(s: &StatsSocket) -> Result<Spec, String> {
+    let a = s.address.as_str();
+    let addr = if let Some(p) = a.strip_prefix("unix@") {
+        Addr::Unix(p.into())
+    } else if a.starts_with('/') {
+        Addr::Unix(a.into())
+    } else if let Some(rest) = a.strip_prefix("ipv4@").or_else(|| a.strip_prefix("ipv6@")) {
+        Addr::Tcp(tcp_addr(rest)?)
+    } else if a.contains('@') {
+        return Err("only unix sockets (a path or unix@) and TCP (ipv4@, ipv6@, ADDR:PORT) are served by proxyd".into());
+    } else {
+        Addr::Tcp(tcp_addr(a)?)
+    };
+    let mode = match &s.mode {
+        Some(m) => Some(
+            u32::from_str_radix(m, 8).map_err(|_| format!("`mode {m}` is not an octal mode"))?,
+        ),
+        None => None,
+    };
+    let uid = match &s.user {
+        Some(u) => Some(match u.parse::<u32>() {
+            Ok(n) => nix::unistd::Uid::from_raw(n),
+            Err(_) => {
+                nix::unistd::User::from_name(u)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| format!("user `{u}` does not exist on this host"))?
+                    .uid
+            }
+        }),
+        None => None,
+    };
+    let gid = match &s.group {
+        Some(g) => Some(match g.parse::<u32>() {
+            Ok(n) => nix::unistd::Gid::from_raw(n),
+            Err(_) => {
+                nix::unistd::Group::from_name(g)
+                    .ok()
+                    .flatten()
+                    .ok_or_else(|| format!("group `{g}` does not exist on this host"))?
+                    .gid
+            }
+        }),
+        None => None,
+    };
+    Ok(Spec {
+        addr,
+        level: Level::parse(&s.level).unwrap_or(Level::User),
+        mode,
+        uid,
+        gid,
+    })
+}
+
+fn tcp_addr(a: &str) -> Result<std::net::SocketAddr, String> {
+    let (host, port) = a
+        .rsplit_once(':')
+        .ok_or_else(|| format!("`{a}` has no port"))?;
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let host = if host.is_empty() || host == "*" {
+        "0.0.0.0"
+    } else {
+        host
+    };
+    let ip: std::net::IpAddr = host
+        .parse()
+        .map_err(|_| format!("`{host}` is not an IP address"))?;
+    let port: u16 = port
+        .parse()
+        .map_err(|_| format!("`{port}` is not a port"))?;
+    Ok(std::net::SocketAddr::new(ip, port))
+}
+
+/// A bound socket, ready to serve once the plan runs.
+pub enum Bound {
+    Unix(tokio::net::UnixListener, Level),
+    Tcp(tokio::net::TcpListener, Level),
+}
+
+/// Bind every socket (as root, before the chroot and the user switch, as HAProxy does):
+/// a stale unix socket file is replaced, then given its mode and owner.
+pub fn bind(specs: &[Spec]) -> anyhow::Result<Vec<Bound>> {
+    use anyhow::Context;
+    let mut out = Vec::new();
+    for s in specs {
+        match &s.addr {
+            Addr::Unix(path) => {
+                if let Some(dir) = path.parent() {
+                    if !dir.as_os_str().is_empty() && !dir.exists() {
+                        anyhow::bail!(
+                            "stats socket {}: the directory {} does not exist",
+                            path.display(),
+                            dir.display()
+                        );
+                    }
+                }
+                // A socket left by a previous run (no one listens on it any more).
+                if std::os::unix::net::UnixStream::connect(path).is_err() {
+                    let _ = std::fs::remove_file(path);
+                }
+                let l = tokio::net::UnixListener::bind(path)
+                    .with_context(|| format!("stats socket {}: cannot bind", path.display()))?;
+                if let Some(m) = s.mode {
+                    use std::os::unix::fs::PermissionsExt;
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(m))
+                        .with_context(|| format!("stats socket {}: mode", path.display()))?;
+                }
+                if s.uid.is_some() || s.gid.is_some() {
+                    nix::unistd::chown(path, s.uid, s.gid)
+                        .with_context(|| format!("stats socket {}: owner", path.display()))?;
+                }
+                out.push(Bound::Unix(l, s.level));
+            }
+            Addr::Tcp(a) => {
+                let std = std::net::TcpListener::bind(a)
+                    .with_context(|| format!("stats socket {a}: cannot bind"))?;
+                std.set_nonblocking(true)?;
+                out.push(Bound::Tcp(tokio::net::TcpListener::from_std(std)?, s.level));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Serve every bound socket; `timeout_ms` is `stats timeout` (10 s by default).
+pub fn spawn(bound: Vec<Bound>, timeout_ms: u64) {
+    for b in bound {
+        tokio::spawn(async move {
+            loop {
+                let accepted = match &b {
+                    Bound::Unix(l, level) => l.accept().await.map(|(s, _)| {
+                        tokio::spawn(session(s, *level, timeout_ms));
+                    }),
+                    Bound::Tcp(l, level) => l.accept().await.map(|(s, _)| {
+                        tokio::spawn(session(s, *level, timeout_ms));
+                    }),
+                };
+                if let Err(e) = accepted {
+                    // Out of descriptors, mostly: say it, wait a little, go on.
+                    tracing::error!("stats socket: accept failed: {e}");
+                    tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+                }
+            }
+        });
+    }
+}
+
+/// A session's state.
+struct Session {
+    level: Level,
+    prompt: bool,
+    timeout_ms: u64,
+    quit: bool,
+}
+
+/// Longest command line taken (HAProxy's buffer is about this size).
+const MAX_LINE: usize = 16 * 1024;
+
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(s: S, level: Level, timeout_ms: u64) {
+    SESSIONS.fetch_add(1, Relaxed);
+    let mut st = Session {
+        level,
+        prompt: false,
+        timeout_ms,
+        quit: false,
+    };
+    let (r, mut w) = tokio::io::split(s);
+    let mut r = BufReader::new(r);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        let limit = std::time::Duration::from_millis(st.timeout_ms.max(1));
+        let read = tokio::time::timeout(limit, async {
+            let mut limited = (&mut r).take(MAX_LINE as u64);
+            limited.read_until(b'\n', &mut line).await
+        })
+        .await;
+        let n = match read {
+            Ok(Ok(n)) => n,
+            // Idle past `stats timeout`, or the peer went away.
+            _ => return,
+        };
+        if n == 0 {
+            return;
+        }
+        let text = String::from_utf8_lossy(&line);
+        let mut out = String::new();
+        let commands = lang::split_line(text.trim_end_matches(['\n', '\r']));
+        for cmd in &commands {
+            out.push_str(&run(cmd, &mut st));
+            // `quit` says nothing; every other reply ends with a blank line.
+            if st.quit {
+                break;
+            }
+            out.push('\n');
+        }
+        if st.prompt && !st.quit {
+            if commands.is_empty() {
+                out.push('\n');
+            }
+            out.push_str("> ");
+        }
+        if w.write_all(out.as_bytes()).await.is_err() {
+            return;
+        }
+        let _ = w.flush().await;
+        // Without a prompt a session answers what it was sent and ends.
+        if st.quit || (!st.prompt && r.buffer().is_empty()) {
+            let _ = w.shutdown().await;
+            return;
+        }
+    }
+}
+
+/// Run one command at the session's level: its reply (without the blank line that ends
+/// every reply).
+fn run(cmd: &str, st: &mut Session) -> String {
+    let c = match lang::parse(cmd) {
+        Ok(c) => c,
+        Err(Refusal::Unknown(_)) => return lang::unknown(cmd, st.level),
+        Err(Refusal::Usage(msg)) => return msg,
+    };
+    if c.level() > st.level {
+        return lang::PERMISSION_DENIED.into();
+    }
+    match c {
+        Command::Help => lang::help(st.level),
+        Command::Prompt => {
+            st.prompt = !st.prompt;
+            String::new()
+        }
+        Command::Quit => {
+            st.quit = true;
+            String::new()
+        }
+        Command::Lower(l) => {
+            st.level = st.level.min(l);
+            String::new()
+        }
+        Command::ShowCliLevel => format!("{}\n", st.level.name()),
+        Command::SetTimeoutCli(ms) => {
+            st.timeout_ms = ms.max(1000);
+            String::new()
+        }
+        other => exec(other, st.level),
+    }
+}
+
+fn backends() -> &'static [Arc<BackendRt>] {
+    BACKENDS.get().map(Vec::as_slice).unwrap_or(&[])
+}
+
+fn frontends() -> &'static [Arc<FrontendRt>] {
+    FRONTENDS.get().map(Vec::as_slice).unwrap_or(&[])
+}
+
+/// The backend and server a command names, or HAProxy's words for what is missing.
+fn find(r: &ServerRef) -> Result<(&'static Arc<BackendRt>, &'static Arc<ServerRt>), String> {
+    let b = backends()
+        .iter()
+        .find(|b| b.name == r.backend)
+        .ok_or("No such backend.\n")?;
+    let s = b
+        .servers
+        .iter()
+        .find(|s| s.name == r.server)
+        .ok_or("No such server.\n")?;
+    Ok((b, s))
+}
+
+fn now_ms() -> u64 {
+    PROCESS.get().map(|p| p.0.now_ms()).unwrap_or(0)
+}
+
+/// A change of a server's state or weight made here: queued requests look again, and a
+/// server that went UP or DOWN is logged as HAProxy logs it.
+fn changed(b: &BackendRt, s: &ServerRt, was_up: bool, why: &'static str) {
+    let up = s.is_up();
+    if up != was_up {
+        let t = if up {
+            proxy_core::health::Transition::Up
+        } else {
+            proxy_core::health::Transition::Down
+        };
+        b.transition(s, t, super::checks::Why::reason(why), 0);
+    } else {
+        b.released.notify_waiters();
+    }
+}
+
+fn with_state<T>(s: &ServerRt, f: impl FnOnce(&mut super::server::ServerState) -> T) -> T {
+    let mut g = match s.state.lock() {
+        Ok(g) => g,
+        Err(p) => p.into_inner(),
+    };
+    f(&mut g)
+}
+
+fn exec(c: Command, level: Level) -> String {
+    match c {
+        Command::ShowInfo(q) => info(q),
+        Command::ShowStat(q) => stat(q, level),
+        Command::ShowServersState(b) => servers_state(b.as_deref()),
+        Command::ShowBackend => {
+            let mut o = String::from("# name\n");
+            for b in backends() {
+                o.push_str(&b.name);
+                o.push('\n');
+            }
+            o
+        }
+        Command::ShowEnv(var) => {
+            let mut o = String::new();
+            for (k, v) in std::env::vars() {
+                if var.as_deref().is_none_or(|want| want == k) {
+                    o.push_str(&format!("{k}={v}\n"));
+                }
+            }
+            if var.is_some() && o.is_empty() {
+                return "Variable not found\n".into();
+            }
+            o
+        }
+        Command::ShowVersion => format!("{}\n", version()),
+        Command::ShowErrors => {
+            // proxyd keeps no copies of invalid requests or responses.
+            let now = chrono_like_now();
+            format!("Total events captured on [{now}] : 0\n")
+        }
+        Command::ShowSess => {
+            let cur: u64 = frontends()
+                .iter()
+                .map(|f| u64::from(f.counters.current()))
+                .sum();
+            format!("# {cur} session(s) in progress (proxyd lists no session detail)\n")
+        }
+        Command::ShowActivity => {
+            let m = tokio::runtime::Handle::current().metrics();
+            format!(
+                "thread_id: 0 (proxyd: tokio runtime)\nworkers: {}\ntasks: {}\nrun_queue: {}\nsessions_api: {}\n",
+                m.num_workers(),
+                m.num_alive_tasks(),
+                m.global_queue_depth(),
+                SESSIONS.load(Relaxed)
+            )
+        }
+        Command::ShowPools => {
+            "proxyd does not use memory pools: its memory is the allocator's (see /proc/PID/status)\n".into()
+        }
+        Command::GetWeight(r) => match find(&r) {
+            Ok((_, s)) => format!("{} (initial {})\n", s.uweight(), s.weight),
+            Err(e) => e,
+        },
+        Command::SetWeight(r, w) | Command::SetServer(r, SetServer::Weight(w)) => {
+            match find(&r) {
+                Ok((b, s)) => {
+                    let was = s.is_up();
+                    with_state(s, |st| st.uweight = w.resolve(s.weight));
+                    changed(b, s, was, "changed from the runtime API");
+                    String::new()
+                }
+                Err(e) => e,
+            }
+        }
+        Command::DisableServer(r) => admin(&r, Admin::Maint),
+        Command::EnableServer(r) => admin(&r, Admin::Ready),
+        Command::SetServer(r, SetServer::State(a)) => admin(&r, a),
+        Command::SetServer(r, SetServer::Health(up)) => match find(&r) {
+            Ok((b, s)) => {
+                let was = s.is_up();
+                with_state(s, |st| st.health.set(now_ms(), up));
+                changed(b, s, was, "changed from the runtime API");
+                String::new()
+            }
+            Err(e) => e,
+        },
+        Command::SetServer(r, SetServer::Agent(up)) => match find(&r) {
+            Ok((b, s)) => {
+                if s.agent.is_none() {
+                    return "agent checks are not enabled on this server.\n".into();
+                }
+                let was = s.is_up();
+                with_state(s, |st| st.agent_health.set(now_ms(), up));
+                changed(b, s, was, "changed from the runtime API");
+                String::new()
+            }
+            Err(e) => e,
+        },
+        Command::SetServer(r, SetServer::Addr(ip, port)) => match find(&r) {
+            Ok((_, s)) => set_addr(s, ip, port),
+            Err(e) => e,
+        },
+        Command::SetServer(r, SetServer::CheckPort(_)) => match find(&r) {
+            Ok((_, s)) if !s.check => "health checks are not enabled on this server\n".into(),
+            Ok(_) => "proxyd cannot move a server's checks to another port at run time yet; set `port` on the server line and reload\n".into(),
+            Err(e) => e,
+        },
+        Command::DisableHealth(r) => pause(&r, true, true),
+        Command::EnableHealth(r) => pause(&r, true, false),
+        Command::DisableAgent(r) => pause(&r, false, true),
+        Command::EnableAgent(r) => pause(&r, false, false),
+        Command::SetMaxconnServer(r, n) => match find(&r) {
+            Ok((b, s)) => {
+                with_state(s, |st| st.maxconn = (n > 0).then_some(n));
+                b.released.notify_waiters();
+                String::new()
+            }
+            Err(e) => e,
+        },
+        Command::ShutdownSessionsServer(r) => match find(&r) {
+            Ok((_, s)) => {
+                s.down.send_modify(|n| *n += 1);
+                String::new()
+            }
+            Err(e) => e,
+        },
+        Command::ClearCounters { all } => {
+            for f in frontends() {
+                clear(&f.counters, all);
+            }
+            for b in backends() {
+                clear(&b.counters, all);
+                for s in &b.servers {
+                    clear(&s.counters, all);
+                }
+            }
+            String::new()
+        }
+        Command::SetMaxconnFrontend(name, _)
+        | Command::DisableFrontend(name)
+        | Command::EnableFrontend(name)
+        | Command::ShutdownFrontend(name) => {
+            if !frontends().iter().any(|f| f.name == name) {
+                return "No such frontend.\n".into();
+            }
+            "proxyd cannot change a running frontend from the runtime API yet: change the configuration and reload\n".into()
+        }
+        Command::SetMaxconnGlobal(_) => {
+            "proxyd cannot change the global maxconn at run time yet: change `maxconn` and reload\n".into()
+        }
+        // Session commands are answered by `run`.
+        Command::Help
+        | Command::Prompt
+        | Command::Quit
+        | Command::Lower(_)
+        | Command::ShowCliLevel
+        | Command::SetTimeoutCli(_) => String::new(),
+    }
+}
+
+fn clear(c: &proxy_core::counters::Counters, all: bool) {
+    if all {
+        c.clear_all();
+    } else {
+        c.clear_max();
+    }
+}
+
+/// `disable|enable server`, `set server B/S state`.
+fn admin(r: &ServerRef, a: Admin) -> String {
+    match find(r) {
+        Ok((b, s)) => {
+            let was = s.is_up();
+            with_state(s, |st| st.admin = a);
+            changed(b, s, was, "changed from the runtime API");
+            String::new()
+        }
+        Err(e) => e,
+    }
+}
+
+/// `disable|enable health|agent`: the checks pause (the state they reached stays) or
+/// go on.
+fn pause(r: &ServerRef, health: bool, paused: bool) -> String {
+    let (_, s) = match find(r) {
+        Ok(x) => x,
+        Err(e) => return e,
+    };
+    if health && !s.check && !paused {
+        return "Health check was not configured on this server, cannot enable.\n".into();
+    }
+    if !health && s.agent.is_none() && !paused {
+        return "Agent was not configured on this server, cannot enable.\n".into();
+    }
+    with_state(s, |st| {
+        if health {
+            st.checks_paused = paused;
+        } else {
+            st.agent_paused = paused;
+        }
+    });
+    String::new()
+}
+
+/// `set server B/S addr IP [port P]`, answered in HAProxy's words.
+fn set_addr(s: &ServerRt, ip: std::net::IpAddr, port: Option<u16>) -> String {
+    let mut t = match s.target.write() {
+        Ok(t) => t,
+        Err(p) => p.into_inner(),
+    };
+    let old = match &*t {
+        Some(Target::Inet(a)) => *a,
+        Some(Target::Unix(_)) => {
+            return "proxyd cannot give an IP address to a server on a unix socket\n".into()
+        }
+        None => std::net::SocketAddr::new(ip, s.port.unwrap_or(0)),
+    };
+    let new = std::net::SocketAddr::new(ip, port.unwrap_or(old.port()));
+    *t = Some(Target::Inet(new));
+    drop(t);
+    // Idle connections lead to the old address: not reused.
+    s.addr_gen.fetch_add(1, Relaxed);
+    let by = "by 'stats socket command'";
+    match (old.ip() != new.ip(), old.port() != new.port()) {
+        (true, true) => format!(
+            "IP changed from '{}' to '{}', port changed from '{}' to '{}' {by}\n",
+            old.ip(),
+            new.ip(),
+            old.port(),
+            new.port()
+        ),
+        (true, false) => format!("IP changed from '{}' to '{}' {by}\n", old.ip(), new.ip()),
+        (false, true) => format!(
+            "no need to change the addr, port changed from '{}' to '{}' {by}\n",
+            old.port(),
+            new.port()
+        ),
+        (false, false) => "no need to change the addr, no need to change the port\n".into(),
+    }
+}
+
+fn version() -> String {
+    format!(
+        "{}-proxyd-{}",
+        haproxy_conf::source::COMPAT_VERSION,
+        env!("CARGO_PKG_VERSION")
+    )
+}
+
+/// Now as HAProxy's logs write dates: `03/Dec/2026:02:22:12.674`.
+fn chrono_like_now() -> String {
+    super::aliases::date(super::clock::wall(), false, true)
+}
+
+/// `show info`: HAProxy's keys, in its order, for what proxyd measures.
+fn info(q: InfoQuery) -> String {
+    let fe = frontends();
+    let counts: Vec<_> = fe.iter().map(|f| f.counters.snapshot()).collect();
+    let (start_s, uptime_s, threads, maxconn) = match PROCESS.get() {
+        Some(&(clock, start_s, start_ms, threads, maxconn)) => (
+            start_s,
+            clock.now_ms().saturating_sub(start_ms) / 1000,
+            threads,
+            maxconn,
+        ),
+        None => (0, 0, 1, 0),
+    };
+    let ulimit = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map(|(soft, _)| soft)
+        .unwrap_or(0);
+    let m = tokio::runtime::Handle::current().metrics();
+    let cur: u64 = counts.iter().map(|c| u64::from(c.cur)).sum();
+    let cum: u64 = counts.iter().map(|c| c.total).sum();
+    let out_bytes: u64 = counts.iter().map(|c| c.bytes_out).sum();
+    let listeners = super::stats::LISTENERS.load(Relaxed);
+    let fields: Vec<(&str, String)> = vec![
+        ("Name", "proxyd".into()),
+        ("Version", version()),
+        ("Release_date", "2026/12/03".into()),
+        ("Nbthread", threads.to_string()),
+        ("Nbproc", "1".into()),
+        ("Process_num", "1".into()),
+        ("Pid", std::process::id().to_string()),
+        (
+            "Uptime",
+            format!(
+                "{}d {}h{:02}m{:02}s",
+                uptime_s / 86400,
+                uptime_s / 3600 % 24,
+                uptime_s / 60 % 60,
+                uptime_s % 60
+            ),
+        ),
+        ("Uptime_sec", uptime_s.to_string()),
+        ("Memmax_MB", "0".into()),
+        ("Ulimit-n", ulimit.to_string()),
+        ("Maxconn", maxconn.to_string()),
+        ("Hard_maxconn", maxconn.to_string()),
+        ("CurrConns", cur.to_string()),
+        ("CumConns", cum.to_string()),
+        // No pipe limit of its own: at most two per session (one each way).
+        ("Maxpipes", (maxconn * 2).to_string()),
+        (
+            "PipesUsed",
+            super::splice::PIPES_USED.load(Relaxed).to_string(),
+        ),
+        ("PipesFree", "0".into()),
+        ("Tasks", m.num_alive_tasks().to_string()),
+        ("Run_queue", m.global_queue_depth().to_string()),
+        ("node", super::log::hostname()),
+        ("Stopping", "0".into()),
+        ("Listeners", listeners.to_string()),
+        ("DroppedLogs", super::log::DROPPED.load(Relaxed).to_string()),
+        ("TotalBytesOut", out_bytes.to_string()),
+        ("Start_time_sec", start_s.to_string()),
+        ("Tainted", "0".into()),
+    ];
+    lang::info(&fields, q)
+}
+
+/// `show stat`: the report's CSV (or HAProxy's typed form), filtered by `IID TYPE SID`.
+fn stat(q: StatQuery, level: Level) -> String {
+    let rows = super::stats::rows(frontends(), backends(), now_ms(), level >= Level::Operator);
+    let kept: Vec<_> = rows
+        .into_iter()
+        .filter(|r| {
+            let bit = match r.kind {
+                proxy_core::stats::RowKind::Frontend => 1,
+                proxy_core::stats::RowKind::Backend => 2,
+                proxy_core::stats::RowKind::Server => 4,
+            };
+            q.iid.is_none_or(|i| i == r.ids.iid)
+                && q.types.is_none_or(|t| t & bit != 0)
+                && q.sid.is_none_or(|s| s == r.ids.sid)
+                && (!q.up_only
+                    || r.status.starts_with("UP")
+                    || r.status == "OPEN"
+                    || r.status == "no check")
+                && (!q.no_maint || r.status != "MAINT")
+        })
+        .collect();
+    if q.typed || q.json {
+        return "proxyd gives `show stat` as CSV only for now (no typed or json form)\n".into();
+    }
+    proxy_core::stats::csv(&kept)
+}
+
+/// `show servers state [BACKEND]`.
+fn servers_state(only: Option<&str>) -> String {
+    let list: Vec<&Arc<BackendRt>> = backends()
+        .iter()
+        .filter(|b| only.is_none_or(|n| b.name == n))
+        .collect();
+    if only.is_some() && list.is_empty() {
+        return "Can't find backend.\n".into();
+    }
+    let now = now_ms();
+    let mut lines = Vec::new();
+    for b in list {
+        for s in &b.servers {
+            let (addr, port) = match s.target.read().ok().and_then(|t| t.clone()) {
+                Some(Target::Inet(a)) => (a.ip().to_string(), a.port()),
+                Some(Target::Unix(p)) => (p.display().to_string(), 0),
+                None => ("-".into(), s.port.unwrap_or(0)),
+            };
+            let up = s.is_up();
+            let line = with_state(s, |st| ServerStateLine {
+                be_id: b.id,
+                be_name: b.name.clone(),
+                srv_id: s.puid,
+                srv_name: s.name.clone(),
+                addr,
+                op_state: if up { 2 } else { 0 },
+                admin_state: match st.admin {
+                    Admin::Ready => 0,
+                    Admin::Maint => 1,
+                    Admin::Drain => 8,
+                },
+                uweight: st.uweight,
+                iweight: s.weight,
+                since_change_s: now.saturating_sub(st.health.last_change.unwrap_or(0)) / 1000,
+                check_status: if s.check { 6 } else { 1 },
+                check_result: if !s.check {
+                    0
+                } else if st.health.is_up() {
+                    3
+                } else {
+                    2
+                },
+                check_health: st.health.health_value(),
+                check_state: if s.check {
+                    if st.checks_paused {
+                        0x0e
+                    } else {
+                        0x06
+                    }
+                } else {
+                    0
+                },
+                agent_state: if s.agent.is_some() { 0x06 } else { 0 },
+                be_id_forced: b.id_forced,
+                srv_id_forced: s.id_forced,
+                port,
+                check_port: 0,
+            });
+            lines.push(line);
+        }
+    }
+    lang::servers_state(&lines)
+}

@@ -1,0 +1,399 @@
+//! The runtime API against HAProxy 2.6's: the same configuration under both, the same
+//! commands over their `stats socket`s, the replies compared (the same text where the
+//! state is the same; the same keys, columns and row identities where values come from
+//! traffic or time). Levels are enforced alike; commands change what the report shows
+//! and where requests go. And hatop, the terminal monitor, runs against proxyd's socket
+//! and drains a server.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// End-to-end tests measure real time.
+#![allow(clippy::disallowed_methods)]
+
+use e2e::{binary, free_port, have, in_ci, wait_for, Scratch};
+use std::io::{Read, Write};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicUsize};
+use std::sync::Arc;
+
+/// One side: a daemon on the shared configuration, with its own ports and sockets.
+struct Side {
+    child: std::process::Child,
+    admin: PathBuf,
+    user: PathBuf,
+    fe: u16,
+    _dir: Scratch,
+}
+
+impl Drop for Side {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn config(dir: &Path, fe: u16, s: &[u16]) -> String {
+    let (s1, s2, s3) = (s[0], s[1], s[2]);
+    format!(
+        "global
+    stats socket {d}/admin.sock mode 600 level admin
+    stats socket {d}/user.sock level user
+    stats timeout 30s
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend be
+backend be
+    balance roundrobin
+    server s1 127.0.0.1:{s1} weight 10
+    server s2 127.0.0.1:{s2} weight 50
+    server s3 127.0.0.1:{s3} backup
+backend other
+    id 10
+    balance leastconn
+    server o1 127.0.0.1:{s1}
+",
+        d = dir.display()
+    )
+}
+
+fn start(prog: &Path, servers: &[u16]) -> Side {
+    let dir = Scratch::new("api");
+    let fe = free_port();
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(&cfg, config(&dir, fe, servers)).unwrap();
+    let log = std::fs::File::create(dir.join("log")).unwrap();
+    let child = std::process::Command::new(prog)
+        .args(["-db", "-f"])
+        .arg(&cfg)
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let admin = dir.join("admin.sock");
+    assert!(
+        wait_for(5.0, || UnixStream::connect(&admin).is_ok()).is_some(),
+        "{} has no stats socket: {}",
+        prog.display(),
+        std::fs::read_to_string(dir.join("log")).unwrap_or_default()
+    );
+    Side {
+        child,
+        user: dir.join("user.sock"),
+        admin,
+        fe,
+        _dir: dir,
+    }
+}
+
+/// Send `input` as one connection, read everything until the daemon closes.
+fn exchange(sock: &Path, input: &str) -> String {
+    let mut s = UnixStream::connect(sock).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    s.write_all(input.as_bytes()).unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+fn cmd(sock: &Path, c: &str) -> String {
+    exchange(sock, &format!("{c}\n"))
+}
+
+/// The CSV's rows by (pxname, svname), each a map of column to value.
+fn csv(text: &str) -> (Vec<String>, Vec<std::collections::BTreeMap<String, String>>) {
+    let mut lines = text.lines();
+    let head: Vec<String> = lines
+        .next()
+        .unwrap_or("")
+        .trim_start_matches("# ")
+        .split(',')
+        .map(str::to_string)
+        .collect();
+    let rows = lines
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            head.iter()
+                .cloned()
+                .zip(l.split(',').map(str::to_string))
+                .collect()
+        })
+        .collect();
+    (head, rows)
+}
+
+/// `show servers state` without the column time moves (seconds since the last change)
+/// and the check's health counter: HAProxy starts a server at `rise` (one failed check
+/// takes it down) and zeroes it in maintenance, proxyd starts at rise+fall-1 (`fall`
+/// failures take it down) and keeps it (docs/haproxy-behaviour.md).
+fn servers_state(text: &str) -> Vec<Vec<String>> {
+    text.lines()
+        .skip(2)
+        .filter(|l| !l.is_empty())
+        .map(|l| {
+            let mut w: Vec<String> = l.split(' ').map(str::to_string).collect();
+            if w.len() > 12 {
+                w[9] = "T".into();
+                w[12] = "H".into();
+            }
+            w
+        })
+        .collect()
+}
+
+#[test]
+fn runtime_api_answers_as_haproxy_does() {
+    if !have("haproxy") {
+        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+        eprintln!("SKIPPED: no haproxy");
+        return;
+    }
+    // The servers both sides balance over.
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut ports = Vec::new();
+    for name in ["s1", "s2", "s3"] {
+        let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        ports.push(l.local_addr().unwrap().port());
+        let (stop, conns) = (stop.clone(), Arc::new(AtomicUsize::new(0)));
+        let name = name.to_string();
+        std::thread::spawn(move || e2e::http_responder(l, name, stop, conns));
+    }
+    let h = start(Path::new("haproxy"), &ports);
+    let p = start(&binary("proxyd"), &ports);
+
+    // Replies that must be the same text.
+    let same = [
+        "show backend",
+        "get weight be/s2",
+        "set weight be/s2 20",
+        "get weight be/s2",
+        "set weight be/s2 50%",
+        "get weight be/s2",
+        "set weight be/s2 300",
+        "set weight be/s2 abc",
+        "set weight be/s2",
+        "get weight nope/s1",
+        "get weight be/nope",
+        "get weight be",
+        "disable server be/nope",
+        "set server be/s2",
+        "set server be/s2 state",
+        "set server be/s2 state bogus",
+        "set server be/s2 weight 30",
+        "get weight be/s2",
+        "set server be/s2 addr 127.0.0.2",
+        "set server be/s2 addr 127.0.0.1 port 1",
+        &format!("set server be/s2 addr 127.0.0.1 port {}", ports[1]),
+        "set server be/s2 agent up",
+        "set maxconn server be/s2 10",
+        "set maxconn frontend nope 1",
+        "show servers state nope",
+        "show cli level",
+        "enable health be/s2",
+        "disable health be/s2",
+        "shutdown sessions server be/s1",
+        "clear counters",
+    ];
+    for c in same {
+        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
+    }
+    // Several commands on a line, and a session that lowers its own level.
+    let line =
+        "show cli level; operator; show cli level; user; show cli level; disable server be/s1\n";
+    assert_eq!(exchange(&p.admin, line), exchange(&h.admin, line));
+    // Interactive mode: a prompt after each reply, until `quit`.
+    let talk = "prompt\nshow cli level\nget weight be/nope\nset weight be/s2 50\nquit\n";
+    assert_eq!(exchange(&p.admin, talk), exchange(&h.admin, talk));
+
+    // Levels: a user-level socket reads and may not change anything.
+    for c in [
+        "disable server be/s1",
+        "set weight be/s1 3",
+        "set server be/s1 state maint",
+        "show env",
+        "clear counters",
+        "clear counters all",
+        "get weight be/s1",
+        "show cli level",
+    ] {
+        assert_eq!(cmd(&p.user, c), cmd(&h.user, c), "user level: `{c}`");
+    }
+
+    // The state both sides hold now, as the API reports it.
+    for c in ["disable server be/s1", "set server be/s2 state drain"] {
+        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
+    }
+    assert_eq!(
+        servers_state(&cmd(&p.admin, "show servers state")),
+        servers_state(&cmd(&h.admin, "show servers state"))
+    );
+    let (ph, prows) = csv(&cmd(&p.admin, "show stat"));
+    let (hh, hrows) = csv(&cmd(&h.admin, "show stat"));
+    assert_eq!(ph, hh, "show stat's columns");
+    assert_eq!(prows.len(), hrows.len());
+    for (pr, hr) in prows.iter().zip(&hrows) {
+        for col in [
+            "pxname", "svname", "status", "weight", "act", "bck", "iid", "sid", "type", "pid",
+            "mode", "algo", "addr", "uweight", "slim",
+        ] {
+            // Proxies' session limits: HAProxy derives its default maxconn from the
+            // descriptor limit, proxyd takes 4096 (HAProxy's built-in figure), and a
+            // backend's comes from fullconn, which proxyd does not use. Servers' compare.
+            if col == "slim" && matches!(hr["svname"].as_str(), "BACKEND" | "FRONTEND") {
+                continue;
+            }
+            assert_eq!(pr[col], hr[col], "{}/{} {col}", hr["pxname"], hr["svname"]);
+        }
+    }
+    // The report's filter: a proxy by id (`other` has `id 10`), then servers only.
+    for q in [
+        "show stat 10 -1 -1",
+        "show stat -1 4 -1",
+        "show stat 3 2 -1",
+    ] {
+        let (_, pr) = csv(&cmd(&p.admin, q));
+        let (_, hr) = csv(&cmd(&h.admin, q));
+        let names = |rows: &[std::collections::BTreeMap<String, String>]| {
+            rows.iter()
+                .map(|r| format!("{}/{}", r["pxname"], r["svname"]))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&pr), names(&hr), "`{q}`");
+    }
+    // show info: proxyd's keys are HAProxy's, and those monitoring reads are there.
+    let keys = |t: &str| -> Vec<String> {
+        t.lines()
+            .filter_map(|l| l.split_once(": ").map(|(k, _)| k.to_string()))
+            .collect()
+    };
+    let (pk, hk) = (
+        keys(&cmd(&p.admin, "show info")),
+        keys(&cmd(&h.admin, "show info")),
+    );
+    for k in &pk {
+        assert!(hk.contains(k), "show info: HAProxy has no `{k}`");
+    }
+    for k in [
+        "Name",
+        "Version",
+        "Pid",
+        "Uptime",
+        "Uptime_sec",
+        "Maxconn",
+        "CurrConns",
+        "CumConns",
+        "Tasks",
+        "Run_queue",
+        "node",
+        "Nbproc",
+        "Process_num",
+    ] {
+        assert!(pk.iter().any(|x| x == k), "show info lacks {k}");
+    }
+
+    // Where requests go: s1 in maintenance, s2 drained: the backup takes them (s3); s2
+    // ready again takes them all.
+    let served = |fe: u16| -> Vec<String> {
+        (0..4)
+            .map(|_| {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
+                s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                    .unwrap();
+                write!(s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                // Both write header names in lower case.
+                out.lines()
+                    .find_map(|l| {
+                        l.to_ascii_lowercase()
+                            .strip_prefix("x-server: ")
+                            .map(|v| v.trim().to_string())
+                    })
+                    .unwrap_or_else(|| "none".to_string())
+            })
+            .collect()
+    };
+    let first = served(p.fe);
+    assert_eq!(first, served(h.fe));
+    assert_eq!(first, vec!["s3"; 4]);
+    for c in ["set server be/s2 state ready", "set weight be/s2 0"] {
+        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
+    }
+    // s2 at weight 0 takes nothing: the backup still serves.
+    let second = served(p.fe);
+    assert_eq!(second, served(h.fe));
+    assert_eq!(second, vec!["s3"; 4]);
+    assert_eq!(cmd(&p.admin, "enable server be/s1"), "\n");
+    assert_eq!(served(p.fe), vec!["s1"; 4]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// hatop (Debian's package) against proxyd's socket in a terminal (tmux): it shows the
+/// backend's servers, and its command line drains one.
+#[test]
+fn hatop_monitors_and_drains_through_proxyd() {
+    if !(have("hatop") && have("tmux")) {
+        assert!(
+            !in_ci(),
+            "hatop and tmux are needed (tests/run.sh installs them)"
+        );
+        eprintln!("SKIPPED: no hatop or tmux");
+        return;
+    }
+    let s = start(&binary("proxyd"), &[free_port(), free_port(), free_port()]);
+    let name = format!("hatop{}", std::process::id());
+    let tmux = |args: &[&str]| {
+        std::process::Command::new("tmux")
+            .args(["-L", &name])
+            .args(args)
+            .output()
+            .unwrap()
+    };
+    let sock = s.admin.display().to_string();
+    let out = tmux(&[
+        "new-session",
+        "-d",
+        "-x",
+        "160",
+        "-y",
+        "40",
+        &format!("hatop -s {sock}"),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    struct Kill<'a>(&'a dyn Fn(&[&str]) -> std::process::Output);
+    impl Drop for Kill<'_> {
+        fn drop(&mut self) {
+            (self.0)(&["kill-server"]);
+        }
+    }
+    let _kill = Kill(&tmux);
+    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-p"]).stdout).into_owned();
+    let shown = wait_for(10.0, || {
+        let s = screen();
+        s.contains("s1") && s.contains("s2") && s.contains("BACKEND")
+    });
+    assert!(
+        shown.is_some(),
+        "hatop does not show the servers:\n{}",
+        screen()
+    );
+    // Its embedded command line (mode 5): the command goes to proxyd as typed.
+    tmux(&["send-keys", "5"]);
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    tmux(&["send-keys", "-l", "set server be/s2 state drain"]);
+    tmux(&["send-keys", "Enter"]);
+    let drained = wait_for(5.0, || {
+        cmd(&s.admin, "show servers state be")
+            .lines()
+            .any(|l| l.contains(" s2 ") && l.split(' ').nth(6) == Some("8"))
+    });
+    assert!(
+        drained.is_some(),
+        "s2 not drained from hatop:\n{}",
+        screen()
+    );
+}
