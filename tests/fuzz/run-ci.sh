@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
-# Every fuzz target for FUZZ_SECONDS (60 by default), from its kept corpus and its seeds,
+# Every fuzz target for FUZZ_SECONDS (45 by default), from its kept corpus and its seeds,
 # two at a time (two cores); a crash fails the run and prints the fuzzer's report. New
 # inputs found here go to a scratch copy, not into the repository.
 set -euo pipefail
 cd "$(dirname "$0")"
-secs=${FUZZ_SECONDS:-60}
+secs=${FUZZ_SECONDS:-45}
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
-targets=(vrrp_engine proxy_header payload sample_expr haproxy_conf keepalived_conf)
+targets=(vrrp_engine proxy_header payload sample_expr haproxy_conf keepalived_conf runtime_api)
 cargo +nightly fuzz build >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
