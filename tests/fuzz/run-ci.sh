@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
-# Every fuzz target for FUZZ_SECONDS (45 by default), from its kept corpus and its seeds,
-# two at a time (two cores); a crash fails the run and prints the fuzzer's report. New
+# Every fuzz target for FUZZ_SECONDS (60 by default), from its kept corpus and its seeds,
+# three at a time; a crash fails the run and prints the fuzzer's report. New
 # inputs found here go to a scratch copy, not into the repository.
 set -euo pipefail
 cd "$(dirname "$0")"
-secs=${FUZZ_SECONDS:-45}
+secs=${FUZZ_SECONDS:-60}
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
 targets=(vrrp_engine proxy_header payload sample_expr haproxy_conf keepalived_conf runtime_api)
@@ -24,9 +24,9 @@ run() {
   fi
 }
 failed=0
-for ((i = 0; i < ${#targets[@]}; i += 2)); do
+for ((i = 0; i < ${#targets[@]}; i += 3)); do
   pids=()
-  for t in "${targets[@]:i:2}"; do
+  for t in "${targets[@]:i:3}"; do
     run "$t" &
     pids+=($!)
   done
