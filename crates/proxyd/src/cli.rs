@@ -213,19 +213,15 @@ impl Args {
     /// asked (a second process left running, sockets not taken over), so it refuses.
     pub fn refused(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let later = "master-worker mode and seamless reload come in a later release";
-        if self.master_worker_systemd {
-            out.push(format!("`-Ws` (master-worker with systemd notify) is not run yet: {later}; start proxyd without it (systemd Type=simple or forking with -D)"));
-        } else if self.master_worker {
+        let later =
+            "proxyd's master CLI and takeover from a running process come in a later release";
+        if self.master_socket.is_some() {
             out.push(format!(
-                "`-W` (master-worker) is not run yet: {later}; start proxyd without it"
+                "`-S` (the master CLI) is not run yet: {later}; reload with SIGUSR2 to the master"
             ));
         }
-        if self.master_socket.is_some() {
-            out.push(format!("`-S` (the master CLI) is not run yet: {later}"));
-        }
         if !self.soft_finish.is_empty() || !self.hard_finish.is_empty() {
-            out.push(format!("`-sf`/`-st` (finishing the old process after a reload) are not run yet: {later}; stop the old proxyd, then start the new one"));
+            out.push(format!("`-sf`/`-st` (finishing an old process after a reload) are not run yet: {later}; run proxyd with -W or -Ws and reload with SIGUSR2"));
         }
         if self.socket_transfer.is_some() {
             out.push(format!(
@@ -280,8 +276,9 @@ mod tests {
         assert_eq!(p("-n 50").unwrap().maxconn, Some(50));
         assert!(
             !a.refused().is_empty(),
-            "-Ws and -sf are refused until reload exists"
+            "-sf is refused (reload through the master: -W / -Ws and SIGUSR2)"
         );
+        assert!(p("-Ws -f x.cfg").unwrap().refused().is_empty());
     }
 
     #[test]

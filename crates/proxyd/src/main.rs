@@ -5,6 +5,7 @@ mod cli;
 mod completion;
 mod environment;
 mod manpage;
+mod master;
 mod runtime;
 
 use std::process::ExitCode;

@@ -140,12 +140,42 @@ pub enum Bound {
     Tcp(tokio::net::TcpListener, Level),
 }
 
+/// What the master passes a socket under.
+pub fn key(s: &Spec) -> String {
+    match &s.addr {
+        Addr::Unix(p) => format!("api:unix@{}", p.display()),
+        Addr::Tcp(a) => format!("api:{a}"),
+    }
+}
+
+impl Bound {
+    pub fn into_fd(self) -> std::io::Result<std::os::fd::OwnedFd> {
+        Ok(match self {
+            Bound::Unix(l, _) => l.into_std()?.into(),
+            Bound::Tcp(l, _) => l.into_std()?.into(),
+        })
+    }
+}
+
 /// Bind every socket (as root, before the chroot and the user switch, as HAProxy does):
-/// a stale unix socket file is replaced, then given its mode and owner.
-pub fn bind(specs: &[Spec]) -> anyhow::Result<Vec<Bound>> {
+/// a stale unix socket file is replaced, then given its mode and owner. A socket the
+/// master passed (`passed` gives its descriptor) is taken as it is.
+pub fn bind(specs: &[Spec], passed: &dyn Fn(&str) -> Option<i32>) -> anyhow::Result<Vec<Bound>> {
     use anyhow::Context;
     let mut out = Vec::new();
     for s in specs {
+        if let Some(n) = passed(&key(s)) {
+            let b = super::listen::from_master(&super::listen::ListenOn::Fd(n), n)
+                .with_context(|| format!("stats socket {}: the master's descriptor {n}", key(s)))?;
+            out.push(match b {
+                super::listen::Bound::Tcp(l) => Bound::Tcp(l, s.level),
+                super::listen::Bound::Unix(l) => Bound::Unix(l, s.level),
+                super::listen::Bound::Sockpair(_) => {
+                    anyhow::bail!("stats socket {}: descriptor {n} is not a listener", key(s))
+                }
+            });
+            continue;
+        }
         match &s.addr {
             Addr::Unix(path) => {
                 if let Some(dir) = path.parent() {
@@ -185,10 +215,12 @@ pub fn bind(specs: &[Spec]) -> anyhow::Result<Vec<Bound>> {
     Ok(out)
 }
 
-/// Serve every bound socket; `timeout_ms` is `stats timeout` (10 s by default).
-pub fn spawn(bound: Vec<Bound>, timeout_ms: u64) {
+/// Serve every bound socket; `timeout_ms` is `stats timeout` (10 s by default). The
+/// accept loops' handles, for a soft stop.
+pub fn spawn(bound: Vec<Bound>, timeout_ms: u64) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut out = Vec::new();
     for b in bound {
-        tokio::spawn(async move {
+        out.push(tokio::spawn(async move {
             loop {
                 let accepted = match &b {
                     Bound::Unix(l, level) => l.accept().await.map(|(s, _)| {
@@ -204,8 +236,9 @@ pub fn spawn(bound: Vec<Bound>, timeout_ms: u64) {
                     tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                 }
             }
-        });
+        }));
     }
+    out
 }
 
 /// A session's state.

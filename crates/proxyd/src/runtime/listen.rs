@@ -172,6 +172,26 @@ pub enum Bound {
     Sockpair(tokio::net::UnixStream),
 }
 
+impl Bound {
+    /// The socket as a descriptor the master passes to its workers.
+    pub fn into_fd(self) -> std::io::Result<OwnedFd> {
+        Ok(match self {
+            Bound::Tcp(l) => OwnedFd::from(l.into_std()?),
+            Bound::Unix(l) => OwnedFd::from(l.into_std()?),
+            Bound::Sockpair(s) => OwnedFd::from(s.into_std()?),
+        })
+    }
+}
+
+/// A listener the master bound, inherited as descriptor `n`: the same kind of socket
+/// `on` would have made.
+pub fn from_master(on: &ListenOn, n: i32) -> std::io::Result<Bound> {
+    match on {
+        ListenOn::Sockpair(_) => bind(&ListenOn::Sockpair(n), 0, &BindOpts::default()),
+        _ => bind(&ListenOn::Fd(n), 0, &BindOpts::default()),
+    }
+}
+
 /// Whether descriptor `n` is a socket this process could listen on or receive from
 /// (what `-c` checks of `fd@N` / `sockpair@N`, as HAProxy's does).
 pub fn check_inherited(n: i32) -> Result<(), String> {

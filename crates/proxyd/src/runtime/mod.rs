@@ -6,7 +6,7 @@
 mod accept;
 mod acls;
 mod aliases;
-mod api;
+pub mod api;
 mod auth;
 mod backend;
 mod checks;
@@ -29,12 +29,13 @@ mod splice;
 pub mod srv_tls;
 mod stats;
 mod stick;
+pub mod stopping;
 mod tcp;
 mod tls;
 mod walk;
 
 use crate::cli::Args;
-use accept::ListenerRt;
+pub use accept::ListenerRt;
 use anyhow::Context;
 use backend::BackendRt;
 use clock::Clock;
@@ -80,6 +81,11 @@ pub struct Process {
     pub ulimit_n: Option<u64>,
     /// `nosplice`: copy TCP sessions instead of splicing them.
     pub nosplice: bool,
+    /// `-W`, `-Ws` or `master-worker`: a master process holds the sockets and runs
+    /// workers (crate::master).
+    pub master_worker: bool,
+    /// `hard-stop-after`: how long a soft stop may take.
+    pub hard_stop_after_ms: Option<u64>,
 }
 
 /// What runs.
@@ -423,6 +429,8 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
             maxconn,
             ulimit_n: cfg.global.ulimit_n,
             nosplice: cfg.global.nosplice,
+            master_worker: args.master_worker || cfg.global.master_worker,
+            hard_stop_after_ms: cfg.global.hard_stop_after_ms,
         },
     })
 }
@@ -450,8 +458,13 @@ pub fn load(args: &Args) -> (haproxy_conf::Loaded, Option<Plan>) {
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     log::install();
     let (loaded, plan) = load(args);
+    // A worker of a master: the master daemonised, wrote the pid file and said what the
+    // configuration's warnings are.
+    let passed = crate::master::Passed::from_env();
     for d in loaded.diags.iter() {
-        eprintln!("proxyd: {}", conf_diag::render_line(&loaded.map, d));
+        if passed.is_none() || d.severity == conf_diag::Severity::Error {
+            eprintln!("proxyd: {}", conf_diag::render_line(&loaded.map, d));
+        }
     }
     let Some(mut plan) = plan else {
         eprintln!("proxyd: not starting: the configuration has errors (proxyd -c -f FILE shows them with their lines)");
@@ -468,13 +481,20 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             eprintln!("proxyd: warning: cannot raise the file descriptor limit to {n} (ulimit-n), the limit is {}", n.min(hard));
         }
     }
-    if p.daemon {
+    if p.daemon && passed.is_none() {
         nix::unistd::daemon(true, false).context("cannot daemonise")?;
     }
-    let pidfile = p.pidfile.clone();
+    let pidfile = p.pidfile.clone().filter(|_| passed.is_none());
     if let Some(f) = &pidfile {
         std::fs::write(f, format!("{}\n", std::process::id()))
             .with_context(|| format!("pid file {}", f.display()))?;
+    }
+    if p.master_worker && passed.is_none() {
+        let r = crate::master::run(args, plan);
+        if let Some(f) = &pidfile {
+            let _ = std::fs::remove_file(f);
+        }
+        return r;
     }
     // One thread: everything on this one, no work stealing between threads to pay for.
     let mut builder = if p.threads <= 1 {
@@ -485,7 +505,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         b
     };
     let rt = builder.enable_all().build()?;
-    let r = rt.block_on(serve(plan));
+    let r = rt.block_on(serve(plan, passed));
     if let Some(f) = &pidfile {
         let _ = std::fs::remove_file(f);
     }
@@ -530,7 +550,16 @@ async fn run_session<S: Stream>(s: S, conn: Conn, fe: Arc<FrontendRt>, clock: Cl
     }
 }
 
-async fn serve(plan: Plan) -> anyhow::Result<()> {
+/// The runtime API's socket key and binding, for the master.
+pub fn api_key(s: &api::Spec) -> String {
+    api::key(s)
+}
+
+pub fn api_bind(specs: &[api::Spec]) -> anyhow::Result<Vec<api::Bound>> {
+    api::bind(specs, &|_| None)
+}
+
+async fn serve(plan: Plan, passed: Option<crate::master::Passed>) -> anyhow::Result<()> {
     let Plan {
         frontends,
         backends,
@@ -543,14 +572,34 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
     let global = Arc::new(tokio::sync::Semaphore::new(process.maxconn.max(1)));
     tcp::SPLICE.store(!process.nosplice, std::sync::atomic::Ordering::Relaxed);
     let mut bound = Vec::new();
+    // A worker takes the master's sockets, by the keys the master bound them under.
+    let mut keys = Vec::new();
+    {
+        let mut seen: HashMap<String, usize> = HashMap::new();
+        for (_, ls) in &frontends {
+            for l in ls {
+                let addr = l.on.to_string();
+                let n = seen.entry(addr.clone()).or_insert(0);
+                keys.push(format!("{addr}#{n}"));
+                *n += 1;
+            }
+        }
+    }
+    let mut keys = keys.into_iter();
     for (fe, ls) in &frontends {
         for l in ls {
-            let b = listen::bind(&l.on, l.backlog, &l.opts)
-                .with_context(|| format!("frontend {}: cannot bind {}", fe.name, l.on))?;
+            let key = keys.next().unwrap_or_default();
+            let b = match passed.as_ref().and_then(|p| p.fd(&key)) {
+                Some(n) => listen::from_master(&l.on, n).with_context(|| {
+                    format!("frontend {}: the master's socket for {}", fe.name, l.on)
+                })?,
+                None => listen::bind(&l.on, l.backlog, &l.opts)
+                    .with_context(|| format!("frontend {}: cannot bind {}", fe.name, l.on))?,
+            };
             bound.push((fe.clone(), b, l.clone()));
         }
     }
-    let api_bound = api::bind(&api_specs)?;
+    let api_bound = api::bind(&api_specs, &|k| passed.as_ref().and_then(|p| p.fd(k)))?;
     stats::LISTENERS.store(
         bound.len() + api_bound.len(),
         std::sync::atomic::Ordering::Relaxed,
@@ -582,21 +631,69 @@ async fn serve(plan: Plan) -> anyhow::Result<()> {
         u32::try_from(process.threads).unwrap_or(u32::MAX),
         process.maxconn as u64,
     ));
-    api::spawn(api_bound, api_timeout);
+    let mut accepting = api::spawn(api_bound, api_timeout);
     for (fe, b, l) in bound {
-        tokio::spawn(accept::serve(fe, b, l, global.clone(), clock));
+        accepting.push(tokio::spawn(accept::serve(fe, b, l, global.clone(), clock)));
     }
     tracing::info!(
         "started: {} frontend(s), {} backend(s)",
         frontends.len(),
         backends.len()
     );
+    if let Some(p) = &passed {
+        p.ready();
+    }
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
     tokio::select! {
         _ = term.recv() => {}
         _ = int.recv() => {}
+        _ = usr1.recv() => {
+            soft_stop(accepting, &frontends, process.hard_stop_after_ms, &mut term).await;
+        }
     }
     tracing::info!("stopping");
     Ok(())
+}
+
+/// SIGUSR1: stop accepting, let the sessions in progress finish (or `hard-stop-after`,
+/// or SIGTERM, end them).
+async fn soft_stop(
+    accepting: Vec<tokio::task::JoinHandle<()>>,
+    frontends: &[(Arc<FrontendRt>, Vec<Arc<ListenerRt>>)],
+    hard_stop_after_ms: Option<u64>,
+    term: &mut tokio::signal::unix::Signal,
+) {
+    for a in accepting {
+        a.abort();
+    }
+    stopping::begin();
+    let left = || -> u64 {
+        frontends
+            .iter()
+            .map(|(f, _)| u64::from(f.counters.current()))
+            .sum()
+    };
+    tracing::info!(
+        pri = "notice",
+        "soft stop: no longer accepting; {} session(s) to finish",
+        left()
+    );
+    let finished = async {
+        while left() > 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+    };
+    let limit = async {
+        match hard_stop_after_ms {
+            Some(ms) => tokio::time::sleep(std::time::Duration::from_millis(ms)).await,
+            None => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = finished => {}
+        _ = limit => tracing::warn!("hard-stop-after: {} session(s) cut", left()),
+        _ = term.recv() => {}
+    }
 }

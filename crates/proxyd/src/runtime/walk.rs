@@ -122,6 +122,8 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("global", "daemon", G, "daemon"),
         s("global", "pidfile", G, "pidfile /tmp/walk.pid"),
         s("global", "nbthread", G, "nbthread 3"),
+        s("global", "master-worker", G, "master-worker"),
+        s("global", "hard-stop-after", G, "hard-stop-after 30s"),
         s(
             "global",
             "stats socket",

@@ -1449,6 +1449,21 @@ async fn idle_expiry(c: &HttpConn, idle: HttpIdle) {
         .await;
 }
 
+/// Soft stop: returns once the connection has no request in progress and has read
+/// nothing for half a second (a client about to reuse it has had the time to send its
+/// request, which is then answered with `Connection: close`).
+async fn idle_when_stopping(c: &HttpConn) {
+    super::stopping::wait().await;
+    let quiet = std::time::Duration::from_millis(500);
+    loop {
+        let seen = c.activity.reads();
+        tokio::time::sleep(quiet).await;
+        if c.in_flight.load(Ordering::Relaxed) == 0 && c.activity.reads() == seen {
+            return;
+        }
+    }
+}
+
 pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
     let counted = fe.clone();
     let _session = counted.counters.count();
@@ -1486,7 +1501,20 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         let state = state.clone();
         hyper::service::service_fn(move |req| {
             let (fe, conn, state) = (fe.clone(), conn.clone(), state.clone());
-            async move { handle(req, conn, fe, clock, state).await }
+            async move {
+                let mut r = handle(req, conn, fe, clock, state).await;
+                // Stopping: this is the connection's last answer (the client opens a new
+                // connection, which the process taking over accepts).
+                if let Ok(resp) = &mut r {
+                    if super::stopping::stopping() {
+                        resp.headers_mut().insert(
+                            http::header::CONNECTION,
+                            http::HeaderValue::from_static("close"),
+                        );
+                    }
+                }
+                r
+            }
         })
     };
     let t0 = tokio::time::Instant::now();
@@ -1496,6 +1524,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         r = served => Ended::Served(r),
         _ = idle_expiry(&state, idle) => Ended::Idle,
         _ = head_expiry(&state, head_limit) => Ended::HeadTimeout,
+        _ = idle_when_stopping(&state) => Ended::Stopping,
     };
     // A connection that ends without a whole request is logged as HAProxy logs it: no
     // request (`<BADREQ>`), the status it answered (or would have), who ended it.
@@ -1531,6 +1560,8 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
 enum Ended {
     Served(Result<(), hyper::Error>),
     Idle,
+    /// Closed while quiet by a soft stop (nothing to log).
+    Stopping,
     /// `timeout http-request`: a request head took too long.
     HeadTimeout,
 }

@@ -1,0 +1,463 @@
+//! Master-worker mode and reload (`-W`): SIGUSR2 under load loses no request and refuses
+//! no connection (keep-alive and connection-per-request HTTP, and TCP), HAProxy's figure
+//! under the same load printed beside proxyd's; a broken configuration changes nothing
+//! and says why; downloads in progress at a reload finish on the old worker while new
+//! connections go to the new one.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+// End-to-end tests measure real time.
+#![allow(clippy::disallowed_methods)]
+
+use e2e::{binary, free_port, have, in_ci, wait_for, Scratch};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+struct Daemon {
+    child: std::process::Child,
+    dir: Scratch,
+    cfg: PathBuf,
+}
+
+impl Daemon {
+    fn start(prog: &Path, cfg: &str, port: u16) -> Daemon {
+        let dir = Scratch::new("reload");
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let log = std::fs::File::create(dir.join("log")).unwrap();
+        let child = std::process::Command::new(prog)
+            .args(["-W", "-db", "-f"])
+            .arg(&path)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let d = Daemon {
+            child,
+            dir,
+            cfg: path,
+        };
+        assert!(
+            wait_for(10.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
+            "{} does not listen: {}",
+            prog.display(),
+            d.log()
+        );
+        d
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
+    }
+
+    fn reload(&self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGUSR2,
+        );
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Servers that answer every request (`e2e::http_responder`), stopped on drop.
+struct Servers {
+    ports: Vec<u16>,
+    stop: Arc<AtomicBool>,
+}
+
+impl Servers {
+    fn start(n: usize) -> Servers {
+        let stop = Arc::new(AtomicBool::new(false));
+        let mut ports = Vec::new();
+        for i in 0..n {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            ports.push(l.local_addr().unwrap().port());
+            let (stop, conns) = (stop.clone(), Arc::new(AtomicUsize::new(0)));
+            std::thread::spawn(move || e2e::http_responder(l, format!("s{i}"), stop, conns));
+        }
+        Servers { ports, stop }
+    }
+}
+
+impl Drop for Servers {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+    }
+}
+
+fn config(http: u16, tcp: u16, servers: &[u16], marker: &str) -> String {
+    let list: String = servers
+        .iter()
+        .enumerate()
+        .map(|(i, p)| format!("    server s{i} 127.0.0.1:{p}\n"))
+        .collect();
+    format!(
+        "global
+    hard-stop-after 20s
+defaults
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend web
+    mode http
+    bind 127.0.0.1:{http}
+    http-response set-header X-Config {marker}
+    default_backend app
+frontend raw
+    mode tcp
+    bind 127.0.0.1:{tcp}
+    default_backend app_tcp
+backend app
+    mode http
+    balance roundrobin
+{list}backend app_tcp
+    mode tcp
+{list}"
+    )
+}
+
+/// What the clients saw.
+#[derive(Default)]
+struct Tally {
+    ok: AtomicU64,
+    failed: AtomicU64,
+    refused: AtomicU64,
+    /// Requests sent again after a reused connection was closed under them.
+    retried: AtomicU64,
+}
+
+/// One request on `s`, read whole: whether a 200 came, and whether the connection may
+/// be used again.
+fn request(s: &mut BufReader<TcpStream>, close: bool) -> Option<bool> {
+    let c = if close { "close" } else { "keep-alive" };
+    write!(
+        s.get_mut(),
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: {c}\r\n\r\n"
+    )
+    .ok()?;
+    let mut status = String::new();
+    if s.read_line(&mut status).ok()? == 0 {
+        return None;
+    }
+    let (mut len, mut again) = (0usize, !close);
+    loop {
+        let mut h = String::new();
+        if s.read_line(&mut h).ok()? == 0 {
+            return None;
+        }
+        let h = h.trim_end().to_ascii_lowercase();
+        if h.is_empty() {
+            break;
+        }
+        if let Some(v) = h.strip_prefix("content-length:") {
+            len = v.trim().parse().ok()?;
+        }
+        if h == "connection: close" {
+            again = false;
+        }
+    }
+    let mut body = vec![0u8; len];
+    s.read_exact(&mut body).ok()?;
+    status.split_whitespace().nth(1).filter(|c| *c == "200")?;
+    Some(again)
+}
+
+fn connect(port: u16, tally: &Tally) -> Option<BufReader<TcpStream>> {
+    match TcpStream::connect(("127.0.0.1", port)) {
+        Ok(s) => {
+            s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+            Some(BufReader::new(s))
+        }
+        Err(_) => {
+            tally.refused.fetch_add(1, Ordering::Relaxed);
+            None
+        }
+    }
+}
+
+/// Clients until `stop`: two keep-alive (a request that fails on a reused connection
+/// before any byte of answer is sent again on a new one, as HTTP clients do with
+/// idempotent requests), two connection-per-request, one TCP (an HTTP request through
+/// the TCP frontend, a connection each).
+fn load(
+    http: u16,
+    tcp: u16,
+    stop: Arc<AtomicBool>,
+    tally: Arc<Tally>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    let mut out = Vec::new();
+    for kind in 0..5 {
+        let (stop, tally) = (stop.clone(), tally.clone());
+        out.push(std::thread::spawn(move || {
+            let mut conn: Option<BufReader<TcpStream>> = None;
+            while !stop.load(Ordering::Relaxed) {
+                let (port, close) = match kind {
+                    0 | 1 => (http, false),
+                    2 | 3 => (http, true),
+                    _ => (tcp, true),
+                };
+                let reused = conn.is_some();
+                let mut c = match conn.take() {
+                    Some(c) => c,
+                    None => match connect(port, &tally) {
+                        Some(c) => c,
+                        None => continue,
+                    },
+                };
+                let mut got = request(&mut c, close);
+                if got.is_none() && reused {
+                    // The server closed an idle connection: retried once, fresh.
+                    tally.retried.fetch_add(1, Ordering::Relaxed);
+                    if let Some(mut fresh) = connect(port, &tally) {
+                        got = request(&mut fresh, close);
+                        c = fresh;
+                    }
+                }
+                match got {
+                    Some(again) => {
+                        tally.ok.fetch_add(1, Ordering::Relaxed);
+                        if again {
+                            conn = Some(c);
+                        }
+                    }
+                    None => {
+                        tally.failed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
+        }));
+    }
+    out
+}
+
+/// Load for `secs`, with a reload every `every` (the file's marker changed each time,
+/// one broken file among them). Returns (ok, failed, refused, retried, reloads), the
+/// daemon, and the marker the last request saw.
+fn reload_run(prog: &Path, secs: u64, every: Duration) -> ([u64; 4], usize, Daemon, String) {
+    let servers = Servers::start(2);
+    let (http, tcp) = (free_port(), free_port());
+    let d = Daemon::start(prog, &config(http, tcp, &servers.ports, "v0"), http);
+    let stop = Arc::new(AtomicBool::new(false));
+    let tally = Arc::new(Tally::default());
+    let clients = load(http, tcp, stop.clone(), tally.clone());
+    let t0 = Instant::now();
+    let mut n = 0;
+    while t0.elapsed() < Duration::from_secs(secs) {
+        std::thread::sleep(every);
+        n += 1;
+        let mut text = config(http, tcp, &servers.ports, &format!("v{n}"));
+        if n == 3 {
+            text.push_str("bogus_keyword here\n");
+        }
+        std::fs::write(&d.cfg, text).unwrap();
+        d.reload();
+    }
+    std::thread::sleep(Duration::from_secs(1));
+    stop.store(true, Ordering::Relaxed);
+    for c in clients {
+        let _ = c.join();
+    }
+    let mut s = BufReader::new(TcpStream::connect(("127.0.0.1", http)).unwrap());
+    write!(
+        s.get_mut(),
+        "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut all = String::new();
+    let _ = s.read_to_string(&mut all);
+    let marker = all
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .strip_prefix("x-config: ")
+                .map(|v| v.trim().to_string())
+        })
+        .unwrap_or_default();
+    drop(servers);
+    (
+        [
+            tally.ok.load(Ordering::Relaxed),
+            tally.failed.load(Ordering::Relaxed),
+            tally.refused.load(Ordering::Relaxed),
+            tally.retried.load(Ordering::Relaxed),
+        ],
+        n,
+        d,
+        marker,
+    )
+}
+
+#[test]
+fn reloads_under_load_lose_nothing() {
+    let secs = 8;
+    let every = Duration::from_millis(1000);
+    let ([ok, failed, refused, retried], reloads, d, marker) =
+        reload_run(&binary("proxyd"), secs, every);
+    let log = d.log();
+    eprintln!("proxyd: {reloads} reloads (one broken) in {secs} s: {ok} requests, {failed} failed, {refused} refused, {retried} sent again on a new connection");
+    if have("haproxy") {
+        let ([hok, hfailed, hrefused, hretried], hreloads, _h, _) =
+            reload_run(Path::new("haproxy"), secs, every);
+        eprintln!("haproxy: {hreloads} reloads (one broken) in {secs} s: {hok} requests, {hfailed} failed, {hrefused} refused, {hretried} sent again on a new connection");
+    } else {
+        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+    }
+    assert!(ok > 500, "too little traffic to say anything: {ok}\n{log}");
+    assert_eq!((failed, refused), (0, 0), "{log}");
+    // The broken file was refused, with its reason, and the service went on.
+    assert!(log.contains("reload refused"), "{log}");
+    assert!(log.contains("bogus_keyword"), "{log}");
+    let served = log.matches("master: reloaded").count();
+    assert_eq!(served, reloads - 1, "{log}");
+    // The last file is the one answering.
+    assert_eq!(marker, format!("v{reloads}"), "{log}");
+}
+
+/// A server that answers each request with `len` bytes sent over `secs` seconds.
+fn slow_server(len: usize, secs: f64) -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming().flatten() {
+            std::thread::spawn(move || {
+                let mut r = BufReader::new(s.try_clone().unwrap());
+                loop {
+                    let mut line = String::new();
+                    if r.read_line(&mut line).unwrap_or(0) == 0 || line.trim().is_empty() {
+                        break;
+                    }
+                }
+                let mut w = s;
+                let _ = write!(
+                    w,
+                    "HTTP/1.1 200 OK\r\nContent-Length: {len}\r\nConnection: close\r\n\r\n"
+                );
+                let chunk = len / 10;
+                for _ in 0..10 {
+                    std::thread::sleep(Duration::from_secs_f64(secs / 10.0));
+                    if w.write_all(&vec![b'x'; chunk]).is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+/// 100 downloads of 3 s each: a reload in their middle lets every one finish on the
+/// old worker, while new requests are answered by the new one (its pid in `X-Pid`).
+#[test]
+fn downloads_finish_across_a_reload() {
+    const LEN: usize = 100_000;
+    let slow = slow_server(LEN, 3.0);
+    let fast = Servers::start(1);
+    let http = free_port();
+    let cfg = format!(
+        "global
+    hard-stop-after 30s
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 20s
+    timeout server 20s
+frontend web
+    bind 127.0.0.1:{http}
+    http-response set-header X-Pid %pid
+    use_backend fast if {{ path /fast }}
+    default_backend slow
+backend slow
+    server s 127.0.0.1:{slow}
+backend fast
+    server f 127.0.0.1:{}
+",
+        fast.ports[0]
+    );
+    let d = Daemon::start(&binary("proxyd"), &cfg, http);
+    let pid_of = || -> String {
+        let mut s = BufReader::new(TcpStream::connect(("127.0.0.1", http)).unwrap());
+        write!(
+            s.get_mut(),
+            "GET /fast HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut all = String::new();
+        let _ = s.read_to_string(&mut all);
+        all.lines()
+            .find_map(|l| {
+                l.to_ascii_lowercase()
+                    .strip_prefix("x-pid: ")
+                    .map(|v| v.trim().to_string())
+            })
+            .unwrap_or_default()
+    };
+    let before = pid_of();
+    let done = Arc::new(AtomicU64::new(0));
+    let downloads: Vec<_> = (0..100)
+        .map(|_| {
+            let done = done.clone();
+            std::thread::spawn(move || {
+                let mut s = TcpStream::connect(("127.0.0.1", http)).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+                write!(
+                    s,
+                    "GET /big HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+                )
+                .unwrap();
+                let mut all = Vec::new();
+                let _ = s.read_to_end(&mut all);
+                let head_end = all.windows(4).position(|w| w == b"\r\n\r\n").map(|p| p + 4);
+                if head_end.is_some_and(|h| all.len() - h == LEN) {
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_secs(1));
+    d.reload();
+    let moved = wait_for(5.0, || {
+        let p = pid_of();
+        !p.is_empty() && p != before
+    });
+    assert!(
+        moved.is_some(),
+        "new requests do not reach a new worker\n{}",
+        d.log()
+    );
+    // The old worker is still there, finishing the downloads.
+    assert!(
+        std::path::Path::new(&format!("/proc/{before}")).exists(),
+        "the old worker left before its downloads ended\n{}",
+        d.log()
+    );
+    for t in downloads {
+        let _ = t.join();
+    }
+    assert_eq!(done.load(Ordering::Relaxed), 100, "{}", d.log());
+    assert!(
+        wait_for(5.0, || !std::path::Path::new(&format!("/proc/{before}"))
+            .exists())
+        .is_some(),
+        "the old worker did not end after its sessions\n{}",
+        d.log()
+    );
+}
