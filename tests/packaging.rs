@@ -735,7 +735,11 @@ fn service_cycle(c: &Container, install: &dyn Fn(), remove: &[&str], units: [&st
         c.has_vip(VIP) && c.http("/haproxy_stats") == Some(200)
     });
     c.status("enabled and started", units);
-    assert!(up.is_some(), "no VIP or no stats page: {out}");
+    assert!(
+        up.is_some(),
+        "no VIP or no stats page: {out}\n{}",
+        c.run(&["journalctl", "-u", proxyd, "--no-pager", "-n", "30"])
+    );
 
     // vrrpd: a second VIP on reload; a broken file is not loaded, the service stays.
     let kconf = c.path(KCONF);
@@ -752,16 +756,46 @@ fn service_cycle(c: &Container, install: &dyn Fn(), remove: &[&str], units: [&st
     let journal = c.run(&["journalctl", "-u", vrrpd, "--no-pager"]);
     assert!(journal.contains("keeping the running one"), "{journal}");
 
-    // proxyd: a reload checks, then restarts on the new file; a broken one is refused.
+    // proxyd: a reload checks the file, then the master hands over to a new worker on the
+    // same sockets (requests sent all along are all answered; the master stays); a
+    // broken file is refused.
     let hconf = c.path(HCONF);
     let h = std::fs::read_to_string(&hconf).unwrap();
     let moved = h.replace("stats uri /haproxy_stats", "stats uri /lb_stats");
     std::fs::write(&hconf, &moved).unwrap();
-    assert!(c.ok(&["systemctl", "reload", proxyd]));
+    let master = c.run(&["systemctl", "show", "-P", "MainPID", proxyd]);
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let (answered, lost) = std::thread::scope(|sc| {
+        let load = sc.spawn(|| {
+            let (mut answered, mut lost) = (0u32, 0u32);
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                match c.http("/") {
+                    Some(_) => answered += 1,
+                    None => lost += 1,
+                }
+            }
+            (answered, lost)
+        });
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(c.ok(&["systemctl", "reload", proxyd]));
+        assert!(
+            wait_for(5.0, || c.http("/lb_stats") == Some(200)).is_some(),
+            "{}",
+            c.run(&["journalctl", "-u", proxyd, "--no-pager", "-n", "20"])
+        );
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        load.join().unwrap()
+    });
+    eprintln!("{proxyd} reload: {answered} requests answered, {lost} lost");
     assert!(
-        wait_for(5.0, || c.http("/lb_stats") == Some(200)).is_some(),
-        "{}",
-        c.run(&["journalctl", "-u", proxyd, "--no-pager", "-n", "20"])
+        answered > 10 && lost == 0,
+        "{answered} answered, {lost} lost"
+    );
+    assert_eq!(
+        c.run(&["systemctl", "show", "-P", "MainPID", proxyd]),
+        master,
+        "the master was replaced"
     );
     std::fs::write(&hconf, moved + "bogus_keyword x\n").unwrap();
     assert!(

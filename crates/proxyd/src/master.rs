@@ -13,57 +13,121 @@ use anyhow::Context;
 use nix::sys::signal::{kill, Signal};
 use nix::unistd::Pid;
 use std::collections::HashMap;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::OwnedFd;
 use std::time::Duration;
 use tokio::signal::unix::{signal, SignalKind};
 
-/// Set in a worker's environment: the descriptors it inherits, `key=fd;...`.
-const FDS: &str = "PROXYD_MASTER_FDS";
-/// Set in a worker's environment: the pipe it writes a byte to once it serves.
-const READY: &str = "PROXYD_READY_FD";
+/// Set in a worker's environment: the abstract unix socket its master hands the
+/// listening sockets over on (SCM_RIGHTS; descriptors inherited across exec would need
+/// `pidfd_getfd`, which systemd's sandboxes refuse, or `unsafe`).
+const SOCKET: &str = "PROXYD_MASTER_SOCKET";
 
-/// What a worker was handed by its master.
-#[derive(Debug, Default)]
+/// What a worker was handed by its master: the sockets by key, and the connection it
+/// says "ready" on.
+#[derive(Debug)]
 pub struct Passed {
-    fds: HashMap<String, i32>,
-    ready: Option<i32>,
+    fds: std::sync::Mutex<HashMap<String, OwnedFd>>,
+    link: std::os::unix::net::UnixStream,
 }
 
+/// The most a key may be (an address and a number).
+const MAX_KEY: usize = 512;
+
 impl Passed {
-    /// Read from the environment (a worker of a master), or None.
-    pub fn from_env() -> Option<Passed> {
-        let fds = std::env::var(FDS).ok()?;
-        Some(Passed {
-            fds: fds
-                .split(';')
-                .filter_map(|kv| {
-                    let (k, v) = kv.rsplit_once('=')?;
-                    Some((k.to_string(), v.parse().ok()?))
-                })
-                .collect(),
-            ready: std::env::var(READY).ok().and_then(|v| v.parse().ok()),
+    /// Connect to the master named in the environment and take every socket it hands
+    /// over, or None when this process is no worker.
+    pub fn from_env() -> Option<anyhow::Result<Passed>> {
+        let name = std::env::var(SOCKET).ok()?;
+        Some(Self::receive(&name))
+    }
+
+    fn receive(name: &str) -> anyhow::Result<Passed> {
+        use std::os::linux::net::SocketAddrExt;
+        let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+        let link = std::os::unix::net::UnixStream::connect_addr(&addr)
+            .with_context(|| format!("cannot reach the master at @{name}"))?;
+        link.set_read_timeout(Some(Duration::from_secs(30)))?;
+        let mut fds = HashMap::new();
+        loop {
+            let (key, fd) = recv_one(&link)?;
+            if key.is_empty() {
+                break;
+            }
+            let fd = fd.with_context(|| format!("the master sent no socket for {key}"))?;
+            fds.insert(key, fd);
+        }
+        Ok(Passed {
+            fds: std::sync::Mutex::new(fds),
+            link,
         })
     }
 
-    pub fn fd(&self, key: &str) -> Option<i32> {
-        self.fds.get(key).copied()
+    /// Take the socket passed under `key`.
+    pub fn take(&self, key: &str) -> Option<OwnedFd> {
+        self.fds.lock().ok()?.remove(key)
     }
 
     /// Tell the master this worker serves.
     pub fn ready(&self) {
-        if let Some(n) = self.ready {
-            match listen::inherit(n) {
-                Ok(fd) => {
-                    let f = std::fs::File::from(fd);
-                    use std::io::Write;
-                    if let Err(e) = (&f).write_all(b"1") {
-                        tracing::error!("cannot tell the master this worker is ready: {e}");
-                    }
-                }
-                Err(e) => tracing::error!("cannot tell the master this worker is ready: {e}"),
-            }
+        use std::io::Write;
+        if let Err(e) = (&self.link).write_all(b"1") {
+            tracing::error!("cannot tell the master this worker is ready: {e}");
         }
     }
+}
+
+/// One message of the hand-over: a key, and the socket with it (an empty key ends it).
+fn recv_one(link: &std::os::unix::net::UnixStream) -> anyhow::Result<(String, Option<OwnedFd>)> {
+    use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
+    let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut anc = RecvAncillaryBuffer::new(&mut space);
+    let mut buf = [0u8; MAX_KEY + 2];
+    let r = rustix::net::recvmsg(
+        link,
+        &mut [std::io::IoSliceMut::new(&mut buf)],
+        &mut anc,
+        RecvFlags::CMSG_CLOEXEC,
+    )?;
+    let mut fd = None;
+    for m in anc.drain() {
+        if let RecvAncillaryMessage::ScmRights(mut fds) = m {
+            fd = fds.next();
+        }
+    }
+    // Each message is the key's length, then the key.
+    let n = usize::from(u16::from_be_bytes([buf[0], buf[1]]));
+    if r.bytes < 2 || n + 2 != r.bytes {
+        anyhow::bail!("the master's hand-over message is malformed");
+    }
+    Ok((String::from_utf8_lossy(&buf[2..2 + n]).into_owned(), fd))
+}
+
+/// Send one message of the hand-over.
+fn send_one(
+    link: &std::os::unix::net::UnixStream,
+    key: &str,
+    fd: Option<&OwnedFd>,
+) -> anyhow::Result<()> {
+    use rustix::net::{SendAncillaryBuffer, SendAncillaryMessage, SendFlags};
+    use std::os::fd::AsFd;
+    if key.len() > MAX_KEY {
+        anyhow::bail!("socket key too long: {key}");
+    }
+    let mut msg = (key.len() as u16).to_be_bytes().to_vec();
+    msg.extend_from_slice(key.as_bytes());
+    let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
+    let mut anc = SendAncillaryBuffer::new(&mut space);
+    let borrowed = fd.map(|f| [f.as_fd()]);
+    if let Some(b) = &borrowed {
+        anc.push(SendAncillaryMessage::ScmRights(b));
+    }
+    rustix::net::sendmsg(
+        link,
+        &[std::io::IoSlice::new(&msg)],
+        &mut anc,
+        SendFlags::empty(),
+    )?;
+    Ok(())
 }
 
 /// The key each listener of a plan is passed under: its address, numbered when
@@ -91,7 +155,7 @@ fn bind_missing(plan: &Plan, held: &mut HashMap<String, OwnedFd>) -> anyhow::Res
         }
         let b = listen::bind(&l.on, l.backlog, &l.opts)
             .with_context(|| format!("cannot bind {}", l.on))?;
-        held.insert(key, passable(b.into_fd()?)?);
+        held.insert(key, b.into_fd()?);
     }
     for s in &plan.api.0 {
         let key = runtime::api_key(s);
@@ -99,15 +163,10 @@ fn bind_missing(plan: &Plan, held: &mut HashMap<String, OwnedFd>) -> anyhow::Res
             continue;
         }
         for b in runtime::api_bind(std::slice::from_ref(s))? {
-            held.insert(key.clone(), passable(b.into_fd()?)?);
+            held.insert(key.clone(), b.into_fd()?);
         }
     }
     Ok(())
-}
-
-/// A copy of `fd` that children inherit (no close-on-exec), the original closed.
-fn passable(fd: OwnedFd) -> anyhow::Result<OwnedFd> {
-    Ok(nix::unistd::dup(&fd).context("dup")?)
 }
 
 /// The keys the current configuration uses: the others are closed once a new worker
@@ -130,49 +189,93 @@ impl Worker {
 
 /// Start a worker on `held`'s sockets; returns once it serves (or why it does not).
 async fn start_worker(held: &HashMap<String, OwnedFd>) -> anyhow::Result<Worker> {
-    let (r, w) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).context("pipe")?;
-    let w_child = passable(w)?;
-    let fds: Vec<String> = held
-        .iter()
-        .map(|(k, fd)| format!("{k}={}", fd.as_raw_fd()))
-        .collect();
+    use std::os::linux::net::SocketAddrExt;
+    static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let name = format!(
+        "proxyd-master-{}-{}",
+        std::process::id(),
+        SEQ.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
+    let listener = std::os::unix::net::UnixListener::bind_addr(&addr)
+        .with_context(|| format!("cannot open @{name} for the worker"))?;
     let exe = std::env::current_exe().context("the program's path")?;
     let child = std::process::Command::new(exe)
         .args(std::env::args_os().skip(1))
-        .env(FDS, fds.join(";"))
-        .env(READY, w_child.as_raw_fd().to_string())
+        .env(SOCKET, &name)
         // The master speaks to systemd, not its workers.
         .env_remove("NOTIFY_SOCKET")
         .spawn()
         .context("cannot start a worker")?;
-    drop(w_child);
-    let mut worker = Worker { child };
-    let pid = worker.child.id();
-    // The worker writes one byte once it serves; end of file means it died first.
-    let got = tokio::time::timeout(
-        Duration::from_secs(60),
-        tokio::task::spawn_blocking(move || {
-            let mut f = std::fs::File::from(r);
-            let mut b = [0u8; 1];
-            use std::io::Read;
-            f.read(&mut b).map(|n| n == 1)
-        }),
-    )
-    .await;
-    match got {
-        Ok(Ok(Ok(true))) => Ok(worker),
-        other => {
-            let _ = worker.child.kill();
-            let status = worker.child.wait().ok();
+    let pid = child.id();
+    let fds: Vec<(String, OwnedFd)> = held
+        .iter()
+        .map(|(k, fd)| Ok((k.clone(), fd.try_clone()?)))
+        .collect::<std::io::Result<_>>()?;
+    // Hand the sockets over to this worker only (its pid, checked), then wait for its
+    // "ready"; a worker that ends first, or takes a minute, is given up.
+    let (mut child, handed) = tokio::task::spawn_blocking(move || {
+        let mut child = child;
+        let r = hand_over(&listener, &mut child, &fds, &name);
+        (child, r)
+    })
+    .await?;
+    match handed {
+        Ok(()) => Ok(Worker { child }),
+        Err(e) => {
+            let _ = child.kill();
+            let status = child.wait().ok();
             anyhow::bail!(
-                "the new worker (pid {pid}) did not start serving ({})",
-                match (other, status) {
-                    (Err(_), _) => "not ready within 60 s".to_string(),
-                    (_, Some(s)) => format!("it ended: {s}"),
-                    _ => "unknown".to_string(),
-                }
+                "the new worker (pid {pid}) did not start serving: {e:#}{}",
+                status.map(|s| format!(" ({s})")).unwrap_or_default()
             )
         }
+    }
+}
+
+/// The hand-over, on a blocking thread: accept the worker's connection (no other
+/// process's), send the sockets, read its "ready".
+fn hand_over(
+    listener: &std::os::unix::net::UnixListener,
+    child: &mut std::process::Child,
+    fds: &[(String, OwnedFd)],
+    name: &str,
+) -> anyhow::Result<()> {
+    use std::io::Read;
+    // 60 s in 10 ms steps.
+    let mut tries = 6000u32;
+    listener.set_nonblocking(true)?;
+    let link = loop {
+        match listener.accept() {
+            Ok((link, _)) => break link,
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                if let Some(s) = child.try_wait()? {
+                    anyhow::bail!("it ended before taking its sockets: {s}");
+                }
+                tries = tries.saturating_sub(1);
+                if tries == 0 {
+                    anyhow::bail!("it did not take its sockets within 60 s");
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    };
+    link.set_nonblocking(false)?;
+    let peer = rustix::net::sockopt::socket_peercred(&link)?;
+    if peer.pid.as_raw_nonzero().get() as u32 != child.id() {
+        anyhow::bail!("@{name}: a process other than the worker connected");
+    }
+    for (k, fd) in fds {
+        send_one(&link, k, Some(fd))?;
+    }
+    send_one(&link, "", None)?;
+    link.set_read_timeout(Some(Duration::from_secs(60)))?;
+    let mut b = [0u8; 1];
+    match (&link).read(&mut b) {
+        Ok(1) => Ok(()),
+        Ok(_) => anyhow::bail!("it ended before serving"),
+        Err(e) => anyhow::bail!("no word from it: {e}"),
     }
 }
 

@@ -160,18 +160,24 @@ impl Bound {
 /// Bind every socket (as root, before the chroot and the user switch, as HAProxy does):
 /// a stale unix socket file is replaced, then given its mode and owner. A socket the
 /// master passed (`passed` gives its descriptor) is taken as it is.
-pub fn bind(specs: &[Spec], passed: &dyn Fn(&str) -> Option<i32>) -> anyhow::Result<Vec<Bound>> {
+pub fn bind(
+    specs: &[Spec],
+    passed: &dyn Fn(&str) -> Option<std::os::fd::OwnedFd>,
+) -> anyhow::Result<Vec<Bound>> {
     use anyhow::Context;
     let mut out = Vec::new();
     for s in specs {
-        if let Some(n) = passed(&key(s)) {
-            let b = super::listen::from_master(&super::listen::ListenOn::Fd(n), n)
-                .with_context(|| format!("stats socket {}: the master's descriptor {n}", key(s)))?;
+        if let Some(fd) = passed(&key(s)) {
+            let b = super::listen::from_master(&super::listen::ListenOn::Fd(0), fd)
+                .with_context(|| format!("stats socket {}: the master's socket", key(s)))?;
             out.push(match b {
                 super::listen::Bound::Tcp(l) => Bound::Tcp(l, s.level),
                 super::listen::Bound::Unix(l) => Bound::Unix(l, s.level),
                 super::listen::Bound::Sockpair(_) => {
-                    anyhow::bail!("stats socket {}: descriptor {n} is not a listener", key(s))
+                    anyhow::bail!(
+                        "stats socket {}: the master's socket is not a listener",
+                        key(s)
+                    )
                 }
             });
             continue;

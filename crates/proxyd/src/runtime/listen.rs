@@ -183,12 +183,19 @@ impl Bound {
     }
 }
 
-/// A listener the master bound, inherited as descriptor `n`: the same kind of socket
-/// `on` would have made.
-pub fn from_master(on: &ListenOn, n: i32) -> std::io::Result<Bound> {
-    match on {
-        ListenOn::Sockpair(_) => bind(&ListenOn::Sockpair(n), 0, &BindOpts::default()),
-        _ => bind(&ListenOn::Fd(n), 0, &BindOpts::default()),
+/// A listener the master bound and handed over: the same kind of socket `on` would
+/// have made.
+pub fn from_master(on: &ListenOn, fd: OwnedFd) -> std::io::Result<Bound> {
+    if let ListenOn::Sockpair(_) = on {
+        let s = std::os::unix::net::UnixStream::from(fd);
+        s.set_nonblocking(true)?;
+        return Ok(Bound::Sockpair(tokio::net::UnixStream::from_std(s)?));
+    }
+    let s = Socket::from(fd);
+    s.set_nonblocking(true)?;
+    match s.local_addr()?.as_socket() {
+        Some(_) => Ok(Bound::Tcp(tokio::net::TcpListener::from_std(s.into())?)),
+        None => Ok(Bound::Unix(tokio::net::UnixListener::from_std(s.into())?)),
     }
 }
 

@@ -460,7 +460,7 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let (loaded, plan) = load(args);
     // A worker of a master: the master daemonised, wrote the pid file and said what the
     // configuration's warnings are.
-    let passed = crate::master::Passed::from_env();
+    let passed = crate::master::Passed::from_env().transpose()?;
     for d in loaded.diags.iter() {
         if passed.is_none() || d.severity == conf_diag::Severity::Error {
             eprintln!("proxyd: {}", conf_diag::render_line(&loaded.map, d));
@@ -481,7 +481,9 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
             eprintln!("proxyd: warning: cannot raise the file descriptor limit to {n} (ulimit-n), the limit is {}", n.min(hard));
         }
     }
-    if p.daemon && passed.is_none() {
+    // Under systemd (-Ws) the master stays in the foreground whatever `daemon` says,
+    // as HAProxy's.
+    if p.daemon && passed.is_none() && !args.master_worker_systemd {
         nix::unistd::daemon(true, false).context("cannot daemonise")?;
     }
     let pidfile = p.pidfile.clone().filter(|_| passed.is_none());
@@ -589,8 +591,8 @@ async fn serve(plan: Plan, passed: Option<crate::master::Passed>) -> anyhow::Res
     for (fe, ls) in &frontends {
         for l in ls {
             let key = keys.next().unwrap_or_default();
-            let b = match passed.as_ref().and_then(|p| p.fd(&key)) {
-                Some(n) => listen::from_master(&l.on, n).with_context(|| {
+            let b = match passed.as_ref().and_then(|p| p.take(&key)) {
+                Some(fd) => listen::from_master(&l.on, fd).with_context(|| {
                     format!("frontend {}: the master's socket for {}", fe.name, l.on)
                 })?,
                 None => listen::bind(&l.on, l.backlog, &l.opts)
@@ -599,7 +601,7 @@ async fn serve(plan: Plan, passed: Option<crate::master::Passed>) -> anyhow::Res
             bound.push((fe.clone(), b, l.clone()));
         }
     }
-    let api_bound = api::bind(&api_specs, &|k| passed.as_ref().and_then(|p| p.fd(k)))?;
+    let api_bound = api::bind(&api_specs, &|k| passed.as_ref().and_then(|p| p.take(k)))?;
     stats::LISTENERS.store(
         bound.len() + api_bound.len(),
         std::sync::atomic::Ordering::Relaxed,
