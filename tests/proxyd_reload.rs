@@ -1,5 +1,5 @@
 //! Master-worker mode and reload (`-W`): SIGUSR2 under load loses no request and refuses
-//! no connection (keep-alive and connection-per-request HTTP, and TCP), HAProxy's figure
+//! no connection (keep-alive and connection-per-request HTTP, HTTP over TLS, and TCP), HAProxy's figure
 //! under the same load printed beside proxyd's; a broken configuration changes nothing
 //! and says why; downloads in progress at a reload finish on the old worker while new
 //! connections go to the new one.
@@ -104,7 +104,16 @@ impl Drop for Servers {
     }
 }
 
-fn config(http: u16, tcp: u16, servers: &[u16], marker: &str) -> String {
+/// The ports the load goes to: plain HTTP, TCP, HTTP over TLS (with its certificate).
+struct Ports {
+    http: u16,
+    tcp: u16,
+    tls: u16,
+    pem: PathBuf,
+}
+
+fn config(p: &Ports, servers: &[u16], marker: &str) -> String {
+    let (http, tcp, tls, pem) = (p.http, p.tcp, p.tls, p.pem.display());
     let list: String = servers
         .iter()
         .enumerate()
@@ -121,6 +130,10 @@ frontend web
     mode http
     bind 127.0.0.1:{http}
     http-response set-header X-Config {marker}
+    default_backend app
+frontend secure
+    mode http
+    bind 127.0.0.1:{tls} ssl crt {pem}
     default_backend app
 frontend raw
     mode tcp
@@ -147,7 +160,7 @@ struct Tally {
 
 /// One request on `s`, read whole: whether a 200 came, and whether the connection may
 /// be used again.
-fn request(s: &mut BufReader<TcpStream>, close: bool) -> Option<bool> {
+fn request(s: &mut BufReader<Box<dyn e2e::ClientConn>>, close: bool) -> Option<bool> {
     let c = if close { "close" } else { "keep-alive" };
     write!(
         s.get_mut(),
@@ -181,12 +194,13 @@ fn request(s: &mut BufReader<TcpStream>, close: bool) -> Option<bool> {
     Some(again)
 }
 
-fn connect(port: u16, tally: &Tally) -> Option<BufReader<TcpStream>> {
-    match TcpStream::connect(("127.0.0.1", port)) {
-        Ok(s) => {
-            s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
-            Some(BufReader::new(s))
-        }
+fn connect(
+    port: u16,
+    tls: Option<&Arc<rustls::ClientConfig>>,
+    tally: &Tally,
+) -> Option<BufReader<Box<dyn e2e::ClientConn>>> {
+    match e2e::open_client(port, tls) {
+        Ok(s) => Some(BufReader::new(s)),
         Err(_) => {
             tally.refused.fetch_add(1, Ordering::Relaxed);
             None
@@ -197,28 +211,33 @@ fn connect(port: u16, tally: &Tally) -> Option<BufReader<TcpStream>> {
 /// Clients until `stop`: two keep-alive (a request that fails on a reused connection
 /// before any byte of answer is sent again on a new one, as HTTP clients do with
 /// idempotent requests), two connection-per-request, one TCP (an HTTP request through
-/// the TCP frontend, a connection each).
+/// the TCP frontend, a connection each), one TLS keep-alive and one TLS
+/// connection-per-request.
 fn load(
-    http: u16,
-    tcp: u16,
+    p: &Ports,
+    tls: Arc<rustls::ClientConfig>,
     stop: Arc<AtomicBool>,
     tally: Arc<Tally>,
 ) -> Vec<std::thread::JoinHandle<()>> {
     let mut out = Vec::new();
-    for kind in 0..5 {
-        let (stop, tally) = (stop.clone(), tally.clone());
+    for kind in 0..7 {
+        let (stop, tally, tls) = (stop.clone(), tally.clone(), tls.clone());
+        let (http, tcp, tls_port) = (p.http, p.tcp, p.tls);
         out.push(std::thread::spawn(move || {
-            let mut conn: Option<BufReader<TcpStream>> = None;
+            let mut conn: Option<BufReader<Box<dyn e2e::ClientConn>>> = None;
             while !stop.load(Ordering::Relaxed) {
-                let (port, close) = match kind {
-                    0 | 1 => (http, false),
-                    2 | 3 => (http, true),
-                    _ => (tcp, true),
+                let (port, close, over_tls) = match kind {
+                    0 | 1 => (http, false, false),
+                    2 | 3 => (http, true, false),
+                    4 => (tcp, true, false),
+                    5 => (tls_port, false, true),
+                    _ => (tls_port, true, true),
                 };
+                let tls = over_tls.then_some(&tls);
                 let reused = conn.is_some();
                 let mut c = match conn.take() {
                     Some(c) => c,
-                    None => match connect(port, &tally) {
+                    None => match connect(port, tls, &tally) {
                         Some(c) => c,
                         None => continue,
                     },
@@ -227,7 +246,7 @@ fn load(
                 if got.is_none() && reused {
                     // The server closed an idle connection: retried once, fresh.
                     tally.retried.fetch_add(1, Ordering::Relaxed);
-                    if let Some(mut fresh) = connect(port, &tally) {
+                    if let Some(mut fresh) = connect(port, tls, &tally) {
                         got = request(&mut fresh, close);
                         c = fresh;
                     }
@@ -254,17 +273,31 @@ fn load(
 /// daemon, and the marker the last request saw.
 fn reload_run(prog: &Path, secs: u64, every: Duration) -> ([u64; 4], usize, Daemon, String) {
     let servers = Servers::start(2);
-    let (http, tcp) = (free_port(), free_port());
-    let d = Daemon::start(prog, &config(http, tcp, &servers.ports, "v0"), http);
+    let certs = Scratch::new("reload-tls");
+    let ca = e2e::make_ca(&certs, "soak-ca");
+    let pem = e2e::make_signed(&certs, "soak.test", "soak-ca", &["soak.test"]);
+    let ports = Ports {
+        http: free_port(),
+        tcp: free_port(),
+        tls: free_port(),
+        pem,
+    };
+    let http = ports.http;
+    let d = Daemon::start(prog, &config(&ports, &servers.ports, "v0"), http);
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Tally::default());
-    let clients = load(http, tcp, stop.clone(), tally.clone());
+    let clients = load(
+        &ports,
+        e2e::tls_client_config(&ca),
+        stop.clone(),
+        tally.clone(),
+    );
     let t0 = Instant::now();
     let mut n = 0;
     while t0.elapsed() < Duration::from_secs(secs) {
         std::thread::sleep(every);
         n += 1;
-        let mut text = config(http, tcp, &servers.ports, &format!("v{n}"));
+        let mut text = config(&ports, &servers.ports, &format!("v{n}"));
         if n == 3 {
             text.push_str("bogus_keyword here\n");
         }
@@ -306,10 +339,20 @@ fn reload_run(prog: &Path, secs: u64, every: Duration) -> ([u64; 4], usize, Daem
     )
 }
 
+/// In CI: 8 s, a reload a second. `RELOAD_SECS` and `RELOAD_EVERY_MS` make it the
+/// longer run the closing notes report (tests/bench/reload).
 #[test]
 fn reloads_under_load_lose_nothing() {
-    let secs = 8;
-    let every = Duration::from_millis(1000);
+    let secs = std::env::var("RELOAD_SECS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(8);
+    let every = Duration::from_millis(
+        std::env::var("RELOAD_EVERY_MS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(1000),
+    );
     let ([ok, failed, refused, retried], reloads, d, marker) =
         reload_run(&binary("proxyd"), secs, every);
     let log = d.log();

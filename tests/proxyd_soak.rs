@@ -132,42 +132,7 @@ impl Tally {
     }
 }
 
-/// A client's connection: plain TCP or TLS over it.
-trait Conn: Read + Write + Send {}
-impl<T: Read + Write + Send> Conn for T {}
-
-/// A TLS client trusting the soak's own authority only.
-fn tls_config(ca: &std::path::Path) -> Arc<rustls::ClientConfig> {
-    use rustls::pki_types::pem::PemObject;
-    use rustls::pki_types::CertificateDer;
-    let mut roots = rustls::RootCertStore::empty();
-    for c in CertificateDer::pem_file_iter(ca).unwrap() {
-        roots.add(c.unwrap()).unwrap();
-    }
-    let provider = Arc::new(rustls::crypto::ring::default_provider());
-    Arc::new(
-        rustls::ClientConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .unwrap()
-            .with_root_certificates(roots)
-            .with_no_client_auth(),
-    )
-}
-
-fn open(port: u16, tls: Option<&Arc<rustls::ClientConfig>>) -> std::io::Result<Box<dyn Conn>> {
-    let s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(Duration::from_secs(10)))?;
-    Ok(match tls {
-        None => Box::new(s),
-        Some(cfg) => {
-            let name = rustls::pki_types::ServerName::try_from("soak.test")
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            let c = rustls::ClientConnection::new(cfg.clone(), name)
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            Box::new(rustls::StreamOwned::new(c, s))
-        }
-    })
-}
+use e2e::{open_client as open, tls_client_config as tls_config};
 
 /// A client: `per_conn` requests on each connection (1: `Connection: close`), over TLS
 /// when `tls` is given.

@@ -1033,3 +1033,45 @@ pub fn read_response(r: &mut impl std::io::BufRead) -> Option<u16> {
     r.read_exact(&mut body).ok()?;
     Some(status)
 }
+
+/// A client's connection: plain TCP or TLS over it.
+pub trait ClientConn: std::io::Read + std::io::Write + Send {}
+impl<T: std::io::Read + std::io::Write + Send> ClientConn for T {}
+
+/// A TLS client trusting the authority in `ca` only (a PEM file).
+pub fn tls_client_config(ca: &Path) -> std::sync::Arc<rustls::ClientConfig> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::CertificateDer;
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(ca).expect("CA file") {
+        roots.add(c.expect("CA certificate")).expect("CA accepted");
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    std::sync::Arc::new(
+        rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .expect("TLS versions")
+            .with_root_certificates(roots)
+            .with_no_client_auth(),
+    )
+}
+
+/// A connection to 127.0.0.1:`port` (10 s read timeout), over TLS for `soak.test` when
+/// `tls` is given.
+pub fn open_client(
+    port: u16,
+    tls: Option<&std::sync::Arc<rustls::ClientConfig>>,
+) -> std::io::Result<Box<dyn ClientConn>> {
+    let s = std::net::TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(std::time::Duration::from_secs(10)))?;
+    Ok(match tls {
+        None => Box::new(s),
+        Some(cfg) => {
+            let name = rustls::pki_types::ServerName::try_from("soak.test")
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let c = rustls::ClientConnection::new(cfg.clone(), name)
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            Box::new(rustls::StreamOwned::new(c, s))
+        }
+    })
+}
