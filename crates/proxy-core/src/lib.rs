@@ -11,6 +11,7 @@ pub mod events;
 pub mod hash;
 pub mod health;
 pub mod log;
+pub mod mail;
 pub mod map;
 pub mod payload;
 pub mod probe;

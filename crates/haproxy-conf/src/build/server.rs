@@ -543,6 +543,7 @@ impl Builder<'_> {
                 "backup" => o.backup = true,
                 "no-backup" => o.backup = false,
                 "maxconn" => o.maxconn = num(me),
+                "id" => o.id = num(me).and_then(|v| u32::try_from(v).ok()),
                 "maxqueue" => o.maxqueue = num(me),
                 "port" => match text.parse::<u32>() {
                     Ok(v) if (1..=65535).contains(&v) => o.check_port = Some(v as u16),

@@ -71,6 +71,8 @@ pub struct BackendRt {
     pub servers: Vec<Arc<ServerRt>>,
     /// The balance algorithm's name.
     pub algo: &'static str,
+    /// `email-alert`: where server state changes are mailed.
+    pub mail: Option<Arc<super::mail::MailPlan>>,
     /// The balancer, with the servers' view it chooses from (reused between picks).
     balancer: Mutex<(Balancer, Vec<BalServer>)>,
     pub retries: u32,
@@ -352,6 +354,7 @@ impl BackendRt {
             stats: super::stats::StatsPage::new(p),
             probe: probe_of(p),
             algo: p.balance.name(),
+            mail: super::mail::plan(p, cfg)?,
             balancer: Mutex::new((
                 Balancer::new(algo, p.option("allbackups"), 0x5eed),
                 Vec::with_capacity(p.servers.len()),

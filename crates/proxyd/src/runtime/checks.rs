@@ -626,6 +626,10 @@ impl BackendRt {
         // HAProxy's priorities: a server lost is an alert, one back a notice; a backend
         // with no server left is an emergency. Its console shows them as warnings.
         let proxy = self.name.as_str();
+        if let Some(m) = &self.mail {
+            // alert (1) for DOWN, notice (5) for UP, as HAProxy's levels for them.
+            super::mail::alert(m, if t == Transition::Up { 5 } else { 1 }, &line);
+        }
         if t == Transition::Up {
             tracing::warn!(pri = "notice", proxy, "{line}");
         } else {

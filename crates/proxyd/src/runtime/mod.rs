@@ -21,6 +21,7 @@ mod inspect;
 pub mod listen;
 mod log;
 mod logline;
+mod mail;
 mod maps;
 mod metered;
 mod rules;

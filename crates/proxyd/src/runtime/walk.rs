@@ -183,6 +183,63 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("proxy", "bind", F, "bind 127.0.0.1:18090"),
         s("proxy", "maxconn", F, "maxconn 77"),
         s("proxy", "id", F, "id 42"),
+        sc(
+            "proxy",
+            "email-alert mailers",
+            &[
+                (G, "@MAILERS@"),
+                (D, "email-alert from a@example.com"),
+                (D, "email-alert to b@example.com"),
+            ],
+            B,
+            "email-alert mailers walkmta",
+        ),
+        sc(
+            "proxy",
+            "email-alert from",
+            &[
+                (G, "@MAILERS@"),
+                (B, "email-alert mailers walkmta"),
+                (B, "email-alert to b@example.com"),
+            ],
+            B,
+            "email-alert from a@example.com",
+        ),
+        sc(
+            "proxy",
+            "email-alert to",
+            &[
+                (G, "@MAILERS@"),
+                (B, "email-alert mailers walkmta"),
+                (B, "email-alert from a@example.com"),
+            ],
+            B,
+            "email-alert to b@example.com",
+        ),
+        sc(
+            "proxy",
+            "email-alert level",
+            &[
+                (G, "@MAILERS@"),
+                (B, "email-alert mailers walkmta"),
+                (B, "email-alert from a@example.com"),
+                (B, "email-alert to b@example.com"),
+            ],
+            B,
+            "email-alert level info",
+        ),
+        sc(
+            "proxy",
+            "email-alert myhostname",
+            &[
+                (G, "@MAILERS@"),
+                (B, "email-alert mailers walkmta"),
+                (B, "email-alert from a@example.com"),
+                (B, "email-alert to b@example.com"),
+            ],
+            B,
+            "email-alert myhostname lb1",
+        ),
         s("proxy", "backlog", F, "backlog 77"),
         s("proxy", "timeout client", F, "timeout client 7s"),
         s("proxy", "timeout server", B, "timeout server 7s"),
@@ -1381,12 +1438,13 @@ impl Files {
                 "resolvers dns\n    nameserver ns1 127.0.0.53:53",
             )
             .replace("@CACHE@", "cache c1\n    total-max-size 4")
+            .replace("@MAILERS@", "mailers walkmta\n    mailer m1 127.0.0.1:25")
     }
 }
 
 /// A marker `Files::fill` replaces with a whole section.
 fn is_section(line: &str) -> bool {
-    line == "@HTTPERRORS@" || line == "@RESOLVERS@" || line == "@CACHE@"
+    line == "@HTTPERRORS@" || line == "@RESOLVERS@" || line == "@CACHE@" || line == "@MAILERS@"
 }
 
 /// The base configuration with lines added to its sections.
