@@ -397,3 +397,140 @@ fn hatop_monitors_and_drains_through_proxyd() {
         screen()
     );
 }
+
+/// Maps changed over the socket (`add|set|del|clear map`) as HAProxy changes them: the
+/// same replies (entries' references aside), and requests see the change at once.
+#[test]
+fn maps_change_as_haproxys() {
+    if !have("haproxy") {
+        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+        eprintln!("SKIPPED: no haproxy");
+        return;
+    }
+    let files = Scratch::new("maps");
+    let hosts = files.join("hosts.map");
+    let nets = files.join("nets.map");
+    std::fs::write(&hosts, "example.com be1\nfoo.org be2\n").unwrap();
+    std::fs::write(&nets, "10.0.0.0/8 internal\n").unwrap();
+    let start = |prog: &Path| -> (Side, u16) {
+        let dir = Scratch::new("api-maps");
+        let fe = free_port();
+        let cfg = dir.join("haproxy.cfg");
+        std::fs::write(
+            &cfg,
+            format!(
+                "global
+    stats socket {d}/admin.sock level admin
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{fe}
+    http-request set-header X-Net %[src,map_ip({n},ext)]
+    http-request return status 200 content-type text/plain lf-string \"%[req.hdr(host),lower,map({h},none)]\"
+",
+                d = dir.display(),
+                h = hosts.display(),
+                n = nets.display()
+            ),
+        )
+        .unwrap();
+        let child = std::process::Command::new(prog)
+            .args(["-db", "-f"])
+            .arg(&cfg)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let admin = dir.join("admin.sock");
+        assert!(wait_for(5.0, || UnixStream::connect(&admin).is_ok()).is_some());
+        (
+            Side {
+                child,
+                user: dir.join("user.sock"),
+                admin,
+                fe,
+                _dir: dir,
+            },
+            fe,
+        )
+    };
+    let (h, hfe) = start(Path::new("haproxy"));
+    let (p, pfe) = start(&binary("proxyd"));
+    let host = |fe: u16, name: &str| -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            s,
+            "GET / HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out.split("\r\n\r\n").nth(1).unwrap_or("").to_string()
+    };
+    // Entries without their references (pointers in HAProxy, counters here).
+    let entries = |t: String| -> Vec<String> {
+        t.lines()
+            .map(|l| {
+                l.split_once(' ')
+                    .map(|(_, rest)| rest)
+                    .unwrap_or(l)
+                    .to_string()
+            })
+            .collect()
+    };
+    let (hm, nm) = (hosts.display().to_string(), nets.display().to_string());
+    let show = format!("show map {hm}");
+    assert_eq!(entries(cmd(&p.admin, &show)), entries(cmd(&h.admin, &show)));
+    for c in [
+        format!("add map {hm} bar.net be3"),
+        format!("set map {hm} foo.org be9"),
+        format!("del map {hm} example.com"),
+        format!("get map {hm} foo.org"),
+        format!("get map {hm} nothing"),
+        format!("del map {hm} nothing"),
+        format!("set map {hm} nothing x"),
+        format!("add map {nm} 192.168.0.0/16 lan"),
+        format!("add map {nm} notanip x"),
+        format!("del map {hm}"),
+        "add map".to_string(),
+        format!("add map {hm}.nope a b"),
+        format!("show map {hm}.nope"),
+    ] {
+        assert_eq!(cmd(&p.admin, &c), cmd(&h.admin, &c), "`{c}`");
+    }
+    assert_eq!(entries(cmd(&p.admin, &show)), entries(cmd(&h.admin, &show)));
+    let show_nets = format!("show map {nm}");
+    assert_eq!(
+        entries(cmd(&p.admin, &show_nets)),
+        entries(cmd(&h.admin, &show_nets))
+    );
+    // Requests see the changes.
+    for name in ["bar.net", "foo.org", "example.com"] {
+        assert_eq!(host(pfe, name), host(hfe, name), "Host: {name}");
+    }
+    assert_eq!(host(pfe, "bar.net"), "be3");
+    // `show map` lists the same files under the same ids; `#ID` names one.
+    let ids = |t: String| -> Vec<String> {
+        t.lines()
+            .skip(1)
+            .map(|l| l.split(' ').take(2).collect::<Vec<_>>().join(" "))
+            .collect()
+    };
+    assert_eq!(
+        ids(cmd(&p.admin, "show map")),
+        ids(cmd(&h.admin, "show map"))
+    );
+    assert_eq!(
+        entries(cmd(&p.admin, "show map #0")),
+        entries(cmd(&h.admin, "show map #0"))
+    );
+    let clear = format!("clear map {hm}");
+    assert_eq!(cmd(&p.admin, &clear), cmd(&h.admin, &clear));
+    assert_eq!(host(pfe, "bar.net"), host(hfe, "bar.net"));
+    assert_eq!(host(pfe, "bar.net"), "none");
+}

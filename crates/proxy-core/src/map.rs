@@ -86,6 +86,36 @@ fn net_key(k: &str) -> Result<Key, String> {
     Ok(Key::Net(ip, len))
 }
 
+fn key_of(k: &str, matching: MapMatch) -> Result<Key, String> {
+    match matching {
+        MapMatch::Int => int_key(k),
+        MapMatch::Ip => net_key(k),
+        MapMatch::Reg => Ok(Key::Reg(Regex::new(k, false)?)),
+        _ => Ok(Key::Str(k.to_string())),
+    }
+}
+
+/// A map file's entries as written: (line number, key, value), comments and blank lines
+/// left out.
+pub fn entries(text: &str) -> Vec<(usize, String, String)> {
+    let mut out = Vec::new();
+    for (n, line) in text.lines().enumerate() {
+        if line.starts_with('#') {
+            continue;
+        }
+        let line = line.trim_start_matches([' ', '\t']).trim_end_matches('\r');
+        if line.is_empty() {
+            continue;
+        }
+        let (k, v) = match line.find([' ', '\t']) {
+            Some(i) => (&line[..i], line[i..].trim()),
+            None => (line, ""),
+        };
+        out.push((n + 1, k.to_string(), v.to_string()));
+    }
+    out
+}
+
 /// A default value (`map(file,default)`) in the map's output type.
 pub fn default_value(d: &str, out: MapOut) -> Option<Value> {
     value_of(d, out).ok()
@@ -94,27 +124,21 @@ pub fn default_value(d: &str, out: MapOut) -> Option<Value> {
 impl Map {
     /// The map in `text`; an error names the line.
     pub fn parse(text: &str, matching: MapMatch, out: MapOut) -> Result<Map, String> {
+        Map::from_entries(&entries(text), matching, out)
+    }
+
+    /// The map of `(line, key, value)` entries (as `entries` reads them, or as the
+    /// runtime API changed them); an error names the line.
+    pub fn from_entries(
+        list: &[(usize, String, String)],
+        matching: MapMatch,
+        out: MapOut,
+    ) -> Result<Map, String> {
         let mut entries = Vec::new();
         let mut exact = HashMap::new();
-        for (n, line) in text.lines().enumerate() {
-            if line.starts_with('#') {
-                continue;
-            }
-            let line = line.trim_start_matches([' ', '\t']).trim_end_matches('\r');
-            if line.is_empty() {
-                continue;
-            }
-            let (k, v) = match line.find([' ', '\t']) {
-                Some(i) => (&line[..i], line[i..].trim()),
-                None => (line, ""),
-            };
-            let at = |e: String| format!("line {}: {e}", n + 1);
-            let key = match matching {
-                MapMatch::Int => int_key(k).map_err(at)?,
-                MapMatch::Ip => net_key(k).map_err(at)?,
-                MapMatch::Reg => Key::Reg(Regex::new(k, false).map_err(at)?),
-                _ => Key::Str(k.to_string()),
-            };
+        for (n, k, v) in list {
+            let at = |e: String| format!("line {n}: {e}");
+            let key = key_of(k, matching).map_err(at)?;
             let value = value_of(v, out).map_err(at)?;
             if let (MapMatch::Str, Key::Str(s)) = (matching, &key) {
                 exact.entry(s.clone()).or_insert(entries.len());
@@ -126,6 +150,17 @@ impl Map {
             entries,
             exact,
         })
+    }
+
+    /// Whether `k` and `v` can be an entry of a map of this kind, in HAProxy's words
+    /// when not.
+    pub fn check_entry(k: &str, v: &str, matching: MapMatch, out: MapOut) -> Result<(), String> {
+        key_of(k, matching).map_err(|_| match matching {
+            MapMatch::Ip => format!("'{k}' is not a valid IPv4 or IPv6 address."),
+            MapMatch::Int => format!("'{k}' is not a valid integer."),
+            _ => format!("'{k}' is not a valid pattern."),
+        })?;
+        value_of(v, out).map(|_| ()).map_err(|e| format!("{e}."))
     }
 
     pub fn len(&self) -> usize {

@@ -127,6 +127,13 @@ pub enum Command {
         all: bool,
     },
     SetTimeoutCli(u64),
+    /// Maps (a file name or `#ID`), changed in memory (the file stays as it is).
+    ShowMap(Option<String>),
+    GetMap(String, String),
+    AddMap(String, String, String),
+    DelMap(String, String),
+    SetMap(String, String, String),
+    ClearMap(String),
 }
 
 impl Command {
@@ -137,6 +144,10 @@ impl Command {
             Help | Prompt | Quit | Lower(_) | ShowCliLevel | ShowInfo(_) | ShowStat(_)
             | ShowServersState(_) | ShowBackend | ShowVersion | ShowErrors | GetWeight(_)
             | SetTimeoutCli(_) | ShowSess | ShowPools | ShowActivity => Level::User,
+            // HAProxy 2.6 lets every level read and change maps.
+            ShowMap(_) | GetMap(..) | AddMap(..) | DelMap(..) | SetMap(..) | ClearMap(_) => {
+                Level::User
+            }
             ShowEnv(_) | ClearCounters { all: false } => Level::Operator,
             _ => Level::Admin,
         }
@@ -311,6 +322,34 @@ pub fn parse(cmd: &str) -> Result<Command, Refusal> {
         ["shutdown", "sessions", "server", ..] => ShutdownSessionsServer(server_ref(w.get(3))?),
         ["clear", "counters"] => ClearCounters { all: false },
         ["clear", "counters", "all"] => ClearCounters { all: true },
+        ["show", "map"] => ShowMap(None),
+        ["show", "map", m, ..] => ShowMap(Some(m.to_string())),
+        ["get", "map", m, v] => GetMap(m.to_string(), v.to_string()),
+        ["get", "map", ..] => {
+            return Err(Refusal::Usage(
+                "'get map' expects two parameters: map identifier and value.\n".into(),
+            ))
+        }
+        ["add", "map", m, k, v] => AddMap(m.to_string(), k.to_string(), v.to_string()),
+        ["add", "map", ..] => {
+            return Err(Refusal::Usage("'add map' expects three parameters (map identifier, key and value) or one parameter (map identifier) and a payload\n".into()))
+        }
+        ["del", "map", m, k] => DelMap(m.to_string(), k.to_string()),
+        ["del", "map", ..] => {
+            return Err(Refusal::Usage(
+                "This command expects two parameters: map identifier and key.\n".into(),
+            ))
+        }
+        ["set", "map", m, k, v] => SetMap(m.to_string(), k.to_string(), v.to_string()),
+        ["set", "map", ..] => {
+            return Err(Refusal::Usage(
+                "'set map' expects three parameters: map identifier, key and value.\n".into(),
+            ))
+        }
+        ["clear", "map", m] => ClearMap(m.to_string()),
+        ["clear", "map", ..] => {
+            return Err(Refusal::Usage("'clear map' expects a map identifier.\n".into()))
+        }
         ["set", "timeout", "cli", t] => SetTimeoutCli(
             t.parse::<u64>()
                 .map(|s| s.saturating_mul(1000))
@@ -398,9 +437,20 @@ fn state_usage() -> Refusal {
 /// The commands `help` lists, with the level each needs: (usage, what it does).
 pub const HELP: &[(&str, &str, Level)] = &[
     (
+        "add map <map> <key> <value>",
+        "add an entry to a map (in memory)",
+        Level::User,
+    ),
+    (
         "clear counters [all]",
         "reset the max counters (or every counter)",
         Level::Operator,
+    ),
+    ("clear map <map>", "empty a map (in memory)", Level::User),
+    (
+        "del map <map> <key>|#<ref>",
+        "remove a map's entries for a key",
+        Level::User,
     ),
     (
         "disable agent <bk>/<srv>",
@@ -443,6 +493,11 @@ pub const HELP: &[(&str, &str, Level)] = &[
         Level::Admin,
     ),
     (
+        "get map <map> <value>",
+        "what a map gives for a value",
+        Level::User,
+    ),
+    (
         "get weight <bk>/<srv>",
         "a server's weight now and as configured",
         Level::User,
@@ -450,6 +505,11 @@ pub const HELP: &[(&str, &str, Level)] = &[
     (
         "operator",
         "lower this session's level to operator",
+        Level::User,
+    ),
+    (
+        "set map <map> <key>|#<ref> <value>",
+        "change a map entry's value",
         Level::User,
     ),
     (
@@ -502,6 +562,11 @@ pub const HELP: &[(&str, &str, Level)] = &[
     (
         "show info [json|typed]",
         "the process: version, limits, counts",
+        Level::User,
+    ),
+    (
+        "show map [<map>]",
+        "the maps, or one map's entries",
         Level::User,
     ),
     ("show pools", "the process's memory use", Level::User),

@@ -540,6 +540,64 @@ fn exec(c: Command, level: Level) -> String {
         Command::SetMaxconnGlobal(_) => {
             "proxyd cannot change the global maxconn at run time yet: change `maxconn` and reload\n".into()
         }
+        Command::ShowMap(id) => show_map(id.as_deref()),
+        Command::GetMap(id, v) => with_map(&id, |maps, f| {
+            use haproxy_conf::sample::conv::MapMatch;
+            match maps.get(f, &v) {
+                Some((MapMatch::Str, found)) => format!(
+                    "type=str, case=sensitive, found=yes, idx=tree, key=\"{v}\", value=\"{}\", type=\"str\"\n",
+                    value_text(&found)
+                ),
+                Some((m, found)) => format!(
+                    "type={}, case=sensitive, found=yes, value=\"{}\"\n",
+                    format!("{m:?}").to_ascii_lowercase(),
+                    value_text(&found)
+                ),
+                None => format!(
+                    "type={}, case=sensitive, found=no\n",
+                    "str"
+                ),
+            }
+        }),
+        Command::AddMap(id, k, v) => with_map(&id, |maps, f| {
+            let r = super::maps::Maps::new_ref();
+            answer(maps.change(f, |e| {
+                e.push((r, k, v));
+                Ok(())
+            }))
+        }),
+        Command::DelMap(id, k) => with_map(&id, |maps, f| {
+            answer(maps.change(f, |e| {
+                let before = e.len();
+                e.retain(|(r, key, _)| !entry_is(&k, *r, key));
+                if e.len() == before {
+                    return Err("Key not found.".into());
+                }
+                Ok(())
+            }))
+        }),
+        Command::SetMap(id, k, v) => with_map(&id, |maps, f| {
+            answer(maps.change(f, |e| {
+                let mut found = false;
+                for (r, key, val) in e.iter_mut() {
+                    if entry_is(&k, *r, key) {
+                        *val = v.clone();
+                        found = true;
+                    }
+                }
+                if found {
+                    Ok(())
+                } else {
+                    Err("entry not found.".into())
+                }
+            }))
+        }),
+        Command::ClearMap(id) => with_map(&id, |maps, f| {
+            answer(maps.change(f, |e| {
+                e.clear();
+                Ok(())
+            }))
+        }),
         // Session commands are answered by `run`.
         Command::Help
         | Command::Prompt
@@ -799,4 +857,82 @@ fn servers_state(only: Option<&str>) -> String {
         }
     }
     lang::servers_state(&lines)
+}
+
+fn maps() -> Option<&'static Arc<super::maps::Maps>> {
+    super::maps::MAPS.get()
+}
+
+/// Run `f` on the map file `id` names, or say there is none.
+fn with_map(
+    id: &str,
+    f: impl FnOnce(&super::maps::Maps, &super::maps::MapFile) -> String,
+) -> String {
+    match maps().and_then(|m| Some((m, m.file(id)?))) {
+        Some((m, (_, file))) => f(m, file),
+        None => super::maps::UNKNOWN_MAP.into(),
+    }
+}
+
+/// A change's reply: nothing, or why not (HAProxy's words).
+fn answer(r: Result<(), String>) -> String {
+    match r {
+        Ok(()) => String::new(),
+        Err(e) => format!("{e}\n"),
+    }
+}
+
+/// Whether an entry is the one `key` names: `#REF` (its reference, as `show map` prints
+/// it) or its key.
+fn entry_is(key: &str, r: u64, k: &str) -> bool {
+    match key.strip_prefix("#0x").or_else(|| key.strip_prefix('#')) {
+        Some(hex) => u64::from_str_radix(hex, 16).is_ok_and(|n| n == r),
+        None => k == key,
+    }
+}
+
+fn value_text(v: &proxy_core::sample::Value) -> String {
+    use proxy_core::sample::Value;
+    match v {
+        Value::Str(s) => s.clone(),
+        Value::Int(n) => n.to_string(),
+        Value::Ip(ip) => ip.to_string(),
+        other => format!("{other:?}"),
+    }
+}
+
+/// `show map`: the files (`#ID (path)`), or one file's entries.
+fn show_map(id: Option<&str>) -> String {
+    let Some(maps) = maps() else {
+        return if id.is_some() {
+            super::maps::UNKNOWN_MAP.into()
+        } else {
+            "# id (file) description\n".into()
+        };
+    };
+    match id {
+        None => {
+            let mut o = String::from("# id (file) description\n");
+            for (i, f) in maps.files.iter().enumerate() {
+                let n = f.entries.read().map(|e| e.len()).unwrap_or(0);
+                o.push_str(&format!(
+                    "{i} ({p}) pattern loaded from file '{p}' curr_ver=0 next_ver=0 entry_cnt={n}\n",
+                    p = f.path
+                ));
+            }
+            o
+        }
+        Some(id) => match maps.file(id) {
+            Some((_, f)) => {
+                let mut o = String::new();
+                if let Ok(e) = f.entries.read() {
+                    for (r, k, v) in e.iter() {
+                        o.push_str(&format!("0x{r:x} {k} {v}\n"));
+                    }
+                }
+                o
+            }
+            None => super::maps::UNKNOWN_MAP.into(),
+        },
+    }
 }

@@ -22,7 +22,7 @@ pub mod listen;
 mod log;
 mod logline;
 mod mail;
-mod maps;
+pub mod maps;
 mod metered;
 mod rules;
 mod server;
@@ -99,6 +99,8 @@ pub struct Plan {
     pub events: HashMap<String, logline::LogPlan>,
     /// The runtime API's sockets (`stats socket`) and `stats timeout`.
     pub api: (Vec<api::Spec>, u64),
+    /// The map files (the runtime API changes them).
+    pub maps: Arc<maps::Maps>,
     pub process: Process,
 }
 
@@ -418,6 +420,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
         backends,
         events,
         api: (api, cfg.global.stats_timeout_ms.unwrap_or(10_000)),
+        maps,
         process: Process {
             run_as: ids,
             chroot: cfg.global.chroot.clone(),
@@ -568,8 +571,10 @@ async fn serve(plan: Plan, passed: Option<crate::master::Passed>) -> anyhow::Res
         backends,
         events: _,
         api: (api_specs, api_timeout),
+        maps,
         process,
     } = plan;
+    let _ = maps::MAPS.set(maps);
     let clock = Clock::new();
     // Global maxconn: no more sessions than this at once, whatever the frontends allow.
     let global = Arc::new(tokio::sync::Semaphore::new(process.maxconn.max(1)));
