@@ -35,6 +35,26 @@ pub fn check(cfg: &Config, diags: &mut Diagnostics) {
         timeouts(p, diags);
         http_only(p, diags);
         references(cfg, p, diags);
+        let e = &p.email_alert;
+        let any = e.mailers.is_some()
+            || e.from.is_some()
+            || e.to.is_some()
+            || e.level.is_some()
+            || e.myhostname.is_some();
+        if any
+            && p.kind.has(Cap::Backend)
+            && (e.mailers.is_none() || e.from.is_none() || e.to.is_none())
+        {
+            // HAProxy ignores incomplete settings, with a warning.
+            diags.push(
+                Diagnostic::warning(
+                    codes::INCOMPLETE,
+                    format!("`email-alert` in `{}` is ignored: no mail is sent", p.name),
+                )
+                .at(p.span)
+                .help("mail alerts need `email-alert mailers`, `email-alert from` and `email-alert to` together"),
+            );
+        }
         if p.kind == ProxyKind::Frontend && p.binds.is_empty() {
             diags.push(
                 Diagnostic::warning(

@@ -31,5 +31,6 @@ pub const UNKNOWN_ACL: &str = "H208";
 pub const NO_BIND: &str = "H209";
 pub const UNKNOWN_DEFAULTS: &str = "H210";
 pub const UNKNOWN_REF: &str = "H211";
+pub const INCOMPLETE: &str = "H212";
 // The plan proxyd builds from the model (its -c runs it too).
 pub const CANNOT_RUN: &str = "H301";

@@ -167,56 +167,36 @@ pub fn bind(
     use anyhow::Context;
     let mut out = Vec::new();
     for s in specs {
+        let wrap = |b: super::listen::Bound| match b {
+            super::listen::Bound::Tcp(l) => Ok(Bound::Tcp(l, s.level)),
+            super::listen::Bound::Unix(l) => Ok(Bound::Unix(l, s.level)),
+            super::listen::Bound::Sockpair(_) => {
+                Err(anyhow::anyhow!("stats socket {}: not a listener", key(s)))
+            }
+        };
         if let Some(fd) = passed(&key(s)) {
             let b = super::listen::from_master(&super::listen::ListenOn::Fd(0), fd)
                 .with_context(|| format!("stats socket {}: the master's socket", key(s)))?;
-            out.push(match b {
-                super::listen::Bound::Tcp(l) => Bound::Tcp(l, s.level),
-                super::listen::Bound::Unix(l) => Bound::Unix(l, s.level),
-                super::listen::Bound::Sockpair(_) => {
-                    anyhow::bail!(
-                        "stats socket {}: the master's socket is not a listener",
-                        key(s)
-                    )
-                }
-            });
+            out.push(wrap(b)?);
             continue;
         }
-        match &s.addr {
-            Addr::Unix(path) => {
-                if let Some(dir) = path.parent() {
-                    if !dir.as_os_str().is_empty() && !dir.exists() {
-                        anyhow::bail!(
-                            "stats socket {}: the directory {} does not exist",
-                            path.display(),
-                            dir.display()
-                        );
-                    }
-                }
-                // A socket left by a previous run (no one listens on it any more).
-                if std::os::unix::net::UnixStream::connect(path).is_err() {
-                    let _ = std::fs::remove_file(path);
-                }
-                let l = tokio::net::UnixListener::bind(path)
-                    .with_context(|| format!("stats socket {}: cannot bind", path.display()))?;
-                if let Some(m) = s.mode {
-                    use std::os::unix::fs::PermissionsExt;
-                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(m))
-                        .with_context(|| format!("stats socket {}: mode", path.display()))?;
-                }
-                if s.uid.is_some() || s.gid.is_some() {
-                    nix::unistd::chown(path, s.uid, s.gid)
-                        .with_context(|| format!("stats socket {}: owner", path.display()))?;
-                }
-                out.push(Bound::Unix(l, s.level));
-            }
-            Addr::Tcp(a) => {
-                let std = std::net::TcpListener::bind(a)
-                    .with_context(|| format!("stats socket {a}: cannot bind"))?;
-                std.set_nonblocking(true)?;
-                out.push(Bound::Tcp(tokio::net::TcpListener::from_std(std)?, s.level));
-            }
-        }
+        // The frontends' own binding: a unix socket is bound beside an old one and
+        // renamed over it (a running process's socket is replaced, as HAProxy does), then
+        // given its mode and owner.
+        let (on, opts) = match &s.addr {
+            Addr::Unix(path) => (
+                super::listen::ListenOn::Unix(path.clone()),
+                super::listen::BindOpts {
+                    unix_mode: s.mode,
+                    unix_owner: (s.uid.is_some() || s.gid.is_some()).then_some((s.uid, s.gid)),
+                    ..Default::default()
+                },
+            ),
+            Addr::Tcp(a) => (super::listen::ListenOn::Tcp(*a), Default::default()),
+        };
+        let b = super::listen::bind(&on, 16, &opts)
+            .with_context(|| format!("stats socket {on}: cannot bind"))?;
+        out.push(wrap(b)?);
     }
     Ok(out)
 }

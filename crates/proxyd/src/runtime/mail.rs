@@ -20,8 +20,9 @@ pub struct MailPlan {
     pub hostname: String,
 }
 
-/// The backend's mail plan: None without `email-alert mailers`; an error for a section
-/// that does not exist, a level that is no level, or no `from`/`to`.
+/// The backend's mail plan: None without all of `email-alert mailers`, `from` and `to`
+/// (HAProxy ignores incomplete settings; the model's checks warn); an error for a section
+/// that does not exist or a level that is no level.
 pub fn plan(p: &Proxy, cfg: &Config) -> Result<Option<Arc<MailPlan>>, PlanError> {
     let e = &p.email_alert;
     let Some(name) = &e.mailers else {
@@ -50,9 +51,7 @@ pub fn plan(p: &Proxy, cfg: &Config) -> Result<Option<Arc<MailPlan>>, PlanError>
         None => None,
     };
     let (Some(from), Some(to)) = (&e.from, &e.to) else {
-        return Err(at(
-            "email-alert needs both `email-alert from` and `email-alert to`".into(),
-        ));
+        return Ok(None);
     };
     Ok(Some(Arc::new(MailPlan {
         mailers: section.mailers.iter().map(|(_, a)| a.clone()).collect(),
