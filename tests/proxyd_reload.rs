@@ -1,7 +1,8 @@
-//! Master-worker mode and reload (`-W`): SIGUSR2 under load loses no request and refuses
-//! no connection (keep-alive and connection-per-request HTTP, HTTP over TLS, and TCP), HAProxy's figure
-//! under the same load printed beside proxyd's; a broken configuration changes nothing
-//! and says why; downloads in progress at a reload finish on the old worker while new
+//! Reloads, both ways HAProxy is reloaded: SIGUSR2 to the master (`-W`), and a new
+//! process taking the listeners with `-x` and finishing the old one with `-sf`. Under
+//! load (keep-alive and connection-per-request HTTP, HTTP over TLS, and TCP) neither
+//! loses a request or refuses a connection, HAProxy's figures under the same load
+//! printed beside proxyd's; a broken configuration changes nothing and says why; downloads in progress at a reload finish on the old worker while new
 //! connections go to the new one.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 // End-to-end tests measure real time.
@@ -15,30 +16,51 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+/// How a reload is asked for.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Style {
+    /// `-W`: SIGUSR2 to the master.
+    Master,
+    /// A new process with `-x SOCKET -sf OLD_PID`, as init scripts do.
+    Sf,
+}
+
 struct Daemon {
-    child: std::process::Child,
+    prog: PathBuf,
+    style: Style,
+    /// Every process started; the last one that started serving is `current`.
+    children: Vec<std::process::Child>,
+    current: usize,
     dir: Scratch,
     cfg: PathBuf,
+    /// The runtime API socket `-x` takes the listeners from (in its own directory).
+    sock: PathBuf,
+    _sock_dir: Scratch,
 }
 
 impl Daemon {
-    fn start(prog: &Path, cfg: &str, port: u16) -> Daemon {
+    /// Start on the configuration `cfg` makes for the runtime API socket's path.
+    fn start(prog: &Path, cfg: impl Fn(&Path) -> String, port: u16, style: Style) -> Daemon {
         let dir = Scratch::new("reload");
+        let sock_dir = Scratch::new("reload-sock");
+        let sock = sock_dir.join("admin.sock");
         let path = dir.join("haproxy.cfg");
-        std::fs::write(&path, cfg).unwrap();
-        let log = std::fs::File::create(dir.join("log")).unwrap();
-        let child = std::process::Command::new(prog)
-            .args(["-W", "-db", "-f"])
-            .arg(&path)
-            .stdout(log.try_clone().unwrap())
-            .stderr(log)
-            .spawn()
-            .unwrap();
-        let d = Daemon {
-            child,
+        std::fs::write(&path, cfg(&sock)).unwrap();
+        let mut d = Daemon {
+            prog: prog.to_path_buf(),
+            style,
+            children: Vec::new(),
+            current: 0,
             dir,
             cfg: path,
+            sock,
+            _sock_dir: sock_dir,
         };
+        let first: &[&str] = match style {
+            Style::Master => &["-W"],
+            Style::Sf => &[],
+        };
+        d.spawn(first);
         assert!(
             wait_for(10.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
             "{} does not listen: {}",
@@ -48,33 +70,75 @@ impl Daemon {
         d
     }
 
+    fn spawn(&mut self, extra: &[&str]) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(self.dir.join("log"))
+            .unwrap();
+        let child = std::process::Command::new(&self.prog)
+            .args(extra)
+            .args(["-db", "-f"])
+            .arg(&self.cfg)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        self.children.push(child);
+    }
+
     fn log(&self) -> String {
         std::fs::read_to_string(self.dir.join("log")).unwrap_or_default()
     }
 
-    fn reload(&self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGUSR2,
-        );
+    /// Ask for a reload; whether a new process took over (Sf: it still runs a moment
+    /// later; a broken file makes it exit at once).
+    fn reload(&mut self) -> bool {
+        match self.style {
+            Style::Master => {
+                let _ = nix::sys::signal::kill(
+                    nix::unistd::Pid::from_raw(self.children[0].id() as i32),
+                    nix::sys::signal::Signal::SIGUSR2,
+                );
+                true
+            }
+            Style::Sf => {
+                let old = self.children[self.current].id().to_string();
+                let sock = self.sock.display().to_string();
+                self.spawn(&["-x", &sock, "-sf", &old]);
+                std::thread::sleep(Duration::from_millis(300));
+                let new = self.children.len() - 1;
+                match self.children[new].try_wait() {
+                    Ok(None) => {
+                        self.current = new;
+                        true
+                    }
+                    _ => false,
+                }
+            }
+        }
     }
 }
 
 impl Drop for Daemon {
     fn drop(&mut self) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(self.child.id() as i32),
-            nix::sys::signal::Signal::SIGTERM,
-        );
-        let t0 = Instant::now();
-        while t0.elapsed() < Duration::from_secs(5) {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
+        for c in &self.children {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(c.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
         }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        let t0 = Instant::now();
+        for c in &mut self.children {
+            while t0.elapsed() < Duration::from_secs(5) {
+                if let Ok(Some(_)) = c.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
     }
 }
 
@@ -112,8 +176,9 @@ struct Ports {
     pem: PathBuf,
 }
 
-fn config(p: &Ports, servers: &[u16], marker: &str) -> String {
+fn config(p: &Ports, servers: &[u16], marker: &str, sock: &Path) -> String {
     let (http, tcp, tls, pem) = (p.http, p.tcp, p.tls, p.pem.display());
+    let sock = sock.display();
     let list: String = servers
         .iter()
         .enumerate()
@@ -122,6 +187,7 @@ fn config(p: &Ports, servers: &[u16], marker: &str) -> String {
     format!(
         "global
     hard-stop-after 20s
+    stats socket {sock} mode 600 level admin expose-fd listeners
 defaults
     timeout connect 2s
     timeout client 10s
@@ -271,7 +337,12 @@ fn load(
 /// Load for `secs`, with a reload every `every` (the file's marker changed each time,
 /// one broken file among them). Returns (ok, failed, refused, retried, reloads), the
 /// daemon, and the marker the last request saw.
-fn reload_run(prog: &Path, secs: u64, every: Duration) -> ([u64; 4], usize, Daemon, String) {
+fn reload_run(
+    prog: &Path,
+    secs: u64,
+    every: Duration,
+    style: Style,
+) -> ([u64; 4], usize, usize, Daemon, String) {
     let servers = Servers::start(2);
     let certs = Scratch::new("reload-tls");
     let ca = e2e::make_ca(&certs, "soak-ca");
@@ -283,7 +354,13 @@ fn reload_run(prog: &Path, secs: u64, every: Duration) -> ([u64; 4], usize, Daem
         pem,
     };
     let http = ports.http;
-    let d = Daemon::start(prog, &config(&ports, &servers.ports, "v0"), http);
+    let mut d = Daemon::start(
+        prog,
+        |sock| config(&ports, &servers.ports, "v0", sock),
+        http,
+        style,
+    );
+    let sock = d.sock.clone();
     let stop = Arc::new(AtomicBool::new(false));
     let tally = Arc::new(Tally::default());
     let clients = load(
@@ -293,16 +370,18 @@ fn reload_run(prog: &Path, secs: u64, every: Duration) -> ([u64; 4], usize, Daem
         tally.clone(),
     );
     let t0 = Instant::now();
-    let mut n = 0;
+    let (mut n, mut took) = (0, 0);
     while t0.elapsed() < Duration::from_secs(secs) {
         std::thread::sleep(every);
         n += 1;
-        let mut text = config(&ports, &servers.ports, &format!("v{n}"));
+        let mut text = config(&ports, &servers.ports, &format!("v{n}"), &sock);
         if n == 3 {
             text.push_str("bogus_keyword here\n");
         }
         std::fs::write(&d.cfg, text).unwrap();
-        d.reload();
+        if d.reload() {
+            took += 1;
+        }
     }
     std::thread::sleep(Duration::from_secs(1));
     stop.store(true, Ordering::Relaxed);
@@ -334,45 +413,61 @@ fn reload_run(prog: &Path, secs: u64, every: Duration) -> ([u64; 4], usize, Daem
             tally.retried.load(Ordering::Relaxed),
         ],
         n,
+        took,
         d,
         marker,
     )
 }
 
-/// In CI: 8 s, a reload a second. `RELOAD_SECS` and `RELOAD_EVERY_MS` make it the
-/// longer run the closing notes report (tests/bench/reload).
+/// In CI: 6 s, a reload a second, each way (SIGUSR2 to the master; a new process with
+/// `-x` and `-sf`). `RELOAD_SECS` and `RELOAD_EVERY_MS` make it the longer run the
+/// closing notes report (tests/bench/reload).
 #[test]
 fn reloads_under_load_lose_nothing() {
     let secs = std::env::var("RELOAD_SECS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(8);
+        .unwrap_or(6);
     let every = Duration::from_millis(
         std::env::var("RELOAD_EVERY_MS")
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(1000),
     );
-    let ([ok, failed, refused, retried], reloads, d, marker) =
-        reload_run(&binary("proxyd"), secs, every);
-    let log = d.log();
-    eprintln!("proxyd: {reloads} reloads (one broken) in {secs} s: {ok} requests, {failed} failed, {refused} refused, {retried} sent again on a new connection");
-    if have("haproxy") {
-        let ([hok, hfailed, hrefused, hretried], hreloads, _h, _) =
-            reload_run(Path::new("haproxy"), secs, every);
-        eprintln!("haproxy: {hreloads} reloads (one broken) in {secs} s: {hok} requests, {hfailed} failed, {hrefused} refused, {hretried} sent again on a new connection");
-    } else {
-        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+    for style in [Style::Master, Style::Sf] {
+        let how = match style {
+            Style::Master => "SIGUSR2 to the master",
+            Style::Sf => "-x and -sf",
+        };
+        let ([ok, failed, refused, retried], reloads, took, d, marker) =
+            reload_run(&binary("proxyd"), secs, every, style);
+        let log = d.log();
+        eprintln!("proxyd, {how}: {reloads} reloads (one broken) in {secs} s: {ok} requests, {failed} failed, {refused} refused, {retried} sent again on a new connection");
+        if have("haproxy") {
+            let ([hok, hfailed, hrefused, hretried], hreloads, _, _h, _) =
+                reload_run(Path::new("haproxy"), secs, every, style);
+            eprintln!("haproxy, {how}: {hreloads} reloads (one broken) in {secs} s: {hok} requests, {hfailed} failed, {hrefused} refused, {hretried} sent again on a new connection");
+        } else {
+            assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+        }
+        assert!(ok > 500, "too little traffic to say anything: {ok}\n{log}");
+        assert_eq!((failed, refused), (0, 0), "{how}\n{log}");
+        // The broken file was refused, with its reason, and the service went on.
+        assert!(log.contains("bogus_keyword"), "{log}");
+        match style {
+            Style::Master => {
+                assert!(log.contains("reload refused"), "{log}");
+                assert_eq!(
+                    log.matches("master: reloaded").count(),
+                    reloads - 1,
+                    "{log}"
+                );
+            }
+            Style::Sf => assert_eq!(took, reloads - 1, "{log}"),
+        }
+        // The last file is the one answering.
+        assert_eq!(marker, format!("v{reloads}"), "{how}\n{log}");
     }
-    assert!(ok > 500, "too little traffic to say anything: {ok}\n{log}");
-    assert_eq!((failed, refused), (0, 0), "{log}");
-    // The broken file was refused, with its reason, and the service went on.
-    assert!(log.contains("reload refused"), "{log}");
-    assert!(log.contains("bogus_keyword"), "{log}");
-    let served = log.matches("master: reloaded").count();
-    assert_eq!(served, reloads - 1, "{log}");
-    // The last file is the one answering.
-    assert_eq!(marker, format!("v{reloads}"), "{log}");
 }
 
 /// A server that answers each request with `len` bytes sent over `secs` seconds.
@@ -435,7 +530,7 @@ backend fast
 ",
         fast.ports[0]
     );
-    let d = Daemon::start(&binary("proxyd"), &cfg, http);
+    let mut d = Daemon::start(&binary("proxyd"), |_| cfg.clone(), http, Style::Master);
     let pid_of = || -> String {
         let mut s = BufReader::new(TcpStream::connect(("127.0.0.1", http)).unwrap());
         write!(

@@ -134,6 +134,9 @@ pub enum Command {
     DelMap(String, String),
     SetMap(String, String, String),
     ClearMap(String),
+    /// `_getsocks`: hand the listening sockets to a new process (`-x`), on a socket
+    /// with `expose-fd listeners`.
+    GetSocks,
 }
 
 impl Command {
@@ -346,6 +349,7 @@ pub fn parse(cmd: &str) -> Result<Command, Refusal> {
                 "'set map' expects three parameters: map identifier, key and value.\n".into(),
             ))
         }
+        ["_getsocks"] => GetSocks,
         ["clear", "map", m] => ClearMap(m.to_string()),
         ["clear", "map", ..] => {
             return Err(Refusal::Usage("'clear map' expects a map identifier.\n".into()))

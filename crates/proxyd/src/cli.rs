@@ -213,19 +213,10 @@ impl Args {
     /// asked (a second process left running, sockets not taken over), so it refuses.
     pub fn refused(&self) -> Vec<String> {
         let mut out = Vec::new();
-        let later =
-            "proxyd's master CLI and takeover from a running process come in a later release";
+        let later = "proxyd's master CLI comes in a later release";
         if self.master_socket.is_some() {
             out.push(format!(
                 "`-S` (the master CLI) is not run yet: {later}; reload with SIGUSR2 to the master"
-            ));
-        }
-        if !self.soft_finish.is_empty() || !self.hard_finish.is_empty() {
-            out.push(format!("`-sf`/`-st` (finishing an old process after a reload) are not run yet: {later}; run proxyd with -W or -Ws and reload with SIGUSR2"));
-        }
-        if self.socket_transfer.is_some() {
-            out.push(format!(
-                "`-x` (taking over listening sockets) is not run yet: {later}"
             ));
         }
         out
@@ -274,10 +265,8 @@ mod tests {
         // -N is the per-proxy default (HAProxy's maxpconn), -n the global limit.
         assert_eq!((a.proxy_maxconn, a.maxconn), (Some(100), None));
         assert_eq!(p("-n 50").unwrap().maxconn, Some(50));
-        assert!(
-            !a.refused().is_empty(),
-            "-sf is refused (reload through the master: -W / -Ws and SIGUSR2)"
-        );
+        assert!(a.refused().is_empty(), "-Ws, -sf are run");
+        assert!(!p("-S /run/m.sock").unwrap().refused().is_empty());
         assert!(p("-Ws -f x.cfg").unwrap().refused().is_empty());
     }
 

@@ -27,7 +27,8 @@ const SOCKET: &str = "PROXYD_MASTER_SOCKET";
 #[derive(Debug)]
 pub struct Passed {
     fds: std::sync::Mutex<HashMap<String, OwnedFd>>,
-    link: std::os::unix::net::UnixStream,
+    /// To the master (none when taken from a running process with `-x`).
+    link: Option<std::os::unix::net::UnixStream>,
 }
 
 /// The most a key may be (an address and a number).
@@ -46,19 +47,29 @@ impl Passed {
         let addr = std::os::unix::net::SocketAddr::from_abstract_name(name.as_bytes())?;
         let link = std::os::unix::net::UnixStream::connect_addr(&addr)
             .with_context(|| format!("cannot reach the master at @{name}"))?;
-        link.set_read_timeout(Some(Duration::from_secs(30)))?;
-        let mut fds = HashMap::new();
-        loop {
-            let (key, fd) = recv_one(&link)?;
-            if key.is_empty() {
-                break;
-            }
-            let fd = fd.with_context(|| format!("the master sent no socket for {key}"))?;
-            fds.insert(key, fd);
-        }
+        let fds = receive_all(&link)?;
         Ok(Passed {
             fds: std::sync::Mutex::new(fds),
-            link,
+            link: Some(link),
+        })
+    }
+
+    /// `-x PATH`: take the listening sockets of the process serving the runtime API at
+    /// PATH (a socket with `expose-fd listeners`).
+    pub fn take_over(path: &std::path::Path) -> anyhow::Result<Passed> {
+        use std::io::Write;
+        let mut s = std::os::unix::net::UnixStream::connect(path)
+            .with_context(|| format!("-x {}: cannot connect", path.display()))?;
+        s.write_all(b"_getsocks\n")?;
+        let fds = receive_all(&s).with_context(|| {
+            format!(
+                "-x {}: no listening sockets handed over (does that socket have `expose-fd listeners` and `level admin`?)",
+                path.display()
+            )
+        })?;
+        Ok(Passed {
+            fds: std::sync::Mutex::new(fds),
+            link: None,
         })
     }
 
@@ -70,14 +81,30 @@ impl Passed {
     /// Tell the master this worker serves.
     pub fn ready(&self) {
         use std::io::Write;
-        if let Err(e) = (&self.link).write_all(b"1") {
-            tracing::error!("cannot tell the master this worker is ready: {e}");
+        if let Some(link) = &self.link {
+            if let Err(e) = (&*link).write_all(b"1") {
+                tracing::error!("cannot tell the master this worker is ready: {e}");
+            }
         }
     }
 }
 
+/// The sockets sent over `link`, up to the empty key that ends them.
+fn receive_all(link: &std::os::unix::net::UnixStream) -> anyhow::Result<HashMap<String, OwnedFd>> {
+    link.set_read_timeout(Some(Duration::from_secs(30)))?;
+    let mut fds = HashMap::new();
+    loop {
+        let (key, fd) = recv_one(link)?;
+        if key.is_empty() {
+            return Ok(fds);
+        }
+        let fd = fd.with_context(|| format!("no socket came with {key}"))?;
+        fds.insert(key, fd);
+    }
+}
+
 /// One message of the hand-over: a key, and the socket with it (an empty key ends it).
-fn recv_one(link: &std::os::unix::net::UnixStream) -> anyhow::Result<(String, Option<OwnedFd>)> {
+fn recv_one(link: impl std::os::fd::AsFd) -> anyhow::Result<(String, Option<OwnedFd>)> {
     use rustix::net::{RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags};
     let mut space = [std::mem::MaybeUninit::uninit(); rustix::cmsg_space!(ScmRights(1))];
     let mut anc = RecvAncillaryBuffer::new(&mut space);
@@ -103,8 +130,8 @@ fn recv_one(link: &std::os::unix::net::UnixStream) -> anyhow::Result<(String, Op
 }
 
 /// Send one message of the hand-over.
-fn send_one(
-    link: &std::os::unix::net::UnixStream,
+pub fn send_one(
+    link: impl std::os::fd::AsFd,
     key: &str,
     fd: Option<&OwnedFd>,
 ) -> anyhow::Result<()> {

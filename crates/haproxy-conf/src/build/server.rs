@@ -222,7 +222,7 @@ pub const BIND_OPTS: &[Opt] = &[
     ("gid", true, S),
     ("level", true, I("`level` applies to `stats socket` lines, where proxyd enforces it")),
     ("severity-output", true, I("runtime API replies carry no severity prefix yet")),
-    ("expose-fd", true, I("listening sockets are not handed over yet (seamless reload comes later)")),
+    ("expose-fd", true, I("`expose-fd listeners` applies to `stats socket` lines, where proxyd runs it")),
     ("process", true, I("proxyd runs one process")),
     ("thread", true, I(TUNING)),
     ("shards", true, I(TUNING)),

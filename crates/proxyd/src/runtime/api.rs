@@ -31,6 +31,9 @@ pub enum Addr {
 pub struct Spec {
     pub addr: Addr,
     pub level: Level,
+    /// `expose-fd listeners`: a new process started with `-x` may take the listening
+    /// sockets through it.
+    pub expose: bool,
     /// Unix sockets: permissions and owner.
     pub mode: Option<u32>,
     pub uid: Option<nix::unistd::Uid>,
@@ -109,6 +112,7 @@ fn spec(s: &StatsSocket) -> Result<Spec, String> {
     Ok(Spec {
         addr,
         level: Level::parse(&s.level).unwrap_or(Level::User),
+        expose: s.expose_fd_listeners,
         mode,
         uid,
         gid,
@@ -134,11 +138,16 @@ fn tcp_addr(a: &str) -> Result<std::net::SocketAddr, String> {
     Ok(std::net::SocketAddr::new(ip, port))
 }
 
-/// A bound socket, ready to serve once the plan runs.
+/// A bound socket, ready to serve once the plan runs: unix ones with whether they
+/// expose the listeners.
 pub enum Bound {
-    Unix(tokio::net::UnixListener, Level),
+    Unix(tokio::net::UnixListener, Level, bool),
     Tcp(tokio::net::TcpListener, Level),
 }
+
+/// Every listening socket of this process by key (the master's keys), for `_getsocks`.
+pub static EXPOSED: std::sync::OnceLock<Vec<(String, std::os::fd::OwnedFd)>> =
+    std::sync::OnceLock::new();
 
 /// What the master passes a socket under.
 pub fn key(s: &Spec) -> String {
@@ -149,9 +158,17 @@ pub fn key(s: &Spec) -> String {
 }
 
 impl Bound {
+    pub fn try_clone_fd(&self) -> std::io::Result<std::os::fd::OwnedFd> {
+        use std::os::fd::AsFd;
+        match self {
+            Bound::Unix(l, ..) => l.as_fd().try_clone_to_owned(),
+            Bound::Tcp(l, _) => l.as_fd().try_clone_to_owned(),
+        }
+    }
+
     pub fn into_fd(self) -> std::io::Result<std::os::fd::OwnedFd> {
         Ok(match self {
-            Bound::Unix(l, _) => l.into_std()?.into(),
+            Bound::Unix(l, ..) => l.into_std()?.into(),
             Bound::Tcp(l, _) => l.into_std()?.into(),
         })
     }
@@ -169,7 +186,7 @@ pub fn bind(
     for s in specs {
         let wrap = |b: super::listen::Bound| match b {
             super::listen::Bound::Tcp(l) => Ok(Bound::Tcp(l, s.level)),
-            super::listen::Bound::Unix(l) => Ok(Bound::Unix(l, s.level)),
+            super::listen::Bound::Unix(l) => Ok(Bound::Unix(l, s.level, s.expose)),
             super::listen::Bound::Sockpair(_) => {
                 Err(anyhow::anyhow!("stats socket {}: not a listener", key(s)))
             }
@@ -209,11 +226,16 @@ pub fn spawn(bound: Vec<Bound>, timeout_ms: u64) -> Vec<tokio::task::JoinHandle<
         out.push(tokio::spawn(async move {
             loop {
                 let accepted = match &b {
-                    Bound::Unix(l, level) => l.accept().await.map(|(s, _)| {
-                        tokio::spawn(session(s, *level, timeout_ms));
+                    Bound::Unix(l, level, expose) => l.accept().await.map(|(s, _)| {
+                        use std::os::fd::AsFd;
+                        // A copy of the connection to pass descriptors over.
+                        let link = expose
+                            .then(|| s.as_fd().try_clone_to_owned().ok())
+                            .flatten();
+                        tokio::spawn(session(s, *level, timeout_ms, link));
                     }),
                     Bound::Tcp(l, level) => l.accept().await.map(|(s, _)| {
-                        tokio::spawn(session(s, *level, timeout_ms));
+                        tokio::spawn(session(s, *level, timeout_ms, None));
                     }),
                 };
                 if let Err(e) = accepted {
@@ -233,18 +255,26 @@ struct Session {
     prompt: bool,
     timeout_ms: u64,
     quit: bool,
+    /// On a socket with `expose-fd listeners`: the connection, to pass descriptors.
+    link: Option<std::os::fd::OwnedFd>,
 }
 
 /// Longest command line taken (HAProxy's buffer is about this size).
 const MAX_LINE: usize = 16 * 1024;
 
-async fn session<S: AsyncRead + AsyncWrite + Unpin>(s: S, level: Level, timeout_ms: u64) {
+async fn session<S: AsyncRead + AsyncWrite + Unpin>(
+    s: S,
+    level: Level,
+    timeout_ms: u64,
+    link: Option<std::os::fd::OwnedFd>,
+) {
     SESSIONS.fetch_add(1, Relaxed);
     let mut st = Session {
         level,
         prompt: false,
         timeout_ms,
         quit: false,
+        link,
     };
     let (r, mut w) = tokio::io::split(s);
     let mut r = BufReader::new(r);
@@ -322,6 +352,17 @@ fn run(cmd: &str, st: &mut Session) -> String {
         Command::ShowCliLevel => format!("{}\n", st.level.name()),
         Command::SetTimeoutCli(ms) => {
             st.timeout_ms = ms.max(1000);
+            String::new()
+        }
+        Command::GetSocks => {
+            let Some(link) = &st.link else {
+                return "This socket does not expose the listeners (`expose-fd listeners`).\n"
+                    .into();
+            };
+            st.quit = true;
+            if let Err(e) = send_listeners(link) {
+                tracing::error!("stats socket: handing the listeners over failed: {e:#}");
+            }
             String::new()
         }
         other => exec(other, st.level),
@@ -584,7 +625,8 @@ fn exec(c: Command, level: Level) -> String {
         | Command::Quit
         | Command::Lower(_)
         | Command::ShowCliLevel
-        | Command::SetTimeoutCli(_) => String::new(),
+        | Command::SetTimeoutCli(_)
+        | Command::GetSocks => String::new(),
     }
 }
 
@@ -738,7 +780,10 @@ fn info(q: InfoQuery) -> String {
         ("Tasks", m.num_alive_tasks().to_string()),
         ("Run_queue", m.global_queue_depth().to_string()),
         ("node", super::log::hostname()),
-        ("Stopping", "0".into()),
+        (
+            "Stopping",
+            u8::from(super::stopping::stopping()).to_string(),
+        ),
         ("Listeners", listeners.to_string()),
         ("DroppedLogs", super::log::DROPPED.load(Relaxed).to_string()),
         ("TotalBytesOut", out_bytes.to_string()),
@@ -915,4 +960,28 @@ fn show_map(id: Option<&str>) -> String {
             None => super::maps::UNKNOWN_MAP.into(),
         },
     }
+}
+
+/// `_getsocks`: every listening socket, one message each (its key, the descriptor), then
+/// an empty key. The connection is the tokio one, non-blocking: a full buffer is waited
+/// out briefly (the messages are a few hundred bytes).
+fn send_listeners(link: &std::os::fd::OwnedFd) -> anyhow::Result<()> {
+    let list = EXPOSED.get().map(Vec::as_slice).unwrap_or(&[]);
+    let send = |key: &str, fd: Option<&std::os::fd::OwnedFd>| -> anyhow::Result<()> {
+        for _ in 0..1000 {
+            match crate::master::send_one(link, key, fd) {
+                Err(e)
+                    if e.downcast_ref::<rustix::io::Errno>() == Some(&rustix::io::Errno::AGAIN) =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                other => return other,
+            }
+        }
+        anyhow::bail!("the peer does not read")
+    };
+    for (k, fd) in list {
+        send(k, Some(fd))?;
+    }
+    send("", None)
 }

@@ -173,6 +173,16 @@ pub enum Bound {
 }
 
 impl Bound {
+    /// A copy of the socket's descriptor (for `_getsocks`).
+    pub fn try_clone_fd(&self) -> std::io::Result<OwnedFd> {
+        use std::os::fd::AsFd;
+        match self {
+            Bound::Tcp(l) => l.as_fd().try_clone_to_owned(),
+            Bound::Unix(l) => l.as_fd().try_clone_to_owned(),
+            Bound::Sockpair(s) => s.as_fd().try_clone_to_owned(),
+        }
+    }
+
     /// The socket as a descriptor the master passes to its workers.
     pub fn into_fd(self) -> std::io::Result<OwnedFd> {
         Ok(match self {

@@ -464,7 +464,17 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     let (loaded, plan) = load(args);
     // A worker of a master: the master daemonised, wrote the pid file and said what the
     // configuration's warnings are.
-    let passed = crate::master::Passed::from_env().transpose()?;
+    let passed = match crate::master::Passed::from_env().transpose()? {
+        Some(p) => Some(p),
+        // `-x`: the listening sockets of the process being replaced.
+        None => match &args.socket_transfer {
+            Some(path) => Some(crate::master::Passed::take_over(std::path::Path::new(
+                path,
+            ))?),
+            None => None,
+        },
+    };
+    let is_worker = std::env::var_os("PROXYD_MASTER_SOCKET").is_some();
     for d in loaded.diags.iter() {
         if passed.is_none() || d.severity == conf_diag::Severity::Error {
             eprintln!("proxyd: {}", conf_diag::render_line(&loaded.map, d));
@@ -487,15 +497,15 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
     }
     // Under systemd (-Ws) the master stays in the foreground whatever `daemon` says,
     // as HAProxy's.
-    if p.daemon && passed.is_none() && !args.master_worker_systemd {
+    if p.daemon && !is_worker && !args.master_worker_systemd {
         nix::unistd::daemon(true, false).context("cannot daemonise")?;
     }
-    let pidfile = p.pidfile.clone().filter(|_| passed.is_none());
+    let pidfile = p.pidfile.clone().filter(|_| !is_worker);
     if let Some(f) = &pidfile {
         std::fs::write(f, format!("{}\n", std::process::id()))
             .with_context(|| format!("pid file {}", f.display()))?;
     }
-    if p.master_worker && passed.is_none() {
+    if p.master_worker && !is_worker {
         let r = crate::master::run(args, plan);
         if let Some(f) = &pidfile {
             let _ = std::fs::remove_file(f);
@@ -511,7 +521,8 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         b
     };
     let rt = builder.enable_all().build()?;
-    let r = rt.block_on(serve(plan, passed));
+    let finish = (args.soft_finish.clone(), args.hard_finish.clone());
+    let r = rt.block_on(serve(plan, passed, finish));
     if let Some(f) = &pidfile {
         let _ = std::fs::remove_file(f);
     }
@@ -565,7 +576,11 @@ pub fn api_bind(specs: &[api::Spec]) -> anyhow::Result<Vec<api::Bound>> {
     api::bind(specs, &|_| None)
 }
 
-async fn serve(plan: Plan, passed: Option<crate::master::Passed>) -> anyhow::Result<()> {
+async fn serve(
+    plan: Plan,
+    passed: Option<crate::master::Passed>,
+    finish: (Vec<u32>, Vec<u32>),
+) -> anyhow::Result<()> {
     let Plan {
         frontends,
         backends,
@@ -594,6 +609,7 @@ async fn serve(plan: Plan, passed: Option<crate::master::Passed>) -> anyhow::Res
         }
     }
     let mut keys = keys.into_iter();
+    let mut exposed = Vec::new();
     for (fe, ls) in &frontends {
         for l in ls {
             let key = keys.next().unwrap_or_default();
@@ -604,10 +620,15 @@ async fn serve(plan: Plan, passed: Option<crate::master::Passed>) -> anyhow::Res
                 None => listen::bind(&l.on, l.backlog, &l.opts)
                     .with_context(|| format!("frontend {}: cannot bind {}", fe.name, l.on))?,
             };
+            exposed.push((key, b.try_clone_fd()?));
             bound.push((fe.clone(), b, l.clone()));
         }
     }
     let api_bound = api::bind(&api_specs, &|k| passed.as_ref().and_then(|p| p.take(k)))?;
+    for (spec, b) in api_specs.iter().zip(&api_bound) {
+        exposed.push((api::key(spec), b.try_clone_fd()?));
+    }
+    let _ = api::EXPOSED.set(exposed);
     stats::LISTENERS.store(
         bound.len() + api_bound.len(),
         std::sync::atomic::Ordering::Relaxed,
@@ -650,6 +671,17 @@ async fn serve(plan: Plan, passed: Option<crate::master::Passed>) -> anyhow::Res
     );
     if let Some(p) = &passed {
         p.ready();
+    }
+    // `-sf` / `-st`: the process(es) this one replaces finish softly / stop now.
+    for (pids, sig) in [
+        (&finish.0, nix::sys::signal::Signal::SIGUSR1),
+        (&finish.1, nix::sys::signal::Signal::SIGTERM),
+    ] {
+        for &pid in pids {
+            if let Err(e) = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), sig) {
+                tracing::warn!("cannot signal the old process {pid}: {e}");
+            }
+        }
     }
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
