@@ -233,31 +233,8 @@ fn request(s: &mut BufReader<Box<dyn e2e::ClientConn>>, close: bool) -> Option<b
         "GET / HTTP/1.1\r\nHost: x\r\nConnection: {c}\r\n\r\n"
     )
     .ok()?;
-    let mut status = String::new();
-    if s.read_line(&mut status).ok()? == 0 {
-        return None;
-    }
-    let (mut len, mut again) = (0usize, !close);
-    loop {
-        let mut h = String::new();
-        if s.read_line(&mut h).ok()? == 0 {
-            return None;
-        }
-        let h = h.trim_end().to_ascii_lowercase();
-        if h.is_empty() {
-            break;
-        }
-        if let Some(v) = h.strip_prefix("content-length:") {
-            len = v.trim().parse().ok()?;
-        }
-        if h == "connection: close" {
-            again = false;
-        }
-    }
-    let mut body = vec![0u8; len];
-    s.read_exact(&mut body).ok()?;
-    status.split_whitespace().nth(1).filter(|c| *c == "200")?;
-    Some(again)
+    let (status, closing) = e2e::read_response_closing(s)?;
+    (status == 200).then_some(!close && !closing)
 }
 
 fn connect(

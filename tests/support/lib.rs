@@ -1010,12 +1010,17 @@ pub fn start_local(prog: &str, cfg: &Path, port: u16) -> Local {
 /// One HTTP/1.1 response read off a keep-alive connection (head, then a body of
 /// Content-Length bytes): its status, or None when it does not come whole.
 pub fn read_response(r: &mut impl std::io::BufRead) -> Option<u16> {
+    read_response_closing(r).map(|(status, _)| status)
+}
+
+/// `read_response`, and whether the response said `Connection: close`.
+pub fn read_response_closing(r: &mut impl std::io::BufRead) -> Option<(u16, bool)> {
     let mut line = String::new();
     if r.read_line(&mut line).ok()? == 0 {
         return None;
     }
     let status = line.split_whitespace().nth(1)?.parse().ok()?;
-    let mut len = 0usize;
+    let (mut len, mut close) = (0usize, false);
     loop {
         let mut h = String::new();
         if r.read_line(&mut h).ok()? == 0 {
@@ -1028,10 +1033,13 @@ pub fn read_response(r: &mut impl std::io::BufRead) -> Option<u16> {
         if let Some(v) = h.strip_prefix("content-length:") {
             len = v.trim().parse().ok()?;
         }
+        if h == "connection: close" {
+            close = true;
+        }
     }
     let mut body = vec![0u8; len];
     r.read_exact(&mut body).ok()?;
-    Some(status)
+    Some((status, close))
 }
 
 /// A client's connection: plain TCP or TLS over it.
