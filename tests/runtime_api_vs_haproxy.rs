@@ -329,6 +329,51 @@ fn runtime_api_answers_as_haproxy_does() {
     assert_eq!(second, vec!["s3"; 4]);
     assert_eq!(cmd(&p.admin, "enable server be/s1"), "\n");
     assert_eq!(served(p.fe), vec!["s1"; 4]);
+
+    // A frontend paused, then open again: a client that connects meanwhile waits in the
+    // backlog and is served once it opens; shut down, it is gone for good.
+    let status = |side: &Side| -> String {
+        let (_, rows) = csv(&cmd(&side.admin, "show stat -1 1 -1"));
+        rows.first()
+            .map(|r| r["status"].clone())
+            .unwrap_or_default()
+    };
+    for c in [
+        "disable frontend fe",
+        "disable frontend fe",
+        "disable frontend nope",
+    ] {
+        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
+    }
+    assert_eq!(status(&p), "PAUSED");
+    assert_eq!(status(&p), status(&h));
+    let waiting = std::thread::spawn({
+        let fe = p.fe;
+        move || {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap();
+            write!(s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            out
+        }
+    });
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    assert!(!waiting.is_finished(), "a paused frontend answered");
+    for c in ["enable frontend fe", "enable frontend fe"] {
+        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
+    }
+    assert!(waiting.join().unwrap().starts_with("HTTP/1.1 200"));
+    for c in [
+        "shutdown frontend fe",
+        "enable frontend fe",
+        "disable frontend fe",
+    ] {
+        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
+    }
+    assert_eq!(status(&p), "STOP");
+    assert_eq!(status(&p), status(&h));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 

@@ -194,25 +194,44 @@ pub async fn serve(
     global: Arc<Semaphore>,
     clock: Clock,
 ) {
+    use super::frontend::Accepting;
     let mut errors: u64 = 0;
+    let mut state = fe.state.subscribe();
     loop {
-        let accepted = match &bound {
-            Bound::Tcp(t) => t.accept().await.map(|(s, peer)| {
-                let local = s.local_addr().unwrap_or(peer);
-                (ClientIo::Tcp(s), peer, local)
-            }),
-            Bound::Unix(u) => u
-                .accept()
-                .await
-                .map(|(s, _)| (ClientIo::Unix(s), unix_addr(), unix_addr())),
-            Bound::Sockpair(sp) => super::listen::recv_fd(sp).await.and_then(|fd| {
-                let std = std::net::TcpStream::from(fd);
-                std.set_nonblocking(true)?;
-                let s = TcpStream::from_std(std)?;
-                let peer = s.peer_addr()?;
-                let local = s.local_addr()?;
-                Ok((ClientIo::Tcp(s), peer, local))
-            }),
+        // `disable frontend`: nothing accepted until `enable` (clients wait in the
+        // backlog); `shutdown frontend`: the listener closes.
+        let now = *state.borrow_and_update();
+        match now {
+            Accepting::Stopped => return,
+            Accepting::Paused => {
+                let _ = state.wait_for(|s| *s != Accepting::Paused).await;
+                continue;
+            }
+            Accepting::Open => {}
+        }
+        let accept = async {
+            match &bound {
+                Bound::Tcp(t) => t.accept().await.map(|(s, peer)| {
+                    let local = s.local_addr().unwrap_or(peer);
+                    (ClientIo::Tcp(s), peer, local)
+                }),
+                Bound::Unix(u) => u
+                    .accept()
+                    .await
+                    .map(|(s, _)| (ClientIo::Unix(s), unix_addr(), unix_addr())),
+                Bound::Sockpair(sp) => super::listen::recv_fd(sp).await.and_then(|fd| {
+                    let std = std::net::TcpStream::from(fd);
+                    std.set_nonblocking(true)?;
+                    let s = TcpStream::from_std(std)?;
+                    let peer = s.peer_addr()?;
+                    let local = s.local_addr()?;
+                    Ok((ClientIo::Tcp(s), peer, local))
+                }),
+            }
+        };
+        let accepted = tokio::select! {
+            a = accept => a,
+            _ = state.changed() => continue,
         };
         let (io, peer, local) = match accepted {
             Ok(c) => c,

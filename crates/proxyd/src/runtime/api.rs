@@ -5,7 +5,7 @@
 //! `runtime_api`; this module applies it to the running proxies.
 
 use super::backend::BackendRt;
-use super::frontend::FrontendRt;
+use super::frontend::{Accepting, FrontendRt};
 use super::server::{ServerRt, Target};
 use super::stats::{BACKENDS, FRONTENDS, PROCESS};
 use super::PlanError;
@@ -549,14 +549,14 @@ fn exec(c: Command, level: Level) -> String {
             }
             String::new()
         }
-        Command::SetMaxconnFrontend(name, _)
-        | Command::DisableFrontend(name)
-        | Command::EnableFrontend(name)
-        | Command::ShutdownFrontend(name) => {
+        Command::DisableFrontend(name) => frontend_state(&name, Accepting::Paused),
+        Command::EnableFrontend(name) => frontend_state(&name, Accepting::Open),
+        Command::ShutdownFrontend(name) => frontend_state(&name, Accepting::Stopped),
+        Command::SetMaxconnFrontend(name, _) => {
             if !frontends().iter().any(|f| f.name == name) {
                 return "No such frontend.\n".into();
             }
-            "proxyd cannot change a running frontend from the runtime API yet: change the configuration and reload\n".into()
+            "proxyd cannot change a running frontend's maxconn yet: change it in the configuration and reload\n".into()
         }
         Command::SetMaxconnGlobal(_) => {
             "proxyd cannot change the global maxconn at run time yet: change `maxconn` and reload\n".into()
@@ -984,4 +984,26 @@ fn send_listeners(link: &std::os::fd::OwnedFd) -> anyhow::Result<()> {
         send(k, Some(fd))?;
     }
     send("", None)
+}
+
+/// `disable|enable|shutdown frontend`, answered in HAProxy's words.
+fn frontend_state(name: &str, to: Accepting) -> String {
+    let Some(f) = frontends().iter().find(|f| f.name == name) else {
+        return "No such frontend.\n".into();
+    };
+    let now = *f.state.borrow();
+    match (now, to) {
+        (Accepting::Stopped, Accepting::Open) => {
+            "Frontend was previously shut down, cannot enable.\n".into()
+        }
+        (Accepting::Stopped, Accepting::Paused) => {
+            "Frontend was previously shut down, cannot disable.\n".into()
+        }
+        (Accepting::Open, Accepting::Open) => "All sockets are already enabled.\n".into(),
+        (Accepting::Paused, Accepting::Paused) => "All sockets are already disabled.\n".into(),
+        _ => {
+            f.state.send_replace(to);
+            String::new()
+        }
+    }
 }

@@ -15,6 +15,26 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use tokio::sync::Semaphore;
 
+/// Whether a frontend's listeners accept: open, paused (connections wait in the kernel's
+/// backlog), or stopped for good (the listeners close).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Accepting {
+    Open,
+    Paused,
+    Stopped,
+}
+
+impl Accepting {
+    /// The report's status for the frontend, as HAProxy's.
+    pub fn status(self) -> &'static str {
+        match self {
+            Accepting::Open => "OPEN",
+            Accepting::Paused => "PAUSED",
+            Accepting::Stopped => "STOP",
+        }
+    }
+}
+
 #[derive(Debug)]
 pub struct FrontendRt {
     pub name: String,
@@ -36,6 +56,8 @@ pub struct FrontendRt {
     /// The frontend's connection limit (`maxconn`, else the global one).
     pub maxconn: usize,
     pub counters: Arc<proxy_core::counters::Counters>,
+    /// `disable|enable|shutdown frontend` (runtime API): whether its listeners accept.
+    pub state: tokio::sync::watch::Sender<Accepting>,
     pub timeouts: haproxy_conf::model::Timeouts,
     /// Largest request head accepted (tune.bufsize less tune.maxrewrite, as HAProxy).
     pub max_head: usize,
@@ -180,6 +202,7 @@ impl FrontendRt {
             slots: Arc::new(Semaphore::new(maxconn)),
             maxconn,
             counters: Arc::default(),
+            state: tokio::sync::watch::Sender::new(Accepting::Open),
             timeouts: p.timeouts.clone(),
             max_head,
             keepalive: (p.option("tcpka") || p.option("clitcpka")).then_some(p.clitcpka),

@@ -153,7 +153,7 @@ pub fn rows(
             proxy: f.name.clone(),
             kind: RowKind::Frontend,
             server: None,
-            status: "OPEN".into(),
+            status: f.state.borrow().status().into(),
             weight: None,
             active: None,
             backup: None,
