@@ -104,6 +104,18 @@ fn cmd(sock: &Path, c: &str) -> String {
     exchange(sock, &format!("{c}\n"))
 }
 
+/// The same commands to both sockets (`user`: the user-level ones): the same replies.
+fn both(p: &Side, h: &Side, user: bool, cmds: &[&str]) {
+    for c in cmds {
+        let (ps, hs) = if user {
+            (&p.user, &h.user)
+        } else {
+            (&p.admin, &h.admin)
+        };
+        assert_eq!(cmd(ps, c), cmd(hs, c), "`{c}`");
+    }
+}
+
 /// The CSV's rows by (pxname, svname), each a map of column to value.
 fn csv(text: &str) -> (Vec<String>, Vec<std::collections::BTreeMap<String, String>>) {
     let mut lines = text.lines();
@@ -198,9 +210,7 @@ fn runtime_api_answers_as_haproxy_does() {
         "shutdown sessions server be/s1",
         "clear counters",
     ];
-    for c in same {
-        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
-    }
+    both(&p, &h, false, &same);
     // Several commands on a line, and a session that lowers its own level.
     let line =
         "show cli level; operator; show cli level; user; show cli level; disable server be/s1\n";
@@ -210,23 +220,29 @@ fn runtime_api_answers_as_haproxy_does() {
     assert_eq!(exchange(&p.admin, talk), exchange(&h.admin, talk));
 
     // Levels: a user-level socket reads and may not change anything.
-    for c in [
-        "disable server be/s1",
-        "set weight be/s1 3",
-        "set server be/s1 state maint",
-        "show env",
-        "clear counters",
-        "clear counters all",
-        "get weight be/s1",
-        "show cli level",
-    ] {
-        assert_eq!(cmd(&p.user, c), cmd(&h.user, c), "user level: `{c}`");
-    }
+    both(
+        &p,
+        &h,
+        true,
+        &[
+            "disable server be/s1",
+            "set weight be/s1 3",
+            "set server be/s1 state maint",
+            "show env",
+            "clear counters",
+            "clear counters all",
+            "get weight be/s1",
+            "show cli level",
+        ],
+    );
 
     // The state both sides hold now, as the API reports it.
-    for c in ["disable server be/s1", "set server be/s2 state drain"] {
-        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
-    }
+    both(
+        &p,
+        &h,
+        false,
+        &["disable server be/s1", "set server be/s2 state drain"],
+    );
     assert_eq!(
         servers_state(&cmd(&p.admin, "show servers state")),
         servers_state(&cmd(&h.admin, "show servers state"))
@@ -320,9 +336,12 @@ fn runtime_api_answers_as_haproxy_does() {
     let first = served(p.fe);
     assert_eq!(first, served(h.fe));
     assert_eq!(first, vec!["s3"; 4]);
-    for c in ["set server be/s2 state ready", "set weight be/s2 0"] {
-        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
-    }
+    both(
+        &p,
+        &h,
+        false,
+        &["set server be/s2 state ready", "set weight be/s2 0"],
+    );
     // s2 at weight 0 takes nothing: the backup still serves.
     let second = served(p.fe);
     assert_eq!(second, served(h.fe));
@@ -338,13 +357,16 @@ fn runtime_api_answers_as_haproxy_does() {
             .map(|r| r["status"].clone())
             .unwrap_or_default()
     };
-    for c in [
-        "disable frontend fe",
-        "disable frontend fe",
-        "disable frontend nope",
-    ] {
-        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
-    }
+    both(
+        &p,
+        &h,
+        false,
+        &[
+            "disable frontend fe",
+            "disable frontend fe",
+            "disable frontend nope",
+        ],
+    );
     assert_eq!(status(&p), "PAUSED");
     assert_eq!(status(&p), status(&h));
     let waiting = std::thread::spawn({
@@ -361,17 +383,18 @@ fn runtime_api_answers_as_haproxy_does() {
     });
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(!waiting.is_finished(), "a paused frontend answered");
-    for c in ["enable frontend fe", "enable frontend fe"] {
-        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
-    }
+    both(&p, &h, false, &["enable frontend fe", "enable frontend fe"]);
     assert!(waiting.join().unwrap().starts_with("HTTP/1.1 200"));
-    for c in [
-        "shutdown frontend fe",
-        "enable frontend fe",
-        "disable frontend fe",
-    ] {
-        assert_eq!(cmd(&p.admin, c), cmd(&h.admin, c), "`{c}`");
-    }
+    both(
+        &p,
+        &h,
+        false,
+        &[
+            "shutdown frontend fe",
+            "enable frontend fe",
+            "disable frontend fe",
+        ],
+    );
     assert_eq!(status(&p), "STOP");
     assert_eq!(status(&p), status(&h));
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
