@@ -78,14 +78,31 @@ impl Passed {
         self.fds.lock().ok()?.remove(key)
     }
 
-    /// Tell the master this worker serves.
+    /// Tell the master this worker serves; from then on the worker stops when the
+    /// master is gone (its end of the link closes), as HAProxy's workers do.
     pub fn ready(&self) {
-        use std::io::Write;
-        if let Some(link) = &self.link {
-            if let Err(e) = (&*link).write_all(b"1") {
-                tracing::error!("cannot tell the master this worker is ready: {e}");
-            }
+        use std::io::{Read, Write};
+        let Some(link) = &self.link else {
+            return;
+        };
+        if let Err(e) = (&*link).write_all(b"1") {
+            tracing::error!("cannot tell the master this worker is ready: {e}");
         }
+        let watch = match link.try_clone() {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("cannot watch the master: {e}");
+                return;
+            }
+        };
+        std::thread::spawn(move || {
+            let _ = watch.set_read_timeout(None);
+            let mut b = [0u8; 1];
+            // The master never writes: a return is its end closing.
+            let _ = (&watch).read(&mut b);
+            tracing::error!(pri = "alert", "the master is gone: stopping");
+            let _ = kill(Pid::this(), Signal::SIGTERM);
+        });
     }
 }
 
@@ -206,6 +223,9 @@ fn keys_of(plan: &Plan) -> Vec<String> {
 
 struct Worker {
     child: std::process::Child,
+    /// The hand-over connection, kept open while the worker lives: it closes when this
+    /// process dies, which tells the worker to stop.
+    _link: std::os::unix::net::UnixStream,
 }
 
 impl Worker {
@@ -248,7 +268,7 @@ async fn start_worker(held: &HashMap<String, OwnedFd>) -> anyhow::Result<Worker>
     })
     .await?;
     match handed {
-        Ok(()) => Ok(Worker { child }),
+        Ok(link) => Ok(Worker { child, _link: link }),
         Err(e) => {
             let _ = child.kill();
             let status = child.wait().ok();
@@ -267,7 +287,7 @@ fn hand_over(
     child: &mut std::process::Child,
     fds: &[(String, OwnedFd)],
     name: &str,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<std::os::unix::net::UnixStream> {
     use std::io::Read;
     // 60 s in 10 ms steps.
     let mut tries = 6000u32;
@@ -300,7 +320,7 @@ fn hand_over(
     link.set_read_timeout(Some(Duration::from_secs(60)))?;
     let mut b = [0u8; 1];
     match (&link).read(&mut b) {
-        Ok(1) => Ok(()),
+        Ok(1) => Ok(link),
         Ok(_) => anyhow::bail!("it ended before serving"),
         Err(e) => anyhow::bail!("no word from it: {e}"),
     }
