@@ -35,8 +35,22 @@ fn unix_server(path: &Path, name: &'static str) {
 fn exchange(mut s: impl Read + Write, ask: &str) -> String {
     s.write_all(ask.as_bytes()).unwrap();
     let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
+    // An empty answer says why (a reset, a timeout), so a failure can be told apart.
+    if let Err(e) = s.read_to_string(&mut out) {
+        if out.is_empty() {
+            out = format!("<nothing read: {e}>");
+        }
+    }
     out
+}
+
+/// Who listens on `port` (`ss`), for a failure's message.
+fn listeners_on(port: u16) -> String {
+    std::process::Command::new("ss")
+        .args(["-Htlnp", &format!("sport = :{port}")])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+        .unwrap_or_else(|e| format!("ss: {e}"))
 }
 
 fn tcp_ask(port: u16, ask: &str) -> String {
@@ -196,8 +210,9 @@ fn dash_capital_c_at_start() {
     );
     assert!(
         got.starts_with("HTTP/1.1 503") && got.ends_with("from -C\n"),
-        "{got}\n{}",
-        p.log()
+        "{got}\n{}\nlisteners on the port:\n{}",
+        p.log(),
+        listeners_on(port)
     );
 }
 
