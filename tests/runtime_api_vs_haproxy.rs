@@ -61,10 +61,16 @@ backend other
 }
 
 fn start(prog: &Path, servers: &[u16]) -> Side {
+    start_with(prog, |dir, fe| config(dir, fe, servers))
+}
+
+/// Start `prog` on the configuration `cfg(dir, frontend port)` makes.
+fn start_with(prog: &Path, cfg: impl Fn(&Path, u16) -> String) -> Side {
     let dir = Scratch::new("api");
     let fe = free_port();
+    let text = cfg(&dir, fe);
     let cfg = dir.join("haproxy.cfg");
-    std::fs::write(&cfg, config(&dir, fe, servers)).unwrap();
+    std::fs::write(&cfg, text).unwrap();
     let log = std::fs::File::create(dir.join("log")).unwrap();
     let child = std::process::Command::new(prog)
         .args(["-db", "-f"])
@@ -203,6 +209,12 @@ fn runtime_api_answers_as_haproxy_does() {
         "set server be/s2 agent up",
         "set maxconn server be/s2 10",
         "set maxconn frontend nope 1",
+        "set server be/s2 check-port",
+        "set server be/s2 check-port x",
+        "set server be/s2 check-port 12x",
+        "set server be/s2 check-port 70000",
+        "set server be/s2 check-port -1",
+        "set server be/s2 check-port 8080",
         "show servers state nope",
         "show cli level",
         "enable health be/s2",
@@ -349,6 +361,84 @@ fn runtime_api_answers_as_haproxy_does() {
     assert_eq!(cmd(&p.admin, "enable server be/s1"), "\n");
     assert_eq!(served(p.fe), vec!["s1"; 4]);
 
+    // Limits changed at run time: the same replies and report; a client over the
+    // frontend's new limit waits until it is raised again.
+    both(
+        &p,
+        &h,
+        false,
+        &[
+            "set maxconn frontend fe 12abc",
+            "set maxconn frontend fe -1",
+            "set maxconn frontend fe",
+            "set maxconn frontend",
+            "set maxconn frontend #2 1",
+            "set maxconn global 99999999",
+            "set maxconn global 12x",
+            "set maxconn global",
+        ],
+    );
+    let limits = |side: &Side| -> (String, Option<String>) {
+        let (_, rows) = csv(&cmd(&side.admin, "show stat -1 1 -1"));
+        let slim = rows.first().map(|r| r["slim"].clone()).unwrap_or_default();
+        let info = cmd(&side.admin, "show info");
+        let max = info
+            .lines()
+            .find_map(|l| l.strip_prefix("Maxconn: ").map(str::to_string));
+        (slim, max)
+    };
+    assert_eq!(limits(&p), ("1".to_string(), Some("12".to_string())));
+    assert_eq!(limits(&p), limits(&h));
+    // proxyd only: HAProxy 2.6.12 deadlocks here (its watchdog kills it in
+    // dequeue_proxy_listeners when `set maxconn frontend` raises the limit of a frontend
+    // whose listener waits for a slot).
+    {
+        let side = &p;
+        let ask = |s: &mut std::net::TcpStream| {
+            write!(s, "GET / HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+        };
+        // One keep-alive client holds the only slot...
+        let mut held = std::net::TcpStream::connect(("127.0.0.1", side.fe)).unwrap();
+        held.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        ask(&mut held);
+        let mut buf = [0u8; 512];
+        assert!(held.read(&mut buf).unwrap() > 0);
+        // ...so the next one waits, until the limit is raised.
+        let waiting = std::thread::spawn({
+            let fe = side.fe;
+            move || {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
+                s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                    .unwrap();
+                write!(s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+                let mut out = String::new();
+                let _ = s.read_to_string(&mut out);
+                out
+            }
+        });
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        assert!(!waiting.is_finished(), "served over the frontend's maxconn");
+        assert_eq!(cmd(&side.admin, "set maxconn frontend fe 2"), "\n");
+        assert!(waiting.join().unwrap().starts_with("HTTP/1.1 200"));
+        drop(held);
+    }
+    both(
+        &p,
+        &h,
+        false,
+        &["set maxconn frontend fe 1000", "set maxconn global 0"],
+    );
+    assert_eq!(limits(&p).0, "1000");
+    // Back to the limit it started with.
+    let info = cmd(&p.admin, "show info");
+    let value = |k: &str| {
+        info.lines()
+            .find_map(|l| l.strip_prefix(k))
+            .map(str::to_string)
+    };
+    assert_eq!(value("Maxconn: "), value("Hard_maxconn: "));
+
     // A frontend paused, then open again: a client that connects meanwhile waits in the
     // backlog and is served once it opens; shut down, it is gone for good.
     let status = |side: &Side| -> String {
@@ -397,6 +487,82 @@ fn runtime_api_answers_as_haproxy_does() {
     );
     assert_eq!(status(&p), "STOP");
     assert_eq!(status(&p), status(&h));
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
+/// `set server B/S check-port`: checks move to the new port at once, under both; the
+/// server's state and `show servers state`'s check port follow.
+#[test]
+fn check_port_moves_checks_as_haproxys() {
+    if !have("haproxy") {
+        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+        eprintln!("SKIPPED: no haproxy");
+        return;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let live = l.local_addr().unwrap().port();
+    {
+        let (stop, conns) = (stop.clone(), Arc::new(AtomicUsize::new(0)));
+        std::thread::spawn(move || e2e::http_responder(l, "s".into(), stop, conns));
+    }
+    // Nothing listens here.
+    let dead = free_port();
+    let cfg = |dir: &Path, fe: u16| {
+        format!(
+            "global
+    stats socket {d}/admin.sock mode 600 level admin
+    stats socket {d}/user.sock level user
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend be
+backend be
+    server s 127.0.0.1:{live} check port {dead} inter 100 rise 1 fall 1
+",
+            d = dir.display()
+        )
+    };
+    let h = start_with(Path::new("haproxy"), cfg);
+    let p = start_with(&binary("proxyd"), cfg);
+    // (operational state, check port) of the server.
+    let state = |side: &Side| -> (String, String) {
+        let rows = servers_state(&cmd(&side.admin, "show servers state be"));
+        let r = rows.first().cloned().unwrap_or_default();
+        (
+            r.get(5).cloned().unwrap_or_default(),
+            r.get(21).cloned().unwrap_or_default(),
+        )
+    };
+    let reaches = |side: &Side, want: (&str, u16)| {
+        let want = (want.0.to_string(), want.1.to_string());
+        wait_for(5.0, || state(side) == want).is_some()
+    };
+    for side in [&p, &h] {
+        assert!(reaches(side, ("0", dead)), "{:?}", state(side));
+    }
+    both(
+        &p,
+        &h,
+        false,
+        &[&format!("set server be/s check-port {live}")],
+    );
+    for side in [&p, &h] {
+        assert!(reaches(side, ("2", live)), "{:?}", state(side));
+    }
+    both(
+        &p,
+        &h,
+        false,
+        &[&format!("set server be/s check-port {dead}")],
+    );
+    for side in [&p, &h] {
+        assert!(reaches(side, ("0", dead)), "{:?}", state(side));
+    }
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 

@@ -66,7 +66,8 @@ pub enum SetServer {
     /// `agent up|down`.
     Agent(bool),
     Addr(std::net::IpAddr, Option<u16>),
-    CheckPort(u16),
+    /// The port, or HAProxy's reply to a bad one.
+    CheckPort(Result<u16, &'static str>),
 }
 
 /// `show stat` filters: `IID TYPE SID` (-1: any; TYPE a bit mask, 1 frontends, 2
@@ -254,6 +255,26 @@ fn weight(w: Option<&String>) -> Result<Weight, Refusal> {
     }
 }
 
+/// C's `atoi`, as HAProxy reads some numbers: an optional sign and the leading digits,
+/// 0 when there are none, saturating instead of overflowing.
+fn atoi(w: &str) -> i64 {
+    let w = w.trim_start();
+    let (neg, rest) = match w.as_bytes().first() {
+        Some(b'-') => (true, &w[1..]),
+        Some(b'+') => (false, &w[1..]),
+        _ => (false, w),
+    };
+    let mut n: i64 = 0;
+    for d in rest.bytes().take_while(u8::is_ascii_digit) {
+        n = n.saturating_mul(10).saturating_add(i64::from(d - b'0'));
+    }
+    if neg {
+        -n
+    } else {
+        n
+    }
+}
+
 fn number(w: Option<&String>, what: &str) -> Result<u32, Refusal> {
     w.and_then(|w| w.parse().ok())
         .ok_or_else(|| Refusal::Usage(format!("Integer value expected for {what}.\n")))
@@ -307,10 +328,26 @@ pub fn parse(cmd: &str) -> Result<Command, Refusal> {
             let r = server_ref(w.get(3))?;
             SetMaxconnServer(r, number(w.get(4), "maxconn")?)
         }
-        ["set", "maxconn", "frontend", name, ..] => {
-            SetMaxconnFrontend(name.to_string(), number(w.get(4), "maxconn")?)
+        ["set", "maxconn", "frontend"] => {
+            return Err(Refusal::Usage("A frontend name is expected.\n".into()))
         }
-        ["set", "maxconn", "global", ..] => SetMaxconnGlobal(number(w.get(3), "maxconn")?),
+        ["set", "maxconn", "frontend", name, ..] => {
+            let v = w
+                .get(4)
+                .map(|v| atoi(v))
+                .ok_or_else(|| Refusal::Usage("Integer value expected.\n".into()))?;
+            let v = u32::try_from(v)
+                .map_err(|_| Refusal::Usage("Value out of range.\n".into()))?;
+            SetMaxconnFrontend(name.to_string(), v)
+        }
+        ["set", "maxconn", "global", ..] => {
+            let v = w
+                .get(3)
+                .map(|v| atoi(v))
+                .ok_or_else(|| Refusal::Usage("Expects an integer value.\n".into()))?;
+            // Zero or less puts the limit back to the one the process started with.
+            SetMaxconnGlobal(u32::try_from(v.max(0)).unwrap_or(u32::MAX))
+        }
         ["set", "maxconn", ..] => {
             return Err(Refusal::Usage(
                 "'set maxconn' only supports 'frontend', 'server', and 'global'.\n".into(),
@@ -427,9 +464,15 @@ fn set_server(rest: &[&str]) -> Result<SetServer, Refusal> {
             };
             Ok(SetServer::Addr(ip, port))
         }
-        ["check-port", p, ..] => Ok(SetServer::CheckPort(p.parse().map_err(|_| {
-            Refusal::Usage("'set server <srv> check-port' expects an integer as argument.\n".into())
-        })?)),
+        ["check-port"] => Err(Refusal::Usage(
+            "set server <b>/<s> check-port requires a port.\n".into(),
+        )),
+        // A bad port is told only once the server is known to have checks, as HAProxy
+        // does; its words have no full stop and no line end of their own here.
+        ["check-port", p, ..] => Ok(SetServer::CheckPort(match p.parse::<i64>() {
+            Err(_) => Err("provided port is not an integer"),
+            Ok(n) => u16::try_from(n).map_err(|_| "provided port is invalid"),
+        })),
         _ => Err(usage()),
     }
 }
@@ -750,6 +793,43 @@ mod tests {
         );
         assert_eq!(split_line(r"set map m a\;b 1"), vec!["set map m a;b 1"]);
         assert!(split_line("  ; ").is_empty());
+    }
+
+    #[test]
+    fn maxconn_values_are_read_as_haproxy_reads_them() {
+        let usage = |t: &str| Err(Refusal::Usage(t.into()));
+        assert_eq!(
+            parse("set maxconn frontend f 12abc"),
+            Ok(Command::SetMaxconnFrontend("f".into(), 12))
+        );
+        assert_eq!(
+            parse("set maxconn frontend f x"),
+            Ok(Command::SetMaxconnFrontend("f".into(), 0))
+        );
+        assert_eq!(
+            parse("set maxconn frontend f -1"),
+            usage("Value out of range.\n")
+        );
+        assert_eq!(
+            parse("set maxconn frontend f"),
+            usage("Integer value expected.\n")
+        );
+        assert_eq!(
+            parse("set maxconn frontend"),
+            usage("A frontend name is expected.\n")
+        );
+        assert_eq!(
+            parse("set maxconn global 12x"),
+            Ok(Command::SetMaxconnGlobal(12))
+        );
+        assert_eq!(
+            parse("set maxconn global -5"),
+            Ok(Command::SetMaxconnGlobal(0))
+        );
+        assert_eq!(
+            parse("set maxconn global"),
+            usage("Expects an integer value.\n")
+        );
     }
 
     #[test]

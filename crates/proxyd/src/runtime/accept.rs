@@ -191,7 +191,7 @@ pub async fn serve(
     fe: Arc<FrontendRt>,
     bound: Bound,
     l: Arc<ListenerRt>,
-    global: Arc<Semaphore>,
+    global: Arc<super::limit::Limit>,
     clock: Clock,
 ) {
     use super::frontend::Accepting;
@@ -264,10 +264,10 @@ pub async fn serve(
         // the kernel's backlog holds the rest. (Taking the slots before `accept` would
         // keep one idle in every listener waiting for a client: with two listeners the
         // process served one connection less than `maxconn`.)
-        let Ok(g) = global.clone().acquire_owned().await else {
+        let Some(g) = global.acquire().await else {
             return;
         };
-        let Ok(f) = fe.slots.clone().acquire_owned().await else {
+        let Some(f) = fe.slots.acquire().await else {
             return;
         };
         let b = match &l.slots {

@@ -146,6 +146,9 @@ pub enum Bound {
 }
 
 /// Every listening socket of this process by key (the master's keys), for `_getsocks`.
+/// The process's connection limit, which `set maxconn global` changes.
+pub static GLOBAL_LIMIT: std::sync::OnceLock<Arc<super::limit::Limit>> = std::sync::OnceLock::new();
+
 pub static EXPOSED: std::sync::OnceLock<Vec<(String, std::os::fd::OwnedFd)>> =
     std::sync::OnceLock::new();
 
@@ -513,9 +516,16 @@ fn exec(c: Command, level: Level) -> String {
             Ok((_, s)) => set_addr(s, ip, port),
             Err(e) => e,
         },
-        Command::SetServer(r, SetServer::CheckPort(_)) => match find(&r) {
-            Ok((_, s)) if !s.check => "health checks are not enabled on this server\n".into(),
-            Ok(_) => "proxyd cannot move a server's checks to another port at run time yet; set `port` on the server line and reload\n".into(),
+        Command::SetServer(r, SetServer::CheckPort(port)) => match find(&r) {
+            Ok((_, s)) if !s.check => "health checks are not enabled on this server".into(),
+            Ok((_, s)) => match port {
+                Ok(port) => {
+                    // The next check goes there (the one under way finishes where it is).
+                    with_state(s, |st| st.check_port = Some(port));
+                    String::new()
+                }
+                Err(e) => e.into(),
+            },
             Err(e) => e,
         },
         Command::DisableHealth(r) => pause(&r, true, true),
@@ -552,14 +562,25 @@ fn exec(c: Command, level: Level) -> String {
         Command::DisableFrontend(name) => frontend_state(&name, Accepting::Paused),
         Command::EnableFrontend(name) => frontend_state(&name, Accepting::Open),
         Command::ShutdownFrontend(name) => frontend_state(&name, Accepting::Stopped),
-        Command::SetMaxconnFrontend(name, _) => {
-            if !frontends().iter().any(|f| f.name == name) {
-                return "No such frontend.\n".into();
+        Command::SetMaxconnFrontend(name, n) => match find_frontend(&name) {
+            Some(f) => {
+                f.slots.set(n as usize);
+                String::new()
             }
-            "proxyd cannot change a running frontend's maxconn yet: change it in the configuration and reload\n".into()
-        }
-        Command::SetMaxconnGlobal(_) => {
-            "proxyd cannot change the global maxconn at run time yet: change `maxconn` and reload\n".into()
+            None => "No such frontend.\n".into(),
+        },
+        Command::SetMaxconnGlobal(n) => {
+            let hard = PROCESS.get().map_or(0, |p| p.4);
+            let Some(limit) = GLOBAL_LIMIT.get() else {
+                return String::new();
+            };
+            let n = u64::from(n);
+            if n > hard {
+                return "Value out of range.\n".into();
+            }
+            // 0 stands for the limit the process started with.
+            limit.set(usize::try_from(if n == 0 { hard } else { n }).unwrap_or(usize::MAX));
+            String::new()
         }
         Command::ShowMap(id) => show_map(id.as_deref()),
         Command::GetMap(id, v) => with_map(&id, |maps, f| {
@@ -766,7 +787,13 @@ fn info(q: InfoQuery) -> String {
         ("Uptime_sec", uptime_s.to_string()),
         ("Memmax_MB", "0".into()),
         ("Ulimit-n", ulimit.to_string()),
-        ("Maxconn", maxconn.to_string()),
+        (
+            "Maxconn",
+            GLOBAL_LIMIT
+                .get()
+                .map_or(maxconn, |l| l.max() as u64)
+                .to_string(),
+        ),
         ("Hard_maxconn", maxconn.to_string()),
         ("CurrConns", cur.to_string()),
         ("CumConns", cum.to_string()),
@@ -876,7 +903,12 @@ fn servers_state(only: Option<&str>) -> String {
                 be_id_forced: b.id_forced,
                 srv_id_forced: s.id_forced,
                 port,
-                check_port: 0,
+                check_port: s
+                    .check_spec
+                    .as_ref()
+                    .filter(|_| s.check)
+                    .and_then(|spec| st.check_port.or(spec.port))
+                    .unwrap_or(0),
             });
             lines.push(line);
         }
@@ -987,8 +1019,17 @@ fn send_listeners(link: &std::os::fd::OwnedFd) -> anyhow::Result<()> {
 }
 
 /// `disable|enable|shutdown frontend`, answered in HAProxy's words.
+/// A frontend by its name or `#ID`.
+fn find_frontend(name: &str) -> Option<Arc<FrontendRt>> {
+    let id = name.strip_prefix('#').and_then(|i| i.parse::<u32>().ok());
+    frontends()
+        .iter()
+        .find(|f| f.name == name || Some(f.id) == id)
+        .cloned()
+}
+
 fn frontend_state(name: &str, to: Accepting) -> String {
-    let Some(f) = frontends().iter().find(|f| f.name == name) else {
+    let Some(f) = find_frontend(name) else {
         return "No such frontend.\n".into();
     };
     let now = *f.state.borrow();

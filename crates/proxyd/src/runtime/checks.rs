@@ -146,15 +146,18 @@ pub struct CheckTls {
     pub always: bool,
 }
 
-/// The address a check connects to: the server's, with `addr`/`port` overrides and a
-/// connect step's own.
+/// The address a check connects to: the server's, with `addr`/`port` overrides (the
+/// runtime API's `check-port` over the configured one) and a connect step's own.
 fn check_target(s: &ServerRt, spec: &CheckSpec, step: Option<&CheckConnect>) -> Option<Target> {
     let base = s.target.read().ok()?.clone()?;
     match base {
         Target::Unix(p) => Some(Target::Unix(p)),
         Target::Inet(a) => {
             let ip = step.and_then(|c| c.addr).or(spec.addr).unwrap_or(a.ip());
-            let port = step.and_then(|c| c.port).or(spec.port).unwrap_or(a.port());
+            let port = step
+                .and_then(|c| c.port)
+                .or(s.check_port(spec))
+                .unwrap_or(a.port());
             Some(Target::Inet(SocketAddr::new(ip, port)))
         }
     }

@@ -13,7 +13,6 @@ use haproxy_conf::sample::fmt::Fmt;
 use proxy_core::acl::{Cond, Sample};
 use std::collections::HashMap;
 use std::sync::Arc;
-use tokio::sync::Semaphore;
 
 /// Whether a frontend's listeners accept: open, paused (connections wait in the kernel's
 /// backlog), or stopped for good (the listeners close).
@@ -52,9 +51,9 @@ pub struct FrontendRt {
     /// `monitor-uri`: answered 200 here (503 while a `monitor fail` condition holds).
     pub monitor_uri: Option<String>,
     pub monitor_fail: Vec<Cond>,
-    pub slots: Arc<Semaphore>,
-    /// The frontend's connection limit (`maxconn`, else the global one).
-    pub maxconn: usize,
+    /// The frontend's connection limit (`maxconn`, else the global one), which
+    /// `set maxconn frontend` changes.
+    pub slots: super::limit::Limit,
     pub counters: Arc<proxy_core::counters::Counters>,
     /// `disable|enable|shutdown frontend` (runtime API): whether its listeners accept.
     pub state: tokio::sync::watch::Sender<Accepting>,
@@ -199,8 +198,7 @@ impl FrontendRt {
             monitor_uri: p.monitor_uri.clone(),
             monitor_fail,
             // HAProxy's frontend default is the global maxconn.
-            slots: Arc::new(Semaphore::new(maxconn)),
-            maxconn,
+            slots: super::limit::Limit::new(maxconn),
             counters: Arc::default(),
             state: tokio::sync::watch::Sender::new(Accepting::Open),
             timeouts: p.timeouts.clone(),

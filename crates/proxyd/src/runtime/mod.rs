@@ -18,6 +18,7 @@ mod frontend;
 mod http;
 mod idle;
 mod inspect;
+mod limit;
 pub mod listen;
 mod log;
 mod logline;
@@ -592,7 +593,8 @@ async fn serve(
     let _ = maps::MAPS.set(maps);
     let clock = Clock::new();
     // Global maxconn: no more sessions than this at once, whatever the frontends allow.
-    let global = Arc::new(tokio::sync::Semaphore::new(process.maxconn.max(1)));
+    let global = Arc::new(limit::Limit::new(process.maxconn.max(1)));
+    let _ = api::GLOBAL_LIMIT.set(global.clone());
     tcp::SPLICE.store(!process.nosplice, std::sync::atomic::Ordering::Relaxed);
     let mut bound = Vec::new();
     // A worker takes the master's sockets, by the keys the master bound them under.

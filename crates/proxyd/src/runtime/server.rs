@@ -79,6 +79,8 @@ pub struct ServerState {
     pub agent_paused: bool,
     /// Consecutive errors of live traffic (`observe`).
     pub errors: u32,
+    /// `set server B/S check-port` (runtime API): checks go to this port from now on.
+    pub check_port: Option<u16>,
 }
 
 #[derive(Debug)]
@@ -223,6 +225,7 @@ impl ServerRt {
                 checks_paused: false,
                 agent_paused: false,
                 errors: 0,
+                check_port: None,
             }),
             counters: Arc::new(Counters::default()),
             backend_counters: shared.counters.clone(),
@@ -256,6 +259,16 @@ impl ServerRt {
             keepalive: shared.keepalive,
             nolinger: shared.nolinger,
         }
+    }
+
+    /// The port checks go to when it is not the server's: `set server ... check-port`,
+    /// else the server line's `port`.
+    pub fn check_port(&self, spec: &super::checks::CheckSpec) -> Option<u16> {
+        let set = match self.state.lock() {
+            Ok(g) => g.check_port,
+            Err(p) => p.into_inner().check_port,
+        };
+        set.or(spec.port)
     }
 
     /// Whether the server takes traffic: resolved, not in maintenance, and up by its

@@ -34,7 +34,10 @@ pub fn metrics() -> String {
         nbthread: threads,
         uptime_s: now_ms.saturating_sub(start_ms) / 1000,
         start_time_s: start_s,
-        max_connections: maxconn,
+        // The limit as `set maxconn global` left it.
+        max_connections: super::api::GLOBAL_LIMIT
+            .get()
+            .map_or(maxconn, |l| l.max() as u64),
         current_connections: counts.iter().map(|c| u64::from(c.cur)).sum(),
         connections_total: counts.iter().map(|c| c.total).sum(),
         dropped_logs: super::log::DROPPED.load(std::sync::atomic::Ordering::Relaxed),
@@ -157,7 +160,7 @@ pub fn rows(
             weight: None,
             active: None,
             backup: None,
-            limit: Some(f.maxconn as u64),
+            limit: Some(f.slots.max() as u64),
             last_change_s: None,
             check: None,
             counters: f.counters.snapshot_at(super::clock::mono_ms()),
