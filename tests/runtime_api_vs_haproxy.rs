@@ -566,6 +566,166 @@ backend be
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// Stick tables through the runtime API: `show table` (all, one, filtered, by key),
+/// `set table` and `clear table`, with their errors and the levels' limits: the same
+/// replies as HAProxy's once entry addresses and expiry times are masked.
+#[test]
+fn tables_as_haproxys() {
+    if !have("haproxy") {
+        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+        eprintln!("SKIPPED: no haproxy");
+        return;
+    }
+    let stop = Arc::new(AtomicBool::new(false));
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let srv = l.local_addr().unwrap().port();
+    {
+        let (stop, conns) = (stop.clone(), Arc::new(AtomicUsize::new(0)));
+        std::thread::spawn(move || e2e::http_responder(l, "s".into(), stop, conns));
+    }
+    let cfg = |dir: &Path, fe: u16| {
+        format!(
+            "global
+    stats socket {d}/admin.sock mode 600 level admin
+    stats socket {d}/user.sock level user
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend f
+    bind 127.0.0.1:{fe}
+    stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cnt,gpc0,gpt0,gpc1,conn_cur
+    http-request track-sc0 src
+    default_backend b
+backend b
+    stick-table type string len 32 size 10 expire 1m store server_id
+    stick on req.hdr(host)
+    server s 127.0.0.1:{srv}
+backend i
+    stick-table type integer size 10 store gpc0
+backend v6
+    stick-table type ipv6 size 10 store gpc0
+backend bin
+    stick-table type binary len 4 size 10 store gpc0
+backend n
+    stick-table type ip size 10
+",
+            d = dir.display()
+        )
+    };
+    let h = start_with(Path::new("haproxy"), cfg);
+    let p = start_with(&binary("proxyd"), cfg);
+    for side in [&p, &h] {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", side.fe)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            s,
+            "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(out.starts_with("HTTP/1.1 200"), "{out}");
+    }
+    // The sessions end (their counters let go of the entries).
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    // Entry addresses and times to expiry differ by nature.
+    let mask = |t: String| -> String {
+        t.lines()
+            .map(|l| {
+                let l = match l.split_once(": key=") {
+                    Some((_, rest)) => format!("ADDR: key={rest}"),
+                    None => l.to_string(),
+                };
+                l.split(' ')
+                    .map(|w| {
+                        if w.starts_with("exp=") && w != "exp=0" {
+                            "exp=E"
+                        } else {
+                            w
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let same = |sock: fn(&Side) -> &PathBuf, cmds: &[&str]| {
+        for c in cmds {
+            assert_eq!(mask(cmd(sock(&p), c)), mask(cmd(sock(&h), c)), "`{c}`");
+        }
+    };
+    let admin: fn(&Side) -> &PathBuf = |s| &s.admin;
+    let user: fn(&Side) -> &PathBuf = |s| &s.user;
+    same(
+        admin,
+        &[
+            "show table",
+            "show table f",
+            "show table b",
+            "show table f data.gpc0 eq 0",
+            "show table f data.conn_cnt gt 5",
+            "show table f data.conn_cnt eq 1 data.http_req_rate ge 1",
+            "show table f key 127.0.0.1",
+            "show table f key 1.2.3.4",
+            "show table f key x",
+            "show table nope",
+            "show table f data.nope eq 1",
+            "show table f data.gpc0 xx 0",
+            "show table f data.gpc0",
+            "show table f data.gpc0 eq x",
+            "show table b data.gpc0 eq 1",
+            "show table f key",
+            "show table f foo",
+            "show table f data.gpc0 eq 0 data.gpc0 eq 0 data.gpc0 eq 0 data.gpc0 eq 0 data.gpc0 eq 0",
+            "set table f key 127.0.0.2 data.gpt0 7",
+            "set table f key 127.0.0.1 data.gpc0 5",
+            "set table f key 2.2.2.2 data.conn_cur 4 data.gpc1 9",
+            "set table f key 2.2.2.2 data.nope 4",
+            "set table f key 3.3.3.3 data.gpc0 -2",
+            "set table f key 3.3.3.4 data.gpc0 5x",
+            "set table f key",
+            "set table f key 1.1.1.1 foo",
+            "set table nope key 1",
+            "set table",
+            "show table f",
+            "set table i key 42 data.gpc0 3",
+            "set table i key x data.gpc0 3",
+            "set table v6 key ::1 data.gpc0 3",
+            "set table v6 key 1.2.3.4 data.gpc0 3",
+            "set table bin key 0a0b data.gpc0 1",
+            "set table n key 1.1.1.1",
+            "set table b key zz data.server_id 1",
+            "show table i",
+            "show table v6",
+            "show table bin",
+            "show table n",
+            "show table b",
+            "show table",
+            "clear table f key 127.0.0.2",
+            "clear table f data.gpc0 eq 5",
+            "show table f",
+            "clear table",
+            "clear table nope",
+            "clear table f data.gpc0",
+        ],
+    );
+    same(
+        user,
+        &[
+            "show table",
+            "show table f",
+            "set table f key 9.9.9.9 data.gpc0 1",
+            "clear table f",
+        ],
+    );
+    same(admin, &["show table f", "clear table f", "show table f"]);
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+}
+
 /// hatop (Debian's package) against proxyd's socket in a terminal (tmux): it shows the
 /// backend's servers, and its command line drains one.
 #[test]

@@ -22,6 +22,7 @@ pub mod runtime_api;
 pub mod sample;
 pub mod stats;
 pub mod stick;
+pub mod table_cli;
 
 /// Milliseconds on the caller's clock.
 pub type Instant = u64;

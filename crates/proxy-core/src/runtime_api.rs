@@ -138,6 +138,11 @@ pub enum Command {
     /// `_getsocks`: hand the listening sockets to a new process (`-x`), on a socket
     /// with `expose-fd listeners`.
     GetSocks,
+    /// Stick tables: the table's name and the words after it, read against the table
+    /// (`table_cli`), since HAProxy's replies depend on what the table stores.
+    ShowTable(Option<String>, Vec<String>),
+    ClearTable(String, Vec<String>),
+    SetTable(String, Vec<String>),
 }
 
 impl Command {
@@ -152,6 +157,10 @@ impl Command {
             ShowMap(_) | GetMap(..) | AddMap(..) | DelMap(..) | SetMap(..) | ClearMap(_) => {
                 Level::User
             }
+            // Below operator, `show table` lists no entries and `clear table` does
+            // nothing, as HAProxy's; `set table` is refused.
+            ShowTable(..) | ClearTable(..) => Level::User,
+            SetTable(..) => Level::Operator,
             ShowEnv(_) | ClearCounters { all: false } => Level::Operator,
             _ => Level::Admin,
         }
@@ -324,6 +333,21 @@ pub fn parse(cmd: &str) -> Result<Command, Refusal> {
             let r = server_ref(w.get(2))?;
             SetServer(r, set_server(&s[3..])?)
         }
+        ["show", "table"] => ShowTable(None, Vec::new()),
+        ["show", "table", name, ..] => ShowTable(Some(name.to_string()), w[3..].to_vec()),
+        ["clear", "table", name, ..] => ClearTable(name.to_string(), w[3..].to_vec()),
+        ["clear", "table", ..] => {
+            return Err(Refusal::Usage(
+                "Required arguments: <table> \"data.<store_data_type>\" <operator> <value> or <table> key <key>\n".into(),
+            ))
+        }
+        ["set", "table", name, ..] => SetTable(name.to_string(), w[3..].to_vec()),
+        ["set", "table", ..] => {
+            return Err(Refusal::Usage(
+                "Required arguments: <table> key <key> [data.<store_data_type> <value>]*\n"
+                    .into(),
+            ))
+        }
         ["set", "maxconn", "server", ..] => {
             let r = server_ref(w.get(3))?;
             SetMaxconnServer(r, number(w.get(4), "maxconn")?)
@@ -495,6 +519,11 @@ pub const HELP: &[(&str, &str, Level)] = &[
     ),
     ("clear map <map>", "empty a map (in memory)", Level::User),
     (
+        "clear table <table> [data.<type> <op> <v>|key <k>]",
+        "remove a stick table's untracked entries (all, or those selected)",
+        Level::User,
+    ),
+    (
         "del map <map> <key>|#<ref>",
         "remove a map's entries for a key",
         Level::User,
@@ -580,6 +609,11 @@ pub const HELP: &[(&str, &str, Level)] = &[
         Level::Admin,
     ),
     (
+        "set table <table> key <k> [data.<type> <v>]*",
+        "make or change a stick table entry",
+        Level::User,
+    ),
+    (
         "set timeout cli <delay>",
         "this session's idle timeout, in seconds",
         Level::User,
@@ -630,6 +664,11 @@ pub const HELP: &[(&str, &str, Level)] = &[
     (
         "show stat [<iid> <type> <sid>] [typed|json|up|no-maint]",
         "the statistics report (CSV)",
+        Level::User,
+    ),
+    (
+        "show table [<table> [data.<type> <op> <v>]*|key <k>]",
+        "the stick tables, or one's entries (all, or those selected)",
         Level::User,
     ),
     ("show version", "the version", Level::User),

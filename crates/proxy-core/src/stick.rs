@@ -94,6 +94,9 @@ struct Data {
 #[derive(Debug, Clone)]
 struct Entry {
     data: Data,
+    /// The server id came from traffic (`stick` rules), not the runtime API: the
+    /// server's name is known (`server_key` in `show table`).
+    server_named: bool,
     touched: Instant,
     /// Stick counters tracking it (it does not expire while tracked).
     refs: u32,
@@ -111,6 +114,45 @@ pub enum Count {
     HttpFail,
     BytesIn(u64),
     BytesOut(u64),
+}
+
+/// HAProxy's order of data types, the order `show table` lists them in.
+const DISPLAY_ORDER: [StoreKind; 21] = [
+    StoreKind::ServerId,
+    StoreKind::Gpt0,
+    StoreKind::Gpc0,
+    StoreKind::Gpc0Rate,
+    StoreKind::ConnCnt,
+    StoreKind::ConnRate,
+    StoreKind::ConnCur,
+    StoreKind::SessCnt,
+    StoreKind::SessRate,
+    StoreKind::HttpReqCnt,
+    StoreKind::HttpReqRate,
+    StoreKind::HttpErrCnt,
+    StoreKind::HttpErrRate,
+    StoreKind::BytesInCnt,
+    StoreKind::BytesInRate,
+    StoreKind::BytesOutCnt,
+    StoreKind::BytesOutRate,
+    StoreKind::Gpc1,
+    StoreKind::Gpc1Rate,
+    StoreKind::HttpFailCnt,
+    StoreKind::HttpFailRate,
+];
+
+/// One entry as the runtime API's `show table` lists it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Row {
+    pub key: Vec<u8>,
+    /// Stick counters tracking it (`use`).
+    pub refs: u32,
+    /// Milliseconds until it expires (none when the table has no `expire`).
+    pub expire_in: Option<u64>,
+    /// Each stored type, its period (rates) and value.
+    pub values: Vec<(StoreKind, u64, i64)>,
+    /// Its server id came from traffic: the server's name can be shown.
+    pub server_named: bool,
 }
 
 /// What a lookup found.
@@ -195,6 +237,7 @@ impl StickTable {
                 key.to_vec(),
                 Entry {
                     data: Data::default(),
+                    server_named: false,
                     touched: now,
                     refs: 0,
                 },
@@ -240,6 +283,7 @@ impl StickTable {
     pub fn put(&mut self, key: &[u8], server: usize, now: Instant) {
         if let Some(e) = self.entry_mut(key, now) {
             e.data.server_id = Some(server);
+            e.server_named = true;
             e.touched = now;
         }
     }
@@ -452,6 +496,125 @@ impl StickTable {
 
     pub fn len(&self) -> usize {
         self.entries.len()
+    }
+
+    /// The data types the table stores with their periods, in HAProxy's order (the
+    /// order `show table` lists them in). `stick_rules`: whether stick rules use the
+    /// table (HAProxy then stores server ids in it).
+    pub fn stored_kinds(&self, stick_rules: bool) -> Vec<(StoreKind, u64)> {
+        DISPLAY_ORDER
+            .iter()
+            .filter(|k| stick_rules || **k != StoreKind::ServerId)
+            .filter_map(|k| self.period(*k).map(|p| (*k, p)))
+            .collect()
+    }
+
+    /// The live entries in key order (as HAProxy's tree keeps them).
+    pub fn rows(&self, stick_rules: bool, now: Instant) -> Vec<Row> {
+        let mut keys: Vec<&Vec<u8>> = self
+            .entries
+            .iter()
+            .filter(|(_, e)| self.live(e, now))
+            .map(|(k, _)| k)
+            .collect();
+        keys.sort();
+        keys.into_iter()
+            .filter_map(|k| self.row(k, stick_rules, now))
+            .collect()
+    }
+
+    /// One live entry as `show table` lists it.
+    pub fn row(&self, key: &[u8], stick_rules: bool, now: Instant) -> Option<Row> {
+        let e = self.entry(key, now)?;
+        let values = self
+            .stored_kinds(stick_rules)
+            .into_iter()
+            .map(|(k, p)| {
+                let v = match self.read(key, k, now) {
+                    Read::Value(v) => v,
+                    _ => 0,
+                };
+                (k, p, v)
+            })
+            .collect();
+        Some(Row {
+            key: key.to_vec(),
+            refs: e.refs,
+            expire_in: self.expire_ms.map(|x| (e.touched + x).saturating_sub(now)),
+            values,
+            server_named: e.server_named && e.data.server_id.is_some(),
+        })
+    }
+
+    /// `clear table`: the entry goes unless something tracks it. True if it went.
+    pub fn remove_unused(&mut self, key: &[u8]) -> bool {
+        match self.entries.get(key) {
+            Some(e) if e.refs == 0 => {
+                self.entries.remove(key);
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// `set table ... key K`: the entry of `key`, made when missing and touched.
+    /// False when there is no room for it.
+    pub fn touch(&mut self, key: &[u8], now: Instant) -> bool {
+        match self.entry_mut(key, now) {
+            Some(e) => {
+                e.touched = now;
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// `set table ... data.TYPE V`: a stored value of an existing entry set as HAProxy
+    /// sets it (counters wrap to their width; a rate's current period holds `v`).
+    /// False when the table does not store the type or the entry is missing.
+    pub fn set_value(&mut self, key: &[u8], k: StoreKind, v: i64, now: Instant) -> bool {
+        let Some(period) = self.period(k) else {
+            return false;
+        };
+        let Some(e) = self.entries.get_mut(key) else {
+            return false;
+        };
+        e.touched = now;
+        let d = &mut e.data;
+        // HAProxy stores the integer in the type's width: -2 in a 32-bit counter is
+        // 4294967294.
+        let n32 = v as u32;
+        let rate = |f: &mut Freq| {
+            *f = Freq::default();
+            f.add(now, period, n32);
+        };
+        match k {
+            StoreKind::ServerId => {
+                d.server_id = usize::try_from(v).ok().and_then(|i| i.checked_sub(1));
+                e.server_named = false;
+            }
+            StoreKind::Gpt0 => d.gpt0 = n32,
+            StoreKind::Gpc0 => d.gpc[0] = n32,
+            StoreKind::Gpc1 => d.gpc[1] = n32,
+            StoreKind::Gpc0Rate => rate(&mut d.gpc_rate[0]),
+            StoreKind::Gpc1Rate => rate(&mut d.gpc_rate[1]),
+            StoreKind::ConnCnt => d.conn_cnt = n32,
+            StoreKind::ConnCur => d.conn_cur = n32,
+            StoreKind::ConnRate => rate(&mut d.conn_rate),
+            StoreKind::SessCnt => d.sess_cnt = n32,
+            StoreKind::SessRate => rate(&mut d.sess_rate),
+            StoreKind::HttpReqCnt => d.http_req_cnt = n32,
+            StoreKind::HttpReqRate => rate(&mut d.http_req_rate),
+            StoreKind::HttpErrCnt => d.http_err_cnt = n32,
+            StoreKind::HttpErrRate => rate(&mut d.http_err_rate),
+            StoreKind::HttpFailCnt => d.http_fail_cnt = n32,
+            StoreKind::HttpFailRate => rate(&mut d.http_fail_rate),
+            StoreKind::BytesInCnt => d.bytes_in = v as u64,
+            StoreKind::BytesInRate => rate(&mut d.bytes_in_rate),
+            StoreKind::BytesOutCnt => d.bytes_out = v as u64,
+            StoreKind::BytesOutRate => rate(&mut d.bytes_out_rate),
+        }
+        true
     }
 
     pub fn is_empty(&self) -> bool {

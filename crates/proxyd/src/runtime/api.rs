@@ -583,6 +583,9 @@ fn exec(c: Command, level: Level) -> String {
             String::new()
         }
         Command::ShowMap(id) => show_map(id.as_deref()),
+        Command::ShowTable(name, args) => super::api_tables::show(name.as_deref(), &args, level),
+        Command::ClearTable(name, args) => super::api_tables::clear(&name, &args, level),
+        Command::SetTable(name, args) => super::api_tables::set(&name, &args),
         Command::GetMap(id, v) => with_map(&id, |maps, f| {
             use haproxy_conf::sample::conv::MapMatch;
             match maps.get(f, &v) {

@@ -7,6 +7,7 @@ mod accept;
 mod acls;
 mod aliases;
 pub mod api;
+mod api_tables;
 mod auth;
 mod backend;
 mod checks;
@@ -102,6 +103,8 @@ pub struct Plan {
     pub api: (Vec<api::Spec>, u64),
     /// The map files (the runtime API changes them).
     pub maps: Arc<maps::Maps>,
+    /// The stick tables (the runtime API shows and changes them).
+    pub tables: Arc<stick::Tables>,
     pub process: Process,
 }
 
@@ -422,6 +425,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
         events,
         api: (api, cfg.global.stats_timeout_ms.unwrap_or(10_000)),
         maps,
+        tables,
         process: Process {
             run_as: ids,
             chroot: cfg.global.chroot.clone(),
@@ -588,9 +592,11 @@ async fn serve(
         events: _,
         api: (api_specs, api_timeout),
         maps,
+        tables,
         process,
     } = plan;
     let _ = maps::MAPS.set(maps);
+    let _ = api_tables::TABLES.set(tables);
     let clock = Clock::new();
     // Global maxconn: no more sessions than this at once, whatever the frontends allow.
     let global = Arc::new(limit::Limit::new(process.maxconn.max(1)));

@@ -19,8 +19,10 @@ use std::sync::{Arc, Mutex, MutexGuard};
 /// One table, named after its proxy.
 #[derive(Debug)]
 pub struct TableRt {
-    key_type: TableType,
-    key_len: usize,
+    pub key_type: TableType,
+    pub key_len: usize,
+    /// `size`, as declared.
+    pub size: u64,
     table: Mutex<StickTable>,
     clock: Clock,
 }
@@ -31,6 +33,7 @@ impl TableRt {
         TableRt {
             key_type: t.table_type,
             key_len: t.len.map(|l| l as usize).unwrap_or(32).max(1),
+            size: t.size,
             table: Mutex::new(StickTable::with_store(
                 size,
                 t.expire_ms,
@@ -93,25 +96,47 @@ impl TableRt {
 
 /// Every table of the configuration, by name.
 #[derive(Debug, Default)]
-pub struct Tables(HashMap<String, Arc<TableRt>>);
+pub struct Tables {
+    by_name: HashMap<String, Arc<TableRt>>,
+    /// Names in the order `show table` lists them (HAProxy's: the last declared first).
+    order: Vec<String>,
+    /// Tables stick rules use, with the first backend using each (whose servers the
+    /// stored server ids are).
+    sticking: HashMap<String, String>,
+}
 
 impl Tables {
     pub fn new(cfg: &Config) -> Tables {
         let clock = Clock::new();
-        Tables(
-            cfg.proxies
-                .iter()
-                .filter(|p| p.kind != ProxyKind::Defaults)
-                .filter_map(|p| {
-                    let t = p.stick_table.as_ref()?;
-                    Some((p.name.clone(), Arc::new(TableRt::new(t, clock))))
-                })
-                .collect(),
-        )
+        let mut t = Tables::default();
+        for p in cfg.proxies.iter().filter(|p| p.kind != ProxyKind::Defaults) {
+            if let Some(st) = p.stick_table.as_ref() {
+                t.by_name
+                    .insert(p.name.clone(), Arc::new(TableRt::new(st, clock)));
+                t.order.insert(0, p.name.clone());
+            }
+            for r in &p.stick_rules {
+                let table = r.table.clone().unwrap_or_else(|| p.name.clone());
+                t.sticking.entry(table).or_insert_with(|| p.name.clone());
+            }
+        }
+        t
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<TableRt>> {
-        self.0.get(name)
+        self.by_name.get(name)
+    }
+
+    /// The tables, in `show table`'s order.
+    pub fn listed(&self) -> impl Iterator<Item = (&str, &Arc<TableRt>)> {
+        self.order
+            .iter()
+            .filter_map(|n| self.by_name.get(n).map(|t| (n.as_str(), t)))
+    }
+
+    /// The backend whose stick rules store server ids in `table`, if any.
+    pub fn sticking(&self, table: &str) -> Option<&str> {
+        self.sticking.get(table).map(String::as_str)
     }
 }
 
