@@ -597,6 +597,7 @@ frontend f
     bind 127.0.0.1:{fe}
     stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cnt,gpc0,gpt0,gpc1,conn_cur
     http-request track-sc0 src
+    http-request return status 200 content-type text/plain lf-string \"gpc0=%[sc_get_gpc0(0)]\" if {{ path /gpc0 }}
     default_backend b
 backend b
     stick-table type string len 32 size 10 expire 1m store server_id
@@ -713,6 +714,25 @@ backend n
             "clear table f data.gpc0",
         ],
     );
+    // Requests read what was set.
+    for side in [&p, &h] {
+        assert_eq!(
+            cmd(&side.admin, "set table f key 127.0.0.1 data.gpc0 42"),
+            "\n"
+        );
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", side.fe)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            s,
+            "GET /gpc0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        assert!(out.ends_with("\r\n\r\ngpc0=42"), "{out}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
     same(
         user,
         &[
