@@ -292,6 +292,54 @@ fn runtime_api_answers_as_haproxy_does() {
         };
         assert_eq!(names(&pr), names(&hr), "`{q}`");
     }
+    // The typed forms: every field proxyd gives, HAProxy gives for the same object
+    // with the same position, name, tags and type; names, states and ids have the
+    // same values; the JSON form holds the same fields.
+    type Typed = std::collections::BTreeMap<(String, String), String>;
+    let typed = |t: &str| -> Typed {
+        t.lines()
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                // HEAD:TAGS:TYPE:VALUE, the value may hold ':' itself.
+                let mut it = l.splitn(4, ':');
+                let mut next = || it.next().unwrap_or("").to_string();
+                let (head, tags, vtype, value) = (next(), next(), next(), next());
+                ((head, format!("{tags}:{vtype}")), value)
+            })
+            .collect()
+    };
+    for q in ["show stat typed", "show info typed"] {
+        let pt = typed(&cmd(&p.admin, q));
+        let ht = typed(&cmd(&h.admin, q));
+        assert!(pt.len() > 20, "`{q}`: {pt:?}");
+        let extra: Vec<_> = pt.keys().filter(|k| !ht.contains_key(*k)).collect();
+        assert!(extra.is_empty(), "`{q}`: HAProxy has no {extra:?}");
+        for ((head, meta), v) in &pt {
+            let k = (head.clone(), meta.clone());
+            let field = head.split('.').nth_back(1).unwrap_or("");
+            if [
+                "pxname", "svname", "status", "iid", "sid", "weight", "mode", "algo", "Name",
+            ]
+            .contains(&field)
+                && !(field == "Name" && q.contains("info"))
+            {
+                assert_eq!(v, &ht[&k], "`{q}` {head}");
+            }
+        }
+    }
+    let json: serde_json::Value = serde_json::from_str(&cmd(&p.admin, "show stat json")).unwrap();
+    let from_json: usize = json
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| o.as_array().unwrap().len())
+        .sum();
+    assert_eq!(from_json, typed(&cmd(&p.admin, "show stat typed")).len());
+    let info_json: serde_json::Value =
+        serde_json::from_str(&cmd(&p.admin, "show info json")).unwrap();
+    assert_eq!(info_json[0]["value"]["value"], "proxyd");
+    assert_eq!(info_json[0]["tags"]["origin"], "Product");
+
     // show info: proxyd's keys are HAProxy's, and those monitoring reads are there.
     let keys = |t: &str| -> Vec<String> {
         t.lines()

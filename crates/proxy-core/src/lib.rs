@@ -20,6 +20,7 @@ pub mod proxy_proto;
 pub mod rng;
 pub mod runtime_api;
 pub mod sample;
+pub mod stat_typed;
 pub mod stats;
 pub mod stick;
 pub mod table_cli;

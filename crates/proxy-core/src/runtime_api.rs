@@ -789,26 +789,15 @@ pub fn servers_state(lines: &[ServerStateLine]) -> String {
 
 /// `show info` from its (key, value) pairs, plain (`Key: value`) or typed.
 pub fn info(fields: &[(&str, String)], q: InfoQuery) -> String {
-    let mut o = String::new();
     if q.json {
-        o.push('[');
-        for (i, (k, v)) in fields.iter().enumerate() {
-            let _ = write!(
-                o,
-                "{}{{\"field\":{{\"pos\":{i},\"name\":\"{k}\"}},\"value\":{{\"type\":\"str\",\"value\":\"{}\"}}}}",
-                if i > 0 { "," } else { "" },
-                v.replace('\\', "\\\\").replace('"', "\\\"")
-            );
-        }
-        o.push_str("]\n");
-        return o;
+        return crate::stat_typed::info_json(fields);
     }
-    for (i, (k, v)) in fields.iter().enumerate() {
-        if q.typed {
-            let _ = writeln!(o, "{i}.{k}.1:::str:{v}");
-        } else {
-            let _ = writeln!(o, "{k}: {v}");
-        }
+    if q.typed {
+        return crate::stat_typed::info_typed(fields);
+    }
+    let mut o = String::new();
+    for (k, v) in fields {
+        let _ = writeln!(o, "{k}: {v}");
     }
     o
 }

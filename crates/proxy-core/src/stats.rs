@@ -217,7 +217,12 @@ impl Row {
         out[7] = c.total.to_string();
         out[8] = c.bytes_in.to_string();
         out[9] = c.bytes_out.to_string();
-        out[10] = c.denied_req.to_string();
+        // Servers deny nothing themselves: HAProxy leaves their dreq empty.
+        out[10] = if self.kind == RowKind::Server {
+            String::new()
+        } else {
+            c.denied_req.to_string()
+        };
         out[11] = c.denied_resp.to_string();
         out[13] = be_only(c.connect_errors.to_string());
         out[14] = be_only(c.response_errors.to_string());

@@ -844,8 +844,11 @@ fn stat(q: StatQuery, level: Level) -> String {
                 && (!q.no_maint || r.status != "MAINT")
         })
         .collect();
-    if q.typed || q.json {
-        return "proxyd gives `show stat` as CSV only for now (no typed or json form)\n".into();
+    if q.json {
+        return proxy_core::stat_typed::stat_json(&kept);
+    }
+    if q.typed {
+        return proxy_core::stat_typed::stat_typed(&kept);
     }
     proxy_core::stats::csv(&kept)
 }
