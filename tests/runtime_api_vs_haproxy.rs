@@ -794,6 +794,148 @@ backend n
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
+/// `stats admin`: the page's form posts (HAProxy's field names, `b` by name or `#ID`)
+/// change servers under both alike, with the same outcome in the redirection; a page
+/// without `stats admin` changes nothing (`DENY`).
+#[test]
+fn stats_admin_page_changes_servers_as_haproxys() {
+    if !have("haproxy") {
+        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+        eprintln!("SKIPPED: no haproxy");
+        return;
+    }
+    // Nothing listens on these: s3's checks fail.
+    let (a, b, c) = (free_port(), free_port(), free_port());
+    let cfg = |dir: &Path, fe: u16| {
+        format!(
+            "global
+    stats socket {d}/admin.sock mode 600 level admin
+    stats socket {d}/user.sock level user
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+frontend fe
+    bind 127.0.0.1:{fe}
+    stats enable
+    stats uri /st
+    stats admin if LOCALHOST
+    use_backend ro if {{ path_beg /ro }}
+    default_backend be
+backend be
+    server s1 127.0.0.1:{a}
+    server s2 127.0.0.1:{b}
+    server s3 127.0.0.1:{c} check inter 100 fall 1
+backend ro
+    stats enable
+    stats uri /ro
+",
+            d = dir.display()
+        )
+    };
+    let h = start_with(Path::new("haproxy"), cfg);
+    let p = start_with(&binary("proxyd"), cfg);
+    let post = |side: &Side, path: &str, body: &str| -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", side.fe)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        let status = out.split(' ').nth(1).unwrap_or("").to_string();
+        let location = out
+            .lines()
+            .find_map(|l| {
+                let (k, v) = l.split_once(':')?;
+                k.eq_ignore_ascii_case("location")
+                    .then(|| v.trim().to_string())
+            })
+            .unwrap_or_default();
+        format!("{status} {location}")
+    };
+    let admin_states = |side: &Side| -> Vec<String> {
+        servers_state(&cmd(&side.admin, "show servers state be"))
+            .iter()
+            .map(|r| format!("{} op={} admin={}", r[3], r[5], r[6]))
+            .collect()
+    };
+    // s3's checks fail: both see it down before the comparisons start.
+    for side in [&p, &h] {
+        assert!(
+            wait_for(5.0, || admin_states(side)
+                .contains(&"s3 op=0 admin=0".to_string()))
+            .is_some(),
+            "{:?}",
+            admin_states(side)
+        );
+    }
+    for (path, body) in [
+        ("/st", "s=s2&action=maint&b=%233"),
+        ("/st", "s=s1&action=drain&b=be"),
+        ("/st", "s=s2&action=ready&b=be"),
+        ("/st", "s=nope&action=ready&b=be"),
+        ("/st", "action=ready&b=be"),
+        ("/st", "s=s1&action=&b=be"),
+        ("/st", "s=s1&action=bogus&b=be"),
+        ("/st", "s=s1&action=maint"),
+        ("/st", "s=s1&s=nope&action=maint&b=be"),
+        ("/st", "s=s1&action=shutdown&b=be"),
+        ("/st", "s=s1&action=hdown&b=be"),
+        ("/st", "s=s1&action=hrunn&b=be"),
+        ("/st", "s=s1&action=ehlth&b=be"),
+        ("/st", "s=s1&action=dhlth&b=be"),
+        ("/st", "s=s1&action=adown&b=be"),
+        ("/st", "s=s1&action=eagent&b=be"),
+        ("/st", "s=s1&action=ready&b=be"),
+        ("/ro", "s=s1&action=maint&b=be"),
+    ] {
+        assert_eq!(
+            post(&p, path, body),
+            post(&h, path, body),
+            "POST {path} {body}"
+        );
+        assert_eq!(
+            admin_states(&p),
+            admin_states(&h),
+            "after POST {path} {body}"
+        );
+    }
+    // A checked server: its checks paused, then forced up, it stays up.
+    for body in ["s=s3&action=dhlth&b=be", "s=s3&action=hrunn&b=be"] {
+        assert_eq!(post(&p, "/st", body), post(&h, "/st", body), "POST {body}");
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(admin_states(&p), admin_states(&h));
+    assert!(admin_states(&p).contains(&"s3 op=2 admin=0".to_string()));
+    assert_eq!(post(&p, "/st", "s=s2&action=maint&b=be"), "303 /st;st=DONE");
+    assert!(admin_states(&p).contains(&"s2 op=0 admin=1".to_string()));
+    // The page shows the forms, and the outcome it was sent back with.
+    let get = |path: &str| -> String {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", p.fe)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+            .unwrap();
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+        )
+        .unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    };
+    let page = get("/st;st=DONE");
+    assert!(page.contains("name=\"s\" value=\"s2\""), "{page}");
+    assert!(page.contains("<option value=\"maint\">"));
+    assert!(page.contains("class=done"));
+    assert!(!get("/ro").contains("checkbox"));
+}
+
 /// hatop (Debian's package) against proxyd's socket in a terminal (tmux): it shows the
 /// backend's servers, and its command line drains one.
 #[test]

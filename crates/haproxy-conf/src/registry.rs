@@ -299,11 +299,7 @@ pub const PROXY: &[Keyword] = &[
     k("stats auth", DFBL, S),
     k("stats hide-version", DFBL, S),
     k("stats refresh", DFBL, S),
-    k(
-        "stats admin",
-        FBL,
-        I("the stats page is read-only until the runtime API comes"),
-    ),
+    k("stats admin", FBL, S),
     k("stats show-legends", DFBL, I("the stats page has no legends yet")),
     k("stats show-node", DFBL, I("the stats page does not show a node name yet")),
     k("stats show-desc", DFBL, I("the stats page does not show a description yet")),

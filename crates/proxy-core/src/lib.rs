@@ -22,6 +22,7 @@ pub mod runtime_api;
 pub mod sample;
 pub mod stat_typed;
 pub mod stats;
+pub mod stats_admin;
 pub mod stick;
 pub mod table_cli;
 

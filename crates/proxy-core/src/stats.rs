@@ -305,8 +305,19 @@ const HTML_COLUMNS: [(&str, usize); 17] = [
     ("last check", 36),
 ];
 
-/// The HTML page; `version` is shown in the title unless `stats hide-version`.
-pub fn html(rows: &[Row], version: Option<&str>) -> String {
+/// What the page is for this request: its URI, whether `stats admin` lets this client
+/// change servers, and the outcome of the last change (`;st=CODE`).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PageView<'a> {
+    pub uri: &'a str,
+    pub admin: bool,
+    pub outcome: Option<crate::stats_admin::Outcome>,
+}
+
+/// The HTML page; `version` is shown in the title unless `stats hide-version`. With
+/// `stats admin`, each server row has a check box and each backend a form (an action
+/// for the servers checked) posting to the page.
+pub fn html(rows: &[Row], version: Option<&str>, view: &PageView) -> String {
     let mut o = String::from(
         "<!DOCTYPE html>\n<html><head><title>Statistics Report</title></head><body>\n",
     );
@@ -316,7 +327,19 @@ pub fn html(rows: &[Row], version: Option<&str>) -> String {
         }
         None => o.push_str("<h1>Statistics Report</h1>\n"),
     }
+    if let Some(out) = view.outcome {
+        let (msg, good) = out.message();
+        let _ = writeln!(
+            o,
+            "<p class={}>{msg} <a href=\"{}\" title=\"Hide this message\">[X]</a></p>",
+            if good { "done" } else { "failed" },
+            escape(view.uri)
+        );
+    }
     o.push_str("<table border=1>\n<tr>");
+    if view.admin {
+        o.push_str("<th></th>");
+    }
     for (title, _) in HTML_COLUMNS {
         let _ = write!(o, "<th>{title}</th>");
     }
@@ -324,6 +347,20 @@ pub fn html(rows: &[Row], version: Option<&str>) -> String {
     for r in rows {
         let cells = r.cells();
         o.push_str("<tr>");
+        if view.admin {
+            // The box belongs to its backend's form, below the table.
+            match (&r.kind, &r.server) {
+                (RowKind::Server, Some(s)) => {
+                    let _ = write!(
+                        o,
+                        "<td><input type=\"checkbox\" name=\"s\" value=\"{}\" form=\"b{}\"></td>",
+                        escape(s).replace('"', "&quot;"),
+                        r.ids.iid
+                    );
+                }
+                _ => o.push_str("<td></td>"),
+            }
+        }
         for (_, i) in HTML_COLUMNS {
             let _ = write!(o, "<td>{}</td>", escape(&cells[i]));
         }
@@ -332,7 +369,28 @@ pub fn html(rows: &[Row], version: Option<&str>) -> String {
         }
         o.push_str("</tr>\n");
     }
-    o.push_str("</table>\n</body></html>\n");
+    o.push_str("</table>\n");
+    if view.admin {
+        // One form per backend with servers: `b` is its `#ID`, as HAProxy's page sends.
+        let mut seen = Vec::new();
+        for r in rows.iter().filter(|r| r.kind == RowKind::Server) {
+            if seen.contains(&r.ids.iid) {
+                continue;
+            }
+            seen.push(r.ids.iid);
+            let _ = write!(
+                o,
+                "<form id=\"b{iid}\" method=\"post\"><input type=\"hidden\" name=\"b\" value=\"#{iid}\">{}: <select name=\"action\"><option value=\"\"></option>",
+                escape(&r.proxy),
+                iid = r.ids.iid
+            );
+            for (_, value, label) in crate::stats_admin::Action::ALL {
+                let _ = write!(o, "<option value=\"{value}\">{label}</option>");
+            }
+            o.push_str("</select> <input type=\"submit\" value=\"Apply\"></form>\n");
+        }
+    }
+    o.push_str("</body></html>\n");
     o
 }
 
@@ -435,11 +493,31 @@ mod tests {
     }
 
     #[test]
+    fn html_admin_forms_post_what_haproxys_page_posts() {
+        let view = PageView {
+            uri: "/st",
+            admin: true,
+            outcome: Some(crate::stats_admin::Outcome::Done),
+        };
+        let page = html(&[server_row()], None, &view);
+        assert!(page
+            .contains("<input type=\"checkbox\" name=\"s\" value=\"web&lt;1&gt;\" form=\"b3\">"));
+        assert!(page.contains(
+            "<form id=\"b3\" method=\"post\"><input type=\"hidden\" name=\"b\" value=\"#3\">"
+        ));
+        assert!(page.contains("<option value=\"drain\">"));
+        assert!(page.contains("class=done"));
+        let ro = html(&[server_row()], None, &PageView::default());
+        assert!(!ro.contains("<form") && !ro.contains("checkbox"));
+    }
+
+    #[test]
     fn html_escapes_and_hides_the_version() {
-        let page = html(&[server_row()], None);
+        let page = html(&[server_row()], None, &PageView::default());
         assert!(page.contains("<h1>Statistics Report</h1>"));
         assert!(page.contains("web&lt;1&gt;"));
         assert!(!page.contains("web<1>"));
-        assert!(html(&[], Some("1.2")).contains("Statistics Report for proxyd 1.2"));
+        assert!(html(&[], Some("1.2"), &PageView::default())
+            .contains("Statistics Report for proxyd 1.2"));
     }
 }

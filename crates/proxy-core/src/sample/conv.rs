@@ -400,7 +400,7 @@ fn be2(
     parts.join(sep)
 }
 
-fn url_dec(t: &str, form: bool) -> Option<String> {
+pub(crate) fn url_dec(t: &str, form: bool) -> Option<String> {
     let b = t.as_bytes();
     let mut out = Vec::with_capacity(b.len());
     let mut in_query = form;

@@ -1054,3 +1054,57 @@ fn frontend_state(name: &str, to: Accepting) -> String {
         }
     }
 }
+
+/// The stats page's form (`stats admin`): one action on one server of a backend named
+/// by its name or `#ID`, done as the runtime API command it stands for. Whether it was
+/// done; `None` when it does not apply to the server (HAProxy's page then counts it
+/// neither way).
+pub fn stats_action(
+    backend: &str,
+    server: &str,
+    a: proxy_core::stats_admin::Action,
+) -> Option<bool> {
+    use proxy_core::stats_admin::Action as A;
+    let id = backend
+        .strip_prefix('#')
+        .and_then(|i| i.parse::<u32>().ok());
+    let Some(b) = backends()
+        .iter()
+        .find(|b| b.name == backend || Some(b.id) == id)
+    else {
+        return Some(false);
+    };
+    let Some(s) = b.servers.iter().find(|s| s.name == server) else {
+        return Some(false);
+    };
+    // As HAProxy's page: on a server without health checks, forcing its health changes
+    // nothing yet counts as done; pausing or resuming them does not count. Agent
+    // actions on a server without an agent do not count either.
+    match a {
+        A::HealthUp | A::HealthDown if !s.check => return Some(true),
+        A::DisableHealth | A::EnableHealth if !s.check => return None,
+        A::DisableAgent | A::EnableAgent | A::AgentUp | A::AgentDown if s.agent.is_none() => {
+            return None
+        }
+        _ => {}
+    }
+    let r = ServerRef {
+        backend: b.name.clone(),
+        server: server.to_string(),
+    };
+    let c = match a {
+        A::Ready => Command::SetServer(r, SetServer::State(Admin::Ready)),
+        A::Drain => Command::SetServer(r, SetServer::State(Admin::Drain)),
+        A::Maint => Command::SetServer(r, SetServer::State(Admin::Maint)),
+        A::DisableHealth => Command::DisableHealth(r),
+        A::EnableHealth => Command::EnableHealth(r),
+        A::HealthUp => Command::SetServer(r, SetServer::Health(true)),
+        A::HealthDown => Command::SetServer(r, SetServer::Health(false)),
+        A::DisableAgent => Command::DisableAgent(r),
+        A::EnableAgent => Command::EnableAgent(r),
+        A::AgentUp => Command::SetServer(r, SetServer::Agent(true)),
+        A::AgentDown => Command::SetServer(r, SetServer::Agent(false)),
+        A::Shutdown => Command::ShutdownSessionsServer(r),
+    };
+    Some(exec(c, Level::Admin).is_empty())
+}

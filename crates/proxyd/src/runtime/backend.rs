@@ -285,6 +285,7 @@ impl BackendRt {
         })?;
         let tcp = TcpRules::new(p, &mut acls).map_err(at)?;
         let stick = Stickiness::new(p, &mut acls, tables).map_err(at)?;
+        let stats = super::stats::StatsPage::new(p, &mut acls).map_err(at)?;
         let mut use_servers = Vec::new();
         for u in &p.use_servers {
             let cond = acls.compile_opt(&u.cond).map_err(at)?;
@@ -351,7 +352,7 @@ impl BackendRt {
             http: ProxyHttp::new(p),
             tcp,
             stick,
-            stats: super::stats::StatsPage::new(p),
+            stats,
             probe: probe_of(p),
             algo: p.balance.name(),
             mail: super::mail::plan(p, cfg)?,

@@ -166,6 +166,7 @@ impl FrontendRt {
         for c in &p.monitor_fail {
             monitor_fail.push(acls.condition(c).map_err(|e| at(p.span, e))?);
         }
+        let stats = super::stats::StatsPage::new(p, &mut acls).map_err(|e| at(p.span, e))?;
         let maxconn = p
             .maxconn
             .map(|m| m as usize)
@@ -193,7 +194,7 @@ impl FrontendRt {
             http: ProxyHttp::new(p),
             rules,
             tcp,
-            stats: super::stats::StatsPage::new(p),
+            stats,
             errorfiles: ErrorPages::new(p, cfg)?,
             monitor_uri: p.monitor_uri.clone(),
             monitor_fail,

@@ -8,7 +8,8 @@ use super::frontend::FrontendRt;
 use base64::Engine;
 use haproxy_conf::model::Mode;
 use haproxy_conf::model::Proxy;
-use proxy_core::stats::{csv, html, Ids, Row, RowKind};
+use proxy_core::stats::{csv, html, Ids, PageView, Row, RowKind};
+use proxy_core::stats_admin::Outcome;
 use std::sync::{Arc, OnceLock};
 
 /// Every backend, for the pages (set once at start).
@@ -55,6 +56,8 @@ pub struct StatsPage {
     refresh_s: Option<u64>,
     /// `stats scope`: the proxies shown (empty: all).
     scope: Vec<String>,
+    /// `stats admin if COND`: clients for whom it holds may change servers.
+    admin: Option<proxy_core::acl::Cond>,
 }
 
 /// What the page answers.
@@ -69,12 +72,18 @@ pub enum Answer {
 }
 
 impl StatsPage {
-    pub fn new(p: &Proxy) -> Option<StatsPage> {
+    /// The proxy's page, if it has one; `acls` compile its `stats admin` condition.
+    pub fn new(p: &Proxy, acls: &mut super::acls::AclSet) -> Result<Option<StatsPage>, String> {
         let st = &p.stats;
         if !st.enabled && st.uri.is_none() {
-            return None;
+            return Ok(None);
         }
-        Some(StatsPage {
+        let admin = match &st.admin {
+            Some(c) => Some(acls.condition(c)?),
+            None => None,
+        };
+        Ok(Some(StatsPage {
+            admin,
             uri: st.uri.clone().unwrap_or_else(|| "/haproxy?stats".into()),
             realm: st
                 .realm
@@ -89,7 +98,36 @@ impl StatsPage {
                 .iter()
                 .map(|s| if s == "." { p.name.clone() } else { s.clone() })
                 .collect(),
-        })
+        }))
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
+    /// Whether this request may change servers (`stats admin` holds for it).
+    pub fn admin_allowed(
+        &self,
+        acls: &super::acls::AclSet,
+        s: &dyn proxy_core::acl::Sample,
+    ) -> bool {
+        self.admin.as_ref().is_some_and(|c| acls.holds_cond(c, s))
+    }
+
+    /// Whether the client's credentials are good (always, without `stats auth`).
+    pub fn authorized(&self, authorization: Option<&str>) -> bool {
+        if self.auth.is_empty() {
+            return true;
+        }
+        authorization
+            .and_then(|a| a.strip_prefix("Basic "))
+            .and_then(|b| {
+                base64::engine::general_purpose::STANDARD
+                    .decode(b.trim())
+                    .ok()
+            })
+            .and_then(|b| String::from_utf8(b).ok())
+            .is_some_and(|g| self.auth.contains(&g))
     }
 
     /// HAProxy serves the page for any request URI that starts with the stats URI.
@@ -97,19 +135,15 @@ impl StatsPage {
         path_and_query.starts_with(&self.uri)
     }
 
-    pub fn answer(&self, path_and_query: &str, authorization: Option<&str>, now_ms: u64) -> Answer {
-        if !self.auth.is_empty() {
-            let given = authorization
-                .and_then(|a| a.strip_prefix("Basic "))
-                .and_then(|b| {
-                    base64::engine::general_purpose::STANDARD
-                        .decode(b.trim())
-                        .ok()
-                })
-                .and_then(|b| String::from_utf8(b).ok());
-            if !given.is_some_and(|g| self.auth.contains(&g)) {
-                return Answer::Unauthorized(self.realm.clone());
-            }
+    pub fn answer(
+        &self,
+        path_and_query: &str,
+        authorization: Option<&str>,
+        now_ms: u64,
+        admin: bool,
+    ) -> Answer {
+        if !self.authorized(authorization) {
+            return Answer::Unauthorized(self.realm.clone());
         }
         let backends = BACKENDS.get().map(Vec::as_slice).unwrap_or(&[]);
         let frontends = FRONTENDS.get().map(Vec::as_slice).unwrap_or(&[]);
@@ -127,7 +161,18 @@ impl StatsPage {
             let version = (!self.hide_version).then_some(env!("CARGO_PKG_VERSION"));
             Answer::Page {
                 content_type: "text/html",
-                body: html(&rows, version),
+                body: html(
+                    &rows,
+                    version,
+                    &PageView {
+                        uri: &self.uri,
+                        admin,
+                        // `URI;st=CODE`: the outcome of the change just posted.
+                        outcome: path_and_query
+                            .rsplit_once(";st=")
+                            .and_then(|(_, c)| Outcome::from_code(c)),
+                    },
+                ),
                 refresh_s: self.refresh_s,
             }
         }

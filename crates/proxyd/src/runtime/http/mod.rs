@@ -43,6 +43,7 @@ use hyper_util::rt::{TokioIo, TokioTimer};
 use proxy_core::cookie;
 use proxy_core::log::{Cause, Phase};
 use proxy_core::sample::vars::{Scopes, Store};
+use proxy_core::stats_admin;
 use reply::{error_page, full, own_page, substitute, Denied};
 use reqbody::ReqBody;
 use sample::{ReqSample, TxnInfo};
@@ -404,26 +405,72 @@ fn hash_key(be: &BackendRt, parts: &http::request::Parts, conn: &Conn) -> Option
     }
 }
 
-/// Serve the statistics page if this request is for it.
-fn stats_answer(
+/// Serve the statistics page if this request is for it: `Err` gives the body back
+/// when it is not. `admin`: `stats admin` holds for this request, so the page shows its
+/// forms and a POST changes servers (answered by a redirection to the page with the
+/// outcome, as HAProxy's page does).
+async fn stats_answer(
     page: Option<&StatsPage>,
     parts: &http::request::Parts,
     now_ms: u64,
-) -> Option<Response<Body>> {
-    let page = page?;
+    admin: bool,
+    body: ReqBody,
+    wait_ms: u64,
+) -> Result<Response<Body>, ReqBody> {
+    let Some(page) = page else {
+        return Err(body);
+    };
     let pq = parts
         .uri
         .path_and_query()
         .map(|p| p.as_str())
         .unwrap_or("/");
     if !page.matches(pq) {
-        return None;
+        return Err(body);
     }
     let auth = parts
         .headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    Some(match page.answer(pq, auth, now_ms) {
+    if parts.method == http::Method::POST && page.authorized(auth) {
+        let outcome = if admin {
+            let wait = reqbody::Wait::For {
+                time: std::time::Duration::from_millis(wait_ms),
+                at_least: 0,
+            };
+            let got = reqbody::read_ahead(body, wait, stats_admin::MAX_BODY + 1).await;
+            if got.bytes.len() > stats_admin::MAX_BODY {
+                stats_admin::Outcome::TooLarge
+            } else {
+                let post = stats_admin::parse(&got.bytes);
+                match stats_admin::plan(&post) {
+                    Err(o) => o,
+                    Ok((action, backend)) => {
+                        let results: Vec<Option<bool>> = post
+                            .servers
+                            .iter()
+                            .map(|s| super::api::stats_action(backend, s, action))
+                            .collect();
+                        let done = results.iter().filter(|r| **r == Some(true)).count();
+                        let failed = results.iter().filter(|r| **r == Some(false)).count();
+                        stats_admin::outcome(done, failed)
+                    }
+                }
+            }
+        } else {
+            stats_admin::Outcome::Denied
+        };
+        let mut r = full(StatusCode::SEE_OTHER, Some("text/plain"), Bytes::new());
+        r.headers_mut().insert(
+            http::header::CACHE_CONTROL,
+            HeaderValue::from_static("no-cache"),
+        );
+        if let Ok(v) = HeaderValue::from_str(&format!("{};st={}", page.uri(), outcome.code())) {
+            r.headers_mut().insert(http::header::LOCATION, v);
+        }
+        return Ok(r);
+    }
+    Ok(match page.answer(pq, auth, now_ms, admin) {
         Answer::Unauthorized(realm) => {
             let mut r = error_page(StatusCode::UNAUTHORIZED, "This server could not verify that you are authorized to access the document requested.");
             if let Ok(v) = HeaderValue::from_str(&format!("Basic realm=\"{realm}\"")) {
@@ -781,10 +828,27 @@ async fn handle_inner(
             return Err(Rejected);
         }
     }
-    if let Some(r) = stats_answer(fe.stats.as_ref(), &parts, clock.now_ms()) {
-        (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
-        return Ok(r);
-    }
+    let admin = fe
+        .stats
+        .as_ref()
+        .is_some_and(|p| p.admin_allowed(&fe.acls, &fenv.sample(&parts)));
+    let wait_ms = fe.timeouts.client.unwrap_or(5_000);
+    body = match stats_answer(
+        fe.stats.as_ref(),
+        &parts,
+        clock.now_ms(),
+        admin,
+        body,
+        wait_ms,
+    )
+    .await
+    {
+        Ok(r) => {
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+            return Ok(r);
+        }
+        Err(b) => b,
+    };
     let routing = fenv.sample(&parts);
     let Some(be) = fe.route(&routing, &|f| {
         proxy_core::sample::fmt::render_string(f, &routing, &routing)
@@ -794,10 +858,32 @@ async fn handle_inner(
     };
     *chosen = Some(be.clone());
     rec.backend = Some(be.name.clone());
-    if let Some(r) = stats_answer(be.stats.as_ref(), &parts, clock.now_ms()) {
-        (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
-        return Ok(r);
-    }
+    let admin = be.stats.as_ref().is_some_and(|p| {
+        let bctx = Ctx::new(fe, Some(&be));
+        let benv = Env {
+            conn: &conn,
+            ctx: bctx,
+            vars: req_scopes,
+            txn: &info,
+        };
+        p.admin_allowed(&be.acls, &benv.sample(&parts))
+    });
+    body = match stats_answer(
+        be.stats.as_ref(),
+        &parts,
+        clock.now_ms(),
+        admin,
+        body,
+        wait_ms,
+    )
+    .await
+    {
+        Ok(r) => {
+            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+            return Ok(r);
+        }
+        Err(b) => b,
+    };
     if let Some(reject) = be.http.restrict_names {
         if !restrict_names(&mut parts.headers, reject) {
             (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
