@@ -334,6 +334,13 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         ),
         sc(
             "proxy",
+            "stats admin",
+            &[(F, "stats enable")],
+            F,
+            "stats admin if TRUE",
+        ),
+        sc(
+            "proxy",
             "stats hide-version",
             &[(F, "stats enable")],
             F,
