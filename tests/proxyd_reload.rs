@@ -576,3 +576,104 @@ backend fast
         d.log()
     );
 }
+
+/// The runtime API over a unix socket: one command, its reply. A socket being
+/// handed from one process to the next may refuse for a moment: tried for 2 s.
+fn api(sock: &Path, c: &str) -> String {
+    let t0 = Instant::now();
+    let mut s = loop {
+        match std::os::unix::net::UnixStream::connect(sock) {
+            Ok(s) => break s,
+            Err(e) if t0.elapsed() > Duration::from_secs(2) => panic!("{}: {e}", sock.display()),
+            Err(_) => std::thread::sleep(Duration::from_millis(20)),
+        }
+    };
+    s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    writeln!(s, "{c}").unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// A server drained through the runtime API stays drained across a reload when its
+/// state is saved first (`show servers state > FILE`, read back through
+/// `server-state-file`), as with HAProxy: both are run and compared.
+#[test]
+fn server_states_survive_a_reload_through_the_state_file() {
+    if !have("haproxy") {
+        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+        eprintln!("SKIPPED: no haproxy");
+        return;
+    }
+    let servers = Servers::start(2);
+    let mut seen = Vec::new();
+    for prog in [binary("proxyd"), PathBuf::from("haproxy")] {
+        let http = free_port();
+        let state_dir = Scratch::new("state");
+        let state = state_dir.join("servers.state");
+        let cfg = |sock: &Path| {
+            format!(
+                "global
+    stats socket {} mode 600 level admin
+    server-state-file {}
+defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+    load-server-state-from-file global
+frontend web
+    bind 127.0.0.1:{http}
+    default_backend app
+backend app
+    server s0 127.0.0.1:{} weight 10
+    server s1 127.0.0.1:{} weight 10
+",
+                sock.display(),
+                state.display(),
+                servers.ports[0],
+                servers.ports[1]
+            )
+        };
+        let mut d = Daemon::start(&prog, cfg, http, Style::Master);
+        let sock = d.sock.clone();
+        assert!(
+            wait_for(5.0, || std::os::unix::net::UnixStream::connect(&sock)
+                .is_ok())
+            .is_some()
+        );
+        let pid = |s: &Path| -> String {
+            api(s, "show info")
+                .lines()
+                .find_map(|l| l.strip_prefix("Pid: ").map(str::to_string))
+                .unwrap_or_default()
+        };
+        let before = pid(&sock);
+        assert_eq!(api(&sock, "set server app/s1 state drain"), "\n");
+        assert_eq!(api(&sock, "set weight app/s0 3"), "\n");
+        std::fs::write(&state, api(&sock, "show servers state")).unwrap();
+        // HAProxy's master loses a SIGUSR2 that comes in the moment after it started:
+        // asked again when nothing happened.
+        let reloaded = (0..3).any(|_| {
+            assert!(d.reload());
+            wait_for(3.0, || {
+                let p = pid(&sock);
+                !p.is_empty() && p != before
+            })
+            .is_some()
+        });
+        assert!(reloaded, "{} did not reload: {}", prog.display(), d.log());
+        let after: Vec<String> = api(&sock, "show servers state app")
+            .lines()
+            .skip(2)
+            .filter(|l| !l.is_empty())
+            .map(|l| {
+                let w: Vec<&str> = l.split(' ').collect();
+                format!("{} admin={} uweight={}", w[3], w[6], w[7])
+            })
+            .collect();
+        seen.push(after);
+    }
+    assert_eq!(seen[0], ["s0 admin=0 uweight=3", "s1 admin=8 uweight=10"]);
+    assert_eq!(seen[0], seen[1], "proxyd, then HAProxy");
+}

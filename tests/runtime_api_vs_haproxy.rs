@@ -936,6 +936,104 @@ backend ro
     assert!(!get("/ro").contains("checkbox"));
 }
 
+/// `server-state-file` + `load-server-state-from-file`: a state saved by `show
+/// servers state` is given back at start as HAProxy gives it back (maintenance, drain,
+/// weights changed at run time unless the configured weight changed, checked servers
+/// that were DOWN); a backend with `none` keeps its configuration's states.
+#[test]
+fn server_state_file_restores_as_haproxys() {
+    if !have("haproxy") {
+        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+        eprintln!("SKIPPED: no haproxy");
+        return;
+    }
+    let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
+    let cfg = |dir: &Path, fe: u16| {
+        let d = dir.display();
+        std::fs::write(
+            dir.join("state"),
+            format!(
+                "1
+# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port
+3 b 1 s1 127.0.0.1 2 1 5 10 100 1 0 2 0 0 0 0 - {p0} - 0 0 - - 0
+3 b 2 s2 127.0.0.1 2 8 7 99 200 1 0 2 0 0 0 0 - {p1} - 0 0 - - 0
+3 b 3 s3 127.0.0.1 0 0 30 30 300 6 2 0 6 0 0 0 - {p2} - 0 0 - - 0
+3 b 4 s4 127.0.0.1 2 0 8 40 300 1 0 0 0 0 0 0 - {p3} - 0 0 - - 0
+4 c 1 c1 127.0.0.1 2 1 1 1 300 1 0 0 0 0 0 0 - {p4} - 0 0 - - 0
+",
+                p0 = ports[0],
+                p1 = ports[1],
+                p2 = ports[2],
+                p3 = ports[3],
+                p4 = ports[4]
+            ),
+        )
+        .unwrap();
+        format!(
+            "global
+    stats socket {d}/admin.sock mode 600 level admin
+    stats socket {d}/user.sock level user
+    server-state-base {d}
+    server-state-file state
+defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+    load-server-state-from-file global
+frontend fe
+    bind 127.0.0.1:{fe}
+    default_backend b
+backend b
+    server s1 127.0.0.1:{p0} weight 10
+    server s2 127.0.0.1:{p1} weight 20
+    server s3 127.0.0.1:{p2} weight 30 check inter 60s
+    server s4 127.0.0.1:{p3} weight 40
+backend c
+    load-server-state-from-file none
+    server c1 127.0.0.1:{p4}
+",
+            p0 = ports[0],
+            p1 = ports[1],
+            p2 = ports[2],
+            p3 = ports[3],
+            p4 = ports[4]
+        )
+    };
+    let h = start_with(Path::new("haproxy"), cfg);
+    let p = start_with(&binary("proxyd"), cfg);
+    // (server, operational state, admin state, user weight) and the report's status.
+    let states = |side: &Side| -> Vec<String> {
+        let mut v: Vec<String> = servers_state(&cmd(&side.admin, "show servers state"))
+            .iter()
+            .map(|r| format!("{} op={} admin={} uweight={}", r[3], r[5], r[6], r[7]))
+            .collect();
+        let (_, rows) = csv(&cmd(&side.admin, "show stat -1 4 -1"));
+        // A server in maintenance: HAProxy's report keeps the weight it had before the
+        // file's (its effective weight is computed again when it leaves maintenance).
+        v.extend(rows.iter().map(|r| {
+            let w = if r["status"] == "MAINT" {
+                "-"
+            } else {
+                &r["weight"]
+            };
+            format!("{}/{} {} {w}", r["pxname"], r["svname"], r["status"])
+        }));
+        v
+    };
+    assert_eq!(states(&p), states(&h));
+    assert_eq!(
+        states(&p)[..5],
+        [
+            "s1 op=0 admin=1 uweight=5",
+            "s2 op=2 admin=8 uweight=20",
+            "s3 op=0 admin=0 uweight=30",
+            "s4 op=2 admin=0 uweight=8",
+            "c1 op=2 admin=0 uweight=1",
+        ]
+    );
+}
+
 /// hatop (Debian's package) against proxyd's socket in a terminal (tmux): it shows the
 /// backend's servers, and its command line drains one.
 #[test]

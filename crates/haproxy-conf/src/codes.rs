@@ -32,5 +32,8 @@ pub const NO_BIND: &str = "H209";
 pub const UNKNOWN_DEFAULTS: &str = "H210";
 pub const UNKNOWN_REF: &str = "H211";
 pub const INCOMPLETE: &str = "H212";
+/// A server state file (`server-state-file`) that cannot be read or used, and the
+/// states it gave back.
+pub const SERVER_STATE: &str = "H213";
 // The plan proxyd builds from the model (its -c runs it too).
 pub const CANNOT_RUN: &str = "H301";

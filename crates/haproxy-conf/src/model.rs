@@ -94,6 +94,10 @@ pub struct Global {
     pub tune_bufsize: u64,
     pub tune_maxrewrite: Option<u64>,
     pub hard_stop_after_ms: Option<u64>,
+    /// `server-state-file` and `server-state-base`: the servers' states saved before
+    /// a reload (`show servers state`), read at start.
+    pub server_state_file: Option<String>,
+    pub server_state_base: Option<String>,
     pub ssl_default_bind_ciphers: Option<String>,
     pub ssl_default_bind_ciphersuites: Option<String>,
     /// `ssl-default-bind-options`: the TLS versions binds accept by default.
@@ -1082,8 +1086,26 @@ pub struct Proxy {
     /// `option http-restrict-req-hdr-names`: None preserve, Some(false) delete,
     /// Some(true) reject.
     pub restrict_req_hdr_names: Option<bool>,
+    /// `load-server-state-from-file`: where the servers' states saved before a reload
+    /// come from.
+    pub load_server_state: Option<LoadServerState>,
+    /// `server-state-file-name`: the file of `load-server-state-from-file local`
+    /// (None: the backend's name).
+    pub server_state_file_name: Option<String>,
     #[serde(skip)]
     pub mode_span: Option<Span>,
+}
+
+/// `load-server-state-from-file`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LoadServerState {
+    /// The global `server-state-file`.
+    Global,
+    /// The backend's own file (`server-state-file-name`, else its name), under
+    /// `server-state-base`.
+    Local,
+    None,
 }
 
 impl Proxy {
@@ -1146,6 +1168,8 @@ impl Proxy {
             clitcpka: TcpKa::default(),
             srvtcpka: TcpKa::default(),
             restrict_req_hdr_names: None,
+            load_server_state: None,
+            server_state_file_name: None,
             mode_span: None,
         }
     }
@@ -1216,6 +1240,8 @@ impl Proxy {
             clitcpka,
             srvtcpka,
             restrict_req_hdr_names,
+            load_server_state,
+            server_state_file_name: _,
         } = d;
         let mut p = Proxy::new(kind, name, span);
         p.defaults = Some(defaults_name.clone());
@@ -1257,6 +1283,7 @@ impl Proxy {
         p.clitcpka = *clitcpka;
         p.srvtcpka = *srvtcpka;
         p.restrict_req_hdr_names = *restrict_req_hdr_names;
+        p.load_server_state = *load_server_state;
         p.email_alert = email_alert.clone();
         p.unique_id_format = unique_id_format.clone();
         p.unique_id_header = unique_id_header.clone();

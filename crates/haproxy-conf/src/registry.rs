@@ -61,7 +61,6 @@ const LOGS: &str =
 const API: &str = "proxyd does not limit the runtime API's sessions yet";
 const TUNE: &str = "a tuning knob proxyd has no equivalent for";
 const TLS_CIPHERS: &str = "proxyd uses rustls' safe cipher suites and groups";
-const STATE: &str = "server state files belong to seamless reload, which comes later";
 const TRACK: &str = "proxyd runs stick counter actions in tcp-request and http-request rules (and sc-inc-gpc0/1, sc-set-gpt0 in http-response), not here yet";
 const SC_ARRAYS: &str =
     "the gpc/gpt arrays are not kept by proxyd yet: use sc-inc-gpc0/1 and sc-set-gpt0";
@@ -147,8 +146,8 @@ pub const GLOBAL: &[Keyword] = &[
         G,
         R("proxyd does not change its environment while reading the file yet, so later `$VAR`s would differ"),
     ),
-    k("server-state-file", G, I(STATE)),
-    k("server-state-base", G, I(STATE)),
+    k("server-state-file", G, S),
+    k("server-state-base", G, S),
     k("localpeer", G, I("peers replication is not run yet")),
     k("cpu-map", G, I(TUNE)),
     k("external-check", G, I("external checks are refused where they are used")),
@@ -365,8 +364,8 @@ pub const PROXY: &[Keyword] = &[
     k("persist rdp-cookie", DBL, R(LATER)),
     k("force-persist", FBL, R(LATER)),
     k("ignore-persist", FBL, R(LATER)),
-    k("load-server-state-from-file", DBL, I(STATE)),
-    k("server-state-file-name", DBL, I(STATE)),
+    k("load-server-state-from-file", DBL, S),
+    k("server-state-file-name", BL, S),
     k(
         "http-send-name-header",
         DBL,

@@ -755,6 +755,52 @@ pub struct ServerStateLine {
     pub check_port: u16,
 }
 
+/// One server's line of a server state file (`show servers state` saved before a
+/// reload), as far as proxyd uses it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SavedServer {
+    pub be_name: String,
+    pub srv_name: String,
+    pub op_state: u8,
+    pub admin_state: u8,
+    pub uweight: u32,
+    pub iweight: u32,
+    pub since_change_s: u64,
+}
+
+/// A server state file: its servers, and how many lines could not be read. Only
+/// version 1 (HAProxy 1.6 to 2.6, and proxyd) is known.
+pub fn parse_servers_state(text: &str) -> Result<(Vec<SavedServer>, usize), String> {
+    let mut lines = text.lines().filter(|l| !l.trim().is_empty());
+    match lines.next().map(str::trim) {
+        Some("1") => {}
+        Some(v) => return Err(format!("unknown version `{v}` (only 1 is known)")),
+        None => return Err("empty file (no version line)".into()),
+    }
+    let (mut out, mut bad) = (Vec::new(), 0);
+    for l in lines.filter(|l| !l.starts_with('#')) {
+        let w: Vec<&str> = l.split_whitespace().collect();
+        let n = |i: usize| w.get(i).and_then(|v| v.parse::<u64>().ok());
+        match (w.get(1), w.get(3), n(5), n(6), n(7), n(8), n(9)) {
+            (Some(be), Some(srv), Some(op), Some(adm), Some(uw), Some(iw), Some(since))
+                if w.len() >= 15 =>
+            {
+                out.push(SavedServer {
+                    be_name: be.to_string(),
+                    srv_name: srv.to_string(),
+                    op_state: u8::try_from(op).unwrap_or(0),
+                    admin_state: u8::try_from(adm).unwrap_or(0),
+                    uweight: u32::try_from(uw).unwrap_or(u32::MAX),
+                    iweight: u32::try_from(iw).unwrap_or(u32::MAX),
+                    since_change_s: since,
+                });
+            }
+            _ => bad += 1,
+        }
+    }
+    Ok((out, bad))
+}
+
 pub const SERVERS_STATE_HEADER: &str = "1\n# be_id be_name srv_id srv_name srv_addr srv_op_state srv_admin_state srv_uweight srv_iweight srv_time_since_last_change srv_check_status srv_check_result srv_check_health srv_check_state srv_agent_state bk_f_forced_id srv_f_forced_id srv_fqdn srv_port srvrecord srv_use_ssl srv_check_port srv_check_addr srv_agent_addr srv_agent_port\n";
 
 pub fn servers_state(lines: &[ServerStateLine]) -> String {
@@ -821,6 +867,49 @@ mod tests {
         );
         assert_eq!(split_line(r"set map m a\;b 1"), vec!["set map m a;b 1"]);
         assert!(split_line("  ; ").is_empty());
+    }
+
+    #[test]
+    fn server_state_files_read_back() {
+        let line = ServerStateLine {
+            be_id: 3,
+            be_name: "be".into(),
+            srv_id: 1,
+            srv_name: "s1".into(),
+            addr: "127.0.0.1".into(),
+            op_state: 2,
+            admin_state: 0x08,
+            uweight: 5,
+            iweight: 10,
+            since_change_s: 42,
+            check_status: 6,
+            check_result: 3,
+            check_health: 4,
+            check_state: 6,
+            agent_state: 0,
+            be_id_forced: false,
+            srv_id_forced: false,
+            port: 80,
+            check_port: 0,
+        };
+        let text = servers_state(&[line.clone(), line]) + "3 be 2 short line\n";
+        let (saved, bad) = parse_servers_state(&text).unwrap();
+        assert_eq!(bad, 1);
+        assert_eq!(saved.len(), 2);
+        assert_eq!(
+            saved[0],
+            SavedServer {
+                be_name: "be".into(),
+                srv_name: "s1".into(),
+                op_state: 2,
+                admin_state: 8,
+                uweight: 5,
+                iweight: 10,
+                since_change_s: 42,
+            }
+        );
+        assert!(parse_servers_state("2\n").is_err());
+        assert!(parse_servers_state("").is_err());
     }
 
     #[test]

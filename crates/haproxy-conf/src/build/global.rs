@@ -134,6 +134,8 @@ impl Builder<'_> {
             "ssl-default-bind-options" => self.ssl_default_bind_options(line, a),
             "ssl-default-server-options" => self.ssl_default_server_options(line, a),
             "ca-base" => g.ca_base = word(a),
+            "server-state-file" => g.server_state_file = word(a),
+            "server-state-base" => g.server_state_base = word(a),
             "zero-warning" => g.zero_warning = true,
             "crt-base" => g.crt_base = word(a),
             "ssl-server-verify" => match line.word(a) {

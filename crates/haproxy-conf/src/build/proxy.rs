@@ -435,6 +435,42 @@ impl Builder<'_> {
                 }
             }
             "hash-type" => self.hash_type(p, line, a),
+            "load-server-state-from-file" => {
+                let modes = ["global", "local", "none"];
+                match line.word(a) {
+                    Some(w) if modes.contains(&w) => {
+                        p.load_server_state = Some(match w {
+                            "global" => LoadServerState::Global,
+                            "local" => LoadServerState::Local,
+                            _ => LoadServerState::None,
+                        })
+                    }
+                    Some(other) => {
+                        let other = other.to_string();
+                        self.unknown(
+                            line.words.get(a),
+                            &other,
+                            modes.into_iter(),
+                            "load-server-state-from-file",
+                        );
+                    }
+                    None => {
+                        self.arg(
+                            line,
+                            a,
+                            "global, local or none",
+                            "load-server-state-from-file",
+                        );
+                    }
+                }
+            }
+            // No file, or `use-backend-name`: the backend's name.
+            "server-state-file-name" => {
+                p.server_state_file_name = line
+                    .word(a)
+                    .filter(|w| *w != "use-backend-name")
+                    .map(str::to_string);
+            }
             "http-reuse" => {
                 let modes = ["never", "safe", "aggressive", "always"];
                 match line.word(a) {

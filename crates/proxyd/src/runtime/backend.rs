@@ -67,6 +67,9 @@ pub struct BackendRt {
     pub tcp: TcpRules,
     pub stick: Option<Stickiness>,
     pub stats: Option<super::stats::StatsPage>,
+    /// Where its servers' states saved before a reload are read from
+    /// (`load-server-state-from-file`).
+    pub state_file: Option<std::path::PathBuf>,
     pub probe: Probe,
     pub servers: Vec<Arc<ServerRt>>,
     /// The balance algorithm's name.
@@ -353,6 +356,7 @@ impl BackendRt {
             tcp,
             stick,
             stats,
+            state_file: super::server_state::file_of(p, &cfg.global),
             probe: probe_of(p),
             algo: p.balance.name(),
             mail: super::mail::plan(p, cfg)?,

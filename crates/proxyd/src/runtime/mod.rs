@@ -28,6 +28,7 @@ pub mod maps;
 mod metered;
 mod rules;
 mod server;
+mod server_state;
 mod splice;
 pub mod srv_tls;
 mod stats;
@@ -357,6 +358,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
         }
     }
     errors.extend(tracks(cfg, &backends));
+    warnings.extend(server_state::restore(cfg, &backends));
     let by_name: HashMap<String, Arc<BackendRt>> = backends
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
