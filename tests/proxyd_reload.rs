@@ -590,6 +590,8 @@ fn api(sock: &Path, c: &str) -> String {
     };
     s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
     writeln!(s, "{c}").unwrap();
+    // As socat does: the end of the input (HAProxy's master CLI waits for it).
+    let _ = s.shutdown(std::net::Shutdown::Write);
     let mut out = String::new();
     let _ = s.read_to_string(&mut out);
     out
@@ -676,4 +678,204 @@ backend app
     }
     assert_eq!(seen[0], ["s0 admin=0 uweight=3", "s1 admin=8 uweight=10"]);
     assert_eq!(seen[0], seen[1], "proxyd, then HAProxy");
+}
+
+/// A master-worker daemon started with `-S`, stopped on drop.
+struct WithMasterCli {
+    child: std::process::Child,
+    cli: PathBuf,
+    cfg: PathBuf,
+    dir: Scratch,
+}
+
+impl WithMasterCli {
+    fn start(prog: &Path, cfg: &str, port: u16) -> WithMasterCli {
+        let dir = Scratch::new("mcli");
+        let path = dir.join("haproxy.cfg");
+        std::fs::write(&path, cfg).unwrap();
+        let cli = dir.join("master.sock");
+        let log = std::fs::File::create(dir.join("log")).unwrap();
+        let child = std::process::Command::new(prog)
+            .args(["-W", "-db", "-S"])
+            .arg(format!("{},mode,600", cli.display()))
+            .arg("-f")
+            .arg(&path)
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        assert!(
+            wait_for(10.0, || TcpStream::connect(("127.0.0.1", port)).is_ok()).is_some(),
+            "{} does not listen",
+            prog.display()
+        );
+        WithMasterCli {
+            child,
+            cli,
+            cfg: path,
+            dir,
+        }
+    }
+
+    fn ask(&self, c: &str) -> String {
+        api(&self.cli, c)
+    }
+
+    /// The workers' pids `show proc` lists: (current, old).
+    fn workers(&self) -> (Vec<u32>, Vec<u32>) {
+        let text = self.ask("show proc");
+        let (mut cur, mut old, mut in_old) = (Vec::new(), Vec::new(), false);
+        for l in text.lines() {
+            if l.starts_with("# old workers") {
+                in_old = true;
+            } else if l.starts_with("# programs") {
+                in_old = false;
+            }
+            let w: Vec<&str> = l.split_whitespace().collect();
+            if w.get(1) == Some(&"worker") {
+                let pid = w[0].parse().unwrap();
+                if in_old {
+                    old.push(pid)
+                } else {
+                    cur.push(pid)
+                }
+            }
+        }
+        (cur, old)
+    }
+}
+
+impl Drop for WithMasterCli {
+    fn drop(&mut self) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(self.child.id() as i32),
+            nix::sys::signal::Signal::SIGTERM,
+        );
+        let t0 = Instant::now();
+        while t0.elapsed() < Duration::from_secs(5) {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The master CLI (`-S`) under proxyd and HAProxy: `show proc`'s layout, commands run
+/// in the current worker (`@1`) and by pid (`@!PID`) answered as the worker's own
+/// socket answers, unknown targets refused alike; `reload` starts a new worker (proxyd
+/// also says whether it worked, as later HAProxy versions do), and a broken
+/// configuration leaves the worker serving.
+#[test]
+fn master_cli_as_haproxys() {
+    if !have("haproxy") {
+        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+        eprintln!("SKIPPED: no haproxy");
+        return;
+    }
+    let servers = Servers::start(1);
+    let mut shown = Vec::new();
+    for prog in [binary("proxyd"), PathBuf::from("haproxy")] {
+        let port = free_port();
+        let cfg = format!(
+            "defaults
+    mode http
+    timeout connect 2s
+    timeout client 10s
+    timeout server 10s
+frontend web
+    bind 127.0.0.1:{port}
+    default_backend app
+backend app
+    server s0 127.0.0.1:{} weight 7
+",
+            servers.ports[0]
+        );
+        let d = WithMasterCli::start(&prog, &cfg, port);
+        // HAProxy's master CLI may answer nothing for a moment after it starts.
+        assert!(wait_for(5.0, || d.workers().0.len() == 1).is_some());
+        let show = d.ask("show proc");
+        let lines: Vec<&str> = show.lines().collect();
+        let (cur, old) = d.workers();
+        assert_eq!((cur.len(), old.len()), (1, 0), "{show}");
+        let pid = cur[0];
+        // The layout: the header, the master's line, the sections.
+        let master: Vec<&str> = lines.get(1).unwrap_or(&"").split_whitespace().collect();
+        assert!(master.len() >= 5, "{}: {show:?}", prog.display());
+        let layout = (
+            lines[0].to_string(),
+            master[1..5].join(" "),
+            lines[2].to_string(),
+            lines.contains(&"# programs"),
+        );
+        // The time since the last change aside (it moves between two asks).
+        let no_time = |t: String| -> String {
+            t.lines()
+                .map(|l| {
+                    let mut w: Vec<&str> = l.split(' ').collect();
+                    if w.len() > 12 && !l.starts_with('#') {
+                        w[9] = "T";
+                        // proxyd starts a server at full health, HAProxy at `rise`.
+                        w[12] = "H";
+                    }
+                    w.join(" ") + "\n"
+                })
+                .collect()
+        };
+        let by_rel = no_time(d.ask("@1 show servers state app"));
+        let by_pid = no_time(d.ask(&format!("@!{pid} show servers state app")));
+        assert_eq!(by_rel, by_pid);
+        assert!(by_rel.contains(" s0 127.0.0.1 2 0 7 7 "), "{by_rel}");
+        let errors = (
+            d.ask("@5 show info"),
+            d.ask("@!1 show info"),
+            d.ask("@1"),
+            d.ask("@master show proc").lines().count() == show.lines().count(),
+        );
+        // Reloaded from the CLI: a new worker serves, the old one finishes.
+        let said = d.ask("reload");
+        let moved = wait_for(10.0, || {
+            let (cur, _) = d.workers();
+            cur.len() == 1 && cur[0] != pid
+        });
+        assert!(
+            moved.is_some(),
+            "{}: no new worker after `reload`: {said}",
+            prog.display()
+        );
+        // A broken configuration: the worker goes on.
+        let (now, _) = d.workers();
+        std::fs::write(
+            &d.cfg,
+            "frontend broken\n    bind 127.0.0.1:1 bogus-option\n",
+        )
+        .unwrap();
+        let said_broken = d.ask("reload");
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(d.workers().0, now, "{}", prog.display());
+        let ok = TcpStream::connect(("127.0.0.1", port)).is_ok();
+        if prog.ends_with("proxyd") {
+            assert_eq!(said, "Success=1\n\n");
+            assert!(said_broken.starts_with("Success=0\n"), "{said_broken}");
+            let master_line = d.ask("show proc");
+            assert!(master_line.contains("2 [failed: 1]"), "{master_line}");
+        }
+        let _ = &d.dir;
+        shown.push((layout, by_rel, errors, ok));
+    }
+    assert_eq!(shown[0].0, shown[1].0, "show proc's layout");
+    // Servers' lines: the same (the proxies' numbering aside).
+    let strip = |s: &str| -> Vec<String> {
+        s.lines()
+            .map(|l| l.split_once(' ').map_or(l, |(_, r)| r).to_string())
+            .collect()
+    };
+    assert_eq!(strip(&shown[0].1), strip(&shown[1].1));
+    assert_eq!(shown[0].2, shown[1].2, "routing errors");
+    assert!(
+        shown[0].3 && shown[1].3,
+        "still serving after the broken reload"
+    );
 }

@@ -209,19 +209,6 @@ pub fn parse<I: IntoIterator<Item = String>>(argv: I) -> Result<Args, CliError> 
 }
 
 impl Args {
-    /// Options proxyd cannot honour yet: starting anyway would run something else than
-    /// asked (a second process left running, sockets not taken over), so it refuses.
-    pub fn refused(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        let later = "proxyd's master CLI comes in a later release";
-        if self.master_socket.is_some() {
-            out.push(format!(
-                "`-S` (the master CLI) is not run yet: {later}; reload with SIGUSR2 to the master"
-            ));
-        }
-        out
-    }
-
     /// Options accepted that change nothing here, to say at start.
     pub fn notices(&self) -> Vec<String> {
         let mut out = Vec::new();
@@ -265,9 +252,13 @@ mod tests {
         // -N is the per-proxy default (HAProxy's maxpconn), -n the global limit.
         assert_eq!((a.proxy_maxconn, a.maxconn), (Some(100), None));
         assert_eq!(p("-n 50").unwrap().maxconn, Some(50));
-        assert!(a.refused().is_empty(), "-Ws, -sf are run");
-        assert!(!p("-S /run/m.sock").unwrap().refused().is_empty());
-        assert!(p("-Ws -f x.cfg").unwrap().refused().is_empty());
+        assert_eq!(
+            p("-W -S /run/m.sock,mode,600")
+                .unwrap()
+                .master_socket
+                .as_deref(),
+            Some("/run/m.sock,mode,600")
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ mod completion;
 mod environment;
 mod manpage;
 mod master;
+mod master_cli;
 mod runtime;
 
 use std::process::ExitCode;
@@ -59,13 +60,6 @@ fn run(args: &cli::Args) -> anyhow::Result<u8> {
     }
     if let Some(cond) = &args.eval_condition {
         return Ok(check::eval_condition(cond));
-    }
-    let refused = args.refused();
-    if !refused.is_empty() {
-        for r in refused {
-            eprintln!("proxyd: {r}");
-        }
-        return Ok(1);
     }
     // -C: the files (and the paths they name) are read from there, by -c and the daemon.
     if let Some(dir) = &args.chdir {

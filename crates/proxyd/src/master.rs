@@ -31,6 +31,9 @@ pub struct Passed {
     link: Option<std::os::unix::net::UnixStream>,
 }
 
+/// The key of a master CLI session sent to a worker.
+pub const CLI_KEY: &str = "@cli";
+
 /// The most a key may be (an address and a number).
 const MAX_KEY: usize = 512;
 
@@ -79,9 +82,11 @@ impl Passed {
     }
 
     /// Tell the master this worker serves; from then on the worker stops when the
-    /// master is gone (its end of the link closes), as HAProxy's workers do.
+    /// master is gone (its end of the link closes), as HAProxy's workers do, and serves
+    /// the runtime API sessions the master CLI opens to it (`@1 CMD`), each a socket
+    /// sent over the link.
     pub fn ready(&self) {
-        use std::io::{Read, Write};
+        use std::io::Write;
         let Some(link) = &self.link else {
             return;
         };
@@ -95,11 +100,25 @@ impl Passed {
                 return;
             }
         };
+        let rt = tokio::runtime::Handle::try_current().ok();
         std::thread::spawn(move || {
             let _ = watch.set_read_timeout(None);
-            let mut b = [0u8; 1];
-            // The master never writes: a return is its end closing.
-            let _ = (&watch).read(&mut b);
+            loop {
+                match recv_one(&watch) {
+                    Ok((key, Some(fd))) if key == CLI_KEY => match &rt {
+                        Some(rt) => {
+                            let _in = rt.enter();
+                            runtime::api::serve_master_session(fd);
+                        }
+                        None => tracing::error!("master CLI: no runtime to serve its session"),
+                    },
+                    Ok((key, _)) => {
+                        tracing::warn!("master link: unexpected message `{key}`, ignored")
+                    }
+                    // Nothing more can come: the master's end closed.
+                    Err(_) => break,
+                }
+            }
             tracing::error!(pri = "alert", "the master is gone: stopping");
             let _ = kill(Pid::this(), Signal::SIGTERM);
         });
@@ -224,18 +243,40 @@ fn keys_of(plan: &Plan) -> Vec<String> {
 struct Worker {
     child: std::process::Child,
     /// The hand-over connection, kept open while the worker lives: it closes when this
-    /// process dies, which tells the worker to stop.
-    _link: std::os::unix::net::UnixStream,
+    /// process dies, which tells the worker to stop. The master CLI sends sessions
+    /// over it.
+    link: std::sync::Arc<std::os::unix::net::UnixStream>,
+    started: std::time::Instant,
+    /// The master's reload count when it started.
+    born: u32,
 }
 
 impl Worker {
     fn pid(&self) -> Pid {
         Pid::from_raw(self.child.id() as i32)
     }
+
+    fn view(&self) -> crate::master_cli::ProcView {
+        crate::master_cli::ProcView {
+            pid: self.child.id(),
+            started: self.started,
+            born: self.born,
+            link: self.link.clone(),
+        }
+    }
+}
+
+/// What the master CLI shows: the counts and the workers, current first.
+fn publish(procs: &crate::master_cli::Shared, current: &Worker, old: &[Worker]) {
+    let mut p = procs.lock().unwrap_or_else(|e| e.into_inner());
+    p.workers = std::iter::once(current)
+        .chain(old.iter().rev())
+        .map(Worker::view)
+        .collect();
 }
 
 /// Start a worker on `held`'s sockets; returns once it serves (or why it does not).
-async fn start_worker(held: &HashMap<String, OwnedFd>) -> anyhow::Result<Worker> {
+async fn start_worker(held: &HashMap<String, OwnedFd>, born: u32) -> anyhow::Result<Worker> {
     use std::os::linux::net::SocketAddrExt;
     static SEQ: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let name = format!(
@@ -268,7 +309,12 @@ async fn start_worker(held: &HashMap<String, OwnedFd>) -> anyhow::Result<Worker>
     })
     .await?;
     match handed {
-        Ok(link) => Ok(Worker { child, _link: link }),
+        Ok(link) => Ok(Worker {
+            child,
+            link: std::sync::Arc::new(link),
+            started: crate::master_cli::now(),
+            born,
+        }),
         Err(e) => {
             let _ = child.kill();
             let status = child.wait().ok();
@@ -344,8 +390,32 @@ async fn master(args: &Args, plan: Plan) -> anyhow::Result<u8> {
     let mut held: HashMap<String, OwnedFd> = HashMap::new();
     bind_missing(&plan, &mut held)?;
     drop(plan);
-    let mut current = start_worker(&held).await?;
+    // The master CLI's socket is the master's own (workers never get it).
+    let cli = match &args.master_socket {
+        Some(arg) => {
+            let spec = crate::master_cli::socket(arg)
+                .and_then(|s| runtime::api::spec(&s).map_err(|e| format!("-S {arg}: {e}")))
+                .map_err(anyhow::Error::msg)?;
+            Some(runtime::api_bind(&[spec]).with_context(|| format!("-S {arg}"))?)
+        }
+        None => None,
+    };
+    let mut current = start_worker(&held, 0).await?;
     let mut old: Vec<Worker> = Vec::new();
+    let procs: crate::master_cli::Shared =
+        std::sync::Arc::new(std::sync::Mutex::new(crate::master_cli::Procs {
+            started: crate::master_cli::now(),
+            reloads: 0,
+            failed: 0,
+            workers: Vec::new(),
+        }));
+    publish(&procs, &current, &old);
+    let (reload_tx, mut reload_rx) = tokio::sync::mpsc::channel(4);
+    if let Some(bound) = cli {
+        crate::master_cli::spawn(bound, procs.clone(), reload_tx);
+    } else {
+        drop(reload_tx);
+    }
     tracing::info!(pri = "notice", "master: worker {} serves", current.pid());
     notify(&[
         sd_notify::NotifyState::Ready,
@@ -359,8 +429,16 @@ async fn master(args: &Args, plan: Plan) -> anyhow::Result<u8> {
     let mut tick = tokio::time::interval(Duration::from_millis(200));
     loop {
         tokio::select! {
-            _ = usr2.recv() => reload(args, &mut held, &mut current, &mut old).await,
-            _ = hup.recv() => reload(args, &mut held, &mut current, &mut old).await,
+            _ = usr2.recv() => {
+                reload(args, &mut held, &mut current, &mut old, &procs).await;
+            }
+            _ = hup.recv() => {
+                reload(args, &mut held, &mut current, &mut old, &procs).await;
+            }
+            Some(reply) = reload_rx.recv() => {
+                let ok = reload(args, &mut held, &mut current, &mut old, &procs).await;
+                let _ = reply.send(ok);
+            }
             _ = usr1.recv() => {
                 // Soft stop of everything: the workers finish their sessions.
                 notify(&[sd_notify::NotifyState::Stopping]);
@@ -379,6 +457,7 @@ async fn master(args: &Args, plan: Plan) -> anyhow::Result<u8> {
             _ = term.recv() => return Ok(stop(current, old).await),
             _ = int.recv() => return Ok(stop(current, old).await),
             _ = tick.tick() => {
+                let before = old.len();
                 old.retain_mut(|w| match w.child.try_wait() {
                     Ok(Some(s)) => {
                         tracing::info!(pri = "notice", "master: old worker {} is gone ({s})", w.pid());
@@ -386,6 +465,9 @@ async fn master(args: &Args, plan: Plan) -> anyhow::Result<u8> {
                     }
                     _ => true,
                 });
+                if old.len() != before {
+                    publish(&procs, &current, &old);
+                }
                 if let Ok(Some(s)) = current.child.try_wait() {
                     tracing::error!(pri = "alert", "master: the worker {} died ({s}); stopping", current.pid());
                     for w in &old {
@@ -415,13 +497,34 @@ async fn stop(current: Worker, old: Vec<Worker>) -> u8 {
 }
 
 /// Read the configuration again and hand over to a new worker, or keep the running one
-/// and say why.
+/// and say why. Whether a new worker serves; the master CLI's counts follow.
 async fn reload(
     args: &Args,
     held: &mut HashMap<String, OwnedFd>,
     current: &mut Worker,
     old: &mut Vec<Worker>,
-) {
+    procs: &crate::master_cli::Shared,
+) -> bool {
+    let reloads = {
+        let mut p = procs.lock().unwrap_or_else(|e| e.into_inner());
+        p.reloads += 1;
+        p.reloads
+    };
+    let ok = reload_once(args, held, current, old, reloads).await;
+    if !ok {
+        procs.lock().unwrap_or_else(|e| e.into_inner()).failed += 1;
+    }
+    publish(procs, current, old);
+    ok
+}
+
+async fn reload_once(
+    args: &Args,
+    held: &mut HashMap<String, OwnedFd>,
+    current: &mut Worker,
+    old: &mut Vec<Worker>,
+    reloads: u32,
+) -> bool {
     notify(&[sd_notify::NotifyState::Reloading]);
     tracing::info!(pri = "notice", "master: reloading");
     let (loaded, plan) = runtime::load(args);
@@ -439,7 +542,7 @@ async fn reload(
             current.pid()
         );
         notify(&[sd_notify::NotifyState::Ready]);
-        return;
+        return false;
     };
     if let Err(e) = bind_missing(&plan, held) {
         tracing::error!(
@@ -448,11 +551,11 @@ async fn reload(
             current.pid()
         );
         notify(&[sd_notify::NotifyState::Ready]);
-        return;
+        return false;
     }
     let keep = keys_of(&plan);
     drop(plan);
-    match start_worker(held).await {
+    let ok = match start_worker(held, reloads).await {
         Ok(w) => {
             let previous = std::mem::replace(current, w);
             // It stops accepting and finishes its sessions.
@@ -466,6 +569,7 @@ async fn reload(
             old.push(previous);
             // Sockets the new configuration no longer names close with the old worker.
             held.retain(|k, _| keep.contains(k));
+            true
         }
         Err(e) => {
             tracing::error!(
@@ -473,7 +577,9 @@ async fn reload(
                 "master: reload failed: {e:#}; worker {} goes on",
                 current.pid()
             );
+            false
         }
-    }
+    };
     notify(&[sd_notify::NotifyState::Ready]);
+    ok
 }

@@ -64,7 +64,7 @@ pub fn specs(cfg: &Config) -> Result<Vec<Spec>, Vec<PlanError>> {
     }
 }
 
-fn spec(s: &StatsSocket) -> Result<Spec, String> {
+pub fn spec(s: &StatsSocket) -> Result<Spec, String> {
     let a = s.address.as_str();
     let addr = if let Some(p) = a.strip_prefix("unix@") {
         Addr::Unix(p.into())
@@ -145,10 +145,10 @@ pub enum Bound {
     Tcp(tokio::net::TcpListener, Level),
 }
 
-/// Every listening socket of this process by key (the master's keys), for `_getsocks`.
 /// The process's connection limit, which `set maxconn global` changes.
 pub static GLOBAL_LIMIT: std::sync::OnceLock<Arc<super::limit::Limit>> = std::sync::OnceLock::new();
 
+/// Every listening socket of this process by key (the master's keys), for `_getsocks`.
 pub static EXPOSED: std::sync::OnceLock<Vec<(String, std::os::fd::OwnedFd)>> =
     std::sync::OnceLock::new();
 
@@ -223,7 +223,26 @@ pub fn bind(
 
 /// Serve every bound socket; `timeout_ms` is `stats timeout` (10 s by default). The
 /// accept loops' handles, for a soft stop.
+/// `stats timeout`, for the sessions the master opens (its CLI's `@1 ...`).
+static TIMEOUT_MS: AtomicU64 = AtomicU64::new(10_000);
+
+/// A session the master CLI opened to this worker (`@1 CMD`), at the admin level: the
+/// master CLI is an administrator's.
+pub fn serve_master_session(fd: std::os::fd::OwnedFd) {
+    let std = std::os::unix::net::UnixStream::from(fd);
+    let s = std
+        .set_nonblocking(true)
+        .and_then(|()| tokio::net::UnixStream::from_std(std));
+    match s {
+        Ok(s) => {
+            tokio::spawn(session(s, Level::Admin, TIMEOUT_MS.load(Relaxed), None));
+        }
+        Err(e) => tracing::error!("master CLI: cannot serve the master's session: {e}"),
+    }
+}
+
 pub fn spawn(bound: Vec<Bound>, timeout_ms: u64) -> Vec<tokio::task::JoinHandle<()>> {
+    TIMEOUT_MS.store(timeout_ms, Relaxed);
     let mut out = Vec::new();
     for b in bound {
         out.push(tokio::spawn(async move {
@@ -735,7 +754,7 @@ fn set_addr(s: &ServerRt, ip: std::net::IpAddr, port: Option<u16>) -> String {
     }
 }
 
-fn version() -> String {
+pub fn version() -> String {
     format!(
         "{}-proxyd-{}",
         haproxy_conf::source::COMPAT_VERSION,

@@ -512,6 +512,10 @@ pub fn run(args: &Args) -> anyhow::Result<u8> {
         std::fs::write(f, format!("{}\n", std::process::id()))
             .with_context(|| format!("pid file {}", f.display()))?;
     }
+    if args.master_socket.is_some() && !p.master_worker && !is_worker {
+        // As HAProxy: said, and the socket is not opened.
+        eprintln!("proxyd: warning: a master CLI socket (-S) was given, but master-worker mode (-W, -Ws or `master-worker`) is not on: it is not opened");
+    }
     if p.master_worker && !is_worker {
         let r = crate::master::run(args, plan);
         if let Some(f) = &pidfile {
