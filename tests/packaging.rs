@@ -764,6 +764,14 @@ fn service_cycle(c: &Container, install: &dyn Fn(), remove: &[&str], units: [&st
     let moved = h.replace("stats uri /haproxy_stats", "stats uri /lb_stats");
     std::fs::write(&hconf, &moved).unwrap();
     let master = c.run(&["systemctl", "show", "-P", "MainPID", proxyd]);
+    // The unit opens the master CLI, as Debian's haproxy unit does.
+    if proxyd == "proxyd" {
+        assert!(
+            c.ok(&["test", "-S", "/run/proxyd-master.sock"]),
+            "no master CLI socket: {}",
+            c.run(&["journalctl", "-u", proxyd, "--no-pager", "-n", "20"])
+        );
+    }
     let stop = std::sync::atomic::AtomicBool::new(false);
     let (answered, lost) = std::thread::scope(|sc| {
         let load = sc.spawn(|| {
