@@ -122,6 +122,84 @@ fn both(p: &Side, h: &Side, user: bool, cmds: &[&str]) {
     }
 }
 
+/// The sections every configuration here starts with: the two runtime API sockets
+/// (admin and user) in `dir`, HTTP defaults; `global` and `defaults` lines added.
+fn head(dir: &Path, global: &str, defaults: &str) -> String {
+    let d = dir.display();
+    format!(
+        "global
+    stats socket {d}/admin.sock mode 600 level admin
+    stats socket {d}/user.sock level user
+{global}defaults
+    mode http
+    timeout connect 1s
+    timeout client 5s
+    timeout server 5s
+{defaults}"
+    )
+}
+
+/// Without HAProxy the comparisons cannot run: a failure in CI, a loud skip elsewhere.
+fn no_haproxy() -> bool {
+    if have("haproxy") {
+        return false;
+    }
+    assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
+    eprintln!("SKIPPED: no haproxy");
+    true
+}
+
+/// Stops a responder when dropped.
+struct Responder(Arc<AtomicBool>);
+
+impl Drop for Responder {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+/// An HTTP server naming itself `name` (`X-Server`) on a port of its own.
+fn responder(name: &str) -> (u16, Responder) {
+    let stop = Arc::new(AtomicBool::new(false));
+    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    let (s, conns, name) = (
+        stop.clone(),
+        Arc::new(AtomicUsize::new(0)),
+        name.to_string(),
+    );
+    std::thread::spawn(move || e2e::http_responder(l, name, s, conns));
+    (port, Responder(stop))
+}
+
+/// A GET on its own connection: the whole answer.
+fn get(fe: u16, path: &str, host: &str) -> String {
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
+    s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    let _ = s.read_to_string(&mut out);
+    out
+}
+
+/// A request sent from a thread (it may wait: a paused or full frontend); its answer.
+fn waiting_request(fe: u16) -> std::thread::JoinHandle<String> {
+    std::thread::spawn(move || {
+        let mut s = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
+        s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        write!(s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+        let mut out = String::new();
+        let _ = s.read_to_string(&mut out);
+        out
+    })
+}
+
 /// The CSV's rows by (pxname, svname), each a map of column to value.
 fn csv(text: &str) -> (Vec<String>, Vec<std::collections::BTreeMap<String, String>>) {
     let mut lines = text.lines();
@@ -165,9 +243,7 @@ fn servers_state(text: &str) -> Vec<Vec<String>> {
 
 #[test]
 fn runtime_api_answers_as_haproxy_does() {
-    if !have("haproxy") {
-        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
-        eprintln!("SKIPPED: no haproxy");
+    if no_haproxy() {
         return;
     }
     // The servers both sides balance over.
@@ -453,18 +529,7 @@ fn runtime_api_answers_as_haproxy_does() {
         let mut buf = [0u8; 512];
         assert!(held.read(&mut buf).unwrap() > 0);
         // ...so the next one waits, until the limit is raised.
-        let waiting = std::thread::spawn({
-            let fe = side.fe;
-            move || {
-                let mut s = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
-                s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-                    .unwrap();
-                write!(s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-                let mut out = String::new();
-                let _ = s.read_to_string(&mut out);
-                out
-            }
-        });
+        let waiting = waiting_request(side.fe);
         std::thread::sleep(std::time::Duration::from_millis(500));
         assert!(!waiting.is_finished(), "served over the frontend's maxconn");
         assert_eq!(cmd(&side.admin, "set maxconn frontend fe 2"), "\n");
@@ -507,18 +572,7 @@ fn runtime_api_answers_as_haproxy_does() {
     );
     assert_eq!(status(&p), "PAUSED");
     assert_eq!(status(&p), status(&h));
-    let waiting = std::thread::spawn({
-        let fe = p.fe;
-        move || {
-            let mut s = std::net::TcpStream::connect(("127.0.0.1", fe)).unwrap();
-            s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-                .unwrap();
-            write!(s, "GET / HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
-            let mut out = String::new();
-            let _ = s.read_to_string(&mut out);
-            out
-        }
-    });
+    let waiting = waiting_request(p.fe);
     std::thread::sleep(std::time::Duration::from_millis(500));
     assert!(!waiting.is_finished(), "a paused frontend answered");
     both(&p, &h, false, &["enable frontend fe", "enable frontend fe"]);
@@ -542,37 +596,21 @@ fn runtime_api_answers_as_haproxy_does() {
 /// server's state and `show servers state`'s check port follow.
 #[test]
 fn check_port_moves_checks_as_haproxys() {
-    if !have("haproxy") {
-        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
-        eprintln!("SKIPPED: no haproxy");
+    if no_haproxy() {
         return;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let live = l.local_addr().unwrap().port();
-    {
-        let (stop, conns) = (stop.clone(), Arc::new(AtomicUsize::new(0)));
-        std::thread::spawn(move || e2e::http_responder(l, "s".into(), stop, conns));
-    }
+    let (live, _responder) = responder("s");
     // Nothing listens here.
     let dead = free_port();
     let cfg = |dir: &Path, fe: u16| {
         format!(
-            "global
-    stats socket {d}/admin.sock mode 600 level admin
-    stats socket {d}/user.sock level user
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+            "{head}frontend fe
     bind 127.0.0.1:{fe}
     default_backend be
 backend be
     server s 127.0.0.1:{live} check port {dead} inter 100 rise 1 fall 1
 ",
-            d = dir.display()
+            head = head(dir, "", "")
         )
     };
     let h = start_with(Path::new("haproxy"), cfg);
@@ -611,7 +649,6 @@ backend be
     for side in [&p, &h] {
         assert!(reaches(side, ("0", dead)), "{:?}", state(side));
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// Stick tables through the runtime API: `show table` (all, one, filtered, by key),
@@ -619,29 +656,13 @@ backend be
 /// replies as HAProxy's once entry addresses and expiry times are masked.
 #[test]
 fn tables_as_haproxys() {
-    if !have("haproxy") {
-        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
-        eprintln!("SKIPPED: no haproxy");
+    if no_haproxy() {
         return;
     }
-    let stop = Arc::new(AtomicBool::new(false));
-    let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-    let srv = l.local_addr().unwrap().port();
-    {
-        let (stop, conns) = (stop.clone(), Arc::new(AtomicUsize::new(0)));
-        std::thread::spawn(move || e2e::http_responder(l, "s".into(), stop, conns));
-    }
+    let (srv, _responder) = responder("s");
     let cfg = |dir: &Path, fe: u16| {
         format!(
-            "global
-    stats socket {d}/admin.sock mode 600 level admin
-    stats socket {d}/user.sock level user
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend f
+            "{head}frontend f
     bind 127.0.0.1:{fe}
     stick-table type ip size 100k expire 30s store http_req_rate(10s),conn_cnt,gpc0,gpt0,gpc1,conn_cur
     http-request track-sc0 src
@@ -660,22 +681,13 @@ backend bin
 backend n
     stick-table type ip size 10
 ",
-            d = dir.display()
+            head = head(dir, "", "")
         )
     };
     let h = start_with(Path::new("haproxy"), cfg);
     let p = start_with(&binary("proxyd"), cfg);
     for side in [&p, &h] {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", side.fe)).unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
-        write!(
-            s,
-            "GET / HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
+        let out = get(side.fe, "/", "a.example");
         assert!(out.starts_with("HTTP/1.1 200"), "{out}");
     }
     // The sessions end (their counters let go of the entries).
@@ -768,16 +780,7 @@ backend n
             cmd(&side.admin, "set table f key 127.0.0.1 data.gpc0 42"),
             "\n"
         );
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", side.fe)).unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
-        write!(
-            s,
-            "GET /gpc0 HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
+        let out = get(side.fe, "/gpc0", "x");
         assert!(out.ends_with("\r\n\r\ngpc0=42"), "{out}");
     }
     std::thread::sleep(std::time::Duration::from_millis(300));
@@ -791,7 +794,6 @@ backend n
         ],
     );
     same(admin, &["show table f", "clear table f", "show table f"]);
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
 }
 
 /// `stats admin`: the page's form posts (HAProxy's field names, `b` by name or `#ID`)
@@ -799,24 +801,14 @@ backend n
 /// without `stats admin` changes nothing (`DENY`).
 #[test]
 fn stats_admin_page_changes_servers_as_haproxys() {
-    if !have("haproxy") {
-        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
-        eprintln!("SKIPPED: no haproxy");
+    if no_haproxy() {
         return;
     }
     // Nothing listens on these: s3's checks fail.
     let (a, b, c) = (free_port(), free_port(), free_port());
     let cfg = |dir: &Path, fe: u16| {
         format!(
-            "global
-    stats socket {d}/admin.sock mode 600 level admin
-    stats socket {d}/user.sock level user
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-frontend fe
+            "{head}frontend fe
     bind 127.0.0.1:{fe}
     stats enable
     stats uri /st
@@ -831,7 +823,7 @@ backend ro
     stats enable
     stats uri /ro
 ",
-            d = dir.display()
+            head = head(dir, "", "")
         )
     };
     let h = start_with(Path::new("haproxy"), cfg);
@@ -916,19 +908,7 @@ backend ro
     assert_eq!(post(&p, "/st", "s=s2&action=maint&b=be"), "303 /st;st=DONE");
     assert!(admin_states(&p).contains(&"s2 op=0 admin=1".to_string()));
     // The page shows the forms, and the outcome it was sent back with.
-    let get = |path: &str| -> String {
-        let mut s = std::net::TcpStream::connect(("127.0.0.1", p.fe)).unwrap();
-        s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
-            .unwrap();
-        write!(
-            s,
-            "GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
-        )
-        .unwrap();
-        let mut out = String::new();
-        let _ = s.read_to_string(&mut out);
-        out
-    };
+    let get = |path: &str| get(p.fe, path, "x");
     let page = get("/st;st=DONE");
     assert!(page.contains("name=\"s\" value=\"s2\""), "{page}");
     assert!(page.contains("<option value=\"maint\">"));
@@ -942,9 +922,7 @@ backend ro
 /// that were DOWN); a backend with `none` keeps its configuration's states.
 #[test]
 fn server_state_file_restores_as_haproxys() {
-    if !have("haproxy") {
-        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
-        eprintln!("SKIPPED: no haproxy");
+    if no_haproxy() {
         return;
     }
     let ports: Vec<u16> = (0..5).map(|_| free_port()).collect();
@@ -970,18 +948,7 @@ fn server_state_file_restores_as_haproxys() {
         )
         .unwrap();
         format!(
-            "global
-    stats socket {d}/admin.sock mode 600 level admin
-    stats socket {d}/user.sock level user
-    server-state-base {d}
-    server-state-file state
-defaults
-    mode http
-    timeout connect 1s
-    timeout client 5s
-    timeout server 5s
-    load-server-state-from-file global
-frontend fe
+            "{head}frontend fe
     bind 127.0.0.1:{fe}
     default_backend b
 backend b
@@ -997,7 +964,12 @@ backend c
             p1 = ports[1],
             p2 = ports[2],
             p3 = ports[3],
-            p4 = ports[4]
+            p4 = ports[4],
+            head = head(
+                dir,
+                &format!("    server-state-base {d}\n    server-state-file state\n"),
+                "    load-server-state-from-file global\n"
+            )
         )
     };
     let h = start_with(Path::new("haproxy"), cfg);
@@ -1104,9 +1076,7 @@ fn hatop_monitors_and_drains_through_proxyd() {
 /// same replies (entries' references aside), and requests see the change at once.
 #[test]
 fn maps_change_as_haproxys() {
-    if !have("haproxy") {
-        assert!(!in_ci(), "haproxy is missing (tests/run.sh installs it)");
-        eprintln!("SKIPPED: no haproxy");
+    if no_haproxy() {
         return;
     }
     let files = Scratch::new("maps");

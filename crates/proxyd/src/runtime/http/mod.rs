@@ -409,13 +409,12 @@ fn hash_key(be: &BackendRt, parts: &http::request::Parts, conn: &Conn) -> Option
 /// when it is not. `admin`: `stats admin` holds for this request, so the page shows its
 /// forms and a POST changes servers (answered by a redirection to the page with the
 /// outcome, as HAProxy's page does).
+/// `page`: the proxy's page, the time, how long a form's body may take.
 async fn stats_answer(
-    page: Option<&StatsPage>,
+    (page, now_ms, wait_ms): (Option<&StatsPage>, u64, u64),
     parts: &http::request::Parts,
-    now_ms: u64,
-    admin: bool,
+    admin: impl FnOnce(&StatsPage) -> bool,
     body: ReqBody,
-    wait_ms: u64,
 ) -> Result<Response<Body>, ReqBody> {
     let Some(page) = page else {
         return Err(body);
@@ -432,6 +431,8 @@ async fn stats_answer(
         .headers
         .get(http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    // Only for requests to the page: the condition is not evaluated for the others.
+    let admin = admin(page);
     if parts.method == http::Method::POST && page.authorized(auth) {
         let outcome = if admin {
             let wait = reqbody::Wait::For {
@@ -494,6 +495,12 @@ async fn stats_answer(
             r
         }
     })
+}
+
+/// A response proxyd made itself while reading the request (logged as such).
+fn by_proxy(rec: &mut logline::Record, r: Response<Body>) -> Response<Body> {
+    (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+    r
 }
 
 /// The connection is to be closed without an answer (`http-request reject`).
@@ -828,27 +835,13 @@ async fn handle_inner(
             return Err(Rejected);
         }
     }
-    let admin = fe
-        .stats
-        .as_ref()
-        .is_some_and(|p| p.admin_allowed(&fe.acls, &fenv.sample(&parts)));
     let wait_ms = fe.timeouts.client.unwrap_or(5_000);
-    body = match stats_answer(
-        fe.stats.as_ref(),
-        &parts,
-        clock.now_ms(),
-        admin,
-        body,
-        wait_ms,
-    )
-    .await
-    {
-        Ok(r) => {
-            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
-            return Ok(r);
-        }
-        Err(b) => b,
-    };
+    let admin = |p: &StatsPage| p.admin_allowed(&fe.acls, &fenv.sample(&parts));
+    let page = (fe.stats.as_ref(), clock.now_ms(), wait_ms);
+    match stats_answer(page, &parts, admin, body).await {
+        Ok(r) => return Ok(by_proxy(rec, r)),
+        Err(b) => body = b,
+    }
     let routing = fenv.sample(&parts);
     let Some(be) = fe.route(&routing, &|f| {
         proxy_core::sample::fmt::render_string(f, &routing, &routing)
@@ -858,32 +851,20 @@ async fn handle_inner(
     };
     *chosen = Some(be.clone());
     rec.backend = Some(be.name.clone());
-    let admin = be.stats.as_ref().is_some_and(|p| {
-        let bctx = Ctx::new(fe, Some(&be));
+    let admin = |p: &StatsPage| {
         let benv = Env {
             conn: &conn,
-            ctx: bctx,
+            ctx: Ctx::new(fe, Some(&be)),
             vars: req_scopes,
             txn: &info,
         };
         p.admin_allowed(&be.acls, &benv.sample(&parts))
-    });
-    body = match stats_answer(
-        be.stats.as_ref(),
-        &parts,
-        clock.now_ms(),
-        admin,
-        body,
-        wait_ms,
-    )
-    .await
-    {
-        Ok(r) => {
-            (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
-            return Ok(r);
-        }
-        Err(b) => b,
     };
+    let page = (be.stats.as_ref(), clock.now_ms(), wait_ms);
+    match stats_answer(page, &parts, admin, body).await {
+        Ok(r) => return Ok(by_proxy(rec, r)),
+        Err(b) => body = b,
+    }
     if let Some(reject) = be.http.restrict_names {
         if !restrict_names(&mut parts.headers, reject) {
             (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
