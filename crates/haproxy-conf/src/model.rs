@@ -542,8 +542,19 @@ pub struct Acl {
     /// `-i`: strings compared without case (patterns are lowercase already).
     pub nocase: bool,
     pub patterns: Vec<Pattern>,
+    /// Where the patterns came from, as written: the line's own, then each `-f` file's
+    /// (the runtime API changes them and the patterns are made again).
+    #[serde(skip)]
+    pub sources: AclSources,
     #[serde(skip)]
     pub span: Span,
+}
+
+/// An ACL line's pattern words: its own, and each `-f` file's by path.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AclSources {
+    pub inline: Vec<String>,
+    pub files: Vec<(String, Vec<String>)>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

@@ -26,6 +26,11 @@ pub fn matches(acl: &Acl, sample: &dyn Sample) -> bool {
     }
 }
 
+/// The first of an ACL line's patterns a value matches (the runtime API's `get acl`).
+pub fn matching_pattern(acl: &Acl, v: &Value) -> Option<usize> {
+    acl.patterns.iter().position(|p| matches_one(acl, v, p))
+}
+
 fn matches_one(acl: &Acl, v: &Value, p: &Pattern) -> bool {
     match (v, p) {
         (Value::Ip(ip), Pattern::Net(net, len)) => in_net(*ip, *net, *len),

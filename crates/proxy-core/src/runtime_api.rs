@@ -143,6 +143,12 @@ pub enum Command {
     ShowTable(Option<String>, Vec<String>),
     ClearTable(String, Vec<String>),
     SetTable(String, Vec<String>),
+    /// ACL pattern references (`#ID` or a file), changed in memory.
+    ShowAcl(Option<String>),
+    GetAcl(String, String),
+    AddAcl(String, String),
+    DelAcl(String, String),
+    ClearAcl(String),
 }
 
 impl Command {
@@ -160,6 +166,8 @@ impl Command {
             // Below operator, `show table` lists no entries and `clear table` does
             // nothing, as HAProxy's; `set table` is refused.
             ShowTable(..) | ClearTable(..) => Level::User,
+            // As maps: HAProxy 2.6 lets every level read and change them.
+            ShowAcl(_) | GetAcl(..) | AddAcl(..) | DelAcl(..) | ClearAcl(_) => Level::User,
             SetTable(..) => Level::Operator,
             ShowEnv(_) | ClearCounters { all: false } => Level::Operator,
             _ => Level::Admin,
@@ -333,6 +341,28 @@ pub fn parse(cmd: &str) -> Result<Command, Refusal> {
             let r = server_ref(w.get(2))?;
             SetServer(r, set_server(&s[3..])?)
         }
+        ["show", "acl"] => ShowAcl(None),
+        ["show", "acl", id, ..] => ShowAcl(Some(id.to_string())),
+        ["get", "acl", id, v, ..] => GetAcl(id.to_string(), v.to_string()),
+        ["get", "acl", ..] => {
+            return Err(Refusal::Usage(
+                "Missing ACL identifier and/or key.\n".into(),
+            ))
+        }
+        ["add", "acl", id, p, ..] => AddAcl(id.to_string(), p.to_string()),
+        ["add", "acl", ..] => {
+            return Err(Refusal::Usage(
+                "'add acl' expects two parameters: ACL identifier and pattern.\n".into(),
+            ))
+        }
+        ["del", "acl", id, k, ..] => DelAcl(id.to_string(), k.to_string()),
+        ["del", "acl", ..] => {
+            return Err(Refusal::Usage(
+                "This command expects two parameters: ACL identifier and key.\n".into(),
+            ))
+        }
+        ["clear", "acl", id, ..] => ClearAcl(id.to_string()),
+        ["clear", "acl"] => return Err(Refusal::Usage("Missing ACL identifier.\n".into())),
         ["show", "table"] => ShowTable(None, Vec::new()),
         ["show", "table", name, ..] => ShowTable(Some(name.to_string()), w[3..].to_vec()),
         ["clear", "table", name, ..] => ClearTable(name.to_string(), w[3..].to_vec()),
@@ -508,6 +538,11 @@ fn state_usage() -> Refusal {
 /// The commands `help` lists, with the level each needs: (usage, what it does).
 pub const HELP: &[(&str, &str, Level)] = &[
     (
+        "add acl <acl> <pattern>",
+        "add a pattern to an ACL (in memory)",
+        Level::User,
+    ),
+    (
         "add map <map> <key> <value>",
         "add an entry to a map (in memory)",
         Level::User,
@@ -517,10 +552,20 @@ pub const HELP: &[(&str, &str, Level)] = &[
         "reset the max counters (or every counter)",
         Level::Operator,
     ),
+    (
+        "clear acl <acl>",
+        "empty an ACL's patterns (in memory)",
+        Level::User,
+    ),
     ("clear map <map>", "empty a map (in memory)", Level::User),
     (
         "clear table <table> [data.<type> <op> <v>|key <k>]",
         "remove a stick table's untracked entries (all, or those selected)",
+        Level::User,
+    ),
+    (
+        "del acl <acl> <key>|#<ref>",
+        "remove an ACL's patterns equal to a key",
         Level::User,
     ),
     (
@@ -567,6 +612,11 @@ pub const HELP: &[(&str, &str, Level)] = &[
         "enable server <bk>/<srv>",
         "take a server out of maintenance",
         Level::Admin,
+    ),
+    (
+        "get acl <acl> <value>",
+        "whether an ACL's patterns match a value",
+        Level::User,
     ),
     (
         "get map <map> <value>",
@@ -622,6 +672,11 @@ pub const HELP: &[(&str, &str, Level)] = &[
         "set weight <bk>/<srv>",
         "a server's weight (absolute or N%)",
         Level::Admin,
+    ),
+    (
+        "show acl [<acl>]",
+        "the ACLs' pattern lists, or one's patterns",
+        Level::User,
     ),
     (
         "show activity",

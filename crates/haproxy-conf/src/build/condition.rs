@@ -1,7 +1,7 @@
 //! `if|unless` conditions: named ACLs, anonymous `{ … }` ACLs, `!`, implicit AND, `or`/`||`.
 
 use crate::codes;
-use crate::model::{Acl, AclRef, AclTerm, Condition};
+use crate::model::{Acl, AclRef, AclSources, AclTerm, Condition};
 use crate::sample::{self, MatchMethod, SampleError};
 use crate::source::Word;
 use conf_diag::{Diagnostic, Diagnostics, Span};
@@ -177,6 +177,7 @@ pub fn typed_acl(
     };
     let mut nocase = false;
     let mut from_files: Vec<String> = Vec::new();
+    let mut files: Vec<(String, Vec<String>)> = Vec::new();
     let mut map_keys = false;
     let mut i = 0;
     while i < rest.len() {
@@ -230,6 +231,7 @@ pub fn typed_acl(
                         Ok(text) => {
                             // As HAProxy reads them: `#` in the first column, leading
                             // blanks dropped, trailing ones kept (measured).
+                            let mut these = Vec::new();
                             for l in text.lines() {
                                 if l.starts_with('#') {
                                     continue;
@@ -238,8 +240,15 @@ pub fn typed_acl(
                                 if l.is_empty() {
                                     continue;
                                 }
-                                from_files.push(l.to_string());
+                                let l = if map_keys {
+                                    l.split([' ', '\t']).next().unwrap_or_default()
+                                } else {
+                                    l
+                                };
+                                these.push(l.to_string());
                             }
+                            from_files.extend(these.iter().cloned());
+                            files.push((v.text.clone(), these));
                         }
                         Err(e) => {
                             diags.push(
@@ -267,17 +276,11 @@ pub fn typed_acl(
         }
         i += 1;
     }
-    let words: Vec<String> = rest[i.min(rest.len())..]
+    let inline: Vec<String> = rest[i.min(rest.len())..]
         .iter()
         .map(|w| w.text.clone())
-        .chain(from_files.into_iter().map(|l| {
-            if map_keys {
-                l.split([' ', '\t']).next().unwrap_or_default().to_string()
-            } else {
-                l
-            }
-        }))
         .collect();
+    let words: Vec<String> = inline.iter().cloned().chain(from_files).collect();
     let pat_span = rest.get(i).map(|w| w.span).unwrap_or(crit.span);
     match sample::patterns(method, nocase, &words) {
         Ok(patterns) => Some(Acl {
@@ -286,6 +289,7 @@ pub fn typed_acl(
             method,
             nocase,
             patterns,
+            sources: AclSources { inline, files },
             span,
         }),
         Err(e) => {

@@ -83,6 +83,15 @@ impl MatchMethod {
         })
     }
 
+    /// Its name as `-m` takes it.
+    pub fn name(self) -> &'static str {
+        MatchMethod::NAMES
+            .iter()
+            .copied()
+            .find(|n| MatchMethod::named(n) == Some(self))
+            .unwrap_or("str")
+    }
+
     pub const NAMES: &'static [&'static str] = &[
         "str", "beg", "end", "sub", "dir", "dom", "reg", "len", "found", "int", "ip", "bool", "bin",
     ];
@@ -420,6 +429,10 @@ pub fn predefined_acl(name: &str) -> Option<crate::model::Acl> {
         method,
         nocase: false,
         patterns: patterns(method, false, &words).ok()?,
+        sources: crate::model::AclSources {
+            inline: words,
+            files: Vec::new(),
+        },
         span: conf_diag::Span::new(conf_diag::FileId(0), 0, 0),
     })
 }

@@ -11,6 +11,9 @@ use std::collections::HashMap;
 pub struct AclSet {
     groups: Vec<Vec<Acl>>,
     named: HashMap<String, usize>,
+    /// The ACLs as the runtime API left them (`add acl`...): set when the process
+    /// serves; until then, and without changes, they are `groups`.
+    live: std::sync::OnceLock<super::acl_refs::Live>,
 }
 
 impl AclSet {
@@ -83,6 +86,21 @@ impl AclSet {
     }
 
     pub fn holds_cond(&self, c: &Cond, s: &dyn Sample) -> bool {
-        c.eval(&self.groups, s)
+        match self.live.get() {
+            Some(live) => {
+                let now = live.read().unwrap_or_else(|p| p.into_inner()).clone();
+                c.eval(&now, s)
+            }
+            None => c.eval(&self.groups, s),
+        }
+    }
+
+    /// Serve changes from the runtime API: the ACLs from now on come from `live`.
+    pub fn go_live(&self) -> Option<(super::acl_refs::Live, &[Vec<Acl>])> {
+        let live: super::acl_refs::Live = std::sync::Arc::new(std::sync::RwLock::new(
+            std::sync::Arc::new(self.groups.clone()),
+        ));
+        self.live.set(live.clone()).ok()?;
+        Some((live, &self.groups))
     }
 }

@@ -602,6 +602,11 @@ fn exec(c: Command, level: Level) -> String {
             String::new()
         }
         Command::ShowMap(id) => show_map(id.as_deref()),
+        Command::ShowAcl(id) => super::acl_refs::show(id.as_deref()),
+        Command::GetAcl(id, v) => super::acl_refs::get(&id, &v),
+        Command::AddAcl(id, p) => super::acl_refs::add(&id, &p),
+        Command::DelAcl(id, k) => super::acl_refs::del(&id, &k),
+        Command::ClearAcl(id) => super::acl_refs::clear(&id),
         Command::ShowTable(name, args) => super::api_tables::show(name.as_deref(), &args, level),
         Command::ClearTable(name, args) => super::api_tables::clear(&name, &args, level),
         Command::SetTable(name, args) => super::api_tables::set(&name, &args),

@@ -4,6 +4,7 @@
 //! sessions and health checks.
 
 mod accept;
+mod acl_refs;
 mod acls;
 mod aliases;
 pub mod api;
@@ -469,6 +470,8 @@ pub fn load(args: &Args) -> (haproxy_conf::Loaded, Option<Plan>) {
 pub fn run(args: &Args) -> anyhow::Result<u8> {
     log::install();
     let (loaded, plan) = load(args);
+    // The ACLs' places in the file, for the runtime API's `show acl`.
+    let _ = acl_refs::SOURCES.set(loaded.map.clone());
     // A worker of a master: the master daemonised, wrote the pid file and said what the
     // configuration's warnings are.
     let passed = match crate::master::Passed::from_env().transpose()? {
@@ -603,6 +606,12 @@ async fn serve(
     } = plan;
     let _ = maps::MAPS.set(maps);
     let _ = api_tables::TABLES.set(tables);
+    acl_refs::register(
+        frontends
+            .iter()
+            .map(|(f, _)| &f.acls)
+            .chain(backends.values().map(|b| &b.acls)),
+    );
     let clock = Clock::new();
     // Global maxconn: no more sessions than this at once, whatever the frontends allow.
     let global = Arc::new(limit::Limit::new(process.maxconn.max(1)));
