@@ -229,8 +229,8 @@ fn apply(
     Ok(())
 }
 
-/// The match method of the lines using reference `i`.
-fn method_of(st: &Store, i: usize) -> Option<haproxy_conf::sample::MatchMethod> {
+/// The first line using reference `i` (its match method is the reference's).
+fn line_of(st: &Store, i: usize) -> Option<&Acl> {
     st.users
         .iter()
         .flat_map(|u| u.template.iter().flatten())
@@ -239,7 +239,10 @@ fn method_of(st: &Store, i: usize) -> Option<haproxy_conf::sample::MatchMethod> 
                 .and_then(|k| st.lines.get(&k))
                 .is_some_and(|(own, files)| *own == i || files.contains(&i))
         })
-        .map(|a| a.method)
+}
+
+fn method_of(st: &Store, i: usize) -> Option<haproxy_conf::sample::MatchMethod> {
+    line_of(st, i).map(|a| a.method)
 }
 
 pub fn add(id: &str, pattern: &str) -> String {
@@ -308,17 +311,7 @@ pub fn get(id: &str, value: &str) -> String {
     let Some(i) = find(&st, id) else {
         return UNKNOWN.into();
     };
-    // The first line using the reference gives the match method.
-    let line = st
-        .users
-        .iter()
-        .flat_map(|u| u.template.iter().flatten())
-        .find(|a| {
-            key(a)
-                .and_then(|k| st.lines.get(&k))
-                .is_some_and(|(own, files)| *own == i || files.contains(&i))
-        });
-    let Some(line) = line else {
+    let Some(line) = line_of(&st, i) else {
         return UNKNOWN.into();
     };
     let words: Vec<String> = st.refs[i].entries.iter().map(|(_, w)| w.clone()).collect();
