@@ -27,9 +27,15 @@ struct Ref {
     entries: Vec<(u64, String)>,
 }
 
+/// A proxy's ACLs as they are now.
 struct User {
     live: Live,
-    template: Vec<Vec<Acl>>,
+}
+
+impl User {
+    fn now(&self) -> Arc<Vec<Vec<Acl>>> {
+        self.live.read().unwrap_or_else(|p| p.into_inner()).clone()
+    }
 }
 
 #[derive(Default)]
@@ -76,18 +82,15 @@ fn place(a: &Acl) -> (String, String) {
 pub fn register<'a>(sets: impl Iterator<Item = &'a AclSet>) {
     let mut st = store();
     for s in sets {
-        if let Some((live, template)) = s.go_live() {
-            st.users.push(User {
-                live,
-                template: template.to_vec(),
-            });
+        if let Some(live) = s.go_live() {
+            st.users.push(User { live });
         }
     }
     // Every line once (a listen section's ACLs are a frontend's and a backend's), in
     // the order of the file.
     let mut lines: Vec<(LineKey, Acl)> = Vec::new();
     for u in &st.users {
-        for a in u.template.iter().flatten() {
+        for a in u.now().iter().flatten() {
             if let Some(k) = key(a) {
                 if !lines.iter().any(|(l, _)| *l == k) {
                     lines.push((k, a.clone()));
@@ -196,7 +199,7 @@ fn apply(
     // Rebuild each user's lines that use the reference.
     let mut rebuilt: Vec<Vec<Vec<Acl>>> = Vec::new();
     for u in &st.users {
-        let mut groups = u.template.clone();
+        let mut groups = Vec::clone(&u.now());
         for a in groups.iter_mut().flatten() {
             let Some((own, files)) = key(a).and_then(|k| st.lines.get(&k)) else {
                 continue;
@@ -222,23 +225,25 @@ fn apply(
         rebuilt.push(groups);
     }
     st.refs[i].entries = entries;
-    for (u, groups) in st.users.iter_mut().zip(rebuilt) {
-        u.template = groups.clone();
+    for (u, groups) in st.users.iter().zip(rebuilt) {
         *u.live.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(groups);
     }
     Ok(())
 }
 
 /// The first line using reference `i` (its match method is the reference's).
-fn line_of(st: &Store, i: usize) -> Option<&Acl> {
-    st.users
-        .iter()
-        .flat_map(|u| u.template.iter().flatten())
-        .find(|a| {
-            key(a)
-                .and_then(|k| st.lines.get(&k))
-                .is_some_and(|(own, files)| *own == i || files.contains(&i))
-        })
+fn line_of(st: &Store, i: usize) -> Option<Acl> {
+    st.users.iter().find_map(|u| {
+        u.now()
+            .iter()
+            .flatten()
+            .find(|a| {
+                key(a)
+                    .and_then(|k| st.lines.get(&k))
+                    .is_some_and(|(own, files)| *own == i || files.contains(&i))
+            })
+            .cloned()
+    })
 }
 
 fn method_of(st: &Store, i: usize) -> Option<haproxy_conf::sample::MatchMethod> {

@@ -96,11 +96,11 @@ impl AclSet {
     }
 
     /// Serve changes from the runtime API: the ACLs from now on come from `live`.
-    pub fn go_live(&self) -> Option<(super::acl_refs::Live, &[Vec<Acl>])> {
+    pub fn go_live(&self) -> Option<super::acl_refs::Live> {
         let live: super::acl_refs::Live = std::sync::Arc::new(std::sync::RwLock::new(
             std::sync::Arc::new(self.groups.clone()),
         ));
         self.live.set(live.clone()).ok()?;
-        Some((live, &self.groups))
+        Some(live)
     }
 }

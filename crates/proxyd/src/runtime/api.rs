@@ -223,6 +223,12 @@ pub fn bind(
 
 /// Serve every bound socket; `timeout_ms` is `stats timeout` (10 s by default). The
 /// accept loops' handles, for a soft stop.
+/// The process's connection limit now (`set maxconn global` changes it), `hard` before
+/// the limit is set up.
+pub fn maxconn_now(hard: u64) -> u64 {
+    GLOBAL_LIMIT.get().map_or(hard, |l| l.max() as u64)
+}
+
 /// `stats timeout`, for the sessions the master opens (its CLI's `@1 ...`).
 static TIMEOUT_MS: AtomicU64 = AtomicU64::new(10_000);
 
@@ -814,13 +820,7 @@ fn info(q: InfoQuery) -> String {
         ("Uptime_sec", uptime_s.to_string()),
         ("Memmax_MB", "0".into()),
         ("Ulimit-n", ulimit.to_string()),
-        (
-            "Maxconn",
-            GLOBAL_LIMIT
-                .get()
-                .map_or(maxconn, |l| l.max() as u64)
-                .to_string(),
-        ),
+        ("Maxconn", maxconn_now(maxconn).to_string()),
         ("Hard_maxconn", maxconn.to_string()),
         ("CurrConns", cur.to_string()),
         ("CumConns", cum.to_string()),
@@ -937,7 +937,7 @@ fn servers_state(only: Option<&str>) -> String {
                     .check_spec
                     .as_ref()
                     .filter(|_| s.check)
-                    .and_then(|spec| st.check_port.or(spec.port))
+                    .and_then(|spec| st.check_port_of(spec))
                     .unwrap_or(0),
             });
             lines.push(line);

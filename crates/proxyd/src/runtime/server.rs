@@ -83,6 +83,13 @@ pub struct ServerState {
     pub check_port: Option<u16>,
 }
 
+impl ServerState {
+    /// The runtime API's `check-port`, else the configured one.
+    pub fn check_port_of(&self, spec: &super::checks::CheckSpec) -> Option<u16> {
+        self.check_port.or(spec.port)
+    }
+}
+
 #[derive(Debug)]
 pub struct ServerRt {
     pub name: String,
@@ -264,11 +271,10 @@ impl ServerRt {
     /// The port checks go to when it is not the server's: `set server ... check-port`,
     /// else the server line's `port`.
     pub fn check_port(&self, spec: &super::checks::CheckSpec) -> Option<u16> {
-        let set = match self.state.lock() {
-            Ok(g) => g.check_port,
-            Err(p) => p.into_inner().check_port,
-        };
-        set.or(spec.port)
+        match self.state.lock() {
+            Ok(g) => g.check_port_of(spec),
+            Err(p) => p.into_inner().check_port_of(spec),
+        }
     }
 
     /// Whether the server takes traffic: resolved, not in maintenance, and up by its

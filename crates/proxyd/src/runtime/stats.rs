@@ -36,9 +36,7 @@ pub fn metrics() -> String {
         uptime_s: now_ms.saturating_sub(start_ms) / 1000,
         start_time_s: start_s,
         // The limit as `set maxconn global` left it.
-        max_connections: super::api::GLOBAL_LIMIT
-            .get()
-            .map_or(maxconn, |l| l.max() as u64),
+        max_connections: super::api::maxconn_now(maxconn),
         current_connections: counts.iter().map(|c| u64::from(c.cur)).sum(),
         connections_total: counts.iter().map(|c| c.total).sum(),
         dropped_logs: super::log::DROPPED.load(std::sync::atomic::Ordering::Relaxed),
