@@ -794,8 +794,7 @@ fn ambiguous_requests_as_haproxy() {
     assert_eq!((h, p), (Some(200), Some(400)));
 }
 
-/// A TLS bind offering `alpn h2,http/1.1`: `curl --http2` is served (by proxyd over
-/// HTTP/1.1, as it does not speak HTTP/2 yet; HAProxy over h2).
+/// A TLS bind offering `alpn h2,http/1.1`: `curl --http2` is served over h2 by both.
 #[test]
 fn tls_alpn_h2_serves_curl_http2() {
     let be = Backend::http("srv", "");
@@ -816,7 +815,7 @@ fn tls_alpn_h2_serves_curl_http2() {
         String::from_utf8_lossy(&out.stdout).to_string()
     });
     assert_eq!(h, "srv 2", "haproxy: {h}");
-    assert_eq!(p, "srv 1.1", "proxyd: {p}\n{}", both.proxyd.log());
+    assert_eq!(p, "srv 2", "proxyd: {p}\n{}", both.proxyd.log());
     assert!(both.proxyd.log().is_empty() || !both.proxyd.log().contains("error"));
 }
 

@@ -875,8 +875,13 @@ fn references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
 }
 
 /// The ALPN protocols proxyd can speak behind a TLS connection to a server: HTTP/1.x
-/// when it speaks HTTP on it (HTTP/2 comes later), anything when it only relays bytes.
+/// and HTTP/2 when it speaks HTTP on it, anything when it only relays bytes.
 pub fn alpn_spoken(http: bool, protocol: &str) -> bool {
+    !http || matches!(protocol, "http/1.1" | "http/1.0" | "h2")
+}
+
+/// The ALPN protocols proxyd's checks can speak: HTTP/1.x when they speak HTTP.
+pub fn alpn_checked(http: bool, protocol: &str) -> bool {
     !http || protocol == "http/1.1" || protocol == "http/1.0"
 }
 
@@ -941,22 +946,22 @@ fn server_tls(cfg: &Config, p: &Proxy, s: &Server, connect_ssl: bool, diags: &mu
             }
         }
     }
-    let lists = [
-        ("alpn", o.ssl, o.alpn.as_ref(), p.mode == Mode::Http),
-        (
-            "check-alpn",
-            o.check_tls(),
-            o.check_alpn.as_ref(),
-            http_checks(p),
-        ),
+    let traffic = p.mode == Mode::Http;
+    let checks = http_checks(p);
+    type Spoken<'a> = &'a dyn Fn(&str) -> bool;
+    let lists: [(_, _, _, Spoken); 2] = [
+        ("alpn", o.ssl, o.alpn.as_ref(), &|x| alpn_spoken(traffic, x)),
+        ("check-alpn", o.check_tls(), o.check_alpn.as_ref(), &|x| {
+            alpn_checked(checks, x)
+        }),
     ];
-    for (name, used, list, http) in lists {
+    for (name, used, list, spoken) in lists {
         let Some(list) = list.filter(|_| used) else {
             continue;
         };
         let left: Vec<&str> = list
             .iter()
-            .filter(|x| !alpn_spoken(http, x))
+            .filter(|x| !spoken(x))
             .map(String::as_str)
             .collect();
         if left.is_empty() {
@@ -964,25 +969,25 @@ fn server_tls(cfg: &Config, p: &Proxy, s: &Server, connect_ssl: bool, diags: &mu
         }
         let offered: Vec<&str> = list
             .iter()
-            .filter(|x| alpn_spoken(http, x))
+            .filter(|x| spoken(x))
             .map(String::as_str)
             .collect();
         diags.push(
             Diagnostic::warning(
                 codes::NOT_IMPLEMENTED,
                 format!(
-                    "{who}: `{name}` {} not offered: proxyd speaks HTTP/1.1 to servers for now",
+                    "{who}: `{name}` {} not offered: proxyd speaks HTTP/1.1 and HTTP/2 to servers, HTTP/1.1 in checks",
                     left.join(",")
                 ),
             )
             .at(s.span)
             .label("not offered")
             .help(if offered.is_empty() {
-                "no ALPN is offered to this server, which then speaks HTTP/1.1 (HTTP/2 comes later)"
+                "no ALPN is offered to this server, which then speaks HTTP/1.1"
                     .to_string()
             } else {
                 format!(
-                    "proxyd offers {} only (HTTP/2 comes later)",
+                    "proxyd offers {} only",
                     offered.join(",")
                 )
             }),

@@ -93,6 +93,9 @@ pub struct Global {
     pub stats_timeout_ms: Option<u64>,
     pub tune_bufsize: u64,
     pub tune_maxrewrite: Option<u64>,
+    /// `tune.h2.max-concurrent-streams`, `initial-window-size`, `header-table-size`,
+    /// `max-frame-size` (None: HAProxy's defaults).
+    pub tune_h2: [Option<u64>; 4],
     pub hard_stop_after_ms: Option<u64>,
     /// `server-state-file` and `server-state-base`: the servers' states saved before
     /// a reload (`show servers state`), read at start.
@@ -394,6 +397,8 @@ pub struct ServerOpts {
     pub crt: Option<String>,
     /// `alpn LIST` / `check-alpn LIST`.
     pub alpn: Option<Vec<String>>,
+    /// `proto h1|h2|none`: the protocol spoken to the server whatever ALPN says.
+    pub proto: Option<String>,
     pub check_alpn: Option<Vec<String>>,
     /// `ssl-min-ver`, `ssl-max-ver`, `force-*`, `no-*`.
     pub tls_versions: TlsVersions,
@@ -464,6 +469,7 @@ impl Default for ServerOpts {
             verifyhost: None,
             crt: None,
             alpn: None,
+            proto: None,
             check_alpn: None,
             tls_versions: TlsVersions::default(),
             ssl_reuse: true,

@@ -123,6 +123,21 @@ impl Builder<'_> {
                     self.config.global.tune_bufsize = v;
                 }
             }
+            "tune.h2.max-concurrent-streams"
+            | "tune.h2.initial-window-size"
+            | "tune.h2.header-table-size"
+            | "tune.h2.max-frame-size" => {
+                let i = [
+                    "tune.h2.max-concurrent-streams",
+                    "tune.h2.initial-window-size",
+                    "tune.h2.header-table-size",
+                    "tune.h2.max-frame-size",
+                ]
+                .iter()
+                .position(|k| *k == kw.name)
+                .unwrap_or(0);
+                self.config.global.tune_h2[i] = self.uint(line, a, kw.name);
+            }
             "tune.maxrewrite" => {
                 self.config.global.tune_maxrewrite = self.uint(line, a, "tune.maxrewrite")
             }

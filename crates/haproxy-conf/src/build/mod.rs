@@ -426,10 +426,34 @@ fn max_args(kw: &str) -> Option<usize> {
     Some(match kw {
         "daemon" | "disabled" | "enabled" | "stats enable" | "stats hide-version"
         | "stats show-legends" | "zero-warning" => 0,
-        "maxconn" | "user" | "group" | "uid" | "gid" | "chroot" | "pidfile" | "nbthread"
-        | "tune.bufsize" | "tune.maxrewrite" | "hard-stop-after" | "ca-base" | "crt-base"
-        | "log-tag" | "stats timeout" | "mode" | "fullconn" | "backlog" | "retries"
-        | "default_backend" | "monitor-uri" | "stats uri" | "stats refresh" | "stats auth" => 1,
+        "maxconn"
+        | "user"
+        | "group"
+        | "uid"
+        | "gid"
+        | "chroot"
+        | "pidfile"
+        | "nbthread"
+        | "tune.bufsize"
+        | "tune.maxrewrite"
+        | "tune.h2.max-concurrent-streams"
+        | "tune.h2.initial-window-size"
+        | "tune.h2.header-table-size"
+        | "tune.h2.max-frame-size"
+        | "hard-stop-after"
+        | "ca-base"
+        | "crt-base"
+        | "log-tag"
+        | "stats timeout"
+        | "mode"
+        | "fullconn"
+        | "backlog"
+        | "retries"
+        | "default_backend"
+        | "monitor-uri"
+        | "stats uri"
+        | "stats refresh"
+        | "stats auth" => 1,
         k if k.starts_with("timeout ") => 1,
         _ => return None,
     })

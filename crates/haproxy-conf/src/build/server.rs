@@ -119,11 +119,7 @@ pub const SERVER_OPTS: &[Opt] = &[
     ("max-reuse", true, I(TUNING)),
     ("tfo", false, I(TUNING)),
     ("no-tfo", false, I(TUNING)),
-    (
-        "proto",
-        true,
-        R("only HTTP/1.1 is spoken to servers for now"),
-    ),
+    ("proto", true, S),
     (
         "namespace",
         true,
@@ -597,6 +593,31 @@ impl Builder<'_> {
                         o.check_alpn = Some(list);
                     }
                 }
+                "proto" => match text.as_str() {
+                    "h1" | "h2" | "none" => o.proto = Some(text),
+                    "fcgi" => {
+                        if let Some(w) = val {
+                            me.diags.push(
+                                Diagnostic::error(
+                                    codes::REFUSED,
+                                    "`proto fcgi`: proxyd does not speak FastCGI to servers",
+                                )
+                                .at(w.span)
+                                .label("not supported by proxyd")
+                                .help("put an HTTP server (e.g. nginx or php-fpm's HTTP front) before the FastCGI application, or keep this proxy on HAProxy"),
+                            );
+                        }
+                    }
+                    _ => {
+                        if let Some(w) = val {
+                            me.bad_value(
+                                w,
+                                format!("`proto {text}`: unknown protocol"),
+                                "HAProxy 2.6 knows h1, h2, fcgi and none",
+                            );
+                        }
+                    }
+                },
                 "check-proto" => match text.as_str() {
                     "h1" | "none" => {}
                     "h2" | "fcgi" => {
@@ -1205,10 +1226,33 @@ mod tests {
                 .any(|d| d.code == codes::NOT_IMPLEMENTED && d.message.contains("not offered"));
             found
         };
-        assert!(warned("http", "alpn h2,http/1.1"));
-        assert!(!warned("http", "alpn http/1.1,http/1.0"));
+        assert!(warned("http", "alpn h3,http/1.1"));
+        assert!(!warned("http", "alpn h2,http/1.1,http/1.0"));
+        // Checks speak HTTP/1.1: h2 is left out of what they offer.
+        assert!(warned(
+            "http",
+            "check check-ssl check-alpn h2,http/1.1\n  option httpchk"
+        ));
         // In TCP mode the bytes go through: every protocol is offered.
         assert!(!warned("tcp", "alpn h2,http/1.1"));
+    }
+
+    #[test]
+    fn proto_names_what_servers_speak() {
+        let of = |v: &str| {
+            let l = load(&be("", &format!("  server s 127.0.0.1:80 proto {v}\n")));
+            let codes: Vec<_> = l
+                .diags
+                .iter()
+                .filter(|d| d.severity == conf_diag::Severity::Error)
+                .map(|d| d.code)
+                .collect();
+            (codes, backend(&l).servers[0].opts.proto.clone())
+        };
+        assert_eq!(of("h2"), (vec![], Some("h2".to_string())));
+        assert_eq!(of("h1"), (vec![], Some("h1".to_string())));
+        assert_eq!(of("fcgi").0, vec![codes::REFUSED]);
+        assert_eq!(of("h3").0, vec![codes::BAD_VALUE]);
     }
 
     #[test]

@@ -28,6 +28,7 @@ pub struct ListenerRt {
     pub backlog: usize,
     pub tls: Option<super::tls::Acceptor>,
     pub accept_proxy: bool,
+    pub mux: super::Mux,
     pub opts: super::listen::BindOpts,
     /// `bind ... maxconn N`.
     pub slots: Option<Arc<Semaphore>>,
@@ -129,6 +130,7 @@ async fn connection(
         unix,
         sc: Arc::default(),
         vars: Arc::default(),
+        mux: l.mux,
     };
     let at_accept = ContentSample::new(Ctx::new(&fe, None), &conn, &[], &[], false);
     if TcpRules::decide(&fe.tcp.connection, &fe.acls, &at_accept, &conn.sc) == Verdict::Reject {

@@ -10,7 +10,7 @@ use super::rules::{HttpRules, ProxyHttp};
 use super::server::{ServerRt, ServerTls, Shared};
 use super::srv_tls::{load_cas, server_name, CaSource, ClientSpec, Verification};
 use super::PlanError;
-use haproxy_conf::checks::{alpn_spoken, http_checks};
+use haproxy_conf::checks::{alpn_checked, alpn_spoken, http_checks};
 use haproxy_conf::model::{
     Balance, CheckStep, Config, Cookie, HashType, Mode, Observe, Proxy, Server as ConfServer,
 };
@@ -143,12 +143,12 @@ fn algorithm(b: &Balance, t: &HashType) -> (Algorithm, HashOn) {
 
 /// The TLS client of a server for traffic or for its checks: verification, client
 /// certificate, versions, the ALPN protocols `alpn` lists that proxyd can speak there
-/// (`http`: HTTP/1.x only), session reuse.
+/// (`spoken`), session reuse.
 fn client_spec(
     s: &ConfServer,
     cfg: &Config,
     alpn: Option<&Vec<String>>,
-    http: bool,
+    spoken: &dyn Fn(&str) -> bool,
 ) -> Result<ClientSpec, PlanError> {
     let o = &s.opts;
     let g = &cfg.global;
@@ -195,7 +195,7 @@ fn client_spec(
         alpn: alpn
             .into_iter()
             .flatten()
-            .filter(|a| alpn_spoken(http, a))
+            .filter(|a| spoken(a))
             .cloned()
             .collect(),
         reuse: o.ssl_reuse,
@@ -209,7 +209,8 @@ fn traffic_tls(s: &ConfServer, p: &Proxy, cfg: &Config) -> Result<Option<ServerT
     if !o.ssl {
         return Ok(None);
     }
-    let client = client_spec(s, cfg, o.alpn.as_ref(), p.mode == Mode::Http)?
+    let http = p.mode == Mode::Http;
+    let client = client_spec(s, cfg, o.alpn.as_ref(), &|a| alpn_spoken(http, a))?
         .build()
         .map_err(|e| PlanError {
             span: Some(s.span),
@@ -238,12 +239,10 @@ fn check_spec(s: &ConfServer, p: &Proxy, cfg: &Config) -> Result<Option<CheckSpe
             span: Some(s.span),
             message: format!("server {}: {e}", s.name),
         };
-        let client = client_spec(
-            s,
-            cfg,
-            o.check_alpn.as_ref().or(o.alpn.as_ref()),
-            http_checks(p),
-        )?
+        let http = http_checks(p);
+        let client = client_spec(s, cfg, o.check_alpn.as_ref().or(o.alpn.as_ref()), &|a| {
+            alpn_checked(http, a)
+        })?
         .build()
         .map_err(at)?;
         // `check-sni`; checks send no SNI otherwise (HAProxy's `sni` is for traffic).
@@ -311,6 +310,8 @@ impl BackendRt {
             released: released.clone(),
             keepalive,
             nolinger: p.option("nolinger"),
+            h2_tune: super::http::upstream::H2Tune::of(&cfg.global),
+            http: p.mode == Mode::Http,
         };
         let mut servers = Vec::new();
         for (i, s) in p.servers.iter().enumerate() {

@@ -27,6 +27,16 @@ pub enum Stream {
     Tls(Box<tokio_rustls::client::TlsStream<Stream>>),
 }
 
+impl Stream {
+    /// The protocol TLS's ALPN chose (`ssl` servers).
+    pub fn alpn(&self) -> Option<&[u8]> {
+        match self {
+            Stream::Tls(t) => t.get_ref().1.alpn_protocol(),
+            _ => None,
+        }
+    }
+}
+
 impl AsyncRead for Stream {
     fn poll_read(
         self: Pin<&mut Self>,

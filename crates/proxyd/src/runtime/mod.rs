@@ -176,10 +176,20 @@ pub fn max_head(cfg: &Config) -> usize {
     bufsize.saturating_sub(rewrite) as usize
 }
 
-/// The ALPN protocols a frontend can serve: in HTTP mode, HTTP/1.x only (HTTP/2 comes
-/// later); in TCP mode the bytes go to the server, which may speak anything.
+/// The ALPN protocols a frontend can serve: in HTTP mode, HTTP/2 and HTTP/1.x; in TCP
+/// mode the bytes go to the server, which may speak anything.
 fn alpn_offered(mode: Mode) -> impl Fn(&str) -> bool {
-    move |p: &str| mode == Mode::Tcp || p == "http/1.1" || p == "http/1.0"
+    move |p: &str| mode == Mode::Tcp || matches!(p, "h2" | "http/1.1" | "http/1.0")
+}
+
+/// Which HTTP a listener's clients speak (`bind ... proto`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mux {
+    /// HTTP/2 when TLS's ALPN chose it or a clear connection starts with its preface,
+    /// else HTTP/1.x.
+    Auto,
+    H1,
+    H2,
 }
 
 /// A frontend's listeners.
@@ -196,13 +206,18 @@ fn listeners(
             span: Some(b.span),
             message,
         };
-        if let Some(proto) = &b.proto {
-            if proto != "h1" {
+        let mux = match (b.proto.as_deref(), p.mode) {
+            (None, _) => Mux::Auto,
+            (Some("h1"), Mode::Http) => Mux::H1,
+            (Some("h2"), Mode::Http) => Mux::H2,
+            (Some("none"), Mode::Tcp) => Mux::Auto,
+            (Some(other), mode) => {
                 return Err(at(format!(
-                    "`proto {proto}`: proxyd speaks HTTP/1.1 only for now (HTTP/2 comes later)"
-                )));
+                    "`proto {other}` cannot serve a frontend in {} mode: `h1` and `h2` serve HTTP, `none` TCP",
+                    if mode == Mode::Http { "http" } else { "tcp" }
+                )))
             }
-        }
+        };
         let tls = if b.ssl {
             let g = &cfg.global;
             let spec = tls::TlsBind {
@@ -231,13 +246,13 @@ fn listeners(
                     Diagnostic::warning(
                         codes::NOT_IMPLEMENTED,
                         format!(
-                            "ALPN {} not offered: proxyd speaks HTTP/1.1 for now",
+                            "ALPN {} not offered: proxyd speaks HTTP/2 and HTTP/1.x",
                             left_out.join(", ")
                         ),
                     )
                     .at(b.span)
                     .label("not offered")
-                    .help("clients negotiate HTTP/1.1 instead (HTTP/2 comes later)"),
+                    .help("clients negotiate one of the others"),
                 );
             }
             Some(acceptor)
@@ -256,6 +271,7 @@ fn listeners(
             backlog,
             tls,
             accept_proxy: b.accept_proxy,
+            mux,
             opts: listen::opts(b)?,
             slots: b
                 .maxconn
@@ -563,6 +579,8 @@ pub struct Conn {
     pub sc: Arc<stick::Counters>,
     /// The connection's `sess.` variables.
     pub vars: Arc<proxy_core::sample::vars::Store>,
+    /// Its listener's `proto`.
+    pub mux: Mux,
 }
 
 /// Any client stream: plain TCP or TLS.

@@ -42,13 +42,16 @@ pub struct ServerTls {
     pub sni: Option<haproxy_conf::sample::Expr>,
 }
 
-/// An idle HTTP connection to a server: the address generation it was opened in, and
-/// the SNI it was opened with (a request reuses one opened with its own SNI only).
+/// An idle HTTP/1.1 connection to a server, or an open HTTP/2 one (shared): the address
+/// generation it was opened in, and the SNI it was opened with (a request reuses one
+/// opened with its own SNI only).
 #[derive(Debug)]
 pub struct Pooled {
     pub gen: u64,
     pub sni: Option<String>,
-    pub sender: hyper::client::conn::http1::SendRequest<super::http::reqbody::ReqBody>,
+    pub sender: super::http::upstream::Sender,
+    /// Bytes moving on it (`timeout server`).
+    pub activity: Arc<super::idle::Activity>,
 }
 
 /// The agent check's settings.
@@ -130,8 +133,12 @@ pub struct ServerRt {
     /// `on-marked-up shutdown-backup-sessions`.
     pub shutdown_backups_on_up: bool,
     pub down: tokio::sync::watch::Sender<u64>,
-    /// Idle HTTP/1.1 connections to this server, for reuse.
+    /// Idle HTTP/1.1 connections to this server and open HTTP/2 ones, for reuse.
     pub pool: Mutex<Vec<Pooled>>,
+    /// `proto h2`: HTTP/2 without TLS's ALPN (HTTP mode).
+    pub h2: bool,
+    /// `tune.h2.*`, for HTTP/2 connections to it.
+    pub h2_tune: super::http::upstream::H2Tune,
     /// `ssl`: connections speak TLS.
     pub tls: Option<ServerTls>,
     /// Bumped when the server's address changes: connections of older generations lead
@@ -162,6 +169,9 @@ pub struct Shared {
     pub released: Arc<tokio::sync::Notify>,
     pub keepalive: Option<TcpKa>,
     pub nolinger: bool,
+    pub h2_tune: super::http::upstream::H2Tune,
+    /// The backend is in HTTP mode (`proto h2` means something there only).
+    pub http: bool,
 }
 
 impl ServerRt {
@@ -242,6 +252,8 @@ impl ServerRt {
             shutdown_backups_on_up: o.on_marked_up.as_deref() == Some("shutdown-backup-sessions"),
             down: tokio::sync::watch::Sender::new(0),
             pool: Mutex::new(Vec::new()),
+            h2: shared.http && o.proto.as_deref() == Some("h2"),
+            h2_tune: shared.h2_tune,
             tls,
             addr_gen: std::sync::atomic::AtomicU64::new(0),
             pool_max: match o.pool_max_conn {

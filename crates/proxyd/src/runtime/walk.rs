@@ -167,6 +167,30 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         ),
         s("global", "tune.bufsize", G, "tune.bufsize 32768"),
         s("global", "tune.maxrewrite", G, "tune.maxrewrite 2048"),
+        s(
+            "global",
+            "tune.h2.max-concurrent-streams",
+            G,
+            "tune.h2.max-concurrent-streams 7",
+        ),
+        s(
+            "global",
+            "tune.h2.initial-window-size",
+            G,
+            "tune.h2.initial-window-size 7000",
+        ),
+        s(
+            "global",
+            "tune.h2.header-table-size",
+            G,
+            "tune.h2.header-table-size 7000",
+        ),
+        s(
+            "global",
+            "tune.h2.max-frame-size",
+            G,
+            "tune.h2.max-frame-size 32768",
+        ),
         sc(
             "global",
             "ssl-default-bind-options",
@@ -1260,6 +1284,7 @@ fn server_samples() -> Vec<(&'static str, &'static str, &'static str)> {
             "default-server verifyhost x.example",
         ),
         ("alpn", "ssl verify none alpn http/1.1", ""),
+        ("proto", "proto h2", ""),
         (
             "check-alpn",
             "check ssl verify none check-alpn http/1.1",

@@ -12,14 +12,16 @@ mod actions;
 pub mod cache;
 mod compress;
 mod logbody;
+mod preface;
 mod reply;
 pub mod reqbody;
 mod sample;
+pub mod upstream;
 
 use super::acls::AclSet;
 use super::backend::{BackendRt, HashOn};
 use super::clock::Clock;
-use super::connect::{attempt, open_stream, InUse, Tried};
+use super::connect::{attempt, InUse, Tried};
 use super::frontend::FrontendRt;
 use super::idle::{Activity, IdleWatch};
 use super::inspect::Ctx;
@@ -38,8 +40,7 @@ use http::{Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty};
 use hyper::body::Incoming;
-use hyper::client::conn::http1::SendRequest;
-use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use proxy_core::cookie;
 use proxy_core::log::{Cause, Phase};
 use proxy_core::sample::vars::{Scopes, Store};
@@ -193,32 +194,9 @@ fn restrict_names(h: &mut http::HeaderMap, reject: bool) -> bool {
 
 /// A connection to a server for one request.
 enum Upstream {
-    /// With the server's address generation it was opened in, and its SNI.
-    Http(SendRequest<ReqBody>, u64, Option<String>),
+    Http(upstream::Link),
     /// The server's `redir`: answer with a redirection instead.
     Redirect(String),
-}
-
-/// The most a server connection's read buffer grows to.
-const RESPONSE_READ_MAX: usize = 32 * 1024;
-
-/// A pooled connection that can take a request now, if any: one opened with this
-/// request's SNI (TLS servers), the most recently used first (its socket is warm),
-/// dropping closed ones on the way.
-fn pooled(s: &ServerRt, sni: Option<&str>) -> Option<(SendRequest<ReqBody>, u64)> {
-    let gen = s.addr_gen.load(Ordering::Relaxed);
-    let mut pool = s.pool.lock().ok()?;
-    let mut i = pool.len();
-    while i > 0 {
-        i -= 1;
-        if pool[i].sender.is_closed() || pool[i].gen != gen {
-            pool.swap_remove(i);
-        } else if pool[i].sni.as_deref() == sni && pool[i].sender.is_ready() {
-            let p = pool.swap_remove(i);
-            return Some((p.sender, p.gen));
-        }
-    }
-    None
 }
 
 async fn open_http(
@@ -227,37 +205,14 @@ async fn open_http(
     max_head: usize,
     redirect_to: Option<String>,
     sni: Option<String>,
-    reuse: bool,
+    reuse: (bool, bool),
 ) -> Option<Upstream> {
     if let (Some(prefix), Some(pq)) = (&s.redir, redirect_to) {
         return Some(Upstream::Redirect(format!("{prefix}{pq}")));
     }
-    if let Some((c, gen)) = reuse.then(|| pooled(&s, sni.as_deref())).flatten() {
-        return Some(Upstream::Http(c, gen, sni));
-    }
-    let gen = s.addr_gen.load(Ordering::Relaxed);
-    let counters = [Some(s.counters.clone()), Some(s.backend_counters.clone())];
-    let stream = open_stream(s.clone(), conn.peer, conn.local, sni.clone()).await?;
-    let io = Metered::new(stream, Side::Server, counters, None);
-    // A response head larger than the buffer fails the request (502), as in HAProxy. Bodies
-    // are read in chunks of at most 32 KiB (measured: 16 KiB costs a fifth of the 64 KiB
-    // throughput, 64 KiB a third more memory; hyper alone would grow it to 400 KiB).
-    let (sender, connection) = hyper::client::conn::http1::Builder::new()
-        .max_header_size(max_head)
-        .max_buf_size(RESPONSE_READ_MAX)
-        .handshake(TokioIo::new(io))
+    upstream::connect(&s, &conn, max_head, sni, reuse)
         .await
-        .ok()?;
-    let name = s.name.clone();
-    tokio::spawn(async move {
-        if let Err(e) = connection.with_upgrades().await {
-            // The request on it already failed with a 502; this says why.
-            if !e.is_canceled() && !e.is_incomplete_message() {
-                tracing::warn!("server {name}: connection: {e}");
-            }
-        }
-    });
-    Some(Upstream::Http(sender, gen, sni))
+        .map(Upstream::Http)
 }
 
 /// One client connection's state, for its inactivity timeouts and server preference.
@@ -718,6 +673,35 @@ async fn handle_inner(
     let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
     let (mut parts, body) = req.into_parts();
     let mut body = ReqBody::streamed(body);
+    // HTTP/2 names the host in `:authority`: a Host header says it to the rules and to
+    // HTTP/1.1 servers, as HAProxy adds one.
+    if parts.version == http::Version::HTTP_2 && !parts.headers.contains_key(http::header::HOST) {
+        if let Some(v) = parts
+            .uri
+            .authority()
+            .and_then(|a| HeaderValue::from_str(a.as_str()).ok())
+        {
+            parts.headers.insert(http::header::HOST, v);
+        }
+    }
+    // A WebSocket handshake without its key is refused (HAProxy 2.6 answers 400): the
+    // server would not switch, and the bytes sent after it would be read as requests.
+    if upgrade
+        && !parts.headers.contains_key(http::header::SEC_WEBSOCKET_KEY)
+        && parts
+            .headers
+            .get_all(http::header::UPGRADE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(','))
+            .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+    {
+        (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+        let mut r = own_page(400);
+        r.headers_mut()
+            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        return Ok(r);
+    }
     if let Err((status, why)) = smuggling_guard(&mut parts) {
         (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
         let mut r = own_page(status);
@@ -925,6 +909,15 @@ async fn handle_inner(
             return Err(Rejected);
         }
     }
+    // A body error in what the client has sent already refuses the request before any of
+    // it leaves (HAProxy answers 400 to what it parsed in one go).
+    if !hyper::body::Body::is_end_stream(&body) && body.settle(fe.max_head).await.is_err() {
+        (rec.cause, rec.phase) = (Cause::Client, Phase::Request);
+        let mut r = own_page(400);
+        r.headers_mut()
+            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+        return Ok(r);
+    }
     if !conn.unix {
         let src = conn.peer.ip();
         let (ff_fe, ff_be) = (fe.http.forwardfor.as_ref(), be.http.forwardfor.as_ref());
@@ -1021,6 +1014,14 @@ async fn handle_inner(
     });
     let post = parts.method == http::Method::POST;
     let get_like = matches!(parts.method, http::Method::GET | http::Method::HEAD);
+    // gRPC needs `te: trailers` to reach an HTTP/2 server (the only TE value HTTP/2 keeps).
+    let te_trailers = parts
+        .headers
+        .get_all(http::header::TE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|t| t.trim().eq_ignore_ascii_case("trailers"));
     if !upgrade {
         strip_hop_by_hop(&mut parts.headers);
     }
@@ -1029,9 +1030,9 @@ async fn handle_inner(
     // `http-reuse safe` (the default): a client's first request gets a connection of its
     // own, so that a server closing an idle one fails only a request the client retries.
     let reuse = match be.http_reuse {
-        HttpReuse::Never => false,
-        HttpReuse::Safe => state.requests.load(Ordering::Relaxed) > 1,
-        HttpReuse::Aggressive | HttpReuse::Always => true,
+        HttpReuse::Never => (false, false),
+        HttpReuse::Safe => (state.requests.load(Ordering::Relaxed) > 1, true),
+        HttpReuse::Aggressive | HttpReuse::Always => (true, true),
     };
     let mut tried = Tried::default();
     // From the queue on, the server side's timeouts apply, not the client's (HAProxy
@@ -1079,8 +1080,8 @@ async fn handle_inner(
     if let (true, Some(i), Ok(mut last)) = (be.prefer_last, index, state.last.lock()) {
         *last = Some((be.name.clone(), i));
     }
-    let (mut sender, gen, sni) = match upstream {
-        Upstream::Http(s, gen, sni) => (s, gen, sni),
+    let mut link = match upstream {
+        Upstream::Http(l) => l,
         Upstream::Redirect(location) => {
             let mut r = full(StatusCode::FOUND, None, Bytes::new());
             if let Ok(v) = HeaderValue::from_str(&location) {
@@ -1113,31 +1114,38 @@ async fn handle_inner(
             parts.headers.append(h.clone(), v);
         }
     }
-    let sent = sender.send_request(Request::from_parts(parts, body));
+    let mut req = Request::from_parts(parts, body);
+    upstream::shape(
+        &mut req,
+        link.sender.is_h2(),
+        server.tls.is_some(),
+        te_trailers,
+    );
     // `set-timeout server` for this stream, else the backend's.
     let server_timeout = stream_timeout(&info.server_timeout).or(be.server_timeout);
-    let resp = match server_timeout {
-        Some(t) => match tokio::time::timeout(t, sent).await {
-            Ok(r) => r,
-            Err(_) => {
-                be.counters.response_error();
-                server.counters.response_error();
-                server.counters.status(504);
-                be.observe(&server, clock.now_ms(), true, false);
-                (rec.cause, rec.phase) = (Cause::ServerTimeout, Phase::Headers);
-                return Ok(own_page(504));
-            }
-        },
-        None => sent.await,
-    };
+    let sni_again = link.sni.clone();
+    let share = be.http_reuse != HttpReuse::Never;
+    let reopen = || upstream::connect(&server, &conn, max_head, sni_again, (false, share));
+    let resp = upstream::send(&mut link, req, server_timeout, reopen).await;
     drop(awaiting);
-    let Ok(mut resp) = resp else {
-        be.counters.response_error();
-        server.counters.response_error();
-        server.counters.status(502);
-        be.observe(&server, clock.now_ms(), true, false);
-        (rec.cause, rec.phase) = (Cause::Server, Phase::Headers);
-        return Ok(own_page(502));
+    let mut resp = match resp {
+        Ok(r) => r,
+        Err(upstream::Failed::Timeout) => {
+            be.counters.response_error();
+            server.counters.response_error();
+            server.counters.status(504);
+            be.observe(&server, clock.now_ms(), true, false);
+            (rec.cause, rec.phase) = (Cause::ServerTimeout, Phase::Headers);
+            return Ok(own_page(504));
+        }
+        Err(upstream::Failed::Broken) => {
+            be.counters.response_error();
+            server.counters.response_error();
+            server.counters.status(502);
+            be.observe(&server, clock.now_ms(), true, false);
+            (rec.cause, rec.phase) = (Cause::Server, Phase::Headers);
+            return Ok(own_page(502));
+        }
     };
     rec.t_resp = sent_at.elapsed().as_millis() as i64;
     let status = resp.status().as_u16();
@@ -1151,6 +1159,14 @@ async fn handle_inner(
         bctx.sc.count(proxy_core::stick::Count::HttpFail);
     }
     be.observe(&server, clock.now_ms(), bad, false);
+    // A switch nobody asked for would leave the client reading a protocol it does not
+    // expect (HAProxy answers 502 too).
+    if resp.status() == StatusCode::SWITCHING_PROTOCOLS && client_upgrade.is_none() {
+        be.counters.response_error();
+        server.counters.response_error();
+        (rec.cause, rec.phase) = (Cause::Server, Phase::Headers);
+        return Ok(own_page(502));
+    }
     if let (Some(client_up), StatusCode::SWITCHING_PROTOCOLS) = (client_upgrade, resp.status()) {
         let server_up = hyper::upgrade::on(&mut resp);
         let (rparts, _) = resp.into_parts();
@@ -1181,12 +1197,7 @@ async fn handle_inner(
     // The connection goes back to the pool; it is taken again once the body is through.
     if !(close || fe.http.server_close || be.http.server_close || be.http_reuse == HttpReuse::Never)
     {
-        if let Ok(mut pool) = server.pool.lock() {
-            let current = server.addr_gen.load(Ordering::Relaxed) == gen;
-            if current && server.pool_max.is_none_or(|m| pool.len() < m) {
-                pool.push(super::server::Pooled { gen, sni, sender });
-            }
-        }
+        upstream::release(&server, link);
     }
     let (mut rparts, rbody) = resp.into_parts();
     strip_hop_by_hop(&mut rparts.headers);
@@ -1560,6 +1571,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         .timer(TokioTimer::new());
     // A request head larger than the buffer is refused (hyper: 431), as HAProxy does.
     b.max_header_size(fe.max_head);
+    let (max_head, h2_tune) = (fe.max_head, fe.h2_tune);
     // Not hyper's header timer (30 s unless told otherwise): it also runs while a
     // keep-alive connection waits for its next request, which is `timeout
     // http-keep-alive`'s to bound. `head_expiry` does `timeout http-request`.
@@ -1585,7 +1597,35 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         })
     };
     let t0 = tokio::time::Instant::now();
-    let served = b.serve_connection(TokioIo::new(io), svc).with_upgrades();
+    let alpn_h2 = conn_for_log
+        .tls
+        .as_ref()
+        .is_some_and(|t| t.alpn.as_deref() == Some("h2"));
+    let mux = conn_for_log.mux;
+    let tune = h2_tune;
+    let served = async move {
+        let (io, h2) = match mux {
+            super::Mux::H2 => (preface::Rewind::new(io), true),
+            super::Mux::Auto if alpn_h2 => (preface::Rewind::new(io), true),
+            super::Mux::H1 => (preface::Rewind::new(io), false),
+            super::Mux::Auto => preface::detect(io).await,
+        };
+        if h2 {
+            hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .timer(TokioTimer::new())
+                .max_concurrent_streams(tune.max_concurrent_streams)
+                .initial_stream_window_size(tune.initial_window_size)
+                .header_table_size(tune.header_table_size)
+                .max_frame_size(tune.max_frame_size)
+                .max_header_list_size(u32::try_from(max_head).unwrap_or(u32::MAX))
+                .serve_connection(TokioIo::new(io), svc)
+                .await
+        } else {
+            b.serve_connection(TokioIo::new(io), svc)
+                .with_upgrades()
+                .await
+        }
+    };
     // Ending the select drops the connection: an idle client is closed.
     let end = tokio::select! {
         r = served => Ended::Served(r),

@@ -35,6 +35,67 @@ impl ReqBody {
             error: None,
         }
     }
+
+    /// Takes in the body bytes the client has sent already (up to `limit`), so that a
+    /// framing error in them (a bad chunk size, say) refuses the request before anything
+    /// of it reaches a server, as HAProxy refuses what it has parsed in one go. Lets the
+    /// connection's reader run once if nothing is there yet; never waits for the client.
+    pub async fn settle(&mut self, limit: usize) -> Result<(), hyper::Error> {
+        let Some(rest) = self.rest.as_mut() else {
+            return Ok(());
+        };
+        let mut got = BytesMut::new();
+        if let Some(h) = self.head.take() {
+            got.extend_from_slice(&h);
+        }
+        let mut yielded = false;
+        let mut ended = false;
+        let mut failed = None;
+        while got.len() < limit {
+            let p = poll_fn(|cx| Poll::Ready(Pin::new(&mut *rest).poll_frame(cx))).await;
+            match p {
+                Poll::Ready(Some(Ok(f))) => match f.into_data() {
+                    Ok(d) => got.extend_from_slice(&d),
+                    Err(f) => {
+                        if let Ok(t) = f.into_trailers() {
+                            self.trailers = Some(t);
+                        }
+                    }
+                },
+                Poll::Ready(Some(Err(e))) => {
+                    failed = Some(e);
+                    break;
+                }
+                Poll::Ready(None) => {
+                    ended = true;
+                    break;
+                }
+                Poll::Pending if yielded => break,
+                Poll::Pending => {
+                    tokio::task::yield_now().await;
+                    yielded = true;
+                }
+            }
+        }
+        if ended || failed.is_some() {
+            self.rest = None;
+        }
+        self.head = (!got.is_empty()).then(|| got.freeze());
+        match failed {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
+    }
+
+    /// No body (a request sent again whole).
+    pub fn empty() -> Self {
+        ReqBody {
+            head: None,
+            trailers: None,
+            rest: None,
+            error: None,
+        }
+    }
 }
 
 /// How long to wait for the body before the rules run.

@@ -1,0 +1,339 @@
+//! HTTP/2 through proxyd, in a network namespace of its own: curl and h2load as clients
+//! over TLS (ALPN) and clear text (prior knowledge, `proto h2`), HAProxy as HTTP/1.1,
+//! HTTP/2 and TLS servers saying what they received, and a gRPC-style exchange (request
+//! and response trailers) with an HTTP/2 server of the test's own.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use bytes::Bytes;
+use e2e::{binary, have, in_ci, make_cert, netns_available, wait_for, Daemon, Netns, Scratch};
+use http_body_util::{BodyExt, Full};
+use hyper::body::{Frame, Incoming};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::time::Duration;
+
+const BACKENDS: &str = "\
+defaults
+  mode http
+  timeout client 10s
+  timeout server 10s
+  timeout connect 2s
+frontend be_h2
+  bind 127.0.0.1:9001 proto h2
+  http-request return status 200 content-type text/plain lf-string \"be-h2 v=%[req.ver] url=%[url] host=%[req.hdr(host)]\\n\"
+frontend be_h1
+  bind 127.0.0.1:9002
+  http-request return status 200 content-type text/plain lf-string \"be-h1 v=%[req.ver] url=%[url] host=%[req.hdr(host)]\\n\"
+frontend be_tls
+  bind 127.0.0.1:9003 ssl crt PEM alpn h2,http/1.1
+  http-request return status 200 content-type text/plain lf-string \"be-tls v=%[req.ver] url=%[url] host=%[req.hdr(host)]\\n\"
+";
+
+const PROXY: &str = "\
+global
+  tune.h2.max-concurrent-streams 50
+defaults
+  mode http
+  timeout client 10s
+  timeout server 10s
+  timeout connect 2s
+frontend f
+  bind 127.0.0.1:8080
+  bind 127.0.0.1:8082 proto h2
+  bind 127.0.0.1:8443 ssl crt PEM alpn h2,http/1.1
+  use_backend b2 if { path_beg /h2 }
+  use_backend b3 if { path_beg /tls }
+  use_backend g if { path_beg /grpc }
+  default_backend b1
+backend b1
+  server s 127.0.0.1:9002
+backend b2
+  server s 127.0.0.1:9001 proto h2
+backend b3
+  server s 127.0.0.1:9003 ssl verify none alpn h2,http/1.1
+backend g
+  server s 127.0.0.1:9004 proto h2
+";
+
+struct Setup {
+    ns: Netns,
+    dir: Scratch,
+    _haproxy: Daemon,
+    proxyd: Daemon,
+}
+
+impl Setup {
+    fn proxyd_log(&self) -> String {
+        std::fs::read_to_string(self.dir.join("proxyd.log")).unwrap_or_default()
+    }
+
+    fn listening(&self, port: u16) -> bool {
+        self.ns.connect_tcp(&format!("127.0.0.1:{port}")).is_ok()
+    }
+}
+
+fn setup(tag: &str) -> Option<Setup> {
+    if !netns_available() {
+        return None;
+    }
+    for prog in ["haproxy", "curl", "h2load", "nghttp"] {
+        if !have(prog) {
+            assert!(!in_ci(), "{prog} is missing (tests/run.sh installs it)");
+            eprintln!("\n!!!!! SKIPPED: {prog} is missing !!!!!\n");
+            return None;
+        }
+    }
+    let dir = Scratch::new(tag);
+    let pem = make_cert(&dir, "h2.example");
+    let pem = pem.to_string_lossy().to_string();
+    let be = dir.join("backends.cfg");
+    std::fs::write(&be, BACKENDS.replace("PEM", &pem)).unwrap();
+    let cfg = dir.join("haproxy.cfg");
+    std::fs::write(&cfg, PROXY.replace("PEM", &pem)).unwrap();
+    let ns = Netns::new("h2");
+    let haproxy = ns.spawn(
+        "haproxy",
+        &["-db", "-f", &be.to_string_lossy()],
+        &dir.join("backends.log"),
+    );
+    let proxyd = ns.spawn(
+        &binary("proxyd").to_string_lossy(),
+        &["-db", "-f", &cfg.to_string_lossy()],
+        &dir.join("proxyd.log"),
+    );
+    let s = Setup {
+        ns,
+        dir,
+        _haproxy: haproxy,
+        proxyd,
+    };
+    let up = wait_for(10.0, || {
+        [9001, 9002, 9003, 8080, 8082, 8443]
+            .iter()
+            .all(|p| s.listening(*p))
+    });
+    assert!(up.is_some(), "not listening\n{}", s.proxyd_log());
+    Some(s)
+}
+
+/// curl in the namespace: (HTTP version, body).
+fn curl(s: &Setup, args: &[&str]) -> (String, String) {
+    let mut full = vec!["-sS", "--max-time", "10", "-w", "\n%{http_version}"];
+    full.extend_from_slice(args);
+    let out = s.ns.exec("curl", &full);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        out.status.success(),
+        "curl {args:?}: {}\n{}",
+        String::from_utf8_lossy(&out.stderr),
+        s.proxyd_log()
+    );
+    let (body, version) = text.rsplit_once('\n').unwrap_or((&text, ""));
+    (version.to_string(), body.to_string())
+}
+
+#[test]
+fn curl_and_h2load_over_h2_to_h1_h2_and_tls_servers() {
+    let Some(s) = setup("h2-clients") else {
+        return;
+    };
+    // (curl arguments, HTTP version the client got, what the server received)
+    let cases: &[(&[&str], &str, &str)] = &[
+        // Clear text, prior knowledge on a bind without `proto`: the preface says h2.
+        (
+            &["--http2-prior-knowledge", "http://127.0.0.1:8080/x?a=1"],
+            "2",
+            "be-h1 v=1.1 url=/x?a=1 host=127.0.0.1:8080",
+        ),
+        (
+            &["http://127.0.0.1:8080/x"],
+            "1.1",
+            "be-h1 v=1.1 url=/x host=127.0.0.1:8080",
+        ),
+        // `proto h2` bind, `proto h2` server: the absolute URI HTTP/2 carries.
+        (
+            &["--http2-prior-knowledge", "http://127.0.0.1:8082/h2/x"],
+            "2",
+            "be-h2 v=2.0 url=http://127.0.0.1:8082/h2/x host=127.0.0.1:8082",
+        ),
+        // HTTP/1.1 client to an HTTP/2 server.
+        (
+            &["http://127.0.0.1:8080/h2/y"],
+            "1.1",
+            "be-h2 v=2.0 url=http://127.0.0.1:8080/h2/y host=127.0.0.1:8080",
+        ),
+        // TLS: ALPN h2 from curl, to each kind of server.
+        (
+            &["-k", "https://127.0.0.1:8443/x"],
+            "2",
+            "be-h1 v=1.1 url=/x host=127.0.0.1:8443",
+        ),
+        (
+            &["-k", "https://127.0.0.1:8443/h2/x"],
+            "2",
+            "be-h2 v=2.0 url=http://127.0.0.1:8443/h2/x host=127.0.0.1:8443",
+        ),
+        (
+            &["-k", "https://127.0.0.1:8443/tls/x"],
+            "2",
+            "be-tls v=2.0 url=https://127.0.0.1:8443/tls/x host=127.0.0.1:8443",
+        ),
+        // TLS, the client asks for HTTP/1.1 only.
+        (
+            &["-k", "--http1.1", "https://127.0.0.1:8443/tls/z"],
+            "1.1",
+            "be-tls v=2.0 url=https://127.0.0.1:8443/tls/z host=127.0.0.1:8443",
+        ),
+    ];
+    for (args, version, seen) in cases {
+        let (v, body) = curl(&s, args);
+        assert_eq!(&v, version, "{args:?}: {body}");
+        assert_eq!(body.trim_end(), *seen, "{args:?}");
+    }
+    // h2load: many streams per connection, over TLS and in clear text.
+    for (url, c, m) in [
+        ("https://127.0.0.1:8443/h2/load", "10", "10"),
+        ("https://127.0.0.1:8443/load", "4", "50"),
+        ("http://127.0.0.1:8080/tls/load", "4", "50"),
+    ] {
+        let out =
+            s.ns.exec("h2load", &["-n", "3000", "-c", c, "-m", m, "-T", "20", url]);
+        let text = String::from_utf8_lossy(&out.stdout).to_string();
+        assert!(
+            text.contains("3000 succeeded, 0 failed, 0 errored"),
+            "h2load {url} -c {c} -m {m}:\n{text}\n{}",
+            s.proxyd_log()
+        );
+        assert!(text.contains("3000 2xx"), "{text}");
+    }
+    // `tune.h2.max-concurrent-streams 50` is what proxyd's SETTINGS say.
+    let out =
+        s.ns.exec("nghttp", &["-nv", "http://127.0.0.1:8082/h2/settings"]);
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        text.contains("SETTINGS_MAX_CONCURRENT_STREAMS(0x03):50"),
+        "{text}"
+    );
+    assert!(!s.proxyd_log().contains("panic"), "{}", s.proxyd_log());
+    drop(s.proxyd);
+}
+
+/// An HTTP/2 server answering like a gRPC service: the request body back, the request's
+/// trailer echoed in the response's trailers with `grpc-status: 0`.
+async fn grpc_echo(
+    req: hyper::Request<Incoming>,
+) -> Result<hyper::Response<http_body_util::combinators::BoxBody<Bytes, hyper::Error>>, hyper::Error>
+{
+    let te = req
+        .headers()
+        .get("te")
+        .map(|v| String::from_utf8_lossy(v.as_bytes()).to_string())
+        .unwrap_or_default();
+    let version = format!("{:?}", req.version());
+    let collected = req.into_body().collect().await?;
+    let req_trailers = collected.trailers().cloned().unwrap_or_default();
+    let data = collected.to_bytes();
+    let mut t = http::HeaderMap::new();
+    t.insert("grpc-status", http::HeaderValue::from_static("0"));
+    if let Some(v) = req_trailers.get("x-req-trailer") {
+        t.insert("x-echo-trailer", v.clone());
+    }
+    let body = Full::new(data)
+        .map_err(|never| match never {})
+        .with_trailers(async move { Some(Ok(t)) })
+        .boxed();
+    Ok(hyper::Response::builder()
+        .header("content-type", "application/grpc")
+        .header("x-te", te)
+        .header("x-version", version)
+        .body(body)
+        .unwrap())
+}
+
+#[test]
+fn grpc_style_trailers_pass_both_ways() {
+    let Some(s) = setup("h2-grpc") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = s.ns.listen_tcp("127.0.0.1:9004");
+    listener.set_nonblocking(true).unwrap();
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        tokio::spawn(async move {
+            while let Ok((sock, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                        .serve_connection(TokioIo::new(sock), hyper::service::service_fn(grpc_echo))
+                        .await;
+                });
+            }
+        });
+        // The clear bind without `proto` (the preface) and the `proto h2` one.
+        for port in [8080, 8082] {
+            let sock = s.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
+            sock.set_nonblocking(true).unwrap();
+            let sock = tokio::net::TcpStream::from_std(sock).unwrap();
+            let (mut sender, conn) =
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(sock))
+                    .await
+                    .unwrap();
+            tokio::spawn(conn);
+            // Three messages, then the request's trailers.
+            let mut trailers = http::HeaderMap::new();
+            trailers.insert("x-req-trailer", http::HeaderValue::from_static("abc"));
+            let body = Frames(
+                [
+                    Frame::data(Bytes::from_static(b"\0\0\0\0\x03one")),
+                    Frame::data(Bytes::from_static(b"\0\0\0\0\x03two")),
+                    Frame::data(Bytes::from(vec![7u8; 100_000])),
+                    Frame::trailers(trailers),
+                ]
+                .into(),
+            );
+            let req = hyper::Request::builder()
+                .method("POST")
+                .uri(format!("http://127.0.0.1:{port}/grpc/echo.Echo/Say"))
+                .header("content-type", "application/grpc")
+                .header("te", "trailers")
+                .body(body)
+                .unwrap();
+            let resp = tokio::time::timeout(Duration::from_secs(10), sender.send_request(req))
+                .await
+                .expect("response in time")
+                .unwrap_or_else(|e| panic!("port {port}: {e}\n{}", s.proxyd_log()));
+            assert_eq!(resp.status(), 200);
+            assert_eq!(
+                resp.headers()["x-te"],
+                "trailers",
+                "te: trailers reached the server"
+            );
+            assert_eq!(resp.headers()["x-version"], "HTTP/2.0");
+            let got = resp.into_body().collect().await.unwrap();
+            let t = got.trailers().cloned().expect("response trailers");
+            assert_eq!(t["grpc-status"], "0");
+            assert_eq!(
+                t["x-echo-trailer"], "abc",
+                "the request's trailers reached the server"
+            );
+            let data = got.to_bytes();
+            assert_eq!(data.len(), 16 + 100_000);
+            assert_eq!(&data[..16], b"\0\0\0\0\x03one\0\0\0\0\x03two");
+        }
+    });
+    drop(s.proxyd);
+}
+
+/// A request body of frames given in advance (data, then trailers).
+struct Frames(std::collections::VecDeque<Frame<Bytes>>);
+
+impl hyper::body::Body for Frames {
+    type Data = Bytes;
+    type Error = std::convert::Infallible;
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
+        std::task::Poll::Ready(self.0.pop_front().map(Ok))
+    }
+}
