@@ -1,0 +1,159 @@
+//! proxyd's server side under trouble, on loopback: an upload that lasts longer than
+//! `timeout server` while its bytes keep moving, and a server that closes its keep-alive
+//! connections right after answering (no `Connection: close`) under load: no idempotent
+//! request may fail for it.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::disallowed_methods)]
+
+use e2e::{free_port, read_response, Proxyd};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+/// Reads one request head; returns its Content-Length (None: the connection ended).
+fn read_head(r: &mut impl BufRead) -> Option<usize> {
+    let mut len = 0;
+    let mut first = true;
+    loop {
+        let mut line = String::new();
+        if r.read_line(&mut line).ok()? == 0 {
+            return None;
+        }
+        let l = line.trim_end().to_ascii_lowercase();
+        if l.is_empty() && !first {
+            return Some(len);
+        }
+        first = false;
+        if let Some(v) = l.strip_prefix("content-length:") {
+            len = v.trim().parse().ok()?;
+        }
+    }
+}
+
+/// A server that reads each request's body whole, then answers how much it read; every
+/// `close_every`-th answer on a connection is followed by closing it, unannounced.
+fn server(close_every: usize) -> u16 {
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = l.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for s in l.incoming() {
+            let Ok(s) = s else { continue };
+            std::thread::spawn(move || {
+                let mut w = s.try_clone().unwrap();
+                let mut r = BufReader::new(s);
+                let mut n = 0;
+                while let Some(len) = read_head(&mut r) {
+                    let mut body = vec![0u8; len];
+                    if r.read_exact(&mut body).is_err() {
+                        return;
+                    }
+                    let text = format!("got {len}");
+                    let _ = w.write_all(
+                        format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{text}",
+                            text.len()
+                        )
+                        .as_bytes(),
+                    );
+                    n += 1;
+                    if n % close_every == 0 {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    port
+}
+
+const DEFAULTS: &str = "defaults\n  mode http\n  timeout connect 1s\n  timeout client 10s\n";
+
+#[test]
+fn upload_longer_than_timeout_server_completes_while_bytes_move() {
+    let srv = server(usize::MAX);
+    let port = free_port();
+    let p = Proxyd::start(
+        "upload",
+        &format!(
+            "{DEFAULTS}  timeout server 1s\nfrontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{srv}\n"
+        ),
+    );
+    p.wait_listening(port);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    // 2.5 s of upload: ten pieces 250 ms apart, against a 1 s `timeout server`.
+    s.write_all(b"POST /up HTTP/1.1\r\nHost: a\r\nContent-Length: 10000\r\n\r\n")
+        .unwrap();
+    for _ in 0..10 {
+        std::thread::sleep(Duration::from_millis(250));
+        s.write_all(&[b'x'; 1000]).unwrap();
+    }
+    let mut r = BufReader::new(s);
+    let mut line = String::new();
+    r.read_line(&mut line).unwrap();
+    assert!(line.starts_with("HTTP/1.1 200"), "{line}\n{}", p.log());
+    let mut rest = String::new();
+    let _ = r.take(200).read_to_string(&mut rest);
+    assert!(rest.ends_with("got 10000"), "{rest}");
+    // A server that says nothing for longer than `timeout server` still gets 504.
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let sp = silent.local_addr().unwrap().port();
+    let _keep = std::thread::spawn(move || {
+        let held: Vec<_> = silent.incoming().take(1).collect();
+        std::thread::sleep(Duration::from_secs(4));
+        drop(held);
+    });
+    let port2 = free_port();
+    let p2 = Proxyd::start(
+        "upload-silent",
+        &format!(
+            "{DEFAULTS}  timeout server 1s\nfrontend f\n  bind 127.0.0.1:{port2}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{sp}\n"
+        ),
+    );
+    p2.wait_listening(port2);
+    let t0 = std::time::Instant::now();
+    let mut s = TcpStream::connect(("127.0.0.1", port2)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    let status = read_response(&mut BufReader::new(s));
+    assert_eq!(status, Some(504), "{}", p2.log());
+    assert!(t0.elapsed() < Duration::from_secs(3), "{:?}", t0.elapsed());
+}
+
+#[test]
+fn a_server_closing_kept_connections_fails_no_idempotent_request() {
+    // Every second answer closes the connection, unannounced.
+    let srv = server(2);
+    let port = free_port();
+    let p = Proxyd::start(
+        "closing",
+        &format!(
+            "{DEFAULTS}  timeout server 5s\n  http-reuse always\nfrontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{srv}\n"
+        ),
+    );
+    p.wait_listening(port);
+    let failed: usize = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..4)
+            .map(|_| {
+                sc.spawn(|| {
+                    let mut bad = 0;
+                    let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+                    let mut w = s.try_clone().unwrap();
+                    let mut r = BufReader::new(s);
+                    for _ in 0..400 {
+                        w.write_all(b"GET /k HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+                        if read_response(&mut r) != Some(200) {
+                            bad += 1;
+                            break;
+                        }
+                    }
+                    bad
+                })
+            })
+            .collect();
+        hs.into_iter().map(|h| h.join().unwrap()).sum()
+    });
+    assert_eq!(failed, 0, "{}", p.log());
+}
