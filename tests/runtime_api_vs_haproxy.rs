@@ -324,6 +324,45 @@ fn runtime_api_answers_as_haproxy_does() {
         ],
     );
 
+    // Request errors (`ereq`): a connection closed before any request, a request that is
+    // not HTTP, two Host headers that differ.
+    for side in [&p, &h] {
+        use std::io::{Read, Write};
+        drop(std::net::TcpStream::connect(("127.0.0.1", side.fe)).unwrap());
+        for bad in [
+            "GARBAGE\r\n\r\n",
+            "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n",
+        ] {
+            let mut s = std::net::TcpStream::connect(("127.0.0.1", side.fe)).unwrap();
+            s.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+                .unwrap();
+            s.write_all(bad.as_bytes()).unwrap();
+            let mut out = String::new();
+            let _ = s.read_to_string(&mut out);
+            assert!(out.starts_with("HTTP/1.1 400"), "{bad:?}: {out}");
+        }
+    }
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let ereq = |side: &Side| -> Vec<(String, String)> {
+        csv(&cmd(&side.admin, "show stat"))
+            .1
+            .iter()
+            .map(|r| {
+                (
+                    format!("{}/{}", r["pxname"], r["svname"]),
+                    r["ereq"].clone(),
+                )
+            })
+            .collect()
+    };
+    let pe = ereq(&p);
+    assert_eq!(pe, ereq(&h), "ereq");
+    assert!(
+        pe.iter()
+            .any(|(_, v)| v.parse::<u32>().is_ok_and(|n| n >= 3)),
+        "{pe:?}"
+    );
+
     // The state both sides hold now, as the API reports it.
     both(
         &p,

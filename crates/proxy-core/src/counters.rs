@@ -29,6 +29,9 @@ pub struct Counters {
     denied_resp: AtomicU64,
     /// econ: failed connections to a server.
     connect_errors: AtomicU64,
+    /// ereq: requests that failed on the client's side (invalid, cut short, timed out,
+    /// or a connection closed before any request).
+    request_errors: AtomicU64,
     /// eresp: a server's response failed (reset, timeout, invalid).
     response_errors: AtomicU64,
     /// wretr / wredis: connection retries, redispatches to another server.
@@ -66,6 +69,7 @@ pub struct Snapshot {
     pub denied_req: u64,
     pub denied_resp: u64,
     pub connect_errors: u64,
+    pub request_errors: u64,
     pub response_errors: u64,
     pub retries: u64,
     pub redispatches: u64,
@@ -141,6 +145,10 @@ impl Counters {
 
     pub fn connect_error(&self) {
         self.connect_errors.fetch_add(1, Relaxed);
+    }
+
+    pub fn request_error(&self) {
+        self.request_errors.fetch_add(1, Relaxed);
     }
 
     pub fn response_error(&self) {
@@ -223,6 +231,7 @@ impl Counters {
             &self.denied_req,
             &self.denied_resp,
             &self.connect_errors,
+            &self.request_errors,
             &self.response_errors,
             &self.retries,
             &self.redispatches,
@@ -245,6 +254,7 @@ impl Counters {
             denied_req: self.denied_req.load(Relaxed),
             denied_resp: self.denied_resp.load(Relaxed),
             connect_errors: self.connect_errors.load(Relaxed),
+            request_errors: self.request_errors.load(Relaxed),
             response_errors: self.response_errors.load(Relaxed),
             retries: self.retries.load(Relaxed),
             redispatches: self.redispatches.load(Relaxed),

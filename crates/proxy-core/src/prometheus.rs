@@ -290,6 +290,12 @@ fn row(out: &mut Out, r: &Row) {
             "Responses denied by rules.",
             c.denied_resp.to_string(),
         );
+        m(
+            "request_errors_total",
+            Counter,
+            "Requests that failed on the client side (invalid, cut short, timed out).",
+            c.request_errors.to_string(),
+        );
     }
     // The state, one sample per state value (1 for the current one).
     let status = r.status.split_whitespace().next().unwrap_or("");

@@ -224,6 +224,12 @@ impl Row {
             c.denied_req.to_string()
         };
         out[11] = c.denied_resp.to_string();
+        // Request errors are the frontend's (HAProxy leaves the others' ereq empty).
+        out[12] = if is_fe {
+            c.request_errors.to_string()
+        } else {
+            String::new()
+        };
         out[13] = be_only(c.connect_errors.to_string());
         out[14] = be_only(c.response_errors.to_string());
         out[15] = be_only(c.retries.to_string());

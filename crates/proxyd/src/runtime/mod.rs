@@ -687,10 +687,15 @@ async fn serve(
         .values()
         .flat_map(|b| b.servers.iter().map(|s| (b.name.clone(), s.clone())))
         .collect();
-    server::spawn_pool_purge(
-        servers.iter().map(|(_, s)| s.clone()).collect(),
-        std::time::Duration::from_secs(5),
-    );
+    // One purge task per `pool-purge-delay` in use.
+    let mut by_delay: std::collections::BTreeMap<u64, Vec<Arc<server::ServerRt>>> =
+        std::collections::BTreeMap::new();
+    for (_, s) in &servers {
+        by_delay.entry(s.pool_purge_ms).or_default().push(s.clone());
+    }
+    for (ms, list) in by_delay {
+        server::spawn_pool_purge(list, std::time::Duration::from_millis(ms.max(1)));
+    }
     server::spawn_resolution(servers, 10_000, clock);
     let _ = stats::BACKENDS.set(backends.values().cloned().collect());
     let _ = stats::FRONTENDS.set(frontends.iter().map(|(f, _)| f.clone()).collect());

@@ -146,6 +146,8 @@ pub struct ServerRt {
     pub addr_gen: std::sync::atomic::AtomicU64,
     /// `pool-max-conn`: idle connections kept (None: no limit).
     pub pool_max: Option<usize>,
+    /// `pool-purge-delay`: every this many ms, half the idle connections are closed.
+    pub pool_purge_ms: u64,
     pub send_proxy: Option<ProxyHeader>,
     /// `cookie VALUE`: this server's persistence cookie.
     pub cookie: Option<String>,
@@ -256,6 +258,7 @@ impl ServerRt {
             h2_tune: shared.h2_tune,
             tls,
             addr_gen: std::sync::atomic::AtomicU64::new(0),
+            pool_purge_ms: o.pool_purge_delay_ms.unwrap_or(5_000),
             pool_max: match o.pool_max_conn {
                 Some(n) if n >= 0 => Some(n as usize),
                 _ => None,

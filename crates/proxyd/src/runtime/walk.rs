@@ -1373,6 +1373,7 @@ fn server_samples() -> Vec<(&'static str, &'static str, &'static str)> {
         ("source", "source 127.0.0.2", ""),
         ("tcp-ut", "tcp-ut 7s", ""),
         ("pool-max-conn", "pool-max-conn 7", ""),
+        ("pool-purge-delay", "pool-purge-delay 7s", ""),
         ("no-ssl", "no-ssl", "default-server ssl verify none"),
         ("no-send-proxy-v2-ssl", "no-send-proxy-v2-ssl", ""),
         ("no-send-proxy-v2-ssl-cn", "no-send-proxy-v2-ssl-cn", ""),

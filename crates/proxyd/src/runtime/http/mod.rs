@@ -697,6 +697,7 @@ async fn handle_inner(
             .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
     {
         (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+        fe.counters.request_error();
         let mut r = own_page(400);
         r.headers_mut()
             .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
@@ -704,6 +705,7 @@ async fn handle_inner(
     }
     if let Err((status, why)) = smuggling_guard(&mut parts) {
         (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
+        fe.counters.request_error();
         let mut r = own_page(status);
         r.headers_mut()
             .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
@@ -910,9 +912,16 @@ async fn handle_inner(
         }
     }
     // A body error in what the client has sent already refuses the request before any of
-    // it leaves (HAProxy answers 400 to what it parsed in one go).
-    if !hyper::body::Body::is_end_stream(&body) && body.settle(fe.max_head).await.is_err() {
+    // it leaves (HAProxy answers 400 to what it parsed in one go). Not for a client that
+    // waits for `100 Continue`: reading its body would send that at once, before a
+    // server was even chosen (it goes when the server connection asks for the body).
+    let expects = parts.headers.contains_key(http::header::EXPECT);
+    if !expects
+        && !hyper::body::Body::is_end_stream(&body)
+        && body.settle(fe.max_head).await.is_err()
+    {
         (rec.cause, rec.phase) = (Cause::Client, Phase::Request);
+        fe.counters.request_error();
         let mut r = own_page(400);
         r.headers_mut()
             .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
@@ -1654,6 +1663,9 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         _ => None,
     };
     if let Some((status, cause)) = bad {
+        // `ereq`: HAProxy counts every one of these, a connection closed before any request
+        // included.
+        counted.counters.request_error();
         // A request that never came is a request and an error to stick counters
         // (measured with HAProxy 2.6).
         conn_for_log.sc.count_all(proxy_core::stick::Count::HttpReq);

@@ -425,3 +425,81 @@ where
     };
     r.map_err(|mut e| Ok(e.take_message()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(version: Version, uri: &str, host: Option<&str>) -> Request<ReqBody> {
+        let mut r = Request::new(ReqBody::empty());
+        *r.version_mut() = version;
+        *r.uri_mut() = uri.parse().unwrap_or_default();
+        if let Some(h) = host {
+            r.headers_mut()
+                .insert(http::header::HOST, HeaderValue::from_static("placeholder"));
+            if let Ok(v) = HeaderValue::from_str(h) {
+                r.headers_mut().insert(http::header::HOST, v);
+            }
+        }
+        r
+    }
+
+    #[test]
+    fn http1_to_http2_gets_an_absolute_uri_from_host() {
+        let mut r = req(Version::HTTP_11, "/a?b=1", Some("example.com:8080"));
+        shape(&mut r, true, false, true);
+        assert_eq!(r.version(), Version::HTTP_2);
+        assert_eq!(r.uri().to_string(), "http://example.com:8080/a?b=1");
+        assert_eq!(r.headers()["te"], "trailers");
+        let mut r = req(Version::HTTP_11, "/", Some("example.com"));
+        shape(&mut r, true, true, false);
+        assert_eq!(r.uri().to_string(), "https://example.com/");
+        assert!(!r.headers().contains_key("te"));
+    }
+
+    #[test]
+    fn http2_to_http1_gets_origin_form_and_host() {
+        let mut r = req(Version::HTTP_2, "https://example.com/x?y", None);
+        shape(&mut r, false, false, true);
+        assert_eq!(r.version(), Version::HTTP_11);
+        assert_eq!(r.uri().to_string(), "/x?y");
+        assert_eq!(r.headers()["host"], "example.com");
+        // A Host the request has stays.
+        let mut r = req(Version::HTTP_2, "https://example.com/", Some("other"));
+        shape(&mut r, false, false, false);
+        assert_eq!(r.headers()["host"], "other");
+    }
+
+    #[test]
+    fn http1_to_http1_is_left_alone() {
+        let mut r = req(Version::HTTP_10, "http://a/b", Some("a"));
+        shape(&mut r, false, false, true);
+        assert_eq!(r.version(), Version::HTTP_10);
+        assert_eq!(r.uri().to_string(), "http://a/b");
+        assert!(!r.headers().contains_key("te"));
+    }
+
+    #[test]
+    fn only_idempotent_methods_are_sent_twice() {
+        for m in ["GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"] {
+            assert!(idempotent(&m.parse().unwrap_or_default()), "{m}");
+        }
+        for m in ["POST", "PATCH", "CONNECT"] {
+            assert!(!idempotent(&m.parse().unwrap_or_default()), "{m}");
+        }
+    }
+
+    #[test]
+    fn h2_tune_defaults_are_haproxys() {
+        let t = H2Tune::of(&haproxy_conf::model::Global::default());
+        assert_eq!(
+            (
+                t.max_concurrent_streams,
+                t.initial_window_size,
+                t.header_table_size,
+                t.max_frame_size
+            ),
+            (100, 65_535, 4_096, 16_384)
+        );
+    }
+}
