@@ -264,14 +264,16 @@ fn traffic(f: &Format, port: u16, tls_port: u16) {
     if f.http {
         // A connection that sends nothing: `CR`, 400, `<BADREQ>`.
         drop(TcpStream::connect(("127.0.0.1", port)));
-        std::thread::sleep(Duration::from_millis(100));
+        // Long enough for both to have counted it (and the start's probe) out under load:
+        // the next lines show the connection counts.
+        std::thread::sleep(Duration::from_millis(300));
         // A pause after each exchange: both proxies have written its line (and counted
         // its connection out) before the next one comes.
         for p in [
             "/", "/missing", "/deny", "/return", "/nosrv", "/refused", "/slow", "/?q=1",
         ] {
             request(port, p, false);
-            std::thread::sleep(Duration::from_millis(50));
+            std::thread::sleep(Duration::from_millis(100));
         }
         tls_request(tls_port);
         // The client leaves during the body; the server stalls past `timeout server`.

@@ -45,6 +45,10 @@ frontend f
   use_backend b3 if { path_beg /tls }
   use_backend g if { path_beg /grpc }
   default_backend b1
+frontend no_upgrade
+  bind 127.0.0.1:8084
+  option disable-h2-upgrade
+  default_backend b1
 backend b1
   server s 127.0.0.1:9002
 backend b2
@@ -108,7 +112,7 @@ fn setup(tag: &str) -> Option<Setup> {
         proxyd,
     };
     let up = wait_for(10.0, || {
-        [9001, 9002, 9003, 8080, 8082, 8443]
+        [9001, 9002, 9003, 8080, 8082, 8084, 8443]
             .iter()
             .all(|p| s.listening(*p))
     });
@@ -190,6 +194,27 @@ fn curl_and_h2load_over_h2_to_h1_h2_and_tls_servers() {
         assert_eq!(&v, version, "{args:?}: {body}");
         assert_eq!(body.trim_end(), *seen, "{args:?}");
     }
+    // `option disable-h2-upgrade`: the preface is not taken for HTTP/2 (an HTTP/1 request
+    // that is not valid), HTTP/1.1 still served.
+    let out = s.ns.exec(
+        "curl",
+        &[
+            "-sS",
+            "--max-time",
+            "5",
+            "--http2-prior-knowledge",
+            "http://127.0.0.1:8084/x",
+        ],
+    );
+    assert!(
+        !out.status.success(),
+        "prior knowledge served despite disable-h2-upgrade"
+    );
+    let (v, body) = curl(&s, &["http://127.0.0.1:8084/x"]);
+    assert_eq!(
+        (v.as_str(), body.trim_end()),
+        ("1.1", "be-h1 v=1.1 url=/x host=127.0.0.1:8084")
+    );
     // h2load: many streams per connection, over TLS and in clear text.
     for (url, c, m) in [
         ("https://127.0.0.1:8443/h2/load", "10", "10"),

@@ -513,11 +513,7 @@ pub const OPTIONS: &[Keyword] = &[
         I("proxyd stays strict: invalid responses give 502 as without this option"),
     ),
     k("checkcache", DBL, I(TUNE)),
-    k(
-        "disable-h2-upgrade",
-        DFL,
-        I("proxyd does not speak HTTP/2 yet, so nothing is upgraded"),
-    ),
+    k("disable-h2-upgrade", DFL, S),
     k("transparent", DBL, R(LATER)),
     k("tcp-smart-accept", DFL, I(TUNE)),
     k("tcp-smart-connect", DBL, I(TUNE)),

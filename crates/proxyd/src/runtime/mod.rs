@@ -188,6 +188,8 @@ pub enum Mux {
     /// HTTP/2 when TLS's ALPN chose it or a clear connection starts with its preface,
     /// else HTTP/1.x.
     Auto,
+    /// HTTP/2 when TLS's ALPN chose it, else HTTP/1.x (`option disable-h2-upgrade`).
+    Alpn,
     H1,
     H2,
 }
@@ -207,6 +209,8 @@ fn listeners(
             message,
         };
         let mux = match (b.proto.as_deref(), p.mode) {
+            // `option disable-h2-upgrade`: no switch on the preface, ALPN still decides.
+            (None, Mode::Http) if p.option("disable-h2-upgrade") => Mux::Alpn,
             (None, _) => Mux::Auto,
             (Some("h1"), Mode::Http) => Mux::H1,
             (Some("h2"), Mode::Http) => Mux::H2,

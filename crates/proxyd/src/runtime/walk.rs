@@ -648,6 +648,12 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("option", "httpclose", F, "option httpclose"),
         s(
             "option",
+            "disable-h2-upgrade",
+            F,
+            "option disable-h2-upgrade",
+        ),
+        s(
+            "option",
             "http-buffer-request",
             F,
             "option http-buffer-request",

@@ -12,6 +12,7 @@ mod actions;
 pub mod cache;
 mod compress;
 mod logbody;
+mod plan;
 mod preface;
 mod reply;
 pub mod reqbody;
@@ -27,7 +28,7 @@ use super::idle::{Activity, IdleWatch};
 use super::inspect::Ctx;
 use super::logline::{self, Record};
 use super::metered::{Metered, Side};
-use super::rules::{in_net, HttpRules, ProxyHttp};
+use super::rules::{HttpRules, ProxyHttp};
 use super::server::ServerRt;
 use super::stats::{Answer, StatsPage};
 use super::{Conn, Stream};
@@ -67,25 +68,6 @@ pub enum BodyError {
     /// The compressor failed (it writes to memory: not expected).
     #[error("compression failed")]
     Compression,
-}
-
-/// Headers that belong to one connection, not to the message.
-const HOP_BY_HOP: [&str; 6] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-];
-
-fn strip_hop_by_hop(h: &mut http::HeaderMap) {
-    // Most messages have none: one pass over the few names beats six hash lookups.
-    if h.keys().any(|k| HOP_BY_HOP.contains(&k.as_str())) {
-        for n in HOP_BY_HOP {
-            h.remove(n);
-        }
-    }
 }
 
 /// Whether a request asks to switch protocols (WebSocket and the like).
@@ -928,28 +910,12 @@ async fn handle_inner(
         return Ok(r);
     }
     if !conn.unix {
-        let src = conn.peer.ip();
-        let (ff_fe, ff_be) = (fe.http.forwardfor.as_ref(), be.http.forwardfor.as_ref());
-        if let Some(name) = addr_header(ff_fe, ff_be, src) {
-            // An existing header stays alone only if every side with the option says
-            // `if-none`.
-            let always = [ff_fe, ff_be].into_iter().flatten().any(|f| !f.if_none);
-            if always || !parts.headers.contains_key(name) {
-                if let (Some(n), Ok(v)) =
-                    (reply::header(name), HeaderValue::from_str(&src.to_string()))
-                {
-                    parts.headers.append(n, v);
-                }
-            }
-        }
-        let dst = conn.local.ip();
-        let (ot_fe, ot_be) = (fe.http.originalto.as_ref(), be.http.originalto.as_ref());
-        if let Some(name) = addr_header(ot_fe, ot_be, dst) {
-            if let (Some(n), Ok(v)) = (reply::header(name), HeaderValue::from_str(&dst.to_string()))
-            {
-                parts.headers.insert(n, v);
-            }
-        }
+        plan::address_headers(
+            &mut parts.headers,
+            (fe.http.forwardfor.as_ref(), be.http.forwardfor.as_ref()),
+            (fe.http.originalto.as_ref(), be.http.originalto.as_ref()),
+            (conn.peer.ip(), conn.local.ip()),
+        );
     }
     let close = fe.http.close || be.http.close;
     // Persistence: the client's cookie names its server.
@@ -1024,15 +990,9 @@ async fn handle_inner(
     let post = parts.method == http::Method::POST;
     let get_like = matches!(parts.method, http::Method::GET | http::Method::HEAD);
     // gRPC needs `te: trailers` to reach an HTTP/2 server (the only TE value HTTP/2 keeps).
-    let te_trailers = parts
-        .headers
-        .get_all(http::header::TE)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("trailers"));
+    let te_trailers = plan::wants_trailers(&parts.headers);
     if !upgrade {
-        strip_hop_by_hop(&mut parts.headers);
+        plan::strip_hop_by_hop(&mut parts.headers);
     }
     let key = hash_key(&be, &parts, &conn);
     let max_head = fe.max_head;
@@ -1209,7 +1169,7 @@ async fn handle_inner(
         upstream::release(&server, link);
     }
     let (mut rparts, rbody) = resp.into_parts();
-    strip_hop_by_hop(&mut rparts.headers);
+    plan::strip_hop_by_hop(&mut rparts.headers);
     if let Some(l) = &fe.log {
         rec.res_captures =
             l.res_captures
@@ -1430,22 +1390,6 @@ async fn read_body(
     Some(got.body)
 }
 
-/// `option forwardfor` / `option originalto` as HAProxy combines a frontend's and a
-/// backend's: the header is the backend's when it has the option (else the
-/// frontend's), and none is added when either side's `except` network holds `addr`.
-fn addr_header<'a>(
-    fe: Option<&'a haproxy_conf::model::AddrHeader>,
-    be: Option<&'a haproxy_conf::model::AddrHeader>,
-    addr: std::net::IpAddr,
-) -> Option<&'a str> {
-    let chosen = be.or(fe)?;
-    let excepted = [fe, be]
-        .into_iter()
-        .flatten()
-        .any(|h| h.except.is_some_and(|(net, len)| in_net(addr, net, len)));
-    (!excepted).then_some(chosen.header.as_str())
-}
-
 /// A timeout `set-timeout` gave the stream (a negative one times nothing out).
 fn stream_timeout(set: &std::sync::atomic::AtomicI64) -> Option<Duration> {
     u64::try_from(set.load(Ordering::Relaxed))
@@ -1615,7 +1559,8 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     let served = async move {
         let (io, h2) = match mux {
             super::Mux::H2 => (preface::Rewind::new(io), true),
-            super::Mux::Auto if alpn_h2 => (preface::Rewind::new(io), true),
+            super::Mux::Auto | super::Mux::Alpn if alpn_h2 => (preface::Rewind::new(io), true),
+            super::Mux::Alpn => (preface::Rewind::new(io), false),
             super::Mux::H1 => (preface::Rewind::new(io), false),
             super::Mux::Auto => preface::detect(io).await,
         };
