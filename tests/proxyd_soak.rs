@@ -294,6 +294,9 @@ frontend fe_small
 frontend fe_idle
     bind 127.0.0.1:{p_idle}
     option http-server-close
+    # Longer than opening the 10 000 connections takes on a loaded machine (the first
+    # ones must still be held when the last one is answered).
+    timeout http-keep-alive 10m
     default_backend be_idle
 
 listen tcp_in
@@ -447,6 +450,7 @@ backend be_idle
     // 10 000 idle keep-alive connections, each after one request.
     let (rss_before, _) = usage(pid);
     let mut idle = Vec::with_capacity(IDLE_CONNS);
+    let t_idle = std::time::Instant::now();
     for i in 0..IDLE_CONNS {
         let s = TcpStream::connect(("127.0.0.1", p_idle)).unwrap();
         s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -468,7 +472,11 @@ backend be_idle
     eprintln!(
         "{IDLE_CONNS} idle keep-alive connections: RSS {rss_before} -> {rss_idle} KiB ({per_conn:.1} KiB each), {fds_idle} fds"
     );
-    assert!(fds_idle >= IDLE_CONNS, "not all held: {fds_idle} fds");
+    assert!(
+        fds_idle >= IDLE_CONNS,
+        "not all held: {fds_idle} fds (opening them took {:?})",
+        t_idle.elapsed()
+    );
     assert!(
         per_conn <= IDLE_BUDGET_KIB,
         "{per_conn:.1} KiB per idle connection, budget {IDLE_BUDGET_KIB}"
