@@ -1099,21 +1099,17 @@ async fn handle_inner(
     drop(awaiting);
     let mut resp = match resp {
         Ok(r) => r,
-        Err(upstream::Failed::Timeout) => {
+        Err(failed) => {
+            let (status, cause) = match failed {
+                upstream::Failed::Timeout => (504, Cause::ServerTimeout),
+                upstream::Failed::Broken => (502, Cause::Server),
+            };
             be.counters.response_error();
             server.counters.response_error();
-            server.counters.status(504);
+            server.counters.status(status);
             be.observe(&server, clock.now_ms(), true, false);
-            (rec.cause, rec.phase) = (Cause::ServerTimeout, Phase::Headers);
-            return Ok(own_page(504));
-        }
-        Err(upstream::Failed::Broken) => {
-            be.counters.response_error();
-            server.counters.response_error();
-            server.counters.status(502);
-            be.observe(&server, clock.now_ms(), true, false);
-            (rec.cause, rec.phase) = (Cause::Server, Phase::Headers);
-            return Ok(own_page(502));
+            (rec.cause, rec.phase) = (cause, Phase::Headers);
+            return Ok(own_page(status));
         }
     };
     rec.t_resp = sent_at.elapsed().as_millis() as i64;
