@@ -74,12 +74,7 @@ pub enum BodyError {
 fn wants_upgrade(version: http::Version, headers: &http::HeaderMap) -> bool {
     version == http::Version::HTTP_11
         && headers.contains_key(http::header::UPGRADE)
-        && headers
-            .get_all(http::header::CONNECTION)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case("upgrade"))
+        && plan::has_token(headers, http::header::CONNECTION, "upgrade")
 }
 
 /// An authority without the scheme's default port (`host:80` for http, `:443` for
@@ -440,6 +435,17 @@ fn by_proxy(rec: &mut logline::Record, r: Response<Body>) -> Response<Body> {
     r
 }
 
+/// A request refused as invalid: counted in `ereq`, logged as refused while it was read,
+/// answered with `status` and the connection closed.
+fn bad_request(rec: &mut Record, fe: &FrontendRt, status: u16, cause: Cause) -> Response<Body> {
+    (rec.cause, rec.phase) = (cause, Phase::Request);
+    fe.counters.request_error();
+    let mut r = own_page(status);
+    r.headers_mut()
+        .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
+    r
+}
+
 /// The connection is to be closed without an answer (`http-request reject`).
 #[derive(Debug)]
 struct Rejected;
@@ -670,29 +676,13 @@ async fn handle_inner(
     // server would not switch, and the bytes sent after it would be read as requests.
     if upgrade
         && !parts.headers.contains_key(http::header::SEC_WEBSOCKET_KEY)
-        && parts
-            .headers
-            .get_all(http::header::UPGRADE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(','))
-            .any(|t| t.trim().eq_ignore_ascii_case("websocket"))
+        && plan::has_token(&parts.headers, http::header::UPGRADE, "websocket")
     {
-        (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
-        fe.counters.request_error();
-        let mut r = own_page(400);
-        r.headers_mut()
-            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-        return Ok(r);
+        return Ok(bad_request(rec, fe, 400, Cause::Proxy));
     }
     if let Err((status, why)) = smuggling_guard(&mut parts) {
-        (rec.cause, rec.phase) = (Cause::Proxy, Phase::Request);
-        fe.counters.request_error();
-        let mut r = own_page(status);
-        r.headers_mut()
-            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
         tracing::warn!("frontend {}: {status}: {why}", fe.name);
-        return Ok(r);
+        return Ok(bad_request(rec, fe, status, Cause::Proxy));
     }
     let mut fctx = Ctx::new(fe, None);
     fctx.vars = Some((&stores.txn, &stores.req));
@@ -902,12 +892,7 @@ async fn handle_inner(
         && !hyper::body::Body::is_end_stream(&body)
         && body.settle(fe.max_head).await.is_err()
     {
-        (rec.cause, rec.phase) = (Cause::Client, Phase::Request);
-        fe.counters.request_error();
-        let mut r = own_page(400);
-        r.headers_mut()
-            .insert(http::header::CONNECTION, HeaderValue::from_static("close"));
-        return Ok(r);
+        return Ok(bad_request(rec, fe, 400, Cause::Client));
     }
     if !conn.unix {
         plan::address_headers(

@@ -28,13 +28,18 @@ pub fn strip_hop_by_hop(h: &mut HeaderMap) {
     }
 }
 
-/// Whether the client said it takes trailers (`TE: trailers`, what gRPC sends).
-pub fn wants_trailers(h: &HeaderMap) -> bool {
-    h.get_all(http::header::TE)
+/// Whether a comma-separated header lists `token` (any case), in any of its lines.
+pub fn has_token(h: &HeaderMap, name: http::header::HeaderName, token: &str) -> bool {
+    h.get_all(name)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
-        .any(|t| t.trim().eq_ignore_ascii_case("trailers"))
+        .any(|t| t.trim().eq_ignore_ascii_case(token))
+}
+
+/// Whether the client said it takes trailers (`TE: trailers`, what gRPC sends).
+pub fn wants_trailers(h: &HeaderMap) -> bool {
+    has_token(h, http::header::TE, "trailers")
 }
 
 /// `option forwardfor` / `option originalto` as HAProxy combines a frontend's and a
