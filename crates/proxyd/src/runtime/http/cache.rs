@@ -64,6 +64,11 @@ impl Caches {
         )
     }
 
+    /// No `cache` section: nothing to key requests for.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
     fn get(&self, name: &str) -> Option<MutexGuard<'_, Cache>> {
         self.0
             .get(name)

@@ -1060,8 +1060,10 @@ async fn handle_inner(
         parts.version >= http::Version::HTTP_11,
     );
     // What `cache-store` needs of the request: GET without credentials nor no-cache.
-    let cache_key = (parts.method == http::Method::GET && cache::request_allows(&parts))
-        .then(|| cache::key(&parts));
+    let cache_key = (!fe.caches.is_empty()
+        && parts.method == http::Method::GET
+        && cache::request_allows(&parts))
+    .then(|| cache::key(&parts));
     // The id is added after what the client sent (HAProxy keeps a client's own).
     if let (Some(h), Some(id)) = (&fe.unique_id_header, &info.unique_id) {
         if let Ok(v) = HeaderValue::from_str(id) {

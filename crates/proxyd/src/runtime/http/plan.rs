@@ -10,21 +10,23 @@ use std::net::IpAddr;
 
 /// Headers that belong to one connection, not to the message. Fields *named* in
 /// `Connection` are not removed (as in HAProxy): a client could name one the proxy adds.
-const HOP_BY_HOP: [&str; 6] = [
-    "connection",
-    "keep-alive",
-    "proxy-connection",
-    "te",
-    "trailer",
-    "upgrade",
-];
+fn hop_by_hop(n: &HeaderName) -> bool {
+    const KEEP_ALIVE: HeaderName = HeaderName::from_static("keep-alive");
+    const PROXY_CONNECTION: HeaderName = HeaderName::from_static("proxy-connection");
+    use http::header::{CONNECTION, TE, TRAILER, UPGRADE};
+    *n == CONNECTION
+        || *n == TE
+        || *n == TRAILER
+        || *n == UPGRADE
+        || *n == KEEP_ALIVE
+        || *n == PROXY_CONNECTION
+}
 
 pub fn strip_hop_by_hop(h: &mut HeaderMap) {
-    // Most messages have none: one pass over the few names beats six hash lookups.
-    if h.keys().any(|k| HOP_BY_HOP.contains(&k.as_str())) {
-        for n in HOP_BY_HOP {
-            h.remove(n);
-        }
+    // Names compared as parsed names (no hashing of strings); most messages have one
+    // (`Connection`) or none.
+    while let Some(n) = h.keys().find(|n| hop_by_hop(n)).cloned() {
+        h.remove(&n);
     }
 }
 
