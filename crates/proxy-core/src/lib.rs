@@ -8,6 +8,7 @@ pub mod compress;
 pub mod cookie;
 pub mod counters;
 pub mod events;
+pub mod h1;
 pub mod hash;
 pub mod health;
 pub mod log;

@@ -212,7 +212,7 @@ impl hyper::body::Body for LogBody {
                 // The server stopped (or went quiet) in the middle of its response.
                 let cause = match e {
                     super::BodyError::ServerTimeout => Cause::ServerTimeout,
-                    super::BodyError::Hyper(_) => Cause::Server,
+                    super::BodyError::Hyper(_) | super::BodyError::Server(_) => Cause::Server,
                     super::BodyError::Compression => Cause::Internal,
                 };
                 self.finish(Some((cause, Phase::Data)));

@@ -11,6 +11,7 @@
 mod actions;
 pub mod cache;
 mod compress;
+mod h1conn;
 mod logbody;
 mod plan;
 mod preface;
@@ -65,6 +66,9 @@ pub enum BodyError {
     /// The server sent nothing for `timeout server` in the middle of its body.
     #[error("the server sent nothing for `timeout server`")]
     ServerTimeout,
+    /// An own server connection failed in the middle of the body.
+    #[error("server connection: {0}")]
+    Server(String),
     /// The compressor failed (it writes to memory: not expected).
     #[error("compression failed")]
     Compression,
@@ -242,7 +246,7 @@ impl Drop for Flight {
 /// those in flight) until it is fully sent, and failing it when the server sends
 /// nothing for `timeout server`.
 struct Guarded {
-    inner: Incoming,
+    inner: h1conn::RespBody,
     _in_use: InUse,
     _flight: Flight,
     /// `timeout server`, and its timer once the server has kept the body waiting (most
@@ -252,7 +256,12 @@ struct Guarded {
 }
 
 impl Guarded {
-    fn new(inner: Incoming, in_use: InUse, flight: Flight, timeout: Option<Duration>) -> Self {
+    fn new(
+        inner: h1conn::RespBody,
+        in_use: InUse,
+        flight: Flight,
+        timeout: Option<Duration>,
+    ) -> Self {
         Guarded {
             inner,
             _in_use: in_use,
@@ -274,7 +283,7 @@ impl hyper::body::Body for Guarded {
             Poll::Ready(r) => {
                 // The server spoke: the silence starts over at the next wait.
                 self.timer = None;
-                Poll::Ready(r.map(|r| r.map_err(BodyError::from)))
+                Poll::Ready(r)
             }
             Poll::Pending => {
                 let Some(t) = self.idle else {
@@ -992,11 +1001,14 @@ async fn handle_inner(
     // From the queue on, the server side's timeouts apply, not the client's (HAProxy
     // waits out its connect retries with a shorter `timeout client`).
     let connecting = Held::new(&state.awaiting_server);
-    let got = attempt(&be, key, clock, prefer, &mut tried, |s| {
+    // Boxed, as `send` below: hyper keeps room for a whole request future in every
+    // connection, idle ones too, so its size is memory per connection; these two are
+    // the largest parts of it and live only while they run.
+    let got = Box::pin(attempt(&be, key, clock, prefer, &mut tried, |s| {
         // `sni`: evaluated on the request as the rules left it, for the server chosen.
         let sni = super::srv_tls::sni_for(&s, &benv.sample(&parts));
         open_http(s, conn.clone(), max_head, redirect_to.clone(), sni, reuse)
-    })
+    }))
     .await;
     rec.retries = tried.retries;
     rec.t_queue = tried.queued_ms.map(|t| t as i64).unwrap_or(-1);
@@ -1082,7 +1094,7 @@ async fn handle_inner(
     let sni_again = link.sni.clone();
     let share = be.http_reuse != HttpReuse::Never;
     let reopen = || upstream::connect(&server, &conn, max_head, sni_again, (false, share));
-    let resp = upstream::send(&mut link, req, server_timeout, reopen).await;
+    let resp = Box::pin(upstream::send(&mut link, req, server_timeout, reopen)).await;
     drop(awaiting);
     let mut resp = match resp {
         Ok(r) => r,
@@ -1149,7 +1161,7 @@ async fn handle_inner(
     // The connection goes back to the pool; it is taken again once the body is through.
     if !(close || fe.http.server_close || be.http.server_close || be.http_reuse == HttpReuse::Never)
     {
-        upstream::release(&server, link);
+        upstream::release(&server, link, resp.body_mut());
     }
     let (mut rparts, rbody) = resp.into_parts();
     plan::strip_hop_by_hop(&mut rparts.headers);
@@ -1512,9 +1524,9 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     // keep-alive connection waits for its next request, which is `timeout
     // http-keep-alive`'s to bound. `head_expiry` does `timeout http-request`.
     b.header_read_timeout(None);
-    let svc = {
+    let call = {
         let state = state.clone();
-        hyper::service::service_fn(move |req| {
+        move |req| {
             let (fe, conn, state) = (fe.clone(), conn.clone(), state.clone());
             async move {
                 let mut r = handle(req, conn, fe, clock, state).await;
@@ -1530,7 +1542,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
                 }
                 r
             }
-        })
+        }
     };
     let t0 = tokio::time::Instant::now();
     let alpn_h2 = conn_for_log
@@ -1555,10 +1567,16 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
                 .header_table_size(tune.header_table_size)
                 .max_frame_size(tune.max_frame_size)
                 .max_header_list_size(u32::try_from(max_head).unwrap_or(u32::MAX))
-                .serve_connection(TokioIo::new(io), svc)
+                // Boxed: an HTTP/2 stream is a task of its own, and its request's future
+                // is moved several times on the way (measured: boxing costs HTTP/1.1
+                // more than it saves, there the future stays in place).
+                .serve_connection(
+                    TokioIo::new(io),
+                    hyper::service::service_fn(move |req| Box::pin(call(req))),
+                )
                 .await
         } else {
-            b.serve_connection(TokioIo::new(io), svc)
+            b.serve_connection(TokioIo::new(io), hyper::service::service_fn(call))
                 .with_upgrades()
                 .await
         }

@@ -9,10 +9,10 @@ use super::super::idle::{Activity, IdleWatch};
 use super::super::metered::{Metered, Side};
 use super::super::server::{Pooled, ServerRt};
 use super::super::Conn;
+use super::h1conn::{Failure, H1Conn, Home, RespBody};
 use super::reqbody::ReqBody;
 use http::header::HeaderValue;
 use http::{Request, Response, Uri, Version};
-use hyper::body::Incoming;
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use std::sync::atomic::Ordering;
@@ -28,6 +28,9 @@ pub enum Sender {
     H1(http1::SendRequest<ReqBody>),
     /// Many at once: it stays in the pool, shared, while it is open.
     H2(http2::SendRequest<ReqBody>),
+    /// proxyd's own HTTP/1.1 (`None` once a request took it: its response body brings
+    /// it back).
+    Own(Option<Box<H1Conn>>),
 }
 
 impl std::fmt::Debug for Sender {
@@ -35,6 +38,7 @@ impl std::fmt::Debug for Sender {
         f.write_str(match self {
             Sender::H1(_) => "Sender::H1",
             Sender::H2(_) => "Sender::H2",
+            Sender::Own(_) => "Sender::Own",
         })
     }
 }
@@ -44,6 +48,7 @@ impl Sender {
         match self {
             Sender::H1(s) => s.is_closed(),
             Sender::H2(s) => s.is_closed(),
+            Sender::Own(c) => c.is_none(),
         }
     }
 
@@ -51,6 +56,7 @@ impl Sender {
         match self {
             Sender::H1(s) => s.is_ready(),
             Sender::H2(s) => s.is_ready(),
+            Sender::Own(c) => c.is_some(),
         }
     }
 
@@ -110,23 +116,40 @@ fn pooled(s: &ServerRt, sni: Option<&str>) -> Option<Link> {
     None
 }
 
-/// Puts an HTTP/1.1 connection back for the next request (at most `pool-max-conn`), once
-/// its response head is in; HTTP/2 ones are there already.
-pub fn release(s: &ServerRt, link: Link) {
-    if link.sender.is_h2() {
-        return;
+/// Puts an HTTP/1.1 connection back for the next request (at most `pool-max-conn`): a
+/// hyper one once its response head is in, an own one once `body` (its response's) has
+/// been read to the end; HTTP/2 ones are there already.
+pub fn release(s: &Arc<ServerRt>, link: Link, body: &mut RespBody) {
+    match (link.sender, body) {
+        (Sender::H2(_), _) => {}
+        (Sender::Own(_), RespBody::Own(b)) => b.set_home(Home {
+            server: s.clone(),
+            gen: link.gen,
+            sni: link.sni,
+            activity: link.activity,
+        }),
+        (Sender::Own(_), _) => {}
+        (sender @ Sender::H1(_), _) => put(
+            s,
+            Pooled {
+                gen: link.gen,
+                sni: link.sni,
+                sender,
+                activity: link.activity,
+            },
+        ),
     }
+}
+
+/// Into `s`'s pool, if it was opened to the server's current address and the pool has
+/// room (`pool-max-conn`).
+pub fn put(s: &ServerRt, p: Pooled) {
     let Ok(mut pool) = s.pool.lock() else {
         return;
     };
-    let current = s.addr_gen.load(Ordering::Relaxed) == link.gen;
+    let current = s.addr_gen.load(Ordering::Relaxed) == p.gen;
     if current && s.pool_max.is_none_or(|m| pool.len() < m) {
-        pool.push(Pooled {
-            gen: link.gen,
-            sni: link.sni,
-            sender: link.sender,
-            activity: link.activity,
-        });
+        pool.push(p);
     }
 }
 
@@ -186,14 +209,10 @@ async fn open(
     let stream = open_stream(s.clone(), conn.peer, conn.local, sni.clone()).await?;
     let h2 = s.h2 || stream.alpn() == Some(b"h2".as_slice());
     let activity = Arc::new(Activity::new());
-    let io = TokioIo::new(Metered::new(
-        stream,
-        Side::Server,
-        counters,
-        Some(activity.clone()),
-    ));
+    let io = Metered::new(stream, Side::Server, counters, Some(activity.clone()));
     let name = s.name.clone();
     let sender = if h2 {
+        let io = TokioIo::new(io);
         let t = s.h2_tune;
         let (sender, connection) = http2::Builder::new(TokioExecutor::new())
             .timer(TokioTimer::new())
@@ -224,25 +243,8 @@ async fn open(
         }
         sender
     } else {
-        // A response head larger than the buffer fails the request (502), as in HAProxy.
-        // Bodies are read in chunks of at most 32 KiB (measured: 16 KiB costs a fifth of
-        // the 64 KiB throughput, 64 KiB a third more memory; hyper alone would grow it to
-        // 400 KiB).
-        let (sender, connection) = http1::Builder::new()
-            .max_header_size(max_head)
-            .max_buf_size(RESPONSE_READ_MAX)
-            .handshake(io)
-            .await
-            .ok()?;
-        tokio::spawn(async move {
-            if let Err(e) = connection.with_upgrades().await {
-                // The request on it already failed with a 502; this says why.
-                if !e.is_canceled() && !e.is_incomplete_message() {
-                    tracing::warn!("server {name}: connection: {e}");
-                }
-            }
-        });
-        Sender::H1(sender)
+        // Spoken by proxyd until a request needs hyper's client (`attempt`).
+        Sender::Own(Some(Box::new(H1Conn::new(io, max_head, name))))
     };
     Some(Link {
         sender,
@@ -251,6 +253,43 @@ async fn open(
         activity,
         reused: false,
     })
+}
+
+/// hyper's HTTP/1.1 client on `io`, its connection driven by a task of its own.
+async fn hyper_h1(io: super::h1conn::Io, max_head: usize, name: String) -> Option<Sender> {
+    // A response head larger than the buffer fails the request (502), as in HAProxy.
+    // Bodies are read in chunks of at most 32 KiB (measured: 16 KiB costs a fifth of
+    // the 64 KiB throughput, 64 KiB a third more memory; hyper alone would grow it to
+    // 400 KiB).
+    let (sender, connection) = http1::Builder::new()
+        .max_header_size(max_head)
+        .max_buf_size(RESPONSE_READ_MAX)
+        .handshake(TokioIo::new(io))
+        .await
+        .map_err(|e| tracing::warn!("server {name}: HTTP/1.1 handshake: {e}"))
+        .ok()?;
+    tokio::spawn(async move {
+        if let Err(e) = connection.with_upgrades().await {
+            // The request on it already failed with a 502; this says why.
+            if !e.is_canceled() && !e.is_incomplete_message() {
+                tracing::warn!("server {name}: connection: {e}");
+            }
+        }
+    });
+    Some(Sender::H1(sender))
+}
+
+/// Whether proxyd's own HTTP/1.1 carries `req`: no body, no upgrade, no CONNECT, no
+/// `Expect`, no transfer coding (hyper's client takes the others).
+fn own_fits(req: &Request<ReqBody>) -> bool {
+    use http::header::{EXPECT, TRANSFER_ENCODING, UPGRADE};
+    let h = req.headers();
+    req.method() != http::Method::CONNECT
+        && matches!(req.version(), Version::HTTP_11 | Version::HTTP_10)
+        && hyper::body::Body::is_end_stream(req.body())
+        && !h.contains_key(UPGRADE)
+        && !h.contains_key(EXPECT)
+        && !h.contains_key(TRANSFER_ENCODING)
 }
 
 /// Shapes a request for the protocol of the connection it goes on. To HTTP/2: an
@@ -347,14 +386,18 @@ pub async fn send<F, Fut>(
     req: Request<ReqBody>,
     timeout: Option<Duration>,
     reopen: F,
-) -> Result<Response<Incoming>, Failed>
+) -> Result<Response<RespBody>, Failed>
 where
     F: FnOnce() -> Fut,
     Fut: std::future::Future<Output = Option<Link>>,
 {
-    let copy =
-        (link.reused && idempotent(req.method()) && hyper::body::Body::is_end_stream(req.body()))
-            .then(|| head_copy(&req));
+    // An own connection gives the request back itself (it only borrows it).
+    let own = matches!(link.sender, Sender::Own(_)) && own_fits(&req);
+    let copy = (link.reused
+        && !own
+        && idempotent(req.method())
+        && hyper::body::Body::is_end_stream(req.body()))
+    .then(|| head_copy(&req));
     let back = match attempt(link, req, timeout).await {
         Ok(r) => return Ok(r),
         Err(Err(f)) => return Err(f),
@@ -380,13 +423,52 @@ where
 }
 
 /// One try: the response, or the timeout, or a broken connection with the request when
-/// hyper could give it back.
+/// it never left.
 async fn attempt(
     link: &mut Link,
     req: Request<ReqBody>,
     timeout: Option<Duration>,
-) -> Result<Response<Incoming>, Result<Option<Request<ReqBody>>, Failed>> {
+) -> Result<Response<RespBody>, Result<Option<Request<ReqBody>>, Failed>> {
     let activity = link.activity.clone();
+    if let Sender::Own(slot) = &mut link.sender {
+        let Some(conn) = slot.take() else {
+            return Err(Ok(Some(req)));
+        };
+        if own_fits(&req) {
+            // Boxed: the exchange's state stays out of the request's future, which
+            // HTTP/2 streams move around.
+            let sent = Box::pin(conn.exchange(&req, link.reused));
+            let r = match timeout {
+                Some(t) => {
+                    let mut watch = IdleWatch::new(&activity);
+                    tokio::select! {
+                        r = sent => r,
+                        _ = watch.expired(&activity, || Some(t)) => return Err(Err(Failed::Timeout)),
+                    }
+                }
+                None => sent.await,
+            };
+            return match r {
+                Ok(resp) => Ok(resp),
+                Err(Failure::NotSent) => Err(Ok(Some(req))),
+                // A reused connection may have been closed by the server as the request
+                // was written: an idempotent request goes again (as with hyper's).
+                Err(Failure::Broken(why)) => {
+                    tracing::debug!("server connection: {why}");
+                    Err(Ok((link.reused && idempotent(req.method())).then_some(req)))
+                }
+            };
+        }
+        // A body, an upgrade...: hyper's client takes the socket over for good.
+        let (max_head, name) = (conn.max_head(), conn.name().to_string());
+        let Some(io) = (*conn).into_io() else {
+            return Err(Ok(Some(req)));
+        };
+        match Box::pin(hyper_h1(io, max_head, name)).await {
+            Some(sender) => link.sender = sender,
+            None => return Err(Ok(Some(req))),
+        }
+    }
     match &mut link.sender {
         Sender::H1(s) => {
             if s.ready().await.is_err() {
@@ -400,6 +482,7 @@ async fn attempt(
             }
             wait(s.try_send_request(req), timeout, &activity).await
         }
+        Sender::Own(_) => Err(Ok(Some(req))),
     }
 }
 
@@ -407,10 +490,13 @@ async fn wait<F>(
     sent: F,
     timeout: Option<Duration>,
     activity: &Activity,
-) -> Result<Response<Incoming>, Result<Option<Request<ReqBody>>, Failed>>
+) -> Result<Response<RespBody>, Result<Option<Request<ReqBody>>, Failed>>
 where
     F: std::future::Future<
-        Output = Result<Response<Incoming>, hyper::client::conn::TrySendError<Request<ReqBody>>>,
+        Output = Result<
+            Response<hyper::body::Incoming>,
+            hyper::client::conn::TrySendError<Request<ReqBody>>,
+        >,
     >,
 {
     let r = match timeout {
@@ -423,7 +509,8 @@ where
         }
         None => sent.await,
     };
-    r.map_err(|mut e| Ok(e.take_message()))
+    r.map(|resp| resp.map(RespBody::Hyper))
+        .map_err(|mut e| Ok(e.take_message()))
 }
 
 #[cfg(test)]

@@ -1,0 +1,381 @@
+//! Response heads and request heads of HTTP/1.x.
+
+use std::ops::Range;
+
+/// HAProxy's default `tune.http.maxhdr`: a head with more fields is refused.
+const MAX_FIELDS: usize = 101;
+
+/// Why a response head (or trailer section) cannot be used: the request fails (502).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HeadError {
+    #[error("invalid response head: {0}")]
+    Invalid(&'static str),
+    #[error("response head larger than the buffer ({0} bytes)")]
+    TooLarge(usize),
+    #[error("more than {MAX_FIELDS} header fields")]
+    TooManyFields,
+    #[error("invalid or conflicting Content-Length")]
+    BadLength,
+}
+
+/// One header field: its name and value, as ranges of the parsed buffer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Field {
+    pub name: Range<usize>,
+    pub value: Range<usize>,
+}
+
+/// A parsed response head; `len` bytes of the buffer, every range inside them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Head {
+    /// HTTP/1.1 (else HTTP/1.0).
+    pub http11: bool,
+    pub status: u16,
+    pub reason: Range<usize>,
+    pub fields: Vec<Field>,
+    pub len: usize,
+}
+
+/// Where `part` (a slice of `buf`) sits in `buf`.
+fn range_in(buf: &[u8], part: &[u8]) -> Range<usize> {
+    let start = (part.as_ptr() as usize).saturating_sub(buf.as_ptr() as usize);
+    start..start + part.len()
+}
+
+fn map_err(e: httparse::Error) -> HeadError {
+    match e {
+        httparse::Error::TooManyHeaders => HeadError::TooManyFields,
+        httparse::Error::HeaderName => HeadError::Invalid("header name"),
+        httparse::Error::HeaderValue => HeadError::Invalid("header value"),
+        httparse::Error::NewLine => HeadError::Invalid("line ending"),
+        httparse::Error::Status => HeadError::Invalid("status"),
+        httparse::Error::Token => HeadError::Invalid("token"),
+        httparse::Error::Version => HeadError::Invalid("version"),
+    }
+}
+
+/// The response head at the start of `buf`: `None` while it is not whole (an error once
+/// `max` bytes came without its end).
+pub fn parse_response(buf: &[u8], max: usize) -> Result<Option<Head>, HeadError> {
+    let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
+    let mut r = httparse::Response::new(&mut fields);
+    let len = match r.parse(buf).map_err(map_err)? {
+        httparse::Status::Complete(len) => len,
+        httparse::Status::Partial if buf.len() >= max => return Err(HeadError::TooLarge(max)),
+        httparse::Status::Partial => return Ok(None),
+    };
+    if len > max {
+        return Err(HeadError::TooLarge(max));
+    }
+    let (Some(version), Some(status)) = (r.version, r.code) else {
+        return Err(HeadError::Invalid("status line"));
+    };
+    let reason = range_in(buf, r.reason.unwrap_or("").as_bytes());
+    let fields = r
+        .headers
+        .iter()
+        .map(|h| Field {
+            name: range_in(buf, h.name.as_bytes()),
+            value: range_in(buf, h.value),
+        })
+        .collect();
+    Ok(Some(Head {
+        http11: version == 1,
+        status,
+        reason,
+        fields,
+        len,
+    }))
+}
+
+/// A trailer section (after the last chunk), `len` bytes with its final empty line.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Trailers {
+    pub fields: Vec<Field>,
+    pub len: usize,
+}
+
+/// The trailer section at the start of `buf`: `None` while it is not whole.
+pub fn parse_trailers(buf: &[u8], max: usize) -> Result<Option<Trailers>, HeadError> {
+    let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
+    let (len, found) = match httparse::parse_headers(buf, &mut fields).map_err(map_err)? {
+        httparse::Status::Complete(c) => c,
+        httparse::Status::Partial if buf.len() >= max => return Err(HeadError::TooLarge(max)),
+        httparse::Status::Partial => return Ok(None),
+    };
+    if len > max {
+        return Err(HeadError::TooLarge(max));
+    }
+    let fields = found
+        .iter()
+        .map(|h| Field {
+            name: range_in(buf, h.name.as_bytes()),
+            value: range_in(buf, h.value),
+        })
+        .collect();
+    Ok(Some(Trailers { fields, len }))
+}
+
+/// How a response body is delimited.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Framing {
+    /// No body (HEAD, 1xx, 204, 304).
+    Empty,
+    Length(u64),
+    Chunked,
+    /// Until the server closes.
+    UntilClose,
+}
+
+/// A response's framing, and whether the connection can take another request after it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    pub framing: Framing,
+    pub reusable: bool,
+}
+
+/// The comma-separated elements of every `name` field, trimmed, empty ones left out.
+fn elements<'a>(
+    head: &'a Head,
+    buf: &'a [u8],
+    name: &'static str,
+) -> impl Iterator<Item = &'a [u8]> + 'a {
+    head.fields
+        .iter()
+        .filter(move |f| buf[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
+        .flat_map(move |f| buf[f.value.clone()].split(|&b| b == b','))
+        .map(|e| e.trim_ascii())
+        .filter(|e| !e.is_empty())
+}
+
+/// How the body of `head` (the response to a HEAD request when `to_head`) is delimited
+/// (RFC 9112 6.3): no body for HEAD, 1xx, 204 and 304; Transfer-Encoding over
+/// Content-Length (the connection is then not reused: such a message could be read two
+/// ways); chunked only as the last coding, else until close; Content-Length values all
+/// equal and all digits, else an error; neither: until close.
+pub fn response_plan(head: &Head, buf: &[u8], to_head: bool) -> Result<Plan, HeadError> {
+    let close = elements(head, buf, "connection").any(|t| t.eq_ignore_ascii_case(b"close"));
+    let keep = head.http11 && !close;
+    if to_head || head.status / 100 == 1 || head.status == 204 || head.status == 304 {
+        return Ok(Plan {
+            framing: Framing::Empty,
+            reusable: keep,
+        });
+    }
+    let has_length = head
+        .fields
+        .iter()
+        .any(|f| buf[f.name.clone()].eq_ignore_ascii_case(b"content-length"));
+    if let Some(last) = elements(head, buf, "transfer-encoding").last() {
+        // HTTP/1.0 has no transfer codings: such a response is refused (as hyper does).
+        if !head.http11 {
+            return Err(HeadError::Invalid(
+                "Transfer-Encoding in an HTTP/1.0 response",
+            ));
+        }
+        return Ok(if last.eq_ignore_ascii_case(b"chunked") {
+            Plan {
+                framing: Framing::Chunked,
+                reusable: keep && !has_length,
+            }
+        } else {
+            Plan {
+                framing: Framing::UntilClose,
+                reusable: false,
+            }
+        });
+    }
+    let mut length: Option<u64> = None;
+    for f in head
+        .fields
+        .iter()
+        .filter(|f| buf[f.name.clone()].eq_ignore_ascii_case(b"content-length"))
+    {
+        for v in buf[f.value.clone()].split(|&b| b == b',') {
+            let v = v.trim_ascii();
+            if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+                return Err(HeadError::BadLength);
+            }
+            let n = v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+            if length.is_some_and(|l| l != n) {
+                return Err(HeadError::BadLength);
+            }
+            length = Some(n);
+        }
+    }
+    Ok(match length {
+        Some(n) => Plan {
+            framing: Framing::Length(n),
+            reusable: keep,
+        },
+        None => Plan {
+            framing: Framing::UntilClose,
+            reusable: false,
+        },
+    })
+}
+
+/// Appends a request head: `METHOD TARGET HTTP/1.x`, the fields as given, the empty line.
+pub fn encode_request_head<'a>(
+    out: &mut Vec<u8>,
+    method: &str,
+    target: &str,
+    http11: bool,
+    fields: impl Iterator<Item = (&'a [u8], &'a [u8])>,
+) {
+    out.extend_from_slice(method.as_bytes());
+    out.push(b' ');
+    out.extend_from_slice(target.as_bytes());
+    out.extend_from_slice(if http11 {
+        b" HTTP/1.1\r\n"
+    } else {
+        b" HTTP/1.0\r\n"
+    });
+    for (n, v) in fields {
+        out.extend_from_slice(n);
+        out.extend_from_slice(b": ");
+        out.extend_from_slice(v);
+        out.extend_from_slice(b"\r\n");
+    }
+    out.extend_from_slice(b"\r\n");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(raw: &str, to_head: bool) -> Result<Plan, HeadError> {
+        let buf = raw.as_bytes();
+        let head = parse_response(buf, 16384)?.ok_or(HeadError::Invalid("partial"))?;
+        response_plan(&head, buf, to_head)
+    }
+
+    fn p(framing: Framing, reusable: bool) -> Result<Plan, HeadError> {
+        Ok(Plan { framing, reusable })
+    }
+
+    #[test]
+    fn parses_a_head_into_ranges() {
+        let buf = b"HTTP/1.1 404 Not Here\r\nServer: x\r\nContent-Length:  3 \r\n\r\nabc";
+        let h = parse_response(buf, 1000).unwrap().unwrap();
+        assert_eq!((h.http11, h.status, h.len), (true, 404, buf.len() - 3));
+        assert_eq!(&buf[h.reason.clone()], b"Not Here");
+        let f: Vec<(&[u8], &[u8])> = h
+            .fields
+            .iter()
+            .map(|f| (&buf[f.name.clone()], &buf[f.value.clone()]))
+            .collect();
+        assert_eq!(
+            f,
+            [
+                (&b"Server"[..], &b"x"[..]),
+                (&b"Content-Length"[..], &b"3"[..])
+            ]
+        );
+        assert_eq!(parse_response(&buf[..20], 1000), Ok(None));
+        assert_eq!(parse_response(&buf[..20], 20), Err(HeadError::TooLarge(20)));
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\nA\r\n\r\n", 100).is_err());
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\nA: b\r\n c\r\n\r\n", 100).is_err());
+        assert!(parse_response(b"HTTP/1.1 200 OK\r\nA : b\r\n\r\n", 100).is_err());
+    }
+
+    #[test]
+    fn framing_follows_rfc_9112() {
+        use Framing::*;
+        let ok = "HTTP/1.1 200 OK\r\n";
+        assert_eq!(
+            plan(&format!("{ok}Content-Length: 5\r\n\r\n"), false),
+            p(Length(5), true)
+        );
+        assert_eq!(
+            plan(&format!("{ok}Content-Length: 5\r\n\r\n"), true),
+            p(Empty, true)
+        );
+        assert_eq!(
+            plan("HTTP/1.1 204 No\r\nContent-Length: 5\r\n\r\n", false),
+            p(Empty, true)
+        );
+        assert_eq!(plan("HTTP/1.1 304 No\r\n\r\n", false), p(Empty, true));
+        assert_eq!(plan(&format!("{ok}\r\n"), false), p(UntilClose, false));
+        assert_eq!(
+            plan(
+                &format!("{ok}Transfer-Encoding: gzip, Chunked\r\n\r\n"),
+                false
+            ),
+            p(Chunked, true)
+        );
+        assert_eq!(
+            plan(
+                &format!("{ok}Transfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n"),
+                false
+            ),
+            p(Chunked, false),
+            "both: the coding wins, the connection is not reused"
+        );
+        assert_eq!(
+            plan(
+                &format!("{ok}Transfer-Encoding: chunked, gzip\r\n\r\n"),
+                false
+            ),
+            p(UntilClose, false)
+        );
+        assert_eq!(
+            plan(
+                &format!("{ok}Content-Length: 5\r\nContent-Length: 5, 5\r\n\r\n"),
+                false
+            ),
+            p(Length(5), true)
+        );
+        for bad in [
+            "5\r\nContent-Length: 6",
+            "+5",
+            "-1",
+            "5 5",
+            "0x5",
+            "",
+            "99999999999999999999",
+        ] {
+            assert_eq!(
+                plan(&format!("{ok}Content-Length: {bad}\r\n\r\n"), false),
+                Err(HeadError::BadLength),
+                "{bad}"
+            );
+        }
+        assert_eq!(
+            plan(
+                &format!("{ok}Connection: keep-alive, Close\r\nContent-Length: 0\r\n\r\n"),
+                false
+            ),
+            p(Length(0), false)
+        );
+        assert!(plan(
+            "HTTP/1.0 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n",
+            false
+        )
+        .is_err());
+        assert_eq!(
+            plan("HTTP/1.0 200 OK\r\nContent-Length: 1\r\n\r\n", false),
+            p(Length(1), false),
+            "HTTP/1.0: not reused"
+        );
+    }
+
+    #[test]
+    fn trailers_are_fields_and_an_empty_line() {
+        let buf = b"Grpc-Status: 0\r\nX: y\r\n\r\nrest";
+        let t = parse_trailers(buf, 100).unwrap().unwrap();
+        assert_eq!(t.len, buf.len() - 4);
+        assert_eq!(&buf[t.fields[1].value.clone()], b"y");
+        assert_eq!(parse_trailers(b"\r\n", 100).unwrap().unwrap().len, 2);
+        assert_eq!(parse_trailers(b"X: y\r\n", 100), Ok(None));
+        assert!(parse_trailers(b"X: y\r\n", 6).is_err());
+    }
+
+    #[test]
+    fn request_heads_are_written_as_given() {
+        let mut out = Vec::new();
+        let fields = [(&b"host"[..], &b"a"[..]), (&b"x-y"[..], &b"1"[..])];
+        encode_request_head(&mut out, "GET", "/p?q", true, fields.into_iter());
+        assert_eq!(out, b"GET /p?q HTTP/1.1\r\nhost: a\r\nx-y: 1\r\n\r\n");
+    }
+}
