@@ -16,6 +16,7 @@
 use nix::sys::time::TimeSpec;
 use nix::sys::timerfd::{ClockId, Expiration, TimerFd, TimerFlags, TimerSetTimeFlags};
 use std::os::fd::{AsFd, AsRawFd, OwnedFd, RawFd};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::io::unix::AsyncFd;
 use tokio::io::Interest;
@@ -28,7 +29,15 @@ impl AsRawFd for Fd {
     }
 }
 
-pub struct Alarm(AsyncFd<Fd>);
+pub struct Alarm {
+    fd: AsyncFd<Fd>,
+    /// The deadline the timer is set to and has not been read as expired (ns; `NONE`):
+    /// the main loop asks for the same deadline again at every packet, and setting it
+    /// again is a system call each time.
+    armed: AtomicU64,
+}
+
+const NONE: u64 = u64::MAX;
 
 impl Alarm {
     pub fn new() -> std::io::Result<Self> {
@@ -38,23 +47,33 @@ impl Alarm {
         )?;
         // SAFETY: see the module comment; `Fd` owns the descriptor for the AsyncFd's life.
         let fd = unsafe { AsyncFd::register(Fd(fd)) }.map_err(|e| e.into_parts().1)?;
-        Ok(Alarm(fd))
+        Ok(Alarm {
+            fd,
+            armed: AtomicU64::new(NONE),
+        })
     }
 
     /// Returns at `at` on CLOCK_MONOTONIC (at once if that has passed).
     pub async fn wait_until(&self, at: Duration) -> std::io::Result<()> {
-        let inner = &self.0.get_ref().0;
-        // Setting the timer also clears an expiry that was never read.
-        inner.set(
-            Expiration::OneShot(TimeSpec::from_duration(at)),
-            TimerSetTimeFlags::TFD_TIMER_ABSTIME,
-        )?;
+        let inner = &self.fd.get_ref().0;
+        let ns = u64::try_from(at.as_nanos()).unwrap_or(NONE - 1);
+        // Set already (a wait abandoned before it ended): an expiry not read yet is this
+        // deadline's. Setting the timer also clears an expiry that was never read.
+        if self.armed.load(Ordering::Relaxed) != ns {
+            self.armed.store(NONE, Ordering::Relaxed);
+            inner.set(
+                Expiration::OneShot(TimeSpec::from_duration(at)),
+                TimerSetTimeFlags::TFD_TIMER_ABSTIME,
+            )?;
+            self.armed.store(ns, Ordering::Relaxed);
+        }
         loop {
-            let mut ready = self.0.readable().await?;
+            let mut ready = self.fd.readable().await?;
             // Err: not expired yet; try_io has cleared the readiness, so wait again.
             if let Ok(read) = ready.try_io(|t| {
                 nix::unistd::read(&t.get_ref().0, &mut [0u8; 8]).map_err(std::io::Error::from)
             }) {
+                self.armed.store(NONE, Ordering::Relaxed);
                 return read.map(drop);
             }
         }
