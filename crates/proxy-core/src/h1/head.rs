@@ -42,6 +42,17 @@ fn range_in(buf: &[u8], part: &[u8]) -> Range<usize> {
     start..start + part.len()
 }
 
+/// The fields httparse found, as ranges of `buf`.
+fn field_ranges(buf: &[u8], found: &[httparse::Header<'_>]) -> Vec<Field> {
+    found
+        .iter()
+        .map(|h| Field {
+            name: range_in(buf, h.name.as_bytes()),
+            value: range_in(buf, h.value),
+        })
+        .collect()
+}
+
 fn map_err(e: httparse::Error) -> HeadError {
     match e {
         httparse::Error::TooManyHeaders => HeadError::TooManyFields,
@@ -71,14 +82,7 @@ pub fn parse_response(buf: &[u8], max: usize) -> Result<Option<Head>, HeadError>
         return Err(HeadError::Invalid("status line"));
     };
     let reason = range_in(buf, r.reason.unwrap_or("").as_bytes());
-    let fields = r
-        .headers
-        .iter()
-        .map(|h| Field {
-            name: range_in(buf, h.name.as_bytes()),
-            value: range_in(buf, h.value),
-        })
-        .collect();
+    let fields = field_ranges(buf, r.headers);
     Ok(Some(Head {
         http11: version == 1,
         status,
@@ -106,14 +110,10 @@ pub fn parse_trailers(buf: &[u8], max: usize) -> Result<Option<Trailers>, HeadEr
     if len > max {
         return Err(HeadError::TooLarge(max));
     }
-    let fields = found
-        .iter()
-        .map(|h| Field {
-            name: range_in(buf, h.name.as_bytes()),
-            value: range_in(buf, h.value),
-        })
-        .collect();
-    Ok(Some(Trailers { fields, len }))
+    Ok(Some(Trailers {
+        fields: field_ranges(buf, found),
+        len,
+    }))
 }
 
 /// How a response body is delimited.

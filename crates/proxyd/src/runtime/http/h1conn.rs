@@ -194,13 +194,7 @@ impl H1Conn {
 /// The `http` response of a parsed head (its bytes shared, not copied).
 fn response(raw: &Bytes, head: &h1::Head) -> Result<Response<()>, String> {
     let status = StatusCode::from_u16(head.status).map_err(|e| e.to_string())?;
-    let mut headers = HeaderMap::with_capacity(head.fields.len());
-    for f in &head.fields {
-        let name = HeaderName::from_bytes(&raw[f.name.clone()]).map_err(|e| e.to_string())?;
-        let value = HeaderValue::from_maybe_shared(raw.slice(f.value.clone()))
-            .map_err(|e| e.to_string())?;
-        headers.append(name, value);
-    }
+    let headers = field_map(raw, &head.fields)?;
     let mut r = Response::new(());
     *r.status_mut() = status;
     *r.version_mut() = if head.http11 {
@@ -281,17 +275,17 @@ impl Drop for OwnBody {
     }
 }
 
-fn trailers_map(raw: &Bytes, t: &h1::Trailers) -> HeaderMap {
-    let mut m = HeaderMap::with_capacity(t.fields.len());
-    for f in &t.fields {
-        if let (Ok(n), Ok(v)) = (
-            HeaderName::from_bytes(&raw[f.name.clone()]),
-            HeaderValue::from_maybe_shared(raw.slice(f.value.clone())),
-        ) {
-            m.append(n, v);
-        }
+/// Header fields (a head's or a trailer section's) as a `HeaderMap`, values shared with
+/// `raw`.
+fn field_map(raw: &Bytes, fields: &[h1::Field]) -> Result<HeaderMap, String> {
+    let mut m = HeaderMap::with_capacity(fields.len());
+    for f in fields {
+        let name = HeaderName::from_bytes(&raw[f.name.clone()]).map_err(|e| e.to_string())?;
+        let value = HeaderValue::from_maybe_shared(raw.slice(f.value.clone()))
+            .map_err(|e| e.to_string())?;
+        m.append(name, value);
     }
-    m
+    Ok(m)
 }
 
 impl HttpBody for OwnBody {
@@ -354,9 +348,10 @@ impl HttpBody for OwnBody {
                                     if t.fields.is_empty() {
                                         return Poll::Ready(None);
                                     }
-                                    return Poll::Ready(Some(Ok(Frame::trailers(trailers_map(
-                                        &raw, &t,
-                                    )))));
+                                    return match field_map(&raw, &t.fields) {
+                                        Ok(m) => Poll::Ready(Some(Ok(Frame::trailers(m)))),
+                                        Err(e) => this.fail(&e),
+                                    };
                                 }
                                 Ok(None) => match ready!(conn.poll_fill(cx, READ_SIZE)) {
                                     Ok(0) => return this.fail("closed in the trailers"),

@@ -392,13 +392,14 @@ where
     Fut: std::future::Future<Output = Option<Link>>,
 {
     // An own connection gives the request back itself (it only borrows it).
-    let own = matches!(link.sender, Sender::Own(_)) && own_fits(&req);
+    let fits = own_fits(&req);
+    let own = matches!(link.sender, Sender::Own(_)) && fits;
     let copy = (link.reused
         && !own
         && idempotent(req.method())
         && hyper::body::Body::is_end_stream(req.body()))
     .then(|| head_copy(&req));
-    let back = match attempt(link, req, timeout).await {
+    let back = match attempt(link, req, timeout, fits).await {
         Ok(r) => return Ok(r),
         Err(Err(f)) => return Err(f),
         Err(Ok(back)) => back,
@@ -415,7 +416,7 @@ where
         return Err(Failed::Broken);
     };
     *link = fresh;
-    match attempt(link, again, timeout).await {
+    match attempt(link, again, timeout, fits).await {
         Ok(r) => Ok(r),
         Err(Err(f)) => Err(f),
         Err(Ok(_)) => Err(Failed::Broken),
@@ -423,18 +424,19 @@ where
 }
 
 /// One try: the response, or the timeout, or a broken connection with the request when
-/// it never left.
+/// it never left. `fits`: `own_fits(&req)`, known by the caller.
 async fn attempt(
     link: &mut Link,
     req: Request<ReqBody>,
     timeout: Option<Duration>,
+    fits: bool,
 ) -> Result<Response<RespBody>, Result<Option<Request<ReqBody>>, Failed>> {
     let activity = link.activity.clone();
     if let Sender::Own(slot) = &mut link.sender {
         let Some(conn) = slot.take() else {
             return Err(Ok(Some(req)));
         };
-        if own_fits(&req) {
+        if fits {
             // Boxed: the exchange's state stays out of the request's future, which
             // HTTP/2 streams move around.
             let sent = Box::pin(conn.exchange(&req, link.reused));
