@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 pub const DEFAULT_CONFIG: &str = "/etc/keepalived/keepalived.conf";
 
-#[derive(Debug, Parser)]
+#[derive(Clone, Debug, Parser)]
 #[command(
     name = "vrrpd",
     version,

@@ -11,7 +11,7 @@ pub struct Clock {
     alarm: Alarm,
 }
 
-fn monotonic() -> Duration {
+pub fn monotonic() -> Duration {
     // CLOCK_MONOTONIC cannot fail on Linux; a zero would only delay timers, never panic.
     clock_gettime(ClockId::CLOCK_MONOTONIC)
         .map(Duration::from)

@@ -2,10 +2,12 @@
 //! 0xc0, multicast membership on the instance's interface) and the packet socket for
 //! gratuitous ARPs / NAs.
 //!
-//! The raw sockets are driven through tokio's datagram socket type: recv/sendto/recvmsg
-//! are the same system calls for a raw socket, and this needs no unsafe registration.
+//! The raw sockets are held as std datagram sockets (recv/sendto/recvmsg are the same
+//! system calls for a raw socket), non-blocking; sending never waits, and the receive task
+//! reads its own descriptor of the socket through the reactor (`VrrpReceiver`).
 
 use super::host::Iface;
+use super::reactor::Reader;
 use nix::sys::socket::{
     recvmsg, sendto, setsockopt, socket, sockopt, AddressFamily, ControlMessageOwned, LinkAddr,
     MsgFlags, SockFlag, SockType, SockaddrIn6,
@@ -14,7 +16,6 @@ use socket2::{Domain, InterfaceIndexOrAddress, Protocol, Socket, Type};
 use std::io::{self, IoSliceMut};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, SocketAddrV6};
 use std::os::fd::{AsRawFd, OwnedFd};
-use tokio::io::Interest;
 use vrrp_core::codec;
 
 /// A received advert with what the checks need from the IP layer.
@@ -26,7 +27,7 @@ pub struct Received {
 }
 
 pub struct VrrpSocket {
-    sock: tokio::net::UdpSocket,
+    sock: std::net::UdpSocket,
     /// IPv6: the interface index, for link-scoped destinations.
     v6_scope: Option<u32>,
     /// Sending with our own IPv4 header (IP_HDRINCL) from this source address.
@@ -59,7 +60,7 @@ fn finish(s: Socket, v6_scope: Option<u32>) -> io::Result<VrrpSocket> {
     s.set_nonblocking(true)?;
     let std_sock: std::net::UdpSocket = s.into();
     Ok(VrrpSocket {
-        sock: tokio::net::UdpSocket::from_std(std_sock)?,
+        sock: std_sock,
         v6_scope,
         hdrincl_src: None,
         ip_id: std::sync::atomic::AtomicU16::new(0),
@@ -118,54 +119,80 @@ impl VrrpSocket {
         finish(s, Some(iface.index))
     }
 
-    pub async fn recv(&self, buf: &mut [u8]) -> io::Result<Option<Received>> {
-        if self.v6_scope.is_none() {
-            // Raw IPv4 sockets deliver the IP header too.
-            let n = self.sock.recv(buf).await?;
-            return Ok(
-                codec::parse_ipv4(&buf[..n]).and_then(|(src, dst, ttl, proto, payload)| {
-                    (proto == codec::IPPROTO_VRRP).then(|| Received {
-                        src: IpAddr::V4(src),
-                        dst: IpAddr::V4(dst),
-                        ttl,
-                        payload: payload.to_vec(),
-                    })
-                }),
-            );
-        }
-        // IPv6: the payload only; source, destination and hop limit come separately.
-        let fd = self.sock.as_raw_fd();
-        self.sock
-            .async_io(Interest::READABLE, || {
-                let mut iov = [IoSliceMut::new(buf)];
-                let mut cmsg = nix::cmsg_space!(nix::libc::in6_pktinfo, i32);
-                let msg = recvmsg::<SockaddrIn6>(fd, &mut iov, Some(&mut cmsg), MsgFlags::empty())
-                    .map_err(io::Error::from)?;
-                let mut hop = 0u8;
-                let mut dst = IpAddr::V6(codec::MCAST_V6);
-                for c in msg.cmsgs().map_err(io::Error::from)? {
-                    match c {
-                        ControlMessageOwned::Ipv6HopLimit(h) => hop = h.clamp(0, 255) as u8,
-                        ControlMessageOwned::Ipv6PacketInfo(info) => {
-                            dst = IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr))
-                        }
-                        _ => {}
-                    }
-                }
-                let src = msg.address.map(|a| IpAddr::V6(a.ip()));
-                Ok((msg.bytes, src, dst, hop))
-            })
-            .await
-            .map(|(n, src, dst, ttl)| {
-                src.map(|src| Received {
-                    src,
-                    dst,
-                    ttl,
-                    payload: buf[..n].to_vec(),
-                })
-            })
+    /// The socket's receive side, for the one task that reads it.
+    pub fn receiver(&self) -> io::Result<VrrpReceiver> {
+        Ok(VrrpReceiver {
+            reader: Reader::new(self.sock.try_clone()?)?,
+            v6: self.v6_scope.is_some(),
+        })
+    }
+}
+
+/// Reads adverts; pauses out of the reactor under a flood (see `pacing`).
+pub struct VrrpReceiver {
+    reader: Reader,
+    v6: bool,
+}
+
+impl VrrpReceiver {
+    /// Waits for a packet. `Ok(None)`: something that is not a VRRP packet was read.
+    pub async fn recv(&mut self, buf: &mut [u8]) -> io::Result<Option<Received>> {
+        let v6 = self.v6;
+        self.reader.read(|s| read_one(s, v6, buf)).await
     }
 
+    /// The next queued packet without waiting (`WouldBlock` when none is).
+    pub fn try_recv(&self, buf: &mut [u8]) -> io::Result<Option<Received>> {
+        self.reader.try_read(|s| read_one(s, self.v6, buf))
+    }
+
+    pub async fn pause(&mut self, d: std::time::Duration) {
+        self.reader.pause(d).await
+    }
+}
+
+fn read_one(sock: &std::net::UdpSocket, v6: bool, buf: &mut [u8]) -> io::Result<Option<Received>> {
+    let fd = sock.as_raw_fd();
+    if !v6 {
+        // Raw IPv4 sockets deliver the IP header too.
+        let n = nix::sys::socket::recv(fd, buf, MsgFlags::empty()).map_err(io::Error::from)?;
+        return Ok(
+            codec::parse_ipv4(&buf[..n]).and_then(|(src, dst, ttl, proto, payload)| {
+                (proto == codec::IPPROTO_VRRP).then(|| Received {
+                    src: IpAddr::V4(src),
+                    dst: IpAddr::V4(dst),
+                    ttl,
+                    payload: payload.to_vec(),
+                })
+            }),
+        );
+    }
+    // IPv6: the payload only; source, destination and hop limit come separately.
+    let mut iov = [IoSliceMut::new(buf)];
+    let mut cmsg = nix::cmsg_space!(nix::libc::in6_pktinfo, i32);
+    let msg = recvmsg::<SockaddrIn6>(fd, &mut iov, Some(&mut cmsg), MsgFlags::empty())
+        .map_err(io::Error::from)?;
+    let mut hop = 0u8;
+    let mut dst = IpAddr::V6(codec::MCAST_V6);
+    for c in msg.cmsgs().map_err(io::Error::from)? {
+        match c {
+            ControlMessageOwned::Ipv6HopLimit(h) => hop = h.clamp(0, 255) as u8,
+            ControlMessageOwned::Ipv6PacketInfo(info) => {
+                dst = IpAddr::V6(Ipv6Addr::from(info.ipi6_addr.s6_addr))
+            }
+            _ => {}
+        }
+    }
+    let (n, src) = (msg.bytes, msg.address.map(|a| IpAddr::V6(a.ip())));
+    Ok(src.map(|src| Received {
+        src,
+        dst,
+        ttl: hop,
+        payload: buf[..n].to_vec(),
+    }))
+}
+
+impl VrrpSocket {
     /// Send an advert; `ttl` applies to a unicast destination (`unicast_ttl`), multicast
     /// adverts always go with 255.
     pub fn send(&self, bytes: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
@@ -185,7 +212,7 @@ impl VrrpSocket {
             dgram.extend_from_slice(bytes);
             return self
                 .sock
-                .try_send_to(&dgram, SocketAddr::new(dst, 0))
+                .send_to(&dgram, SocketAddr::new(dst, 0))
                 .map(|_| ());
         }
         let addr = match (dst, self.v6_scope) {
@@ -193,7 +220,7 @@ impl VrrpSocket {
             _ => SocketAddr::new(dst, 0),
         };
         let Some(t) = unicast_ttl else {
-            return self.sock.try_send_to(bytes, addr).map(|_| ());
+            return self.sock.send_to(bytes, addr).map(|_| ());
         };
         let sock = socket2::SockRef::from(&self.sock);
         let set = |t: u8| match dst {
@@ -201,7 +228,7 @@ impl VrrpSocket {
             IpAddr::V6(_) => sock.set_unicast_hops_v6(u32::from(t)),
         };
         set(t)?;
-        let r = self.sock.try_send_to(bytes, addr).map(|_| ());
+        let r = self.sock.send_to(bytes, addr).map(|_| ());
         set(codec::VRRP_TTL)?;
         r
     }

@@ -5,6 +5,9 @@
 //!   timeout to whole ms, so VRRP timers fired 1-2 ms late and an advert interval of 100 ms
 //!   came out as ~101 ms.
 //! - `Exit`, a process's pidfd, readable once the process has ended (track_process).
+//! - `Reader`, a datagram socket read through the reactor that can leave it for a while:
+//!   a registered socket wakes the reactor at every arriving packet, read or not, so a
+//!   pause under a flood only saves wake-ups if the socket is out of the reactor meanwhile.
 //!
 //! This is the workspace's one module with `unsafe`: registering a file descriptor with tokio
 //! (`AsyncFd::register`) is unsafe because tokio cannot check that the descriptor stays open
@@ -77,6 +80,78 @@ impl Alarm {
                 return read.map(drop);
             }
         }
+    }
+}
+
+pub struct Reader {
+    /// None while paused, or when registering it again failed (tried again at the next read).
+    fd: Option<AsyncFd<std::net::UdpSocket>>,
+    /// The socket while it is out of the reactor.
+    out: Option<std::net::UdpSocket>,
+}
+
+fn register(
+    sock: std::net::UdpSocket,
+) -> Result<AsyncFd<std::net::UdpSocket>, (std::net::UdpSocket, std::io::Error)> {
+    // SAFETY: see the module comment; the socket owns its descriptor and is moved into the
+    // AsyncFd, which only gives it back through `into_inner` (deregistered first).
+    unsafe { AsyncFd::register_with_interest(sock, Interest::READABLE) }.map_err(|e| e.into_parts())
+}
+
+impl Reader {
+    /// `sock` must be non-blocking.
+    pub fn new(sock: std::net::UdpSocket) -> std::io::Result<Self> {
+        let fd = register(sock).map_err(|(_, e)| e)?;
+        Ok(Reader {
+            fd: Some(fd),
+            out: None,
+        })
+    }
+
+    /// Back into the reactor after a pause (or a failed attempt). None only if the
+    /// socket is neither in nor out, which nothing here leaves it.
+    async fn registered(&mut self) -> Option<&AsyncFd<std::net::UdpSocket>> {
+        while let Some(sock) = self.out.take() {
+            match register(sock) {
+                Ok(fd) => self.fd = Some(fd),
+                Err((sock, e)) => {
+                    tracing::error!("cannot watch a VRRP socket again: {e}; trying again");
+                    self.out = Some(sock);
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+        }
+        self.fd.as_ref()
+    }
+
+    /// Waits until `f` (a non-blocking read) does not return `WouldBlock`.
+    pub async fn read<R>(
+        &mut self,
+        mut f: impl FnMut(&std::net::UdpSocket) -> std::io::Result<R>,
+    ) -> std::io::Result<R> {
+        let Some(fd) = self.registered().await else {
+            return Err(std::io::Error::other("the VRRP socket is gone"));
+        };
+        fd.async_io(Interest::READABLE, |s| f(s)).await
+    }
+
+    /// `f` once, without waiting (`WouldBlock` when nothing is queued).
+    pub fn try_read<R>(
+        &self,
+        f: impl FnOnce(&std::net::UdpSocket) -> std::io::Result<R>,
+    ) -> std::io::Result<R> {
+        match &self.fd {
+            Some(fd) => fd.try_io(Interest::READABLE, f),
+            None => Err(std::io::ErrorKind::WouldBlock.into()),
+        }
+    }
+
+    /// Out of the reactor for `d`: packets arriving meanwhile are queued, and wake nobody.
+    pub async fn pause(&mut self, d: Duration) {
+        if let Some(fd) = self.fd.take() {
+            self.out = Some(fd.into_inner());
+        }
+        tokio::time::sleep(d).await;
     }
 }
 
