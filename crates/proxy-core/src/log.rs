@@ -71,11 +71,24 @@ pub fn frame(sink: &LogSink, level: u8, at: Stamp, o: Origin<'_>, msg: &[u8]) ->
     // Writes into a Vec cannot fail.
     let _ = match sink.format {
         SyslogFormat::Rfc3164 | SyslogFormat::Local => {
-            let _ = write!(out, "<{pri}>{} ", local(at, "%b %e %H:%M:%S"));
+            // The default format, once per request: no formatting machinery.
+            let mut n = itoa::Buffer::new();
+            out.push(b'<');
+            out.extend_from_slice(n.format(pri).as_bytes());
+            out.push(b'>');
+            crate::sample::conv::strftime_memo_with(at.secs, "%b %e %H:%M:%S", false, |d| {
+                out.extend_from_slice(d.as_bytes())
+            });
+            out.push(b' ');
             if let (SyslogFormat::Rfc3164, Some(h)) = (sink.format, o.hostname) {
-                let _ = write!(out, "{h} ");
+                out.extend_from_slice(h.as_bytes());
+                out.push(b' ');
             }
-            write!(out, "{}[{}]: ", o.tag, o.pid)
+            out.extend_from_slice(o.tag.as_bytes());
+            out.push(b'[');
+            out.extend_from_slice(n.format(o.pid).as_bytes());
+            out.extend_from_slice(b"]: ");
+            Ok(())
         }
         SyslogFormat::Rfc5424 => write!(
             out,
@@ -147,30 +160,35 @@ pub enum Phase {
 
 /// `%ts`: two letters.
 pub fn term_state(c: Cause, p: Phase) -> String {
+    String::from_utf8_lossy(&term_code(c, p)).into_owned()
+}
+
+/// `term_state`'s two letters, without an allocation (written once per log line).
+pub fn term_code(c: Cause, p: Phase) -> [u8; 2] {
     let a = match c {
-        Cause::Normal => '-',
-        Cause::Client => 'C',
-        Cause::ClientTimeout => 'c',
-        Cause::Server => 'S',
-        Cause::ServerTimeout => 's',
-        Cause::Proxy => 'P',
-        Cause::Resource => 'R',
-        Cause::Internal => 'I',
-        Cause::Down => 'D',
-        Cause::Killed => 'K',
-        Cause::Local => 'L',
+        Cause::Normal => b'-',
+        Cause::Client => b'C',
+        Cause::ClientTimeout => b'c',
+        Cause::Server => b'S',
+        Cause::ServerTimeout => b's',
+        Cause::Proxy => b'P',
+        Cause::Resource => b'R',
+        Cause::Internal => b'I',
+        Cause::Down => b'D',
+        Cause::Killed => b'K',
+        Cause::Local => b'L',
     };
     let b = match p {
-        Phase::Normal => '-',
-        Phase::Request => 'R',
-        Phase::Queue => 'Q',
-        Phase::Connect => 'C',
-        Phase::Headers => 'H',
-        Phase::Data => 'D',
-        Phase::Last => 'L',
-        Phase::Tarpit => 'T',
+        Phase::Normal => b'-',
+        Phase::Request => b'R',
+        Phase::Queue => b'Q',
+        Phase::Connect => b'C',
+        Phase::Headers => b'H',
+        Phase::Data => b'D',
+        Phase::Last => b'L',
+        Phase::Tarpit => b'T',
     };
-    format!("{a}{b}")
+    [a, b]
 }
 
 #[cfg(test)]

@@ -568,10 +568,20 @@ thread_local! {
 
 /// `strftime`, remembered per format for the last second asked (same result).
 pub fn strftime_memo(t: i64, format: &str, utc: bool) -> Option<String> {
+    strftime_memo_with(t, format, utc, str::to_string)
+}
+
+/// `strftime_memo`'s text handed to `f`, without a copy when it is remembered.
+pub fn strftime_memo_with<R>(
+    t: i64,
+    format: &str,
+    utc: bool,
+    f: impl FnOnce(&str) -> R,
+) -> Option<R> {
     DATES.with(|m| {
         let mut m = m.borrow_mut();
         if let Some(e) = m.iter().find(|e| e.2 == t && e.1 == utc && e.0 == format) {
-            return Some(e.3.clone());
+            return Some(f(&e.3));
         }
         let s = strftime(t, format, utc)?;
         match m.iter().position(|e| e.1 == utc && e.0 == format) {
@@ -582,7 +592,7 @@ pub fn strftime_memo(t: i64, format: &str, utc: bool) -> Option<String> {
             None if m.len() < 16 => m.push((format.to_string(), utc, t, s.clone())),
             None => {}
         }
-        Some(s)
+        Some(f(&s))
     })
 }
 

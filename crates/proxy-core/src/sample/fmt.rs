@@ -27,8 +27,69 @@ pub enum AliasValue<'a> {
         list: bool,
         items: &'a [Option<String>],
     },
+    /// The request line (`%r`), encoded as `Url` each part, without joining them first.
+    Request {
+        method: &'a str,
+        uri: &'a str,
+        version: Option<&'a str>,
+    },
+    /// A short value written as it is, kept on the stack (dates, termination states).
+    Inline(Inline),
     /// Writes nothing at all, not even a separator after it (`%hr` without captures).
     Nothing,
+}
+
+/// A short text on the stack: a log line writes a few of these per request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Inline {
+    buf: [u8; 40],
+    len: u8,
+}
+
+impl Default for Inline {
+    fn default() -> Self {
+        Inline {
+            buf: [0; 40],
+            len: 0,
+        }
+    }
+}
+
+impl Inline {
+    /// Appends `b`; what does not fit is cut (nothing written here is that long).
+    pub fn push(&mut self, b: &[u8]) -> &mut Self {
+        let at = usize::from(self.len);
+        let n = b.len().min(self.buf.len() - at);
+        self.buf[at..at + n].copy_from_slice(&b[..n]);
+        self.len += n as u8;
+        self
+    }
+
+    /// Appends `n` in decimal, at least `width` digits (zero-padded).
+    pub fn push_int(&mut self, n: u64, width: usize) -> &mut Self {
+        let mut digits = itoa::Buffer::new();
+        let d = digits.format(n).as_bytes();
+        for _ in d.len()..width {
+            self.push(b"0");
+        }
+        self.push(d)
+    }
+
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..usize::from(self.len)]
+    }
+}
+
+/// An IPv4 address in dotted form, on the stack: every log line and many rules write one.
+pub fn ipv4_text(ip: std::net::Ipv4Addr) -> Inline {
+    let mut out = Inline::default();
+    for (i, o) in ip.octets().into_iter().enumerate() {
+        if i > 0 {
+            out.push(b".");
+        }
+        out.push_int(u64::from(o), 0);
+    }
+    out
 }
 
 /// Where a format is written: a rule's value (a header, a body, a variable) or a log
@@ -131,20 +192,7 @@ fn alias_value(out: &mut Vec<u8>, v: Option<AliasValue<'_>>, opts: FmtOpts, targ
             opts.quote,
         ),
         Some(AliasValue::Ip(IpAddr::V4(ip))) => {
-            // Every log line has one or two: four integers, not the formatting machinery.
-            let mut buf = [0u8; 15];
-            let mut n = 0;
-            for (i, o) in ip.octets().into_iter().enumerate() {
-                if i > 0 {
-                    buf[n] = b'.';
-                    n += 1;
-                }
-                let mut digits = itoa::Buffer::new();
-                let d = digits.format(o).as_bytes();
-                buf[n..n + d.len()].copy_from_slice(d);
-                n += d.len();
-            }
-            put(out, &buf[..n], opts, opts.quote)
+            put(out, ipv4_text(ip).as_bytes(), opts, opts.quote)
         }
         Some(AliasValue::Ip(ip)) => {
             // On the stack: the longest address is 45 bytes.
@@ -157,6 +205,30 @@ fn alias_value(out: &mut Vec<u8>, v: Option<AliasValue<'_>>, opts: FmtOpts, targ
             put(out, &buf[..n], opts, opts.quote)
         }
         Some(AliasValue::Url(u)) => put(out, &hash_encode(u.as_bytes(), b"\"#"), opts, opts.quote),
+        Some(AliasValue::Request {
+            method,
+            uri,
+            version,
+        }) => {
+            if opts.quote {
+                out.push(b'"');
+            }
+            let parts = [Some(method), Some(uri), version];
+            for (i, part) in parts.into_iter().flatten().enumerate() {
+                if i > 0 {
+                    out.push(b' ');
+                }
+                let unquoted = FmtOpts {
+                    quote: false,
+                    ..opts
+                };
+                put(out, &hash_encode(part.as_bytes(), b"\"#"), unquoted, false);
+            }
+            if opts.quote {
+                out.push(b'"');
+            }
+        }
+        Some(AliasValue::Inline(t)) => put(out, t.as_bytes(), opts, false),
         Some(AliasValue::Captures { list: false, items }) => {
             let mut inner = vec![b'{'];
             for (i, c) in items.iter().enumerate() {

@@ -124,6 +124,7 @@ impl Value {
                     b"0".to_vec()
                 }
             }
+            Value::Ip(std::net::IpAddr::V4(ip)) => fmt::ipv4_text(*ip).as_bytes().to_vec(),
             Value::Ip(ip) => ip.to_string().into_bytes(),
             // Raw, up to a NUL (HAProxy writes it as a C string).
             Value::Bin(b) => {

@@ -4,24 +4,30 @@
 use super::inspect::Ctx;
 use super::Conn;
 use haproxy_conf::sample::fmt::Alias;
-use proxy_core::sample::fmt::AliasValue;
+use proxy_core::sample::fmt::{AliasValue, Inline};
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::time::SystemTime;
 
 /// `%t`-style dates: `02/Dec/2026:05:33:33.513` (local), `02/Dec/2026:05:33:33 +0000`
 /// for `%T` (GMT) and `%Tl` (local).
-pub(super) fn date(at: SystemTime, utc: bool, millis: bool) -> String {
+pub(super) fn date(at: SystemTime, utc: bool, millis: bool) -> Inline {
+    use proxy_core::sample::conv::strftime_memo_with;
     let d = at.duration_since(std::time::UNIX_EPOCH).unwrap_or_default();
     let secs = d.as_secs() as i64;
-    let base =
-        proxy_core::sample::conv::strftime_memo(secs, "%d/%b/%Y:%H:%M:%S", utc).unwrap_or_default();
+    let mut out = Inline::default();
+    strftime_memo_with(secs, "%d/%b/%Y:%H:%M:%S", utc, |t| {
+        out.push(t.as_bytes());
+    });
     if millis {
-        format!("{base}.{:03}", d.subsec_millis())
+        out.push(b".").push_int(u64::from(d.subsec_millis()), 3);
     } else {
-        let zone = proxy_core::sample::conv::strftime_memo(secs, "%z", utc).unwrap_or_default();
-        format!("{base} {zone}")
+        out.push(b" ");
+        strftime_memo_with(secs, "%z", utc, |z| {
+            out.push(z.as_bytes());
+        });
     }
+    out
 }
 
 /// A variable known from the connection, the proxies and the clock; `at` is when the
@@ -60,14 +66,10 @@ pub fn common<'a>(
             .map(|a| AliasValue::Int(i64::from(a.port()))),
         Alias::Hostname => Some(AliasValue::Text(Cow::Owned(super::log::hostname()))),
         Alias::Pid => Some(AliasValue::Int(i64::from(super::log::pid()))),
-        Alias::AcceptDate | Alias::RequestDate => {
-            Some(AliasValue::Raw(Cow::Owned(date(at, false, true))))
-        }
-        Alias::GmtDate | Alias::RequestGmtDate => {
-            Some(AliasValue::Raw(Cow::Owned(date(at, true, false))))
-        }
+        Alias::AcceptDate | Alias::RequestDate => Some(AliasValue::Inline(date(at, false, true))),
+        Alias::GmtDate | Alias::RequestGmtDate => Some(AliasValue::Inline(date(at, true, false))),
         Alias::LocalDate | Alias::RequestLocalDate => {
-            Some(AliasValue::Raw(Cow::Owned(date(at, false, false))))
+            Some(AliasValue::Inline(date(at, false, false)))
         }
         Alias::Timestamp => Some(AliasValue::Int(since_epoch.as_secs() as i64)),
         Alias::AcceptMs => Some(AliasValue::Raw(Cow::Owned(format!(

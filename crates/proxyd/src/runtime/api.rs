@@ -775,7 +775,8 @@ pub fn version() -> String {
 
 /// Now as HAProxy's logs write dates: `03/Dec/2026:02:22:12.674`.
 fn chrono_like_now() -> String {
-    super::aliases::date(super::clock::wall(), false, true)
+    String::from_utf8_lossy(super::aliases::date(super::clock::wall(), false, true).as_bytes())
+        .into_owned()
 }
 
 /// `show info`: HAProxy's keys, in its order, for what proxyd measures.

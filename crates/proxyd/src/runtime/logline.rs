@@ -10,7 +10,7 @@ use haproxy_conf::logging::{Capture, LogSink, LogStyle};
 use haproxy_conf::model::{Config, Mode, Proxy};
 use haproxy_conf::sample::fmt::{Alias, Fmt};
 use proxy_core::log::{Cause, Origin, Phase, Stamp};
-use proxy_core::sample::fmt::{AliasValue, Aliases};
+use proxy_core::sample::fmt::{AliasValue, Aliases, Inline};
 use std::borrow::Cow;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -331,7 +331,7 @@ impl Aliases for Logged<'_> {
         let ms = |v: Ms| Some(AliasValue::Int(v));
         let text = |t| Some(AliasValue::Text(Cow::Borrowed(t)));
         let int = |n: u32| Some(AliasValue::Int(i64::from(n)));
-        let term = || proxy_core::log::term_state(r.cause, r.phase);
+        let term = || proxy_core::log::term_code(r.cause, r.phase);
         match a {
             Alias::TR => ms(r.t_req),
             Alias::Tw => ms(r.t_queue),
@@ -350,13 +350,15 @@ impl Aliases for Logged<'_> {
             Alias::Status => Some(AliasValue::Int(r.status.map(i64::from).unwrap_or(-1))),
             Alias::BytesRead => Some(AliasValue::Int(r.bytes_out as i64)),
             Alias::BytesUploaded => Some(AliasValue::Int(r.bytes_in as i64)),
-            Alias::TermState => Some(AliasValue::Raw(Cow::Owned(term()))),
-            Alias::TermStateCookie => Some(AliasValue::Raw(Cow::Owned(format!(
-                "{}{}{}",
-                term(),
-                r.cookie_flags.0,
-                r.cookie_flags.1
-            )))),
+            Alias::TermState => Some(AliasValue::Inline(*Inline::default().push(&term()))),
+            Alias::TermStateCookie => {
+                let mut t = Inline::default();
+                let mut c = [0u8; 8];
+                t.push(&term())
+                    .push(r.cookie_flags.0.encode_utf8(&mut c).as_bytes());
+                t.push(r.cookie_flags.1.encode_utf8(&mut c).as_bytes());
+                Some(AliasValue::Inline(t))
+            }
             Alias::ActConn => int(r.counts[0]),
             Alias::FeConn => int(r.counts[1]),
             Alias::BeConn => int(r.counts[2]),
@@ -388,8 +390,15 @@ impl Aliases for Logged<'_> {
             | Alias::HttpPath
             | Alias::HttpPathOnly
             | Alias::HttpQuery
-            | Alias::HttpVersion
-            | Alias::Request => Some(AliasValue::Url(request_part(a, r))),
+            | Alias::HttpVersion => Some(AliasValue::Url(request_part(a, r))),
+            Alias::Request => match (&r.method, &r.uri) {
+                (Some(method), Some(uri)) => Some(AliasValue::Request {
+                    method,
+                    uri,
+                    version: r.version,
+                }),
+                _ => Some(AliasValue::Url("<BADREQ>".into())),
+            },
             Alias::UniqueId => r.unique_id.as_deref().and_then(text),
             Alias::LogCounter => int(0),
             Alias::RequestCounter => int(0),

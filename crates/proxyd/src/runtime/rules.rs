@@ -40,15 +40,59 @@ pub fn apply_var<S: proxy_core::sample::Sample + proxy_core::sample::fmt::Aliase
 }
 
 /// Response rules with their compiled conditions.
-pub type RespRules = [(HttpRespAction, Option<Cond>)];
+pub type RespRules = [Rule<HttpRespAction>];
+
+/// An HTTP rule with its compiled condition.
+#[derive(Debug)]
+pub struct Rule<A> {
+    pub action: A,
+    pub cond: Option<Cond>,
+    /// The header a header action names, parsed once here rather than at every request
+    /// (None: no header action, or a name HTTP does not allow, which then does nothing).
+    pub header: Option<http::HeaderName>,
+}
+
+impl<A> Rule<A> {
+    fn new(action: A, cond: Option<Cond>, h: Option<&HeaderAction>) -> Self {
+        let name = h.and_then(|h| match h {
+            HeaderAction::Set(n, _)
+            | HeaderAction::Add(n, _)
+            | HeaderAction::Del(haproxy_conf::actions::NameMatch::Str(n))
+            | HeaderAction::Replace { name: n, .. }
+            | HeaderAction::ReplaceValue { name: n, .. } => {
+                http::HeaderName::from_bytes(n.as_bytes()).ok()
+            }
+            HeaderAction::Del(_) => None,
+        });
+        Rule {
+            action,
+            cond,
+            header: name,
+        }
+    }
+}
+
+fn req_header(a: &HttpReqAction) -> Option<&HeaderAction> {
+    match a {
+        HttpReqAction::Header(h) => Some(h),
+        _ => None,
+    }
+}
+
+fn resp_header(a: &HttpRespAction) -> Option<&HeaderAction> {
+    match a {
+        HttpRespAction::Header(h) => Some(h),
+        _ => None,
+    }
+}
 
 /// A request action; `redirect` lines become `Redirect` actions after the others.
 #[derive(Debug, Default)]
 pub struct HttpRules {
-    pub request: Vec<(HttpReqAction, Option<Cond>)>,
-    pub response: Vec<(HttpRespAction, Option<Cond>)>,
+    pub request: Vec<Rule<HttpReqAction>>,
+    pub response: Vec<Rule<HttpRespAction>>,
     /// `http-after-response`: on every response, proxyd's own too.
-    pub after: Vec<(HttpRespAction, Option<Cond>)>,
+    pub after: Vec<Rule<HttpRespAction>>,
 }
 
 impl HttpRules {
@@ -58,30 +102,36 @@ impl HttpRules {
         for rule in &p.rules.http_request {
             let at = |e: String| (rule.span, e);
             check_fmts(fmts_of_req(&rule.action).into_iter()).map_err(at)?;
-            r.request.push((
+            r.request.push(Rule::new(
                 rule.action.clone(),
                 acls.compile_opt(&rule.cond).map_err(at)?,
+                req_header(&rule.action),
             ));
         }
         for rule in &p.rules.redirect {
             let cond = acls.compile_opt(&rule.cond).map_err(|e| (rule.span, e))?;
-            r.request
-                .push((HttpReqAction::Redirect(rule.action.clone()), cond));
+            r.request.push(Rule::new(
+                HttpReqAction::Redirect(rule.action.clone()),
+                cond,
+                None,
+            ));
         }
         for rule in &p.rules.http_response {
             let at = |e: String| (rule.span, e);
             check_fmts(fmts_of_resp(&rule.action).into_iter()).map_err(at)?;
-            r.response.push((
+            r.response.push(Rule::new(
                 rule.action.clone(),
                 acls.compile_opt(&rule.cond).map_err(at)?,
+                resp_header(&rule.action),
             ));
         }
         for rule in &p.rules.http_after_response {
             let at = |e: String| (rule.span, e);
             check_fmts(fmts_of_resp(&rule.action).into_iter()).map_err(at)?;
-            r.after.push((
+            r.after.push(Rule::new(
                 rule.action.clone(),
                 acls.compile_opt(&rule.cond).map_err(at)?,
+                resp_header(&rule.action),
             ));
         }
         Ok(r)

@@ -5,12 +5,12 @@ use super::super::errorfiles::ErrorPages;
 use super::super::inspect::Ctx;
 use super::super::rules::{HttpRules, RespRules};
 use super::super::Conn;
-use super::reply::{self, header, Denied};
+use super::reply::{self, Denied};
 use super::sample::{ReqSample, RespView, TxnInfo};
 use super::Body;
 use haproxy_conf::actions::{Fmt, HeaderAction, HttpReqAction, HttpRespAction, NameMatch, Reply};
 use haproxy_conf::sample::Regex;
-use http::header::HeaderValue;
+use http::header::{HeaderName, HeaderValue};
 use http::{HeaderMap, Response, StatusCode};
 use proxy_core::sample::vars::Scopes;
 
@@ -26,8 +26,8 @@ pub enum Decision {
     Reject,
 }
 
-fn set_or_add(h: &mut HeaderMap, name: &str, value: &[u8], replace: bool) {
-    if let (Some(n), Ok(v)) = (header(name), HeaderValue::from_bytes(value)) {
+fn set_or_add(h: &mut HeaderMap, name: Option<&HeaderName>, value: &[u8], replace: bool) {
+    if let (Some(n), Ok(v)) = (name.cloned(), HeaderValue::from_bytes(value)) {
         if replace {
             h.insert(n, v);
         } else {
@@ -36,9 +36,9 @@ fn set_or_add(h: &mut HeaderMap, name: &str, value: &[u8], replace: bool) {
     }
 }
 
-fn delete(h: &mut HeaderMap, m: &NameMatch) {
-    if let NameMatch::Str(n) = m {
-        if let Some(n) = header(n) {
+fn delete(h: &mut HeaderMap, m: &NameMatch, name: Option<&HeaderName>) {
+    if let NameMatch::Str(_) = m {
+        if let Some(n) = name {
             h.remove(n);
         }
         return;
@@ -54,8 +54,14 @@ fn delete(h: &mut HeaderMap, m: &NameMatch) {
 }
 
 /// `replace-header` (each whole value) / `replace-value` (each comma-separated value).
-fn replace(h: &mut HeaderMap, name: &str, regex: &Regex, with: &str, per_value: bool) {
-    let Some(n) = header(name) else {
+fn replace(
+    h: &mut HeaderMap,
+    name: Option<&HeaderName>,
+    regex: &Regex,
+    with: &str,
+    per_value: bool,
+) {
+    let Some(n) = name.cloned() else {
         return;
     };
     let old: Vec<String> = h
@@ -82,14 +88,20 @@ fn replace(h: &mut HeaderMap, name: &str, regex: &Regex, with: &str, per_value: 
     }
 }
 
-/// A header action with its value already written for this request.
-pub fn apply_headers(h: &mut HeaderMap, a: &HeaderAction, value: Option<&[u8]>) {
+/// A header action (`name`: its header, parsed once) with its value already written
+/// for this request.
+fn apply_headers(
+    h: &mut HeaderMap,
+    a: &HeaderAction,
+    name: Option<&HeaderName>,
+    value: Option<&[u8]>,
+) {
     match a {
-        HeaderAction::Set(n, _) => set_or_add(h, n, value.unwrap_or_default(), true),
-        HeaderAction::Add(n, _) => set_or_add(h, n, value.unwrap_or_default(), false),
-        HeaderAction::Del(m) => delete(h, m),
-        HeaderAction::Replace { name, regex, with } => replace(h, name, regex, with, false),
-        HeaderAction::ReplaceValue { name, regex, with } => replace(h, name, regex, with, true),
+        HeaderAction::Set(..) => set_or_add(h, name, value.unwrap_or_default(), true),
+        HeaderAction::Add(..) => set_or_add(h, name, value.unwrap_or_default(), false),
+        HeaderAction::Del(m) => delete(h, m, name),
+        HeaderAction::Replace { regex, with, .. } => replace(h, name, regex, with, false),
+        HeaderAction::ReplaceValue { regex, with, .. } => replace(h, name, regex, with, true),
     }
 }
 
@@ -152,7 +164,8 @@ pub fn run_request(
     env: &Env<'_>,
     pages: &[&ErrorPages],
 ) -> Decision {
-    for (a, cond) in &rules.request {
+    for rule in &rules.request {
+        let (a, cond) = (&rule.action, &rule.cond);
         // What the action needs from the request, taken before the request changes.
         let (holds, value) = {
             let s = env.sample(parts);
@@ -221,7 +234,7 @@ pub fn run_request(
             }
         };
         if holds {
-            edit_request(a, parts, value.as_deref());
+            edit_request(a, parts, rule.header.as_ref(), value.as_deref());
         }
     }
     Decision::Continue
@@ -278,10 +291,15 @@ fn apply_sc(sc: &haproxy_conf::actions::ScAction, s: &ReqSample<'_>) {
 }
 
 /// The request edits, with their log-format value written already.
-fn edit_request(a: &HttpReqAction, parts: &mut http::request::Parts, value: Option<&[u8]>) {
+fn edit_request(
+    a: &HttpReqAction,
+    parts: &mut http::request::Parts,
+    name: Option<&HeaderName>,
+    value: Option<&[u8]>,
+) {
     let text = || String::from_utf8_lossy(value.unwrap_or_default()).into_owned();
     match a {
-        HttpReqAction::Header(h) => apply_headers(&mut parts.headers, h, value),
+        HttpReqAction::Header(h) => apply_headers(&mut parts.headers, h, name, value),
         HttpReqAction::SetPath(_) => {
             let q = parts
                 .uri
@@ -353,7 +371,8 @@ pub fn run_response(
     pages: &[&ErrorPages],
 ) -> Option<Response<Body>> {
     for (rules, acls) in lists {
-        for (a, cond) in rules.iter() {
+        for rule in rules.iter() {
+            let (a, cond) = (&rule.action, &rule.cond);
             let value = {
                 let mut s = *base;
                 s.resp = Some(RespView {
@@ -384,7 +403,9 @@ pub fn run_response(
                 }
             };
             match a {
-                HttpRespAction::Header(h) => apply_headers(resp.headers, h, value.as_deref()),
+                HttpRespAction::Header(h) => {
+                    apply_headers(resp.headers, h, rule.header.as_ref(), value.as_deref())
+                }
                 HttpRespAction::SetStatus {
                     status: st,
                     reason: r,

@@ -1352,8 +1352,8 @@ fn body_wait(
     rules
         .request
         .iter()
-        .find_map(|(a, cond)| match a {
-            HttpReqAction::WaitForBody { time_ms, at_least } if acls.holds(cond, s) => {
+        .find_map(|rule| match &rule.action {
+            HttpReqAction::WaitForBody { time_ms, at_least } if acls.holds(&rule.cond, s) => {
                 Some(reqbody::Wait::For {
                     time: Duration::from_millis(*time_ms),
                     at_least: usize::try_from(*at_least).unwrap_or(usize::MAX),
