@@ -64,10 +64,23 @@ pub fn level_for(sink: &LogSink, level: u8, n: u64) -> Option<u8> {
 /// A whole datagram: the format's header, the message, cut to the target's `len` (the
 /// line feed included), then a line feed.
 pub fn frame(sink: &LogSink, level: u8, at: Stamp, o: Origin<'_>, msg: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(msg.len() + 96);
+    frame_into(&mut out, sink, level, at, o, msg);
+    out
+}
+
+/// `frame` into `out` (emptied first): a sender reuses one buffer for every line.
+pub fn frame_into(
+    out: &mut Vec<u8>,
+    sink: &LogSink,
+    level: u8,
+    at: Stamp,
+    o: Origin<'_>,
+    msg: &[u8],
+) {
     use std::io::Write;
     let pri = u16::from(sink.facility) * 8 + u16::from(level);
-    // One buffer for the header and the line: this runs once per request.
-    let mut out = Vec::with_capacity(msg.len() + 96);
+    out.clear();
     // Writes into a Vec cannot fail.
     let _ = match sink.format {
         SyslogFormat::Rfc3164 | SyslogFormat::Local => {
@@ -108,7 +121,6 @@ pub fn frame(sink: &LogSink, level: u8, at: Stamp, o: Origin<'_>, msg: &[u8]) ->
     let max = (sink.len as usize).saturating_sub(1);
     out.truncate(max);
     out.push(b'\n');
-    out
 }
 
 /// Who ended a session (the first letter of `%ts`).

@@ -119,9 +119,9 @@ fn escape(out: &mut Vec<u8>, b: &[u8]) {
 
 /// Control characters (but tab) and DEL become `%XX`, as HAProxy writes samples in
 /// rules.
-fn encode_controls(b: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+fn encode_controls(b: &[u8]) -> Cow<'_, [u8]> {
     if !b.iter().any(|&c| (c < 0x20 && c != b'\t') || c == 0x7f) {
-        return std::borrow::Cow::Borrowed(b);
+        return Cow::Borrowed(b);
     }
     let mut out = Vec::with_capacity(b.len() + 8);
     for &c in b {
@@ -131,7 +131,7 @@ fn encode_controls(b: &[u8]) -> std::borrow::Cow<'_, [u8]> {
             out.push(c);
         }
     }
-    std::borrow::Cow::Owned(out)
+    Cow::Owned(out)
 }
 
 /// `#XX` for the bytes a log line must not carry as they are: controls, 0x7f and above,
@@ -284,6 +284,34 @@ pub fn render_for(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases, target: Target) ->
                     last_space = true;
                 }
                 continue;
+            }
+            FmtPart::Sample { expr, opts } if !opts.escape => {
+                // Written in place: no copy of the value on the way (a header value
+                // with `%[src]` is written at every request).
+                let v = value(expr, s);
+                let quote = target == Target::Log && opts.quote;
+                let start = out.len();
+                if quote {
+                    out.push(b'"');
+                }
+                let at = out.len();
+                if let Some(v) = &v {
+                    v.write_text(&mut out);
+                }
+                match target {
+                    Target::Rule => {
+                        if let Cow::Owned(enc) = encode_controls(&out[at..]) {
+                            out.truncate(at);
+                            out.extend_from_slice(&enc);
+                        }
+                    }
+                    Target::Log if out.len() == at => {
+                        out.truncate(start);
+                        missing(&mut out, *opts, target);
+                    }
+                    Target::Log if quote => out.push(b'"'),
+                    Target::Log => {}
+                }
             }
             FmtPart::Sample { expr, opts } => {
                 let v = value(expr, s).map(|v| v.text());

@@ -114,22 +114,26 @@ impl Value {
 
     /// The bytes the value writes in a log-format string.
     pub fn text(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_text(&mut out);
+        out
+    }
+
+    /// `text`, appended to `out` (a log line or a header value being written).
+    pub fn write_text(&self, out: &mut Vec<u8>) {
         match self {
-            Value::Str(s) => s.as_bytes().to_vec(),
-            Value::Int(n) => n.to_string().into_bytes(),
-            Value::Bool(b) => {
-                if *b {
-                    b"1".to_vec()
-                } else {
-                    b"0".to_vec()
-                }
+            Value::Str(s) => out.extend_from_slice(s.as_bytes()),
+            Value::Int(n) => out.extend_from_slice(itoa::Buffer::new().format(*n).as_bytes()),
+            Value::Bool(b) => out.push(if *b { b'1' } else { b'0' }),
+            Value::Ip(IpAddr::V4(ip)) => out.extend_from_slice(fmt::ipv4_text(*ip).as_bytes()),
+            Value::Ip(ip) => {
+                use std::io::Write;
+                let _ = write!(out, "{ip}");
             }
-            Value::Ip(std::net::IpAddr::V4(ip)) => fmt::ipv4_text(*ip).as_bytes().to_vec(),
-            Value::Ip(ip) => ip.to_string().into_bytes(),
             // Raw, up to a NUL (HAProxy writes it as a C string).
             Value::Bin(b) => {
                 let end = b.iter().position(|&c| c == 0).unwrap_or(b.len());
-                b[..end].to_vec()
+                out.extend_from_slice(&b[..end]);
             }
         }
     }

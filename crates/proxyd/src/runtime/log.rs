@@ -116,6 +116,10 @@ enum Io {
     Queue(SyncSender<Vec<u8>>),
 }
 
+thread_local! {
+    static SCRATCH: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
 /// One `log` target, ready to send.
 pub struct Sink {
     pub spec: LogSink,
@@ -192,15 +196,25 @@ impl Sink {
         let Some(level) = plog::level_for(&self.spec, level, n) else {
             return;
         };
-        let line = plog::frame(&self.spec, level, at, o, msg);
         let ok = match &self.io {
-            Io::Udp(s, None) => s.send(&line).is_ok(),
-            Io::Udp(s, Some(to)) => s.send_to(&line, to).is_ok(),
-            Io::Unix(s, path) => s.send_to(&line, path).is_ok(),
-            Io::Queue(tx) => match tx.try_send(line) {
+            Io::Queue(tx) => match tx.try_send(plog::frame(&self.spec, level, at, o, msg)) {
                 Ok(()) => true,
                 Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => false,
             },
+            // A datagram is sent at once: framed in this thread's buffer, no allocation
+            // per line.
+            io => SCRATCH.with(|b| {
+                let Ok(mut line) = b.try_borrow_mut() else {
+                    return false;
+                };
+                plog::frame_into(&mut line, &self.spec, level, at, o, msg);
+                match io {
+                    Io::Udp(s, None) => s.send(&line).is_ok(),
+                    Io::Udp(s, Some(to)) => s.send_to(&line, to).is_ok(),
+                    Io::Unix(s, path) => s.send_to(&line, path).is_ok(),
+                    Io::Queue(_) => false,
+                }
+            }),
         };
         if !ok {
             DROPPED.fetch_add(1, Ordering::Relaxed);
