@@ -485,10 +485,9 @@ async fn handle(
             |l| matches!(&l.line, logline::Line::Fmt(f) if f.samples().next().is_some()),
         );
     let view = keep_view.then(|| request_view(&req));
-    let info = keep_view.then(|| {
-        let v = request_view(&req);
-        TxnInfo::of(&v, state.requests.load(Ordering::Relaxed) == 1)
-    });
+    let info = view
+        .as_ref()
+        .map(|v| TxnInfo::of(v, state.requests.load(Ordering::Relaxed) == 1));
     let r = handle_inner(
         req,
         conn.clone(),
