@@ -405,6 +405,35 @@ mod tests {
         }
     }
 
+    proptest::proptest! {
+        /// The request line written part by part is the line written whole, encoded.
+        #[test]
+        fn request_parts_write_what_the_whole_line_does(
+            m: String, u: String, v: Option<String>, q: bool, e: bool,
+        ) {
+            let opts = FmtOpts { quote: q, escape: e, ..FmtOpts::default() };
+            let whole = match &v {
+                Some(v) => format!("{m} {u} {v}"),
+                None => format!("{m} {u}"),
+            };
+            let (mut a, mut b) = (Vec::new(), Vec::new());
+            let parts = AliasValue::Request { method: &m, uri: &u, version: v.as_deref() };
+            alias_value(&mut a, Some(parts), opts, Target::Log);
+            alias_value(&mut b, Some(AliasValue::Url(whole.into())), opts, Target::Log);
+            proptest::prop_assert_eq!(a, b);
+        }
+
+        /// A short value on the stack holds what was pushed, digits zero-padded.
+        #[test]
+        fn inline_pushes(a: String, n: u32, w in 0usize..8) {
+            let mut t = Inline::default();
+            t.push(a.as_bytes()).push_int(u64::from(n), w);
+            let want = format!("{a}{n:0w$}");
+            let cut = want.len().min(40);
+            proptest::prop_assert_eq!(t.as_bytes(), &want.as_bytes()[..cut]);
+        }
+    }
+
     fn r(text: &str) -> String {
         let f = haproxy_conf::sample::fmt::parse(text).unwrap();
         render_string(&f, &Req, &Req)
