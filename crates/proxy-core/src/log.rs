@@ -171,11 +171,6 @@ pub enum Phase {
 }
 
 /// `%ts`: two letters.
-pub fn term_state(c: Cause, p: Phase) -> String {
-    String::from_utf8_lossy(&term_code(c, p)).into_owned()
-}
-
-/// `term_state`'s two letters, without an allocation (written once per log line).
 pub fn term_code(c: Cause, p: Phase) -> [u8; 2] {
     let a = match c {
         Cause::Normal => b'-',
@@ -282,7 +277,7 @@ mod tests {
             .filter(|n| level_for(&s, ERR, *n).is_some())
             .collect();
         assert_eq!(sent, vec![1, 4]);
-        assert_eq!(term_state(Cause::Proxy, Phase::Request), "PR");
-        assert_eq!(term_state(Cause::ServerTimeout, Phase::Headers), "sH");
+        assert_eq!(&term_code(Cause::Proxy, Phase::Request), b"PR");
+        assert_eq!(&term_code(Cause::ServerTimeout, Phase::Headers), b"sH");
     }
 }

@@ -117,6 +117,24 @@ fn escape(out: &mut Vec<u8>, b: &[u8]) {
     }
 }
 
+/// `escape` as a value: borrowed when nothing needs a backslash.
+fn escaped(b: &[u8]) -> Cow<'_, [u8]> {
+    if !b.iter().any(|c| matches!(c, b'"' | b'\\' | b']')) {
+        return Cow::Borrowed(b);
+    }
+    let mut out = Vec::with_capacity(b.len() + 4);
+    escape(&mut out, b);
+    Cow::Owned(out)
+}
+
+/// Replaces what `out` holds from `at` by `f` of it, when `f` changes it.
+fn rewrite_tail(out: &mut Vec<u8>, at: usize, f: fn(&[u8]) -> Cow<'_, [u8]>) {
+    if let Cow::Owned(new) = f(&out[at..]) {
+        out.truncate(at);
+        out.extend_from_slice(&new);
+    }
+}
+
 /// Control characters (but tab) and DEL become `%XX`, as HAProxy writes samples in
 /// rules.
 fn encode_controls(b: &[u8]) -> Cow<'_, [u8]> {
@@ -285,41 +303,31 @@ pub fn render_for(fmt: &Fmt, s: &dyn Sample, a: &dyn Aliases, target: Target) ->
                 }
                 continue;
             }
-            FmtPart::Sample { expr, opts } if !opts.escape => {
-                // Written in place: no copy of the value on the way (a header value
-                // with `%[src]` is written at every request).
-                let v = value(expr, s);
+            FmtPart::Sample { expr, opts } => {
+                // Written in place: no copy of the value on the way (a header value with
+                // `%[src]` is written at every request); the rare encodings rewrite it.
                 let quote = target == Target::Log && opts.quote;
                 let start = out.len();
                 if quote {
                     out.push(b'"');
                 }
                 let at = out.len();
-                if let Some(v) = &v {
+                if let Some(v) = value(expr, s) {
                     v.write_text(&mut out);
                 }
-                match target {
-                    Target::Rule => {
-                        if let Cow::Owned(enc) = encode_controls(&out[at..]) {
-                            out.truncate(at);
-                            out.extend_from_slice(&enc);
-                        }
+                if target == Target::Log && out.len() == at {
+                    out.truncate(start);
+                    missing(&mut out, *opts, target);
+                } else {
+                    if target == Target::Rule {
+                        rewrite_tail(&mut out, at, encode_controls);
                     }
-                    Target::Log if out.len() == at => {
-                        out.truncate(start);
-                        missing(&mut out, *opts, target);
+                    if opts.escape {
+                        rewrite_tail(&mut out, at, escaped);
                     }
-                    Target::Log if quote => out.push(b'"'),
-                    Target::Log => {}
-                }
-            }
-            FmtPart::Sample { expr, opts } => {
-                let v = value(expr, s).map(|v| v.text());
-                match (v, target) {
-                    (Some(t), Target::Rule) => put(&mut out, &encode_controls(&t), *opts, false),
-                    (Some(t), Target::Log) if !t.is_empty() => put(&mut out, &t, *opts, opts.quote),
-                    (_, Target::Rule) => {}
-                    (_, Target::Log) => missing(&mut out, *opts, target),
+                    if quote {
+                        out.push(b'"');
+                    }
                 }
             }
             FmtPart::Alias { alias, opts } => {

@@ -126,6 +126,46 @@ impl VrrpSocket {
             v6: self.v6_scope.is_some(),
         })
     }
+
+    /// Send an advert; `ttl` applies to a unicast destination (`unicast_ttl`), multicast
+    /// adverts always go with 255.
+    pub fn send(&self, bytes: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
+        let unicast_ttl = (!dst.is_multicast() && ttl != codec::VRRP_TTL).then_some(ttl);
+        if let (Some(src), IpAddr::V4(d)) = (self.hdrincl_src, dst) {
+            let id = self
+                .ip_id
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut h = codec::ipv4_header(src, d, id, bytes.len());
+            if let Some(t) = unicast_ttl {
+                h[8] = t;
+                h[10..12].copy_from_slice(&[0, 0]);
+                let sum = vrrp_core::checksum::plain(&h);
+                h[10..12].copy_from_slice(&sum.to_be_bytes());
+            }
+            let mut dgram = h.to_vec();
+            dgram.extend_from_slice(bytes);
+            return self
+                .sock
+                .send_to(&dgram, SocketAddr::new(dst, 0))
+                .map(|_| ());
+        }
+        let addr = match (dst, self.v6_scope) {
+            (IpAddr::V6(v6), Some(scope)) => SocketAddr::V6(SocketAddrV6::new(v6, 0, 0, scope)),
+            _ => SocketAddr::new(dst, 0),
+        };
+        let Some(t) = unicast_ttl else {
+            return self.sock.send_to(bytes, addr).map(|_| ());
+        };
+        let sock = socket2::SockRef::from(&self.sock);
+        let set = |t: u8| match dst {
+            IpAddr::V4(_) => sock.set_ttl_v4(u32::from(t)),
+            IpAddr::V6(_) => sock.set_unicast_hops_v6(u32::from(t)),
+        };
+        set(t)?;
+        let r = self.sock.send_to(bytes, addr).map(|_| ());
+        set(codec::VRRP_TTL)?;
+        r
+    }
 }
 
 /// Reads adverts; pauses out of the reactor under a flood (see `pacing`).
@@ -190,48 +230,6 @@ fn read_one(sock: &std::net::UdpSocket, v6: bool, buf: &mut [u8]) -> io::Result<
         ttl: hop,
         payload: buf[..n].to_vec(),
     }))
-}
-
-impl VrrpSocket {
-    /// Send an advert; `ttl` applies to a unicast destination (`unicast_ttl`), multicast
-    /// adverts always go with 255.
-    pub fn send(&self, bytes: &[u8], dst: IpAddr, ttl: u8) -> io::Result<()> {
-        let unicast_ttl = (!dst.is_multicast() && ttl != codec::VRRP_TTL).then_some(ttl);
-        if let (Some(src), IpAddr::V4(d)) = (self.hdrincl_src, dst) {
-            let id = self
-                .ip_id
-                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let mut h = codec::ipv4_header(src, d, id, bytes.len());
-            if let Some(t) = unicast_ttl {
-                h[8] = t;
-                h[10..12].copy_from_slice(&[0, 0]);
-                let sum = vrrp_core::checksum::plain(&h);
-                h[10..12].copy_from_slice(&sum.to_be_bytes());
-            }
-            let mut dgram = h.to_vec();
-            dgram.extend_from_slice(bytes);
-            return self
-                .sock
-                .send_to(&dgram, SocketAddr::new(dst, 0))
-                .map(|_| ());
-        }
-        let addr = match (dst, self.v6_scope) {
-            (IpAddr::V6(v6), Some(scope)) => SocketAddr::V6(SocketAddrV6::new(v6, 0, 0, scope)),
-            _ => SocketAddr::new(dst, 0),
-        };
-        let Some(t) = unicast_ttl else {
-            return self.sock.send_to(bytes, addr).map(|_| ());
-        };
-        let sock = socket2::SockRef::from(&self.sock);
-        let set = |t: u8| match dst {
-            IpAddr::V4(_) => sock.set_ttl_v4(u32::from(t)),
-            IpAddr::V6(_) => sock.set_unicast_hops_v6(u32::from(t)),
-        };
-        set(t)?;
-        let r = self.sock.send_to(bytes, addr).map(|_| ());
-        set(codec::VRRP_TTL)?;
-        r
-    }
 }
 
 /// Sends whole Ethernet frames on one interface.
