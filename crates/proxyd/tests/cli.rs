@@ -70,6 +70,42 @@ fn errors_exit_1_and_quiet_prints_nothing() {
     assert!(q.stdout.is_empty() && q.stderr.is_empty());
 }
 
+/// A header rule naming a header HTTP does not allow could never be applied: refused at
+/// -c with the line, not accepted and then skipped at every request.
+#[test]
+fn a_header_rule_with_an_invalid_name_is_refused() {
+    let tmp = tempfile::tempdir().unwrap();
+    for rule in [
+        "http-request set-header X(bad) 1",
+        "http-response add-header \"a b\" 1",
+        "http-request replace-header X@Y a b",
+    ] {
+        let f = write(
+            &tmp,
+            "bad.cfg",
+            &VALID.replace(
+                "  default_backend be",
+                &format!("  {rule}\n  default_backend be"),
+            ),
+        );
+        let o = proxyd(&["-c", "-f", &f]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{rule}: {err}");
+        assert!(err.contains("is not a valid header name"), "{rule}: {err}");
+        assert!(err.contains(".cfg:8:"), "{rule}: the line is named: {err}");
+    }
+    // A valid one passes.
+    let f = write(
+        &tmp,
+        "ok.cfg",
+        &VALID.replace(
+            "  default_backend be",
+            "  http-request set-header X-Ok 1\n  default_backend be",
+        ),
+    );
+    assert_eq!(proxyd(&["-c", "-f", &f]).status.code(), Some(0));
+}
+
 #[test]
 fn no_listener_exits_2() {
     let tmp = tempfile::tempdir().unwrap();

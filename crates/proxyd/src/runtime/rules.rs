@@ -48,7 +48,8 @@ pub struct Rule<A> {
     pub action: A,
     pub cond: Option<Cond>,
     /// The header a header action names, parsed once here rather than at every request
-    /// (None: no header action, or a name HTTP does not allow, which then does nothing).
+    /// (None: no header action; names HTTP does not allow are refused by the front end,
+    /// H106, so every header action has one).
     pub header: Option<http::HeaderName>,
 }
 
