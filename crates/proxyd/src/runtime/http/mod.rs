@@ -12,6 +12,7 @@ mod actions;
 pub mod cache;
 mod compress;
 mod h1conn;
+mod h1serve;
 mod logbody;
 mod plan;
 mod preface;
@@ -35,13 +36,13 @@ use super::stats::{Answer, StatsPage};
 use super::{Conn, Stream};
 use actions::{run_request, run_response, Decision, Env, RespEdit};
 use bytes::Bytes;
+use h1serve::Outcome;
 use haproxy_conf::actions::HttpReqAction;
 use haproxy_conf::model::HttpReuse;
 use http::header::HeaderValue;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty};
-use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
 use proxy_core::cookie;
 use proxy_core::log::{Cause, Phase};
@@ -468,7 +469,8 @@ impl std::fmt::Display for Rejected {
 impl std::error::Error for Rejected {}
 
 async fn handle(
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
     conn: Arc<Conn>,
     fe: Arc<FrontendRt>,
     clock: Clock,
@@ -490,6 +492,7 @@ async fn handle(
         .map(|v| TxnInfo::of(v, state.requests.load(Ordering::Relaxed) == 1));
     let r = handle_inner(
         req,
+        client_upgrade,
         conn.clone(),
         &fe,
         clock,
@@ -622,7 +625,7 @@ fn answered_by(r: &Response<Body>) -> Cause {
 }
 
 /// Method, target, version and headers of a request (what fetches read).
-fn request_view(req: &Request<Incoming>) -> http::request::Parts {
+fn request_view<B>(req: &Request<B>) -> http::request::Parts {
     let mut v = Request::new(());
     *v.method_mut() = req.method().clone();
     *v.uri_mut() = req.uri().clone();
@@ -654,7 +657,8 @@ pub struct TxnStores {
 
 #[allow(clippy::too_many_arguments)]
 async fn handle_inner(
-    req: Request<Incoming>,
+    req: Request<ReqBody>,
+    client_upgrade: Option<hyper::upgrade::OnUpgrade>,
     conn: Arc<Conn>,
     fe: &FrontendRt,
     clock: Clock,
@@ -664,11 +668,8 @@ async fn handle_inner(
     stores: &TxnStores,
     rec: &mut Record,
 ) -> Result<Response<Body>, Rejected> {
-    let mut req = req;
-    let upgrade = wants_upgrade(req.version(), req.headers());
-    let client_upgrade = upgrade.then(|| hyper::upgrade::on(&mut req));
-    let (mut parts, body) = req.into_parts();
-    let mut body = ReqBody::streamed(body);
+    let upgrade = client_upgrade.is_some();
+    let (mut parts, mut body) = req.into_parts();
     // HTTP/2 names the host in `:authority`: a Host header says it to the rules and to
     // HTTP/1.1 servers, as HAProxy adds one.
     if parts.version == http::Version::HTTP_2 && !parts.headers.contains_key(http::header::HOST) {
@@ -1523,12 +1524,13 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     // keep-alive connection waits for its next request, which is `timeout
     // http-keep-alive`'s to bound. `head_expiry` does `timeout http-request`.
     b.header_read_timeout(None);
+    let keep_alive = !fe.http.close;
     let call = {
         let state = state.clone();
-        move |req| {
+        move |req: Request<ReqBody>, up: Option<hyper::upgrade::OnUpgrade>| {
             let (fe, conn, state) = (fe.clone(), conn.clone(), state.clone());
             async move {
-                let mut r = handle(req, conn, fe, clock, state).await;
+                let mut r = handle(req, up, conn, fe, clock, state).await;
                 // Stopping: this is the connection's last answer (the client opens a new
                 // connection, which the process taking over accepts).
                 if let Ok(resp) = &mut r {
@@ -1550,7 +1552,8 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         .is_some_and(|t| t.alpn.as_deref() == Some("h2"));
     let mux = conn_for_log.mux;
     let tune = h2_tune;
-    let served = async move {
+    // Boxed, so that it is not held twice (here and in the select below).
+    let served = Box::pin(async move {
         let (io, h2) = match mux {
             super::Mux::H2 => (preface::Rewind::new(io), true),
             super::Mux::Auto | super::Mux::Alpn if alpn_h2 => (preface::Rewind::new(io), true),
@@ -1559,27 +1562,31 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
             super::Mux::Auto => preface::detect(io).await,
         };
         if h2 {
-            hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                .timer(TokioTimer::new())
-                .max_concurrent_streams(tune.max_concurrent_streams)
-                .initial_stream_window_size(tune.initial_window_size)
-                .header_table_size(tune.header_table_size)
-                .max_frame_size(tune.max_frame_size)
-                .max_header_list_size(u32::try_from(max_head).unwrap_or(u32::MAX))
-                // Boxed: an HTTP/2 stream is a task of its own, and its request's future
-                // is moved several times on the way (measured: boxing costs HTTP/1.1
-                // more than it saves, there the future stays in place).
-                .serve_connection(
-                    TokioIo::new(io),
-                    hyper::service::service_fn(move |req| Box::pin(call(req))),
-                )
-                .await
+            let r = Box::pin(
+                hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                    .timer(TokioTimer::new())
+                    .max_concurrent_streams(tune.max_concurrent_streams)
+                    .initial_stream_window_size(tune.initial_window_size)
+                    .header_table_size(tune.header_table_size)
+                    .max_frame_size(tune.max_frame_size)
+                    .max_header_list_size(u32::try_from(max_head).unwrap_or(u32::MAX))
+                    // Boxed: an HTTP/2 stream is a task of its own, and its request's future
+                    // is moved several times on the way (measured: boxing costs HTTP/1.1
+                    // more than it saves, there the future stays in place).
+                    .serve_connection(
+                        TokioIo::new(io),
+                        hyper::service::service_fn(move |req| {
+                            let (req, up) = h1serve::from_hyper(req);
+                            Box::pin(call(req, up))
+                        }),
+                    ),
+            )
+            .await;
+            h1serve::Outcome::of(r)
         } else {
-            b.serve_connection(TokioIo::new(io), hyper::service::service_fn(call))
-                .with_upgrades()
-                .await
+            h1serve::serve(io, max_head, keep_alive, call, b).await
         }
-    };
+    });
     // Ending the select drops the connection: an idle client is closed.
     let end = tokio::select! {
         r = served => Ended::Served(r),
@@ -1591,20 +1598,20 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     // request (`<BADREQ>`), the status it answered (or would have), who ended it.
     let no_request =
         state.requests.load(Ordering::Relaxed) == 0 && state.in_flight.load(Ordering::Relaxed) == 0;
-    let null = no_request && matches!(end, Ended::Served(Ok(())));
+    let null = no_request && matches!(end, Ended::Served(Outcome::Done));
     let bad = match end {
-        Ended::Served(Err(e)) if e.is_parse_too_large() => Some((431, Cause::Proxy)),
-        Ended::Served(Err(e)) if e.is_parse() => Some((400, Cause::Proxy)),
-        Ended::Served(Err(e)) if e.is_timeout() => Some((408, Cause::ClientTimeout)),
+        Ended::Served(Outcome::TooLarge) => Some((431, Cause::Proxy)),
+        Ended::Served(Outcome::Parse) => Some((400, Cause::Proxy)),
+        Ended::Served(Outcome::Timeout) => Some((408, Cause::ClientTimeout)),
         Ended::Idle if no_request => Some((408, Cause::ClientTimeout)),
         Ended::HeadTimeout => Some((408, Cause::ClientTimeout)),
         // A request cut short by the client; other errors belong to a request's own
         // line (a response the client left during).
-        Ended::Served(Err(e)) if e.is_incomplete_message() => Some((400, Cause::Client)),
-        Ended::Served(Err(_)) if no_request => Some((400, Cause::Client)),
+        Ended::Served(Outcome::Incomplete) => Some((400, Cause::Client)),
+        Ended::Served(Outcome::Other) if no_request => Some((400, Cause::Client)),
         // Nothing at all: a null connection (`option dontlognull` keeps it out of
         // the log).
-        Ended::Served(Ok(())) if no_request => Some((400, Cause::Client)),
+        Ended::Served(Outcome::Done) if no_request => Some((400, Cause::Client)),
         _ => None,
     };
     if let Some((status, cause)) = bad {
@@ -1622,7 +1629,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
 }
 
 enum Ended {
-    Served(Result<(), hyper::Error>),
+    Served(Outcome),
     Idle,
     /// Closed while quiet by a soft stop (nothing to log).
     Stopping,

@@ -6,7 +6,7 @@ use bytes::Bytes;
 use std::io;
 use std::pin::Pin;
 use std::task::{Context, Poll};
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
 /// RFC 9113 3.4.
 const PREFACE: &[u8] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
@@ -28,13 +28,13 @@ pub fn verdict(seen: &[u8]) -> Option<bool> {
 /// (one read for nearly every client); end of stream or an error counts as HTTP/1.x, for
 /// the HTTP/1 side to report.
 pub async fn detect<S: AsyncRead + Unpin>(mut io: S) -> (Rewind<S>, bool) {
-    let mut seen = Vec::with_capacity(PREFACE.len());
-    let mut buf = [0u8; 4096];
+    // Read through the thread's scratch buffer: a buffer here would be part of every
+    // connection's state for its whole life.
+    let mut seen = bytes::BytesMut::new();
     let h2 = loop {
-        match io.read(&mut buf).await {
+        match super::h1serve::read_more(&mut io, &mut seen).await {
             Ok(0) | Err(_) => break false,
-            Ok(n) => {
-                seen.extend_from_slice(&buf[..n]);
+            Ok(_) => {
                 if let Some(v) = verdict(&seen) {
                     break v;
                 }
@@ -43,7 +43,7 @@ pub async fn detect<S: AsyncRead + Unpin>(mut io: S) -> (Rewind<S>, bool) {
     };
     (
         Rewind {
-            pre: (!seen.is_empty()).then(|| Bytes::from(seen)),
+            pre: (!seen.is_empty()).then(|| seen.freeze()),
             inner: io,
         },
         h2,
@@ -59,6 +59,19 @@ pub struct Rewind<S> {
 impl<S> Rewind<S> {
     pub fn new(inner: S) -> Self {
         Rewind { pre: None, inner }
+    }
+
+    /// Puts bytes read from the stream back in front of what it has not read yet.
+    pub fn unread(&mut self, bytes: Bytes) {
+        self.pre = match self.pre.take() {
+            Some(rest) if !bytes.is_empty() => {
+                let mut all = bytes::BytesMut::from(&bytes[..]);
+                all.extend_from_slice(&rest);
+                Some(all.freeze())
+            }
+            Some(rest) => Some(rest),
+            None => (!bytes.is_empty()).then_some(bytes),
+        };
     }
 }
 
@@ -109,6 +122,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Rewind<S> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use tokio::io::AsyncReadExt;
 
     #[test]
     fn tells_the_preface_apart() {
