@@ -132,17 +132,20 @@ async fn connection(
         vars: Arc::default(),
         mux: l.mux,
     };
-    let at_accept = ContentSample::new(Ctx::new(&fe, None), &conn, &[], &[], false);
-    if TcpRules::decide(&fe.tcp.connection, &fe.acls, &at_accept, &conn.sc) == Verdict::Reject {
-        fe.counters.denied_request();
-        return;
-    }
+    let expects_proxy = {
+        let at_accept = ContentSample::new(Ctx::new(&fe, None), &conn, &[], &[], false);
+        if TcpRules::decide(&fe.tcp.connection, &fe.acls, &at_accept, &conn.sc) == Verdict::Reject {
+            fe.counters.denied_request();
+            return;
+        }
+        l.accept_proxy || fe.tcp.expects_proxy(&fe.acls, &at_accept)
+    };
     let limit = fe
         .timeouts
         .client
         .map(Duration::from_millis)
         .unwrap_or(Duration::from_secs(30));
-    if l.accept_proxy || fe.tcp.expects_proxy(&fe.acls, &at_accept) {
+    if expects_proxy {
         match tokio::time::timeout(limit, read_proxy_header(&mut io)).await {
             Ok(Some(Addresses::Proxied { src, dst })) => {
                 conn.peer = src;
@@ -154,25 +157,33 @@ async fn connection(
             _ => return,
         }
     }
-    match &l.tls {
+    // The session is made (boxed) before it is awaited: no stream is held in this task's
+    // own state, which every connection pays for.
+    let session = match &l.tls {
         None => {
-            if session_allowed(&fe, &conn) {
-                super::run_session(io, conn, fe, clock).await;
+            if !session_allowed(&fe, &conn) {
+                return;
             }
+            super::run_session(io, conn, fe, clock)
         }
         Some(acceptor) => {
-            // The handshake must finish within the client timeout.
-            if let Ok(Ok(s)) = tokio::time::timeout(limit, acceptor.acceptor.accept(io)).await {
-                let conn = Conn {
-                    tls: Some(super::tls::TlsInfo::of(s.get_ref().1)),
-                    ..conn
-                };
-                if session_allowed(&fe, &conn) {
-                    super::run_session(s, conn, fe, clock).await;
-                }
+            // The handshake must finish within the client timeout. Boxed: its state is
+            // large and lives only while it runs.
+            let handshake = Box::pin(acceptor.acceptor.accept(io));
+            let Ok(Ok(s)) = tokio::time::timeout(limit, handshake).await else {
+                return;
+            };
+            let conn = Conn {
+                tls: Some(super::tls::TlsInfo::of(s.get_ref().1)),
+                ..conn
+            };
+            if !session_allowed(&fe, &conn) {
+                return;
             }
+            super::run_session(s, conn, fe, clock)
         }
-    }
+    };
+    session.await;
 }
 
 /// `tcp-request session` rules, on the addresses the PROXY header gave.

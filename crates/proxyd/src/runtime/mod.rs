@@ -591,15 +591,22 @@ pub struct Conn {
 pub trait Stream: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static {}
 impl<T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static> Stream for T {}
 
-async fn run_session<S: Stream>(s: S, conn: Conn, fe: Arc<FrontendRt>, clock: Clock) {
+fn run_session<S: Stream>(
+    s: S,
+    conn: Conn,
+    fe: Arc<FrontendRt>,
+    clock: Clock,
+) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> {
     if let Some(l) = &fe.log {
         if matches!(l.line, logline::Line::Connect) {
             l.connect_line(&conn, &fe.name, fe.mode);
         }
     }
+    // Boxed: a connection's task is as large as the largest state it can be in (a TLS
+    // stream, a TCP session with its copy buffers); each session takes its own size.
     match fe.mode {
-        Mode::Tcp => tcp::session(s, conn, fe, clock).await,
-        Mode::Http => http::session(s, conn, fe, clock).await,
+        Mode::Tcp => Box::pin(tcp::session(s, conn, fe, clock)),
+        Mode::Http => Box::pin(http::session(s, conn, fe, clock)),
     }
 }
 
