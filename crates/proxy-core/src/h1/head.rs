@@ -1,5 +1,6 @@
 //! Response heads and request heads of HTTP/1.x.
 
+use std::mem::MaybeUninit;
 use std::ops::Range;
 
 /// HAProxy's default `tune.http.maxhdr`: a head with more fields is refused.
@@ -68,9 +69,15 @@ fn map_err(e: httparse::Error) -> HeadError {
 /// The response head at the start of `buf`: `None` while it is not whole (an error once
 /// `max` bytes came without its end).
 pub fn parse_response(buf: &[u8], max: usize) -> Result<Option<Head>, HeadError> {
-    let mut fields = [httparse::EMPTY_HEADER; MAX_FIELDS];
-    let mut r = httparse::Response::new(&mut fields);
-    let len = match r.parse(buf).map_err(map_err)? {
+    // Left uninitialised: zeroing 101 fields cost more than parsing a head.
+    let mut fields = [const { MaybeUninit::uninit() }; MAX_FIELDS];
+    let mut r = httparse::Response::new(&mut []);
+    let parsed = httparse::ParserConfig::default().parse_response_with_uninit_headers(
+        &mut r,
+        buf,
+        &mut fields,
+    );
+    let len = match parsed.map_err(map_err)? {
         httparse::Status::Complete(len) => len,
         httparse::Status::Partial if buf.len() >= max => return Err(HeadError::TooLarge(max)),
         httparse::Status::Partial => return Ok(None),
@@ -134,27 +141,47 @@ pub struct Plan {
     pub reusable: bool,
 }
 
-/// The comma-separated elements of every `name` field, trimmed, empty ones left out.
-fn elements<'a>(
-    head: &'a Head,
-    buf: &'a [u8],
-    name: &'static str,
-) -> impl Iterator<Item = &'a [u8]> + 'a {
-    head.fields
-        .iter()
-        .filter(move |f| buf[f.name.clone()].eq_ignore_ascii_case(name.as_bytes()))
-        .flat_map(move |f| buf[f.value.clone()].split(|&b| b == b','))
-        .map(|e| e.trim_ascii())
-        .filter(|e| !e.is_empty())
-}
-
 /// How the body of `head` (the response to a HEAD request when `to_head`) is delimited
 /// (RFC 9112 6.3): no body for HEAD, 1xx, 204 and 304; Transfer-Encoding over
 /// Content-Length (the connection is then not reused: such a message could be read two
 /// ways); chunked only as the last coding, else until close; Content-Length values all
-/// equal and all digits, else an error; neither: until close.
+/// equal and all digits, else an error; neither: until close. One pass over the fields.
 pub fn response_plan(head: &Head, buf: &[u8], to_head: bool) -> Result<Plan, HeadError> {
-    let close = elements(head, buf, "connection").any(|t| t.eq_ignore_ascii_case(b"close"));
+    let mut close = false;
+    let mut has_length = false;
+    let mut last_coding: Option<&[u8]> = None;
+    let mut length: Result<Option<u64>, HeadError> = Ok(None);
+    for f in &head.fields {
+        let (name, value) = (&buf[f.name.clone()], &buf[f.value.clone()]);
+        match name.len() {
+            10 if name.eq_ignore_ascii_case(b"connection") => {
+                close |= super::server::has_token(value, b"close");
+            }
+            14 if name.eq_ignore_ascii_case(b"content-length") => {
+                has_length = true;
+                for v in value.split(|&b| b == b',') {
+                    let Ok(prev) = length else { break };
+                    let v = v.trim_ascii();
+                    length = if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
+                        Err(HeadError::BadLength)
+                    } else {
+                        let n = v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
+                        match prev {
+                            Some(p) if p != n => Err(HeadError::BadLength),
+                            _ => Ok(Some(n)),
+                        }
+                    };
+                }
+            }
+            17 if name.eq_ignore_ascii_case(b"transfer-encoding") => {
+                let mut codings = value.split(|&b| b == b',').map(<[u8]>::trim_ascii);
+                if let Some(c) = codings.rfind(|c| !c.is_empty()) {
+                    last_coding = Some(c);
+                }
+            }
+            _ => {}
+        }
+    }
     let keep = head.http11 && !close;
     if to_head || head.status / 100 == 1 || head.status == 204 || head.status == 304 {
         return Ok(Plan {
@@ -162,11 +189,7 @@ pub fn response_plan(head: &Head, buf: &[u8], to_head: bool) -> Result<Plan, Hea
             reusable: keep,
         });
     }
-    let has_length = head
-        .fields
-        .iter()
-        .any(|f| buf[f.name.clone()].eq_ignore_ascii_case(b"content-length"));
-    if let Some(last) = elements(head, buf, "transfer-encoding").last() {
+    if let Some(last) = last_coding {
         // HTTP/1.0 has no transfer codings: such a response is refused (as hyper does).
         if !head.http11 {
             return Err(HeadError::Invalid(
@@ -185,25 +208,7 @@ pub fn response_plan(head: &Head, buf: &[u8], to_head: bool) -> Result<Plan, Hea
             }
         });
     }
-    let mut length: Option<u64> = None;
-    for f in head
-        .fields
-        .iter()
-        .filter(|f| buf[f.name.clone()].eq_ignore_ascii_case(b"content-length"))
-    {
-        for v in buf[f.value.clone()].split(|&b| b == b',') {
-            let v = v.trim_ascii();
-            if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
-                return Err(HeadError::BadLength);
-            }
-            let n = v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-            if length.is_some_and(|l| l != n) {
-                return Err(HeadError::BadLength);
-            }
-            length = Some(n);
-        }
-    }
-    Ok(match length {
+    Ok(match length? {
         Some(n) => Plan {
             framing: Framing::Length(n),
             reusable: keep,
