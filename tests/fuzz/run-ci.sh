@@ -7,7 +7,7 @@ cd "$(dirname "$0")"
 secs=${FUZZ_SECONDS:-60}
 rustup toolchain list | grep -q '^nightly' || rustup toolchain install nightly --profile minimal
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --quiet
-targets=(vrrp_engine proxy_header payload sample_expr haproxy_conf keepalived_conf runtime_api h1_response)
+targets=(vrrp_engine proxy_header payload sample_expr haproxy_conf keepalived_conf runtime_api h1_response h1_request)
 cargo +nightly fuzz build >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT

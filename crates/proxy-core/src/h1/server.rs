@@ -263,10 +263,22 @@ where
                     framing = Some(Out::Length(0));
                     line(out, name, value);
                 }
+                // A response to HEAD keeps the length it announces.
+                BodyLen::Known(0) if x.head => {
+                    wrote_len = true;
+                    framing = Some(Out::Length(0));
+                    line(out, b"content-length", value);
+                }
+                // The body's own length, whatever the field said: what is sent is what
+                // the client counts.
                 BodyLen::Known(k) => {
                     wrote_len = true;
                     framing = Some(Out::Length(k));
-                    line(out, b"content-length", value);
+                    line(
+                        out,
+                        b"content-length",
+                        itoa::Buffer::new().format(k).as_bytes(),
+                    );
                 }
                 BodyLen::Unknown => {
                     let Some(n) = n else {
@@ -499,6 +511,10 @@ mod tests {
         let (h, r) = encode(200, KA11, BodyLen::Unknown, &[("content-length", "5")]);
         assert_eq!(h, "HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\n");
         assert_eq!(r, enc(Out::Length(5), true));
+        // A body of known size is framed by its size, not by a field that disagrees.
+        let (h, r) = encode(200, KA11, BodyLen::Known(2), &[("content-length", "5")]);
+        assert_eq!(h, "HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\n");
+        assert_eq!(r, enc(Out::Length(2), true));
         let (_, r) = encode(
             200,
             KA11,
