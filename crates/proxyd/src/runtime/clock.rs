@@ -19,6 +19,11 @@ impl Clock {
         self.start.elapsed().as_millis() as u64
     }
 
+    /// `now_ms` of an instant read already (a request reads the clock once per step).
+    pub fn ms_at(&self, t: Instant) -> u64 {
+        t.saturating_duration_since(self.start).as_millis() as u64
+    }
+
     /// Seconds since the Unix epoch (dates in persistence cookies).
     #[allow(clippy::disallowed_methods)] // the daemon is the edge where time comes from
     pub fn unix_s(&self) -> u64 {
@@ -36,6 +41,13 @@ static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
 #[allow(clippy::disallowed_methods)] // the daemon is the edge where time comes from
 pub fn mono_ms() -> u64 {
     START.get_or_init(Instant::now).elapsed().as_millis() as u64
+}
+
+/// `mono_ms` of an instant read already.
+#[allow(clippy::disallowed_methods)] // the daemon is the edge where time comes from
+pub fn mono_ms_at(t: Instant) -> u64 {
+    t.saturating_duration_since(*START.get_or_init(Instant::now))
+        .as_millis() as u64
 }
 
 /// The wall clock now, for dates in samples and log-format values.

@@ -278,14 +278,16 @@ where
     Fut: std::future::Future<Output = Option<T>>,
 {
     let mut failed: Option<usize> = None;
+    // The clock is read once here; again only after a wait (in the queue, for a connect).
+    let started = tokio::time::Instant::now();
+    let mut now = started;
     // `timeout queue`, else the connect timeout (as HAProxy).
-    let queue_deadline = tokio::time::Instant::now()
+    let queue_deadline = started
         + be.queue_timeout
             .unwrap_or(be.connect_timeout.unwrap_or(Duration::from_secs(5)));
     let connect_limit = be.connect_timeout.unwrap_or(Duration::from_secs(5));
     let mut queued: Option<Queued> = None;
     let mut tries = 0;
-    let started = tokio::time::Instant::now();
     while tries <= be.retries {
         let avoid = if be.redispatch && tries == be.retries {
             failed
@@ -297,7 +299,7 @@ where
         let sticky = prefer.take().filter(|&i| be.persistable(i));
         let i = match sticky
             .map(Pick::Server)
-            .unwrap_or_else(|| be.pick(clock.now_ms(), key, avoid))
+            .unwrap_or_else(|| be.pick(clock.ms_at(now.into_std()), key, avoid))
         {
             Pick::Server(i) => i,
             Pick::Queue => {
@@ -313,7 +315,7 @@ where
                     // look again now that releases will wake us.
                     continue;
                 }
-                let now = tokio::time::Instant::now();
+                now = tokio::time::Instant::now();
                 if now >= queue_deadline {
                     tried.queued_ms = Some(now.duration_since(started).as_millis() as u64);
                     tried.queue_timeout = true;
@@ -323,13 +325,14 @@ where
                 // only covers a wake-up lost to a race between two threads.
                 let wait = (queue_deadline - now).min(Duration::from_millis(50));
                 let _ = tokio::time::timeout(wait, be.released.notified()).await;
+                now = tokio::time::Instant::now();
                 continue;
             }
             Pick::NoServer => return None,
         };
         drop(queued.take());
         if tried.queued_ms.is_none() {
-            tried.queued_ms = Some(started.elapsed().as_millis() as u64);
+            tried.queued_ms = Some(now.duration_since(started).as_millis() as u64);
         }
         let s = be.servers.get(i).cloned()?;
         // The slot counts against the server's maxconn (and the backend) while connecting.
@@ -338,31 +341,35 @@ where
         }
         let guard = InUse(s.clone());
         tried.server = Some(s.clone());
-        let connecting = tokio::time::Instant::now();
+        let connecting = now;
         // A pooled connection is there at once: no timer for it.
         let mut opening = std::pin::pin!(open(s.clone()));
         let first =
             std::future::poll_fn(|cx| std::task::Poll::Ready(opening.as_mut().poll(cx))).await;
         let opened = match first {
             std::task::Poll::Ready(r) => Ok(r),
-            std::task::Poll::Pending => tokio::time::timeout(connect_limit, opening).await,
+            std::task::Poll::Pending => {
+                let r = tokio::time::timeout(connect_limit, opening).await;
+                now = tokio::time::Instant::now();
+                r
+            }
         };
         match opened {
             Ok(Some(conn)) => {
-                let now = super::clock::mono_ms();
+                let at = now.into_std();
                 for c in [&s.counters, &s.backend_counters] {
                     c.add_total();
-                    c.session_at(now);
+                    c.session_at(super::clock::mono_ms_at(at));
                 }
-                be.observe(&s, clock.now_ms(), false, true);
-                tried.connect_ms = Some(connecting.elapsed().as_millis() as u64);
+                be.observe(&s, clock.ms_at(at), false, true);
+                tried.connect_ms = Some(now.duration_since(connecting).as_millis() as u64);
                 tried.retries = tries;
                 return Some((conn, guard));
             }
             _ => {
                 s.counters.connect_error();
                 be.counters.connect_error();
-                be.observe(&s, clock.now_ms(), true, true);
+                be.observe(&s, clock.ms_at(now.into_std()), true, true);
                 failed = Some(i);
                 tries += 1;
                 tried.retries = tries.min(be.retries);
@@ -375,6 +382,7 @@ where
                     // that a server restarting is not hammered.
                     drop(guard);
                     tokio::time::sleep(connect_limit.min(Duration::from_secs(1))).await;
+                    now = tokio::time::Instant::now();
                 }
             }
         }

@@ -162,8 +162,8 @@ pub struct Record {
     /// Persistence cookie states (`%tsc`'s last two letters).
     pub cookie_flags: (char, char),
     pub retries: u32,
-    pub method: Option<String>,
-    pub uri: Option<String>,
+    pub method: Option<http::Method>,
+    pub uri: Option<super::http::sample::Target>,
     pub version: Option<&'static str>,
     pub req_captures: Vec<Option<String>>,
     pub res_captures: Vec<Option<String>>,
@@ -243,6 +243,7 @@ fn request_part(a: Alias, r: &Record) -> Cow<'_, str> {
     let (Some(m), Some(u)) = (&r.method, &r.uri) else {
         return "<BADREQ>".into();
     };
+    let (m, u): (&str, &str) = (m.as_str(), u);
     let path = u.split('?').next().unwrap_or("");
     match a {
         Alias::HttpMethod => m.into(),
@@ -393,7 +394,7 @@ impl Aliases for Logged<'_> {
             | Alias::HttpVersion => Some(AliasValue::Url(request_part(a, r))),
             Alias::Request => match (&r.method, &r.uri) {
                 (Some(method), Some(uri)) => Some(AliasValue::Request {
-                    method,
+                    method: method.as_str(),
                     uri,
                     version: r.version,
                 }),

@@ -17,6 +17,7 @@ mod connect;
 mod der;
 mod errorfiles;
 mod frontend;
+mod gate;
 mod http;
 mod idle;
 mod inspect;

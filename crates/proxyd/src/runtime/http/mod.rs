@@ -18,7 +18,7 @@ mod plan;
 mod preface;
 mod reply;
 pub mod reqbody;
-mod sample;
+pub mod sample;
 pub mod upstream;
 
 use super::acls::AclSet;
@@ -26,6 +26,7 @@ use super::backend::{BackendRt, HashOn};
 use super::clock::Clock;
 use super::connect::{attempt, InUse, Tried};
 use super::frontend::FrontendRt;
+use super::gate::Gated;
 use super::idle::{Activity, IdleWatch};
 use super::inspect::Ctx;
 use super::logline::{self, Record};
@@ -489,7 +490,7 @@ async fn handle(
     let view = keep_view.then(|| request_view(&req));
     let info = view
         .as_ref()
-        .map(|v| TxnInfo::of(v, state.requests.load(Ordering::Relaxed) == 1));
+        .map(|v| TxnInfo::of(v, state.requests.load(Ordering::Relaxed) == 1, rec.at));
     let r = handle_inner(
         req,
         client_upgrade,
@@ -712,7 +713,7 @@ async fn handle_inner(
     fctx.sc.count(proxy_core::stick::Count::HttpReq);
     fe.counters.request_at(super::clock::mono_ms());
     // Flight::new counted this request already.
-    let mut info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1);
+    let mut info = TxnInfo::of(&parts, state.requests.load(Ordering::Relaxed) == 1, rec.at);
     let req_scopes = Scopes {
         proc: &super::PROC_VARS,
         sess: Some(&conn.vars),
@@ -1111,7 +1112,8 @@ async fn handle_inner(
             return Ok(own_page(status));
         }
     };
-    rec.t_resp = sent_at.elapsed().as_millis() as i64;
+    let got_at = tokio::time::Instant::now();
+    rec.t_resp = got_at.duration_since(sent_at).as_millis() as i64;
     let status = resp.status().as_u16();
     server.counters.status(status);
     // Layer 7 observation: server errors count, 501 and 505 excepted (as HAProxy).
@@ -1122,7 +1124,7 @@ async fn handle_inner(
     } else if bad {
         bctx.sc.count(proxy_core::stick::Count::HttpFail);
     }
-    be.observe(&server, clock.now_ms(), bad, false);
+    be.observe(&server, clock.ms_at(got_at.into_std()), bad, false);
     // A switch nobody asked for would leave the client reading a protocol it does not
     // expect (HAProxy answers 502 too).
     if resp.status() == StatusCode::SWITCHING_PROTOCOLS && client_upgrade.is_none() {
@@ -1588,11 +1590,19 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         }
     });
     // Ending the select drops the connection: an idle client is closed.
+    // The timers are gated together (polled only when one of them was woken, not at each
+    // of the protocol's wake-ups) and the protocol is looked at first.
+    let timers = Gated::new(async {
+        tokio::select! {
+            _ = idle_expiry(&state, idle) => Ended::Idle,
+            _ = head_expiry(&state, head_limit) => Ended::HeadTimeout,
+            _ = idle_when_stopping(&state) => Ended::Stopping,
+        }
+    });
     let end = tokio::select! {
+        biased;
         r = served => Ended::Served(r),
-        _ = idle_expiry(&state, idle) => Ended::Idle,
-        _ = head_expiry(&state, head_limit) => Ended::HeadTimeout,
-        _ = idle_when_stopping(&state) => Ended::Stopping,
+        e = timers => e,
     };
     // A connection that ends without a whole request is logged as HAProxy logs it: no
     // request (`<BADREQ>`), the status it answered (or would have), who ended it.

@@ -19,8 +19,8 @@ use std::time::SystemTime;
 #[derive(Debug)]
 pub struct TxnInfo {
     /// The request line as received (before any rule rewrote it).
-    pub method: String,
-    pub uri: String,
+    pub method: http::Method,
+    pub uri: Target,
     pub version: &'static str,
     /// The first request of its connection.
     pub first: bool,
@@ -37,13 +37,14 @@ pub struct TxnInfo {
 }
 
 impl TxnInfo {
-    pub fn of(parts: &http::request::Parts, first: bool) -> TxnInfo {
+    /// `at`: when the request began.
+    pub fn of(parts: &http::request::Parts, first: bool, at: SystemTime) -> TxnInfo {
         TxnInfo {
-            method: parts.method.as_str().to_string(),
-            uri: target(parts),
+            method: parts.method.clone(),
+            uri: Target::of(parts),
             version: version(parts.version),
             first,
-            at: super::super::clock::wall(),
+            at,
             unique_id: None,
             server_timeout: AtomicI64::new(0),
             tunnel_timeout: AtomicI64::new(0),
@@ -225,6 +226,43 @@ pub fn query_param(query: &str, name: &str, delim: Option<&str>) -> Vec<Value> {
 }
 
 /// The request target as the client wrote it (origin form, or absolute form).
+/// A request's target as received (the URI's path and query, or the whole absolute URI),
+/// shared with the request rather than copied: logs and fetches read it as text.
+#[derive(Debug, Clone)]
+pub struct Target(TargetText);
+
+#[derive(Debug, Clone)]
+enum TargetText {
+    Origin(http::Uri),
+    Absolute(std::sync::Arc<str>),
+}
+
+impl Target {
+    pub fn of(parts: &http::request::Parts) -> Target {
+        Target(if parts.uri.scheme().is_some() {
+            TargetText::Absolute(parts.uri.to_string().into())
+        } else {
+            TargetText::Origin(parts.uri.clone())
+        })
+    }
+}
+
+impl std::ops::Deref for Target {
+    type Target = str;
+    fn deref(&self) -> &str {
+        match &self.0 {
+            TargetText::Origin(u) => u.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
+            TargetText::Absolute(s) => s,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self)
+    }
+}
+
 pub fn target(parts: &http::request::Parts) -> String {
     if parts.uri.scheme().is_some() {
         parts.uri.to_string()
@@ -493,7 +531,7 @@ impl Sample for ReqSample<'_> {
                     _ => Vec::new(),
                 }
             }
-            Fetch::CaptureReqMethod => self.txn.map(|t| s(&t.method)).unwrap_or_default(),
+            Fetch::CaptureReqMethod => self.txn.map(|t| s(t.method.as_str())).unwrap_or_default(),
             Fetch::CaptureReqUri => self.txn.map(|t| s(&t.uri)).unwrap_or_default(),
             Fetch::CaptureReqVer => self.txn.map(|t| s(t.version)).unwrap_or_default(),
             f if f.is_response() => match self.resp {
@@ -668,7 +706,7 @@ impl Aliases for ReqSample<'_> {
     fn alias(&self, a: Alias) -> Option<AliasValue<'_>> {
         let text = |t| Some(AliasValue::Text(Cow::Borrowed(t)));
         match a {
-            Alias::HttpMethod => self.txn.and_then(|t| text(&t.method)),
+            Alias::HttpMethod => self.txn.and_then(|t| text(t.method.as_str())),
             Alias::HttpUri => self.txn.and_then(|t| text(&t.uri)),
             Alias::HttpPath | Alias::HttpPathOnly => self.txn.and_then(|t| {
                 let p = t.uri.split('?').next().unwrap_or("");
