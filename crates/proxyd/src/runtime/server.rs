@@ -135,6 +135,12 @@ pub struct ServerRt {
     pub down: tokio::sync::watch::Sender<u64>,
     /// Idle HTTP/1.1 connections to this server and open HTTP/2 ones, for reuse.
     pub pool: Mutex<Vec<Pooled>>,
+    /// The most connections in use at once in this `pool-purge-delay` period, and in the
+    /// last one: idle connections are kept only up to what the server needed (HAProxy's
+    /// estimated need), so that clients opening a connection per request (whose first
+    /// request never takes an idle one) do not leave one idle connection each behind.
+    pub used_peak: std::sync::atomic::AtomicU32,
+    pub used_need: std::sync::atomic::AtomicU32,
     /// `proto h2`: HTTP/2 without TLS's ALPN (HTTP mode).
     pub h2: bool,
     /// `tune.h2.*`, for HTTP/2 connections to it.
@@ -254,6 +260,8 @@ impl ServerRt {
             shutdown_backups_on_up: o.on_marked_up.as_deref() == Some("shutdown-backup-sessions"),
             down: tokio::sync::watch::Sender::new(0),
             pool: Mutex::new(Vec::new()),
+            used_peak: std::sync::atomic::AtomicU32::new(0),
+            used_need: std::sync::atomic::AtomicU32::new(0),
             h2: shared.http && o.proto.as_deref() == Some("h2"),
             h2_tune: shared.h2_tune,
             tls,
@@ -559,6 +567,12 @@ pub fn spawn_pool_purge(servers: Vec<Arc<ServerRt>>, delay: std::time::Duration)
         loop {
             tick.tick().await;
             for s in &servers {
+                // The period's peak becomes the need; the next period starts from now.
+                let peak = s
+                    .used_peak
+                    .swap(s.counters.current(), std::sync::atomic::Ordering::Relaxed);
+                s.used_need
+                    .store(peak, std::sync::atomic::Ordering::Relaxed);
                 let old: Vec<Pooled> = {
                     // A poisoned lock still holds a valid list: purge it all the same.
                     let mut pool = s.pool.lock().unwrap_or_else(|e| e.into_inner());

@@ -141,16 +141,29 @@ pub fn release(s: &Arc<ServerRt>, link: Link, body: &mut RespBody) {
     }
 }
 
-/// Into `s`'s pool, if it was opened to the server's current address and the pool has
-/// room (`pool-max-conn`).
+/// Into `s`'s pool, if it was opened to the server's current address, the pool has room
+/// (`pool-max-conn`), and idle and busy connections together stay within what the
+/// server needed at its busiest lately (see `keep_idle`).
 pub fn put(s: &ServerRt, p: Pooled) {
     let Ok(mut pool) = s.pool.lock() else {
         return;
     };
     let current = s.addr_gen.load(Ordering::Relaxed) == p.gen;
-    if current && s.pool_max.is_none_or(|m| pool.len() < m) {
+    let used = s.counters.current();
+    let peak = s.used_peak.fetch_max(used, Ordering::Relaxed).max(used);
+    let need = s.used_need.load(Ordering::Relaxed).max(peak);
+    if current && s.pool_max.is_none_or(|m| pool.len() < m) && keep_idle(pool.len(), used, need) {
         pool.push(p);
     }
+}
+
+/// Whether a released connection is kept idle: `idle` idle ones already, `used` in use
+/// (the one released among them), `need` the most in use at once lately. HAProxy keeps
+/// idle connections only while idle and used ones together do not pass the estimated
+/// need, so that a load of one request per client connection, which opens a new server
+/// connection for each, does not pile up idle ones.
+fn keep_idle(idle: usize, used: u32, need: u32) -> bool {
+    idle + used as usize <= need.max(1) as usize
 }
 
 /// HTTP/2 settings towards servers and from clients (`tune.h2.*`).
@@ -518,6 +531,19 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn idle_connections_kept_up_to_the_need() {
+        // One client in turn: its connection is kept for its next request.
+        assert!(keep_idle(0, 1, 0));
+        assert!(keep_idle(0, 1, 1));
+        // 50 keep-alive clients, all 50 connections in use or idle: all kept.
+        assert!(keep_idle(20, 30, 50));
+        // A connection per request at 50 at once: one idle is kept, not one per client.
+        assert!(keep_idle(0, 50, 50));
+        assert!(!keep_idle(1, 50, 50));
+        assert!(!keep_idle(4000, 50, 50));
+    }
 
     fn req(version: Version, uri: &str, host: Option<&str>) -> Request<ReqBody> {
         let mut r = Request::new(ReqBody::empty());
