@@ -1,4 +1,5 @@
-//! `mode http`: HTTP/1.1 on both sides through hyper. Per request: the checks that keep
+//! `mode http`: plain HTTP/1.x requests through proxyd's own codec on both sides
+//! (`h1serve`, `h1conn`), the others and HTTP/2 through hyper. Per request: the checks that keep
 //! proxyd and the server agreeing on what the request is (one Host, the authority of an
 //! absolute URI, one chunked coding), the monitor URI, the frontend's rules, routing,
 //! the backend's rules, forwardfor/originalto, persistence (stick tables, the cookie),
