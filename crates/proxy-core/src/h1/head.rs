@@ -161,15 +161,10 @@ pub fn response_plan(head: &Head, buf: &[u8], to_head: bool) -> Result<Plan, Hea
                 has_length = true;
                 for v in value.split(|&b| b == b',') {
                     let Ok(prev) = length else { break };
-                    let v = v.trim_ascii();
-                    length = if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
-                        Err(HeadError::BadLength)
-                    } else {
-                        let n = v.iter().fold(0u64, |n, d| n * 10 + u64::from(d - b'0'));
-                        match prev {
-                            Some(p) if p != n => Err(HeadError::BadLength),
-                            _ => Ok(Some(n)),
-                        }
+                    length = match (super::server::parse_length(v), prev) {
+                        (None, _) => Err(HeadError::BadLength),
+                        (Some(n), Some(p)) if p != n => Err(HeadError::BadLength),
+                        (Some(n), _) => Ok(Some(n)),
                     };
                 }
             }

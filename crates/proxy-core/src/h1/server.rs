@@ -168,7 +168,8 @@ fn can_have_length(status: u16) -> bool {
     status >= 200 && status != 204 && status != 304
 }
 
-fn parse_length(v: &[u8]) -> Option<u64> {
+/// A Content-Length value (or one element of a list of them): digits only, trimmed.
+pub(super) fn parse_length(v: &[u8]) -> Option<u64> {
     let v = v.trim_ascii();
     if v.is_empty() || v.len() > 19 || !v.iter().all(u8::is_ascii_digit) {
         return None;

@@ -264,16 +264,7 @@ impl std::fmt::Display for Target {
 }
 
 pub fn target(parts: &http::request::Parts) -> String {
-    if parts.uri.scheme().is_some() {
-        parts.uri.to_string()
-    } else {
-        parts
-            .uri
-            .path_and_query()
-            .map(|p| p.as_str())
-            .unwrap_or("/")
-            .to_string()
-    }
+    Target::of(parts).to_string()
 }
 
 /// The request's header lines as HAProxy's rules see them: it takes `close` and
