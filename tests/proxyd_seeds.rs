@@ -343,10 +343,20 @@ fn seed001_starts_unchanged_with_its_servers_down() {
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     let _ = s.write_all(b"\x16\x03\x01\x00\x05hello");
     let mut buf = [0u8; 64];
-    let closed = match s.read(&mut buf) {
+    let t0 = std::time::Instant::now();
+    let got = s.read(&mut buf);
+    let closed = match &got {
         Ok(0) => true,
         Ok(_) => false,
         Err(e) => e.kind() == std::io::ErrorKind::ConnectionReset,
     };
-    assert!(closed, "{}", log());
+    assert!(
+        closed,
+        "read {:?} after {:?} (bytes {:?})\n{}",
+        got,
+        t0.elapsed(),
+        got.as_ref()
+            .map(|&n| String::from_utf8_lossy(&buf[..n]).into_owned()),
+        log()
+    );
 }
