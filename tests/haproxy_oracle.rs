@@ -29,10 +29,6 @@ const DELIBERATE: &[(&str, i32, i32, &str)] = &[
 /// problem to look at.
 const CANNOT_RUN_YET: &[(&str, &str)] = &[
     (
-        "013-peers-stick-table.cfg",
-        "stick tables shared with peers",
-    ),
-    (
         "138-balance-all-valid.cfg",
         "balance rdp-cookie, url_param check_post",
     ),
@@ -41,10 +37,6 @@ const CANNOT_RUN_YET: &[(&str, &str)] = &[
         "a tcp frontend using an http backend",
     ),
     ("231-legacy-option-transparent.cfg", "option transparent"),
-    (
-        "234-peers-local-peer-L.cfg",
-        "stick tables shared with peers",
-    ),
 ];
 
 /// Whether every error proxyd gave is a "cannot run yet" one.

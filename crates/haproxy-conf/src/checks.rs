@@ -813,6 +813,24 @@ fn http_only(p: &Proxy, diags: &mut Diagnostics) {
 }
 
 fn references(cfg: &Config, p: &Proxy, diags: &mut Diagnostics) {
+    if let Some(t) = &p.stick_table {
+        if let Some(name) = &t.peers {
+            if !cfg.peers.iter().any(|x| &x.name == name) {
+                let mut d = Diagnostic::error(
+                    codes::UNKNOWN_REF,
+                    format!("`stick-table ... peers {name}` names no peers section"),
+                )
+                .at(t.peers_span);
+                d = match did_you_mean(name, cfg.peers.iter().map(|x| x.name.as_str())) {
+                    Some(s) => d.help(format!("did you mean `{s}`?")),
+                    None => d.help(format!(
+                        "define `peers {name}` with a `peer` line per process"
+                    )),
+                };
+                diags.push(d);
+            }
+        }
+    }
     if let Some(m) = &p.email_alert.mailers {
         if !cfg.mailers.iter().any(|x| &x.name == m) {
             diags.push(

@@ -20,7 +20,7 @@ pub struct Config {
     pub mailers: Vec<Mailers>,
     pub resolvers: Vec<Resolvers>,
     pub http_errors: Vec<HttpErrors>,
-    pub peers: Vec<NamedSection>,
+    pub peers: Vec<PeersSection>,
     /// Sections read but not used by proxyd yet (cache, program, ring).
     pub other_sections: Vec<NamedSection>,
 }
@@ -88,6 +88,9 @@ pub struct Global {
     pub daemon: bool,
     pub master_worker: bool,
     pub pidfile: Option<String>,
+    /// `localpeer`: this process's name in `peers` sections (`-L` wins; else the host
+    /// name).
+    pub local_peer: Option<String>,
     pub nbthread: Option<u32>,
     pub stats_sockets: Vec<StatsSocket>,
     pub stats_timeout_ms: Option<u64>,
@@ -861,6 +864,10 @@ pub struct StickTable {
     pub nopurge: bool,
     /// The data kept per entry (`store`).
     pub store: Vec<Store>,
+    /// `peers NAME`: the section whose peers share this table.
+    pub peers: Option<String>,
+    #[serde(skip)]
+    pub peers_span: Span,
     #[serde(skip)]
     pub span: Span,
 }
@@ -1375,6 +1382,27 @@ impl Userlist {
             .map(|g| g.name.as_str())
             .collect()
     }
+}
+
+/// A `peers` section: the processes that share stick tables, this one among them.
+#[derive(Debug, Clone, Serialize)]
+pub struct PeersSection {
+    pub name: String,
+    pub peers: Vec<Peer>,
+    /// `disabled`: nothing is shared through it.
+    pub disabled: bool,
+    #[serde(skip)]
+    pub span: Span,
+}
+
+/// `peer NAME ADDR:PORT` (or `server NAME [ADDR:PORT]`; the local one may have no
+/// address when a `bind` line gives it).
+#[derive(Debug, Clone, Serialize)]
+pub struct Peer {
+    pub name: String,
+    pub addr: Option<std::net::SocketAddr>,
+    #[serde(skip)]
+    pub span: Span,
 }
 
 #[derive(Debug, Clone, Serialize)]

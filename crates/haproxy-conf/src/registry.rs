@@ -148,7 +148,7 @@ pub const GLOBAL: &[Keyword] = &[
     ),
     k("server-state-file", G, S),
     k("server-state-base", G, S),
-    k("localpeer", G, I("peers replication is not run yet")),
+    k("localpeer", G, S),
     k("cpu-map", G, I(TUNE)),
     k("external-check", G, I("external checks are refused where they are used")),
     k(

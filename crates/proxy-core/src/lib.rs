@@ -15,6 +15,7 @@ pub mod log;
 pub mod mail;
 pub mod map;
 pub mod payload;
+pub mod peers;
 pub mod probe;
 pub mod prometheus;
 pub mod proxy_proto;

@@ -7,7 +7,7 @@
 
 use crate::Instant;
 use haproxy_conf::model::{Store, StoreKind};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// An event rate over a period, as HAProxy's frequency counters measure it: the events
 /// of the current period plus the previous period's, weighted by how much of the
@@ -100,6 +100,9 @@ struct Entry {
     touched: Instant,
     /// Stick counters tracking it (it does not expire while tracked).
     refs: u32,
+    /// Its last local change's number (0: none since it was made or learnt), when the
+    /// table is shared with peers.
+    upd: u64,
 }
 
 /// Events counted on the entries a connection or a request tracks.
@@ -173,6 +176,31 @@ pub struct StickTable {
     /// The period of each stored kind (0 for counts), by `StoreKind::index`.
     stored: [Option<u64>; StoreKind::ALL.len()],
     entries: HashMap<Vec<u8>, Entry>,
+    /// Shared with peers: local changes are numbered and kept in order for them.
+    shared: bool,
+    seq: u64,
+    changed: BTreeMap<u64, Vec<u8>>,
+}
+
+/// A stored value as peers exchange it: a count, or a rate's two periods with the time
+/// since the current one began (milliseconds; none before the first event).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shared {
+    Count(u64),
+    Rate {
+        elapsed: Option<u64>,
+        curr: u32,
+        prev: u32,
+    },
+}
+
+/// An entry as peers send it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Exported {
+    /// The index of the server it sticks to.
+    pub server: Option<usize>,
+    /// Every stored type but the server id, in HAProxy's order.
+    pub values: Vec<(StoreKind, Shared)>,
 }
 
 impl StickTable {
@@ -199,7 +227,217 @@ impl StickTable {
             nopurge,
             stored,
             entries: HashMap::new(),
+            shared: false,
+            seq: 0,
+            changed: BTreeMap::new(),
         }
+    }
+
+    /// Peers share this table: from now on local changes are numbered for them.
+    pub fn share(&mut self) {
+        self.shared = true;
+    }
+
+    /// A local change of `key`: it gets the next number (peers send entries in this
+    /// order, each once however often it changed).
+    fn mark(&mut self, key: &[u8]) {
+        if !self.shared {
+            return;
+        }
+        let Some(e) = self.entries.get_mut(key) else {
+            return;
+        };
+        if e.upd != 0 {
+            self.changed.remove(&e.upd);
+        }
+        self.seq += 1;
+        e.upd = self.seq;
+        self.changed.insert(self.seq, key.to_vec());
+    }
+
+    // Every local change goes through one of these, which number it for peers.
+    pub fn put(&mut self, key: &[u8], server: usize, now: Instant) {
+        self.put_local(key, server, now);
+        self.mark(key);
+    }
+
+    pub fn track(&mut self, key: &[u8], now: Instant) -> bool {
+        let r = self.track_local(key, now);
+        self.mark(key);
+        r
+    }
+
+    pub fn untrack(&mut self, key: &[u8], now: Instant) {
+        self.untrack_local(key, now);
+        self.mark(key);
+    }
+
+    pub fn count(&mut self, key: &[u8], c: Count, now: Instant) {
+        self.count_local(key, c, now);
+        self.mark(key);
+    }
+
+    pub fn inc_gpc(&mut self, key: &[u8], idx: usize, create: bool, now: Instant) -> Read {
+        let r = self.inc_gpc_local(key, idx, create, now);
+        self.mark(key);
+        r
+    }
+
+    pub fn clr_gpc(&mut self, key: &[u8], idx: usize, create: bool, now: Instant) -> Read {
+        let r = self.clr_gpc_local(key, idx, create, now);
+        self.mark(key);
+        r
+    }
+
+    pub fn set_gpt0(&mut self, key: &[u8], v: u32, now: Instant) -> bool {
+        let r = self.set_gpt0_local(key, v, now);
+        self.mark(key);
+        r
+    }
+
+    pub fn touch(&mut self, key: &[u8], now: Instant) -> bool {
+        let r = self.touch_local(key, now);
+        self.mark(key);
+        r
+    }
+
+    pub fn set_value(&mut self, key: &[u8], k: StoreKind, v: i64, now: Instant) -> bool {
+        let r = self.set_value_local(key, k, v, now);
+        self.mark(key);
+        r
+    }
+
+    /// The number of the last local change.
+    pub fn last_change(&self) -> u64 {
+        self.seq
+    }
+
+    /// Keys changed locally after change `after`, oldest first, at most `max`.
+    pub fn changed_after(&self, after: u64, max: usize) -> Vec<(u64, Vec<u8>)> {
+        self.changed
+            .range(after.saturating_add(1)..)
+            .take(max)
+            .map(|(n, k)| (*n, k.clone()))
+            .collect()
+    }
+
+    /// The keys of every live entry (what a peer asking for a full resync gets).
+    pub fn live_keys(&self, now: Instant) -> Vec<Vec<u8>> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| self.live(e, now))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
+    /// An entry's server and stored values, as peers send them.
+    pub fn export(&self, key: &[u8], now: Instant) -> Option<Exported> {
+        let e = self.entry(key, now)?;
+        let d = &e.data;
+        let rate = |f: &Freq| Shared::Rate {
+            elapsed: f.tick.map(|t| now.saturating_sub(t)),
+            curr: f.curr,
+            prev: f.prev,
+        };
+        let count = |v: u32| Shared::Count(u64::from(v));
+        let values = DISPLAY_ORDER
+            .iter()
+            .filter(|k| **k != StoreKind::ServerId && self.stores(**k))
+            .map(|k| {
+                let v = match k {
+                    StoreKind::ServerId => Shared::Count(0),
+                    StoreKind::Gpt0 => count(d.gpt0),
+                    StoreKind::Gpc0 => count(d.gpc[0]),
+                    StoreKind::Gpc1 => count(d.gpc[1]),
+                    StoreKind::Gpc0Rate => rate(&d.gpc_rate[0]),
+                    StoreKind::Gpc1Rate => rate(&d.gpc_rate[1]),
+                    StoreKind::ConnCnt => count(d.conn_cnt),
+                    StoreKind::ConnCur => count(d.conn_cur),
+                    StoreKind::ConnRate => rate(&d.conn_rate),
+                    StoreKind::SessCnt => count(d.sess_cnt),
+                    StoreKind::SessRate => rate(&d.sess_rate),
+                    StoreKind::HttpReqCnt => count(d.http_req_cnt),
+                    StoreKind::HttpReqRate => rate(&d.http_req_rate),
+                    StoreKind::HttpErrCnt => count(d.http_err_cnt),
+                    StoreKind::HttpErrRate => rate(&d.http_err_rate),
+                    StoreKind::HttpFailCnt => count(d.http_fail_cnt),
+                    StoreKind::HttpFailRate => rate(&d.http_fail_rate),
+                    StoreKind::BytesInCnt => Shared::Count(d.bytes_in),
+                    StoreKind::BytesInRate => rate(&d.bytes_in_rate),
+                    StoreKind::BytesOutCnt => Shared::Count(d.bytes_out),
+                    StoreKind::BytesOutRate => rate(&d.bytes_out_rate),
+                };
+                (*k, v)
+            })
+            .collect();
+        Some(Exported {
+            server: d.server_id,
+            values,
+        })
+    }
+
+    /// An entry a peer sent: made when missing, its values replaced by the peer's (what
+    /// this table does not store is dropped), living `expire` from now. Not a local
+    /// change: it is not sent on. False when there is no room for it.
+    pub fn import(&mut self, key: &[u8], got: &Exported, now: Instant) -> bool {
+        let periods = self.stored;
+        let Some(e) = self.entry_mut(key, now) else {
+            return false;
+        };
+        e.touched = now;
+        if got.server.is_some() {
+            e.data.server_id = got.server;
+            e.server_named = true;
+        }
+        let d = &mut e.data;
+        for (k, v) in &got.values {
+            let Some(period) = periods[k.index()] else {
+                continue;
+            };
+            let n = match v {
+                Shared::Count(n) => *n,
+                Shared::Rate { .. } => 0,
+            };
+            let freq = match *v {
+                // Older than two periods: nothing left of it.
+                Shared::Rate {
+                    elapsed: Some(el),
+                    curr,
+                    prev,
+                } if el < 2 * period.max(1) => Freq {
+                    tick: Some(now.saturating_sub(el)),
+                    curr,
+                    prev,
+                },
+                _ => Freq::default(),
+            };
+            let n32 = u32::try_from(n).unwrap_or(u32::MAX);
+            match k {
+                StoreKind::ServerId => {}
+                StoreKind::Gpt0 => d.gpt0 = n32,
+                StoreKind::Gpc0 => d.gpc[0] = n32,
+                StoreKind::Gpc1 => d.gpc[1] = n32,
+                StoreKind::Gpc0Rate => d.gpc_rate[0] = freq,
+                StoreKind::Gpc1Rate => d.gpc_rate[1] = freq,
+                StoreKind::ConnCnt => d.conn_cnt = n32,
+                // Connections are counted where they are: a peer's are not ours.
+                StoreKind::ConnCur => {}
+                StoreKind::ConnRate => d.conn_rate = freq,
+                StoreKind::SessCnt => d.sess_cnt = n32,
+                StoreKind::SessRate => d.sess_rate = freq,
+                StoreKind::HttpReqCnt => d.http_req_cnt = n32,
+                StoreKind::HttpReqRate => d.http_req_rate = freq,
+                StoreKind::HttpErrCnt => d.http_err_cnt = n32,
+                StoreKind::HttpErrRate => d.http_err_rate = freq,
+                StoreKind::HttpFailCnt => d.http_fail_cnt = n32,
+                StoreKind::HttpFailRate => d.http_fail_rate = freq,
+                StoreKind::BytesInCnt => d.bytes_in = n,
+                StoreKind::BytesInRate => d.bytes_in_rate = freq,
+                StoreKind::BytesOutCnt => d.bytes_out = n,
+                StoreKind::BytesOutRate => d.bytes_out_rate = freq,
+            }
+        }
+        true
     }
 
     fn period(&self, k: StoreKind) -> Option<u64> {
@@ -227,7 +465,7 @@ impl StickTable {
             None => false,
         };
         if expired {
-            self.entries.remove(key);
+            self.remove(key);
         }
         if !self.entries.contains_key(key) {
             if self.entries.len() >= self.size && !self.make_room(now) {
@@ -240,17 +478,33 @@ impl StickTable {
                     server_named: false,
                     touched: now,
                     refs: 0,
+                    upd: 0,
                 },
             );
         }
         self.entries.get_mut(key)
     }
 
+    /// An entry goes, and with it its place among the changes to send.
+    fn remove(&mut self, key: &[u8]) {
+        if let Some(e) = self.entries.remove(key) {
+            if e.upd != 0 {
+                self.changed.remove(&e.upd);
+            }
+        }
+    }
+
     /// Expired entries go first, then the least recently touched untracked one.
     fn make_room(&mut self, now: Instant) -> bool {
         let expire = self.expire_ms;
-        self.entries
-            .retain(|_, e| e.refs > 0 || expire.is_none_or(|x| now < e.touched + x));
+        let changed = &mut self.changed;
+        self.entries.retain(|_, e| {
+            let keep = e.refs > 0 || expire.is_none_or(|x| now < e.touched + x);
+            if !keep && e.upd != 0 {
+                changed.remove(&e.upd);
+            }
+            keep
+        });
         if self.entries.len() < self.size {
             return true;
         }
@@ -265,7 +519,7 @@ impl StickTable {
             .map(|(k, _)| k.clone());
         match oldest {
             Some(k) => {
-                self.entries.remove(&k);
+                self.remove(&k);
                 true
             }
             None => false,
@@ -280,7 +534,7 @@ impl StickTable {
         e.data.server_id
     }
 
-    pub fn put(&mut self, key: &[u8], server: usize, now: Instant) {
+    fn put_local(&mut self, key: &[u8], server: usize, now: Instant) {
         if let Some(e) = self.entry_mut(key, now) {
             e.data.server_id = Some(server);
             e.server_named = true;
@@ -290,7 +544,7 @@ impl StickTable {
 
     /// A stick counter starts tracking `key`: the connection counts (cur, total, rate)
     /// go up. False when there is no room for the key.
-    pub fn track(&mut self, key: &[u8], now: Instant) -> bool {
+    fn track_local(&mut self, key: &[u8], now: Instant) -> bool {
         let rate = self.period(StoreKind::ConnRate);
         let Some(e) = self.entry_mut(key, now) else {
             return false;
@@ -306,7 +560,7 @@ impl StickTable {
     }
 
     /// A stick counter stops tracking `key` (its connection or request ended).
-    pub fn untrack(&mut self, key: &[u8], now: Instant) {
+    fn untrack_local(&mut self, key: &[u8], now: Instant) {
         if let Some(e) = self.entries.get_mut(key) {
             e.refs = e.refs.saturating_sub(1);
             e.data.conn_cur = e.data.conn_cur.saturating_sub(1);
@@ -315,7 +569,7 @@ impl StickTable {
     }
 
     /// Counts an event on a tracked key.
-    pub fn count(&mut self, key: &[u8], c: Count, now: Instant) {
+    fn count_local(&mut self, key: &[u8], c: Count, now: Instant) {
         let periods = self.stored;
         let p = |k: StoreKind| periods[k.index()];
         let Some(e) = self.entries.get_mut(key) else {
@@ -366,7 +620,7 @@ impl StickTable {
 
     /// `sc-inc-gpc0/1`, `sc_inc_gpc0/1`: the counter's new value. `create`: make the
     /// entry when missing (`src_inc_gpc0`). None when the table does not store it.
-    pub fn inc_gpc(&mut self, key: &[u8], idx: usize, create: bool, now: Instant) -> Read {
+    fn inc_gpc_local(&mut self, key: &[u8], idx: usize, create: bool, now: Instant) -> Read {
         let idx = idx.min(1);
         let (k, kr) = if idx == 0 {
             (StoreKind::Gpc0, StoreKind::Gpc0Rate)
@@ -396,7 +650,7 @@ impl StickTable {
     }
 
     /// `sc_clr_gpc0/1`: the value before, the counter now 0.
-    pub fn clr_gpc(&mut self, key: &[u8], idx: usize, create: bool, now: Instant) -> Read {
+    fn clr_gpc_local(&mut self, key: &[u8], idx: usize, create: bool, now: Instant) -> Read {
         let idx = idx.min(1);
         let k = if idx == 0 {
             StoreKind::Gpc0
@@ -419,7 +673,7 @@ impl StickTable {
     }
 
     /// `sc-set-gpt0`: false when the table does not store it.
-    pub fn set_gpt0(&mut self, key: &[u8], v: u32, now: Instant) -> bool {
+    fn set_gpt0_local(&mut self, key: &[u8], v: u32, now: Instant) -> bool {
         if !self.stores(StoreKind::Gpt0) {
             return false;
         }
@@ -550,7 +804,7 @@ impl StickTable {
     pub fn remove_unused(&mut self, key: &[u8]) -> bool {
         match self.entries.get(key) {
             Some(e) if e.refs == 0 => {
-                self.entries.remove(key);
+                self.remove(key);
                 true
             }
             _ => false,
@@ -559,7 +813,7 @@ impl StickTable {
 
     /// `set table ... key K`: the entry of `key`, made when missing and touched.
     /// False when there is no room for it.
-    pub fn touch(&mut self, key: &[u8], now: Instant) -> bool {
+    fn touch_local(&mut self, key: &[u8], now: Instant) -> bool {
         match self.entry_mut(key, now) {
             Some(e) => {
                 e.touched = now;
@@ -572,7 +826,7 @@ impl StickTable {
     /// `set table ... data.TYPE V`: a stored value of an existing entry set as HAProxy
     /// sets it (counters wrap to their width; a rate's current period holds `v`).
     /// False when the table does not store the type or the entry is missing.
-    pub fn set_value(&mut self, key: &[u8], k: StoreKind, v: i64, now: Instant) -> bool {
+    fn set_value_local(&mut self, key: &[u8], k: StoreKind, v: i64, now: Instant) -> bool {
         let Some(period) = self.period(k) else {
             return false;
         };

@@ -217,9 +217,6 @@ impl Args {
                 "`-m {m}`: proxyd sets no memory limit of its own (use systemd's MemoryMax=)"
             ));
         }
-        if let Some(p) = &self.local_peer {
-            out.push(format!("`-L {p}`: peers are not run by proxyd yet"));
-        }
         if !self.ignored_debug.is_empty() {
             out.push(format!(
                 "debug option(s) {} change nothing in proxyd",

@@ -111,6 +111,7 @@ impl Builder<'_> {
             "daemon" => g.daemon = true,
             "master-worker" => g.master_worker = true,
             "pidfile" => g.pidfile = word(a),
+            "localpeer" => g.local_peer = word(a),
             "nbthread" => {
                 self.config.global.nbthread = self.uint(line, a, "nbthread").map(|v| v as u32)
             }

@@ -433,6 +433,7 @@ fn max_args(kw: &str) -> Option<usize> {
         | "gid"
         | "chroot"
         | "pidfile"
+        | "localpeer"
         | "nbthread"
         | "tune.bufsize"
         | "tune.maxrewrite"

@@ -4,7 +4,8 @@
 use super::Builder;
 use crate::codes;
 use crate::model::{
-    CacheSection, Group, HttpErrors, Mailers, NamedSection, Password, Resolvers, User, Userlist,
+    CacheSection, Group, HttpErrors, Mailers, NamedSection, Password, Peer, PeersSection,
+    Resolvers, User, Userlist,
 };
 use crate::source::{Section, SectionKind};
 use conf_diag::Diagnostic;
@@ -292,11 +293,7 @@ impl Builder<'_> {
                     ),
                 }
             }
-            SectionKind::Peers => self.config.peers.push(NamedSection {
-                kind: kw.into(),
-                name: Some(name),
-                lines,
-            }),
+            SectionKind::Peers => self.peers_section(s, name),
             _ => {
                 self.diags.push(
                     Diagnostic::warning(
@@ -313,5 +310,145 @@ impl Builder<'_> {
                 });
             }
         }
+    }
+}
+
+impl Builder<'_> {
+    /// A `peers` section: `peer NAME ADDR:PORT` lines (or `server NAME [ADDR:PORT]` with
+    /// a `bind` line giving the local one's address), `disabled`/`enabled`.
+    fn peers_section(&mut self, s: &Section, name: String) {
+        let mut sec = PeersSection {
+            name,
+            peers: Vec::new(),
+            disabled: false,
+            span: s.header.span(),
+        };
+        let mut bind = None;
+        let addr = |me: &mut Self, w: &crate::source::Word| -> Option<std::net::SocketAddr> {
+            match w.text.parse() {
+                Ok(a) => Some(a),
+                Err(_) => {
+                    me.diags.push(
+                        Diagnostic::error(
+                            codes::BAD_VALUE,
+                            format!("peers: `{}` is not an IP address and port", w.text),
+                        )
+                        .at(w.span)
+                        .help("write e.g. `192.168.1.10:10000` (a peer is reached at an address, not a name)"),
+                    );
+                    None
+                }
+            }
+        };
+        for line in &s.lines {
+            let Some(kw) = line.words.first() else {
+                continue;
+            };
+            match kw.text.as_str() {
+                "peer" | "server" => {
+                    let Some(n) = line.words.get(1) else {
+                        self.diags.push(
+                            Diagnostic::error(codes::MISSING_ARG, format!("`{}` needs a name", kw.text))
+                                .at(kw.span)
+                                .help("write `peer NAME ADDR:PORT`"),
+                        );
+                        continue;
+                    };
+                    let a = match line.words.get(2) {
+                        Some(w) => match addr(self, w) {
+                            Some(a) => Some(a),
+                            None => continue,
+                        },
+                        None if kw.text == "server" => None,
+                        None => {
+                            self.diags.push(
+                                Diagnostic::error(codes::MISSING_ARG, format!("`peer {}` needs an address", n.text))
+                                    .at(n.span)
+                                    .help("write `peer NAME ADDR:PORT`"),
+                            );
+                            continue;
+                        }
+                    };
+                    if let Some(w) = line.words.get(3) {
+                        if w.text != "shard" {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::REFUSED,
+                                    format!("peer `{}`: `{}` is not run by proxyd yet", n.text, w.text),
+                                )
+                                .at(w.span)
+                                .help("proxyd speaks to peers in clear TCP without server options; remove them"),
+                            );
+                        }
+                    }
+                    if sec.peers.iter().any(|p| p.name == n.text) {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::BAD_VALUE,
+                                format!("peers {}: peer `{}` is declared twice", sec.name, n.text),
+                            )
+                            .at(n.span)
+                            .help("give every peer its own name"),
+                        );
+                        continue;
+                    }
+                    sec.peers.push(Peer {
+                        name: n.text.clone(),
+                        addr: a,
+                        span: line.span(),
+                    });
+                }
+                "bind" => match line.words.get(1) {
+                    Some(w) => {
+                        if let Some(a) = addr(self, w) {
+                            bind = Some(a);
+                        }
+                        if let Some(extra) = line.words.get(2) {
+                            self.diags.push(
+                                Diagnostic::error(
+                                    codes::REFUSED,
+                                    format!("peers bind option `{}` is not run by proxyd yet", extra.text),
+                                )
+                                .at(extra.span)
+                                .help("proxyd listens for peers in clear TCP; remove the options"),
+                            );
+                        }
+                    }
+                    None => self.diags.push(
+                        Diagnostic::error(codes::MISSING_ARG, "`bind` needs an address")
+                            .at(kw.span)
+                            .help("write `bind ADDR:PORT`"),
+                    ),
+                },
+                "disabled" => sec.disabled = true,
+                "enabled" => sec.disabled = false,
+                "log" | "shards" => self.diags.push(
+                    Diagnostic::warning(
+                        codes::NOT_IMPLEMENTED,
+                        format!("peers `{}` is not run by proxyd yet, ignored", kw.text),
+                    )
+                    .at(kw.span)
+                    .help("it cannot change what is shared nor where traffic goes"),
+                ),
+                other => self.diags.push(
+                    Diagnostic::error(
+                        codes::REFUSED,
+                        format!("peers {}: `{other}` is not run by proxyd yet", sec.name),
+                    )
+                    .at(kw.span)
+                    .help(match other {
+                        "table" => "declare the table in a backend (`stick-table ... peers NAME`)",
+                        _ => "a peers section proxyd runs holds `peer NAME ADDR:PORT` lines (or `bind` and `server`)",
+                    }),
+                ),
+            }
+        }
+        // `bind` gives the address of the peer declared without one (the local one).
+        if let Some(b) = bind {
+            for p in sec.peers.iter_mut().filter(|p| p.addr.is_none()) {
+                p.addr = Some(b);
+            }
+        }
+        self.config.peers.push(sec);
     }
 }

@@ -1112,6 +1112,8 @@ impl Builder<'_> {
             expire_ms: None,
             nopurge: false,
             store: Vec::new(),
+            peers: None,
+            peers_span: line.span(),
             span: line.span(),
         };
         let (mut have_type, mut have_size) = (false, false);
@@ -1164,18 +1166,24 @@ impl Builder<'_> {
                     }
                 }
                 "expire" => t.expire_ms = self.time(line, i + 1, "stick-table expire"),
-                "peers" => {
-                    // Refused, but the table is kept so nothing else is reported for it.
-                    self.diags.push(
-                        Diagnostic::error(
-                            codes::REFUSED,
-                            "stick tables are not shared with `peers` by proxyd yet",
-                        )
-                        .at(w.span.to(line.words[i + 1].span))
-                        .label("not supported by proxyd yet")
-                        .help("without replication, clients would land on other servers after a failover; remove `peers` to accept that, or keep HAProxy for now"),
-                    );
-                }
+                "peers" => match next {
+                    // Checked against the `peers` sections once all are read.
+                    Some(n) => {
+                        t.peers = Some(n.text.clone());
+                        t.peers_span = w.span.to(n.span);
+                    }
+                    None => {
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::MISSING_ARG,
+                                "stick-table `peers` needs a section name",
+                            )
+                            .at(w.span)
+                            .help("write `peers NAME`, NAME a `peers` section"),
+                        );
+                        return;
+                    }
+                },
                 "store" => {
                     if !self.store_list(&mut t, &line.words[i + 1]) {
                         return;

@@ -28,6 +28,7 @@ mod logline;
 mod mail;
 pub mod maps;
 mod metered;
+mod peers;
 mod rules;
 mod server;
 mod server_state;
@@ -108,6 +109,8 @@ pub struct Plan {
     pub maps: Arc<maps::Maps>,
     /// The stick tables (the runtime API shows and changes them).
     pub tables: Arc<stick::Tables>,
+    /// The `peers` sections this process takes part in.
+    pub peers: Vec<Arc<peers::SectionRt>>,
     pub process: Process,
 }
 
@@ -381,6 +384,14 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
     }
     errors.extend(tracks(cfg, &backends));
     warnings.extend(server_state::restore(cfg, &backends));
+    let local_peer = peers::local_name(cfg, args.local_peer.as_deref());
+    let (peer_sections, peer_warnings) = peers::plan(cfg, &local_peer, &tables, &|b| {
+        backends
+            .get(b)
+            .map(|be| be.servers.iter().map(|s| s.name.clone()).collect())
+            .unwrap_or_default()
+    });
+    warnings.extend(peer_warnings);
     let by_name: HashMap<String, Arc<BackendRt>> = backends
         .iter()
         .map(|(k, v)| (k.clone(), v.clone()))
@@ -450,6 +461,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
         api: (api, cfg.global.stats_timeout_ms.unwrap_or(10_000)),
         maps,
         tables,
+        peers: peer_sections,
         process: Process {
             run_as: ids,
             chroot: cfg.global.chroot.clone(),
@@ -632,6 +644,7 @@ async fn serve(
         api: (api_specs, api_timeout),
         maps,
         tables,
+        peers: peer_sections,
         process,
     } = plan;
     let _ = maps::MAPS.set(maps);
@@ -691,7 +704,16 @@ async fn serve(
     if let Err(e) = sd_notify::notify(false, &[sd_notify::NotifyState::Ready]) {
         tracing::warn!("cannot tell systemd we are ready: {e}");
     }
+    let mut peer_listeners = Vec::new();
+    for sec in &peer_sections {
+        let l = peers::bind(sec)
+            .with_context(|| format!("peers {}: cannot listen on {}", sec.name, sec.listen))?;
+        peer_listeners.push(l);
+    }
     drop_privileges(process.run_as, process.chroot.as_deref())?;
+    for (sec, l) in peer_sections.into_iter().zip(peer_listeners) {
+        peers::spawn(sec, l);
+    }
     for b in backends.values() {
         b.spawn_checks(clock);
     }

@@ -121,6 +121,14 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("global", "chroot", G, "chroot /tmp"),
         s("global", "daemon", G, "daemon"),
         s("global", "pidfile", G, "pidfile /tmp/walk.pid"),
+        // The section's peer `walk1` is this process only under that name.
+        sc(
+            "global",
+            "localpeer",
+            &[(G, "@PEERS@")],
+            G,
+            "localpeer walk1",
+        ),
         s("global", "nbthread", G, "nbthread 3"),
         s("global", "master-worker", G, "master-worker"),
         s("global", "hard-stop-after", G, "hard-stop-after 30s"),
@@ -1506,12 +1514,17 @@ impl Files {
             )
             .replace("@CACHE@", "cache c1\n    total-max-size 4")
             .replace("@MAILERS@", "mailers walkmta\n    mailer m1 127.0.0.1:25")
+            .replace("@PEERS@", "peers mesh\n    peer walk1 127.0.0.1:18090")
     }
 }
 
 /// A marker `Files::fill` replaces with a whole section.
 fn is_section(line: &str) -> bool {
-    line == "@HTTPERRORS@" || line == "@RESOLVERS@" || line == "@CACHE@" || line == "@MAILERS@"
+    line == "@HTTPERRORS@"
+        || line == "@RESOLVERS@"
+        || line == "@CACHE@"
+        || line == "@MAILERS@"
+        || line == "@PEERS@"
 }
 
 /// The base configuration with lines added to its sections.
