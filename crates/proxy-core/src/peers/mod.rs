@@ -305,15 +305,9 @@ pub fn decode_entry(d: &Define, body: &[u8], names: &mut RecvNames) -> Result<In
 
 #[cfg(test)]
 mod tests {
+    use super::wire::tests::hex;
     use super::*;
     use proptest::prelude::*;
-
-    fn hex(s: &str) -> Vec<u8> {
-        (0..s.len())
-            .step_by(2)
-            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-            .collect()
-    }
 
     fn parse_define(h: &str) -> Define {
         match wire::parse(&hex(h)).unwrap().unwrap().0 {
