@@ -305,3 +305,112 @@ fn an_unknown_peers_section_is_refused_with_its_line() {
     assert!(err.contains("haproxy.cfg:4:"), "{err}");
     assert!(err.contains("did you mean `mesh`"), "{err}");
 }
+
+/// A reload (`-sf` with `-x`, and master-worker's SIGUSR2) keeps the table: the old
+/// process hands it to the new one through its own peer address, and clients keep
+/// their servers through the new process.
+#[test]
+fn a_reload_hands_the_table_to_the_new_process() {
+    for master in [false, true] {
+        let (w1, _a) = web("s1");
+        let (w2, _b) = web("s2");
+        let dir = Scratch::new("peers-reload");
+        let fe = free_port();
+        let peers = [("solo", free_port())];
+        let text = config(&dir, fe, &peers, (w1, w2))
+            .replace("level admin", "level admin expose-fd listeners");
+        let cfg = dir.join("haproxy.cfg");
+        std::fs::write(&cfg, text).unwrap();
+        let sock = dir.join("admin.sock");
+        let spawn = |extra: &[&str]| {
+            let log = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(dir.join("log"))
+                .unwrap();
+            std::process::Command::new(binary("proxyd"))
+                .args(extra)
+                .args(["-db", "-L", "solo", "-f"])
+                .arg(&cfg)
+                .stdout(log.try_clone().unwrap())
+                .stderr(log)
+                .spawn()
+                .unwrap()
+        };
+        let log = || std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+        let first = spawn(if master { &["-W"] } else { &[] });
+        let mut procs = vec![first];
+        assert!(
+            wait_for(5.0, || UnixStream::connect(&sock).is_ok()).is_some(),
+            "no stats socket: {}",
+            log()
+        );
+        let node_entry = |key: &str| {
+            cmd(&sock, "show table be")
+                .lines()
+                .find(|l| l.contains(&format!(" key={key} ")))
+                .map(str::to_string)
+        };
+        assert_eq!(served_by("127.0.0.41", fe), "s1");
+        assert_eq!(served_by("127.0.0.42", fe), "s2");
+        let pid_before = cmd(&sock, "show info")
+            .lines()
+            .find_map(|l| l.strip_prefix("Pid: ").map(str::to_string));
+        if master {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(procs[0].id() as i32),
+                nix::sys::signal::Signal::SIGUSR2,
+            );
+        } else {
+            let old = procs[0].id().to_string();
+            let s = sock.display().to_string();
+            procs.push(spawn(&["-x", &s, "-sf", &old]));
+        }
+        // The new process answers on the socket once the old one is gone.
+        let replaced = wait_for(10.0, || {
+            let now = cmd(&sock, "show info")
+                .lines()
+                .find_map(|l| l.strip_prefix("Pid: ").map(str::to_string));
+            now.is_some() && now != pid_before
+        });
+        assert!(
+            replaced.is_some(),
+            "no new process (master: {master}): {}",
+            log()
+        );
+        let kept = wait_for(3.0, || {
+            node_entry("127.0.0.42").is_some_and(|l| l.contains("server_id=2"))
+                && node_entry("127.0.0.41").is_some_and(|l| l.contains("server_id=1"))
+        });
+        assert!(
+            kept.is_some(),
+            "master: {master}: the new process lost the table: {:?}\n{}",
+            cmd(&sock, "show table be"),
+            log()
+        );
+        // Its round robin alone would send its first client to s1.
+        assert_eq!(served_by("127.0.0.42", fe), "s2", "master: {master}");
+        assert!(
+            log().contains("handed to the new process"),
+            "master: {master}: {}",
+            log()
+        );
+        for p in &mut procs {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(p.id() as i32),
+                nix::sys::signal::Signal::SIGTERM,
+            );
+        }
+        for p in &mut procs {
+            let t0 = Instant::now();
+            while t0.elapsed() < Duration::from_secs(5) {
+                if let Ok(Some(_)) = p.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = p.kill();
+            let _ = p.wait();
+        }
+    }
+}

@@ -260,6 +260,39 @@ impl Netns {
         .unwrap_or_else(|_| Err(std::io::Error::other("connect thread panicked")))
     }
 
+    /// A TCP connection made from inside this namespace from source address `src`
+    /// (one of the namespace's IPv4 addresses) to `addr`.
+    pub fn connect_tcp_from(&self, src: &str, addr: &str) -> std::io::Result<std::net::TcpStream> {
+        use nix::sys::socket::{
+            bind, connect, socket, AddressFamily, SockFlag, SockType, SockaddrIn,
+        };
+        let path = format!("/var/run/netns/{}", self.name);
+        let from: std::net::SocketAddrV4 = format!("{src}:0")
+            .parse()
+            .map_err(|_| std::io::Error::other("bad source address"))?;
+        let to: std::net::SocketAddrV4 = addr
+            .parse()
+            .map_err(|_| std::io::Error::other("bad address"))?;
+        std::thread::spawn(move || {
+            let f = std::fs::File::open(&path)?;
+            nix::sched::setns(f, nix::sched::CloneFlags::CLONE_NEWNET)
+                .map_err(std::io::Error::from)?;
+            let fd = socket(
+                AddressFamily::Inet,
+                SockType::Stream,
+                SockFlag::empty(),
+                None,
+            )
+            .map_err(std::io::Error::from)?;
+            let raw = std::os::fd::AsRawFd::as_raw_fd(&fd);
+            bind(raw, &SockaddrIn::from(from)).map_err(std::io::Error::from)?;
+            connect(raw, &SockaddrIn::from(to)).map_err(std::io::Error::from)?;
+            Ok(std::net::TcpStream::from(fd))
+        })
+        .join()
+        .unwrap_or_else(|_| Err(std::io::Error::other("connect thread panicked")))
+    }
+
     /// Gratuitous ARPs seen in this namespace for `secs` seconds: (seconds since the start,
     /// sender MAC, announced IPv4 address) for each ARP whose sender and target address are
     /// equal.

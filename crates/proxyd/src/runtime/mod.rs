@@ -789,11 +789,13 @@ async fn soft_stop(
         a.abort();
     }
     stopping::begin();
+    // Sessions, and tables still being handed to the new process.
     let left = || -> u64 {
         frontends
             .iter()
             .map(|(f, _)| u64::from(f.counters.current()))
-            .sum()
+            .sum::<u64>()
+            + peers::HANDOVERS.load(std::sync::atomic::Ordering::Relaxed) as u64
     };
     tracing::info!(
         pri = "notice",

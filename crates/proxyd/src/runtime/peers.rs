@@ -12,7 +12,7 @@ use proxy_core::peers::{decode_entry, encode_entry, RecvNames, SendNames, TableS
 use proxy_core::stick::Exported;
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -175,6 +175,68 @@ pub fn spawn(sec: Arc<SectionRt>, listener: tokio::net::TcpListener) {
         tokio::time::sleep(RESYNC_WAIT).await;
         s.synced.store(true, Ordering::Relaxed);
     });
+    // On a soft stop (a reload), the tables go to the process that replaces this one.
+    HANDOVERS.fetch_add(1, Ordering::Relaxed);
+    tokio::spawn(async move {
+        super::stopping::wait().await;
+        // The listener closes first, so that our own address reaches the new process.
+        tokio::time::sleep(Duration::from_millis(20)).await;
+        let t = tokio::time::Instant::now();
+        match tokio::time::timeout(RESYNC_WAIT, hand_over(&sec)).await {
+            Ok(Ok(n)) => tracing::info!(
+                "peers {}: {n} entries handed to the new process in {} ms",
+                sec.name,
+                t.elapsed().as_millis()
+            ),
+            Ok(Err(e)) => tracing::warn!("peers {}: no hand-over to a new process: {e}", sec.name),
+            Err(_) => tracing::warn!(
+                "peers {}: no hand-over to a new process within {} s",
+                sec.name,
+                RESYNC_WAIT.as_secs()
+            ),
+        }
+        HANDOVERS.fetch_sub(1, Ordering::Relaxed);
+    });
+}
+
+/// Hand-overs to a new process not finished yet: a soft stop waits for them.
+pub static HANDOVERS: AtomicUsize = AtomicUsize::new(0);
+
+/// Soft stop: connect to our own peer address, where the process replacing this one
+/// listens, say hello as ourselves, and teach it every entry (as HAProxy's old process
+/// does on a reload); done when it confirms. The number of entries sent.
+async fn hand_over(sec: &SectionRt) -> Result<usize, String> {
+    let mut tries = 0;
+    let (mut s, mut inbuf) = loop {
+        match hello(sec, &sec.local, sec.listen).await {
+            Ok(x) => break x,
+            Err(e) if tries >= 9 => return Err(e),
+            Err(_) => {
+                tries += 1;
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
+        }
+    };
+    let mut st = Session::new(sec);
+    let mut out = Vec::new();
+    let n = st.teach(&mut out);
+    s.write_all(&out).await.map_err(|e| e.to_string())?;
+    let mut chunk = vec![0u8; 4096];
+    loop {
+        let mut used = 0;
+        while let Some((m, k)) = wire::parse(&inbuf[used..]).map_err(|e| e.to_string())? {
+            used += k;
+            if m == Msg::ResyncConfirm {
+                return Ok(n);
+            }
+        }
+        inbuf.drain(..used);
+        let k = s.read(&mut chunk).await.map_err(|e| e.to_string())?;
+        if k == 0 {
+            return Err("the new process closed before confirming".into());
+        }
+        inbuf.extend_from_slice(&chunk[..k]);
+    }
 }
 
 impl SectionRt {
@@ -212,7 +274,12 @@ impl SectionRt {
 
 async fn accept_loop(sec: Arc<SectionRt>, listener: tokio::net::TcpListener) {
     loop {
-        let (s, from) = match listener.accept().await {
+        let accepted = tokio::select! {
+            a = listener.accept() => a,
+            // A new process takes over: it gets the connections from now on.
+            _ = super::stopping::wait() => return,
+        };
+        let (s, from) = match accepted {
             Ok(x) => x,
             Err(e) => {
                 tracing::warn!("peers {}: accept: {e}", sec.name);
@@ -261,7 +328,8 @@ async fn answer_hello(
         wire::status::BAD_VERSION
     } else if h.wanted != sec.local {
         wire::status::LOCAL_NAME_MISMATCH
-    } else if !sec.remotes.iter().any(|(n, _)| *n == h.from) {
+    } else if h.from != sec.local && !sec.remotes.iter().any(|(n, _)| *n == h.from) {
+        // Our own name: the process this one replaces, handing its tables over.
         wire::status::REMOTE_NAME_MISMATCH
     } else {
         wire::status::OK
@@ -277,6 +345,9 @@ async fn answer_hello(
 
 async fn connect_loop(sec: Arc<SectionRt>, peer: String, addr: SocketAddr) {
     loop {
+        if super::stopping::stopping() {
+            return;
+        }
         if !sec.connected(&peer) {
             match tokio::time::timeout(Duration::from_secs(1), hello(&sec, &peer, addr)).await {
                 Ok(Ok((s, rest))) => {
@@ -359,6 +430,10 @@ async fn run_session(
     let why = loop {
         if !sec.is_newest(peer, me) {
             break "a newer connection with this peer replaced it".to_string();
+        }
+        // Stopping (a reload): the new process takes over the peers.
+        if super::stopping::stopping() && peer != sec.local {
+            break "this process is stopping".to_string();
         }
         st.push_changes(&mut out);
         if out.is_empty() && last_out.elapsed() >= HEARTBEAT {
@@ -478,7 +553,8 @@ impl<'a> Session<'a> {
 
     /// A peer asked for everything: every live entry of every table, then whether we
     /// are up to date ourselves.
-    fn teach(&mut self, out: &mut Vec<u8>) {
+    fn teach(&mut self, out: &mut Vec<u8>) -> usize {
+        let mut sent = 0;
         for i in 0..self.sec.tables.len() {
             let t = &self.sec.tables[i];
             let now = t.rt.now();
@@ -488,12 +564,14 @@ impl<'a> Session<'a> {
             for (n, key) in keys.iter().enumerate() {
                 self.entry(i, key, n as u32 + 1, out);
             }
+            sent += keys.len();
         }
         if self.sec.synced.load(Ordering::Relaxed) {
             Msg::ResyncFinished.encode(out);
         } else {
             Msg::ResyncPartial.encode(out);
         }
+        sent
     }
 
     fn receive(&mut self, inbuf: &mut Vec<u8>, out: &mut Vec<u8>) -> Result<(), wire::WireError> {
@@ -517,7 +595,9 @@ impl<'a> Session<'a> {
 
     fn handle(&mut self, m: Msg, out: &mut Vec<u8>) -> Result<(), wire::WireError> {
         match m {
-            Msg::ResyncRequest => self.teach(out),
+            Msg::ResyncRequest => {
+                self.teach(out);
+            }
             Msg::ResyncFinished | Msg::ResyncPartial => {
                 Msg::ResyncConfirm.encode(out);
                 if m == Msg::ResyncFinished {
