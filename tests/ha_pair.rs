@@ -13,6 +13,55 @@ use std::time::Duration;
 
 const VIP: &str = "192.168.10.3";
 
+/// lb01 and lb02 each in a PID namespace of its own: proxyd on `hconf` in the
+/// background (named after its node for `peers` when `named`), vrrpd on seed 000's
+/// keepalived.conf in front.
+fn start_pair(
+    lan: &Lan,
+    dir: &std::path::Path,
+    hconf: &std::path::Path,
+    named: bool,
+) -> Vec<e2e::Daemon> {
+    let kconf = repo_root().join("conf-examples/keepalived");
+    ["lb01", "lb02"]
+        .iter()
+        .enumerate()
+        .map(|(i, name)| {
+            let script = format!(
+                "{p} -db {l}-f {h} > {d}/{name}-proxyd.log 2>&1 & exec {v} -n -l -f {k}",
+                p = binary("proxyd").display(),
+                l = if named {
+                    format!("-L {name} ")
+                } else {
+                    String::new()
+                },
+                h = hconf.display(),
+                d = dir.display(),
+                v = binary("vrrpd").display(),
+                k = kconf.join(format!("seed000-{name}.conf")).display()
+            );
+            lan.nodes[i].spawn_pidns(
+                "sh",
+                &["-c", &script],
+                &dir.join(format!("{name}-vrrpd.log")),
+            )
+        })
+        .collect()
+}
+
+/// Both nodes' logs, for a failure message.
+fn pair_logs(dir: &std::path::Path) -> String {
+    ["lb01-vrrpd", "lb01-proxyd", "lb02-vrrpd", "lb02-proxyd"]
+        .iter()
+        .map(|f| {
+            format!(
+                "{f}:\n{}\n",
+                std::fs::read_to_string(dir.join(format!("{f}.log"))).unwrap_or_default()
+            )
+        })
+        .collect()
+}
+
 #[test]
 fn seed000_pair_serves_the_vip_through_a_failover() {
     if !netns_available() {
@@ -47,36 +96,9 @@ fn seed000_pair_serves_the_vip_through_a_failover() {
         std::thread::spawn(move || e2e::http_responder(l, name, st, n));
     }
     let dir = e2e::Scratch::new("ha-pair");
-    let kconf = repo_root().join("conf-examples/keepalived");
     let hconf = repo_root().join("conf-examples/haproxy/seed000.runnable.cfg");
-    let mut nodes = Vec::new();
-    for (i, name) in ["lb01", "lb02"].iter().enumerate() {
-        // One PID namespace per node: proxyd in the background, vrrpd in front.
-        let script = format!(
-            "{p} -db -f {h} > {d}/{name}-proxyd.log 2>&1 & exec {v} -n -l -f {k}",
-            p = binary("proxyd").display(),
-            h = hconf.display(),
-            d = dir.display(),
-            v = binary("vrrpd").display(),
-            k = kconf.join(format!("seed000-{name}.conf")).display()
-        );
-        nodes.push(lan.nodes[i].spawn_pidns(
-            "sh",
-            &["-c", &script],
-            &dir.join(format!("{name}-vrrpd.log")),
-        ));
-    }
-    let logs = || {
-        ["lb01-vrrpd", "lb01-proxyd", "lb02-vrrpd", "lb02-proxyd"]
-            .iter()
-            .map(|f| {
-                format!(
-                    "{f}:\n{}\n",
-                    std::fs::read_to_string(dir.join(format!("{f}.log"))).unwrap_or_default()
-                )
-            })
-            .collect::<String>()
-    };
+    let mut nodes = start_pair(&lan, &dir, &hconf, false);
+    let logs = || pair_logs(&dir);
     let ask = |path: &str| -> Option<String> {
         let mut s = client.connect_tcp(&format!("{VIP}:80")).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
@@ -170,34 +192,8 @@ fn seed000_pair_keeps_clients_on_their_servers_through_a_failover() {
     );
     let hconf = dir.join("haproxy.cfg");
     std::fs::write(&hconf, cfg).unwrap();
-    let kconf = repo_root().join("conf-examples/keepalived");
-    let mut nodes = Vec::new();
-    for (i, name) in ["lb01", "lb02"].iter().enumerate() {
-        let script = format!(
-            "{p} -db -L {name} -f {h} > {d}/{name}-proxyd.log 2>&1 & exec {v} -n -l -f {k}",
-            p = binary("proxyd").display(),
-            h = hconf.display(),
-            d = dir.display(),
-            v = binary("vrrpd").display(),
-            k = kconf.join(format!("seed000-{name}.conf")).display()
-        );
-        nodes.push(lan.nodes[i].spawn_pidns(
-            "sh",
-            &["-c", &script],
-            &dir.join(format!("{name}-vrrpd.log")),
-        ));
-    }
-    let logs = || {
-        ["lb01-vrrpd", "lb01-proxyd", "lb02-vrrpd", "lb02-proxyd"]
-            .iter()
-            .map(|f| {
-                format!(
-                    "{f}:\n{}\n",
-                    std::fs::read_to_string(dir.join(format!("{f}.log"))).unwrap_or_default()
-                )
-            })
-            .collect::<String>()
-    };
+    let mut nodes = start_pair(&lan, &dir, &hconf, true);
+    let logs = || pair_logs(&dir);
     let ask = |src: &str| -> Option<String> {
         let mut s = client.connect_tcp_from(src, &format!("{VIP}:80")).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
