@@ -117,13 +117,6 @@ impl TableSpec {
             periods,
         }
     }
-
-    /// Whether a peer's definition describes the same table: same key type (what it
-    /// stores may differ: what this side lacks is dropped, what it has and the peer
-    /// does not send stays as it is).
-    pub fn accepts(&self, d: &Define) -> bool {
-        d.key_type == key_type(self.key_type)
-    }
 }
 
 /// The names of servers sent on one connection: the first time a name goes with a

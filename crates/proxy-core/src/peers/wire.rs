@@ -113,6 +113,17 @@ pub struct Define {
     pub periods: Vec<(u64, u64)>,
 }
 
+impl Define {
+    /// Whether a peer's definition is of this table: the same name, key type and key
+    /// size (what it stores may differ: what one side lacks is dropped). HAProxy
+    /// ignores a table that differs in any of these.
+    pub fn same_table(&self, theirs: &Define) -> bool {
+        self.name == theirs.name
+            && self.key_type == theirs.key_type
+            && self.key_len == theirs.key_len
+    }
+}
+
 /// An entry update: the sender's update number (none: the previous one plus one), the
 /// milliseconds the entry has left (timed updates), and the key and data, which only
 /// the table's definition can read (`super::entry`).
@@ -436,6 +447,33 @@ pub(crate) mod tests {
             }
         );
         assert_eq!(parse(&hex("0004")).unwrap(), Some((Msg::Heartbeat, 2)));
+    }
+
+    #[test]
+    fn a_table_is_the_same_by_name_and_key() {
+        let d = |name: &str, key_type, key_len| Define {
+            id: 1,
+            name: name.into(),
+            key_type,
+            key_len,
+            types: 1,
+            expire: 0,
+            periods: vec![],
+        };
+        let mine = d("be", 6, 33);
+        let mut other = d("be", 6, 33);
+        other.id = 9;
+        other.types = 6;
+        assert!(
+            mine.same_table(&other),
+            "numbers and stored types may differ"
+        );
+        assert!(
+            !mine.same_table(&d("be", 6, 17)),
+            "string keys of another length"
+        );
+        assert!(!mine.same_table(&d("be", 7, 33)));
+        assert!(!mine.same_table(&d("fe", 6, 33)));
     }
 
     #[test]

@@ -32,7 +32,8 @@ const BATCH: usize = 200;
 /// One shared table.
 #[derive(Debug)]
 pub struct Shared {
-    pub spec: TableSpec,
+    /// What a peer is told about it (its number: its place in the section, from 1).
+    pub def: Define,
     pub rt: Arc<TableRt>,
     /// The servers of the backend whose stick rules fill it, in order (a stored server
     /// index is a place in this list).
@@ -113,15 +114,17 @@ pub fn plan(
                 .into_iter()
                 .filter(|(k, _)| *k != haproxy_conf::model::StoreKind::ServerId)
                 .collect();
+            let number = shared.len() as u64 + 1;
             shared.push(Shared {
-                spec: TableSpec {
+                def: TableSpec {
                     name: p.name.clone(),
                     key_type: t.table_type,
                     key_len: rt.key_len,
                     expire_ms: t.expire_ms.unwrap_or(0),
                     stored,
                     sticking: sticking.is_some(),
-                },
+                }
+                .define(number),
                 rt: rt.clone(),
                 servers: sticking.map(|b| servers_of(&b)).unwrap_or_default(),
             });
@@ -510,7 +513,7 @@ impl<'a> Session<'a> {
 
     fn define(&mut self, i: usize, out: &mut Vec<u8>) {
         if self.current != Some(i) {
-            Msg::Define(self.sec.tables[i].spec.define(i as u64 + 1)).encode(out);
+            Msg::Define(self.sec.tables[i].def.clone()).encode(out);
             self.current = Some(i);
         }
     }
@@ -522,13 +525,13 @@ impl<'a> Session<'a> {
             return;
         };
         self.define(i, out);
-        let d = self.sec.tables[i].spec.define(i as u64 + 1);
+        let d = &self.sec.tables[i].def;
         let name = e
             .server
             .and_then(|s| self.sec.tables[i].servers.get(s))
             .map(String::as_str);
         let mut body = Vec::new();
-        encode_entry(&d, key, &e, name, &mut self.names_out, &mut body);
+        encode_entry(d, key, &e, name, &mut self.names_out, &mut body);
         Msg::Update(Update {
             id: Some(id),
             expire: None,
@@ -607,10 +610,7 @@ impl<'a> Session<'a> {
             Msg::Define(d) => {
                 // Shared only under the same name, key type and key size (HAProxy
                 // ignores the table otherwise, without a word: so do we, with one).
-                let local = self.sec.tables.iter().position(|t| {
-                    let mine = t.spec.define(0);
-                    t.spec.name == d.name && t.spec.accepts(&d) && mine.key_len == d.key_len
-                });
+                let local = self.sec.tables.iter().position(|t| t.def.same_table(&d));
                 if local.is_none() {
                     tracing::warn!(
                         "peers {}: the peer's table `{}` is not one shared here with the same key: its updates are ignored",
@@ -667,7 +667,7 @@ impl<'a> Session<'a> {
             tracing::warn!(
                 "peers {}: table {} is full, an entry from a peer is dropped",
                 self.sec.name,
-                t.spec.name
+                t.def.name
             );
         }
         // A timed update's own expiry (sent when teaching) is not used: the entry lives
