@@ -370,16 +370,14 @@ impl Builder<'_> {
                         }
                     };
                     if let Some(w) = line.words.get(3) {
-                        if w.text != "shard" {
-                            self.diags.push(
-                                Diagnostic::error(
-                                    codes::REFUSED,
-                                    format!("peer `{}`: `{}` is not run by proxyd yet", n.text, w.text),
-                                )
-                                .at(w.span)
-                                .help("proxyd speaks to peers in clear TCP without server options; remove them"),
-                            );
-                        }
+                        self.diags.push(
+                            Diagnostic::error(
+                                codes::REFUSED,
+                                format!("peer `{}`: `{}` is not run by proxyd yet", n.text, w.text),
+                            )
+                            .at(w.span)
+                            .help("proxyd speaks to peers in clear TCP without server options; remove them"),
+                        );
                     }
                     if sec.peers.iter().any(|p| p.name == n.text) {
                         self.diags.push(
