@@ -40,6 +40,12 @@ const DELIBERATE: &[(&str, i32, i32, &str)] = &[
         "dynamic_interfaces is refused (error): instances on interfaces that do not exist yet (vrrpd refuses a missing interface)",
     ),
     (
+        "281-vrrpd-announce-extension.conf",
+        5,
+        0,
+        "vrrpd_announce is vrrpd's own keyword (docs/scale-out.md); keepalived reports it as unknown",
+    ),
+    (
         "seed003-node.pasted.conf",
         5,
         2,

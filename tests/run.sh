@@ -27,6 +27,7 @@ command -v hatop >/dev/null || need+=(hatop)
 command -v tmux >/dev/null || need+=(tmux)
 command -v socat >/dev/null || need+=(socat)
 command -v h2load >/dev/null || need+=(nghttp2-client)
+[ -x /usr/lib/frr/bgpd ] || need+=(frr)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing: ${need[*]}"
   # Keep the packages' services from starting in the root namespace while installing.

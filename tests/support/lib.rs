@@ -556,6 +556,10 @@ fn serve_http_conn(s: std::net::TcpStream, name: &str) {
         if r.read_exact(&mut body).is_err() {
             return;
         }
+        // A request that stays in flight for a while (drain tests).
+        if path.starts_with("/slow") {
+            std::thread::sleep(std::time::Duration::from_secs(3));
+        }
         let text = format!("{name} {path} xff={xff} hdr={xtest}");
         let _ = write!(
             w,

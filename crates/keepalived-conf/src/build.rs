@@ -1063,6 +1063,8 @@ impl<'d> Builder<'d> {
             unicast_ttl: None,
             old_unicast_checksum: false,
             unicast_fault_no_peer: false,
+            announce: false,
+            announce_span: None,
             dropped_track_scripts: Vec::new(),
         };
         let mut version_span: Option<Span> = None;
@@ -1259,6 +1261,10 @@ impl<'d> Builder<'d> {
                     vi.old_unicast_checksum = c.args.first().is_none_or(|w| w.text != "never");
                 }
                 "unicast_fault_no_peer" => vi.unicast_fault_no_peer = self.flag(c),
+                "vrrpd_announce" => {
+                    vi.announce = self.flag(c);
+                    vi.announce_span = Some(c.keyword.span);
+                }
                 "native_ipv6" => native_ipv6 = self.flag(c),
                 _ => {}
             }

@@ -1,7 +1,7 @@
 //! Checks across the whole model: references, conflicts, and lints keepalived lacks.
 
 use crate::codes;
-use crate::model::{Config, InitialState};
+use crate::model::{Config, InitialState, VrrpInstance};
 use conf_diag::{did_you_mean, Diagnostic, Diagnostics};
 use std::collections::HashMap;
 
@@ -47,6 +47,11 @@ fn instances(cfg: &Config, diags: &mut Diagnostics) {
                 .help("add `interface <name>` (e.g. `interface eth0`) inside the block"),
             );
         }
+        if vi.announce {
+            // No adverts: the router id names nothing on the wire.
+            announce(cfg, vi, diags);
+            continue;
+        }
         match vi.vrid {
             None => {
                 if vi.vrid_span.is_none() {
@@ -86,6 +91,65 @@ fn instances(cfg: &Config, diags: &mut Diagnostics) {
                 }
             }
         }
+    }
+}
+
+/// `vrrpd_announce`: the VIPs are put on the node while every tracker passes; there is no
+/// election, so weights and the VRRP settings mean nothing, and a sync group (whose
+/// members move between MASTER and BACKUP together) cannot hold such an instance.
+fn announce(cfg: &Config, vi: &VrrpInstance, diags: &mut Diagnostics) {
+    let at = vi.announce_span.unwrap_or(vi.span);
+    if let Some(sg) = cfg
+        .sync_groups
+        .iter()
+        .find(|sg| sg.members.iter().any(|m| m.name == vi.name))
+    {
+        diags.push(
+            Diagnostic::error(
+                codes::ANNOUNCE,
+                format!(
+                    "vrrp_instance `{}` uses `vrrpd_announce` and is in vrrp_sync_group `{}`",
+                    vi.name, sg.name
+                ),
+            )
+            .at(at)
+            .note(Some(sg.span), "the sync group")
+            .help("an announcing instance has no MASTER/BACKUP election to synchronise: take it out of the group, or track the same checks in it"),
+        );
+    }
+    let weighted = vi
+        .track_scripts
+        .iter()
+        .chain(&vi.track_processes)
+        .chain(&vi.track_interfaces)
+        .find(|t| t.weight.is_some_and(|w| w != 0));
+    if let Some(t) = weighted {
+        diags.push(
+            Diagnostic::warning(
+                codes::ANNOUNCE,
+                format!(
+                    "vrrp_instance `{}` uses `vrrpd_announce`: the weight of `{}` has no effect",
+                    vi.name, t.name
+                ),
+            )
+            .at(t.span)
+            .label("any failing tracker withdraws the addresses")
+            .help("remove `weight`: there is no priority to adjust without VRRP"),
+        );
+    }
+    if !vi.unicast_peers.is_empty() || vi.auth.is_some() {
+        diags.push(
+            Diagnostic::warning(
+                codes::ANNOUNCE,
+                format!(
+                    "vrrp_instance `{}` uses `vrrpd_announce`: it sends and reads no VRRP advert",
+                    vi.name
+                ),
+            )
+            .at(at)
+            .label("unicast_peer and authentication are unused")
+            .help("remove them, or remove `vrrpd_announce` to run VRRP"),
+        );
     }
 }
 

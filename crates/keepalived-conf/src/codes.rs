@@ -68,6 +68,8 @@ pub const FIREWALL: &str = "K228";
 pub const UNICAST_NO_PEER: &str = "K229";
 /// `vmac_xmit_base` without `use_vmac`.
 pub const VMAC_ONLY: &str = "K230";
+/// `vrrpd_announce` with something it cannot combine with (a sync group, weights).
+pub const ANNOUNCE: &str = "K231";
 pub const SCRIPT_NOT_EXECUTABLE: &str = "K404";
 pub const NOTIFY_MISSING: &str = "K405";
 pub const SMTP_UNRESOLVED: &str = "K406";

@@ -297,6 +297,7 @@ fn instance(o: &mut String, vi: &VrrpInstance) {
         ("skip_check_adv_addr", vi.skip_check_adv_addr),
         ("old_unicast_checksum", vi.old_unicast_checksum),
         ("unicast_fault_no_peer", vi.unicast_fault_no_peer),
+        ("vrrpd_announce", vi.announce),
     ] {
         if on {
             let _ = writeln!(o, "    {kw}");

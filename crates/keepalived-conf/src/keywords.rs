@@ -248,7 +248,11 @@ pub const INSTANCE: &[Keyword] = &[
     i("kernel_rx_buf_size").warns("kernel_rx_buf_size BYTES"),
     s("old_unicast_checksum"),
     s("unicast_fault_no_peer"),
+    s("vrrpd_announce"),
 ];
+
+/// vrrpd's own keywords: keepalived does not know them (its `-t` reports them as unknown).
+pub const EXTENSIONS: &[&str] = &["vrrpd_announce"];
 
 pub const SYNC_GROUP: &[Keyword] = &[
     s("group"),
@@ -318,6 +322,9 @@ pub fn markdown() -> String {
         ));
         for k in table.iter() {
             let status = match k.status {
+                Status::Supported if EXTENSIONS.contains(&k.name) => {
+                    "supported: **vrrpd extension**, keepalived does not know it".to_string()
+                }
                 Status::Supported => "supported".to_string(),
                 Status::Ignored => "ignored (warning)".to_string(),
                 Status::OtherSubsystem => "other subsystem (warning)".to_string(),

@@ -378,6 +378,12 @@ pub struct VrrpInstance {
     pub unicast_ttl: Option<u8>,
     pub old_unicast_checksum: bool,
     pub unicast_fault_no_peer: bool,
+    /// `vrrpd_announce` (a vrrpd extension, keepalived has no such keyword): no VRRP;
+    /// the VIPs are on `interface` exactly while every tracker passes, for a routing
+    /// daemon (FRR, BIRD) to announce them as connected routes.
+    pub announce: bool,
+    #[serde(skip)]
+    pub announce_span: Option<Span>,
     /// Tracked scripts keepalived drops (weighted, on an address owner): reported, not run.
     #[serde(skip)]
     pub dropped_track_scripts: Vec<String>,

@@ -107,6 +107,11 @@ pub struct InstanceConfig {
     /// `unicast_fault_no_peer`: without unicast peers the instance is in fault.
     #[serde(skip_serializing_if = "is_false")]
     pub fault_no_peer: bool,
+    /// `vrrpd_announce`: no election and no adverts. MASTER (the VIPs on the node) while
+    /// the interface is up and every tracker passes, whatever its weight; FAULT (VIPs
+    /// removed) otherwise. A routing daemon announces the addresses as routes.
+    #[serde(skip_serializing_if = "is_false")]
+    pub announce: bool,
 }
 
 fn is_false(b: &bool) -> bool {
@@ -154,6 +159,7 @@ impl InstanceConfig {
             skip_check_adv_addr: false,
             mcast_group: None,
             fault_no_peer: false,
+            announce: false,
         }
     }
 
@@ -278,6 +284,11 @@ impl Instance {
     /// Priority after trackers: base ± weights clamped to 1..254; 255 is never adjusted.
     /// None while a weight-0 tracker (or the link) has failed: the instance is in fault.
     pub fn effective_priority(&self) -> Option<u8> {
+        if self.cfg.announce {
+            // Without an election a weight has nothing to move: any failure withdraws.
+            let healthy = self.link_up && self.trackers.iter().all(Tracker::is_ok);
+            return healthy.then_some(self.cfg.priority);
+        }
         if !self.link_up || self.cfg.primary_ip.is_unspecified() || self.no_peer() {
             return None;
         }
@@ -402,6 +413,10 @@ impl Instance {
             self.transition(State::Fault, Reason::Fault(self.fault_cause()));
             return;
         }
+        if self.cfg.announce {
+            self.become_master(now, Reason::Startup);
+            return;
+        }
         if self.cfg.priority == 255 && self.cfg.startup_delay_ms == 0 {
             self.become_master(now, Reason::AddressOwner);
             return;
@@ -418,7 +433,9 @@ impl Instance {
     /// priority-0 advert so a backup takes over after its skew time, and drops the VIPs.
     fn give_up(&mut self, to: State, reason: Reason) {
         if self.state == State::Master {
-            self.send_advert(0);
+            if !self.cfg.announce {
+                self.send_advert(0);
+            }
             self.actions.push_back(Action::RemoveVips);
         }
         self.adver_at = None;
@@ -432,6 +449,17 @@ impl Instance {
     }
 
     fn fault_cause(&self) -> String {
+        if self.cfg.announce {
+            if !self.link_up {
+                return format!("interface {} down", self.cfg.interface);
+            }
+            return self
+                .trackers
+                .iter()
+                .find(|t| !t.is_ok())
+                .map(|t| format!("{} failed", t.name()))
+                .unwrap_or_default();
+        }
         if self.no_peer() {
             return "no unicast peer".into();
         }
@@ -456,6 +484,10 @@ impl Instance {
     fn reevaluate(&mut self, now: Instant) {
         match (self.state, self.effective_priority()) {
             (State::Init, _) => {}
+            (State::Fault, Some(_)) if self.cfg.announce => {
+                self.become_master(now, Reason::FaultCleared);
+            }
+            (State::Master, Some(_)) if self.cfg.announce => {}
             (State::Fault, Some(_)) => {
                 self.transition(State::Backup, Reason::FaultCleared);
                 self.master_down_at = Some(now + self.master_down_ms());
@@ -476,6 +508,9 @@ impl Instance {
     }
 
     fn receive(&mut self, now: Instant, src: IpAddr, dst: IpAddr, ttl: u8, data: &[u8]) {
+        if self.cfg.announce {
+            return;
+        }
         if src == self.cfg.primary_ip {
             self.counters.count(Reject::OwnPacket);
             return;
@@ -596,6 +631,11 @@ impl Instance {
         }
         self.master_down_at = None;
         self.transition(State::Master, reason);
+        if self.cfg.announce {
+            // The routing daemon tells the neighbours: no advert, no gratuitous ARP.
+            self.actions.push_back(Action::AddVips);
+            return;
+        }
         self.send_advert(self.prio());
         self.actions.push_back(Action::AddVips);
         self.actions.push_back(Action::SendGarp {
@@ -701,16 +741,31 @@ impl Instance {
             .collect();
         // An address appearing or going is a fault starting or ending, not a new identity.
         let address_only = old.primary_ip.is_unspecified() || self.cfg.primary_ip.is_unspecified();
-        let identity_changed = old.vrid != self.cfg.vrid
-            || old.version != self.cfg.version
-            || old.interface != self.cfg.interface
-            || (old.primary_ip != self.cfg.primary_ip && !address_only);
+        let identity_changed = if old.announce && self.cfg.announce {
+            // Nothing on the wire: only where the addresses go matters.
+            old.interface != self.cfg.interface
+        } else {
+            old.announce != self.cfg.announce
+                || old.vrid != self.cfg.vrid
+                || old.version != self.cfg.version
+                || old.interface != self.cfg.interface
+                || (old.primary_ip != self.cfg.primary_ip && !address_only)
+        };
         if identity_changed && self.state != State::Init {
             self.give_up(State::Backup, Reason::Reload);
+            if self.cfg.announce {
+                match self.effective_priority() {
+                    Some(_) => self.become_master(now, Reason::Reload),
+                    None => self.transition(State::Fault, Reason::Fault(self.fault_cause())),
+                }
+                return;
+            }
             self.master_down_at = Some(now + self.master_down_ms());
             return;
         }
-        if self.state == State::Master && old.vips != self.cfg.vips {
+        if self.state == State::Master && old.vips != self.cfg.vips && self.cfg.announce {
+            self.actions.push_back(Action::AddVips);
+        } else if self.state == State::Master && old.vips != self.cfg.vips {
             // New addresses appear with their gratuitous ARPs; removed ones go.
             self.actions.push_back(Action::AddVips);
             self.actions.push_back(Action::SendGarp {

@@ -152,6 +152,7 @@ pub fn instance_config(cfg: &Config, vi: &VrrpInstance, primary: IpAddr) -> Inst
             g.vrrp_mcast_group4
         },
         fault_no_peer: vi.unicast_fault_no_peer,
+        announce: vi.announce,
     }
 }
 

@@ -292,7 +292,8 @@ fn instance(
         } else {
             cfg.global.vrrp_garp_interval_us
         },
-        accept: vi.accept_mode(&cfg.global),
+        // An announced address takes traffic wherever the router sends it.
+        accept: vi.announce || vi.accept_mode(&cfg.global),
         unicast_ttl: vi.unicast_ttl.unwrap_or(vrrp_core::codec::VRRP_TTL),
         links,
     })

@@ -380,6 +380,7 @@ fn sample(table: &str, kw: &str) -> Option<Sample> {
             )
         }),
         ("vrrp_instance", "unicast_fault_no_peer") => Line("unicast_fault_no_peer"),
+        ("vrrp_instance", "vrrpd_announce") => Line("vrrpd_announce"),
         ("vrrp_instance", "track_file") => Line("track_file {\n f\n}"),
         ("vrrp_instance", "track_bfd") => Line("track_bfd {\n b\n}"),
         ("vrrp_instance", "vmac_xmit_base") => Configs(|| {

@@ -183,7 +183,11 @@ impl Sockets {
     /// has none (it is in FAULT); they open when the address comes.
     fn ensure(&mut self, s: &Slot, pkt_tx: &mpsc::Sender<Packet>) -> anyhow::Result<()> {
         let key = Self::key(s);
-        if self.vrrp.contains_key(&key) || s.engine.config().primary_ip.is_unspecified() {
+        // vrrpd_announce: no adverts to send or read.
+        if s.engine.config().announce
+            || self.vrrp.contains_key(&key)
+            || s.engine.config().primary_ip.is_unspecified()
+        {
             return Ok(());
         }
         let group = s.engine.config().mcast_group;
@@ -681,6 +685,9 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
     .await;
     if !args.dont_release_vrrp {
         statics(&plan, &edge.vips, false).await;
+        for s in slots.iter().filter(|s| s.engine.config().announce) {
+            local_routes(s, &mut edge, false).await;
+        }
     }
     for s in slots.iter().filter(|s| s.vmac.is_some()) {
         if let Err(e) = edge.vips.delete_vmac(&s.net().name).await {
@@ -701,6 +708,18 @@ async fn main_loop(args: &Args, plan: Plan) -> anyhow::Result<()> {
 /// One line on what an instance runs (`-D`).
 fn describe(p: &InstancePlan) -> String {
     let e = &p.engine;
+    if e.announce {
+        return format!(
+            "announce mode (no VRRP): {} VIP(s) on {} while [{}] pass and the link is up",
+            p.vips.len(),
+            e.interface,
+            e.trackers
+                .iter()
+                .map(|t| t.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
     format!(
         "VRID {} v{} priority {} advert {} cs, {} VIP(s), {} route(s), {} rule(s), trackers [{}], preempt {} delay {} ms, garp delay {} ms x{} refresh {} ms x{}, lower-prio x{} after {} ms, {} own link{}",
         e.vrid,
@@ -808,6 +827,9 @@ async fn reload(
             None => {
                 old.engine.handle(now, Input::Shutdown);
                 drain(&mut old, edge, false).await;
+                if old.engine.config().announce {
+                    local_routes(&old, edge, false).await;
+                }
                 if old.vmac.is_some() {
                     if let Err(e) = edge.vips.delete_vmac(&old.net().name).await {
                         tracing::error!("({}) {e}", old.name());
@@ -986,6 +1008,17 @@ async fn release(s: &Slot, edge: &mut Edge) {
     }
 }
 
+/// vrrpd_announce: the VIPs stay the node's own (see `Vips::local_route`) from the first
+/// time they are announced until the instance stops.
+async fn local_routes(s: &Slot, edge: &mut Edge, add: bool) {
+    for v in &s.p.vips {
+        let dev = v.dev.as_deref().unwrap_or(&s.net().name);
+        if let Err(e) = edge.vips.local_route(v.addr, dev, add).await {
+            tracing::error!("({}) {e}", s.name());
+        }
+    }
+}
+
 /// Carry out one action of an instance.
 async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
     match a {
@@ -1012,6 +1045,9 @@ async fn execute(s: &mut Slot, a: Action, edge: &mut Edge, keep_vips: bool) {
             }
         }
         Action::AddVips => {
+            if s.engine.config().announce {
+                local_routes(s, edge, true).await;
+            }
             // Without accept mode the VIPs take no traffic: blocked before they are added.
             if let (false, Some(f)) = (s.p.accept, &edge.firewall) {
                 if let Err(e) = f.block(&addresses(s)).await {

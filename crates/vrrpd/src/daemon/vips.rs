@@ -179,6 +179,36 @@ impl Vips {
         }
     }
 
+    /// `local ADDR dev DEV table local`: the address is the node's own for routing
+    /// (received traffic is delivered, replies may leave from it) without being on an
+    /// interface. An announcing instance keeps it while its address comes and goes, so
+    /// connections a node holds when its route is withdrawn still finish.
+    pub async fn local_route(&self, addr: IpAddr, dev: &str, add: bool) -> Result<(), String> {
+        let index = Self::index(dev).ok_or_else(|| format!("no interface {dev}"))?;
+        let len = if addr.is_ipv6() { 128 } else { 32 };
+        let mut msg = RouteMessageBuilder::<IpAddr>::new()
+            .destination_prefix(addr, len)
+            .map_err(|e| e.to_string())?
+            .output_interface(index)
+            .table_id(255) // RT_TABLE_LOCAL
+            .kind(RouteType::Local)
+            .scope(RouteScope::Host)
+            .build();
+        // keepalived's routing protocol number: `ip route show proto 18` lists ours.
+        msg.header.protocol = RouteProtocol::from(18u8);
+        let what = if add { "add" } else { "del" };
+        let r = if add {
+            self.handle.route().add(msg).replace().execute().await
+        } else {
+            self.handle.route().del(msg).execute().await
+        };
+        match r {
+            Ok(()) => Ok(()),
+            Err(e) if !add && errno(&e).is_some_and(gone) => Ok(()),
+            Err(e) => Err(format!("{what} local route {addr} on {dev}: {}", said(&e))),
+        }
+    }
+
     /// A rule as the kernel takes it (keepalived's protocol 18, as `ip rule` would build it).
     fn rule_message(r: &RuleSpec) -> Result<RuleMessage, String> {
         let mut m = RuleMessage::default();
