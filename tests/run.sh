@@ -28,6 +28,7 @@ command -v tmux >/dev/null || need+=(tmux)
 command -v socat >/dev/null || need+=(socat)
 command -v h2load >/dev/null || need+=(nghttp2-client)
 [ -x /usr/lib/frr/bgpd ] || need+=(frr)
+command -v bird >/dev/null || need+=(bird2)
 if [ ${#need[@]} -gt 0 ]; then
   echo "== installing: ${need[*]}"
   # Keep the packages' services from starting in the root namespace while installing.

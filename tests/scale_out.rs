@@ -1,8 +1,9 @@
 //! Past one pair (docs/scale-out.md): three active balancers behind an FRR router that
 //! spreads client flows over them with ECMP. Each balancer (its own network and PID
 //! namespace) runs proxyd, vrrpd with `vrrpd_announce` (the service address on `lo`
-//! while proxyd runs and answers its health URI) and FRR announcing what is on `lo`;
-//! the router learns the address from all three over eBGP. Two web servers, one client.
+//! while proxyd runs and answers its health URI) and a routing daemon announcing what is
+//! on `lo` (FRR on lb1 and lb2, BIRD 2 on lb3); the router (FRR) learns the address from
+//! all three over eBGP. Two web servers, one client.
 //! Configs: conf-examples/scale-out (lb1's, renamed for lb2 and lb3).
 //!
 //! Measured and checked: the spread of many client flows; killing a balancer's proxyd
@@ -177,8 +178,8 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
         return;
     }
     assert!(
-        Path::new(&format!("{FRR}/bgpd")).exists() && have("curl"),
-        "FRR and curl are needed (tests/run.sh installs the frr and curl packages)"
+        Path::new(&format!("{FRR}/bgpd")).exists() && have("bird") && have("curl"),
+        "FRR, BIRD and curl are needed (tests/run.sh installs frr, bird2 and curl)"
     );
     let examples = repo_root().join("conf-examples/scale-out");
     let example = |f: &str| std::fs::read_to_string(examples.join(f)).unwrap();
@@ -250,12 +251,24 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
     let mut sockets = Vec::new();
     for (i, name) in LBS.iter().enumerate() {
         let rename = |t: String| t.replace("lb1", name).replace("10.0.2.11", &lb_addr(i));
-        frr.extend(start_frr(
-            &lbs[i],
-            &dir,
-            name,
-            &rename(example("frr-lb1.conf")),
-        ));
+        if i == 2 {
+            // The third balancer announces with BIRD 2: either daemon does the job.
+            let conf = dir.join("lb3-bird.conf");
+            std::fs::write(&conf, rename(example("bird-lb1.conf"))).unwrap();
+            let (conf, ctl) = (conf.display().to_string(), dir.join("lb3-bird.ctl"));
+            frr.push(lbs[i].spawn(
+                "bird",
+                &["-f", "-c", &conf, "-s", &ctl.display().to_string()],
+                &dir.join("lb3-bird.log"),
+            ));
+        } else {
+            frr.extend(start_frr(
+                &lbs[i],
+                &dir,
+                name,
+                &rename(example("frr-lb1.conf")),
+            ));
+        }
         let sock = dir.join(format!("{name}.sock"));
         let hcfg = dir.join(format!("{name}.cfg"));
         std::fs::write(
@@ -291,6 +304,7 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
             "lb2-vrrpd.log",
             "router/bgpd.log",
             "lb1/bgpd.log",
+            "lb3-bird.log",
         ] {
             let text = std::fs::read_to_string(dir.join(f)).unwrap_or_default();
             let tail: Vec<&str> = text.lines().rev().take(25).collect();
@@ -529,6 +543,19 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
             .collect::<Vec<_>>(),
         returns.iter().cloned().fold(f64::MAX, f64::min),
         returns.iter().cloned().fold(0.0, f64::max),
+    );
+    let by = |bird: bool| -> Vec<f64> {
+        withdrawals
+            .iter()
+            .enumerate()
+            .filter(|(r, _)| (r % 3 == 2) == bird)
+            .map(|(_, t)| *t)
+            .collect()
+    };
+    eprintln!(
+        "withdrawal median by announcing daemon: FRR (lb1, lb2) {:.0} ms, BIRD (lb3) {:.0} ms",
+        median(&by(false)) * 1000.0,
+        median(&by(true)) * 1000.0
     );
     eprintln!(
         "drain of {}: withdrawn {drain_took:.2} s after `disable server`; {on_drained} of 30 \
