@@ -41,39 +41,28 @@ fn start_frr(ns: &Netns, dir: &Path, name: &str, bgp: &str) -> Vec<Daemon> {
     std::fs::write(d.join("bgpd.conf"), bgp).unwrap();
     let p = |f: &str| d.join(f).display().to_string();
     let (zserv, vty) = (p("zserv.api"), d.display().to_string());
-    let zebra = ns.spawn(
-        &format!("{FRR}/zebra"),
-        &[
-            "-f",
-            &p("zebra.conf"),
-            "-i",
-            &p("zebra.pid"),
-            "-z",
-            &zserv,
-            "--vty_socket",
-            &vty,
-            "--log",
-            "stdout",
-        ],
-        &d.join("zebra.log"),
-    );
-    let bgpd = ns.spawn(
-        &format!("{FRR}/bgpd"),
-        &[
-            "-f",
-            &p("bgpd.conf"),
-            "-i",
-            &p("bgpd.pid"),
-            "-z",
-            &zserv,
-            "--vty_socket",
-            &vty,
-            "--log",
-            "stdout",
-        ],
-        &d.join("bgpd.log"),
-    );
-    vec![zebra, bgpd]
+    // zebra first: bgpd connects to it on `zserv`.
+    ["zebra", "bgpd"]
+        .iter()
+        .map(|daemon| {
+            ns.spawn(
+                &format!("{FRR}/{daemon}"),
+                &[
+                    "-f",
+                    &p(&format!("{daemon}.conf")),
+                    "-i",
+                    &p(&format!("{daemon}.pid")),
+                    "-z",
+                    &zserv,
+                    "--vty_socket",
+                    &vty,
+                    "--log",
+                    "stdout",
+                ],
+                &d.join(format!("{daemon}.log")),
+            )
+        })
+        .collect()
 }
 
 /// The balancers the router's FIB sends the service address to, in the kernel's order.
@@ -123,9 +112,24 @@ fn ask(client: &Netns, path: &str) -> Result<(String, String), String> {
     }
     // The response's own length says it is whole (a reset after the last byte, from a
     // node the client's closing packets reach, does not take it back).
+    let port = r.get_ref().local_addr().map(|a| a.port()).unwrap_or(0);
     let mut body = vec![0u8; len];
-    r.read_exact(&mut body)
-        .map_err(|e| format!("read body: {e}"))?;
+    let mut got = 0;
+    while got < len {
+        match r.read(&mut body[got..]) {
+            Ok(0) => {
+                return Err(format!(
+                    "{path} from {lb}: closed after {got} of {len} bytes"
+                ))
+            }
+            Ok(n) => got += n,
+            Err(e) => {
+                return Err(format!(
+                    "{path} from {lb} port {port}: {e} after {got} of {len} bytes"
+                ))
+            }
+        }
+    }
     Ok((lb, String::from_utf8_lossy(&body).into_owned()))
 }
 
@@ -295,6 +299,19 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
             &dir.join(format!("{name}-vrrpd.log")),
         ));
         sockets.push(sock);
+        // Passing on packets of connections the router moved (switched on for the drain).
+        let peers: Vec<String> = (0..3)
+            .filter(|j| *j != i)
+            .map(|j| format!("dup to {}", lb_addr(j)))
+            .collect();
+        let nft = dir.join(format!("{name}.nft"));
+        std::fs::write(
+            &nft,
+            example("nft-balancer.nft")
+                .replace("dup to 10.0.2.12 dup to 10.0.2.13", &peers.join(" ")),
+        )
+        .unwrap();
+        lbs[i].exec_ok("nft", &["-f", &nft.display().to_string()]);
     }
     let logs = || {
         let mut out = String::new();
@@ -426,15 +443,64 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
 
     // 3. Drain through the runtime API: the health URI says 503, vrrpd takes the address
     // off `lo`, FRR withdraws it; the node keeps the address as its own (a local route),
-    // so the requests it holds finish there. The kernel splits flows by hash threshold:
-    // the middle path leaving moves no other node's flows (docs/scale-out.md).
+    // so the requests it holds finish there. The router now hashes the drained node's
+    // flows, and (hash threshold: the first path leaving) a quarter of the others', onto
+    // balancers that do not hold them: with `passon` switched on they pass such packets
+    // to their peers (conf-examples/scale-out/nft-balancer.nft). Half of the requests in
+    // flight download 1 MiB, which takes many of the client's acknowledgements.
+    for lb in lbs {
+        lb.exec_ok(
+            "nft",
+            &["add", "rule", "ip", "scaleout", "lost", "jump", "passon"],
+        );
+    }
     let order = fib_paths(router);
     let k = lbs
         .iter()
         .enumerate()
-        .position(|(i, _)| lb_addr(i) == order[1])
+        .position(|(i, _)| lb_addr(i) == order[0])
         .unwrap();
     let addr = lb_addr(k);
+    let in_flight_path = |tag: &str, i: usize| {
+        if i.is_multiple_of(2) {
+            format!("/slow-big-{tag}{i}")
+        } else {
+            format!("/slow-{tag}{i}")
+        }
+    };
+    let join_in_flight =
+        |batch: Vec<std::thread::ScopedJoinHandle<'_, Result<(String, String), String>>>,
+         what: &str|
+         -> (usize, usize, usize) {
+            let (mut on_drained, mut failed, mut n) = (0, 0, 0);
+            for h in batch {
+                n += 1;
+                match h.join().unwrap() {
+                    Ok((lb, body)) => {
+                        assert!(body.starts_with("web"), "{body}");
+                        if lb == LBS[k] {
+                            on_drained += 1;
+                        }
+                    }
+                    Err(e) => {
+                        failed += 1;
+                        eprintln!("request in flight {what} failed: {e}");
+                        for (i, lb) in lbs.iter().enumerate() {
+                            let ss = lb.exec("ss", &["-tanoi", "state", "all", "( sport = :80 )"]);
+                            let nft = lb.exec("nft", &["list", "table", "ip", "scaleout"]);
+                            eprintln!(
+                                "--- {} sockets\n{}\n--- nft\n{}",
+                                LBS[i],
+                                String::from_utf8_lossy(&ss.stdout),
+                                String::from_utf8_lossy(&nft.stdout)
+                            );
+                        }
+                        eprintln!("router FIB: {:?}", fib_paths(router));
+                    }
+                }
+            }
+            (n, failed, on_drained)
+        };
     let mut drain_requests = 0;
     let mut drain_failures = 0;
     let mut on_drained = 0;
@@ -442,7 +508,10 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
     std::thread::scope(|sc| {
         let client = &client;
         let in_flight: Vec<_> = (0..30)
-            .map(|i| sc.spawn(move || ask(client, &format!("/slow-{i}"))))
+            .map(|i| {
+                let path = in_flight_path("drain", i);
+                sc.spawn(move || ask(client, &path))
+            })
             .collect();
         std::thread::sleep(Duration::from_millis(500));
         #[allow(clippy::disallowed_methods)]
@@ -463,21 +532,10 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
             logs()
         );
         drain_took = t0.elapsed().as_secs_f64();
-        for h in in_flight {
-            drain_requests += 1;
-            match h.join().unwrap() {
-                Ok((lb, body)) => {
-                    assert!(body.starts_with("web"), "{body}");
-                    if lb == LBS[k] {
-                        on_drained += 1;
-                    }
-                }
-                Err(e) => {
-                    drain_failures += 1;
-                    eprintln!("in-flight request failed: {e}");
-                }
-            }
-        }
+        let (n, failed, on) = join_in_flight(in_flight, "at the drain");
+        drain_requests += n;
+        drain_failures += failed;
+        on_drained = on;
     });
     for i in 0..30 {
         drain_requests += 1;
@@ -497,15 +555,54 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
         on_drained > 0,
         "no in-flight request was on the drained node: the drain proved nothing"
     );
-    // The end of the drain announces the node again.
-    let said = runtime_api(&sockets[k], "enable server node/serving");
-    assert!(said.trim().is_empty(), "runtime API said {said:?}");
-    assert!(
-        wait_for(10.0, || fib_paths(router).len() == 3).is_some(),
-        "{} did not come back after its drain\n{}",
-        LBS[k],
-        logs()
+    // The end of the drain announces the node again, which moves flows of the others
+    // onto it: requests in flight then finish too.
+    let (mut return_requests, mut return_failures) = (0, 0);
+    std::thread::scope(|sc| {
+        let client = &client;
+        let in_flight: Vec<_> = (0..30)
+            .map(|i| {
+                let path = in_flight_path("return", i);
+                sc.spawn(move || ask(client, &path))
+            })
+            .collect();
+        std::thread::sleep(Duration::from_millis(500));
+        let said = runtime_api(&sockets[k], "enable server node/serving");
+        assert!(said.trim().is_empty(), "runtime API said {said:?}");
+        assert!(
+            wait_for(10.0, || fib_paths(router).len() == 3).is_some(),
+            "{} did not come back after its drain\n{}",
+            LBS[k],
+            logs()
+        );
+        let (n, failed, _) = join_in_flight(in_flight, "at the return");
+        return_requests += n;
+        return_failures += failed;
+    });
+    assert_eq!(
+        return_failures, 0,
+        "{return_failures} of {return_requests} requests in flight failed when the drained node returned"
     );
+    let passed_on: u64 = lbs
+        .iter()
+        .map(|lb| {
+            let out = lb.exec("nft", &["list", "chain", "ip", "scaleout", "passon"]);
+            let text = String::from_utf8_lossy(&out.stdout).into_owned();
+            let words: Vec<&str> = text.split_whitespace().collect();
+            words
+                .windows(2)
+                .find(|w| w[0] == "packets")
+                .and_then(|w| w[1].parse::<u64>().ok())
+                .unwrap_or(0)
+        })
+        .sum();
+    assert!(
+        passed_on > 0,
+        "no packet was passed on: the drained node's connections never moved?"
+    );
+    for lb in lbs {
+        lb.exec_ok("nft", &["flush", "chain", "ip", "scaleout", "lost"]);
+    }
 
     // vrrpd stopping withdraws its node and leaves nothing behind on it.
     nodes[0].signal_inner("TERM");
@@ -559,7 +656,9 @@ fn three_balancers_behind_frr_ecmp_spread_withdraw_and_drain() {
     );
     eprintln!(
         "drain of {}: withdrawn {drain_took:.2} s after `disable server`; {on_drained} of 30 \
-         in-flight requests were on it; {drain_failures} of {drain_requests} requests failed",
+         in-flight requests (half of them 1 MiB downloads) were on it; {drain_failures} of \
+         {drain_requests} requests failed; {return_failures} of {return_requests} in flight when \
+         it returned failed; {passed_on} packets of moved connections passed on",
         LBS[k]
     );
     stop.store(true, std::sync::atomic::Ordering::Relaxed);

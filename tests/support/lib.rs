@@ -560,7 +560,11 @@ fn serve_http_conn(s: std::net::TcpStream, name: &str) {
         if path.starts_with("/slow") {
             std::thread::sleep(std::time::Duration::from_secs(3));
         }
-        let text = format!("{name} {path} xff={xff} hdr={xtest}");
+        let mut text = format!("{name} {path} xff={xff} hdr={xtest}");
+        // A response that needs many of the client's acknowledgements (drain tests).
+        if path.contains("-big") {
+            text.extend(std::iter::repeat_n('.', 1 << 20));
+        }
         let _ = write!(
             w,
             "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Server: {name}\r\n\r\n{text}",
