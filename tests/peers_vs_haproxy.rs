@@ -174,14 +174,17 @@ fn no_haproxy() -> bool {
     true
 }
 
-/// Seconds until `node` lists `key` with `want` in its line (panics after 5 s).
-fn shows(node: &Node, who: &str, key: &str, want: &str, since: Instant) -> f64 {
+/// Seconds until `node` lists `key` with `want` in its line (panics after 5 s, with
+/// what `other`, the peer it should have learnt it from, has and logged).
+fn shows(node: &Node, other: &Node, who: &str, key: &str, want: &str, since: Instant) -> f64 {
     let ok = wait_for(5.0, || node.entry(key).is_some_and(|l| l.contains(want)));
     assert!(
         ok.is_some(),
-        "{who} never listed {key} with `{want}`: {:?}\n{}",
+        "{who} never listed {key} with `{want}`: {:?}\n{}\n--- its peer has {:?}\n{}",
         node.entry(key),
-        node.log()
+        node.log(),
+        other.entry(key),
+        other.log()
     );
     since.elapsed().as_secs_f64()
 }
@@ -208,7 +211,7 @@ fn a_table_shared_with_haproxy_both_ways() {
         config(d, fe, &peers, (w1, w2))
     });
     let t = Instant::now();
-    shows(&hap, "haproxy", "127.0.0.12", "server_id=2", t);
+    shows(&hap, &prx, "haproxy", "127.0.0.12", "server_id=2", t);
     let taught = t.elapsed().as_secs_f64();
     // A client proxyd sent to s2 goes to s2 through HAProxy too (whose round robin
     // alone would pick s1 for its first client).
@@ -231,8 +234,8 @@ fn a_table_shared_with_haproxy_both_ways() {
         assert_ne!(sa, sb, "round robin through {from_name}");
         let t = Instant::now();
         let want = format!("server_id={}", if sb == "s1" { 1 } else { 2 });
-        delays.push(shows(to, to_name, &b, &want, t));
-        shows(to, to_name, &b, "http_req_cnt=1", t);
+        delays.push(shows(to, from, to_name, &b, &want, t));
+        shows(to, from, to_name, &b, "http_req_cnt=1", t);
         assert_eq!(
             served_by(&b, to.fe),
             sb,
@@ -247,7 +250,7 @@ fn a_table_shared_with_haproxy_both_ways() {
     // Set through the runtime API on one side: seen on the other.
     cmd(&prx.sock, "set table be key 127.0.0.99 data.gpc0 42");
     let t = Instant::now();
-    delays.push(shows(&hap, "haproxy", "127.0.0.99", "gpc0=42", t));
+    delays.push(shows(&hap, &prx, "haproxy", "127.0.0.99", "gpc0=42", t));
     eprintln!("taught at start in {taught:.3} s; on the fly: {delays:.3?} s");
     for d in delays {
         assert!(d < 1.0, "an entry took {d:.3} s to reach the other side");
@@ -266,17 +269,18 @@ fn two_proxyd_share_and_a_restarted_one_is_taught() {
     let two = start(&binary("proxyd"), "two", cfg);
     let s = served_by("127.0.0.31", one.fe);
     let t = Instant::now();
-    let d = shows(&two, "proxyd two", "127.0.0.31", "http_req_cnt=1", t);
+    let d = shows(&two, &one, "proxyd two", "127.0.0.31", "http_req_cnt=1", t);
     assert!(d < 1.0, "{d:.3} s");
     assert_eq!(served_by("127.0.0.31", two.fe), s);
     // two's own request is counted there and sent back to one.
     let t = Instant::now();
-    shows(&one, "proxyd one", "127.0.0.31", "http_req_cnt=2", t);
+    shows(&one, &two, "proxyd one", "127.0.0.31", "http_req_cnt=2", t);
     drop(two);
     let two = start(&binary("proxyd"), "two", cfg);
     let t = Instant::now();
     shows(
         &two,
+        &one,
         "restarted proxyd two",
         "127.0.0.31",
         "http_req_cnt=2",
