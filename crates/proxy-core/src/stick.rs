@@ -330,6 +330,16 @@ impl StickTable {
             .collect()
     }
 
+    /// The keys of live entries with no local change numbered for peers (learnt ones, or
+    /// ones made before the table was shared): what a resync sends besides the changes.
+    pub fn live_keys_unnumbered(&self, now: Instant) -> Vec<Vec<u8>> {
+        self.entries
+            .iter()
+            .filter(|(_, e)| e.upd == 0 && self.live(e, now))
+            .map(|(k, _)| k.clone())
+            .collect()
+    }
+
     /// An entry's server and stored values, as peers send them.
     pub fn export(&self, key: &[u8], now: Instant) -> Option<Exported> {
         let e = self.entry(key, now)?;

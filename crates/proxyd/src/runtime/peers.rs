@@ -518,7 +518,8 @@ impl<'a> Session<'a> {
         }
     }
 
-    fn entry(&mut self, i: usize, key: &[u8], id: u32, out: &mut Vec<u8>) {
+    /// An entry's update; `id` None: numbered one after the previous update.
+    fn entry(&mut self, i: usize, key: &[u8], id: Option<u32>, out: &mut Vec<u8>) {
         let t = &self.sec.tables[i];
         let now = t.rt.now();
         let Some(e) = t.rt.lock().export(key, now) else {
@@ -533,41 +534,54 @@ impl<'a> Session<'a> {
         let mut body = Vec::new();
         encode_entry(d, key, &e, name, &mut self.names_out, &mut body);
         Msg::Update(Update {
-            id: Some(id),
+            id,
             expire: None,
             body,
         })
         .encode(out);
     }
 
-    /// Local changes not sent yet.
-    fn push_changes(&mut self, out: &mut Vec<u8>) {
+    /// Local changes not sent yet (at most a batch per table): how many were taken.
+    fn push_changes(&mut self, out: &mut Vec<u8>) -> usize {
+        let mut taken = 0;
         for i in 0..self.sec.tables.len() {
             let changes = self.sec.tables[i]
                 .rt
                 .lock()
                 .changed_after(self.sent[i], BATCH);
+            taken += changes.len();
             for (n, key) in changes {
-                self.entry(i, &key, n as u32, out);
+                self.entry(i, &key, Some(n as u32), out);
                 self.sent[i] = n;
             }
         }
+        taken
     }
 
     /// A peer asked for everything: every live entry of every table, then whether we
-    /// are up to date ourselves.
+    /// are up to date ourselves. An entry this connection already sent in its latest
+    /// state is not sent again: a second, older copy arriving after the peer changed the
+    /// entry itself would undo that change there (and it would send the undone state
+    /// back). So: the entries no local change numbers, then the changes not sent yet.
     fn teach(&mut self, out: &mut Vec<u8>) -> usize {
         let mut sent = 0;
         for i in 0..self.sec.tables.len() {
             let t = &self.sec.tables[i];
             let now = t.rt.now();
-            let keys = t.rt.lock().live_keys(now);
+            let keys = t.rt.lock().live_keys_unnumbered(now);
             self.current = None;
             self.define(i, out);
-            for (n, key) in keys.iter().enumerate() {
-                self.entry(i, key, n as u32 + 1, out);
+            for key in &keys {
+                self.entry(i, key, None, out);
             }
             sent += keys.len();
+        }
+        loop {
+            let n = self.push_changes(out);
+            if n == 0 {
+                break;
+            }
+            sent += n;
         }
         if self.sec.synced.load(Ordering::Relaxed) {
             Msg::ResyncFinished.encode(out);
@@ -673,5 +687,108 @@ impl<'a> Session<'a> {
         // A timed update's own expiry (sent when teaching) is not used: the entry lives
         // this table's `expire` from now, as after any other update.
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use haproxy_conf::tokenizer::NoEnv;
+    use proxy_core::stick::Count;
+
+    const KEY: [u8; 4] = [127, 0, 0, 31];
+
+    /// A process's shared table, named `me` in a section of `a` and `b`.
+    fn node(me: &str) -> Arc<SectionRt> {
+        let text = "peers mesh\n    peer a 127.0.0.1:10001\n    peer b 127.0.0.1:10002\n\
+            backend be\n    stick-table type ip size 1k expire 60s peers mesh store http_req_cnt\n\
+            stick on src\n    server s1 127.0.0.1:10003\n";
+        let loaded = haproxy_conf::load_str("peers.cfg", text, &NoEnv);
+        assert!(!loaded.diags.has_errors(), "{:?}", loaded.diags);
+        let tables = crate::runtime::stick::Tables::new(&loaded.config);
+        let (mut secs, _) = plan(&loaded.config, me, &tables, &|_| vec!["s1".into()]);
+        secs.remove(0)
+    }
+
+    fn count(sec: &SectionRt) {
+        let t = &sec.tables[0].rt;
+        let now = t.now();
+        t.lock().put(&KEY, 0, now);
+        t.lock().count(&KEY, Count::HttpReq, now);
+    }
+
+    fn req_cnt(sec: &SectionRt) -> Option<u32> {
+        let t = &sec.tables[0].rt;
+        let now = t.now();
+        let e = t.lock().export(&KEY, now)?;
+        e.values.iter().find_map(|(k, v)| match (k, v) {
+            (haproxy_conf::model::StoreKind::HttpReqCnt, proxy_core::stick::Shared::Count(n)) => {
+                u32::try_from(*n).ok()
+            }
+            _ => None,
+        })
+    }
+
+    /// Messages from one session read by the other; what it answers comes back.
+    fn deliver(from: &mut Vec<u8>, to: &mut Session, back: &mut Vec<u8>) {
+        to.receive(from, back).unwrap();
+        assert!(from.is_empty());
+    }
+
+    /// A resync asked for after an entry was pushed does not send that entry again: the
+    /// asking peer counted a request on it meanwhile, and an older copy arriving then
+    /// would undo its count there and everywhere it sends the entry next (a CI run lost
+    /// a count like this).
+    #[test]
+    fn a_resync_does_not_undo_what_the_peer_changed_since_a_push() {
+        let (a, b) = (node("a"), node("b"));
+        count(&a);
+        let (mut sa, mut sb) = (Session::new(&a), Session::new(&b));
+        let (mut a_to_b, mut b_to_a) = (Vec::new(), Vec::new());
+        sa.push_changes(&mut a_to_b);
+        deliver(&mut a_to_b, &mut sb, &mut b_to_a);
+        assert_eq!(req_cnt(&b), Some(1));
+        // b counts its own request; its resync request was still on its way.
+        count(&b);
+        Msg::ResyncRequest.encode(&mut b_to_a);
+        deliver(&mut b_to_a, &mut sa, &mut a_to_b);
+        deliver(&mut a_to_b, &mut sb, &mut b_to_a);
+        assert_eq!(req_cnt(&b), Some(2), "b's own count was undone");
+        sb.push_changes(&mut b_to_a);
+        deliver(&mut b_to_a, &mut sa, &mut a_to_b);
+        assert_eq!(req_cnt(&a), Some(2));
+    }
+
+    /// A resync teaches every live entry once: learnt ones and local changes, beyond a
+    /// batch too, and says it is finished or partial.
+    #[test]
+    fn a_resync_teaches_every_entry_once() {
+        let (a, b) = (node("a"), node("b"));
+        let t = &a.tables[0].rt;
+        let now = t.now();
+        for i in 0..(BATCH as u32 + 50) {
+            t.lock().put(&i.to_be_bytes(), 0, now);
+        }
+        // One learnt from another peer: no local change numbers it.
+        let got = t.lock().export(&0u32.to_be_bytes(), now).unwrap();
+        t.lock().import(&KEY, &got, now);
+        let mut sa = Session::new(&a);
+        let mut out = Vec::new();
+        assert_eq!(sa.teach(&mut out), BATCH + 51);
+        let mut sb = Session::new(&b);
+        let mut back = Vec::new();
+        deliver(&mut out, &mut sb, &mut back);
+        let tb = &b.tables[0].rt;
+        assert_eq!(tb.lock().live_count(tb.now()), BATCH + 51);
+        // b confirms the (partial: a was not synced itself) resync and acknowledges.
+        let mut said = Vec::new();
+        let mut at = 0;
+        while let Some((m, n)) = wire::parse(&back[at..]).unwrap() {
+            said.push(m);
+            at += n;
+        }
+        assert_eq!(said.len(), 2, "{said:?}");
+        assert_eq!(said[0], Msg::ResyncConfirm);
+        assert!(matches!(said[1], Msg::Ack { .. }), "{said:?}");
     }
 }
