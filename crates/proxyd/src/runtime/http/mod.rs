@@ -506,12 +506,10 @@ async fn handle(
     )
     .await;
     let r = r.map(|r| {
-        let pages: Vec<&super::errorfiles::ErrorPages> = chosen
-            .iter()
-            .map(|b: &Arc<BackendRt>| &b.errorfiles)
-            .chain(std::iter::once(&fe.errorfiles))
-            .collect();
-        let r = substitute(r, &pages);
+        let r = match &chosen {
+            Some(be) => substitute(r, &[&be.errorfiles, &fe.errorfiles]),
+            None => substitute(r, &[&fe.errorfiles]),
+        };
         match (&view, &info) {
             (Some(view), Some(info)) if fe.after_response => {
                 after_response(r, (&fe, chosen.as_deref()), (&conn, &stores), view, info)
@@ -806,10 +804,13 @@ async fn handle_inner(
     }
     let wait_ms = fe.timeouts.client.unwrap_or(5_000);
     let admin = |p: &StatsPage| p.admin_allowed(&fe.acls, &fenv.sample(&parts));
-    let page = (fe.stats.as_ref(), clock.now_ms(), wait_ms);
-    match stats_answer(page, &parts, admin, body).await {
-        Ok(r) => return Ok(by_proxy(rec, r)),
-        Err(b) => body = b,
+    // Only where a stats page is (moving the body in and out costs at each request).
+    if fe.stats.is_some() {
+        let page = (fe.stats.as_ref(), clock.now_ms(), wait_ms);
+        match stats_answer(page, &parts, admin, body).await {
+            Ok(r) => return Ok(by_proxy(rec, r)),
+            Err(b) => body = b,
+        }
     }
     let routing = fenv.sample(&parts);
     let Some(be) = fe.route(&routing, &|f| {
@@ -819,7 +820,11 @@ async fn handle_inner(
         return Ok(own_page(503));
     };
     *chosen = Some(be.clone());
-    rec.backend = Some(be.name.clone());
+    // The backend and server names are for the log line only.
+    let logged = fe.log.is_some();
+    if logged {
+        rec.backend = Some(be.name.clone());
+    }
     let admin = |p: &StatsPage| {
         let benv = Env {
             conn: &conn,
@@ -829,10 +834,12 @@ async fn handle_inner(
         };
         p.admin_allowed(&be.acls, &benv.sample(&parts))
     };
-    let page = (be.stats.as_ref(), clock.now_ms(), wait_ms);
-    match stats_answer(page, &parts, admin, body).await {
-        Ok(r) => return Ok(by_proxy(rec, r)),
-        Err(b) => body = b,
+    if be.stats.is_some() {
+        let page = (be.stats.as_ref(), clock.now_ms(), wait_ms);
+        match stats_answer(page, &parts, admin, body).await {
+            Ok(r) => return Ok(by_proxy(rec, r)),
+            Err(b) => body = b,
+        }
     }
     if let Some(reject) = be.http.restrict_names {
         if !restrict_names(&mut parts.headers, reject) {
@@ -1015,16 +1022,10 @@ async fn handle_inner(
     rec.retries = tried.retries;
     rec.t_queue = tried.queued_ms.map(|t| t as i64).unwrap_or(-1);
     rec.t_connect = tried.connect_ms.map(|t| t as i64).unwrap_or(-1);
-    if let Some(s) = &tried.server {
-        rec.server = Some((
-            s.name.clone(),
-            match s.target.read().map(|t| t.clone()) {
-                Ok(Some(super::server::Target::Inet(a))) => Some(a),
-                _ => None,
-            },
-        ));
-    }
     let Some((upstream, in_use)) = got else {
+        if let (true, Some(s)) = (logged, &tried.server) {
+            rec.server = Some((s.name.clone(), inet_target(s)));
+        }
         // A full queue that timed out (sQ), else no server or no connection (SC).
         (rec.cause, rec.phase) = if tried.queue_timeout {
             (Cause::ServerTimeout, Phase::Queue)
@@ -1034,13 +1035,9 @@ async fn handle_inner(
         return Ok(own_page(503));
     };
     let server = in_use.0.clone();
-    rec.server = Some((
-        server.name.clone(),
-        match server.target.read().map(|t| t.clone()) {
-            Ok(Some(super::server::Target::Inet(a))) => Some(a),
-            _ => None,
-        },
-    ));
+    if logged {
+        rec.server = Some((server.name.clone(), inet_target(&server)));
+    }
     let index = be.servers.iter().position(|s| Arc::ptr_eq(s, &server));
     if let (Some(st), Some(k), Some(i)) = (&be.stick, &store_key, index) {
         st.remember(k, i, &server);
@@ -1187,11 +1184,7 @@ async fn handle_inner(
             ..req_scopes
         };
         let mut sample = ReqSample::of(view, &conn, bctx).with(res_scopes, &info);
-        let addr = match server.target.read().map(|t| t.clone()) {
-            Ok(Some(super::server::Target::Inet(a))) => Some(a),
-            _ => None,
-        };
-        sample.server = Some((server.name.as_str(), addr));
+        sample.server = Some((server.name.as_str(), inet_target(&server)));
         let mut st = rparts.status;
         let mut reason = None;
         if let Some(denied) = run_response(
@@ -1262,7 +1255,14 @@ async fn handle_inner(
     Ok(Response::from_parts(rparts, body))
 }
 
-/// Set, change or remove the persistence cookie in a response.
+/// A server's address when it is an IP one (for logs and samples).
+fn inet_target(s: &super::server::ServerRt) -> Option<std::net::SocketAddr> {
+    match s.target.read().map(|t| t.clone()) {
+        Ok(Some(super::server::Target::Inet(a))) => Some(a),
+        _ => None,
+    }
+}
+
 /// Whether a response may be stored by a cache, as HAProxy judges it for `nocache`: a
 /// cacheable status with something that lets a cache keep it (`Cache-Control` max-age or
 /// public, `Expires`, `Last-Modified`), and nothing that forbids it.
@@ -1294,6 +1294,7 @@ fn cacheable(status: u16, h: &http::HeaderMap) -> bool {
     allowed && !forbidden
 }
 
+/// Set, change or remove the persistence cookie in a response.
 #[allow(clippy::too_many_arguments)]
 fn persist_response(
     cfg: &haproxy_conf::model::Cookie,
