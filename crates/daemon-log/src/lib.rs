@@ -154,17 +154,33 @@ impl Lines {
     /// is read).
     pub fn set_max(&self, max: Level) {
         self.max.store(rank(&max), Ordering::Relaxed);
+        // Call sites cache whether they are wanted: ask them all again.
+        tracing::callsite::rebuild_interest_cache();
     }
 }
 
 impl tracing::Subscriber for Lines {
-    // Asked at every event, not cached per call site: `set_max` may widen the level
-    // after a call site was first seen.
+    // Cached per call site (a disabled `debug!` costs a compare, not a call: the HTTP/2
+    // crate has about a hundred of them per request); `set_max` rebuilds the cache.
     fn register_callsite(
         &self,
-        _metadata: &'static Metadata<'static>,
+        metadata: &'static Metadata<'static>,
     ) -> tracing::subscriber::Interest {
-        tracing::subscriber::Interest::sometimes()
+        if self.enabled(metadata) {
+            tracing::subscriber::Interest::always()
+        } else {
+            tracing::subscriber::Interest::never()
+        }
+    }
+
+    fn max_level_hint(&self) -> Option<tracing::level_filters::LevelFilter> {
+        Some(match self.max.load(Ordering::Relaxed) {
+            0 => tracing::level_filters::LevelFilter::ERROR,
+            1 => tracing::level_filters::LevelFilter::WARN,
+            2 => tracing::level_filters::LevelFilter::INFO,
+            3 => tracing::level_filters::LevelFilter::DEBUG,
+            _ => tracing::level_filters::LevelFilter::TRACE,
+        })
     }
 
     fn enabled(&self, metadata: &Metadata<'_>) -> bool {
@@ -271,5 +287,26 @@ mod tests {
         sub.set_max(Level::DEBUG);
         tracing::subscriber::with_default(sub, || tracing::debug!("shown"));
         assert_eq!(*got.lock().unwrap(), 1);
+    }
+
+    /// A call site seen while debug lines were off shows them once `set_max` allows
+    /// them (the interest call sites cache is asked again).
+    #[test]
+    fn widening_the_level_reaches_call_sites_already_seen() {
+        let got = Arc::new(Mutex::new(Vec::new()));
+        let g = got.clone();
+        let sub = Arc::new(Lines::new(Level::INFO, move |l: &Line| {
+            if let Ok(mut v) = g.lock() {
+                v.push(l.message.clone());
+            }
+        }));
+        let dispatch = tracing::Dispatch::from(sub.clone());
+        let site = |n: u32| tracing::debug!("seen {n}");
+        tracing::dispatcher::with_default(&dispatch, || site(1));
+        sub.set_max(Level::DEBUG);
+        tracing::dispatcher::with_default(&dispatch, || site(2));
+        sub.set_max(Level::INFO);
+        tracing::dispatcher::with_default(&dispatch, || site(3));
+        assert_eq!(*got.lock().unwrap(), ["seen 2"]);
     }
 }
