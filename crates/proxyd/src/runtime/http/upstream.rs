@@ -425,7 +425,7 @@ where
         (None, Some(c)) => c.map(|()| ReqBody::empty()),
         (None, None) => return Err(Failed::Broken),
     };
-    let Some(fresh) = reopen().await else {
+    let Some(fresh) = Box::pin(reopen()).await else {
         return Err(Failed::Broken);
     };
     *link = fresh;
@@ -489,13 +489,15 @@ async fn attempt(
             if s.ready().await.is_err() {
                 return Err(Ok(Some(req)));
             }
-            wait(s.try_send_request(req), timeout, &activity).await
+            // Boxed, as the rare reopening in `send`: the request's own path (an own
+            // connection) then moves and allocates less at each request.
+            Box::pin(wait(s.try_send_request(req), timeout, &activity)).await
         }
         Sender::H2(s) => {
             if s.ready().await.is_err() {
                 return Err(Ok(Some(req)));
             }
-            wait(s.try_send_request(req), timeout, &activity).await
+            Box::pin(wait(s.try_send_request(req), timeout, &activity)).await
         }
         Sender::Own(_) => Err(Ok(Some(req))),
     }
