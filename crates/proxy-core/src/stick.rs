@@ -321,15 +321,6 @@ impl StickTable {
             .collect()
     }
 
-    /// The keys of every live entry (what a peer asking for a full resync gets).
-    pub fn live_keys(&self, now: Instant) -> Vec<Vec<u8>> {
-        self.entries
-            .iter()
-            .filter(|(_, e)| self.live(e, now))
-            .map(|(k, _)| k.clone())
-            .collect()
-    }
-
     /// The keys of live entries with no local change numbered for peers (learnt ones, or
     /// ones made before the table was shared): what a resync sends besides the changes.
     pub fn live_keys_unnumbered(&self, now: Instant) -> Vec<Vec<u8>> {

@@ -737,8 +737,8 @@ mod tests {
 
     /// A resync asked for after an entry was pushed does not send that entry again: the
     /// asking peer counted a request on it meanwhile, and an older copy arriving then
-    /// would undo its count there and everywhere it sends the entry next (a CI run lost
-    /// a count like this).
+    /// would undo its count there and everywhere it sends the entry next (the likely
+    /// cause of a count a CI run lost).
     #[test]
     fn a_resync_does_not_undo_what_the_peer_changed_since_a_push() {
         let (a, b) = (node("a"), node("b"));

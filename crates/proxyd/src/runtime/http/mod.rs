@@ -355,14 +355,11 @@ fn hash_key(be: &BackendRt, parts: &http::request::Parts, conn: &Conn) -> Option
 /// outcome, as HAProxy's page does).
 /// `page`: the proxy's page, the time, how long a form's body may take.
 async fn stats_answer(
-    (page, now_ms, wait_ms): (Option<&StatsPage>, u64, u64),
+    (page, now_ms, wait_ms): (&StatsPage, u64, u64),
     parts: &http::request::Parts,
     admin: impl FnOnce(&StatsPage) -> bool,
     body: ReqBody,
 ) -> Result<Response<Body>, ReqBody> {
-    let Some(page) = page else {
-        return Err(body);
-    };
     let pq = parts
         .uri
         .path_and_query()
@@ -805,8 +802,8 @@ async fn handle_inner(
     let wait_ms = fe.timeouts.client.unwrap_or(5_000);
     let admin = |p: &StatsPage| p.admin_allowed(&fe.acls, &fenv.sample(&parts));
     // Only where a stats page is (moving the body in and out costs at each request).
-    if fe.stats.is_some() {
-        let page = (fe.stats.as_ref(), clock.now_ms(), wait_ms);
+    if let Some(page) = &fe.stats {
+        let page = (page, clock.now_ms(), wait_ms);
         match stats_answer(page, &parts, admin, body).await {
             Ok(r) => return Ok(by_proxy(rec, r)),
             Err(b) => body = b,
@@ -834,8 +831,8 @@ async fn handle_inner(
         };
         p.admin_allowed(&be.acls, &benv.sample(&parts))
     };
-    if be.stats.is_some() {
-        let page = (be.stats.as_ref(), clock.now_ms(), wait_ms);
+    if let Some(page) = &be.stats {
+        let page = (page, clock.now_ms(), wait_ms);
         match stats_answer(page, &parts, admin, body).await {
             Ok(r) => return Ok(by_proxy(rec, r)),
             Err(b) => body = b,
