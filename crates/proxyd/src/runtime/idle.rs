@@ -4,9 +4,10 @@
 //! `limit + limit / 8` (at most one second more) after the last byte, as HAProxy's own
 //! timeouts are checked on a coarse clock too.
 
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
-use tokio::time::Instant;
+use tokio::time::{Instant, Sleep};
 
 /// Whether bytes moved in a session: a counter, bumped by the session's streams.
 #[derive(Debug, Default)]
@@ -70,7 +71,8 @@ impl Activity {
 /// Watches one session's `Activity`.
 pub struct IdleWatch {
     seen: u64,
-    since: Instant,
+    /// Since when nothing moved (set at the first look: one clock read less).
+    since: Option<Instant>,
     /// Whether the last look had a limit (idle time counts from the first look with one).
     limited: bool,
 }
@@ -84,7 +86,7 @@ impl IdleWatch {
     pub fn new(a: &Activity) -> IdleWatch {
         IdleWatch {
             seen: a.moves(),
-            since: Instant::now(),
+            since: None,
             limited: true,
         }
     }
@@ -92,20 +94,33 @@ impl IdleWatch {
     /// Returns once nothing has moved for `limit()` (asked again at every look; `None`:
     /// no limit at the moment, the session counts as active meanwhile).
     pub async fn expired(&mut self, a: &Activity, limit: impl Fn() -> Option<Duration>) {
+        self.expired_on(a, limit, &mut None).await
+    }
+
+    /// The same, waiting on `timer`, which the caller keeps for its next watch: a timer
+    /// set again to a later time is not taken out of the runtime's timer wheel and put
+    /// back (a new one per server request would be), it is only moved when it fires.
+    pub async fn expired_on(
+        &mut self,
+        a: &Activity,
+        limit: impl Fn() -> Option<Duration>,
+        timer: &mut Option<Pin<Box<Sleep>>>,
+    ) {
         loop {
             let now = Instant::now();
             let m = a.moves();
+            let since = self.since.get_or_insert(now);
             if m != self.seen {
                 self.seen = m;
-                self.since = now;
+                *since = now;
             }
             let wait = match limit() {
                 Some(l) => {
                     if !self.limited {
                         self.limited = true;
-                        self.since = now;
+                        *since = now;
                     }
-                    let idle = now.saturating_duration_since(self.since);
+                    let idle = now.saturating_duration_since(*since);
                     if idle >= l {
                         return;
                     }
@@ -116,7 +131,17 @@ impl IdleWatch {
                     Duration::from_secs(1)
                 }
             };
-            tokio::time::sleep(wait).await;
+            match timer {
+                Some(t) => {
+                    t.as_mut().reset(now + wait);
+                    t.as_mut().await;
+                }
+                None => {
+                    timer
+                        .insert(Box::pin(tokio::time::sleep_until(now + wait)))
+                        .await
+                }
+            }
         }
     }
 }
@@ -159,6 +184,38 @@ mod tests {
             "{took:?}"
         );
         mover.await.unwrap();
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_kept_timer_times_each_watch_from_its_own_start() {
+        let a = Activity::new();
+        let mut timer = None;
+        let limit = || Some(Duration::from_secs(4));
+        // A first watch ends early (the response came): its timer is left armed.
+        let mut w = IdleWatch::new(&a);
+        let early =
+            tokio::time::timeout(Duration::from_secs(1), w.expired_on(&a, limit, &mut timer));
+        assert!(early.await.is_err(), "struck before its limit");
+        assert!(timer.is_some());
+        // The next one, 3 s later, strikes 4 s after its own start, not the first's.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        let t0 = Instant::now();
+        IdleWatch::new(&a).expired_on(&a, limit, &mut timer).await;
+        let took = t0.elapsed();
+        assert!(
+            took >= Duration::from_secs(4) && took <= Duration::from_millis(4600),
+            "{took:?}"
+        );
+        // And after it struck, once more (a timer that fired is put back in the wheel).
+        let t1 = Instant::now();
+        IdleWatch::new(&a)
+            .expired_on(&a, || Some(Duration::from_secs(2)), &mut timer)
+            .await;
+        let took = t1.elapsed();
+        assert!(
+            took >= Duration::from_secs(2) && took <= Duration::from_millis(2300),
+            "{took:?}"
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -52,6 +52,8 @@ pub struct Pooled {
     pub sender: super::http::upstream::Sender,
     /// Bytes moving on it (`timeout server`).
     pub activity: Arc<super::idle::Activity>,
+    /// `timeout server`'s timer, kept for the next request (`upstream::Link::timer`).
+    pub timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 /// The agent check's settings.

@@ -220,6 +220,7 @@ pub struct Home {
     pub gen: u64,
     pub sni: Option<String>,
     pub activity: Arc<super::super::idle::Activity>,
+    pub timer: Option<std::pin::Pin<Box<tokio::time::Sleep>>>,
 }
 
 enum Read {
@@ -269,6 +270,7 @@ impl Drop for OwnBody {
                     sni: home.sni,
                     sender: super::upstream::Sender::Own(Some(conn)),
                     activity: home.activity,
+                    timer: home.timer,
                 },
             );
         }

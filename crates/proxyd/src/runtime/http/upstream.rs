@@ -15,9 +15,11 @@ use http::header::HeaderValue;
 use http::{Request, Response, Uri, Version};
 use hyper::client::conn::{http1, http2};
 use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use std::pin::Pin;
 use std::sync::atomic::Ordering;
 use std::sync::Arc;
 use std::time::Duration;
+use tokio::time::Sleep;
 
 /// The most a server connection's read buffer grows to (HTTP/1.1).
 const RESPONSE_READ_MAX: usize = 32 * 1024;
@@ -76,6 +78,9 @@ pub struct Link {
     pub activity: Arc<Activity>,
     /// Taken from the pool (it may have died since it was put there).
     pub reused: bool,
+    /// `timeout server`'s timer while a response head is awaited, kept for the
+    /// connection's next request (see `IdleWatch::expired_on`).
+    pub timer: Option<Pin<Box<Sleep>>>,
 }
 
 /// A pooled connection that can take a request now, if any: one opened with this
@@ -102,6 +107,7 @@ fn pooled(s: &ServerRt, sni: Option<&str>) -> Option<Link> {
                 sni: p.sni.clone(),
                 activity: p.activity.clone(),
                 reused: true,
+                timer: None,
             });
         }
         let p = pool.swap_remove(i);
@@ -111,6 +117,7 @@ fn pooled(s: &ServerRt, sni: Option<&str>) -> Option<Link> {
             sni: p.sni,
             activity: p.activity,
             reused: true,
+            timer: p.timer,
         });
     }
     None
@@ -127,6 +134,7 @@ pub fn release(s: &Arc<ServerRt>, link: Link, body: &mut RespBody) {
             gen: link.gen,
             sni: link.sni,
             activity: link.activity,
+            timer: link.timer,
         }),
         (Sender::Own(_), _) => {}
         (sender @ Sender::H1(_), _) => put(
@@ -136,6 +144,7 @@ pub fn release(s: &Arc<ServerRt>, link: Link, body: &mut RespBody) {
                 sni: link.sni,
                 sender,
                 activity: link.activity,
+                timer: link.timer,
             },
         ),
     }
@@ -251,6 +260,7 @@ async fn open(
                     sni: sni.clone(),
                     sender: Sender::H2(h.clone()),
                     activity: activity.clone(),
+                    timer: None,
                 });
             }
         }
@@ -265,6 +275,7 @@ async fn open(
         sni,
         activity,
         reused: false,
+        timer: None,
     })
 }
 
@@ -458,7 +469,9 @@ async fn attempt(
                     let mut watch = IdleWatch::new(&activity);
                     tokio::select! {
                         r = sent => r,
-                        _ = watch.expired(&activity, || Some(t)) => return Err(Err(Failed::Timeout)),
+                        _ = watch.expired_on(&activity, || Some(t), &mut link.timer) => {
+                            return Err(Err(Failed::Timeout));
+                        }
                     }
                 }
                 None => sent.await,
@@ -491,13 +504,25 @@ async fn attempt(
             }
             // Boxed, as the rare reopening in `send`: the request's own path (an own
             // connection) then moves and allocates less at each request.
-            Box::pin(wait(s.try_send_request(req), timeout, &activity)).await
+            Box::pin(wait(
+                s.try_send_request(req),
+                timeout,
+                &activity,
+                &mut link.timer,
+            ))
+            .await
         }
         Sender::H2(s) => {
             if s.ready().await.is_err() {
                 return Err(Ok(Some(req)));
             }
-            Box::pin(wait(s.try_send_request(req), timeout, &activity)).await
+            Box::pin(wait(
+                s.try_send_request(req),
+                timeout,
+                &activity,
+                &mut link.timer,
+            ))
+            .await
         }
         Sender::Own(_) => Err(Ok(Some(req))),
     }
@@ -507,6 +532,7 @@ async fn wait<F>(
     sent: F,
     timeout: Option<Duration>,
     activity: &Activity,
+    timer: &mut Option<Pin<Box<Sleep>>>,
 ) -> Result<Response<RespBody>, Result<Option<Request<ReqBody>>, Failed>>
 where
     F: std::future::Future<
@@ -521,7 +547,7 @@ where
             let mut watch = IdleWatch::new(activity);
             tokio::select! {
                 r = sent => r,
-                _ = watch.expired(activity, || Some(t)) => return Err(Err(Failed::Timeout)),
+                _ = watch.expired_on(activity, || Some(t), timer) => return Err(Err(Failed::Timeout)),
             }
         }
         None => sent.await,
