@@ -85,14 +85,14 @@ fn wants_upgrade(version: http::Version, headers: &http::HeaderMap) -> bool {
 }
 
 /// An authority without the scheme's default port (`host:80` for http, `:443` for
-/// https), lower case: how HAProxy compares an absolute URI's authority with Host.
-fn normal_authority(a: &str, scheme: Option<&str>) -> String {
-    let a = a.to_ascii_lowercase();
+/// https): how HAProxy compares an absolute URI's authority with Host (ignoring case).
+/// Borrowed, not copied: every HTTP/2 request has an authority.
+fn without_default_port<'a>(a: &'a str, scheme: Option<&str>) -> &'a str {
     let default = match scheme {
         Some(s) if s.eq_ignore_ascii_case("https") => ":443",
         _ => ":80",
     };
-    a.strip_suffix(default).map(str::to_string).unwrap_or(a)
+    a.strip_suffix(default).unwrap_or(a)
 }
 
 /// The problems that would let proxyd and the server read a request differently,
@@ -116,21 +116,19 @@ fn smuggling_guard(parts: &mut http::request::Parts) -> Result<(), (u16, &'stati
         }
         parts.headers.insert(http::header::HOST, hosts[0].clone());
     }
-    if let Some(auth) = parts.uri.authority().cloned() {
-        let scheme = parts.uri.scheme_str().map(str::to_string);
-        let normal = normal_authority(auth.as_str(), scheme.as_deref());
+    if let Some(auth) = parts.uri.authority() {
+        let scheme = parts.uri.scheme_str();
+        let normal = without_default_port(auth.as_str(), scheme);
         if let Some(h) = parts.headers.get(http::header::HOST) {
-            let host = normal_authority(h.to_str().unwrap_or(""), scheme.as_deref());
-            if host != normal {
+            let host = without_default_port(h.to_str().unwrap_or(""), scheme);
+            if !host.eq_ignore_ascii_case(normal) {
                 return Err((400, "the Host header differs from the request's authority"));
             }
         }
         if normal.len() < auth.as_str().len() {
+            let cut = http::uri::Authority::try_from(normal).ok();
             let mut p = parts.uri.clone().into_parts();
-            p.authority = http::uri::Authority::try_from(
-                &auth.as_str()[..auth.as_str().len() - (auth.as_str().len() - normal.len())],
-            )
-            .ok();
+            p.authority = cut;
             if let Ok(u) = http::Uri::from_parts(p) {
                 parts.uri = u;
             }
@@ -1755,6 +1753,12 @@ mod tests {
         );
         let mut p = parts(&[("host", "admin.example")], "http://admin.example:8080/a");
         assert_eq!(code(&mut p), Some(400));
+        // https: 443 is the default, on either side; the URI keeps its own case.
+        let mut p = parts(&[("host", "a.example:443")], "https://A.Example:443/x");
+        assert_eq!(code(&mut p), None);
+        assert_eq!(p.uri.to_string(), "https://A.Example/x");
+        let mut p = parts(&[("host", "a.example:80")], "https://a.example/x");
+        assert_eq!(code(&mut p), Some(400), "80 is not https's default");
         let mut p = parts(&[], "http://admin.example/admin");
         assert_eq!(code(&mut p), None);
         assert!(
