@@ -221,7 +221,9 @@ where
 fn request(raw: &Bytes, head: &codec::Request) -> Option<Request<ReqBody>> {
     let method = Method::from_bytes(&raw[head.method.clone()]).ok()?;
     let uri = Uri::from_maybe_shared(raw.slice(head.target.clone())).ok()?;
-    let mut headers = HeaderMap::with_capacity(head.fields.len());
+    // Room for the fields a proxy adds (X-Forwarded-For, set-header rules, an id): the
+    // map would otherwise grow, rehashing, at the first ones.
+    let mut headers = HeaderMap::with_capacity(head.fields.len() + 4);
     for f in &head.fields {
         let name = HeaderName::from_bytes(&raw[f.name.clone()]).ok()?;
         let value = HeaderValue::from_maybe_shared(raw.slice(f.value.clone())).ok()?;
