@@ -84,6 +84,14 @@ fn wants_upgrade(version: http::Version, headers: &http::HeaderMap) -> bool {
         && plan::has_token(headers, http::header::CONNECTION, "upgrade")
 }
 
+/// `Box::pin(make())`, the box allocated before the future is made: a future's value is
+/// as large as its largest state (kilobytes for a request's steps) although a new one
+/// holds only its arguments, and made on the stack first it would be copied whole.
+#[inline(always)]
+fn pinned_box<F: std::future::Future>(make: impl FnOnce() -> F) -> Pin<Box<F>> {
+    Box::into_pin(Box::write(Box::new_uninit(), make()))
+}
+
 /// An authority without the scheme's default port (`host:80` for http, `:443` for
 /// https): how HAProxy compares an absolute URI's authority with Host (ignoring case).
 /// Borrowed, not copied: every HTTP/2 request has an authority.
@@ -1008,11 +1016,13 @@ async fn handle_inner(
     // Boxed, as `send` below: hyper keeps room for a whole request future in every
     // connection, idle ones too, so its size is memory per connection; these two are
     // the largest parts of it and live only while they run.
-    let got = Box::pin(attempt(&be, key, clock, prefer, &mut tried, |s| {
-        // `sni`: evaluated on the request as the rules left it, for the server chosen.
-        let sni = super::srv_tls::sni_for(&s, &benv.sample(&parts));
-        open_http(s, conn.clone(), max_head, redirect_to.clone(), sni, reuse)
-    }))
+    let got = pinned_box(|| {
+        attempt(&be, key, clock, prefer, &mut tried, |s| {
+            // `sni`: evaluated on the request as the rules left it, for the server chosen.
+            let sni = super::srv_tls::sni_for(&s, &benv.sample(&parts));
+            open_http(s, conn.clone(), max_head, redirect_to.clone(), sni, reuse)
+        })
+    })
     .await;
     rec.retries = tried.retries;
     rec.t_queue = tried.queued_ms.map(|t| t as i64).unwrap_or(-1);
@@ -1088,7 +1098,7 @@ async fn handle_inner(
     let sni_again = link.sni.clone();
     let share = be.http_reuse != HttpReuse::Never;
     let reopen = || upstream::connect(&server, &conn, max_head, sni_again, (false, share));
-    let resp = Box::pin(upstream::send(&mut link, req, server_timeout, reopen)).await;
+    let resp = pinned_box(|| upstream::send(&mut link, req, server_timeout, reopen)).await;
     drop(awaiting);
     let mut resp = match resp {
         Ok(r) => r,
@@ -1552,7 +1562,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     let mux = conn_for_log.mux;
     let tune = h2_tune;
     // Boxed, so that it is not held twice (here and in the select below).
-    let served = Box::pin(async move {
+    let served = pinned_box(|| async move {
         let (io, h2) = match mux {
             super::Mux::H2 => (preface::Rewind::new(io), true),
             super::Mux::Auto | super::Mux::Alpn if alpn_h2 => (preface::Rewind::new(io), true),
@@ -1576,7 +1586,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
                         TokioIo::new(io),
                         hyper::service::service_fn(move |req| {
                             let (req, up) = h1serve::from_hyper(req);
-                            Box::pin(call(req, up))
+                            pinned_box(|| call(req, up))
                         }),
                     ),
             )

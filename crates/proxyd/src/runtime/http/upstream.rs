@@ -463,7 +463,7 @@ async fn attempt(
         if fits {
             // Boxed: the exchange's state stays out of the request's future, which
             // HTTP/2 streams move around.
-            let sent = Box::pin(conn.exchange(&req, link.reused));
+            let sent = super::pinned_box(|| conn.exchange(&req, link.reused));
             let r = match timeout {
                 Some(t) => {
                     let mut watch = IdleWatch::new(&activity);
