@@ -925,7 +925,12 @@ async fn handle_inner(
     }
     let close = fe.http.close || be.http.close;
     // Persistence: the client's cookie names its server.
-    let now_s = clock.unix_s();
+    // Read only where a persistence cookie is (its dates): a clock read less per request.
+    let now_s = if be.cookie.is_some() {
+        clock.unix_s()
+    } else {
+        0
+    };
     let client_cookie = be.cookie.as_ref().and_then(|c| {
         let values: Vec<&str> = parts
             .headers
