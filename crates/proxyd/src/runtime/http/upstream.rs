@@ -464,17 +464,8 @@ async fn attempt(
             // Boxed: the exchange's state stays out of the request's future, which
             // HTTP/2 streams move around.
             let sent = super::pinned_box(|| conn.exchange(&req, link.reused));
-            let r = match timeout {
-                Some(t) => {
-                    let mut watch = IdleWatch::new(&activity);
-                    tokio::select! {
-                        r = sent => r,
-                        _ = watch.expired_on(&activity, || Some(t), &mut link.timer) => {
-                            return Err(Err(Failed::Timeout));
-                        }
-                    }
-                }
-                None => sent.await,
+            let Some(r) = within(sent, timeout, &activity, &mut link.timer).await else {
+                return Err(Err(Failed::Timeout));
             };
             return match r {
                 Ok(resp) => Ok(resp),
@@ -497,6 +488,7 @@ async fn attempt(
             None => return Err(Ok(Some(req))),
         }
     }
+    let timer = &mut link.timer;
     match &mut link.sender {
         Sender::H1(s) => {
             if s.ready().await.is_err() {
@@ -504,25 +496,13 @@ async fn attempt(
             }
             // Boxed, as the rare reopening in `send`: the request's own path (an own
             // connection) then moves and allocates less at each request.
-            Box::pin(wait(
-                s.try_send_request(req),
-                timeout,
-                &activity,
-                &mut link.timer,
-            ))
-            .await
+            Box::pin(wait(s.try_send_request(req), timeout, &activity, timer)).await
         }
         Sender::H2(s) => {
             if s.ready().await.is_err() {
                 return Err(Ok(Some(req)));
             }
-            Box::pin(wait(
-                s.try_send_request(req),
-                timeout,
-                &activity,
-                &mut link.timer,
-            ))
-            .await
+            Box::pin(wait(s.try_send_request(req), timeout, &activity, timer)).await
         }
         Sender::Own(_) => Err(Ok(Some(req))),
     }
@@ -542,18 +522,29 @@ where
         >,
     >,
 {
-    let r = match timeout {
-        Some(t) => {
-            let mut watch = IdleWatch::new(activity);
-            tokio::select! {
-                r = sent => r,
-                _ = watch.expired_on(activity, || Some(t), timer) => return Err(Err(Failed::Timeout)),
-            }
-        }
-        None => sent.await,
+    let Some(r) = within(sent, timeout, activity, timer).await else {
+        return Err(Err(Failed::Timeout));
     };
     r.map(|resp| resp.map(RespBody::Hyper))
         .map_err(|mut e| Ok(e.take_message()))
+}
+
+/// `fut`'s output, or None once nothing moved on the connection for `timeout` (`timeout
+/// server`: inactivity, so a response head that is slow to come but moving is awaited).
+async fn within<T>(
+    fut: impl std::future::Future<Output = T>,
+    timeout: Option<Duration>,
+    activity: &Activity,
+    timer: &mut Option<Pin<Box<Sleep>>>,
+) -> Option<T> {
+    let Some(t) = timeout else {
+        return Some(fut.await);
+    };
+    let mut watch = IdleWatch::new(activity);
+    tokio::select! {
+        r = fut => Some(r),
+        _ = watch.expired_on(activity, || Some(t), timer) => None,
+    }
 }
 
 #[cfg(test)]
