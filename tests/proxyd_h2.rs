@@ -1,7 +1,8 @@
 //! HTTP/2 through proxyd, in a network namespace of its own: curl and h2load as clients
 //! over TLS (ALPN) and clear text (prior knowledge, `proto h2`), HAProxy as HTTP/1.1,
 //! HTTP/2 and TLS servers saying what they received, and a gRPC-style exchange (request
-//! and response trailers) with an HTTP/2 server of the test's own.
+//! and response trailers) with an HTTP/2 server of the test's own; GOAWAY at a soft stop,
+//! proxyd and HAProxy side by side.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -361,4 +362,218 @@ impl hyper::body::Body for Frames {
     ) -> std::task::Poll<Option<Result<Frame<Bytes>, Self::Error>>> {
         std::task::Poll::Ready(self.0.pop_front().map(Ok))
     }
+}
+
+/// A soft stop's proxy for the GOAWAY test: one `proto h2` bind to the test's own server.
+const STOPPING: &str = "\
+global
+  hard-stop-after 30s
+defaults
+  mode http
+  timeout client 10s
+  timeout server 10s
+  timeout connect 2s
+frontend f
+  bind 127.0.0.1:PORT proto h2
+  default_backend own
+backend own
+  server s 127.0.0.1:9005 proto h2
+";
+
+/// What the client of one HTTP/2 connection saw through a soft stop.
+struct ThroughStop {
+    /// Quick requests answered 200.
+    ok: u64,
+    /// Quick requests that failed, and the first failure's text.
+    failed: u64,
+    first_failure: String,
+    /// A failure came before the stop was asked for.
+    failed_before_stop: bool,
+    /// The slow request in flight at the stop: its status and body.
+    slow: Result<(u16, Bytes), String>,
+    /// Seconds from the stop to the proxy's exit (None: still running after 6 s).
+    exited_after: Option<f64>,
+}
+
+/// One HTTP/2 connection kept busy (a request every 5 ms, and one 1.5 s request in
+/// flight) while `proxy` is sent SIGUSR1.
+async fn busy_through_soft_stop(s: &Setup, proxy: &mut Daemon, port: u16) -> ThroughStop {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let sock = s.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
+    sock.set_nonblocking(true).unwrap();
+    let sock = tokio::net::TcpStream::from_std(sock).unwrap();
+    let (sender, conn) =
+        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(sock))
+            .await
+            .unwrap();
+    tokio::spawn(conn);
+    let get = move |path: &str| {
+        hyper::Request::builder()
+            .uri(format!("http://127.0.0.1:{port}{path}"))
+            .body(http_body_util::Empty::<Bytes>::new())
+            .unwrap()
+    };
+    let answer = |sender: &mut hyper::client::conn::http2::SendRequest<_>, req| {
+        let sent = sender.send_request(req);
+        async move {
+            let resp = sent.await.map_err(|e| format!("{e:?}"))?;
+            let status = resp.status().as_u16();
+            let body = resp
+                .into_body()
+                .collect()
+                .await
+                .map_err(|e| format!("{e:?}"))?
+                .to_bytes();
+            Ok::<_, String>((status, body))
+        }
+    };
+    let stopped = Arc::new(AtomicBool::new(false));
+    let (ok, failed) = (Arc::new(AtomicU64::new(0)), Arc::new(AtomicU64::new(0)));
+    let mut slow_sender = sender.clone();
+    let slow = tokio::spawn(answer(&mut slow_sender, get("/slow")));
+    let quick = {
+        let (stopped, ok, failed) = (stopped.clone(), ok.clone(), failed.clone());
+        let mut sender = sender.clone();
+        tokio::spawn(async move {
+            let (mut first, mut before) = (String::new(), false);
+            // Bounded: 15 s at most.
+            for _ in 0..3000 {
+                match answer(&mut sender, get("/quick")).await {
+                    Ok((200, _)) => {
+                        ok.fetch_add(1, Ordering::Relaxed);
+                    }
+                    other => {
+                        failed.fetch_add(1, Ordering::Relaxed);
+                        first = format!("{other:?}");
+                        before = !stopped.load(Ordering::Relaxed);
+                        break;
+                    }
+                }
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            (first, before)
+        })
+    };
+    drop(sender);
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    stopped.store(true, Ordering::Relaxed);
+    // End-to-end: real time.
+    #[allow(clippy::disallowed_methods)]
+    let t0 = std::time::Instant::now();
+    proxy.signal("USR1");
+    let mut exited_after = None;
+    while t0.elapsed() < Duration::from_secs(6) {
+        if proxy.wait_exit(0.02) {
+            exited_after = Some(t0.elapsed().as_secs_f64());
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(30)).await;
+    }
+    let slow = slow.await.unwrap();
+    let (first_failure, failed_before_stop) = quick.await.unwrap();
+    ThroughStop {
+        ok: ok.load(Ordering::Relaxed),
+        failed: failed.load(Ordering::Relaxed),
+        first_failure,
+        failed_before_stop,
+        slow,
+        exited_after,
+    }
+}
+
+/// The test's own HTTP/2 server: `/slow` answers after 1.5 s, anything else at once; it
+/// counts the quick requests it received.
+async fn counting_server(
+    listener: tokio::net::TcpListener,
+    quick: std::sync::Arc<std::sync::atomic::AtomicU64>,
+) {
+    while let Ok((sock, _)) = listener.accept().await {
+        let quick = quick.clone();
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(move |req: hyper::Request<Incoming>| {
+                let quick = quick.clone();
+                async move {
+                    if req.uri().path() == "/slow" {
+                        tokio::time::sleep(Duration::from_millis(1500)).await;
+                    } else {
+                        quick.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Ok::<_, std::convert::Infallible>(hyper::Response::new(Full::new(
+                        Bytes::from_static(b"answered"),
+                    )))
+                }
+            });
+            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(sock), svc)
+                .await;
+        });
+    }
+}
+
+/// Soft stop (SIGUSR1, what an old process gets at a reload) with an HTTP/2 connection
+/// that never goes quiet: the proxy says GOAWAY, the request in flight is answered,
+/// later ones are refused before any server sees them (a client sends them again on a
+/// new connection), and the process ends at once instead of at `hard-stop-after`.
+/// HAProxy 2.6 goes through the same with the same configuration.
+#[test]
+fn a_soft_stop_sends_goaway_on_busy_h2_connections() {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    let Some(s) = setup("h2-stop") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = s.ns.listen_tcp("127.0.0.1:9005");
+    listener.set_nonblocking(true).unwrap();
+    let quick = std::sync::Arc::new(AtomicU64::new(0));
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        tokio::spawn(counting_server(listener, quick.clone()));
+        for (name, prog, port) in [
+            ("proxyd", binary("proxyd").to_string_lossy().to_string(), 8090),
+            ("haproxy", "haproxy".to_string(), 8091),
+        ] {
+            let cfg = s.dir.join(format!("{name}-stop.cfg"));
+            std::fs::write(&cfg, STOPPING.replace("PORT", &port.to_string())).unwrap();
+            let log = s.dir.join(format!("{name}-stop.log"));
+            let mut proxy = s
+                .ns
+                .spawn(&prog, &["-db", "-f", &cfg.to_string_lossy()], &log);
+            assert!(
+                wait_for(10.0, || s.listening(port)).is_some(),
+                "{name} not listening"
+            );
+            let before = quick.load(Ordering::Relaxed);
+            let t = busy_through_soft_stop(&s, &mut proxy, port).await;
+            let served = quick.load(Ordering::Relaxed) - before;
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            eprintln!(
+                "{name}: {} quick requests answered, {} refused ({}), slow one {:?}, exited {:?} s after SIGUSR1",
+                t.ok, t.failed, t.first_failure, t.slow, t.exited_after
+            );
+            assert!(
+                t.ok >= 20,
+                "{name}: the connection was not kept busy ({} requests)",
+                t.ok
+            );
+            assert!(!t.failed_before_stop, "{name}: {}\n{log}", t.first_failure);
+            match &t.slow {
+                Ok((200, body)) => assert_eq!(&body[..], b"answered"),
+                other => panic!("{name}: the request in flight at the stop got {other:?}\n{log}"),
+            }
+            assert_eq!(
+                t.failed, 1,
+                "{name}: the client's connection was never closed: no GOAWAY?\n{log}"
+            );
+            assert_eq!(
+                served, t.ok,
+                "{name}: a refused request reached the server (or an answered one did not)"
+            );
+            let after = t.exited_after.unwrap_or_else(|| {
+                panic!("{name} still running 6 s after SIGUSR1 (hard-stop-after is 30 s)\n{log}")
+            });
+            assert!(after < 3.0, "{name} took {after} s to stop");
+        }
+    });
+    drop(s.proxyd);
 }

@@ -1,7 +1,8 @@
 //! Soft stop: HAProxy's SIGUSR1, and what an old worker does once a reload's new one
 //! serves. Listeners stop accepting; sessions in progress finish (an HTTP keep-alive
-//! connection answers its request in progress with `Connection: close`, an idle one is
-//! closed once quiet); the process ends when none is left or `hard-stop-after` passes.
+//! connection answers its request in progress with `Connection: close`, an HTTP/2 one
+//! gets GOAWAY and ends once its open streams are answered, an idle one is closed once
+//! quiet); the process ends when none is left or `hard-stop-after` passes.
 
 use std::sync::LazyLock;
 use tokio::sync::watch;

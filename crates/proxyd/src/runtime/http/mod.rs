@@ -1542,11 +1542,13 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
         move |req: Request<ReqBody>, up: Option<hyper::upgrade::OnUpgrade>| {
             let (fe, conn, state) = (fe.clone(), conn.clone(), state.clone());
             async move {
+                let h1 = req.version() < http::Version::HTTP_2;
                 let mut r = handle(req, up, conn, fe, clock, state).await;
                 // Stopping: this is the connection's last answer (the client opens a new
-                // connection, which the process taking over accepts).
+                // connection, which the process taking over accepts). HTTP/2 says it
+                // with GOAWAY (below).
                 if let Ok(resp) = &mut r {
-                    if super::stopping::stopping() {
+                    if h1 && super::stopping::stopping() {
                         resp.headers_mut().insert(
                             http::header::CONNECTION,
                             http::HeaderValue::from_static("close"),
@@ -1574,7 +1576,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
             super::Mux::Auto => preface::detect(io).await,
         };
         if h2 {
-            let r = Box::pin(
+            let mut c = Box::pin(
                 hyper::server::conn::http2::Builder::new(TokioExecutor::new())
                     .timer(TokioTimer::new())
                     .max_concurrent_streams(tune.max_concurrent_streams)
@@ -1592,8 +1594,20 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
                             pinned_box(|| call(req, up))
                         }),
                     ),
-            )
-            .await;
+            );
+            // Soft stop: GOAWAY (hyper's graceful shutdown: the streams already opened
+            // are answered, later ones refused, so the client sends them again on a new
+            // connection, to the process taking over), then the connection ends once
+            // they are done. Gated: looked at only when the stop wakes it.
+            let stop = Gated::new(super::stopping::wait());
+            let r = tokio::select! {
+                biased;
+                r = c.as_mut() => r,
+                () = stop => {
+                    c.as_mut().graceful_shutdown();
+                    c.await
+                }
+            };
             h1serve::Outcome::of(r)
         } else {
             h1serve::serve(io, max_head, keep_alive, call, b).await
