@@ -1,8 +1,9 @@
 //! HTTP/2 through proxyd, in a network namespace of its own: curl and h2load as clients
 //! over TLS (ALPN) and clear text (prior knowledge, `proto h2`), HAProxy as HTTP/1.1,
 //! HTTP/2 and TLS servers saying what they received, and a gRPC-style exchange (request
-//! and response trailers) with an HTTP/2 server of the test's own; GOAWAY at a soft stop,
-//! proxyd and HAProxy side by side.
+//! and response trailers) with an HTTP/2 server of the test's own; GOAWAY at a soft stop
+//! and `timeout server` per stream on a shared server connection, proxyd and HAProxy side
+//! by side.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -364,14 +365,15 @@ impl hyper::body::Body for Frames {
     }
 }
 
-/// A soft stop's proxy for the GOAWAY test: one `proto h2` bind to the test's own server.
-const STOPPING: &str = "\
+/// A proxy in front of the test's own HTTP/2 server (`counting_server`): one `proto h2`
+/// bind, one `proto h2` server.
+const OWN_SERVER: &str = "\
 global
   hard-stop-after 30s
 defaults
   mode http
   timeout client 10s
-  timeout server 10s
+  timeout server TSERVER
   timeout connect 2s
 frontend f
   bind 127.0.0.1:PORT proto h2
@@ -482,8 +484,8 @@ async fn busy_through_soft_stop(s: &Setup, proxy: &mut Daemon, port: u16) -> Thr
     }
 }
 
-/// The test's own HTTP/2 server: `/slow` answers after 1.5 s, anything else at once; it
-/// counts the quick requests it received.
+/// The test's own HTTP/2 server: `/slow` answers after 1.5 s, `/stuck` after 20 s,
+/// anything else at once; it counts the quick requests it received.
 async fn counting_server(
     listener: tokio::net::TcpListener,
     quick: std::sync::Arc<std::sync::atomic::AtomicU64>,
@@ -496,6 +498,8 @@ async fn counting_server(
                 async move {
                     if req.uri().path() == "/slow" {
                         tokio::time::sleep(Duration::from_millis(1500)).await;
+                    } else if req.uri().path() == "/stuck" {
+                        tokio::time::sleep(Duration::from_secs(20)).await;
                     } else {
                         quick.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
                     }
@@ -534,7 +538,10 @@ fn a_soft_stop_sends_goaway_on_busy_h2_connections() {
             ("haproxy", "haproxy".to_string(), 8091),
         ] {
             let cfg = s.dir.join(format!("{name}-stop.cfg"));
-            std::fs::write(&cfg, STOPPING.replace("PORT", &port.to_string())).unwrap();
+            let text = OWN_SERVER
+                .replace("PORT", &port.to_string())
+                .replace("TSERVER", "10s");
+            std::fs::write(&cfg, text).unwrap();
             let log = s.dir.join(format!("{name}-stop.log"));
             let mut proxy = s
                 .ns
@@ -573,6 +580,106 @@ fn a_soft_stop_sends_goaway_on_busy_h2_connections() {
                 panic!("{name} still running 6 s after SIGUSR1 (hard-stop-after is 30 s)\n{log}")
             });
             assert!(after < 3.0, "{name} took {after} s to stop");
+        }
+    });
+    drop(s.proxyd);
+}
+
+/// `timeout server` on an HTTP/2 server connection shared by many requests counts each
+/// request's own wait: a request the server never answers gets 504 after `timeout server`
+/// although other requests keep the connection busy, as with HAProxy.
+#[test]
+fn timeout_server_counts_each_stream_on_a_shared_h2_server_connection() {
+    use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+    use std::sync::Arc;
+    let Some(s) = setup("h2-stream-timeout") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = s.ns.listen_tcp("127.0.0.1:9005");
+    listener.set_nonblocking(true).unwrap();
+    let quick = Arc::new(AtomicU64::new(0));
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        tokio::spawn(counting_server(listener, quick.clone()));
+        for (name, prog, port) in [
+            ("proxyd", binary("proxyd").to_string_lossy().to_string(), 8092),
+            ("haproxy", "haproxy".to_string(), 8093),
+        ] {
+            let cfg = s.dir.join(format!("{name}-timeout.cfg"));
+            let text = OWN_SERVER
+                .replace("PORT", &port.to_string())
+                .replace("TSERVER", "1s");
+            std::fs::write(&cfg, text).unwrap();
+            let log = s.dir.join(format!("{name}-timeout.log"));
+            let _proxy = s
+                .ns
+                .spawn(&prog, &["-db", "-f", &cfg.to_string_lossy()], &log);
+            assert!(
+                wait_for(10.0, || s.listening(port)).is_some(),
+                "{name} not listening"
+            );
+            let sock = s.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
+            sock.set_nonblocking(true).unwrap();
+            let sock = tokio::net::TcpStream::from_std(sock).unwrap();
+            let (sender, conn) =
+                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(sock))
+                    .await
+                    .unwrap();
+            tokio::spawn(conn);
+            let get = move |path: &str| {
+                hyper::Request::builder()
+                    .uri(format!("http://127.0.0.1:{port}{path}"))
+                    .body(http_body_util::Empty::<Bytes>::new())
+                    .unwrap()
+            };
+            // Requests every 10 ms on the same connections meanwhile (bounded: 6 s).
+            let done = Arc::new(AtomicBool::new(false));
+            let busy = {
+                let (done, mut sender) = (done.clone(), sender.clone());
+                tokio::spawn(async move {
+                    let (mut ok, mut failed) = (0u64, 0u64);
+                    for _ in 0..600 {
+                        if done.load(Ordering::Relaxed) {
+                            break;
+                        }
+                        match sender.send_request(get("/quick")).await {
+                            Ok(r) if r.status() == 200 => ok += 1,
+                            _ => failed += 1,
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    (ok, failed)
+                })
+            };
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            // End-to-end: real time.
+            #[allow(clippy::disallowed_methods)]
+            let t0 = std::time::Instant::now();
+            let mut stuck_sender = sender.clone();
+            let stuck = tokio::time::timeout(
+                Duration::from_secs(8),
+                stuck_sender.send_request(get("/stuck")),
+            )
+            .await;
+            let took = t0.elapsed().as_secs_f64();
+            done.store(true, Ordering::Relaxed);
+            let (ok, failed) = busy.await.unwrap();
+            let log = std::fs::read_to_string(&log).unwrap_or_default();
+            eprintln!(
+                "{name}: the unanswered request got {:?} after {took:.2} s; {ok} others answered, {failed} failed meanwhile",
+                stuck.as_ref().map(|r| r.as_ref().map(|r| r.status().as_u16()))
+            );
+            let status = match stuck {
+                Ok(Ok(r)) => r.status().as_u16(),
+                other => panic!("{name}: no answer to the unanswered request: {other:?}\n{log}"),
+            };
+            assert_eq!(status, 504, "{name}\n{log}");
+            assert!(
+                (0.9..3.0).contains(&took),
+                "{name}: 504 after {took} s with timeout server 1s"
+            );
+            assert!(ok >= 50 && failed == 0, "{name}: {ok} answered, {failed} failed");
         }
     });
     drop(s.proxyd);

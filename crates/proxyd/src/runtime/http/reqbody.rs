@@ -5,6 +5,9 @@
 use bytes::{Bytes, BytesMut};
 use hyper::body::{Body, Frame, Incoming, SizeHint};
 use std::future::poll_fn;
+use std::sync::Arc;
+
+use super::super::idle::Activity;
 
 /// What "arrived already" means: hyper reads a body only once it is asked for, so the
 /// bytes that came with the head (what HAProxy has in its buffer) take a moment.
@@ -24,6 +27,9 @@ pub struct ReqBody {
     /// The client failed the body while it was read ahead: the server is told so after
     /// the bytes before it, never sent a body that looks whole.
     error: Option<hyper::Error>,
+    /// Told of each frame taken for the server (a stream's own `timeout server` on a
+    /// shared HTTP/2 server connection: see `upstream::attempt`).
+    moved: Option<Arc<Activity>>,
 }
 
 impl ReqBody {
@@ -33,6 +39,7 @@ impl ReqBody {
             trailers: None,
             rest: Some(body),
             error: None,
+            moved: None,
         }
     }
 
@@ -94,7 +101,14 @@ impl ReqBody {
             trailers: None,
             rest: None,
             error: None,
+            moved: None,
         }
+    }
+
+    /// The same body, telling `a` of each frame it gives.
+    pub fn touching(mut self, a: Arc<Activity>) -> Self {
+        self.moved = Some(a);
+        self
     }
 }
 
@@ -127,6 +141,7 @@ pub async fn read_ahead(body: ReqBody, wait: Wait, limit: usize) -> ReadAhead {
         trailers,
         rest,
         error,
+        moved,
     } = body;
     let mut got = BytesMut::new();
     if let Some(h) = head {
@@ -141,6 +156,7 @@ pub async fn read_ahead(body: ReqBody, wait: Wait, limit: usize) -> ReadAhead {
                 trailers,
                 rest: None,
                 error,
+                moved,
             },
             timed_out: false,
         };
@@ -188,6 +204,7 @@ pub async fn read_ahead(body: ReqBody, wait: Wait, limit: usize) -> ReadAhead {
             trailers,
             rest: (!ended).then_some(rest),
             error,
+            moved,
         },
         timed_out,
     }
@@ -201,16 +218,20 @@ impl Body for ReqBody {
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
-        if let Some(h) = self.head.take() {
-            return Poll::Ready(Some(Ok(Frame::data(h))));
-        }
-        if let Some(e) = self.error.take() {
+        let next = if let Some(h) = self.head.take() {
+            Poll::Ready(Some(Ok(Frame::data(h))))
+        } else if let Some(e) = self.error.take() {
             return Poll::Ready(Some(Err(e)));
+        } else {
+            match self.rest.as_mut() {
+                Some(r) => Pin::new(r).poll_frame(cx),
+                None => Poll::Ready(self.trailers.take().map(|t| Ok(Frame::trailers(t)))),
+            }
+        };
+        if let (Poll::Ready(Some(Ok(_))), Some(a)) = (&next, &self.moved) {
+            a.touch();
         }
-        match self.rest.as_mut() {
-            Some(r) => Pin::new(r).poll_frame(cx),
-            None => Poll::Ready(self.trailers.take().map(|t| Ok(Frame::trailers(t)))),
-        }
+        next
     }
 
     fn is_end_stream(&self) -> bool {

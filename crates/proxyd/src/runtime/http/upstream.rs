@@ -502,7 +502,19 @@ async fn attempt(
             if s.ready().await.is_err() {
                 return Err(Ok(Some(req)));
             }
-            Box::pin(wait(s.try_send_request(req), timeout, &activity, timer)).await
+            // The connection is shared: its bytes are other streams' too. `timeout
+            // server` counts this stream's own silence: from the request sent, or from its
+            // body's last frame taken for the server (an upload keeps it waiting).
+            let stream = Arc::new(Activity::new());
+            let req = req.map(|b| b.touching(stream.clone()));
+            let mut own_timer = None;
+            Box::pin(wait(
+                s.try_send_request(req),
+                timeout,
+                &stream,
+                &mut own_timer,
+            ))
+            .await
         }
         Sender::Own(_) => Err(Ok(Some(req))),
     }
