@@ -352,20 +352,21 @@ pub fn shape(req: &mut Request<ReqBody>, h2: bool, tls: bool, te_trailers: bool)
     }
     if req.version() == Version::HTTP_2 {
         *req.version_mut() = Version::HTTP_11;
-        if let Some(a) = req.uri().authority().map(|a| a.as_str().to_string()) {
-            if !req.headers().contains_key(http::header::HOST) {
-                if let Ok(v) = HeaderValue::from_str(&a) {
-                    req.headers_mut().insert(http::header::HOST, v);
+        if req.uri().authority().is_some() {
+            // Taken apart, not printed and parsed again: the path is shared, not copied.
+            let parts = std::mem::take(req.uri_mut()).into_parts();
+            if let Some(a) = &parts.authority {
+                if !req.headers().contains_key(http::header::HOST) {
+                    if let Ok(v) = HeaderValue::from_str(a.as_str()) {
+                        req.headers_mut().insert(http::header::HOST, v);
+                    }
                 }
             }
-            let pq = req
-                .uri()
-                .path_and_query()
-                .map(|p| p.as_str().to_string())
-                .unwrap_or_else(|| "/".into());
-            if let Ok(u) = pq.parse::<Uri>() {
-                *req.uri_mut() = u;
-            }
+            *req.uri_mut() = Uri::from(
+                parts
+                    .path_and_query
+                    .unwrap_or_else(|| http::uri::PathAndQuery::from_static("/")),
+            );
         }
     }
 }
