@@ -684,3 +684,128 @@ fn timeout_server_counts_each_stream_on_a_shared_h2_server_connection() {
     });
     drop(s.proxyd);
 }
+
+/// An HTTP/2 server that takes WebSockets as RFC 8441 says (extended CONNECT,
+/// `:protocol websocket`) and sends back whatever bytes come through the tunnel.
+async fn ws_echo_server(listener: tokio::net::TcpListener) {
+    while let Ok((sock, _)) = listener.accept().await {
+        tokio::spawn(async move {
+            let svc = hyper::service::service_fn(|mut req: hyper::Request<Incoming>| async move {
+                let ws = req.method() == http::Method::CONNECT
+                    && req
+                        .extensions()
+                        .get::<hyper::ext::Protocol>()
+                        .is_some_and(|p| p.as_str() == "websocket");
+                let mut resp = hyper::Response::new(Full::new(Bytes::new()));
+                if !ws {
+                    *resp.status_mut() = http::StatusCode::NOT_FOUND;
+                    return Ok::<_, std::convert::Infallible>(resp);
+                }
+                let path = req.uri().path().to_string();
+                resp.headers_mut()
+                    .insert("x-path", http::HeaderValue::from_str(&path).unwrap());
+                let up = hyper::upgrade::on(&mut req);
+                tokio::spawn(async move {
+                    if let Ok(up) = up.await {
+                        let mut io = TokioIo::new(up);
+                        let mut buf = [0u8; 1024];
+                        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                        while let Ok(n) = io.read(&mut buf).await {
+                            if n == 0 || io.write_all(&buf[..n]).await.is_err() {
+                                break;
+                            }
+                        }
+                    }
+                });
+                Ok(resp)
+            });
+            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
+                .enable_connect_protocol()
+                .serve_connection(TokioIo::new(sock), svc)
+                .await;
+        });
+    }
+}
+
+/// A WebSocket from an HTTP/1.1 client to a `proto h2` server: the proxy sends it as an
+/// extended CONNECT (RFC 8441, HAProxy's `ws auto`), answers the client 101 with the
+/// `Sec-WebSocket-Accept` its key asks for, and the bytes pass both ways; proxyd and
+/// HAProxy side by side.
+#[test]
+fn a_websocket_reaches_an_h2_server_as_an_extended_connect() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let Some(s) = setup("h2-ws") else {
+        return;
+    };
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let listener = s.ns.listen_tcp("127.0.0.1:9006");
+    listener.set_nonblocking(true).unwrap();
+    rt.spawn(async move {
+        let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+        ws_echo_server(listener).await;
+    });
+    for (name, prog, port) in [
+        (
+            "proxyd",
+            binary("proxyd").to_string_lossy().to_string(),
+            8094,
+        ),
+        ("haproxy", "haproxy".to_string(), 8095),
+    ] {
+        let cfg = s.dir.join(format!("{name}-ws.cfg"));
+        let text = OWN_SERVER
+            .replace("PORT proto h2", &port.to_string())
+            .replace("9005", "9006")
+            .replace("TSERVER", "10s");
+        std::fs::write(&cfg, text).unwrap();
+        let log = s.dir.join(format!("{name}-ws.log"));
+        let _proxy =
+            s.ns.spawn(&prog, &["-db", "-f", &cfg.to_string_lossy()], &log);
+        assert!(
+            wait_for(10.0, || s.listening(port)).is_some(),
+            "{name} not listening"
+        );
+        let sock = s.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
+        sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut w = sock.try_clone().unwrap();
+        // RFC 6455's own example key: its accept value is known.
+        write!(
+            w,
+            "GET /chat HTTP/1.1\r\nHost: ws.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n"
+        )
+        .unwrap();
+        let mut r = BufReader::new(sock);
+        let mut head = Vec::new();
+        loop {
+            let mut line = String::new();
+            if r.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
+                break;
+            }
+            head.push(line.trim_end().to_ascii_lowercase());
+        }
+        let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
+        eprintln!("{name}: {head:?}");
+        assert!(
+            head.first().is_some_and(|l| l.starts_with("http/1.1 101")),
+            "{name}: {head:?}\n{}",
+            log_text()
+        );
+        for want in [
+            "upgrade: websocket",
+            "sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=",
+            "x-path: /chat",
+        ] {
+            assert!(
+                head.iter().any(|l| l == want),
+                "{name}: no {want:?} in {head:?}"
+            );
+        }
+        let msg = b"\x81\x05hello, through the tunnel";
+        w.write_all(msg).unwrap();
+        let mut back = vec![0u8; msg.len()];
+        r.read_exact(&mut back)
+            .unwrap_or_else(|e| panic!("{name}: echo: {e}\n{}", log_text()));
+        assert_eq!(&back[..], &msg[..], "{name}");
+    }
+    drop(s.proxyd);
+}

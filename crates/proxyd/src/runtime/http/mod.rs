@@ -21,6 +21,7 @@ mod reply;
 pub mod reqbody;
 pub mod sample;
 pub mod upstream;
+mod ws;
 
 use super::acls::AclSet;
 use super::backend::{BackendRt, HashOn};

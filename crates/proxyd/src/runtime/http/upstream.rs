@@ -507,15 +507,27 @@ async fn attempt(
             // server` counts this stream's own silence: from the request sent, or from its
             // body's last frame taken for the server (an upload keeps it waiting).
             let stream = Arc::new(Activity::new());
-            let req = req.map(|b| b.touching(stream.clone()));
+            let mut req = req.map(|b| b.touching(stream.clone()));
+            // A WebSocket handshake goes as an extended CONNECT (RFC 8441).
+            let ws_key = if super::ws::is_handshake(&req) {
+                super::ws::to_extended_connect(&mut req)
+            } else {
+                None
+            };
             let mut own_timer = None;
-            Box::pin(wait(
-                s.try_send_request(req),
-                timeout,
-                &stream,
-                &mut own_timer,
-            ))
-            .await
+            let sent = wait(s.try_send_request(req), timeout, &stream, &mut own_timer);
+            match (Box::pin(sent).await, ws_key) {
+                (Ok(mut resp), Some(key)) => {
+                    super::ws::to_switching(&mut resp, &key);
+                    Ok(resp)
+                }
+                // Given back unsent: it goes again on a new connection, as it came.
+                (Err(Ok(Some(mut back))), Some(key)) => {
+                    super::ws::from_extended_connect(&mut back, key);
+                    Err(Ok(Some(back)))
+                }
+                (r, _) => r,
+            }
         }
         Sender::Own(_) => Err(Ok(Some(req))),
     }
