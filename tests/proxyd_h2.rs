@@ -685,25 +685,51 @@ fn timeout_server_counts_each_stream_on_a_shared_h2_server_connection() {
     drop(s.proxyd);
 }
 
-/// An HTTP/2 server that takes WebSockets as RFC 8441 says (extended CONNECT,
-/// `:protocol websocket`) and sends back whatever bytes come through the tunnel.
+/// A server of both HTTP versions on one port (HTTP/2 by its preface) that takes
+/// WebSockets either way: an HTTP/1.1 handshake (answered 101, for RFC 6455's example key
+/// only) or an RFC 8441 extended CONNECT (answered 200); it says which in `x-via` and
+/// sends back whatever bytes come through the tunnel.
 async fn ws_echo_server(listener: tokio::net::TcpListener) {
     while let Ok((sock, _)) = listener.accept().await {
         tokio::spawn(async move {
             let svc = hyper::service::service_fn(|mut req: hyper::Request<Incoming>| async move {
-                let ws = req.method() == http::Method::CONNECT
+                let h2 = req.method() == http::Method::CONNECT
                     && req
                         .extensions()
                         .get::<hyper::ext::Protocol>()
                         .is_some_and(|p| p.as_str() == "websocket");
+                let h1 = req.method() == http::Method::GET
+                    && req
+                        .headers()
+                        .get("upgrade")
+                        .is_some_and(|v| v == "websocket")
+                    && req
+                        .headers()
+                        .get("sec-websocket-key")
+                        .is_some_and(|v| v == "dGhlIHNhbXBsZSBub25jZQ==");
                 let mut resp = hyper::Response::new(Full::new(Bytes::new()));
-                if !ws {
+                if !(h1 || h2) {
                     *resp.status_mut() = http::StatusCode::NOT_FOUND;
                     return Ok::<_, std::convert::Infallible>(resp);
                 }
-                let path = req.uri().path().to_string();
-                resp.headers_mut()
-                    .insert("x-path", http::HeaderValue::from_str(&path).unwrap());
+                let h = resp.headers_mut();
+                h.insert(
+                    "x-path",
+                    http::HeaderValue::from_str(req.uri().path()).unwrap(),
+                );
+                h.insert(
+                    "x-via",
+                    http::HeaderValue::from_static(if h1 { "h1" } else { "h2" }),
+                );
+                if h1 {
+                    h.insert("upgrade", http::HeaderValue::from_static("websocket"));
+                    h.insert("connection", http::HeaderValue::from_static("Upgrade"));
+                    h.insert(
+                        "sec-websocket-accept",
+                        http::HeaderValue::from_static("s3pPLMBiTxaQ9kYGzzhZRbK+xOo="),
+                    );
+                    *resp.status_mut() = http::StatusCode::SWITCHING_PROTOCOLS;
+                }
                 let up = hyper::upgrade::on(&mut req);
                 tokio::spawn(async move {
                     if let Ok(up) = up.await {
@@ -719,9 +745,10 @@ async fn ws_echo_server(listener: tokio::net::TcpListener) {
                 });
                 Ok(resp)
             });
-            let _ = hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                .enable_connect_protocol()
-                .serve_connection(TokioIo::new(sock), svc)
+            let mut b = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+            b.http2().enable_connect_protocol();
+            let _ = b
+                .serve_connection_with_upgrades(TokioIo::new(sock), svc)
                 .await;
         });
     }
@@ -729,8 +756,9 @@ async fn ws_echo_server(listener: tokio::net::TcpListener) {
 
 /// A WebSocket from an HTTP/1.1 client to a `proto h2` server: the proxy sends it as an
 /// extended CONNECT (RFC 8441, HAProxy's `ws auto`), answers the client 101 with the
-/// `Sec-WebSocket-Accept` its key asks for, and the bytes pass both ways; proxyd and
-/// HAProxy side by side.
+/// `Sec-WebSocket-Accept` its key asks for, and the bytes pass both ways; with `ws h1`
+/// it goes as an HTTP/1.1 handshake on a connection of its own. proxyd and HAProxy side
+/// by side.
 #[test]
 fn a_websocket_reaches_an_h2_server_as_an_extended_connect() {
     use std::io::{BufRead, BufReader, Read, Write};
@@ -744,23 +772,22 @@ fn a_websocket_reaches_an_h2_server_as_an_extended_connect() {
         let listener = tokio::net::TcpListener::from_std(listener).unwrap();
         ws_echo_server(listener).await;
     });
-    for (name, prog, port) in [
-        (
-            "proxyd",
-            binary("proxyd").to_string_lossy().to_string(),
-            8094,
-        ),
-        ("haproxy", "haproxy".to_string(), 8095),
+    let proxyd = binary("proxyd").to_string_lossy().to_string();
+    for (name, prog, port, ws, via) in [
+        ("proxyd", proxyd.as_str(), 8094, "", "h2"),
+        ("haproxy", "haproxy", 8095, "", "h2"),
+        ("proxyd", proxyd.as_str(), 8096, " ws h1", "h1"),
+        ("haproxy", "haproxy", 8097, " ws h1", "h1"),
     ] {
-        let cfg = s.dir.join(format!("{name}-ws.cfg"));
+        let cfg = s.dir.join(format!("{name}-ws{port}.cfg"));
         let text = OWN_SERVER
             .replace("PORT proto h2", &port.to_string())
-            .replace("9005", "9006")
+            .replace("9005 proto h2", &format!("9006 proto h2{ws}"))
             .replace("TSERVER", "10s");
         std::fs::write(&cfg, text).unwrap();
-        let log = s.dir.join(format!("{name}-ws.log"));
+        let log = s.dir.join(format!("{name}-ws{port}.log"));
         let _proxy =
-            s.ns.spawn(&prog, &["-db", "-f", &cfg.to_string_lossy()], &log);
+            s.ns.spawn(prog, &["-db", "-f", &cfg.to_string_lossy()], &log);
         assert!(
             wait_for(10.0, || s.listening(port)).is_some(),
             "{name} not listening"
@@ -784,28 +811,29 @@ fn a_websocket_reaches_an_h2_server_as_an_extended_connect() {
             head.push(line.trim_end().to_ascii_lowercase());
         }
         let log_text = || std::fs::read_to_string(&log).unwrap_or_default();
-        eprintln!("{name}: {head:?}");
+        eprintln!("{name}{ws}: {head:?}");
         assert!(
             head.first().is_some_and(|l| l.starts_with("http/1.1 101")),
-            "{name}: {head:?}\n{}",
+            "{name}{ws}: {head:?}\n{}",
             log_text()
         );
         for want in [
             "upgrade: websocket",
             "sec-websocket-accept: s3pplmbitxaq9kygzzhzrbk+xoo=",
             "x-path: /chat",
+            &format!("x-via: {via}"),
         ] {
             assert!(
                 head.iter().any(|l| l == want),
-                "{name}: no {want:?} in {head:?}"
+                "{name}{ws}: no {want:?} in {head:?}"
             );
         }
         let msg = b"\x81\x05hello, through the tunnel";
         w.write_all(msg).unwrap();
         let mut back = vec![0u8; msg.len()];
         r.read_exact(&mut back)
-            .unwrap_or_else(|e| panic!("{name}: echo: {e}\n{}", log_text()));
-        assert_eq!(&back[..], &msg[..], "{name}");
+            .unwrap_or_else(|e| panic!("{name}{ws}: echo: {e}\n{}", log_text()));
+        assert_eq!(&back[..], &msg[..], "{name}{ws}");
     }
     drop(s.proxyd);
 }

@@ -390,6 +390,55 @@ fn server_alpn_offers_what_proxyd_speaks() {
     assert!(alpns.contains(&Some("h2".into())), "{alpns:?}");
 }
 
+/// `ws auto` (the default) to a server whose ALPN list holds h2 and http/1.1: a WebSocket
+/// handshake gets a connection of its own that offers http/1.1 alone (HAProxy downgrades
+/// ALPN so), other requests may get h2; `ws h2` keeps h2 for it.
+#[test]
+fn a_websocket_to_an_alpn_h2_server_asks_for_http_1_1_alone() {
+    let dir = e2e::Scratch::new("srvtls-ws");
+    let pem = make_cert(&dir, "ws.example");
+    // It prefers h2, and answers HTTP/1.1 only (200, no switch).
+    let srv = TlsServer::start(&pem, None, &["h2", "http/1.1"]);
+    let (auto, h2) = (free_port(), free_port());
+    let p = Proxyd::start(
+        "srvtls-ws",
+        &format!(
+            "{DEFAULTS}\
+             listen auto\n  mode http\n  bind 127.0.0.1:{auto}\n  server s 127.0.0.1:{0} ssl verify none alpn h2,http/1.1\n\
+             listen h2\n  mode http\n  bind 127.0.0.1:{h2}\n  server s 127.0.0.1:{0} ssl verify none alpn h2,http/1.1 ws h2\n",
+            srv.port
+        ),
+    );
+    p.wait_listening(auto);
+    p.wait_listening(h2);
+    let handshake = |port: u16| {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(
+            b"GET /chat HTTP/1.1\r\nHost: ws.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+        )
+        .unwrap();
+        read_response(&mut s).map(|r| r.0)
+    };
+    let alpns = || -> Vec<Option<String>> {
+        srv.seen()
+            .iter()
+            .filter(|x| x.error.is_none())
+            .map(|x| x.alpn.clone())
+            .collect()
+    };
+    // The server does not switch: its 200 reaches the client, over HTTP/1.1.
+    assert_eq!(handshake(auto), Some(200), "{}", p.log());
+    assert_eq!(alpns(), vec![Some("http/1.1".to_string())]);
+    // `ws h2`: the handshake goes on HTTP/2 (an extended CONNECT, which this server,
+    // speaking no HTTP/2, cannot take: 502).
+    assert_eq!(handshake(h2), Some(502), "{}", p.log());
+    assert_eq!(
+        alpns(),
+        vec![Some("http/1.1".to_string()), Some("h2".to_string())]
+    );
+}
+
 #[test]
 fn checks_verify_as_traffic_does() {
     let dir = e2e::Scratch::new("srvtls-chk");

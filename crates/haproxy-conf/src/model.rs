@@ -402,6 +402,8 @@ pub struct ServerOpts {
     pub alpn: Option<Vec<String>>,
     /// `proto h1|h2|none`: the protocol spoken to the server whatever ALPN says.
     pub proto: Option<String>,
+    /// `ws auto|h1|h2`: the protocol of WebSocket streams (None: `auto`).
+    pub ws: Option<String>,
     pub check_alpn: Option<Vec<String>>,
     /// `ssl-min-ver`, `ssl-max-ver`, `force-*`, `no-*`.
     pub tls_versions: TlsVersions,
@@ -473,6 +475,7 @@ impl Default for ServerOpts {
             crt: None,
             alpn: None,
             proto: None,
+            ws: None,
             check_alpn: None,
             tls_versions: TlsVersions::default(),
             ssl_reuse: true,

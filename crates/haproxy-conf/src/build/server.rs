@@ -177,7 +177,7 @@ pub const SERVER_OPTS: &[Opt] = &[
     ),
     ("ssl-reuse", false, S),
     ("no-ssl-reuse", false, S),
-    ("ws", true, I("only HTTP/1.1 is spoken to servers for now")),
+    ("ws", true, S),
     ("log-proto", true, I("proxyd does not send logs yet")),
 ];
 
@@ -640,6 +640,18 @@ impl Builder<'_> {
                                 w,
                                 format!("`check-proto {text}`: unknown protocol"),
                                 "HAProxy 2.6 knows h1, h2, fcgi and none",
+                            );
+                        }
+                    }
+                },
+                "ws" => match text.as_str() {
+                    "auto" | "h1" | "h2" => o.ws = Some(text),
+                    _ => {
+                        if let Some(w) = val {
+                            me.bad_value(
+                                w,
+                                format!("`ws {text}`: unknown protocol"),
+                                "write `ws auto`, `ws h1` or `ws h2`",
                             );
                         }
                     }
@@ -1253,6 +1265,27 @@ mod tests {
         assert_eq!(of("h2"), (vec![], Some("h2".to_string())));
         assert_eq!(of("h1"), (vec![], Some("h1".to_string())));
         assert_eq!(of("fcgi").0, vec![codes::REFUSED]);
+        assert_eq!(of("h3").0, vec![codes::BAD_VALUE]);
+    }
+
+    #[test]
+    fn ws_names_the_protocol_of_websockets() {
+        let of = |v: &str| {
+            let l = load(&be(
+                "",
+                &format!("  server s 127.0.0.1:80 proto h2 ws {v}\n"),
+            ));
+            let codes: Vec<_> = l
+                .diags
+                .iter()
+                .filter(|d| d.severity == conf_diag::Severity::Error || d.message.contains("ws"))
+                .map(|d| d.code)
+                .collect();
+            (codes, backend(&l).servers[0].opts.ws.clone())
+        };
+        for v in ["auto", "h1", "h2"] {
+            assert_eq!(of(v), (vec![], Some(v.to_string())), "ws {v}");
+        }
         assert_eq!(of("h3").0, vec![codes::BAD_VALUE]);
     }
 

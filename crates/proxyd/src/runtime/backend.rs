@@ -216,10 +216,40 @@ fn traffic_tls(s: &ConfServer, p: &Proxy, cfg: &Config) -> Result<Option<ServerT
             span: Some(s.span),
             message: format!("server {}: {e}", s.name),
         })?;
+    // WebSocket streams over HTTP/1.1 on a connection of their own (`ws`): ALPN offers
+    // only http/1.1 there.
+    let client_h1 = if http && ws_h1(o) && o.alpn.iter().flatten().any(|a| a == "h2") {
+        let only = vec!["http/1.1".to_string()];
+        let c = client_spec(s, cfg, Some(&only), &|_| true)?
+            .build()
+            .map_err(|e| PlanError {
+                span: Some(s.span),
+                message: format!("server {}: {e}", s.name),
+            })?;
+        Some(c)
+    } else {
+        None
+    };
     Ok(Some(ServerTls {
         client,
+        client_h1,
         sni: o.sni.clone(),
     }))
+}
+
+/// Whether WebSocket streams go to the server over HTTP/1.1 on a connection of their own
+/// although it may speak HTTP/2 (HAProxy's `ws`): `ws h1`; or `ws auto` (the default)
+/// with an ALPN list that has both h2 and http/1.1 (asked for http/1.1 alone). `ws h2`,
+/// and `ws auto` with `proto h2`: an RFC 8441 extended CONNECT on the HTTP/2
+/// connection.
+pub fn ws_h1(o: &haproxy_conf::model::ServerOpts) -> bool {
+    let alpn = |name: &str| o.alpn.iter().flatten().any(|a| a == name);
+    let proto_h2 = o.proto.as_deref() == Some("h2");
+    match o.ws.as_deref() {
+        Some("h1") => proto_h2 || (o.ssl && alpn("h2")),
+        Some("h2") => false,
+        _ => !proto_h2 && o.ssl && alpn("h2") && alpn("http/1.1"),
+    }
 }
 
 /// Where and how a server is checked (`addr`, `port`, `check-send-proxy`, TLS with
@@ -540,5 +570,44 @@ impl BackendRt {
         if let Some(t) = s.observed(now, error) {
             self.transition(s, t, super::checks::Why::reason("Health analyze"), 0);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn which_websockets_go_over_http_1_1_on_their_own_connection() {
+        let opts = |line: &[(&str, &str)]| {
+            let mut o = haproxy_conf::model::ServerOpts::default();
+            for (k, v) in line {
+                match *k {
+                    "ssl" => o.ssl = true,
+                    "alpn" => o.alpn = Some(v.split(',').map(str::to_string).collect()),
+                    "proto" => o.proto = Some(v.to_string()),
+                    "ws" => o.ws = Some(v.to_string()),
+                    _ => unreachable!(),
+                }
+            }
+            o
+        };
+        let tls_both = [("ssl", ""), ("alpn", "h2,http/1.1")];
+        // auto: ALPN offering both: http/1.1 alone for WebSockets, as HAProxy downgrades.
+        assert!(ws_h1(&opts(&tls_both)));
+        // auto with `proto h2`, or ALPN h2 alone: an extended CONNECT on HTTP/2.
+        assert!(!ws_h1(&opts(&[("proto", "h2")])));
+        assert!(!ws_h1(&opts(&[("ssl", ""), ("alpn", "h2")])));
+        // Servers that speak HTTP/1.1 anyway.
+        assert!(!ws_h1(&opts(&[])));
+        assert!(!ws_h1(&opts(&[("ws", "h1")])));
+        // Forced.
+        assert!(ws_h1(&opts(&[("proto", "h2"), ("ws", "h1")])));
+        assert!(ws_h1(&opts(&[("ssl", ""), ("alpn", "h2"), ("ws", "h1")])));
+        assert!(!ws_h1(&opts(&[
+            ("ssl", ""),
+            ("alpn", "h2,http/1.1"),
+            ("ws", "h2")
+        ])));
     }
 }

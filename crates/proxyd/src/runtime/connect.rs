@@ -187,6 +187,7 @@ pub async fn open_stream(
     peer: SocketAddr,
     local: SocketAddr,
     sni: Option<String>,
+    h1_only: bool,
 ) -> Option<Stream> {
     use tokio::io::AsyncWriteExt;
     let target = s.target_for(local)?;
@@ -212,7 +213,12 @@ pub async fn open_stream(
             return None;
         }
     };
-    match tls.client.connector.connect(name, stream).await {
+    // A WebSocket stream that must be HTTP/1.1 asks for http/1.1 alone (`ws`).
+    let client = match (&tls.client_h1, h1_only) {
+        (Some(c), true) => c,
+        _ => &tls.client,
+    };
+    match client.connector.connect(name, stream).await {
         Ok(t) => Some(Stream::Tls(Box::new(t))),
         Err(e) => {
             tracing::warn!("server {}: TLS handshake: {e}", s.name);

@@ -39,6 +39,8 @@ pub enum ProxyHeader {
 #[derive(Debug)]
 pub struct ServerTls {
     pub client: super::srv_tls::Client,
+    /// The same with ALPN http/1.1 alone, for WebSocket streams (`ServerRt::ws_h1`).
+    pub client_h1: Option<super::srv_tls::Client>,
     pub sni: Option<haproxy_conf::sample::Expr>,
 }
 
@@ -145,6 +147,9 @@ pub struct ServerRt {
     pub used_need: std::sync::atomic::AtomicU32,
     /// `proto h2`: HTTP/2 without TLS's ALPN (HTTP mode).
     pub h2: bool,
+    /// WebSocket streams go over HTTP/1.1 on a connection of their own (`ws`, see
+    /// `backend::ws_h1`).
+    pub ws_h1: bool,
     /// `tune.h2.*`, for HTTP/2 connections to it.
     pub h2_tune: super::http::upstream::H2Tune,
     /// `ssl`: connections speak TLS.
@@ -265,6 +270,7 @@ impl ServerRt {
             used_peak: std::sync::atomic::AtomicU32::new(0),
             used_need: std::sync::atomic::AtomicU32::new(0),
             h2: shared.http && o.proto.as_deref() == Some("h2"),
+            ws_h1: shared.http && super::backend::ws_h1(o),
             h2_tune: shared.h2_tune,
             tls,
             addr_gen: std::sync::atomic::AtomicU64::new(0),

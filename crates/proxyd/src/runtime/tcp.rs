@@ -323,7 +323,7 @@ pub async fn session<S: Stream>(mut client: S, conn: Conn, fe: Arc<FrontendRt>, 
     let mut tried = Tried::default();
     let got = attempt(&be, key, clock, prefer, &mut tried, |s| {
         let sni = super::srv_tls::sni_for(&s, &sample);
-        open_stream(s, peer, local, sni)
+        open_stream(s, peer, local, sni, false)
     })
     .await;
     log.rec.retries = tried.retries;

@@ -1299,6 +1299,7 @@ fn server_samples() -> Vec<(&'static str, &'static str, &'static str)> {
         ),
         ("alpn", "ssl verify none alpn http/1.1", ""),
         ("proto", "proto h2", ""),
+        ("ws", "proto h2 ws h1", ""),
         (
             "check-alpn",
             "check ssl verify none check-alpn http/1.1",

@@ -195,11 +195,12 @@ async fn open_http(
     redirect_to: Option<String>,
     sni: Option<String>,
     reuse: (bool, bool),
+    websocket: bool,
 ) -> Option<Upstream> {
     if let (Some(prefix), Some(pq)) = (&s.redir, redirect_to) {
         return Some(Upstream::Redirect(format!("{prefix}{pq}")));
     }
-    upstream::connect(&s, &conn, max_head, sni, reuse)
+    upstream::connect(&s, &conn, max_head, sni, reuse, websocket)
         .await
         .map(Upstream::Http)
 }
@@ -1006,6 +1007,7 @@ async fn handle_inner(
     }
     let key = hash_key(&be, &parts, &conn);
     let max_head = fe.max_head;
+    let websocket = upgrade && plan::has_token(&parts.headers, http::header::UPGRADE, "websocket");
     // `http-reuse safe` (the default): a client's first request gets a connection of its
     // own, so that a server closing an idle one fails only a request the client retries.
     let reuse = match be.http_reuse {
@@ -1024,7 +1026,15 @@ async fn handle_inner(
         attempt(&be, key, clock, prefer, &mut tried, |s| {
             // `sni`: evaluated on the request as the rules left it, for the server chosen.
             let sni = super::srv_tls::sni_for(&s, &benv.sample(&parts));
-            open_http(s, conn.clone(), max_head, redirect_to.clone(), sni, reuse)
+            open_http(
+                s,
+                conn.clone(),
+                max_head,
+                redirect_to.clone(),
+                sni,
+                reuse,
+                websocket,
+            )
         })
     })
     .await;
@@ -1101,7 +1111,16 @@ async fn handle_inner(
     let server_timeout = stream_timeout(&info.server_timeout).or(be.server_timeout);
     let sni_again = link.sni.clone();
     let share = be.http_reuse != HttpReuse::Never;
-    let reopen = || upstream::connect(&server, &conn, max_head, sni_again, (false, share));
+    let reopen = || {
+        upstream::connect(
+            &server,
+            &conn,
+            max_head,
+            sni_again,
+            (false, share),
+            websocket,
+        )
+    };
     let resp = pinned_box(|| upstream::send(&mut link, req, server_timeout, reopen)).await;
     drop(awaiting);
     let mut resp = match resp {

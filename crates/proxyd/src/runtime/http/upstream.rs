@@ -204,32 +204,40 @@ impl H2Tune {
 /// A connection to `s` for this request: a pooled one when `take` allows, else a new
 /// one, an HTTP/2 one shared with later requests when `share` allows (`http-reuse`
 /// other than `never`); `max_head`: the largest response head taken over HTTP/1.1.
+/// `websocket`: the request is a WebSocket handshake, which gets an HTTP/1.1
+/// connection of its own when the server's `ws` says so.
 pub async fn connect(
     s: &Arc<ServerRt>,
     conn: &Conn,
     max_head: usize,
     sni: Option<String>,
     (take, share): (bool, bool),
+    websocket: bool,
 ) -> Option<Link> {
-    if let Some(l) = take.then(|| pooled(s, sni.as_deref())).flatten() {
+    let h1_only = websocket && s.ws_h1;
+    if let Some(l) = (take && !h1_only)
+        .then(|| pooled(s, sni.as_deref()))
+        .flatten()
+    {
         return Some(l);
     }
-    open(s, conn, max_head, sni, share).await
+    open(s, conn, max_head, sni, share && !h1_only, h1_only).await
 }
 
 /// A new connection to `s`, HTTP/2 when the server line says `proto h2` or TLS's ALPN
-/// chose `h2`.
+/// chose `h2`, unless `h1_only`.
 async fn open(
     s: &Arc<ServerRt>,
     conn: &Conn,
     max_head: usize,
     sni: Option<String>,
     share: bool,
+    h1_only: bool,
 ) -> Option<Link> {
     let gen = s.addr_gen.load(Ordering::Relaxed);
     let counters = [Some(s.counters.clone()), Some(s.backend_counters.clone())];
-    let stream = open_stream(s.clone(), conn.peer, conn.local, sni.clone()).await?;
-    let h2 = s.h2 || stream.alpn() == Some(b"h2".as_slice());
+    let stream = open_stream(s.clone(), conn.peer, conn.local, sni.clone(), h1_only).await?;
+    let h2 = !h1_only && (s.h2 || stream.alpn() == Some(b"h2".as_slice()));
     let activity = Arc::new(Activity::new());
     let io = Metered::new(stream, Side::Server, counters, Some(activity.clone()));
     let name = s.name.clone();
