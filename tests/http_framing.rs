@@ -148,6 +148,15 @@ fn cases() -> Vec<Case> {
             "te-http10",
             &format!("POST /c HTTP/1.0\r\n{H}Transfer-Encoding: chunked\r\n\r\n{chunked}"),
         ),
+        // HTTP/1.0 leaves GET, HEAD and DELETE bodies unsaid: HAProxy refuses them (413).
+        req(
+            "get-body-http10",
+            &format!("GET /c HTTP/1.0\r\n{H}Content-Length: 5\r\n\r\nhello"),
+        ),
+        req(
+            "delete-chunked-http10",
+            &format!("DELETE /c HTTP/1.0\r\n{H}Transfer-Encoding: chunked\r\n\r\n{chunked}"),
+        ),
         req(
             "te-vertical-tab",
             &post("Transfer-Encoding: \u{b}chunked\r\n", chunked),

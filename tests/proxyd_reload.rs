@@ -879,3 +879,81 @@ backend app
         "still serving after the broken reload"
     );
 }
+
+/// `grace`: after SIGUSR1 the `stopping` fetch says true while the listener still
+/// accepts for the grace time (a health URI answers 503 meanwhile, for whatever watches
+/// the node), then the soft stop proceeds and the process ends; proxyd and HAProxy side
+/// by side.
+#[test]
+fn grace_keeps_accepting_with_stopping_true_then_stops() {
+    for prog in [binary("proxyd"), PathBuf::from("haproxy")] {
+        let name = prog.file_name().unwrap().to_string_lossy().to_string();
+        let dir = Scratch::new("grace");
+        let port = free_port();
+        let cfg = dir.join("grace.cfg");
+        std::fs::write(
+            &cfg,
+            format!(
+                "global\n  grace 1500ms\n  hard-stop-after 10s\n\
+                 defaults\n  mode http\n  timeout client 5s\n  timeout server 5s\n  timeout connect 2s\n\
+                 frontend health\n  bind 127.0.0.1:{port}\n\
+                 \x20 http-request return status 503 content-type text/plain string stopping if {{ stopping }}\n\
+                 \x20 http-request return status 200 content-type text/plain string serving\n"
+            ),
+        )
+        .unwrap();
+        let log = std::fs::File::create(dir.join("log")).unwrap();
+        let mut child = std::process::Command::new(&prog)
+            .args(["-db", "-f", &cfg.to_string_lossy()])
+            .stdout(log.try_clone().unwrap())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        let status = || -> Option<u16> {
+            let mut s = TcpStream::connect(("127.0.0.1", port)).ok()?;
+            s.set_read_timeout(Some(Duration::from_secs(3))).ok()?;
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .ok()?;
+            let mut line = String::new();
+            BufReader::new(s).read_line(&mut line).ok()?;
+            line.split_whitespace().nth(1)?.parse().ok()
+        };
+        assert!(
+            wait_for(10.0, || status() == Some(200)).is_some(),
+            "{name} does not serve"
+        );
+        let t0 = Instant::now();
+        let _ = std::process::Command::new("kill")
+            .args(["-USR1", &child.id().to_string()])
+            .status();
+        // During the grace time: accepted, and the fetch says stopping.
+        std::thread::sleep(Duration::from_millis(300));
+        assert_eq!(status(), Some(503), "{name}: not stopping during grace");
+        std::thread::sleep(Duration::from_millis(500));
+        assert_eq!(
+            status(),
+            Some(503),
+            "{name}: stopped accepting before grace ended"
+        );
+        // Then the soft stop: the process ends (no session left).
+        let mut ended = None;
+        while t0.elapsed() < Duration::from_secs(6) {
+            if let Ok(Some(_)) = child.try_wait() {
+                ended = Some(t0.elapsed().as_secs_f64());
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        let text = std::fs::read_to_string(dir.join("log")).unwrap_or_default();
+        let ended =
+            ended.unwrap_or_else(|| panic!("{name} still running 6 s after SIGUSR1\n{text}"));
+        eprintln!("{name}: ended {ended:.2} s after SIGUSR1 (grace 1.5 s)");
+        assert!(
+            (1.4..4.0).contains(&ended),
+            "{name} ended {ended} s after SIGUSR1 with grace 1.5 s"
+        );
+        assert_eq!(status(), None, "{name} still accepts after its stop");
+    }
+}

@@ -100,6 +100,12 @@ pub struct Global {
     /// `max-frame-size` (None: HAProxy's defaults).
     pub tune_h2: [Option<u64>; 4],
     pub hard_stop_after_ms: Option<u64>,
+    /// `grace`: how long listeners go on accepting after SIGUSR1 (the `stopping` fetch
+    /// says true meanwhile).
+    pub grace_ms: Option<u64>,
+    /// `h1-accept-payload-with-any-method`: HTTP/1.0 GET, HEAD and DELETE requests
+    /// may carry a body (refused with 413 otherwise).
+    pub h1_payload_any_method: bool,
     /// `server-state-file` and `server-state-base`: the servers' states saved before
     /// a reload (`show servers state`), read at start.
     pub server_state_file: Option<String>,

@@ -96,6 +96,7 @@ pub const GLOBAL: &[Keyword] = &[
     k("tune.bufsize", G, S),
     k("tune.maxrewrite", G, S),
     k("hard-stop-after", G, S),
+    k("grace", G, S),
     k("ssl-default-bind-ciphers", G, I(TLS_CIPHERS)),
     k("ssl-default-bind-ciphersuites", G, I(TLS_CIPHERS)),
     k("ssl-default-bind-curves", G, I(TLS_CIPHERS)),
@@ -207,6 +208,90 @@ pub const GLOBAL: &[Keyword] = &[
     k("tune.idletimer", G, I(TUNE)),
     k("tune.pipesize", G, I(TUNE)),
     k("tune.comp.maxlevel", G, I(TUNE)),
+    // What proxyd always does.
+    k("h2-workaround-bogus-websocket-clients", G, S),
+    k("noreuseport", G, S),
+    k("cluster-secret", G, I("it is for QUIC, which proxyd does not speak")),
+    k(
+        "fd-hard-limit",
+        G,
+        I("proxyd does not size its descriptor limit from maxconn (`ulimit-n` sets it)"),
+    ),
+    k("h1-accept-payload-with-any-method", G, S),
+    k(
+        "httpclient.resolvers.id",
+        G,
+        I("proxyd has no internal HTTP client (HAProxy's is for Lua and the CLI)"),
+    ),
+    k(
+        "httpclient.resolvers.prefer",
+        G,
+        I("proxyd has no internal HTTP client (HAProxy's is for Lua and the CLI)"),
+    ),
+    k(
+        "httpclient.ssl.ca-file",
+        G,
+        I("proxyd has no internal HTTP client (HAProxy's is for Lua and the CLI)"),
+    ),
+    k(
+        "httpclient.ssl.verify",
+        G,
+        I("proxyd has no internal HTTP client (HAProxy's is for Lua and the CLI)"),
+    ),
+    k(
+        "insecure-setuid-wanted",
+        G,
+        I("external checks are refused where they are used"),
+    ),
+    k("max-spread-checks", G, I(TUNE)),
+    k(
+        "maxcompcpuusage",
+        G,
+        I("proxyd does not stop compressing under load: responses are compressed as the rules say"),
+    ),
+    k(
+        "maxcomprate",
+        G,
+        I("proxyd does not stop compressing under load: responses are compressed as the rules say"),
+    ),
+    k("maxzlibmem", G, I(TUNE)),
+    k(
+        "maxsslrate",
+        G,
+        R("it limits who gets in under load; proxyd has no rate limits yet"),
+    ),
+    k(
+        "mworker-max-reloads",
+        G,
+        I("old workers end when their sessions are done or at `hard-stop-after`, whatever their number of reloads"),
+    ),
+    k("no-memory-trimming", G, I(TUNE)),
+    k("noevports", G, I(TUNE)),
+    k("nokqueue", G, I(TUNE)),
+    k("nopoll", G, I(TUNE)),
+    k("nogetaddrinfo", G, I("proxyd resolves names with the system resolver")),
+    k("numa-cpu-mapping", G, I(TUNE)),
+    k(
+        "pp2-never-send-local",
+        G,
+        R("it changes what health checks send to `send-proxy-v2` servers; proxyd cannot apply it yet"),
+    ),
+    k("profiling.tasks", G, I(TUNE)),
+    k(
+        "set-var",
+        G,
+        R("process-wide variables set at start are not kept by proxyd yet, so rules reading them would differ"),
+    ),
+    k("ssl-mode-async", G, I(TLS_CIPHERS)),
+    k("ssl-engine", G, I("proxyd uses rustls, without OpenSSL engines")),
+    k("ssl-provider", G, I("proxyd uses rustls, without OpenSSL providers")),
+    k("ssl-provider-path", G, I("proxyd uses rustls, without OpenSSL providers")),
+    k("ssl-propquery", G, I("proxyd uses rustls, without OpenSSL providers")),
+    k(
+        "ssl-skip-self-issued-ca",
+        G,
+        I("proxyd sends the chain as the certificate file has it"),
+    ),
 ];
 
 pub const PROXY: &[Keyword] = &[

@@ -145,6 +145,8 @@ impl Builder<'_> {
             "hard-stop-after" => {
                 self.config.global.hard_stop_after_ms = self.time(line, a, "hard-stop-after")
             }
+            "grace" => self.config.global.grace_ms = self.time(line, a, "grace"),
+            "h1-accept-payload-with-any-method" => self.config.global.h1_payload_any_method = true,
             "ssl-default-bind-ciphers" => g.ssl_default_bind_ciphers = word(a),
             "ssl-default-bind-ciphersuites" => g.ssl_default_bind_ciphersuites = word(a),
             "ssl-default-bind-options" => self.ssl_default_bind_options(line, a),

@@ -424,8 +424,16 @@ impl<'d> Builder<'d> {
 /// Keywords that take a fixed number of arguments at most (HAProxy rejects more).
 fn max_args(kw: &str) -> Option<usize> {
     Some(match kw {
-        "daemon" | "disabled" | "enabled" | "stats enable" | "stats hide-version"
-        | "stats show-legends" | "zero-warning" => 0,
+        "daemon"
+        | "disabled"
+        | "enabled"
+        | "stats enable"
+        | "stats hide-version"
+        | "stats show-legends"
+        | "zero-warning"
+        | "noreuseport"
+        | "h2-workaround-bogus-websocket-clients"
+        | "h1-accept-payload-with-any-method" => 0,
         "maxconn"
         | "user"
         | "group"
@@ -442,6 +450,7 @@ fn max_args(kw: &str) -> Option<usize> {
         | "tune.h2.header-table-size"
         | "tune.h2.max-frame-size"
         | "hard-stop-after"
+        | "grace"
         | "ca-base"
         | "crt-base"
         | "log-tag"

@@ -60,6 +60,8 @@ pub struct FrontendRt {
     pub timeouts: haproxy_conf::model::Timeouts,
     /// Largest request head accepted (tune.bufsize less tune.maxrewrite, as HAProxy).
     pub max_head: usize,
+    /// `h1-accept-payload-with-any-method` (global).
+    pub h1_payload_any_method: bool,
     /// `tune.h2.*` for HTTP/2 clients.
     pub h2_tune: super::http::upstream::H2Tune,
     /// TCP keep-alive towards clients (`option clitcpka`/`tcpka` and `clitcpka-*`).
@@ -206,6 +208,7 @@ impl FrontendRt {
             state: tokio::sync::watch::Sender::new(Accepting::Open),
             timeouts: p.timeouts.clone(),
             max_head,
+            h1_payload_any_method: cfg.global.h1_payload_any_method,
             h2_tune: super::http::upstream::H2Tune::of(&cfg.global),
             keepalive: (p.option("tcpka") || p.option("clitcpka")).then_some(p.clitcpka),
             nolinger: p.option("nolinger"),

@@ -149,7 +149,7 @@ impl<'a> Ctx<'a> {
             Fetch::BeId => vec![Value::Int(i64::from(
                 self.be.map(|b| b.id).unwrap_or(self.fe.id),
             ))],
-            Fetch::Stopping => vec![Value::Bool(false)],
+            Fetch::Stopping => vec![Value::Bool(super::stopping::announced())],
             Fetch::Rand(range) => {
                 let r = u64::from(random_u32());
                 vec![Value::Int(match range {

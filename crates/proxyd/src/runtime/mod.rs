@@ -93,6 +93,8 @@ pub struct Process {
     pub master_worker: bool,
     /// `hard-stop-after`: how long a soft stop may take.
     pub hard_stop_after_ms: Option<u64>,
+    /// `grace`: how long listeners go on accepting after SIGUSR1.
+    pub grace_ms: Option<u64>,
 }
 
 /// What runs.
@@ -476,6 +478,7 @@ pub fn plan(cfg: &Config, args: &Args, diags: &mut Diagnostics) -> Option<Plan> 
             nosplice: cfg.global.nosplice,
             master_worker: args.master_worker || cfg.global.master_worker,
             hard_stop_after_ms: cfg.global.hard_stop_after_ms,
+            grace_ms: cfg.global.grace_ms,
         },
     })
 }
@@ -770,7 +773,18 @@ async fn serve(
         _ = term.recv() => {}
         _ = int.recv() => {}
         _ = usr1.recv() => {
-            soft_stop(accepting, &frontends, process.hard_stop_after_ms, &mut term).await;
+            // `grace`: the `stopping` fetch says true, listeners accept meanwhile (for
+            // whatever watches the process to notice before they close).
+            stopping::announce();
+            let grace = std::time::Duration::from_millis(process.grace_ms.unwrap_or(0));
+            let graced = tokio::select! {
+                _ = tokio::time::sleep(grace) => true,
+                _ = term.recv() => false,
+                _ = int.recv() => false,
+            };
+            if graced {
+                soft_stop(accepting, &frontends, process.hard_stop_after_ms, &mut term).await;
+            }
         }
     }
     tracing::info!("stopping");

@@ -69,6 +69,16 @@ const NEUTRAL: &[(&str, &str, &str)] = &[
     ),
     (
         "global",
+        "h2-workaround-bogus-websocket-clients",
+        "what proxyd always does: its HTTP/2 SETTINGS do not announce RFC 8441 WebSockets, so clients open an HTTP/1.1 connection for them",
+    ),
+    (
+        "global",
+        "noreuseport",
+        "what proxyd always does: it sets no SO_REUSEPORT (reloads pass the listening sockets on)",
+    ),
+    (
+        "global",
         "zero-warning",
         "a -c setting (warnings become fatal), tested in check_rules_apply",
     ),
@@ -132,6 +142,20 @@ fn samples(errorfile: &str) -> Vec<Sample> {
         s("global", "nbthread", G, "nbthread 3"),
         s("global", "master-worker", G, "master-worker"),
         s("global", "hard-stop-after", G, "hard-stop-after 30s"),
+        s("global", "grace", G, "grace 2s"),
+        s(
+            "global",
+            "h1-accept-payload-with-any-method",
+            G,
+            "h1-accept-payload-with-any-method",
+        ),
+        s(
+            "global",
+            "h2-workaround-bogus-websocket-clients",
+            G,
+            "h2-workaround-bogus-websocket-clients",
+        ),
+        s("global", "noreuseport", G, "noreuseport"),
         sc(
             "global",
             "server-state-file",

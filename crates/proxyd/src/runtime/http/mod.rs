@@ -109,7 +109,31 @@ fn without_default_port<'a>(a: &'a str, scheme: Option<&str>) -> &'a str {
 /// into one), an absolute URI whose authority differs from Host (400; the scheme's
 /// default port is dropped from the URI, as HAProxy forwards it), a chunked coding given
 /// twice (400) or after another coding (422).
-fn smuggling_guard(parts: &mut http::request::Parts) -> Result<(), (u16, &'static str)> {
+fn smuggling_guard(
+    parts: &mut http::request::Parts,
+    payload_any_method: bool,
+) -> Result<(), (u16, &'static str)> {
+    // HTTP/1.0 does not say whether GET, HEAD and DELETE have bodies: a server that reads
+    // none would take the body for its next request. Refused with 413 as HAProxy does,
+    // unless `h1-accept-payload-with-any-method`.
+    if parts.version == http::Version::HTTP_10
+        && !payload_any_method
+        && matches!(
+            parts.method,
+            http::Method::GET | http::Method::HEAD | http::Method::DELETE
+        )
+    {
+        let length = parts
+            .headers
+            .get(http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok());
+        if length.is_some_and(|n| n > 0)
+            || parts.headers.contains_key(http::header::TRANSFER_ENCODING)
+        {
+            return Err((413, "an HTTP/1.0 GET, HEAD or DELETE request with a body"));
+        }
+    }
     // Looked at without a copy: nearly every request has one Host.
     let hosts = parts.headers.get_all(http::header::HOST);
     let mut each = hosts.iter();
@@ -692,7 +716,7 @@ async fn handle_inner(
     {
         return Ok(bad_request(rec, fe, 400, Cause::Proxy));
     }
-    if let Err((status, why)) = smuggling_guard(&mut parts) {
+    if let Err((status, why)) = smuggling_guard(&mut parts, fe.h1_payload_any_method) {
         tracing::warn!("frontend {}: {status}: {why}", fe.name);
         return Ok(bad_request(rec, fe, status, Cause::Proxy));
     }
@@ -1777,8 +1801,37 @@ mod tests {
     }
 
     #[test]
+    fn http_1_0_get_head_and_delete_with_a_body_are_refused_as_haproxy_does() {
+        let req = |method: &str, head: &[(&str, &str)]| {
+            let mut p = parts(head, "/");
+            p.method = method.parse().unwrap();
+            p.version = http::Version::HTTP_10;
+            p
+        };
+        let cl = [("content-length", "3")];
+        for m in ["GET", "HEAD", "DELETE"] {
+            let got = smuggling_guard(&mut req(m, &cl), false).err().map(|e| e.0);
+            assert_eq!(got, Some(413), "{m}");
+            let chunked = [("transfer-encoding", "chunked")];
+            let got = smuggling_guard(&mut req(m, &chunked), false)
+                .err()
+                .map(|e| e.0);
+            assert_eq!(got, Some(413), "{m} chunked");
+            // `h1-accept-payload-with-any-method`.
+            assert!(smuggling_guard(&mut req(m, &cl), true).is_ok(), "{m}");
+        }
+        // A zero length, other methods, and HTTP/1.1 pass (measured with HAProxy 2.6).
+        assert!(smuggling_guard(&mut req("GET", &[("content-length", "0")]), false).is_ok());
+        assert!(smuggling_guard(&mut req("POST", &cl), false).is_ok());
+        assert!(smuggling_guard(&mut req("OPTIONS", &cl), false).is_ok());
+        let mut p11 = req("GET", &cl);
+        p11.version = http::Version::HTTP_11;
+        assert!(smuggling_guard(&mut p11, false).is_ok());
+    }
+
+    #[test]
     fn requests_that_could_be_read_two_ways_are_refused() {
-        let code = |p: &mut http::request::Parts| smuggling_guard(p).err().map(|e| e.0);
+        let code = |p: &mut http::request::Parts| smuggling_guard(p, false).err().map(|e| e.0);
         let mut p = parts(&[("host", "a"), ("host", "b")], "/");
         assert_eq!(code(&mut p), Some(400), "two Host headers that differ");
         let mut p = parts(&[("host", "a"), ("host", "A")], "/");
