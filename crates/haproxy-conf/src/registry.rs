@@ -323,6 +323,16 @@ pub const PROXY: &[Keyword] = &[
     k("balance", DBL, S),
     k("hash-type", DBL, S),
     k("server", BL, S),
+    k(
+        "transparent",
+        DBL,
+        R("the old spelling of `option transparent` (connecting to the address the client asked for), which proxyd cannot run yet"),
+    ),
+    k(
+        "use-fcgi-app",
+        BL,
+        R("proxyd does not speak FastCGI to servers: put an HTTP server (nginx, php-fpm's HTTP front) before the application"),
+    ),
     k("default-server", DBL, S),
     k("server-template", BL, R("servers from DNS records are not run yet")),
     k("acl", FBL, S),

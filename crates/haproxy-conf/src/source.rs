@@ -56,10 +56,14 @@ pub enum SectionKind {
     Program,
     HttpErrors,
     Ring,
+    /// FastCGI applications (only `use-fcgi-app` uses one, and proxyd refuses that).
+    FcgiApp,
+    /// A syslog forwarder.
+    LogForward,
 }
 
 impl SectionKind {
-    pub const ALL: [(&'static str, SectionKind); 13] = [
+    pub const ALL: [(&'static str, SectionKind); 15] = [
         ("global", SectionKind::Global),
         ("defaults", SectionKind::Defaults),
         ("frontend", SectionKind::Frontend),
@@ -73,6 +77,8 @@ impl SectionKind {
         ("program", SectionKind::Program),
         ("http-errors", SectionKind::HttpErrors),
         ("ring", SectionKind::Ring),
+        ("fcgi-app", SectionKind::FcgiApp),
+        ("log-forward", SectionKind::LogForward),
     ];
 
     pub fn from_keyword(w: &str) -> Option<SectionKind> {
