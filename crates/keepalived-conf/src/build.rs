@@ -676,6 +676,14 @@ impl<'d> Builder<'d> {
                     }
                 }
                 "vrrp_strict" => self.config.global.vrrp_strict = self.flag(c),
+                // One GARP/NA at the switch to MASTER, none again 5 s later (modern
+                // switches need no more); keywords after it still set their own value.
+                "vrrp_min_garp" => {
+                    if self.opt_bool(c) == Some(true) {
+                        self.config.global.vrrp_garp_master_repeat = 1;
+                        self.config.global.vrrp_garp_master_delay = 0;
+                    }
+                }
                 "vrrp_skip_check_adv_addr" => {
                     self.config.global.vrrp_skip_check_adv_addr = self.flag(c)
                 }
@@ -2543,5 +2551,22 @@ mod tests {
             .filter(|d| d.severity == conf_diag::Severity::Error)
             .count();
         assert_eq!(errors, 4, "{:?}", l.diags);
+    }
+
+    #[test]
+    fn vrrp_min_garp_sends_one_garp_and_no_repeat() {
+        let g = |text: &str| {
+            let l = load(&format!("global_defs {{\n{text}\n}}\n"));
+            assert!(!l.diags.has_errors(), "{text}");
+            (
+                l.config.global.vrrp_garp_master_repeat,
+                l.config.global.vrrp_garp_master_delay,
+            )
+        };
+        assert_eq!(g(" router_id x"), (5, 5), "keepalived's defaults");
+        assert_eq!(g(" vrrp_min_garp"), (1, 0));
+        assert_eq!(g(" vrrp_min_garp true"), (1, 0));
+        assert_eq!(g(" vrrp_min_garp false"), (5, 5));
+        assert_eq!(g(" vrrp_min_garp\n vrrp_garp_master_repeat 3"), (3, 0));
     }
 }

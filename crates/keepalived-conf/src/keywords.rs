@@ -170,6 +170,80 @@ pub const GLOBAL: &[Keyword] = &[
     i("nftables"),
     i("nftables_priority").stops("nftables_priority PRIORITY"),
     i("nftables_ifindex"),
+    // keepalived 2.2.7's other global keywords (its man page, measured with `-t`).
+    s("vrrp_min_garp"),
+    r(
+        "vrrp_down_timer_adverts",
+        "it changes how many adverts a backup waits for before it takes the addresses",
+    )
+    .stops("vrrp_down_timer_adverts <1-100>"),
+    r(
+        "startup_script",
+        "a script run at start may set up what the addresses need; run it from the service manager (systemd ExecStartPre=) instead",
+    )
+    .warns("startup_script COMMAND"),
+    r(
+        "shutdown_script",
+        "a script run at stop may undo what the addresses need; run it from the service manager (systemd ExecStopPost=) instead",
+    )
+    .warns("shutdown_script COMMAND"),
+    i("startup_script_timeout").warns("startup_script_timeout SECONDS"),
+    i("shutdown_script_timeout").warns("shutdown_script_timeout SECONDS"),
+    i("vrrp_garp_extra_if").warns("vrrp_garp_extra_if [all] SECONDS"),
+    i("vrrp_notify_priority_changes"),
+    i("vrrp_rlimit_rttime").stops("vrrp_rlimit_rttime MICROSECONDS"),
+    i("vrrp_rx_bufs_multiplier").warns("vrrp_rx_bufs_multiplier N"),
+    i("vrrp_rx_bufs_policy").warns("vrrp_rx_bufs_policy POLICY"),
+    i("vrrp_netlink_cmd_rcv_bufs_force"),
+    i("vrrp_netlink_monitor_rcv_bufs_force"),
+    i("vmac_prefix").stops("vmac_prefix PREFIX"),
+    i("vmac_addr_prefix").stops("vmac_addr_prefix PREFIX"),
+    i("min_auto_priority_delay").warns("min_auto_priority_delay MICROSECONDS"),
+    i("process_name").stops("process_name NAME"),
+    i("process_monitor_rcv_bufs").warns("process_monitor_rcv_bufs BYTES"),
+    i("process_monitor_rcv_bufs_force"),
+    i("tmp_config_directory").warns("tmp_config_directory DIRECTORY"),
+    i("config_save_dir").stops("config_save_dir DIRECTORY"),
+    i("include_check"),
+    i("data_use_instance"),
+    i("umask").stops("umask MASK"),
+    i("random_seed").stops("random_seed N"),
+    i("reload_check_config"),
+    i("reload_file"),
+    i("reload_repeat"),
+    i("reload_time_file").warns("reload_time_file PATH"),
+    i("fifo_write_vrrp_states_on_reload"),
+    i("log_unknown_vrids"),
+    i("dbus_service_name").warns("dbus_service_name NAME"),
+    i("smtp_alert"),
+    i("smtp_alert_vrrp"),
+    i("smtp_alert_checker"),
+    i("no_email_faults"),
+    i("no_checker_emails"),
+    i("checker_log_all_failures"),
+    i("checker_no_swap"),
+    i("checker_priority").warns("checker_priority <-20..19>"),
+    i("checker_rt_priority").warns("checker_rt_priority <1..99>"),
+    i("checker_cpu_affinity").warns("checker_cpu_affinity CPU..."),
+    i("checker_rlimit_rttime").stops("checker_rlimit_rttime MICROSECONDS"),
+    i("bfd_no_swap"),
+    i("bfd_priority").warns("bfd_priority <-20..19>"),
+    i("bfd_rt_priority").warns("bfd_rt_priority <1..99>"),
+    i("bfd_cpu_affinity").warns("bfd_cpu_affinity CPU..."),
+    i("bfd_rlimit_rttime").stops("bfd_rlimit_rttime MICROSECONDS"),
+    i("bfd_process_name").stops("bfd_process_name NAME"),
+    i("lvs_flush_on_stop"),
+    i("lvs_notify_fifo").warns("lvs_notify_fifo PATH"),
+    i("lvs_notify_fifo_script").warns("lvs_notify_fifo_script COMMAND"),
+    i("lvs_netlink_cmd_rcv_bufs").warns("lvs_netlink_cmd_rcv_bufs BYTES"),
+    i("lvs_netlink_cmd_rcv_bufs_force"),
+    i("lvs_netlink_monitor_rcv_bufs").warns("lvs_netlink_monitor_rcv_bufs BYTES"),
+    i("lvs_netlink_monitor_rcv_bufs_force"),
+    i("rs_init_notifies"),
+    i("nftables_counters"),
+    i("nftables_ipvs"),
+    i("nftables_ipvs_priority").stops("nftables_ipvs_priority PRIORITY"),
+    i("nftables_ipvs_start_fwmark").stops("nftables_ipvs_start_fwmark FWMARK"),
 ];
 
 pub const SCRIPT: &[Keyword] = &[
@@ -249,6 +323,41 @@ pub const INSTANCE: &[Keyword] = &[
     s("old_unicast_checksum"),
     s("unicast_fault_no_peer"),
     s("vrrpd_announce"),
+    // keepalived 2.2.7's other instance keywords (its man page, measured with `-t`).
+    r(
+        "down_timer_adverts",
+        "it changes how many adverts a backup waits for before it takes the addresses",
+    )
+    .stops("down_timer_adverts <1-100>"),
+    r(
+        "mcast_dst_ip",
+        "adverts to another multicast group: peers listening on the usual one would not hear them",
+    )
+    .stops("mcast_dst_ip ADDRESS"),
+    r(
+        "track_src_ip",
+        "the instance goes to FAULT when its source address goes away, and vrrpd does not watch it",
+    ),
+    r(
+        "promote_secondaries",
+        "it changes which addresses the kernel keeps on the interface when one is removed",
+    ),
+    r(
+        "use_ipvlan",
+        "the addresses then live on an ipvlan interface vrrpd does not create",
+    ),
+    r(
+        "use_vmac_addr",
+        "it changes the MAC address adverts and the addresses use",
+    ),
+    r(
+        "vrf",
+        "the instance then runs in a VRF, which vrrpd does not join",
+    )
+    .stops("vrf NAME"),
+    i("garp_extra_if").warns("garp_extra_if [all] SECONDS"),
+    i("linkbeat_use_polling"),
+    i("notify_priority_changes"),
 ];
 
 /// vrrpd's own keywords: keepalived does not know them (its `-t` reports them as unknown).
@@ -269,6 +378,7 @@ pub const SYNC_GROUP: &[Keyword] = &[
     s("sync_group_tracking_weight"),
     r("track_file", TRACK_FILE),
     r("track_bfd", TRACK_BFD),
+    i("notify_priority_changes"),
 ];
 
 pub const AUTH: &[Keyword] = &[s("auth_type"), s("auth_pass")];

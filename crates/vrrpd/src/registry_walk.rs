@@ -205,6 +205,7 @@ fn sample(table: &str, kw: &str) -> Option<Sample> {
         ("global_defs", "script_user") => Vary("script_user root", "script_user nobody"),
         ("global_defs", "vrrp_version") => Line("vrrp_version 3"),
         ("global_defs", "vrrp_strict") => Line("vrrp_strict"),
+        ("global_defs", "vrrp_min_garp") => Line("vrrp_min_garp"),
         ("global_defs", "vrrp_skip_check_adv_addr") => Configs(|| {
             let p = Parts {
                 global: "vrrp_strict",
@@ -416,6 +417,7 @@ fn sample(table: &str, kw: &str) -> Option<Sample> {
             Line(Box::leak(format!("{kw} /bin/true").into_boxed_str()))
         }
         ("vrrp_sync_group", "smtp_alert") => Line("smtp_alert"),
+        ("vrrp_sync_group", "notify_priority_changes") => Line("notify_priority_changes"),
         ("vrrp_sync_group", "global_tracking" | "sync_group_tracking_weight") => {
             Configs(|| {
                 // A member's weighted tracker keeps its weight.
