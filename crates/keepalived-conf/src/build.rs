@@ -679,9 +679,10 @@ impl<'d> Builder<'d> {
                 // One GARP/NA at the switch to MASTER, none again 5 s later (modern
                 // switches need no more); keywords after it still set their own value.
                 "vrrp_min_garp" => {
-                    if self.opt_bool(c) == Some(true) {
-                        self.config.global.vrrp_garp_master_repeat = 1;
-                        self.config.global.vrrp_garp_master_delay = 0;
+                    let on = self.opt_bool(c) == Some(true);
+                    let g = &mut self.config.global;
+                    if on {
+                        (g.vrrp_garp_master_repeat, g.vrrp_garp_master_delay) = (1, 0);
                     }
                 }
                 "vrrp_skip_check_adv_addr" => {
