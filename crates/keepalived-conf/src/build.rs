@@ -719,6 +719,11 @@ impl<'d> Builder<'d> {
                         self.config.global.vrrp_gna_interval_us = v;
                     }
                 }
+                "vrrp_down_timer_adverts" => {
+                    if let Some(v) = self.int(c, 1, 100) {
+                        self.config.global.vrrp_down_timer_adverts = v as u8;
+                    }
+                }
                 "vrrp_garp_master_delay" => {
                     if let Some(v) = self.int(c, 0, 255) {
                         self.config.global.vrrp_garp_master_delay = v as u32;
@@ -1038,6 +1043,7 @@ impl<'d> Builder<'d> {
             priority: 100,
             priority_set: false,
             advert_int_cs: 100,
+            down_timer_adverts: g.vrrp_down_timer_adverts,
             version: g.vrrp_version,
             ipv6: false,
             nopreempt: false,
@@ -1140,6 +1146,11 @@ impl<'d> Builder<'d> {
                     if let Some(v) = self.int(c, 1, 255) {
                         vi.priority = v as u8;
                         vi.priority_set = true;
+                    }
+                }
+                "down_timer_adverts" => {
+                    if let Some(v) = self.int(c, 1, 100) {
+                        vi.down_timer_adverts = v as u8;
                     }
                 }
                 "advert_int" => {
@@ -2569,5 +2580,23 @@ mod tests {
         assert_eq!(g(" vrrp_min_garp true"), (1, 0));
         assert_eq!(g(" vrrp_min_garp false"), (5, 5));
         assert_eq!(g(" vrrp_min_garp\n vrrp_garp_master_repeat 3"), (3, 0));
+    }
+
+    #[test]
+    fn down_timer_adverts_defaults_to_the_global_value_then_3() {
+        let inst = |global: &str, own: &str| {
+            let l = load(&format!(
+                "global_defs {{\n{global}\n}}\nvrrp_instance VI_1 {{\n interface eth0\n virtual_router_id 1\n{own}\n virtual_ipaddress {{\n  10.0.0.100\n }}\n}}\n"
+            ));
+            assert!(!l.diags.has_errors(), "{global} {own}: {:?}", l.diags);
+            l.config.instances[0].down_timer_adverts
+        };
+        assert_eq!(inst("", ""), 3);
+        assert_eq!(inst(" vrrp_down_timer_adverts 5", ""), 5);
+        assert_eq!(
+            inst(" vrrp_down_timer_adverts 5", " down_timer_adverts 2"),
+            2
+        );
+        assert_eq!(inst("", " down_timer_adverts 100"), 100);
     }
 }

@@ -172,11 +172,7 @@ pub const GLOBAL: &[Keyword] = &[
     i("nftables_ifindex"),
     // keepalived 2.2.7's other global keywords (its man page, measured with `-t`).
     s("vrrp_min_garp"),
-    r(
-        "vrrp_down_timer_adverts",
-        "it changes how many adverts a backup waits for before it takes the addresses",
-    )
-    .stops("vrrp_down_timer_adverts <1-100>"),
+    s("vrrp_down_timer_adverts"),
     r(
         "startup_script",
         "a script run at start may set up what the addresses need; run it from the service manager (systemd ExecStartPre=) instead",
@@ -324,11 +320,7 @@ pub const INSTANCE: &[Keyword] = &[
     s("unicast_fault_no_peer"),
     s("vrrpd_announce"),
     // keepalived 2.2.7's other instance keywords (its man page, measured with `-t`).
-    r(
-        "down_timer_adverts",
-        "it changes how many adverts a backup waits for before it takes the addresses",
-    )
-    .stops("down_timer_adverts <1-100>"),
+    s("down_timer_adverts"),
     r(
         "mcast_dst_ip",
         "adverts to another multicast group: peers listening on the usual one would not hear them",

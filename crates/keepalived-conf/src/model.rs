@@ -123,6 +123,8 @@ pub struct GlobalDefs {
     pub vrrp_garp_lower_prio_repeat: Option<u32>,
     /// Microseconds to stay in backup after start before any transition.
     pub vrrp_startup_delay_us: u64,
+    /// `vrrp_down_timer_adverts`: the instances' default `down_timer_adverts`.
+    pub vrrp_down_timer_adverts: u8,
     pub default_interface: Option<String>,
     pub smtp_helo_name: Option<String>,
     /// `notify_fifo` / `vrrp_notify_fifo`: state changes written as lines to a FIFO.
@@ -160,6 +162,7 @@ impl Default for GlobalDefs {
             vrrp_garp_lower_prio_delay: None,
             vrrp_garp_lower_prio_repeat: None,
             vrrp_startup_delay_us: 0,
+            vrrp_down_timer_adverts: 3,
             default_interface: None,
             smtp_helo_name: None,
             notify_fifo: None,
@@ -338,6 +341,8 @@ pub struct VrrpInstance {
     pub priority_set: bool,
     /// Advertisement interval in centiseconds.
     pub advert_int_cs: u32,
+    /// `down_timer_adverts` (1..100; `vrrp_down_timer_adverts` in global_defs, else 3).
+    pub down_timer_adverts: u8,
     pub version: u8,
     pub ipv6: bool,
     pub nopreempt: bool,

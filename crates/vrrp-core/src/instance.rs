@@ -112,10 +112,18 @@ pub struct InstanceConfig {
     /// removed) otherwise. A routing daemon announces the addresses as routes.
     #[serde(skip_serializing_if = "is_false")]
     pub announce: bool,
+    /// Adverts a backup waits for before it takes over (`down_timer_adverts`; 3 as the
+    /// RFCs say), plus the skew time.
+    #[serde(skip_serializing_if = "is_three")]
+    pub down_timer_adverts: u8,
 }
 
 fn is_false(b: &bool) -> bool {
     !*b
+}
+
+fn is_three(n: &u8) -> bool {
+    *n == 3
 }
 
 fn is_true(b: &bool) -> bool {
@@ -160,6 +168,7 @@ impl InstanceConfig {
             mcast_group: None,
             fault_no_peer: false,
             announce: false,
+            down_timer_adverts: 3,
         }
     }
 
@@ -324,7 +333,7 @@ impl Instance {
             Version::V2 => self.cfg.advert_int_cs,
             Version::V3 => self.master_adver_cs,
         };
-        3 * u64::from(adv) * 10 + self.skew_ms(adv)
+        u64::from(self.cfg.down_timer_adverts.max(1)) * u64::from(adv) * 10 + self.skew_ms(adv)
     }
 
     fn advert_ms(&self) -> u64 {

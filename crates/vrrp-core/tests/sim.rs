@@ -349,6 +349,31 @@ fn master_crash_failover_time_is_master_down_interval() {
 }
 
 #[test]
+fn down_timer_adverts_sets_how_many_adverts_a_backup_waits_for() {
+    // `down_timer_adverts 1` on both: master down = 1 advert + skew.
+    let cfgs: Vec<InstanceConfig> = [("a", 150, "10.0.0.1"), ("b", 100, "10.0.0.2")]
+        .into_iter()
+        .map(|(n, p, ip)| InstanceConfig {
+            down_timer_adverts: 1,
+            ..InstanceConfig::example(n, 1, p, ip, "10.0.0.100")
+        })
+        .collect();
+    let mut lan = Lan::new(cfgs, 1);
+    lan.start(0);
+    lan.start(1);
+    lan.run_until(10_000);
+    lan.check_converged("start");
+    lan.crash(0);
+    // a became master at 1000 + skew(150) = 1414 ms and advertised every second; b heard
+    // the last advert at 9415 ms and takes over 1000 + skew(100) = 1609 ms later (3609
+    // with the RFCs' 3 adverts).
+    lan.run_until(9_415 + 1_608);
+    assert_eq!(lan.nodes[1].inst.state(), State::Backup);
+    lan.run_until(9_415 + 1_609);
+    assert_eq!(lan.nodes[1].inst.state(), State::Master);
+}
+
+#[test]
 fn nopreempt_keeps_the_lower_master() {
     let mut hi = InstanceConfig::example("hi", 1, 200, "10.0.0.2", "10.0.0.100");
     hi.preempt = false;

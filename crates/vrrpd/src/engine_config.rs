@@ -103,6 +103,7 @@ pub fn instance_config(cfg: &Config, vi: &VrrpInstance, primary: IpAddr) -> Inst
         },
         priority: vi.priority,
         advert_int_cs: vi.advert_int_cs.min(4095) as u16,
+        down_timer_adverts: vi.down_timer_adverts,
         // keepalived ignores nopreempt with state MASTER (the config check warns).
         preempt: !vi.nopreempt || vi.state == InitialState::Master,
         preempt_delay_ms: (vi.preempt_delay * 1000.0) as u64,
