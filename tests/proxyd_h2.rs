@@ -9,9 +9,10 @@
 
 use bytes::Bytes;
 use e2e::{binary, have, in_ci, make_cert, netns_available, wait_for, Daemon, Netns, Scratch};
-use http_body_util::{BodyExt, Full};
+use http_body_util::{BodyExt, Empty, Full};
 use hyper::body::{Frame, Incoming};
 use hyper_util::rt::{TokioExecutor, TokioIo};
+use std::path::PathBuf;
 use std::time::Duration;
 
 const BACKENDS: &str = "\
@@ -382,6 +383,45 @@ backend own
   server s 127.0.0.1:9005 proto h2
 ";
 
+impl Setup {
+    /// `prog` (proxyd or haproxy) on `text` in the namespace, listening on `port`; its
+    /// log file.
+    fn own_proxy(&self, prog: &str, tag: &str, text: &str, port: u16) -> (Daemon, PathBuf) {
+        let cfg = self.dir.join(format!("{tag}.cfg"));
+        std::fs::write(&cfg, text).unwrap();
+        let log = self.dir.join(format!("{tag}.log"));
+        let proxy = self
+            .ns
+            .spawn(prog, &["-db", "-f", &cfg.to_string_lossy()], &log);
+        assert!(
+            wait_for(10.0, || self.listening(port)).is_some(),
+            "{tag}: not listening"
+        );
+        (proxy, log)
+    }
+
+    /// An HTTP/2 client connection (prior knowledge) to `port` in the namespace.
+    async fn h2_client(&self, port: u16) -> hyper::client::conn::http2::SendRequest<Empty<Bytes>> {
+        let sock = self.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let sock = tokio::net::TcpStream::from_std(sock).unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(sock))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        sender
+    }
+}
+
+/// A GET for `path` through the proxy on `port`.
+fn get(port: u16, path: &str) -> hyper::Request<Empty<Bytes>> {
+    hyper::Request::builder()
+        .uri(format!("http://127.0.0.1:{port}{path}"))
+        .body(Empty::<Bytes>::new())
+        .unwrap()
+}
+
 /// What the client of one HTTP/2 connection saw through a soft stop.
 struct ThroughStop {
     /// Quick requests answered 200.
@@ -402,20 +442,8 @@ struct ThroughStop {
 async fn busy_through_soft_stop(s: &Setup, proxy: &mut Daemon, port: u16) -> ThroughStop {
     use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
     use std::sync::Arc;
-    let sock = s.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
-    sock.set_nonblocking(true).unwrap();
-    let sock = tokio::net::TcpStream::from_std(sock).unwrap();
-    let (sender, conn) =
-        hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(sock))
-            .await
-            .unwrap();
-    tokio::spawn(conn);
-    let get = move |path: &str| {
-        hyper::Request::builder()
-            .uri(format!("http://127.0.0.1:{port}{path}"))
-            .body(http_body_util::Empty::<Bytes>::new())
-            .unwrap()
-    };
+    let sender = s.h2_client(port).await;
+    let get = move |path: &str| get(port, path);
     let answer = |sender: &mut hyper::client::conn::http2::SendRequest<_>, req| {
         let sent = sender.send_request(req);
         async move {
@@ -537,19 +565,10 @@ fn a_soft_stop_sends_goaway_on_busy_h2_connections() {
             ("proxyd", binary("proxyd").to_string_lossy().to_string(), 8090),
             ("haproxy", "haproxy".to_string(), 8091),
         ] {
-            let cfg = s.dir.join(format!("{name}-stop.cfg"));
             let text = OWN_SERVER
                 .replace("PORT", &port.to_string())
                 .replace("TSERVER", "10s");
-            std::fs::write(&cfg, text).unwrap();
-            let log = s.dir.join(format!("{name}-stop.log"));
-            let mut proxy = s
-                .ns
-                .spawn(&prog, &["-db", "-f", &cfg.to_string_lossy()], &log);
-            assert!(
-                wait_for(10.0, || s.listening(port)).is_some(),
-                "{name} not listening"
-            );
+            let (mut proxy, log) = s.own_proxy(&prog, &format!("{name}-stop"), &text, port);
             let before = quick.load(Ordering::Relaxed);
             let t = busy_through_soft_stop(&s, &mut proxy, port).await;
             let served = quick.load(Ordering::Relaxed) - before;
@@ -606,33 +625,12 @@ fn timeout_server_counts_each_stream_on_a_shared_h2_server_connection() {
             ("proxyd", binary("proxyd").to_string_lossy().to_string(), 8092),
             ("haproxy", "haproxy".to_string(), 8093),
         ] {
-            let cfg = s.dir.join(format!("{name}-timeout.cfg"));
             let text = OWN_SERVER
                 .replace("PORT", &port.to_string())
                 .replace("TSERVER", "1s");
-            std::fs::write(&cfg, text).unwrap();
-            let log = s.dir.join(format!("{name}-timeout.log"));
-            let _proxy = s
-                .ns
-                .spawn(&prog, &["-db", "-f", &cfg.to_string_lossy()], &log);
-            assert!(
-                wait_for(10.0, || s.listening(port)).is_some(),
-                "{name} not listening"
-            );
-            let sock = s.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
-            sock.set_nonblocking(true).unwrap();
-            let sock = tokio::net::TcpStream::from_std(sock).unwrap();
-            let (sender, conn) =
-                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(sock))
-                    .await
-                    .unwrap();
-            tokio::spawn(conn);
-            let get = move |path: &str| {
-                hyper::Request::builder()
-                    .uri(format!("http://127.0.0.1:{port}{path}"))
-                    .body(http_body_util::Empty::<Bytes>::new())
-                    .unwrap()
-            };
+            let (_proxy, log) = s.own_proxy(&prog, &format!("{name}-timeout"), &text, port);
+            let sender = s.h2_client(port).await;
+            let get = move |path: &str| get(port, path);
             // Requests every 10 ms on the same connections meanwhile (bounded: 6 s).
             let done = Arc::new(AtomicBool::new(false));
             let busy = {
@@ -779,19 +777,11 @@ fn a_websocket_reaches_an_h2_server_as_an_extended_connect() {
         ("proxyd", proxyd.as_str(), 8096, " ws h1", "h1"),
         ("haproxy", "haproxy", 8097, " ws h1", "h1"),
     ] {
-        let cfg = s.dir.join(format!("{name}-ws{port}.cfg"));
         let text = OWN_SERVER
             .replace("PORT proto h2", &port.to_string())
             .replace("9005 proto h2", &format!("9006 proto h2{ws}"))
             .replace("TSERVER", "10s");
-        std::fs::write(&cfg, text).unwrap();
-        let log = s.dir.join(format!("{name}-ws{port}.log"));
-        let _proxy =
-            s.ns.spawn(prog, &["-db", "-f", &cfg.to_string_lossy()], &log);
-        assert!(
-            wait_for(10.0, || s.listening(port)).is_some(),
-            "{name} not listening"
-        );
+        let (_proxy, log) = s.own_proxy(prog, &format!("{name}-ws{port}"), &text, port);
         let sock = s.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
         sock.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
         let mut w = sock.try_clone().unwrap();

@@ -69,6 +69,10 @@ pub const VARS: &str =
 pub const TCP_VARS: &str =
     "variables set by tcp-response rules are not kept yet (tcp-request, http-request and http-response set-var are)";
 const LATER: &str = "proxyd cannot run it yet";
+const HTTPCLIENT: &str = "proxyd has no internal HTTP client (HAProxy's is for Lua and the CLI)";
+const OPENSSL_PROVIDERS: &str = "proxyd uses rustls, without OpenSSL providers";
+const COMPRESSION_LIMITS: &str =
+    "proxyd does not stop compressing under load: responses are compressed as the rules say";
 
 pub const GLOBAL: &[Keyword] = &[
     k("log", G, S),
@@ -221,22 +225,22 @@ pub const GLOBAL: &[Keyword] = &[
     k(
         "httpclient.resolvers.id",
         G,
-        I("proxyd has no internal HTTP client (HAProxy's is for Lua and the CLI)"),
+        I(HTTPCLIENT),
     ),
     k(
         "httpclient.resolvers.prefer",
         G,
-        I("proxyd has no internal HTTP client (HAProxy's is for Lua and the CLI)"),
+        I(HTTPCLIENT),
     ),
     k(
         "httpclient.ssl.ca-file",
         G,
-        I("proxyd has no internal HTTP client (HAProxy's is for Lua and the CLI)"),
+        I(HTTPCLIENT),
     ),
     k(
         "httpclient.ssl.verify",
         G,
-        I("proxyd has no internal HTTP client (HAProxy's is for Lua and the CLI)"),
+        I(HTTPCLIENT),
     ),
     k(
         "insecure-setuid-wanted",
@@ -247,12 +251,12 @@ pub const GLOBAL: &[Keyword] = &[
     k(
         "maxcompcpuusage",
         G,
-        I("proxyd does not stop compressing under load: responses are compressed as the rules say"),
+        I(COMPRESSION_LIMITS),
     ),
     k(
         "maxcomprate",
         G,
-        I("proxyd does not stop compressing under load: responses are compressed as the rules say"),
+        I(COMPRESSION_LIMITS),
     ),
     k("maxzlibmem", G, I(TUNE)),
     k(
@@ -284,9 +288,9 @@ pub const GLOBAL: &[Keyword] = &[
     ),
     k("ssl-mode-async", G, I(TLS_CIPHERS)),
     k("ssl-engine", G, I("proxyd uses rustls, without OpenSSL engines")),
-    k("ssl-provider", G, I("proxyd uses rustls, without OpenSSL providers")),
-    k("ssl-provider-path", G, I("proxyd uses rustls, without OpenSSL providers")),
-    k("ssl-propquery", G, I("proxyd uses rustls, without OpenSSL providers")),
+    k("ssl-provider", G, I(OPENSSL_PROVIDERS)),
+    k("ssl-provider-path", G, I(OPENSSL_PROVIDERS)),
+    k("ssl-propquery", G, I(OPENSSL_PROVIDERS)),
     k(
         "ssl-skip-self-issued-ca",
         G,
