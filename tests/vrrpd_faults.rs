@@ -34,8 +34,9 @@ enum Impl {
     Keepalived,
 }
 
-/// lb01 and lb02 with seed 000's configs, each running `kinds[i]` (keepalived in its own
-/// PID namespace with its own pid files).
+/// lb01 and lb02 with seed 000's configs, each running `kinds[i]` in a PID namespace of its
+/// own (keepalived with its own pid files): the seeds' `killall -0 haproxy` check sees no
+/// process of the machine or of other tests, the same on both nodes.
 fn start_kinds(lan: &Lan, dir: &Path, kinds: [Impl; 2]) -> Vec<e2e::Daemon> {
     let vrrpd = binary("vrrpd");
     let confs = repo_root().join("conf-examples/keepalived");
@@ -47,9 +48,11 @@ fn start_kinds(lan: &Lan, dir: &Path, kinds: [Impl; 2]) -> Vec<e2e::Daemon> {
             let c = c.to_str().unwrap();
             let log = dir.join(format!("{name}.log"));
             match kinds[i] {
-                Impl::Vrrpd => {
-                    lan.nodes[i].spawn(vrrpd.to_str().unwrap(), &["-n", "-l", "-D", "-f", c], &log)
-                }
+                Impl::Vrrpd => lan.nodes[i].spawn_pidns(
+                    vrrpd.to_str().unwrap(),
+                    &["-n", "-l", "-D", "-f", c],
+                    &log,
+                ),
                 Impl::Keepalived => {
                     let pid = |n: &str| dir.join(format!("{name}.{n}")).display().to_string();
                     let (a, b, d) = (pid("pid"), pid("vpid"), pid("cpid"));
@@ -184,10 +187,7 @@ fn recreated(tag: &str, kinds: [Impl; 2], which: usize) {
     // Adverts on the new interfaces: lb01 stops (priority 0 from vrrpd and keepalived
     // alike), lb02 hears it and takes over at once, and its adverts go out.
     let seen = capture_adverts(client, 3.0);
-    match kinds[0] {
-        Impl::Vrrpd => daemons[0].signal("TERM"),
-        Impl::Keepalived => daemons[0].signal_inner("TERM"),
-    }
+    daemons[0].signal_inner("TERM");
     assert!(
         wait_for(2.0, || lb02.has_addr("eth0", VIP)).is_some(),
         "lb02 did not take over\n{}",
