@@ -402,3 +402,31 @@ fn server_names_are_resolved_again() {
         s.store(true, Ordering::Relaxed);
     }
 }
+
+/// HTTP/1.0 GET with a body: refused with 413 as HAProxy does (the framing suite compares
+/// the default with HAProxy), accepted with the global `h1-accept-payload-with-any-method`.
+#[test]
+fn h1_accept_payload_with_any_method_lets_http_1_0_get_bodies_in() {
+    for (global, want) in [
+        ("", "413"),
+        ("global\n  h1-accept-payload-with-any-method\n", "200"),
+    ] {
+        let port = free_port();
+        let cfg = format!(
+            "{global}{DEFAULTS}frontend f\n  bind 127.0.0.1:{port}\n  http-request return status 200 content-type text/plain string ok\n"
+        );
+        let p = start("payload-any-method", &cfg, port);
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        s.write_all(b"GET / HTTP/1.0\r\nContent-Length: 5\r\n\r\nhello")
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(s).read_line(&mut line).unwrap();
+        assert_eq!(
+            line.split_whitespace().nth(1),
+            Some(want),
+            "{global:?}: {line}\n{}",
+            p.log()
+        );
+    }
+}
