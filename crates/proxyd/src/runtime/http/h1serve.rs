@@ -101,27 +101,33 @@ fn give_back(mut v: Vec<u8>) {
 }
 
 /// What a request in this connection needs to be served.
+///
+/// The request is boxed: it passes through several async steps (the handler, the
+/// server exchange) and by value each would copy its ~400 bytes into its own state,
+/// which under many connections is memory out of the cache (measured under
+/// callgrind's cache model with a 2 MiB L2 at 1000 connections: 150 -> 87 lines
+/// written outside the cache per request, 27 400 -> 25 900 instructions).
 pub trait Call: Clone + Send + 'static {
     type Fut: Future<Output = Result<Response<Body>, Rejected>> + Send + 'static;
-    fn call(&self, req: Request<ReqBody>, upgrade: Option<OnUpgrade>) -> Self::Fut;
+    fn call(&self, req: Box<Request<ReqBody>>, upgrade: Option<OnUpgrade>) -> Self::Fut;
 }
 
 impl<F, Fut> Call for F
 where
-    F: Fn(Request<ReqBody>, Option<OnUpgrade>) -> Fut + Clone + Send + 'static,
+    F: Fn(Box<Request<ReqBody>>, Option<OnUpgrade>) -> Fut + Clone + Send + 'static,
     Fut: Future<Output = Result<Response<Body>, Rejected>> + Send + 'static,
 {
     type Fut = Fut;
-    fn call(&self, req: Request<ReqBody>, upgrade: Option<OnUpgrade>) -> Fut {
+    fn call(&self, req: Box<Request<ReqBody>>, upgrade: Option<OnUpgrade>) -> Fut {
         self(req, upgrade)
     }
 }
 
 /// A request as hyper reads it, in the form the request handler takes.
-pub fn from_hyper(mut req: Request<Incoming>) -> (Request<ReqBody>, Option<OnUpgrade>) {
+pub fn from_hyper(mut req: Request<Incoming>) -> (Box<Request<ReqBody>>, Option<OnUpgrade>) {
     let up =
         super::wants_upgrade(req.version(), req.headers()).then(|| hyper::upgrade::on(&mut req));
-    (req.map(ReqBody::streamed), up)
+    (Box::new(req.map(ReqBody::streamed)), up)
 }
 
 /// Serves the connection until it ends.
@@ -218,7 +224,7 @@ where
 }
 
 /// The request `http` makes of a plain head (None if it refuses a part of it).
-fn request(raw: &Bytes, head: &codec::Request) -> Option<Request<ReqBody>> {
+fn request(raw: &Bytes, head: &codec::Request) -> Option<Box<Request<ReqBody>>> {
     let method = Method::from_bytes(&raw[head.method.clone()]).ok()?;
     let uri = Uri::from_maybe_shared(raw.slice(head.target.clone())).ok()?;
     // Room for the fields a proxy adds (X-Forwarded-For, set-header rules, an id): the
@@ -238,7 +244,7 @@ fn request(raw: &Bytes, head: &codec::Request) -> Option<Request<ReqBody>> {
         Version::HTTP_10
     };
     *req.headers_mut() = headers;
-    Some(req)
+    Some(Box::new(req))
 }
 
 /// Writes the response; true if the connection can take another request.

@@ -498,7 +498,7 @@ impl std::fmt::Display for Rejected {
 impl std::error::Error for Rejected {}
 
 async fn handle(
-    req: Request<ReqBody>,
+    req: Box<Request<ReqBody>>,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
     conn: Arc<Conn>,
     fe: Arc<FrontendRt>,
@@ -684,7 +684,7 @@ pub struct TxnStores {
 
 #[allow(clippy::too_many_arguments)]
 async fn handle_inner(
-    req: Request<ReqBody>,
+    req: Box<Request<ReqBody>>,
     client_upgrade: Option<hyper::upgrade::OnUpgrade>,
     conn: Arc<Conn>,
     fe: &FrontendRt,
@@ -696,7 +696,7 @@ async fn handle_inner(
     rec: &mut Record,
 ) -> Result<Response<Body>, Rejected> {
     let upgrade = client_upgrade.is_some();
-    let (mut parts, mut body) = req.into_parts();
+    let (mut parts, mut body) = (*req).into_parts();
     // HTTP/2 names the host in `:authority`: a Host header says it to the rules and to
     // HTTP/1.1 servers, as HAProxy adds one.
     if parts.version == http::Version::HTTP_2 && !parts.headers.contains_key(http::header::HOST) {
@@ -1124,7 +1124,7 @@ async fn handle_inner(
             parts.headers.append(h.clone(), v);
         }
     }
-    let mut req = Request::from_parts(parts, body);
+    let mut req = Box::new(Request::from_parts(parts, body));
     upstream::shape(
         &mut req,
         link.sender.is_h2(),
@@ -1583,7 +1583,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
     let keep_alive = !fe.http.close;
     let call = {
         let state = state.clone();
-        move |req: Request<ReqBody>, up: Option<hyper::upgrade::OnUpgrade>| {
+        move |req: Box<Request<ReqBody>>, up: Option<hyper::upgrade::OnUpgrade>| {
             let (fe, conn, state) = (fe.clone(), conn.clone(), state.clone());
             async move {
                 let h1 = req.version() < http::Version::HTTP_2;

@@ -416,7 +416,7 @@ fn head_copy(req: &Request<ReqBody>) -> Request<()> {
 /// retries these too).
 pub async fn send<F, Fut>(
     link: &mut Link,
-    req: Request<ReqBody>,
+    req: Box<Request<ReqBody>>,
     timeout: Option<Duration>,
     reopen: F,
 ) -> Result<Response<RespBody>, Failed>
@@ -442,7 +442,7 @@ where
     }
     let again = match (back, copy) {
         (Some(r), _) => r,
-        (None, Some(c)) => c.map(|()| ReqBody::empty()),
+        (None, Some(c)) => Box::new(c.map(|()| ReqBody::empty())),
         (None, None) => return Err(Failed::Broken),
     };
     let Some(fresh) = Box::pin(reopen()).await else {
@@ -460,10 +460,10 @@ where
 /// it never left. `fits`: `own_fits(&req)`, known by the caller.
 async fn attempt(
     link: &mut Link,
-    req: Request<ReqBody>,
+    req: Box<Request<ReqBody>>,
     timeout: Option<Duration>,
     fits: bool,
-) -> Result<Response<RespBody>, Result<Option<Request<ReqBody>>, Failed>> {
+) -> Result<Response<RespBody>, Result<Option<Box<Request<ReqBody>>>, Failed>> {
     let activity = link.activity.clone();
     if let Sender::Own(slot) = &mut link.sender {
         let Some(conn) = slot.take() else {
@@ -505,7 +505,7 @@ async fn attempt(
             }
             // Boxed, as the rare reopening in `send`: the request's own path (an own
             // connection) then moves and allocates less at each request.
-            Box::pin(wait(s.try_send_request(req), timeout, &activity, timer)).await
+            Box::pin(wait(s.try_send_request(*req), timeout, &activity, timer)).await
         }
         Sender::H2(s) => {
             if s.ready().await.is_err() {
@@ -515,7 +515,7 @@ async fn attempt(
             // server` counts this stream's own silence: from the request sent, or from its
             // body's last frame taken for the server (an upload keeps it waiting).
             let stream = Arc::new(Activity::new());
-            let mut req = req.map(|b| b.touching(stream.clone()));
+            let mut req = (*req).map(|b| b.touching(stream.clone()));
             // A WebSocket handshake goes as an extended CONNECT (RFC 8441).
             let ws_key = if super::ws::is_handshake(&req) {
                 super::ws::to_extended_connect(&mut req)
@@ -546,7 +546,7 @@ async fn wait<F>(
     timeout: Option<Duration>,
     activity: &Activity,
     timer: &mut Option<Pin<Box<Sleep>>>,
-) -> Result<Response<RespBody>, Result<Option<Request<ReqBody>>, Failed>>
+) -> Result<Response<RespBody>, Result<Option<Box<Request<ReqBody>>>, Failed>>
 where
     F: std::future::Future<
         Output = Result<
@@ -559,7 +559,7 @@ where
         return Err(Err(Failed::Timeout));
     };
     r.map(|resp| resp.map(RespBody::Hyper))
-        .map_err(|mut e| Ok(e.take_message()))
+        .map_err(|mut e| Ok(e.take_message().map(Box::new)))
 }
 
 /// `fut`'s output, or None once nothing moved on the connection for `timeout` (`timeout
