@@ -1,7 +1,8 @@
 //! proxyd's server side under trouble, on loopback: an upload that lasts longer than
 //! `timeout server` while its bytes keep moving, and a server that closes its keep-alive
 //! connections right after answering (no `Connection: close`) under load: no idempotent
-//! request may fail for it.
+//! request may fail for it. A server connection not kept idle after a complete exchange
+//! is reset, as HAProxy does, so the proxy keeps no TIME-WAIT for it.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(clippy::disallowed_methods)]
@@ -156,4 +157,52 @@ fn a_server_closing_kept_connections_fails_no_idempotent_request() {
         hs.into_iter().map(|h| h.join().unwrap()).sum()
     });
     assert_eq!(failed, 0, "{}", p.log());
+}
+
+#[test]
+fn a_server_connection_not_kept_idle_is_reset() {
+    // `pool-max-conn 0`: no connection is kept idle; the server sees how it is closed.
+    let l = TcpListener::bind("127.0.0.1:0").unwrap();
+    let srv = l.local_addr().unwrap().port();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let Some(Ok(s)) = l.incoming().next() else {
+            return;
+        };
+        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+        let mut w = s.try_clone().unwrap();
+        let mut r = BufReader::new(s);
+        if read_head(&mut r).is_none() {
+            return;
+        }
+        w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            .unwrap();
+        let mut b = [0u8; 16];
+        let _ = tx.send(r.read(&mut b).map_err(|e| e.kind()));
+    });
+    let port = free_port();
+    let p = Proxyd::start(
+        "reset-idle",
+        &format!(
+            "{DEFAULTS}  timeout server 5s\nfrontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{srv} pool-max-conn 0\n"
+        ),
+    );
+    p.wait_listening(port);
+    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+    assert_eq!(
+        read_response(&mut BufReader::new(s)),
+        Some(200),
+        "{}",
+        p.log()
+    );
+    let closed = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+    // A FIN would read as Ok(0), a connection left open as a timeout.
+    assert_eq!(
+        closed,
+        Err(std::io::ErrorKind::ConnectionReset),
+        "{}",
+        p.log()
+    );
 }

@@ -210,6 +210,14 @@ pub async fn serve(
     use super::frontend::Accepting;
     let mut errors: u64 = 0;
     let mut state = fe.state.subscribe();
+    // A socket bound to one address (not a wildcard, not `transparent`) gives every
+    // connection that address as its local one: no system call per connection for it.
+    let fixed_local = match &bound {
+        Bound::Tcp(t) if !l.opts.transparent => {
+            t.local_addr().ok().filter(|a| !a.ip().is_unspecified())
+        }
+        _ => None,
+    };
     loop {
         // `disable frontend`: nothing accepted until `enable` (clients wait in the
         // backlog); `shutdown frontend`: the listener closes.
@@ -225,7 +233,7 @@ pub async fn serve(
         let accept = async {
             match &bound {
                 Bound::Tcp(t) => t.accept().await.map(|(s, peer)| {
-                    let local = s.local_addr().unwrap_or(peer);
+                    let local = fixed_local.or_else(|| s.local_addr().ok()).unwrap_or(peer);
                     (ClientIo::Tcp(s), peer, local)
                 }),
                 Bound::Unix(u) => u

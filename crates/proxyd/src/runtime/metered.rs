@@ -40,6 +40,10 @@ impl<S> Metered<S> {
         }
     }
 
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
     fn moved(&self, n: usize, read: bool) {
         if n == 0 {
             return;

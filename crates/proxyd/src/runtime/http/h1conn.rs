@@ -58,6 +58,11 @@ impl H1Conn {
         }
     }
 
+    /// See `Stream::reset_on_close`.
+    pub fn reset_on_close(&self) {
+        self.io.get_ref().reset_on_close();
+    }
+
     pub fn max_head(&self) -> usize {
         self.max_head
     }

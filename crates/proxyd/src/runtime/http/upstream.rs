@@ -163,6 +163,9 @@ pub fn put(s: &ServerRt, p: Pooled) {
     let need = s.used_need.load(Ordering::Relaxed).max(peak);
     if current && s.pool_max.is_none_or(|m| pool.len() < m) && keep_idle(pool.len(), used, need) {
         pool.push(p);
+    } else if let Sender::Own(Some(c)) = &p.sender {
+        // Not kept: closed idle, its exchange complete.
+        c.reset_on_close();
     }
 }
 
