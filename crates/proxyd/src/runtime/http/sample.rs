@@ -234,13 +234,15 @@ pub struct Target(TargetText);
 #[derive(Debug, Clone)]
 enum TargetText {
     Origin(http::Uri),
-    Absolute(std::sync::Arc<str>),
+    /// Written out the first time a log or fetch asks for it (HTTP/2 requests carry an
+    /// absolute URI, and most requests are never logged with it).
+    Absolute(http::Uri, std::sync::OnceLock<Box<str>>),
 }
 
 impl Target {
     pub fn of(parts: &http::request::Parts) -> Target {
         Target(if parts.uri.scheme().is_some() {
-            TargetText::Absolute(parts.uri.to_string().into())
+            TargetText::Absolute(parts.uri.clone(), std::sync::OnceLock::new())
         } else {
             TargetText::Origin(parts.uri.clone())
         })
@@ -252,7 +254,7 @@ impl std::ops::Deref for Target {
     fn deref(&self) -> &str {
         match &self.0 {
             TargetText::Origin(u) => u.path_and_query().map(|p| p.as_str()).unwrap_or("/"),
-            TargetText::Absolute(s) => s,
+            TargetText::Absolute(u, text) => text.get_or_init(|| u.to_string().into()),
         }
     }
 }
