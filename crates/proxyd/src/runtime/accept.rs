@@ -146,7 +146,9 @@ async fn connection(
         .map(Duration::from_millis)
         .unwrap_or(Duration::from_secs(30));
     if expects_proxy {
-        match tokio::time::timeout(limit, read_proxy_header(&mut io)).await {
+        // Boxed, as the handshake below: a task is as large as its largest state, and a
+        // connection's task is moved whole when it is spawned.
+        match Box::pin(tokio::time::timeout(limit, read_proxy_header(&mut io))).await {
             Ok(Some(Addresses::Proxied { src, dst })) => {
                 conn.peer = src;
                 conn.local = dst;
@@ -169,12 +171,12 @@ async fn connection(
         Some(acceptor) => {
             // The handshake must finish within the client timeout. Boxed: its state is
             // large and lives only while it runs.
-            let handshake = Box::pin(acceptor.acceptor.accept(io));
-            let Ok(Ok(s)) = tokio::time::timeout(limit, handshake).await else {
+            let handshake = Box::pin(tokio::time::timeout(limit, acceptor.acceptor.accept(io)));
+            let Ok(Ok(s)) = handshake.await else {
                 return;
             };
             let conn = Conn {
-                tls: Some(super::tls::TlsInfo::of(s.get_ref().1)),
+                tls: Some(Box::new(super::tls::TlsInfo::of(s.get_ref().1))),
                 ..conn
             };
             if !session_allowed(&fe, &conn) {

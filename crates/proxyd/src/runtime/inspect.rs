@@ -262,7 +262,7 @@ impl Sample for ContentSample<'_> {
                 vec![Value::Int(i64::from(self.conn.local.port()))]
             }
             Fetch::SslFc => vec![Value::Bool(self.conn.tls.is_some())],
-            Fetch::SslC(d) => super::tls::client_cert_fetch(d, self.conn.tls.as_ref()),
+            Fetch::SslC(d) => super::tls::client_cert_fetch(d, self.conn.tls.as_deref()),
             Fetch::Const(b) => vec![Value::Bool(*b)],
             f @ (Fetch::FcErr
             | Fetch::SslFcErr

@@ -590,8 +590,9 @@ pub struct Conn {
     pub peer: std::net::SocketAddr,
     /// The address it reached.
     pub local: std::net::SocketAddr,
-    /// TLS terminated here: what was negotiated.
-    pub tls: Option<tls::TlsInfo>,
+    /// TLS terminated here: what was negotiated (boxed: a connection is moved a few
+    /// times on its way to its task, and most are not TLS).
+    pub tls: Option<Box<tls::TlsInfo>>,
     /// Came in over a unix socket: no address to match.
     pub unix: bool,
     /// The connection's stick counters (`tcp-request connection|session track-sc`);

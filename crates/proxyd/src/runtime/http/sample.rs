@@ -404,7 +404,7 @@ impl Sample for ReqSample<'_> {
         let headers = &self.parts.headers;
         let pq = || uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
         let s = |t: &str| vec![Value::Str(t.to_string())];
-        let tls = self.conn.tls.as_ref();
+        let tls = self.conn.tls.as_deref();
         match f {
             Fetch::Path => s(uri.path()),
             Fetch::Url => vec![Value::Str(target(self.parts))],
