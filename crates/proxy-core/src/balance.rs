@@ -95,6 +95,8 @@ pub struct Balancer {
     all_backups: bool,
     /// Smooth weighted round robin: each server's running score.
     score: Vec<i64>,
+    /// The servers the last pick chose among (kept for its room).
+    cands: Vec<usize>,
     /// static-rr and tie-breaking position.
     cursor: u64,
     rng: Rng,
@@ -191,6 +193,7 @@ impl Balancer {
             algo,
             all_backups,
             score: Vec::new(),
+            cands: Vec::new(),
             cursor: 0,
             rng: Rng::new(seed),
             table: None,
@@ -202,24 +205,21 @@ impl Balancer {
     }
 
     /// The servers that may take traffic now: usable primaries, else backups.
-    fn candidates(&self, servers: &[Server], now: Instant) -> (Vec<usize>, bool) {
+    fn candidates(&self, servers: &[Server], now: Instant, out: &mut Vec<usize>) -> bool {
         let alive = |s: &Server| s.up && s.effective_weight(now) > 0;
-        let primaries: Vec<usize> = (0..servers.len())
-            .filter(|&i| !servers[i].backup && alive(&servers[i]))
-            .collect();
-        let set = if !primaries.is_empty() {
-            primaries
-        } else {
+        out.clear();
+        out.extend((0..servers.len()).filter(|&i| !servers[i].backup && alive(&servers[i])));
+        if out.is_empty() {
             let backups = (0..servers.len()).filter(|&i| servers[i].backup && alive(&servers[i]));
             if self.all_backups {
-                backups.collect()
+                out.extend(backups);
             } else {
-                backups.take(1).collect()
+                out.extend(backups.take(1));
             }
-        };
-        let any = !set.is_empty();
-        let free: Vec<usize> = set.into_iter().filter(|&i| !servers[i].full()).collect();
-        (free, any)
+        }
+        let any = !out.is_empty();
+        out.retain(|&i| !servers[i].full());
+        any
     }
 
     /// The usable servers a hash chooses among (full ones included: a key stays on its
@@ -291,18 +291,33 @@ impl Balancer {
             return self.hash_pick(servers, consistent, h);
         }
 
-        let (cands, any) = self.candidates(servers, now);
+        // The candidates' list is kept between picks: no allocation per request.
+        let mut cands = std::mem::take(&mut self.cands);
+        let any = self.candidates(servers, now, &mut cands);
+        let pick = self.pick_among(servers, now, key, &cands, any);
+        self.cands = cands;
+        pick
+    }
+
+    fn pick_among(
+        &mut self,
+        servers: &[Server],
+        now: Instant,
+        key: Option<u32>,
+        cands: &[usize],
+        any: bool,
+    ) -> Pick {
         if cands.is_empty() {
             return if any { Pick::Queue } else { Pick::NoServer };
         }
         let w = |i: usize| u64::from(servers[i].effective_weight(now));
         let chosen = match (&self.algo, key) {
-            (Algorithm::RoundRobin, _) | (Algorithm::Hash { .. }, _) => self.smooth_rr(&cands, &w),
+            (Algorithm::RoundRobin, _) | (Algorithm::Hash { .. }, _) => self.smooth_rr(cands, &w),
             (Algorithm::StaticRr, _) => {
                 let total: u64 = cands.iter().map(|&i| w(i)).sum();
                 let slot = self.cursor % total.max(1);
                 self.cursor = self.cursor.wrapping_add(1);
-                by_slot(&cands, &w, slot)
+                by_slot(cands, &w, slot)
             }
             (Algorithm::LeastConn, _) => {
                 // Fewest connections per unit of weight; ties rotate.
@@ -324,7 +339,7 @@ impl Balancer {
                 let total: u64 = cands.iter().map(|&i| w(i)).sum();
                 let mut best: Option<usize> = None;
                 for _ in 0..(*draws).max(1) {
-                    let i = by_slot(&cands, &w, self.rng.below(total.max(1)));
+                    let i = by_slot(cands, &w, self.rng.below(total.max(1)));
                     if best.is_none_or(|b| servers[i].active < servers[b].active) {
                         best = Some(i);
                     }

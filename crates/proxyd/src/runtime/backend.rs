@@ -541,17 +541,20 @@ impl BackendRt {
         // The view is rebuilt in place each time: no allocation per request.
         let (balancer, view) = &mut *guard;
         view.clear();
-        view.extend(self.servers.iter().enumerate().map(|(i, s)| BalServer {
-            weight: s.weight_now(),
-            static_weight: s.weight,
-            puid: s.puid,
-            backup: s.backup,
-            // A retry with redispatch avoids the server that just failed.
-            up: s.is_up() && Some(i) != avoid,
-            maxconn: s.maxconn_now(),
-            active: s.counters.current(),
-            slowstart_ms: s.slowstart_ms,
-            up_since: s.last_change(),
+        view.extend(self.servers.iter().enumerate().map(|(i, s)| {
+            let (up, weight, maxconn, up_since) = s.balance_view();
+            BalServer {
+                weight,
+                static_weight: s.weight,
+                puid: s.puid,
+                backup: s.backup,
+                // A retry with redispatch avoids the server that just failed.
+                up: up && Some(i) != avoid,
+                maxconn,
+                active: s.counters.current(),
+                slowstart_ms: s.slowstart_ms,
+                up_since,
+            }
         }));
         balancer.pick(view, now, key)
     }

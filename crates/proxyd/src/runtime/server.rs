@@ -334,6 +334,34 @@ impl ServerRt {
         }
     }
 
+    /// What the balancer needs of the server, under one lock of its state: up (as
+    /// `is_up`), the weight in force (`weight_now`), the connection limit in force
+    /// (`maxconn_now`), the last state change.
+    pub fn balance_view(&self) -> (bool, u32, Option<u32>, Option<u64>) {
+        let resolved = self.target.read().map(|t| t.is_some()).unwrap_or(false);
+        let Ok(s) = self.state.lock() else {
+            return (false, 0, self.maxconn, None);
+        };
+        let own = s.admin != Admin::Maint
+            && (self.agent.is_none() || s.agent_health.is_up())
+            && (self.track.get().is_some() || s.health.is_up());
+        let weight = if s.admin == Admin::Drain {
+            0
+        } else {
+            s.uweight
+        };
+        let view = (
+            own && resolved,
+            weight,
+            s.maxconn.or(self.maxconn),
+            s.health.last_change,
+        );
+        drop(s);
+        // A tracked server's own lock, taken after this one is released.
+        let up = view.0 && self.track.get().is_none_or(|t| t.up_at_depth(1));
+        (up, view.1, view.2, view.3)
+    }
+
     /// The weight in force: `uweight`, 0 when drained.
     pub fn weight_now(&self) -> u32 {
         self.state
