@@ -161,24 +161,27 @@ fn a_server_closing_kept_connections_fails_no_idempotent_request() {
 
 #[test]
 fn a_server_connection_not_kept_idle_is_reset() {
-    // `pool-max-conn 0`: no connection is kept idle; the server sees how it is closed.
+    // `pool-max-conn 0`: no connection is kept idle; the server sees how each is closed.
+    // A GET goes through proxyd's own HTTP/1.1, a POST with a body through hyper's client.
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let srv = l.local_addr().unwrap().port();
     let (tx, rx) = std::sync::mpsc::channel();
     std::thread::spawn(move || {
-        let Some(Ok(s)) = l.incoming().next() else {
-            return;
-        };
-        s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
-        let mut w = s.try_clone().unwrap();
-        let mut r = BufReader::new(s);
-        if read_head(&mut r).is_none() {
-            return;
+        for s in l.incoming().take(2) {
+            let Ok(s) = s else { return };
+            s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+            let mut w = s.try_clone().unwrap();
+            let mut r = BufReader::new(s);
+            let Some(len) = read_head(&mut r) else { return };
+            let mut body = vec![0u8; len];
+            if r.read_exact(&mut body).is_err() {
+                return;
+            }
+            w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+                .unwrap();
+            let mut b = [0u8; 16];
+            let _ = tx.send(r.read(&mut b).map_err(|e| e.kind()));
         }
-        w.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
-            .unwrap();
-        let mut b = [0u8; 16];
-        let _ = tx.send(r.read(&mut b).map_err(|e| e.kind()));
     });
     let port = free_port();
     let p = Proxyd::start(
@@ -188,21 +191,28 @@ fn a_server_connection_not_kept_idle_is_reset() {
         ),
     );
     p.wait_listening(port);
-    let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
-    s.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
-    assert_eq!(
-        read_response(&mut BufReader::new(s)),
-        Some(200),
-        "{}",
-        p.log()
-    );
-    let closed = rx.recv_timeout(Duration::from_secs(10)).unwrap();
-    // A FIN would read as Ok(0), a connection left open as a timeout.
-    assert_eq!(
-        closed,
-        Err(std::io::ErrorKind::ConnectionReset),
-        "{}",
-        p.log()
-    );
+    let requests: [&[u8]; 2] = [
+        b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
+        b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
+    ];
+    for req in requests {
+        let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+        s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+        s.write_all(req).unwrap();
+        assert_eq!(
+            read_response(&mut BufReader::new(s)),
+            Some(200),
+            "{}",
+            p.log()
+        );
+        let closed = rx.recv_timeout(Duration::from_secs(10)).unwrap();
+        // A FIN would read as Ok(0), a connection left open as a timeout.
+        assert_eq!(
+            closed,
+            Err(std::io::ErrorKind::ConnectionReset),
+            "{}\n{}",
+            String::from_utf8_lossy(req),
+            p.log()
+        );
+    }
 }

@@ -18,11 +18,23 @@ pub struct Activity {
     /// Someone waits for the next read (`next_read`): the read wakes it, once.
     armed: AtomicBool,
     read_wake: tokio::sync::Notify,
+    /// The connection is to be reset when it closes (`ask_reset`).
+    reset: AtomicBool,
 }
 
 impl Activity {
     pub fn new() -> Activity {
         Activity::default()
+    }
+
+    /// Asks that the connection be reset when it closes (see
+    /// `connect::Stream::reset_on_close`), for one whose socket another owner holds.
+    pub fn ask_reset(&self) {
+        self.reset.store(true, Ordering::Relaxed);
+    }
+
+    pub fn reset_asked(&self) -> bool {
+        self.reset.load(Ordering::Relaxed)
     }
 
     /// Bytes moved. A plain load and store, not a locked add: any change of the value is

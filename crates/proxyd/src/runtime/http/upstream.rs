@@ -163,9 +163,80 @@ pub fn put(s: &ServerRt, p: Pooled) {
     let need = s.used_need.load(Ordering::Relaxed).max(peak);
     if current && s.pool_max.is_none_or(|m| pool.len() < m) && keep_idle(pool.len(), used, need) {
         pool.push(p);
-    } else if let Sender::Own(Some(c)) = &p.sender {
+    } else {
         // Not kept: closed idle, its exchange complete.
-        c.reset_on_close();
+        match &p.sender {
+            Sender::Own(Some(c)) => c.reset_on_close(),
+            // hyper's connection task holds the socket (`Resettable`).
+            Sender::H1(_) => p.activity.ask_reset(),
+            _ => {}
+        }
+    }
+}
+
+/// A server connection under hyper's client: reset when it closes if the pool did not
+/// keep it (`Activity::ask_reset`), as an own connection is (`put`).
+struct Resettable {
+    io: super::h1conn::Io,
+    activity: Arc<Activity>,
+}
+
+impl Drop for Resettable {
+    fn drop(&mut self) {
+        if self.activity.reset_asked() {
+            self.io.get_ref().reset_on_close();
+        }
+    }
+}
+
+impl tokio::io::AsyncRead for Resettable {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &mut tokio::io::ReadBuf<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_read(cx, buf)
+    }
+}
+
+impl tokio::io::AsyncWrite for Resettable {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write(cx, buf)
+    }
+
+    fn poll_write_vectored(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> std::task::Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.io).poll_write_vectored(cx, bufs)
+    }
+
+    fn is_write_vectored(&self) -> bool {
+        self.io.is_write_vectored()
+    }
+
+    fn poll_flush(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        Pin::new(&mut self.io).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<std::io::Result<()>> {
+        // hyper shuts a connection it is done with before dropping it: no FIN ahead of
+        // the reset.
+        if self.activity.reset_asked() {
+            return std::task::Poll::Ready(Ok(()));
+        }
+        Pin::new(&mut self.io).poll_shutdown(cx)
     }
 }
 
@@ -291,7 +362,12 @@ async fn open(
 }
 
 /// hyper's HTTP/1.1 client on `io`, its connection driven by a task of its own.
-async fn hyper_h1(io: super::h1conn::Io, max_head: usize, name: String) -> Option<Sender> {
+async fn hyper_h1(
+    io: super::h1conn::Io,
+    activity: Arc<Activity>,
+    max_head: usize,
+    name: String,
+) -> Option<Sender> {
     // A response head larger than the buffer fails the request (502), as in HAProxy.
     // Bodies are read in chunks of at most 32 KiB (measured: 16 KiB costs a fifth of
     // the 64 KiB throughput, 64 KiB a third more memory; hyper alone would grow it to
@@ -299,7 +375,7 @@ async fn hyper_h1(io: super::h1conn::Io, max_head: usize, name: String) -> Optio
     let (sender, connection) = http1::Builder::new()
         .max_header_size(max_head)
         .max_buf_size(RESPONSE_READ_MAX)
-        .handshake(TokioIo::new(io))
+        .handshake(TokioIo::new(Resettable { io, activity }))
         .await
         .map_err(|e| tracing::warn!("server {name}: HTTP/1.1 handshake: {e}"))
         .ok()?;
@@ -495,7 +571,7 @@ async fn attempt(
         let Some(io) = (*conn).into_io() else {
             return Err(Ok(Some(req)));
         };
-        match Box::pin(hyper_h1(io, max_head, name)).await {
+        match Box::pin(hyper_h1(io, activity.clone(), max_head, name)).await {
             Some(sender) => link.sender = sender,
             None => return Err(Ok(Some(req))),
         }
