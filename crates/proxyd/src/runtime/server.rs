@@ -189,6 +189,15 @@ pub struct Shared {
     pub http: bool,
 }
 
+/// `uweight`, 0 when drained.
+fn weight_in(s: &ServerState) -> u32 {
+    if s.admin == Admin::Drain {
+        0
+    } else {
+        s.uweight
+    }
+}
+
 impl ServerRt {
     pub fn new(
         s: &ConfServer,
@@ -315,22 +324,30 @@ impl ServerRt {
     }
 
     fn up_at_depth(&self, depth: u32) -> bool {
-        let resolved = self.target.read().map(|t| t.is_some()).unwrap_or(false);
-        let own = self
-            .state
-            .lock()
-            .map(|s| {
-                s.admin != Admin::Maint
-                    && (self.agent.is_none() || s.agent_health.is_up())
-                    && (self.track.get().is_some() || s.health.is_up())
-            })
-            .unwrap_or(false);
+        let own = self.state.lock().map(|s| self.own_up(&s)).unwrap_or(false);
+        self.resolved() && own && self.tracked_up(depth)
+    }
+
+    fn resolved(&self) -> bool {
+        self.target.read().map(|t| t.is_some()).unwrap_or(false)
+    }
+
+    /// Up by its own state: not in maintenance, up by its agent and (unless it tracks
+    /// another server) its checks.
+    fn own_up(&self, s: &ServerState) -> bool {
+        s.admin != Admin::Maint
+            && (self.agent.is_none() || s.agent_health.is_up())
+            && (self.track.get().is_some() || s.health.is_up())
+    }
+
+    /// Up by the server it tracks, if any (taking that server's lock).
+    fn tracked_up(&self, depth: u32) -> bool {
         match self.track.get() {
             // Tracking chains are checked for loops when the plan is built; the depth
             // bound is a second guard.
-            Some(t) if depth < 16 => resolved && own && t.up_at_depth(depth + 1),
+            Some(t) if depth < 16 => t.up_at_depth(depth + 1),
             Some(_) => false,
-            None => resolved && own,
+            None => true,
         }
     }
 
@@ -338,42 +355,20 @@ impl ServerRt {
     /// `is_up`), the weight in force (`weight_now`), the connection limit in force
     /// (`maxconn_now`), the last state change.
     pub fn balance_view(&self) -> (bool, u32, Option<u32>, Option<u64>) {
-        let resolved = self.target.read().map(|t| t.is_some()).unwrap_or(false);
         let Ok(s) = self.state.lock() else {
             return (false, 0, self.maxconn, None);
         };
-        let own = s.admin != Admin::Maint
-            && (self.agent.is_none() || s.agent_health.is_up())
-            && (self.track.get().is_some() || s.health.is_up());
-        let weight = if s.admin == Admin::Drain {
-            0
-        } else {
-            s.uweight
-        };
-        let view = (
-            own && resolved,
-            weight,
-            s.maxconn.or(self.maxconn),
-            s.health.last_change,
-        );
+        let (own, weight) = (self.own_up(&s), weight_in(&s));
+        let (maxconn, changed) = (s.maxconn.or(self.maxconn), s.health.last_change);
         drop(s);
-        // A tracked server's own lock, taken after this one is released.
-        let up = view.0 && self.track.get().is_none_or(|t| t.up_at_depth(1));
-        (up, view.1, view.2, view.3)
+        // A tracked server's lock is taken after this one is released.
+        let up = own && self.resolved() && self.tracked_up(0);
+        (up, weight, maxconn, changed)
     }
 
     /// The weight in force: `uweight`, 0 when drained.
     pub fn weight_now(&self) -> u32 {
-        self.state
-            .lock()
-            .map(|s| {
-                if s.admin == Admin::Drain {
-                    0
-                } else {
-                    s.uweight
-                }
-            })
-            .unwrap_or(0)
+        self.state.lock().map(|s| weight_in(&s)).unwrap_or(0)
     }
 
     /// `uweight`: the weight set, drained or not.
