@@ -70,17 +70,24 @@ fn server(close_every: usize) -> u16 {
 
 const DEFAULTS: &str = "defaults\n  mode http\n  timeout connect 1s\n  timeout client 10s\n";
 
-#[test]
-fn upload_longer_than_timeout_server_completes_while_bytes_move() {
-    let srv = server(usize::MAX);
+/// proxyd in front of one server at `srv`: `defaults` gets `more` (its `timeout server`
+/// and such), the server line `opts`. Returns it and the port it listens on.
+fn proxy(name: &str, more: &str, srv: u16, opts: &str) -> (Proxyd, u16) {
     let port = free_port();
     let p = Proxyd::start(
-        "upload",
+        name,
         &format!(
-            "{DEFAULTS}  timeout server 1s\nfrontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{srv}\n"
+            "{DEFAULTS}{more}frontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{srv}{opts}\n"
         ),
     );
     p.wait_listening(port);
+    (p, port)
+}
+
+#[test]
+fn upload_longer_than_timeout_server_completes_while_bytes_move() {
+    let srv = server(usize::MAX);
+    let (p, port) = proxy("upload", "  timeout server 1s\n", srv, "");
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
     // 2.5 s of upload: ten pieces 250 ms apart, against a 1 s `timeout server`.
@@ -105,14 +112,7 @@ fn upload_longer_than_timeout_server_completes_while_bytes_move() {
         std::thread::sleep(Duration::from_secs(4));
         drop(held);
     });
-    let port2 = free_port();
-    let p2 = Proxyd::start(
-        "upload-silent",
-        &format!(
-            "{DEFAULTS}  timeout server 1s\nfrontend f\n  bind 127.0.0.1:{port2}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{sp}\n"
-        ),
-    );
-    p2.wait_listening(port2);
+    let (p2, port2) = proxy("upload-silent", "  timeout server 1s\n", sp, "");
     let t0 = std::time::Instant::now();
     let mut s = TcpStream::connect(("127.0.0.1", port2)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -126,14 +126,12 @@ fn upload_longer_than_timeout_server_completes_while_bytes_move() {
 fn a_server_closing_kept_connections_fails_no_idempotent_request() {
     // Every second answer closes the connection, unannounced.
     let srv = server(2);
-    let port = free_port();
-    let p = Proxyd::start(
+    let (p, port) = proxy(
         "closing",
-        &format!(
-            "{DEFAULTS}  timeout server 5s\n  http-reuse always\nfrontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{srv}\n"
-        ),
+        "  timeout server 5s\n  http-reuse always\n",
+        srv,
+        "",
     );
-    p.wait_listening(port);
     let failed: usize = std::thread::scope(|sc| {
         let hs: Vec<_> = (0..4)
             .map(|_| {
@@ -183,14 +181,12 @@ fn a_server_connection_not_kept_idle_is_reset() {
             let _ = tx.send(r.read(&mut b).map_err(|e| e.kind()));
         }
     });
-    let port = free_port();
-    let p = Proxyd::start(
+    let (p, port) = proxy(
         "reset-idle",
-        &format!(
-            "{DEFAULTS}  timeout server 5s\nfrontend f\n  bind 127.0.0.1:{port}\n  default_backend b\nbackend b\n  server s 127.0.0.1:{srv} pool-max-conn 0\n"
-        ),
+        "  timeout server 5s\n",
+        srv,
+        " pool-max-conn 0",
     );
-    p.wait_listening(port);
     let requests: [&[u8]; 2] = [
         b"GET / HTTP/1.1\r\nHost: a\r\n\r\n",
         b"POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\n\r\nabc",
