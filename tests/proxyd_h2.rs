@@ -348,6 +348,49 @@ fn grpc_style_trailers_pass_both_ways() {
             assert_eq!(data.len(), 16 + 100_000);
             assert_eq!(&data[..16], b"\0\0\0\0\x03one\0\0\0\0\x03two");
         }
+        // Four 1 MiB uploads at once on one connection, each echoed whole: far more than
+        // the stream and connection windows, so every byte taken must be given back to the
+        // client's windows (and the echo's to proxyd's) or the exchange stalls.
+        let sock = s.ns.connect_tcp("127.0.0.1:8082").unwrap();
+        sock.set_nonblocking(true).unwrap();
+        let sock = tokio::net::TcpStream::from_std(sock).unwrap();
+        let (sender, conn) =
+            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(sock))
+                .await
+                .unwrap();
+        tokio::spawn(conn);
+        let uploads: Vec<_> = (0..4u8)
+            .map(|i| {
+                let mut sender = sender.clone();
+                tokio::spawn(async move {
+                    let body = Frames(
+                        (0..16)
+                            .map(|_| Frame::data(Bytes::from(vec![i; 65_536])))
+                            .collect(),
+                    );
+                    let req = hyper::Request::builder()
+                        .method("POST")
+                        .uri("http://127.0.0.1:8082/grpc/upload")
+                        .body(body)
+                        .unwrap();
+                    let resp = sender.send_request(req).await.map_err(|e| e.to_string())?;
+                    let data = resp
+                        .into_body()
+                        .collect()
+                        .await
+                        .map_err(|e| e.to_string())?
+                        .to_bytes();
+                    Ok::<_, String>((data.len(), data.iter().all(|b| *b == i)))
+                })
+            })
+            .collect();
+        for up in uploads {
+            let r = tokio::time::timeout(Duration::from_secs(20), up)
+                .await
+                .unwrap_or_else(|_| panic!("uploads stalled\n{}", s.proxyd_log()))
+                .unwrap();
+            assert_eq!(r, Ok((1 << 20, true)), "{}", s.proxyd_log());
+        }
     });
     drop(s.proxyd);
 }

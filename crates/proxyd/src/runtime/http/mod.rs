@@ -14,6 +14,7 @@ pub mod cache;
 mod compress;
 mod h1conn;
 mod h1serve;
+mod h2serve;
 mod logbody;
 mod plan;
 mod preface;
@@ -46,7 +47,7 @@ use http::header::HeaderValue;
 use http::{Request, Response, StatusCode};
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Empty};
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use proxy_core::cookie;
 use proxy_core::log::{Cause, Phase};
 use proxy_core::sample::vars::{Scopes, Store};
@@ -1620,39 +1621,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
             super::Mux::Auto => preface::detect(io).await,
         };
         if h2 {
-            let mut c = Box::pin(
-                hyper::server::conn::http2::Builder::new(TokioExecutor::new())
-                    .timer(TokioTimer::new())
-                    .max_concurrent_streams(tune.max_concurrent_streams)
-                    .initial_stream_window_size(tune.initial_window_size)
-                    .header_table_size(tune.header_table_size)
-                    .max_frame_size(tune.max_frame_size)
-                    .max_header_list_size(u32::try_from(max_head).unwrap_or(u32::MAX))
-                    // Boxed: an HTTP/2 stream is a task of its own, and its request's future
-                    // is moved several times on the way (measured: boxing costs HTTP/1.1
-                    // more than it saves, there the future stays in place).
-                    .serve_connection(
-                        TokioIo::new(io),
-                        hyper::service::service_fn(move |req| {
-                            let (req, up) = h1serve::from_hyper(req);
-                            pinned_box(|| call(req, up))
-                        }),
-                    ),
-            );
-            // Soft stop: GOAWAY (hyper's graceful shutdown: the streams already opened
-            // are answered, later ones refused, so the client sends them again on a new
-            // connection, to the process taking over), then the connection ends once
-            // they are done. Gated: looked at only when the stop wakes it.
-            let stop = Gated::new(super::stopping::wait());
-            let r = tokio::select! {
-                biased;
-                r = c.as_mut() => r,
-                () = stop => {
-                    c.as_mut().graceful_shutdown();
-                    c.await
-                }
-            };
-            h1serve::Outcome::of(r)
+            h2serve::serve(io, tune, max_head, call).await
         } else {
             h1serve::serve(io, max_head, keep_alive, call, b).await
         }

@@ -23,31 +23,130 @@ pub struct ReqBody {
     /// Trailers read ahead (a body read to its end).
     trailers: Option<http::HeaderMap>,
     /// What the client has not sent yet (none once it ended).
-    rest: Option<Incoming>,
+    rest: Option<Source>,
     /// The client failed the body while it was read ahead: the server is told so after
     /// the bytes before it, never sent a body that looks whole.
-    error: Option<hyper::Error>,
+    error: Option<ClientBodyError>,
     /// Told of each frame taken for the server (a stream's own `timeout server` on a
     /// shared HTTP/2 server connection: see `upstream::attempt`).
     moved: Option<Arc<Activity>>,
 }
 
+/// How the client's body failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientBodyError {
+    #[error("{0}")]
+    Hyper(#[from] hyper::Error),
+    #[error("{0}")]
+    H2(#[from] h2::Error),
+}
+
+/// Where the rest of the body comes from: an HTTP/1.x connection (hyper's reader) or an
+/// HTTP/2 stream.
+enum Source {
+    H1(Incoming),
+    H2(H2Recv),
+}
+
+/// An HTTP/2 stream's body: each DATA frame given back to the client's window as it is
+/// taken, then the trailers.
+struct H2Recv {
+    recv: h2::RecvStream,
+    /// `Content-Length` less what has come (the size hint).
+    left: Option<u64>,
+    data_done: bool,
+}
+
+impl H2Recv {
+    fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, h2::Error>>> {
+        // A reset with NO_ERROR ends the body early without failing it (RFC 9113 8.1: the
+        // server answered before the whole request).
+        let early_end = |e: &h2::Error| e.reason() == Some(h2::Reason::NO_ERROR);
+        if !self.data_done {
+            match std::task::ready!(self.recv.poll_data(cx)) {
+                Some(Ok(b)) => {
+                    let _ = self.recv.flow_control().release_capacity(b.len());
+                    if let Some(l) = &mut self.left {
+                        *l = l.saturating_sub(b.len() as u64);
+                    }
+                    return Poll::Ready(Some(Ok(Frame::data(b))));
+                }
+                Some(Err(e)) if early_end(&e) => return Poll::Ready(None),
+                Some(Err(e)) => return Poll::Ready(Some(Err(e))),
+                None => self.data_done = true,
+            }
+        }
+        match std::task::ready!(self.recv.poll_trailers(cx)) {
+            Ok(t) => Poll::Ready(t.map(|t| Ok(Frame::trailers(t)))),
+            Err(e) if early_end(&e) => Poll::Ready(None),
+            Err(e) => Poll::Ready(Some(Err(e))),
+        }
+    }
+}
+
+impl Source {
+    fn poll_frame(
+        &mut self,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Bytes>, ClientBodyError>>> {
+        match self {
+            Source::H1(b) => Pin::new(b)
+                .poll_frame(cx)
+                .map(|f| f.map(|r| r.map_err(ClientBodyError::from))),
+            Source::H2(b) => b
+                .poll_frame(cx)
+                .map(|f| f.map(|r| r.map_err(ClientBodyError::from))),
+        }
+    }
+
+    fn is_end_stream(&self) -> bool {
+        match self {
+            Source::H1(b) => b.is_end_stream(),
+            Source::H2(b) => b.recv.is_end_stream(),
+        }
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        match self {
+            Source::H1(b) => b.size_hint(),
+            Source::H2(b) => b.left.map_or_else(SizeHint::default, SizeHint::with_exact),
+        }
+    }
+}
+
 impl ReqBody {
-    pub fn streamed(body: Incoming) -> Self {
+    fn of(rest: Source) -> Self {
         ReqBody {
             head: None,
             trailers: None,
-            rest: Some(body),
+            rest: Some(rest),
             error: None,
             moved: None,
         }
+    }
+
+    /// An HTTP/1.x request's body, as hyper reads it.
+    pub fn streamed(body: Incoming) -> Self {
+        Self::of(Source::H1(body))
+    }
+
+    /// An HTTP/2 stream's body (`len`: its `Content-Length`).
+    pub fn h2(recv: h2::RecvStream, len: Option<u64>) -> Self {
+        Self::of(Source::H2(H2Recv {
+            recv,
+            left: len,
+            data_done: false,
+        }))
     }
 
     /// Takes in the body bytes the client has sent already (up to `limit`), so that a
     /// framing error in them (a bad chunk size, say) refuses the request before anything
     /// of it reaches a server, as HAProxy refuses what it has parsed in one go. Lets the
     /// connection's reader run once if nothing is there yet; never waits for the client.
-    pub async fn settle(&mut self, limit: usize) -> Result<(), hyper::Error> {
+    pub async fn settle(&mut self, limit: usize) -> Result<(), ClientBodyError> {
         let Some(rest) = self.rest.as_mut() else {
             return Ok(());
         };
@@ -59,7 +158,7 @@ impl ReqBody {
         let mut ended = false;
         let mut failed = None;
         while got.len() < limit {
-            let p = poll_fn(|cx| Poll::Ready(Pin::new(&mut *rest).poll_frame(cx))).await;
+            let p = poll_fn(|cx| Poll::Ready(rest.poll_frame(cx))).await;
             match p {
                 Poll::Ready(Some(Ok(f))) => match f.into_data() {
                     Ok(d) => got.extend_from_slice(&d),
@@ -173,7 +272,7 @@ pub async fn read_ahead(body: ReqBody, wait: Wait, limit: usize) -> ReadAhead {
             Wait::None => AVAILABLE,
         };
     while !ended && !enough(&got) {
-        let next = poll_fn(|cx| Pin::new(&mut rest).poll_frame(cx));
+        let next = poll_fn(|cx| rest.poll_frame(cx));
         match tokio::time::timeout_at(deadline, next).await {
             Ok(Some(Ok(f))) => match f.into_data() {
                 Ok(d) => got.extend_from_slice(&d),
@@ -212,19 +311,19 @@ pub async fn read_ahead(body: ReqBody, wait: Wait, limit: usize) -> ReadAhead {
 
 impl Body for ReqBody {
     type Data = Bytes;
-    type Error = hyper::Error;
+    type Error = ClientBodyError;
 
     fn poll_frame(
         mut self: Pin<&mut Self>,
         cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, hyper::Error>>> {
+    ) -> Poll<Option<Result<Frame<Bytes>, ClientBodyError>>> {
         let next = if let Some(h) = self.head.take() {
             Poll::Ready(Some(Ok(Frame::data(h))))
         } else if let Some(e) = self.error.take() {
             return Poll::Ready(Some(Err(e)));
         } else {
             match self.rest.as_mut() {
-                Some(r) => Pin::new(r).poll_frame(cx),
+                Some(r) => r.poll_frame(cx),
                 None => Poll::Ready(self.trailers.take().map(|t| Ok(Frame::trailers(t)))),
             }
         };
