@@ -1591,7 +1591,7 @@ pub async fn session<S: Stream>(stream: S, conn: Conn, fe: Arc<FrontendRt>, cloc
                 let mut r = handle(req, up, conn, fe, clock, state).await;
                 // Stopping: this is the connection's last answer (the client opens a new
                 // connection, which the process taking over accepts). HTTP/2 says it
-                // with GOAWAY (below).
+                // with GOAWAY (`h2serve`).
                 if let Ok(resp) = &mut r {
                     if h1 && super::stopping::stopping() {
                         resp.headers_mut().insert(
