@@ -299,14 +299,7 @@ fn grpc_style_trailers_pass_both_ways() {
         });
         // The clear bind without `proto` (the preface) and the `proto h2` one.
         for port in [8080, 8082] {
-            let sock = s.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
-            sock.set_nonblocking(true).unwrap();
-            let sock = tokio::net::TcpStream::from_std(sock).unwrap();
-            let (mut sender, conn) =
-                hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(sock))
-                    .await
-                    .unwrap();
-            tokio::spawn(conn);
+            let mut sender = s.h2_client::<Frames>(port).await;
             // Three messages, then the request's trailers.
             let mut trailers = http::HeaderMap::new();
             trailers.insert("x-req-trailer", http::HeaderValue::from_static("abc"));
@@ -351,14 +344,7 @@ fn grpc_style_trailers_pass_both_ways() {
         // Four 1 MiB uploads at once on one connection, each echoed whole: far more than
         // the stream and connection windows, so every byte taken must be given back to the
         // client's windows (and the echo's to proxyd's) or the exchange stalls.
-        let sock = s.ns.connect_tcp("127.0.0.1:8082").unwrap();
-        sock.set_nonblocking(true).unwrap();
-        let sock = tokio::net::TcpStream::from_std(sock).unwrap();
-        let (sender, conn) =
-            hyper::client::conn::http2::handshake(TokioExecutor::new(), TokioIo::new(sock))
-                .await
-                .unwrap();
-        tokio::spawn(conn);
+        let sender = s.h2_client::<Frames>(8082).await;
         let uploads: Vec<_> = (0..4u8)
             .map(|i| {
                 let mut sender = sender.clone();
@@ -444,7 +430,12 @@ impl Setup {
     }
 
     /// An HTTP/2 client connection (prior knowledge) to `port` in the namespace.
-    async fn h2_client(&self, port: u16) -> hyper::client::conn::http2::SendRequest<Empty<Bytes>> {
+    async fn h2_client<B>(&self, port: u16) -> hyper::client::conn::http2::SendRequest<B>
+    where
+        B: hyper::body::Body + Send + Unpin + 'static,
+        B::Data: Send,
+        B::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
+    {
         let sock = self.ns.connect_tcp(&format!("127.0.0.1:{port}")).unwrap();
         sock.set_nonblocking(true).unwrap();
         let sock = tokio::net::TcpStream::from_std(sock).unwrap();
