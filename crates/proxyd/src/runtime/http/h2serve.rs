@@ -103,11 +103,7 @@ where
 /// before the answer ends the handling (as hyper's server did).
 async fn stream<C: Call>(req: Request<RecvStream>, mut respond: SendResponse<Bytes>, call: C) {
     let (parts, body) = req.into_parts();
-    let len = parts
-        .headers
-        .get(http::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok());
+    let len = plan::content_length(&parts.headers);
     let req = Box::new(Request::from_parts(parts, ReqBody::h2(body, len)));
     let answer = {
         let mut fut = pin!(call.call(req, None));
@@ -146,9 +142,7 @@ async fn stream<C: Call>(req: Request<RecvStream>, mut respond: SendResponse<Byt
 /// an answer (the `h2` crate refuses to send one that has any).
 fn connection_free(h: &mut http::HeaderMap) {
     plan::strip_hop_by_hop(h);
-    if h.contains_key(http::header::TRANSFER_ENCODING) {
-        h.remove(http::header::TRANSFER_ENCODING);
-    }
+    h.remove(http::header::TRANSFER_ENCODING);
 }
 
 /// A response body sent as DATA frames (then trailers, if any) as the stream's flow

@@ -39,6 +39,13 @@ pub fn has_token(h: &HeaderMap, name: http::header::HeaderName, token: &str) -> 
         .any(|t| t.trim().eq_ignore_ascii_case(token))
 }
 
+/// The `Content-Length` a message declares, as a number (none if absent or not one).
+pub fn content_length(h: &HeaderMap) -> Option<u64> {
+    h.get(http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse().ok())
+}
+
 /// Whether the client said it takes trailers (`TE: trailers`, what gRPC sends).
 pub fn wants_trailers(h: &HeaderMap) -> bool {
     has_token(h, http::header::TE, "trailers")

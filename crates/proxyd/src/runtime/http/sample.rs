@@ -145,12 +145,8 @@ impl ReqSample<'_> {
             Fetch::ReqBody => vec![Value::Bin(body.to_vec())],
             Fetch::ReqBodyLen => vec![Value::Int(body.len() as i64)],
             Fetch::ReqBodySize => {
-                let declared = self
-                    .parts
-                    .headers
-                    .get(http::header::CONTENT_LENGTH)
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<i64>().ok());
+                let declared = super::plan::content_length(&self.parts.headers)
+                    .and_then(|n| i64::try_from(n).ok());
                 vec![Value::Int(declared.unwrap_or(body.len() as i64))]
             }
             Fetch::ReqBodyParam(name) => {
