@@ -2,7 +2,8 @@
 //! `timeout server` while its bytes keep moving, and a server that closes its keep-alive
 //! connections right after answering (no `Connection: close`) under load: no idempotent
 //! request may fail for it. A server connection not kept idle after a complete exchange
-//! is reset, as HAProxy does, so the proxy keeps no TIME-WAIT for it.
+//! is reset, as HAProxy does, so the proxy keeps no TIME-WAIT for it. A steady load keeps
+//! its server connections across `pool-purge-delay` periods.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 #![allow(clippy::disallowed_methods)]
@@ -10,6 +11,8 @@
 use e2e::{free_port, read_response, Proxyd};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Reads one request head; returns its Content-Length (None: the connection ended).
@@ -34,12 +37,16 @@ fn read_head(r: &mut impl BufRead) -> Option<usize> {
 
 /// A server that reads each request's body whole, then answers how much it read; every
 /// `close_every`-th answer on a connection is followed by closing it, unannounced.
-fn server(close_every: usize) -> u16 {
+/// Returns its port and the count of connections it accepted.
+fn server(close_every: usize) -> (u16, Arc<AtomicUsize>) {
     let l = TcpListener::bind("127.0.0.1:0").unwrap();
     let port = l.local_addr().unwrap().port();
+    let accepted = Arc::new(AtomicUsize::new(0));
+    let count = accepted.clone();
     std::thread::spawn(move || {
         for s in l.incoming() {
             let Ok(s) = s else { continue };
+            count.fetch_add(1, Ordering::Relaxed);
             std::thread::spawn(move || {
                 let mut w = s.try_clone().unwrap();
                 let mut r = BufReader::new(s);
@@ -65,7 +72,7 @@ fn server(close_every: usize) -> u16 {
             });
         }
     });
-    port
+    (port, accepted)
 }
 
 const DEFAULTS: &str = "defaults\n  mode http\n  timeout connect 1s\n  timeout client 10s\n";
@@ -86,7 +93,7 @@ fn proxy(name: &str, more: &str, srv: u16, opts: &str) -> (Proxyd, u16) {
 
 #[test]
 fn upload_longer_than_timeout_server_completes_while_bytes_move() {
-    let srv = server(usize::MAX);
+    let (srv, _) = server(usize::MAX);
     let (p, port) = proxy("upload", "  timeout server 1s\n", srv, "");
     let mut s = TcpStream::connect(("127.0.0.1", port)).unwrap();
     s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
@@ -125,7 +132,7 @@ fn upload_longer_than_timeout_server_completes_while_bytes_move() {
 #[test]
 fn a_server_closing_kept_connections_fails_no_idempotent_request() {
     // Every second answer closes the connection, unannounced.
-    let srv = server(2);
+    let (srv, _) = server(2);
     let (p, port) = proxy(
         "closing",
         "  timeout server 5s\n  http-reuse always\n",
@@ -211,4 +218,55 @@ fn a_server_connection_not_kept_idle_is_reset() {
             p.log()
         );
     }
+}
+
+#[test]
+fn a_steady_load_keeps_its_server_connections_across_purges() {
+    // Eight clients send requests back to back for 3 s while the pool is purged every
+    // 200 ms: the connections the load uses stay open (HAProxy closes only idle ones
+    // beyond the period's need); closing half the idle ones at each purge made the next
+    // requests open new ones, a few per purge (31-36 connections here). One thread: with
+    // several, a connection released on one can reach the pool after its client's next
+    // request was taken on the other, which then opens one more (a separate matter, about
+    // 0.6 % of requests in this test, noted in docs/proxyd.md).
+    let (srv, accepted) = server(usize::MAX);
+    let (p, port) = proxy(
+        "steady-purge",
+        "  timeout server 5s\nglobal\n  nbthread 1\n",
+        srv,
+        " pool-purge-delay 200ms",
+    );
+    let clients = 8;
+    let until = std::time::Instant::now() + Duration::from_secs(3);
+    let threads: Vec<_> = (0..clients)
+        .map(|_| {
+            std::thread::spawn(move || {
+                let s = TcpStream::connect(("127.0.0.1", port)).unwrap();
+                s.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+                let mut w = s.try_clone().unwrap();
+                let mut r = BufReader::new(s);
+                let mut n = 0;
+                while std::time::Instant::now() < until {
+                    w.write_all(b"GET / HTTP/1.1\r\nHost: a\r\n\r\n").unwrap();
+                    if read_response(&mut r) != Some(200) {
+                        break;
+                    }
+                    n += 1;
+                }
+                n
+            })
+        })
+        .collect();
+    let done: Vec<usize> = threads.into_iter().map(|t| t.join().unwrap()).collect();
+    assert!(
+        done.iter().all(|n| *n > 20),
+        "requests per client: {done:?}\n{}",
+        p.log()
+    );
+    let opened = accepted.load(Ordering::Relaxed);
+    assert!(
+        opened <= clients + 2,
+        "{opened} server connections for {clients} clients over 15 purges ({done:?})\n{}",
+        p.log()
+    );
 }
