@@ -355,10 +355,21 @@ where
             tried.queued_ms = Some(now.duration_since(started).as_millis() as u64);
         }
         let s = be.servers.get(i).cloned()?;
+        // Acquiring from before the hold until the pool has been looked at (the first
+        // poll below, which cannot be cancelled half-way), so that a connection released
+        // on another thread meanwhile is not counted twice, idle and in use, and closed
+        // as one too many (`upstream::put`).
+        s.acquiring
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         // The slot counts against the server's maxconn (and the backend) while connecting.
         for c in [&s.counters, &s.backend_counters] {
             c.hold();
         }
+        // The period's peak is taken as requests start, not only as connections come
+        // back: sampled at releases alone it misses the busiest moments, and the pool
+        // then closes connections the load needs (`upstream::keep_idle`).
+        s.used_peak
+            .fetch_max(s.counters.current(), std::sync::atomic::Ordering::Relaxed);
         let guard = InUse(s.clone());
         tried.server = Some(s.clone());
         let connecting = now;
@@ -366,6 +377,8 @@ where
         let mut opening = std::pin::pin!(open(s.clone()));
         let first =
             std::future::poll_fn(|cx| std::task::Poll::Ready(opening.as_mut().poll(cx))).await;
+        s.acquiring
+            .fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
         let opened = match first {
             std::task::Poll::Ready(r) => Ok(r),
             std::task::Poll::Pending => {

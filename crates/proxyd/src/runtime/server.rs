@@ -145,6 +145,10 @@ pub struct ServerRt {
     /// request never takes an idle one) do not leave one idle connection each behind.
     pub used_peak: std::sync::atomic::AtomicU32,
     pub used_need: std::sync::atomic::AtomicU32,
+    /// Requests counted in use (`counters.current()`) that have not looked at the pool
+    /// yet: `upstream::put` on another thread must not count them on top of the idle
+    /// connection they are about to take (see `connect::attempt`).
+    pub acquiring: std::sync::atomic::AtomicU32,
     /// `proto h2`: HTTP/2 without TLS's ALPN (HTTP mode).
     pub h2: bool,
     /// WebSocket streams go over HTTP/1.1 on a connection of their own (`ws`, see
@@ -279,6 +283,7 @@ impl ServerRt {
             pool: Mutex::new(Vec::new()),
             used_peak: std::sync::atomic::AtomicU32::new(0),
             used_need: std::sync::atomic::AtomicU32::new(0),
+            acquiring: std::sync::atomic::AtomicU32::new(0),
             h2: shared.http && o.proto.as_deref() == Some("h2"),
             ws_h1: shared.http && super::backend::ws_h1(o),
             h2_tune: shared.h2_tune,

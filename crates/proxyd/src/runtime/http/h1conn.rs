@@ -268,6 +268,7 @@ impl Drop for OwnBody {
             let mut conn = conn;
             // An idle connection holds no buffer.
             conn.buf = BytesMut::new();
+            // Its request is no longer counted in use: `Guarded` ends that first.
             super::upstream::put(
                 &home.server,
                 Pooled {
@@ -277,6 +278,7 @@ impl Drop for OwnBody {
                     activity: home.activity,
                     timer: home.timer,
                 },
+                false,
             );
         }
     }

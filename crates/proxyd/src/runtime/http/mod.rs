@@ -273,8 +273,11 @@ impl Drop for Flight {
 /// those in flight) until it is fully sent, and failing it when the server sends
 /// nothing for `timeout server`.
 struct Guarded {
-    inner: h1conn::RespBody,
+    // Dropped first (fields drop in order): the server's in-use count is down before
+    // `inner` gives its connection back to the pool (`upstream::put`), so that no other
+    // thread sees the connection idle and its request still in use at once.
     _in_use: InUse,
+    inner: h1conn::RespBody,
     _flight: Flight,
     /// `timeout server`, and its timer once the server has kept the body waiting (most
     /// bodies come whole with the head: no timer for them).
@@ -290,8 +293,8 @@ impl Guarded {
         timeout: Option<Duration>,
     ) -> Self {
         Guarded {
-            inner,
             _in_use: in_use,
+            inner,
             _flight: flight,
             idle: timeout,
             timer: None,

@@ -146,19 +146,28 @@ pub fn release(s: &Arc<ServerRt>, link: Link, body: &mut RespBody) {
                 activity: link.activity,
                 timer: link.timer,
             },
+            true,
         ),
     }
 }
 
 /// Into `s`'s pool, if it was opened to the server's current address, the pool has room
 /// (`pool-max-conn`), and idle and busy connections together stay within what the
-/// server needed at its busiest lately (see `keep_idle`).
-pub fn put(s: &ServerRt, p: Pooled) {
+/// server needed at its busiest lately (see `keep_idle`). `counted`: the request that
+/// used it is still counted in use (a hyper connection comes back as soon as its
+/// response head is in, an own one once its request has ended).
+pub fn put(s: &ServerRt, p: Pooled, counted: bool) {
     let Ok(mut pool) = s.pool.lock() else {
         return;
     };
     let current = s.addr_gen.load(Ordering::Relaxed) == p.gen;
-    let used = s.counters.current();
+    // Read under the pool's lock: a request still acquiring either took its connection
+    // already (not idle any more) or waits for the lock (idle, and not yet in use).
+    let used = s
+        .counters
+        .current()
+        .saturating_sub(s.acquiring.load(Ordering::Relaxed))
+        + u32::from(!counted);
     let peak = s.used_peak.fetch_max(used, Ordering::Relaxed).max(used);
     let need = s.used_need.load(Ordering::Relaxed).max(peak);
     if current && s.pool_max.is_none_or(|m| pool.len() < m) && keep_idle(pool.len(), used, need) {
